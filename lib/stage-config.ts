@@ -1,0 +1,224 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * One deployment stage = one Keywarden environment (SPEC §2): its own table, its own hashing
+ * secret, its own API. Everything that differs between stages lives in this one typed record;
+ * the stacks and the construct read it and contain no `if (stage === 'production')`.
+ *
+ * Choose a stage with `-c stage=<name>` (default `development`). A few operator-specific values
+ * can be given on the command line instead of editing this file; see {@link resolveStageConfig}.
+ */
+export const STAGE_NAMES = ['development', 'staging', 'production'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+export const DEFAULT_STAGE: StageName = 'development';
+
+export interface CustomDomainConfig {
+  /** e.g. `api.keywarden.example.com`; you create the DNS record (CNAME/alias to the output target). */
+  readonly domainName: string;
+  /** ACM certificate for `domainName`, in the deployment region (regional endpoint). */
+  readonly certificateArn: string;
+}
+
+export interface StageConfig {
+  /** The environment name the service reports (`KEYWARDEN_ENVIRONMENT`). */
+  readonly stage: string;
+  /** CloudFormation stack names start with this, e.g. `Keywarden-production`. */
+  readonly stackPrefix: string;
+  /** Physical names (table, secrets, log groups, functions) start with this, e.g. `keywarden-production`. */
+  readonly resourcePrefix: string;
+  /** API Gateway stage name; the public base URL is `https://…/<apiStageName>`. */
+  readonly apiStageName: string;
+
+  /** Lambda and API Gateway log retention. */
+  readonly logRetention: RetentionDays;
+  /**
+   * What happens to stateful resources (table, secrets, KMS key, log groups) when the stack is
+   * deleted or a resource is replaced. RETAIN in production: the hashing secret and the table
+   * are the keys; losing either invalidates every issued key.
+   */
+  readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB deletion protection (blocks DeleteTable even outside CloudFormation). */
+  readonly deletionProtection: boolean;
+  /** DynamoDB point-in-time recovery (35 days of per-second restore). */
+  readonly pointInTimeRecovery: boolean;
+  /**
+   * `aws-managed`: the `aws/dynamodb` key, no cost, no key policy to manage.
+   * `customer-managed`: a dedicated KMS key with annual rotation; key use shows in CloudTrail
+   * per key and access can be revoked by disabling the key (~$1/month).
+   */
+  readonly tableEncryption: 'aws-managed' | 'customer-managed';
+
+  /** Alarm notifications go to an SNS topic; this address is subscribed to it when set. */
+  readonly alarmEmail?: string;
+  readonly alarms: {
+    /** API Gateway 5XX responses per 5 minutes that raise the alarm. */
+    readonly api5xxPer5Minutes: number;
+    /** API Gateway p99 latency (ms) over 5 minutes. Long `/v1/responses` streams count too. */
+    readonly apiLatencyP99Ms: number;
+  };
+
+  /** API Gateway stage-wide throttling (steady requests per second and burst). Per-key limits are enforced by the service. */
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly customDomain?: CustomDomainConfig;
+  /** OpenAI-compatible upstream base URL; unset = the clearly labelled local model. */
+  readonly upstreamBaseUrl?: string;
+
+  /** X-Ray active tracing on the API stage and every function. */
+  readonly tracing: boolean;
+  /**
+   * API Gateway execution logs need one account-level (per region) CloudWatch role. `true`: this
+   * stack creates it (retained on delete). Set `false` when your landing zone already configures
+   * API Gateway account settings; execution logging then uses the existing role.
+   */
+  readonly manageApiGatewayAccountRole: boolean;
+  /** Ship external source maps and run with `--enable-source-maps` (readable stack traces, slower cold start). */
+  readonly sourceMaps: boolean;
+
+  readonly functions: {
+    readonly api: FunctionSizing;
+    readonly responses: FunctionSizing;
+    readonly bots: FunctionSizing;
+  };
+}
+
+export interface FunctionSizing {
+  readonly memorySize: number;
+  readonly timeout: Duration;
+}
+
+const functionDefaults: StageConfig['functions'] = {
+  api: { memorySize: 512, timeout: Duration.seconds(15) },
+  // Streams until the upstream finishes; API Gateway keeps a streamed response open up to 15 minutes
+  // (idle timeout 5 minutes on regional endpoints).
+  responses: { memorySize: 512, timeout: Duration.minutes(5) },
+  // Slack needs an ack within 3 s; cold starts of Bolt/botbuilder need the memory more than the time.
+  bots: { memorySize: 512, timeout: Duration.seconds(30) },
+};
+
+function named(stage: StageName) {
+  return {
+    stage,
+    stackPrefix: `Keywarden-${stage}`,
+    resourcePrefix: `keywarden-${stage}`,
+    apiStageName: stage,
+  };
+}
+
+export const STAGES: Readonly<Record<StageName, StageConfig>> = {
+  development: {
+    ...named('development'),
+    logRetention: RetentionDays.TWO_WEEKS,
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: true,
+    tableEncryption: 'aws-managed',
+    alarms: { api5xxPer5Minutes: 20, apiLatencyP99Ms: 10_000 },
+    throttling: { rateLimit: 20, burstLimit: 40 },
+    tracing: false,
+    manageApiGatewayAccountRole: true,
+    sourceMaps: true,
+    functions: functionDefaults,
+  },
+  staging: {
+    ...named('staging'),
+    logRetention: RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: true,
+    tableEncryption: 'aws-managed',
+    alarms: { api5xxPer5Minutes: 10, apiLatencyP99Ms: 5_000 },
+    throttling: { rateLimit: 50, burstLimit: 100 },
+    tracing: true,
+    manageApiGatewayAccountRole: true,
+    sourceMaps: false,
+    functions: functionDefaults,
+  },
+  production: {
+    ...named('production'),
+    logRetention: RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    pointInTimeRecovery: true,
+    tableEncryption: 'customer-managed',
+    alarms: { api5xxPer5Minutes: 5, apiLatencyP99Ms: 5_000 },
+    throttling: { rateLimit: 500, burstLimit: 1_000 },
+    tracing: true,
+    manageApiGatewayAccountRole: true,
+    sourceMaps: false,
+    functions: functionDefaults,
+  },
+};
+
+export class StageConfigError extends Error {
+  override name = 'StageConfigError';
+}
+
+export function isStageName(value: string): value is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+/** Context keys an operator may pass with `-c key=value` to override the stage record. */
+export const CONTEXT_KEYS = {
+  stage: 'stage',
+  alarmEmail: 'alarmEmail',
+  upstreamBaseUrl: 'upstreamBaseUrl',
+  domainName: 'domainName',
+  certificateArn: 'certificateArn',
+} as const;
+
+type ContextReader = (key: string) => unknown;
+
+function optionalString(read: ContextReader, key: string): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new StageConfigError(`context "${key}" must be a string`);
+  return value;
+}
+
+/**
+ * The stage record chosen by `-c stage=…`, with the operator overrides applied:
+ * `-c alarmEmail=ops@example.com`, `-c upstreamBaseUrl=https://…/v1`,
+ * `-c domainName=api.example.com -c certificateArn=arn:aws:acm:…` (both or neither).
+ * Fails loudly on an unknown stage or a malformed value, before any construct is created.
+ */
+export function resolveStageConfig(read: ContextReader): StageConfig {
+  const stage = optionalString(read, CONTEXT_KEYS.stage) ?? DEFAULT_STAGE;
+  if (!isStageName(stage)) {
+    throw new StageConfigError(`unknown stage "${stage}"; expected one of ${STAGE_NAMES.join(', ')}`);
+  }
+  const base = STAGES[stage];
+  const alarmEmail = optionalString(read, CONTEXT_KEYS.alarmEmail) ?? base.alarmEmail;
+  const upstreamBaseUrl = optionalString(read, CONTEXT_KEYS.upstreamBaseUrl) ?? base.upstreamBaseUrl;
+  const domainName = optionalString(read, CONTEXT_KEYS.domainName);
+  const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
+  if ((domainName === undefined) !== (certificateArn === undefined)) {
+    throw new StageConfigError('custom domain needs both "domainName" and "certificateArn"');
+  }
+  const customDomain = domainName && certificateArn ? { domainName, certificateArn } : base.customDomain;
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain });
+}
+
+export function validateStageConfig(config: StageConfig): StageConfig {
+  const problems: string[] = [];
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(config.resourcePrefix)) problems.push(`resourcePrefix "${config.resourcePrefix}"`);
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,100}$/.test(config.stackPrefix)) problems.push(`stackPrefix "${config.stackPrefix}"`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.apiStageName)) problems.push(`apiStageName "${config.apiStageName}"`);
+  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
+    problems.push(`alarmEmail "${config.alarmEmail}"`);
+  }
+  if (config.upstreamBaseUrl !== undefined && !/^https?:\/\/\S+$/.test(config.upstreamBaseUrl)) {
+    problems.push(`upstreamBaseUrl "${config.upstreamBaseUrl}"`);
+  }
+  if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
+    problems.push(`certificateArn "${config.customDomain.certificateArn}"`);
+  }
+  const { rateLimit, burstLimit } = config.throttling;
+  if (!(rateLimit > 0) || !(burstLimit >= 1) || !Number.isInteger(burstLimit)) {
+    problems.push(`throttling ${rateLimit}/${burstLimit}`);
+  }
+  if (problems.length > 0) {
+    throw new StageConfigError(`invalid stage config for "${config.stage}": ${problems.join(', ')}`);
+  }
+  return config;
+}
