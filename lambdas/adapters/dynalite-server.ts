@@ -1,0 +1,79 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import { TABLE_SCHEMA } from './table-schema';
+
+/**
+ * An embedded DynamoDB-protocol server (dynalite) on loopback: the local stack persists under a
+ * directory, tests run in memory. The real DynamoDB adapter talks to it over HTTP.
+ */
+export interface DynaliteServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startDynalite(options: { path?: string; port?: number; host?: string } = {}): Promise<DynaliteServer> {
+  const { default: dynalite } = (await import('dynalite')) as unknown as {
+    default: (o: Record<string, unknown>) => import('node:http').Server;
+  };
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+}
+
+/** Creates the table (same schema as the CDK stack) unless it exists. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+  }
+  const s = TABLE_SCHEMA;
+  const index = (g: { name: string; partitionKey: string; sortKey: string }) => ({
+    IndexName: g.name,
+    KeySchema: [
+      { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [s.partitionKey, s.sortKey, s.gsi1.partitionKey, s.gsi1.sortKey, s.gsi2.partitionKey, s.gsi2.sortKey].map(
+          (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
+        ),
+        KeySchema: [
+          { AttributeName: s.partitionKey, KeyType: 'HASH' },
+          { AttributeName: s.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [index(s.gsi1), index(s.gsi2)],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+}

@@ -1,0 +1,555 @@
+/**
+ * The DynamoDB store: one table, every write a single-item conditional write, so it runs the same
+ * on DynamoDB and on dynalite (no transactions, no TTL reliance: expiry is checked in code).
+ *
+ * Item layouts (pk / sk → indexes):
+ *   account   ACCOUNT#<id> / ACCOUNT            gsi1: ACCOUNTS / <createdAt>#<id>
+ *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
+ *                                               gsi2: PROJECTS / <createdAt>#<id>
+ *   admin     PROJECT#<id> / ADMIN#<identity>
+ *   key       KEY#<id> / KEY                    gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
+ *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
+ *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
+ *   nonce     NONCE#<value> / NONCE
+ *
+ * Access patterns:
+ *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
+ *   key by id / by raw key             GetItem KEY#<id> (ids derive from the raw key, see hashing.ts)
+ *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS
+ *   reserve / charge credits           UpdateItem ACCOUNT#<id> (conditional on gate and balance)
+ *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
+ *   project admins                     Query PROJECT#<id> begins_with ADMIN#
+ *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
+ *
+ * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
+ * a request is admitted by one conditional increment, so admitted requests in a window never exceed
+ * the limit however many Lambda instances race.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { KeywardenError } from '../core/errors';
+import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store } from '../core/ports';
+import type { Account, AuditRecord, KeyRecord, Page, Project } from '../core/types';
+import { TABLE_SCHEMA } from './table-schema';
+
+const AUDIT_RETENTION_S = 400 * 86_400;
+
+const k = {
+  account: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT' }),
+  project: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROJECT' }),
+  admin: (projectId: string, identity: string) => ({ pk: `PROJECT#${projectId}`, sk: `ADMIN#${identity}` }),
+  key: (id: string) => ({ pk: `KEY#${id}`, sk: 'KEY' }),
+  projectKeys: (projectId: string) => `PROJECT#${projectId}#KEYS`,
+  projectAudit: (projectId: string) => `PROJECT#${projectId}#AUDIT`,
+  keyAudit: (keyId: string) => `KEY#${keyId}#AUDIT`,
+  actorAudit: (projectId: string, actor: string) => `PROJECT#${projectId}#ACTOR#${actor}`,
+  nonce: (value: string) => ({ pk: `NONCE#${value}`, sk: 'NONCE' }),
+};
+
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter'];
+
+function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name)) out[name] = value;
+  return out as T;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new KeywardenError('invalid_request_error', 'The cursor is not valid.', { param: 'cursor' });
+}
+
+export interface DynamoDbStoreOptions {
+  tableName: string;
+  client: DynamoDBClient;
+}
+
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export class DynamoDbStore implements Store {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(options: DynamoDbStoreOptions) {
+    this.doc = createDocumentClient(options.client);
+    this.table = options.tableName;
+  }
+
+  // ── accounts ──────────────────────────────────────────────────────────────
+
+  async createAccount(account: Account): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...k.account(account.id), gsi1pk: 'ACCOUNTS', gsi1sk: `${account.createdAt}#${account.id}`, ...account },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.account(id), ConsistentRead: true }));
+    return out.Item ? strip<Account>(out.Item) : undefined;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.queryAll({ IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'ACCOUNTS' } })).map(
+      (i) => strip<Account>(i),
+    );
+  }
+
+  async setApiAccess(id: string, enabled: boolean): Promise<Account | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: k.account(id),
+          UpdateExpression: 'SET apiAccess = :e',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':e': enabled },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return strip<Account>(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async adjustCredits(
+    id: string,
+    delta: number,
+  ): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: k.account(id),
+          UpdateExpression: 'SET credits = credits + :d',
+          ConditionExpression: delta >= 0 ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND credits >= :need',
+          ExpressionAttributeValues: delta >= 0 ? { ':d': delta } : { ':d': delta, ':need': -delta },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { ok: true, balance: Number(out.Attributes?.credits) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
+    }
+  }
+
+  async reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: k.account(id),
+          UpdateExpression: 'SET credits = credits - :a',
+          ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :a',
+          ExpressionAttributeValues: { ':a': amount, ':on': true },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { ok: true, balance: Number(out.Attributes?.credits) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const account = await this.getAccount(id);
+      if (!account) return { ok: false, reason: 'not_found', balance: 0 };
+      return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
+    }
+  }
+
+  async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number }> {
+    if (amount <= 0) return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0 };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      try {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: k.account(id),
+            UpdateExpression: 'SET credits = credits - :a',
+            ConditionExpression: 'attribute_exists(pk) AND credits >= :a',
+            ExpressionAttributeValues: { ':a': amount },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return { charged: amount, balance: Number(out.Attributes?.credits) };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      // Not enough left: take exactly what is there, conditional on nobody having moved it meanwhile.
+      const account = await this.getAccount(id);
+      if (!account || account.credits <= 0) return { charged: 0, balance: 0 };
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: k.account(id),
+            UpdateExpression: 'SET credits = :zero',
+            ConditionExpression: 'credits = :seen',
+            ExpressionAttributeValues: { ':zero': 0, ':seen': account.credits },
+          }),
+        );
+        return { charged: account.credits, balance: 0 };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    throw new KeywardenError('service_unavailable', 'Could not settle credits under contention.', { retryAfterSeconds: 1 });
+  }
+
+  // ── projects and admins ───────────────────────────────────────────────────
+
+  async createProject(project: Project): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...k.project(project.id),
+          gsi1pk: `ACCOUNT#${project.accountId}#PROJECTS`,
+          gsi1sk: `${project.createdAt}#${project.id}`,
+          gsi2pk: 'PROJECTS',
+          gsi2sk: `${project.createdAt}#${project.id}`,
+          keyCounter: 0,
+          ...project,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getProject(id: string): Promise<Project | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.project(id), ConsistentRead: true }));
+    return out.Item ? strip<Project>(out.Item) : undefined;
+  }
+
+  async listProjects(accountId?: string): Promise<Project[]> {
+    const input: Omit<QueryCommandInput, 'TableName'> = accountId
+      ? { IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `ACCOUNT#${accountId}#PROJECTS` } }
+      : { IndexName: TABLE_SCHEMA.gsi2.name, KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': 'PROJECTS' } };
+    return (await this.queryAll(input)).map((i) => strip<Project>(i));
+  }
+
+  async setAutomatorKey(projectId: string, keyId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: k.project(projectId),
+        UpdateExpression: 'SET automatorKeyId = :k',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':k': keyId },
+      }),
+    );
+  }
+
+  async nextKeyNumber(projectId: string): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: k.project(projectId),
+        UpdateExpression: 'ADD keyCounter :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.keyCounter);
+  }
+
+  async addAdmin(projectId: string, identity: string, addedBy: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...k.admin(projectId, identity), identity, addedBy, addedAt: new Date().toISOString() },
+      }),
+    );
+  }
+
+  async removeAdmin(projectId: string, identity: string): Promise<boolean> {
+    const out = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: k.admin(projectId, identity), ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  async listAdmins(projectId: string): Promise<string[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':p': `PROJECT#${projectId}`, ':a': 'ADMIN#' },
+      ConsistentRead: true,
+    });
+    return items.map((i) => String(i.identity));
+  }
+
+  async isAdmin(projectId: string, identity: string): Promise<boolean> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.admin(projectId, identity), ConsistentRead: true }));
+    return out.Item !== undefined;
+  }
+
+  // ── keys ──────────────────────────────────────────────────────────────────
+
+  async putKey(key: KeyRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...k.key(key.id),
+            gsi1pk: k.projectKeys(key.projectId),
+            gsi1sk: `${key.createdAt}#${key.id}`,
+            ...key,
+            expiresAt: key.expiresAt ?? undefined,
+            rlMax: key.rateLimit.limit,
+            rlWindowMs: key.rateLimit.windowSeconds * 1000,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
+    return out.Item ? toKey(out.Item) : undefined;
+  }
+
+  async listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: TABLE_SCHEMA.gsi1.name,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': k.projectKeys(projectId) },
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toKey), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: k.key(id),
+          // Idempotent: a second revoke keeps the first revocation time.
+          UpdateExpression: 'SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toKey(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined): Promise<boolean> {
+    const revokeNow = graceUntil === undefined;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: k.key(id),
+          UpdateExpression: revokeNow
+            ? 'SET replacedBy = :r, #s = :revoked, revokedAt = :at'
+            : 'SET replacedBy = :r, graceUntil = :g',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(replacedBy)',
+          ExpressionAttributeNames: revokeNow ? { '#s': 'status' } : undefined,
+          ExpressionAttributeValues: revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: k.key(id) }));
+  }
+
+  async admitKeyUse(id: string, hash: string, now: number): Promise<AdmitOutcome> {
+    const validity =
+      'attribute_exists(pk) AND #h = :hash AND #s = :active' +
+      ' AND (attribute_not_exists(expiresAt) OR expiresAt > :now)' +
+      ' AND (attribute_not_exists(graceUntil) OR graceUntil > :now)';
+    const names = { '#h': 'hash', '#s': 'status' };
+    const values = { ':hash': hash, ':active': 'active', ':now': now, ':one': 1, ':used': new Date(now).toISOString() };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Warm path: inside the current window and under the limit.
+      try {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: k.key(id),
+            UpdateExpression: 'SET rlCount = rlCount + :one, lastUsedAt = :used',
+            ConditionExpression: `${validity} AND rlResetAt > :now AND rlCount < rlMax`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return admitted(out.Attributes ?? {});
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      // First request of a new window.
+      try {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: k.key(id),
+            UpdateExpression: 'SET rlCount = :one, rlResetAt = :now + rlWindowMs, lastUsedAt = :used',
+            ConditionExpression: `${validity} AND (attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return admitted(out.Attributes ?? {});
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
+      const item = out.Item;
+      if (!item) return { admitted: false, key: undefined };
+      const window = { count: Number(item.rlCount ?? 0), resetAt: Number(item.rlResetAt ?? now) };
+      const key = toKey(item);
+      const usable =
+        key.hash === hash &&
+        key.status === 'active' &&
+        (key.expiresAt === null || key.expiresAt > now) &&
+        (key.graceUntil === undefined || key.graceUntil > now);
+      // Lost a race at a window boundary but there is room: try again.
+      if (!usable || (window.resetAt > now && window.count >= key.rateLimit.limit)) return { admitted: false, key, window };
+    }
+    const key = await this.getKey(id);
+    return { admitted: false, key };
+  }
+
+  // ── audit and nonces ──────────────────────────────────────────────────────
+
+  async putAudit(record: AuditRecord): Promise<void> {
+    const sort = `${record.at}#${record.id}`;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: k.projectAudit(record.projectId),
+          sk: sort,
+          ...(record.keyId ? { gsi1pk: k.keyAudit(record.keyId), gsi1sk: sort } : {}),
+          gsi2pk: k.actorAudit(record.projectId, record.actor),
+          gsi2sk: sort,
+          ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+          ...record,
+        },
+      }),
+    );
+  }
+
+  async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {
+    const since = query.since ?? '0';
+    const input: Omit<QueryCommandInput, 'TableName'> = query.keyId
+      ? {
+          IndexName: TABLE_SCHEMA.gsi1.name,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+          FilterExpression: query.actor ? 'projectId = :proj AND actor = :actor' : 'projectId = :proj',
+          ExpressionAttributeValues: { ':p': k.keyAudit(query.keyId), ':since': since, ':proj': query.projectId, ...(query.actor ? { ':actor': query.actor } : {}) },
+        }
+      : query.actor
+        ? {
+            IndexName: TABLE_SCHEMA.gsi2.name,
+            KeyConditionExpression: 'gsi2pk = :p AND gsi2sk >= :since',
+            ExpressionAttributeValues: { ':p': k.actorAudit(query.projectId, query.actor), ':since': since },
+          }
+        : {
+            KeyConditionExpression: 'pk = :p AND sk >= :since',
+            ExpressionAttributeValues: { ':p': k.projectAudit(query.projectId), ':since': since },
+          };
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        ...input,
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: decodeCursor(query.cursor),
+      }),
+    );
+    return { items: (out.Items ?? []).map((i) => strip<AuditRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...k.nonce(nonce), ttl: Math.ceil(expiresAt / 1000) + 60 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function toKey(item: Record<string, unknown>): KeyRecord {
+  const key = strip<KeyRecord>(item);
+  key.expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : null;
+  return key;
+}
+
+function admitted(item: Record<string, unknown>): AdmitOutcome {
+  return {
+    admitted: true,
+    key: toKey(item),
+    window: { count: Number(item.rlCount), resetAt: Number(item.rlResetAt) },
+  };
+}

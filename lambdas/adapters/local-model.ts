@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { Upstream } from './upstream';
+
+/**
+ * The clearly labelled offline model used when no upstream is configured. It answers Responses API
+ * requests in the exact shape and streams the events in order, with sequence_number, so the
+ * official SDK's strict `responses.stream()` helper accepts it. It does not think: it says what it
+ * is and echoes the question.
+ */
+export const LOCAL_MODEL_LABEL = 'Keywarden local model (offline stand-in; set UPSTREAM_BASE_URL for real answers)';
+
+function id(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+/** The last user text in a Responses `input` (a string or a list of messages / content parts). */
+export function lastUserText(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (!Array.isArray(input)) return '';
+  for (let i = input.length - 1; i >= 0; i--) {
+    const item = input[i] as { role?: string; content?: unknown };
+    if (item?.role && item.role !== 'user') continue;
+    if (typeof item?.content === 'string') return item.content;
+    if (Array.isArray(item?.content)) {
+      const texts = item.content
+        .map((p: { type?: string; text?: unknown }) => (typeof p?.text === 'string' ? p.text : ''))
+        .filter(Boolean);
+      if (texts.length > 0) return texts.join('\n');
+    }
+  }
+  return '';
+}
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+export class LocalModel implements Upstream {
+  readonly label = 'local-model';
+
+  constructor(private readonly modelId: string) {}
+
+  async responses(body: string): Promise<Response> {
+    let request: Record<string, unknown>;
+    try {
+      request = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return Response.json({ error: { message: 'Invalid JSON body.', type: 'invalid_request_error', code: null, param: null } }, { status: 400 });
+    }
+    const question = lastUserText(request.input).slice(0, 2000);
+    const text = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;
+    const created = Math.floor(Date.now() / 1000);
+    const respId = id('resp');
+    const msgId = id('msg');
+    const usage = {
+      input_tokens: words(question),
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: words(text),
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: words(question) + words(text),
+    };
+    const part = { type: 'output_text', text, annotations: [] as unknown[], logprobs: [] as unknown[] };
+    const message = { id: msgId, type: 'message', status: 'completed', role: 'assistant', content: [part] };
+    const base = {
+      id: respId,
+      object: 'response',
+      created_at: created,
+      model: typeof request.model === 'string' ? request.model : this.modelId,
+      error: null,
+      incomplete_details: null,
+      instructions: request.instructions ?? null,
+      max_output_tokens: request.max_output_tokens ?? null,
+      metadata: request.metadata ?? {},
+      parallel_tool_calls: request.parallel_tool_calls ?? true,
+      previous_response_id: request.previous_response_id ?? null,
+      reasoning: request.reasoning ?? null,
+      temperature: request.temperature ?? 1,
+      text: request.text ?? { format: { type: 'text' } },
+      tool_choice: request.tool_choice ?? 'auto',
+      tools: request.tools ?? [],
+      top_p: request.top_p ?? 1,
+      truncation: request.truncation ?? 'disabled',
+      user: request.user ?? null,
+    };
+    const completed = { ...base, status: 'completed', output: [message], output_text: text, usage };
+
+    if (request.stream !== true) return Response.json(completed, { status: 200 });
+
+    const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
+    const chunks = text.match(/.{1,24}/gs) ?? [text];
+    const events: Record<string, unknown>[] = [
+      { type: 'response.created', response: inProgress },
+      { type: 'response.in_progress', response: inProgress },
+      { type: 'response.output_item.added', output_index: 0, item: { ...message, status: 'in_progress', content: [] } },
+      { type: 'response.content_part.added', item_id: msgId, output_index: 0, content_index: 0, part: { ...part, text: '' } },
+      ...chunks.map((delta) => ({ type: 'response.output_text.delta', item_id: msgId, output_index: 0, content_index: 0, delta, logprobs: [] })),
+      { type: 'response.output_text.done', item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] },
+      { type: 'response.content_part.done', item_id: msgId, output_index: 0, content_index: 0, part },
+      { type: 'response.output_item.done', output_index: 0, item: message },
+      { type: 'response.completed', response: completed },
+    ];
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for (const [sequence_number, event] of events.entries()) {
+          controller.enqueue(encoder.encode(`event: ${String(event.type)}\ndata: ${JSON.stringify({ ...event, sequence_number })}\n\n`));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        controller.close();
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+  }
+}

@@ -1,0 +1,39 @@
+import type { Services } from './services';
+
+/**
+ * First start of an environment: an account with API access and some credits, a project with its
+ * Automator key, one viewer key per bot, and an admin privileged key. Raw keys are returned to the
+ * caller once; this module writes them nowhere.
+ */
+export interface BootstrapResult {
+  accountId: string;
+  projectId: string;
+  adminKey: string;
+  adminKeyId: string;
+  botViewerKeys: { slack: string; teams: string };
+}
+
+export async function bootstrapEnvironment(
+  services: Services,
+  options: { accountName?: string; projectName?: string; credits?: number; admins?: string[]; actor?: string } = {},
+): Promise<BootstrapResult> {
+  const actor = options.actor ?? 'system';
+  const account = await services.operator.createAccount({
+    name: options.accountName ?? 'Local account',
+    apiAccess: true,
+    credits: options.credits ?? 1000,
+  });
+  const { project } = await services.operator.createProject({ accountId: account.id, name: options.projectName ?? 'Local project', actor });
+  const operator = { kind: 'operator' as const, actor, projectId: project.id };
+  const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged' });
+  const slack = await services.keys.create(operator, { name: 'Slack bot viewer key', type: 'viewer' });
+  const teams = await services.keys.create(operator, { name: 'Teams bot viewer key', type: 'viewer' });
+  for (const identity of options.admins ?? []) await services.operator.addAdmin(project.id, identity, actor);
+  return {
+    accountId: account.id,
+    projectId: project.id,
+    adminKey: admin.secret,
+    adminKeyId: admin.key.id,
+    botViewerKeys: { slack: slack.secret, teams: teams.secret },
+  };
+}

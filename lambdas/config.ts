@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, parsed once at cold start (Lambda) or process start (local server, CLI).
+ * A missing required value fails loudly with its name.
+ *
+ * Environment variables read in AWS (set by lib/keywarden-service.ts):
+ *   KEYWARDEN_ENVIRONMENT        stage name, e.g. development | production
+ *   TABLE_NAME                   the single DynamoDB table
+ *   PUBLIC_BASE_URL              public base of the API (…/v1 is appended), used in setup scripts
+ *   UPSTREAM_BASE_URL            OpenAI-compatible upstream base URL (unset = local model)
+ *   SECRET_<NAME>_ARN            Secrets Manager ARN per secret the function uses, NAME one of SECRET_NAMES
+ *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot`
+ *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
+ */
+export const SECRET_NAMES = ['hashing', 'upstream', 'botAssertion', 'slack', 'teams', 'botViewerKeys'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** Environment variable that carries a secret's ARN in AWS, e.g. SECRET_BOT_ASSERTION_ARN. */
+export function secretArnVariable(name: SecretName): string {
+  return `SECRET_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_ARN`;
+}
+
+const numberFromEnv = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `not a non-negative number: ${v}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const ConfigSchema = z.object({
+  KEYWARDEN_ENVIRONMENT: z.string().min(1).default('local'),
+  TABLE_NAME: z.string().min(1),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  UPSTREAM_BASE_URL: z.string().url().optional(),
+  UPSTREAM_TIMEOUT_MS: numberFromEnv(60_000),
+  MODEL_ID: z.string().min(1).default('archibot'),
+  HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default('Archibot'),
+  PRICE_PER_REQUEST: numberFromEnv(1),
+  PRICE_PER_1K_TOKENS: numberFromEnv(0.5),
+  CREDIT_RESERVE: numberFromEnv(1),
+  MAX_BODY_BYTES: numberFromEnv(1_048_576),
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+});
+
+export interface Config {
+  environment: string;
+  tableName: string;
+  publicBaseUrl: string | undefined;
+  upstreamBaseUrl: string | undefined;
+  upstreamTimeoutMs: number;
+  modelId: string;
+  headerBrand: string;
+  pricing: { perRequest: number; per1kTokens: number; reserve: number };
+  maxBodyBytes: number;
+  /** Only set locally and in tests: the embedded dynalite endpoint. */
+  dynamodbEndpoint: string | undefined;
+  /** Secret name → ARN, for the secrets this function may read (AWS only). */
+  secretArns: Partial<Record<SecretName, string>>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${names}`);
+  }
+  const c = parsed.data;
+  const secretArns: Partial<Record<SecretName, string>> = {};
+  for (const name of SECRET_NAMES) {
+    const arn = env[secretArnVariable(name)];
+    if (arn) secretArns[name] = arn;
+  }
+  return {
+    environment: c.KEYWARDEN_ENVIRONMENT,
+    tableName: c.TABLE_NAME,
+    publicBaseUrl: c.PUBLIC_BASE_URL,
+    upstreamBaseUrl: c.UPSTREAM_BASE_URL,
+    upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
+    modelId: c.MODEL_ID,
+    headerBrand: c.HEADER_BRAND,
+    pricing: { perRequest: c.PRICE_PER_REQUEST, per1kTokens: c.PRICE_PER_1K_TOKENS, reserve: c.CREDIT_RESERVE },
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
+    secretArns,
+  };
+}

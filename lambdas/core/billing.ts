@@ -1,0 +1,67 @@
+import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
+import type { Store } from './ports';
+
+/**
+ * Credits for /v1/responses (seed 000): a reservation is taken before the upstream is called (so
+ * concurrent requests can never overdraw the balance), refunded in full on a failed or rejected
+ * upstream call, and settled against usage on success. A stream is billable once accepted: it is
+ * charged its reservation, stated in the response headers before the first event.
+ */
+export interface Pricing {
+  perRequest: number;
+  per1kTokens: number;
+  reserve: number;
+}
+
+export interface Reservation {
+  accountId: string;
+  amount: number;
+  /** Balance right after the reservation was taken. */
+  balance: number;
+}
+
+export class Billing {
+  constructor(
+    private readonly store: Store,
+    readonly pricing: Pricing,
+  ) {}
+
+  /** The amount reserved up front: the larger of the reserve and the per-request price. */
+  reserveAmount(streaming: boolean): number {
+    return streaming ? this.pricing.perRequest : Math.max(this.pricing.reserve, this.pricing.perRequest);
+  }
+
+  async reserve(accountId: string, amount: number): Promise<Reservation> {
+    const outcome = await this.store.reserveCredits(accountId, amount);
+    if (outcome.ok) return { accountId, amount, balance: outcome.balance };
+    if (outcome.reason === 'insufficient') {
+      throw new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.');
+    }
+    throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+  }
+
+  /** Gives the whole reservation back: nothing is charged for a rejected or failed call. */
+  async refund(r: Reservation): Promise<number> {
+    const result = await this.store.adjustCredits(r.accountId, r.amount);
+    return result.ok ? result.balance : r.balance;
+  }
+
+  /** What a completed call costs: by usage when the upstream reports it, else per request. */
+  priceOf(usage: { total_tokens?: unknown } | undefined): number {
+    const tokens = typeof usage?.total_tokens === 'number' && usage.total_tokens >= 0 ? usage.total_tokens : undefined;
+    const price = tokens === undefined ? this.pricing.perRequest : (tokens / 1000) * this.pricing.per1kTokens;
+    return Math.round(price * 1e6) / 1e6;
+  }
+
+  /** Settles a reservation to `price`: refunds the difference, or charges the excess up to what is left. */
+  async settle(r: Reservation, price: number): Promise<{ charged: number; balance: number }> {
+    const diff = Math.round((price - r.amount) * 1e6) / 1e6;
+    if (diff === 0) return { charged: r.amount, balance: r.balance };
+    if (diff < 0) {
+      const result = await this.store.adjustCredits(r.accountId, -diff);
+      return { charged: price, balance: result.ok ? result.balance : r.balance };
+    }
+    const extra = await this.store.chargeUpTo(r.accountId, diff);
+    return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance };
+  }
+}

@@ -1,0 +1,410 @@
+import { verifyAssertion } from './actor-assertion';
+import { DAY_MS } from './duration';
+import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
+import { hashesEqual, hashingSecrets, keyHash, keyIdFor, type HashingSecret } from './hashing';
+import { newId } from './ids';
+import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
+import { checkPermission, type PolicyDecision } from './policy';
+import { principalActor, principalProject, type Principal } from './principal';
+import type { Clock, SecretsProvider, Store } from './ports';
+import { resolveScopes, type KeyType, type Scope } from './scopes';
+import type { AuditOutcome, AuditRecord, KeyRecord, KeyStatus, Page, RateLimit, Role } from './types';
+
+export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
+export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
+export const MAX_OVERLAP_MS = 7 * DAY_MS;
+export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
+const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
+type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The outcome of presenting a key: data, mapped to a status only at the edge. */
+export type KeyCheck =
+  | { result: 'valid'; key: KeyRecord; rateLimit: RateLimitState }
+  | { result: 'invalid' }
+  | { result: 'expired'; key: KeyRecord }
+  | { result: 'revoked'; key: KeyRecord }
+  | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** Epoch ms when the current window ends. */
+  resetAt: number;
+}
+
+export interface CreateKeyInput {
+  name?: string;
+  type?: Exclude<KeyType, 'system'>;
+  scopes?: string[];
+  roles?: Role[];
+  context?: Record<string, string>;
+  prefix?: string;
+  /** Lifetime in ms from now; default one year. */
+  expiresInMs?: number;
+  rateLimit?: RateLimit;
+}
+
+export interface IssuedKey {
+  key: KeyRecord;
+  /** The raw key. Exists only in this return value and the one response built from it. */
+  secret: string;
+}
+
+export interface KeyServiceDeps {
+  store: Store;
+  secrets: SecretsProvider;
+  clock: Clock;
+}
+
+export class KeyService {
+  constructor(private readonly deps: KeyServiceDeps) {}
+
+  private async hashing(): Promise<HashingSecret> {
+    return this.deps.secrets.get<HashingSecret>('hashing');
+  }
+
+  /** Mints a new raw key and its record (not yet stored). */
+  async mint(fields: Omit<KeyRecord, 'id' | 'hash' | 'start' | 'status'>): Promise<IssuedKey> {
+    const { current } = await this.hashing();
+    const secret = generateKey(fields.prefix);
+    const key: KeyRecord = {
+      ...fields,
+      id: keyIdFor(current, secret),
+      hash: keyHash(current, secret),
+      start: startOf(secret),
+      status: 'active',
+    };
+    return { key, secret };
+  }
+
+  /**
+   * Authenticates a presented key and counts the request against its rate limit, in one
+   * conditional write on the warm path. A string failing format or checksum never reaches storage.
+   */
+  async authenticate(raw: string): Promise<KeyCheck> {
+    if (!parseKey(raw).ok) return { result: 'invalid' };
+    const now = this.deps.clock.now();
+    for (const secret of hashingSecrets(await this.hashing())) {
+      const id = keyIdFor(secret, raw);
+      const hash = keyHash(secret, raw);
+      const outcome = await this.deps.store.admitKeyUse(id, hash, now);
+      if (outcome.admitted) {
+        return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };
+      }
+      const key = outcome.key;
+      if (!key || !hashesEqual(key.hash, hash)) continue;
+      const status = keyStatus(key, now);
+      if (status === 'revoked') return { result: 'revoked', key };
+      if (status === 'expired') return { result: 'expired', key };
+      return {
+        result: 'rate_limited',
+        key,
+        rateLimit: rateLimitState(key, outcome.window ?? { count: key.rateLimit.limit, resetAt: windowEnd(key, now) }),
+      };
+    }
+    return { result: 'invalid' };
+  }
+
+  /** Looks a raw key up without counting a request (verify endpoint, search, leak guard). */
+  async inspect(raw: string): Promise<KeyRecord | undefined> {
+    if (!parseKey(raw).ok) return undefined;
+    for (const secret of hashingSecrets(await this.hashing())) {
+      const key = await this.deps.store.getKey(keyIdFor(secret, raw));
+      if (key && hashesEqual(key.hash, keyHash(secret, raw))) return key;
+    }
+    return undefined;
+  }
+
+  /**
+   * Turns a key plus an optional person assertion into a principal. A bad assertion is an error,
+   * never a silent fall-back to the key's own rights.
+   */
+  async principalFor(key: KeyRecord, assertion: string | undefined): Promise<Principal> {
+    if (assertion === undefined) return { kind: 'key', key };
+    const { current } = await this.deps.secrets.get<{ current: string }>('botAssertion');
+    const check = verifyAssertion(current, assertion, key.id, this.deps.clock.now());
+    if (!check.ok) {
+      throw new KeywardenError('insufficient_permissions', `The actor assertion is not valid (${check.reason}).`, {
+        param: 'X-Keywarden-Actor',
+      });
+    }
+    const fresh = await this.deps.store.claimNonce(`assert:${check.claims.jti}`, check.claims.exp * 1000);
+    if (!fresh) {
+      throw new KeywardenError('insufficient_permissions', 'The actor assertion was already used.', {
+        param: 'X-Keywarden-Actor',
+      });
+    }
+    return { kind: 'key', key, person: { identity: check.claims.sub, bot: check.claims.bot } };
+  }
+
+  /** The one policy check, for the verify endpoint and route guards. */
+  check(key: KeyRecord, permission: string, resource?: Record<string, string>): PolicyDecision {
+    return checkPermission(key, permission, resource);
+  }
+
+  requireRead(p: Principal, permission: 'keys:read' | 'audit:read'): void {
+    if (p.kind === 'operator') return;
+    if (!checkPermission(p.key, permission).allowed) throw insufficient(permission);
+  }
+
+  /**
+   * Key-changing actions: a person acting through a bot must be an admin of the project (the
+   * bot's viewer key alone never suffices); any other key needs `keys:write`. Denials are audited.
+   */
+  private async requireWrite(p: Principal, action: AuditAction, keyId?: string): Promise<void> {
+    if (p.kind === 'operator') return;
+    let allowed: boolean;
+    if (p.person) allowed = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
+    else allowed = checkPermission(p.key, 'keys:write').allowed;
+    if (allowed) return;
+    await this.audit(p, action, 'denied', { keyId, reason: p.person ? 'not a project admin' : 'missing keys:write' });
+    throw p.person
+      ? new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`)
+      : insufficient('keys:write');
+  }
+
+  async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {
+    await this.requireWrite(p, 'key.create');
+    const projectId = principalProject(p);
+    const project = await this.deps.store.getProject(projectId);
+    if (!project) throw new KeywardenError('not_found', 'Project not found.');
+    const account = await this.deps.store.getAccount(project.accountId);
+    if (!account?.apiAccess) {
+      await this.audit(p, 'key.create', 'denied', { reason: 'api access disabled' });
+      throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+    }
+    const type = input.type ?? 'privileged';
+    const scopes = resolveScopes(type, input.scopes);
+    if (!scopes.ok) {
+      throw new KeywardenError('invalid_request_error', `Scopes not allowed for a ${type} key: ${scopes.invalid.join(', ')}.`, {
+        param: 'scopes',
+      });
+    }
+    this.requireNoEscalation(p, scopes.scopes);
+    const prefix = input.prefix ?? DEFAULT_PREFIX;
+    if (!PREFIX_PATTERN.test(prefix)) {
+      throw new KeywardenError('invalid_request_error', 'prefix must match [a-z][a-z0-9]{1,11}.', { param: 'prefix' });
+    }
+    const now = this.deps.clock.now();
+    const name = input.name?.trim() || `Console generated key ${await this.deps.store.nextKeyNumber(projectId)}`;
+    const issued = await this.mint({
+      projectId,
+      accountId: project.accountId,
+      name,
+      prefix,
+      type,
+      scopes: scopes.scopes,
+      roles: input.roles ?? [],
+      context: input.context ?? {},
+      createdAt: new Date(now).toISOString(),
+      expiresAt: now + (input.expiresInMs ?? DEFAULT_EXPIRY_MS),
+      createdBy: principalActor(p),
+      rateLimit: input.rateLimit ?? DEFAULT_RATE_LIMIT,
+    });
+    await this.store(issued.key);
+    await this.audit(p, 'key.create', 'success', { keyId: issued.key.id, details: { name, type } });
+    return issued;
+  }
+
+  /** A key can hand out no more than it holds, unless it holds `admin`; people acting as project admins can. */
+  private requireNoEscalation(p: Principal, scopes: Scope[]): void {
+    if (p.kind === 'operator' || p.person || p.key.type === 'system' || p.key.scopes.includes('admin')) return;
+    const beyond = scopes.filter((s) => !p.key.scopes.includes(s));
+    if (beyond.length > 0) {
+      throw new KeywardenError('insufficient_permissions', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`, {
+        param: 'scopes',
+      });
+    }
+  }
+
+  private async store(key: KeyRecord): Promise<void> {
+    // 128-bit random ids: a collision means something is badly wrong, not bad luck.
+    if (!(await this.deps.store.putKey(key))) throw new KeywardenError('conflict', 'Key id collision; try again.');
+  }
+
+  async get(p: Principal, id: string): Promise<KeyRecord> {
+    this.requireRead(p, 'keys:read');
+    return this.ownKey(p, id);
+  }
+
+  /** A key of another project is indistinguishable from a missing one. */
+  private async ownKey(p: Principal, id: string): Promise<KeyRecord> {
+    const wellFormed = KEY_ID_PATTERN.test(id);
+    const key = wellFormed ? await this.deps.store.getKey(id) : undefined;
+    if (!key || key.projectId !== principalProject(p)) {
+      // Echo the id only when it is an id: a raw key pasted into the path must not come back.
+      throw new KeywardenError('not_found', wellFormed ? `No key ${id} in this project.` : 'No such key in this project.');
+    }
+    return key;
+  }
+
+  async list(
+    p: Principal,
+    query: { search?: string; type?: KeyType; status?: KeyStatus; cursor?: string; limit?: number },
+  ): Promise<Page<KeyRecord>> {
+    this.requireRead(p, 'keys:read');
+    const projectId = principalProject(p);
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+    const now = this.deps.clock.now();
+    const search = query.search?.trim();
+    if (search && parseKey(search).ok) {
+      const key = await this.inspect(search);
+      return { items: key && key.projectId === projectId ? [key] : [] };
+    }
+    const matches = (k: KeyRecord) =>
+      (!query.type || k.type === query.type) &&
+      (!query.status || keyStatus(k, now) === query.status) &&
+      (!search || matchesSearch(k, search));
+    if (!search && !query.type && !query.status) {
+      return this.deps.store.listKeys(projectId, { cursor: query.cursor, limit });
+    }
+    // Filtered listings walk the project's keys (projects hold tens to hundreds of keys).
+    const items: KeyRecord[] = [];
+    let cursor = query.cursor;
+    do {
+      const page = await this.deps.store.listKeys(projectId, { cursor, limit: 200 });
+      items.push(...page.items.filter(matches));
+      cursor = page.nextCursor;
+    } while (cursor && items.length < limit);
+    return { items: items.slice(0, limit) };
+  }
+
+  /**
+   * Replaces a key: same name, type, scopes, roles, context, prefix and rate limit. The new key is
+   * stored and working before the old one is marked, so there is never a moment when neither
+   * works; the old one stops at once, or after `overlapMs` (≤ 7 days).
+   */
+  async rotate(p: Principal, id: string, overlapMs = 0): Promise<IssuedKey> {
+    await this.requireWrite(p, 'key.rotate', id);
+    if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
+      throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
+    }
+    const old = await this.ownKey(p, id);
+    const now = this.deps.clock.now();
+    if (old.replacedBy || keyStatus(old, now) === 'revoked') {
+      await this.audit(p, 'key.rotate', 'denied', { keyId: id, reason: 'already revoked or rotated' });
+      throw new KeywardenError('conflict', `Key ${id} was already ${old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked'}.`);
+    }
+    const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
+    const issued = await this.mint({
+      projectId: old.projectId,
+      accountId: old.accountId,
+      name: old.name,
+      prefix: old.prefix,
+      type: old.type,
+      scopes: old.scopes,
+      roles: old.roles,
+      context: old.context,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: lifetime === null ? null : now + lifetime,
+      createdBy: principalActor(p),
+      rateLimit: old.rateLimit,
+      rotatedFrom: old.id,
+    });
+    await this.store(issued.key);
+    const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
+    if (!(await this.deps.store.markRotated(old.id, issued.key.id, new Date(now).toISOString(), graceUntil))) {
+      // Lost a race with another rotation: withdraw ours so only one replacement exists.
+      await this.deps.store.deleteKey(issued.key.id);
+      throw new KeywardenError('conflict', `Key ${id} was rotated concurrently.`);
+    }
+    if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
+    await this.audit(p, 'key.rotate', 'success', {
+      keyId: old.id,
+      details: { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) },
+    });
+    return issued;
+  }
+
+  /** Immediate and idempotent; the key stays listed. The Automator key is rotated, never revoked. */
+  async revoke(p: Principal, id: string): Promise<KeyRecord> {
+    await this.requireWrite(p, 'key.revoke', id);
+    const key = await this.ownKey(p, id);
+    if (key.type === 'system') {
+      await this.audit(p, 'key.revoke', 'denied', { keyId: id, reason: 'protected' });
+      throw new KeywardenError('protected_key', 'The Automator key is Protected: rotate it instead of revoking it.');
+    }
+    const revoked = await this.deps.store.revokeKey(id, new Date(this.deps.clock.now()).toISOString());
+    if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
+    await this.audit(p, 'key.revoke', 'success', { keyId: id });
+    return revoked;
+  }
+
+  async delete(p: Principal, id: string): Promise<void> {
+    await this.requireWrite(p, 'key.delete', id);
+    const key = await this.ownKey(p, id);
+    if (key.type === 'system') {
+      await this.audit(p, 'key.delete', 'denied', { keyId: id, reason: 'protected' });
+      throw new KeywardenError('protected_key', 'The Automator key is Protected and cannot be deleted.');
+    }
+    await this.deps.store.deleteKey(id);
+    await this.audit(p, 'key.delete', 'success', { keyId: id, details: { name: key.name } });
+  }
+
+  async auditLog(
+    p: Principal,
+    query: { keyId?: string; actor?: string; since?: string; cursor?: string; limit?: number },
+  ): Promise<Page<AuditRecord>> {
+    this.requireRead(p, 'audit:read');
+    return this.deps.store.queryAudit({
+      projectId: principalProject(p),
+      keyId: query.keyId,
+      actor: query.actor,
+      since: query.since,
+      cursor: query.cursor,
+      limit: Math.min(Math.max(query.limit ?? 50, 1), 200),
+    });
+  }
+
+  async audit(
+    p: Principal,
+    action: string,
+    outcome: AuditOutcome,
+    extra: { keyId?: string; reason?: string; details?: AuditRecord['details'] } = {},
+  ): Promise<void> {
+    await this.deps.store.putAudit({
+      id: newId('aud'),
+      at: new Date(this.deps.clock.now()).toISOString(),
+      projectId: principalProject(p),
+      action,
+      outcome,
+      actor: principalActor(p),
+      ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
+      ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : {}),
+      ...extra,
+    });
+  }
+}
+
+export function keyStatus(key: KeyRecord, now: number): KeyStatus {
+  if (key.status === 'revoked' || (key.graceUntil !== undefined && key.graceUntil <= now)) return 'revoked';
+  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+function windowEnd(key: KeyRecord, now: number): number {
+  const w = key.rateLimit.windowSeconds * 1000;
+  return (Math.floor(now / w) + 1) * w;
+}
+
+function rateLimitState(key: KeyRecord, window: { count: number; resetAt: number }): RateLimitState {
+  return {
+    limit: key.rateLimit.limit,
+    remaining: Math.max(key.rateLimit.limit - window.count, 0),
+    resetAt: window.resetAt,
+  };
+}
+
+function matchesSearch(key: KeyRecord, search: string): boolean {
+  const s = search.toLowerCase();
+  return (
+    key.id === search ||
+    key.name.toLowerCase().includes(s) ||
+    key.start.startsWith(search) ||
+    (search.length > key.start.length && search.startsWith(key.start))
+  );
+}
+
+function insufficient(permission: string): KeywardenError {
+  return new KeywardenError('insufficient_permissions', `This key lacks the ${permission} permission.`);
+}

@@ -1,0 +1,126 @@
+import { IDENTITY_PATTERN } from './actor-assertion';
+import { KeywardenError } from './errors';
+import { newId } from './ids';
+import type { IssuedKey, KeyService } from './key-service';
+import type { Clock, Store } from './ports';
+import { SCOPES } from './scopes';
+import type { Account, Project } from './types';
+
+/**
+ * Platform-operator tasks (CLI, bootstrap): accounts, the API product gate, credits, projects with
+ * their Protected Automator key, and the chat identities that administer a project.
+ */
+export class OperatorService {
+  constructor(private readonly deps: { store: Store; keys: KeyService; clock: Clock }) {}
+
+  private nowIso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  async createAccount(input: { name: string; apiAccess?: boolean; credits?: number }): Promise<Account> {
+    const account: Account = {
+      id: newId('acct'),
+      name: input.name,
+      apiAccess: input.apiAccess ?? false,
+      credits: input.credits ?? 0,
+      createdAt: this.nowIso(),
+    };
+    await this.deps.store.createAccount(account);
+    return account;
+  }
+
+  listAccounts(): Promise<Account[]> {
+    return this.deps.store.listAccounts();
+  }
+
+  async getAccount(id: string): Promise<Account> {
+    const account = await this.deps.store.getAccount(id);
+    if (!account) throw new KeywardenError('not_found', `No account ${id}.`);
+    return account;
+  }
+
+  async setApiAccess(accountId: string, enabled: boolean): Promise<Account> {
+    const account = await this.deps.store.setApiAccess(accountId, enabled);
+    if (!account) throw new KeywardenError('not_found', `No account ${accountId}.`);
+    return account;
+  }
+
+  /** Grants (positive) or withdraws (negative) credits; the balance never goes below zero. */
+  async adjustCredits(accountId: string, delta: number): Promise<number> {
+    const result = await this.deps.store.adjustCredits(accountId, delta);
+    if (!result.ok) {
+      throw result.reason === 'not_found'
+        ? new KeywardenError('not_found', `No account ${accountId}.`)
+        : new KeywardenError('invalid_request_error', 'The account does not hold that many credits.');
+    }
+    return result.balance;
+  }
+
+  /** Creates a project and its Protected Automator (system) key; the raw key is returned once. */
+  async createProject(input: { accountId: string; name: string; actor: string }): Promise<{ project: Project; automator: IssuedKey }> {
+    const account = await this.getAccount(input.accountId);
+    const project: Project = { id: newId('proj'), accountId: account.id, name: input.name, createdAt: this.nowIso() };
+    await this.deps.store.createProject(project);
+    const automator = await this.deps.keys.mint({
+      projectId: project.id,
+      accountId: account.id,
+      name: 'Automator key',
+      prefix: 'archie',
+      type: 'system',
+      scopes: [...SCOPES],
+      roles: [],
+      context: {},
+      createdAt: this.nowIso(),
+      expiresAt: null,
+      createdBy: 'system',
+      rateLimit: { limit: 6000, windowSeconds: 60 },
+    });
+    if (!(await this.deps.store.putKey(automator.key))) throw new KeywardenError('conflict', 'Key id collision; try again.');
+    await this.deps.store.setAutomatorKey(project.id, automator.key.id);
+    project.automatorKeyId = automator.key.id;
+    await this.deps.keys.audit({ kind: 'operator', actor: input.actor, projectId: project.id }, 'key.create', 'success', {
+      keyId: automator.key.id,
+      details: { name: 'Automator key', type: 'system' },
+    });
+    return { project, automator };
+  }
+
+  async getProject(id: string): Promise<Project> {
+    const project = await this.deps.store.getProject(id);
+    if (!project) throw new KeywardenError('not_found', `No project ${id}.`);
+    return project;
+  }
+
+  listProjects(accountId?: string): Promise<Project[]> {
+    return this.deps.store.listProjects(accountId);
+  }
+
+  async addAdmin(projectId: string, identity: string, actor: string): Promise<void> {
+    assertIdentity(identity);
+    await this.getProject(projectId);
+    await this.deps.store.addAdmin(projectId, identity, actor);
+    await this.deps.keys.audit({ kind: 'operator', actor, projectId }, 'admin.add', 'success', { details: { identity } });
+  }
+
+  async removeAdmin(projectId: string, identity: string, actor: string): Promise<boolean> {
+    assertIdentity(identity);
+    const removed = await this.deps.store.removeAdmin(projectId, identity);
+    await this.deps.keys.audit({ kind: 'operator', actor, projectId }, 'admin.remove', removed ? 'success' : 'error', {
+      details: { identity },
+    });
+    return removed;
+  }
+
+  listAdmins(projectId: string): Promise<string[]> {
+    return this.deps.store.listAdmins(projectId);
+  }
+}
+
+function assertIdentity(identity: string): void {
+  if (!IDENTITY_PATTERN.test(identity)) {
+    throw new KeywardenError(
+      'invalid_request_error',
+      `Not a chat identity: ${identity}. Use slack:<team>:<user> or teams:<tenant>:<aadObjectId>.`,
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import type { KeyRecord } from './types';
+
+/**
+ * One policy check for every permission question. The key's scopes are the ceiling (`admin` holds
+ * every permission); when the key carries roles, at least one role must also grant the permission,
+ * and that role's row filters — with `${context.name}` resolved from the key's context — are
+ * returned for the caller to apply, and checked against any resource attributes supplied.
+ */
+export type PolicyDecision =
+  | { allowed: true; filters: Record<string, string>[] }
+  | { allowed: false; reason: 'scope' | 'role' | 'filter' };
+
+export function checkPermission(
+  key: Pick<KeyRecord, 'scopes' | 'roles' | 'context'>,
+  permission: string,
+  resource: Record<string, string> = {},
+): PolicyDecision {
+  const scopes = key.scopes as readonly string[];
+  if (!scopes.includes('admin') && !scopes.includes(permission)) return { allowed: false, reason: 'scope' };
+  if (key.roles.length === 0) return { allowed: true, filters: [] };
+
+  const granting = key.roles.filter((r) => r.permissions.includes(permission) || r.permissions.includes('*'));
+  if (granting.length === 0) return { allowed: false, reason: 'role' };
+
+  const filters = granting.map((r) => resolveFilters(r.filters ?? {}, key.context));
+  // Unrestricted role, or any role whose filters the resource satisfies.
+  const matches = filters.some((f) =>
+    Object.entries(f).every(([attr, value]) => resource[attr] === undefined || resource[attr] === value),
+  );
+  if (!matches) return { allowed: false, reason: 'filter' };
+  return { allowed: true, filters: filters.filter((f) => Object.keys(f).length > 0) };
+}
+
+function resolveFilters(filters: Record<string, string>, context: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [attr, value] of Object.entries(filters)) {
+    out[attr] = value.replace(/\$\{context\.([A-Za-z0-9_.-]+)\}/g, (_, name: string) => context[name] ?? '');
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import type { SecretName } from '../config';
+import type { Account, AuditRecord, KeyRecord, Page, Project } from './types';
+
+/**
+ * The store port. Every write is a single-item conditional write (no transactions, no TTL
+ * reliance) so the same adapter runs on DynamoDB and on dynalite.
+ */
+export interface Store {
+  createAccount(account: Account): Promise<void>;
+  getAccount(id: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  setApiAccess(id: string, enabled: boolean): Promise<Account | undefined>;
+  /** Adds (or, negative, removes) credits; never takes the balance below zero. */
+  adjustCredits(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }>;
+  /** Atomically takes `amount` from the balance if the gate is on and the balance covers it. */
+  reserveCredits(id: string, amount: number): Promise<ReserveOutcome>;
+  /** Charges up to `amount` (more than the balance takes the balance to zero); returns what was charged and the balance. */
+  chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number }>;
+
+  createProject(project: Project): Promise<void>;
+  getProject(id: string): Promise<Project | undefined>;
+  listProjects(accountId?: string): Promise<Project[]>;
+  setAutomatorKey(projectId: string, keyId: string): Promise<void>;
+  /** Atomic per-project counter for `Console generated key N`. */
+  nextKeyNumber(projectId: string): Promise<number>;
+
+  addAdmin(projectId: string, identity: string, addedBy: string): Promise<void>;
+  removeAdmin(projectId: string, identity: string): Promise<boolean>;
+  listAdmins(projectId: string): Promise<string[]>;
+  isAdmin(projectId: string, identity: string): Promise<boolean>;
+
+  /** Conditional create: fails with `false` if the id exists. */
+  putKey(key: KeyRecord): Promise<boolean>;
+  getKey(id: string): Promise<KeyRecord | undefined>;
+  listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
+  /** Revoke now (idempotent). Returns the record after the write, or undefined if absent. */
+  revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
+  /**
+   * Marks a key as replaced by `replacementId`, revoked now or working until `graceUntil`.
+   * Conditional on the key not having been replaced already: `false` if it was.
+   */
+  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined): Promise<boolean>;
+  deleteKey(id: string): Promise<void>;
+  /**
+   * Authenticates and counts one request against the key's rate-limit window in a single
+   * conditional write: admitted only when the key is active, unexpired, inside any grace window,
+   * has the expected hash and is under its limit for the window containing `now`.
+   */
+  admitKeyUse(id: string, hash: string, now: number): Promise<AdmitOutcome>;
+
+  putAudit(record: AuditRecord): Promise<void>;
+  queryAudit(query: AuditQuery): Promise<Page<AuditRecord>>;
+
+  /** Records a one-time nonce; false if it was seen before (replay). */
+  claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
+}
+
+export type ReserveOutcome =
+  | { ok: true; balance: number }
+  | { ok: false; reason: 'not_found' | 'disabled' | 'insufficient'; balance: number };
+
+export type AdmitOutcome =
+  | { admitted: true; key: KeyRecord; window: { count: number; resetAt: number } }
+  | { admitted: false; key: KeyRecord | undefined; window?: { count: number; resetAt: number } };
+
+export interface AuditQuery {
+  projectId: string;
+  keyId?: string;
+  actor?: string;
+  since?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface SecretsProvider {
+  get<T = unknown>(name: SecretName): Promise<T>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

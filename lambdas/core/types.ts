@@ -1,0 +1,90 @@
+import type { KeyType, Scope } from './scopes';
+
+/** Who did something: an API key, a chat user through a bot, a CLI operator, or the system. */
+export type ActorId = string; // `key:<id>` | `slack:<team>:<user>` | `teams:<tenant>:<aad>` | `cli:<user>` | `system`
+
+export interface Account {
+  id: string;
+  name: string;
+  /** The API product gate. */
+  apiAccess: boolean;
+  /** Usage allowance, in credits. Never negative. */
+  credits: number;
+  createdAt: string;
+}
+
+export interface Project {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: string;
+  /** Id of the project's Protected Automator (system) key. */
+  automatorKeyId?: string;
+}
+
+/** Permissions a role grants, with row filters; `${context.x}` in a filter reads the key's context. */
+export interface Role {
+  name: string;
+  permissions: string[];
+  filters?: Record<string, string>;
+}
+
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export type StoredKeyStatus = 'active' | 'revoked';
+export type KeyStatus = StoredKeyStatus | 'expired';
+
+export interface KeyRecord {
+  id: string;
+  projectId: string;
+  accountId: string;
+  name: string;
+  prefix: string;
+  /** Non-secret visible preview, e.g. `archie_4fQa`. */
+  start: string;
+  /** HMAC-SHA-256 of the raw key; never leaves the service. */
+  hash: string;
+  type: KeyType;
+  scopes: Scope[];
+  roles: Role[];
+  context: Record<string, string>;
+  createdAt: string;
+  /** Epoch ms; null never expires (system keys). */
+  expiresAt: number | null;
+  lastUsedAt?: string;
+  status: StoredKeyStatus;
+  revokedAt?: string;
+  createdBy: ActorId;
+  rateLimit: RateLimit;
+  rotatedFrom?: string;
+  replacedBy?: string;
+  /** Epoch ms until which a rotated-out key still works (overlap window). */
+  graceUntil?: number;
+}
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+export interface AuditRecord {
+  id: string;
+  at: string;
+  projectId: string;
+  action: string;
+  outcome: AuditOutcome;
+  /** Primary actor: the person for bot actions, else the key / operator. */
+  actor: ActorId;
+  /** The API key the request came in with, when there was one. */
+  viaKeyId?: string;
+  /** The bot that relayed an action for a person. */
+  viaBot?: string;
+  keyId?: string;
+  reason?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}

@@ -1,0 +1,48 @@
+import { ASSERTION_HEADER } from '../core/actor-assertion';
+import { KeywardenError } from '../core/errors';
+import type { KeyCheck, RateLimitState } from '../core/key-service';
+import type { KeyRecord } from '../core/types';
+import type { HttpRequest } from './types';
+
+/** `X-RateLimit-*` on every authenticated response; `Retry-After` when limited. */
+export function rateLimitHeaders(state: RateLimitState, now: number): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(state.limit),
+    'x-ratelimit-remaining': String(state.remaining),
+    'x-ratelimit-reset': String(Math.ceil(state.resetAt / 1000)),
+    ...(state.remaining === 0 ? { 'retry-after': String(Math.max(1, Math.ceil((state.resetAt - now) / 1000))) } : {}),
+  };
+}
+
+/** The bearer token, or undefined. Never logged, never echoed. */
+export function bearerToken(req: HttpRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+export function assertionOf(req: HttpRequest): string | undefined {
+  return req.headers[ASSERTION_HEADER] || undefined;
+}
+
+/** Turns a key check into the caller's key, or the documented error. */
+export function requireValid(check: KeyCheck, now: number): { key: KeyRecord; headers: Record<string, string> } {
+  switch (check.result) {
+    case 'valid':
+      return { key: check.key, headers: rateLimitHeaders(check.rateLimit, now) };
+    case 'invalid':
+      throw new KeywardenError('invalid_api_key', 'Incorrect API key provided.');
+    case 'expired':
+      throw new KeywardenError('key_expired', 'This API key has expired. Rotate it to issue a replacement.');
+    case 'revoked':
+      throw new KeywardenError('key_revoked', 'This API key has been revoked.');
+    case 'rate_limited': {
+      const retryAfterSeconds = Math.max(1, Math.ceil((check.rateLimit.resetAt - now) / 1000));
+      throw new KeywardenError('rate_limit_exceeded', 'Rate limit reached for this API key. Retry after the window resets.', {
+        retryAfterSeconds,
+        headers: rateLimitHeaders({ ...check.rateLimit, remaining: 0 }, now),
+      });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { ZodError } from 'zod';
+import { KeywardenError, type ErrorCode } from '../core/errors';
+import { json, type BufferedResponse } from './types';
+
+/** Status and OpenAI error `type` per code: the only place where outcomes become HTTP. */
+const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }> = {
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  key_expired: { status: 401, type: 'authentication_error' },
+  key_revoked: { status: 401, type: 'authentication_error' },
+  insufficient_permissions: { status: 403, type: 'permission_error' },
+  api_access_disabled: { status: 403, type: 'permission_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
+  invalid_request_error: { status: 400, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'not_found_error' },
+  protected_key: { status: 409, type: 'conflict_error' },
+  conflict: { status: 409, type: 'conflict_error' },
+  upstream_error: { status: 502, type: 'api_error' },
+  upstream_timeout: { status: 504, type: 'api_error', code: 'upstream_error' },
+  service_unavailable: { status: 503, type: 'api_error' },
+};
+
+/** An HTTP-only error (wrong method, body too large): still the documented shape. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(message: string, type: string, code: string, param: string | null = null) {
+  return { error: { message, type, code, param } };
+}
+
+/**
+ * Maps anything thrown to the documented error shape. Unknown errors become a generic 500 whose
+ * message reveals nothing (the details go to the log, which never holds a raw key).
+ */
+export function toErrorResponse(err: unknown, headers: Record<string, string> = {}): BufferedResponse {
+  if (err instanceof KeywardenError) {
+    const s = STATUS[err.code];
+    const extra: Record<string, string> = { ...headers, ...((err.context.headers as Record<string, string>) ?? {}) };
+    if (err.context.retryAfterSeconds !== undefined) extra['retry-after'] = String(err.context.retryAfterSeconds);
+    return json(s.status, errorBody(err.message, s.type, s.code ?? err.code, err.context.param ?? null), extra);
+  }
+  if (err instanceof HttpError) {
+    return json(err.status, errorBody(err.message, 'invalid_request_error', err.code, err.param), headers);
+  }
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const param = issue ? issue.path.join('.') || null : null;
+    const message = issue ? `Invalid ${param ?? 'request body'}: ${issue.message}` : 'Invalid request.';
+    return json(400, errorBody(message, 'invalid_request_error', 'invalid_request_error', param), headers);
+  }
+  return json(500, errorBody('The server had an error while processing your request.', 'api_error', 'internal_error'), headers);
+}

@@ -1,0 +1,77 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { Services } from '../services';
+import { createApi } from './api';
+import { isStreamed, type HttpRequest, type HttpResponse } from './types';
+
+/** API Gateway REST proxy event → the edge's request. Header names are lower-cased. */
+export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query[name] = value;
+  const body = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return {
+    method: event.httpMethod.toUpperCase(),
+    path: event.path,
+    query,
+    headers,
+    body,
+    requestId: `req_${(event.requestContext?.requestId ?? randomUUID()).replace(/-/g, '')}`,
+    sourceIp: event.requestContext?.identity?.sourceIp,
+  };
+}
+
+async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** The buffered Lambda: every /v1 route (a stream, if one is asked for here, is collected). */
+export function createApiHandler(services: Services): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const api = createApi(services);
+  return async (event) => {
+    const response = await api(fromProxyEvent(event));
+    if (!isStreamed(response)) return { statusCode: response.status, headers: response.headers, body: response.body };
+    const body = await collect(response.stream);
+    await response.finish?.({ completed: true });
+    return { statusCode: response.status, headers: response.headers, body };
+  };
+}
+
+/** Writes an edge response to a Lambda response stream (prelude, then body as it arrives). */
+export async function writeToResponseStream(response: HttpResponse, responseStream: Writable): Promise<void> {
+  const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: response.status, headers: response.headers });
+  if (!isStreamed(response)) {
+    out.end(response.body);
+    return;
+  }
+  let gone = false;
+  const markGone = () => (gone = true);
+  out.once('close', markGone);
+  out.once('error', markGone);
+  let completed = false;
+  try {
+    for await (const chunk of response.stream) {
+      if (gone) break;
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    }
+    completed = !gone;
+  } catch {
+    completed = false;
+  } finally {
+    if (!gone) out.end();
+    await response.finish?.({ completed });
+  }
+}
+
+/** The streaming Lambda (REST API `STREAM` mode): `awslambda.streamifyResponse` around the same router. */
+export function createStreamingHandler(services: Services): awslambda.StreamingHandler<APIGatewayProxyEvent> {
+  const api = createApi(services);
+  return awslambda.streamifyResponse<APIGatewayProxyEvent>(async (event: APIGatewayProxyEvent, responseStream: Writable, _context: Context) => {
+    await writeToResponseStream(await api(fromProxyEvent(event)), responseStream);
+  });
+}

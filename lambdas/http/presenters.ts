@@ -1,0 +1,31 @@
+import { keyStatus } from '../core/key-service';
+import type { KeyRecord } from '../core/types';
+
+/** The public view of a key: everything but the hash. */
+export function presentKey(key: KeyRecord, now: number) {
+  return {
+    object: 'api_key' as const,
+    id: key.id,
+    projectId: key.projectId,
+    name: key.name,
+    type: key.type,
+    protected: key.type === 'system',
+    prefix: key.prefix,
+    start: key.start,
+    status: keyStatus(key, now),
+    scopes: key.scopes,
+    roles: key.roles,
+    context: key.context,
+    rateLimit: key.rateLimit,
+    createdAt: key.createdAt,
+    createdBy: key.createdBy,
+    expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+    lastUsedAt: key.lastUsedAt ?? null,
+    revokedAt: key.revokedAt ?? null,
+    rotatedFrom: key.rotatedFrom ?? null,
+    replacedBy: key.replacedBy ?? null,
+    graceUntil: key.graceUntil === undefined ? null : new Date(key.graceUntil).toISOString(),
+  };
+}
+
+export type PublicKey = ReturnType<typeof presentKey>;

@@ -1,0 +1,167 @@
+import type { Reservation } from '../../core/billing';
+import { KeywardenError } from '../../core/errors';
+import { HttpError } from '../errors';
+import type { RequestContext, Route } from '../router';
+import type { HttpResponse } from '../types';
+
+/** Longest upstream error body we read back before giving up on it. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+class UpstreamTimeout extends Error {
+  override name = 'UpstreamTimeout';
+}
+
+/**
+ * POST /v1/responses: key → scope → expiry/revocation → rate limit (one conditional write) →
+ * credit reservation (one conditional write) → the upstream, with the body forwarded unchanged.
+ * Billing evidence travels in X-<Brand>-* headers, never inside event chunks.
+ */
+export const responseRoutes: Route[] = [{ method: 'POST', path: '/v1/responses', handler: respond }];
+
+function parseRequest(raw: string | undefined): { streaming: boolean } {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw ?? '');
+  } catch {
+    throw new HttpError(400, 'invalid_request_error', 'The request body must be a JSON object.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'invalid_request_error', 'The request body must be a JSON object.');
+  }
+  const { model, stream } = body as { model?: unknown; stream?: unknown };
+  if (typeof model !== 'string' || model.length === 0) {
+    throw new HttpError(400, 'invalid_request_error', 'Missing required parameter: model.', 'model');
+  }
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
+    throw new HttpError(400, 'invalid_request_error', 'stream must be a boolean.', 'stream');
+  }
+  return { streaming: stream === true };
+}
+
+async function respond(ctx: RequestContext): Promise<HttpResponse> {
+  const key = await ctx.key();
+  const { keys, billing, upstream, config, logger } = ctx.services;
+  if (!keys.check(key, 'responses:write').allowed) {
+    throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
+  }
+  const { streaming } = parseRequest(ctx.req.body);
+  const brand = config.headerBrand.toLowerCase();
+  const evidence = (charged: number, remaining: number): Record<string, string> => ({
+    [`x-${brand}-request-id`]: ctx.req.requestId,
+    [`x-${brand}-credits-charged`]: String(charged),
+    [`x-${brand}-credits-remaining`]: String(remaining),
+  });
+  // Preflight failures (scope, quota, gate) are thrown before any reservation: nothing charged.
+  Object.assign(ctx.responseHeaders, { [`x-${brand}-request-id`]: ctx.req.requestId });
+  const reservation = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
+
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), config.upstreamTimeoutMs);
+  let upstreamResponse: Response;
+  try {
+    upstreamResponse = await upstream.responses(ctx.req.body ?? '', controller.signal);
+  } catch (err) {
+    clearTimeout(timer);
+    throw await upstreamFailure(ctx, reservation, evidence, controller.signal.reason instanceof UpstreamTimeout, err);
+  }
+
+  if (!upstreamResponse.ok) {
+    clearTimeout(timer);
+    const text = await readLimited(upstreamResponse).catch(() => '');
+    const balance = await billing.refund(reservation);
+    Object.assign(ctx.responseHeaders, evidence(0, balance));
+    logger.warn('upstream rejected request', { upstreamStatus: upstreamResponse.status, keyId: key.id });
+    const status = upstreamResponse.status;
+    // The caller's own mistake (bad model, bad input): relay the upstream's OpenAI-shaped error.
+    if (status >= 400 && status < 500 && ![401, 403, 429].includes(status) && isErrorShape(text)) {
+      return { status, headers: { 'content-type': 'application/json' }, body: text };
+    }
+    if (status === 429) {
+      throw new KeywardenError('service_unavailable', 'The model is busy; retry shortly.', { retryAfterSeconds: 5 });
+    }
+    throw new KeywardenError('upstream_error', `The model service answered ${status}.`);
+  }
+
+  if (!streaming) {
+    let text: string;
+    try {
+      text = await upstreamResponse.text();
+    } catch (err) {
+      throw await upstreamFailure(ctx, reservation, evidence, controller.signal.reason instanceof UpstreamTimeout, err);
+    } finally {
+      clearTimeout(timer);
+    }
+    let usage: { total_tokens?: unknown } | undefined;
+    try {
+      usage = (JSON.parse(text) as { usage?: { total_tokens?: unknown } }).usage;
+    } catch {
+      usage = undefined;
+    }
+    const settled = await billing.settle(reservation, billing.priceOf(usage));
+    logger.info('response', { keyId: key.id, streaming, charged: settled.charged });
+    return { status: 200, headers: { 'content-type': 'application/json', ...evidence(settled.charged, settled.balance) }, body: text };
+  }
+
+  // The stream is accepted: from here it is billable, charged its reservation.
+  clearTimeout(timer);
+  logger.info('response', { keyId: key.id, streaming, charged: reservation.amount });
+  const body = upstreamResponse.body;
+  return {
+    status: 200,
+    headers: {
+      'content-type': upstreamResponse.headers.get('content-type') ?? 'text/event-stream',
+      'cache-control': 'no-cache',
+      ...evidence(reservation.amount, reservation.balance),
+    },
+    stream: relay(body, controller),
+    finish: async ({ completed }) => {
+      if (!completed) controller.abort();
+    },
+  };
+}
+
+async function upstreamFailure(
+  ctx: RequestContext,
+  reservation: Reservation,
+  evidence: (charged: number, remaining: number) => Record<string, string>,
+  timedOut: boolean,
+  err: unknown,
+): Promise<KeywardenError> {
+  const balance = await ctx.services.billing.refund(reservation);
+  Object.assign(ctx.responseHeaders, evidence(0, balance));
+  ctx.logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
+  return timedOut
+    ? new KeywardenError('upstream_timeout', 'The model service did not answer in time.')
+    : new KeywardenError('upstream_error', 'The model service could not be reached.');
+}
+
+/** Relays upstream bytes as they arrive; stopping early (client gone) cancels the upstream. */
+async function* relay(body: ReadableStream<Uint8Array> | null, controller: AbortController): AsyncGenerator<Uint8Array> {
+  if (!body) return;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value) yield value;
+    }
+  } finally {
+    controller.abort();
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const text = await response.text();
+  return text.length > MAX_ERROR_BODY ? '' : text;
+}
+
+function isErrorShape(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { error?: { message?: unknown } };
+    return typeof value?.error?.message === 'string';
+  } catch {
+    return false;
+  }
+}
+

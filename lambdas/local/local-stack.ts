@@ -1,0 +1,166 @@
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { ensureTable, localDynamoClient, startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
+import { StaticSecretsProvider } from '../adapters/secrets';
+import { loadConfig } from '../config';
+import { bootstrapEnvironment } from '../bootstrap';
+import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
+import { errorBody } from '../http/errors';
+import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
+import { buildServices, type Services } from '../services';
+import { DataDir, type BootstrapFile, type LocalSecrets } from './data-dir';
+import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
+
+/**
+ * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
+ * data in dynalite under DATA_DIR through the same DynamoDB adapter and Lambda handlers as in AWS.
+ */
+export interface LocalStackOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides PORT (0 = any free port, for tests). */
+  port?: number;
+  /** Print the one-time bootstrap message here (default: nowhere). */
+  announce?: (text: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  dataDir: DataDir;
+  services: Services;
+  bootstrap: BootstrapFile;
+  /** The bots' mounts, so tests can reach their internals' configuration. */
+  secrets: LocalSecrets;
+  close(): Promise<void>;
+}
+
+/** Bot edges mount here: the local server hands them raw node requests. */
+export type BotMount = (context: { services: Services; secrets: LocalSecrets; baseUrl: string; env: NodeJS.ProcessEnv }) => Promise<RequestListener>;
+
+export const TABLE_NAME_LOCAL = 'keywarden';
+
+export async function startLocalStack(options: LocalStackOptions = {}, mounts: Record<string, BotMount> = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const host = env.HOST || '127.0.0.1';
+  const port = options.port ?? Number(env.PORT || 8787);
+  const dataDir = new DataDir(resolve(env.DATA_DIR || '.data'));
+  installLambdaStreamingPolyfill();
+
+  const dynalite: DynaliteServer = await startDynalite({ path: dataDir.dynamodbPath });
+  const server = createServer();
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done());
+  });
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
+
+  try {
+    const secrets = dataDir.secrets();
+    const effective: LocalSecrets = {
+      ...secrets,
+      slack: {
+        signingSecret: env.SLACK_SIGNING_SECRET || secrets.slack.signingSecret,
+        botToken: env.SLACK_BOT_TOKEN || secrets.slack.botToken,
+      },
+      teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
+      upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
+    };
+    const config = loadConfig({
+      ...env,
+      TABLE_NAME: env.TABLE_NAME || TABLE_NAME_LOCAL,
+      KEYWARDEN_ENVIRONMENT: env.KEYWARDEN_ENVIRONMENT || 'local',
+      PUBLIC_BASE_URL: baseUrl,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+    });
+    const dynamo = localDynamoClient(dynalite.endpoint);
+    await ensureTable(dynamo, config.tableName);
+    const services = buildServices(config, { dynamo, secrets: new StaticSecretsProvider(effective) });
+
+    const admins = (env.KEYWARDEN_ADMINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    let bootstrap = dataDir.bootstrap();
+    if (!bootstrap) {
+      const result = await bootstrapEnvironment(services, { admins });
+      bootstrap = {
+        baseUrl,
+        environment: config.environment,
+        accountId: result.accountId,
+        projectId: result.projectId,
+        adminKey: result.adminKey,
+        adminKeyId: result.adminKeyId,
+      };
+      effective.botViewerKeys = result.botViewerKeys;
+      dataDir.saveSecrets({ ...secrets, botViewerKeys: result.botViewerKeys });
+      dataDir.saveBootstrap(bootstrap);
+      options.announce?.(
+        [
+          'Keywarden local stack bootstrapped.',
+          `  account ${result.accountId}, project ${result.projectId}`,
+          `  admin key (shown once; also in ${resolve(dataDir.path, 'bootstrap.json')}):`,
+          `  ${result.adminKey}`,
+        ].join('\n'),
+      );
+    } else {
+      for (const identity of admins) await services.operator.addAdmin(bootstrap.projectId, identity, 'system');
+      if (bootstrap.baseUrl !== baseUrl) {
+        bootstrap = { ...bootstrap, baseUrl };
+        dataDir.saveBootstrap(bootstrap);
+      }
+    }
+    dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: dynalite.endpoint, baseUrl });
+
+    const api = createApiHandler(services);
+    const streaming = createStreamingHandler(services);
+    const listeners: Record<string, RequestListener> = {};
+    for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
+
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void route(req, res).catch((err: unknown) => {
+        services.logger.error('local server error', { error: err instanceof Error ? err.message : 'unknown' });
+        if (!res.headersSent) writeProxyResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('Internal error.', 'api_error', 'internal_error')) });
+        else res.destroy();
+      });
+    });
+
+    async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      const mount = listeners[path];
+      if (mount) return void mount(req, res);
+      if (path === '/v1' || path.startsWith('/v1/')) {
+        const event = toProxyEvent(req, await readBody(req, config.maxBodyBytes));
+        if (path === '/v1/responses' && req.method === 'POST') {
+          return streaming(event, responseStreamFor(res), {} as never);
+        }
+        return writeProxyResult(res, await api(event));
+      }
+      writeProxyResult(res, {
+        statusCode: 404,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(errorBody('Not found. Keywarden serves /v1, /slack/events and /api/messages.', 'not_found_error', 'not_found')),
+      });
+    }
+
+    return {
+      url: baseUrl,
+      dataDir,
+      services,
+      bootstrap,
+      secrets: effective,
+      async close() {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        dataDir.clearEndpoint();
+        dynamo.destroy();
+        await dynalite.close();
+      },
+    };
+  } catch (err) {
+    server.close();
+    await dynalite.close();
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalModel } from './adapters/local-model';
+import { AwsSecretsProvider } from './adapters/secrets';
+import { DynamoDbStore } from './adapters/dynamodb-store';
+import { OpenAiCompatibleUpstream, type Upstream } from './adapters/upstream';
+import type { Config } from './config';
+import { AccountGate } from './core/account-gate';
+import { Billing } from './core/billing';
+import { KeyService } from './core/key-service';
+import { OperatorService } from './core/operator-service';
+import { systemClock, type Clock, type SecretsProvider, type Store } from './core/ports';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  store: Store;
+  secrets: SecretsProvider;
+  keys: KeyService;
+  operator: OperatorService;
+  billing: Billing;
+  accountGate: AccountGate;
+  upstream: Upstream;
+  dynamo: DynamoDBClient;
+}
+
+export interface ServiceOverrides {
+  secrets?: SecretsProvider;
+  dynamo?: DynamoDBClient;
+  clock?: Clock;
+  logger?: Logger;
+  upstream?: Upstream;
+}
+
+/**
+ * The one composition root: Lambda handlers, the local server and the CLI all build their
+ * services here. The real adapters are the default everywhere; overrides exist for the local
+ * stack (secrets file, embedded dynalite) and for tests that need a clock.
+ */
+export function buildServices(config: Config, overrides: ServiceOverrides = {}): Services {
+  const clock = overrides.clock ?? systemClock;
+  const logger =
+    overrides.logger ??
+    new Logger({ serviceName: 'keywarden', persistentKeys: { environment: config.environment } });
+  const dynamo =
+    overrides.dynamo ??
+    new DynamoDBClient(
+      config.dynamodbEndpoint
+        ? { endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {},
+    );
+  const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
+  const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo });
+  const keys = new KeyService({ store, secrets, clock });
+  const upstream =
+    overrides.upstream ??
+    (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : new LocalModel(config.modelId));
+  return {
+    config,
+    clock,
+    logger,
+    store,
+    secrets,
+    keys,
+    operator: new OperatorService({ store, keys, clock }),
+    billing: new Billing(store, config.pricing),
+    accountGate: new AccountGate(store, clock),
+    upstream,
+    dynamo,
+  };
+}
