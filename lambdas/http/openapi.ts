@@ -64,6 +64,7 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
             },
           },
         },
+        List: { type: 'object', properties: { object: { const: 'list' }, data: { type: 'array', items: {} } } },
         Key: {
           type: 'object',
           properties: {
@@ -99,7 +100,7 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
       },
     },
     paths: {
-      '/models': { get: op('List models (never draws credits)', {}, 'Model list', '#/components/schemas/Key') },
+      '/models': { get: op('List models (never draws credits)', {}, 'Model list', '#/components/schemas/List') },
       '/responses': {
         post: {
           summary: `Create a model response (OpenAI Responses API); stream: true streams server-sent events. Billing in X-${brand}-Request-Id, X-${brand}-Credits-Charged, X-${brand}-Credits-Remaining.`,
@@ -135,6 +136,7 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
       '/keys/{id}/revoke': { post: op('Revoke a key (immediate, idempotent)', { parameters: [keyIdParam] }) },
       '/audit': { get: op('Audit records by key, actor, time', { parameters: queryParameters(AuditQuerySchema) }) },
       '/me': { get: op("The calling key's own metadata") },
+      '/admins': { get: op('Chat identities that administer the calling key\'s project') },
     },
   };
 }

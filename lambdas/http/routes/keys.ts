@@ -126,6 +126,17 @@ export const keyRoutes: Route[] = [
   },
   {
     method: 'GET',
+    path: '/v1/admins',
+    handler: async (ctx) => {
+      const principal = await ctx.principal();
+      ctx.services.keys.requireRead(principal, 'keys:read');
+      const key = await ctx.key();
+      const admins = await ctx.services.store.listAdmins(key.projectId);
+      return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/me',
     handler: async (ctx) => {
       const key = await ctx.key();

@@ -1,0 +1,15 @@
+import { ensureTable, localDynamoClient, startDynalite as start } from '../../lambdas/adapters/dynalite-server';
+
+/** An in-memory dynalite on a random loopback port, for tests. */
+export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  return start();
+}
+
+export async function createTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localDynamoClient(endpoint);
+  try {
+    await ensureTable(client, tableName);
+  } finally {
+    client.destroy();
+  }
+}
