@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { addKeywardenStage } from '../../lib/keywarden-app';
+import { STAGE_NAMES, STAGES } from '../../lib/stage-config';
+import { cdkJsonContext, synthStage } from './synth-app';
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each(STAGE_NAMES)('%s synthesizes with no unacknowledged finding', (stage) => {
+    // synthStage throws (in-memory app mode) if any validation plugin reports a violation.
+    const s = synthStage(stage);
+    try {
+      const reportFile = join(s.assembly.directory, 'validation-report.json');
+      if (existsSync(reportFile)) {
+        const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+          pluginReports: Array<{ summary?: { status?: string }; conclusion?: unknown; violations?: unknown[] }>;
+        };
+        for (const plugin of report.pluginReports) expect(plugin.violations ?? []).toEqual([]);
+      }
+      for (const stack of [s.stacks.stateful, s.stacks.stateless]) {
+        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+      }
+    } finally {
+      s.cleanup();
+    }
+  }, 180_000);
+
+  it('fails synthesis on an unacknowledged finding', () => {
+    const app = new App({ context: { ...cdkJsonContext(), '@aws-cdk/core:appMode': 'inmemory' } });
+    addKeywardenStage(app, STAGES.development);
+    // A queue without a dead-letter queue or TLS enforcement: AwsSolutions-SQS3/SQS4 errors.
+    new Queue(new Stack(app, 'Intruder'), 'Queue');
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS[34]/);
+  }, 180_000);
+});

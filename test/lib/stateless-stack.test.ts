@@ -1,0 +1,301 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asArray,
+  functionLogicalId,
+  functionRole,
+  integrationTarget,
+  methodsByRoute,
+  referencedStatefulResource,
+  resourcesOfType,
+  roleStatements,
+  type SynthesizedStage,
+  synthStage,
+  walk,
+} from './synth-app';
+
+/** The route table of SPEC §4/§5, written out independently of lib/. */
+const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> = {
+  'GET /v1/models': 'api',
+  'GET /v1/keys': 'api',
+  'POST /v1/keys': 'api',
+  'POST /v1/keys/verify': 'api',
+  'GET /v1/keys/{id}': 'api',
+  'DELETE /v1/keys/{id}': 'api',
+  'POST /v1/keys/{id}/rotate': 'api',
+  'POST /v1/keys/{id}/revoke': 'api',
+  'GET /v1/audit': 'api',
+  'GET /v1/me': 'api',
+  'GET /v1/openapi.json': 'api',
+  'POST /v1/responses': 'responses',
+  'POST /slack/events': 'slack',
+  'POST /api/messages': 'teams',
+};
+
+/** Least privilege per function, written out independently of lib/. */
+const EXPECTED_ACCESS = {
+  api: { table: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
+  responses: { table: ['GetItem', 'PutItem', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
+  slack: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'slack'] },
+  teams: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'teams'] },
+} as const;
+type FunctionName = keyof typeof EXPECTED_ACCESS;
+const FUNCTIONS = Object.keys(EXPECTED_ACCESS) as FunctionName[];
+
+describe('stateless stack, production', () => {
+  let s: SynthesizedStage;
+  beforeAll(() => {
+    s = synthStage('production', { alarmEmail: 'oncall@example.com' });
+  }, 180_000);
+  afterAll(() => s?.cleanup());
+
+  const fnId = (name: FunctionName) => functionLogicalId(s.statelessJson, s.config, name);
+  /** Secret name (e.g. `hashing`) a cross-stack reference points at. */
+  const secretNameOf = (ref: unknown): string | undefined => {
+    const id = referencedStatefulResource(ref, s.statefulJson);
+    const secret = id ? s.statefulJson.Resources[id] : undefined;
+    if (secret?.Type !== 'AWS::SecretsManager::Secret') return undefined;
+    return ((secret.Properties as { Name: string }).Name.split('/')[1]);
+  };
+
+  it('serves every route, each with a Lambda proxy integration to the right function', () => {
+    const routes = methodsByRoute(s.statelessJson);
+    expect([...routes.keys()].sort()).toEqual(Object.keys(EXPECTED_ROUTES).sort());
+    for (const [route, fn] of Object.entries(EXPECTED_ROUTES)) {
+      const integration = (routes.get(route)?.Properties as { Integration: { Type: string; Uri: unknown } }).Integration;
+      expect(integration.Type, route).toBe('AWS_PROXY');
+      expect(integrationTarget(integration.Uri), route).toBe(fnId(fn));
+    }
+  });
+
+  it('streams /v1/responses through the function response-streaming invocation path', () => {
+    const method = methodsByRoute(s.statelessJson).get('POST /v1/responses');
+    const integration = (method?.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
+    expect(integration.ResponseTransferMode).toBe('STREAM');
+    expect(JSON.stringify(integration.Uri)).toContain('/2021-11-15/functions/');
+    expect(JSON.stringify(integration.Uri)).toContain('/response-streaming-invocations');
+    expect(integration.TimeoutInMillis).toBeGreaterThan(29_000);
+    for (const [route, m] of methodsByRoute(s.statelessJson)) {
+      if (route === 'POST /v1/responses') continue;
+      const other = (m.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown } }).Integration;
+      expect(other.ResponseTransferMode ?? 'BUFFERED', route).toBe('BUFFERED');
+      expect(JSON.stringify(other.Uri), route).toMatch(/\/invocations"/);
+    }
+  });
+
+  it('writes JSON access logs without query strings or headers, and ERROR execution logs without data trace', () => {
+    s.stateless.resourceCountIs('AWS::ApiGateway::Stage', 1);
+    const [[, stage]] = resourcesOfType(s.statelessJson, 'AWS::ApiGateway::Stage') as [[string, { Properties: Record<string, unknown> }]];
+    const access = stage.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    const logGroupId = JSON.stringify(access.DestinationArn).match(/"Ref":"([A-Za-z0-9]+)"/)?.[1];
+    expect(logGroupId && s.statelessJson.Resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+    const fields = JSON.parse(access.Format) as Record<string, string>;
+    expect(fields.requestId).toBe('$context.requestId');
+    expect(fields.status).toBe('$context.status');
+    expect(access.Format).not.toMatch(/querystring|header|\$input|authorization/i);
+    expect(stage.Properties.MethodSettings).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: s.config.throttling.rateLimit,
+        ThrottlingBurstLimit: s.config.throttling.burstLimit,
+      }),
+    ]);
+    expect(stage.Properties.StageName).toBe('production');
+    expect(stage.Properties.TracingEnabled).toBe(true);
+    s.stateless.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/keywarden/production/api-access', RetentionInDays: 365 });
+  });
+
+  it('answers unknown routes and stage throttling in the OpenAI error shape', () => {
+    s.stateless.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"not_found"') },
+    });
+    s.stateless.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"rate_limit_exceeded"') },
+    });
+  });
+
+  it('runs every function on Node.js 22 or later, arm64, ESM bundle, own log group with stage retention', () => {
+    const functions = resourcesOfType(s.statelessJson, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(4);
+    for (const [id, fn] of functions) {
+      const p = fn.Properties as { Runtime: string; Architectures: string[]; Handler: string; LoggingConfig: { LogGroup: { Ref: string } } };
+      const major = Number(/^nodejs(\d+)\.x$/.exec(p.Runtime)?.[1]);
+      expect(major, id).toBeGreaterThanOrEqual(22);
+      expect(p.Architectures, id).toEqual(['arm64']);
+      expect(p.Handler, id).toBe('index.handler');
+      const logGroup = s.statelessJson.Resources[p.LoggingConfig.LogGroup.Ref];
+      expect((logGroup?.Properties as { RetentionInDays: number }).RetentionInDays, id).toBe(365);
+      expect(logGroup?.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+
+  it('gives the service functions their configuration and the bots the public API URL', () => {
+    const env = (name: FunctionName) =>
+      ((s.statelessJson.Resources[fnId(name)]?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables);
+    for (const name of ['api', 'responses'] as const) {
+      const vars = env(name);
+      expect(vars.KEYWARDEN_ENVIRONMENT).toBe('production');
+      expect(referencedStatefulResource(vars.TABLE_NAME, s.statefulJson)).toMatch(/Table/);
+      expect(vars.PUBLIC_BASE_URL).toBeDefined();
+      expect(vars.POWERTOOLS_SERVICE_NAME).toBe(`keywarden-${name}`);
+      expect(vars.POWERTOOLS_METRICS_NAMESPACE).toBe('Keywarden');
+      expect(vars.NODE_OPTIONS).toBeUndefined(); // no source maps in production
+    }
+    for (const name of ['slack', 'teams'] as const) {
+      const vars = env(name);
+      expect(vars.KEYWARDEN_API_URL).toEqual(env('api').PUBLIC_BASE_URL);
+      expect(vars.TABLE_NAME).toBeUndefined();
+    }
+    // The URL is built from the RestApi id and the literal stage name: it must not reference
+    // the stage or deployment (that would be a cycle through the methods and the functions).
+    const url = JSON.stringify(env('api').PUBLIC_BASE_URL);
+    const refs = [...url.matchAll(/"Ref":"([A-Za-z0-9]+)"/g)].map((m) => m[1] as string);
+    const refTypes = refs.filter((r) => !r.startsWith('AWS::')).map((r) => s.statelessJson.Resources[r]?.Type);
+    expect(refTypes).toEqual(['AWS::ApiGateway::RestApi']);
+    expect(url).toContain('/production');
+  });
+
+  it('points each SECRET_*_ARN variable at the right secret, and only the secrets the function uses', () => {
+    const expectedVar: Record<string, string> = {
+      hashing: 'SECRET_HASHING_ARN',
+      upstream: 'SECRET_UPSTREAM_ARN',
+      botAssertion: 'SECRET_BOT_ASSERTION_ARN',
+      slack: 'SECRET_SLACK_ARN',
+      teams: 'SECRET_TEAMS_ARN',
+      botViewerKeys: 'SECRET_BOT_VIEWER_KEYS_ARN',
+    };
+    for (const name of FUNCTIONS) {
+      const vars = (s.statelessJson.Resources[fnId(name)]?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+      const secretVars = Object.entries(vars).filter(([k]) => /^SECRET_.*_ARN$/.test(k));
+      expect(secretVars.map(([k]) => k).sort(), name).toEqual(EXPECTED_ACCESS[name].secrets.map((n) => expectedVar[n]).sort());
+      for (const [k, v] of secretVars) {
+        expect(expectedVar[secretNameOf(v) ?? ''], `${name} ${k}`).toBe(k);
+      }
+    }
+  });
+
+  it('grants each function only its own secrets and its own table actions', () => {
+    for (const name of FUNCTIONS) {
+      const statements = roleStatements(s.statelessJson, functionRole(s.statelessJson, fnId(name)));
+      const actionsOf = (prefix: string) =>
+        statements.flatMap((st) => asArray(st.Action)).filter((a) => a.startsWith(prefix));
+
+      const secretStatements = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('secretsmanager:')));
+      expect(actionsOf('secretsmanager:'), name).toEqual(['secretsmanager:GetSecretValue']);
+      const granted = secretStatements.flatMap((st) => asArray(st.Resource)).map(secretNameOf).sort();
+      expect(granted, name).toEqual([...EXPECTED_ACCESS[name].secrets]);
+
+      const tableActions = [...new Set(actionsOf('dynamodb:'))].map((a) => a.replace('dynamodb:', '')).sort();
+      expect(tableActions, name).toEqual([...EXPECTED_ACCESS[name].table]);
+      const dynamoResources = statements
+        .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
+        .flatMap((st) => asArray(st.Resource).map((r) => JSON.stringify(r)));
+      const indexResources = dynamoResources.filter((r) => r.includes('/index/'));
+      expect(indexResources.length > 0, name).toBe(EXPECTED_ACCESS[name].indexQuery);
+      for (const r of indexResources) expect(r).toMatch(/\/index\/gsi[12]"/);
+      for (const st of statements.filter((x) => asArray(x.Resource).some((r) => JSON.stringify(r).includes('/index/')))) {
+        expect(asArray(st.Action), name).toEqual(['dynamodb:Query']);
+      }
+    }
+  });
+
+  it('has no wildcard action in any policy and no AWS-managed policy on function roles', () => {
+    for (const template of [s.statefulJson, s.statelessJson]) {
+      for (const [path, value] of walk(template)) {
+        if (path[path.length - 1] !== 'Action' && path[path.length - 2] !== 'Action') continue;
+        for (const action of asArray(value as string | string[])) {
+          if (typeof action !== 'string') continue;
+          expect(action, path.join('.')).not.toBe('*');
+          expect(action, path.join('.')).not.toBe('dynamodb:*');
+          // Only the KMS key policy (account root administers its own key) may use service:*.
+          if (!(path.includes('KeyPolicy') && action === 'kms:*')) expect(action, path.join('.')).not.toMatch(/:\*$/);
+        }
+      }
+    }
+    for (const name of FUNCTIONS) {
+      const role = s.statelessJson.Resources[functionRole(s.statelessJson, fnId(name))];
+      expect((role?.Properties as { ManagedPolicyArns?: unknown }).ManagedPolicyArns, name).toBeUndefined();
+    }
+  });
+
+  it('reaches the customer-managed table key only through DynamoDB', () => {
+    for (const name of ['api', 'responses'] as const) {
+      const kms = roleStatements(s.statelessJson, functionRole(s.statelessJson, fnId(name))).filter((st) =>
+        asArray(st.Action).some((a) => a.startsWith('kms:')),
+      );
+      expect(kms, name).toHaveLength(1);
+      expect(JSON.stringify(kms[0]?.Condition)).toContain('kms:ViaService');
+      expect(referencedStatefulResource(kms[0]?.Resource, s.statefulJson)).toMatch(/Key/);
+    }
+  });
+
+  it('alarms on API 5XX, API p99 latency, and errors and throttles of every function, notifying the topic', () => {
+    const alarms = resourcesOfType(s.statelessJson, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Record<string, unknown>);
+    const [[topicId]] = resourcesOfType(s.statelessJson, 'AWS::SNS::Topic') as [[string]];
+    const has = (metric: string, extra: (a: Record<string, unknown>) => boolean = () => true) =>
+      alarms.filter((a) => a.MetricName === metric && extra(a));
+    expect(has('5XXError', (a) => a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+    expect(has('Latency', (a) => a.Namespace === 'AWS/ApiGateway' && a.ExtendedStatistic === 'p99')).toHaveLength(1);
+    for (const name of FUNCTIONS) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const forFn = has(metric, (a) => JSON.stringify(a.Dimensions).includes(fnId(name)));
+        expect(forFn, `${name} ${metric}`).toHaveLength(1);
+      }
+    }
+    expect(alarms).toHaveLength(10);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+    s.stateless.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+});
+
+describe('stateless stack, development', () => {
+  let s: SynthesizedStage;
+  beforeAll(() => {
+    s = synthStage('development');
+  }, 180_000);
+  afterAll(() => s?.cleanup());
+
+  it('ships source maps with --enable-source-maps, has no alarm e-mail, and drops log groups with the stack', () => {
+    for (const [, fn] of resourcesOfType(s.statelessJson, 'AWS::Lambda::Function')) {
+      const vars = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+      expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(vars.KEYWARDEN_ENVIRONMENT).toBe('development');
+    }
+    s.stateless.resourceCountIs('AWS::SNS::Subscription', 0);
+    for (const [, lg] of resourcesOfType(s.statelessJson, 'AWS::Logs::LogGroup')) expect(lg.DeletionPolicy).toBe('Delete');
+    // No customer-managed key in development: no KMS statement either.
+    const kmsActions = [...walk(s.statelessJson)].filter(([, v]) => typeof v === 'string' && v.startsWith('kms:'));
+    expect(kmsActions).toEqual([]);
+  });
+});
+
+describe('stateless stack with a custom domain', () => {
+  let s: SynthesizedStage;
+  beforeAll(() => {
+    s = synthStage('staging', {
+      domainName: 'keys.example.com',
+      certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000',
+    });
+  }, 180_000);
+  afterAll(() => s?.cleanup());
+
+  it('creates a regional TLS 1.2 domain and hands its URL to the functions and bots', () => {
+    s.stateless.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'keys.example.com',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      SecurityPolicy: 'TLS_1_2',
+    });
+    s.stateless.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    for (const [, fn] of resourcesOfType(s.statelessJson, 'AWS::Lambda::Function')) {
+      const vars = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+      expect(vars.PUBLIC_BASE_URL ?? vars.KEYWARDEN_API_URL).toBe('https://keys.example.com');
+    }
+  });
+});
