@@ -1,0 +1,303 @@
+/**
+ * `keywarden`: operator commands (accounts, API gate, credits, projects, chat admins) that work on
+ * the store directly — local data or AWS — and key commands for CI/CD that call /v1 like any client.
+ * Wiring only: every rule lives in the service core.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { KeywardenError } from '../lambdas/core/errors';
+import { openOperatorContext, type OperatorContext } from '../lambdas/local/cli-context';
+import { bootstrapEnvironment } from '../lambdas/bootstrap';
+
+// We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+interface GlobalOptions {
+  json?: boolean;
+  aws?: boolean;
+  dataDir: string;
+  actor?: string;
+  apiUrl?: string;
+}
+
+class CliError extends Error {}
+
+const program = new Command('keywarden')
+  .description('Keywarden: API keys for the chat platform.')
+  .option('--json', 'print machine-readable JSON')
+  .option('--aws', 'operator commands work on AWS (TABLE_NAME, SECRET_HASHING_ARN, AWS credentials from the environment)')
+  .option('--data-dir <dir>', 'local data directory', process.env.DATA_DIR || '.data')
+  .option('--actor <name>', 'operator name recorded in the audit trail (default cli:<user>)')
+  .option('--api-url <url>', 'key commands: the API base URL (default KEYWARDEN_API_URL, else the local stack)')
+  .showHelpAfterError();
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+function actor(): string {
+  return globals().actor ?? `cli:${process.env.USER || userInfo().username}`;
+}
+
+function print(value: unknown, human: () => string): void {
+  console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+}
+
+async function withOperator<T>(fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
+  const g = globals();
+  const ctx = await openOperatorContext({ aws: g.aws === true, dataDir: g.dataDir });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const number = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+
+// ── operator: accounts, API gate, credits ─────────────────────────────────────
+
+const accounts = program.command('accounts').description('customer accounts (operator)');
+accounts
+  .command('create')
+  .description('create an account')
+  .requiredOption('--name <name>', 'account name')
+  .option('--api-access', 'turn the API product gate on', false)
+  .option('--credits <n>', 'initial credits', number('credits'), 0)
+  .action(async (o: { name: string; apiAccess: boolean; credits: number }) => {
+    const account = await withOperator(({ services }) => services.operator.createAccount(o));
+    print(account, () => `created ${account.id} "${account.name}" (API access ${account.apiAccess ? 'on' : 'off'}, ${account.credits} credits)`);
+  });
+accounts
+  .command('list')
+  .description('list accounts')
+  .action(async () => {
+    const list = await withOperator(({ services }) => services.operator.listAccounts());
+    print(list, () => list.map((a) => `${a.id}  ${a.name}  api:${a.apiAccess ? 'on' : 'off'}  credits:${a.credits}`).join('\n') || 'no accounts');
+  });
+accounts
+  .command('show <accountId>')
+  .description('show one account')
+  .action(async (id: string) => {
+    const a = await withOperator(({ services }) => services.operator.getAccount(id));
+    print(a, () => `${a.id}  ${a.name}  api:${a.apiAccess ? 'on' : 'off'}  credits:${a.credits}`);
+  });
+
+program
+  .command('api-access <accountId> <state>')
+  .description('turn the API product gate on or off (state: on | off)')
+  .action(async (id: string, state: string) => {
+    if (state !== 'on' && state !== 'off') throw new CliError('state must be on or off');
+    const a = await withOperator(({ services }) => services.operator.setApiAccess(id, state === 'on'));
+    print(a, () => `${a.id}: API access ${a.apiAccess ? 'on' : 'off'}`);
+  });
+
+const credits = program.command('credits').description('usage credits (operator)');
+credits
+  .command('grant <accountId> <amount>')
+  .description('add credits to an account')
+  .action(async (id: string, amount: string) => {
+    const n = number('amount')(amount);
+    if (n <= 0) throw new CliError('amount must be positive');
+    const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, n));
+    print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
+  });
+credits
+  .command('withdraw <accountId> <amount>')
+  .description('remove credits from an account (never below zero)')
+  .action(async (id: string, amount: string) => {
+    const n = number('amount')(amount);
+    if (n <= 0) throw new CliError('amount must be positive');
+    const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, -n));
+    print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
+  });
+credits
+  .command('show <accountId>')
+  .description('show the balance')
+  .action(async (id: string) => {
+    const a = await withOperator(({ services }) => services.operator.getAccount(id));
+    print({ accountId: id, balance: a.credits }, () => `${id}: ${a.credits} credits`);
+  });
+
+// ── operator: projects and chat admins ────────────────────────────────────────
+
+const projects = program.command('projects').description('projects (operator)');
+projects
+  .command('create')
+  .description('create a project and its Protected Automator key (shown once)')
+  .requiredOption('--account <accountId>', 'owning account')
+  .requiredOption('--name <name>', 'project name')
+  .action(async (o: { account: string; name: string }) => {
+    const { project, automator } = await withOperator(({ services }) =>
+      services.operator.createProject({ accountId: o.account, name: o.name, actor: actor() }),
+    );
+    print({ project, automatorKey: { id: automator.key.id, start: automator.key.start, key: automator.secret } }, () =>
+      [`created ${project.id} "${project.name}"`, `Automator key ${automator.key.id} (shown once): ${automator.secret}`].join('\n'),
+    );
+  });
+projects
+  .command('list')
+  .description('list projects')
+  .option('--account <accountId>', 'only this account')
+  .action(async (o: { account?: string }) => {
+    const list = await withOperator(({ services }) => services.operator.listProjects(o.account));
+    print(list, () => list.map((p) => `${p.id}  ${p.name}  account:${p.accountId}`).join('\n') || 'no projects');
+  });
+
+const admins = program.command('admins').description('chat identities that administer a project (operator)');
+admins
+  .command('add <projectId> <identity>')
+  .description('identity: slack:<team>:<user> or teams:<tenant>:<aadObjectId>')
+  .action(async (projectId: string, identity: string) => {
+    await withOperator(({ services }) => services.operator.addAdmin(projectId, identity, actor()));
+    print({ projectId, identity, admin: true }, () => `${identity} is an admin of ${projectId}`);
+  });
+admins
+  .command('remove <projectId> <identity>')
+  .description('remove an admin')
+  .action(async (projectId: string, identity: string) => {
+    const removed = await withOperator(({ services }) => services.operator.removeAdmin(projectId, identity, actor()));
+    print({ projectId, identity, removed }, () => (removed ? `${identity} removed from ${projectId}` : `${identity} was not an admin`));
+  });
+admins
+  .command('list <projectId>')
+  .description('list admins')
+  .action(async (projectId: string) => {
+    const list = await withOperator(({ services }) => services.operator.listAdmins(projectId));
+    print(list, () => list.join('\n') || 'no admins');
+  });
+
+program
+  .command('bootstrap')
+  .description('first start of an environment: account, project, admin key and bot viewer keys (values shown once)')
+  .option('--account-name <name>', 'account name', 'Platform account')
+  .option('--project-name <name>', 'project name', 'Platform project')
+  .option('--credits <n>', 'initial credits', number('credits'), 1000)
+  .option('--admins <list>', 'comma-separated chat identities to make admins', '')
+  .action(async (o: { accountName: string; projectName: string; credits: number; admins: string }) => {
+    const result = await withOperator(({ services }) =>
+      bootstrapEnvironment(services, {
+        accountName: o.accountName,
+        projectName: o.projectName,
+        credits: o.credits,
+        admins: o.admins.split(',').map((s) => s.trim()).filter(Boolean),
+        actor: actor(),
+      }),
+    );
+    print(result, () =>
+      [
+        `account ${result.accountId}, project ${result.projectId}`,
+        `admin key ${result.adminKeyId} (shown once): ${result.adminKey}`,
+        `bot viewer keys (put them in the botViewerKeys secret): ${JSON.stringify(result.botViewerKeys)}`,
+      ].join('\n'),
+    );
+  });
+
+// ── key commands for CI/CD: plain /v1 calls with KEYWARDEN_API_KEY ────────────
+
+function apiTarget(): { url: string; key: string } {
+  const g = globals();
+  let url = g.apiUrl ?? process.env.KEYWARDEN_API_URL;
+  let key = process.env.KEYWARDEN_API_KEY;
+  const bootstrapPath = join(resolve(g.dataDir), 'bootstrap.json');
+  if ((!url || !key) && existsSync(bootstrapPath)) {
+    const local = JSON.parse(readFileSync(bootstrapPath, 'utf8')) as { baseUrl: string; adminKey: string };
+    url ??= local.baseUrl;
+    key ??= local.adminKey;
+  }
+  if (!url || !key) throw new CliError('set KEYWARDEN_API_URL and KEYWARDEN_API_KEY (or run the local stack)');
+  return { url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), key };
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const { url, key } = apiTarget();
+  const res = await fetch(`${url}/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as any) : {};
+  if (!res.ok) throw new CliError(`${res.status} ${parsed?.error?.code ?? ''}: ${parsed?.error?.message ?? text}`);
+  return parsed;
+}
+
+function keyLine(k: any): string {
+  return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}`;
+}
+
+function parseRateLimit(v: string): { limit: number; windowSeconds: number } {
+  const m = /^(\d+)\/(\d+)s$/.exec(v);
+  if (!m) throw new InvalidArgumentError('rate limit looks like 100/60s');
+  return { limit: Number(m[1]), windowSeconds: Number(m[2]) };
+}
+
+const keys = program.command('keys').description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY)');
+keys
+  .command('create')
+  .description('create a key; prints the raw key once')
+  .option('--name <name>', 'key name (default: Console generated key N)')
+  .option('--type <type>', 'privileged | viewer', 'privileged')
+  .option('--scopes <list>', 'comma-separated scopes')
+  .option('--expires <duration>', 'lifetime, e.g. 90d (default one year)')
+  .option('--prefix <prefix>', 'key prefix (default archie)')
+  .option('--rate-limit <n/window>', 'e.g. 100/60s', parseRateLimit)
+  .option('--quiet', 'print only the raw key (for piping into a secret store)')
+  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; quiet?: boolean }) => {
+    const created = await api('POST', '/keys', {
+      name: o.name,
+      type: o.type,
+      scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean),
+      expiresIn: o.expires,
+      prefix: o.prefix,
+      rateLimit: o.rateLimit,
+    });
+    if (o.quiet) return void console.log(created.key);
+    print(created, () => [keyLine(created), `key (shown once): ${created.key}`, '', created.setupScript].join('\n'));
+  });
+keys
+  .command('list')
+  .description('list keys')
+  .option('--search <text>', 'name, visible start or full key')
+  .option('--status <status>', 'active | revoked | expired')
+  .action(async (o: { search?: string; status?: string }) => {
+    const q = new URLSearchParams();
+    if (o.search) q.set('search', o.search);
+    if (o.status) q.set('status', o.status);
+    const list = await api('GET', `/keys${q.size ? `?${q}` : ''}`);
+    print(list, () => (list.data as any[]).map(keyLine).join('\n') || 'no keys');
+  });
+keys
+  .command('rotate <keyId>')
+  .description('rotate a key; prints the replacement once')
+  .option('--overlap <duration>', 'keep the old key working this long (max 7d)')
+  .option('--quiet', 'print only the raw key')
+  .action(async (id: string, o: { overlap?: string; quiet?: boolean }) => {
+    const rotated = await api('POST', `/keys/${encodeURIComponent(id)}/rotate`, o.overlap ? { overlap: o.overlap } : {});
+    if (o.quiet) return void console.log(rotated.key);
+    print(rotated, () => [`${id} → ${rotated.id}`, keyLine(rotated), `key (shown once): ${rotated.key}`].join('\n'));
+  });
+keys
+  .command('revoke <keyId>')
+  .description('revoke a key (immediate)')
+  .action(async (id: string) => {
+    const revoked = await api('POST', `/keys/${encodeURIComponent(id)}/revoke`);
+    print(revoked, () => keyLine(revoked));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError || err instanceof KeywardenError) {
+    console.error(`error: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+}
