@@ -76,4 +76,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }
+  // dynalite activates a new table (and its indexes) asynchronously, even with createTableMs 0.
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`table ${tableName} did not become active`);
 }

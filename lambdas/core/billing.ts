@@ -34,10 +34,13 @@ export class Billing {
   async reserve(accountId: string, amount: number): Promise<Reservation> {
     const outcome = await this.store.reserveCredits(accountId, amount);
     if (outcome.ok) return { accountId, amount, balance: outcome.balance };
+    // The balance seen travels with the refusal, so the edge can state it as billing evidence.
     if (outcome.reason === 'insufficient') {
-      throw new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.');
+      throw new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.', {
+        balance: outcome.balance,
+      });
     }
-    throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+    throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE, { balance: outcome.balance });
   }
 
   /** Gives the whole reservation back: nothing is charged for a rejected or failed call. */

@@ -10,17 +10,15 @@ import { PRELUDE_DELIMITER } from '../handlers/streaming-runtime';
  */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   const parts: Buffer[] = [];
-  let size = 0;
+  let kept = 0;
+  // Keep at most one byte past the limit, so the router can answer 413 without holding an
+  // unbounded body; the rest is read and dropped (breaking out would tear down the socket).
   for await (const chunk of req) {
     const buf = chunk as Buffer;
-    size += buf.length;
-    // Keep one byte past the limit so the router can answer 413 without holding an unbounded body.
-    if (size > limit + 1) {
-      parts.push(buf.subarray(0, Math.max(0, buf.length - (size - limit - 1))));
-      req.resume();
-      break;
-    }
-    parts.push(buf);
+    if (kept > limit) continue;
+    const slice = buf.subarray(0, limit + 1 - kept);
+    parts.push(slice);
+    kept += slice.length;
   }
   return parts.length === 0 ? undefined : Buffer.concat(parts).toString('utf8');
 }
@@ -47,7 +45,7 @@ export function toProxyEvent(req: IncomingMessage, body: string | undefined): AP
     isBase64Encoded: false,
     requestContext: {
       requestId: randomUUID(),
-      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+      identity: { sourceIp: req.socket?.remoteAddress ?? '127.0.0.1' },
     } as APIGatewayProxyEvent['requestContext'],
   };
 }

@@ -39,21 +39,29 @@ function parseRequest(raw: string | undefined): { streaming: boolean } {
 }
 
 async function respond(ctx: RequestContext): Promise<HttpResponse> {
-  const key = await ctx.key();
   const { keys, billing, upstream, config, logger } = ctx.services;
-  if (!keys.check(key, 'responses:write').allowed) {
-    throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
-  }
-  const { streaming } = parseRequest(ctx.req.body);
   const brand = config.headerBrand.toLowerCase();
   const evidence = (charged: number, remaining: number): Record<string, string> => ({
     [`x-${brand}-request-id`]: ctx.req.requestId,
     [`x-${brand}-credits-charged`]: String(charged),
     [`x-${brand}-credits-remaining`]: String(remaining),
   });
-  // Preflight failures (scope, quota, gate) are thrown before any reservation: nothing charged.
-  Object.assign(ctx.responseHeaders, { [`x-${brand}-request-id`]: ctx.req.requestId });
-  const reservation = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
+  // Every answer carries the evidence, rejections included. Preflight failures (key, rate limit,
+  // scope, body, quota, gate) are thrown before any reservation: nothing charged. The balance is
+  // stated once the account has been consulted (from the reservation attempt on).
+  Object.assign(ctx.responseHeaders, { [`x-${brand}-request-id`]: ctx.req.requestId, [`x-${brand}-credits-charged`]: '0' });
+  const key = await ctx.key();
+  if (!keys.check(key, 'responses:write').allowed) {
+    throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
+  }
+  const { streaming } = parseRequest(ctx.req.body);
+  let reservation: Reservation;
+  try {
+    reservation = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
+  } catch (err) {
+    if (err instanceof KeywardenError && typeof err.context.balance === 'number') Object.assign(ctx.responseHeaders, evidence(0, err.context.balance));
+    throw err;
+  }
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), config.upstreamTimeoutMs);

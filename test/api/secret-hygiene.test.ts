@@ -1,0 +1,99 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../support/capture';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => stack?.stop());
+
+describe('a raw key exists only in the one response that creates it', () => {
+  it('no log line, audit record, table item or later response body holds any raw key issued', async () => {
+    const output = captureOutput();
+    const issued: string[] = [stack.adminKey];
+    const laterBodies: string[] = [];
+    const call = async (path: string, options: Parameters<TestStack['call']>[1] = {}) => {
+      const res = await stack.call(path, options);
+      const text = await res.text();
+      return { status: res.status, text, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+    };
+    try {
+      // Create (the one response allowed to carry the key), then everything else.
+      const created = await call('/v1/keys', { key: stack.adminKey, body: { name: 'hygiene' } });
+      issued.push(created.body.key);
+      const viewer = await call('/v1/keys', { key: stack.adminKey, body: { name: 'hygiene viewer', type: 'viewer' } });
+      issued.push(viewer.body.key);
+      const rotated = await call(`/v1/keys/${created.body.id}/rotate`, { key: stack.adminKey, body: { overlap: '1h' } });
+      issued.push(rotated.body.key);
+
+      const later = [
+        await call('/v1/models', { key: created.body.key }),
+        await call('/v1/responses', { key: rotated.body.key, body: { model: 'archibot', input: 'hello' } }),
+        await call('/v1/responses', { key: rotated.body.key, body: { model: 'archibot', input: 'hello', stream: true } }),
+        await call('/v1/keys', { key: stack.adminKey }),
+        await call(`/v1/keys?search=${encodeURIComponent(rotated.body.key)}`, { key: stack.adminKey }),
+        await call(`/v1/keys/${created.body.id}`, { key: stack.adminKey }),
+        await call('/v1/keys/verify', { key: stack.adminKey, body: { key: viewer.body.key } }),
+        await call('/v1/me', { key: viewer.body.key }),
+        // Denied and malformed attempts that carry keys.
+        await call('/v1/keys', { key: viewer.body.key, body: { name: 'nope' } }),
+        await call(`/v1/keys/${encodeURIComponent(viewer.body.key)}/revoke`, { key: stack.adminKey, body: {} }),
+        await call('/v1/keys', { key: `${viewer.body.key}x` }),
+        await call('/v1/keys', { key: stack.adminKey, body: { name: viewer.body.key, color: viewer.body.key } }),
+        await call(`/v1/keys/${viewer.body.id}/revoke`, { key: stack.adminKey, body: {} }),
+        await call('/v1/models', { key: viewer.body.key }),
+        await call(`/v1/keys/${rotated.body.id}`, { key: stack.adminKey, method: 'DELETE' }),
+        await call('/v1/models', { key: rotated.body.key }),
+        await call('/v1/audit', { key: stack.adminKey }),
+      ];
+      laterBodies.push(...later.map((r) => r.text));
+      expect(later.some((r) => r.status === 401)).toBe(true);
+      expect(later.some((r) => r.status === 403)).toBe(true);
+    } finally {
+      output.stop();
+    }
+
+    const logs = output.text();
+    expect(logs.length).toBeGreaterThan(0); // the service did log these requests
+    const audit: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await (await stack.call(`/v1/audit?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { key: stack.adminKey })).json();
+      audit.push(...page.data.map((r: unknown) => JSON.stringify(r)));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(audit.length).toBeGreaterThan(3);
+    const items: string[] = [];
+    let start: Record<string, any> | undefined;
+    do {
+      const out = await stack.services.dynamo.send(new ScanCommand({ TableName: stack.services.config.tableName, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []).map((i) => JSON.stringify(unmarshall(i))));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    expect(items.length).toBeGreaterThan(5);
+
+    for (const key of issued) {
+      const random = key.slice(key.indexOf('_') + 1);
+      for (const [where, texts] of [['log', [logs]], ['audit', audit], ['table', items], ['response', laterBodies]] as const) {
+        for (const text of texts) {
+          // Neither the key nor its secret part appears (only the 4-char visible start may).
+          expect(text.includes(key) || text.includes(random), `${where} holds a raw key`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('local secret files are owner-only (0600)', () => {
+    for (const name of ['secrets.json', 'bootstrap.json']) {
+      const mode = statSync(join(stack.dataDir.path, name)).mode & 0o777;
+      expect(mode.toString(8)).toBe('600');
+    }
+    const bootstrap = JSON.parse(readFileSync(join(stack.dataDir.path, 'bootstrap.json'), 'utf8'));
+    expect(Object.keys(bootstrap)).toEqual(expect.arrayContaining(['baseUrl', 'environment', 'accountId', 'projectId', 'adminKey']));
+  });
+});
