@@ -203,8 +203,8 @@ program
 
 function apiTarget(): { url: string; key: string } {
   const g = globals();
-  let url = g.apiUrl ?? process.env.KEYWARDEN_API_URL;
-  let key = process.env.KEYWARDEN_API_KEY;
+  let url = g.apiUrl || process.env.KEYWARDEN_API_URL || undefined;
+  let key = process.env.KEYWARDEN_API_KEY || undefined;
   const bootstrapPath = join(resolve(g.dataDir), 'bootstrap.json');
   if ((!url || !key) && existsSync(bootstrapPath)) {
     const local = JSON.parse(readFileSync(bootstrapPath, 'utf8')) as { baseUrl: string; adminKey: string };
