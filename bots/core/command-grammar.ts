@@ -1,0 +1,295 @@
+import { parseDuration } from '../../lambdas/core/duration';
+import { PREFIX_PATTERN } from '../../lambdas/core/key-format';
+import { SCOPES } from '../../lambdas/core/scopes';
+
+/**
+ * The command grammar both bots share (SPEC §5). Pure: text in, a tagged parse result out.
+ *
+ *   help [command]
+ *   list [search]
+ *   show <key>
+ *   create [name] [--type viewer|privileged] [--scopes a,b] [--expires 90d] [--prefix p]
+ *   rotate <key> [--overlap 1h]
+ *   revoke <key>
+ *   delete <key>
+ *   audit <key>
+ *   whoami
+ *
+ * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
+ * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
+ */
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'audit', 'whoami'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete'];
+
+export const MAX_OVERLAP = '7d';
+const MAX_OVERLAP_MS = 7 * 86_400_000;
+
+export interface CreateOptions {
+  name?: string;
+  type?: 'privileged' | 'viewer';
+  scopes?: string[];
+  /** A duration such as `90d`, sent as `expiresIn`. */
+  expires?: string;
+  prefix?: string;
+}
+
+export type Command =
+  | { name: 'help'; topic?: CommandName }
+  | { name: 'list'; search?: string }
+  | { name: 'show'; key: string }
+  | { name: 'revoke'; key: string }
+  | { name: 'delete'; key: string }
+  | { name: 'audit'; key: string }
+  | { name: 'rotate'; key: string; overlap?: string }
+  /** `interactive`: no arguments at all — a platform with forms (Slack modal) asks for the fields. */
+  | { name: 'create'; options: CreateOptions; interactive: boolean }
+  | { name: 'whoami' };
+
+export type ParseResult =
+  | { ok: true; command: Command }
+  | { ok: false; reason: 'empty' }
+  | { ok: false; reason: 'unknown_command'; word: string; suggestion?: CommandName }
+  | { ok: false; reason: 'invalid'; command: CommandName; message: string };
+
+export interface HelpEntry {
+  name: CommandName;
+  usage: string;
+  summary: string;
+  adminOnly: boolean;
+}
+
+export const HELP: readonly HelpEntry[] = [
+  { name: 'help', usage: 'help', summary: 'Show these commands.', adminOnly: false },
+  { name: 'list', usage: 'list [search]', summary: 'List the project’s keys, or those matching a name, id or start.', adminOnly: false },
+  { name: 'show', usage: 'show <key>', summary: 'Show one key’s details.', adminOnly: false },
+  {
+    name: 'create',
+    usage: 'create [name] [--type viewer|privileged] [--scopes a,b] [--expires 90d] [--prefix p]',
+    summary: 'Create a key; the value is sent only to you, privately.',
+    adminOnly: true,
+  },
+  { name: 'rotate', usage: 'rotate <key> [--overlap 1h]', summary: 'Replace a key; the old one stops now or after the overlap (≤ 7d).', adminOnly: true },
+  { name: 'revoke', usage: 'revoke <key>', summary: 'Stop a key at once; it stays listed.', adminOnly: true },
+  { name: 'delete', usage: 'delete <key>', summary: 'Remove a key.', adminOnly: true },
+  { name: 'audit', usage: 'audit <key>', summary: 'Show who did what to a key.', adminOnly: false },
+  { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
+];
+
+const FLAGS: Record<CommandName, readonly string[]> = {
+  help: [],
+  list: [],
+  show: [],
+  create: ['type', 'scopes', 'expires', 'prefix', 'name'],
+  rotate: ['overlap'],
+  revoke: [],
+  delete: [],
+  audit: [],
+  whoami: [],
+};
+
+export function isCommandName(word: string): word is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(word);
+}
+
+/** The first word of `text`, lower-cased, when it names a command exactly. */
+export function commandWord(text: string): CommandName | undefined {
+  const word = tokenize(text)[0]?.toLowerCase();
+  return word !== undefined && isCommandName(word) ? word : undefined;
+}
+
+export function parseCommand(text: string): ParseResult {
+  const tokens = tokenize(text);
+  const first = tokens.shift();
+  if (first === undefined) return { ok: false, reason: 'empty' };
+  const word = first.toLowerCase();
+  if (!isCommandName(word)) {
+    const suggestion = suggestCommand(word);
+    return { ok: false, reason: 'unknown_command', word: first.slice(0, 40), ...(suggestion ? { suggestion } : {}) };
+  }
+  const split = splitFlags(tokens, FLAGS[word]);
+  if (!split.ok) return { ok: false, reason: 'invalid', command: word, message: split.message };
+  const { positional, flags } = split;
+  const invalid = (message: string): ParseResult => ({ ok: false, reason: 'invalid', command: word, message });
+  const rest = positional.join(' ').trim();
+
+  switch (word) {
+    case 'help': {
+      const topic = positional[0]?.toLowerCase();
+      return { ok: true, command: topic && isCommandName(topic) ? { name: 'help', topic } : { name: 'help' } };
+    }
+    case 'whoami':
+      return { ok: true, command: { name: 'whoami' } };
+    case 'list':
+      return { ok: true, command: rest ? { name: 'list', search: rest } : { name: 'list' } };
+    case 'show':
+    case 'revoke':
+    case 'delete':
+    case 'audit':
+      if (!rest) return invalid(`Which key? Usage: ${usage(word)}`);
+      return { ok: true, command: { name: word, key: rest } };
+    case 'rotate': {
+      if (!rest) return invalid(`Which key? Usage: ${usage('rotate')}`);
+      const overlap = flags.overlap;
+      if (overlap !== undefined) {
+        const problem = durationProblem('overlap', overlap, MAX_OVERLAP_MS);
+        if (problem) return invalid(problem);
+      }
+      return { ok: true, command: overlap === undefined ? { name: 'rotate', key: rest } : { name: 'rotate', key: rest, overlap } };
+    }
+    case 'create': {
+      if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };
+      const checked = validateCreateOptions({
+        name: flags.name ?? (rest || undefined),
+        type: flags.type,
+        scopes: flags.scopes,
+        expires: flags.expires,
+        prefix: flags.prefix,
+      });
+      if (!checked.ok) return invalid(checked.message);
+      return { ok: true, command: { name: 'create', options: checked.options, interactive: false } };
+    }
+  }
+}
+
+/** Raw create fields (from flags or a form), checked the same way wherever they come from. */
+export interface RawCreateFields {
+  name?: string;
+  type?: string;
+  /** Comma- or space-separated, or already a list. */
+  scopes?: string | string[];
+  expires?: string;
+  prefix?: string;
+}
+
+export function validateCreateOptions(raw: RawCreateFields): { ok: true; options: CreateOptions } | { ok: false; field: keyof RawCreateFields; message: string } {
+  const options: CreateOptions = {};
+  const name = raw.name?.trim();
+  if (name) {
+    if (name.length > 200) return { ok: false, field: 'name', message: 'The name is longer than 200 characters.' };
+    options.name = name;
+  }
+  const type = raw.type?.trim().toLowerCase();
+  if (type) {
+    if (type !== 'viewer' && type !== 'privileged') {
+      return { ok: false, field: 'type', message: `--type must be viewer or privileged, not "${type.slice(0, 20)}".` };
+    }
+    options.type = type;
+  }
+  const scopes = (Array.isArray(raw.scopes) ? raw.scopes : (raw.scopes ?? '').split(/[\s,]+/)).map((s) => s.trim()).filter(Boolean);
+  if (scopes.length > 0) {
+    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+      const hint = closest(unknown[0]!, SCOPES);
+      return {
+        ok: false,
+        field: 'scopes',
+        message: `Unknown scope ${unknown.map((s) => `"${s.slice(0, 40)}"`).join(', ')}.${hint ? ` Did you mean ${hint}?` : ''}`,
+      };
+    }
+    options.scopes = [...new Set(scopes)];
+  }
+  const expires = raw.expires?.trim();
+  if (expires) {
+    const problem = durationProblem('expires', expires);
+    if (problem) return { ok: false, field: 'expires', message: problem };
+    options.expires = expires;
+  }
+  const prefix = raw.prefix?.trim();
+  if (prefix) {
+    if (!PREFIX_PATTERN.test(prefix)) {
+      return { ok: false, field: 'prefix', message: '--prefix must be 2–12 lowercase letters or digits, starting with a letter.' };
+    }
+    options.prefix = prefix;
+  }
+  return { ok: true, options };
+}
+
+export function usage(name: CommandName): string {
+  return HELP.find((h) => h.name === name)!.usage;
+}
+
+function durationProblem(flag: string, value: string, maxMs?: number): string | undefined {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) return `--${flag} must look like 90d, 12h, 30m or 45s.`;
+  if (maxMs !== undefined && ms > maxMs) return `--${flag} can be at most ${MAX_OVERLAP}.`;
+  return undefined;
+}
+
+/** Splits words into positionals and `--flag value` pairs; unknown or valueless flags are errors. */
+function splitFlags(
+  tokens: string[],
+  allowed: readonly string[],
+): { ok: true; positional: string[]; flags: Record<string, string> } | { ok: false; message: string } {
+  const positional: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const flag = /^(?:--|[—–])([a-z][a-z-]*)(?:=(.*))?$/i.exec(token);
+    if (!flag) {
+      positional.push(token);
+      continue;
+    }
+    const name = flag[1]!.toLowerCase();
+    if (!allowed.includes(name)) {
+      const hint = closest(name, allowed);
+      return {
+        ok: false,
+        message: allowed.length === 0
+          ? `This command takes no --${name.slice(0, 20)} option.`
+          : `Unknown option --${name.slice(0, 20)}.${hint ? ` Did you mean --${hint}?` : ''} Options: ${allowed.map((a) => `--${a}`).join(', ')}.`,
+      };
+    }
+    const value = flag[2] ?? tokens[++i];
+    if (value === undefined || value === '') return { ok: false, message: `--${name} needs a value.` };
+    flags[name] = value;
+  }
+  return { ok: true, positional, flags };
+}
+
+/**
+ * Words, honouring "double", 'single' and “curly” quotes. Slack's formatting of a bare word
+ * (`<mailto:x|x>`, `<http://x|x>`) is reduced to its label.
+ */
+export function tokenize(text: string): string[] {
+  const cleaned = text.replace(/<(?:mailto:|https?:\/\/)[^|>]*\|([^>]*)>/g, '$1').trim();
+  const tokens: string[] = [];
+  const pattern = /"([^"]*)"|“([^”]*)”|'([^']*)'|‘([^’]*)’|(\S+)/g;
+  for (const m of cleaned.matchAll(pattern)) tokens.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? '');
+  return tokens;
+}
+
+/** "Did you mean": the command name within edit distance 2 (or sharing a 3-letter start). */
+export function suggestCommand(word: string): CommandName | undefined {
+  return closest(word.toLowerCase(), COMMAND_NAMES);
+}
+
+function closest<T extends string>(word: string, candidates: readonly T[]): T | undefined {
+  let best: T | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  if (best !== undefined && bestDistance <= Math.min(2, Math.max(1, Math.floor(best.length / 3)))) return best;
+  if (word.length >= 3) return candidates.find((c) => c.startsWith(word));
+  return undefined;
+}
+
+/** Damerau–Levenshtein (optimal string alignment): a swap of two letters counts as one edit. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

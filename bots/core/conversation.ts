@@ -1,0 +1,380 @@
+import { findKeysInText } from '../../lambdas/core/key-format';
+import { SCOPES } from '../../lambdas/core/scopes';
+import type { ApiError, ApiIssuedKey, ApiKey, BotName } from './api-types';
+import {
+  ADMIN_COMMANDS,
+  HELP,
+  commandWord,
+  parseCommand,
+  suggestCommand,
+  tokenize,
+  usage,
+  validateCreateOptions,
+  type Command,
+  type CreateOptions,
+  type ParseResult,
+  type RawCreateFields,
+} from './command-grammar';
+import type { KeywardenClient } from './keywarden-client';
+import { keyLine, startPreview } from './key-text';
+import { isStale, type PendingAction } from './pending-action';
+import { looksLikeKey, redactKeys } from './redact';
+import { errorReply, type Reply } from './replies';
+
+/** Longest chat message forwarded to the model. */
+export const MAX_CHAT_CHARS = 4000;
+/** At most this many candidate keys per message are checked by the leak guard. */
+export const MAX_LEAK_CANDIDATES = 5;
+const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
+
+/** A live key of the bot's project found in channel text, with what to tell whom. */
+export interface LeakFinding {
+  key: ApiKey;
+  /** Tell the poster (privately, e.g. Slack ephemeral). */
+  poster: Reply;
+  /** Tell each project admin on this bot's platform (DM); the poster is not repeated here. */
+  admins: { identity: string; reply: Reply }[];
+}
+
+export interface ConversationOptions {
+  client: KeywardenClient;
+  now?: () => number;
+}
+
+/**
+ * The platform-neutral conversation: parses command text, checks that admin actions come from a
+ * project admin (a courtesy pre-check; the API decides), calls /v1 and answers with `Reply` data.
+ * Identities are platform identities (`slack:T…:U…`, `teams:<tenant>:<aad>`) that the edge took
+ * from a verified platform request; the core never trusts identities found in message text or
+ * button values.
+ */
+export class Conversation {
+  readonly bot: BotName;
+  private readonly client: KeywardenClient;
+  private readonly now: () => number;
+
+  constructor(options: ConversationOptions) {
+    this.client = options.client;
+    this.bot = options.client.bot;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True when `text` starts with a command word (used to route mentions and DMs). */
+  isCommand(text: string): boolean {
+    return commandWord(text) !== undefined;
+  }
+
+  parse(text: string): ParseResult {
+    return parseCommand(text);
+  }
+
+  /** An explicit command line (Slack `/apikeys …`). Empty text is `help`. */
+  async command(text: string, asker: string): Promise<Reply> {
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return this.parseFailure(parsed);
+    return this.run(parsed.command, asker);
+  }
+
+  /**
+   * A mention or direct message: a command when it starts with a command word; a lone word one
+   * typo away from a command gets "did you mean"; anything else is a chat with the model.
+   */
+  async message(text: string, asker: string): Promise<Reply> {
+    const trimmed = text.trim();
+    if (!trimmed) return { kind: 'help', entries: HELP };
+    if (this.isCommand(trimmed)) return this.command(trimmed, asker);
+    const tokens = tokenize(trimmed);
+    if (tokens.length === 1) {
+      const suggestion = suggestCommand(tokens[0]!);
+      if (suggestion) return errorReply('unknown_command', `Did you mean \`${suggestion}\`? Say \`help\` for the commands.`);
+    }
+    return this.chat(trimmed);
+  }
+
+  async run(command: Command, asker: string): Promise<Reply> {
+    if ((ADMIN_COMMANDS as readonly string[]).includes(command.name)) {
+      const refusal = await this.requireAdmin(asker);
+      if (refusal) return refusal;
+    }
+    switch (command.name) {
+      case 'help':
+        return command.topic ? { kind: 'help', entries: HELP, topic: command.topic } : { kind: 'help', entries: HELP };
+      case 'whoami':
+        return this.whoami(asker);
+      case 'list': {
+        const result = await this.client.listKeys({ search: command.search, limit: 25 });
+        if (!result.ok) return apiFailure(result.error);
+        return { kind: 'key_list', keys: result.value.keys, more: result.value.more, ...(command.search ? { search: command.search } : {}) };
+      }
+      case 'show': {
+        const found = await this.resolve(command.key, 'read');
+        return found.ok ? { kind: 'key_details', key: found.key } : found.reply;
+      }
+      case 'audit': {
+        const found = await this.resolve(command.key, 'read');
+        if (!found.ok) return found.reply;
+        const entries = await this.client.audit({ keyId: found.key.id, limit: 20 });
+        return entries.ok ? { kind: 'audit_list', key: found.key, entries: entries.value } : apiFailure(entries.error);
+      }
+      case 'create':
+        if (command.interactive) return { kind: 'create_form', defaults: { type: 'privileged' }, scopes: SCOPES };
+        return this.create(command.options, asker);
+      case 'rotate':
+      case 'revoke':
+      case 'delete':
+        return this.askConfirmation(command, asker);
+    }
+  }
+
+  /** The create form came back (Slack modal submission, Teams card). */
+  async submitCreate(fields: RawCreateFields, asker: string): Promise<Reply> {
+    const refusal = await this.requireAdmin(asker);
+    if (refusal) return refusal;
+    const checked = validateCreateOptions(fields);
+    if (!checked.ok) return errorReply('invalid_command', checked.message);
+    return this.create(checked.options, asker);
+  }
+
+  /**
+   * A confirmation or leak-alert button was clicked. `clicker` is the identity of the person who
+   * clicked, from the platform's verified payload — never from the button value.
+   */
+  async confirm(action: PendingAction, clicker: string): Promise<Reply> {
+    if (isStale(action, this.now())) {
+      return errorReply('stale_confirmation', 'This confirmation has expired. Run the command again to see the key’s current state.');
+    }
+    const refusal = await this.requireAdmin(clicker);
+    if (refusal) return refusal;
+    switch (action.op) {
+      case 'rotate': {
+        const result = await this.client.rotateKey(clicker, action.keyId, action.overlap);
+        if (!result.ok) return apiFailure(result.error);
+        const old = await this.client.getKey(action.keyId);
+        return {
+          ...issued('rotate', result.value, clicker),
+          replaced: old.ok
+            ? { id: old.value.id, start: old.value.start, graceUntil: old.value.graceUntil }
+            : { id: action.keyId, start: result.value.start, graceUntil: null },
+        };
+      }
+      case 'revoke': {
+        const result = await this.client.revokeKey(clicker, action.keyId);
+        return result.ok ? { kind: 'done', action: 'revoke', key: result.value, by: clicker } : apiFailure(result.error);
+      }
+      case 'delete': {
+        const before = await this.client.getKey(action.keyId);
+        if (!before.ok) return apiFailure(before.error);
+        const result = await this.client.deleteKey(clicker, action.keyId);
+        return result.ok ? { kind: 'done', action: 'delete', key: before.value, by: clicker } : apiFailure(result.error);
+      }
+    }
+  }
+
+  /** End-user chat through /v1/responses with the viewer key. */
+  async chat(text: string): Promise<Reply> {
+    if (looksLikeKey(text)) {
+      return {
+        kind: 'text',
+        text: 'That message contains something that looks like an API key, so I did not send it anywhere. Please don’t paste keys in chat; if it is a real key, ask an admin to rotate it.',
+      };
+    }
+    const result = await this.client.respond(text.slice(0, MAX_CHAT_CHARS));
+    if (!result.ok) return chatFailure(result.error);
+    return { kind: 'chat_answer', text: redactKeys(result.value.text) || '(The model returned no text.)' };
+  }
+
+  /**
+   * Leak guard: live keys of the bot's project in `text`. Candidates that fail the format or
+   * checksum are dropped offline (no API call); the rest are checked with `POST /v1/keys/verify`.
+   * The text itself is neither stored nor returned.
+   */
+  async scanForLeaks(text: string, poster: string): Promise<LeakFinding[]> {
+    const candidates = findKeysInText(text).slice(0, MAX_LEAK_CANDIDATES);
+    if (candidates.length === 0) return [];
+    const live: ApiKey[] = [];
+    for (const candidate of candidates) {
+      const verdict = await this.client.verify(candidate);
+      if (!verdict.ok || !verdict.value.valid || !verdict.value.keyId) continue;
+      const key = await this.client.getKey(verdict.value.keyId);
+      if (key.ok && !live.some((k) => k.id === key.value.id)) live.push(key.value);
+    }
+    if (live.length === 0) return [];
+    const admins = await this.client.admins();
+    const adminIds = admins.ok ? admins.value : [];
+    const onPlatform = adminIds.filter((id) => id.startsWith(`${this.bot}:`) && id !== poster);
+    const iat = Math.floor(this.now() / 1000);
+    return live.map((key) => {
+      const revoke: PendingAction = { v: 1, op: 'revoke', keyId: key.id, origin: 'leak', iat };
+      return {
+        key,
+        poster: { kind: 'leak_alert', audience: 'poster', key, poster, ...(adminIds.includes(poster) ? { revoke } : {}) },
+        admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } as Reply })),
+      };
+    });
+  }
+
+  /** Is this identity an admin of the bot's project? (From `GET /v1/admins`; the API re-checks every action.) */
+  async isAdmin(identity: string): Promise<boolean | ApiError> {
+    const admins = await this.client.admins();
+    return admins.ok ? admins.value.includes(identity) : admins.error;
+  }
+
+  private async requireAdmin(identity: string): Promise<Reply | undefined> {
+    const admin = await this.isAdmin(identity);
+    if (typeof admin !== 'boolean') return apiFailure(admin);
+    if (admin) return undefined;
+    return errorReply(
+      'not_admin',
+      'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).',
+    );
+  }
+
+  private async whoami(identity: string): Promise<Reply> {
+    const [me, admin] = await Promise.all([this.client.me(true), this.isAdmin(identity)]);
+    if (!me.ok) return apiFailure(me.error);
+    return {
+      kind: 'whoami',
+      identity,
+      isAdmin: admin === true,
+      project: me.value.project,
+      botKey: { id: me.value.id, start: me.value.start },
+      environment: me.value.environment,
+    };
+  }
+
+  private async create(options: CreateOptions, asker: string): Promise<Reply> {
+    const result = await this.client.createKey(asker, {
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.type ? { type: options.type } : {}),
+      ...(options.scopes ? { scopes: options.scopes } : {}),
+      ...(options.expires ? { expiresIn: options.expires } : {}),
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+    });
+    return result.ok ? issued('create', result.value, asker) : apiFailure(result.error);
+  }
+
+  private async askConfirmation(command: Extract<Command, { name: 'rotate' | 'revoke' | 'delete' }>, asker: string): Promise<Reply> {
+    const found = await this.resolve(command.key, 'change');
+    if (!found.ok) return found.reply;
+    const key = found.key;
+    const now = this.now();
+    if (key.protected && command.name !== 'rotate') {
+      return errorReply('refused', `${keyLine(key, now)} is the Protected Automator key: it can be rotated, never ${command.name}d.`);
+    }
+    if (command.name === 'rotate' && (key.status === 'revoked' || key.replacedBy)) {
+      return errorReply('refused', `${keyLine(key, now)} was already ${key.replacedBy ? `rotated (replacement ${key.replacedBy})` : 'revoked'}.`);
+    }
+    if (command.name === 'revoke' && key.status === 'revoked') {
+      return { kind: 'text', text: `${keyLine(key, now)} is already revoked.` };
+    }
+    const overlap = command.name === 'rotate' ? command.overlap : undefined;
+    const consequence = {
+      rotate: overlap ? `A replacement is issued; the old key keeps working for ${overlap}, then stops.` : 'A replacement is issued and the old key stops working immediately.',
+      revoke: 'The key stops working immediately; it stays listed for audit.',
+      delete: 'The key is removed and stops working immediately.',
+    }[command.name];
+    const verb = { rotate: 'Rotate', revoke: 'Revoke', delete: 'Delete' }[command.name];
+    return {
+      kind: 'confirm',
+      key,
+      summary: `${verb} ${keyLine(key, now)}? ${consequence}`,
+      action: { v: 1, op: command.name, keyId: key.id, origin: 'confirm', iat: Math.floor(now / 1000), ...(overlap ? { overlap } : {}) },
+    };
+  }
+
+  /**
+   * `<key>` → one key: an id directly; otherwise `GET /v1/keys?search=` and exact matches (id,
+   * name, start) first. Several matches: the single active one when there is exactly one (a
+   * rotated key keeps its name), else the candidates, and the person is asked to use the id.
+   */
+  async resolve(ref: string, _purpose: 'read' | 'change' = 'read'): Promise<{ ok: true; key: ApiKey } | { ok: false; reply: Reply }> {
+    const query = ref.trim().replace(/(…|\.\.\.)$/, '');
+    const shown = redactKeys(query).slice(0, 80);
+    if (KEY_ID.test(query)) {
+      const result = await this.client.getKey(query);
+      if (result.ok) return { ok: true, key: result.value };
+      return { ok: false, reply: apiFailure(result.error) };
+    }
+    const result = await this.client.listKeys({ search: query, limit: 50 });
+    if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
+    const all = result.value.keys;
+    const lower = query.toLowerCase();
+    const exact = all.filter((k) => k.id === query || k.name.toLowerCase() === lower || k.start === query);
+    const candidates = exact.length > 0 ? exact : all;
+    if (candidates.length === 1) return { ok: true, key: candidates[0]! };
+    if (candidates.length === 0) {
+      return { ok: false, reply: errorReply('not_found', `No key matches “${shown}”. Try \`list\` to see the project’s keys.`) };
+    }
+    const active = candidates.filter((k) => k.status === 'active');
+    if (active.length === 1) return { ok: true, key: active[0]! };
+    return { ok: false, reply: { kind: 'ambiguous', query: shown, candidates: candidates.slice(0, 10) } };
+  }
+
+  private parseFailure(parsed: Extract<ParseResult, { ok: false }>): Reply {
+    switch (parsed.reason) {
+      case 'empty':
+        return { kind: 'help', entries: HELP };
+      case 'unknown_command':
+        return errorReply(
+          'unknown_command',
+          parsed.suggestion
+            ? `I don’t know “${redactKeys(parsed.word)}”. Did you mean \`${parsed.suggestion}\`?`
+            : `I don’t know “${redactKeys(parsed.word)}”. Say \`help\` for the commands.`,
+        );
+      case 'invalid':
+        return errorReply('invalid_command', `${parsed.message} (usage: \`${usage(parsed.command)}\`)`);
+    }
+  }
+}
+
+function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string): Extract<Reply, { kind: 'new_key' }> {
+  const { key: secret, setupScript, ...key } = value;
+  return { kind: 'new_key', action, key, secret, setupScript, to };
+}
+
+/** An API failure on a command, as words a chat user can act on. */
+export function apiFailure(error: ApiError): Reply {
+  const message = redactKeys(error.message);
+  switch (error.code) {
+    case 'insufficient_permissions':
+      return errorReply('not_admin', `Keywarden refused: ${message}`);
+    case 'api_access_disabled':
+      return errorReply('api_access_disabled', 'API access is not enabled for this account, so keys cannot be created. An operator can turn it on.');
+    case 'not_found':
+      return errorReply('not_found', message);
+    case 'protected_key':
+    case 'conflict':
+      return errorReply('refused', message);
+    case 'invalid_request_error':
+      return errorReply('invalid_command', message);
+    case 'rate_limit_exceeded':
+      return errorReply('rate_limited', `Keywarden is rate-limiting the bot; try again in ${error.retryAfterSeconds ?? 60} s.`, error.retryAfterSeconds ?? 60);
+    case 'unreachable':
+    case 'service_unavailable':
+      return errorReply('unavailable', `${message} Try again shortly.`, error.retryAfterSeconds);
+    default:
+      return errorReply('api_error', `Keywarden answered with an error (${error.code}): ${message}`);
+  }
+}
+
+/** A chat failure, said plainly (SPEC §5: out of credits, rate-limited, API access off). */
+export function chatFailure(error: ApiError): Reply {
+  switch (error.code) {
+    case 'insufficient_quota':
+      return errorReply('out_of_credits', 'Sorry, I can’t answer right now: the account is out of credits. An admin can add credits.');
+    case 'rate_limit_exceeded': {
+      const wait = error.retryAfterSeconds ?? 60;
+      return errorReply('rate_limited', `I’m being rate-limited; try again in ${wait} s.`, wait);
+    }
+    case 'api_access_disabled':
+      return errorReply('api_access_disabled', 'I can’t answer: API access is not enabled for this account.');
+    case 'service_unavailable':
+    case 'upstream_error':
+    case 'upstream_timeout':
+    case 'unreachable':
+      return errorReply('unavailable', 'The model is not available right now; try again in a moment.', error.retryAfterSeconds);
+    default:
+      return apiFailure(error);
+  }
+}
+

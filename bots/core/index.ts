@@ -1,0 +1,62 @@
+/**
+ * Keywarden's shared bot conversation core (SPEC §5). Platform edges (bots/slack, bots/teams) stay
+ * thin: they verify the platform request, turn it into (text, identity), call the core, and render
+ * the `Reply` it returns. The core never sees a platform SDK and never reaches into the store: it is
+ * a client of /v1 over HTTP with the bot's viewer key.
+ *
+ * Wiring (once per process / warm Lambda):
+ *
+ *   const client = new KeywardenClient({ baseUrl, viewerKey, assertionSecret, bot: 'teams' });
+ *   const conversation = new Conversation({ client });
+ *
+ * Entry points (all return `Promise<Reply>` unless noted; `identity` is a platform identity such as
+ * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request):
+ *
+ *   conversation.command(text, identity)    an explicit command line ("list ci", "rotate ci --overlap 1h")
+ *   conversation.message(text, identity)    a mention or DM: a command if it starts with a command word,
+ *                                           else a chat answered through POST /v1/responses
+ *   conversation.submitCreate(fields, identity)  the `create_form` came back (RawCreateFields, strings)
+ *   conversation.confirm(action, identity)  a button was clicked; `action` = decodeAction(button value),
+ *                                           identity = the CLICKER (never taken from the value)
+ *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text: live keys of
+ *                                           the project, with replies for the poster and each admin
+ *   conversation.chat(text), .isAdmin(identity), .resolve(ref), .parse(text)
+ *
+ * Rendering contract (see `Reply` in replies.ts):
+ *   - `new_key` carries the raw key and setup script: deliver ONLY privately to `reply.to`
+ *     (Slack ephemeral / DM; Teams 1:1 chat — in a channel say "sent privately"). Never log it.
+ *   - `confirm` / `leak_alert.revoke` carry a `PendingAction`: put `encodeAction(action)` in the button
+ *     value; nothing changes until the click comes back through `confirm`.
+ *   - pass every other outgoing text through `redactKeys` (defence in depth).
+ *
+ * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `HELP`,
+ * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText`.
+ */
+export type * from './api-types';
+export { KeywardenClient, outputText, type KeywardenClientOptions } from './keywarden-client';
+export {
+  ADMIN_COMMANDS,
+  COMMAND_NAMES,
+  HELP,
+  commandWord,
+  editDistance,
+  isCommandName,
+  parseCommand,
+  suggestCommand,
+  tokenize,
+  usage,
+  validateCreateOptions,
+  type Command,
+  type CommandName,
+  type CreateOptions,
+  type HelpEntry,
+  type ParseResult,
+  type RawCreateFields,
+} from './command-grammar';
+export { Conversation, apiFailure, chatFailure, type ConversationOptions, type LeakFinding, MAX_CHAT_CHARS } from './conversation';
+export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
+export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
+export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
+export { looksLikeKey, redactKeys } from './redact';
+export { errorReply, text, type Reply, type ReplyErrorCode } from './replies';
+export { findKeysInText } from '../../lambdas/core/key-format';

@@ -1,0 +1,28 @@
+import type { ApiKey } from './api-types';
+
+/** Plain-text phrases about keys that both edges use (no platform markup). */
+export function startPreview(key: Pick<ApiKey, 'start'>): string {
+  return `${key.start}…`;
+}
+
+export function lastUsedText(key: Pick<ApiKey, 'lastUsedAt'>, nowMs = Date.now()): string {
+  return key.lastUsedAt ? `last used ${relativeTime(key.lastUsedAt, nowMs)}` : 'never used';
+}
+
+export function relativeTime(iso: string, nowMs = Date.now()): string {
+  const then = Date.parse(iso);
+  if (!Number.isFinite(then)) return iso;
+  const s = Math.round((nowMs - then) / 1000);
+  const future = s < 0;
+  const abs = Math.abs(s);
+  const [n, unit] =
+    abs < 60 ? [abs, 'second'] : abs < 3600 ? [Math.floor(abs / 60), 'minute'] : abs < 86_400 ? [Math.floor(abs / 3600), 'hour'] : [Math.floor(abs / 86_400), 'day'];
+  if (unit === 'second' && n < 5) return 'just now';
+  const phrase = `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return future ? `in ${phrase}` : `${phrase} ago`;
+}
+
+/** `"CI deploy" (archie_4fQa…, privileged, active, last used 2 hours ago)` */
+export function keyLine(key: ApiKey, nowMs = Date.now()): string {
+  return `"${key.name}" (${startPreview(key)}, ${key.type}, ${key.status}, ${lastUsedText(key, nowMs)})`;
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * What a confirmation or leak-alert button will do when clicked, carried in the button's value.
+ *
+ * It names the action and the exact key id resolved when the button was shown (a name is never
+ * re-resolved at click time) — and deliberately no person. Whoever clicks is the actor: the edge
+ * passes the clicking user's identity, taken from the platform-signed interaction payload, and the
+ * core checks that person is an admin and signs the API assertion for them. So a copied or crafted
+ * button value can never make the bot act on behalf of someone else.
+ */
+export const CONFIRMATION_TTL_S = 15 * 60;
+
+const PendingActionSchema = z.strictObject({
+  v: z.literal(1),
+  op: z.enum(['rotate', 'revoke', 'delete']),
+  keyId: z.string().regex(/^key_[0-9A-Za-z]{1,64}$/),
+  overlap: z.string().regex(/^\d{1,6}[smhd]$/).optional(),
+  /** `confirm`: answer to a command, expires; `leak`: one-click revoke offered by the leak guard. */
+  origin: z.enum(['confirm', 'leak']),
+  /** Epoch seconds when the button was shown. */
+  iat: z.number().int().nonnegative(),
+});
+export type PendingAction = z.infer<typeof PendingActionSchema>;
+
+export function encodeAction(action: PendingAction): string {
+  return JSON.stringify(action);
+}
+
+export function decodeAction(value: string): PendingAction | undefined {
+  try {
+    const parsed = PendingActionSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Confirmations go stale (the key may have changed since); leak revokes stay valid — revoke is idempotent. */
+export function isStale(action: PendingAction, nowMs = Date.now()): boolean {
+  return action.origin === 'confirm' && Math.floor(nowMs / 1000) - action.iat > CONFIRMATION_TTL_S;
+}

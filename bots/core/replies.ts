@@ -1,0 +1,83 @@
+import type { ApiAuditRecord, ApiKey } from './api-types';
+import type { CommandName, CreateOptions, HelpEntry } from './command-grammar';
+import type { PendingAction } from './pending-action';
+
+/**
+ * Everything the conversation core can say, as data. Edges render each kind in their own idiom
+ * (Slack blocks, Teams Adaptive Cards) and choose the transport; the `visibility` rules are part of
+ * the contract:
+ *
+ * - `new_key` is the ONLY reply that carries a key value. Deliver it privately to `to` and nowhere
+ *   else (Slack: ephemeral or DM; Teams: the 1:1 chat, with a "sent privately" note in a channel).
+ * - `confirm` and `leak_alert` carry a `PendingAction` for a button; the click comes back through
+ *   `Conversation.confirm(action, clicker)` with the CLICKER's identity.
+ * - Everything else is safe to show where it was asked; edges still pass all text through
+ *   `redactKeys` as a second line of defence.
+ */
+export type Reply =
+  | { kind: 'text'; text: string }
+  | { kind: 'help'; entries: readonly HelpEntry[]; topic?: CommandName }
+  | { kind: 'key_list'; keys: ApiKey[]; search?: string; more: boolean }
+  | { kind: 'key_details'; key: ApiKey }
+  /** The key matched several; the person should use the id. */
+  | { kind: 'ambiguous'; query: string; candidates: ApiKey[] }
+  /** A form for `create` with no arguments (Slack opens a modal). Submit via `Conversation.submitCreate`. */
+  | { kind: 'create_form'; defaults: CreateOptions; scopes: readonly string[] }
+  | {
+      kind: 'new_key';
+      action: 'create' | 'rotate';
+      key: ApiKey;
+      /** The raw key. Private delivery only; never logged, never in a channel. */
+      secret: string;
+      /** The external coworker setup script, with the key in it: same privacy as `secret`. */
+      setupScript: string;
+      /** Rotate: the key that was replaced, and until when it still works. */
+      replaced?: { id: string; start: string; graceUntil: string | null };
+      /** The identity the key must be delivered to. */
+      to: string;
+    }
+  /** Rotate/revoke/delete: what will be hit; nothing happens until `action` comes back from a button. */
+  | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string }
+  | { kind: 'done'; action: 'revoke' | 'delete'; key: ApiKey; by: string }
+  | { kind: 'cancelled' }
+  | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }
+  | {
+      kind: 'whoami';
+      identity: string;
+      isAdmin: boolean;
+      project: { id: string; name: string } | null;
+      botKey: { id: string; start: string };
+      environment: string;
+    }
+  | { kind: 'chat_answer'; text: string }
+  | {
+      kind: 'leak_alert';
+      audience: 'poster' | 'admin';
+      key: ApiKey;
+      /** Who posted it (identity); the edge may turn it into a mention. */
+      poster: string;
+      /** Present only when the recipient may revoke (is an admin). */
+      revoke?: PendingAction;
+    }
+  | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };
+
+export type ReplyErrorCode =
+  | 'unknown_command'
+  | 'invalid_command'
+  | 'not_admin'
+  | 'not_found'
+  | 'out_of_credits'
+  | 'rate_limited'
+  | 'api_access_disabled'
+  | 'stale_confirmation'
+  | 'refused'
+  | 'unavailable'
+  | 'api_error';
+
+export function text(value: string): Reply {
+  return { kind: 'text', text: value };
+}
+
+export function errorReply(code: ReplyErrorCode, message: string, retryAfterSeconds?: number): Reply {
+  return retryAfterSeconds === undefined ? { kind: 'error', code, message } : { kind: 'error', code, message, retryAfterSeconds };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, suggestCommand, tokenize, validateCreateOptions } from '../../../bots/core';
+
+describe('command grammar', () => {
+  it('parses every command of SPEC §5', () => {
+    expect(parseCommand('help')).toEqual({ ok: true, command: { name: 'help' } });
+    expect(parseCommand('help rotate')).toEqual({ ok: true, command: { name: 'help', topic: 'rotate' } });
+    expect(parseCommand('list')).toEqual({ ok: true, command: { name: 'list' } });
+    expect(parseCommand('list ci deploy')).toEqual({ ok: true, command: { name: 'list', search: 'ci deploy' } });
+    expect(parseCommand('show key_0123456789012345678901')).toEqual({ ok: true, command: { name: 'show', key: 'key_0123456789012345678901' } });
+    expect(parseCommand('revoke archie_4fQa')).toEqual({ ok: true, command: { name: 'revoke', key: 'archie_4fQa' } });
+    expect(parseCommand('delete "CI deploy"')).toEqual({ ok: true, command: { name: 'delete', key: 'CI deploy' } });
+    expect(parseCommand('audit ci')).toEqual({ ok: true, command: { name: 'audit', key: 'ci' } });
+    expect(parseCommand('whoami')).toEqual({ ok: true, command: { name: 'whoami' } });
+    expect(parseCommand('rotate ci')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci' } });
+    expect(parseCommand('rotate ci --overlap 1h')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci', overlap: '1h' } });
+    expect(parseCommand('ROTATE ci --overlap=30m')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci', overlap: '30m' } });
+  });
+
+  it('create: no arguments is interactive, arguments are checked', () => {
+    expect(parseCommand('create')).toEqual({ ok: true, command: { name: 'create', options: {}, interactive: true } });
+    expect(parseCommand('create CI deploy --type viewer --scopes models:read,responses:write --expires 90d --prefix ci')).toEqual({
+      ok: true,
+      command: {
+        name: 'create',
+        interactive: false,
+        options: { name: 'CI deploy', type: 'viewer', scopes: ['models:read', 'responses:write'], expires: '90d', prefix: 'ci' },
+      },
+    });
+    expect(parseCommand('create --type privileged')).toEqual({ ok: true, command: { name: 'create', interactive: false, options: { type: 'privileged' } } });
+    // Chat clients turn "--" into an em dash.
+    expect(parseCommand('create bot —type viewer')).toMatchObject({ ok: true, command: { options: { name: 'bot', type: 'viewer' } } });
+  });
+
+  it('rejects bad arguments with a reason', () => {
+    expect(parseCommand('create x --type admin')).toMatchObject({ ok: false, reason: 'invalid', command: 'create' });
+    expect(parseCommand('create x --scopes keys:reed')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('keys:read') });
+    expect(parseCommand('create x --expires soon')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parseCommand('create x --prefix Bad_Prefix')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parseCommand('create x --type')).toMatchObject({ ok: false, reason: 'invalid', message: '--type needs a value.' });
+    expect(parseCommand('create x --tpye viewer')).toMatchObject({ ok: false, message: expect.stringContaining('Did you mean --type?') });
+    expect(parseCommand('rotate ci --overlap 8d')).toMatchObject({ ok: false, message: '--overlap can be at most 7d.' });
+    expect(parseCommand('rotate')).toMatchObject({ ok: false, reason: 'invalid', command: 'rotate' });
+    expect(parseCommand('revoke ci --force')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parseCommand('   ')).toEqual({ ok: false, reason: 'empty' });
+  });
+
+  it('suggests the command a typo meant', () => {
+    expect(parseCommand('lsit')).toEqual({ ok: false, reason: 'unknown_command', word: 'lsit', suggestion: 'list' });
+    expect(parseCommand('rotae ci')).toMatchObject({ suggestion: 'rotate' });
+    expect(parseCommand('revok ci')).toMatchObject({ suggestion: 'revoke' });
+    expect(parseCommand('whoam')).toMatchObject({ suggestion: 'whoami' });
+    expect(suggestCommand('hepl')).toBe('help');
+    expect(suggestCommand('banana')).toBeUndefined();
+    expect(parseCommand('banana')).toEqual({ ok: false, reason: 'unknown_command', word: 'banana' });
+  });
+
+  it('tokenizes quotes and Slack link formatting', () => {
+    expect(tokenize('create "CI deploy" ‘x y’ “a b”')).toEqual(['create', 'CI deploy', 'x y', 'a b']);
+    expect(tokenize('list <mailto:a@b.c|a@b.c>')).toEqual(['list', 'a@b.c']);
+  });
+
+  it('form fields go through the same checks as flags', () => {
+    expect(validateCreateOptions({ name: '  ', type: 'viewer', scopes: 'models:read responses:write' })).toEqual({
+      ok: true,
+      options: { type: 'viewer', scopes: ['models:read', 'responses:write'] },
+    });
+    expect(validateCreateOptions({ scopes: ['nope'] })).toMatchObject({ ok: false, field: 'scopes' });
+  });
+});
