@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTable, localDynamoClient, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
+import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
+import { loadConfig } from '../../lambdas/config';
+import type { Store } from '../../lambdas/core/ports';
+import { buildServices, type Services } from '../../lambdas/services';
+import { KeyService } from '../../lambdas/core/key-service';
+import { systemClock } from '../../lambdas/core/ports';
+
+let dynalite: DynaliteServer;
+let services: Services;
+let projectId: string;
+let accountId: string;
+const secrets = new StaticSecretsProvider({ hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'x' } });
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  const dynamo = localDynamoClient(dynalite.endpoint);
+  await ensureTable(dynamo, 'store-test');
+  services = buildServices(loadConfig({ TABLE_NAME: 'store-test', DYNAMODB_ENDPOINT: dynalite.endpoint }), { dynamo, secrets });
+  const account = await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 });
+  accountId = account.id;
+  projectId = (await services.operator.createProject({ accountId, name: 'p', actor: 'test' })).project.id;
+});
+afterAll(async () => {
+  services?.dynamo.destroy();
+  await dynalite?.close();
+});
+
+const operator = () => ({ kind: 'operator' as const, actor: 'test', projectId });
+
+describe('rotation on single-item conditional writes', () => {
+  it('never leaves a moment when neither the old nor the new key works', async () => {
+    const old = await services.keys.create(operator(), { name: 'rotating' });
+    const observed: string[] = [];
+    let newRaw: string | undefined;
+    // Observe the store between rotation's two writes (real store underneath, nothing faked).
+    const observing = new Proxy(services.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === 'putKey') {
+          return async (...args: Parameters<Store['putKey']>) => {
+            observed.push(`before new stored: old=${(await services.keys.inspect(old.secret))?.status}`);
+            return (value as Store['putKey']).apply(target, args);
+          };
+        }
+        if (prop === 'markRotated') {
+          return async (...args: Parameters<Store['markRotated']>) => {
+            observed.push(`between: old=${(await services.keys.authenticate(old.secret)).result}`);
+            const replacement = await target.getKey(args[1]);
+            observed.push(`between: new stored=${replacement?.status}`);
+            return (value as Store['markRotated']).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const keys = new KeyService({ store: observing, secrets, clock: systemClock });
+    const issued = await keys.rotate(operator(), old.key.id);
+    newRaw = issued.secret;
+    expect(observed).toEqual(['before new stored: old=active', 'between: old=valid', 'between: new stored=active']);
+    expect((await services.keys.authenticate(old.secret)).result).toBe('revoked');
+    expect((await services.keys.authenticate(newRaw)).result).toBe('valid');
+  });
+
+  it('concurrent rotations of one key: exactly one replacement wins, the rest conflict', async () => {
+    const old = await services.keys.create(operator(), { name: 'contended' });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => services.keys.rotate(operator(), old.key.id)));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code: string }).code).toBe('conflict');
+    const replacements = (await services.store.listKeys(projectId, { limit: 200 })).items.filter((k) => k.rotatedFrom === old.key.id);
+    expect(replacements).toHaveLength(1);
+    expect((await services.store.getKey(old.key.id))?.replacedBy).toBe(replacements[0]!.id);
+  });
+});
+
+describe('rate limit and credits under concurrency', () => {
+  it('admits exactly the limit per window however many requests race', async () => {
+    const key = await services.keys.create(operator(), { name: 'limited', rateLimit: { limit: 7, windowSeconds: 60 } });
+    const results = await Promise.all(Array.from({ length: 40 }, () => services.keys.authenticate(key.secret)));
+    expect(results.filter((r) => r.result === 'valid')).toHaveLength(7);
+    expect(results.filter((r) => r.result === 'rate_limited')).toHaveLength(33);
+  });
+
+  it('starts a new window once the old one has passed', async () => {
+    const key = await services.keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 1 } });
+    expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
+    expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
+    expect((await services.keys.authenticate(key.secret)).result).toBe('rate_limited');
+    await new Promise((r) => setTimeout(r, 1050));
+    const next = await Promise.all(Array.from({ length: 10 }, () => services.keys.authenticate(key.secret)));
+    expect(next.filter((r) => r.result === 'valid')).toHaveLength(2);
+  });
+
+  it('credit reservations never overdraw the balance', async () => {
+    await services.store.adjustCredits(accountId, 5);
+    const results = await Promise.all(Array.from({ length: 30 }, () => services.store.reserveCredits(accountId, 1)));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect((await services.store.getAccount(accountId))?.credits).toBe(0);
+  });
+
+  it('charging more than is left takes the balance to zero, never below', async () => {
+    await services.store.adjustCredits(accountId, 2);
+    expect(await services.store.chargeUpTo(accountId, 5)).toEqual({ charged: 2, balance: 0 });
+    expect(await services.store.adjustCredits(accountId, -1)).toEqual({ ok: false, reason: 'insufficient' });
+  });
+
+  it('one-time nonces are single use', async () => {
+    expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(true);
+    expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(false);
+  });
+});
