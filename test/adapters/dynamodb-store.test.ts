@@ -111,3 +111,21 @@ describe('rate limit and credits under concurrency', () => {
     expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(false);
   });
 });
+
+describe('hashing secret rotation', () => {
+  it('keys issued under the previous secret keep working while it is configured, and only then', async () => {
+    const issued = await services.keys.create(operator(), { name: 'old secret' });
+    const rotatedSecrets = new StaticSecretsProvider({ hashing: { current: 'new-hashing-secret', previous: 'test-hashing-secret' } });
+    const withPrevious = new KeyService({ store: services.store, secrets: rotatedSecrets, clock: systemClock });
+    expect((await withPrevious.authenticate(issued.secret)).result).toBe('valid');
+    expect((await withPrevious.inspect(issued.secret))?.id).toBe(issued.key.id);
+    const fresh = await withPrevious.create(operator(), { name: 'new secret' });
+    const withoutPrevious = new KeyService({
+      store: services.store,
+      secrets: new StaticSecretsProvider({ hashing: { current: 'new-hashing-secret' } }),
+      clock: systemClock,
+    });
+    expect((await withoutPrevious.authenticate(issued.secret)).result).toBe('invalid');
+    expect((await withoutPrevious.authenticate(fresh.secret)).result).toBe('valid');
+  });
+});
