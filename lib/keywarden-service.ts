@@ -87,15 +87,20 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
 };
 
-/** Every `/v1` route served by the API function (buffered Lambda proxy integrations). */
+/**
+ * Every `/v1` route served by the API function (buffered Lambda proxy integrations). Must match
+ * the router's route table in lambdas/http/routes (test/lib/stateless-stack.test.ts checks it).
+ */
 export const API_ROUTES: ReadonlyArray<readonly [path: string, methods: readonly string[]]> = [
   ['/v1/models', ['GET']],
+  ['/v1/models/{model}', ['GET']],
   ['/v1/keys', ['GET', 'POST']],
   ['/v1/keys/verify', ['POST']],
   ['/v1/keys/{id}', ['GET', 'DELETE']],
   ['/v1/keys/{id}/rotate', ['POST']],
   ['/v1/keys/{id}/revoke', ['POST']],
   ['/v1/audit', ['GET']],
+  ['/v1/admins', ['GET']],
   ['/v1/me', ['GET']],
   ['/v1/openapi.json', ['GET']],
 ];

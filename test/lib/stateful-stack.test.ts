@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../lambdas/adapters/table-schema';
 import { SECRET_NAMES } from '../../lambdas/config';
-import { resourcesOfType, type SynthesizedStage, synthStage, walk } from './synth-app';
+import { onlyResourceOfType, resourcesOfType, type SynthesizedStage, synthStage, walk } from './synth-app';
 
 describe('stateful stack, production', () => {
   let s: SynthesizedStage;
@@ -48,8 +48,8 @@ describe('stateful stack, production', () => {
   });
 
   it('encrypts the production table with its own rotating, retained KMS key', () => {
-    const [[keyId, key]] = resourcesOfType(s.statefulJson, 'AWS::KMS::Key') as [[string, { DeletionPolicy?: string; Properties: { EnableKeyRotation: boolean } }]];
-    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const [keyId, key] = onlyResourceOfType(s.statefulJson, 'AWS::KMS::Key');
+    expect((key.Properties as { EnableKeyRotation: boolean }).EnableKeyRotation).toBe(true);
     expect(key.DeletionPolicy).toBe('Retain');
     s.stateful.hasResourceProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },

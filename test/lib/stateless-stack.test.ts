@@ -1,11 +1,16 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyRoutes } from '../../lambdas/http/routes/keys';
+import { modelRoutes } from '../../lambdas/http/routes/models';
+import { openApiRoutes } from '../../lambdas/http/routes/openapi';
+import { responseRoutes } from '../../lambdas/http/routes/responses';
 import {
   asArray,
   functionLogicalId,
   functionRole,
   integrationTarget,
   methodsByRoute,
+  onlyResourceOfType,
   referencedStatefulResource,
   resourcesOfType,
   roleStatements,
@@ -17,6 +22,7 @@ import {
 /** The route table of SPEC §4/§5, written out independently of lib/. */
 const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> = {
   'GET /v1/models': 'api',
+  'GET /v1/models/{model}': 'api',
   'GET /v1/keys': 'api',
   'POST /v1/keys': 'api',
   'POST /v1/keys/verify': 'api',
@@ -25,6 +31,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/rotate': 'api',
   'POST /v1/keys/{id}/revoke': 'api',
   'GET /v1/audit': 'api',
+  'GET /v1/admins': 'api',
   'GET /v1/me': 'api',
   'GET /v1/openapi.json': 'api',
   'POST /v1/responses': 'responses',
@@ -68,6 +75,14 @@ describe('stateless stack, production', () => {
     }
   });
 
+  it('routes exactly the paths the service router serves (lambdas/http/routes)', () => {
+    const served = [...modelRoutes, ...responseRoutes, ...keyRoutes, ...openApiRoutes].map(
+      (r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+    );
+    const v1Gateway = [...methodsByRoute(s.statelessJson).keys()].filter((r) => r.split(' ')[1]?.startsWith('/v1/'));
+    expect(v1Gateway.sort()).toEqual([...new Set(served)].sort());
+  });
+
   it('streams /v1/responses through the function response-streaming invocation path', () => {
     const method = methodsByRoute(s.statelessJson).get('POST /v1/responses');
     const integration = (method?.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
@@ -85,7 +100,8 @@ describe('stateless stack, production', () => {
 
   it('writes JSON access logs without query strings or headers, and ERROR execution logs without data trace', () => {
     s.stateless.resourceCountIs('AWS::ApiGateway::Stage', 1);
-    const [[, stage]] = resourcesOfType(s.statelessJson, 'AWS::ApiGateway::Stage') as [[string, { Properties: Record<string, unknown> }]];
+    const [, stageResource] = onlyResourceOfType(s.statelessJson, 'AWS::ApiGateway::Stage');
+    const stage = { Properties: stageResource.Properties ?? {} };
     const access = stage.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
     const logGroupId = JSON.stringify(access.DestinationArn).match(/"Ref":"([A-Za-z0-9]+)"/)?.[1];
     expect(logGroupId && s.statelessJson.Resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
@@ -238,7 +254,7 @@ describe('stateless stack, production', () => {
 
   it('alarms on API 5XX, API p99 latency, and errors and throttles of every function, notifying the topic', () => {
     const alarms = resourcesOfType(s.statelessJson, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Record<string, unknown>);
-    const [[topicId]] = resourcesOfType(s.statelessJson, 'AWS::SNS::Topic') as [[string]];
+    const [topicId] = onlyResourceOfType(s.statelessJson, 'AWS::SNS::Topic');
     const has = (metric: string, extra: (a: Record<string, unknown>) => boolean = () => true) =>
       alarms.filter((a) => a.MetricName === metric && extra(a));
     expect(has('5XXError', (a) => a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);

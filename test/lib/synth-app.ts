@@ -48,8 +48,8 @@ export interface CfnTemplate {
  * `@aws-cdk/core:appMode=inmemory` makes a failed validation (cdk-nag, CloudFormation checks)
  * throw from `synth()` with the full report.
  */
-export function synthStage(stage: string, context: Record<string, unknown> = {}): SynthesizedStage {
-  const outdir = mkdtempSync(join(tmpdir(), 'keywarden-cdk-'));
+export function synthStage(stage: string, context: Record<string, unknown> = {}, options: { outdir?: string } = {}): SynthesizedStage {
+  const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'keywarden-cdk-'));
   const app = new App({
     outdir,
     context: {
@@ -77,6 +77,13 @@ export function synthStage(stage: string, context: Record<string, unknown> = {})
     statelessJson,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/** The one resource of a type; fails when there are none or several. */
+export function onlyResourceOfType(template: CfnTemplate, type: string): [string, CfnResource] {
+  const found = resourcesOfType(template, type);
+  if (found.length !== 1 || !found[0]) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0];
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): Array<[string, CfnResource]> {

@@ -1,0 +1,372 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
+import { bootstrapEnvironment } from '../../lambdas/bootstrap';
+import { loadConfig, type SecretName } from '../../lambdas/config';
+import { installLambdaStreamingPolyfill, PRELUDE_DELIMITER } from '../../lambdas/handlers/streaming-runtime';
+import { buildServices } from '../../lambdas/services';
+import { captureOutput } from '../support/capture';
+import { createTable, startDynalite } from '../support/dynalite';
+import { ESM_REQUIRE_BANNER } from '../../lib/keywarden-service';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager-stand-in';
+import { type CfnTemplate, functionLogicalId, type SynthesizedStage, synthStage } from './synth-app';
+
+/**
+ * The artifacts that would be uploaded, not the TypeScript sources: synthesize the production
+ * stage, find each function's bundled `index.mjs` in the cloud assembly, load it with the
+ * runtime's native `import()`, and drive it with API Gateway REST proxy events against dynalite
+ * and a stand-in Secrets Manager, using exactly the environment the template gives the function.
+ */
+
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type StreamingHandler = (event: APIGatewayProxyEvent, stream: Writable, context: Context) => Promise<void>;
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TABLE = `keywarden-bundle-test-${randomUUID().slice(0, 8)}`;
+const PUBLIC_BASE_URL = 'https://bundle-test.example.com/production';
+const REGION = 'eu-west-1';
+
+/**
+ * The bundle lives under node_modules/.cache, which Vitest externalizes: `import()` hands it to
+ * Node's own ESM loader untransformed, as the Lambda runtime loads it.
+ */
+const importBundle = (path: string) => import(/* @vite-ignore */ pathToFileURL(path).href) as Promise<Record<string, unknown>>;
+
+const secretArn = (name: SecretName) => `arn:aws:secretsmanager:${REGION}:123456789012:secret:keywarden-production/${name}-${name.length}AbCdE`;
+const SECRET_VALUES: Record<SecretName, unknown> = {
+  hashing: { current: randomBytes(48).toString('base64url') },
+  botAssertion: { current: randomBytes(48).toString('base64url') },
+  upstream: { apiKey: '' },
+  slack: { signingSecret: randomBytes(16).toString('hex'), botToken: '' },
+  teams: { appId: '', appPassword: '' },
+  botViewerKeys: { slack: '', teams: '' },
+};
+
+function lambdaContext(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/keywarden/production/${name}`,
+    logStreamName: 'bundle-test',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** An API Gateway REST proxy event as the `production` stage delivers it. */
+function restEvent(
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; query?: Record<string, string>; resource?: string; pathParameters?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = { accept: '*/*', host: 'bundle-test.example.com', 'user-agent': 'shipped-bundles-test' };
+  if (options.key) headers.Authorization = `Bearer ${options.key}`;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const requestId = randomUUID();
+  return {
+    resource: options.resource ?? path,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: options.query ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]])) : null,
+    pathParameters: options.pathParameters ?? null,
+    stageVariables: null,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abcdef1234',
+      authorizer: null,
+      domainName: 'bundle-test.example.com',
+      domainPrefix: 'bundle-test',
+      extendedRequestId: requestId,
+      httpMethod: method,
+      path: `/production${path}`,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'abc123',
+      resourcePath: options.resource ?? path,
+      stage: 'production',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.7',
+        user: null,
+        userAgent: 'shipped-bundles-test',
+        userArn: null,
+      },
+    },
+  };
+}
+
+/** A stand-in for the Lambda response stream that records the raw bytes the function writes. */
+class RecordingResponseStream extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    callback();
+  }
+  /** Lambda's HTTP integration framing: JSON prelude, 8 NUL bytes, then the body. */
+  parse(): { prelude: { statusCode: number; headers?: Record<string, string> }; body: string } {
+    const raw = Buffer.concat(this.chunks);
+    const at = raw.indexOf(PRELUDE_DELIMITER);
+    if (at < 0) throw new Error(`no prelude delimiter in ${JSON.stringify(raw.toString('utf8').slice(0, 200))}`);
+    return {
+      prelude: JSON.parse(raw.subarray(0, at).toString('utf8')) as { statusCode: number; headers?: Record<string, string> },
+      body: raw.subarray(at + PRELUDE_DELIMITER.length).toString('utf8'),
+    };
+  }
+}
+
+const header = (headers: Record<string, unknown> | undefined, name: string): string | undefined => {
+  const found = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase());
+  return found === undefined ? undefined : String(found[1]);
+};
+
+describe('shipped Lambda bundles (production assembly)', () => {
+  let s: SynthesizedStage;
+  let outdir: string;
+  let dynalite: { endpoint: string; close(): Promise<void> };
+  let secretsManager: SecretsManagerStandIn;
+  let apiHandler: ApiHandler;
+  let responsesHandler: StreamingHandler;
+  let bundlePaths: Record<'api' | 'responses', string>;
+  let adminKey: string;
+  let createdKey: { id: string; key: string };
+  const savedEnv = { ...process.env };
+  let logs: ReturnType<typeof captureOutput>;
+  const secretsSeen: string[] = [];
+
+  /** The function's environment from the template, with the cross-stack tokens given test values. */
+  function environmentOf(template: CfnTemplate, name: 'api' | 'responses'): Record<string, string> {
+    const fn = template.Resources[functionLogicalId(template, s.config, name)];
+    const vars = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(vars)) {
+      if (typeof value === 'string') env[key] = value;
+      else if (key === 'TABLE_NAME') env[key] = TABLE;
+      else if (key === 'PUBLIC_BASE_URL' || key === 'KEYWARDEN_API_URL') env[key] = PUBLIC_BASE_URL;
+      else {
+        const secret = /^SECRET_(.+)_ARN$/.exec(key)?.[1];
+        const name = Object.keys(SECRET_VALUES).find((n) => n.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase() === secret);
+        if (!name) throw new Error(`unexpected token-valued environment variable ${key}`);
+        env[key] = secretArn(name as SecretName);
+      }
+    }
+    return env;
+  }
+
+  function assetIndex(template: CfnTemplate, name: 'api' | 'responses'): string {
+    const fn = template.Resources[functionLogicalId(template, s.config, name)];
+    const assetPath = fn?.Metadata?.['aws:asset:path'];
+    if (typeof assetPath !== 'string') throw new Error(`no aws:asset:path metadata on the ${name} function`);
+    return join(outdir, assetPath, 'index.mjs');
+  }
+
+  /** Cold start of one function: its exact environment, then the module load. */
+  async function coldStart(name: 'api' | 'responses'): Promise<Record<string, unknown>> {
+    const env = environmentOf(s.statelessJson, name);
+    for (const key of Object.keys(env)) secretsSeen.push(key);
+    Object.assign(process.env, env);
+    return importBundle(bundlePaths[name]);
+  }
+
+  beforeAll(async () => {
+    // Under the repository so the bundles' external `@aws-sdk/*` imports resolve from node_modules,
+    // as they resolve from the runtime's own copy in Lambda.
+    const base = join(REPO, 'node_modules', '.cache', 'keywarden-shipped-bundles');
+    mkdirSync(base, { recursive: true });
+    outdir = mkdtempSync(join(base, 'assembly-'));
+    s = synthStage('production', {}, { outdir });
+    bundlePaths = { api: assetIndex(s.statelessJson, 'api'), responses: assetIndex(s.statelessJson, 'responses') };
+
+    dynalite = await startDynalite();
+    await createTable(dynalite.endpoint, TABLE);
+    secretsManager = await startSecretsManagerStandIn(
+      (Object.keys(SECRET_VALUES) as SecretName[]).map((name) => ({
+        arn: secretArn(name),
+        name: `keywarden-production/${name}`,
+        value: SECRET_VALUES[name],
+      })),
+    );
+
+    // What the Lambda runtime provides; the endpoints point the SDK at the local stand-ins.
+    for (const key of ['DYNAMODB_ENDPOINT', 'UPSTREAM_BASE_URL', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'NODE_OPTIONS']) delete process.env[key];
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
+      AWS_SECRET_ACCESS_KEY: 'bundle-test-secret',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+      AWS_LAMBDA_FUNCTION_NAME: 'keywarden-production-api',
+    });
+    installLambdaStreamingPolyfill();
+    logs = captureOutput();
+
+    apiHandler = (await coldStart('api')).handler as ApiHandler;
+    responsesHandler = (await coldStart('responses')).handler as StreamingHandler;
+
+    // The operator's bootstrap, from the sources, against the same table and hashing secret.
+    const services = buildServices(
+      loadConfig({ TABLE_NAME: TABLE, KEYWARDEN_ENVIRONMENT: 'production', DYNAMODB_ENDPOINT: dynalite.endpoint }),
+      { secrets: new StaticSecretsProvider(SECRET_VALUES) },
+    );
+    const boot = await bootstrapEnvironment(services, { accountName: 'Bundle test', projectName: 'Bundle test', credits: 100 });
+    services.dynamo.destroy();
+    adminKey = boot.adminKey;
+  }, 240_000);
+
+  afterAll(async () => {
+    logs?.stop();
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    await secretsManager?.close();
+    await dynalite?.close();
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('are ESM with the require banner and leave the AWS SDK to the runtime', () => {
+    for (const path of Object.values(bundlePaths)) {
+      const code = readFileSync(path, 'utf8');
+      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(code).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+      expect(code).not.toMatch(/\bclass \w+ extends \w+\s*\{[^}]*"DynamoDBServiceException"/);
+      expect(code).not.toContain('node_modules/@aws-sdk/');
+    }
+  });
+
+  it('creates a key with the bootstrap admin key (API bundle)', async () => {
+    const res = await apiHandler(
+      restEvent('POST', '/v1/keys', { key: adminKey, body: { name: 'bundle test key' } }),
+      lambdaContext('keywarden-production-api'),
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    const body = JSON.parse(res.body) as { id: string; key: string; name: string; setupScript: string; status: string };
+    expect(body.name).toBe('bundle test key');
+    expect(body.status).toBe('active');
+    expect(body.key).toMatch(/^archie_[A-Za-z0-9]+$/);
+    expect(body.setupScript).toContain(`${PUBLIC_BASE_URL}/v1`);
+    expect(res.body).not.toContain(adminKey);
+    createdKey = { id: body.id, key: body.key };
+  });
+
+  it('lists the new key without its secret', async () => {
+    const res = await apiHandler(
+      restEvent('GET', '/v1/keys', { key: adminKey, query: { search: 'bundle test' } }),
+      lambdaContext('keywarden-production-api'),
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const body = JSON.parse(res.body) as { data: Array<{ id: string; name: string }> };
+    expect(body.data.map((k) => k.id)).toContain(createdKey.id);
+    expect(res.body).not.toContain(createdKey.key);
+  });
+
+  it('serves /v1/models to the new key, with rate-limit headers', async () => {
+    const res = await apiHandler(restEvent('GET', '/v1/models', { key: createdKey.key }), lambdaContext('keywarden-production-api'));
+    expect(res.statusCode, res.body).toBe(200);
+    const body = JSON.parse(res.body) as { object: string; data: Array<{ id: string }> };
+    expect(body.object).toBe('list');
+    expect(body.data.map((m) => m.id)).toContain('archibot');
+    expect(header(res.headers, 'x-ratelimit-limit')).toBeDefined();
+    expect(header(res.headers, 'x-ratelimit-remaining')).toBeDefined();
+  });
+
+  it('rejects a wrong key in the OpenAI error shape without echoing it', async () => {
+    const forged = `${createdKey.key.slice(0, -3)}AAA`;
+    const res = await apiHandler(restEvent('GET', '/v1/models', { key: forged }), lambdaContext('keywarden-production-api'));
+    expect(res.statusCode).toBe(401);
+    const body = JSON.parse(res.body) as { error: { code: string; type: string; message: string } };
+    expect(body.error.code).toBe('invalid_api_key');
+    expect(res.body).not.toContain(forged);
+  });
+
+  it('streams /v1/responses through the response-streaming bundle (prelude, 8 NUL bytes, SSE body)', async () => {
+    const stream = new RecordingResponseStream();
+    await responsesHandler(
+      restEvent('POST', '/v1/responses', { key: createdKey.key, body: { model: 'archibot', input: 'Hello from the bundle test', stream: true } }),
+      stream,
+      lambdaContext('keywarden-production-responses'),
+    );
+    if (!stream.writableFinished) await once(stream, 'finish');
+    const { prelude, body } = stream.parse();
+    expect(prelude.statusCode, body).toBe(200);
+    expect(header(prelude.headers, 'content-type')).toMatch(/text\/event-stream/);
+    expect(header(prelude.headers, 'x-archibot-request-id')).toMatch(/^req_/);
+    expect(header(prelude.headers, 'x-ratelimit-limit')).toBeDefined();
+    expect(body).toMatch(/^event: response\.created/m);
+    expect(body).toMatch(/^event: response\.completed/m);
+    expect(body).toContain('Hello from the bundle test');
+  });
+
+  it('answers a non-streaming /v1/responses request through the same framing', async () => {
+    const stream = new RecordingResponseStream();
+    await responsesHandler(
+      restEvent('POST', '/v1/responses', { key: createdKey.key, body: { model: 'archibot', input: 'Say hi' } }),
+      stream,
+      lambdaContext('keywarden-production-responses'),
+    );
+    if (!stream.writableFinished) await once(stream, 'finish');
+    const { prelude, body } = stream.parse();
+    expect(prelude.statusCode, body).toBe(200);
+    const json = JSON.parse(body) as { object: string; status: string };
+    expect(json.object).toBe('response');
+    expect(json.status).toBe('completed');
+    expect(Number(header(prelude.headers, 'x-archibot-credits-charged'))).toBeGreaterThan(0);
+  });
+
+  it('rejects a revoked key on the streaming path at once', async () => {
+    const revoke = await apiHandler(
+      restEvent('POST', `/v1/keys/${createdKey.id}/revoke`, {
+        key: adminKey,
+        resource: '/v1/keys/{id}/revoke',
+        pathParameters: { id: createdKey.id },
+      }),
+      lambdaContext('keywarden-production-api'),
+    );
+    expect(revoke.statusCode, revoke.body).toBe(200);
+    const stream = new RecordingResponseStream();
+    await responsesHandler(
+      restEvent('POST', '/v1/responses', { key: createdKey.key, body: { model: 'archibot', input: 'still there?' } }),
+      stream,
+      lambdaContext('keywarden-production-responses'),
+    );
+    if (!stream.writableFinished) await once(stream, 'finish');
+    const { prelude, body } = stream.parse();
+    expect(prelude.statusCode).toBe(401);
+    expect((JSON.parse(body) as { error: { code: string } }).error.code).toBe('key_revoked');
+  });
+
+  it('read the secrets from Secrets Manager by the ARNs in the template, and logged no raw key', () => {
+    expect(secretsManager.calls).toContain(secretArn('hashing'));
+    const granted = new Set(['hashing', 'botAssertion', 'upstream'].map((n) => secretArn(n as SecretName)));
+    for (const call of secretsManager.calls) expect(granted).toContain(call);
+    expect(secretsSeen).toEqual(expect.arrayContaining(['SECRET_HASHING_ARN', 'SECRET_BOT_ASSERTION_ARN', 'SECRET_UPSTREAM_ARN']));
+    const text = logs.text();
+    for (const raw of [adminKey, createdKey.key]) expect(text).not.toContain(raw);
+  });
+});
