@@ -19,7 +19,7 @@ import type { KeywardenClient } from './keywarden-client';
 import { keyLine, startPreview } from './key-text';
 import { isStale, type PendingAction } from './pending-action';
 import { looksLikeKey, redactKeys } from './redact';
-import { errorReply, type Reply } from './replies';
+import { errorReply, type LeakAlertReply, type Reply } from './replies';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -31,9 +31,9 @@ const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
 export interface LeakFinding {
   key: ApiKey;
   /** Tell the poster (privately, e.g. Slack ephemeral). */
-  poster: Reply;
+  poster: LeakAlertReply;
   /** Tell each project admin on this bot's platform (DM); the poster is not repeated here. */
-  admins: { identity: string; reply: Reply }[];
+  admins: { identity: string; reply: LeakAlertReply }[];
 }
 
 export interface ConversationOptions {
@@ -207,8 +207,8 @@ export class Conversation {
       const revoke: PendingAction = { v: 1, op: 'revoke', keyId: key.id, origin: 'leak', iat };
       return {
         key,
-        poster: { kind: 'leak_alert', audience: 'poster', key, poster, ...(adminIds.includes(poster) ? { revoke } : {}) },
-        admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } as Reply })),
+        poster: { kind: 'leak_alert', audience: 'poster', key, poster, ...(adminIds.includes(poster) ? { revoke } : {}) } satisfies LeakAlertReply,
+        admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } satisfies LeakAlertReply })),
       };
     });
   }

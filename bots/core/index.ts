@@ -58,5 +58,5 @@ export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIde
 export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export { looksLikeKey, redactKeys } from './redact';
-export { errorReply, text, type Reply, type ReplyErrorCode } from './replies';
+export { errorReply, text, type LeakAlertReply, type NewKeyReply, type Reply, type ReplyErrorCode } from './replies';
 export { findKeysInText } from '../../lambdas/core/key-format';

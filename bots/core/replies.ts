@@ -74,6 +74,9 @@ export type ReplyErrorCode =
   | 'unavailable'
   | 'api_error';
 
+export type LeakAlertReply = Extract<Reply, { kind: 'leak_alert' }>;
+export type NewKeyReply = Extract<Reply, { kind: 'new_key' }>;
+
 export function text(value: string): Reply {
   return { kind: 'text', text: value };
 }
