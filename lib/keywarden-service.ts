@@ -238,21 +238,49 @@ export class KeywardenService extends Construct {
           }
         : {}),
     });
-    // Errors API Gateway answers itself (unknown route, stage throttling, Lambda failure) get the
-    // same OpenAI error shape as the service's own errors (SPEC §4).
-    const gatewayError = (id: string, type: ResponseType, statusCode: string | undefined, code: string, message: string, errType: string) =>
+    // Errors API Gateway answers itself (unknown route, stage throttling, oversized body, Lambda
+    // failure) get the same OpenAI error shape, codes and types as the service's own errors
+    // (SPEC §4, lambdas/http/errors.ts).
+    const gatewayError = (
+      id: string,
+      type: ResponseType,
+      error: { status?: string; code: string; type: string; message: string; retryAfter?: boolean },
+    ) =>
       api.addGatewayResponse(id, {
         type,
-        ...(statusCode ? { statusCode } : {}),
-        responseHeaders: code === 'rate_limit_exceeded' || code === 'service_unavailable' ? { 'Retry-After': "'1'" } : {},
+        ...(error.status ? { statusCode: error.status } : {}),
+        ...(error.retryAfter ? { responseHeaders: { 'Retry-After': "'1'" } } : {}),
         templates: {
-          'application/json': JSON.stringify({ error: { message, type: errType, code, param: null } }),
+          // `message` is a JSON string literal, or `$context.error.messageString` (already quoted).
+          'application/json': `{"error":{"message":${error.message},"type":"${error.type}","code":"${error.code}","param":null}}`,
         },
       });
-    gatewayError('UnknownRoute', ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'not_found', 'Unknown route.', 'invalid_request_error');
-    gatewayError('Throttled', ResponseType.THROTTLED, '429', 'rate_limit_exceeded', 'Too many requests for this deployment; retry shortly.', 'rate_limit_error');
-    gatewayError('Default4xx', ResponseType.DEFAULT_4XX, undefined, 'invalid_request_error', 'The request could not be processed.', 'invalid_request_error');
-    gatewayError('Default5xx', ResponseType.DEFAULT_5XX, '503', 'service_unavailable', 'The service is temporarily unavailable.', 'server_error');
+    const literal = (text: string) => JSON.stringify(text);
+    gatewayError('UnknownRoute', ResponseType.MISSING_AUTHENTICATION_TOKEN, {
+      status: '404',
+      code: 'not_found',
+      type: 'not_found_error',
+      message: literal('Unknown route.'),
+    });
+    gatewayError('Throttled', ResponseType.THROTTLED, {
+      status: '429',
+      code: 'rate_limit_exceeded',
+      type: 'rate_limit_error',
+      message: literal('Too many requests for this deployment; retry shortly.'),
+      retryAfter: true,
+    });
+    gatewayError('Default4xx', ResponseType.DEFAULT_4XX, {
+      code: 'invalid_request_error',
+      type: 'invalid_request_error',
+      message: '$context.error.messageString',
+    });
+    gatewayError('Default5xx', ResponseType.DEFAULT_5XX, {
+      status: '503',
+      code: 'service_unavailable',
+      type: 'api_error',
+      message: literal('The service is temporarily unavailable.'),
+      retryAfter: true,
+    });
 
     this.acknowledgeApiFindings(api);
     return api;
