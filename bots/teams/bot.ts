@@ -1,0 +1,44 @@
+import { ActivityTypes, type TurnContext } from 'botbuilder';
+import { HELP } from '../core';
+import { mentionsBot, messageText } from './activity';
+import type { TurnLogic } from './adapter';
+import type { TeamsBotContext } from './bot-context';
+import { INVOKE_NAME, onExecute, onSubmit, submittedData } from './listeners/card-action';
+import { guardAgainstLeaks } from './listeners/leak-guard';
+import { onMessage } from './listeners/message';
+import { publicActivity } from './render-reply';
+
+/**
+ * The Teams bot's one turn handler: routes each inbound activity to its listener.
+ *
+ *   invoke adaptiveCard/action          → card-action (Action.Execute)
+ *   message with a Keywarden `value`    → card-action (Action.Submit fallback)
+ *   message                             → leak-guard (channels, group chats), then, when
+ *                                          addressed to the bot, message (command or chat)
+ *   conversationUpdate adding the bot   → help card
+ */
+export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
+  return async (context: TurnContext) => {
+    const activity = context.activity;
+    switch (activity.type) {
+      case ActivityTypes.Invoke:
+        if (activity.name === INVOKE_NAME) await onExecute(bot, context);
+        return;
+      case ActivityTypes.Message: {
+        const submitted = submittedData(activity);
+        if (submitted) return onSubmit(bot, context, submitted);
+        await guardAgainstLeaks(bot, context, activity.text ?? '');
+        // With resource-specific consent the bot reads every channel message; it answers only mentions.
+        if (!mentionsBot(activity)) return;
+        return onMessage(bot, context, messageText(context));
+      }
+      case ActivityTypes.ConversationUpdate:
+        if (activity.membersAdded?.some((m) => m.id === activity.recipient.id)) {
+          await context.sendActivity(publicActivity({ kind: 'help', entries: HELP }));
+        }
+        return;
+      default:
+        return;
+    }
+  };
+}

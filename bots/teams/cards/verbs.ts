@@ -1,0 +1,17 @@
+/**
+ * The verbs Keywarden's buttons carry (Action.Execute `verb`, and `data.verb` for the
+ * Action.Submit fallback). One handler per verb in bots/teams/card-actions.ts.
+ */
+export const VERB = {
+  /** Run a confirmed rotate/revoke/delete, or a leak-guard revoke: `data.action` is the core's encoded PendingAction. */
+  confirm: 'keywarden.confirm',
+  cancel: 'keywarden.cancel',
+  /** The create form: `data` carries the form's inputs. */
+  create: 'keywarden.create',
+} as const;
+
+export type Verb = (typeof VERB)[keyof typeof VERB];
+
+export function isVerb(value: unknown): value is Verb {
+  return typeof value === 'string' && (Object.values(VERB) as string[]).includes(value);
+}

@@ -1,0 +1,64 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { TeamsAdapter, TeamsHttpReply, TurnLogic } from './adapter';
+
+/**
+ * The two doors to the one adapter: a node request listener (local server) and an API Gateway
+ * REST proxy event (Lambda). Both read the raw body, hand it to TeamsAdapter.handle and write
+ * back the status and, for invoke activities, the JSON body.
+ */
+
+/** Bot Framework activities are small; attachments arrive as links. */
+export const MAX_ACTIVITY_BYTES = 256 * 1024;
+
+export function teamsRequestListener(adapter: TeamsAdapter, logic: TurnLogic, onError: (err: unknown) => void): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const body = await readLimited(req, MAX_ACTIVITY_BYTES);
+      const reply = body === 'too_large' ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body }, logic);
+      writeReply(res, reply);
+    })().catch((err: unknown) => {
+      onError(err);
+      if (!res.headersSent) writeReply(res, { status: 500 });
+      else res.destroy();
+    });
+  };
+}
+
+export async function handleProxyEvent(adapter: TeamsAdapter, logic: TurnLogic, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const raw = event.body ?? undefined;
+  const body = raw !== undefined && event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (body !== undefined && Buffer.byteLength(body) > MAX_ACTIVITY_BYTES) return toProxyResult({ status: 413 });
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+  return toProxyResult(await adapter.handle({ method: event.httpMethod, headers, body }, logic));
+}
+
+function toProxyResult(reply: TeamsHttpReply): APIGatewayProxyResult {
+  if (reply.body === undefined) return { statusCode: reply.status, headers: {}, body: '' };
+  return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
+}
+
+function writeReply(res: ServerResponse, reply: TeamsHttpReply): void {
+  if (reply.body === undefined) {
+    res.writeHead(reply.status);
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(reply.body));
+}
+
+/** The body, or 'too_large' once it passes the limit (the rest is drained, not stored). */
+function readLimited(req: IncomingMessage, limit: number): Promise<string | undefined | 'too_large'> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) parts.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('end', () => resolve(size > limit ? 'too_large' : size === 0 ? undefined : Buffer.concat(parts).toString('utf8')));
+  });
+}

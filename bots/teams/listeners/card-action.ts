@@ -1,0 +1,115 @@
+import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
+import { decodeAction, redactKeys, startPreview, type Reply } from '../../core';
+import { askerOf, displayName } from '../asker';
+import type { TeamsBotContext } from '../bot-context';
+import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from '../cards/adaptive-card';
+import { CREATE_FIELDS, type CreateFormData } from '../cards/create-key-card';
+import { doneCard, outcomeCard } from '../cards/outcome-card';
+import { isVerb, VERB } from '../cards/verbs';
+import { deliverNewKey, preparePrivateDelivery } from '../key-delivery';
+import { cardActivity, publicActivity, redactActivity, textActivity } from '../render-reply';
+
+/**
+ * A click on one of Keywarden's card buttons, from either door:
+ *   - Action.Execute → `invoke` named `adaptiveCard/action`, answered with an invoke response
+ *     (the updated card replaces the clicked one; a message response shows the clicker a notice);
+ *   - Action.Submit (the fallback) → a `message` whose `value` is the button's data, answered by
+ *     updating the clicked card in place (PUT) or replying with the notice.
+ * The actor is always the clicker (from the activity), never anything inside the button data.
+ */
+type Outcome = { kind: 'card'; card: AdaptiveCard } | { kind: 'notice'; text: string };
+
+export const INVOKE_NAME = 'adaptiveCard/action';
+const MESSAGE_RESPONSE_TYPE = 'application/vnd.microsoft.activity.message';
+
+/** The button data of an Action.Submit fallback click, if this message is one. */
+export function submittedData(activity: Partial<Activity>): Record<string, unknown> | undefined {
+  const value = activity.value as Record<string, unknown> | undefined;
+  return value && typeof value === 'object' && isVerb(value.verb) ? value : undefined;
+}
+
+export async function onExecute(bot: TeamsBotContext, context: TurnContext): Promise<void> {
+  const action = (context.activity.value as { action?: { verb?: unknown; data?: unknown } } | undefined)?.action;
+  const data = { ...(action?.data && typeof action.data === 'object' ? (action.data as Record<string, unknown>) : {}), verb: action?.verb };
+  const outcome = await decide(bot, context, data);
+  const body =
+    outcome.kind === 'card'
+      ? { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: redactActivity(outcome.card) }
+      : { statusCode: 200, type: MESSAGE_RESPONSE_TYPE, value: redactKeys(outcome.text) };
+  await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+}
+
+export async function onSubmit(bot: TeamsBotContext, context: TurnContext, data: Record<string, unknown>): Promise<void> {
+  const outcome = await decide(bot, context, data);
+  if (outcome.kind === 'notice') {
+    await context.sendActivity(textActivity(redactKeys(outcome.text)));
+    return;
+  }
+  const replaced = redactActivity(cardActivity(outcome.card));
+  const clicked = context.activity.replyToId;
+  if (clicked) await context.updateActivity({ ...replaced, id: clicked });
+  else await context.sendActivity(replaced);
+}
+
+async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<string, unknown>): Promise<Outcome> {
+  const clicker = askerOf(context.activity);
+  const who = displayName(context.activity);
+  switch (data.verb) {
+    case VERB.confirm: {
+      const action = typeof data.action === 'string' ? decodeAction(data.action) : undefined;
+      if (!action) return { kind: 'notice', text: 'This button is not valid any more. Run the command again.' };
+      let delivery;
+      if (action.op === 'rotate' && (await bot.conversation.isAdmin(clicker)) === true) {
+        delivery = await preparePrivateDelivery(bot, context);
+        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
+      }
+      const reply = await bot.conversation.confirm(action, clicker);
+      bot.log.info('teams: card action', { verb: data.verb, op: action.op, origin: action.origin, reply: reply.kind });
+      if (reply.kind === 'new_key') {
+        delivery ??= await preparePrivateDelivery(bot, context);
+        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
+        const note = await deliverNewKey(bot, context, delivery.chat, reply);
+        const old = reply.replaced;
+        return {
+          kind: 'card',
+          card: outcomeCard(
+            note,
+            old ? `The old key ${startPreview(old)} ${old.graceUntil ? `keeps working until ${old.graceUntil}` : 'stopped working'}.` : undefined,
+            'good',
+          ),
+        };
+      }
+      if (reply.kind === 'done') return { kind: 'card', card: doneCard({ ...reply, by: who }) };
+      return notice(reply);
+    }
+    case VERB.cancel: {
+      if ((await bot.conversation.isAdmin(clicker)) !== true) return { kind: 'notice', text: 'Only project admins can answer this confirmation.' };
+      return { kind: 'card', card: outcomeCard(`Cancelled by ${who}; nothing changed.`) };
+    }
+    case VERB.create: {
+      const fields: CreateFormData = {};
+      for (const field of CREATE_FIELDS) if (typeof data[field] === 'string') fields[field] = data[field];
+      let delivery;
+      if ((await bot.conversation.isAdmin(clicker)) === true) {
+        delivery = await preparePrivateDelivery(bot, context);
+        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
+      }
+      const reply = await bot.conversation.submitCreate(fields, clicker);
+      bot.log.info('teams: card action', { verb: data.verb, reply: reply.kind });
+      if (reply.kind !== 'new_key') return notice(reply);
+      delivery ??= await preparePrivateDelivery(bot, context);
+      if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
+      return { kind: 'card', card: outcomeCard(await deliverNewKey(bot, context, delivery.chat, reply), undefined, 'good') };
+    }
+    default:
+      return { kind: 'notice', text: 'I don’t know this button. Run the command again.' };
+  }
+}
+
+/** Anything but a finished action: said to the clicker, the card stays as it was. */
+function notice(reply: Exclude<Reply, { kind: 'new_key' }>): Outcome {
+  if (reply.kind === 'error' || reply.kind === 'text') return { kind: 'notice', text: reply.kind === 'error' ? `⚠️ ${reply.message}` : reply.text };
+  const rendered = publicActivity(reply);
+  const card = rendered.attachments?.[0]?.content as AdaptiveCard | undefined;
+  return card ? { kind: 'card', card } : { kind: 'notice', text: rendered.text ?? 'Done.' };
+}

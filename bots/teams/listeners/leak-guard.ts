@@ -1,0 +1,51 @@
+import type { TurnContext } from 'botbuilder';
+import { findKeysInText, parseIdentity } from '../../core';
+import { conversationKind, tenantOf } from '../activity';
+import { askerOf, displayName } from '../asker';
+import type { TeamsBotContext } from '../bot-context';
+import { leakNoticeCard } from '../cards/leak-notice-card';
+import { errorName } from '../key-delivery';
+import { openPersonalChat, sendToPersonalChat } from '../personal-chat';
+import { cardActivity, publicActivity, redactActivity } from '../render-reply';
+
+/**
+ * Leak guard (SPEC §5) for every channel and group-chat message the bot can read: a live key of
+ * the project in the text → a notice in the conversation with a one-click revoke for admins, an
+ * alert in the poster's 1:1 chat, and one in each project admin's 1:1 chat (same tenant).
+ *
+ * Look-alike text that fails the format or checksum is dropped offline, before any API call.
+ * The message text is neither stored nor logged.
+ */
+export async function guardAgainstLeaks(bot: TeamsBotContext, context: TurnContext, text: string): Promise<void> {
+  const activity = context.activity;
+  if (conversationKind(activity) === 'personal') return;
+  if (findKeysInText(text).length === 0) return;
+  const findings = await bot.conversation.scanForLeaks(text, askerOf(activity));
+  if (findings.length === 0) return;
+  bot.log.warn('teams: live key posted in a conversation', { keys: findings.map((f) => f.key.id), conversationType: conversationKind(activity) });
+
+  const iat = Math.floor(Date.now() / 1000);
+  for (const finding of findings) {
+    await context.sendActivity(
+      redactActivity(cardActivity(leakNoticeCard({ key: finding.key, posterName: displayName(activity), revoke: { v: 1, op: 'revoke', keyId: finding.key.id, origin: 'leak', iat } }))),
+    );
+    await tell(bot, context, activity.from, publicActivity(finding.poster));
+    const tenant = tenantOf(activity);
+    for (const { identity, reply } of finding.admins) {
+      const admin = parseIdentity(identity);
+      // A 1:1 chat can only be opened inside the tenant the message came from.
+      if (!admin || admin.platform !== 'teams' || admin.tenant !== tenant) continue;
+      await tell(bot, context, { id: admin.user, aadObjectId: admin.user }, publicActivity(reply));
+    }
+  }
+}
+
+async function tell(bot: TeamsBotContext, context: TurnContext, member: { id: string; aadObjectId?: string; name?: string }, activity: ReturnType<typeof publicActivity>): Promise<void> {
+  try {
+    const chat = await openPersonalChat(bot.adapter, context, member);
+    await sendToPersonalChat(bot.adapter, context, chat, [activity]);
+  } catch (err) {
+    // An admin who never added the app personally cannot be messaged; the channel notice still stands.
+    bot.log.warn('teams: could not send a leak alert privately', { error: errorName(err) });
+  }
+}

@@ -1,0 +1,32 @@
+import { teamsMount } from '../../../bots/teams';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { post } from './activities';
+import { startConnectorStandIn, type ConnectorStandIn } from './connector-stand-in';
+
+/**
+ * The real local stack with the Teams bot mounted at /api/messages, and the stand-in connector
+ * the bot replies to. KEYWARDEN_ADMINS makes teams:tenant1:aad-admin a project admin.
+ */
+export interface TeamsHarness {
+  stack: TestStack;
+  connector: ConnectorStandIn;
+  /** POSTs an activity to /api/messages as the Bot Framework Service would. */
+  send(activity: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export const ADMIN_IDENTITY = 'teams:tenant1:aad-admin';
+
+export async function startTeamsHarness(env: Record<string, string> = {}): Promise<TeamsHarness> {
+  const connector = await startConnectorStandIn();
+  const stack = await startTestStack({ KEYWARDEN_ADMINS: ADMIN_IDENTITY, ...env }, { '/api/messages': teamsMount });
+  return {
+    stack,
+    connector,
+    send: (activity, headers) => post(stack.url, activity, headers),
+    async close() {
+      await stack.stop();
+      await connector.close();
+    },
+  };
+}
