@@ -1,0 +1,6 @@
+/** Interaction ids the listeners register for; blocks and listeners share them from here. */
+export const ACTION_CONFIRM = 'kw_confirm';
+export const ACTION_CANCEL = 'kw_cancel';
+export const ACTION_LEAK_REVOKE = 'kw_leak_revoke';
+export const CREATE_MODAL_CALLBACK = 'kw_create_key';
+export const SLASH_COMMAND = '/apikeys';

@@ -1,0 +1,25 @@
+import type { types } from '@slack/bolt';
+import { encodeAction, lastUsedText, startPreview, type ApiKey, type PendingAction } from '../../core';
+import { ACTION_CANCEL, ACTION_CONFIRM } from './action-ids';
+import { code, context, escape, section, type SlackMessage } from './mrkdwn';
+
+const VERB = { rotate: 'Rotate', revoke: 'Revoke', delete: 'Delete' } as const;
+
+/** What a rotate/revoke/delete will hit, with the buttons; nothing happens before the click. */
+export function confirmMessage(action: PendingAction, key: ApiKey, summary: string, now = Date.now()): SlackMessage {
+  const verb = VERB[action.op];
+  const buttons: types.Button[] = [
+    { type: 'button', action_id: ACTION_CONFIRM, text: { type: 'plain_text', text: `${verb} key` }, style: 'danger', value: encodeAction(action) },
+    { type: 'button', action_id: ACTION_CANCEL, text: { type: 'plain_text', text: 'Cancel' }, value: 'cancel' },
+  ];
+  return {
+    text: summary,
+    blocks: [
+      section(
+        `*${verb} this key?*\n*${escape(key.name)}* ${code(startPreview(key))} · ${key.type} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`,
+      ),
+      context(escape(summary.slice(summary.indexOf('?') + 1).trim() || summary)),
+      { type: 'actions', elements: buttons },
+    ],
+  };
+}

@@ -1,0 +1,31 @@
+import type { Reply } from '../../core';
+import { encodeAction, lastUsedText, startPreview } from '../../core';
+import { ACTION_LEAK_REVOKE } from './action-ids';
+import { code, escape, mention, section, type SlackMessage } from './mrkdwn';
+
+/** Leak guard alert for the poster (ephemeral) or an admin (DM); the key value never appears. */
+export function leakAlertMessage(reply: Extract<Reply, { kind: 'leak_alert' }>, channelId: string | undefined, now = Date.now()): SlackMessage {
+  const { key } = reply;
+  const where = channelId ? ` in <#${channelId}>` : '';
+  const keyText = `*${escape(key.name)}* ${code(startPreview(key))} (${key.type}, ${lastUsedText(key, now)})`;
+  const text =
+    reply.audience === 'poster'
+      ? `:rotating_light: Your message${where} contains a live API key of this project: ${keyText}. Please delete the message; the project admins have been alerted.`
+      : `:rotating_light: ${mention(reply.poster)} posted a live API key of this project${where}: ${keyText}.`;
+  const blocks: SlackMessage['blocks'] = [section(text)];
+  if (reply.revoke) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION_LEAK_REVOKE,
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Revoke it now' },
+          value: encodeAction(reply.revoke),
+        },
+      ],
+    });
+  }
+  return { text: `A live API key (${startPreview(key)}) was posted${channelId ? ' in a channel' : ''}.`, blocks };
+}

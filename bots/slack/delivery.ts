@@ -1,0 +1,82 @@
+import type { RespondArguments, RespondFn, webApi } from '@slack/bolt';
+import type { Reply } from '../core';
+import { newKeyMessage } from './blocks/new-key-blocks';
+import { replyMessage, type PublicReply } from './blocks/reply-message';
+import type { SlackMessage } from './blocks/mrkdwn';
+
+type WebClient = webApi.WebClient;
+
+/** Sends a message to a response_url (Bolt's `respond`, or `responder` below for a modal's saved url). */
+export type Responder = (message: RespondArguments) => Promise<unknown>;
+
+/**
+ * Places that only the person sees. A `new_key` reply may go ONLY through one of these:
+ * - `response_url`: always `response_type: 'ephemeral'` (slash commands, buttons, the create modal);
+ * - `ephemeral`: chat.postEphemeral to one user in a channel (mentions, leak alerts);
+ * - `dm`: the person's IM with the bot (conversations.open + chat.postMessage).
+ */
+export type PrivateTarget =
+  | { via: 'response_url'; respond: Responder; replaceOriginal?: boolean }
+  | { via: 'ephemeral'; client: WebClient; channel: string; user: string; threadTs?: string }
+  | { via: 'dm'; client: WebClient; user: string; channel?: string };
+
+export async function sendPrivately(target: PrivateTarget, reply: Exclude<Reply, { kind: 'create_form' }>, options: { channelId?: string } = {}): Promise<void> {
+  const message = reply.kind === 'new_key' ? newKeyMessage(reply) : replyMessage(reply, options);
+  switch (target.via) {
+    case 'response_url':
+      await target.respond({
+        response_type: 'ephemeral',
+        // Errors leave the original (the buttons) in place so the person can try again.
+        replace_original: Boolean(target.replaceOriginal) && reply.kind !== 'error',
+        text: message.text,
+        blocks: message.blocks,
+      });
+      return;
+    case 'ephemeral':
+      try {
+        await target.client.chat.postEphemeral({
+          channel: target.channel,
+          user: target.user,
+          text: message.text,
+          blocks: message.blocks,
+          ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
+        });
+      } catch {
+        // Not in the channel (or the channel is gone): fall back to the person's DM, still private.
+        await sendDirect(target.client, target.user, message);
+      }
+      return;
+    case 'dm':
+      await sendDirect(target.client, target.user, message, target.channel);
+      return;
+  }
+}
+
+/** A message in the person's IM with the bot. `channel` must be that IM (D…) when given. */
+async function sendDirect(client: WebClient, user: string, message: SlackMessage, channel?: string): Promise<void> {
+  const im = channel ?? (await client.conversations.open({ users: user })).channel?.id;
+  if (!im) throw new Error('conversations.open returned no channel');
+  await client.chat.postMessage({ channel: im, text: message.text, blocks: message.blocks });
+}
+
+/** A visible reply in a thread (end-user chat). Types keep the new key out. */
+export async function postInThread(client: WebClient, channel: string, threadTs: string, reply: PublicReply): Promise<void> {
+  const message = replyMessage(reply);
+  await client.chat.postMessage({ channel, thread_ts: threadTs, text: message.text, blocks: message.blocks });
+}
+
+export async function sendDirectReply(client: WebClient, user: string, reply: PublicReply, options: { channelId?: string } = {}): Promise<void> {
+  await sendDirect(client, user, replyMessage(reply, options));
+}
+
+/** A `respond` for a response_url kept in a modal's private_metadata (Bolt only offers one inside the originating request). */
+export function responder(url: string, fetchImpl: typeof fetch = fetch): Responder {
+  return async (message) => {
+    const res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+    if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+  };
+}
+
+export function respondFrom(respond: RespondFn | undefined): Responder | undefined {
+  return respond ? (message) => respond(message) : undefined;
+}

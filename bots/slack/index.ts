@@ -1,0 +1,8 @@
+/**
+ * Keywarden's Slack edge (SPEC §5): Bolt listeners (listeners/, one file per surface), Block Kit
+ * factories (blocks/), private delivery rules (delivery.ts), and two ways to run it — the local
+ * server mount (`slackMount`, at /slack/events) and the Lambda handler in lambdas/handlers/slack.ts.
+ */
+export { createSlackBot, type SlackBotOptions } from './slack-app';
+export { slackMount, SLACK_EVENTS_PATH } from './local-mount';
+export { ACTION_CANCEL, ACTION_CONFIRM, ACTION_LEAK_REVOKE, CREATE_MODAL_CALLBACK, SLASH_COMMAND } from './blocks/action-ids';

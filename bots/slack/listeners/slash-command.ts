@@ -1,0 +1,34 @@
+import type { App } from '@slack/bolt';
+import { slackIdentity } from '../../core';
+import { SLASH_COMMAND } from '../blocks/action-ids';
+import { createKeyModal } from '../blocks/create-modal';
+import { sendPrivately } from '../delivery';
+import { errorCode, type SlackDeps } from '../slack-deps';
+
+/**
+ * `/apikeys …`: ack at once (Slack wants it within 3 s), then answer through the response_url,
+ * always ephemeral. `create` with no arguments opens the modal with the command's trigger_id.
+ */
+export function registerSlashCommand(app: App, { conversation, log }: SlackDeps): void {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
+    await ack();
+    const identity = slackIdentity(command.team_id, command.user_id);
+    const reply = await conversation.command(command.text ?? '', identity);
+    if (reply.kind === 'create_form') {
+      try {
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: createKeyModal({ responseUrl: command.response_url, channelId: command.channel_id }),
+        });
+      } catch (err) {
+        log.warn('views.open failed', { code: errorCode(err) });
+        await sendPrivately(
+          { via: 'response_url', respond },
+          { kind: 'error', code: 'unavailable', message: 'I could not open the form. Try again, or use `create <name> --type viewer|privileged …`.' },
+        );
+      }
+      return;
+    }
+    await sendPrivately({ via: 'response_url', respond }, reply, { channelId: command.channel_id });
+  });
+}

@@ -1,0 +1,36 @@
+import type { RequestListener } from 'node:http';
+import { HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { BotMount } from '../../lambdas/local/local-stack';
+import { createSlackBot } from './slack-app';
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+/**
+ * The Slack edge inside the local server (SPEC §6): Bolt's HTTPReceiver verifies signatures
+ * (v0 HMAC, requests older than 5 minutes refused) and acks within 3 s; the bot talks to /v1 on
+ * the same server over HTTP with its viewer key, like any client. `SLACK_API_URL` moves the Web
+ * API (tests point it at a stand-in).
+ */
+export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
+  const viewerKey = secrets.botViewerKeys?.slack;
+  const botToken = secrets.slack.botToken;
+  if (!viewerKey || !botToken) return notConfigured(!botToken ? 'SLACK_BOT_TOKEN is not set' : 'the Slack viewer key is missing from the data dir');
+  const receiver = new HTTPReceiver({ signingSecret: secrets.slack.signingSecret, endpoints: SLACK_EVENTS_PATH, logLevel: LogLevel.WARN });
+  createSlackBot({
+    botToken,
+    receiver,
+    keywardenUrl: baseUrl,
+    viewerKey,
+    assertionSecret: secrets.botAssertion.current,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+  });
+  return receiver.requestListener;
+};
+
+function notConfigured(reason: string): RequestListener {
+  return (req, res) => {
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: `The Slack bot is not configured: ${reason}. See docs/slack.md.`, type: 'service_unavailable', code: 'service_unavailable', param: null } }));
+  };
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAssertion } from '../../../lambdas/core/actor-assertion';
+import { captureOutput } from '../../support/capture';
+import { ADMIN, ADMIN_USER, MEMBER, MEMBER_USER, buttonValue, keysIn, startSlackHarness, textOf, type SlackHarness } from './slack-harness';
+
+/** `/apikeys` end to end: signed Slack requests → Bolt → core → /v1 on the real local stack → stand-in Slack. */
+describe('Slack /apikeys', () => {
+  let h: SlackHarness;
+  let output: ReturnType<typeof captureOutput>;
+  const issued: string[] = [];
+
+  beforeAll(async () => {
+    output = captureOutput();
+    h = await startSlackHarness();
+  });
+  afterAll(async () => {
+    output?.stop();
+    await h?.stop();
+  });
+
+  const adminGet = async (id: string) => (await h.stack.json(`/v1/keys/${id}`, { key: h.stack.adminKey })).body;
+  const keysNamed = async (name: string) =>
+    ((await h.stack.json(`/v1/keys?search=${encodeURIComponent(name)}`, { key: h.stack.adminKey })).body.data as any[]).filter((k) => k.name === name);
+
+  it('acks within 3 s and answers list ephemerally', async () => {
+    const started = Date.now();
+    const { status, responseId } = await h.command('list');
+    expect(status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3000);
+    const answer = await h.answer(responseId);
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(textOf(answer.body)).toContain('Slack bot viewer key');
+  });
+
+  it('create with no arguments opens a modal; submitting it delivers the key ephemerally', async () => {
+    const { responseId } = await h.command('create', ADMIN_USER, { triggerId: 'trigger-modal' });
+    const open = await h.slack.waitFor((c) => c.kind === 'api' && c.method === 'views.open');
+    if (open.kind !== 'api') throw new Error('unreachable');
+    expect(open.args.trigger_id).toBe('trigger-modal');
+    expect(open.args.view.callback_id).toBe('kw_create_key');
+
+    const res = await h.submitView(open.args.view, {
+      kw_name: { value: { type: 'plain_text_input', value: 'modal key' } },
+      kw_type: { value: { type: 'static_select', selected_option: { value: 'viewer' } } },
+      kw_scopes: { value: { type: 'multi_static_select', selected_options: [{ value: 'models:read' }, { value: 'responses:write' }] } },
+      kw_expires: { value: { type: 'plain_text_input', value: '30d' } },
+      kw_prefix: { value: { type: 'plain_text_input', value: null } },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    const answer = await h.answer(responseId);
+    expect(answer.body.response_type).toBe('ephemeral');
+    const [secret] = keysIn(answer);
+    expect(secret).toBeDefined();
+    issued.push(secret!);
+    expect(textOf(answer.body)).toContain('External coworker setup script');
+    const [created] = await keysNamed('modal key');
+    expect(created).toMatchObject({ type: 'viewer', scopes: ['models:read', 'responses:write'], createdBy: ADMIN, status: 'active' });
+  });
+
+  it('the modal reports field errors back into the form', async () => {
+    const res = await h.submitView({ callback_id: 'kw_create_key', private_metadata: '{}' }, {
+      kw_type: { value: { type: 'static_select', selected_option: { value: 'viewer' } } },
+      kw_expires: { value: { type: 'plain_text_input', value: 'soon' } },
+    });
+    expect(await res.json()).toMatchObject({ response_action: 'errors', errors: { kw_expires: expect.stringContaining('90d') } });
+  });
+
+  it('create with arguments delivers the key ephemerally', async () => {
+    const { responseId } = await h.command('create ci deploy --type privileged --scopes keys:read,models:read --expires 90d --prefix ci');
+    const answer = await h.answer(responseId);
+    expect(answer.body.response_type).toBe('ephemeral');
+    const [secret] = keysIn(answer);
+    expect(secret).toMatch(/^ci_/);
+    issued.push(secret!);
+    const [created] = await keysNamed('ci deploy');
+    expect(created).toMatchObject({ type: 'privileged', scopes: ['keys:read', 'models:read'], prefix: 'ci' });
+  });
+
+  it('rotate asks first, acts only on the click, and delivers the replacement privately', async () => {
+    const [before] = await keysNamed('ci deploy');
+    const { responseId } = await h.command('rotate ci deploy --overlap 1h');
+    const confirm = await h.answer(responseId);
+    expect(confirm.body.response_type).toBe('ephemeral');
+    expect(textOf(confirm.body)).toContain(before.start);
+    expect(textOf(confirm.body)).toMatch(/never used|last used/);
+    expect(keysIn(confirm)).toEqual([]);
+    // Nothing happened before the click.
+    expect(await adminGet(before.id)).toMatchObject({ status: 'active', replacedBy: null });
+
+    const click = await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'));
+    const done = await h.answer(click.responseId);
+    expect(done.body).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+    const [secret] = keysIn(done);
+    expect(secret).toMatch(/^ci_/);
+    issued.push(secret!);
+    const old = await adminGet(before.id);
+    expect(old.replacedBy).toMatch(/^key_/);
+    expect(old.graceUntil).not.toBeNull();
+  });
+
+  it('revoke asks first; after the click the key is revoked; audit shows it', async () => {
+    const [target] = await keysNamed('modal key');
+    const { responseId } = await h.command(`revoke ${target.start}`);
+    const confirm = await h.answer(responseId);
+    expect(textOf(confirm.body)).toContain('modal key');
+    expect((await adminGet(target.id)).status).toBe('active');
+
+    // Cancel does nothing.
+    const cancel = await h.click('kw_cancel', 'cancel');
+    expect(textOf((await h.answer(cancel.responseId)).body)).toContain('nothing changed');
+    expect((await adminGet(target.id)).status).toBe('active');
+
+    const click = await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'));
+    expect(textOf((await h.answer(click.responseId)).body)).toContain('Revoked');
+    expect((await adminGet(target.id)).status).toBe('revoked');
+    const list = (await h.stack.json('/v1/keys?status=revoked', { key: h.stack.adminKey })).body.data as any[];
+    expect(list.map((k) => k.id)).toContain(target.id);
+
+    const audit = await h.answer((await h.command(`audit ${target.id}`)).responseId);
+    expect(textOf(audit.body)).toContain('key.revoke');
+    expect(textOf(audit.body)).toContain(`<@${ADMIN_USER}>`);
+  });
+
+  it('an ambiguous name lists the candidates and asks for the id; a typo gets "did you mean"', async () => {
+    await h.answer((await h.command('create twin a')).responseId);
+    await h.answer((await h.command('create twin b')).responseId);
+    const ambiguous = await h.answer((await h.command('show twin')).responseId);
+    expect(textOf(ambiguous.body)).toContain('matches 2 keys');
+    const typo = await h.answer((await h.command('lsit')).responseId);
+    expect(textOf(typo.body)).toContain('Did you mean `list`');
+  });
+
+  it('a non-admin is refused by the bot, and the API refuses too (audited as denied)', async () => {
+    const create = await h.answer((await h.command('create sneaky', MEMBER_USER)).responseId);
+    expect(textOf(create.body)).toContain('only admins');
+    expect(await keysNamed('sneaky')).toEqual([]);
+    expect(h.slack.api('views.open')).toHaveLength(1); // only the admin's
+
+    // A non-admin clicking an admin's confirm button acts as themselves — and is refused.
+    const [target] = await keysNamed('twin a');
+    const confirm = await h.answer((await h.command(`delete ${target.id}`)).responseId);
+    const click = await h.answer((await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'), MEMBER_USER)).responseId);
+    expect(textOf(click.body)).toContain('only admins');
+    expect((await adminGet(target.id)).status).toBe('active');
+
+    // The API is the authority: the bot's viewer key with a valid assertion for the non-admin is refused and audited.
+    const viewerKey = h.stack.secrets.botViewerKeys!.slack;
+    const me = (await h.stack.json('/v1/me', { key: viewerKey })).body;
+    const res = await h.stack.json(`/v1/keys/${target.id}/revoke`, {
+      key: viewerKey,
+      method: 'POST',
+      body: {},
+      headers: { 'x-keywarden-actor': signAssertion(h.stack.secrets.botAssertion.current, { sub: MEMBER, bot: 'slack', kid: me.id }) },
+    });
+    expect(res.status).toBe(403);
+    const audit = (await h.stack.json(`/v1/audit?keyId=${target.id}`, { key: h.stack.adminKey })).body.data as any[];
+    expect(audit).toContainEqual(expect.objectContaining({ action: 'key.revoke', outcome: 'denied', actor: MEMBER, viaBot: 'slack' }));
+    const shown = await h.answer((await h.command(`audit ${target.id}`, MEMBER_USER)).responseId);
+    expect(textOf(shown.body)).toContain('denied');
+  });
+
+  it('never sends a key value in_channel, to a channel, or to the logs', async () => {
+    expect(issued.length).toBeGreaterThanOrEqual(3);
+    const secrets = [...issued, h.stack.secrets.botViewerKeys!.slack, h.stack.adminKey];
+    for (const call of h.slack.calls) {
+      if (call.kind === 'response_url') expect(call.body.response_type ?? 'ephemeral').toBe('ephemeral');
+      if (call.kind === 'api' && call.method === 'chat.postMessage' && !String(call.args.channel).startsWith('D')) {
+        for (const s of secrets) expect(call.raw).not.toContain(s);
+      }
+    }
+    // Only the new-key deliveries carry key values at all.
+    const carrying = h.slack.calls.filter((c) => keysIn(c).length > 0);
+    expect(carrying.every((c) => c.kind === 'response_url' && JSON.stringify(c.body).includes('External coworker setup script'))).toBe(true);
+    const logs = output.text();
+    expect(logs.length).toBeGreaterThan(0);
+    for (const s of secrets) expect(logs).not.toContain(s);
+    void ADMIN;
+  });
+});
