@@ -30,3 +30,23 @@ export async function startTeamsHarness(env: Record<string, string> = {}): Promi
     },
   };
 }
+
+/** The Adaptive Card a bot activity carries, if any. */
+export function cardOf(call: { activity: { attachments?: { contentType: string; content: any }[] } }): any {
+  return call.activity.attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')?.content;
+}
+
+/** Every TextBlock text and FactSet value of a card, flattened, for assertions. */
+export function cardText(card: any): string {
+  const out: string[] = [];
+  const walk = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node.type === 'TextBlock') out.push(node.text);
+    if (node.type === 'FactSet') for (const f of node.facts) out.push(`${f.title}: ${f.value}`);
+    walk(node.body);
+    walk(node.items);
+  };
+  walk(card);
+  return out.join('\n');
+}
