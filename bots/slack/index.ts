@@ -4,5 +4,6 @@
  * server mount (`slackMount`, at /slack/events) and the Lambda handler in lambdas/handlers/slack.ts.
  */
 export { createSlackBot, type SlackBotOptions } from './slack-app';
+export { createSlackLambdaHandler, type SlackLambdaHandler, type SlackLambdaOptions } from './lambda-handler';
 export { slackMount, SLACK_EVENTS_PATH } from './local-mount';
 export { ACTION_CANCEL, ACTION_CONFIRM, ACTION_LEAK_REVOKE, CREATE_MODAL_CALLBACK, SLASH_COMMAND } from './blocks/action-ids';

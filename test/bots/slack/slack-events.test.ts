@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checksum } from '../../../lambdas/core/key-format';
+import { captureOutput } from '../../support/capture';
+import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, startSlackHarness, textOf, type SlackHarness } from './slack-harness';
+import type { RecordedCall } from './slack-stand-in';
+
+type ApiCall = Extract<RecordedCall, { kind: 'api' }>;
+const isApi = (method: string, where?: (c: ApiCall) => boolean) => (c: RecordedCall): c is ApiCall =>
+  c.kind === 'api' && c.method === method && (!where || where(c));
+
+/** Events API: the leak guard on channel messages, and end-user chat through mentions and DMs. */
+describe('Slack events', () => {
+  let h: SlackHarness;
+  let output: ReturnType<typeof captureOutput>;
+  let ts = 1_800_000_000;
+  const nextTs = () => `${++ts}.000200`;
+
+  beforeAll(async () => {
+    output = captureOutput();
+    h = await startSlackHarness();
+  });
+  afterAll(async () => {
+    output?.stop();
+    await h?.stop();
+  });
+
+  const channelMessage = (text: string, user = MEMBER_USER) =>
+    h.event({ type: 'message', channel: CHANNEL, channel_type: 'channel', user, text, ts: nextTs() });
+
+  describe('leak guard', () => {
+    let leaked: { id: string; key: string; start: string };
+
+    beforeAll(async () => {
+      leaked = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'pasted by mistake' } })).body;
+    });
+
+    it('tells the poster and the admins about a live key, without repeating it', async () => {
+      const from = h.slack.calls.length;
+      const res = await channelMessage(`here is the config: OPENAI_API_KEY=${leaked.key} thanks`);
+      expect(res.status).toBe(200);
+      const poster = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === MEMBER_USER), { from });
+      expect(poster.args.channel).toBe(CHANNEL);
+      expect(textOf(poster.args)).toContain(leaked.start);
+      expect(textOf(poster.args)).not.toContain('kw_leak_revoke'); // the poster is not an admin
+
+      const open = await h.slack.waitFor(isApi('conversations.open'), { from });
+      expect(open.args.users).toBe(ADMIN_USER);
+      const alert = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === `D${ADMIN_USER.slice(1)}`), { from });
+      expect(textOf(alert.args)).toContain('pasted by mistake');
+      expect(textOf(alert.args)).toContain(`<@${MEMBER_USER}>`);
+
+      for (const call of h.slack.calls.slice(from)) expect(keysIn(call)).toEqual([]);
+      // The key is still live until someone clicks.
+      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
+
+      // A non-admin cannot use the button; an admin's click revokes at once.
+      const value = buttonValue(alert.args, 'kw_leak_revoke');
+      const refused = await h.answer((await h.click('kw_leak_revoke', value, MEMBER_USER)).responseId);
+      expect(textOf(refused.body)).toContain('only admins');
+      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
+      const done = await h.answer((await h.click('kw_leak_revoke', value, ADMIN_USER)).responseId);
+      expect(textOf(done.body)).toContain('Revoked');
+      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('revoked');
+      expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+    });
+
+    it('ignores look-alike text that fails the checksum, and revoked keys', async () => {
+      const body = `archie_${'Q'.repeat(22)}`;
+      const good = checksum(body);
+      const wrong = `${body}${good.slice(0, 5)}${good[5] === 'a' ? 'b' : 'a'}`;
+      const from = h.slack.calls.length;
+      await channelMessage(`not a key: ${wrong}`);
+      await channelMessage(`already revoked: ${leaked.key}`);
+      await channelMessage('nothing here at all');
+      await new Promise((r) => setTimeout(r, 400));
+      expect(h.slack.calls.slice(from).filter((c) => c.kind === 'api' && c.method !== 'auth.test')).toEqual([]);
+    });
+  });
+
+  describe('end-user chat', () => {
+    it('answers a mention in thread from the local model', async () => {
+      const from = h.slack.calls.length;
+      const messageTs = nextTs();
+      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> what is the capital of France?', ts: messageTs });
+      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+      expect(answer.args.thread_ts).toBe(messageTs);
+      expect(answer.args.text).toContain('Keywarden local model');
+      expect(answer.args.text).toContain('capital of France');
+    });
+
+    it('answers a DM in thread; a DM command answers in the DM', async () => {
+      const from = h.slack.calls.length;
+      const messageTs = nextTs();
+      await h.event({ type: 'message', channel: 'DMEMBER', channel_type: 'im', user: MEMBER_USER, text: 'hello bot', ts: messageTs });
+      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === 'DMEMBER'), { from });
+      expect(answer.args.thread_ts).toBe(messageTs);
+      expect(answer.args.text).toContain('hello bot');
+
+      const from2 = h.slack.calls.length;
+      await h.event({ type: 'message', channel: 'DMEMBER', channel_type: 'im', user: MEMBER_USER, text: 'whoami', ts: nextTs() });
+      const whoami = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === 'DMEMBER'), { from: from2 });
+      expect(whoami.args.text).toContain('slack:T1:UMEMBER');
+      expect(whoami.args.text).toContain('not an admin');
+    });
+
+    it('a command in a mention is answered to the asker only', async () => {
+      const from = h.slack.calls.length;
+      await h.event({ type: 'app_mention', channel: CHANNEL, user: ADMIN_USER, text: '<@UBOT> create mention key --type viewer', ts: nextTs() });
+      const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER), { from });
+      expect(keysIn(delivered)).toHaveLength(1);
+      expect(h.slack.calls.slice(from).filter(isApi('chat.postMessage'))).toEqual([]);
+    });
+
+    it('does not forward a pasted key to the model, and never echoes it', async () => {
+      const created = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'echo test' } })).body;
+      const from = h.slack.calls.length;
+      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: `<@UBOT> is ${created.key} valid?`, ts: nextTs() });
+      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+      expect(answer.args.text).toContain('looks like an API key');
+      expect(answer.raw).not.toContain(created.key);
+    });
+
+    it('says plainly when the account is out of credits', async () => {
+      const { accountId } = h.stack.bootstrap;
+      const account = await h.stack.services.store.getAccount(accountId);
+      await h.stack.services.operator.adjustCredits(accountId, -account!.credits);
+      const from = h.slack.calls.length;
+      const messageTs = nextTs();
+      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> are you there?', ts: messageTs });
+      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+      expect(answer.args.thread_ts).toBe(messageTs);
+      expect(answer.args.text).toContain('out of credits');
+    });
+  });
+
+  it('no key value in any channel message or log line', () => {
+    const logs = output.text();
+    for (const call of h.slack.calls) {
+      if (call.kind === 'api' && call.method === 'chat.postMessage') expect(keysIn(call)).toEqual([]);
+      expect(logs).not.toContain(call.raw.match(/archie_[A-Za-z0-9]{28}/)?.[0] ?? '\u0000');
+    }
+    expect(logs).not.toContain(h.stack.secrets.botViewerKeys!.slack);
+  });
+});

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAssertion } from '../../../lambdas/core/actor-assertion';
+import { captureOutput } from '../../support/capture';
+import { ADMIN, SIGNING_SECRET, sign, startSlackHarness, type SlackHarness } from './slack-harness';
+
+/** Request signatures, and the API's own refusal of a viewer key without a valid person assertion. */
+describe('Slack edge security', () => {
+  let h: SlackHarness;
+  let output: ReturnType<typeof captureOutput>;
+
+  beforeAll(async () => {
+    output = captureOutput();
+    h = await startSlackHarness();
+  });
+  afterAll(async () => {
+    output?.stop();
+    await h?.stop();
+  });
+
+  const commandBody = () => new URLSearchParams({
+    team_id: 'T1',
+    user_id: 'UADMIN',
+    channel_id: 'C1',
+    command: '/apikeys',
+    text: 'create forged',
+    response_url: h.slack.responseUrl('security'),
+    trigger_id: 't',
+  }).toString();
+  const form = 'application/x-www-form-urlencoded';
+
+  it('a correctly signed request is accepted (control)', async () => {
+    const res = await h.post(commandBody().replace('create+forged', 'help'), form);
+    expect(res.status).toBe(200);
+    expect(JSON.stringify((await h.answer('security')).body)).toContain('Keywarden commands');
+  });
+
+  it('refuses a forged signature, a wrong secret, a missing signature and a stale timestamp with 401', async () => {
+    const body = commandBody();
+    const before = h.slack.calls.length;
+    const now = Math.floor(Date.now() / 1000);
+    expect((await h.post(body, form, { signature: `v0=${'0'.repeat(64)}` })).status).toBe(401);
+    expect((await h.post(body, form, { secret: 'not-the-signing-secret' })).status).toBe(401);
+    expect((await h.post(body, form, { signature: 'v1=abc' })).status).toBe(401);
+    // Signed correctly, but more than 5 minutes old: a replay.
+    const old = now - 6 * 60;
+    expect((await h.post(body, form, { timestamp: old, signature: sign(SIGNING_SECRET, old, body) })).status).toBe(401);
+    // A valid signature over a different body.
+    expect((await h.post(`${body}x`, form, { timestamp: now, signature: sign(SIGNING_SECRET, now, body) })).status).toBe(401);
+    const events = JSON.stringify({ type: 'event_callback', team_id: 'T1', event: { type: 'app_mention', user: 'UADMIN', text: '<@UBOT> hi', channel: 'C1', ts: '1.1' } });
+    expect((await h.post(events, 'application/json', { secret: 'nope' })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.slack.calls.length).toBe(before);
+    const keys = (await h.stack.json('/v1/keys?search=forged', { key: h.stack.adminKey })).body.data;
+    expect(keys).toEqual([]);
+  });
+
+  describe('the viewer key alone cannot change keys', () => {
+    let viewerKey: string;
+    let viewerKeyId: string;
+    let targetId: string;
+    const secret = () => h.stack.secrets.botAssertion.current;
+
+    beforeAll(async () => {
+      viewerKey = h.stack.secrets.botViewerKeys!.slack;
+      viewerKeyId = (await h.stack.json('/v1/me', { key: viewerKey })).body.id;
+      targetId = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'target' } })).body.id;
+    });
+
+    const attempts = (assertion?: string) => {
+      const headers: Record<string, string> = assertion ? { 'x-keywarden-actor': assertion } : {};
+      return [
+        h.stack.json('/v1/keys', { key: viewerKey, body: { name: 'from viewer' }, headers }),
+        h.stack.json(`/v1/keys/${targetId}/rotate`, { key: viewerKey, body: {}, headers }),
+        h.stack.json(`/v1/keys/${targetId}/revoke`, { key: viewerKey, body: {}, headers }),
+        h.stack.json(`/v1/keys/${targetId}`, { key: viewerKey, method: 'DELETE', headers }),
+      ];
+    };
+
+    const expectUnchanged = async () => {
+      expect((await h.stack.json(`/v1/keys/${targetId}`, { key: h.stack.adminKey })).body).toMatchObject({ status: 'active', replacedBy: null });
+      expect((await h.stack.json('/v1/keys?search=from%20viewer', { key: h.stack.adminKey })).body.data).toEqual([]);
+    };
+
+    it('no assertion', async () => {
+      for (const res of await Promise.all(attempts())) expect(res.status).toBe(403);
+      await expectUnchanged();
+    });
+
+    it('an assertion signed with another secret', async () => {
+      for (const res of await Promise.all(attempts(signAssertion('guessed-secret', { sub: ADMIN, bot: 'slack', kid: viewerKeyId })))) {
+        expect(res.status).toBe(403);
+      }
+      await expectUnchanged();
+    });
+
+    it('an expired assertion', async () => {
+      const tenMinutesAgo = Date.now() - 10 * 60_000;
+      for (const res of await Promise.all(attempts(signAssertion(secret(), { sub: ADMIN, bot: 'slack', kid: viewerKeyId }, tenMinutesAgo)))) {
+        expect(res.status).toBe(403);
+      }
+      await expectUnchanged();
+    });
+
+    it('a tampered assertion (claims edited to another person)', async () => {
+      const genuine = signAssertion(secret(), { sub: 'slack:T1:UMEMBER', bot: 'slack', kid: viewerKeyId });
+      const [, payload, mac] = genuine.split('.');
+      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+      const edited = Buffer.from(JSON.stringify({ ...claims, sub: ADMIN })).toString('base64url');
+      for (const res of await Promise.all(attempts(`v1.${edited}.${mac}`))) expect(res.status).toBe(403);
+      await expectUnchanged();
+    });
+
+    it('a replayed assertion works once at most', async () => {
+      const once = signAssertion(secret(), { sub: ADMIN, bot: 'slack', kid: viewerKeyId });
+      const first = await h.stack.json('/v1/keys', { key: viewerKey, body: { name: 'replay check' }, headers: { 'x-keywarden-actor': once } });
+      expect(first.status).toBe(201);
+      const second = await h.stack.json('/v1/keys', { key: viewerKey, body: { name: 'replay check' }, headers: { 'x-keywarden-actor': once } });
+      expect(second.status).toBe(403);
+    });
+  });
+
+  it('no key value reaches the logs', () => {
+    const logs = output.text();
+    expect(logs).not.toContain(h.stack.secrets.botViewerKeys!.slack);
+    expect(logs).not.toContain(h.stack.adminKey);
+  });
+});
