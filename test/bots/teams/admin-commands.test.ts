@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findKeysInText } from '../../../lambdas/core/key-format';
 import { ADMIN, CHANNEL, GROUP_CHAT, USER, executeAction, message, personalChat, submitAction } from './activities';
-import { ADMIN_IDENTITY, cardOf, cardText, startTeamsHarness, type TeamsHarness } from './harness';
+import { captureOutput } from '../../support/capture';
+import { ADMIN_IDENTITY, cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type TeamsHarness } from './harness';
 
 /**
  * The Teams bot's admin commands through the real local stack: Bot Framework activities in,
@@ -9,12 +10,14 @@ import { ADMIN_IDENTITY, cardOf, cardText, startTeamsHarness, type TeamsHarness 
  */
 let h: TeamsHarness;
 let serviceUrl: string;
+const output = captureOutput();
 
 beforeAll(async () => {
   h = await startTeamsHarness();
   serviceUrl = h.connector.url;
 });
 afterAll(async () => {
+  output.stop();
   await h?.close();
 });
 beforeEach(() => h.connector.reset());
@@ -340,5 +343,16 @@ describe('non-admins', () => {
     const res2 = await h.send(executeAction({ serviceUrl, from: USER, verb: 'keywarden.confirm', data: { verb: 'keywarden.confirm', action: plain } }));
     expect(res2.body.value).toContain('only admins of this project');
     expect((await keyRecord(target.id)).body.status).toBe('active');
+  });
+});
+
+describe('secrets stay private', () => {
+  it('no key value appeared in any channel or group reply, nor in any log line', async () => {
+    expect(h.connector.history.length).toBeGreaterThan(20);
+    expect(keysOutsidePersonalChats(h)).toEqual([]);
+    // Keys were issued and delivered in this file (1:1 chats), yet none reached stdout/stderr.
+    expect(h.connector.history.filter((c) => c.conversationId.startsWith('a:personal-')).flatMap((c) => findKeysInText(JSON.stringify(c))).length).toBeGreaterThan(3);
+    expect(findKeysInText(output.text())).toEqual([]);
+    expect(output.text()).toContain('teams: new key delivered privately');
   });
 });

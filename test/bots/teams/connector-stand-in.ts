@@ -34,6 +34,8 @@ export interface ConnectorStandIn {
   url: string;
   calls: ConnectorCall[];
   created: CreatedConversation[];
+  /** Every call since start; `reset` does not clear it. */
+  history: ConnectorCall[];
   /** Everything the bot posted into one conversation. */
   in(conversationId: string): ConnectorCall[];
   /** Every byte the bot sent anywhere, for secret scans. */
@@ -47,6 +49,7 @@ export interface ConnectorStandIn {
 export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
   const calls: ConnectorCall[] = [];
   const created: CreatedConversation[] = [];
+  const history: ConnectorCall[] = [];
   let counter = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -69,13 +72,15 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
       if (m && (req.method === 'POST' || req.method === 'PUT')) {
         const conversationId = decodeURIComponent(m[1]!);
         const activityId = m[2] ? decodeURIComponent(m[2]) : undefined;
-        calls.push({
+        const call: ConnectorCall = {
           method: req.method,
           conversationId,
           ...(activityId ? { activityId } : {}),
           ...(auth ? { authorization: auth } : {}),
           activity: body as BotActivity,
-        });
+        };
+        calls.push(call);
+        history.push(call);
         return reply(200, { id: activityId && req.method === 'PUT' ? activityId : `bot-activity-${++counter}` });
       }
       reply(404, { error: { code: 'NotFound', message: `${req.method} ${path}` } });
@@ -88,8 +93,9 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
     url,
     calls,
     created,
+    history,
     in: (conversationId) => calls.filter((c) => c.conversationId === conversationId),
-    transcript: () => JSON.stringify({ calls, created }),
+    transcript: () => JSON.stringify({ history, created }),
     async waitFor(predicate, timeoutMs = 5000) {
       const until = Date.now() + timeoutMs;
       while (!predicate(calls)) {

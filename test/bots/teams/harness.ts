@@ -1,3 +1,4 @@
+import { findKeysInText } from '../../../lambdas/core/key-format';
 import { teamsMount } from '../../../bots/teams';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { post } from './activities';
@@ -49,4 +50,9 @@ export function cardText(card: any): string {
   };
   walk(card);
   return out.join('\n');
+}
+
+/** Every well-formed key the bot ever posted outside a personal (1:1) chat: must stay empty. */
+export function keysOutsidePersonalChats(h: TeamsHarness): string[] {
+  return h.connector.history.filter((c) => !c.conversationId.startsWith('a:personal-')).flatMap((c) => findKeysInText(JSON.stringify(c)));
 }

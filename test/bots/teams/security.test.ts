@@ -1,0 +1,210 @@
+import https from 'node:https';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { teamsMount } from '../../../bots/teams';
+import { checksum, findKeysInText } from '../../../lambdas/core/key-format';
+import { startTestStack } from '../../support/local-stack';
+import { captureOutput } from '../../support/capture';
+import { ADMIN, CHANNEL, USER, executeAction, message, personalChat } from './activities';
+import { cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type TeamsHarness } from './harness';
+
+/**
+ * The Teams edge's security promises: Bot Framework JWTs when an app id is set (failing closed
+ * without network), the leak guard (live keys only, checksum first), and no key value in any
+ * channel reply or log line.
+ */
+describe('leak guard (Emulator mode stack)', () => {
+  let h: TeamsHarness;
+  let serviceUrl: string;
+  const output = captureOutput();
+
+  beforeAll(async () => {
+    h = await startTeamsHarness();
+    serviceUrl = h.connector.url;
+  });
+  afterAll(async () => {
+    output.stop();
+    await h?.close();
+  });
+  beforeEach(() => h.connector.reset());
+
+  async function liveKey(name: string): Promise<{ id: string; key: string; start: string }> {
+    const res = await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name, type: 'viewer' } });
+    expect(res.status).toBe(201);
+    return { id: res.body.id, key: res.body.key, start: res.body.start };
+  }
+
+  it('a live key pasted in a channel (no mention needed): notice in the thread with a revoke button, the poster alerted privately', async () => {
+    const leaked = await liveKey('pasted-by-admin');
+    const posted = message({ serviceUrl, text: `here is the prod key ${leaked.key} for the deploy job`, mention: false });
+    expect((await h.send(posted)).status).toBe(200);
+
+    await h.connector.waitFor(() => h.connector.in(CHANNEL.id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
+    const [notice] = h.connector.in(CHANNEL.id);
+    expect(notice!.activityId).toBe(posted.id);
+    const card = cardOf(notice!);
+    expect(cardText(card)).toContain('Live API key posted');
+    expect(cardText(card)).toContain(`${leaked.start}…`);
+    expect(JSON.stringify(notice)).not.toContain(leaked.key);
+    const [revoke] = card.actions;
+    expect(revoke).toMatchObject({ type: 'Action.Execute', verb: 'keywarden.confirm', fallback: { type: 'Action.Submit' } });
+
+    // The poster is an admin: their private alert offers the revoke too.
+    const [alert] = h.connector.in(personalChat(ADMIN).id);
+    expect(cardText(cardOf(alert!))).toContain('You posted a live Keywarden API key');
+    expect(cardOf(alert!).actions?.[0]).toMatchObject({ verb: 'keywarden.confirm' });
+    expect(findKeysInText(JSON.stringify(alert))).toEqual([]);
+
+    // One click by an admin revokes it; the key stops working at once.
+    const res = await h.send(executeAction({ serviceUrl, verb: revoke.verb, data: revoke.data }));
+    expect(cardText(res.body.value)).toContain('Key “pasted-by-admin” revoked');
+    expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+  });
+
+  it('posted by a non-admin: the poster is told (no button), each admin gets a private alert with the one-click revoke', async () => {
+    const leaked = await liveKey('pasted-by-user');
+    await h.send(message({ serviceUrl, from: USER, text: `try ${leaked.key}`, mention: false }));
+    await h.connector.waitFor(() => h.connector.in(personalChat(USER).id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
+
+    const [posterAlert] = h.connector.in(personalChat(USER).id);
+    expect(cardText(cardOf(posterAlert!))).toContain('You posted a live Keywarden API key');
+    expect(cardOf(posterAlert!).actions).toBeUndefined();
+
+    const adminChat = h.connector.created.find((c) => c.id === personalChat(ADMIN).id)!;
+    expect(adminChat.params).toMatchObject({ isGroup: false, members: [{ id: 'aad-admin', aadObjectId: 'aad-admin' }], tenantId: 'tenant1' });
+    const [adminAlert] = h.connector.in(personalChat(ADMIN).id);
+    expect(cardText(cardOf(adminAlert!))).toContain(`posted in a conversation by teams:tenant1:aad-user`);
+    const [revoke] = cardOf(adminAlert!).actions;
+
+    // The non-admin cannot use the channel notice's button …
+    const [notice] = h.connector.in(CHANNEL.id);
+    const [channelButton] = cardOf(notice!).actions;
+    const refused = await h.send(executeAction({ serviceUrl, from: USER, verb: channelButton.verb, data: channelButton.data }));
+    expect(refused.body.value).toContain('only admins of this project');
+    expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(200);
+
+    // … the admin's private alert revokes it, from their 1:1 chat.
+    const res = await h.send(executeAction({ serviceUrl, conversation: personalChat(ADMIN), verb: revoke.verb, data: revoke.data }));
+    expect(cardText(res.body.value)).toContain('revoked');
+    expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+  });
+
+  it('look-alike text that fails the checksum is ignored offline: no reply, no verify call', async () => {
+    const body = `archie_${randomBytes(16).toString('hex').slice(0, 22)}`;
+    const good = checksum(body);
+    const wrong = `${good.slice(0, 5)}${good[5] === 'A' ? 'B' : 'A'}`;
+    const lookAlike = body + wrong;
+    expect(findKeysInText(lookAlike)).toEqual([]);
+    const before = output.text().length;
+    await h.send(message({ serviceUrl, text: `not a key: ${lookAlike}`, mention: false }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.connector.calls).toEqual([]);
+    expect(output.text().slice(before)).not.toContain('/v1/keys/verify');
+  });
+
+  it('a revoked key posted in a channel is not alerted (not live)', async () => {
+    const old = await liveKey('already-dead');
+    await h.stack.json(`/v1/keys/${old.id}/revoke`, { key: h.stack.adminKey, body: {} });
+    await h.send(message({ serviceUrl, text: old.key, mention: false }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.connector.calls).toEqual([]);
+  });
+
+  it('a channel message without a mention and without a key gets no answer', async () => {
+    await h.send(message({ serviceUrl, text: 'lunch anyone?', mention: false }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.connector.calls).toEqual([]);
+  });
+
+  it('in Emulator mode the bot sends replies without an app token', async () => {
+    await h.send(message({ serviceUrl, text: 'help' }));
+    await h.connector.waitFor((calls) => calls.length > 0);
+    expect(h.connector.calls[0]!.authorization).toBeUndefined();
+  });
+
+  it('a non-JSON or typeless body is a 400, GET is a 405', async () => {
+    expect((await fetch(`${h.stack.url}/api/messages`, { method: 'POST', body: 'nope' })).status).toBe(400);
+    expect((await h.send({ text: 'no type' })).status).toBe(400);
+    expect((await fetch(`${h.stack.url}/api/messages`)).status).toBe(405);
+  });
+
+  it('no key value appeared in any channel reply or log line', () => {
+    expect(keysOutsidePersonalChats(h)).toEqual([]);
+    expect(findKeysInText(output.text())).toEqual([]);
+  });
+});
+
+describe('with TEAMS_APP_ID set, Bot Framework JWTs are required', () => {
+  const appId = randomUUID();
+  let h: TeamsHarness;
+  let serviceUrl: string;
+  /** Outbound HTTPS attempts (the OpenID metadata fetch); they fail at once, as with no network. */
+  const outbound: string[] = [];
+  const realRequest = https.request;
+
+  beforeAll(async () => {
+    (https as { request: unknown }).request = (...args: unknown[]) => {
+      const target = args[0];
+      outbound.push(typeof target === 'string' ? new URL(target).host : target instanceof URL ? target.host : String((target as { hostname?: string; host?: string }).hostname ?? (target as { host?: string }).host));
+      throw new Error('no network in tests');
+    };
+    h = await startTeamsHarness({ TEAMS_APP_ID: appId, TEAMS_APP_PASSWORD: 'x' });
+    serviceUrl = h.connector.url;
+  });
+  afterAll(async () => {
+    (https as { request: unknown }).request = realRequest;
+    await h?.close();
+  });
+  beforeEach(() => {
+    outbound.length = 0;
+  });
+
+  it('no Authorization header: 401, no turn, no outbound call', async () => {
+    const res = await h.send(message({ serviceUrl, text: 'create sneaky' }));
+    expect(res.status).toBe(401);
+    expect(outbound).toEqual([]);
+    expect(h.connector.history).toEqual([]);
+    expect((await h.stack.json('/v1/keys?search=sneaky', { key: h.stack.adminKey })).body.data).toEqual([]);
+  });
+
+  it('a bearer token that is not a Bot Framework JWT: 401 without any outbound call', async () => {
+    for (const token of ['garbage', `${b64({ alg: 'none' })}.${b64({ iss: 'https://evil.example' })}.`]) {
+      const res = await h.send(message({ serviceUrl, text: 'list' }), { authorization: `Bearer ${token}` });
+      expect(res.status).toBe(401);
+    }
+    expect(outbound).toEqual([]);
+    expect(h.connector.history).toEqual([]);
+  });
+
+  it('a forged JWT with the Bot Framework issuer: 401 — the signing-key fetch fails closed', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const forged = [
+      b64({ alg: 'RS256', typ: 'JWT', kid: 'forged-kid' }),
+      b64({ iss: 'https://api.botframework.com', aud: appId, serviceurl: serviceUrl, nbf: now - 60, exp: now + 3600 }),
+      randomBytes(256).toString('base64url'),
+    ].join('.');
+    const res = await h.send(message({ serviceUrl, text: 'create sneaky' }), { authorization: `Bearer ${forged}` });
+    expect(res.status).toBe(401);
+    // The only attempt was botbuilder fetching the Bot Framework OpenID metadata.
+    expect(outbound.length).toBeGreaterThan(0);
+    expect(outbound.every((host) => host === 'login.botframework.com')).toBe(true);
+    expect(h.connector.history).toEqual([]);
+  });
+
+  it('an Emulator-looking activity is no way around it', async () => {
+    const activity = { ...message({ serviceUrl, text: 'whoami' }), channelId: 'emulator' };
+    expect((await h.send(activity)).status).toBe(401);
+    expect(h.connector.history).toEqual([]);
+  });
+});
+
+describe('configuration', () => {
+  it('TEAMS_APP_ID without TEAMS_APP_PASSWORD fails loudly, naming the variable', async () => {
+    await expect(startTestStack({ TEAMS_APP_ID: randomUUID() }, { '/api/messages': teamsMount })).rejects.toThrow('TEAMS_APP_PASSWORD is required when TEAMS_APP_ID is set');
+  });
+});
+
+function b64(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
