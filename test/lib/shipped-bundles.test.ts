@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { type CfnTemplate, functionLogicalId, type SynthesizedStage, synthStage 
  */
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type FunctionName = 'api' | 'responses' | 'slack' | 'teams';
 type StreamingHandler = (event: APIGatewayProxyEvent, stream: Writable, context: Context) => Promise<void>;
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,8 +44,9 @@ const SECRET_VALUES: Record<SecretName, unknown> = {
   hashing: { current: randomBytes(48).toString('base64url') },
   botAssertion: { current: randomBytes(48).toString('base64url') },
   upstream: { apiKey: '' },
-  slack: { signingSecret: randomBytes(16).toString('hex'), botToken: '' },
-  teams: { appId: '', appPassword: '' },
+  slack: { signingSecret: randomBytes(16).toString('hex'), botToken: 'xoxb-bundle-test' },
+  teams: { appId: randomUUID(), appPassword: randomBytes(16).toString('hex') },
+  // Filled with the bootstrap's viewer keys before the bots' first invocation.
   botViewerKeys: { slack: '', teams: '' },
 };
 
@@ -69,9 +71,17 @@ function lambdaContext(name: string): Context {
 function restEvent(
   method: string,
   path: string,
-  options: { key?: string; body?: unknown; query?: Record<string, string>; resource?: string; pathParameters?: Record<string, string> } = {},
+  options: {
+    key?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    query?: Record<string, string>;
+    resource?: string;
+    pathParameters?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = { accept: '*/*', host: 'bundle-test.example.com', 'user-agent': 'shipped-bundles-test' };
+  const headers: Record<string, string> = { accept: '*/*', host: 'bundle-test.example.com', 'user-agent': 'shipped-bundles-test', ...options.headers };
   if (options.key) headers.Authorization = `Bearer ${options.key}`;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   const requestId = randomUUID();
@@ -85,7 +95,7 @@ function restEvent(
     multiValueQueryStringParameters: options.query ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]])) : null,
     pathParameters: options.pathParameters ?? null,
     stageVariables: null,
-    body: options.body === undefined ? null : JSON.stringify(options.body),
+    body: options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body)),
     isBase64Encoded: false,
     requestContext: {
       accountId: '123456789012',
@@ -154,7 +164,9 @@ describe('shipped Lambda bundles (production assembly)', () => {
   let secretsManager: SecretsManagerStandIn;
   let apiHandler: ApiHandler;
   let responsesHandler: StreamingHandler;
-  let bundlePaths: Record<'api' | 'responses', string>;
+  let slackHandler: ApiHandler;
+  let teamsHandler: ApiHandler;
+  let bundlePaths: Record<FunctionName, string>;
   let adminKey: string;
   let createdKey: { id: string; key: string };
   const savedEnv = { ...process.env };
@@ -162,7 +174,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
   const secretsSeen: string[] = [];
 
   /** The function's environment from the template, with the cross-stack tokens given test values. */
-  function environmentOf(template: CfnTemplate, name: 'api' | 'responses'): Record<string, string> {
+  function environmentOf(template: CfnTemplate, name: FunctionName): Record<string, string> {
     const fn = template.Resources[functionLogicalId(template, s.config, name)];
     const vars = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     const env: Record<string, string> = {};
@@ -180,7 +192,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
     return env;
   }
 
-  function assetIndex(template: CfnTemplate, name: 'api' | 'responses'): string {
+  function assetIndex(template: CfnTemplate, name: FunctionName): string {
     const fn = template.Resources[functionLogicalId(template, s.config, name)];
     const assetPath = fn?.Metadata?.['aws:asset:path'];
     if (typeof assetPath !== 'string') throw new Error(`no aws:asset:path metadata on the ${name} function`);
@@ -188,7 +200,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
   }
 
   /** Cold start of one function: its exact environment, then the module load. */
-  async function coldStart(name: 'api' | 'responses'): Promise<Record<string, unknown>> {
+  async function coldStart(name: FunctionName): Promise<Record<string, unknown>> {
     const env = environmentOf(s.statelessJson, name);
     for (const key of Object.keys(env)) secretsSeen.push(key);
     Object.assign(process.env, env);
@@ -202,7 +214,12 @@ describe('shipped Lambda bundles (production assembly)', () => {
     mkdirSync(base, { recursive: true });
     outdir = mkdtempSync(join(base, 'assembly-'));
     s = synthStage('production', {}, { outdir });
-    bundlePaths = { api: assetIndex(s.statelessJson, 'api'), responses: assetIndex(s.statelessJson, 'responses') };
+    bundlePaths = {
+      api: assetIndex(s.statelessJson, 'api'),
+      responses: assetIndex(s.statelessJson, 'responses'),
+      slack: assetIndex(s.statelessJson, 'slack'),
+      teams: assetIndex(s.statelessJson, 'teams'),
+    };
 
     dynalite = await startDynalite();
     await createTable(dynalite.endpoint, TABLE);
@@ -230,6 +247,8 @@ describe('shipped Lambda bundles (production assembly)', () => {
 
     apiHandler = (await coldStart('api')).handler as ApiHandler;
     responsesHandler = (await coldStart('responses')).handler as StreamingHandler;
+    slackHandler = (await coldStart('slack')).handler as ApiHandler;
+    teamsHandler = (await coldStart('teams')).handler as ApiHandler;
 
     // The operator's bootstrap, from the sources, against the same table and hashing secret.
     const services = buildServices(
@@ -239,6 +258,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
     const boot = await bootstrapEnvironment(services, { accountName: 'Bundle test', projectName: 'Bundle test', credits: 100 });
     services.dynamo.destroy();
     adminKey = boot.adminKey;
+    Object.assign(SECRET_VALUES.botViewerKeys as Record<string, string>, boot.botViewerKeys);
   }, 240_000);
 
   afterAll(async () => {
@@ -254,7 +274,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
     for (const path of Object.values(bundlePaths)) {
       const code = readFileSync(path, 'utf8');
       expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      expect(code).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+      expect(code).toMatch(/from\s*"@aws-sdk\/client-secrets-manager"/);
       expect(code).not.toMatch(/\bclass \w+ extends \w+\s*\{[^}]*"DynamoDBServiceException"/);
       expect(code).not.toContain('node_modules/@aws-sdk/');
     }
@@ -361,12 +381,47 @@ describe('shipped Lambda bundles (production assembly)', () => {
     expect((JSON.parse(body) as { error: { code: string } }).error.code).toBe('key_revoked');
   });
 
+  it('Slack bundle: rejects an unsigned request and answers a signed URL verification', async () => {
+    const body = JSON.stringify({ type: 'url_verification', token: 'ignored', challenge: 'bundle-challenge-42' });
+    const unsigned = await slackHandler(restEvent('POST', '/slack/events', { rawBody: body, headers: { 'Content-Type': 'application/json' } }), lambdaContext('keywarden-production-slack'));
+    expect(unsigned.statusCode).toBe(401);
+
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const { signingSecret } = SECRET_VALUES.slack as { signingSecret: string };
+    const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    const signed = await slackHandler(
+      restEvent('POST', '/slack/events', {
+        rawBody: body,
+        headers: { 'Content-Type': 'application/json', 'X-Slack-Request-Timestamp': timestamp, 'X-Slack-Signature': signature },
+      }),
+      lambdaContext('keywarden-production-slack'),
+    );
+    expect(signed.statusCode, signed.body).toBe(200);
+    expect(signed.body).toContain('bundle-challenge-42');
+  });
+
+  it('Teams bundle: refuses an activity without a Bot Framework token', async () => {
+    const activity = {
+      type: 'message',
+      id: randomUUID(),
+      text: 'help',
+      channelId: 'msteams',
+      serviceUrl: 'https://smba.trafficmanager.net/teams/',
+      from: { id: '29:intruder', aadObjectId: randomUUID() },
+      conversation: { id: 'a:1', conversationType: 'personal' },
+      recipient: { id: `28:${(SECRET_VALUES.teams as { appId: string }).appId}` },
+    };
+    const res = await teamsHandler(restEvent('POST', '/api/messages', { body: activity }), lambdaContext('keywarden-production-teams'));
+    expect(res.statusCode).toBe(401);
+  });
+
   it('read the secrets from Secrets Manager by the ARNs in the template, and logged no raw key', () => {
-    expect(secretsManager.calls).toContain(secretArn('hashing'));
-    const granted = new Set(['hashing', 'botAssertion', 'upstream'].map((n) => secretArn(n as SecretName)));
-    for (const call of secretsManager.calls) expect(granted).toContain(call);
+    for (const name of ['hashing', 'slack', 'teams', 'botViewerKeys', 'botAssertion'] as const) {
+      expect(secretsManager.calls).toContain(secretArn(name));
+    }
     expect(secretsSeen).toEqual(expect.arrayContaining(['SECRET_HASHING_ARN', 'SECRET_BOT_ASSERTION_ARN', 'SECRET_UPSTREAM_ARN']));
     const text = logs.text();
-    for (const raw of [adminKey, createdKey.key]) expect(text).not.toContain(raw);
+    const botKeys = SECRET_VALUES.botViewerKeys as { slack: string; teams: string };
+    for (const raw of [adminKey, createdKey.key, botKeys.slack, botKeys.teams]) expect(text).not.toContain(raw);
   });
 });
