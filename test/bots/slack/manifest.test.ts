@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SLASH_COMMAND } from '../../../bots/slack';
+
+/** The install kit matches what the listeners handle. */
+describe('slack/manifest.yaml', () => {
+  const manifest = readFileSync(new URL('../../../slack/manifest.yaml', import.meta.url), 'utf8');
+
+  it('declares the command, events, interactivity and scopes the bot needs', () => {
+    expect(manifest).toContain(`command: ${SLASH_COMMAND}`);
+    for (const event of ['app_mention', 'message.channels', 'message.im']) expect(manifest).toMatch(new RegExp(`^\\s+- ${event}$`, 'm'));
+    for (const scope of ['chat:write', 'commands', 'im:write', 'users:read', 'channels:history', 'app_mentions:read', 'im:history']) {
+      expect(manifest).toMatch(new RegExp(`^\\s+- ${scope}(\\s|$)`, 'm'));
+    }
+    expect(manifest).toMatch(/interactivity:\n\s+is_enabled: true/);
+    const urls = [...manifest.matchAll(/(?:url|request_url): (\S+)/g)].map((m) => m[1]);
+    expect(urls).toHaveLength(3);
+    for (const url of urls) expect(url).toMatch(/\/slack\/events$/);
+  });
+});
