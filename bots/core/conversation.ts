@@ -102,6 +102,10 @@ export class Conversation {
       case 'whoami':
         return this.whoami(asker);
       case 'list': {
+        if (command.search && isWholeKey(command.search)) {
+          const found = await this.resolve(command.search);
+          return found.ok ? { kind: 'key_list', keys: [found.key], more: false, search: redactKeys(command.search) } : found.reply;
+        }
         const result = await this.client.listKeys({ search: command.search, limit: 25 });
         if (!result.ok) return apiFailure(result.error);
         return { kind: 'key_list', keys: result.value.keys, more: result.value.more, ...(command.search ? { search: command.search } : {}) };
@@ -295,6 +299,13 @@ export class Conversation {
       if (result.ok) return { ok: true, key: result.value };
       return { ok: false, reply: apiFailure(result.error) };
     }
+    if (isWholeKey(query)) {
+      // A pasted key value goes in a POST body (verify), never into a URL that access logs keep.
+      const verdict = await this.client.verify(query);
+      if (!verdict.ok) return { ok: false, reply: apiFailure(verdict.error) };
+      if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${shown}.`) };
+      return this.resolve(verdict.value.keyId);
+    }
     const result = await this.client.listKeys({ search: query, limit: 50 });
     if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
     const all = result.value.keys;
@@ -325,6 +336,11 @@ export class Conversation {
         return errorReply('invalid_command', `${parsed.message} (usage: \`${usage(parsed.command)}\`)`);
     }
   }
+}
+
+function isWholeKey(text: string): boolean {
+  const found = findKeysInText(text);
+  return found.length === 1 && found[0] === text.trim();
 }
 
 function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string): Extract<Reply, { kind: 'new_key' }> {

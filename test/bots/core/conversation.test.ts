@@ -81,3 +81,37 @@ describe('conversation core against /v1', () => {
     expect(await conversation.scanForLeaks('nothing here', MEMBER)).toEqual([]);
   });
 });
+
+describe('a whole key value typed as <key>', () => {
+  let stack: TestStack;
+  let conversation: Conversation;
+  const paths: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack({ KEYWARDEN_ADMINS: ADMIN });
+    const recordingFetch: typeof fetch = (input, init) => {
+      paths.push(String(input));
+      return fetch(input, init);
+    };
+    conversation = new Conversation({
+      client: new KeywardenClient({
+        baseUrl: `${stack.url}/v1`,
+        viewerKey: stack.secrets.botViewerKeys!.slack,
+        assertionSecret: stack.secrets.botAssertion.current,
+        bot: 'slack',
+        fetch: recordingFetch,
+      }),
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  it('is resolved through verify (POST body), never put in a URL, and never echoed', async () => {
+    const created = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'typed whole' } })).body;
+    const shown = await conversation.command(`show ${created.key}`, MEMBER);
+    expect(shown).toMatchObject({ kind: 'key_details', key: { id: created.id } });
+    const listed = await conversation.command(`list ${created.key}`, MEMBER);
+    expect(listed).toMatchObject({ kind: 'key_list', keys: [{ id: created.id }] });
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+    expect(paths.some((p) => p.includes(created.key))).toBe(false);
+  });
+});
