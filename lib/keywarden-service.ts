@@ -203,7 +203,7 @@ export class KeywardenService extends Construct {
   private createRestApi(): RestApi {
     const { config } = this;
     const accessLogs = new LogGroup(this, 'AccessLogs', {
-      logGroupName: `/keywarden/${config.stage}/api-access`,
+      logGroupName: `/${config.resourcePrefix}/api-access`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
@@ -375,7 +375,7 @@ export class KeywardenService extends Construct {
     const sizing: FunctionSizing = config.functions[spec.sizing];
 
     const logGroup = new LogGroup(this, `${id}Logs`, {
-      logGroupName: `/keywarden/${config.stage}/${name}`,
+      logGroupName: `/${config.resourcePrefix}/${name}`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -58,7 +58,7 @@ function lambdaContext(name: string): Context {
     invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
-    logGroupName: `/keywarden/production/${name}`,
+    logGroupName: `/keywarden-production/${name}`,
     logStreamName: 'bundle-test',
     getRemainingTimeInMillis: () => 30_000,
     done: () => undefined,

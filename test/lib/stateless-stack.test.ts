@@ -121,7 +121,7 @@ describe('stateless stack, production', () => {
     ]);
     expect(stage.Properties.StageName).toBe('production');
     expect(stage.Properties.TracingEnabled).toBe(true);
-    s.stateless.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/keywarden/production/api-access', RetentionInDays: 365 });
+    s.stateless.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/keywarden-production/api-access', RetentionInDays: 365 });
   });
 
   it('answers unknown routes and stage throttling in the OpenAI error shape', () => {
