@@ -282,6 +282,7 @@ export class Conversation {
       kind: 'confirm',
       key,
       summary: `${verb} ${keyLine(key, now)}? ${consequence}`,
+      consequence,
       action: { v: 1, op: command.name, keyId: key.id, origin: 'confirm', iat: Math.floor(now / 1000), ...(overlap ? { overlap } : {}) },
     };
   }

@@ -37,7 +37,8 @@ export type Reply =
       to: string;
     }
   /** Rotate/revoke/delete: what will be hit; nothing happens until `action` comes back from a button. */
-  | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string }
+  /** `summary` is the whole question in one line; `consequence` just what will happen. */
+  | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string; consequence: string }
   | { kind: 'done'; action: 'revoke' | 'delete'; key: ApiKey; by: string }
   | { kind: 'cancelled' }
   | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }

@@ -6,7 +6,7 @@ import { code, context, escape, section, type SlackMessage } from './mrkdwn';
 const VERB = { rotate: 'Rotate', revoke: 'Revoke', delete: 'Delete' } as const;
 
 /** What a rotate/revoke/delete will hit, with the buttons; nothing happens before the click. */
-export function confirmMessage(action: PendingAction, key: ApiKey, summary: string, now = Date.now()): SlackMessage {
+export function confirmMessage(action: PendingAction, key: ApiKey, summary: string, consequence: string, now = Date.now()): SlackMessage {
   const verb = VERB[action.op];
   const buttons: types.Button[] = [
     { type: 'button', action_id: ACTION_CONFIRM, text: { type: 'plain_text', text: `${verb} key` }, style: 'danger', value: encodeAction(action) },
@@ -18,7 +18,7 @@ export function confirmMessage(action: PendingAction, key: ApiKey, summary: stri
       section(
         `*${verb} this key?*\n*${escape(key.name)}* ${code(startPreview(key))} · ${key.type} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`,
       ),
-      context(escape(summary.slice(summary.indexOf('?') + 1).trim() || summary)),
+      context(escape(consequence)),
       { type: 'actions', elements: buttons },
     ],
   };

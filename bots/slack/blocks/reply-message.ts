@@ -29,7 +29,7 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
     case 'ambiguous':
       return ambiguousMessage(reply.query, reply.candidates, now);
     case 'confirm':
-      return confirmMessage(reply.action, reply.key, reply.summary, now);
+      return confirmMessage(reply.action, reply.key, reply.summary, reply.consequence, now);
     case 'done': {
       const verb = reply.action === 'revoke' ? 'Revoked' : 'Deleted';
       return plain(`:white_check_mark: ${verb} *${escape(reply.key.name)}* ${code(startPreview(reply.key))} — by ${mention(reply.by)}. It stopped working immediately.`);
