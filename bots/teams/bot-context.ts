@@ -17,3 +17,10 @@ export interface BotLog {
   warn(message: string, attributes?: Record<string, unknown>): void;
   error(message: string, attributes?: Record<string, unknown>): void;
 }
+
+/** Errors are logged by name and status only: botbuilder's REST errors carry the request, and with it the card. */
+export function errorName(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown';
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? `${err.name} (${status})` : err.name;
+}

@@ -25,13 +25,24 @@ export function teamsRequestListener(adapter: TeamsAdapter, logic: TurnLogic, on
   };
 }
 
-export async function handleProxyEvent(adapter: TeamsAdapter, logic: TurnLogic, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handleProxyEvent(
+  adapter: TeamsAdapter,
+  logic: TurnLogic,
+  event: APIGatewayProxyEvent,
+  onError: (err: unknown) => void = () => undefined,
+): Promise<APIGatewayProxyResult> {
   const raw = event.body ?? undefined;
   const body = raw !== undefined && event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (body !== undefined && Buffer.byteLength(body) > MAX_ACTIVITY_BYTES) return toProxyResult({ status: 413 });
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
-  return toProxyResult(await adapter.handle({ method: event.httpMethod, headers, body }, logic));
+  try {
+    return toProxyResult(await adapter.handle({ method: event.httpMethod, headers, body }, logic));
+  } catch (err) {
+    // Errors inside a turn are answered by onTurnError; this is the transport failing around it.
+    onError(err);
+    return toProxyResult({ status: 500 });
+  }
 }
 
 function toProxyResult(reply: TeamsHttpReply): APIGatewayProxyResult {

@@ -3,11 +3,10 @@ import { ActivityTypes, type TurnContext } from 'botbuilder';
 import type { BotMount } from '../../lambdas/local/local-stack';
 import { Conversation, KeywardenClient, redactKeys } from '../core';
 import { TeamsAdapter, type TurnLogic } from './adapter';
-import type { BotLog, TeamsBotContext } from './bot-context';
+import { errorName, type BotLog, type TeamsBotContext } from './bot-context';
 import { createTurnLogic } from './bot';
 import { checkCredentials, type TeamsBotConfig } from './config';
 import { teamsRequestListener } from './http';
-import { errorName } from './key-delivery';
 import { textActivity } from './render-reply';
 
 /**
@@ -76,4 +75,5 @@ export const teamsMount: BotMount = async ({ secrets, baseUrl, env }) => {
 
 export { TeamsAdapter, type TeamsCredentials } from './adapter';
 export { handleProxyEvent, teamsRequestListener } from './http';
+export { errorName } from './bot-context';
 export type { TeamsBotConfig } from './config';

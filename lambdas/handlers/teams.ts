@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createTeamsBot, handleProxyEvent, type TeamsBot } from '../../bots/teams';
+import { createTeamsBot, errorName, handleProxyEvent, type TeamsBot } from '../../bots/teams';
 import { AssertionSecret, loadTeamsLambdaEnv, TeamsConfigError, TeamsSecret, ViewerKeysSecret } from '../../bots/teams/config';
 import { AwsSecretsProvider } from '../adapters/secrets';
 
@@ -29,6 +29,6 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     bot = undefined; // the next invocation tries again (e.g. a secret fixed after deploy)
     throw err;
   });
-  const { adapter, logic } = await bot;
-  return handleProxyEvent(adapter, logic, event);
+  const { adapter, logic, log } = await bot;
+  return handleProxyEvent(adapter, logic, event, (err) => log.error('teams: request failed', { error: errorName(err) }));
 }

@@ -2,9 +2,8 @@ import type { TurnContext } from 'botbuilder';
 import { findKeysInText, parseIdentity } from '../../core';
 import { conversationKind, tenantOf } from '../activity';
 import { askerOf, displayName } from '../asker';
-import type { TeamsBotContext } from '../bot-context';
+import { errorName, type TeamsBotContext } from '../bot-context';
 import { leakNoticeCard } from '../cards/leak-notice-card';
-import { errorName } from '../key-delivery';
 import { openPersonalChat, sendToPersonalChat } from '../personal-chat';
 import { cardActivity, publicActivity, redactActivity } from '../render-reply';
 

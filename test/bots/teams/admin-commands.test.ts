@@ -184,6 +184,26 @@ describe('create', () => {
     expect(listed.body.data[0]).toMatchObject({ name: 'from-form', scopes: ['models:read', 'responses:write'] });
   });
 
+  it('no personal chat reachable: no key is issued, the channel is told why', async () => {
+    const before = (await h.stack.json('/v1/keys?search=unreachable', { key: h.stack.adminKey })).body.data.length;
+    h.connector.failCreateConversation = true;
+    await say('create unreachable');
+    const [reply] = await repliesIn(CHANNEL.id);
+    expect(reply!.activity.text).toContain('I can’t reach you in a personal chat, so I did not issue a key');
+    expect((await h.stack.json('/v1/keys?search=unreachable', { key: h.stack.adminKey })).body.data.length).toBe(before);
+  });
+
+  it('the private post fails after creation: the unseen key is revoked at once', async () => {
+    h.connector.failPersonalPosts = true;
+    await say('create undeliverable');
+    const [reply] = await repliesIn(CHANNEL.id);
+    expect(reply!.activity.text).toContain('I could not deliver the new key privately, so I revoked it');
+    const listed = await h.stack.json('/v1/keys?search=undeliverable', { key: h.stack.adminKey });
+    expect(listed.body.data).toHaveLength(1);
+    expect(listed.body.data[0].status).toBe('revoked');
+    expect(findKeysInText(JSON.stringify(h.connector.calls))).toEqual([]);
+  });
+
   it('a form with a bad field answers the clicker and leaves the form', async () => {
     const res = await h.send(executeAction({ serviceUrl, verb: 'keywarden.create', data: { verb: 'keywarden.create', name: 'x', scopes: 'keys:destroy' } }));
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });

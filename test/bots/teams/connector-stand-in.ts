@@ -42,6 +42,10 @@ export interface ConnectorStandIn {
   transcript(): string;
   /** Waits until `predicate` holds over the calls so far (replies can trail the HTTP answer). */
   waitFor(predicate: (calls: ConnectorCall[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** While set, posts into personal (1:1) conversations fail with 403, as when the user blocked the bot. */
+  failPersonalPosts: boolean;
+  /** While set, creating a conversation fails with 403, as when the user has not added the app. */
+  failCreateConversation: boolean;
   reset(): void;
   close(): Promise<void>;
 }
@@ -61,6 +65,7 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
         res.end(JSON.stringify(value));
       };
       if (req.method === 'POST' && path === '/v3/conversations') {
+        if (standIn.failCreateConversation) return reply(403, { error: { code: 'Forbidden', message: 'The bot is not installed for this user.' } });
         const params = body as CreatedConversation['params'];
         // Teams answers with the one 1:1 chat per user and bot, existing or new.
         const user = params.members?.[0]?.aadObjectId ?? params.members?.[0]?.id ?? 'unknown';
@@ -71,6 +76,9 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
       const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
       if (m && (req.method === 'POST' || req.method === 'PUT')) {
         const conversationId = decodeURIComponent(m[1]!);
+        if (standIn.failPersonalPosts && conversationId.startsWith('a:personal-')) {
+          return reply(403, { error: { code: 'BotDisabledByAdmin', message: 'The bot is blocked in this conversation.' } });
+        }
         const activityId = m[2] ? decodeURIComponent(m[2]) : undefined;
         const call: ConnectorCall = {
           method: req.method,
@@ -89,8 +97,10 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
-  return {
+  const standIn: ConnectorStandIn = {
     url,
+    failPersonalPosts: false,
+    failCreateConversation: false,
     calls,
     created,
     history,
@@ -106,6 +116,8 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
     reset() {
       calls.length = 0;
       created.length = 0;
+      standIn.failPersonalPosts = false;
+      standIn.failCreateConversation = false;
     },
     close: () =>
       new Promise<void>((done) => {
@@ -113,6 +125,7 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
         server.closeAllConnections();
       }),
   };
+  return standIn;
 }
 
 function readJson(req: IncomingMessage): Promise<unknown> {
