@@ -66,7 +66,7 @@ export const SECRET_SHAPES: Readonly<Record<SecretName, SecretShape>> = {
     blank: ['appPassword'],
     length: 32,
     operatorFilled: true,
-    description: 'Microsoft Teams (Bot Framework) credentials: {"appId": "...", "appPassword": "..."}',
+    description: 'Microsoft Teams (Bot Framework) credentials: {"appId": "...", "appPassword": "...", "tenantId"?: "..."}',
     rotation: 'Issued by Microsoft Entra ID for the bot registration; rotated there, then put here by an operator.',
   },
   botViewerKeys: {
