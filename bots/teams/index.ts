@@ -31,7 +31,7 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = defaultLog(
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'teams' });
   const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), log };
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
-    log.error('teams: turn failed', { error: errorName(error), message: redactKeys(error.message ?? '').slice(0, 300) });
+    log.error('teams: turn failed', { error: errorName(error), detail: redactKeys(error.message ?? '').slice(0, 300) });
     if (context.activity.type === ActivityTypes.Invoke) {
       await context.sendActivity({
         type: ActivityTypes.InvokeResponse,
