@@ -1,5 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,7 +17,15 @@ import { captureOutput } from '../support/capture';
 import { createTable, startDynalite } from '../support/dynalite';
 import { ESM_REQUIRE_BANNER } from '../../lib/keywarden-service';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager-stand-in';
-import { type CfnTemplate, functionLogicalId, type SynthesizedStage, synthStage } from './synth-app';
+import {
+  asArray,
+  type CfnTemplate,
+  functionLogicalId,
+  functionRole,
+  roleStatements,
+  type SynthesizedStage,
+  synthStage,
+} from './synth-app';
 
 /**
  * The artifacts that would be uploaded, not the TypeScript sources: synthesize the production
@@ -157,11 +167,76 @@ const header = (headers: Record<string, unknown> | undefined, name: string): str
   return found === undefined ? undefined : String(found[1]);
 };
 
+interface DynamoCall {
+  fn: FunctionName | undefined;
+  operation: string;
+  indexName: string | undefined;
+}
+
+/**
+ * Sits between the bundles and dynalite and records every DynamoDB operation with the function
+ * that made it, so the test can hold the calls against the IAM grants in the template (dynalite
+ * itself enforces no IAM).
+ */
+async function startRecordingProxy(target: string, attribute: () => FunctionName | undefined) {
+  const calls: DynamoCall[] = [];
+  const upstream = new URL(target);
+  const server: Server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      let indexName: string | undefined;
+      try {
+        indexName = (JSON.parse(body.toString('utf8')) as { IndexName?: string }).IndexName;
+      } catch {
+        indexName = undefined;
+      }
+      calls.push({ fn: attribute(), operation: String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '', indexName });
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on('error', (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 describe('shipped Lambda bundles (production assembly)', () => {
   let s: SynthesizedStage;
   let outdir: string;
   let dynalite: { endpoint: string; close(): Promise<void> };
   let secretsManager: SecretsManagerStandIn;
+  let dynamoProxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  /** The function whose code is running, for attributing DynamoDB calls. */
+  let running: FunctionName | undefined;
+  const attributed =
+    <A extends unknown[], R>(name: FunctionName, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      running = name;
+      try {
+        return await fn(...args);
+      } finally {
+        running = undefined;
+      }
+    };
   let apiHandler: ApiHandler;
   let responsesHandler: StreamingHandler;
   let slackHandler: ApiHandler;
@@ -223,6 +298,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
 
     dynalite = await startDynalite();
     await createTable(dynalite.endpoint, TABLE);
+    dynamoProxy = await startRecordingProxy(dynalite.endpoint, () => running);
     secretsManager = await startSecretsManagerStandIn(
       (Object.keys(SECRET_VALUES) as SecretName[]).map((name) => ({
         arn: secretArn(name),
@@ -238,17 +314,17 @@ describe('shipped Lambda bundles (production assembly)', () => {
       AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
       AWS_SECRET_ACCESS_KEY: 'bundle-test-secret',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
       AWS_LAMBDA_FUNCTION_NAME: 'keywarden-production-api',
     });
     installLambdaStreamingPolyfill();
     logs = captureOutput();
 
-    apiHandler = (await coldStart('api')).handler as ApiHandler;
-    responsesHandler = (await coldStart('responses')).handler as StreamingHandler;
-    slackHandler = (await coldStart('slack')).handler as ApiHandler;
-    teamsHandler = (await coldStart('teams')).handler as ApiHandler;
+    apiHandler = attributed('api', (await coldStart('api')).handler as ApiHandler);
+    responsesHandler = attributed('responses', (await coldStart('responses')).handler as StreamingHandler);
+    slackHandler = attributed('slack', (await coldStart('slack')).handler as ApiHandler);
+    teamsHandler = attributed('teams', (await coldStart('teams')).handler as ApiHandler);
 
     // The operator's bootstrap, from the sources, against the same table and hashing secret.
     const services = buildServices(
@@ -266,6 +342,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
     await secretsManager?.close();
+    await dynamoProxy?.close();
     await dynalite?.close();
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
@@ -413,6 +490,25 @@ describe('shipped Lambda bundles (production assembly)', () => {
     };
     const res = await teamsHandler(restEvent('POST', '/api/messages', { body: activity }), lambdaContext('keywarden-production-teams'));
     expect(res.statusCode).toBe(401);
+  });
+
+  it('made only the DynamoDB calls their roles in the template allow', () => {
+    expect(dynamoProxy.calls.length).toBeGreaterThan(0);
+    expect(dynamoProxy.calls.filter((c) => c.fn === undefined)).toEqual([]);
+    for (const name of ['api', 'responses', 'slack', 'teams'] as const) {
+      const statements = roleStatements(s.statelessJson, functionRole(s.statelessJson, functionLogicalId(s.statelessJson, s.config, name)));
+      const allowed = (operation: string, index: string | undefined) =>
+        statements.some(
+          (st) =>
+            asArray(st.Action).includes(`dynamodb:${operation}`) &&
+            asArray(st.Resource).some((r) => (index ? JSON.stringify(r).includes(`/index/${index}"`) : !JSON.stringify(r).includes('/index/'))),
+        );
+      for (const call of dynamoProxy.calls.filter((c) => c.fn === name)) {
+        expect(allowed(call.operation, call.indexName), `${name}: ${call.operation} ${call.indexName ?? 'table'}`).toBe(true);
+      }
+    }
+    expect(dynamoProxy.calls.filter((c) => c.fn === 'slack' || c.fn === 'teams')).toEqual([]);
+    expect(new Set(dynamoProxy.calls.filter((c) => c.fn === 'responses').map((c) => c.operation)).size).toBeGreaterThan(0);
   });
 
   it('read the secrets from Secrets Manager by the ARNs in the template, and logged no raw key', () => {
