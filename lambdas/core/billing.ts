@@ -64,7 +64,12 @@ export class Billing {
       const result = await this.store.adjustCredits(r.accountId, -diff);
       return { charged: price, balance: result.ok ? result.balance : r.balance };
     }
-    const extra = await this.store.chargeUpTo(r.accountId, diff);
+    // The answer already exists: settlement never turns it into an error. If the excess cannot be
+    // taken under contention, it is forgiven and the reservation stands as the charge.
+    const extra = await this.store.chargeUpTo(r.accountId, diff).catch((err: unknown) => {
+      if (err instanceof KeywardenError && err.code === 'service_unavailable') return { charged: 0, balance: r.balance };
+      throw err;
+    });
     return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance };
   }
 }

@@ -25,10 +25,11 @@ export const modelRoutes: Route[] = [
     path: '/v1/models/:model',
     handler: async (ctx) => {
       const key = await ctx.key();
-      const { keys, config } = ctx.services;
+      const { keys, accountGate, config } = ctx.services;
       if (!keys.check(key, 'models:read').allowed) {
         throw new KeywardenError('insufficient_permissions', 'This key lacks the models:read permission.');
       }
+      if (!(await accountGate.enabled(key.accountId))) throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
       if (ctx.params.model !== config.modelId) throw new KeywardenError('not_found', 'The model does not exist.', { param: 'model' });
       return json(200, { id: config.modelId, object: 'model', created: CREATED, owned_by: 'keywarden' });
     },

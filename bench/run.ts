@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: the gateway's figures, all measured in one run on loopback against the real
+ * local stack (dynalite, the shipped handlers) started in-process, with a stand-in upstream on
+ * 127.0.0.1 that answers instantly. Prints a table with the targets beside the figures and writes
+ * bench/results/latest.json. It never fails for being slow: it prints, it does not assert.
+ */
+// Request logs would flood the terminal and time the console, not the gateway.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack } from '../lambdas/local/local-stack';
+import { answerFixed, startStandInUpstream } from '../test/gateway/stand-in-upstream';
+import { measureBundles, type BundleFigures } from './bundles';
+import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
+import { measureRevocation, type RevocationFigures } from './revocation';
+import { countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
+import { round } from './stats';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+const UPSTREAM_KEY = 'up-secret';
+const BODY = '{"model":"archibot","input":"ping"}';
+
+const TARGETS = {
+  modelsRoundTrips: 1,
+  responsesRoundTrips: 2,
+  addedP50MsAtC1: 3,
+  bundleKb: 400,
+};
+
+function progress(text: string): void {
+  process.stderr.write(`· ${text}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const upstream = await startStandInUpstream(answerFixed);
+  const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-bench-'));
+  const stack = await startLocalStack(
+    {
+      env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dataDir, UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: UPSTREAM_KEY },
+      port: 0,
+    },
+    {},
+  );
+  const counter = countRoundTrips(stack.services.dynamo);
+  const load = new LoadGenerator();
+  let roundTrips: RoundTripFigures;
+  const latency: LatencyFigures[] = [];
+  let throughput: ThroughputFigures;
+  let revocation: RevocationFigures;
+  try {
+    const admin = stack.bootstrap.adminKey;
+    await stack.services.operator.adjustCredits(stack.bootstrap.accountId, 1_000_000_000);
+    const newKey = async (name: string): Promise<string> => {
+      const res = await fetch(`${stack.url}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 3600 } }),
+      });
+      if (res.status !== 201) throw new Error(`POST /v1/keys answered ${res.status}`);
+      return ((await res.json()) as { key: string }).key;
+    };
+
+    progress('DynamoDB round trips per request');
+    roundTrips = await measureRoundTrips({
+      baseUrl: stack.url,
+      counter,
+      upstream,
+      modelsKey: await newKey('bench models'),
+      responsesKey: await newKey('bench responses'),
+      samples: 20,
+    });
+
+    const loadKey = await newKey('bench load');
+    const direct: Target = { url: `${upstream.baseUrl}/responses`, headers: { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' }, body: BODY };
+    const gateway: Target = { url: `${stack.url}/v1/responses`, headers: { authorization: `Bearer ${loadKey}`, 'content-type': 'application/json' }, body: BODY };
+    progress('warm-up');
+    await load.interleaved(4, 50, direct, gateway);
+    const interleaved = async (concurrency: number, pairs: number): Promise<LatencyFigures> => {
+      counter.reset();
+      const figures = await load.interleaved(concurrency, pairs, direct, gateway);
+      const gatewayRequests = figures.requests / 2;
+      return { ...figures, dynamoMsPerGatewayRequest: round(counter.ms / gatewayRequests), dynamoCallsPerGatewayRequest: round(counter.total / gatewayRequests) };
+    };
+    progress('added latency, concurrency 1');
+    latency.push(await interleaved(1, 400));
+    progress('added latency, concurrency 32');
+    latency.push(await interleaved(32, 30));
+    progress('throughput, concurrency 32');
+    throughput = await load.throughput(32, 5_000, gateway);
+
+    progress('revocation');
+    revocation = await measureRevocation({ baseUrl: stack.url, adminKey: admin, trials: 10, loops: 4 });
+  } finally {
+    await load.close();
+    await stack.close();
+    await upstream.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  progress('Lambda bundles: build, size, cold module init');
+  const bundles = await measureBundles(REPO_ROOT, join(RESULTS_DIR, 'bundles'), 5);
+
+  const results = {
+    measuredAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: process.platform },
+    setup: 'local stack in-process (dynalite on loopback, shipped handlers), stand-in upstream on 127.0.0.1 answering a fixed Responses JSON at once; load from a worker thread',
+    targets: TARGETS,
+    roundTrips,
+    latency,
+    throughput,
+    revocation,
+    bundles,
+    durationSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  print(results);
+}
+
+type Row = [measure: string, figure: string, target: string, verdict: string];
+
+function verdict(met: boolean | undefined): string {
+  return met === undefined ? '' : met ? 'met' : 'MISSED';
+}
+
+function print(r: {
+  machine: { node: string; cpus: number; cpuModel: string };
+  roundTrips: RoundTripFigures;
+  latency: LatencyFigures[];
+  throughput: ThroughputFigures;
+  revocation: RevocationFigures;
+  bundles: BundleFigures[];
+  durationSeconds: number;
+}): void {
+  const rt = r.roundTrips;
+  const rows: Row[] = [
+    ['DynamoDB round trips, GET /v1/models (warm key)', `${rt.models.warmMedian} (max ${rt.models.warmMax})`, `≤ ${TARGETS.modelsRoundTrips}`, verdict(rt.models.warmMedian <= TARGETS.modelsRoundTrips)],
+    ['  … first request of a rate-limit window', String(rt.models.firstInWindow), '', ''],
+    [
+      'DynamoDB round trips, POST /v1/responses before upstream (warm)',
+      `${rt.responses.warmBeforeUpstreamMedian} (max ${rt.responses.warmBeforeUpstreamMax})`,
+      `≤ ${TARGETS.responsesRoundTrips}`,
+      verdict(rt.responses.warmBeforeUpstreamMedian <= TARGETS.responsesRoundTrips),
+    ],
+    ['  … after the upstream answers (settlement)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian), '', ''],
+    ['  … first request of a rate-limit window (before / total)', `${rt.responses.firstInWindow.beforeUpstream} / ${rt.responses.firstInWindow.total}`, '', ''],
+  ];
+  for (const l of r.latency) {
+    const target = l.concurrency === 1 ? `≤ ${TARGETS.addedP50MsAtC1} ms` : '';
+    rows.push([`Added latency p50, concurrency ${l.concurrency}`, `${l.addedMs.p50} ms`, target, l.concurrency === 1 ? verdict(l.addedMs.p50 <= TARGETS.addedP50MsAtC1) : '']);
+    rows.push([`Added latency p99, concurrency ${l.concurrency}`, `${l.addedMs.p99} ms`, '', '']);
+    rows.push([
+      `  … direct / gateway p50, p99 (${l.requests} req, ${l.errors} err)`,
+      `${l.directMs.p50} / ${l.gatewayMs.p50} ms, ${l.directMs.p99} / ${l.gatewayMs.p99} ms`,
+      '',
+      '',
+    ]);
+    rows.push([`  … of which waiting on DynamoDB (mean per request)`, `${l.dynamoMsPerGatewayRequest} ms in ${l.dynamoCallsPerGatewayRequest} calls`, '', '']);
+    if (l.concurrency === 1) rows.push([`  … of which everything else (≈ added p50 − DynamoDB)`, `${round(l.addedMs.p50 - (l.dynamoMsPerGatewayRequest ?? 0))} ms`, '', '']);
+  }
+  const t = r.throughput;
+  rows.push([`Throughput through the gateway, concurrency ${t.concurrency}`, `${t.requestsPerSecond} req/s`, '', '']);
+  rows.push([`  … over ${t.seconds} s: p50 / p99, errors`, `${t.gatewayMs.p50} / ${t.gatewayMs.p99} ms, ${t.errors}`, '', '']);
+  const v = r.revocation;
+  rows.push([
+    'Revocation: requests accepted after revoke returned',
+    `${v.acceptedAfterReturn} of ${v.requestsSentAfterReturn}`,
+    '0 (effective at return)',
+    verdict(v.acceptedAfterReturn === 0 && v.nextRequestRejected === v.trials),
+  ]);
+  rows.push(['  … very next request rejected', `${v.nextRequestRejected} of ${v.trials} trials`, `${v.trials} of ${v.trials}`, '']);
+  rows.push(['  … revoke return → first rejection (one request)', `p50 ${v.firstRejectionAfterReturnMs.p50} ms, max ${v.firstRejectionAfterReturnMs.max} ms`, '', '']);
+  rows.push(['  … accepted while the revoke call was in flight', String(v.acceptedWhileRevokeInFlight), '', '']);
+  for (const b of r.bundles) {
+    const api = b.name === 'api' || b.name === 'responses';
+    rows.push([`Bundle ${b.name}.mjs, minified`, `${b.kb} KB`, api ? `≤ ${TARGETS.bundleKb} KB` : '', api ? verdict(b.kb <= TARGETS.bundleKb) : '']);
+    rows.push([`  … cold module init (median of ${b.initRunsMs.length})`, b.initMs === undefined ? `failed: ${b.error}` : `${b.initMs} ms`, '', '']);
+  }
+
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['Measure', 'Figure', 'Target', ''][i]!.length));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [
+    `Keywarden gateway bench — Node ${r.machine.node}, ${r.machine.cpus} × ${r.machine.cpuModel}, loopback, ${r.durationSeconds} s`,
+    '',
+    line(['Measure', 'Figure', 'Target', '']),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `Warm /v1/models calls:    ${rt.models.warmCommands.join(', ')}`,
+    `Warm /v1/responses calls: ${rt.responses.warmCommandsBeforeUpstream.join(', ')} | upstream | ${rt.responses.warmCommandsTotal.slice(rt.responses.warmCommandsBeforeUpstream.length).join(', ')}`,
+    `Written: bench/results/latest.json`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed to run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
