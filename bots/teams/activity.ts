@@ -1,4 +1,5 @@
 import { TurnContext, type Activity } from 'botbuilder';
+import { teamsIdentity } from '../core';
 
 /**
  * What the Teams edge reads off an inbound activity: who is speaking, where, and what they said.
@@ -36,12 +37,12 @@ const IDENTITY_PART = /^[A-Za-z0-9-]+$/;
  * `emulator` only, the identity is `teams:emulator:<from.id>` (the Emulator's user id setting), so
  * local admin flows can be tried with KEYWARDEN_ADMINS=teams:emulator:<that id>.
  */
-export function teamsIdentity(activity: Partial<Activity>): string | undefined {
+export function identityOf(activity: Partial<Activity>): string | undefined {
   const emulator = activity.channelId === 'emulator';
   const tenant = tenantOf(activity) ?? (emulator ? 'emulator' : undefined);
   const aad = activity.from?.aadObjectId ?? (emulator ? activity.from?.id : undefined);
   if (!tenant || !aad || !IDENTITY_PART.test(tenant) || !IDENTITY_PART.test(aad)) return undefined;
-  return `teams:${tenant}:${aad}`;
+  return teamsIdentity(tenant, aad);
 }
 
 /** True when the bot is @mentioned in the activity (always true in a 1:1 chat). */

@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import { teamsIdentity } from './activity';
+import { identityOf } from './activity';
 
 /**
  * The identity a turn acts as. Teams always sends the tenant and the user's AAD object id; a
@@ -9,10 +9,10 @@ import { teamsIdentity } from './activity';
 export const UNIDENTIFIED = 'teams:unidentified:unidentified';
 
 export function askerOf(activity: Partial<Activity>): string {
-  return teamsIdentity(activity) ?? UNIDENTIFIED;
+  return identityOf(activity) ?? UNIDENTIFIED;
 }
 
 /** How a person is named in channel text: their display name, never their raw ids. */
-export function displayName(activity: Partial<Activity>): string {
-  return activity.from?.name?.trim() || 'you';
+export function displayName(activity: Partial<Activity>, fallback = 'you'): string {
+  return activity.from?.name?.trim() || fallback;
 }

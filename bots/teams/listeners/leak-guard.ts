@@ -34,7 +34,7 @@ export async function guardAgainstLeaks(bot: TeamsBotContext, context: TurnConte
       const admin = parseIdentity(identity);
       // A 1:1 chat can only be opened inside the tenant the message came from.
       if (!admin || admin.platform !== 'teams' || admin.tenant !== tenant) continue;
-      await tell(bot, context, { id: admin.user, aadObjectId: admin.user }, publicActivity(reply));
+      await tell(bot, context, { id: admin.user, aadObjectId: admin.user }, publicActivity({ ...reply, poster: `${displayName(activity, 'someone')} (${reply.poster})` }));
     }
   }
 }

@@ -11,7 +11,7 @@ import { keyListCard } from '../../../bots/teams/cards/key-list-card';
 import { leakAlertCard } from '../../../bots/teams/cards/leak-alert-card';
 import { newKeyCard } from '../../../bots/teams/cards/new-key-card';
 import { publicActivity, redactActivity } from '../../../bots/teams/render-reply';
-import { conversationKind, mentionsBot, teamsIdentity } from '../../../bots/teams/activity';
+import { conversationKind, mentionsBot, identityOf } from '../../../bots/teams/activity';
 
 /** The card factories and activity readers, pure: no stack. */
 const now = Date.parse('2026-06-01T12:00:00Z');
@@ -115,12 +115,12 @@ describe('reading activities', () => {
   const base = { channelId: 'msteams', from: { id: '29:u', aadObjectId: 'aad-1' }, recipient: { id: '28:bot' } } as const;
 
   it('identity is teams:<tenant>:<aadObjectId>, tenant from the conversation or channelData', () => {
-    expect(teamsIdentity({ ...base, conversation: { id: 'c', tenantId: 'ten-1' } } as any)).toBe('teams:ten-1:aad-1');
-    expect(teamsIdentity({ ...base, conversation: { id: 'c' }, channelData: { tenant: { id: 'ten-2' } } } as any)).toBe('teams:ten-2:aad-1');
-    expect(teamsIdentity({ ...base, conversation: { id: 'c' } } as any)).toBeUndefined();
-    expect(teamsIdentity({ ...base, from: { id: '29:u' }, conversation: { id: 'c', tenantId: 't' } } as any)).toBeUndefined();
-    expect(teamsIdentity({ ...base, from: { id: '29:u', aadObjectId: 'a:b' }, conversation: { id: 'c', tenantId: 't' } } as any)).toBeUndefined();
-    expect(teamsIdentity({ channelId: 'emulator', from: { id: 'emu-user-1' }, conversation: { id: 'c' } } as any)).toBe('teams:emulator:emu-user-1');
+    expect(identityOf({ ...base, conversation: { id: 'c', tenantId: 'ten-1' } } as any)).toBe('teams:ten-1:aad-1');
+    expect(identityOf({ ...base, conversation: { id: 'c' }, channelData: { tenant: { id: 'ten-2' } } } as any)).toBe('teams:ten-2:aad-1');
+    expect(identityOf({ ...base, conversation: { id: 'c' } } as any)).toBeUndefined();
+    expect(identityOf({ ...base, from: { id: '29:u' }, conversation: { id: 'c', tenantId: 't' } } as any)).toBeUndefined();
+    expect(identityOf({ ...base, from: { id: '29:u', aadObjectId: 'a:b' }, conversation: { id: 'c', tenantId: 't' } } as any)).toBeUndefined();
+    expect(identityOf({ channelId: 'emulator', from: { id: 'emu-user-1' }, conversation: { id: 'c' } } as any)).toBe('teams:emulator:emu-user-1');
   });
 
   it('only a personal conversation is private; Teams without a conversationType is treated as a channel', () => {

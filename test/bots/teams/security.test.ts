@@ -73,7 +73,7 @@ describe('leak guard (Emulator mode stack)', () => {
     const adminChat = h.connector.created.find((c) => c.id === personalChat(ADMIN).id)!;
     expect(adminChat.params).toMatchObject({ isGroup: false, members: [{ id: 'aad-admin', aadObjectId: 'aad-admin' }], tenantId: 'tenant1' });
     const [adminAlert] = h.connector.in(personalChat(ADMIN).id);
-    expect(cardText(cardOf(adminAlert!))).toContain(`posted in a conversation by teams:tenant1:aad-user`);
+    expect(cardText(cardOf(adminAlert!))).toContain(`posted in a conversation by Uma User (teams:tenant1:aad-user)`);
     const [revoke] = cardOf(adminAlert!).actions;
 
     // The non-admin cannot use the channel notice's button …
