@@ -224,6 +224,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
     expect(text).toContain('Name: rotate-me');
     expect(text).toMatch(/Start: archie_\w{4}…/);
     expect(text).toMatch(/Last used: last used (just now|\d+ seconds? ago)/);
+    expect(text).toContain('the old key stops working immediately');
     expect(findKeysInText(JSON.stringify(confirmReply))).toEqual([]);
     const [go, cancel] = card.actions;
     expect(go).toMatchObject({ type: 'Action.Execute', verb: 'keywarden.confirm', style: 'destructive', fallback: { type: 'Action.Submit' } });

@@ -57,7 +57,7 @@ describe('Adaptive Cards 1.5', () => {
 
   it('the confirmation names what it will hit and carries the core’s pending action, no person', () => {
     const action = { v: 1 as const, op: 'revoke' as const, keyId: key.id, origin: 'confirm' as const, iat: 1 };
-    const card = confirmCard({ action, key, summary: 'Revoke it?' }, now);
+    const card = confirmCard({ action, key, consequence: 'The key stops working immediately.' }, now);
     const facts = (card.body.find((e) => e.type === 'FactSet') as any).facts;
     expect(facts).toEqual(
       expect.arrayContaining([
