@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
 
 /**
  * Runtime configuration, parsed once at cold start (Lambda) or process start (local server, CLI).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a confirmation or leak-alert button will do when clicked, carried in the button's value.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createSlackLambdaHandler } from '../../bots/slack/lambda-handler';
 import { AwsSecretsProvider } from '../adapters/secrets';
 import { secretArnVariable, type SecretName } from '../config';

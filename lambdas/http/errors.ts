@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import * as z from 'zod';
 import { KeywardenError, type ErrorCode } from '../core/errors';
 import { json, type BufferedResponse } from './types';
 
@@ -51,7 +51,7 @@ export function toErrorResponse(err: unknown, headers: Record<string, string> = 
   if (err instanceof HttpError) {
     return json(err.status, errorBody(err.message, 'invalid_request_error', err.code, err.param), headers);
   }
-  if (err instanceof ZodError) {
+  if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     const param = issue ? issue.path.join('.') || null : null;
     const message = issue ? `Invalid ${param ?? 'request body'}: ${issue.message}` : 'Invalid request.';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeywardenError } from '../core/errors';
 import type { Principal } from '../core/principal';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
 import { parseDuration } from '../core/duration';
 import { MAX_OVERLAP_MS } from '../core/key-service';
 import { KEY_TYPES, SCOPES } from '../core/scopes';

@@ -1,9 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyRoutes } from '../../lambdas/http/routes/keys';
-import { modelRoutes } from '../../lambdas/http/routes/models';
-import { openApiRoutes } from '../../lambdas/http/routes/openapi';
-import { responseRoutes } from '../../lambdas/http/routes/responses';
+import { API_ROUTE_TABLE } from '../../lambdas/http/api';
 import {
   asArray,
   functionLogicalId,
@@ -76,7 +73,7 @@ describe('stateless stack, production', () => {
   });
 
   it('routes exactly the paths the service router serves (lambdas/http/routes)', () => {
-    const served = [...modelRoutes, ...responseRoutes, ...keyRoutes, ...openApiRoutes].map(
+    const served = API_ROUTE_TABLE.map(
       (r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
     );
     const v1Gateway = [...methodsByRoute(s.statelessJson).keys()].filter((r) => r.split(' ')[1]?.startsWith('/v1/'));
