@@ -28,7 +28,8 @@ const json = async (args: string[], env?: Record<string, string>) => {
   return JSON.parse(out.stdout);
 };
 
-describe('keywarden CLI', () => {
+// Each run is a fresh node process (tsx + SDK load): seconds each on a busy two-core machine.
+describe('keywarden CLI', { timeout: 180_000 }, () => {
   it('operator: accounts, API gate, credits, projects with an Automator key, chat admins', async () => {
     const account = await json(['accounts', 'create', '--name', 'Acme', '--credits', '5']);
     expect(account).toMatchObject({ name: 'Acme', apiAccess: false, credits: 5 });
