@@ -66,6 +66,16 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/** Runs a conditional write; `undefined` when its condition did not hold, any other failure thrown. */
+async function unlessConditionFails<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
 function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
@@ -123,8 +133,8 @@ export class DynamoDbStore implements Store {
   }
 
   async setApiAccess(id: string, enabled: boolean): Promise<Account | undefined> {
-    try {
-      const out = await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: k.account(id),
@@ -133,20 +143,17 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: { ':e': enabled },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return strip<Account>(out.Attributes ?? {});
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+      ),
+    );
+    return out ? strip<Account>(out.Attributes ?? {}) : undefined;
   }
 
   async adjustCredits(
     id: string,
     delta: number,
   ): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
-    try {
-      const out = await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: k.account(id),
@@ -155,17 +162,15 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: delta >= 0 ? { ':d': delta } : { ':d': delta, ':need': -delta },
           ReturnValues: 'UPDATED_NEW',
         }),
-      );
-      return { ok: true, balance: Number(out.Attributes?.credits) };
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
-    }
+      ),
+    );
+    if (out) return { ok: true, balance: Number(out.Attributes?.credits) };
+    return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
   }
 
   async reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
-    try {
-      const out = await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: k.account(id),
@@ -174,21 +179,19 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: { ':a': amount, ':on': true },
           ReturnValues: 'UPDATED_NEW',
         }),
-      );
-      return { ok: true, balance: Number(out.Attributes?.credits) };
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const account = await this.getAccount(id);
-      if (!account) return { ok: false, reason: 'not_found', balance: 0 };
-      return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
-    }
+      ),
+    );
+    if (out) return { ok: true, balance: Number(out.Attributes?.credits) };
+    const account = await this.getAccount(id);
+    if (!account) return { ok: false, reason: 'not_found', balance: 0 };
+    return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
   }
 
   async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number }> {
     if (amount <= 0) return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0 };
     for (let attempt = 0; attempt < 8; attempt++) {
-      try {
-        const out = await this.doc.send(
+      const out = await unlessConditionFails(
+        this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: k.account(id),
@@ -197,16 +200,14 @@ export class DynamoDbStore implements Store {
             ExpressionAttributeValues: { ':a': amount },
             ReturnValues: 'UPDATED_NEW',
           }),
-        );
-        return { charged: amount, balance: Number(out.Attributes?.credits) };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+        ),
+      );
+      if (out) return { charged: amount, balance: Number(out.Attributes?.credits) };
       // Not enough left: take exactly what is there, conditional on nobody having moved it meanwhile.
       const account = await this.getAccount(id);
       if (!account || account.credits <= 0) return { charged: 0, balance: 0 };
-      try {
-        await this.doc.send(
+      const emptied = await unlessConditionFails(
+        this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: k.account(id),
@@ -214,11 +215,9 @@ export class DynamoDbStore implements Store {
             ConditionExpression: 'credits = :seen',
             ExpressionAttributeValues: { ':zero': 0, ':seen': account.credits },
           }),
-        );
-        return { charged: account.credits, balance: 0 };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+        ),
+      );
+      if (emptied) return { charged: account.credits, balance: 0 };
     }
     throw new KeywardenError('service_unavailable', 'Could not settle credits under contention.', { retryAfterSeconds: 1 });
   }
@@ -312,8 +311,8 @@ export class DynamoDbStore implements Store {
   // ── keys ──────────────────────────────────────────────────────────────────
 
   async putKey(key: KeyRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -327,12 +326,9 @@ export class DynamoDbStore implements Store {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
+    return out !== undefined;
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
@@ -356,8 +352,8 @@ export class DynamoDbStore implements Store {
   }
 
   async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
-    try {
-      const out = await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: k.key(id),
@@ -368,18 +364,15 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toKey(out.Attributes ?? {});
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+      ),
+    );
+    return out ? toKey(out.Attributes ?? {}) : undefined;
   }
 
   async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined): Promise<boolean> {
     const revokeNow = graceUntil === undefined;
-    try {
-      await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: k.key(id),
@@ -390,12 +383,9 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeNames: revokeNow ? { '#s': 'status' } : undefined,
           ExpressionAttributeValues: revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
+    return out !== undefined;
   }
 
   async deleteKey(id: string): Promise<void> {
@@ -409,43 +399,31 @@ export class DynamoDbStore implements Store {
       ' AND (attribute_not_exists(graceUntil) OR graceUntil > :now)';
     const names = { '#h': 'hash', '#s': 'status' };
     const values = { ':hash': hash, ':active': 'active', ':now': now, ':one': 1, ':used': new Date(now).toISOString() };
+    const admit = (update: string, condition: string) =>
+      unlessConditionFails(
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: k.key(id),
+            UpdateExpression: update,
+            ConditionExpression: `${validity} AND ${condition}`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
     for (let attempt = 0; attempt < 3; attempt++) {
-      // Warm path: inside the current window and under the limit.
-      try {
-        const out = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: k.key(id),
-            UpdateExpression: 'SET rlCount = rlCount + :one, lastUsedAt = :used',
-            ConditionExpression: `${validity} AND rlResetAt > :now AND rlCount < rlMax`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return admitted(out.Attributes ?? {});
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      // First request of a new window.
-      try {
-        const out = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: k.key(id),
-            UpdateExpression: 'SET rlCount = :one, rlResetAt = :now + rlWindowMs, lastUsedAt = :used',
-            ConditionExpression: `${validity} AND (attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return admitted(out.Attributes ?? {});
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
-      const item = out.Item;
+      const out =
+        // Warm path: inside the current window and under the limit.
+        (await admit('SET rlCount = rlCount + :one, lastUsedAt = :used', 'rlResetAt > :now AND rlCount < rlMax')) ??
+        // First request of a new window.
+        (await admit(
+          'SET rlCount = :one, rlResetAt = :now + rlWindowMs, lastUsedAt = :used',
+          '(attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one',
+        ));
+      if (out) return admitted(out.Attributes ?? {});
+      const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
       if (!item) return { admitted: false, key: undefined };
       const window = { count: Number(item.rlCount ?? 0), resetAt: Number(item.rlResetAt ?? now) };
       const key = toKey(item);
@@ -513,19 +491,16 @@ export class DynamoDbStore implements Store {
   }
 
   async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {
-    try {
-      await this.doc.send(
+    const out = await unlessConditionFails(
+      this.doc.send(
         new PutCommand({
           TableName: this.table,
           Item: { ...k.nonce(nonce), ttl: Math.ceil(expiresAt / 1000) + 60 },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
+    return out !== undefined;
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
