@@ -50,7 +50,13 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
     return;
   }
   let gone = false;
-  const markGone = () => (gone = true);
+  let finished: Promise<void> | undefined;
+  const finish = (completed: boolean) => (finished ??= response.finish?.({ completed }) ?? Promise.resolve());
+  // The client went away: tell the route now (it cancels the upstream), not at the upstream's next chunk.
+  const markGone = () => {
+    gone = true;
+    void finish(false);
+  };
   out.once('close', markGone);
   out.once('error', markGone);
   let completed = false;
@@ -64,7 +70,7 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
     completed = false;
   } finally {
     if (!gone) out.end();
-    await response.finish?.({ completed });
+    await finish(completed);
   }
 }
 

@@ -223,6 +223,29 @@ describe('streaming relay', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('cancels a silent upstream at once, not at its next chunk, and is charged once', async () => {
+    const events = streamEvents(['only the first event']);
+    const upstreamClosed = new Promise<void>((resolve) => {
+      upstream.handle((_req, res) => {
+        res.once('close', () => resolve());
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(events[0]);
+        // …then silence: a model thinking for a long time. Only the gateway hanging up ends this.
+      });
+    });
+    const before = await balance(stack);
+    const abort = new AbortController();
+    const res = await post({ model: 'archibot', input: 'think hard', stream: true }, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('response.created');
+    abort.abort();
+    await upstreamClosed;
+    expect(await balance(stack)).toBe(credits(before - 1));
+  });
+});
+
 describe('charging by upstream outcome', () => {
   it('a success is charged by reported usage: total_tokens × PRICE_PER_1K_TOKENS / 1000', async () => {
     const body = JSON.stringify(fixedResponse({ usage: { input_tokens: 300, output_tokens: 100 } }));
