@@ -246,6 +246,27 @@ describe('a client that goes away', () => {
   });
 });
 
+describe('an accepted stream whose upstream goes quiet', () => {
+  it('ends after UPSTREAM_TIMEOUT_MS without a byte, closes the upstream, and stays charged once', async () => {
+    const events = streamEvents(['first and last']);
+    const upstreamClosed = new Promise<void>((resolve) => {
+      upstream.handle((_req, res) => {
+        res.once('close', () => resolve());
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(events[0]);
+        // …and nothing more, ever.
+      });
+    });
+    const before = await balance(stack);
+    const res = await post({ model: 'archibot', input: 'stall', stream: true });
+    expect(res.status).toBe(200);
+    const received = await res.text().catch(() => 'ended with an error');
+    expect(received).toContain('response.created');
+    await upstreamClosed;
+    expect(await balance(stack)).toBe(credits(before - 1));
+  });
+});
+
 describe('charging by upstream outcome', () => {
   it('a success is charged by reported usage: total_tokens × PRICE_PER_1K_TOKENS / 1000', async () => {
     const body = JSON.stringify(fixedResponse({ usage: { input_tokens: 300, output_tokens: 100 } }));

@@ -121,7 +121,7 @@ async function respond(ctx: RequestContext): Promise<HttpResponse> {
       'cache-control': 'no-cache',
       ...evidence(reservation.amount, reservation.balance),
     },
-    stream: relay(body, controller),
+    stream: relay(body, controller, config.upstreamTimeoutMs),
     finish: async ({ completed }) => {
       if (!completed) controller.abort();
     },
@@ -143,15 +143,24 @@ async function upstreamFailure(
     : new KeywardenError('upstream_error', 'The model service could not be reached.');
 }
 
-/** Relays upstream bytes as they arrive; stopping early (client gone) cancels the upstream. */
-async function* relay(body: ReadableStream<Uint8Array> | null, controller: AbortController): AsyncGenerator<Uint8Array> {
+/**
+ * Relays upstream bytes as they arrive. Stopping early (client gone) cancels the upstream, and so
+ * does an upstream that sends nothing for `idleMs`: an accepted stream never hangs forever.
+ */
+async function* relay(body: ReadableStream<Uint8Array> | null, controller: AbortController, idleMs: number): AsyncGenerator<Uint8Array> {
   if (!body) return;
   const reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      if (value) yield value;
+      const idle = setTimeout(() => controller.abort(new UpstreamTimeout()), idleMs);
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } finally {
+        clearTimeout(idle);
+      }
+      if (chunk.done) return;
+      if (chunk.value) yield chunk.value;
     }
   } finally {
     controller.abort();
