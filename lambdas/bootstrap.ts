@@ -26,8 +26,10 @@ export async function bootstrapEnvironment(
   const { project } = await services.operator.createProject({ accountId: account.id, name: options.projectName ?? 'Local project', actor });
   const operator = { kind: 'operator' as const, actor, projectId: project.id };
   const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged' });
-  const slack = await services.keys.create(operator, { name: 'Slack bot viewer key', type: 'viewer' });
-  const teams = await services.keys.create(operator, { name: 'Teams bot viewer key', type: 'viewer' });
+  // A bot speaks for a whole workspace, several /v1 calls per command: it gets a larger window.
+  const botLimit = { limit: 6000, windowSeconds: 60 };
+  const slack = await services.keys.create(operator, { name: 'Slack bot viewer key', type: 'viewer', rateLimit: botLimit });
+  const teams = await services.keys.create(operator, { name: 'Teams bot viewer key', type: 'viewer', rateLimit: botLimit });
   for (const identity of options.admins ?? []) await services.operator.addAdmin(project.id, identity, actor);
   return {
     accountId: account.id,
