@@ -57,5 +57,30 @@ export function toErrorResponse(err: unknown, headers: Record<string, string> = 
     const message = issue ? `Invalid ${param ?? 'request body'}: ${issue.message}` : 'Invalid request.';
     return json(400, errorBody(message, 'invalid_request_error', 'invalid_request_error', param), headers);
   }
+  if (isTransientInfrastructureFailure(err)) {
+    return json(503, errorBody('The service is temporarily unavailable; retry shortly.', 'api_error', 'service_unavailable'), {
+      ...headers,
+      'retry-after': '1',
+    });
+  }
   return json(500, errorBody('The server had an error while processing your request.', 'api_error', 'internal_error'), headers);
+}
+
+const TRANSIENT_NAMES = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|ServiceUnavailable|InternalServerError|TimeoutError|LimitExceeded/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * A storage or secrets call that failed for reasons of its own (throttled, unreachable, 5xx) is a
+ * 503 with Retry-After, the documented code for it; anything else unexpected stays a 500.
+ */
+function isTransientInfrastructureFailure(err: unknown): boolean {
+  const e = err as { $metadata?: { httpStatusCode?: number }; name?: string; code?: string } | null;
+  if (!e || typeof e !== 'object' || e.$metadata === undefined) return false;
+  const status = e.$metadata.httpStatusCode;
+  return (
+    (e.code !== undefined && NETWORK_CODES.has(e.code)) ||
+    TRANSIENT_NAMES.test(e.name ?? '') ||
+    status === undefined ||
+    status >= 500
+  );
 }
