@@ -84,11 +84,11 @@ describe('rate limit and credits under concurrency', () => {
   });
 
   it('starts a new window once the old one has passed', async () => {
-    const key = await services.keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 1 } });
+    const key = await services.keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 3 } });
     expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
     expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
     expect((await services.keys.authenticate(key.secret)).result).toBe('rate_limited');
-    await new Promise((r) => setTimeout(r, 1050));
+    await new Promise((r) => setTimeout(r, 3050));
     const next = await Promise.all(Array.from({ length: 10 }, () => services.keys.authenticate(key.secret)));
     expect(next.filter((r) => r.result === 'valid')).toHaveLength(2);
   });

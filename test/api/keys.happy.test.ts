@@ -104,11 +104,11 @@ describe('key lifecycle through /v1 on dynalite', () => {
 
   it('rotate with an overlap keeps both keys working until it ends', async () => {
     const old = await create({ name: 'Overlapping' });
-    const rotated = await stack.json(`/v1/keys/${old.id}/rotate`, { key: stack.adminKey, body: { overlap: '2s' } });
+    const rotated = await stack.json(`/v1/keys/${old.id}/rotate`, { key: stack.adminKey, body: { overlap: '4s' } });
     expect(rotated.status).toBe(201);
     expect((await status(old.key)).status).toBe(200);
     expect((await status(rotated.body.key)).status).toBe(200);
-    await sleep(2100);
+    await sleep(4100);
     expect(await status(old.key)).toEqual({ status: 401, code: 'key_revoked' });
     expect((await status(rotated.body.key)).status).toBe(200);
   });
