@@ -101,6 +101,7 @@ export const API_ROUTES: ReadonlyArray<readonly [path: string, methods: readonly
   ['/v1/keys/{id}/revoke', ['POST']],
   ['/v1/audit', ['GET']],
   ['/v1/admins', ['GET']],
+  ['/v1/admins/check', ['POST']],
   ['/v1/me', ['GET']],
   ['/v1/openapi.json', ['GET']],
 ];

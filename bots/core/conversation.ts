@@ -15,7 +15,7 @@ import {
   type ParseResult,
   type RawCreateFields,
 } from './command-grammar';
-import type { KeywardenClient } from './keywarden-client';
+import type { AdminAction, KeywardenClient } from './keywarden-client';
 import { keyLine, startPreview } from './key-text';
 import { isStale, type PendingAction } from './pending-action';
 import { looksLikeKey, redactKeys } from './redact';
@@ -93,7 +93,7 @@ export class Conversation {
 
   async run(command: Command, asker: string): Promise<Reply> {
     if ((ADMIN_COMMANDS as readonly string[]).includes(command.name)) {
-      const refusal = await this.requireAdmin(asker);
+      const refusal = await this.requireAdmin(asker, `key.${command.name}` as AdminAction);
       if (refusal) return refusal;
     }
     switch (command.name) {
@@ -132,7 +132,7 @@ export class Conversation {
 
   /** The create form came back (Slack modal submission, Teams card). */
   async submitCreate(fields: RawCreateFields, asker: string): Promise<Reply> {
-    const refusal = await this.requireAdmin(asker);
+    const refusal = await this.requireAdmin(asker, 'key.create');
     if (refusal) return refusal;
     const checked = validateCreateOptions(fields);
     if (!checked.ok) return errorReply('invalid_command', checked.message);
@@ -147,7 +147,7 @@ export class Conversation {
     if (isStale(action, this.now())) {
       return errorReply('stale_confirmation', 'This confirmation has expired. Run the command again to see the key’s current state.');
     }
-    const refusal = await this.requireAdmin(clicker);
+    const refusal = await this.requireAdmin(clicker, `key.${action.op}`, action.keyId);
     if (refusal) return refusal;
     switch (action.op) {
       case 'rotate': {
@@ -223,10 +223,11 @@ export class Conversation {
     return admins.ok ? admins.value.includes(identity) : admins.error;
   }
 
-  private async requireAdmin(identity: string): Promise<Reply | undefined> {
-    const admin = await this.isAdmin(identity);
-    if (typeof admin !== 'boolean') return apiFailure(admin);
-    if (admin) return undefined;
+  /** Refuses a non-admin before anything is offered; the API records the refusal in the audit trail. */
+  private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<Reply | undefined> {
+    const check = await this.client.checkAdmin(identity, action, keyId);
+    if (!check.ok) return apiFailure(check.error);
+    if (check.value.admin) return undefined;
     return errorReply(
       'not_admin',
       'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).',

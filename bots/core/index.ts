@@ -33,7 +33,7 @@
  * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText`.
  */
 export type * from './api-types';
-export { KeywardenClient, outputText, type KeywardenClientOptions } from './keywarden-client';
+export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
 export {
   ADMIN_COMMANDS,
   COMMAND_NAMES,

@@ -11,6 +11,9 @@ import type {
   CreateKeyRequest,
 } from './api-types';
 
+/** The key-changing actions a person may attempt through a bot (audit action names). */
+export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete';
+
 export interface KeywardenClientOptions {
   /** The API base (`https://api.example.com` or `…/v1`); `/v1` is appended when missing. */
   baseUrl: string;
@@ -69,6 +72,14 @@ export class KeywardenClient {
   async admins(): Promise<ApiResult<string[]>> {
     const result = await this.call<{ data: { identity: string }[] }>('GET', '/admins');
     return result.ok ? { ok: true, value: result.value.data.map((a) => a.identity) } : result;
+  }
+
+  /**
+   * Asks the API, with `actor`'s assertion, whether that person may act as an admin of the
+   * project. The API audits a "no" as a denied attempt naming the person and the bot.
+   */
+  async checkAdmin(actor: string, action: AdminAction, keyId?: string): Promise<ApiResult<{ identity: string; admin: boolean }>> {
+    return this.asActor(actor, 'POST', '/admins/check', { action, ...(keyId ? { keyId } : {}) });
   }
 
   async audit(query: { keyId?: string; actor?: string; limit?: number }): Promise<ApiResult<ApiAuditRecord[]>> {

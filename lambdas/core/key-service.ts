@@ -14,8 +14,8 @@ export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
 export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
-const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
-type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** The outcome of presenting a key: data, mapped to a status only at the edge. */
 export type KeyCheck =
@@ -161,6 +161,21 @@ export class KeyService {
     throw p.person
       ? new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`)
       : insufficient('keys:write');
+  }
+
+  /**
+   * A bot asks before it offers a person an admin action: is this person an admin of the project?
+   * A "no" is a denied attempt and is audited like one, naming the person and the bot.
+   */
+  async checkPersonAdmin(p: Principal, action: AuditAction, keyId?: string): Promise<{ identity: string; admin: boolean }> {
+    if (p.kind !== 'key' || !p.person) {
+      throw new KeywardenError('invalid_request_error', 'This check needs an actor assertion naming the person.', {
+        param: 'X-Keywarden-Actor',
+      });
+    }
+    const admin = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
+    if (!admin) await this.audit(p, action, 'denied', { keyId, reason: 'not a project admin' });
+    return { identity: p.person.identity, admin };
   }
 
   async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {

@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import { AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from './schemas';
+import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from './schemas';
 
 /** OpenAPI 3.1 document of the whole /v1 surface, request schemas generated from the zod schemas. */
 const ERROR_CODES = [
@@ -98,6 +98,7 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
         CreateKeyRequest: schema(CreateKeyBody),
         RotateKeyRequest: schema(RotateKeyBody),
         VerifyKeyRequest: schema(VerifyKeyBody),
+        AdminCheckRequest: schema(AdminCheckBody),
       },
     },
     paths: {
@@ -138,6 +139,11 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
       '/audit': { get: op('Audit records by key, actor, time', { parameters: queryParameters(AuditQuerySchema) }) },
       '/me': { get: op("The calling key's own metadata") },
       '/admins': { get: op('Chat identities that administer the calling key\'s project') },
+      '/admins/check': {
+        post: op('With X-Keywarden-Actor: is that person a project admin? A "no" is audited as a denied attempt', {
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/AdminCheckRequest' } } } },
+        }),
+      },
     },
   };
 }

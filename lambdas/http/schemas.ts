@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { parseDuration } from '../core/duration';
-import { MAX_OVERLAP_MS } from '../core/key-service';
+import { AUDIT_ACTIONS, KEY_ID_PATTERN, MAX_OVERLAP_MS } from '../core/key-service';
 import { KEY_TYPES, SCOPES } from '../core/scopes';
 
 /** Request schemas of /v1 (also the source of the OpenAPI document's request bodies). */
@@ -58,4 +58,9 @@ export const AuditQuerySchema = z.object({
   since: z.iso.datetime().optional(),
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export const AdminCheckBody = z.strictObject({
+  action: z.enum(AUDIT_ACTIONS),
+  keyId: z.string().regex(KEY_ID_PATTERN, 'keyId must be a key id').optional(),
 });

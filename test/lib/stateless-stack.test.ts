@@ -29,6 +29,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/revoke': 'api',
   'GET /v1/audit': 'api',
   'GET /v1/admins': 'api',
+  'POST /v1/admins/check': 'api',
   'GET /v1/me': 'api',
   'GET /v1/openapi.json': 'api',
   'POST /v1/responses': 'responses',

@@ -4,7 +4,7 @@ import { keyStatus } from '../../core/key-service';
 import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
 import type { RequestContext, Route } from '../router';
-import { AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from '../schemas';
+import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from '../schemas';
 import { json } from '../types';
 
 /** Base URL of /v1 as callers see it: the configured public URL, else the Host the request came to. */
@@ -133,6 +133,16 @@ export const keyRoutes: Route[] = [
       const key = await ctx.key();
       const admins = await ctx.services.store.listAdmins(key.projectId);
       return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });
+    },
+  },
+  {
+    // A bot asks, with the person's assertion, before offering an admin action; a "no" is audited.
+    method: 'POST',
+    path: '/v1/admins/check',
+    handler: async (ctx) => {
+      const principal = await ctx.principal();
+      const body = ctx.body(AdminCheckBody);
+      return json(200, await ctx.services.keys.checkPersonAdmin(principal, body.action, body.keyId));
     },
   },
   {

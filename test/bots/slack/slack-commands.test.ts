@@ -143,6 +143,10 @@ describe('Slack /apikeys', () => {
     const click = await h.answer((await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'), MEMBER_USER)).responseId);
     expect(textOf(click.body)).toContain('only admins');
     expect((await adminGet(target.id)).status).toBe('active');
+    // The bot's refusals are denied attempts in the audit trail too, naming the person and the bot.
+    const refusals = (await h.stack.json(`/v1/audit?actor=${encodeURIComponent(MEMBER)}`, { key: h.stack.adminKey })).body.data as any[];
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'key.create', outcome: 'denied', viaBot: 'slack' }));
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'key.delete', outcome: 'denied', viaBot: 'slack', keyId: target.id }));
 
     // The API is the authority: the bot's viewer key with a valid assertion for the non-admin is refused and audited.
     const viewerKey = h.stack.secrets.botViewerKeys!.slack;

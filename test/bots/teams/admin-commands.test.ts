@@ -327,6 +327,9 @@ describe('non-admins', () => {
     expect(reply!.activity.text).toContain('only admins of this project');
     expect(h.connector.created).toHaveLength(0);
     expect((await h.stack.json('/v1/keys?limit=100', { key: h.stack.adminKey })).body.data.length).toBe(before);
+    // The refusal is a denied attempt in the audit trail, naming the person and the bot.
+    const audit = await h.stack.json(`/v1/audit?actor=${encodeURIComponent('teams:tenant1:aad-user')}`, { key: h.stack.adminKey });
+    expect(audit.body.data).toContainEqual(expect.objectContaining({ action: 'key.create', outcome: 'denied', viaBot: 'teams' }));
   });
 
   it('are refused rotate before any confirmation is shown', async () => {
