@@ -36,6 +36,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { KeywardenError } from '../core/errors';
+import { keyStatus } from '../core/key-service';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store } from '../core/ports';
 import type { Account, AuditRecord, KeyRecord, Page, Project } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
@@ -427,11 +428,7 @@ export class DynamoDbStore implements Store {
       if (!item) return { admitted: false, key: undefined };
       const window = { count: Number(item.rlCount ?? 0), resetAt: Number(item.rlResetAt ?? now) };
       const key = toKey(item);
-      const usable =
-        key.hash === hash &&
-        key.status === 'active' &&
-        (key.expiresAt === null || key.expiresAt > now) &&
-        (key.graceUntil === undefined || key.graceUntil > now);
+      const usable = key.hash === hash && keyStatus(key, now) === 'active';
       // Lost a race at a window boundary but there is room: try again.
       if (!usable || (window.resetAt > now && window.count >= key.rateLimit.limit)) return { admitted: false, key, window };
     }

@@ -216,7 +216,7 @@ export class KeyService {
       createdBy: principalActor(p),
       rateLimit: input.rateLimit ?? DEFAULT_RATE_LIMIT,
     });
-    await this.store(issued.key);
+    await this.save(issued.key);
     await this.audit(p, 'key.create', 'success', { keyId: issued.key.id, details: { name, type } });
     return issued;
   }
@@ -232,7 +232,8 @@ export class KeyService {
     }
   }
 
-  private async store(key: KeyRecord): Promise<void> {
+  /** Stores a freshly minted key. */
+  async save(key: KeyRecord): Promise<void> {
     // 128-bit random ids: a collision means something is badly wrong, not bad luck.
     if (!(await this.deps.store.putKey(key))) throw new KeywardenError('conflict', 'Key id collision; try again.');
   }
@@ -316,7 +317,7 @@ export class KeyService {
       rateLimit: old.rateLimit,
       rotatedFrom: old.id,
     });
-    await this.store(issued.key);
+    await this.save(issued.key);
     const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
     if (!(await this.deps.store.markRotated(old.id, issued.key.id, new Date(now).toISOString(), graceUntil))) {
       // Lost a race with another rotation: withdraw ours so only one replacement exists.

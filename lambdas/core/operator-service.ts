@@ -75,7 +75,7 @@ export class OperatorService {
       createdBy: 'system',
       rateLimit: { limit: 6000, windowSeconds: 60 },
     });
-    if (!(await this.deps.store.putKey(automator.key))) throw new KeywardenError('conflict', 'Key id collision; try again.');
+    await this.deps.keys.save(automator.key);
     await this.deps.store.setAutomatorKey(project.id, automator.key.id);
     project.automatorKeyId = automator.key.id;
     await this.deps.keys.audit({ kind: 'operator', actor: input.actor, projectId: project.id }, 'key.create', 'success', {
