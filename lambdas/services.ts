@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient } from './adapters/dynamodb-client';
 import { LocalModel } from './adapters/local-model';
 import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
@@ -43,13 +44,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const logger =
     overrides.logger ??
     new Logger({ serviceName: 'keywarden', persistentKeys: { environment: config.environment } });
-  const dynamo =
-    overrides.dynamo ??
-    new DynamoDBClient(
-      config.dynamodbEndpoint
-        ? { endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {},
-    );
+  const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo });
   const keys = new KeyService({ store, secrets, clock });

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { TABLE_SCHEMA } from './table-schema';
 
@@ -30,15 +30,6 @@ export async function startDynalite(options: { path?: string; port?: number; hos
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
-}
-
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
 }
 
 /** Creates the table (same schema as the CDK stack) unless it exists. */

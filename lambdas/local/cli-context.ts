@@ -1,11 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { resolve } from 'node:path';
-import { ensureTable, localDynamoClient, startDynalite } from '../adapters/dynalite-server';
-import { StaticSecretsProvider } from '../adapters/secrets';
+import { startDynalite } from '../adapters/dynalite-server';
 import { loadConfig } from '../config';
 import { buildServices, type Services } from '../services';
 import { DataDir } from './data-dir';
-import { TABLE_NAME_LOCAL } from './local-stack';
+import { openLocalServices } from './local-services';
 
 /**
  * Where the CLI's operator commands work: against AWS (the table and hashing secret named by the
@@ -29,19 +28,11 @@ export async function openOperatorContext(options: { aws: boolean; dataDir: stri
   const running = dataDir.endpoint();
   const dynalite = running ? undefined : await startDynalite({ path: dataDir.dynamodbPath });
   const endpoint = running?.dynamodbEndpoint ?? dynalite!.endpoint;
-  const dynamo = localDynamoClient(endpoint);
-  const config = loadConfig({
-    ...env,
-    TABLE_NAME: env.TABLE_NAME || TABLE_NAME_LOCAL,
-    KEYWARDEN_ENVIRONMENT: env.KEYWARDEN_ENVIRONMENT || 'local',
-    DYNAMODB_ENDPOINT: endpoint,
-  });
-  await ensureTable(dynamo, config.tableName);
-  const services = buildServices(config, { dynamo, logger, secrets: new StaticSecretsProvider(dataDir.secrets()) });
+  const services = await openLocalServices({ env, dynamodbEndpoint: endpoint, secrets: dataDir.secrets(), logger });
   return {
     services,
     async close() {
-      dynamo.destroy();
+      services.dynamo.destroy();
       await dynalite?.close();
     },
   };

@@ -1,15 +1,14 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { ensureTable, localDynamoClient, startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
-import { StaticSecretsProvider } from '../adapters/secrets';
-import { loadConfig } from '../config';
+import { startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
 import { bootstrapEnvironment } from '../bootstrap';
 import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
 import { errorBody } from '../http/errors';
 import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
-import { buildServices, type Services } from '../services';
+import type { Services } from '../services';
 import { DataDir, type BootstrapFile, type LocalSecrets } from './data-dir';
+import { openLocalServices } from './local-services';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
 
 /**
@@ -37,8 +36,6 @@ export interface LocalStack {
 /** Bot edges mount here: the local server hands them raw node requests. */
 export type BotMount = (context: { services: Services; secrets: LocalSecrets; baseUrl: string; env: NodeJS.ProcessEnv }) => Promise<RequestListener>;
 
-export const TABLE_NAME_LOCAL = 'keywarden';
-
 export async function startLocalStack(options: LocalStackOptions = {}, mounts: Record<string, BotMount> = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const host = env.HOST || '127.0.0.1';
@@ -65,16 +62,8 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
       upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
     };
-    const config = loadConfig({
-      ...env,
-      TABLE_NAME: env.TABLE_NAME || TABLE_NAME_LOCAL,
-      KEYWARDEN_ENVIRONMENT: env.KEYWARDEN_ENVIRONMENT || 'local',
-      PUBLIC_BASE_URL: baseUrl,
-      DYNAMODB_ENDPOINT: dynalite.endpoint,
-    });
-    const dynamo = localDynamoClient(dynalite.endpoint);
-    await ensureTable(dynamo, config.tableName);
-    const services = buildServices(config, { dynamo, secrets: new StaticSecretsProvider(effective) });
+    const services = await openLocalServices({ env, dynamodbEndpoint: dynalite.endpoint, secrets: effective, publicBaseUrl: baseUrl });
+    const { config } = services;
 
     const admins = (env.KEYWARDEN_ADMINS ?? '')
       .split(',')
@@ -154,7 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
           server.closeAllConnections();
         });
         dataDir.clearEndpoint();
-        dynamo.destroy();
+        services.dynamo.destroy();
         await dynalite.close();
       },
     };

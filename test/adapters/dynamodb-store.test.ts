@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTable, localDynamoClient, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
 import type { Store } from '../../lambdas/core/ports';
@@ -15,7 +16,7 @@ const secrets = new StaticSecretsProvider({ hashing: { current: 'test-hashing-se
 
 beforeAll(async () => {
   dynalite = await startDynalite();
-  const dynamo = localDynamoClient(dynalite.endpoint);
+  const dynamo = createDynamoClient(dynalite.endpoint);
   await ensureTable(dynamo, 'store-test');
   services = buildServices(loadConfig({ TABLE_NAME: 'store-test', DYNAMODB_ENDPOINT: dynalite.endpoint }), { dynamo, secrets });
   const account = await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { localDynamoClient } from '../../lambdas/adapters/dynalite-server';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
 import { generateKey } from '../../lambdas/core/key-format';
@@ -7,7 +7,7 @@ import { createApi } from '../../lambdas/http/api';
 import { buildServices } from '../../lambdas/services';
 
 // A real DynamoDB client pointed at a loopback port where nothing listens: storage is down.
-const dynamo = localDynamoClient('http://127.0.0.1:9');
+const dynamo = createDynamoClient('http://127.0.0.1:9');
 const services = buildServices(loadConfig({ TABLE_NAME: 'keywarden', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' }), {
   dynamo,
   secrets: new StaticSecretsProvider({ hashing: { current: 'h' }, botAssertion: { current: 'b' } }),

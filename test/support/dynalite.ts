@@ -1,4 +1,5 @@
-import { ensureTable, localDynamoClient, startDynalite as start } from '../../lambdas/adapters/dynalite-server';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { ensureTable, startDynalite as start } from '../../lambdas/adapters/dynalite-server';
 
 /** An in-memory dynalite on a random loopback port, for tests. */
 export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
@@ -6,7 +7,7 @@ export async function startDynalite(): Promise<{ endpoint: string; close(): Prom
 }
 
 export async function createTable(endpoint: string, tableName: string): Promise<void> {
-  const client = localDynamoClient(endpoint);
+  const client = createDynamoClient(endpoint);
   try {
     await ensureTable(client, tableName);
   } finally {
