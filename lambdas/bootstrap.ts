@@ -25,9 +25,11 @@ export async function bootstrapEnvironment(
   });
   const { project } = await services.operator.createProject({ accountId: account.id, name: options.projectName ?? 'Local project', actor });
   const operator = { kind: 'operator' as const, actor, projectId: project.id };
-  const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged' });
   // A bot speaks for a whole workspace, several /v1 calls per command: it gets a larger window.
   const botLimit = { limit: 6000, windowSeconds: 60 };
+  // The project's root credential: a key never mints or manages a key wider than itself (SPEC §3),
+  // so it carries the bots' window and does not expire; keys it creates default to one year.
+  const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged', rateLimit: botLimit, expiresInMs: null });
   const slack = await services.keys.create(operator, { name: 'Slack bot viewer key', type: 'viewer', rateLimit: botLimit });
   const teams = await services.keys.create(operator, { name: 'Teams bot viewer key', type: 'viewer', rateLimit: botLimit });
   for (const identity of options.admins ?? []) await services.operator.addAdmin(project.id, identity, actor);

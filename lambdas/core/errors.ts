@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'invalid_request_error'
   | 'not_found'
   | 'protected_key'
+  | 'last_admin_key'
+  | 'model_not_found'
   | 'conflict'
   | 'upstream_error'
   | 'upstream_timeout'

@@ -1,4 +1,6 @@
 import { verifyAssertion } from './actor-assertion';
+import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
+import { openCursor, sealCursor } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashesEqual, hashingSecrets, keyHash, keyIdFor, type HashingSecret } from './hashing';
@@ -7,7 +9,7 @@ import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from '
 import { checkPermission, type PolicyDecision } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
-import { resolveScopes, type KeyType, type Scope } from './scopes';
+import { resolveScopes, type KeyType } from './scopes';
 import type { AuditOutcome, AuditRecord, KeyRecord, KeyStatus, Page, RateLimit, Role } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
@@ -39,9 +41,11 @@ export interface CreateKeyInput {
   roles?: Role[];
   context?: Record<string, string>;
   prefix?: string;
-  /** Lifetime in ms from now; default one year. */
-  expiresInMs?: number;
+  /** Lifetime in ms from now; default one year; `null` never expires (operators only: no key may mint it). */
+  expiresInMs?: number | null;
   rateLimit?: RateLimit;
+  /** Model ids the key may call; absent = the actor's own list (every model for an unrestricted actor). */
+  models?: string[];
 }
 
 export interface IssuedKey {
@@ -148,19 +152,59 @@ export class KeyService {
   }
 
   /**
-   * Key-changing actions: a person acting through a bot must be an admin of the project (the
-   * bot's viewer key alone never suffices); any other key needs `keys:write`. Denials are audited.
+   * The one authority check (SPEC §3 "Authority") every key-changing path goes through — create,
+   * rotate, revoke, delete, and anything later. A person acting through a bot must be an admin of
+   * the project (the bot's viewer key alone never suffices); any other key needs `keys:write`, and
+   * then the key acted on (or the key being minted) must be no wider than the actor on any axis
+   * of `widerAxes`. The Automator key's own rule replaces the comparison: only a key holding
+   * `admin` rotates it. Operators (the CLI against the store) are the platform and are not bounded.
+   * Every denial is audited, naming the key acted on.
    */
-  private async requireWrite(p: Principal, action: AuditAction, keyId?: string): Promise<void> {
+  private async authorize(p: Principal, action: AuditAction, target?: { keyId?: string; powers: Powers }): Promise<void> {
     if (p.kind === 'operator') return;
-    let allowed: boolean;
-    if (p.person) allowed = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
-    else allowed = checkPermission(p.key, 'keys:write').allowed;
-    if (allowed) return;
-    await this.audit(p, action, 'denied', { keyId, reason: p.person ? 'not a project admin' : 'missing keys:write' });
-    throw p.person
-      ? new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`)
-      : insufficient('keys:write');
+    const keyId = target?.keyId;
+    const deny = async (reason: string, message: string): Promise<never> => {
+      await this.audit(p, action, 'denied', { keyId, reason });
+      throw new KeywardenError('insufficient_permissions', message);
+    };
+    if (p.person) {
+      if (await this.deps.store.isAdmin(p.key.projectId, p.person.identity)) return;
+      return deny('not a project admin', `${p.person.identity} is not an admin of this project.`);
+    }
+    if (!checkPermission(p.key, 'keys:write').allowed) return deny('missing keys:write', insufficient('keys:write').message);
+    if (!target) return;
+    if (target.powers.type === 'system') {
+      if (checkPermission(p.key, 'admin').allowed) return;
+      return deny('only an admin key may rotate the Automator key', 'Only a key holding the admin permission may rotate the Automator key.');
+    }
+    const axes = widerAxes(target.powers, p.key);
+    if (axes.length === 0) return;
+    const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
+    return deny(
+      `beyond the actor: ${axes.join(', ')}`,
+      `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`,
+    );
+  }
+
+  /**
+   * A key cannot lock its project out (SPEC §3): revoking or deleting the last active user key
+   * that holds `keys:write` is refused. The Automator key does not count (nobody holds its value);
+   * an operator can always issue a fresh admin key with the CLI.
+   */
+  private async requireNotLastAdminKey(p: Principal, action: AuditAction, key: KeyRecord): Promise<void> {
+    if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return;
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.store.listKeys(key.projectId, { cursor, limit: 200 });
+      const now = this.deps.clock.now();
+      if (page.items.some((k) => k.id !== key.id && managesKeys(k, now))) return;
+      cursor = page.nextCursor;
+    } while (cursor);
+    await this.audit(p, action, 'denied', { keyId: key.id, reason: 'last admin key' });
+    throw new KeywardenError(
+      'last_admin_key',
+      `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`,
+    );
   }
 
   /**
@@ -179,7 +223,6 @@ export class KeyService {
   }
 
   async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {
-    await this.requireWrite(p, 'key.create');
     const projectId = principalProject(p);
     const project = await this.deps.store.getProject(projectId);
     if (!project) throw new KeywardenError('not_found', 'Project not found.');
@@ -188,48 +231,64 @@ export class KeyService {
       await this.audit(p, 'key.create', 'denied', { reason: 'api access disabled' });
       throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
     }
-    const type = input.type ?? 'privileged';
-    const scopes = resolveScopes(type, input.scopes);
-    if (!scopes.ok) {
-      throw new KeywardenError('invalid_request_error', `Scopes not allowed for a ${type} key: ${scopes.invalid.join(', ')}.`, {
-        param: 'scopes',
-      });
-    }
-    this.requireNoEscalation(p, scopes.scopes);
     const prefix = input.prefix ?? DEFAULT_PREFIX;
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new KeywardenError('invalid_request_error', 'prefix must match [a-z][a-z0-9]{1,11}.', { param: 'prefix' });
     }
     const now = this.deps.clock.now();
+    const powers = this.newKeyPowers(p, input, now);
+    await this.authorize(p, 'key.create', { powers });
     const name = input.name?.trim() || `Console generated key ${await this.deps.store.nextKeyNumber(projectId)}`;
     const issued = await this.mint({
       projectId,
       accountId: project.accountId,
       name,
       prefix,
-      type,
-      scopes: scopes.scopes,
-      roles: input.roles ?? [],
-      context: input.context ?? {},
+      ...powers,
+      type: powers.type as Exclude<KeyType, 'system'>,
       createdAt: new Date(now).toISOString(),
-      expiresAt: now + (input.expiresInMs ?? DEFAULT_EXPIRY_MS),
       createdBy: principalActor(p),
-      rateLimit: input.rateLimit ?? DEFAULT_RATE_LIMIT,
     });
-    await this.save(issued.key);
-    await this.audit(p, 'key.create', 'success', { keyId: issued.key.id, details: { name, type } });
+    await this.recorded(p, 'key.create', { keyId: issued.key.id, details: { name, type: issued.key.type } }, () => this.save(issued.key));
     return issued;
   }
 
-  /** A key can hand out no more than it holds, unless it holds `admin`; people acting as project admins can. */
-  private requireNoEscalation(p: Principal, scopes: Scope[]): void {
-    if (p.kind === 'operator' || p.person || p.key.type === 'system' || p.key.scopes.includes('admin')) return;
-    const beyond = scopes.filter((s) => !p.key.scopes.includes(s));
-    if (beyond.length > 0) {
-      throw new KeywardenError('insufficient_permissions', `A key cannot grant scopes it does not hold: ${beyond.join(', ')}.`, {
+  /**
+   * The powers of a key about to be created: what was asked for, and where nothing was asked, the
+   * defaults (all scopes of the type, one year, 600 a minute, every model) narrowed to what a
+   * bounded actor holds, so a limited key hands out limited keys without having to say so.
+   * Anything asked for explicitly is left as asked; `authorize` refuses it if it is too wide.
+   */
+  private newKeyPowers(p: Principal, input: CreateKeyInput, now: number): Powers {
+    const actor = p.kind === 'key' && !p.person ? p.key : undefined;
+    const type = input.type ?? 'privileged';
+    const resolved = resolveScopes(type, input.scopes);
+    if (!resolved.ok) {
+      throw new KeywardenError('invalid_request_error', `Scopes not allowed for a ${type} key: ${resolved.invalid.join(', ')}.`, {
         param: 'scopes',
       });
     }
+    const actorGrantsAll = !actor || actor.scopes.includes('admin');
+    const scopes = input.scopes?.length || actorGrantsAll ? resolved.scopes : resolved.scopes.filter((s) => actor.scopes.includes(s));
+    if (scopes.length === 0) {
+      throw new KeywardenError('invalid_request_error', `This key holds none of the scopes a ${type} key can have.`, { param: 'scopes' });
+    }
+    const inheritRoles = input.roles === undefined && actor !== undefined && actor.roles.length > 0;
+    const expiresAt =
+      input.expiresInMs === null
+        ? null
+        : input.expiresInMs !== undefined
+          ? now + input.expiresInMs
+          : Math.min(now + DEFAULT_EXPIRY_MS, actor ? powerEnd(actor) : Infinity);
+    return {
+      type,
+      scopes,
+      roles: inheritRoles ? actor.roles : (input.roles ?? []),
+      context: input.context ?? (inheritRoles ? actor.context : {}),
+      rateLimit: input.rateLimit ?? (actor ? narrowerRate(DEFAULT_RATE_LIMIT, actor.rateLimit) : DEFAULT_RATE_LIMIT),
+      ...(input.models ?? actor?.models ? { models: input.models ?? actor?.models } : {}),
+      expiresAt,
+    };
   }
 
   /** Stores a freshly minted key. */
@@ -271,12 +330,16 @@ export class KeyService {
       (!query.type || k.type === query.type) &&
       (!query.status || keyStatus(k, now) === query.status) &&
       (!search || matchesSearch(k, search));
+    const hashing = await this.hashing();
+    const scope = ['keys', projectId, search ?? '', query.type ?? '', query.status ?? ''].join('\0');
+    const start = openCursor(hashing, scope, query.cursor);
     if (!search && !query.type && !query.status) {
-      return this.deps.store.listKeys(projectId, { cursor: query.cursor, limit });
+      const page = await this.deps.store.listKeys(projectId, { cursor: start, limit });
+      return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
     }
     // Filtered listings walk the project's keys (projects hold tens to hundreds of keys).
     const items: KeyRecord[] = [];
-    let cursor = query.cursor;
+    let cursor = start;
     do {
       const page = await this.deps.store.listKeys(projectId, { cursor, limit: 200 });
       items.push(...page.items.filter(matches));
@@ -291,17 +354,20 @@ export class KeyService {
    * works; the old one stops at once, or after `overlapMs` (≤ 7 days).
    */
   async rotate(p: Principal, id: string, overlapMs = 0): Promise<IssuedKey> {
-    await this.requireWrite(p, 'key.rotate', id);
     if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
       throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
     }
     const old = await this.ownKey(p, id);
+    // Rotation hands out the old key's powers: allowed only if the actor could have created it.
+    await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old });
     const now = this.deps.clock.now();
     if (old.replacedBy || keyStatus(old, now) === 'revoked') {
-      await this.audit(p, 'key.rotate', 'denied', { keyId: id, reason: 'already revoked or rotated' });
-      throw new KeywardenError('conflict', `Key ${id} was already ${old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked'}.`);
+      await this.audit(p, 'key.rotate', 'denied', { keyId: old.id, reason: 'already revoked or rotated' });
+      throw new KeywardenError('conflict', `Key ${old.id} was already ${old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked'}.`);
     }
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
+    // The replacement keeps the old lifetime, but never outlives a bounded actor.
+    const actorEnd = p.kind === 'key' && !p.person && old.type !== 'system' ? powerEnd(p.key) : Infinity;
     const issued = await this.mint({
       projectId: old.projectId,
       accountId: old.accountId,
@@ -312,49 +378,94 @@ export class KeyService {
       roles: old.roles,
       context: old.context,
       createdAt: new Date(now).toISOString(),
-      expiresAt: lifetime === null ? null : now + lifetime,
+      expiresAt: lifetime === null ? null : Math.min(now + lifetime, actorEnd),
       createdBy: principalActor(p),
       rateLimit: old.rateLimit,
+      ...(old.models ? { models: old.models } : {}),
       rotatedFrom: old.id,
     });
-    await this.save(issued.key);
-    const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
-    if (!(await this.deps.store.markRotated(old.id, issued.key.id, new Date(now).toISOString(), graceUntil))) {
-      // Lost a race with another rotation: withdraw ours so only one replacement exists.
-      await this.deps.store.deleteKey(issued.key.id);
-      throw new KeywardenError('conflict', `Key ${id} was rotated concurrently.`);
-    }
-    if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
-    await this.audit(p, 'key.rotate', 'success', {
-      keyId: old.id,
-      details: { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) },
+    const details = { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) };
+    await this.recorded(p, 'key.rotate', { keyId: old.id, details }, async () => {
+      await this.save(issued.key);
+      const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
+      if (!(await this.deps.store.markRotated(old.id, issued.key.id, new Date(now).toISOString(), graceUntil))) {
+        // Lost a race with another rotation: withdraw ours so only one replacement exists.
+        await this.deps.store.deleteKey(issued.key.id);
+        throw new KeywardenError('conflict', `Key ${old.id} was rotated concurrently.`);
+      }
+      if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
     });
     return issued;
   }
 
   /** Immediate and idempotent; the key stays listed. The Automator key is rotated, never revoked. */
   async revoke(p: Principal, id: string): Promise<KeyRecord> {
-    await this.requireWrite(p, 'key.revoke', id);
-    const key = await this.ownKey(p, id);
-    if (key.type === 'system') {
-      await this.audit(p, 'key.revoke', 'denied', { keyId: id, reason: 'protected' });
-      throw new KeywardenError('protected_key', 'The Automator key is Protected: rotate it instead of revoking it.');
-    }
-    const revoked = await this.deps.store.revokeKey(id, new Date(this.deps.clock.now()).toISOString());
-    if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
-    await this.audit(p, 'key.revoke', 'success', { keyId: id });
-    return revoked;
+    const key = await this.removable(p, 'key.revoke', id);
+    let revoked: KeyRecord | undefined;
+    await this.recorded(p, 'key.revoke', { keyId: key.id }, async () => {
+      revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
+      if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
+    });
+    return revoked!;
   }
 
   async delete(p: Principal, id: string): Promise<void> {
-    await this.requireWrite(p, 'key.delete', id);
+    const key = await this.removable(p, 'key.delete', id);
+    await this.recorded(p, 'key.delete', { keyId: key.id, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id));
+  }
+
+  /** Revoke and delete: authority over the key, never the Protected Automator key, never the last admin key. */
+  private async removable(p: Principal, action: 'key.revoke' | 'key.delete', id: string): Promise<KeyRecord> {
     const key = await this.ownKey(p, id);
     if (key.type === 'system') {
-      await this.audit(p, 'key.delete', 'denied', { keyId: id, reason: 'protected' });
-      throw new KeywardenError('protected_key', 'The Automator key is Protected and cannot be deleted.');
+      await this.authorize(p, action);
+      await this.audit(p, action, 'denied', { keyId: key.id, reason: 'protected' });
+      throw new KeywardenError(
+        'protected_key',
+        action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.',
+      );
     }
-    await this.deps.store.deleteKey(id);
-    await this.audit(p, 'key.delete', 'success', { keyId: id, details: { name: key.name } });
+    await this.authorize(p, action, { keyId: key.id, powers: key });
+    await this.requireNotLastAdminKey(p, action, key);
+    return key;
+  }
+
+  /**
+   * Runs a key-changing write with its audit record written first, so no crash can leave a change
+   * without a record (a crash in between leaves a record of an attempt that did not land, which
+   * the follow-up `error` record explains when the write fails rather than crashes).
+   */
+  private async recorded(
+    p: Principal,
+    action: AuditAction,
+    extra: { keyId: string; details?: AuditRecord['details'] },
+    write: () => Promise<void>,
+  ): Promise<void> {
+    await this.audit(p, action, 'success', extra);
+    try {
+      await write();
+    } catch (err) {
+      await this.audit(p, action, 'error', { keyId: extra.keyId, reason: 'the change did not take effect' }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * A value that passes the key format and checksum arrived where an id belongs (SPEC §3): it is
+   * exposed. A live key is revoked at once (the Automator key, which cannot be revoked, is rotated
+   * and its replacement discarded: nobody holds it anyway). The audit names the key id, never the
+   * value. Whoever sent it held the value, so no further authority is needed.
+   */
+  async exposed(raw: string): Promise<void> {
+    const key = await this.inspect(raw);
+    if (!key || keyStatus(key, this.deps.clock.now()) !== 'active' || key.replacedBy) return;
+    const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
+    if (key.type === 'system') {
+      await this.rotate(system, key.id);
+      return;
+    }
+    await this.audit(system, 'key.revoke', 'success', { keyId: key.id, reason: 'exposed: a key was sent where a key id belongs' });
+    await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
   }
 
   async auditLog(
@@ -362,14 +473,18 @@ export class KeyService {
     query: { keyId?: string; actor?: string; since?: string; cursor?: string; limit?: number },
   ): Promise<Page<AuditRecord>> {
     this.requireRead(p, 'audit:read');
-    return this.deps.store.queryAudit({
-      projectId: principalProject(p),
+    const projectId = principalProject(p);
+    const hashing = await this.hashing();
+    const scope = ['audit', projectId, query.keyId ?? '', query.actor ?? '', query.since ?? ''].join('\0');
+    const page = await this.deps.store.queryAudit({
+      projectId,
       keyId: query.keyId,
       actor: query.actor,
       since: query.since,
-      cursor: query.cursor,
+      cursor: openCursor(hashing, scope, query.cursor),
       limit: Math.min(Math.max(query.limit ?? 50, 1), 200),
     });
+    return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
   }
 
   async audit(
@@ -419,6 +534,11 @@ function matchesSearch(key: KeyRecord, search: string): boolean {
     key.start.startsWith(search) ||
     (search.length > key.start.length && search.startsWith(key.start))
   );
+}
+
+/** An active, unreplaced user key that can manage keys: what keeps a project manageable. */
+function managesKeys(key: KeyRecord, now: number): boolean {
+  return key.type !== 'system' && !key.replacedBy && keyStatus(key, now) === 'active' && checkPermission(key, 'keys:write').allowed;
 }
 
 function insufficient(permission: string): KeywardenError {

@@ -25,16 +25,17 @@ export function checkPermission(
   const filters = granting.map((r) => resolveFilters(r.filters ?? {}, key.context));
   // Unrestricted role, or any role whose filters the resource satisfies.
   const matches = filters.some((f) =>
-    Object.entries(f).every(([attr, value]) => resource[attr] === undefined || resource[attr] === value),
+    Object.entries(f).every(([attr, value]) => !Object.hasOwn(resource, attr) || resource[attr] === value),
   );
   if (!matches) return { allowed: false, reason: 'filter' };
   return { allowed: true, filters: filters.filter((f) => Object.keys(f).length > 0) };
 }
 
-function resolveFilters(filters: Record<string, string>, context: Record<string, string>): Record<string, string> {
+/** Row filters with `${context.name}` read from the key's own context (own properties only, never the prototype). */
+export function resolveFilters(filters: Record<string, string>, context: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [attr, value] of Object.entries(filters)) {
-    out[attr] = value.replace(/\$\{context\.([A-Za-z0-9_.-]+)\}/g, (_, name: string) => context[name] ?? '');
+    out[attr] = value.replace(/\$\{context\.([A-Za-z0-9_.-]+)\}/g, (_, name: string) => (Object.hasOwn(context, name) ? context[name]! : ''));
   }
   return out;
 }

@@ -59,6 +59,8 @@ export interface KeyRecord {
   revokedAt?: string;
   createdBy: ActorId;
   rateLimit: RateLimit;
+  /** Model ids this key may call; absent = every model of the catalog. */
+  models?: string[];
   rotatedFrom?: string;
   replacedBy?: string;
   /** Epoch ms until which a rotated-out key still works (overlap window). */

@@ -14,6 +14,8 @@ const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }>
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'not_found_error' },
   protected_key: { status: 409, type: 'conflict_error' },
+  last_admin_key: { status: 409, type: 'conflict_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'conflict_error' },
   upstream_error: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'api_error', code: 'upstream_error' },
@@ -33,6 +35,30 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A value passing the key format and checksum arrived where it must not be (an id slot, a stored
+ * text field). The router treats the key as exposed (`KeyService.exposed`) and answers 400; the
+ * value lives only in a private field, so no log, serializer or error body can reach it.
+ */
+export class ExposedKeyError extends Error {
+  override name = 'ExposedKeyError';
+  readonly #raw: string;
+  constructor(
+    readonly param: string,
+    raw: string,
+  ) {
+    super(
+      `The ${param} value is an API key, not ${param.toLowerCase().endsWith('id') ? 'an id' : 'text we may store'}. ` +
+        'A key sent where it does not belong is treated as exposed: it has been revoked if it was live. ' +
+        'Replace it wherever it was used.',
+    );
+    this.#raw = raw;
+  }
+  get raw(): string {
+    return this.#raw;
+  }
+}
+
 export function errorBody(message: string, type: string, code: string, param: string | null = null) {
   return { error: { message, type, code, param } };
 }
@@ -47,6 +73,9 @@ export function toErrorResponse(err: unknown, headers: Record<string, string> = 
     const extra: Record<string, string> = { ...headers, ...((err.context.headers as Record<string, string>) ?? {}) };
     if (err.context.retryAfterSeconds !== undefined) extra['retry-after'] = String(err.context.retryAfterSeconds);
     return json(s.status, errorBody(err.message, s.type, s.code ?? err.code, err.context.param ?? null), extra);
+  }
+  if (err instanceof ExposedKeyError) {
+    return json(400, errorBody(err.message, 'invalid_request_error', 'invalid_request_error', err.param), headers);
   }
   if (err instanceof HttpError) {
     return json(err.status, errorBody(err.message, 'invalid_request_error', err.code, err.param), headers);

@@ -17,6 +17,7 @@ export function presentKey(key: KeyRecord, now: number) {
     roles: key.roles,
     context: key.context,
     rateLimit: key.rateLimit,
+    models: key.models ?? null,
     createdAt: key.createdAt,
     createdBy: key.createdBy,
     expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),

@@ -6,7 +6,8 @@ import type { Principal } from '../core/principal';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
 import { assertionOf, bearerToken, requireValid } from './auth';
-import { HttpError, toErrorResponse } from './errors';
+import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
 
 /** What a route handler gets: the request, path params, services, and auth on demand. */
@@ -71,6 +72,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   /** `/v1/keys/:id/rotate` style. */
   path: string;
+  /** A schema per `:param`, checked before the handler runs (before any key check or lookup). */
+  params?: Record<string, z.ZodType<string>>;
   handler: (ctx: RequestContext) => Promise<HttpResponse>;
 }
 
@@ -106,27 +109,57 @@ export function createRouter(services: Services, routes: Route[]): ApiHandler {
       if (size > services.config.maxBodyBytes) {
         throw new HttpError(413, 'invalid_request_error', `The request body exceeds ${services.config.maxBodyBytes} bytes.`);
       }
+      if (req.body !== undefined && exceedsJsonDepth(req.body)) {
+        throw new HttpError(400, 'invalid_request_error', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
       const samePath = compiled.filter((r) => r.regex.test(req.path));
       if (samePath.length === 0) throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
       const route = samePath.find((r) => r.method === req.method);
       if (!route) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);
       }
-      const match = route.regex.exec(req.path)!;
-      const params: Record<string, string> = {};
-      route.names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1] ?? '')));
+      const params = parseParams(route, route.regex.exec(req.path)!);
       ctx = new RequestContext(req, params, services);
       const response = await route.handler(ctx);
       response.headers = { ...ctx.responseHeaders, ...response.headers, 'x-request-id': req.requestId };
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
       return response;
     } catch (err) {
+      if (err instanceof ExposedKeyError) await reportExposed(services, err);
       const response = toErrorResponse(err, { ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describe(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
       return response;
     }
   };
+}
+
+/** Path parameters, percent-decoded (a malformed escape is a 400) and checked against the route's schemas. */
+function parseParams(route: CompiledRoute, match: RegExpExecArray): Record<string, string> {
+  const params: Record<string, string> = {};
+  route.names.forEach((name, i) => {
+    let value: string;
+    try {
+      value = decodeURIComponent(match[i + 1] ?? '');
+    } catch {
+      throw new HttpError(400, 'invalid_request_error', `The ${name} in the path is not validly percent-encoded.`, name);
+    }
+    const schema = route.params?.[name];
+    if (!schema) return void (params[name] = value);
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request_error', parsed.error.issues[0]?.message ?? `Invalid ${name}.`, name);
+    params[name] = parsed.data;
+  });
+  return params;
+}
+
+/** A key sent where it does not belong is revoked before the 400 goes out; a failure to do so is logged, never hidden by a 5xx. */
+async function reportExposed(services: Services, err: ExposedKeyError): Promise<void> {
+  try {
+    await services.keys.exposed(err.raw);
+  } catch (failure) {
+    services.logger.error('could not revoke an exposed key', { param: err.param, error: describe(failure) });
+  }
 }
 
 /** Paths may carry user input (a pasted key in an id slot): never log or echo more than the shape. */

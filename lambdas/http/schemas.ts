@@ -1,27 +1,67 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { parseDuration } from '../core/duration';
+import { findKeysInText } from '../core/key-format';
 import { AUDIT_ACTIONS, KEY_ID_PATTERN, MAX_OVERLAP_MS } from '../core/key-service';
 import { KEY_TYPES, SCOPES } from '../core/scopes';
+import { ExposedKeyError } from './errors';
 
 /** Request schemas of /v1 (also the source of the OpenAPI document's request bodies). */
+
+/**
+ * Every value we keep or look up by passes here first: a raw key inside it is never stored or
+ * looked up — it is thrown as exposed (the router revokes it and answers 400).
+ */
+function refuseKeys(param: string) {
+  return (value: string) => {
+    const [found] = findKeysInText(value);
+    if (found !== undefined) throw new ExposedKeyError(param, found);
+  };
+}
+
+/** A string that is looked up or stored: bounded, and never a raw key. */
+const safeText = (param: string, max: number) =>
+  z
+    .string()
+    .max(max)
+    .check((ctx) => refuseKeys(param)(ctx.value));
+
+/** An id slot (path, query or body): a well-formed id or a 400, checked before any lookup. */
+export const idSlot = (param: string, pattern: RegExp, what: string) =>
+  safeText(param, 200).regex(pattern, `${param} must be ${what}`);
+
+export const KeyIdSlot = (param: string) => idSlot(param, KEY_ID_PATTERN, 'a key id (key_ and 22 letters or digits)');
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const ModelIdSlot = (param: string) => idSlot(param, MODEL_ID_PATTERN, 'a model id');
+/** Actors in audit records: `key:<id>`, `slack:<team>:<user>`, `teams:<tenant>:<aad>`, `cli:<user>`, `system`. */
+const ActorSlot = idSlot('actor', /^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,199}$/, 'an actor such as key:key_…, slack:T…:U… or teams:…');
+
+/**
+ * Names of context entries and filter attributes: identifiers only. Names such as `constructor`
+ * or `__proto__` would shadow Object.prototype in every layer that reads them (policy, marshalling).
+ */
+const AttributeName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'names must start with a letter and use only letters, digits, _ . -')
+  .refine((name) => !(name in Object.prototype), 'that name is reserved');
 const duration = (what: string) =>
   z.string().refine((v) => parseDuration(v) !== undefined && parseDuration(v)! > 0, {
     message: `${what} must look like 90d, 12h, 30m or 45s`,
   });
 
 export const RoleSchema = z.strictObject({
-  name: z.string().min(1).max(100),
-  permissions: z.array(z.string().min(1).max(100)).max(100),
-  filters: z.record(z.string().max(100), z.string().max(500)).optional(),
+  name: safeText('roles', 100).min(1),
+  permissions: z.array(z.string().regex(/^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)*)$/, 'permissions look like bots:read or *').max(100)).max(100),
+  filters: z.record(AttributeName, safeText('roles', 500)).optional(),
 });
 
 export const CreateKeyBody = z.strictObject({
-  name: z.string().max(200).optional(),
+  name: safeText('name', 200).optional(),
   type: z.enum(KEY_TYPES.filter((t) => t !== 'system') as ['privileged', 'viewer']).optional(),
   scopes: z.array(z.enum(SCOPES)).max(SCOPES.length).optional(),
   roles: z.array(RoleSchema).max(50).optional(),
-  context: z.record(z.string().min(1).max(100), z.string().max(500)).optional(),
+  context: z.record(AttributeName, safeText('context', 500)).optional(),
+  models: z.array(ModelIdSlot('models')).min(1).max(50).optional(),
   prefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'prefix must match [a-z][a-z0-9]{1,11}').optional(),
   expiresIn: duration('expiresIn').optional(),
   rateLimit: z
@@ -41,7 +81,7 @@ export const RotateKeyBody = z.strictObject({
 export const VerifyKeyBody = z.strictObject({
   key: z.string().min(1).max(200),
   permission: z.string().min(1).max(100).optional(),
-  resource: z.record(z.string().max(100), z.string().max(500)).optional(),
+  resource: z.record(AttributeName, z.string().max(500)).optional(),
 });
 
 export const ListKeysQuery = z.object({
@@ -53,8 +93,8 @@ export const ListKeysQuery = z.object({
 });
 
 export const AuditQuerySchema = z.object({
-  keyId: z.string().max(100).optional(),
-  actor: z.string().max(200).optional(),
+  keyId: KeyIdSlot('keyId').optional(),
+  actor: ActorSlot.optional(),
   since: z.iso.datetime().optional(),
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
@@ -62,5 +102,5 @@ export const AuditQuerySchema = z.object({
 
 export const AdminCheckBody = z.strictObject({
   action: z.enum(AUDIT_ACTIONS),
-  keyId: z.string().regex(KEY_ID_PATTERN, 'keyId must be a key id').optional(),
+  keyId: KeyIdSlot('keyId').optional(),
 });

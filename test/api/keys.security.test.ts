@@ -136,10 +136,13 @@ describe('bad input: a clear 4xx in the documented shape, never a 5xx', () => {
     expect((await stack.json('/v1/models', { key: target.key })).status).toBe(200);
   });
 
-  it('a raw key pasted where an id goes is not echoed', async () => {
-    const res = await stack.json(`/v1/keys/${encodeURIComponent(target.key)}`, { key: stack.adminKey });
-    expectError(res, 404, 'not_found');
-    expect(JSON.stringify(res.body)).not.toContain(target.key);
+  it('a raw key pasted where an id goes is a 400 saying it is a key, is not echoed, and is revoked as exposed', async () => {
+    const pasted = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'pasted' } })).body;
+    const res = await stack.json(`/v1/keys/${encodeURIComponent(pasted.key)}`, { key: stack.adminKey });
+    expectError(res, 400, 'invalid_request_error');
+    expect(res.body.error.message).toMatch(/is an API key, not an id/);
+    expect(JSON.stringify(res.body)).not.toContain(pasted.key);
+    expectError(await stack.json('/v1/models', { key: pasted.key }), 401, 'key_revoked');
   });
 
   it('unknown paths 404, wrong methods 405, oversized bodies 413, garbage queries 400', async () => {

@@ -98,7 +98,7 @@ describe('rate limit under a burst', () => {
 
 describe('credits under a burst', () => {
   it('never overdraws: with 3 credits at most 3 of 60 simultaneous requests succeed, the rest 429 insufficient_quota', async () => {
-    const { key } = await createKey(stack, { name: 'unlimited', type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
+    const { key } = await createKey(stack, { name: 'unlimited', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } });
     const accountId = stack.bootstrap.accountId;
     await stack.services.operator.adjustCredits(accountId, -credits((await balance(stack)) - 3));
     expect(await balance(stack)).toBe(3);
@@ -124,7 +124,7 @@ describe('credits under a burst', () => {
     // 10 000 tokens × 0.5 / 1k = 5 credits per answer, reserved 1 up front.
     const expensive = JSON.stringify(fixedResponse({ usage: { input_tokens: 6000, output_tokens: 4000 } }));
     upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(expensive));
-    const { key } = await createKey(stack, { name: 'expensive', type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
+    const { key } = await createKey(stack, { name: 'expensive', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } });
     const accountId = stack.bootstrap.accountId;
     await stack.services.operator.adjustCredits(accountId, 12 - (await balance(stack)));
     expect(await balance(stack)).toBe(12);

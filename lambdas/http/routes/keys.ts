@@ -4,7 +4,9 @@ import { keyStatus } from '../../core/key-service';
 import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
 import type { RequestContext, Route } from '../router';
-import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from '../schemas';
+import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, KeyIdSlot, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from '../schemas';
+
+const idParam = { id: KeyIdSlot('id') };
 import { json } from '../types';
 
 /** Base URL of /v1 as callers see it: the configured public URL, else the Host the request came to. */
@@ -42,6 +44,7 @@ export const keyRoutes: Route[] = [
         prefix: body.prefix,
         expiresInMs: body.expiresIn ? parseDuration(body.expiresIn) : undefined,
         rateLimit: body.rateLimit,
+        models: body.models,
       });
       return issuedResponse(ctx, issued, 201);
     },
@@ -83,6 +86,7 @@ export const keyRoutes: Route[] = [
   {
     method: 'GET',
     path: '/v1/keys/:id',
+    params: idParam,
     handler: async (ctx) => {
       const key = await ctx.services.keys.get(await ctx.principal(), ctx.params.id!);
       return json(200, presentKey(key, ctx.services.clock.now()));
@@ -91,6 +95,7 @@ export const keyRoutes: Route[] = [
   {
     method: 'POST',
     path: '/v1/keys/:id/rotate',
+    params: idParam,
     handler: async (ctx) => {
       const principal = await ctx.principal();
       const body = ctx.body(RotateKeyBody);
@@ -101,6 +106,7 @@ export const keyRoutes: Route[] = [
   {
     method: 'POST',
     path: '/v1/keys/:id/revoke',
+    params: idParam,
     handler: async (ctx) => {
       const key = await ctx.services.keys.revoke(await ctx.principal(), ctx.params.id!);
       return json(200, presentKey(key, ctx.services.clock.now()));
@@ -109,6 +115,7 @@ export const keyRoutes: Route[] = [
   {
     method: 'DELETE',
     path: '/v1/keys/:id',
+    params: idParam,
     handler: async (ctx) => {
       const id = ctx.params.id!;
       await ctx.services.keys.delete(await ctx.principal(), id);

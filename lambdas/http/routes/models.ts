@@ -1,5 +1,7 @@
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../../core/errors';
+import type { KeyRecord } from '../../core/types';
 import type { RequestContext, Route } from '../router';
+import { ModelIdSlot } from '../schemas';
 import { json } from '../types';
 
 const CREATED = 1_735_689_600; // 2025-01-01: a stable `created` for the platform model.
@@ -14,6 +16,11 @@ async function requireModelAccess(ctx: RequestContext): Promise<void> {
   if (!(await accountGate.enabled(key.accountId))) throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
 }
 
+/** A key with its own `models` list may use only those (SPEC §4). */
+export function keyMayUse(key: KeyRecord, model: string): boolean {
+  return key.models === undefined || key.models.includes(model);
+}
+
 function platformModel(ctx: RequestContext) {
   return { id: ctx.services.config.modelId, object: 'model', created: CREATED, owned_by: 'keywarden' };
 }
@@ -25,16 +32,19 @@ export const modelRoutes: Route[] = [
     path: '/v1/models',
     handler: async (ctx) => {
       await requireModelAccess(ctx);
-      return json(200, { object: 'list', data: [platformModel(ctx)] });
+      const key = await ctx.key();
+      const models = [platformModel(ctx)].filter((m) => keyMayUse(key, m.id));
+      return json(200, { object: 'list', data: models });
     },
   },
   {
     method: 'GET',
     path: '/v1/models/:model',
+    params: { model: ModelIdSlot('model') },
     handler: async (ctx) => {
       await requireModelAccess(ctx);
-      if (ctx.params.model !== ctx.services.config.modelId) {
-        throw new KeywardenError('not_found', 'The model does not exist.', { param: 'model' });
+      if (ctx.params.model !== ctx.services.config.modelId || !keyMayUse(await ctx.key(), ctx.params.model)) {
+        throw new KeywardenError('model_not_found', 'The model does not exist or this key may not use it.', { param: 'model' });
       }
       return json(200, platformModel(ctx));
     },

@@ -2,6 +2,8 @@ import type { Reservation } from '../../core/billing';
 import { KeywardenError } from '../../core/errors';
 import { HttpError } from '../errors';
 import type { RequestContext, Route } from '../router';
+import { MODEL_ID_PATTERN } from '../schemas';
+import { keyMayUse } from './models';
 import type { HttpResponse } from '../types';
 
 /** Longest upstream error body we read back before giving up on it. */
@@ -18,7 +20,7 @@ class UpstreamTimeout extends Error {
  */
 export const responseRoutes: Route[] = [{ method: 'POST', path: '/v1/responses', handler: respond }];
 
-function parseRequest(raw: string | undefined): { streaming: boolean } {
+function parseRequest(raw: string | undefined): { streaming: boolean; model: string } {
   let body: unknown;
   try {
     body = JSON.parse(raw ?? '');
@@ -35,7 +37,12 @@ function parseRequest(raw: string | undefined): { streaming: boolean } {
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw new HttpError(400, 'invalid_request_error', 'stream must be a boolean.', 'stream');
   }
-  return { streaming: stream === true };
+  return { streaming: stream === true, model };
+}
+
+/** The model named back in an error only when it is a plain model id (never free text, never a key). */
+function safeModel(model: string): string {
+  return MODEL_ID_PATTERN.test(model) && !/_[0-9A-Za-z]{20,}/.test(model) ? model : 'asked for';
 }
 
 async function respond(ctx: RequestContext): Promise<HttpResponse> {
@@ -54,7 +61,10 @@ async function respond(ctx: RequestContext): Promise<HttpResponse> {
   if (!keys.check(key, 'responses:write').allowed) {
     throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
   }
-  const { streaming } = parseRequest(ctx.req.body);
+  const { streaming, model } = parseRequest(ctx.req.body);
+  if (!keyMayUse(key, model)) {
+    throw new KeywardenError('model_not_found', `The model ${safeModel(model)} does not exist or this key may not use it.`, { param: 'model' });
+  }
   let reservation: Reservation;
   try {
     reservation = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
