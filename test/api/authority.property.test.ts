@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
+import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
+import { loadConfig } from '../../lambdas/config';
+import { widerAxes } from '../../lambdas/core/authority';
+import { KeywardenError } from '../../lambdas/core/errors';
+import type { CreateKeyInput } from '../../lambdas/core/key-service';
+import type { Principal } from '../../lambdas/core/principal';
+import type { Scope } from '../../lambdas/core/scopes';
+import type { KeyRecord } from '../../lambdas/core/types';
+import { buildServices, type Services } from '../../lambdas/services';
+
+/**
+ * SPEC §3 "Authority", as a property of the real service on dynalite: for generated actor and
+ * target keys, no path (create, rotate, revoke, delete) ever yields a key, or an effect on a key,
+ * beyond the actor. Denials are the documented errors; and the rule is not vacuous: actors that
+ * may act, do.
+ */
+let dynalite: DynaliteServer;
+let services: Services;
+let projectId: string;
+const secrets = new StaticSecretsProvider({ hashing: { current: 'authority-hashing' }, botAssertion: { current: 'x' } });
+const operator = (): Principal => ({ kind: 'operator', actor: 'test', projectId });
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  const dynamo = createDynamoClient(dynalite.endpoint);
+  await ensureTable(dynamo, 'authority-test');
+  services = buildServices(loadConfig({ TABLE_NAME: 'authority-test', DYNAMODB_ENDPOINT: dynalite.endpoint }), { dynamo, secrets });
+  const account = await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 });
+  projectId = (await services.operator.createProject({ accountId: account.id, name: 'p', actor: 'test' })).project.id;
+  // A standing admin key, so revoking generated keys is never refused only as the last admin key.
+  await services.keys.create(operator(), { name: 'standing admin', expiresInMs: null, rateLimit: { limit: 1_000_000, windowSeconds: 1 } });
+});
+afterAll(async () => {
+  services?.dynamo.destroy();
+  await dynalite?.close();
+});
+
+const HOUR = 3_600_000;
+const scopePool: Scope[] = ['admin', 'keys:read', 'keys:write', 'bots:read', 'bots:write', 'models:read', 'responses:write'];
+const roleArb = fc.record({
+  name: fc.constantFrom('eu-only', 'bots'),
+  permissions: fc.uniqueArray(fc.constantFrom('*', 'keys:write', 'keys:read', 'bots:read', 'admin'), { minLength: 1, maxLength: 3 }),
+  filters: fc.dictionary(fc.constantFrom('region'), fc.constantFrom('eu', '${context.region}'), { maxKeys: 1 }),
+});
+const inputArb: fc.Arbitrary<CreateKeyInput> = fc.record(
+  {
+    type: fc.constantFrom('privileged' as const, 'viewer' as const),
+    scopes: fc.uniqueArray(fc.constantFrom(...scopePool), { minLength: 1, maxLength: 4 }),
+    roles: fc.array(roleArb, { maxLength: 2 }),
+    context: fc.dictionary(fc.constantFrom('region'), fc.constantFrom('eu', 'us'), { maxKeys: 1 }),
+    rateLimit: fc.record({ limit: fc.constantFrom(3, 60, 600, 1_000_000), windowSeconds: fc.constantFrom(1, 60, 3600) }),
+    expiresInMs: fc.constantFrom(HOUR, 24 * HOUR, 365 * 24 * HOUR, 999_999 * 24 * HOUR),
+    models: fc.constantFrom(['archibot'], ['archibot', 'archibot-mini']),
+  },
+  { requiredKeys: [] },
+);
+
+/** The actor's own input with a shorter life: often within the actor, so successes are exercised too. */
+const narrowerThan = (a: CreateKeyInput): fc.Arbitrary<CreateKeyInput> =>
+  fc.constantFrom(HOUR / 2, 12 * HOUR).map((life) => ({ ...a, expiresInMs: Math.min(life, a.expiresInMs ?? Infinity) }));
+
+/** Operator-made keys with arbitrary powers (the operator is not bounded). */
+async function operatorKey(input: CreateKeyInput): Promise<KeyRecord> {
+  const viewerSafe = input.type === 'viewer' ? { ...input, scopes: input.scopes?.filter((s) => s.endsWith(':read') || s === 'responses:write') } : input;
+  const fixed = viewerSafe.scopes?.length === 0 ? { ...viewerSafe, scopes: undefined } : viewerSafe;
+  return (await services.keys.create(operator(), { name: 'generated', ...fixed })).key;
+}
+
+const DENIALS = new Set(['insufficient_permissions', 'invalid_request_error', 'last_admin_key', 'protected_key', 'conflict']);
+async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: string }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    if (!(err instanceof KeywardenError) || !DENIALS.has(err.code)) throw err;
+    return { ok: false, code: err.code };
+  }
+}
+
+describe('no path yields a key, or an effect on a key, beyond the actor', () => {
+  it('create, rotate, revoke and delete, for generated actor/target pairs', async () => {
+    const tally = { create: 0, rotate: 0, revoke: 0, delete: 0, denied: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        inputArb.chain((a) => fc.tuple(fc.constant(a), fc.oneof(inputArb, narrowerThan(a)), fc.oneof(inputArb, narrowerThan(a)))),
+        fc.constantFrom('rotate', 'revoke', 'delete'),
+        async ([actorIn, targetIn, wanted], action) => {
+        const actor = await operatorKey(actorIn);
+        const target = await operatorKey(targetIn);
+        const p: Principal = { kind: 'key', key: actor };
+        const mayWrite = services.keys.check(actor, 'keys:write').allowed;
+
+        const created = await attempt(() => services.keys.create(p, { name: 'minted', ...wanted }));
+        if (created.ok) {
+          tally.create++;
+          expect(mayWrite).toBe(true);
+          expect(widerAxes(created.value.key, actor)).toEqual([]);
+          // What was stored is what was checked.
+          expect(widerAxes((await services.store.getKey(created.value.key.id))!, actor)).toEqual([]);
+        } else tally.denied++;
+
+        const targetWithin = widerAxes(target, actor).length === 0;
+        if (action === 'rotate') {
+          const rotated = await attempt(() => services.keys.rotate(p, target.id));
+          if (rotated.ok) {
+            tally.rotate++;
+            expect(mayWrite && targetWithin).toBe(true);
+            expect(widerAxes(rotated.value.key, actor)).toEqual([]);
+          } else {
+            tally.denied++;
+            expect((await services.store.getKey(target.id))!.replacedBy).toBeUndefined();
+          }
+          if (mayWrite && targetWithin) expect(rotated.ok).toBe(true);
+        } else {
+          const run = action === 'revoke' ? () => services.keys.revoke(p, target.id) : () => services.keys.delete(p, target.id);
+          const removed = await attempt(run);
+          const after = await services.store.getKey(target.id);
+          if (removed.ok) {
+            tally[action]++;
+            expect(mayWrite && targetWithin).toBe(true);
+          } else {
+            tally.denied++;
+            // Untouched.
+            expect(after).toMatchObject({ id: target.id, status: 'active' });
+          }
+          if (mayWrite && targetWithin) expect(removed.ok).toBe(true);
+        }
+      },
+      ),
+      { numRuns: 60 },
+    );
+    // Not vacuous: every kind of success and of denial happened.
+    expect(tally.create).toBeGreaterThan(0);
+    expect(tally.rotate + tally.revoke + tally.delete).toBeGreaterThan(0);
+    expect(tally.denied).toBeGreaterThan(0);
+  });
+
+  it('the Automator key is rotated only by a key holding admin, and is never revoked or deleted', async () => {
+    const project = (await services.store.getProject(projectId))!;
+    const writer = await operatorKey({ scopes: ['keys:read', 'keys:write'], expiresInMs: null, rateLimit: { limit: 1_000_000, windowSeconds: 1 } });
+    const asWriter: Principal = { kind: 'key', key: writer };
+    const denied = await attempt(() => services.keys.rotate(asWriter, project.automatorKeyId!));
+    expect(denied).toEqual({ ok: false, code: 'insufficient_permissions' });
+    expect(await attempt(() => services.keys.revoke(asWriter, project.automatorKeyId!))).toEqual({ ok: false, code: 'protected_key' });
+    const admin = await operatorKey({ scopes: ['admin'], rateLimit: { limit: 1, windowSeconds: 60 }, expiresInMs: HOUR });
+    const rotated = await attempt(() => services.keys.rotate({ kind: 'key', key: admin }, project.automatorKeyId!));
+    expect(rotated.ok).toBe(true);
+  });
+
+  it('a key cannot lock its project out: the last active key that can manage keys is neither revoked nor deleted (409 last_admin_key)', async () => {
+    const account = await services.operator.createAccount({ name: 'b', apiAccess: true, credits: 0 });
+    const lonely = (await services.operator.createProject({ accountId: account.id, name: 'lonely', actor: 'test' })).project.id;
+    const op: Principal = { kind: 'operator', actor: 'test', projectId: lonely };
+    const only = (await services.keys.create(op, { name: 'only admin' })).key;
+    const self: Principal = { kind: 'key', key: only };
+    const viewer = (await services.keys.create(self, { name: 'viewer', type: 'viewer' })).key;
+    expect(await attempt(() => services.keys.delete(self, only.id))).toEqual({ ok: false, code: 'last_admin_key' });
+    expect(await attempt(() => services.keys.revoke(self, only.id))).toEqual({ ok: false, code: 'last_admin_key' });
+    expect((await services.store.getKey(only.id))!.status).toBe('active');
+    // Other keys go; with a second admin key, the first may go too.
+    expect((await attempt(() => services.keys.revoke(self, viewer.id))).ok).toBe(true);
+    await services.keys.create(self, { name: 'second admin' });
+    expect((await attempt(() => services.keys.delete(self, only.id))).ok).toBe(true);
+    // Rotation is not a lockout: the replacement keeps the power.
+    const audit = await services.keys.auditLog(op, { keyId: only.id });
+    expect(audit.items.map((r) => `${r.action}:${r.outcome}`)).toEqual(expect.arrayContaining(['key.delete:denied', 'key.delete:success']));
+  });
+});
+
