@@ -55,8 +55,9 @@ export class RequestContext {
     let value: unknown = {};
     if (raw !== undefined && raw.trim() !== '') {
       try {
-        value = JSON.parse(raw);
-      } catch {
+        value = JSON.parse(raw, refuseProtoKey);
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
         throw new HttpError(400, 'invalid_request_error', 'The request body is not valid JSON.');
       }
     }
@@ -66,6 +67,12 @@ export class RequestContext {
   query<T extends z.ZodType>(schema: T): z.infer<T> {
     return schema.parse(this.req.query);
   }
+}
+
+/** `__proto__` is never a field of ours; validators would silently drop it, so it is refused outright. */
+function refuseProtoKey(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new HttpError(400, 'invalid_request_error', 'The request body uses the reserved name __proto__.');
+  return value;
 }
 
 export interface Route {
