@@ -1,8 +1,6 @@
 import type { RespondArguments, RespondFn, webApi } from '@slack/bolt';
-import type { Reply } from '../core';
-import { newKeyMessage } from './blocks/new-key-blocks';
-import { replyMessage, type PublicReply } from './blocks/reply-message';
-import type { SlackMessage } from './blocks/mrkdwn';
+import { outboundMessage, type PublicReply, type SendableReply } from './blocks/reply-message';
+import type { WireMessage } from './blocks/mrkdwn';
 
 type WebClient = webApi.WebClient;
 
@@ -20,8 +18,8 @@ export type PrivateTarget =
   | { via: 'ephemeral'; client: WebClient; channel: string; user: string; threadTs?: string }
   | { via: 'dm'; client: WebClient; user: string; channel?: string };
 
-export async function sendPrivately(target: PrivateTarget, reply: Exclude<Reply, { kind: 'create_form' }>, options: { channelId?: string } = {}): Promise<void> {
-  const message = reply.kind === 'new_key' ? newKeyMessage(reply) : replyMessage(reply, options);
+export async function sendPrivately(target: PrivateTarget, reply: SendableReply, options: { channelId?: string } = {}): Promise<void> {
+  const message = outboundMessage(reply, options);
   switch (target.via) {
     case 'response_url':
       await target.respond({
@@ -53,7 +51,7 @@ export async function sendPrivately(target: PrivateTarget, reply: Exclude<Reply,
 }
 
 /** A message in the person's IM with the bot. `channel` must be that IM (D…) when given. */
-async function sendDirect(client: WebClient, user: string, message: SlackMessage, channel?: string): Promise<void> {
+async function sendDirect(client: WebClient, user: string, message: WireMessage, channel?: string): Promise<void> {
   const im = channel ?? (await client.conversations.open({ users: user })).channel?.id;
   if (!im) throw new Error('conversations.open returned no channel');
   await client.chat.postMessage({ channel: im, text: message.text, blocks: message.blocks });
@@ -61,12 +59,12 @@ async function sendDirect(client: WebClient, user: string, message: SlackMessage
 
 /** A visible reply in a thread (end-user chat). Types keep the new key out. */
 export async function postInThread(client: WebClient, channel: string, threadTs: string, reply: PublicReply): Promise<void> {
-  const message = replyMessage(reply);
+  const message = outboundMessage(reply);
   await client.chat.postMessage({ channel, thread_ts: threadTs, text: message.text, blocks: message.blocks });
 }
 
 export async function sendDirectReply(client: WebClient, user: string, reply: PublicReply, options: { channelId?: string } = {}): Promise<void> {
-  await sendDirect(client, user, replyMessage(reply, options));
+  await sendDirect(client, user, outboundMessage(reply, options));
 }
 
 /** A `respond` for a response_url kept in a modal's private_metadata (Bolt only offers one inside the originating request). */

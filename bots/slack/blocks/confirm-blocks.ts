@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { encodeAction, lastUsedText, startPreview, type ApiKey, type PendingAction } from '../../core';
 import { ACTION_CANCEL, ACTION_CONFIRM } from './action-ids';
-import { code, context, escape, section, type SlackMessage } from './mrkdwn';
+import { actions, code, context, md, section, type SlackMessage } from './mrkdwn';
 
 const VERB = { rotate: 'Rotate', revoke: 'Revoke', delete: 'Delete' } as const;
 
@@ -13,13 +13,11 @@ export function confirmMessage(action: PendingAction, key: ApiKey, summary: stri
     { type: 'button', action_id: ACTION_CANCEL, text: { type: 'plain_text', text: 'Cancel' }, value: 'cancel' },
   ];
   return {
-    text: summary,
+    text: md`${summary}`,
     blocks: [
-      section(
-        `*${verb} this key?*\n*${escape(key.name)}* ${code(startPreview(key))} · ${key.type} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`,
-      ),
-      context(escape(consequence)),
-      { type: 'actions', elements: buttons },
+      section(md`*${verb} this key?*\n*${key.name}* ${code(startPreview(key))} · ${key.type} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`),
+      context(md`${consequence}`),
+      actions(buttons),
     ],
   };
 }

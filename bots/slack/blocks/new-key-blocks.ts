@@ -1,6 +1,6 @@
 import type { Reply } from '../../core';
 import { startPreview } from '../../core';
-import { code, context, escape, section, type SlackMessage } from './mrkdwn';
+import { code, codeBlock, context, join, md, section, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
 /**
  * The one message that carries a key value, and its setup script. Listeners send it only as an
@@ -8,19 +8,23 @@ import { code, context, escape, section, type SlackMessage } from './mrkdwn';
  */
 export function newKeyMessage(reply: Extract<Reply, { kind: 'new_key' }>, now = Date.now()): SlackMessage {
   const { key } = reply;
-  const headline = reply.action === 'create' ? `:key: New key *${escape(key.name)}*` : `:arrows_counterclockwise: Rotated *${escape(key.name)}*`;
-  const replaced = reply.replaced
-    ? reply.replaced.graceUntil && Date.parse(reply.replaced.graceUntil) > now
-      ? `The old key ${code(`${reply.replaced.start}…`)} keeps working until ${reply.replaced.graceUntil}.`
-      : `The old key ${code(`${reply.replaced.start}…`)} has stopped working.`
-    : '';
+  const headline = reply.action === 'create' ? md`:key: New key *${key.name}*` : md`:arrows_counterclockwise: Rotated *${key.name}*`;
+  const notes: Mrkdwn[] = [md`Keywarden stores only a hash of this key; it cannot show it again.`];
+  if (reply.replaced) {
+    const old = code(`${reply.replaced.start}…`);
+    notes.push(
+      reply.replaced.graceUntil && Date.parse(reply.replaced.graceUntil) > now
+        ? md`The old key ${old} keeps working until ${reply.replaced.graceUntil}.`
+        : md`The old key ${old} has stopped working.`,
+    );
+  }
   return {
-    text: `${reply.action === 'create' ? 'New key' : 'Rotated key'} ${key.name} (${startPreview(key)}) — only you can see this message.`,
+    text: md`${reply.action === 'create' ? 'New key' : 'Rotated key'} ${key.name} (${startPreview(key)}) — only you can see this message.`,
     blocks: [
-      section(`${headline} ${code(startPreview(key))} · ${key.type}\nOnly you can see this, and only once: copy the key now.`),
-      section(`\`\`\`${reply.secret}\`\`\``),
-      section(`*External coworker setup script*\n\`\`\`${escape(reply.setupScript.trimEnd())}\`\`\``),
-      context(['Keywarden stores only a hash of this key; it cannot show it again.', replaced].filter(Boolean).join(' ')),
+      section(md`${headline} ${code(startPreview(key))} · ${key.type}\nOnly you can see this, and only once: copy the key now.`),
+      section(codeBlock(reply.secret)),
+      section(md`*External coworker setup script*\n${codeBlock(reply.setupScript.trimEnd())}`),
+      context(join(notes, ' ')),
     ],
   };
 }

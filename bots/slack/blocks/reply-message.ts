@@ -3,23 +3,28 @@ import { ambiguousMessage, auditMessage, keyDetailsMessage, keyListMessage } fro
 import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
 import { leakAlertMessage } from './leak-alert-blocks';
-import { code, escape, mention, section, type SlackMessage } from './mrkdwn';
+import { newKeyMessage } from './new-key-blocks';
+import { code, join, md, mention, section, wire, type Mrkdwn, type SlackMessage, type WireMessage } from './mrkdwn';
 
 export type PublicReply = Exclude<Reply, { kind: 'new_key' | 'create_form' }>;
+export type SendableReply = Exclude<Reply, { kind: 'create_form' }>;
 
 /**
- * Every reply but the new key (new-key-blocks.ts) and the form (create-modal.ts). The result is
- * passed through `redactKeys` as a whole: whatever got into a name, an error or a model answer,
- * no key value leaves through these messages.
+ * The one builder of outbound Slack payloads: every reply the bot sends, to any place, is made
+ * here. Text is `Mrkdwn` throughout (mrkdwn.ts), so user input is escaped in the notification
+ * `text` as in the blocks. Every reply but the new key (whose value is the point) is then passed
+ * through `redactKeys` as a whole: whatever got into a name, an error or a model answer, no key
+ * value leaves through these messages.
  */
-export function replyMessage(reply: PublicReply, options: { channelId?: string; now?: number } = {}): SlackMessage {
-  return redactMessage(render(reply, options.channelId, options.now ?? Date.now()));
+export function outboundMessage(reply: SendableReply, options: { channelId?: string; now?: number } = {}): WireMessage {
+  if (reply.kind === 'new_key') return wire(newKeyMessage(reply, options.now));
+  return redactMessage(wire(render(reply, options.channelId, options.now ?? Date.now())));
 }
 
 function render(reply: PublicReply, channelId: string | undefined, now: number): SlackMessage {
   switch (reply.kind) {
     case 'text':
-      return plain(escape(reply.text));
+      return plain(md`${reply.text}`);
     case 'help':
       return helpMessage(reply.entries, reply.topic);
     case 'key_list':
@@ -32,36 +37,41 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
       return confirmMessage(reply.action, reply.key, reply.summary, reply.consequence, now);
     case 'done': {
       const verb = reply.action === 'revoke' ? 'Revoked' : 'Deleted';
-      return plain(`:white_check_mark: ${verb} *${escape(reply.key.name)}* ${code(startPreview(reply.key))} — by ${mention(reply.by)}. It stopped working immediately.`);
+      return plain(md`:white_check_mark: ${verb} *${reply.key.name}* ${code(startPreview(reply.key))} — by ${mention(reply.by)}. It stopped working immediately.`);
     }
     case 'cancelled':
-      return plain('Cancelled — nothing changed.');
+      return plain(md`Cancelled — nothing changed.`);
     case 'audit_list':
       return auditMessage(reply.key, reply.entries, now);
-    case 'whoami':
+    case 'whoami': {
+      const project = reply.project?.name ?? 'unknown';
       return plain(
-        [
-          `You are ${code(reply.identity)}.`,
-          reply.isAdmin
-            ? `You are an *admin* of project *${escape(reply.project?.name ?? 'unknown')}*: you can create, rotate, revoke and delete keys.`
-            : `You are not an admin of project *${escape(reply.project?.name ?? 'unknown')}*; an operator can register you with this identity.`,
-          `This bot uses the viewer key ${code(`${reply.botKey.start}…`)} in the ${escape(reply.environment)} environment.`,
-        ].join('\n'),
+        join(
+          [
+            md`You are ${code(reply.identity)}.`,
+            reply.isAdmin
+              ? md`You are an *admin* of project *${project}*: you can create, rotate, revoke and delete keys.`
+              : md`You are not an admin of project *${project}*; an operator can register you with this identity.`,
+            md`This bot uses the viewer key ${code(`${reply.botKey.start}…`)} in the ${reply.environment} environment.`,
+          ],
+          '\n',
+        ),
       );
+    }
     case 'chat_answer':
-      return plain(escape(reply.text));
+      return plain(md`${reply.text}`);
     case 'leak_alert':
       return leakAlertMessage(reply, channelId, now);
     case 'error':
-      return plain(`:warning: ${escape(reply.message)}`);
+      return plain(md`:warning: ${reply.message}`);
   }
 }
 
-function plain(text: string): SlackMessage {
-  return { text: text.length > 3000 ? `${text.slice(0, 2990)}…` : text, blocks: [section(text)] };
+function plain(text: Mrkdwn): SlackMessage {
+  return { text, blocks: [section(text)] };
 }
 
 /** Keys are [A-Za-z0-9_] only, so they survive JSON escaping intact and can be redacted in the serialized message. */
-export function redactMessage(message: SlackMessage): SlackMessage {
-  return JSON.parse(redactKeys(JSON.stringify(message))) as SlackMessage;
+function redactMessage(message: WireMessage): WireMessage {
+  return JSON.parse(redactKeys(JSON.stringify(message))) as WireMessage;
 }
