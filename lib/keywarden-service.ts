@@ -102,6 +102,7 @@ export const API_ROUTES: ReadonlyArray<readonly [path: string, methods: readonly
   ['/v1/audit', ['GET']],
   ['/v1/admins', ['GET']],
   ['/v1/admins/check', ['POST']],
+  ['/v1/deliveries', ['POST']],
   ['/v1/me', ['GET']],
   ['/v1/openapi.json', ['GET']],
 ];

@@ -1,6 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from './schemas';
+import { ClaimDeliveryBody } from './routes/deliveries';
 
 /** OpenAPI 3.1 document of the whole /v1 surface, request schemas generated from the zod schemas. */
 const ERROR_CODES = [
@@ -137,6 +138,22 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
       },
       '/keys/{id}/revoke': { post: op('Revoke a key (immediate, idempotent)', { parameters: [keyIdParam] }) },
       '/audit': { get: op('Audit records by key, actor, time', { parameters: queryParameters(AuditQuerySchema) }) },
+      '/deliveries': {
+        post: {
+          summary: 'A bot claims an incoming platform request (Slack signature or event id digest) before acting on it; a replay is 409 conflict',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(ClaimDeliveryBody) } } },
+          responses: {
+            '200': {
+              description: 'First delivery: claimed for 10 minutes in the calling key\'s project',
+              headers: rateHeaders,
+              content: { 'application/json': { schema: { type: 'object', required: ['claimed'], properties: { claimed: { const: true } } } } },
+            },
+            '409': { description: 'conflict: already claimed (a replay or retry)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            ...errorResponses,
+          },
+        },
+      },
       '/me': { get: op("The calling key's own metadata") },
       '/admins': { get: op('Chat identities that administer the calling key\'s project') },
       '/admins/check': {

@@ -115,8 +115,7 @@ describe('no path yields a key, or an effect on a key, beyond the actor', () => 
           }
           if (mayWrite && targetWithin) expect(rotated.ok).toBe(true);
         } else {
-          const run = action === 'revoke' ? () => services.keys.revoke(p, target.id) : () => services.keys.delete(p, target.id);
-          const removed = await attempt(run);
+          const removed = await attempt<unknown>(() => (action === 'revoke' ? services.keys.revoke(p, target.id) : services.keys.delete(p, target.id)));
           const after = await services.store.getKey(target.id);
           if (removed.ok) {
             tally[action]++;

@@ -52,7 +52,7 @@ const derivedArb = (actor: Powers): fc.Arbitrary<Powers> =>
       windowSeconds: fc.constantFrom(actor.rateLimit.windowSeconds, 1, 60, 3600),
     }),
     expiresAt: fc.oneof(fc.constant(actor.expiresAt), fc.option(fc.integer({ min: 1, max: 10 }), { nil: null })),
-    models: fc.oneof(fc.constant(actor.models), fc.constant(undefined), fc.constant(['archibot'])),
+    models: fc.oneof(fc.constant(actor.models), fc.constant(undefined), fc.constant(['archibot'] as string[])),
   });
 
 const resourceArb = fc.dictionary(fc.constantFrom(...attrs), fc.constantFrom('eu', 'us', ''), { maxKeys: 2 });

@@ -30,6 +30,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/audit': 'api',
   'GET /v1/admins': 'api',
   'POST /v1/admins/check': 'api',
+  'POST /v1/deliveries': 'api',
   'GET /v1/me': 'api',
   'GET /v1/openapi.json': 'api',
   'POST /v1/responses': 'responses',
