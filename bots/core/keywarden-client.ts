@@ -91,6 +91,14 @@ export class KeywardenClient {
     return result.ok ? { ok: true, value: result.value.data } : result;
   }
 
+  /**
+   * Claims an incoming platform request (`id`: SHA-256 hex of what identifies it) so it runs at
+   * most once across every bot instance. A replay answers `{ ok: false, error.code: 'conflict' }`.
+   */
+  claimDelivery(id: string): Promise<ApiResult<{ claimed: true }>> {
+    return this.call('POST', '/deliveries', { id });
+  }
+
   /** Is this raw key a live key of the bot's project? (leak guard) */
   verify(key: string): Promise<ApiResult<ApiVerifyResult>> {
     return this.call('POST', '/keys/verify', { key });

@@ -1,13 +1,15 @@
 import type { RequestListener } from 'node:http';
 import { HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { BotMount } from '../../lambdas/local/local-stack';
+import { isAheadOfClock, slackRequestProperties } from './replay-guard';
 import { createSlackBot } from './slack-app';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 /**
  * The Slack edge inside the local server (SPEC §6): Bolt's HTTPReceiver verifies signatures
- * (v0 HMAC, requests older than 5 minutes refused) and acks within 3 s; the bot talks to /v1 on
+ * (v0 HMAC, requests older than 5 minutes refused, and here also those dated more than 60 s
+ * ahead) and acks within 3 s; every request is claimed once (replay-guard.ts); the bot talks to /v1 on
  * the same server over HTTP with its viewer key, like any client. `SLACK_API_URL` moves the Web
  * API (tests point it at a stand-in).
  */
@@ -15,7 +17,12 @@ export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
   const viewerKey = secrets.botViewerKeys?.slack;
   const botToken = secrets.slack.botToken;
   if (!viewerKey || !botToken) return notConfigured(!botToken ? 'SLACK_BOT_TOKEN is not set' : 'the Slack viewer key is missing from the data dir');
-  const receiver = new HTTPReceiver({ signingSecret: secrets.slack.signingSecret, endpoints: SLACK_EVENTS_PATH, logLevel: LogLevel.WARN });
+  const receiver = new HTTPReceiver({
+    signingSecret: secrets.slack.signingSecret,
+    endpoints: SLACK_EVENTS_PATH,
+    logLevel: LogLevel.WARN,
+    customPropertiesExtractor: (req) => slackRequestProperties(req.headers),
+  });
   createSlackBot({
     botToken,
     receiver,
@@ -24,7 +31,15 @@ export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
     assertionSecret: secrets.botAssertion.current,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
   });
-  return receiver.requestListener;
+  return (req, res) => {
+    if (isAheadOfClock(req.headers)) {
+      req.resume();
+      res.writeHead(401);
+      res.end();
+      return;
+    }
+    receiver.requestListener(req, res);
+  };
 };
 
 function notConfigured(reason: string): RequestListener {

@@ -1,12 +1,16 @@
 import { App, LogLevel, type Receiver } from '@slack/bolt';
 import { Conversation, KeywardenClient } from '../core';
 import { registerListeners } from './listeners';
-import { consoleLog, errorCode, type SlackLog } from './slack-deps';
+import { replayGuard } from './replay-guard';
+import { defaultSlackLog, errorCode, type SlackLog } from './slack-deps';
 
 export interface SlackBotOptions {
   /** Bot token (xoxb-…). */
   botToken: string;
-  /** HTTPReceiver locally, AwsLambdaReceiver in AWS; either verifies Slack's request signatures. */
+  /**
+   * HTTPReceiver locally, AwsLambdaReceiver in AWS; either verifies Slack's request signatures,
+   * and must hand the signature to the context with `slackRequestProperties` (replay-guard.ts).
+   */
   receiver: Receiver;
   /** The Keywarden API base; `/v1` is appended when missing. */
   keywardenUrl: string;
@@ -23,7 +27,7 @@ export interface SlackBotOptions {
  * conversation core and render its replies as blocks. Nothing here decides who may do what.
  */
 export function createSlackBot(options: SlackBotOptions): { app: App; conversation: Conversation } {
-  const log = options.log ?? consoleLog;
+  const log = options.log ?? defaultSlackLog();
   const client = new KeywardenClient({
     baseUrl: options.keywardenUrl,
     viewerKey: options.viewerKey,
@@ -48,6 +52,8 @@ export function createSlackBot(options: SlackBotOptions): { app: App; conversati
   app.error(async (error) => {
     log.error('slack listener failed', { code: errorCode(error.original ?? error), name: error.name });
   });
+  // Before every listener: a request that was already seen (a replay, a retried event) stops here.
+  app.use(replayGuard(client, log));
   registerListeners(app, { conversation, log });
   return { app, conversation };
 }

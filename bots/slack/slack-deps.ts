@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Conversation } from '../core';
 
 /** What every listener needs. */
@@ -12,10 +13,14 @@ export interface SlackLog {
   error(message: string, fields?: Record<string, string | number | boolean | undefined>): void;
 }
 
-export const consoleLog: SlackLog = {
-  warn: (message, fields) => console.warn(JSON.stringify({ level: 'WARN', service: 'keywarden-slack', message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: 'ERROR', service: 'keywarden-slack', message, ...fields })),
-};
+/** Powertools JSON lines, as the API and the Teams bot write them. */
+export function defaultSlackLog(): SlackLog {
+  const logger = new Logger({ serviceName: 'keywarden', persistentKeys: { component: 'slack-bot' } });
+  return {
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
+  };
+}
 
 /** The code of a Web API / HTTP error, safe to log. */
 export function errorCode(err: unknown): string {

@@ -17,7 +17,7 @@ export function stripMention(text: string, botUserId: string | undefined): strin
  */
 export function registerAppMention(app: App, { conversation }: SlackDeps): void {
   app.event('app_mention', async ({ event, body, context, client }) => {
-    if (context.retryNum || !event.user) return;
+    if (!event.user) return;
     const text = stripMention(event.text, context.botUserId);
     const identity = slackIdentity(body.team_id, event.user);
     const threadTs = event.thread_ts ?? event.ts;

@@ -14,8 +14,8 @@ const SCANNED_SUBTYPES = new Set([undefined, 'thread_broadcast', 'file_share', '
  * (DM, with a one-click revoke). The text is never stored, logged or repeated.
  */
 export function registerChannelMessage(app: App, { conversation, log }: SlackDeps): void {
-  app.event('message', async ({ event, body, context, client }) => {
-    if (!CHANNEL_TYPES.has(event.channel_type) || context.retryNum) return;
+  app.event('message', async ({ event, body, client }) => {
+    if (!CHANNEL_TYPES.has(event.channel_type)) return;
     if (!SCANNED_SUBTYPES.has(event.subtype)) return;
     const text = 'text' in event ? event.text : undefined;
     if (!text || findKeysInText(text).length === 0) return;

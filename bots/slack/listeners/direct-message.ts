@@ -9,8 +9,8 @@ import { formless } from './app-mention';
  * — a new key included — go there; other text is a chat, answered in thread.
  */
 export function registerDirectMessage(app: App, { conversation }: SlackDeps): void {
-  app.event('message', async ({ event, body, context, client }) => {
-    if (event.channel_type !== 'im' || context.retryNum) return;
+  app.event('message', async ({ event, body, client }) => {
+    if (event.channel_type !== 'im') return;
     if (event.subtype !== undefined || !('user' in event) || !event.user || ('bot_id' in event && event.bot_id)) return;
     const text = event.text ?? '';
     const identity = slackIdentity(body.team_id, event.user);

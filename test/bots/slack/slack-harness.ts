@@ -19,8 +19,10 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export interface SlackHarness {
   stack: TestStack;
   slack: SlackStandIn;
-  /** POST raw bytes to /slack/events with the given signature headers. */
-  post(body: string, contentType: string, options?: { timestamp?: number; secret?: string; signature?: string }): Promise<Response>;
+  /** POST raw bytes to /slack/events with the given signature headers (and any extra headers). */
+  post(body: string, contentType: string, options?: { timestamp?: number; secret?: string; signature?: string; headers?: Record<string, string> }): Promise<Response>;
+  /** The form body of `/apikeys <text>` answering to the response_url `responseId`. */
+  commandForm(text: string, responseId: string, user?: string, options?: { triggerId?: string }): string;
   /** `/apikeys <text>` (form-encoded); resolves with the response_url id the answer will go to. */
   command(text: string, user?: string, options?: { triggerId?: string }): Promise<{ status: number; responseId: string }>;
   /** A block_actions payload for a button, clicked by `user`. */
@@ -59,36 +61,37 @@ export async function startSlackHarness(env: Record<string, string> = {}): Promi
         'content-type': contentType,
         'x-slack-request-timestamp': String(timestamp),
         'x-slack-signature': options.signature ?? sign(options.secret ?? SIGNING_SECRET, timestamp, body),
+        ...options.headers,
       },
       body,
     });
   };
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const commandForm: SlackHarness['commandForm'] = (text, responseId, user = ADMIN_USER, options = {}) =>
+    form({
+      token: 'legacy-verification-token',
+      team_id: TEAM,
+      team_domain: 'test',
+      channel_id: CHANNEL,
+      channel_name: 'general',
+      user_id: user,
+      user_name: user.toLowerCase(),
+      command: '/apikeys',
+      text,
+      api_app_id: 'A1',
+      is_enterprise_install: 'false',
+      response_url: slack.responseUrl(responseId),
+      trigger_id: options.triggerId ?? `trigger-${responseId}`,
+    });
 
   return {
     stack,
     slack,
     post,
+    commandForm,
     async command(text, user = ADMIN_USER, options = {}) {
       const responseId = `cmd${++counter}`;
-      const res = await post(
-        form({
-          token: 'legacy-verification-token',
-          team_id: TEAM,
-          team_domain: 'test',
-          channel_id: CHANNEL,
-          channel_name: 'general',
-          user_id: user,
-          user_name: user.toLowerCase(),
-          command: '/apikeys',
-          text,
-          api_app_id: 'A1',
-          is_enterprise_install: 'false',
-          response_url: slack.responseUrl(responseId),
-          trigger_id: options.triggerId ?? `trigger-${counter}`,
-        }),
-        'application/x-www-form-urlencoded',
-      );
+      const res = await post(commandForm(text, responseId, user, options), 'application/x-www-form-urlencoded');
       await res.text();
       return { status: res.status, responseId };
     },

@@ -33,8 +33,7 @@ describe('Slack bot as a Lambda handler', () => {
     await slack?.close();
   });
 
-  const restEvent = (body: string, contentType: string, headers: Record<string, string> = {}) => {
-    const ts = Math.floor(Date.now() / 1000);
+  const restEvent = (body: string, contentType: string, headers: Record<string, string> = {}, ts = Math.floor(Date.now() / 1000)) => {
     return {
       resource: '/slack/events',
       path: '/slack/events',
@@ -78,22 +77,62 @@ describe('Slack bot as a Lambda handler', () => {
     expect((await handler(event, context)).statusCode).toBe(401);
   });
 
-  it('ignores Slack retries of an event (the first delivery was already handled)', async () => {
-    const before = slack.calls.length;
-    const body = JSON.stringify({
+  const chatAnswers = (from: number, threadTs: string) =>
+    slack.calls.slice(from).filter((c) => c.kind === 'api' && c.method === 'chat.postMessage' && c.args.thread_ts === threadTs);
+  const mention = (eventId: string, ts: string) =>
+    JSON.stringify({
       type: 'event_callback',
       team_id: 'T1',
       api_app_id: 'A1',
-      event_id: 'Ev1',
-      event: { type: 'app_mention', user: 'UMEMBER', text: '<@UBOT> hi', channel: 'C1', ts: '1.000001' },
+      event_id: eventId,
+      event: { type: 'app_mention', user: 'UMEMBER', text: '<@UBOT> hi', channel: 'C1', ts },
     });
-    const result = await handler(restEvent(body, 'application/json', { 'X-Slack-Retry-Num': '1', 'X-Slack-Retry-Reason': 'http_timeout' }), context);
-    expect(result.statusCode).toBe(200);
-    expect(slack.calls.slice(before).filter((c) => c.kind === 'api' && c.method === 'chat.postMessage')).toEqual([]);
-    // The same event delivered first time is answered (in thread) before the handler returns.
-    await handler(restEvent(body, 'application/json'), context);
-    const answers = slack.calls.slice(before).filter((c) => c.kind === 'api' && c.method === 'chat.postMessage');
-    expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ args: { channel: 'C1', thread_ts: '1.000001' } });
+  const retryHeaders = { 'X-Slack-Retry-Num': '1', 'X-Slack-Retry-Reason': 'http_timeout' };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  // Slack retries an event with a new signature (new timestamp) and the same event_id: the
+  // event id is what is claimed, so the event runs once whichever delivery gets there first.
+  it('runs an event once: a Slack retry after the original was handled does nothing', async () => {
+    const before = slack.calls.length;
+    const body = mention('EvOriginalFirst', '1.000001');
+    expect((await handler(restEvent(body, 'application/json', {}, now()), context)).statusCode).toBe(200);
+    expect(chatAnswers(before, '1.000001')).toHaveLength(1);
+    const retry = await handler(restEvent(body, 'application/json', retryHeaders, now() + 1), context);
+    expect(retry).toMatchObject({ statusCode: 200, body: '' });
+    expect(chatAnswers(before, '1.000001')).toHaveLength(1);
+  });
+
+  it('a retry whose original never arrived is answered, and the late original is not', async () => {
+    const before = slack.calls.length;
+    const body = mention('EvRetryFirst', '2.000001');
+    await handler(restEvent(body, 'application/json', retryHeaders, now()), context);
+    expect(chatAnswers(before, '2.000001')).toHaveLength(1);
+    await handler(restEvent(body, 'application/json', {}, now() - 2), context);
+    expect(chatAnswers(before, '2.000001')).toHaveLength(1);
+  });
+
+  it('runs a replayed slash command once: 200 with an empty body, one answer at the response_url', async () => {
+    const body = new URLSearchParams({
+      team_id: 'T1',
+      user_id: 'UADMIN',
+      channel_id: 'C1',
+      command: '/apikeys',
+      text: 'create lambda replay',
+      response_url: slack.responseUrl('lambda-replay'),
+      trigger_id: 't3',
+    }).toString();
+    const event = restEvent(body, 'application/x-www-form-urlencoded');
+    for (let i = 0; i < 3; i++) expect(await handler(event, context)).toMatchObject({ statusCode: 200, body: '' });
+    expect(slack.responses('lambda-replay')).toHaveLength(1);
+    const keys = (await stack.json('/v1/keys?search=lambda%20replay', { key: stack.adminKey })).body.data;
+    expect(keys).toHaveLength(1);
+  });
+
+  it('refuses a correctly signed request dated an hour ahead with 401, before the app runs', async () => {
+    const before = slack.calls.length;
+    const body = mention('EvFromTheFuture', '3.000001');
+    const result = await handler(restEvent(body, 'application/json', {}, now() + 3600), context);
+    expect(result.statusCode).toBe(401);
+    expect(slack.calls.slice(before)).toEqual([]);
   });
 });

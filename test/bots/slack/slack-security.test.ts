@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAssertion } from '../../../lambdas/core/actor-assertion';
 import { captureOutput } from '../../support/capture';
@@ -52,6 +53,81 @@ describe('Slack edge security', () => {
     expect(h.slack.calls.length).toBe(before);
     const keys = (await h.stack.json('/v1/keys?search=forged', { key: h.stack.adminKey })).body.data;
     expect(keys).toEqual([]);
+  });
+
+  describe('each request runs at most once', () => {
+    const replaysLogged = () => output.text().split('slack replay ignored').length - 1;
+    const keysNamed = async (name: string) =>
+      ((await h.stack.json(`/v1/keys?search=${encodeURIComponent(name)}`, { key: h.stack.adminKey })).body.data as { name: string }[]).filter((k) => k.name === name);
+    /** A later request's answer: anything the earlier ones were going to post is in by then. */
+    const settle = async () => h.answer((await h.command('help')).responseId);
+
+    it('a signed create replayed 3 times creates one key and answers its response_url once', async () => {
+      const body = h.commandForm('create replayed once', 'replay-create');
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = sign(SIGNING_SECRET, timestamp, body);
+      const logged = replaysLogged();
+      for (let i = 0; i < 4; i++) {
+        const res = await h.post(body, form, { timestamp, signature });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('');
+      }
+      // The guard logs a replay before it acks it: all three are in once their 200s are.
+      expect(replaysLogged() - logged).toBe(3);
+      await h.answer('replay-create');
+      await settle();
+      expect(h.slack.responses('replay-create')).toHaveLength(1);
+      expect(await keysNamed('replayed once')).toHaveLength(1);
+    });
+
+    it('a replay cannot dodge the claim by decorating the signature header', async () => {
+      const body = h.commandForm('create decorated replay', 'replay-decorated');
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = sign(SIGNING_SECRET, timestamp, body);
+      expect((await h.post(body, form, { timestamp, signature })).status).toBe(200);
+      await h.answer('replay-decorated');
+      // Bolt verifies only what follows the first '=': this still passes its signature check.
+      const logged = replaysLogged();
+      expect((await h.post(body, form, { timestamp, signature: `${signature}=again` })).status).toBe(200);
+      expect(replaysLogged() - logged).toBe(1);
+      await settle();
+      expect(await keysNamed('decorated replay')).toHaveLength(1);
+    });
+
+    it('refuses a correctly signed request dated an hour ahead (401), and runs nothing', async () => {
+      const future = Math.floor(Date.now() / 1000) + 3600;
+      const body = h.commandForm('create from the future', 'future');
+      const res = await h.post(body, form, { timestamp: future, signature: sign(SIGNING_SECRET, future, body) });
+      expect(res.status).toBe(401);
+      await settle();
+      expect(h.slack.responses('future')).toEqual([]);
+      expect(await keysNamed('from the future')).toEqual([]);
+    });
+
+    it('accepts a timestamp up to 60 s ahead (clock skew)', async () => {
+      const ahead = Math.floor(Date.now() / 1000) + 30;
+      const body = h.commandForm('whoami', 'skewed');
+      const res = await h.post(body, form, { timestamp: ahead, signature: sign(SIGNING_SECRET, ahead, body) });
+      expect(res.status).toBe(200);
+      expect(JSON.stringify((await h.answer('skewed')).body)).toContain(ADMIN);
+    });
+  });
+
+  it('POST /v1/deliveries: the first claim wins, a replay is 409 conflict, claims are per project', async () => {
+    const id = createHash('sha256').update(`delivery-route-${Date.now()}`).digest('hex');
+    const viewer = h.stack.secrets.botViewerKeys!.slack;
+    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id } })).toMatchObject({ status: 200, body: { claimed: true } });
+    // Any key of the same project sees the claim.
+    const again = await h.stack.json('/v1/deliveries', { key: h.stack.adminKey, body: { id } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'conflict', type: 'conflict_error' } } });
+    const other = await h.stack.services.operator.createProject({ accountId: h.stack.bootstrap.accountId, name: 'other', actor: 'operator:test' });
+    expect((await h.stack.json('/v1/deliveries', { key: other.automator.secret, body: { id } })).status).toBe(200);
+
+    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id: id.toUpperCase() } })).status).toBe(400);
+    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id, more: 1 } })).status).toBe(400);
+    expect((await h.stack.json('/v1/deliveries', { body: { id } })).status).toBe(401);
+    const doc = (await h.stack.json('/v1/openapi.json')).body;
+    expect(doc.paths['/deliveries'].post.responses).toHaveProperty('409');
   });
 
   describe('the viewer key alone cannot change keys', () => {

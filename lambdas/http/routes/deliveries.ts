@@ -1,0 +1,40 @@
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
+import { KeywardenError } from '../../core/errors';
+import type { Route } from '../router';
+import { json } from '../types';
+
+/**
+ * How long a delivery stays claimed. It must outlive every moment at which the platform's own
+ * signature check still accepts the request: Slack's is 5 minutes after its timestamp, and the
+ * Slack edge refuses timestamps more than 60 s ahead, so a claim lasting 10 minutes from first
+ * sight covers every replay Bolt would let through.
+ */
+export const DELIVERY_CLAIM_MS = 10 * 60_000;
+
+/** `id`: a SHA-256, hex, chosen by the bot (e.g. of `slack:` + the request signature). */
+export const ClaimDeliveryBody = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be 64 lowercase hex characters (a SHA-256)'),
+});
+
+/**
+ * POST /v1/deliveries: a bot claims an incoming platform request before acting on it, so a
+ * replayed (or retried) request runs at most once, across every bot instance. One conditional
+ * PutItem through the store's nonce (the same single-use claim the actor assertions use);
+ * claims are scoped to the caller's project. Any valid key may claim: the ids are unguessable
+ * digests of signed requests, and a claim can only stop a request of the caller's own project.
+ */
+export const deliveryRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/deliveries',
+    handler: async (ctx) => {
+      const key = await ctx.key();
+      const { id } = ctx.body(ClaimDeliveryBody);
+      const { store, clock } = ctx.services;
+      const fresh = await store.claimNonce(`delivery:${key.projectId}:${id}`, clock.now() + DELIVERY_CLAIM_MS);
+      if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
+      return json(200, { claimed: true });
+    },
+  },
+];
