@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { redactKeys } from '../../bots/core/redact';
 import type { Upstream } from './upstream';
 
 /**
@@ -6,6 +7,12 @@ import type { Upstream } from './upstream';
  * requests in the exact shape and streams the events in order, with sequence_number, so the
  * official SDK's strict `responses.stream()` helper accepts it. It does not think: it says what it
  * is and echoes the question.
+ *
+ * What it echoes never carries a key (SPEC §4: no response echoes a submitted key): every answer
+ * is serialized through `redactKeys`, and the question is redacted before it is cut into stream
+ * deltas, so no key can be split across two of them. And whatever the request nests, the model
+ * never throws: it walks `input` without recursion and echoes a request field (instructions,
+ * metadata, tools, …) only when it nests at most MAX_ECHO_DEPTH levels, else the field's default.
  */
 export const LOCAL_MODEL_LABEL = 'Keywarden local model (offline stand-in; set UPSTREAM_BASE_URL for real answers)';
 
@@ -31,6 +38,31 @@ export function lastUserText(input: unknown): string {
   return '';
 }
 
+/** Deepest request field the model echoes back; deeper ones would overflow JSON.stringify. */
+export const MAX_ECHO_DEPTH = 32;
+
+/** True when `value` nests at most `max` levels, checked with an explicit stack (no recursion). */
+function withinDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** A request field echoed in the response: itself when present and shallow enough, else `fallback`. */
+function echo(value: unknown, fallback: unknown): unknown {
+  return value !== undefined && value !== null && withinDepth(value, MAX_ECHO_DEPTH) ? value : fallback;
+}
+
+/** The one serializer of everything the local model answers. */
+function encode(value: unknown): string {
+  return redactKeys(JSON.stringify(value));
+}
+
 function words(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
@@ -47,7 +79,11 @@ export class LocalModel implements Upstream {
     } catch {
       return Response.json({ error: { message: 'Invalid JSON body.', type: 'invalid_request_error', code: null, param: null } }, { status: 400 });
     }
-    const question = lastUserText(request.input).slice(0, 2000);
+    if (!request || typeof request !== 'object' || Array.isArray(request)) {
+      return Response.json({ error: { message: 'The request body must be a JSON object.', type: 'invalid_request_error', code: null, param: null } }, { status: 400 });
+    }
+    // Redacted before it is cut: a key straddling the cut would otherwise leave most of itself.
+    const question = redactKeys(lastUserText(request.input)).slice(0, 2000);
     const text = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;
     const created = Math.floor(Date.now() / 1000);
     const respId = id('resp');
@@ -68,23 +104,23 @@ export class LocalModel implements Upstream {
       model: typeof request.model === 'string' ? request.model : this.modelId,
       error: null,
       incomplete_details: null,
-      instructions: request.instructions ?? null,
-      max_output_tokens: request.max_output_tokens ?? null,
-      metadata: request.metadata ?? {},
-      parallel_tool_calls: request.parallel_tool_calls ?? true,
-      previous_response_id: request.previous_response_id ?? null,
-      reasoning: request.reasoning ?? null,
-      temperature: request.temperature ?? 1,
-      text: request.text ?? { format: { type: 'text' } },
-      tool_choice: request.tool_choice ?? 'auto',
-      tools: request.tools ?? [],
-      top_p: request.top_p ?? 1,
-      truncation: request.truncation ?? 'disabled',
-      user: request.user ?? null,
+      instructions: echo(request.instructions, null),
+      max_output_tokens: echo(request.max_output_tokens, null),
+      metadata: echo(request.metadata, {}),
+      parallel_tool_calls: echo(request.parallel_tool_calls, true),
+      previous_response_id: echo(request.previous_response_id, null),
+      reasoning: echo(request.reasoning, null),
+      temperature: echo(request.temperature, 1),
+      text: echo(request.text, { format: { type: 'text' } }),
+      tool_choice: echo(request.tool_choice, 'auto'),
+      tools: echo(request.tools, []),
+      top_p: echo(request.top_p, 1),
+      truncation: echo(request.truncation, 'disabled'),
+      user: echo(request.user, null),
     };
     const completed = { ...base, status: 'completed', output: [message], output_text: text, usage };
 
-    if (request.stream !== true) return Response.json(completed, { status: 200 });
+    if (request.stream !== true) return new Response(encode(completed), { status: 200, headers: { 'content-type': 'application/json' } });
 
     const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
     const chunks = text.match(/.{1,24}/gs) ?? [text];
@@ -103,7 +139,7 @@ export class LocalModel implements Upstream {
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
         for (const [sequence_number, event] of events.entries()) {
-          controller.enqueue(encoder.encode(`event: ${String(event.type)}\ndata: ${JSON.stringify({ ...event, sequence_number })}\n\n`));
+          controller.enqueue(encoder.encode(`event: ${String(event.type)}\ndata: ${encode({ ...event, sequence_number })}\n\n`));
           await new Promise((r) => setTimeout(r, 2));
         }
         controller.close();

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalModel, LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
+import { findKeysInText } from '../../lambdas/core/key-format';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/**
+ * The offline local model (no UPSTREAM_BASE_URL): it echoes the question, and nothing it echoes
+ * may carry a key (SPEC §4); and no request, however deeply nested, makes it throw.
+ */
+describe('local model', () => {
+  let stack: TestStack;
+  let submitted: { key: string; start: string };
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    submitted = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'pasted into a prompt' } })).body;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const ask = async (body: Record<string, unknown>) => {
+    const res = await stack.call('/v1/responses', { key: stack.adminKey, body: { model: 'archibot', ...body } });
+    return { status: res.status, text: await res.text() };
+  };
+  /** The answer text of an SSE stream: the deltas joined. */
+  const streamedAnswer = (sse: string) =>
+    sse
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)) as { type: string; delta?: string })
+      .filter((event) => event.type === 'response.output_text.delta')
+      .map((event) => event.delta)
+      .join('');
+
+  describe('never echoes a submitted key', () => {
+    it('in the answer, streamed or not, with the key as text, in a message part, or in echoed fields', async () => {
+      const inputs = [
+        `is this right? ${submitted.key}`,
+        [{ role: 'user', content: [{ type: 'input_text', text: `key: ${submitted.key}` }] }],
+      ];
+      for (const input of inputs) {
+        for (const stream of [false, true]) {
+          const { status, text } = await ask({ input, stream, instructions: `never say ${submitted.key}`, metadata: { leaked: submitted.key } });
+          expect(status).toBe(200);
+          expect(findKeysInText(text)).toEqual([]);
+          expect(text).not.toContain(submitted.key);
+          const answer = stream ? streamedAnswer(text) : (JSON.parse(text) as { output_text: string }).output_text;
+          expect(answer).toContain(LOCAL_MODEL_LABEL);
+          expect(answer).toContain(`${submitted.start}…`);
+        }
+      }
+    });
+
+    it('not even most of a key cut off at the 2,000-character limit', async () => {
+      // Cut first and redact after, and the 30 characters before the cut fail the checksum: kept.
+      const { status, text } = await ask({ input: `${'x'.repeat(1969)} ${submitted.key}` });
+      expect(status).toBe(200);
+      expect(text).not.toContain(submitted.key.slice(0, 30));
+    });
+  });
+
+  describe('deeply nested requests', () => {
+    const deep = (levels: number) => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
+
+    it('5,000 levels over HTTP are a 4xx, never a 5xx', async () => {
+      for (const stream of [false, true]) {
+        const res = await stack.call('/v1/responses', {
+          key: stack.adminKey,
+          body: `{"model":"archibot","stream":${stream},"input":${deep(5000)},"metadata":{"a":${deep(5000)}}}`,
+        });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        await res.text();
+      }
+    });
+
+    // The router refuses such bodies before any upstream; the model must not rely on it (it is
+    // an Upstream like any other, and a body that reaches it is answered, never thrown on).
+    it('the model itself answers 5,000 levels in input and in every echoed field, streamed or not', async () => {
+      const model = new LocalModel('archibot');
+      const fields = ['input', 'instructions', 'metadata', 'tools', 'text', 'reasoning', 'tool_choice', 'user'];
+      for (const stream of [false, true]) {
+        const body = `{"model":"archibot","stream":${stream},${fields.map((f) => `"${f}":${deep(5000)}`).join(',')}}`;
+        const res = await model.responses(body);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const final = stream ? JSON.parse(text.trim().split('\n').at(-1)!.slice(6)).response : JSON.parse(text);
+        expect(final).toMatchObject({ status: 'completed', metadata: {}, tools: [], instructions: null });
+        expect(final.output_text).toContain('(no text input)');
+      }
+      // A field within the bound is still echoed as sent.
+      const shallow = JSON.parse(deep(10));
+      const res = await model.responses(JSON.stringify({ model: 'archibot', input: 'hi', metadata: { nested: shallow } }));
+      expect((await res.json()).metadata).toEqual({ nested: shallow });
+    });
+  });
+});
