@@ -92,7 +92,7 @@ describe('local model', () => {
       // A field within the bound is still echoed as sent.
       const shallow = JSON.parse(deep(10));
       const res = await model.responses(JSON.stringify({ model: 'archibot', input: 'hi', metadata: { nested: shallow } }));
-      expect((await res.json()).metadata).toEqual({ nested: shallow });
+      expect(((await res.json()) as { metadata: unknown }).metadata).toEqual({ nested: shallow });
     });
   });
 });
