@@ -152,8 +152,9 @@ export class KeyService {
   }
 
   /**
-   * The one authority check (SPEC §3 "Authority") every key-changing path goes through — create,
-   * rotate, revoke, delete, and anything later. A person acting through a bot must be an admin of
+   * The one authority check (SPEC §3 "Authority") every key-changing path goes through — create
+   * (in its two halves, the target being known only after the gate check), rotate, revoke,
+   * delete, and anything later. A person acting through a bot must be an admin of
    * the project (the bot's viewer key alone never suffices); any other key needs `keys:write`, and
    * then the key acted on (or the key being minted) must be no wider than the actor on any axis
    * of `widerAxes`. The Automator key's own rule replaces the comparison: only a key holding
@@ -161,29 +162,41 @@ export class KeyService {
    * Every denial is audited, naming the key acted on.
    */
   private async authorize(p: Principal, action: AuditAction, target?: { keyId?: string; powers: Powers }): Promise<void> {
+    await this.requireKeyManager(p, action, target?.keyId);
+    if (target) await this.requireWithinActor(p, action, target);
+  }
+
+  /** The first half of `authorize`, on its own where the target is known only later (create). */
+  private async requireKeyManager(p: Principal, action: AuditAction, keyId?: string): Promise<void> {
     if (p.kind === 'operator') return;
-    const keyId = target?.keyId;
-    const deny = async (reason: string, message: string): Promise<never> => {
-      await this.audit(p, action, 'denied', { keyId, reason });
-      throw new KeywardenError('insufficient_permissions', message);
-    };
     if (p.person) {
       if (await this.deps.store.isAdmin(p.key.projectId, p.person.identity)) return;
-      return deny('not a project admin', `${p.person.identity} is not an admin of this project.`);
+      await this.audit(p, action, 'denied', { keyId, reason: 'not a project admin' });
+      throw new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`);
     }
-    if (!checkPermission(p.key, 'keys:write').allowed) return deny('missing keys:write', insufficient('keys:write').message);
-    if (!target) return;
+    if (checkPermission(p.key, 'keys:write').allowed) return;
+    await this.audit(p, action, 'denied', { keyId, reason: 'missing keys:write' });
+    throw insufficient('keys:write');
+  }
+
+  /** The second half: the key acted on, or about to be minted, is no wider than the actor. */
+  private async requireWithinActor(p: Principal, action: AuditAction, target: { keyId?: string; powers: Powers }): Promise<void> {
+    if (p.kind === 'operator' || p.person) return;
+    let reason: string;
+    let message: string;
     if (target.powers.type === 'system') {
       if (checkPermission(p.key, 'admin').allowed) return;
-      return deny('only an admin key may rotate the Automator key', 'Only a key holding the admin permission may rotate the Automator key.');
+      reason = 'only an admin key may rotate the Automator key';
+      message = 'Only a key holding the admin permission may rotate the Automator key.';
+    } else {
+      const axes = widerAxes(target.powers, p.key);
+      if (axes.length === 0) return;
+      const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
+      reason = `beyond the actor: ${axes.join(', ')}`;
+      message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
     }
-    const axes = widerAxes(target.powers, p.key);
-    if (axes.length === 0) return;
-    const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
-    return deny(
-      `beyond the actor: ${axes.join(', ')}`,
-      `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`,
-    );
+    await this.audit(p, action, 'denied', { keyId: target.keyId, reason });
+    throw new KeywardenError('insufficient_permissions', message);
   }
 
   /**
@@ -223,6 +236,7 @@ export class KeyService {
   }
 
   async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {
+    await this.requireKeyManager(p, 'key.create');
     const projectId = principalProject(p);
     const project = await this.deps.store.getProject(projectId);
     if (!project) throw new KeywardenError('not_found', 'Project not found.');
@@ -237,7 +251,7 @@ export class KeyService {
     }
     const now = this.deps.clock.now();
     const powers = this.newKeyPowers(p, input, now);
-    await this.authorize(p, 'key.create', { powers });
+    await this.requireWithinActor(p, 'key.create', { powers });
     const name = input.name?.trim() || `Console generated key ${await this.deps.store.nextKeyNumber(projectId)}`;
     const issued = await this.mint({
       projectId,
