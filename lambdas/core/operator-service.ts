@@ -34,12 +34,14 @@ export class OperatorService {
   }
 
   async getAccount(id: string): Promise<Account> {
+    assertRecordId('acct', id);
     const account = await this.deps.store.getAccount(id);
     if (!account) throw new KeywardenError('not_found', `No account ${id}.`);
     return account;
   }
 
   async setApiAccess(accountId: string, enabled: boolean): Promise<Account> {
+    assertRecordId('acct', accountId);
     const account = await this.deps.store.setApiAccess(accountId, enabled);
     if (!account) throw new KeywardenError('not_found', `No account ${accountId}.`);
     return account;
@@ -47,6 +49,7 @@ export class OperatorService {
 
   /** Grants (positive) or withdraws (negative) credits; the balance never goes below zero. */
   async adjustCredits(accountId: string, delta: number): Promise<number> {
+    assertRecordId('acct', accountId);
     const result = await this.deps.store.adjustCredits(accountId, delta);
     if (!result.ok) {
       throw result.reason === 'not_found'
@@ -86,6 +89,7 @@ export class OperatorService {
   }
 
   async getProject(id: string): Promise<Project> {
+    assertRecordId('proj', id);
     const project = await this.deps.store.getProject(id);
     if (!project) throw new KeywardenError('not_found', `No project ${id}.`);
     return project;
@@ -104,6 +108,7 @@ export class OperatorService {
 
   async removeAdmin(projectId: string, identity: string, actor: string): Promise<boolean> {
     assertIdentity(identity);
+    await this.getProject(projectId);
     const removed = await this.deps.store.removeAdmin(projectId, identity);
     await this.deps.keys.audit({ kind: 'operator', actor, projectId }, 'admin.remove', removed ? 'success' : 'error', {
       details: { identity },
@@ -116,11 +121,20 @@ export class OperatorService {
   }
 }
 
+/** Operator ids are checked before any lookup; a malformed one (a pasted key, say) is never echoed. */
+function assertRecordId(kind: 'acct' | 'proj', id: string): void {
+  if (!new RegExp(`^${kind}_[0-9A-Za-z]{16}$`).test(id)) {
+    const what = kind === 'acct' ? 'an account id' : 'a project id';
+    throw new KeywardenError('invalid_request_error', `Not ${what}: expected ${kind}_ and 16 letters or digits.`);
+  }
+}
+
 function assertIdentity(identity: string): void {
   if (!IDENTITY_PATTERN.test(identity)) {
     throw new KeywardenError(
       'invalid_request_error',
-      `Not a chat identity: ${identity}. Use slack:<team>:<user> or teams:<tenant>:<aadObjectId>.`,
+      // Named back only when it cannot be a pasted key (a key has no colon).
+      `Not a chat identity${identity.includes(':') && identity.length <= 200 ? `: ${identity}` : ''}. Use slack:<team>:<user> or teams:<tenant>:<aadObjectId>.`,
     );
   }
 }
