@@ -5,6 +5,7 @@ import {
   type Activity,
   type TurnContext,
 } from 'botbuilder';
+import { emulatorRequestIsLocal, guardEmulatorTurn, type RequestOrigin } from './emulator-guard';
 
 /**
  * The Bot Framework transport for Teams: one CloudAdapter per warm instance.
@@ -12,7 +13,8 @@ import {
  * With an app id (and password), every inbound activity must carry a Bot Framework JWT that
  * botbuilder verifies against the channel's OpenID keys, and replies are sent with an app token.
  * Without one, authentication is disabled: the Bot Framework Emulator (and the tests' stand-in
- * connector) talk to the bot directly. There is no third mode.
+ * connector) talk to the bot directly, and admin actions run only for requests from this
+ * machine to a server bound to loopback (emulator-guard.ts). There is no third mode.
  */
 export interface TeamsCredentials {
   /** Microsoft App ID of the Azure Bot; unset = Emulator mode (no auth). */
@@ -38,7 +40,10 @@ export class TeamsAdapter extends CloudAdapter {
   readonly appId: string;
   readonly authenticationEnabled: boolean;
 
-  constructor(credentials: TeamsCredentials) {
+  /** Emulator mode: the host the local server listens on (admin actions need a loopback one). */
+  private readonly bindHost: string | undefined;
+
+  constructor(credentials: TeamsCredentials, options: { bindHost?: string } = {}) {
     const appId = credentials.appId ?? '';
     const settings = {
       MicrosoftAppId: appId,
@@ -54,6 +59,7 @@ export class TeamsAdapter extends CloudAdapter {
     );
     this.appId = appId;
     this.authenticationEnabled = appId !== '';
+    this.bindHost = options.bindHost;
   }
 
   /**
@@ -61,7 +67,10 @@ export class TeamsAdapter extends CloudAdapter {
    * response object, and with authentication failing closed: any error while verifying the JWT
    * (a bad token, or the OpenID key fetch failing) is a 401, never a 500 and never a turn.
    */
-  async handle(request: { method?: string; headers: Record<string, string | string[] | undefined>; body: string | undefined }, logic: TurnLogic): Promise<TeamsHttpReply> {
+  async handle(
+    request: { method?: string; headers: Record<string, string | string[] | undefined>; body: string | undefined; origin?: RequestOrigin },
+    logic: TurnLogic,
+  ): Promise<TeamsHttpReply> {
     if (request.method !== 'POST') return { status: 405 };
     const activity = parseActivity(request.body);
     if (!activity) return { status: 400, body: { error: 'expected a Bot Framework activity (JSON object with a type)' } };
@@ -74,7 +83,8 @@ export class TeamsAdapter extends CloudAdapter {
     } catch {
       return { status: 401, body: { error: 'unauthorized' } };
     }
-    const invoke = await this.processActivity(auth, activity, logic);
+    const turn = this.authenticationEnabled ? logic : guardEmulatorTurn(logic, emulatorRequestIsLocal(this.bindHost, request.origin, activity.serviceUrl));
+    const invoke = await this.processActivity(auth, activity, turn);
     return invoke ? { status: invoke.status, body: invoke.body } : { status: 200 };
   }
 }

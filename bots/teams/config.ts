@@ -15,6 +15,8 @@ export interface TeamsBotConfig {
   /** Signs actor assertions for admin actions (secret `botAssertion.current`). */
   assertionSecret: string;
   credentials: TeamsCredentials;
+  /** Emulator mode (no app id) only: the host the local server is bound to; see emulator-guard.ts. */
+  bindHost?: string;
 }
 
 export class TeamsConfigError extends Error {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TeamsAdapter, TeamsHttpReply, TurnLogic } from './adapter';
+import { requestOrigin } from './emulator-guard';
 
 /**
  * The two doors to the one adapter: a node request listener (local server) and an API Gateway
@@ -15,7 +16,8 @@ export function teamsRequestListener(adapter: TeamsAdapter, logic: TurnLogic, on
   return (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const body = await readLimited(req, MAX_ACTIVITY_BYTES);
-      const reply = body === 'too_large' ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body }, logic);
+      const origin = requestOrigin(req.socket.remoteAddress, req.headers);
+      const reply = body === 'too_large' ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body, origin }, logic);
       writeReply(res, reply);
     })().catch((err: unknown) => {
       onError(err);
@@ -37,7 +39,8 @@ export async function handleProxyEvent(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   try {
-    return toProxyResult(await adapter.handle({ method: event.httpMethod, headers, body }, logic));
+    const origin = requestOrigin(event.requestContext?.identity?.sourceIp, headers);
+    return toProxyResult(await adapter.handle({ method: event.httpMethod, headers, body, origin }, logic));
   } catch (err) {
     // Errors inside a turn are answered by onTurnError; this is the transport failing around it.
     onError(err);

@@ -27,7 +27,7 @@ export interface TeamsBot {
 }
 
 export function createTeamsBot(config: TeamsBotConfig, log: BotLog = defaultLog()): TeamsBot {
-  const adapter = new TeamsAdapter(config.credentials);
+  const adapter = new TeamsAdapter(config.credentials, config.bindHost ? { bindHost: config.bindHost } : {});
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'teams' });
   const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), log };
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
@@ -69,7 +69,9 @@ export const teamsMount: BotMount = async ({ secrets, baseUrl, env }) => {
     },
     { id: 'TEAMS_APP_ID', password: 'TEAMS_APP_PASSWORD' },
   );
-  const bot = createTeamsBot({ apiBaseUrl: baseUrl, viewerKey, assertionSecret: secrets.botAssertion.current, credentials });
+  // The local server's own address (from HOST): in Emulator mode admin actions need it to be loopback.
+  const bindHost = new URL(baseUrl).hostname;
+  const bot = createTeamsBot({ apiBaseUrl: baseUrl, viewerKey, assertionSecret: secrets.botAssertion.current, credentials, bindHost });
   return teamsRequestListener(bot.adapter, bot.logic, (err) => bot.log.error('teams: request failed', { error: errorName(err) }));
 };
 

@@ -50,7 +50,8 @@ export interface ConnectorStandIn {
   close(): Promise<void>;
 }
 
-export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
+/** `host`: where it listens (default loopback; a test of off-machine serviceUrls binds it elsewhere). */
+export async function startConnectorStandIn(host = '127.0.0.1'): Promise<ConnectorStandIn> {
   const calls: ConnectorCall[] = [];
   const created: CreatedConversation[] = [];
   const history: ConnectorCall[] = [];
@@ -94,8 +95,8 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
       reply(404, { error: { code: 'NotFound', message: `${req.method} ${path}` } });
     });
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await new Promise<void>((done) => server.listen(0, host, () => done()));
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/`;
 
   const standIn: ConnectorStandIn = {
     url,

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeAction } from '../../../bots/core';
+import { EMULATOR_ADMIN_REFUSAL } from '../../../bots/teams/emulator-guard';
+import { VERB } from '../../../bots/teams/cards/verbs';
 import { findKeysInText } from '../../../lambdas/core/key-format';
+import { ADMIN, executeAction, message, personalChat, post } from './activities';
+import { startConnectorStandIn, type ConnectorStandIn } from './connector-stand-in';
 import { ADMIN_IDENTITY, cardOf, cardText, startTeamsHarness, type TeamsHarness } from './harness';
 
 /**
@@ -48,4 +54,80 @@ it('another Emulator user is not an admin', async () => {
   await h.send(create);
   await h.connector.waitFor(() => h.connector.in(create.conversation.id).length > 0);
   expect(h.connector.in(create.conversation.id)[0]!.activity.text).toContain('only admins of this project');
+});
+
+/**
+ * Emulator mode has no authentication, so admin actions run only for a server bound to loopback,
+ * a request from loopback (not through a proxy), and a loopback serviceUrl (bots/teams/emulator-guard.ts).
+ * Off-machine cases need an address of this machine that is not loopback.
+ */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+/** A forged activity claiming the registered Teams admin's identity (tenant1/aad-admin). */
+const asAdmin = (serviceUrl: string, text: string) => message({ serviceUrl, text, conversation: personalChat(ADMIN) });
+const keysNamed = async (stack: TeamsHarness['stack'], name: string) =>
+  ((await stack.json(`/v1/keys?search=${encodeURIComponent(name)}`, { key: stack.adminKey })).body.data as { name: string }[]).filter((k) => k.name === name);
+
+it('a request through a proxy or tunnel (forwarding headers) is refused admin actions even from loopback', async () => {
+  const create = asAdmin(h.connector.url, 'create tunnelled key');
+  await h.send(create, { 'x-forwarded-for': '203.0.113.7' });
+  await h.connector.waitFor(() => h.connector.in(create.conversation.id).length > 0);
+  expect(h.connector.in(create.conversation.id)[0]!.activity.text).toBe(EMULATOR_ADMIN_REFUSAL);
+  expect(await keysNamed(h.stack, 'tunnelled key')).toEqual([]);
+});
+
+describe.skipIf(!lanAddress)('Emulator mode off this machine', () => {
+  let lan: ConnectorStandIn;
+  beforeAll(async () => {
+    lan = await startConnectorStandIn(lanAddress);
+  });
+  afterAll(async () => {
+    await lan?.close();
+  });
+
+  it('a serviceUrl off this machine gets no key for a claimed admin identity, and no admin button works; chat goes on', async () => {
+    const create = asAdmin(lan.url, 'create stolen key --type privileged');
+    expect((await h.send(create)).status).toBe(200);
+    await lan.waitFor(() => lan.in(create.conversation.id).length > 0);
+    expect(lan.in(create.conversation.id)[0]!.activity.text).toBe(EMULATOR_ADMIN_REFUSAL);
+    expect(lan.created).toEqual([]);
+    expect(await keysNamed(h.stack, 'stolen key')).toEqual([]);
+    expect(findKeysInText(lan.transcript())).toEqual([]);
+
+    const target = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'emulator target' } })).body;
+    const click = await h.send(
+      executeAction({ serviceUrl: lan.url, verb: VERB.confirm, data: { verb: VERB.confirm, action: encodeAction({ v: 1, op: 'revoke', keyId: target.id, origin: 'confirm', iat: Math.floor(Date.now() / 1000) }) } }),
+    );
+    expect(click.body).toMatchObject({ statusCode: 200, value: EMULATOR_ADMIN_REFUSAL });
+    expect((await h.stack.json(`/v1/keys/${target.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
+
+    const who = asAdmin(lan.url, 'whoami');
+    await h.send(who);
+    await lan.waitFor(() => lan.in(who.conversation.id).length >= 2);
+    expect(cardText(cardOf(lan.in(who.conversation.id).at(-1)!))).toContain(`Identity: ${ADMIN_IDENTITY}`);
+  });
+
+  describe('a server bound to every interface (HOST=0.0.0.0)', () => {
+    let open: TeamsHarness;
+    beforeAll(async () => {
+      open = await startTeamsHarness({ HOST: '0.0.0.0' });
+    });
+    afterAll(async () => {
+      await open?.close();
+    });
+
+    it('refuses admin actions from loopback and from the network alike', async () => {
+      const port = new URL(open.stack.url).port;
+      const local = asAdmin(open.connector.url, 'create open local');
+      await post(`http://127.0.0.1:${port}`, local);
+      const remote = asAdmin(open.connector.url, 'create open remote');
+      await post(`http://${lanAddress}:${port}`, remote);
+      await open.connector.waitFor(() => open.connector.in(local.conversation.id).length >= 2);
+      for (const call of open.connector.in(local.conversation.id)) expect(call.activity.text).toBe(EMULATOR_ADMIN_REFUSAL);
+      expect(await keysNamed(open.stack, 'open local')).toEqual([]);
+      expect(await keysNamed(open.stack, 'open remote')).toEqual([]);
+    });
+  });
 });
