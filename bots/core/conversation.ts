@@ -359,8 +359,10 @@ export function apiFailure(error: ApiError): Reply {
     case 'api_access_disabled':
       return errorReply('api_access_disabled', 'API access is not enabled for this account, so keys cannot be created. An operator can turn it on.');
     case 'not_found':
+    case 'model_not_found':
       return errorReply('not_found', message);
     case 'protected_key':
+    case 'last_admin_key':
     case 'conflict':
       return errorReply('refused', message);
     case 'invalid_request_error':

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { redactKeys } from '../../bots/core/redact';
+import { redactKeys } from '../core/key-format';
 import type { Upstream } from './upstream';
 
 /**

@@ -68,3 +68,12 @@ export function findKeysInText(text: string): string[] {
   }
   return [...found];
 }
+
+/**
+ * Replaces every well-formed key in text with its non-secret start (`archie_4fQa…`). Everything
+ * that says text back — the bots in channels, the local model echoing a question — runs through
+ * this, so nothing but the one response that creates a key can carry a key value.
+ */
+export function redactKeys(text: string): string {
+  return text.replace(KEY_IN_TEXT_PATTERN, (candidate) => (parseKey(candidate).ok ? `${startOf(candidate)}…` : candidate));
+}
