@@ -5,7 +5,7 @@ import {
   type Activity,
   type TurnContext,
 } from 'botbuilder';
-import { emulatorRequestIsLocal, guardEmulatorTurn, type RequestOrigin } from './emulator-guard';
+import { EMULATOR_SERVICE_URL_REFUSAL, emulatorRequestIsLocal, guardEmulatorTurn, isLoopbackUrl, type RequestOrigin } from './emulator-guard';
 
 /**
  * The Bot Framework transport for Teams: one CloudAdapter per warm instance.
@@ -83,6 +83,9 @@ export class TeamsAdapter extends CloudAdapter {
     } catch {
       return { status: 401, body: { error: 'unauthorized' } };
     }
+    // Emulator mode posts answers only to a loopback serviceUrl: an unauthenticated activity must
+    // not make this server send requests to a URL of the sender's choosing.
+    if (!this.authenticationEnabled && !isLoopbackUrl(activity.serviceUrl)) return { status: 403, body: { error: EMULATOR_SERVICE_URL_REFUSAL } };
     const turn = this.authenticationEnabled ? logic : guardEmulatorTurn(logic, emulatorRequestIsLocal(this.bindHost, request.origin, activity.serviceUrl));
     const invoke = await this.processActivity(auth, activity, turn);
     return invoke ? { status: invoke.status, body: invoke.body } : { status: 200 };

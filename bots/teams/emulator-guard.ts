@@ -19,12 +19,18 @@ import { textActivity } from './render-reply';
  *   3. the activity's `serviceUrl` is a loopback URL (the Emulator's own).
  *
  * Anything else gets a plain refusal and nothing is issued or changed; reading and chatting go on.
+ * An activity whose serviceUrl is not loopback is not processed at all (403): the bot would
+ * otherwise post its answers to any URL an unauthenticated sender names.
  * With an app id the adapter verifies the JWT and this rule does not apply.
  */
 export const EMULATOR_ADMIN_REFUSAL =
   'Admin actions (create, rotate, revoke, delete) are turned off here: this bot runs in Bot Framework Emulator mode ' +
   '(no TEAMS_APP_ID, so no authentication), which allows them only from this machine — server bound to 127.0.0.1, ' +
   'request from 127.0.0.1, and a loopback serviceUrl. Configure TEAMS_APP_ID and TEAMS_APP_PASSWORD to use them over a network.';
+
+/** Emulator mode answers nobody off this machine: the activity's serviceUrl must be loopback. */
+export const EMULATOR_SERVICE_URL_REFUSAL =
+  'Bot Framework Emulator mode (no TEAMS_APP_ID) answers only a loopback serviceUrl. Configure TEAMS_APP_ID and TEAMS_APP_PASSWORD for Teams.';
 
 /** Where one HTTP request came from, as the door that received it saw it. */
 export interface RequestOrigin {

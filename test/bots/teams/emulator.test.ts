@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAction } from '../../../bots/core';
-import { EMULATOR_ADMIN_REFUSAL } from '../../../bots/teams/emulator-guard';
+import { EMULATOR_ADMIN_REFUSAL, EMULATOR_SERVICE_URL_REFUSAL } from '../../../bots/teams/emulator-guard';
 import { VERB } from '../../../bots/teams/cards/verbs';
 import { findKeysInText } from '../../../lambdas/core/key-format';
 import { ADMIN, executeAction, message, personalChat, post } from './activities';
@@ -87,26 +87,23 @@ describe.skipIf(!lanAddress)('Emulator mode off this machine', () => {
     await lan?.close();
   });
 
-  it('a serviceUrl off this machine gets no key for a claimed admin identity, and no admin button works; chat goes on', async () => {
+  it('a serviceUrl off this machine is not processed at all: no key, no admin button, no request sent there (403)', async () => {
     const create = asAdmin(lan.url, 'create stolen key --type privileged');
-    expect((await h.send(create)).status).toBe(200);
-    await lan.waitFor(() => lan.in(create.conversation.id).length > 0);
-    expect(lan.in(create.conversation.id)[0]!.activity.text).toBe(EMULATOR_ADMIN_REFUSAL);
-    expect(lan.created).toEqual([]);
+    const refused = await h.send(create);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: EMULATOR_SERVICE_URL_REFUSAL });
     expect(await keysNamed(h.stack, 'stolen key')).toEqual([]);
-    expect(findKeysInText(lan.transcript())).toEqual([]);
 
     const target = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'emulator target' } })).body;
     const click = await h.send(
       executeAction({ serviceUrl: lan.url, verb: VERB.confirm, data: { verb: VERB.confirm, action: encodeAction({ v: 1, op: 'revoke', keyId: target.id, origin: 'confirm', iat: Math.floor(Date.now() / 1000) }) } }),
     );
-    expect(click.body).toMatchObject({ statusCode: 200, value: EMULATOR_ADMIN_REFUSAL });
+    expect(click.status).toBe(403);
     expect((await h.stack.json(`/v1/keys/${target.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
 
-    const who = asAdmin(lan.url, 'whoami');
-    await h.send(who);
-    await lan.waitFor(() => lan.in(who.conversation.id).length >= 2);
-    expect(cardText(cardOf(lan.in(who.conversation.id).at(-1)!))).toContain(`Identity: ${ADMIN_IDENTITY}`);
+    expect((await h.send(asAdmin(lan.url, 'whoami'))).status).toBe(403);
+    // Nothing was ever posted to the sender's URL.
+    expect(JSON.parse(lan.transcript())).toEqual({ history: [], created: [] });
   });
 
   describe('a server bound to every interface (HOST=0.0.0.0)', () => {
