@@ -55,7 +55,7 @@ interface FunctionSpec {
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   api: {
     entry: 'api.ts',
-    description: 'Keywarden /v1 (keys, audit, models, me, verify, openapi)',
+    description: 'Keywarden /v1 (keys, audit, models, me, verify, openapi, health)',
     sizing: 'api',
     tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     secrets: ['hashing', 'botAssertion'],
@@ -105,6 +105,7 @@ export const API_ROUTES: ReadonlyArray<readonly [path: string, methods: readonly
   ['/v1/deliveries', ['POST']],
   ['/v1/me', ['GET']],
   ['/v1/openapi.json', ['GET']],
+  ['/v1/health', ['GET']],
 ];
 export const RESPONSES_ROUTE = '/v1/responses';
 export const SLACK_ROUTE = '/slack/events';
@@ -327,7 +328,7 @@ export class KeywardenService extends Construct {
   private addRoutes(): void {
     const { api, functions } = this;
     // One resource-policy statement for the whole API instead of two per method: the API
-    // function serves thirteen methods and Lambda resource policies are limited to 20 KB.
+    // function serves every buffered /v1 method and Lambda resource policies are limited to 20 KB.
     const apiIntegration = new LambdaIntegration(functions.api, { scopePermissionToMethod: false });
     for (const [path, methods] of API_ROUTES) {
       const resource = api.root.resourceForPath(path);

@@ -103,6 +103,19 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
       },
     },
     paths: {
+      '/health': {
+        get: {
+          summary: 'Liveness: no key needed. The local server answers 503 service_unavailable with Retry-After until it is ready.',
+          security: [],
+          responses: {
+            '200': {
+              description: 'Ready',
+              content: { 'application/json': { schema: { type: 'object', required: ['status', 'environment'], properties: { status: { const: 'ok' }, environment: { type: 'string' } } } } },
+            },
+            '503': { description: 'service_unavailable (starting; retry after Retry-After seconds)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          },
+        },
+      },
       '/models': { get: op('List models (never draws credits)', {}, 'Model list', '#/components/schemas/List') },
       '/responses': {
         post: {

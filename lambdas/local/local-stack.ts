@@ -43,15 +43,23 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   const dataDir = new DataDir(resolve(env.DATA_DIR || '.data'));
   installLambdaStreamingPolyfill();
 
-  const dynalite: DynaliteServer = await startDynalite({ path: dataDir.dynamodbPath });
-  const server = createServer();
+  // The listener is in place before the port opens: a request that arrives while dynalite starts
+  // and the bootstrap runs gets 503 + Retry-After, never silence.
+  let serve: RequestListener | undefined;
+  const server = createServer((req, res) => (serve ? serve(req, res) : notReady(res)));
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
-    server.listen(port, host, () => done());
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
   });
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
 
+  let dynalite: DynaliteServer | undefined;
   try {
+    const database = await startDynalite({ path: dataDir.dynamodbPath });
+    dynalite = database;
     const secrets = dataDir.secrets();
     const effective: LocalSecrets = {
       ...secrets,
@@ -62,7 +70,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
       upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
     };
-    const services = await openLocalServices({ env, dynamodbEndpoint: dynalite.endpoint, secrets: effective, publicBaseUrl: baseUrl });
+    const services = await openLocalServices({ env, dynamodbEndpoint: database.endpoint, secrets: effective, publicBaseUrl: baseUrl });
     const { config } = services;
 
     const admins = (env.KEYWARDEN_ADMINS ?? '')
@@ -98,20 +106,20 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         dataDir.saveBootstrap(bootstrap);
       }
     }
-    dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: dynalite.endpoint, baseUrl });
+    dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: database.endpoint, baseUrl });
 
     const api = createApiHandler(services);
     const streaming = createStreamingHandler(services);
     const listeners: Record<string, RequestListener> = {};
     for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    serve = (req: IncomingMessage, res: ServerResponse) => {
       void route(req, res).catch((err: unknown) => {
         services.logger.error('local server error', { error: err instanceof Error ? err.message : 'unknown' });
         if (!res.headersSent) writeProxyResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('Internal error.', 'api_error', 'internal_error')) });
         else res.destroy();
       });
-    });
+    };
 
     async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const path = new URL(req.url ?? '/', 'http://local').pathname;
@@ -144,12 +152,21 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         });
         dataDir.clearEndpoint();
         services.dynamo.destroy();
-        await dynalite.close();
+        await database.close();
       },
     };
   } catch (err) {
     server.close();
-    await dynalite.close();
+    server.closeAllConnections();
+    await dynalite?.close();
     throw err;
   }
+}
+
+function notReady(res: ServerResponse): void {
+  writeProxyResult(res, {
+    statusCode: 503,
+    headers: { 'content-type': 'application/json', 'retry-after': '1' },
+    body: JSON.stringify(errorBody('Keywarden is starting; retry in a moment.', 'api_error', 'service_unavailable')),
+  });
 }

@@ -33,6 +33,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/deliveries': 'api',
   'GET /v1/me': 'api',
   'GET /v1/openapi.json': 'api',
+  'GET /v1/health': 'api',
   'POST /v1/responses': 'responses',
   'POST /slack/events': 'slack',
   'POST /api/messages': 'teams',

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../../lambdas/local/local-stack';
 import { startTestStack } from '../support/local-stack';
 
 const dirs: string[] = [];
@@ -48,6 +49,37 @@ describe('the local stack', () => {
     }
   });
 
+  it('answers 503 + Retry-After on every path until ready, then GET /v1/health without a key', async () => {
+    const port = await freePort();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // A mount that holds startup open: the window between listen and ready, made deterministic.
+    const starting = startLocalStack(
+      { env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: tempDir() }, port },
+      { '/held': async () => (await held, (_req, res) => void res.end()) },
+    );
+    const early = await untilListening(`http://127.0.0.1:${port}/v1/health`);
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBe('1');
+    expect(await early.json()).toEqual({
+      error: { message: expect.any(String), type: 'api_error', code: 'service_unavailable', param: null },
+    });
+    const post = await fetch(`http://127.0.0.1:${port}/v1/keys`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5_000) });
+    expect(post.status).toBe(503);
+
+    release();
+    const stack = await starting;
+    try {
+      const health = await fetch(`${stack.url}/v1/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok', environment: 'local' });
+      const doc = (await (await fetch(`${stack.url}/v1/openapi.json`)).json()) as any;
+      expect(doc.paths['/health'].get.security).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('`npm start` serves on PORT/HOST, prints the admin key once, and shuts down cleanly on SIGTERM', async () => {
     const dir = tempDir();
     const port = await freePort();
@@ -89,3 +121,15 @@ describe('the local stack', () => {
     expect(second.stdout).not.toContain(adminKey);
   }, 60_000);
 });
+
+/** Fetches until something accepts the connection; a connection that is never answered fails. */
+async function untilListening(url: string): Promise<Response> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || i > 400) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

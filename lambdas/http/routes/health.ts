@@ -1,0 +1,14 @@
+import type { Route } from '../router';
+import { json } from '../types';
+
+/**
+ * Liveness for load balancers, process managers and scripts: no key, no storage read, never
+ * billed. The local server answers 503 on every path, this one included, until it is ready.
+ */
+export const healthRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/health',
+    handler: async (ctx) => json(200, { status: 'ok', environment: ctx.services.config.environment }),
+  },
+];
