@@ -1,22 +1,25 @@
 /**
  * `npm start`: the local stack (SPEC §6). Wiring only: see lambdas/local/local-stack.ts.
  */
-import { startLocalStack } from '../lambdas/local/local-stack';
+import { startLocalStack, type LocalStack } from '../lambdas/local/local-stack';
+import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// A terminal or pipe that goes away must not take the server down with an EPIPE.
+process.stdout.on('error', () => {});
 
-const stack = await startLocalStack({ announce: (text) => console.log(text) }, localBotMounts);
-console.log(`Keywarden listening on ${stack.url}  (/v1, /slack/events, /api/messages; data in ${stack.dataDir.path})`);
-
+let stack: LocalStack | undefined;
 let closing = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(reason: string): Promise<void> {
   if (closing) return;
   closing = true;
-  console.log(`${signal}: shutting down`);
-  await stack.close();
+  console.log(`${reason}: shutting down`);
+  await stack?.close();
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onStopRequest((reason) => void shutdown(reason));
+
+stack = await startLocalStack({ announce: (text) => console.log(text) }, localBotMounts);
+console.log(`Keywarden listening on ${stack.url}  (/v1, /slack/events, /api/messages; data in ${stack.dataDir.path})`);

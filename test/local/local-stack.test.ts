@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,46 +80,38 @@ describe('the local stack', () => {
     }
   });
 
-  it('`npm start` serves on PORT/HOST, prints the admin key once, and shuts down cleanly on SIGTERM', async () => {
+  // Spawned processes, as an operator runs them: `npm start` and signals to npm itself. Linux
+  // `ps` finds what npm left behind.
+  it('`npm start`: SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const run = () =>
-      new Promise<{ stdout: string; code: number | null; status: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local-server.ts'], {
-          env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let status = 0;
-        child.stdout.on('data', async (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('Keywarden listening on') && status === 0) {
-            status = -1;
-            const { adminKey } = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
-            const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${adminKey}` } });
-            status = res.status;
-            expect(existsSync(join(dir, 'local-endpoint.json'))).toBe(true);
-            child.kill('SIGTERM');
-          }
-        });
-        child.on('error', reject);
-        child.on('exit', (code) => resolve({ stdout, code, status }));
-        setTimeout(() => child.kill('SIGKILL'), 25_000).unref();
-      });
-    const first = await run();
-    expect(first.code).toBe(0);
-    expect(first.status).toBe(200);
-    expect(first.stdout).toContain(`http://127.0.0.1:${port}`);
+
+    const first = await npmStart(dir, port);
+    try {
+      expect(existsSync(join(dir, 'local-endpoint.json'))).toBe(true);
+    } finally {
+      await stopNpm(first, 'SIGTERM');
+    }
     const { adminKey } = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
-    expect(first.stdout).toContain(adminKey);
-    expect(first.stdout).toContain('SIGTERM: shutting down');
+    expect(first.output()).toContain(adminKey);
+    expect(first.output()).toContain('SIGTERM: shutting down');
     expect(existsSync(join(dir, 'local-endpoint.json'))).toBe(false);
 
-    const second = await run();
-    expect(second.code).toBe(0);
-    expect(second.status).toBe(200);
-    expect(second.stdout).not.toContain(adminKey);
-  }, 60_000);
+    const second = await npmStart(dir, port);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${adminKey}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await stopNpm(second, 'SIGINT');
+    }
+    expect(second.output()).not.toContain(adminKey);
+    expect(second.output()).toContain('SIGINT: shutting down');
+
+    // npm killed outright (OOM killer, `docker kill`): the server notices it was orphaned.
+    const third = await npmStart(dir, port);
+    await stopNpm(third, 'SIGKILL');
+    expect(third.output()).toContain('parent process exited: shutting down');
+  }, 120_000);
 });
 
 /** Fetches until something accepts the connection; a connection that is never answered fails. */
@@ -132,4 +124,75 @@ async function untilListening(url: string): Promise<Response> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+interface NpmRun {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+}
+
+/** `npm start` as a process manager runs it; resolves once /v1/health answers 200. */
+async function npmStart(dataDir: string, port: number): Promise<NpmRun> {
+  const child = spawn('npm', ['start', '--silent'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const run = { child, port, output: () => output };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const status = await fetch(`http://127.0.0.1:${port}/v1/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0);
+    if (status === 200) return run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of [...descendantsOf(child.pid!), child.pid!]) process.kill(pid, 'SIGKILL');
+  throw new Error(`npm start did not become healthy: ${output}`);
+}
+
+/** Sends `signal` to npm alone and waits (liveness bound, not a timing claim) for the port to free and every descendant to go. */
+async function stopNpm(run: NpmRun, signal: NodeJS.Signals): Promise<void> {
+  const descendants = descendantsOf(run.child.pid!);
+  expect(descendants.length).toBeGreaterThan(0);
+  run.child.kill(signal);
+  const deadline = Date.now() + 20_000;
+  let portFree = false;
+  let alive = descendants;
+  while (Date.now() < deadline) {
+    portFree = await fetch(`http://127.0.0.1:${run.port}/v1/health`, { signal: AbortSignal.timeout(2_000) }).then(
+      () => false,
+      (err) => err?.cause?.code === 'ECONNREFUSED',
+    );
+    alive = descendants.filter(isRunning);
+    if (portFree && alive.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of alive) process.kill(pid, 'SIGKILL');
+  expect(portFree, `port ${run.port} still answers after ${signal} to npm`).toBe(true);
+  expect(alive, `left running after ${signal} to npm`).toEqual([]);
+}
+
+function processTable(): Array<{ pid: number; ppid: number; stat: string }> {
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,stat='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .map(([pid, ppid, stat]) => ({ pid: Number(pid), ppid: Number(ppid), stat: stat ?? '' }));
+}
+
+function descendantsOf(root: number): number[] {
+  const table = processTable();
+  const found: number[] = [];
+  for (let frontier = [root]; frontier.length; ) {
+    frontier = table.filter((p) => frontier.includes(p.ppid)).map((p) => p.pid);
+    found.push(...frontier);
+  }
+  return found;
+}
+
+function isRunning(pid: number): boolean {
+  const entry = processTable().find((p) => p.pid === pid);
+  return entry !== undefined && !entry.stat.startsWith('Z');
 }
