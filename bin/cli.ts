@@ -13,6 +13,8 @@ import { bootstrapEnvironment } from '../lambdas/bootstrap';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Database files an embedded dynalite creates in the data dir stay owner-only, as the server keeps them.
+process.umask(0o077);
 
 interface GlobalOptions {
   json?: boolean;

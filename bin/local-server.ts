@@ -7,6 +7,9 @@ import { localBotMounts } from '../bots/local-mounts';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Everything the server writes — the database files dynalite creates at any time included — is
+// owner-only, like the data dir itself.
+process.umask(0o077);
 // A terminal or pipe that goes away must not take the server down with an EPIPE.
 process.stdout.on('error', () => {});
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The local stack's data directory (`DATA_DIR`, default `.data`):
- *   secrets.json     generated once, mode 0600: hashing and bot-assertion secrets, Slack signing
+ * The local stack's data directory (`DATA_DIR`, default `.data`), owner-only (0700, files 0600):
+ *   secrets.json     generated once: hashing and bot-assertion secrets, Slack signing
  *                    secret, the bots' viewer keys
- *   bootstrap.json   mode 0600: baseUrl, environment, accountId, projectId, adminKey (for scripts)
+ *   bootstrap.json   baseUrl, environment, accountId, projectId, adminKey (for scripts)
  *   dynamodb/        dynalite's LevelDB files
  *   local-endpoint.json  while the server runs: where its dynalite listens (for the CLI)
  */
@@ -34,9 +34,29 @@ export interface LocalEndpointFile {
   baseUrl: string;
 }
 
+/** Files of ours directly in the data dir; anything else there is left alone (DATA_DIR may be shared). */
+const OWN_FILES = ['secrets.json', 'bootstrap.json', 'local-endpoint.json'];
+
 export class DataDir {
   constructor(readonly path: string) {
     mkdirSync(path, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * The server's data dir: created if missing, and owner-only whether new or pre-existing — the
+   * directory 0700, its files 0600, everything under dynamodb/ too. Files the database writes
+   * later are private only if the process umask is 077 (the server entry sets it).
+   */
+  static open(path: string): DataDir {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    chmodSync(path, 0o700);
+    for (const name of OWN_FILES) {
+      const file = join(path, name);
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+    const dir = new DataDir(path);
+    if (existsSync(dir.dynamodbPath)) makePrivate(dir.dynamodbPath);
+    return dir;
   }
 
   get dynamodbPath(): string {
@@ -104,5 +124,16 @@ export class DataDir {
 
   clearEndpoint(): void {
     rmSync(this.file('local-endpoint.json'), { force: true });
+  }
+}
+
+function makePrivate(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  if (stat.isDirectory()) {
+    chmodSync(path, 0o700);
+    for (const name of readdirSync(path)) makePrivate(join(path, name));
+  } else {
+    chmodSync(path, 0o600);
   }
 }

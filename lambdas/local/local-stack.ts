@@ -40,7 +40,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   const env = options.env ?? process.env;
   const host = env.HOST || '127.0.0.1';
   const port = options.port ?? Number(env.PORT || 8787);
-  const dataDir = new DataDir(resolve(env.DATA_DIR || '.data'));
+  const dataDir = DataDir.open(resolve(env.DATA_DIR || '.data'));
   installLambdaStreamingPolyfill();
 
   // The listener is in place before the port opens: a request that arrives while dynalite starts

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,13 +82,20 @@ describe('the local stack', () => {
 
   // Spawned processes, as an operator runs them: `npm start` and signals to npm itself. Linux
   // `ps` finds what npm left behind.
-  it('`npm start`: SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
+  it('`npm start`: owner-only data, and SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
     const dir = tempDir();
+    // A pre-existing, loosely-moded data dir and database file.
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'dynamodb'), { mode: 0o755 });
+    writeFileSync(join(dir, 'dynamodb', 'notes.txt'), 'left here\n', { mode: 0o644 });
     const port = await freePort();
 
     const first = await npmStart(dir, port);
     try {
-      expect(existsSync(join(dir, 'local-endpoint.json'))).toBe(true);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      for (const file of filesUnder(dir)) {
+        expect((statSync(file).mode & 0o777).toString(8), file).toBe(statSync(file).isDirectory() ? '700' : '600');
+      }
     } finally {
       await stopNpm(first, 'SIGTERM');
     }
@@ -124,6 +131,10 @@ async function untilListening(url: string): Promise<Response> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name));
 }
 
 interface NpmRun {
