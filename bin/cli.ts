@@ -4,11 +4,10 @@
  * Wiring only: every rule lives in the service core.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { KeywardenError } from '../lambdas/core/errors';
 import { openOperatorContext, type OperatorContext } from '../lambdas/local/cli-context';
+import { locateDataDir, type DataDir } from '../lambdas/local/data-dir';
+import { exitOnUncaughtErrors, exitWithOperatorError, OperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { bootstrapEnvironment } from '../lambdas/bootstrap';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
@@ -19,18 +18,21 @@ process.umask(0o077);
 interface GlobalOptions {
   json?: boolean;
   aws?: boolean;
-  dataDir: string;
+  dataDir?: string;
   actor?: string;
   apiUrl?: string;
 }
 
-class CliError extends Error {}
+/** The local data dir this run opened, for the one-line message if its database turns out locked. */
+let openedDataDir: DataDir | undefined;
+const errorContext = (): OperatorErrorContext => (openedDataDir ? { dataDir: { path: openedDataDir.path } } : {});
+exitOnUncaughtErrors(errorContext);
 
 const program = new Command('keywarden')
   .description('Keywarden: API keys for the chat platform.')
   .option('--json', 'print machine-readable JSON')
   .option('--aws', 'operator commands work on AWS (TABLE_NAME, SECRET_HASHING_ARN, AWS credentials from the environment)')
-  .option('--data-dir <dir>', 'local data directory', process.env.DATA_DIR || '.data')
+  .option('--data-dir <dir>', 'local data directory (default: DATA_DIR, else the nearest .data/ holding bootstrap.json from here up to the keywarden project root)')
   .option('--actor <name>', 'operator name recorded in the audit trail (default cli:<user>)')
   .option('--api-url <url>', 'key commands: the API base URL (default KEYWARDEN_API_URL, else the local stack)')
   .showHelpAfterError();
@@ -47,9 +49,19 @@ function print(value: unknown, human: () => string): void {
   console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 }
 
+/**
+ * The project's local data, never created here: a read command run in the wrong folder must say
+ * where it looked rather than answer from a fresh, empty store.
+ */
+function localDataDir(fix = 'run `npm start` once in the keywarden project, or set DATA_DIR (or --data-dir) to its data dir'): DataDir {
+  const located = locateDataDir({ cwd: process.cwd(), explicit: globals().dataDir || process.env.DATA_DIR || undefined });
+  if (!located.found) throw new OperatorError(`no Keywarden data dir found (looked for ${located.tried.join(', ')}); ${fix}`);
+  openedDataDir = located.found;
+  return located.found;
+}
+
 async function withOperator<T>(fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
-  const g = globals();
-  const ctx = await openOperatorContext({ aws: g.aws === true, dataDir: g.dataDir });
+  const ctx = await openOperatorContext(globals().aws ? { aws: true } : { aws: false, dataDir: localDataDir() });
   try {
     return await fn(ctx);
   } finally {
@@ -95,7 +107,7 @@ program
   .command('api-access <accountId> <state>')
   .description('turn the API product gate on or off (state: on | off)')
   .action(async (id: string, state: string) => {
-    if (state !== 'on' && state !== 'off') throw new CliError('state must be on or off');
+    if (state !== 'on' && state !== 'off') throw new OperatorError('state must be on or off');
     const a = await withOperator(({ services }) => services.operator.setApiAccess(id, state === 'on'));
     print(a, () => `${a.id}: API access ${a.apiAccess ? 'on' : 'off'}`);
   });
@@ -106,7 +118,7 @@ credits
   .description('add credits to an account')
   .action(async (id: string, amount: string) => {
     const n = number('amount')(amount);
-    if (n <= 0) throw new CliError('amount must be positive');
+    if (n <= 0) throw new OperatorError('amount must be positive');
     const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, n));
     print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
   });
@@ -115,7 +127,7 @@ credits
   .description('remove credits from an account (never below zero)')
   .action(async (id: string, amount: string) => {
     const n = number('amount')(amount);
-    if (n <= 0) throw new CliError('amount must be positive');
+    if (n <= 0) throw new OperatorError('amount must be positive');
     const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, -n));
     print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
   });
@@ -203,30 +215,45 @@ program
 
 // ── key commands for CI/CD: plain /v1 calls with KEYWARDEN_API_KEY ────────────
 
-function apiTarget(): { url: string; key: string } {
-  const g = globals();
-  let url = g.apiUrl || process.env.KEYWARDEN_API_URL || undefined;
+/** Where key commands go: KEYWARDEN_API_URL / KEYWARDEN_API_KEY, each falling back to the local stack's bootstrap.json. */
+function apiTarget(): { url: string; key: string; local: boolean } {
+  let url = globals().apiUrl || process.env.KEYWARDEN_API_URL || undefined;
   let key = process.env.KEYWARDEN_API_KEY || undefined;
-  const bootstrapPath = join(resolve(g.dataDir), 'bootstrap.json');
-  if ((!url || !key) && existsSync(bootstrapPath)) {
-    const local = JSON.parse(readFileSync(bootstrapPath, 'utf8')) as { baseUrl: string; adminKey: string };
-    url ??= local.baseUrl;
-    key ??= local.adminKey;
+  const local = !url;
+  if (!url || !key) {
+    const bootstrap = localDataDir('set KEYWARDEN_API_URL and KEYWARDEN_API_KEY, or run `npm start` in the keywarden project').bootstrap()!;
+    url ??= bootstrap.baseUrl;
+    key ??= bootstrap.adminKey;
   }
-  if (!url || !key) throw new CliError('set KEYWARDEN_API_URL and KEYWARDEN_API_KEY (or run the local stack)');
-  return { url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), key };
+  return { url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), key, local };
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const { url, key } = apiTarget();
-  const res = await fetch(`${url}/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const { url, key, local } = apiTarget();
+  let res: Response;
+  try {
+    res = await fetch(`${url}/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    // undici's network failures are all `TypeError: fetch failed`, the reason in `cause`.
+    if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
+    const reason = (err.cause as { code?: string } | undefined)?.code ?? 'no answer';
+    const fix = local
+      ? 'start the local stack with `npm start`, or set KEYWARDEN_API_URL to a running Keywarden'
+      : 'check KEYWARDEN_API_URL (or --api-url)';
+    throw new OperatorError(`cannot reach the Keywarden API at ${url}/v1 (${reason}); ${fix}`, { cause: err });
+  }
   const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as any) : {};
-  if (!res.ok) throw new CliError(`${res.status} ${parsed?.error?.code ?? ''}: ${parsed?.error?.message ?? text}`);
+  let parsed: any = {};
+  try {
+    if (text) parsed = JSON.parse(text);
+  } catch {
+    throw new OperatorError(`${url}/v1${path} answered HTTP ${res.status} with something other than JSON; is ${url} a Keywarden API?`);
+  }
+  if (!res.ok) throw new OperatorError(`${res.status} ${parsed?.error?.code ?? ''}: ${parsed?.error?.message ?? text}`);
   return parsed;
 }
 
@@ -296,10 +323,5 @@ keys
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CliError || err instanceof KeywardenError) {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  } else {
-    throw err;
-  }
+  exitWithOperatorError(err, errorContext());
 }

@@ -3,4 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./cli.ts');
+try {
+  await import('./cli.ts');
+} catch (err) {
+  // cli.ts reports its own failures; this catches only what stops it from loading, in the same one line.
+  const { exitWithOperatorError } = await import('../lambdas/local/operator-errors.ts');
+  exitWithOperatorError(err);
+}

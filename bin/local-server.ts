@@ -1,7 +1,10 @@
 /**
  * `npm start`: the local stack (SPEC §6). Wiring only: see lambdas/local/local-stack.ts.
  */
+import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../lambdas/local/local-stack';
+import { DataDir } from '../lambdas/local/data-dir';
+import { exitOnUncaughtErrors, exitWithOperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
 
@@ -12,6 +15,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.umask(0o077);
 // A terminal or pipe that goes away must not take the server down with an EPIPE.
 process.stdout.on('error', () => {});
+
+const dataDirPath = resolve(process.env.DATA_DIR || '.data');
+const errorContext = (): OperatorErrorContext => {
+  let heldBy: number | undefined;
+  try {
+    heldBy = new DataDir(dataDirPath).endpoint()?.pid;
+  } catch {
+    // an unreadable endpoint file names no one
+  }
+  return { dataDir: { path: dataDirPath, heldBy: heldBy === process.pid ? undefined : heldBy } };
+};
+exitOnUncaughtErrors(errorContext);
 
 let stack: LocalStack | undefined;
 let closing = false;
@@ -24,5 +39,9 @@ async function shutdown(reason: string): Promise<void> {
 }
 onStopRequest((reason) => void shutdown(reason));
 
-stack = await startLocalStack({ announce: (text) => console.log(text) }, localBotMounts);
+try {
+  stack = await startLocalStack({ announce: (text) => console.log(text) }, localBotMounts);
+} catch (err) {
+  exitWithOperatorError(err, errorContext());
+}
 console.log(`Keywarden listening on ${stack.url}  (/v1, /slack/events, /api/messages; data in ${stack.dataDir.path})`);

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { OperatorError } from './operator-errors';
 
 /**
  * The local stack's data directory (`DATA_DIR`, default `.data`), owner-only (0700, files 0600):
- *   secrets.json     generated once: hashing and bot-assertion secrets, Slack signing
- *                    secret, the bots' viewer keys
- *   bootstrap.json   baseUrl, environment, accountId, projectId, adminKey (for scripts)
+ *   secrets.json     generated once: hashing and bot-assertion secrets, Slack signing secret, the
+ *                    bots' viewer keys
+ *   bootstrap.json   baseUrl, environment, accountId, projectId, adminKey (for scripts); its
+ *                    presence is what makes a directory a Keywarden data dir for the CLI
  *   dynamodb/        dynalite's LevelDB files
- *   local-endpoint.json  while the server runs: where its dynalite listens (for the CLI)
+ *   local-endpoint.json  while the server runs: its pid, where its dynalite listens (for the CLI)
  */
 export interface LocalSecrets {
   hashing: { current: string; previous?: string };
@@ -38,9 +40,8 @@ export interface LocalEndpointFile {
 const OWN_FILES = ['secrets.json', 'bootstrap.json', 'local-endpoint.json'];
 
 export class DataDir {
-  constructor(readonly path: string) {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-  }
+  /** Reads and writes `path` as it is; never creates it (see `DataDir.open`). */
+  constructor(readonly path: string) {}
 
   /**
    * The server's data dir: created if missing, and owner-only whether new or pre-existing — the
@@ -63,13 +64,24 @@ export class DataDir {
     return join(this.path, 'dynamodb');
   }
 
+  get bootstrapPath(): string {
+    return this.file('bootstrap.json');
+  }
+
   private file(name: string): string {
     return join(this.path, name);
   }
 
   private read<T>(name: string): T | undefined {
     const path = this.file(name);
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+    if (!existsSync(path)) return undefined;
+    const text = readFileSync(path, 'utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // The parser's message quotes the file's text, which may hold a key: name the file instead.
+      throw new OperatorError(`${path} is not valid JSON; restore it or remove the data dir ${this.path}`);
+    }
   }
 
   /** Atomic write, owner-only: a crash never leaves a half-written secrets file. */
@@ -107,15 +119,23 @@ export class DataDir {
     this.writePrivate('bootstrap.json', value);
   }
 
+  /** The running server's endpoint file, if the process that wrote it is still alive. */
   endpoint(): LocalEndpointFile | undefined {
     const value = this.read<LocalEndpointFile>('local-endpoint.json');
-    if (!value) return undefined;
-    try {
-      process.kill(value.pid, 0);
-      return value;
-    } catch {
-      return undefined; // stale: that server is gone
-    }
+    return value && isAlive(value.pid) ? value : undefined;
+  }
+
+  /**
+   * Refuses a data dir another live server holds (LevelDB allows one opener; without this check
+   * the second server only learns it when dynalite fails its first request). A file naming this
+   * very process or its parent is stale: a container restarts with the same pids.
+   */
+  assertNotInUse(): void {
+    const other = this.endpoint();
+    if (!other || other.pid === process.pid || other.pid === process.ppid) return;
+    throw new OperatorError(
+      `data dir ${this.path} is in use by another Keywarden (pid ${other.pid}, ${other.baseUrl}); stop it or set DATA_DIR to another directory`,
+    );
   }
 
   saveEndpoint(value: LocalEndpointFile): void {
@@ -127,6 +147,15 @@ export class DataDir {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
 function makePrivate(path: string): void {
   const stat = lstatSync(path);
   if (stat.isSymbolicLink()) return;
@@ -135,5 +164,36 @@ function makePrivate(path: string): void {
     for (const name of readdirSync(path)) makePrivate(join(path, name));
   } else {
     chmodSync(path, 0o600);
+  }
+}
+
+/** Where the CLI found local data, or every place it looked. */
+export type LocatedDataDir = { found: DataDir } | { found?: undefined; tried: string[] };
+
+/**
+ * The CLI's data dir, never created: an explicit directory (`--data-dir`, else `DATA_DIR`) is
+ * taken as given; otherwise the nearest `.data/bootstrap.json` from `cwd` upwards, stopping at
+ * the keywarden package root — so a command run in a subfolder finds the project's data instead
+ * of starting an empty store there.
+ */
+export function locateDataDir(options: { cwd: string; explicit?: string }): LocatedDataDir {
+  if (options.explicit) {
+    const dir = new DataDir(resolve(options.cwd, options.explicit));
+    return existsSync(dir.bootstrapPath) ? { found: dir } : { tried: [dir.bootstrapPath] };
+  }
+  const tried: string[] = [];
+  for (let at = resolve(options.cwd); ; at = dirname(at)) {
+    const dir = new DataDir(join(at, '.data'));
+    tried.push(dir.bootstrapPath);
+    if (existsSync(dir.bootstrapPath)) return { found: dir };
+    if (isKeywardenRoot(at) || dirname(at) === at) return { tried };
+  }
+}
+
+function isKeywardenRoot(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'keywarden';
+  } catch {
+    return false;
   }
 }

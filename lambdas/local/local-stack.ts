@@ -41,6 +41,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   const host = env.HOST || '127.0.0.1';
   const port = options.port ?? Number(env.PORT || 8787);
   const dataDir = DataDir.open(resolve(env.DATA_DIR || '.data'));
+  dataDir.assertNotInUse();
   installLambdaStreamingPolyfill();
 
   // The listener is in place before the port opens: a request that arrives while dynalite starts
@@ -158,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   } catch (err) {
     server.close();
     server.closeAllConnections();
+    dataDir.clearEndpoint();
     await dynalite?.close();
     throw err;
   }

@@ -1,21 +1,33 @@
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey } from '../../lambdas/core/key-format';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const exec = promisify(execFile);
+const BIN = resolve('bin/keywarden.js');
+/** A project-like folder: the stack's data in <root>/.data, where the CLI finds it from any subfolder. */
+const root = mkdtempSync(join(tmpdir(), 'keywarden-cli-'));
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({}, {}, join(root, '.data'));
 });
-afterAll(async () => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
 
-/** Runs the real `keywarden` bin against the running local stack's data directory. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+/** Runs the real `keywarden` bin; against the running local stack's data directory unless `cwd` is given. */
+async function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/keywarden.js', '--data-dir', stack.dataDir.path, ...args], {
-      env: { ...process.env, KEYWARDEN_API_URL: '', KEYWARDEN_API_KEY: '', ...env },
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...(cwd ? [] : ['--data-dir', stack.dataDir.path]), ...args], {
+      env: { ...process.env, KEYWARDEN_API_URL: '', KEYWARDEN_API_KEY: '', DATA_DIR: '', ...env },
+      cwd,
     });
     return { stdout, stderr, code: 0 };
   } catch (err: any) {
@@ -87,6 +99,72 @@ describe('keywarden CLI', { timeout: 180_000 }, () => {
       const out = await cli([...args, '--help']);
       expect(out.code).toBe(0);
       expect(out.stdout).toContain('Usage: keywarden');
+    }
+  });
+});
+
+/** One line on stderr, a non-zero exit, no stack frames. */
+function expectOneLine(out: { stderr: string; code: number }, pattern: RegExp): void {
+  expect(out.code, out.stderr).not.toBe(0);
+  expect(out.stderr).not.toMatch(/^\s+at /m);
+  expect(out.stderr.trim().split('\n'), out.stderr).toHaveLength(1);
+  expect(out.stderr.trim()).toMatch(pattern);
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('keywarden CLI: data dir discovery and operator mistakes', { timeout: 120_000 }, () => {
+  it('from a subfolder, finds the project data dir upwards and creates nothing there', async () => {
+    const sub = join(root, 'scripts', 'nightly');
+    mkdirSync(sub, { recursive: true });
+    const [accounts, keys] = await Promise.all([cli(['--json', 'accounts', 'list'], {}, sub), cli(['--json', 'keys', 'list'], {}, sub)]);
+    expect(accounts.code, accounts.stderr).toBe(0);
+    expect(JSON.parse(accounts.stdout).map((a: any) => a.id)).toContain(stack.bootstrap.accountId);
+    expect(keys.code, keys.stderr).toBe(0);
+    expect(JSON.parse(keys.stdout).data.map((k: any) => k.id)).toContain(stack.bootstrap.adminKeyId);
+    expect(existsSync(join(sub, '.data'))).toBe(false);
+    expect(existsSync(join(root, 'scripts', '.data'))).toBe(false);
+  });
+
+  it('one clear line and a non-zero exit for each operator mistake, never a stack trace or a raw key', async () => {
+    // No data dir anywhere up from here.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'keywarden-nowhere-')), 'sub');
+    mkdirSync(elsewhere);
+    // A project whose server is not running.
+    const stopped = mkdtempSync(join(tmpdir(), 'keywarden-stopped-'));
+    mkdirSync(join(stopped, '.data'));
+    mkdirSync(join(stopped, 'sub'));
+    const port = await closedPort();
+    const adminKey = generateKey();
+    writeFileSync(join(stopped, '.data', 'bootstrap.json'), JSON.stringify({ baseUrl: `http://127.0.0.1:${port}`, adminKey }));
+
+    try {
+      const [nowhere, serverDown, aws, swapped] = await Promise.all([
+        cli(['accounts', 'list'], {}, elsewhere),
+        cli(['keys', 'list'], {}, join(stopped, 'sub')),
+        cli(['--aws', 'accounts', 'list'], { TABLE_NAME: '', SECRET_HASHING_ARN: '' }, elsewhere),
+        // URL and key swapped: an error nothing maps, whose message quotes the key.
+        cli(['keys', 'list'], { KEYWARDEN_API_URL: adminKey, KEYWARDEN_API_KEY: 'http://127.0.0.1:1' }, elsewhere),
+      ]);
+
+      expectOneLine(nowhere, /^error: no Keywarden data dir found \(looked for .*\); run `npm start`.*DATA_DIR/);
+      expect(nowhere.stderr).toContain(join(elsewhere, '.data', 'bootstrap.json'));
+      expect(nowhere.stderr).toContain(join(elsewhere, '..', '.data', 'bootstrap.json'));
+      expect(existsSync(join(elsewhere, '.data'))).toBe(false);
+
+      expectOneLine(serverDown, new RegExp(`^error: cannot reach the Keywarden API at http://127\\.0\\.0\\.1:${port}/v1 \\(ECONNREFUSED\\); start the local stack with \`npm start\`, or set KEYWARDEN_API_URL`));
+      expectOneLine(aws, /^error: --aws needs TABLE_NAME and SECRET_HASHING_ARN in the environment/);
+      expectOneLine(swapped, /^error: Failed to parse URL from archie_\w{4}…\/v1\/keys$/);
+      for (const out of [serverDown, swapped]) expect(out.stderr + out.stdout).not.toContain(adminKey);
+    } finally {
+      rmSync(join(elsewhere, '..'), { recursive: true, force: true });
+      rmSync(stopped, { recursive: true, force: true });
     }
   });
 });

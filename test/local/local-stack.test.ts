@@ -1,9 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startDynalite } from '../../lambdas/adapters/dynalite-server';
 import { startLocalStack } from '../../lambdas/local/local-stack';
 import { startTestStack } from '../support/local-stack';
 
@@ -80,9 +82,9 @@ describe('the local stack', () => {
     }
   });
 
-  // Spawned processes, as an operator runs them: `npm start` and signals to npm itself. Linux
-  // `ps` finds what npm left behind.
-  it('`npm start`: owner-only data, and SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
+  // Spawned processes, as an operator runs them: `npm start`, signals to npm itself, and the
+  // one-line refusals of a second server. Linux `ps` finds what npm left behind.
+  it('`npm start`: owner-only data, one-line refusals, and SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
     const dir = tempDir();
     // A pre-existing, loosely-moded data dir and database file.
     chmodSync(dir, 0o755);
@@ -96,6 +98,19 @@ describe('the local stack', () => {
       for (const file of filesUnder(dir)) {
         expect((statSync(file).mode & 0o777).toString(8), file).toBe(statSync(file).isDirectory() ? '700' : '600');
       }
+      const { pid: serverPid } = JSON.parse(readFileSync(join(dir, 'local-endpoint.json'), 'utf8'));
+
+      // A database another process holds open without an endpoint file (an operator command's embedded dynalite).
+      const lockedDir = tempDir();
+      const holder = await startDynalite({ path: join(lockedDir, 'dynamodb') });
+      const [sameDir, samePort, locked] = await Promise.all([
+        server({ DATA_DIR: dir, PORT: String(await freePort()) }),
+        server({ DATA_DIR: tempDir(), PORT: String(port) }),
+        server({ DATA_DIR: lockedDir, PORT: String(await freePort()) }),
+      ]).finally(() => holder.close());
+      expectOneLine(sameDir, new RegExp(`^error: data dir ${dir} is in use by another Keywarden \\(pid ${serverPid}\\b.*stop it or set DATA_DIR`));
+      expectOneLine(samePort, new RegExp(`^error: port ${port} on 127\\.0\\.0\\.1 is already in use; set PORT=.* or stop the other process$`));
+      expectOneLine(locked, new RegExp(`^error: data dir ${lockedDir} is in use by another process \\(its database is locked\\); stop it or set DATA_DIR`));
     } finally {
       await stopNpm(first, 'SIGTERM');
     }
@@ -135,6 +150,29 @@ async function untilListening(url: string): Promise<Response> {
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name));
+}
+
+const execFileAsync = promisify(execFile);
+const STACK_FRAME = /^\s+at /m;
+
+/** The server entry itself, expected to refuse: exit code and stderr. */
+async function server(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  try {
+    await execFileAsync(process.execPath, ['--import', 'tsx', 'bin/local-server.ts'], {
+      env: { ...process.env, HOST: '127.0.0.1', ...env },
+      timeout: 30_000,
+    });
+    return { code: 0, stderr: '' };
+  } catch (err: any) {
+    return { code: typeof err.code === 'number' ? err.code : -1, stderr: err.stderr };
+  }
+}
+
+function expectOneLine(out: { code: number; stderr: string }, pattern: RegExp): void {
+  expect(out.code, out.stderr).not.toBe(0);
+  expect(out.stderr).not.toMatch(STACK_FRAME);
+  expect(out.stderr.trim().split('\n'), out.stderr).toHaveLength(1);
+  expect(out.stderr.trim()).toMatch(pattern);
 }
 
 interface NpmRun {
