@@ -5,8 +5,11 @@ import { ClaimDeliveryBody } from './routes/deliveries';
 
 /** OpenAPI 3.1 document of the whole /v1 surface, request schemas generated from the zod schemas. */
 const ERROR_CODES = [
+  ['400', 'invalid_request_error: bad input; a key sent where an id or stored text belongs is refused and revoked as exposed'],
   ['401', 'invalid_api_key, key_expired or key_revoked'],
   ['403', 'insufficient_permissions or api_access_disabled'],
+  ['404', 'not_found or model_not_found'],
+  ['409', 'protected_key, last_admin_key or conflict'],
   ['429', 'rate_limit_exceeded (with Retry-After) or insufficient_quota'],
 ] as const;
 
@@ -79,6 +82,7 @@ export function openApiDocument(options: { serverUrl: string; brand: string; mod
             start: { type: 'string' },
             status: { enum: ['active', 'revoked', 'expired'] },
             scopes: { type: 'array', items: { type: 'string' } },
+            models: { type: ['array', 'null'], items: { type: 'string' }, description: 'Models the key may call; null = every model.' },
             createdAt: { type: 'string', format: 'date-time' },
             expiresAt: { type: ['string', 'null'], format: 'date-time' },
             lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
