@@ -11,13 +11,13 @@
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { widerAxes, type Powers } from '../lambdas/core/authority';
 import { API_ROUTE_TABLE, createApi } from '../lambdas/http/api';
 import { isStreamed, type HttpRequest } from '../lambdas/http/types';
 import { ADMIN_USER, sign, SIGNING_SECRET, startSlackHarness } from '../test/bots/slack/slack-harness';
 import { hostileRequest, type KeyPool } from '../test/support/hostile';
+import { storedItems } from '../test/support/stored-items';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
 
@@ -193,13 +193,7 @@ async function main(): Promise<void> {
 
   // ── 4. decoded scan of every stored item and every response body ────────────
   const scan: Tally = {};
-  const items: unknown[] = [];
-  let start: Record<string, any> | undefined;
-  do {
-    const out = await stack.services.dynamo.send(new ScanCommand({ TableName: stack.services.config.tableName, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = await storedItems(stack.services);
   const dump = JSON.stringify(items);
   bump(scan, 'stored items scanned', items.length);
   bump(scan, 'raw keys issued', issued.size);

@@ -1,10 +1,10 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../support/capture';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { storedItems } from '../support/stored-items';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -68,13 +68,7 @@ describe('a raw key exists only in the one response that creates it', () => {
       cursor = page.nextCursor;
     } while (cursor);
     expect(audit.length).toBeGreaterThan(3);
-    const items: string[] = [];
-    let start: Record<string, any> | undefined;
-    do {
-      const out = await stack.services.dynamo.send(new ScanCommand({ TableName: stack.services.config.tableName, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []).map((i) => JSON.stringify(unmarshall(i))));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = (await storedItems(stack.services)).map((i) => JSON.stringify(unmarshall(i as never)));
     expect(items.length).toBeGreaterThan(5);
 
     for (const key of issued) {

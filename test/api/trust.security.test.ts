@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../lambdas/core/ports';
 import { KeyService } from '../../lambdas/core/key-service';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { storedItems } from '../support/stored-items';
 
 /**
  * Issue 8, from the outside: each finding of the hostile run, as the request that showed it.
@@ -120,10 +121,7 @@ describe('3. a raw key in an id slot is never stored', () => {
     const c = await create({ name: 'exposed as a name' });
     expectError(await stack.json('/v1/keys', { key: stack.adminKey, body: { name: `copy of ${c.key}` } }), 400, 'invalid_request_error');
     for (const k of [a, b, c]) expectError(await stack.json('/v1/models', { key: k.key }), 401, 'key_revoked');
-    const { Items = [] } = await stack.services.dynamo.send(
-      new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: stack.services.config.tableName }),
-    );
-    const dump = JSON.stringify(Items);
+    const dump = JSON.stringify(await storedItems(stack.services));
     for (const k of [a, b, c]) expect(dump).not.toContain(k.key);
   });
 });
