@@ -52,6 +52,8 @@ export interface IssuedKey {
   key: KeyRecord;
   /** The raw key. Exists only in this return value and the one response built from it. */
   secret: string;
+  /** Rotation only: the key it replaces, as it is after the rotation (when it stops working). */
+  replaced?: KeyRecord;
 }
 
 export interface KeyServiceDeps {
@@ -399,17 +401,20 @@ export class KeyService {
       rotatedFrom: old.id,
     });
     const details = { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) };
+    const at = new Date(now).toISOString();
+    const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
     await this.recorded(p, 'key.rotate', { keyId: old.id, details }, async () => {
       await this.save(issued.key);
-      const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
-      if (!(await this.deps.store.markRotated(old.id, issued.key.id, new Date(now).toISOString(), graceUntil))) {
+      if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil))) {
         // Lost a race with another rotation: withdraw ours so only one replacement exists.
         await this.deps.store.deleteKey(issued.key.id);
         throw new KeywardenError('conflict', `Key ${old.id} was rotated concurrently.`);
       }
       if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
     });
-    return issued;
+    const replaced: KeyRecord =
+      graceUntil === undefined ? { ...old, replacedBy: issued.key.id, status: 'revoked', revokedAt: at } : { ...old, replacedBy: issued.key.id, graceUntil };
+    return { ...issued, replaced };
   }
 
   /** Immediate and idempotent; the key stays listed. The Automator key is rotated, never revoked. */

@@ -97,6 +97,8 @@ describe('key lifecycle through /v1 on dynalite', () => {
     expect((await status(rotated.body.key)).status).toBe(200);
     const listed = await stack.json(`/v1/keys/${old.id}`, { key: stack.adminKey });
     expect(listed.body).toMatchObject({ status: 'revoked', replacedBy: rotated.body.id });
+    // The answer already says what became of the old key: no second call needed.
+    expect(rotated.body.replaced).toEqual(listed.body);
     // Rotating again is refused, not a second replacement.
     const again = await stack.json(`/v1/keys/${old.id}/rotate`, { key: stack.adminKey, body: {} });
     expect(again.status).toBe(409);
@@ -106,6 +108,7 @@ describe('key lifecycle through /v1 on dynalite', () => {
     const old = await create({ name: 'Overlapping' });
     const rotated = await stack.json(`/v1/keys/${old.id}/rotate`, { key: stack.adminKey, body: { overlap: '4s' } });
     expect(rotated.status).toBe(201);
+    expect(rotated.body.replaced).toMatchObject({ id: old.id, status: 'active', replacedBy: rotated.body.id, graceUntil: expect.any(String) });
     expect((await status(old.key)).status).toBe(200);
     expect((await status(rotated.body.key)).status).toBe(200);
     await sleep(4100);

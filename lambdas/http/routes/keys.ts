@@ -25,6 +25,8 @@ function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) 
     ...presentKey(issued.key, clock.now()),
     key: issued.secret,
     setupScript: setupScript({ baseUrl: publicV1Url(ctx), brand: config.headerBrand, modelId: config.modelId, key: issued.secret }),
+    // Rotation: the old key as it now stands (when it stops working), so no client needs a second call.
+    ...(issued.replaced ? { replaced: presentKey(issued.replaced, clock.now()) } : {}),
   }, { 'cache-control': 'no-store' });
 }
 
