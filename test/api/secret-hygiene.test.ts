@@ -14,7 +14,7 @@ afterAll(async () => stack?.stop());
 
 describe('a raw key exists only in the one response that creates it', () => {
   it('no log line, audit record, table item or later response body holds any raw key issued', async () => {
-    const output = captureOutput();
+    const output = captureOutput({ loggers: [stack.services.logger] });
     const issued: string[] = [stack.adminKey];
     const laterBodies: string[] = [];
     const call = async (path: string, options: Parameters<TestStack['call']>[1] = {}) => {
@@ -58,8 +58,14 @@ describe('a raw key exists only in the one response that creates it', () => {
       output.stop();
     }
 
+    // The scan means something only if the service logged these requests: one line per request,
+    // the refused ones included.
     const logs = output.text();
-    expect(logs.length).toBeGreaterThan(0); // the service did log these requests
+    const logLines = logs.split('\n').filter((line) => line.startsWith('{'));
+    const messages = logLines.map((line) => JSON.parse(line) as { message: string; status?: number });
+    expect(messages.filter((m) => m.message === 'request').length).toBeGreaterThanOrEqual(10);
+    expect(messages.some((m) => m.message === 'request rejected' && m.status === 401)).toBe(true);
+    expect(messages.some((m) => m.message === 'request rejected' && m.status === 403)).toBe(true);
     const audit: string[] = [];
     let cursor: string | null = null;
     do {

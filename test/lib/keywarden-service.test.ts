@@ -6,7 +6,7 @@ import { KeywardenSecrets } from '../../lib/keywarden-secrets';
 import { KeywardenService } from '../../lib/keywarden-service';
 import { KeywardenTable } from '../../lib/keywarden-table';
 import { STAGES } from '../../lib/stage-config';
-import { cdkJsonContext, type CfnTemplate, methodsByRoute, resourcesOfType } from './synth-app';
+import { cdkJsonContext, type CfnTemplate, methodsByRoute, quietBundling, resourcesOfType } from './synth-app';
 
 /** How a platform team embeds Keywarden in its own app, on its own REST API (docs/operating.md). */
 function platformApp() {
@@ -25,13 +25,16 @@ describe('KeywardenService embedded in another app', () => {
   let service: KeywardenService;
   beforeAll(() => {
     const p = platformApp();
-    service = new KeywardenService(p.stack, 'Keywarden', {
-      config: p.config,
-      table: p.table.table,
-      secrets: p.secrets,
-      restApi: p.api,
-      publicBaseUrl: 'https://platform.example.com/live',
-    });
+    service = quietBundling(
+      () =>
+        new KeywardenService(p.stack, 'Keywarden', {
+          config: p.config,
+          table: p.table.table,
+          secrets: p.secrets,
+          restApi: p.api,
+          publicBaseUrl: 'https://platform.example.com/live',
+        }),
+    );
     template = Template.fromStack(p.stack).toJSON() as CfnTemplate;
   }, 180_000);
 

@@ -517,6 +517,15 @@ describe('shipped Lambda bundles (production assembly)', () => {
     }
     expect(secretsSeen).toEqual(expect.arrayContaining(['SECRET_HASHING_ARN', 'SECRET_BOT_ASSERTION_ARN', 'SECRET_UPSTREAM_ARN']));
     const text = logs.text();
+    // The scan means something only if the bundles logged the requests above: the API bundle's
+    // create, and the refusals of a forged and a revoked key on both paths.
+    const entries = text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message?: string; status?: number; method?: string; route?: string; path?: string });
+    expect(entries.some((e) => e.message === 'request' && e.method === 'POST' && e.route === '/v1/keys' && e.status === 201)).toBe(true);
+    expect(entries.some((e) => e.message === 'request rejected' && e.path === '/v1/models' && e.status === 401)).toBe(true);
+    expect(entries.some((e) => e.message === 'request rejected' && e.path === '/v1/responses' && e.status === 401)).toBe(true);
     const botKeys = SECRET_VALUES.botViewerKeys as { slack: string; teams: string };
     for (const raw of [adminKey, createdKey.key, botKeys.slack, botKeys.teams]) expect(text).not.toContain(raw);
   });

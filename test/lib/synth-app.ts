@@ -43,6 +43,29 @@ export interface CfnTemplate {
 }
 
 /**
+ * Runs CDK construction or synthesis (where NodejsFunction bundles with esbuild) without its
+ * progress notices: CDK's `Bundling asset …` lines, and the warnings of the `npx esbuild` it
+ * spawns (npm's "Unknown user/env config"; the child inherits this environment and its stderr).
+ * esbuild's own errors and warnings still print, and a failed bundle still throws.
+ */
+export function quietBundling<T>(build: () => T): T {
+  const write = process.stderr.write;
+  const npmLogLevel = process.env.npm_config_loglevel;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string' && /^Bundling asset \S+\.\.\.\n$/.test(chunk)
+      ? true
+      : (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+  process.env.npm_config_loglevel = 'error';
+  try {
+    return build();
+  } finally {
+    process.stderr.write = write;
+    if (npmLogLevel === undefined) delete process.env.npm_config_loglevel;
+    else process.env.npm_config_loglevel = npmLogLevel;
+  }
+}
+
+/**
  * Synthesizes one stage exactly as `npx cdk synth -c stage=<stage>` does (same builder, same
  * cdk.json flags, cdk-nag included, esbuild bundling included) into a temporary cloud assembly.
  * `@aws-cdk/core:appMode=inmemory` makes a failed validation (cdk-nag, CloudFormation checks)
@@ -61,8 +84,10 @@ export function synthStage(stage: string, context: Record<string, unknown> = {},
     },
   });
   const config = resolveStageConfig((key) => app.node.tryGetContext(key));
-  const stacks = addKeywardenStage(app, config);
-  const assembly = app.synth();
+  const { stacks, assembly } = quietBundling(() => {
+    const stacks = addKeywardenStage(app, config);
+    return { stacks, assembly: app.synth() };
+  });
   const statefulJson = assembly.getStackArtifact(stacks.stateful.artifactId).template as CfnTemplate;
   const statelessJson = assembly.getStackArtifact(stacks.stateless.artifactId).template as CfnTemplate;
   return {
