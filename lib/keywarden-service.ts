@@ -25,6 +25,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { API_ROUTE_TABLE } from '../lambdas/http/api';
 import { TABLE_SCHEMA } from '../lambdas/adapters/table-schema';
 import { type SecretName, secretArnVariable } from '../lambdas/config';
 import type { FunctionSizing, StageConfig } from './stage-config';
@@ -87,27 +88,23 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
 };
 
+/** `/v1/keys/:id` (the router's form) → `/v1/keys/{id}` (API Gateway's). */
+const gatewayPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+
 /**
- * Every `/v1` route served by the API function (buffered Lambda proxy integrations). Must match
- * the router's route table in lambdas/http/routes (test/lib/stateless-stack.test.ts checks it).
+ * Every buffered `/v1` route, served by the API function, grouped by path: straight from the
+ * service's route table (lambdas/http/api.ts), so API Gateway and the router cannot disagree.
  */
 export const API_ROUTES: ReadonlyArray<readonly [path: string, methods: readonly string[]]> = [
-  ['/v1/models', ['GET']],
-  ['/v1/models/{model}', ['GET']],
-  ['/v1/keys', ['GET', 'POST']],
-  ['/v1/keys/verify', ['POST']],
-  ['/v1/keys/{id}', ['GET', 'DELETE']],
-  ['/v1/keys/{id}/rotate', ['POST']],
-  ['/v1/keys/{id}/revoke', ['POST']],
-  ['/v1/audit', ['GET']],
-  ['/v1/admins', ['GET']],
-  ['/v1/admins/check', ['POST']],
-  ['/v1/deliveries', ['POST']],
-  ['/v1/me', ['GET']],
-  ['/v1/openapi.json', ['GET']],
-  ['/v1/health', ['GET']],
+  ...API_ROUTE_TABLE.filter((r) => !r.streaming).reduce((byPath, r) => {
+    const path = gatewayPath(r.path);
+    return byPath.set(path, [...(byPath.get(path) ?? []), r.method]);
+  }, new Map<string, string[]>()),
 ];
-export const RESPONSES_ROUTE = '/v1/responses';
+/** The routes served by the response-streaming function (REST API `STREAM` mode). */
+export const STREAMING_ROUTES: ReadonlyArray<readonly [path: string, method: string]> = API_ROUTE_TABLE.filter((r) => r.streaming).map(
+  (r) => [gatewayPath(r.path), r.method] as const,
+);
 export const SLACK_ROUTE = '/slack/events';
 export const TEAMS_ROUTE = '/api/messages';
 
@@ -335,15 +332,13 @@ export class KeywardenService extends Construct {
       for (const method of methods) resource.addMethod(method, apiIntegration);
     }
 
-    api.root.resourceForPath(RESPONSES_ROUTE).addMethod(
-      'POST',
-      new LambdaIntegration(functions.responses, {
-        // Invokes the function's response-streaming path (InvokeWithResponseStream), so tokens
-        // reach the client as the upstream produces them (handler: awslambda.streamifyResponse).
-        responseTransferMode: ResponseTransferMode.STREAM,
-        timeout: this.config.functions.responses.timeout,
-      }),
-    );
+    // Invokes the function's response-streaming path (InvokeWithResponseStream), so tokens
+    // reach the client as the upstream produces them (handler: awslambda.streamifyResponse).
+    const streamingIntegration = new LambdaIntegration(functions.responses, {
+      responseTransferMode: ResponseTransferMode.STREAM,
+      timeout: this.config.functions.responses.timeout,
+    });
+    for (const [path, method] of STREAMING_ROUTES) api.root.resourceForPath(path).addMethod(method, streamingIntegration);
     api.root.resourceForPath(SLACK_ROUTE).addMethod('POST', new LambdaIntegration(functions.slack));
     api.root.resourceForPath(TEAMS_ROUTE).addMethod('POST', new LambdaIntegration(functions.teams));
 

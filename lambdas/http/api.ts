@@ -1,16 +1,32 @@
 import type { Services } from '../services';
-import { createRouter, type ApiHandler, type Route } from './router';
+import { createRouter, findRoute, type ApiHandler, type Route } from './router';
 import { deliveryRoutes } from './routes/deliveries';
 import { healthRoutes } from './routes/health';
 import { keyRoutes } from './routes/keys';
 import { modelRoutes } from './routes/models';
-import { openApiRoutes } from './routes/openapi';
+import { openApiRoute } from './routes/openapi';
 import { responseRoutes } from './routes/responses';
 
-/** Every /v1 route: the one table the router serves and the CDK stack's API Gateway must match. */
-export const API_ROUTE_TABLE: readonly Route[] = [...modelRoutes, ...responseRoutes, ...keyRoutes, ...openApiRoutes, ...healthRoutes, ...deliveryRoutes];
+/**
+ * Every /v1 route, each declared once beside its handler. The router serves this table, the
+ * OpenAPI document is generated from it, the CDK stack builds its API Gateway resources from it
+ * (lib/keywarden-service.ts), and the local server picks the streaming handler by it.
+ */
+export const API_ROUTE_TABLE: readonly Route[] = [
+  ...modelRoutes,
+  ...responseRoutes,
+  ...keyRoutes,
+  ...deliveryRoutes,
+  ...healthRoutes,
+  openApiRoute(() => API_ROUTE_TABLE),
+];
 
 /** The API Lambda, the streaming Lambda and the local server all serve this. */
 export function createApi(services: Services): ApiHandler {
-  return createRouter(services, [...API_ROUTE_TABLE]);
+  return createRouter(services, API_ROUTE_TABLE);
+}
+
+/** Is this request served by the response-streaming function? */
+export function isStreamingRequest(method: string, path: string): boolean {
+  return findRoute(API_ROUTE_TABLE, method, path)?.streaming === true;
 }

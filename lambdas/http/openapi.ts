@@ -1,183 +1,155 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import { AdminCheckBody, AuditQuerySchema, CreateKeyBody, ListKeysQuery, RotateKeyBody, VerifyKeyBody } from './schemas';
-import { ClaimDeliveryBody } from './routes/deliveries';
+import { errorStatuses, type Route } from './router';
+import { AuditRecordSchema, ErrorBody, IssuedKeySchema, KeySchema } from './schemas';
 
-/** OpenAPI 3.1 document of the whole /v1 surface, request schemas generated from the zod schemas. */
-const ERROR_CODES = [
-  ['400', 'invalid_request_error: bad input; a key sent where an id or stored text belongs is refused and revoked as exposed'],
-  ['401', 'invalid_api_key, key_expired or key_revoked'],
-  ['403', 'insufficient_permissions or api_access_disabled'],
-  ['404', 'not_found or model_not_found'],
-  ['409', 'protected_key, last_admin_key or conflict'],
-  ['429', 'rate_limit_exceeded (with Retry-After) or insufficient_quota'],
-] as const;
-
-function schema(s: z.ZodType): Record<string, unknown> {
-  const out = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  delete out.$schema;
-  return out;
-}
-
-function queryParameters(s: z.ZodObject) {
-  return Object.keys(s.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
-}
-
-const errorResponses = Object.fromEntries(
-  ERROR_CODES.map(([status, description]) => [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
-);
-const rateHeaders = {
-  'X-RateLimit-Limit': { schema: { type: 'integer' } },
-  'X-RateLimit-Remaining': { schema: { type: 'integer' } },
-  'X-RateLimit-Reset': { schema: { type: 'integer', description: 'epoch seconds' } },
+/**
+ * The OpenAPI 3.1 document of /v1, generated from the route table and nothing else: paths,
+ * operations, parameters, request bodies and every response status come from each route's own
+ * declaration (lambdas/http/routes/*), schemas from its zod schemas (zod's JSON Schema output is
+ * draft 2020-12, OpenAPI 3.1's dialect). Named schemas become components and are referenced.
+ */
+const ERROR_MEANING: Record<number, string> = {
+  400: 'invalid_request_error: bad input (a key sent where an id or stored text belongs is refused and revoked as exposed)',
+  401: 'invalid_api_key, key_expired or key_revoked',
+  403: 'insufficient_permissions or api_access_disabled',
+  404: 'not_found or model_not_found',
+  409: 'conflict, protected_key or last_admin_key',
+  413: 'invalid_request_error: the body is too large',
+  429: 'rate_limit_exceeded (with Retry-After) or insufficient_quota',
+  502: 'upstream_error: the model service failed',
+  503: 'service_unavailable (with Retry-After): storage or secrets briefly unavailable, or the server is starting',
+  504: 'upstream_error: the model service did not answer in time',
 };
-const keyIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^key_[0-9A-Za-z]{22}$' } };
 
-function op(summary: string, extra: Record<string, unknown> = {}, okDescription = 'OK', okSchema = '#/components/schemas/Key') {
+/** Schemas shared by several operations, referenced by name. */
+const SHARED: [string, z.ZodType][] = [
+  ['Error', ErrorBody],
+  ['Key', KeySchema],
+  ['IssuedKey', IssuedKeySchema],
+  ['AuditRecord', AuditRecordSchema],
+];
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+function clean(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest;
+}
+
+interface Components {
+  schemas: Record<string, Record<string, unknown>>;
+  idOf: Map<z.ZodType, string>;
+}
+
+/** Registers every named schema (shared ones, each route's body and success schema) and converts them at once. */
+function components(routes: readonly Route[]): Components {
+  const registry = z.registry<{ id: string }>();
+  const idOf = new Map<z.ZodType, string>();
+  const add = (schema: z.ZodType, id: string) => {
+    if (idOf.has(schema)) return;
+    registry.add(schema, { id });
+    idOf.set(schema, id);
+  };
+  for (const [id, schema] of SHARED) add(schema, id);
+  for (const route of routes) {
+    if (route.body) add(route.body, `${capitalized(route.operationId)}Request`);
+    if (route.success.schema) add(route.success.schema, `${capitalized(route.operationId)}Response`);
+  }
+  // Requests are documented as clients send them, responses as the server writes them.
+  const input = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'input', unrepresentable: 'any' }).schemas;
+  const output = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'output', unrepresentable: 'any' }).schemas;
+  const requestIds = new Set(routes.filter((r) => r.body).map((r) => idOf.get(r.body!)));
+  const schemas: Components['schemas'] = {};
+  for (const id of Object.keys(output)) schemas[id] = clean((requestIds.has(id) ? input[id] : output[id]) as Record<string, unknown>);
+  return { schemas, idOf };
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+    name,
+    in: where,
+    required: where === 'path' || !field.safeParse(undefined).success,
+    schema: clean(z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+  }));
+}
+
+const RATE_LIMIT_HEADERS = {
+  'X-RateLimit-Limit': { description: 'Requests allowed in the key’s window', schema: { type: 'integer' } },
+  'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
+  'X-RateLimit-Reset': { description: 'When the window resets, epoch seconds', schema: { type: 'integer' } },
+};
+
+function billingHeaders(brand: string) {
   return {
-    summary,
-    security: [{ bearer: [] }],
-    ...extra,
-    responses: {
-      '200': { description: okDescription, headers: rateHeaders, content: { 'application/json': { schema: { $ref: okSchema } } } },
-      ...errorResponses,
-    },
+    [`X-${brand}-Request-Id`]: { description: 'The request id', schema: { type: 'string' } },
+    [`X-${brand}-Credits-Charged`]: { description: 'Credits charged for this request', schema: { type: 'number' } },
+    [`X-${brand}-Credits-Remaining`]: { description: 'The account’s balance after it (once the account was consulted)', schema: { type: 'number' } },
   };
 }
 
-export function openApiDocument(options: { serverUrl: string; brand: string; modelId: string }) {
-  const brand = options.brand;
+function operation(route: Route, c: Components, brand: string) {
+  const headers = { ...(route.auth === 'key' ? RATE_LIMIT_HEADERS : {}), ...(route.billed ? billingHeaders(brand) : {}) };
+  const successContent: Record<string, unknown> = {
+    'application/json': { schema: route.success.schema ? ref(c.idOf.get(route.success.schema)!) : { type: 'object' } },
+    ...(route.success.eventStream ? { 'text/event-stream': { schema: { type: 'string', description: 'Server-sent events, relayed as the upstream sends them' } } } : {}),
+  };
+  const responses: Record<string, unknown> = {
+    [String(route.success.status)]: { description: route.success.description, headers, content: successContent },
+  };
+  for (const status of errorStatuses(route)) {
+    responses[String(status)] = {
+      description: ERROR_MEANING[status] ?? 'error',
+      ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
+      content: { 'application/json': { schema: ref('Error') } },
+    };
+  }
+  if (route.relaysUpstreamErrors) {
+    responses['4XX'] = { description: 'The upstream’s own error for the caller’s request, relayed as it came', content: { 'application/json': { schema: ref('Error') } } };
+  }
+  const parameters_ = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: route.tags,
+    security: route.auth === 'key' ? [{ bearer: [] }] : [],
+    ...(parameters_.length ? { parameters: parameters_ } : {}),
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(c.idOf.get(route.body)!) } } } } : {}),
+    responses,
+  };
+}
+
+/** `/v1/keys/:id` → `/keys/{id}` (the server URL carries `/v1`). */
+export function openApiPath(path: string): string {
+  return path.replace(/^\/v1/, '').replace(/:([A-Za-z]+)/g, '{$1}');
+}
+
+export function openApiDocument(routes: readonly Route[], options: { serverUrl: string; brand: string }) {
+  const c = components(routes);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = openApiPath(route.path);
+    paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: operation(route, c, options.brand) };
+  }
+  const tags = [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name }));
   return {
     openapi: '3.1.0',
     info: {
       title: 'Keywarden /v1',
       version: '1.0.0',
       description: 'API keys for the chat platform, and the OpenAI-compatible endpoint they unlock.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: options.serverUrl }],
+    tags,
+    security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: <prefix>_<random><checksum>' } },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['message', 'type', 'code'],
-              properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: 'string' }, param: { type: ['string', 'null'] } },
-            },
-          },
-        },
-        List: { type: 'object', properties: { object: { const: 'list' }, data: { type: 'array', items: {} } } },
-        Key: {
-          type: 'object',
-          properties: {
-            object: { const: 'api_key' },
-            id: { type: 'string' },
-            name: { type: 'string' },
-            type: { enum: ['privileged', 'viewer', 'system'] },
-            protected: { type: 'boolean' },
-            prefix: { type: 'string' },
-            start: { type: 'string' },
-            status: { enum: ['active', 'revoked', 'expired'] },
-            scopes: { type: 'array', items: { type: 'string' } },
-            models: { type: ['array', 'null'], items: { type: 'string' }, description: 'Models the key may call; null = every model.' },
-            createdAt: { type: 'string', format: 'date-time' },
-            expiresAt: { type: ['string', 'null'], format: 'date-time' },
-            lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
-          },
-        },
-        IssuedKey: {
-          allOf: [
-            { $ref: '#/components/schemas/Key' },
-            {
-              type: 'object',
-              properties: {
-                key: { type: 'string', description: 'The raw key. Returned once, here, and never again.' },
-                setupScript: { type: 'string', description: 'External coworker setup script.' },
-              },
-            },
-          ],
-        },
-        CreateKeyRequest: schema(CreateKeyBody),
-        RotateKeyRequest: schema(RotateKeyBody),
-        VerifyKeyRequest: schema(VerifyKeyBody),
-        AdminCheckRequest: schema(AdminCheckBody),
-      },
+      schemas: c.schemas,
     },
-    paths: {
-      '/health': {
-        get: {
-          summary: 'Liveness: no key needed. The local server answers 503 service_unavailable with Retry-After until it is ready.',
-          security: [],
-          responses: {
-            '200': {
-              description: 'Ready',
-              content: { 'application/json': { schema: { type: 'object', required: ['status', 'environment'], properties: { status: { const: 'ok' }, environment: { type: 'string' } } } } },
-            },
-            '503': { description: 'service_unavailable (starting; retry after Retry-After seconds)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-          },
-        },
-      },
-      '/models': { get: op('List models (never draws credits)', {}, 'Model list', '#/components/schemas/List') },
-      '/responses': {
-        post: {
-          summary: `Create a model response (OpenAI Responses API); stream: true streams server-sent events. Billing in X-${brand}-Request-Id, X-${brand}-Credits-Charged, X-${brand}-Credits-Remaining.`,
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['model'], properties: { model: { type: 'string', example: options.modelId }, input: {}, stream: { type: 'boolean' } } } } } },
-          responses: {
-            '200': { description: 'The upstream response, or an event stream', headers: rateHeaders },
-            '502': { description: 'upstream_error' },
-            '504': { description: 'upstream_error (timeout)' },
-            ...errorResponses,
-          },
-        },
-      },
-      '/keys': {
-        get: op('List and search keys', { parameters: queryParameters(ListKeysQuery) }),
-        post: op('Create a key (returns the raw key once)', {
-          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateKeyRequest' } } } },
-        }, 'Created', '#/components/schemas/IssuedKey'),
-      },
-      '/keys/verify': op('Check a key and a permission', {
-        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/VerifyKeyRequest' } } } },
-      }),
-      '/keys/{id}': {
-        get: op('Get a key', { parameters: [keyIdParam] }),
-        delete: op('Delete a key (409 protected_key for the Automator key)', { parameters: [keyIdParam] }),
-      },
-      '/keys/{id}/rotate': {
-        post: op('Rotate a key (optional overlap up to 7d)', {
-          parameters: [keyIdParam],
-          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/RotateKeyRequest' } } } },
-        }, 'Created', '#/components/schemas/IssuedKey'),
-      },
-      '/keys/{id}/revoke': { post: op('Revoke a key (immediate, idempotent)', { parameters: [keyIdParam] }) },
-      '/audit': { get: op('Audit records by key, actor, time', { parameters: queryParameters(AuditQuerySchema) }) },
-      '/deliveries': {
-        post: {
-          summary: 'A bot claims an incoming platform request (Slack signature or event id digest) before acting on it; a replay is 409 conflict',
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: schema(ClaimDeliveryBody) } } },
-          responses: {
-            '200': {
-              description: 'First delivery: claimed for 10 minutes in the calling key\'s project',
-              headers: rateHeaders,
-              content: { 'application/json': { schema: { type: 'object', required: ['claimed'], properties: { claimed: { const: true } } } } },
-            },
-            '409': { description: 'conflict: already claimed (a replay or retry)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-            ...errorResponses,
-          },
-        },
-      },
-      '/me': { get: op("The calling key's own metadata") },
-      '/admins': { get: op('Chat identities that administer the calling key\'s project') },
-      '/admins/check': {
-        post: op('With X-Keywarden-Actor: is that person a project admin? A "no" is audited as a denied attempt', {
-          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/AdminCheckRequest' } } } },
-        }),
-      },
-    },
+    paths,
   };
 }

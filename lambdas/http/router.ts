@@ -10,17 +10,28 @@ import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
 
-/** What a route handler gets: the request, path params, services, and auth on demand. */
-export class RequestContext {
+/** Validated input of a request, as the route's schemas declare it. */
+export interface RouteInput<P = unknown, Q = unknown, B = unknown> {
+  params: P;
+  query: Q;
+  body: B;
+}
+
+/** What a route handler gets: the request, its validated input, services, and auth on demand. */
+export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   /** Headers every response of this request carries (rate-limit state once authenticated). */
   readonly responseHeaders: Record<string, string> = {};
   private caller?: KeyRecord;
 
   constructor(
     readonly req: HttpRequest,
-    readonly params: Record<string, string>,
+    readonly input: RouteInput<P, Q, B>,
     readonly services: Services,
   ) {}
+
+  get params(): P {
+    return this.input.params;
+  }
 
   get logger(): Logger {
     return this.services.logger;
@@ -48,24 +59,16 @@ export class RequestContext {
   async principal(): Promise<Principal> {
     return this.services.keys.principalFor(await this.key(), assertionOf(this.req));
   }
+}
 
-  /** Parses the JSON body against a schema; a missing body counts as `{}`. */
-  body<T extends z.ZodType>(schema: T): z.infer<T> {
-    const raw = this.req.body;
-    let value: unknown = {};
-    if (raw !== undefined && raw.trim() !== '') {
-      try {
-        value = JSON.parse(raw, refuseProtoKey);
-      } catch (err) {
-        if (err instanceof HttpError) throw err;
-        throw new HttpError(400, 'invalid_request_error', 'The request body is not valid JSON.');
-      }
-    }
-    return schema.parse(value);
-  }
-
-  query<T extends z.ZodType>(schema: T): z.infer<T> {
-    return schema.parse(this.req.query);
+/** A JSON body (a missing or blank one counts as `{}`); `__proto__` anywhere is refused. */
+function parseJsonBody(raw: string | undefined): unknown {
+  if (raw === undefined || raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw, refuseProtoKey);
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, 'invalid_request_error', 'The request body is not valid JSON.');
   }
 }
 
@@ -75,16 +78,68 @@ function refuseProtoKey(key: string, value: unknown): unknown {
   return value;
 }
 
-export interface Route {
+/** Error statuses a route can answer beyond the ones every route of its kind can (see `commonErrors`). */
+export type RouteErrorStatus = 404 | 409 | 502 | 504;
+
+/**
+ * A route, declared once beside its handler (STYLE 13): method, path, `operationId`, request
+ * schemas and the response per status. The router validates with these schemas, the OpenAPI
+ * document is generated from them, the CDK stack builds its API Gateway resources from the
+ * table, and the local server picks the streaming handler by `streaming`.
+ */
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: 'GET' | 'POST' | 'DELETE';
   /** `/v1/keys/:id/rotate` style. */
   path: string;
-  /** A schema per `:param`, checked before the handler runs (before any key check or lookup). */
-  params?: Record<string, z.ZodType<string>>;
-  handler: (ctx: RequestContext) => Promise<HttpResponse>;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** `key`: a bearer key is authenticated (and counted) before the query and body are read. */
+  auth: 'key' | 'public';
+  /** Served by the response-streaming function (REST API `STREAM` mode). */
+  streaming?: boolean;
+  /** Every answer carries the billing evidence headers, rejections included. */
+  billed?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  success: {
+    status: 200 | 201;
+    description: string;
+    /** The JSON body; absent for bodies that are not ours (an upstream's answer). */
+    schema?: z.ZodType;
+    /** Also answers `text/event-stream` (stream: true). */
+    eventStream?: boolean;
+  };
+  errors?: readonly RouteErrorStatus[];
+  /** The upstream's own 4xx error is relayed as is (its status, its OpenAI-shaped body). */
+  relaysUpstreamErrors?: boolean;
+  handler: (ctx: RequestContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<HttpResponse>;
 }
 
-interface CompiledRoute extends Route {
+/** The table's element type: a spec with its input types erased. */
+export type Route = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+/** Declares a route with its handler typed by its own schemas. */
+export function defineRoute<
+  P extends z.ZodType = z.ZodObject<{}>,
+  Q extends z.ZodType = z.ZodObject<{}>,
+  B extends z.ZodType = z.ZodUndefined,
+>(spec: RouteSpec<P, Q, B>): Route {
+  return spec as unknown as Route;
+}
+
+/** Every error status a route can answer: the common ones of its kind, then its own. */
+export function errorStatuses(route: Route): number[] {
+  const common = [400, 503];
+  if (route.auth === 'key') common.push(401, 403, 429);
+  if (route.body) common.push(413);
+  return [...new Set([...common, ...(route.errors ?? [])])].sort((a, b) => a - b);
+}
+
+interface CompiledRoute {
+  route: Route;
   regex: RegExp;
   names: string[];
 }
@@ -95,22 +150,30 @@ function compile(route: Route): CompiledRoute {
     names.push(name);
     return '([^/]+)';
   });
-  return { ...route, regex: new RegExp(`^${pattern}/?$`), names };
+  return { route, regex: new RegExp(`^${pattern}/?$`), names };
+}
+
+/** The route a method and path reach, if any (the local server picks its handler by it). */
+export function findRoute(routes: readonly Route[], method: string, path: string): Route | undefined {
+  return routes.map(compile).find((c) => c.route.method === method && c.regex.test(path))?.route;
 }
 
 export type ApiHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
 /**
- * The /v1 router: method and path matching, the body-size limit, and the one place where thrown
- * errors become the documented error shape. Nothing here knows about Lambda or node:http.
+ * The /v1 router: method and path matching, the body-size and depth limits, input validation in
+ * a fixed order (path parameters first — before any key check or lookup —, then the key, then
+ * the query and the body), and the one place where thrown errors become the documented shape.
+ * Nothing here knows about Lambda or node:http.
  */
-export function createRouter(services: Services, routes: Route[]): ApiHandler {
+export function createRouter(services: Services, routes: readonly Route[]): ApiHandler {
   const compiled = routes.map(compile);
   return async (req) => {
     const logger = services.logger;
     logger.resetKeys?.();
     logger.appendKeys({ requestId: req.requestId });
-    let ctx: RequestContext | undefined;
+    let ctx: RequestContext<unknown, unknown, unknown> | undefined;
+    const early: Record<string, string> = {};
     try {
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
       if (size > services.config.maxBodyBytes) {
@@ -121,19 +184,26 @@ export function createRouter(services: Services, routes: Route[]): ApiHandler {
       }
       const samePath = compiled.filter((r) => r.regex.test(req.path));
       if (samePath.length === 0) throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
-      const route = samePath.find((r) => r.method === req.method);
-      if (!route) {
+      const match = samePath.find((r) => r.route.method === req.method);
+      if (!match) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);
       }
-      const params = parseParams(route, route.regex.exec(req.path)!);
-      ctx = new RequestContext(req, params, services);
-      const response = await route.handler(ctx);
+      const { route } = match;
+      if (route.billed) Object.assign(early, billingEvidence(services, req.requestId, 0));
+      const params = parseParams(match, match.regex.exec(req.path)!);
+      ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
+      Object.assign(ctx.responseHeaders, early);
+      if (route.auth === 'key') await ctx.key();
+      const query = route.query ? route.query.parse(req.query) : {};
+      const body = route.body ? route.body.parse(parseJsonBody(req.body)) : undefined;
+      Object.assign(ctx.input, { query, body });
+      const response = await route.handler(ctx as RequestContext<never, never, never>);
       response.headers = { ...ctx.responseHeaders, ...response.headers, 'x-request-id': req.requestId };
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
       return response;
     } catch (err) {
       if (err instanceof ExposedKeyError) await reportExposed(services, err);
-      const response = toErrorResponse(err, { ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
+      const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describe(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
       return response;
@@ -141,23 +211,32 @@ export function createRouter(services: Services, routes: Route[]): ApiHandler {
   };
 }
 
-/** Path parameters, percent-decoded (a malformed escape is a 400) and checked against the route's schemas. */
-function parseParams(route: CompiledRoute, match: RegExpExecArray): Record<string, string> {
-  const params: Record<string, string> = {};
-  route.names.forEach((name, i) => {
-    let value: string;
+/** The billing evidence headers (`X-<Brand>-Request-Id`, `-Credits-Charged`, `-Credits-Remaining`). */
+export function billingEvidence(services: Services, requestId: string, charged: number, remaining?: number): Record<string, string> {
+  const brand = services.config.headerBrand.toLowerCase();
+  return {
+    [`x-${brand}-request-id`]: requestId,
+    [`x-${brand}-credits-charged`]: String(charged),
+    ...(remaining === undefined ? {} : { [`x-${brand}-credits-remaining`]: String(remaining) }),
+  };
+}
+
+/** Path parameters, percent-decoded (a malformed escape is a 400) and checked against the route's schema. */
+function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<string, string> {
+  const raw: Record<string, string> = {};
+  match.names.forEach((name, i) => {
     try {
-      value = decodeURIComponent(match[i + 1] ?? '');
+      raw[name] = decodeURIComponent(found[i + 1] ?? '');
     } catch {
       throw new HttpError(400, 'invalid_request_error', `The ${name} in the path is not validly percent-encoded.`, name);
     }
-    const schema = route.params?.[name];
-    if (!schema) return void (params[name] = value);
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request_error', parsed.error.issues[0]?.message ?? `Invalid ${name}.`, name);
-    params[name] = parsed.data;
   });
-  return params;
+  if (!match.route.params) return raw;
+  const parsed = match.route.params.safeParse(raw);
+  if (parsed.success) return parsed.data as Record<string, string>;
+  const issue = parsed.error.issues[0];
+  const name = String(issue?.path[0] ?? match.names[0] ?? 'path');
+  throw new HttpError(400, 'invalid_request_error', issue?.message ?? `Invalid ${name}.`, name);
 }
 
 /** A key sent where it does not belong is revoked before the 400 goes out; a failure to do so is logged, never hidden by a 5xx. */

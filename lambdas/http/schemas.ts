@@ -104,3 +104,73 @@ export const AdminCheckBody = z.strictObject({
   action: z.enum(AUDIT_ACTIONS),
   keyId: KeyIdSlot('keyId').optional(),
 });
+
+// ── Response schemas: what the server answers, per route and status (the OpenAPI document's
+// response bodies, and what the fuzz suite holds every answer to) ───────────────────────────
+
+const isoTime = z.string().describe('ISO 8601 date-time');
+const nullableTime = isoTime.nullable();
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      message: z.string(),
+      type: z.string(),
+      code: z.string(),
+      param: z.string().nullable(),
+    }),
+  })
+;
+
+export const RateLimitSchema = z.strictObject({ limit: z.number().int(), windowSeconds: z.number().int() });
+
+export const KeySchema = z
+  .strictObject({
+    object: z.literal('api_key'),
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string(),
+    type: z.enum(KEY_TYPES),
+    protected: z.boolean(),
+    prefix: z.string(),
+    start: z.string().describe('The non-secret visible start of the key, e.g. archie_4fQa'),
+    status: z.enum(['active', 'revoked', 'expired']),
+    scopes: z.array(z.enum(SCOPES)),
+    roles: z.array(RoleSchema),
+    context: z.record(z.string(), z.string()),
+    rateLimit: RateLimitSchema,
+    models: z.array(z.string()).nullable().describe('Models the key may call; null = every model'),
+    createdAt: isoTime,
+    createdBy: z.string(),
+    expiresAt: nullableTime,
+    lastUsedAt: nullableTime,
+    revokedAt: nullableTime,
+    rotatedFrom: z.string().nullable(),
+    replacedBy: z.string().nullable(),
+    graceUntil: nullableTime,
+  })
+;
+
+export const IssuedKeySchema = KeySchema.extend({
+  key: z.string().describe('The raw key. Returned once, here, and never again.'),
+  setupScript: z.string().describe('External coworker setup script (shell), with the new key.'),
+  replaced: KeySchema.optional().describe('Rotation: the replaced key as it now stands (revoked now, or at graceUntil).'),
+});
+
+export const KeyListSchema = z.strictObject({ object: z.literal('list'), data: z.array(KeySchema), nextCursor: z.string().nullable() });
+
+export const AuditRecordSchema = z
+  .strictObject({
+    id: z.string(),
+    at: isoTime,
+    projectId: z.string(),
+    action: z.string(),
+    outcome: z.enum(['success', 'denied', 'error']),
+    actor: z.string(),
+    viaKeyId: z.string().optional(),
+    viaBot: z.string().optional(),
+    keyId: z.string().optional(),
+    reason: z.string().optional(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
 import { bootstrapEnvironment } from '../bootstrap';
+import { isStreamingRequest } from '../http/api';
 import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
 import { errorBody } from '../http/errors';
 import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
@@ -128,7 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       if (mount) return void mount(req, res);
       if (path === '/v1' || path.startsWith('/v1/')) {
         const event = toProxyEvent(req, await readBody(req, config.maxBodyBytes));
-        if (path === '/v1/responses' && req.method === 'POST') {
+        if (isStreamingRequest(req.method ?? 'GET', path)) {
           return streaming(event, responseStreamFor(res), {} as never);
         }
         return writeProxyResult(res, await api(event));

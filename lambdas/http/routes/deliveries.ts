@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { KeywardenError } from '../../core/errors';
-import type { Route } from '../router';
+import { defineRoute, type Route } from '../router';
 import { json } from '../types';
 
 /**
@@ -25,16 +25,23 @@ export const ClaimDeliveryBody = z.strictObject({
  * digests of signed requests, and a claim can only stop a request of the caller's own project.
  */
 export const deliveryRoutes: Route[] = [
-  {
+  defineRoute({
     method: 'POST',
     path: '/v1/deliveries',
+    operationId: 'claimDelivery',
+    summary: 'A bot claims an incoming platform request (a digest of its signature or event id) before acting on it; a replay is 409 conflict',
+    tags: ['Bots'],
+    auth: 'key',
+    body: ClaimDeliveryBody,
+    success: { status: 200, description: 'Claimed: act on it', schema: z.strictObject({ claimed: z.literal(true) }) },
+    errors: [409],
     handler: async (ctx) => {
       const key = await ctx.key();
-      const { id } = ctx.body(ClaimDeliveryBody);
+      const { id } = ctx.input.body;
       const { store, clock } = ctx.services;
       const fresh = await store.claimNonce(`delivery:${key.projectId}:${id}`, clock.now() + DELIVERY_CLAIM_MS);
       if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
       return json(200, { claimed: true });
     },
-  },
+  }),
 ];

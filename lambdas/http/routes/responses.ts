@@ -1,7 +1,8 @@
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
 import type { Reservation } from '../../core/billing';
 import { KeywardenError } from '../../core/errors';
-import { HttpError } from '../errors';
-import type { RequestContext, Route } from '../router';
+import { billingEvidence, defineRoute, type RequestContext, type Route } from '../router';
 import { MODEL_ID_PATTERN } from '../schemas';
 import { keyMayUse } from './models';
 import type { HttpResponse } from '../types';
@@ -18,50 +19,53 @@ class UpstreamTimeout extends Error {
  * credit reservation (one conditional write) → the upstream, with the body forwarded unchanged.
  * Billing evidence travels in X-<Brand>-* headers, never inside event chunks.
  */
-export const responseRoutes: Route[] = [{ method: 'POST', path: '/v1/responses', handler: respond }];
+/**
+ * The Responses API request as far as the gateway reads it: a model and the stream flag. Every
+ * other field (`input`, `tools`, `reasoning`, …) is the upstream's business and is forwarded
+ * unchanged, byte for byte.
+ */
+const ResponsesBody = z.looseObject({
+  model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
+  stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
+});
 
-function parseRequest(raw: string | undefined): { streaming: boolean; model: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw ?? '');
-  } catch {
-    throw new HttpError(400, 'invalid_request_error', 'The request body must be a JSON object.');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'invalid_request_error', 'The request body must be a JSON object.');
-  }
-  const { model, stream } = body as { model?: unknown; stream?: unknown };
-  if (typeof model !== 'string' || model.length === 0) {
-    throw new HttpError(400, 'invalid_request_error', 'Missing required parameter: model.', 'model');
-  }
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
-    throw new HttpError(400, 'invalid_request_error', 'stream must be a boolean.', 'stream');
-  }
-  return { streaming: stream === true, model };
-}
+export const responseRoutes: Route[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/v1/responses',
+    operationId: 'createResponse',
+    summary: 'Create a model response (OpenAI Responses API), forwarded to the upstream; stream: true streams server-sent events',
+    description:
+      'Billing evidence is in the X-<Brand>-Request-Id, X-<Brand>-Credits-Charged and X-<Brand>-Credits-Remaining headers of every answer, rejections included.',
+    tags: ['Responses'],
+    auth: 'key',
+    streaming: true,
+    billed: true,
+    body: ResponsesBody,
+    success: { status: 200, description: 'The upstream’s response object, or its event stream', eventStream: true },
+    errors: [404, 502, 504],
+    relaysUpstreamErrors: true,
+    handler: respond,
+  }),
+];
 
 /** The model named back in an error only when it is a plain model id (never free text, never a key). */
 function safeModel(model: string): string {
   return MODEL_ID_PATTERN.test(model) && !/_[0-9A-Za-z]{20,}/.test(model) ? model : 'asked for';
 }
 
-async function respond(ctx: RequestContext): Promise<HttpResponse> {
+async function respond(ctx: RequestContext<unknown, unknown, z.output<typeof ResponsesBody>>): Promise<HttpResponse> {
   const { keys, billing, upstream, config, logger } = ctx.services;
-  const brand = config.headerBrand.toLowerCase();
-  const evidence = (charged: number, remaining: number): Record<string, string> => ({
-    [`x-${brand}-request-id`]: ctx.req.requestId,
-    [`x-${brand}-credits-charged`]: String(charged),
-    [`x-${brand}-credits-remaining`]: String(remaining),
-  });
+  const evidence = (charged: number, remaining: number) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
   // Every answer carries the evidence, rejections included. Preflight failures (key, rate limit,
   // scope, body, quota, gate) are thrown before any reservation: nothing charged. The balance is
   // stated once the account has been consulted (from the reservation attempt on).
-  Object.assign(ctx.responseHeaders, { [`x-${brand}-request-id`]: ctx.req.requestId, [`x-${brand}-credits-charged`]: '0' });
   const key = await ctx.key();
   if (!keys.check(key, 'responses:write').allowed) {
     throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
   }
-  const { streaming, model } = parseRequest(ctx.req.body);
+  const { model } = ctx.input.body;
+  const streaming = ctx.input.body.stream === true;
   if (!keyMayUse(key, model)) {
     throw new KeywardenError('model_not_found', `The model ${safeModel(model)} does not exist or this key may not use it.`, { param: 'model' });
   }
