@@ -22,6 +22,16 @@ const ERROR_MEANING: Record<number, string> = {
   504: 'upstream_error: the model service did not answer in time',
 };
 
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  Models: 'OpenAI-compatible model discovery',
+  Responses: 'The OpenAI Responses API, forwarded to the platform’s model',
+  Keys: 'Project-scoped API keys: create, list, search, rotate, revoke, delete, verify',
+  Audit: 'Who did what to which key, denied attempts included',
+  Admins: 'The chat identities that administer the project',
+  Bots: 'What the Slack and Teams bots need from /v1',
+  Service: 'Liveness and this document',
+};
+
 /** Schemas shared by several operations, referenced by name. */
 const SHARED: [string, z.ZodType][] = [
   ['Error', ErrorBody],
@@ -134,7 +144,7 @@ export function openApiDocument(routes: readonly Route[], options: { serverUrl: 
     const path = openApiPath(route.path);
     paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: operation(route, c, options.brand) };
   }
-  const tags = [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name }));
+  const tags = [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name }));
   return {
     openapi: '3.1.0',
     info: {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../lambdas/core/key-format';
 import { API_ROUTE_TABLE, createApi } from '../../lambdas/http/api';
-import type { ApiHandler } from '../../lambdas/http/router';
+import { errorStatuses, findRoute, type ApiHandler } from '../../lambdas/http/router';
 import { isStreamed, type HttpRequest } from '../../lambdas/http/types';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { hostileRequest, type KeyPool } from '../support/hostile';
@@ -60,6 +60,19 @@ function submittedKeys(req: HttpRequest): string[] {
 function checkAnswer(req: HttpRequest, res: { status: number; headers: Record<string, string>; body: string }): void {
   const where = `${req.method} ${req.path.slice(0, 120)}`;
   expect(res.status, where).toBeLessThan(500);
+  // The answer is one the route table documents: its status, and for a JSON success its schema.
+  const route = findRoute(API_ROUTE_TABLE, req.method, req.path);
+  if (route) {
+    const documented = [route.success.status, ...errorStatuses(route)];
+    if (!(route.relaysUpstreamErrors && res.status >= 400 && res.status < 500)) expect(documented, `${where} answered ${res.status}`).toContain(res.status);
+    if (res.status === route.success.status && route.success.schema && res.headers['content-type']?.startsWith('application/json')) {
+      const parsed = route.success.schema.safeParse(JSON.parse(res.body));
+      expect(parsed.success ? [] : parsed.error.issues, `${where} answered outside its schema`).toEqual([]);
+    }
+  } else {
+    // Unknown path or method (body limits are checked before routing: 400/413).
+    expect([400, 404, 405, 413], where).toContain(res.status);
+  }
   if (res.status >= 400) {
     const body = JSON.parse(res.body) as { error?: Record<string, unknown> };
     expect(Object.keys(body.error ?? {}).sort(), where).toEqual(['code', 'message', 'param', 'type']);
