@@ -28,6 +28,7 @@ describe('operator ids are checked before any lookup, and never echoed', () => {
       (e: unknown) => e as Error & { code?: string },
     );
     expect(err?.code).toBe('invalid_request_error');
+    expect(err?.message).toMatch(/\w/);
     expect(err?.message).not.toContain(pasted);
   });
 });

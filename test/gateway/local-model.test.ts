@@ -56,6 +56,7 @@ describe('local model', () => {
       // Cut first and redact after, and the 30 characters before the cut fail the checksum: kept.
       const { status, text } = await ask({ input: `${'x'.repeat(1969)} ${submitted.key}` });
       expect(status).toBe(200);
+      expect(text).toContain('x'.repeat(1969)); // the question was echoed, up to the cut
       expect(text).not.toContain(submitted.key.slice(0, 30));
     });
   });

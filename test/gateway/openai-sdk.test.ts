@@ -103,6 +103,7 @@ describe('OpenAI SDK, rejected keys', () => {
     const err = error as InstanceType<typeof OpenAI.AuthenticationError>;
     expect(err.status).toBe(401);
     expect(err.code).toBe('invalid_api_key');
+    expect(JSON.stringify(err.error)).toContain('invalid_api_key');
     expect(JSON.stringify(err.error)).not.toContain(bogus);
 
     await expect(sdk(bogus).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);

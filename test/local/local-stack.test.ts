@@ -126,7 +126,8 @@ describe('the local stack', () => {
     } finally {
       await stopNpm(second, 'SIGINT');
     }
-    expect(second.output()).not.toContain(adminKey);
+    expect(second.output()).toContain('"/v1/models"'); // the request was logged…
+    expect(second.output()).not.toContain(adminKey); // …without the key
     expect(second.output()).toContain('SIGINT: shutting down');
 
     // npm killed outright (OOM killer, `docker kill`): the server notices it was orphaned.
@@ -184,7 +185,8 @@ interface NpmRun {
 /** `npm start` as a process manager runs it; resolves once /v1/health answers 200. */
 async function npmStart(dataDir: string, port: number): Promise<NpmRun> {
   const child = spawn('npm', ['start', '--silent'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    // Logs at INFO, as `npm start` does outside the tests, so a scan of its output sees every line.
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
