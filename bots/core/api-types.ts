@@ -32,6 +32,8 @@ export interface ApiKey {
 export interface ApiIssuedKey extends ApiKey {
   key: string;
   setupScript: string;
+  /** Rotate: the old key as it stands after the rotation (revoked now, or active until `graceUntil`). */
+  replaced?: ApiKey;
 }
 
 export interface ApiMe extends ApiKey {
@@ -80,6 +82,8 @@ export interface ApiError {
   status: number;
   code: string;
   message: string;
+  /** The request part the error is about, when the API names one (e.g. `X-Keywarden-Actor`). */
+  param?: string;
   retryAfterSeconds?: number;
 }
 

@@ -1,8 +1,8 @@
+import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
 import { findKeysInText } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
-import type { ApiError, ApiIssuedKey, ApiKey, BotName } from './api-types';
+import type { ApiError, ApiIssuedKey, ApiKey, ApiResult, BotName } from './api-types';
 import {
-  ADMIN_COMMANDS,
   HELP,
   commandWord,
   parseCommand,
@@ -18,8 +18,9 @@ import {
 import type { AdminAction, KeywardenClient } from './keywarden-client';
 import { keyLine, startPreview } from './key-text';
 import { isStale, type PendingAction } from './pending-action';
+import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey, redactKeys } from './redact';
-import { errorReply, type LeakAlertReply, type Reply } from './replies';
+import { errorReply, type ErrorReply, type LeakAlertReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -30,6 +31,8 @@ const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
 /** A live key of the bot's project found in channel text, with what to tell whom. */
 export interface LeakFinding {
   key: ApiKey;
+  /** The one-click revoke a notice where the key was posted may offer (any admin who clicks). */
+  revoke: PendingAction;
   /** Tell the poster (privately, e.g. Slack ephemeral). */
   poster: LeakAlertReply;
   /** Tell each project admin on this bot's platform (DM); the poster is not repeated here. */
@@ -41,12 +44,20 @@ export interface ConversationOptions {
   now?: () => number;
 }
 
+const NOT_ADMIN =
+  'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).';
+
 /**
- * The platform-neutral conversation: parses command text, checks that admin actions come from a
- * project admin (a courtesy pre-check; the API decides), calls /v1 and answers with `Reply` data.
+ * The platform-neutral conversation: parses command text, decides who may be offered what, calls
+ * /v1 and answers with `Reply` data; new keys go out through the edge's `PrivateDelivery`.
  * Identities are platform identities (`slack:T…:U…`, `teams:<tenant>:<aad>`) that the edge took
  * from a verified platform request; the core never trusts identities found in message text or
  * button values.
+ *
+ * Who may act is the API's decision: every key-changing call carries the person's assertion, and
+ * the API refuses and audits a non-admin. The core asks the API beforehand (`POST
+ * /v1/admins/check`, audited the same way) only where no such call would answer yet: before it
+ * offers a confirmation or the create form, and before a private chat is opened for a key.
  */
 export class Conversation {
   readonly bot: BotName;
@@ -64,25 +75,24 @@ export class Conversation {
     return commandWord(text) !== undefined;
   }
 
-  parse(text: string): ParseResult {
-    return parseCommand(text);
-  }
-
-  /** An explicit command line (Slack `/apikeys …`). Empty text is `help`. */
-  async command(text: string, asker: string): Promise<Reply> {
+  /**
+   * An explicit command line (Slack `/apikeys …`). Empty text is `help`. `delivery` reaches the
+   * asker privately, for a key this command issues.
+   */
+  async command(text: string, asker: string, delivery: PrivateDelivery): Promise<Reply> {
     const parsed = parseCommand(text);
     if (!parsed.ok) return this.parseFailure(parsed);
-    return this.run(parsed.command, asker);
+    return this.run(parsed.command, asker, delivery);
   }
 
   /**
    * A mention or direct message: a command when it starts with a command word; a lone word one
    * typo away from a command gets "did you mean"; anything else is a chat with the model.
    */
-  async message(text: string, asker: string): Promise<Reply> {
+  async message(text: string, asker: string, delivery: PrivateDelivery): Promise<Reply> {
     const trimmed = text.trim();
     if (!trimmed) return { kind: 'help', entries: HELP };
-    if (this.isCommand(trimmed)) return this.command(trimmed, asker);
+    if (this.isCommand(trimmed)) return this.command(trimmed, asker, delivery);
     const tokens = tokenize(trimmed);
     if (tokens.length === 1) {
       const suggestion = suggestCommand(tokens[0]!);
@@ -91,11 +101,7 @@ export class Conversation {
     return this.chat(trimmed);
   }
 
-  async run(command: Command, asker: string): Promise<Reply> {
-    if ((ADMIN_COMMANDS as readonly string[]).includes(command.name)) {
-      const refusal = await this.requireAdmin(asker, `key.${command.name}` as AdminAction);
-      if (refusal) return refusal;
-    }
+  async run(command: Command, asker: string, delivery: PrivateDelivery): Promise<Reply> {
     switch (command.name) {
       case 'help':
         return command.topic ? { kind: 'help', entries: HELP, topic: command.topic } : { kind: 'help', entries: HELP };
@@ -111,18 +117,21 @@ export class Conversation {
         return { kind: 'key_list', keys: result.value.keys, more: result.value.more, ...(command.search ? { search: command.search } : {}) };
       }
       case 'show': {
-        const found = await this.resolve(command.key, 'read');
+        const found = await this.resolve(command.key);
         return found.ok ? { kind: 'key_details', key: found.key } : found.reply;
       }
       case 'audit': {
-        const found = await this.resolve(command.key, 'read');
+        const found = await this.resolve(command.key);
         if (!found.ok) return found.reply;
         const entries = await this.client.audit({ keyId: found.key.id, limit: 20 });
         return entries.ok ? { kind: 'audit_list', key: found.key, entries: entries.value } : apiFailure(entries.error);
       }
-      case 'create':
-        if (command.interactive) return { kind: 'create_form', defaults: { type: 'privileged' }, scopes: SCOPES };
-        return this.create(command.options, asker);
+      case 'create': {
+        if (!command.interactive) return this.create(command.options, asker, delivery);
+        // Nothing is called yet that would answer: ask before offering the form.
+        const refusal = await this.requireAdmin(asker, 'key.create');
+        return refusal ?? { kind: 'create_form', defaults: { type: 'privileged' }, scopes: SCOPES };
+      }
       case 'rotate':
       case 'revoke':
       case 'delete':
@@ -131,47 +140,45 @@ export class Conversation {
   }
 
   /** The create form came back (Slack modal submission, Teams card). */
-  async submitCreate(fields: RawCreateFields, asker: string): Promise<Reply> {
-    const refusal = await this.requireAdmin(asker, 'key.create');
-    if (refusal) return refusal;
+  async submitCreate(fields: RawCreateFields, asker: string, delivery: PrivateDelivery): Promise<Reply> {
     const checked = validateCreateOptions(fields);
     if (!checked.ok) return errorReply('invalid_command', checked.message);
-    return this.create(checked.options, asker);
+    return this.create(checked.options, asker, delivery);
   }
 
   /**
    * A confirmation or leak-alert button was clicked. `clicker` is the identity of the person who
-   * clicked, from the platform's verified payload — never from the button value.
+   * clicked, from the platform's verified payload — never from the button value; the action call
+   * carries their assertion, so the API refuses (and audits) a clicker who is not an admin.
+   * `delivery` reaches the clicker privately, for the key a rotation issues.
    */
-  async confirm(action: PendingAction, clicker: string): Promise<Reply> {
+  async confirm(action: PendingAction, clicker: string, delivery: PrivateDelivery): Promise<Reply> {
     if (isStale(action, this.now())) {
       return errorReply('stale_confirmation', 'This confirmation has expired. Run the command again to see the key’s current state.');
     }
-    const refusal = await this.requireAdmin(clicker, `key.${action.op}`, action.keyId);
-    if (refusal) return refusal;
     switch (action.op) {
-      case 'rotate': {
-        const result = await this.client.rotateKey(clicker, action.keyId, action.overlap);
-        if (!result.ok) return apiFailure(result.error);
-        const old = await this.client.getKey(action.keyId);
-        return {
-          ...issued('rotate', result.value, clicker),
-          replaced: old.ok
-            ? { id: old.value.id, start: old.value.start, graceUntil: old.value.graceUntil }
-            : { id: action.keyId, start: result.value.start, graceUntil: null },
-        };
-      }
+      case 'rotate':
+        return this.issue('rotate', clicker, delivery, () => this.client.rotateKey(clicker, action.keyId, action.overlap), action.keyId);
       case 'revoke': {
+        // The answer is the revoked key as it now stands: nothing more to ask.
         const result = await this.client.revokeKey(clicker, action.keyId);
-        return result.ok ? { kind: 'done', action: 'revoke', key: result.value, by: clicker } : apiFailure(result.error);
+        return result.ok ? { kind: 'done', action: 'revoke', key: result.value, by: clicker } : actionFailure(result.error);
       }
       case 'delete': {
+        // A deleted key is gone from the answer: read it first, to say what was deleted.
         const before = await this.client.getKey(action.keyId);
         if (!before.ok) return apiFailure(before.error);
         const result = await this.client.deleteKey(clicker, action.keyId);
-        return result.ok ? { kind: 'done', action: 'delete', key: before.value, by: clicker } : apiFailure(result.error);
+        return result.ok ? { kind: 'done', action: 'delete', key: before.value, by: clicker } : actionFailure(result.error);
       }
     }
+  }
+
+  /** Cancel on a confirmation: only an admin answers one (where others can see it, they might click). */
+  async cancel(clicker: string): Promise<Extract<Reply, { kind: 'cancelled' | 'error' }>> {
+    const admin = await this.isAdmin(clicker);
+    if (admin === true) return { kind: 'cancelled', by: clicker };
+    return admin === false ? errorReply('not_admin', 'Only project admins can answer this confirmation.') : apiFailure(admin);
   }
 
   /** End-user chat through /v1/responses with the viewer key. */
@@ -211,6 +218,7 @@ export class Conversation {
       const revoke: PendingAction = { v: 1, op: 'revoke', keyId: key.id, origin: 'leak', iat };
       return {
         key,
+        revoke,
         poster: { kind: 'leak_alert', audience: 'poster', key, poster, ...(adminIds.includes(poster) ? { revoke } : {}) } satisfies LeakAlertReply,
         admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } satisfies LeakAlertReply })),
       };
@@ -218,7 +226,7 @@ export class Conversation {
   }
 
   /** Is this identity an admin of the bot's project? (From `GET /v1/admins`; the API re-checks every action.) */
-  async isAdmin(identity: string): Promise<boolean | ApiError> {
+  private async isAdmin(identity: string): Promise<boolean | ApiError> {
     const admins = await this.client.admins();
     return admins.ok ? admins.value.includes(identity) : admins.error;
   }
@@ -227,11 +235,7 @@ export class Conversation {
   private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<Reply | undefined> {
     const check = await this.client.checkAdmin(identity, action, keyId);
     if (!check.ok) return apiFailure(check.error);
-    if (check.value.admin) return undefined;
-    return errorReply(
-      'not_admin',
-      'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).',
-    );
+    return check.value.admin ? undefined : errorReply('not_admin', NOT_ADMIN);
   }
 
   private async whoami(identity: string): Promise<Reply> {
@@ -247,19 +251,72 @@ export class Conversation {
     };
   }
 
-  private async create(options: CreateOptions, asker: string): Promise<Reply> {
-    const result = await this.client.createKey(asker, {
-      ...(options.name ? { name: options.name } : {}),
-      ...(options.type ? { type: options.type } : {}),
-      ...(options.scopes ? { scopes: options.scopes } : {}),
-      ...(options.expires ? { expiresIn: options.expires } : {}),
-      ...(options.prefix ? { prefix: options.prefix } : {}),
-    });
-    return result.ok ? issued('create', result.value, asker) : apiFailure(result.error);
+  private create(options: CreateOptions, asker: string, delivery: PrivateDelivery): Promise<Reply> {
+    return this.issue('create', asker, delivery, () =>
+      this.client.createKey(asker, {
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.type ? { type: options.type } : {}),
+        ...(options.scopes ? { scopes: options.scopes } : {}),
+        ...(options.expires ? { expiresIn: options.expires } : {}),
+        ...(options.prefix ? { prefix: options.prefix } : {}),
+      }),
+    );
   }
 
+  /**
+   * Issues a key (create, rotate) to `person` privately. Open first, act second: the private
+   * place is opened before the API is asked, so a person the bot cannot reach never has a key
+   * nobody can see. Opening something (a Teams 1:1 chat) waits for the API's word that the
+   * person is an admin; otherwise the action call itself is the check. A key that cannot be
+   * delivered: created — revoked at once, as the person; rotated — the old key's users must not
+   * break, so the person is told to rotate again.
+   */
+  private async issue(
+    action: 'create' | 'rotate',
+    person: string,
+    delivery: PrivateDelivery,
+    call: () => Promise<ApiResult<ApiIssuedKey>>,
+    keyId?: string,
+  ): Promise<Reply> {
+    if (delivery.needsOpening) {
+      const refusal = await this.requireAdmin(person, `key.${action}`, keyId);
+      if (refusal) return refusal;
+    }
+    const opened = await delivery.open();
+    if (!opened.ok) return errorReply('no_private_channel', opened.message);
+    const result = await call();
+    if (!result.ok) return actionFailure(result.error);
+    const reply = issued(action, result.value, person, this.now());
+    try {
+      await opened.channel.deliver(reply);
+    } catch {
+      return this.undelivered(reply);
+    }
+    const { secret: _secret, setupScript: _script, to: _to, ...said } = reply;
+    return { ...said, kind: 'key_delivered', where: opened.channel.where };
+  }
+
+  private async undelivered(reply: NewKeyReply): Promise<Reply> {
+    const start = startPreview(reply.key);
+    if (reply.action === 'rotate') {
+      return errorReply('undelivered', `Rotated key “${reply.key.name}”, but I could not deliver the new key (${start}) privately. Rotate it again to get one you can see.`);
+    }
+    const undo = await this.client.revokeKey(reply.to, reply.key.id);
+    return errorReply(
+      'undelivered',
+      undo.ok
+        ? `I could not deliver the new key privately, so I revoked it (${start}) before anyone could use it. Try again.`
+        : `I could not deliver the new key (${start}) privately, and revoking it failed too: revoke it now.`,
+    );
+  }
+
+  /**
+   * What a confirmation will hit. Nothing called so far would refuse a non-admin, so the API is
+   * asked (and audits a "no") alongside resolving the key: a non-admin never sees a confirmation.
+   */
   private async askConfirmation(command: Extract<Command, { name: 'rotate' | 'revoke' | 'delete' }>, asker: string): Promise<Reply> {
-    const found = await this.resolve(command.key, 'change');
+    const [refusal, found] = await Promise.all([this.requireAdmin(asker, `key.${command.name}`), this.resolve(command.key)]);
+    if (refusal) return refusal;
     if (!found.ok) return found.reply;
     const key = found.key;
     const now = this.now();
@@ -293,7 +350,7 @@ export class Conversation {
    * name, start) first. Several matches: the single active one when there is exactly one (a
    * rotated key keeps its name), else the candidates, and the person is asked to use the id.
    */
-  async resolve(ref: string, _purpose: 'read' | 'change' = 'read'): Promise<{ ok: true; key: ApiKey } | { ok: false; reply: Reply }> {
+  async resolve(ref: string): Promise<{ ok: true; key: ApiKey } | { ok: false; reply: Reply }> {
     const query = ref.trim().replace(/(…|\.\.\.)$/, '');
     const shown = redactKeys(query).slice(0, 80);
     if (KEY_ID.test(query)) {
@@ -345,13 +402,29 @@ function isWholeKey(text: string): boolean {
   return found.length === 1 && found[0] === text.trim();
 }
 
-function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string): Extract<Reply, { kind: 'new_key' }> {
-  const { key: secret, setupScript, ...key } = value;
-  return { kind: 'new_key', action, key, secret, setupScript, to };
+function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string, nowMs: number): NewKeyReply {
+  const { key: secret, setupScript, replaced, ...key } = value;
+  return { kind: 'new_key', action, key, secret, setupScript, to, ...(replaced ? { replaced: replacedKey(replaced, nowMs) } : {}) };
+}
+
+/** The rotate answer's `replaced` (the old key as it now stands) as what the bot says of it. */
+function replacedKey(old: ApiKey, nowMs: number): ReplacedKey {
+  const stillWorks = old.status === 'active' && old.graceUntil !== null && Date.parse(old.graceUntil) > nowMs;
+  return { id: old.id, start: old.start, graceUntil: stillWorks ? old.graceUntil : null };
+}
+
+/**
+ * A refused key-changing call. It carried the person's assertion, so `insufficient_permissions`
+ * means the person is not an admin (the API has audited it) — unless the assertion itself is
+ * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs.
+ */
+function actionFailure(error: ApiError): Reply {
+  const aboutAssertion = error.param?.toLowerCase() === ASSERTION_HEADER;
+  return error.code === 'insufficient_permissions' && !aboutAssertion ? errorReply('not_admin', NOT_ADMIN) : apiFailure(error);
 }
 
 /** An API failure on a command, as words a chat user can act on. */
-export function apiFailure(error: ApiError): Reply {
+export function apiFailure(error: ApiError): ErrorReply {
   const message = redactKeys(error.message);
   switch (error.code) {
     case 'insufficient_permissions':

@@ -10,21 +10,24 @@
  *   const conversation = new Conversation({ client });
  *
  * Entry points (all return `Promise<Reply>` unless noted; `identity` is a platform identity such as
- * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request):
+ * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request;
+ * `delivery` is the edge's PrivateDelivery for that person, see private-delivery.ts):
  *
- *   conversation.command(text, identity)    an explicit command line ("list ci", "rotate ci --overlap 1h")
- *   conversation.message(text, identity)    a mention or DM: a command if it starts with a command word,
+ *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h")
+ *   conversation.message(text, identity, delivery)   a mention or DM: a command if it starts with a command word,
  *                                           else a chat answered through POST /v1/responses
- *   conversation.submitCreate(fields, identity)  the `create_form` came back (RawCreateFields, strings)
- *   conversation.confirm(action, identity)  a button was clicked; `action` = decodeAction(button value),
+ *   conversation.submitCreate(fields, identity, delivery)  the `create_form` came back (RawCreateFields, strings)
+ *   conversation.confirm(action, identity, delivery)  a button was clicked; `action` = decodeAction(button value),
  *                                           identity = the CLICKER (never taken from the value)
+ *   conversation.cancel(identity)           a confirmation's cancel button was clicked
  *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text: live keys of
  *                                           the project, with replies for the poster and each admin
- *   conversation.chat(text), .isAdmin(identity), .resolve(ref), .parse(text)
+ *   conversation.chat(text), .isCommand(text), .resolve(ref)
  *
  * Rendering contract (see `Reply` in replies.ts):
- *   - `new_key` carries the raw key and setup script: deliver ONLY privately to `reply.to`
- *     (Slack ephemeral / DM; Teams 1:1 chat — in a channel say "sent privately"). Never log it.
+ *   - a new key never comes back as a reply: the core hands `new_key` (raw key, setup script) to
+ *     `delivery` and answers `key_delivered` (the key's start only). An edge's delivery sends it
+ *     ONLY privately (Slack ephemeral / DM; Teams 1:1 chat) and never logs it.
  *   - `confirm` / `leak_alert.revoke` carry a `PendingAction`: put `encodeAction(action)` in the button
  *     value; nothing changes until the click comes back through `confirm`.
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
@@ -57,6 +60,17 @@ export { Conversation, apiFailure, chatFailure, type ConversationOptions, type L
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
 export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
+export type { PrivateChannel, PrivateDelivery } from './private-delivery';
 export { looksLikeKey, redactKeys } from './redact';
-export { errorReply, text, type LeakAlertReply, type NewKeyReply, type Reply, type ReplyErrorCode } from './replies';
+export {
+  errorReply,
+  text,
+  type ErrorReply,
+  type KeyDeliveredReply,
+  type LeakAlertReply,
+  type NewKeyReply,
+  type ReplacedKey,
+  type Reply,
+  type ReplyErrorCode,
+} from './replies';
 export { findKeysInText } from '../../lambdas/core/key-format';

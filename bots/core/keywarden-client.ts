@@ -165,12 +165,13 @@ export class KeywardenClient {
 }
 
 function apiError(res: Response, body: unknown): ApiError {
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const error = (body as { error?: { code?: unknown; message?: unknown; param?: unknown } } | undefined)?.error;
   const retryAfter = Number(res.headers.get('retry-after'));
   return {
     status: res.status,
     code: typeof error?.code === 'string' ? error.code : `http_${res.status}`,
     message: typeof error?.message === 'string' ? error.message : `Keywarden answered ${res.status}.`,
+    ...(typeof error?.param === 'string' ? { param: error.param } : {}),
     ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
   };
 }

@@ -7,8 +7,9 @@ import type { PendingAction } from './pending-action';
  * (Slack blocks, Teams Adaptive Cards) and choose the transport; the `visibility` rules are part of
  * the contract:
  *
- * - `new_key` is the ONLY reply that carries a key value. Deliver it privately to `to` and nowhere
- *   else (Slack: ephemeral or DM; Teams: the 1:1 chat, with a "sent privately" note in a channel).
+ * - No reply carries a key value. A new key (`NewKeyReply`, below) goes only to the edge's
+ *   `PrivateDelivery` (private-delivery.ts); the asking conversation gets `key_delivered`, which
+ *   names the key by its start.
  * - `confirm` and `leak_alert` carry a `PendingAction` for a button; the click comes back through
  *   `Conversation.confirm(action, clicker)` with the CLICKER's identity.
  * - Everything else is safe to show where it was asked; edges still pass all text through
@@ -23,24 +24,14 @@ export type Reply =
   | { kind: 'ambiguous'; query: string; candidates: ApiKey[] }
   /** A form for `create` with no arguments (Slack opens a modal). Submit via `Conversation.submitCreate`. */
   | { kind: 'create_form'; defaults: CreateOptions; scopes: readonly string[] }
-  | {
-      kind: 'new_key';
-      action: 'create' | 'rotate';
-      key: ApiKey;
-      /** The raw key. Private delivery only; never logged, never in a channel. */
-      secret: string;
-      /** The external coworker setup script, with the key in it: same privacy as `secret`. */
-      setupScript: string;
-      /** Rotate: the key that was replaced, and until when it still works. */
-      replaced?: { id: string; start: string; graceUntil: string | null };
-      /** The identity the key must be delivered to. */
-      to: string;
-    }
+  /** A new key went privately to the person (`new_key` through the PrivateDelivery); no value here. */
+  | { kind: 'key_delivered'; action: 'create' | 'rotate'; key: ApiKey; where: 'here' | 'elsewhere'; replaced?: ReplacedKey }
   /** Rotate/revoke/delete: what will be hit; nothing happens until `action` comes back from a button. */
   /** `summary` is the whole question in one line; `consequence` just what will happen. */
   | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string; consequence: string }
   | { kind: 'done'; action: 'revoke' | 'delete'; key: ApiKey; by: string }
-  | { kind: 'cancelled' }
+  /** `by`: who cancelled (a platform identity). */
+  | { kind: 'cancelled'; by?: string }
   | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }
   | {
       kind: 'whoami';
@@ -72,16 +63,49 @@ export type ReplyErrorCode =
   | 'api_access_disabled'
   | 'stale_confirmation'
   | 'refused'
+  /** The person could not be reached privately, so no key was issued. */
+  | 'no_private_channel'
+  /** A key was issued but could not be delivered privately (created: revoked at once). */
+  | 'undelivered'
   | 'unavailable'
   | 'api_error';
 
+/**
+ * The key a rotation replaced. `graceUntil` is set only while the old key still works (an
+ * overlap); null means it stopped working when the rotation returned.
+ */
+export interface ReplacedKey {
+  id: string;
+  start: string;
+  graceUntil: string | null;
+}
+
 export type LeakAlertReply = Extract<Reply, { kind: 'leak_alert' }>;
-export type NewKeyReply = Extract<Reply, { kind: 'new_key' }>;
+/**
+ * THE ONE MESSAGE THAT CARRIES A KEY VALUE. Not a `Reply`: the core never answers with it, it
+ * hands it to the edge's `PrivateDelivery` (private-delivery.ts), which sends it to `to` only.
+ */
+export interface NewKeyReply {
+  kind: 'new_key';
+  action: 'create' | 'rotate';
+  key: ApiKey;
+  /** The raw key. Private delivery only; never logged, never in a channel. */
+  secret: string;
+  /** The external coworker setup script, with the key in it: same privacy as `secret`. */
+  setupScript: string;
+  /** Rotate: the key that was replaced, and until when it still works. */
+  replaced?: ReplacedKey;
+  /** The identity the key must be delivered to. */
+  to: string;
+}
+export type KeyDeliveredReply = Extract<Reply, { kind: 'key_delivered' }>;
 
 export function text(value: string): Reply {
   return { kind: 'text', text: value };
 }
 
-export function errorReply(code: ReplyErrorCode, message: string, retryAfterSeconds?: number): Reply {
+export type ErrorReply = Extract<Reply, { kind: 'error' }>;
+
+export function errorReply(code: ReplyErrorCode, message: string, retryAfterSeconds?: number): ErrorReply {
   return retryAfterSeconds === undefined ? { kind: 'error', code, message } : { kind: 'error', code, message, retryAfterSeconds };
 }

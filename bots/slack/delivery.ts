@@ -1,4 +1,5 @@
 import type { RespondArguments, RespondFn, webApi } from '@slack/bolt';
+import type { PrivateChannel, PrivateDelivery, Reply } from '../core';
 import { outboundMessage, type PublicReply, type SendableReply } from './blocks/reply-message';
 import type { WireMessage } from './blocks/mrkdwn';
 
@@ -48,6 +49,25 @@ export async function sendPrivately(target: PrivateTarget, reply: SendableReply,
       await sendDirect(target.client, target.user, message, target.channel);
       return;
   }
+}
+
+/**
+ * The core's private-delivery port on Slack: every place a command or click can be answered is
+ * already private to the person (see `PrivateTarget`), so there is nothing to open and the key's
+ * own message is the answer (`where: 'here'`).
+ */
+export function slackPrivateDelivery(target: PrivateTarget, options: { channelId?: string } = {}): PrivateDelivery {
+  const channel: PrivateChannel = { where: 'here', deliver: (reply) => sendPrivately(target, reply, options) };
+  return { needsOpening: false, open: async () => ({ ok: true, channel }) };
+}
+
+/**
+ * The answer to what the person asked, privately. A delivered key needs no second word (its
+ * message was the answer); a form is the listener's to open.
+ */
+export async function answerPrivately(target: PrivateTarget, reply: Exclude<Reply, { kind: 'create_form' }>, options: { channelId?: string } = {}): Promise<void> {
+  if (reply.kind === 'key_delivered') return;
+  await sendPrivately(target, reply, options);
 }
 
 /** A message in the person's IM with the bot. `channel` must be that IM (D…) when given. */

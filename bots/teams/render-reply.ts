@@ -13,11 +13,12 @@ import { doneCard } from './cards/outcome-card';
 import { whoamiCard } from './cards/whoami-card';
 
 /**
- * The core's replies as Teams message activities. `new_key` has its own function and its own
- * caller (the private delivery); everything else goes through `publicActivity`, which redacts any
+ * The core's replies as Teams message activities. A new key (`NewKeyReply`) has its own function and its own
+ * caller (the private delivery, private-delivery.ts), which also words `key_delivered` for the
+ * asking conversation; everything else goes through `publicActivity`, which redacts any
  * well-formed key from the whole activity as a second line of defence.
  */
-export type PublicReply = Exclude<Reply, { kind: 'new_key' }>;
+export type PublicReply = Exclude<Reply, { kind: 'key_delivered' }>;
 export type { NewKeyReply };
 
 export function cardActivity(card: AdaptiveCard): Partial<Activity> {
@@ -33,7 +34,7 @@ export function publicActivity(reply: PublicReply, nowMs = Date.now()): Partial<
   return redactActivity(renderPublic(reply, nowMs));
 }
 
-/** Only for the asker's personal chat (bots/teams/personal-chat.ts). */
+/** Only for the asker's personal chat (bots/teams/private-delivery.ts). */
 export function newKeyActivity(reply: NewKeyReply): Partial<Activity> {
   return cardActivity(newKeyCard(reply));
 }

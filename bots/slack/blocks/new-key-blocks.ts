@@ -1,12 +1,11 @@
-import type { Reply } from '../../core';
-import { startPreview } from '../../core';
+import { startPreview, type NewKeyReply } from '../../core';
 import { code, codeBlock, context, join, md, section, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
 /**
  * The one message that carries a key value, and its setup script. Listeners send it only as an
  * ephemeral message (or in the person's DM with the bot), never to a channel.
  */
-export function newKeyMessage(reply: Extract<Reply, { kind: 'new_key' }>, now = Date.now()): SlackMessage {
+export function newKeyMessage(reply: NewKeyReply, now = Date.now()): SlackMessage {
   const { key } = reply;
   const headline = reply.action === 'create' ? md`:key: New key *${key.name}*` : md`:arrows_counterclockwise: Rotated *${key.name}*`;
   const notes: Mrkdwn[] = [md`Keywarden stores only a hash of this key; it cannot show it again.`];

@@ -1,4 +1,4 @@
-import { redactKeys, startPreview, type Reply } from '../../core';
+import { redactKeys, startPreview, type NewKeyReply, type Reply } from '../../core';
 import { ambiguousMessage, auditMessage, keyDetailsMessage, keyListMessage } from './key-blocks';
 import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
@@ -6,8 +6,9 @@ import { leakAlertMessage } from './leak-alert-blocks';
 import { newKeyMessage } from './new-key-blocks';
 import { code, join, md, mention, section, wire, type Mrkdwn, type SlackMessage, type WireMessage } from './mrkdwn';
 
-export type PublicReply = Exclude<Reply, { kind: 'new_key' | 'create_form' }>;
-export type SendableReply = Exclude<Reply, { kind: 'create_form' }>;
+export type PublicReply = Exclude<Reply, { kind: 'create_form' | 'key_delivered' }>;
+/** `key_delivered` is never sent: on Slack the new key's own (private) message is the answer. */
+export type SendableReply = PublicReply | NewKeyReply;
 
 /**
  * The one builder of outbound Slack payloads: every reply the bot sends, to any place, is made

@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { slackIdentity, type Reply } from '../../core';
+import type { PublicReply } from '../blocks/reply-message';
 import { SLASH_COMMAND } from '../blocks/action-ids';
-import { postInThread, sendPrivately } from '../delivery';
+import { answerPrivately, postInThread, slackPrivateDelivery, type PrivateTarget } from '../delivery';
 import type { SlackDeps } from '../slack-deps';
 
 /** Removes the mention of the bot (or, not knowing its id, the leading mention). */
@@ -21,15 +22,18 @@ export function registerAppMention(app: App, { conversation }: SlackDeps): void 
     const text = stripMention(event.text, context.botUserId);
     const identity = slackIdentity(body.team_id, event.user);
     const threadTs = event.thread_ts ?? event.ts;
-    if (conversation.isCommand(text)) {
-      const reply = await conversation.command(text, identity);
-      await sendPrivately({ via: 'ephemeral', client, channel: event.channel, user: event.user, threadTs }, formless(reply), { channelId: event.channel });
-      return;
-    }
-    const reply = await conversation.message(text, identity);
-    if (reply.kind === 'new_key' || reply.kind === 'create_form') return; // not reachable for non-commands
-    await postInThread(client, event.channel, threadTs, reply);
+    const target: PrivateTarget = { via: 'ephemeral', client, channel: event.channel, user: event.user, threadTs };
+    const where = { channelId: event.channel };
+    const reply = await conversation.message(text, identity, slackPrivateDelivery(target, where));
+    // Command answers go to the asker only; anything else was a chat, answered in the thread.
+    if (conversation.isCommand(text)) await answerPrivately(target, formless(reply), where);
+    else if (isPublic(reply)) await postInThread(client, event.channel, threadTs, reply);
   });
+}
+
+/** A chat's answer (never a key or a form: those only answer commands). */
+export function isPublic(reply: Reply): reply is PublicReply {
+  return reply.kind !== 'key_delivered' && reply.kind !== 'create_form';
 }
 
 /** Without a trigger_id there is no modal: point at the slash command instead. */

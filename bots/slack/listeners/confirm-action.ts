@@ -1,14 +1,14 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { decodeAction } from '../../core';
 import { ACTION_CONFIRM, ACTION_LEAK_REVOKE } from '../blocks/action-ids';
-import { respondFrom, sendPrivately, type PrivateTarget } from '../delivery';
+import { answerPrivately, respondFrom, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../delivery';
 import type { SlackDeps } from '../slack-deps';
 import { interactionIdentity } from './payload-identity';
 
 /**
  * The confirm button of rotate/revoke/delete, and the leak guard's one-click revoke. The button
  * value names the action and key id only; the actor is whoever clicked (from the signed payload),
- * so a copied value cannot act for someone else — and the core re-checks they are an admin.
+ * so a copied value cannot act for someone else — and the API refuses them unless they are an admin.
  */
 export function registerConfirmAction(app: App, { conversation }: SlackDeps): void {
   const origins = { [ACTION_CONFIRM]: 'confirm', [ACTION_LEAK_REVOKE]: 'leak' } as const;
@@ -25,9 +25,10 @@ export function registerConfirmAction(app: App, { conversation }: SlackDeps): vo
         await sendPrivately(target, { kind: 'error', code: 'refused', message: 'That button is not valid any more. Run the command again.' });
         return;
       }
-      const reply = await conversation.confirm(pending, identity);
+      const where = { channelId: body.channel?.id };
+      const reply = await conversation.confirm(pending, identity, slackPrivateDelivery(target, where));
       if (reply.kind === 'create_form') return;
-      await sendPrivately(target, reply, { channelId: body.channel?.id });
+      await answerPrivately(target, reply, where);
     });
   }
 }

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { validateCreateOptions } from '../../core';
 import { CREATE_MODAL_CALLBACK } from '../blocks/action-ids';
 import { CREATE_FIELDS, readCreateMetadata, readCreateModal } from '../blocks/create-modal';
-import { responder, sendPrivately } from '../delivery';
+import { answerPrivately, responder, slackPrivateDelivery, type PrivateTarget } from '../delivery';
 import type { SlackDeps } from '../slack-deps';
 import { interactionIdentity } from './payload-identity';
 
@@ -22,13 +22,10 @@ export function registerCreateModalSubmission(app: App, { conversation }: SlackD
     await ack();
     const identity = interactionIdentity(body);
     if (!identity) return;
-    const reply = await conversation.submitCreate(fields, identity);
-    if (reply.kind === 'create_form') return;
     const { responseUrl, channelId } = readCreateMetadata(view.private_metadata);
-    await sendPrivately(
-      responseUrl ? { via: 'response_url', respond: responder(responseUrl) } : { via: 'dm', client, user: body.user.id },
-      reply,
-      { channelId },
-    );
+    const target: PrivateTarget = responseUrl ? { via: 'response_url', respond: responder(responseUrl) } : { via: 'dm', client, user: body.user.id };
+    const reply = await conversation.submitCreate(fields, identity, slackPrivateDelivery(target, { channelId }));
+    if (reply.kind === 'create_form') return;
+    await answerPrivately(target, reply, { channelId });
   });
 }

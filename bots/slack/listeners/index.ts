@@ -13,7 +13,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerSlashCommand(app, deps);
   registerCreateModalSubmission(app, deps);
   registerConfirmAction(app, deps);
-  registerCancelAction(app);
+  registerCancelAction(app, deps);
   registerAppMention(app, deps);
   registerDirectMessage(app, deps);
   registerChannelMessage(app, deps);

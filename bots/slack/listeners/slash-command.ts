@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { slackIdentity } from '../../core';
 import { SLASH_COMMAND } from '../blocks/action-ids';
 import { createKeyModal } from '../blocks/create-modal';
-import { sendPrivately } from '../delivery';
+import { answerPrivately, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../delivery';
 import { errorCode, type SlackDeps } from '../slack-deps';
 
 /**
@@ -12,8 +12,9 @@ import { errorCode, type SlackDeps } from '../slack-deps';
 export function registerSlashCommand(app: App, { conversation, log }: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
     await ack();
-    const identity = slackIdentity(command.team_id, command.user_id);
-    const reply = await conversation.command(command.text ?? '', identity);
+    const target: PrivateTarget = { via: 'response_url', respond };
+    const where = { channelId: command.channel_id };
+    const reply = await conversation.command(command.text ?? '', slackIdentity(command.team_id, command.user_id), slackPrivateDelivery(target, where));
     if (reply.kind === 'create_form') {
       try {
         await client.views.open({
@@ -22,13 +23,14 @@ export function registerSlashCommand(app: App, { conversation, log }: SlackDeps)
         });
       } catch (err) {
         log.warn('views.open failed', { code: errorCode(err) });
-        await sendPrivately(
-          { via: 'response_url', respond },
-          { kind: 'error', code: 'unavailable', message: 'I could not open the form. Try again, or use `create <name> --type viewer|privileged …`.' },
-        );
+        await sendPrivately(target, {
+          kind: 'error',
+          code: 'unavailable',
+          message: 'I could not open the form. Try again, or use `create <name> --type viewer|privileged …`.',
+        });
       }
       return;
     }
-    await sendPrivately({ via: 'response_url', respond }, reply, { channelId: command.channel_id });
+    await answerPrivately(target, reply, where);
   });
 }

@@ -1,12 +1,12 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
-import { decodeAction, redactKeys, startPreview, type Reply } from '../../core';
+import { decodeAction, redactKeys, type Reply } from '../../core';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from '../cards/adaptive-card';
 import { CREATE_FIELDS, type CreateFormData } from '../cards/create-key-card';
 import { doneCard, outcomeCard } from '../cards/outcome-card';
 import { isVerb, VERB } from '../cards/verbs';
-import { deliverNewKey, preparePrivateDelivery } from '../key-delivery';
+import { deliveredNote, replacedNote, teamsPrivateDelivery } from '../private-delivery';
 import { cardActivity, publicActivity, redactActivity, textActivity } from '../render-reply';
 
 /**
@@ -58,48 +58,24 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
     case VERB.confirm: {
       const action = typeof data.action === 'string' ? decodeAction(data.action) : undefined;
       if (!action) return { kind: 'notice', text: 'This button is not valid any more. Run the command again.' };
-      let delivery;
-      if (action.op === 'rotate' && (await bot.conversation.isAdmin(clicker)) === true) {
-        delivery = await preparePrivateDelivery(bot, context);
-        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
-      }
-      const reply = await bot.conversation.confirm(action, clicker);
+      const reply = await bot.conversation.confirm(action, clicker, teamsPrivateDelivery(bot, context));
       bot.log.info('teams: card action', { verb: data.verb, op: action.op, origin: action.origin, reply: reply.kind });
-      if (reply.kind === 'new_key') {
-        delivery ??= await preparePrivateDelivery(bot, context);
-        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
-        const note = await deliverNewKey(bot, context, delivery.chat, reply);
-        const old = reply.replaced;
-        return {
-          kind: 'card',
-          card: outcomeCard(
-            note,
-            old ? `The old key ${startPreview(old)} ${old.graceUntil ? `keeps working until ${old.graceUntil}` : 'stopped working'}.` : undefined,
-            'good',
-          ),
-        };
-      }
+      if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), replacedNote(reply), 'good') };
       if (reply.kind === 'done') return { kind: 'card', card: doneCard({ ...reply, by: who }) };
       return notice(reply);
     }
     case VERB.cancel: {
-      if ((await bot.conversation.isAdmin(clicker)) !== true) return { kind: 'notice', text: 'Only project admins can answer this confirmation.' };
-      return { kind: 'card', card: outcomeCard(`Cancelled by ${who}; nothing changed.`) };
+      const reply = await bot.conversation.cancel(clicker);
+      if (reply.kind === 'cancelled') return { kind: 'card', card: outcomeCard(`Cancelled by ${who}; nothing changed.`) };
+      return notice(reply);
     }
     case VERB.create: {
       const fields: CreateFormData = {};
       for (const field of CREATE_FIELDS) if (typeof data[field] === 'string') fields[field] = data[field];
-      let delivery;
-      if ((await bot.conversation.isAdmin(clicker)) === true) {
-        delivery = await preparePrivateDelivery(bot, context);
-        if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
-      }
-      const reply = await bot.conversation.submitCreate(fields, clicker);
+      const reply = await bot.conversation.submitCreate(fields, clicker, teamsPrivateDelivery(bot, context));
       bot.log.info('teams: card action', { verb: data.verb, reply: reply.kind });
-      if (reply.kind !== 'new_key') return notice(reply);
-      delivery ??= await preparePrivateDelivery(bot, context);
-      if (!delivery.ok) return { kind: 'notice', text: delivery.notice };
-      return { kind: 'card', card: outcomeCard(await deliverNewKey(bot, context, delivery.chat, reply), undefined, 'good') };
+      if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), undefined, 'good') };
+      return notice(reply);
     }
     default:
       return { kind: 'notice', text: 'I don’t know this button. Run the command again.' };
@@ -107,7 +83,7 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
 }
 
 /** Anything but a finished action: said to the clicker, the card stays as it was. */
-function notice(reply: Exclude<Reply, { kind: 'new_key' }>): Outcome {
+function notice(reply: Exclude<Reply, { kind: 'key_delivered' }>): Outcome {
   if (reply.kind === 'error' || reply.kind === 'text') return { kind: 'notice', text: reply.kind === 'error' ? `⚠️ ${reply.message}` : reply.text };
   const rendered = publicActivity(reply);
   const card = rendered.attachments?.[0]?.content as AdaptiveCard | undefined;

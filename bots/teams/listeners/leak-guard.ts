@@ -23,11 +23,8 @@ export async function guardAgainstLeaks(bot: TeamsBotContext, context: TurnConte
   if (findings.length === 0) return;
   bot.log.warn('teams: live key posted in a conversation', { keys: findings.map((f) => f.key.id), conversationType: conversationKind(activity) });
 
-  const iat = Math.floor(Date.now() / 1000);
   for (const finding of findings) {
-    await context.sendActivity(
-      redactActivity(cardActivity(leakNoticeCard({ key: finding.key, posterName: displayName(activity), revoke: { v: 1, op: 'revoke', keyId: finding.key.id, origin: 'leak', iat } }))),
-    );
+    await context.sendActivity(redactActivity(cardActivity(leakNoticeCard({ key: finding.key, posterName: displayName(activity), revoke: finding.revoke }))));
     await tell(bot, context, activity.from, publicActivity(finding.poster));
     const tenant = tenantOf(activity);
     for (const { identity, reply } of finding.admins) {
