@@ -188,7 +188,7 @@ export class DynamoDbStore implements Store {
     return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
   }
 
-  async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number }> {
+  async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }> {
     if (amount <= 0) return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0 };
     for (let attempt = 0; attempt < 8; attempt++) {
       const out = await unlessConditionFails(
@@ -220,7 +220,7 @@ export class DynamoDbStore implements Store {
       );
       if (emptied) return { charged: account.credits, balance: 0 };
     }
-    throw new KeywardenError('service_unavailable', 'Could not settle credits under contention.', { retryAfterSeconds: 1 });
+    return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0, contended: true };
   }
 
   // ── projects and admins ───────────────────────────────────────────────────
@@ -424,16 +424,24 @@ export class DynamoDbStore implements Store {
           '(attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one',
         ));
       if (out) return admitted(out.Attributes ?? {});
-      const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
-      if (!item) return { admitted: false, key: undefined };
-      const window = { count: Number(item.rlCount ?? 0), resetAt: Number(item.rlResetAt ?? now) };
-      const key = toKey(item);
-      const usable = key.hash === hash && keyStatus(key, now) === 'active';
+      const refused = await this.refusedUse(id, hash, now);
       // Lost a race at a window boundary but there is room: try again.
-      if (!usable || (window.resetAt > now && window.count >= key.rateLimit.limit)) return { admitted: false, key, window };
+      if (!refused.key || !refused.usable || (refused.window.resetAt > now && refused.window.count >= refused.key.rateLimit.limit)) {
+        return { admitted: false, key: refused.key, window: refused.window };
+      }
     }
-    const key = await this.getKey(id);
-    return { admitted: false, key };
+    // Still contended after three tries: refused as rate-limited, with the window as it stands.
+    const { key, window } = await this.refusedUse(id, hash, now);
+    return { admitted: false, key, window: key ? { ...window, count: Math.max(window.count, key.rateLimit.limit) } : window };
+  }
+
+  /** The key item after a refused admission, read consistently: the one model of its window. */
+  private async refusedUse(id: string, hash: string, now: number) {
+    const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: k.key(id), ConsistentRead: true }));
+    const window = { count: Number(item?.rlCount ?? 0), resetAt: Number(item?.rlResetAt ?? now) };
+    if (!item) return { key: undefined, usable: false, window };
+    const key = toKey(item);
+    return { key, usable: key.hash === hash && keyStatus(key, now) === 'active', window };
   }
 
   // ── audit and nonces ──────────────────────────────────────────────────────

@@ -20,6 +20,17 @@ export interface Reservation {
   balance: number;
 }
 
+export type ReserveResult =
+  | { ok: true; reservation: Reservation }
+  | { ok: false; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number };
+
+/** The documented error for a refused reservation (the edge adds the balance as billing evidence). */
+export function refusalError(refusal: 'insufficient_quota' | 'api_access_disabled'): KeywardenError {
+  return refusal === 'insufficient_quota'
+    ? new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.')
+    : new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+}
+
 export class Billing {
   constructor(
     private readonly store: Store,
@@ -31,16 +42,14 @@ export class Billing {
     return streaming ? this.pricing.perRequest : Math.max(this.pricing.reserve, this.pricing.perRequest);
   }
 
-  async reserve(accountId: string, amount: number): Promise<Reservation> {
+  /**
+   * Takes the reservation, or says why not: out of credits or API access off are expected
+   * outcomes (data), each with the balance seen, so the edge can state it as billing evidence.
+   */
+  async reserve(accountId: string, amount: number): Promise<ReserveResult> {
     const outcome = await this.store.reserveCredits(accountId, amount);
-    if (outcome.ok) return { accountId, amount, balance: outcome.balance };
-    // The balance seen travels with the refusal, so the edge can state it as billing evidence.
-    if (outcome.reason === 'insufficient') {
-      throw new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.', {
-        balance: outcome.balance,
-      });
-    }
-    throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE, { balance: outcome.balance });
+    if (outcome.ok) return { ok: true, reservation: { accountId, amount, balance: outcome.balance } };
+    return { ok: false, refusal: outcome.reason === 'insufficient' ? 'insufficient_quota' : 'api_access_disabled', balance: outcome.balance };
   }
 
   /** Gives the whole reservation back: nothing is charged for a rejected or failed call. */
@@ -66,10 +75,8 @@ export class Billing {
     }
     // The answer already exists: settlement never turns it into an error. If the excess cannot be
     // taken under contention, it is forgiven and the reservation stands as the charge.
-    const extra = await this.store.chargeUpTo(r.accountId, diff).catch((err: unknown) => {
-      if (err instanceof KeywardenError && err.code === 'service_unavailable') return { charged: 0, balance: r.balance };
-      throw err;
-    });
+    const extra = await this.store.chargeUpTo(r.accountId, diff);
+    if (extra.contended) return { charged: r.amount, balance: r.balance };
     return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance };
   }
 }

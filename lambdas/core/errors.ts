@@ -26,7 +26,8 @@ export class KeywardenError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly context: { param?: string; retryAfterSeconds?: number; [k: string]: unknown } = {},
+    /** `param`: the offending input; `retryAfterSeconds`: when retrying can help (429/503). Nothing else rides here. */
+    readonly context: { param?: string; retryAfterSeconds?: number } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

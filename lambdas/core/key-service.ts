@@ -105,7 +105,7 @@ export class KeyService {
       return {
         result: 'rate_limited',
         key,
-        rateLimit: rateLimitState(key, outcome.window ?? { count: key.rateLimit.limit, resetAt: windowEnd(key, now) }),
+        rateLimit: rateLimitState(key, outcome.window),
       };
     }
     return { result: 'invalid' };
@@ -530,11 +530,6 @@ export function keyStatus(key: KeyRecord, now: number): KeyStatus {
   if (key.status === 'revoked' || (key.graceUntil !== undefined && key.graceUntil <= now)) return 'revoked';
   if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
   return 'active';
-}
-
-function windowEnd(key: KeyRecord, now: number): number {
-  const w = key.rateLimit.windowSeconds * 1000;
-  return (Math.floor(now / w) + 1) * w;
 }
 
 function rateLimitState(key: KeyRecord, window: { count: number; resetAt: number }): RateLimitState {

@@ -14,8 +14,11 @@ export interface Store {
   adjustCredits(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }>;
   /** Atomically takes `amount` from the balance if the gate is on and the balance covers it. */
   reserveCredits(id: string, amount: number): Promise<ReserveOutcome>;
-  /** Charges up to `amount` (more than the balance takes the balance to zero); returns what was charged and the balance. */
-  chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number }>;
+  /**
+   * Charges up to `amount` (more than the balance takes the balance to zero); returns what was
+   * charged and the balance, or `contended` when concurrent writers kept it from settling.
+   */
+  chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }>;
 
   createProject(project: Project): Promise<void>;
   getProject(id: string): Promise<Project | undefined>;
@@ -61,7 +64,7 @@ export type ReserveOutcome =
 
 export type AdmitOutcome =
   | { admitted: true; key: KeyRecord; window: { count: number; resetAt: number } }
-  | { admitted: false; key: KeyRecord | undefined; window?: { count: number; resetAt: number } };
+  | { admitted: false; key: KeyRecord | undefined; window: { count: number; resetAt: number } };
 
 export interface AuditQuery {
   projectId: string;

@@ -4,13 +4,18 @@ import type { KeyCheck, RateLimitState } from '../core/key-service';
 import type { KeyRecord } from '../core/types';
 import type { HttpRequest } from './types';
 
+/** Seconds until the window resets (at least 1): the one place `Retry-After` for a rate limit is computed. */
+export function secondsUntil(resetAt: number, now: number): number {
+  return Math.max(1, Math.ceil((resetAt - now) / 1000));
+}
+
 /** `X-RateLimit-*` on every authenticated response; `Retry-After` when limited. */
 export function rateLimitHeaders(state: RateLimitState, now: number): Record<string, string> {
   return {
     'x-ratelimit-limit': String(state.limit),
     'x-ratelimit-remaining': String(state.remaining),
     'x-ratelimit-reset': String(Math.ceil(state.resetAt / 1000)),
-    ...(state.remaining === 0 ? { 'retry-after': String(Math.max(1, Math.ceil((state.resetAt - now) / 1000))) } : {}),
+    ...(state.remaining === 0 ? { 'retry-after': String(secondsUntil(state.resetAt, now)) } : {}),
   };
 }
 
@@ -26,23 +31,29 @@ export function assertionOf(req: HttpRequest): string | undefined {
   return req.headers[ASSERTION_HEADER] || undefined;
 }
 
-/** Turns a key check into the caller's key, or the documented error. */
-export function requireValid(check: KeyCheck, now: number): { key: KeyRecord; headers: Record<string, string> } {
+/**
+ * Turns a key check into the caller's key, or the documented error. The rate-limit headers of
+ * the check (when it got that far) are the same data either way: the caller sets them first.
+ */
+export function checkHeaders(check: KeyCheck, now: number): Record<string, string> {
+  if (check.result === 'valid') return rateLimitHeaders(check.rateLimit, now);
+  if (check.result === 'rate_limited') return rateLimitHeaders({ ...check.rateLimit, remaining: 0 }, now);
+  return {};
+}
+
+export function requireValid(check: KeyCheck, now: number): KeyRecord {
   switch (check.result) {
     case 'valid':
-      return { key: check.key, headers: rateLimitHeaders(check.rateLimit, now) };
+      return check.key;
     case 'invalid':
       throw new KeywardenError('invalid_api_key', 'Incorrect API key provided.');
     case 'expired':
       throw new KeywardenError('key_expired', 'This API key has expired. Rotate it to issue a replacement.');
     case 'revoked':
       throw new KeywardenError('key_revoked', 'This API key has been revoked.');
-    case 'rate_limited': {
-      const retryAfterSeconds = Math.max(1, Math.ceil((check.rateLimit.resetAt - now) / 1000));
+    case 'rate_limited':
       throw new KeywardenError('rate_limit_exceeded', 'Rate limit reached for this API key. Retry after the window resets.', {
-        retryAfterSeconds,
-        headers: rateLimitHeaders({ ...check.rateLimit, remaining: 0 }, now),
+        retryAfterSeconds: secondsUntil(check.rateLimit.resetAt, now),
       });
-    }
   }
 }

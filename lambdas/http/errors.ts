@@ -70,7 +70,7 @@ export function errorBody(message: string, type: string, code: string, param: st
 export function toErrorResponse(err: unknown, headers: Record<string, string> = {}): BufferedResponse {
   if (err instanceof KeywardenError) {
     const s = STATUS[err.code];
-    const extra: Record<string, string> = { ...headers, ...((err.context.headers as Record<string, string>) ?? {}) };
+    const extra: Record<string, string> = { ...headers };
     if (err.context.retryAfterSeconds !== undefined) extra['retry-after'] = String(err.context.retryAfterSeconds);
     return json(s.status, errorBody(err.message, s.type, s.code ?? err.code, err.context.param ?? null), extra);
   }

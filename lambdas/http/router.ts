@@ -5,7 +5,7 @@ import { KeywardenError } from '../core/errors';
 import type { Principal } from '../core/principal';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
-import { assertionOf, bearerToken, requireValid } from './auth';
+import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
@@ -49,10 +49,9 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     if (check.result === 'rate_limited' || check.result === 'valid') {
       this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
     }
-    const { key, headers } = requireValid(check, now);
-    Object.assign(this.responseHeaders, headers);
-    this.caller = key;
-    return key;
+    Object.assign(this.responseHeaders, checkHeaders(check, now));
+    this.caller = requireValid(check, now);
+    return this.caller;
   }
 
   /** The caller as a principal, with a verified person when a bot sent an actor assertion. */

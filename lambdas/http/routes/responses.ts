@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import type { Reservation } from '../../core/billing';
+import { refusalError, type Reservation } from '../../core/billing';
 import { KeywardenError } from '../../core/errors';
 import { billingEvidence, defineRoute, type RequestContext, type Route } from '../router';
 import { MODEL_ID_PATTERN } from '../schemas';
@@ -69,13 +69,12 @@ async function respond(ctx: RequestContext<unknown, unknown, z.output<typeof Res
   if (!keyMayUse(key, model)) {
     throw new KeywardenError('model_not_found', `The model ${safeModel(model)} does not exist or this key may not use it.`, { param: 'model' });
   }
-  let reservation: Reservation;
-  try {
-    reservation = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
-  } catch (err) {
-    if (err instanceof KeywardenError && typeof err.context.balance === 'number') Object.assign(ctx.responseHeaders, evidence(0, err.context.balance));
-    throw err;
+  const reserved = await billing.reserve(key.accountId, billing.reserveAmount(streaming));
+  if (!reserved.ok) {
+    Object.assign(ctx.responseHeaders, evidence(0, reserved.balance));
+    throw refusalError(reserved.refusal);
   }
+  const { reservation } = reserved;
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), config.upstreamTimeoutMs);
