@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware, RespondArguments } from '@slack/bolt';
 import type { KeywardenClient } from '../core';
 import { outboundMessage } from './blocks/reply-message';
-import { errorCode, type SlackLog } from './slack-deps';
+import { errorLabel, type BotLog } from '../boot/bot-log';
 
 /**
  * Every Slack request runs at most once (SPEC §8: a signed `/apikeys create` must not mint a key
@@ -75,7 +75,7 @@ const UNAVAILABLE = outboundMessage({
   message: 'Keywarden could not accept this request right now, so nothing was done. Try again in a moment.',
 });
 
-export function replayGuard(client: KeywardenClient, log: SlackLog): Middleware<AnyMiddlewareArgs> {
+export function replayGuard(client: KeywardenClient, log: BotLog): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const { body, context, next } = args;
     // Events are acked by Bolt before any middleware runs; everything else carries its ack.
@@ -96,7 +96,7 @@ export function replayGuard(client: KeywardenClient, log: SlackLog): Middleware<
       await ack?.();
       return;
     }
-    log.error('slack request not claimed; ignored', { kind, code: errorCode(claim.error) });
+    log.error('slack request not claimed; ignored', { kind, code: errorLabel(claim.error) });
     // A slash command can say so; a button or modal left unacked shows Slack's own error.
     if (kind === 'command') await ack?.({ response_type: 'ephemeral', ...UNAVAILABLE });
   };

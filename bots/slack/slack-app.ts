@@ -1,45 +1,31 @@
 import { App, LogLevel, type Receiver } from '@slack/bolt';
+import type { SlackBotConfig } from '../boot/bot-config';
+import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
 import { Conversation, KeywardenClient } from '../core';
 import { registerListeners } from './listeners';
 import { replayGuard } from './replay-guard';
-import { defaultSlackLog, errorCode, type SlackLog } from './slack-deps';
 
-export interface SlackBotOptions {
-  /** Bot token (xoxb-…). */
-  botToken: string;
-  /**
-   * HTTPReceiver locally, AwsLambdaReceiver in AWS; either verifies Slack's request signatures,
-   * and must hand the signature to the context with `slackRequestProperties` (replay-guard.ts).
-   */
-  receiver: Receiver;
-  /** The Keywarden API base; `/v1` is appended when missing. */
-  keywardenUrl: string;
-  viewerKey: string;
-  assertionSecret: string;
-  /** Slack Web API base (tests point it at a stand-in); default Slack's. */
-  slackApiUrl?: string;
-  log?: SlackLog;
-  fetch?: typeof fetch;
+export interface SlackBot {
+  app: App;
+  conversation: Conversation;
+  log: BotLog;
 }
 
 /**
  * The Slack edge: a Bolt app whose listeners turn Slack payloads into calls of the shared
  * conversation core and render its replies as blocks. Nothing here decides who may do what.
+ *
+ * `receiver` is Bolt's HTTPReceiver locally (local-mount.ts) and its AwsLambdaReceiver in AWS
+ * (lambda-handler.ts); either verifies Slack's request signatures with `config.signingSecret`,
+ * and must hand the signature to the context with `slackRequestProperties` (replay-guard.ts).
  */
-export function createSlackBot(options: SlackBotOptions): { app: App; conversation: Conversation } {
-  const log = options.log ?? defaultSlackLog();
-  const client = new KeywardenClient({
-    baseUrl: options.keywardenUrl,
-    viewerKey: options.viewerKey,
-    assertionSecret: options.assertionSecret,
-    bot: 'slack',
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: BotLog = botLog('slack')): SlackBot {
+  const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'slack' });
   const conversation = new Conversation({ client });
-  const slackApiUrl = options.slackApiUrl ? options.slackApiUrl.replace(/\/*$/, '/') : undefined;
+  const slackApiUrl = config.slackApiUrl ? config.slackApiUrl.replace(/\/*$/, '/') : undefined;
   const app = new App({
-    token: options.botToken,
-    receiver: options.receiver,
+    token: config.botToken,
+    receiver,
     // auth.test on first use, not at construction: the local server starts without reaching Slack.
     tokenVerificationEnabled: false,
     logLevel: LogLevel.WARN,
@@ -50,10 +36,10 @@ export function createSlackBot(options: SlackBotOptions): { app: App; conversati
     },
   });
   app.error(async (error) => {
-    log.error('slack listener failed', { code: errorCode(error.original ?? error), name: error.name });
+    log.error('slack listener failed', { code: errorLabel(error.original ?? error), name: error.name });
   });
   // Before every listener: a request that was already seen (a replay, a retried event) stops here.
   app.use(replayGuard(client, log));
   registerListeners(app, { conversation, log });
-  return { app, conversation };
+  return { app, conversation, log };
 }

@@ -5,24 +5,8 @@ import {
   type Activity,
   type TurnContext,
 } from 'botbuilder';
+import type { TeamsCredentials } from '../boot/bot-config';
 import { EMULATOR_SERVICE_URL_REFUSAL, emulatorRequestIsLocal, guardEmulatorTurn, isLoopbackUrl, type RequestOrigin } from './emulator-guard';
-
-/**
- * The Bot Framework transport for Teams: one CloudAdapter per warm instance.
- *
- * With an app id (and password), every inbound activity must carry a Bot Framework JWT that
- * botbuilder verifies against the channel's OpenID keys, and replies are sent with an app token.
- * Without one, authentication is disabled: the Bot Framework Emulator (and the tests' stand-in
- * connector) talk to the bot directly, and admin actions run only for requests from this
- * machine to a server bound to loopback (emulator-guard.ts). There is no third mode.
- */
-export interface TeamsCredentials {
-  /** Microsoft App ID of the Azure Bot; unset = Emulator mode (no auth). */
-  appId?: string;
-  appPassword?: string;
-  /** Set for a SingleTenant Azure Bot (the only kind Azure creates now); unset = MultiTenant. */
-  tenantId?: string;
-}
 
 /** botframework-connector's AuthenticateRequestResult, without depending on that transitive package. */
 type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
@@ -35,6 +19,15 @@ export interface TeamsHttpReply {
   body?: unknown;
 }
 
+/**
+ * The Bot Framework transport for Teams: one CloudAdapter per warm instance.
+ *
+ * With an app id (and password), every inbound activity must carry a Bot Framework JWT that
+ * botbuilder verifies against the channel's OpenID keys, and replies are sent with an app token.
+ * Without one, authentication is disabled: the Bot Framework Emulator (and the tests' stand-in
+ * connector) talk to the bot directly, and admin actions run only for requests from this
+ * machine to a server bound to loopback (emulator-guard.ts). There is no third mode.
+ */
 export class TeamsAdapter extends CloudAdapter {
   /** The bot's app id as outbound calls (create conversation) need it; '' in Emulator mode. */
   readonly appId: string;

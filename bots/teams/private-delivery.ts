@@ -2,7 +2,8 @@ import type { Activity, TurnContext } from 'botbuilder';
 import { startPreview, type KeyDeliveredReply, type PrivateChannel, type PrivateDelivery } from '../core';
 import { conversationKind } from './activity';
 import { displayName } from './asker';
-import { errorName, type TeamsBotContext } from './bot-context';
+import { errorLabel } from '../boot/bot-log';
+import type { TeamsBotContext } from './bot-context';
 import { openPersonalChat, sendToPersonalChat } from './personal-chat';
 import { newKeyActivity } from './render-reply';
 
@@ -21,7 +22,7 @@ export function teamsPrivateDelivery(bot: TeamsBotContext, context: TurnContext)
       try {
         chat = await openPersonalChat(bot.adapter, context);
       } catch (err) {
-        bot.log.warn('teams: could not open a personal chat', { error: errorName(err) });
+        bot.log.warn('teams: could not open a personal chat', { error: errorLabel(err) });
         return {
           ok: false,
           message:
@@ -34,7 +35,7 @@ export function teamsPrivateDelivery(bot: TeamsBotContext, context: TurnContext)
           try {
             await sendToPersonalChat(bot.adapter, context, chat, [newKeyActivity(reply)]);
           } catch (err) {
-            bot.log.error('teams: could not deliver a new key privately', { action: reply.action, keyId: reply.key.id, error: errorName(err) });
+            bot.log.error('teams: could not deliver a new key privately', { action: reply.action, keyId: reply.key.id, error: errorLabel(err) });
             throw err;
           }
           bot.log.info('teams: new key delivered privately', { action: reply.action, keyId: reply.key.id, conversation: chat.current ? 'same' : 'personal' });

@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { findKeysInText, parseIdentity, slackIdentity } from '../../core';
 import { sendDirectReply, sendPrivately } from '../delivery';
-import { errorCode, type SlackDeps } from '../slack-deps';
+import { errorLabel } from '../../boot/bot-log';
+import type { SlackDeps } from '../slack-deps';
 
 const CHANNEL_TYPES = new Set(['channel', 'group', 'mpim']);
 /** Message subtypes that carry fresh text from a person or an integration. */
@@ -30,13 +31,13 @@ export function registerChannelMessage(app: App, { conversation, log }: SlackDep
       if (user) {
         await sendPrivately({ via: 'ephemeral', client, channel: event.channel, user, ...(threadTs ? { threadTs } : {}) }, finding.poster, {
           channelId: event.channel,
-        }).catch((err: unknown) => log.warn('leak alert to poster failed', { code: errorCode(err) }));
+        }).catch((err: unknown) => log.warn('leak alert to poster failed', { code: errorLabel(err) }));
       }
       for (const admin of finding.admins) {
         const id = parseIdentity(admin.identity);
         if (!id || id.platform !== 'slack' || id.tenant !== team) continue;
         await sendDirectReply(client, id.user, admin.reply, { channelId: event.channel }).catch((err: unknown) =>
-          log.warn('leak alert to admin failed', { code: errorCode(err) }),
+          log.warn('leak alert to admin failed', { code: errorLabel(err) }),
         );
       }
     }

@@ -3,7 +3,8 @@ import { slackIdentity } from '../../core';
 import { SLASH_COMMAND } from '../blocks/action-ids';
 import { createKeyModal } from '../blocks/create-modal';
 import { answerPrivately, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../delivery';
-import { errorCode, type SlackDeps } from '../slack-deps';
+import { errorLabel } from '../../boot/bot-log';
+import type { SlackDeps } from '../slack-deps';
 
 /**
  * `/apikeys …`: ack at once (Slack wants it within 3 s), then answer through the response_url,
@@ -22,7 +23,7 @@ export function registerSlashCommand(app: App, { conversation, log }: SlackDeps)
           view: createKeyModal({ responseUrl: command.response_url, channelId: command.channel_id }),
         });
       } catch (err) {
-        log.warn('views.open failed', { code: errorCode(err) });
+        log.warn('views.open failed', { code: errorLabel(err) });
         await sendPrivately(target, {
           kind: 'error',
           code: 'unavailable',

@@ -2,7 +2,8 @@ import type { TurnContext } from 'botbuilder';
 import { findKeysInText, parseIdentity } from '../../core';
 import { conversationKind, tenantOf } from '../activity';
 import { askerOf, displayName } from '../asker';
-import { errorName, type TeamsBotContext } from '../bot-context';
+import { errorLabel } from '../../boot/bot-log';
+import type { TeamsBotContext } from '../bot-context';
 import { leakNoticeCard } from '../cards/leak-notice-card';
 import { openPersonalChat, sendToPersonalChat } from '../personal-chat';
 import { cardActivity, publicActivity, redactActivity } from '../render-reply';
@@ -42,6 +43,6 @@ async function tell(bot: TeamsBotContext, context: TurnContext, member: { id: st
     await sendToPersonalChat(bot.adapter, context, chat, [activity]);
   } catch (err) {
     // An admin who never added the app personally cannot be messaged; the channel notice still stands.
-    bot.log.warn('teams: could not send a leak alert privately', { error: errorName(err) });
+    bot.log.warn('teams: could not send a leak alert privately', { error: errorLabel(err) });
   }
 }

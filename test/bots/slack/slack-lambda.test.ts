@@ -23,7 +23,7 @@ describe('Slack bot as a Lambda handler', () => {
       botAssertion: stack.secrets.botAssertion,
     });
     handler = createSlackLambdaHandler({
-      keywardenUrl: stack.url,
+      apiBaseUrl: stack.url,
       slackApiUrl: slack.apiUrl,
       secrets: { get: (name) => (secretReads++, provider.get(name)) },
     });

@@ -1,0 +1,37 @@
+import { ActivityTypes, type TurnContext } from 'botbuilder';
+import type { TeamsBotConfig } from '../boot/bot-config';
+import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
+import { Conversation, KeywardenClient, redactKeys } from '../core';
+import { TeamsAdapter, type TurnLogic } from './adapter';
+import type { TeamsBotContext } from './bot-context';
+import { createTurnLogic } from './bot';
+import { textActivity } from './render-reply';
+
+export interface TeamsBot {
+  adapter: TeamsAdapter;
+  logic: TurnLogic;
+  log: BotLog;
+}
+
+/**
+ * The Teams edge: botbuilder's CloudAdapter in front of the shared conversation core, whose
+ * replies the listeners render as Adaptive Cards 1.5. Nothing here decides who may do what. Both
+ * doors (the local listener, the Lambda proxy event, http.ts) share one of these per instance.
+ */
+export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('teams')): TeamsBot {
+  const adapter = new TeamsAdapter(config.credentials, config.bindHost ? { bindHost: config.bindHost } : {});
+  const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'teams' });
+  const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), log };
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    log.error('teams: turn failed', { error: errorLabel(error), detail: redactKeys(error.message ?? '').slice(0, 300) });
+    if (context.activity.type === ActivityTypes.Invoke) {
+      await context.sendActivity({
+        type: ActivityTypes.InvokeResponse,
+        value: { status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'InternalError', message: 'Keywarden could not complete this action.' } } },
+      });
+    } else {
+      await context.sendActivity(textActivity('⚠️ Sorry, something went wrong on my side. Try again in a moment.'));
+    }
+  };
+  return { adapter, logic: createTurnLogic(bot), log };
+}
