@@ -49,7 +49,6 @@ async function main(): Promise<void> {
   const api = createApi(stack.services);
   const issued = new Set<string>([stack.adminKey]);
   const bodies: string[] = [];
-  const figures: Tally = {};
   const started = performance.now();
 
   const call = async (path: string, key: string | undefined, body?: unknown, method?: string) => {
@@ -198,12 +197,10 @@ async function main(): Promise<void> {
   bump(scan, 'stored items scanned', items.length);
   bump(scan, 'raw keys issued', issued.size);
   for (const k of issued) if (dump.includes(k)) bump(scan, 'raw keys found in stored items');
-  const outbound = harness.slack.calls.map((c) => JSON.stringify(c)).join('\n');
   for (const k of issued) {
     if (bodies.some((b) => b.includes(k) && !b.includes('"setupScript"'))) bump(scan, 'raw keys in a response other than the one creating it');
   }
   bump(scan, 'Slack payloads scanned', harness.slack.calls.length);
-  void outbound;
 
   await harness.stop();
   const seconds = (performance.now() - started) / 1000;

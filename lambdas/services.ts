@@ -8,6 +8,8 @@ import { OpenAiCompatibleUpstream, type Upstream } from './adapters/upstream';
 import type { Config } from './config';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
+import { AuditLog } from './core/audit-log';
+import { Authenticator } from './core/authenticator';
 import { KeyService } from './core/key-service';
 import { OperatorService } from './core/operator-service';
 import { systemClock, type Clock, type SecretsProvider, type Store } from './core/ports';
@@ -18,6 +20,11 @@ export interface Services {
   logger: Logger;
   store: Store;
   secrets: SecretsProvider;
+  /** Who is calling: keys checked and counted, people vouched for by bots. */
+  auth: Authenticator;
+  /** The audit trail. */
+  audit: AuditLog;
+  /** The key lifecycle, under the authority rule. */
   keys: KeyService;
   operator: OperatorService;
   billing: Billing;
@@ -34,6 +41,13 @@ export interface ServiceOverrides {
   upstream?: Upstream;
 }
 
+/** The key core over a store: who is calling, the audit trail, and the lifecycle that uses both. */
+export function keyServices(deps: { store: Store; secrets: SecretsProvider; clock: Clock }): Pick<Services, 'auth' | 'audit' | 'keys'> {
+  const auth = new Authenticator(deps);
+  const audit = new AuditLog(deps);
+  return { auth, audit, keys: new KeyService({ ...deps, auth, audit }) };
+}
+
 /**
  * The one composition root: Lambda handlers, the local server and the CLI all build their
  * services here. The real adapters are the default everywhere; overrides exist for the local
@@ -47,7 +61,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo });
-  const keys = new KeyService({ store, secrets, clock });
+  const { auth, audit, keys } = keyServices({ store, secrets, clock });
   const upstream =
     overrides.upstream ??
     (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : new LocalModel(config.modelId));
@@ -57,8 +71,10 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     logger,
     store,
     secrets,
+    auth,
+    audit,
     keys,
-    operator: new OperatorService({ store, keys, clock }),
+    operator: new OperatorService({ store, keys, audit, clock }),
     billing: new Billing(store, config.pricing),
     accountGate: new AccountGate(store, clock),
     upstream,

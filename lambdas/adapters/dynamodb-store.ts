@@ -36,7 +36,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { KeywardenError } from '../core/errors';
-import { keyStatus } from '../core/key-service';
+import { keyStatus } from '../core/key-status';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store } from '../core/ports';
 import type { Account, AuditRecord, KeyRecord, Page, Project } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';

@@ -1,16 +1,17 @@
-import { verifyAssertion } from './actor-assertion';
+import type { AuditLog } from './audit-log';
+import type { Authenticator } from './authenticator';
 import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
 import { openCursor, sealCursor } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
-import { hashesEqual, hashingSecrets, keyHash, keyIdFor, type HashingSecret } from './hashing';
-import { newId } from './ids';
+import { keyHash, keyIdFor, type HashingSecret } from './hashing';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
-import { checkPermission, type PolicyDecision } from './policy';
+import { keyStatus } from './key-status';
+import { checkPermission, insufficient, requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { AuditOutcome, AuditRecord, KeyRecord, KeyStatus, Page, RateLimit, Role } from './types';
+import type { AuditRecord, KeyRecord, KeyStatus, Page, RateLimit, Role } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -18,21 +19,6 @@ export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
 export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-/** The outcome of presenting a key: data, mapped to a status only at the edge. */
-export type KeyCheck =
-  | { result: 'valid'; key: KeyRecord; rateLimit: RateLimitState }
-  | { result: 'invalid' }
-  | { result: 'expired'; key: KeyRecord }
-  | { result: 'revoked'; key: KeyRecord }
-  | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
-
-export interface RateLimitState {
-  limit: number;
-  remaining: number;
-  /** Epoch ms when the current window ends. */
-  resetAt: number;
-}
 
 export interface CreateKeyInput {
   name?: string;
@@ -60,6 +46,8 @@ export interface KeyServiceDeps {
   store: Store;
   secrets: SecretsProvider;
   clock: Clock;
+  auth: Authenticator;
+  audit: AuditLog;
 }
 
 export class KeyService {
@@ -84,76 +72,6 @@ export class KeyService {
   }
 
   /**
-   * Authenticates a presented key and counts the request against its rate limit, in one
-   * conditional write on the warm path. A string failing format or checksum never reaches storage.
-   */
-  async authenticate(raw: string): Promise<KeyCheck> {
-    if (!parseKey(raw).ok) return { result: 'invalid' };
-    const now = this.deps.clock.now();
-    for (const secret of hashingSecrets(await this.hashing())) {
-      const id = keyIdFor(secret, raw);
-      const hash = keyHash(secret, raw);
-      const outcome = await this.deps.store.admitKeyUse(id, hash, now);
-      if (outcome.admitted) {
-        return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };
-      }
-      const key = outcome.key;
-      if (!key || !hashesEqual(key.hash, hash)) continue;
-      const status = keyStatus(key, now);
-      if (status === 'revoked') return { result: 'revoked', key };
-      if (status === 'expired') return { result: 'expired', key };
-      return {
-        result: 'rate_limited',
-        key,
-        rateLimit: rateLimitState(key, outcome.window),
-      };
-    }
-    return { result: 'invalid' };
-  }
-
-  /** Looks a raw key up without counting a request (verify endpoint, search, leak guard). */
-  async inspect(raw: string): Promise<KeyRecord | undefined> {
-    if (!parseKey(raw).ok) return undefined;
-    for (const secret of hashingSecrets(await this.hashing())) {
-      const key = await this.deps.store.getKey(keyIdFor(secret, raw));
-      if (key && hashesEqual(key.hash, keyHash(secret, raw))) return key;
-    }
-    return undefined;
-  }
-
-  /**
-   * Turns a key plus an optional person assertion into a principal. A bad assertion is an error,
-   * never a silent fall-back to the key's own rights.
-   */
-  async principalFor(key: KeyRecord, assertion: string | undefined): Promise<Principal> {
-    if (assertion === undefined) return { kind: 'key', key };
-    const { current } = await this.deps.secrets.get<{ current: string }>('botAssertion');
-    const check = verifyAssertion(current, assertion, key.id, this.deps.clock.now());
-    if (!check.ok) {
-      throw new KeywardenError('insufficient_permissions', `The actor assertion is not valid (${check.reason}).`, {
-        param: 'X-Keywarden-Actor',
-      });
-    }
-    const fresh = await this.deps.store.claimNonce(`assert:${check.claims.jti}`, check.claims.exp * 1000);
-    if (!fresh) {
-      throw new KeywardenError('insufficient_permissions', 'The actor assertion was already used.', {
-        param: 'X-Keywarden-Actor',
-      });
-    }
-    return { kind: 'key', key, person: { identity: check.claims.sub, bot: check.claims.bot } };
-  }
-
-  /** The one policy check, for the verify endpoint and route guards. */
-  check(key: KeyRecord, permission: string, resource?: Record<string, string>): PolicyDecision {
-    return checkPermission(key, permission, resource);
-  }
-
-  requireRead(p: Principal, permission: 'keys:read' | 'audit:read'): void {
-    if (p.kind === 'operator') return;
-    if (!checkPermission(p.key, permission).allowed) throw insufficient(permission);
-  }
-
-  /**
    * The one authority check (SPEC §3 "Authority") every key-changing path goes through — create
    * (in its two halves, the target being known only after the gate check), rotate, revoke,
    * delete, and anything later. A person acting through a bot must be an admin of
@@ -173,11 +91,11 @@ export class KeyService {
     if (p.kind === 'operator') return;
     if (p.person) {
       if (await this.deps.store.isAdmin(p.key.projectId, p.person.identity)) return;
-      await this.audit(p, action, 'denied', { keyId, reason: 'not a project admin' });
+      await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'not a project admin' });
       throw new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`);
     }
     if (checkPermission(p.key, 'keys:write').allowed) return;
-    await this.audit(p, action, 'denied', { keyId, reason: 'missing keys:write' });
+    await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'missing keys:write' });
     throw insufficient('keys:write');
   }
 
@@ -197,7 +115,7 @@ export class KeyService {
       reason = `beyond the actor: ${axes.join(', ')}`;
       message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
     }
-    await this.audit(p, action, 'denied', { keyId: target.keyId, reason });
+    await this.deps.audit.record(p, action, 'denied', { keyId: target.keyId, reason });
     throw new KeywardenError('insufficient_permissions', message);
   }
 
@@ -215,7 +133,7 @@ export class KeyService {
       if (page.items.some((k) => k.id !== key.id && managesKeys(k, now))) return;
       cursor = page.nextCursor;
     } while (cursor);
-    await this.audit(p, action, 'denied', { keyId: key.id, reason: 'last admin key' });
+    await this.deps.audit.record(p, action, 'denied', { keyId: key.id, reason: 'last admin key' });
     throw new KeywardenError(
       'last_admin_key',
       `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`,
@@ -233,7 +151,7 @@ export class KeyService {
       });
     }
     const admin = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
-    if (!admin) await this.audit(p, action, 'denied', { keyId, reason: 'not a project admin' });
+    if (!admin) await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'not a project admin' });
     return { identity: p.person.identity, admin };
   }
 
@@ -244,7 +162,7 @@ export class KeyService {
     if (!project) throw new KeywardenError('not_found', 'Project not found.');
     const account = await this.deps.store.getAccount(project.accountId);
     if (!account?.apiAccess) {
-      await this.audit(p, 'key.create', 'denied', { reason: 'api access disabled' });
+      await this.deps.audit.record(p, 'key.create', 'denied', { reason: 'api access disabled' });
       throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
     }
     const prefix = input.prefix ?? DEFAULT_PREFIX;
@@ -314,7 +232,7 @@ export class KeyService {
   }
 
   async get(p: Principal, id: string): Promise<KeyRecord> {
-    this.requireRead(p, 'keys:read');
+    requireRead(p, 'keys:read');
     return this.ownKey(p, id);
   }
 
@@ -333,13 +251,13 @@ export class KeyService {
     p: Principal,
     query: { search?: string; type?: KeyType; status?: KeyStatus; cursor?: string; limit?: number },
   ): Promise<Page<KeyRecord>> {
-    this.requireRead(p, 'keys:read');
+    requireRead(p, 'keys:read');
     const projectId = principalProject(p);
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
     const now = this.deps.clock.now();
     const search = query.search?.trim();
     if (search && parseKey(search).ok) {
-      const key = await this.inspect(search);
+      const key = await this.deps.auth.inspect(search);
       return { items: key && key.projectId === projectId ? [key] : [] };
     }
     const matches = (k: KeyRecord) =>
@@ -378,7 +296,7 @@ export class KeyService {
     await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old });
     const now = this.deps.clock.now();
     if (old.replacedBy || keyStatus(old, now) === 'revoked') {
-      await this.audit(p, 'key.rotate', 'denied', { keyId: old.id, reason: 'already revoked or rotated' });
+      await this.deps.audit.record(p, 'key.rotate', 'denied', { keyId: old.id, reason: 'already revoked or rotated' });
       throw new KeywardenError('conflict', `Key ${old.id} was already ${old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked'}.`);
     }
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
@@ -438,7 +356,7 @@ export class KeyService {
     const key = await this.ownKey(p, id);
     if (key.type === 'system') {
       await this.authorize(p, action);
-      await this.audit(p, action, 'denied', { keyId: key.id, reason: 'protected' });
+      await this.deps.audit.record(p, action, 'denied', { keyId: key.id, reason: 'protected' });
       throw new KeywardenError(
         'protected_key',
         action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.',
@@ -460,11 +378,11 @@ export class KeyService {
     extra: { keyId: string; details?: AuditRecord['details'] },
     write: () => Promise<void>,
   ): Promise<void> {
-    await this.audit(p, action, 'success', extra);
+    await this.deps.audit.record(p, action, 'success', extra);
     try {
       await write();
     } catch (err) {
-      await this.audit(p, action, 'error', { keyId: extra.keyId, reason: 'the change did not take effect' }).catch(() => undefined);
+      await this.deps.audit.record(p, action, 'error', { keyId: extra.keyId, reason: 'the change did not take effect' }).catch(() => undefined);
       throw err;
     }
   }
@@ -476,68 +394,16 @@ export class KeyService {
    * value. Whoever sent it held the value, so no further authority is needed.
    */
   async exposed(raw: string): Promise<void> {
-    const key = await this.inspect(raw);
+    const key = await this.deps.auth.inspect(raw);
     if (!key || keyStatus(key, this.deps.clock.now()) !== 'active' || key.replacedBy) return;
     const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
     if (key.type === 'system') {
       await this.rotate(system, key.id);
       return;
     }
-    await this.audit(system, 'key.revoke', 'success', { keyId: key.id, reason: 'exposed: a key was sent where a key id belongs' });
+    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: 'exposed: a key was sent where a key id belongs' });
     await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
   }
-
-  async auditLog(
-    p: Principal,
-    query: { keyId?: string; actor?: string; since?: string; cursor?: string; limit?: number },
-  ): Promise<Page<AuditRecord>> {
-    this.requireRead(p, 'audit:read');
-    const projectId = principalProject(p);
-    const hashing = await this.hashing();
-    const scope = ['audit', projectId, query.keyId ?? '', query.actor ?? '', query.since ?? ''].join('\0');
-    const page = await this.deps.store.queryAudit({
-      projectId,
-      keyId: query.keyId,
-      actor: query.actor,
-      since: query.since,
-      cursor: openCursor(hashing, scope, query.cursor),
-      limit: Math.min(Math.max(query.limit ?? 50, 1), 200),
-    });
-    return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
-  }
-
-  async audit(
-    p: Principal,
-    action: string,
-    outcome: AuditOutcome,
-    extra: { keyId?: string; reason?: string; details?: AuditRecord['details'] } = {},
-  ): Promise<void> {
-    await this.deps.store.putAudit({
-      id: newId('aud'),
-      at: new Date(this.deps.clock.now()).toISOString(),
-      projectId: principalProject(p),
-      action,
-      outcome,
-      actor: principalActor(p),
-      ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
-      ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : {}),
-      ...extra,
-    });
-  }
-}
-
-export function keyStatus(key: KeyRecord, now: number): KeyStatus {
-  if (key.status === 'revoked' || (key.graceUntil !== undefined && key.graceUntil <= now)) return 'revoked';
-  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
-  return 'active';
-}
-
-function rateLimitState(key: KeyRecord, window: { count: number; resetAt: number }): RateLimitState {
-  return {
-    limit: key.rateLimit.limit,
-    remaining: Math.max(key.rateLimit.limit - window.count, 0),
-    resetAt: window.resetAt,
-  };
 }
 
 function matchesSearch(key: KeyRecord, search: string): boolean {
@@ -555,6 +421,3 @@ function managesKeys(key: KeyRecord, now: number): boolean {
   return key.type !== 'system' && !key.replacedBy && keyStatus(key, now) === 'active' && checkPermission(key, 'keys:write').allowed;
 }
 
-function insufficient(permission: string): KeywardenError {
-  return new KeywardenError('insufficient_permissions', `This key lacks the ${permission} permission.`);
-}

@@ -1,6 +1,7 @@
 import { IDENTITY_PATTERN } from './actor-assertion';
 import { KeywardenError } from './errors';
 import { newId } from './ids';
+import type { AuditLog } from './audit-log';
 import type { IssuedKey, KeyService } from './key-service';
 import type { Clock, Store } from './ports';
 import { SCOPES } from './scopes';
@@ -11,7 +12,7 @@ import type { Account, Project } from './types';
  * their Protected Automator key, and the chat identities that administer a project.
  */
 export class OperatorService {
-  constructor(private readonly deps: { store: Store; keys: KeyService; clock: Clock }) {}
+  constructor(private readonly deps: { store: Store; keys: KeyService; audit: AuditLog; clock: Clock }) {}
 
   private nowIso(): string {
     return new Date(this.deps.clock.now()).toISOString();
@@ -81,7 +82,7 @@ export class OperatorService {
     await this.deps.keys.save(automator.key);
     await this.deps.store.setAutomatorKey(project.id, automator.key.id);
     project.automatorKeyId = automator.key.id;
-    await this.deps.keys.audit({ kind: 'operator', actor: input.actor, projectId: project.id }, 'key.create', 'success', {
+    await this.deps.audit.record({ kind: 'operator', actor: input.actor, projectId: project.id }, 'key.create', 'success', {
       keyId: automator.key.id,
       details: { name: 'Automator key', type: 'system' },
     });
@@ -103,14 +104,14 @@ export class OperatorService {
     assertIdentity(identity);
     await this.getProject(projectId);
     await this.deps.store.addAdmin(projectId, identity, actor);
-    await this.deps.keys.audit({ kind: 'operator', actor, projectId }, 'admin.add', 'success', { details: { identity } });
+    await this.deps.audit.record({ kind: 'operator', actor, projectId }, 'admin.add', 'success', { details: { identity } });
   }
 
   async removeAdmin(projectId: string, identity: string, actor: string): Promise<boolean> {
     assertIdentity(identity);
     await this.getProject(projectId);
     const removed = await this.deps.store.removeAdmin(projectId, identity);
-    await this.deps.keys.audit({ kind: 'operator', actor, projectId }, 'admin.remove', removed ? 'success' : 'error', {
+    await this.deps.audit.record({ kind: 'operator', actor, projectId }, 'admin.remove', removed ? 'success' : 'error', {
       details: { identity },
     });
     return removed;

@@ -1,3 +1,5 @@
+import { KeywardenError } from './errors';
+import type { Principal } from './principal';
 import type { KeyRecord } from './types';
 
 /**
@@ -38,4 +40,15 @@ export function resolveFilters(filters: Record<string, string>, context: Record<
     out[attr] = value.replace(/\$\{context\.([A-Za-z0-9_.-]+)\}/g, (_, name: string) => (Object.hasOwn(context, name) ? context[name]! : ''));
   }
   return out;
+}
+
+/** The documented refusal for a missing permission. */
+export function insufficient(permission: string): KeywardenError {
+  return new KeywardenError('insufficient_permissions', `This key lacks the ${permission} permission.`);
+}
+
+/** Reading keys or the audit trail: an operator may; a key needs the permission. */
+export function requireRead(p: Principal, permission: 'keys:read' | 'audit:read'): void {
+  if (p.kind === 'operator') return;
+  if (!checkPermission(p.key, permission).allowed) throw insufficient(permission);
 }

@@ -1,6 +1,6 @@
 import { ASSERTION_HEADER } from '../core/actor-assertion';
 import { KeywardenError } from '../core/errors';
-import type { KeyCheck, RateLimitState } from '../core/key-service';
+import type { KeyCheck, RateLimitState } from '../core/authenticator';
 import type { KeyRecord } from '../core/types';
 import type { HttpRequest } from './types';
 

@@ -1,4 +1,4 @@
-import { keyStatus } from '../core/key-service';
+import { keyStatus } from '../core/key-status';
 import type { KeyRecord } from '../core/types';
 
 /** The public view of a key: everything but the hash. */

@@ -44,7 +44,7 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     if (!token) {
       throw new KeywardenError('invalid_api_key', 'You didn\'t provide an API key. Send it as "Authorization: Bearer <key>".');
     }
-    const check = await this.services.keys.authenticate(token);
+    const check = await this.services.auth.authenticate(token);
     const now = this.services.clock.now();
     if (check.result === 'rate_limited' || check.result === 'valid') {
       this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
@@ -56,7 +56,7 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
 
   /** The caller as a principal, with a verified person when a bot sent an actor assertion. */
   async principal(): Promise<Principal> {
-    return this.services.keys.principalFor(await this.key(), assertionOf(this.req));
+    return this.services.auth.principalFor(await this.key(), assertionOf(this.req));
   }
 }
 

@@ -4,8 +4,7 @@ import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/a
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
 import type { Store } from '../../lambdas/core/ports';
-import { buildServices, type Services } from '../../lambdas/services';
-import { KeyService } from '../../lambdas/core/key-service';
+import { buildServices, keyServices, type Services } from '../../lambdas/services';
 import { systemClock } from '../../lambdas/core/ports';
 
 let dynalite: DynaliteServer;
@@ -41,13 +40,13 @@ describe('rotation on single-item conditional writes', () => {
         const value = Reflect.get(target, prop, receiver);
         if (prop === 'putKey') {
           return async (...args: Parameters<Store['putKey']>) => {
-            observed.push(`before new stored: old=${(await services.keys.inspect(old.secret))?.status}`);
+            observed.push(`before new stored: old=${(await services.auth.inspect(old.secret))?.status}`);
             return (value as Store['putKey']).apply(target, args);
           };
         }
         if (prop === 'markRotated') {
           return async (...args: Parameters<Store['markRotated']>) => {
-            observed.push(`between: old=${(await services.keys.authenticate(old.secret)).result}`);
+            observed.push(`between: old=${(await services.auth.authenticate(old.secret)).result}`);
             const replacement = await target.getKey(args[1]);
             observed.push(`between: new stored=${replacement?.status}`);
             return (value as Store['markRotated']).apply(target, args);
@@ -56,12 +55,12 @@ describe('rotation on single-item conditional writes', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const keys = new KeyService({ store: observing, secrets, clock: systemClock });
+    const { keys } = keyServices({ store: observing, secrets, clock: systemClock });
     const issued = await keys.rotate(operator(), old.key.id);
     newRaw = issued.secret;
     expect(observed).toEqual(['before new stored: old=active', 'between: old=valid', 'between: new stored=active']);
-    expect((await services.keys.authenticate(old.secret)).result).toBe('revoked');
-    expect((await services.keys.authenticate(newRaw)).result).toBe('valid');
+    expect((await services.auth.authenticate(old.secret)).result).toBe('revoked');
+    expect((await services.auth.authenticate(newRaw)).result).toBe('valid');
   });
 
   it('concurrent rotations of one key: exactly one replacement wins, the rest conflict', async () => {
@@ -79,32 +78,35 @@ describe('rotation on single-item conditional writes', () => {
 describe('rate limit and credits under concurrency', () => {
   it('admits exactly the limit per window however many requests race', async () => {
     const key = await services.keys.create(operator(), { name: 'limited', rateLimit: { limit: 7, windowSeconds: 60 } });
-    const results = await Promise.all(Array.from({ length: 40 }, () => services.keys.authenticate(key.secret)));
+    const results = await Promise.all(Array.from({ length: 40 }, () => services.auth.authenticate(key.secret)));
     expect(results.filter((r) => r.result === 'valid')).toHaveLength(7);
     expect(results.filter((r) => r.result === 'rate_limited')).toHaveLength(33);
   });
 
   it('starts a new window once the old one has passed', async () => {
     const key = await services.keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 3 } });
-    expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
-    expect((await services.keys.authenticate(key.secret)).result).toBe('valid');
-    expect((await services.keys.authenticate(key.secret)).result).toBe('rate_limited');
+    expect((await services.auth.authenticate(key.secret)).result).toBe('valid');
+    expect((await services.auth.authenticate(key.secret)).result).toBe('valid');
+    expect((await services.auth.authenticate(key.secret)).result).toBe('rate_limited');
     await new Promise((r) => setTimeout(r, 3050));
-    const next = await Promise.all(Array.from({ length: 10 }, () => services.keys.authenticate(key.secret)));
+    const next = await Promise.all(Array.from({ length: 10 }, () => services.auth.authenticate(key.secret)));
     expect(next.filter((r) => r.result === 'valid')).toHaveLength(2);
   });
 
+  /** Each credit test has an account of its own, so none depends on what another spent. */
+  const accountWith = async (credits: number) => (await services.operator.createAccount({ name: 'credits', apiAccess: true, credits })).id;
+
   it('credit reservations never overdraw the balance', async () => {
-    await services.store.adjustCredits(accountId, 5);
-    const results = await Promise.all(Array.from({ length: 30 }, () => services.store.reserveCredits(accountId, 1)));
+    const account = await accountWith(5);
+    const results = await Promise.all(Array.from({ length: 30 }, () => services.store.reserveCredits(account, 1)));
     expect(results.filter((r) => r.ok)).toHaveLength(5);
-    expect((await services.store.getAccount(accountId))?.credits).toBe(0);
+    expect((await services.store.getAccount(account))?.credits).toBe(0);
   });
 
   it('charging more than is left takes the balance to zero, never below', async () => {
-    await services.store.adjustCredits(accountId, 2);
-    expect(await services.store.chargeUpTo(accountId, 5)).toEqual({ charged: 2, balance: 0 });
-    expect(await services.store.adjustCredits(accountId, -1)).toEqual({ ok: false, reason: 'insufficient' });
+    const account = await accountWith(2);
+    expect(await services.store.chargeUpTo(account, 5)).toEqual({ charged: 2, balance: 0 });
+    expect(await services.store.adjustCredits(account, -1)).toEqual({ ok: false, reason: 'insufficient' });
   });
 
   it('one-time nonces are single use', async () => {
@@ -117,15 +119,15 @@ describe('hashing secret rotation', () => {
   it('keys issued under the previous secret keep working while it is configured, and only then', async () => {
     const issued = await services.keys.create(operator(), { name: 'old secret' });
     const rotatedSecrets = new StaticSecretsProvider({ hashing: { current: 'new-hashing-secret', previous: 'test-hashing-secret' } });
-    const withPrevious = new KeyService({ store: services.store, secrets: rotatedSecrets, clock: systemClock });
-    expect((await withPrevious.authenticate(issued.secret)).result).toBe('valid');
-    expect((await withPrevious.inspect(issued.secret))?.id).toBe(issued.key.id);
-    const fresh = await withPrevious.create(operator(), { name: 'new secret' });
-    const withoutPrevious = new KeyService({
+    const withPrevious = keyServices({ store: services.store, secrets: rotatedSecrets, clock: systemClock });
+    expect((await withPrevious.auth.authenticate(issued.secret)).result).toBe('valid');
+    expect((await withPrevious.auth.inspect(issued.secret))?.id).toBe(issued.key.id);
+    const fresh = await withPrevious.keys.create(operator(), { name: 'new secret' });
+    const withoutPrevious = keyServices({
       store: services.store,
       secrets: new StaticSecretsProvider({ hashing: { current: 'new-hashing-secret' } }),
       clock: systemClock,
-    });
+    }).auth;
     expect((await withoutPrevious.authenticate(issued.secret)).result).toBe('invalid');
     expect((await withoutPrevious.authenticate(fresh.secret)).result).toBe('valid');
   });

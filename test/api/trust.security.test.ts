@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../lambdas/core/ports';
-import { KeyService } from '../../lambdas/core/key-service';
+import { keyServices } from '../../lambdas/services';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { storedItems } from '../support/stored-items';
 
@@ -202,7 +202,7 @@ describe('8. no key without its audit record', () => {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const keys = new KeyService({ store: failingAudit, secrets, clock });
+    const { keys } = keyServices({ store: failingAudit, secrets, clock });
     const operator = { kind: 'operator' as const, actor: 'test', projectId: stack.bootstrap.projectId };
     await expect(keys.create(operator, { name: 'never stored' })).rejects.toThrow('audit write lost');
     const victim = await stack.services.keys.create(operator, { name: 'stays active' });

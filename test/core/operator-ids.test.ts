@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKey } from '../../lambdas/core/key-format';
+import type { AuditLog } from '../../lambdas/core/audit-log';
 import type { KeyService } from '../../lambdas/core/key-service';
 import { OperatorService } from '../../lambdas/core/operator-service';
 import type { Store } from '../../lambdas/core/ports';
@@ -11,7 +12,7 @@ describe('operator ids are checked before any lookup, and never echoed', () => {
       throw new Error(`store.${String(prop)} was called`);
     },
   });
-  const operator = new OperatorService({ store: untouchable, keys: {} as KeyService, clock: { now: () => 0 } });
+  const operator = new OperatorService({ store: untouchable, keys: {} as KeyService, audit: {} as AuditLog, clock: { now: () => 0 } });
   const pasted = generateKey();
 
   it.each([

@@ -2,7 +2,8 @@
 import * as z from 'zod';
 import { parseDuration } from '../../core/duration';
 import type { IssuedKey } from '../../core/key-service';
-import { keyStatus } from '../../core/key-service';
+import { keyStatus } from '../../core/key-status';
+import { checkPermission, requireRead } from '../../core/policy';
 import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
 import { defineRoute, type RequestContext, type Route } from '../router';
@@ -115,9 +116,9 @@ export const keyRoutes: Route[] = [
     success: { status: 200, description: 'Whether the key is valid (and allowed the permission, with its row filters)', schema: VerifyResult },
     handler: async (ctx) => {
       const caller = await ctx.key();
-      ctx.services.keys.requireRead({ kind: 'key', key: caller }, 'keys:read');
+      requireRead({ kind: 'key', key: caller }, 'keys:read');
       const body = ctx.input.body;
-      const key = await ctx.services.keys.inspect(body.key);
+      const key = await ctx.services.auth.inspect(body.key);
       const now = ctx.services.clock.now();
       // Keys of other projects are indistinguishable from unknown ones.
       if (!key || key.projectId !== caller.projectId) return json(200, { valid: false, code: 'invalid_api_key' });
@@ -125,7 +126,7 @@ export const keyRoutes: Route[] = [
       const base = { keyId: key.id, projectId: key.projectId, type: key.type, scopes: key.scopes, status };
       if (status !== 'active') return json(200, { valid: false, code: status === 'expired' ? 'key_expired' : 'key_revoked', ...base });
       if (!body.permission) return json(200, { valid: true, ...base });
-      const decision = ctx.services.keys.check(key, body.permission, body.resource);
+      const decision = checkPermission(key, body.permission, body.resource);
       return json(200, {
         valid: decision.allowed,
         ...(decision.allowed ? {} : { code: 'insufficient_permissions' }),
@@ -214,7 +215,7 @@ export const keyRoutes: Route[] = [
       schema: z.strictObject({ object: z.literal('list'), data: z.array(AuditRecordSchema), nextCursor: z.string().nullable() }),
     },
     handler: async (ctx) => {
-      const page = await ctx.services.keys.auditLog(await ctx.principal(), ctx.input.query);
+      const page = await ctx.services.audit.query(await ctx.principal(), ctx.input.query);
       return json(200, { object: 'list', data: page.items, nextCursor: page.nextCursor ?? null });
     },
   }),
@@ -232,7 +233,7 @@ export const keyRoutes: Route[] = [
     },
     handler: async (ctx) => {
       const principal = await ctx.principal();
-      ctx.services.keys.requireRead(principal, 'keys:read');
+      requireRead(principal, 'keys:read');
       const key = await ctx.key();
       const admins = await ctx.services.store.listAdmins(key.projectId);
       return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });

@@ -1,6 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../../core/errors';
+import { checkPermission } from '../../core/policy';
 import type { KeyRecord } from '../../core/types';
 import { defineRoute, type RequestContext, type Route } from '../router';
 import { ModelIdSlot } from '../schemas';
@@ -11,8 +12,8 @@ const CREATED = 1_735_689_600; // 2025-01-01: a stable `created` for the platfor
 /** The caller may discover models: a valid key with `models:read` on an account with API access. */
 async function requireModelAccess(ctx: RequestContext<unknown, unknown, unknown>): Promise<KeyRecord> {
   const key = await ctx.key();
-  const { keys, accountGate } = ctx.services;
-  if (!keys.check(key, 'models:read').allowed) {
+  const { accountGate } = ctx.services;
+  if (!checkPermission(key, 'models:read').allowed) {
     throw new KeywardenError('insufficient_permissions', 'This key lacks the models:read permission.');
   }
   if (!(await accountGate.enabled(key.accountId))) throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { refusalError, type Reservation } from '../../core/billing';
 import { KeywardenError } from '../../core/errors';
+import { checkPermission } from '../../core/policy';
 import { billingEvidence, defineRoute, type RequestContext, type Route } from '../router';
 import { MODEL_ID_PATTERN } from '../schemas';
 import { keyMayUse } from './models';
@@ -55,13 +56,13 @@ function safeModel(model: string): string {
 }
 
 async function respond(ctx: RequestContext<unknown, unknown, z.output<typeof ResponsesBody>>): Promise<HttpResponse> {
-  const { keys, billing, upstream, config, logger } = ctx.services;
+  const { billing, upstream, config, logger } = ctx.services;
   const evidence = (charged: number, remaining: number) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
   // Every answer carries the evidence, rejections included. Preflight failures (key, rate limit,
   // scope, body, quota, gate) are thrown before any reservation: nothing charged. The balance is
   // stated once the account has been consulted (from the reservation attempt on).
   const key = await ctx.key();
-  if (!keys.check(key, 'responses:write').allowed) {
+  if (!checkPermission(key, 'responses:write').allowed) {
     throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
   }
   const { model } = ctx.input.body;

@@ -1,0 +1,91 @@
+import { verifyAssertion } from './actor-assertion';
+import { KeywardenError } from './errors';
+import { hashesEqual, hashingSecrets, keyHash, keyIdFor, type HashingSecret } from './hashing';
+import { parseKey } from './key-format';
+import { keyStatus, rateLimitState, type RateLimitState } from './key-status';
+import type { Principal } from './principal';
+import type { Clock, SecretsProvider, Store } from './ports';
+import type { KeyRecord } from './types';
+
+/** The outcome of presenting a key: data, mapped to a status only at the edge. */
+export type KeyCheck =
+  | { result: 'valid'; key: KeyRecord; rateLimit: RateLimitState }
+  | { result: 'invalid' }
+  | { result: 'expired'; key: KeyRecord }
+  | { result: 'revoked'; key: KeyRecord }
+  | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
+
+
+/**
+ * Who is calling: a presented key checked and counted against its rate limit, a raw key looked
+ * up without counting, and a person vouched for by a bot's actor assertion.
+ */
+export class Authenticator {
+  constructor(private readonly deps: { store: Store; secrets: SecretsProvider; clock: Clock }) {}
+
+  private async hashing(): Promise<HashingSecret> {
+    return this.deps.secrets.get<HashingSecret>('hashing');
+  }
+
+  /**
+   * Authenticates a presented key and counts the request against its rate limit, in one
+   * conditional write on the warm path. A string failing format or checksum never reaches storage.
+   */
+  async authenticate(raw: string): Promise<KeyCheck> {
+    if (!parseKey(raw).ok) return { result: 'invalid' };
+    const now = this.deps.clock.now();
+    for (const secret of hashingSecrets(await this.hashing())) {
+      const id = keyIdFor(secret, raw);
+      const hash = keyHash(secret, raw);
+      const outcome = await this.deps.store.admitKeyUse(id, hash, now);
+      if (outcome.admitted) {
+        return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };
+      }
+      const key = outcome.key;
+      if (!key || !hashesEqual(key.hash, hash)) continue;
+      const status = keyStatus(key, now);
+      if (status === 'revoked') return { result: 'revoked', key };
+      if (status === 'expired') return { result: 'expired', key };
+      return {
+        result: 'rate_limited',
+        key,
+        rateLimit: rateLimitState(key, outcome.window),
+      };
+    }
+    return { result: 'invalid' };
+  }
+
+  /** Looks a raw key up without counting a request (verify endpoint, search, leak guard). */
+  async inspect(raw: string): Promise<KeyRecord | undefined> {
+    if (!parseKey(raw).ok) return undefined;
+    for (const secret of hashingSecrets(await this.hashing())) {
+      const key = await this.deps.store.getKey(keyIdFor(secret, raw));
+      if (key && hashesEqual(key.hash, keyHash(secret, raw))) return key;
+    }
+    return undefined;
+  }
+
+  /**
+   * Turns a key plus an optional person assertion into a principal. A bad assertion is an error,
+   * never a silent fall-back to the key's own rights.
+   */
+  async principalFor(key: KeyRecord, assertion: string | undefined): Promise<Principal> {
+    if (assertion === undefined) return { kind: 'key', key };
+    const { current } = await this.deps.secrets.get<{ current: string }>('botAssertion');
+    const check = verifyAssertion(current, assertion, key.id, this.deps.clock.now());
+    if (!check.ok) {
+      throw new KeywardenError('insufficient_permissions', `The actor assertion is not valid (${check.reason}).`, {
+        param: 'X-Keywarden-Actor',
+      });
+    }
+    const fresh = await this.deps.store.claimNonce(`assert:${check.claims.jti}`, check.claims.exp * 1000);
+    if (!fresh) {
+      throw new KeywardenError('insufficient_permissions', 'The actor assertion was already used.', {
+        param: 'X-Keywarden-Actor',
+      });
+    }
+    return { kind: 'key', key, person: { identity: check.claims.sub, bot: check.claims.bot } };
+  }
+}
+
+export type { RateLimitState };
