@@ -23,6 +23,14 @@ export type KeyCheck =
 export class Authenticator {
   constructor(private readonly deps: { store: Store; secrets: SecretsProvider; clock: Clock }) {}
 
+  /**
+   * A bot claims an incoming platform request before acting on it, so a replay runs at most once
+   * across every instance: one single-use claim, scoped to the bot's project, kept `forMs`.
+   */
+  claimDelivery(projectId: string, id: string, forMs: number): Promise<boolean> {
+    return this.deps.store.claimNonce(`delivery:${projectId}:${id}`, this.deps.clock.now() + forMs);
+  }
+
   private async hashing(): Promise<HashingSecret> {
     return this.deps.secrets.get<HashingSecret>('hashing');
   }

@@ -11,7 +11,7 @@ import { checkPermission, insufficient, requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { AuditRecord, KeyRecord, KeyStatus, Page, RateLimit, Role } from './types';
+import type { Account, AuditRecord, KeyRecord, KeyStatus, Page, Project, RateLimit, Role } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -153,6 +153,18 @@ export class KeyService {
     const admin = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
     if (!admin) await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'not a project admin' });
     return { identity: p.person.identity, admin };
+  }
+
+  /** The chat identities registered as admins of the caller's project. */
+  async admins(p: Principal): Promise<string[]> {
+    requireRead(p, 'keys:read');
+    return this.deps.store.listAdmins(principalProject(p));
+  }
+
+  /** What a key belongs to: its project and account (for `GET /v1/me`). */
+  async owners(key: KeyRecord): Promise<{ project?: Project; account?: Account }> {
+    const [project, account] = await Promise.all([this.deps.store.getProject(key.projectId), this.deps.store.getAccount(key.accountId)]);
+    return { project, account };
   }
 
   async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {

@@ -38,8 +38,7 @@ export const deliveryRoutes: Route[] = [
     handler: async (ctx) => {
       const key = await ctx.key();
       const { id } = ctx.input.body;
-      const { store, clock } = ctx.services;
-      const fresh = await store.claimNonce(`delivery:${key.projectId}:${id}`, clock.now() + DELIVERY_CLAIM_MS);
+      const fresh = await ctx.services.auth.claimDelivery(key.projectId, id, DELIVERY_CLAIM_MS);
       if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
       return json(200, { claimed: true });
     },

@@ -232,10 +232,7 @@ export const keyRoutes: Route[] = [
       schema: z.strictObject({ object: z.literal('list'), data: z.array(z.strictObject({ identity: z.string() })) }),
     },
     handler: async (ctx) => {
-      const principal = await ctx.principal();
-      requireRead(principal, 'keys:read');
-      const key = await ctx.key();
-      const admins = await ctx.services.store.listAdmins(key.projectId);
+      const admins = await ctx.services.keys.admins(await ctx.principal());
       return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });
     },
   }),
@@ -274,8 +271,8 @@ export const keyRoutes: Route[] = [
     },
     handler: async (ctx) => {
       const key = await ctx.key();
-      const { store, config, clock } = ctx.services;
-      const [project, account] = await Promise.all([store.getProject(key.projectId), store.getAccount(key.accountId)]);
+      const { config, clock } = ctx.services;
+      const { project, account } = await ctx.services.keys.owners(key);
       return json(200, {
         ...presentKey(key, clock.now()),
         project: project ? { id: project.id, name: project.name } : null,
