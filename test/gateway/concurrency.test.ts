@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { balance, createKey, credits } from './stack-helpers';
+import { balance, createKey, credits, setBalance } from './stack-helpers';
 import { fixedResponse, startStandInUpstream, type StandInUpstream } from './stand-in-upstream';
 
 /**
@@ -62,6 +62,7 @@ async function burst(n: number, one: () => Promise<Outcome>): Promise<{ outcomes
 describe('rate limit under a burst', () => {
   it(`admits exactly the limit of ${BURST} simultaneous requests; every other one is a 429 with the headers`, async () => {
     const { key } = await createKey(stack, { name: 'limited', type: 'viewer', rateLimit: { limit: 5, windowSeconds: 60 } });
+    await setBalance(stack, 100);
     const before = await balance(stack);
     const upstreamBefore = upstream.requests.length;
 
@@ -99,9 +100,7 @@ describe('rate limit under a burst', () => {
 describe('credits under a burst', () => {
   it('never overdraws: with 3 credits at most 3 of 60 simultaneous requests succeed, the rest 429 insufficient_quota', async () => {
     const { key } = await createKey(stack, { name: 'unlimited', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } });
-    const accountId = stack.bootstrap.accountId;
-    await stack.services.operator.adjustCredits(accountId, -credits((await balance(stack)) - 3));
-    expect(await balance(stack)).toBe(3);
+    await setBalance(stack, 3);
 
     const { outcomes, lowestBalance } = await burst(BURST, () => respond(key));
     const ok = outcomes.filter((o) => o.status === 200);
@@ -125,9 +124,7 @@ describe('credits under a burst', () => {
     const expensive = JSON.stringify(fixedResponse({ usage: { input_tokens: 6000, output_tokens: 4000 } }));
     upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(expensive));
     const { key } = await createKey(stack, { name: 'expensive', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } });
-    const accountId = stack.bootstrap.accountId;
-    await stack.services.operator.adjustCredits(accountId, 12 - (await balance(stack)));
-    expect(await balance(stack)).toBe(12);
+    await setBalance(stack, 12);
 
     const { outcomes, lowestBalance } = await burst(BURST, () => respond(key));
     const ok = outcomes.filter((o) => o.status === 200);
@@ -146,7 +143,7 @@ describe('credits under a burst', () => {
 
 describe('nothing counted for an expired key or model discovery', () => {
   it('an expired key gets 401 key_expired, before any usage is counted', async () => {
-    await stack.services.operator.adjustCredits(stack.bootstrap.accountId, 100);
+    await setBalance(stack, 100);
     const created = await createKey(stack, { name: 'short-lived', type: 'viewer', expiresIn: '1s' });
     const expiresAt = Date.parse(created.expiresAt!);
     while (Date.now() <= expiresAt + 50) await new Promise((r) => setTimeout(r, expiresAt + 60 - Date.now()));
@@ -173,6 +170,7 @@ describe('nothing counted for an expired key or model discovery', () => {
 
   it('/v1/models never draws credits, even at zero balance', async () => {
     const { key } = await createKey(stack, { name: 'discovery', type: 'viewer' });
+    await setBalance(stack, 50);
     const before = await balance(stack);
     const statuses = await Promise.all(
       Array.from({ length: 30 }, () => fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status)),

@@ -35,6 +35,12 @@ export async function balance(stack: TestStack, accountId = stack.bootstrap.acco
   return account.credits;
 }
 
+/** Puts the account's balance at exactly `amount`, so a test never depends on what earlier tests spent. */
+export async function setBalance(stack: TestStack, amount: number, accountId = stack.bootstrap.accountId): Promise<void> {
+  await stack.services.operator.adjustCredits(accountId, credits(amount - (await balance(stack, accountId))));
+  if ((await balance(stack, accountId)) !== amount) throw new Error(`could not set the balance of ${accountId} to ${amount}`);
+}
+
 /** Float-safe credit arithmetic (prices are fractions of a credit). */
 export function credits(n: number): number {
   return Math.round(n * 1e6) / 1e6;
