@@ -1,0 +1,224 @@
+import { fileURLToPath } from 'node:url';
+import { Aws, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { type SecretName, secretArnVariable } from '../lambdas/config';
+import type { FunctionSizing, StageConfig } from './stage-config';
+
+/** The four Lambda entry points of the service. */
+export const FUNCTION_NAMES = ['api', 'responses', 'slack', 'teams'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+
+interface FunctionSpec {
+  /** File under `lambdas/handlers/`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly sizing: keyof StageConfig['functions'];
+  /** Item-level DynamoDB actions on the table; `Query` also covers the named indexes. */
+  readonly tableActions: readonly TableAction[];
+  /** The only secrets the function may read. */
+  readonly secrets: readonly SecretName[];
+  /** `service`: runs the service core against the table. `bot`: a client of /v1 over HTTP. */
+  readonly kind: 'service' | 'bot';
+}
+
+/**
+ * Least privilege, in one place: what each function may touch. The bots hold no table
+ * permission at all: they are clients of /v1 like any integration (SPEC §7).
+ */
+export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  api: {
+    entry: 'api.ts',
+    description: 'Keywarden /v1 (keys, audit, models, me, verify, openapi, health)',
+    sizing: 'api',
+    tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    secrets: ['hashing', 'botAssertion'],
+    kind: 'service',
+  },
+  responses: {
+    entry: 'responses.ts',
+    description: 'Keywarden /v1/responses (response streaming)',
+    sizing: 'responses',
+    tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
+    secrets: ['hashing', 'upstream'],
+    kind: 'service',
+  },
+  slack: {
+    entry: 'slack.ts',
+    description: 'Keywarden Slack bot (/slack/events)',
+    sizing: 'bots',
+    tableActions: [],
+    secrets: ['slack', 'botViewerKeys', 'botAssertion'],
+    kind: 'bot',
+  },
+  teams: {
+    entry: 'teams.ts',
+    description: 'Keywarden Microsoft Teams bot (/api/messages)',
+    sizing: 'bots',
+    tableActions: [],
+    secrets: ['teams', 'botViewerKeys', 'botAssertion'],
+    kind: 'bot',
+  },
+};
+
+/**
+ * esbuild output is ESM (top-level await, smaller cold start), but some dependencies (botbuilder,
+ * Bolt's transitive deps) are CommonJS and call `require`; this banner gives them one.
+ */
+export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
+
+/**
+ * One of Keywarden's functions with the safe defaults baked in: its own log group and role,
+ * inline least-privilege statements from `FUNCTION_SPECS` (no managed policy, no wildcard
+ * action), arm64 on the newest Node.js runtime, ESM bundles built with local esbuild. Created in
+ * the service construct's own scope, so logical ids stay what deployed stacks already have.
+ */
+export function createKeywardenFunction(
+  scope: Construct,
+  name: FunctionName,
+  data: {
+    config: StageConfig;
+    publicBaseUrl: string;
+    table: ITable;
+    indexArns: readonly string[];
+    tableKey: IKey | undefined;
+    secrets: Readonly<Record<SecretName, ISecret>>;
+  },
+): NodejsFunction {
+  const { config } = data;
+  const spec = FUNCTION_SPECS[name];
+  const id = pascal(name);
+  const sizing: FunctionSizing = config.functions[spec.sizing];
+
+  const logGroup = new LogGroup(scope, `${id}Logs`, {
+    logGroupName: `/${config.resourcePrefix}/${name}`,
+    retention: config.logRetention,
+    removalPolicy: config.removalPolicy,
+  });
+
+  // A role per function with inline statements only: no AWS-managed policy, no wildcard action.
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Keywarden ${config.stage} ${name} function`,
+  });
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  if (spec.secrets.length > 0) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadOwnSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: spec.secrets.map((s) => data.secrets[s].secretArn),
+      }),
+    );
+  }
+  if (spec.tableActions.length > 0) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TableItems',
+        actions: spec.tableActions.map((a) => `dynamodb:${a}`),
+        resources: [data.table.tableArn],
+      }),
+    );
+    if (spec.tableActions.includes('Query')) {
+      role.addToPolicy(
+        new PolicyStatement({ sid: 'TableIndexQuery', actions: ['dynamodb:Query'], resources: [...data.indexArns] }),
+      );
+    }
+    if (data.tableKey) {
+      // What DynamoDB needs from the caller to use a customer-managed table key, and only
+      // through DynamoDB in this region.
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'TableKeyViaDynamoDB',
+          effect: Effect.ALLOW,
+          actions: [
+            'kms:Decrypt',
+            'kms:DescribeKey',
+            'kms:Encrypt',
+            'kms:GenerateDataKey',
+            'kms:GenerateDataKeyWithoutPlaintext',
+            'kms:ReEncryptFrom',
+            'kms:ReEncryptTo',
+          ],
+          resources: [data.tableKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
+        }),
+      );
+    }
+  }
+  if (config.tracing) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    });
+  }
+
+  const environment: Record<string, string> = {
+    KEYWARDEN_ENVIRONMENT: config.stage,
+    POWERTOOLS_SERVICE_NAME: `keywarden-${name}`,
+    POWERTOOLS_METRICS_NAMESPACE: 'Keywarden',
+  };
+  if (spec.kind === 'service') {
+    environment.TABLE_NAME = data.table.tableName;
+    environment.PUBLIC_BASE_URL = data.publicBaseUrl;
+    if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
+  } else {
+    environment.KEYWARDEN_API_URL = data.publicBaseUrl;
+  }
+  for (const secret of spec.secrets) environment[secretArnVariable(secret)] = data.secrets[secret].secretArn;
+  if (config.sourceMaps) environment.NODE_OPTIONS = '--enable-source-maps';
+
+  return new NodejsFunction(scope, `${id}Function`, {
+    functionName: `${config.resourcePrefix}-${name}`,
+    description: spec.description,
+    entry: `${HANDLERS_DIR}${spec.entry}`,
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    // The newest Node.js runtime Lambda offers (cdk-nag L1); bundles target node22 syntax so
+    // they also run unchanged on nodejs22.x.
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    memorySize: sizing.memorySize,
+    timeout: sizing.timeout,
+    role,
+    logGroup,
+    tracing: config.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+    environment,
+    bundling: {
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      target: 'node22',
+      minify: true,
+      mainFields: ['module', 'main'],
+      // The runtime provides AWS SDK v3.
+      externalModules: ['@aws-sdk/*'],
+      banner: ESM_REQUIRE_BANNER,
+      logLevel: LogLevel.WARNING,
+      sourceMap: config.sourceMaps,
+      ...(config.sourceMaps ? { sourceMapMode: SourceMapMode.EXTERNAL, sourcesContent: false } : {}),
+    },
+  });
+}
+
+export function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
