@@ -50,7 +50,9 @@ export async function measureRevocation(options: {
   const revokeMs: number[] = [];
 
   for (let t = 0; t < options.trials; t++) {
-    const created = await call('/v1/keys', adminKey, { name: `bench revocation ${t}`, type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
+    // The admin key's own rate limit: a key may neither mint nor revoke a key wider than itself (SPEC §3).
+    const created = await call('/v1/keys', adminKey, { name: `bench revocation ${t}`, type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } });
+    if (created.status !== 201) throw new Error(`POST /v1/keys answered ${created.status}`);
     const { id, key } = (await created.json()) as { id: string; key: string };
     await (await call('/v1/models', key)).arrayBuffer();
 

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { findKeysInText } from '../../../lambdas/core/key-format';
 import { slackMount } from '../../../bots/slack';
+import type { BotMount } from '../../../lambdas/local/local-stack';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { startSlackStandIn, BOT_USER_ID, type RecordedCall, type SlackStandIn } from './slack-stand-in';
 
@@ -40,7 +41,8 @@ export function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-export async function startSlackHarness(env: Record<string, string> = {}): Promise<SlackHarness> {
+/** `mount` replaces the Slack mount (the bench wraps it to count the bot's /v1 calls). */
+export async function startSlackHarness(env: Record<string, string> = {}, options: { mount?: BotMount } = {}): Promise<SlackHarness> {
   const slack = await startSlackStandIn();
   const stack = await startTestStack(
     {
@@ -50,7 +52,7 @@ export async function startSlackHarness(env: Record<string, string> = {}): Promi
       SLACK_API_URL: slack.apiUrl,
       ...env,
     },
-    { '/slack/events': slackMount },
+    { '/slack/events': options.mount ?? slackMount },
   );
   let counter = 0;
   const post: SlackHarness['post'] = (body, contentType, options = {}) => {
