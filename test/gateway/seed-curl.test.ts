@@ -3,33 +3,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { SEED_HOST, SEED_MODELS, SEED_RESPONSES, SEED_STREAMED } from './seed-examples';
 import { balance, createKey, credits } from './stack-helpers';
 
 /**
- * Seed 000's three curl examples, copied verbatim (only the host differs), run by the real `curl`
- * binary through a shell with ARCHIBOT_API_KEY in its environment, against the local stack.
+ * Seed 000's three curl examples (./seed-examples.ts), run by the real `curl` binary through a
+ * shell with ARCHIBOT_API_KEY in its environment, against the local stack.
  */
-const SEED_HOST = 'https://chat.example.archibot.cloud';
-
-const SEED_RESPONSES = `curl https://chat.example.archibot.cloud/v1/responses \\
-  -H "Authorization: Bearer $ARCHIBOT_API_KEY" \\
-  -H "Content-Type: application/json" \\
-  --data '{
-    "model": "archibot",
-    "input": "Summarize this Archibus request queue export."
-  }'`;
-
-const SEED_STREAMED = `curl -N https://chat.example.archibot.cloud/v1/responses \\
-  -H "Authorization: Bearer $ARCHIBOT_API_KEY" \\
-  -H "Content-Type: application/json" \\
-  --data '{
-    "model": "archibot",
-    "input": "Draft a short work plan for this Archibus data cleanup.",
-    "stream": true
-  }'`;
-
-const SEED_MODELS = `curl https://chat.example.archibot.cloud/v1/models \\
-  -H "Authorization: Bearer $ARCHIBOT_API_KEY"`;
 
 const run = promisify(execFile);
 let stack: TestStack;
