@@ -97,6 +97,8 @@ describe('Slack /apikeys', () => {
     const old = await adminGet(before.id);
     expect(old.replacedBy).toMatch(/^key_/);
     expect(old.graceUntil).not.toBeNull();
+    // When the old key stops working comes from the rotate answer itself.
+    expect(textOf(done.body)).toContain(`The old key \`${before.start}…\` keeps working until ${old.graceUntil}`);
   });
 
   it('revoke asks first; after the click the key is revoked; audit shows it', async () => {
@@ -162,6 +164,21 @@ describe('Slack /apikeys', () => {
     expect(audit).toContainEqual(expect.objectContaining({ action: 'key.revoke', outcome: 'denied', actor: MEMBER, viaBot: 'slack' }));
     const shown = await h.answer((await h.command(`audit ${target.id}`, MEMBER_USER)).responseId);
     expect(textOf(shown.body)).toContain('denied');
+  });
+
+  // The key goes only through the private-delivery port; if Slack does not take it, nobody has
+  // seen it, so the created key is revoked at once rather than left live and unseen.
+  it('a new key the response_url does not take is revoked at once', async () => {
+    h.slack.failResponses.add('gone1');
+    const res = await h.post(h.commandForm('create lost on slack', 'gone1'), 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(200);
+    await h.slack.waitFor((c) => c.kind === 'response_url' && c.id === 'gone1' && c.raw.includes('revoked it'));
+    const [attempt, told] = h.slack.responses('gone1');
+    expect(keysIn(attempt!)).toHaveLength(1);
+    expect(keysIn(told!)).toEqual([]);
+    const [lost] = await keysNamed('lost on slack');
+    expect(lost).toMatchObject({ status: 'revoked' });
+    expect((await h.stack.call('/v1/models', { key: keysIn(attempt!)[0]! })).status).toBe(401);
   });
 
   it('never sends a key value in_channel, to a channel, or to the logs', async () => {

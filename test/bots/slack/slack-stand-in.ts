@@ -12,6 +12,8 @@ export interface SlackStandIn {
   /** A fresh response_url on the stand-in. */
   responseUrl(id?: string): string;
   calls: RecordedCall[];
+  /** response_url ids that answer 410 (an expired url): the call is recorded, the message not shown. */
+  failResponses: Set<string>;
   api(method: string): Extract<RecordedCall, { kind: 'api' }>[];
   responses(id?: string): Extract<RecordedCall, { kind: 'response_url' }>[];
   /** Resolves with the first call (from index `from`) matching, or fails after `timeoutMs`. */
@@ -48,6 +50,7 @@ function parseArgs(raw: string, contentType: string | undefined): Record<string,
  */
 export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: RecordedCall[] = [];
+  const failResponses = new Set<string>();
   let ts = 1_700_000_000;
   let responseCounter = 0;
   const server = createServer(async (req, res) => {
@@ -58,7 +61,13 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       res.end(JSON.stringify(body));
     };
     if (path.startsWith('/response/')) {
-      calls.push({ kind: 'response_url', id: path.slice('/response/'.length), body: raw ? JSON.parse(raw) : {}, raw });
+      const id = path.slice('/response/'.length);
+      calls.push({ kind: 'response_url', id, body: raw ? JSON.parse(raw) : {}, raw });
+      if (failResponses.has(id)) {
+        res.writeHead(410, { 'content-type': 'text/plain' });
+        res.end('expired_url');
+        return;
+      }
       return reply({ ok: true });
     }
     const method = path.replace(/^\/api\//, '');
@@ -97,6 +106,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     apiUrl: `${base}/api/`,
     responseUrl: (id) => `${base}/response/${id ?? `r${++responseCounter}`}`,
     calls,
+    failResponses,
     api: (method) => calls.filter((c): c is Extract<RecordedCall, { kind: 'api' }> => c.kind === 'api' && c.method === method),
     responses: (id) => calls.filter((c): c is Extract<RecordedCall, { kind: 'response_url' }> => c.kind === 'response_url' && (id === undefined || c.id === id)),
     waitFor: waitFor as SlackStandIn['waitFor'],
