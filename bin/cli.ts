@@ -9,6 +9,9 @@ import { openOperatorContext, type OperatorContext } from '../lambdas/local/cli-
 import { locateDataDir, type DataDir } from '../lambdas/local/data-dir';
 import { exitOnUncaughtErrors, exitWithOperatorError, OperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { bootstrapEnvironment } from '../lambdas/bootstrap';
+import { redactKeys } from '../lambdas/core/key-format';
+import { KeywardenApi, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../lambdas/http/client';
+import type { OperationId } from '../lambdas/http/contract';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -225,39 +228,31 @@ function apiTarget(): { url: string; key: string; local: boolean } {
     url ??= bootstrap.baseUrl;
     key ??= bootstrap.adminKey;
   }
+  if (!/^https?:\/\/[^/]/.test(url)) {
+    throw new OperatorError(`KEYWARDEN_API_URL (or --api-url) is not an http(s) URL: ${redactKeys(url)}`);
+  }
   return { url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), key, local };
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
+/** One /v1 call through the typed client; a failure is one clear operator line. */
+async function api<Op extends OperationId>(op: Op, input: CallInput<Op>): Promise<CallOutput<Op>> {
   const { url, key, local } = apiTarget();
-  let res: Response;
-  try {
-    res = await fetch(`${url}/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    // undici's network failures are all `TypeError: fetch failed`, the reason in `cause`.
-    if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
-    const reason = (err.cause as { code?: string } | undefined)?.code ?? 'no answer';
+  const result = await new KeywardenApi({ baseUrl: url, key }).call(op, input);
+  if (result.ok) return result.value;
+  const { error } = result;
+  if (error.code === 'unreachable') {
     const fix = local
       ? 'start the local stack with `npm start`, or set KEYWARDEN_API_URL to a running Keywarden'
       : 'check KEYWARDEN_API_URL (or --api-url)';
-    throw new OperatorError(`cannot reach the Keywarden API at ${url}/v1 (${reason}); ${fix}`, { cause: err });
+    throw new OperatorError(`cannot reach the Keywarden API at ${url}/v1 (${error.cause}); ${fix}`);
   }
-  const text = await res.text();
-  let parsed: any = {};
-  try {
-    if (text) parsed = JSON.parse(text);
-  } catch {
-    throw new OperatorError(`${url}/v1${path} answered HTTP ${res.status} with something other than JSON; is ${url} a Keywarden API?`);
+  if (error.code === 'not_json' || error.code.startsWith('http_')) {
+    throw new OperatorError(`${url}/v1 answered HTTP ${error.status} with something other than a Keywarden answer; is ${url} a Keywarden API?`);
   }
-  if (!res.ok) throw new OperatorError(`${res.status} ${parsed?.error?.code ?? ''}: ${parsed?.error?.message ?? text}`);
-  return parsed;
+  throw new OperatorError(`${error.status} ${error.code}: ${error.message}`);
 }
 
-function keyLine(k: any): string {
+function keyLine(k: ApiKey): string {
   return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}`;
 }
 
@@ -277,15 +272,20 @@ keys
   .option('--expires <duration>', 'lifetime, e.g. 90d (default one year)')
   .option('--prefix <prefix>', 'key prefix (default archie)')
   .option('--rate-limit <n/window>', 'e.g. 100/60s', parseRateLimit)
+  .option('--models <list>', 'comma-separated model ids the key may call (default: the creating key’s)')
   .option('--quiet', 'print only the raw key (for piping into a secret store)')
-  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; quiet?: boolean }) => {
-    const created = await api('POST', '/keys', {
-      name: o.name,
-      type: o.type,
-      scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean),
-      expiresIn: o.expires,
-      prefix: o.prefix,
-      rateLimit: o.rateLimit,
+  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; models?: string; quiet?: boolean }) => {
+    const created = await api('createKey', {
+      body: {
+        name: o.name,
+        type: o.type as 'privileged' | 'viewer',
+        // Words as typed: the API checks them against the vocabulary.
+        scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean) as CreateKeyRequest['scopes'],
+        expiresIn: o.expires,
+        prefix: o.prefix,
+        rateLimit: o.rateLimit,
+        models: o.models?.split(',').map((s) => s.trim()).filter(Boolean),
+      },
     });
     if (o.quiet) return void console.log(created.key);
     print(created, () => [keyLine(created), `key (shown once): ${created.key}`, '', created.setupScript].join('\n'));
@@ -296,11 +296,8 @@ keys
   .option('--search <text>', 'name, visible start or full key')
   .option('--status <status>', 'active | revoked | expired')
   .action(async (o: { search?: string; status?: string }) => {
-    const q = new URLSearchParams();
-    if (o.search) q.set('search', o.search);
-    if (o.status) q.set('status', o.status);
-    const list = await api('GET', `/keys${q.size ? `?${q}` : ''}`);
-    print(list, () => (list.data as any[]).map(keyLine).join('\n') || 'no keys');
+    const list = await api('listKeys', { query: { search: o.search, status: o.status as 'active' | 'revoked' | 'expired' | undefined } });
+    print(list, () => list.data.map(keyLine).join('\n') || 'no keys');
   });
 keys
   .command('rotate <keyId>')
@@ -308,7 +305,7 @@ keys
   .option('--overlap <duration>', 'keep the old key working this long (max 7d)')
   .option('--quiet', 'print only the raw key')
   .action(async (id: string, o: { overlap?: string; quiet?: boolean }) => {
-    const rotated = await api('POST', `/keys/${encodeURIComponent(id)}/rotate`, o.overlap ? { overlap: o.overlap } : {});
+    const rotated = await api('rotateKey', { params: { id }, body: o.overlap ? { overlap: o.overlap } : {} });
     if (o.quiet) return void console.log(rotated.key);
     print(rotated, () => [`${id} → ${rotated.id}`, keyLine(rotated), `key (shown once): ${rotated.key}`].join('\n'));
   });
@@ -316,8 +313,32 @@ keys
   .command('revoke <keyId>')
   .description('revoke a key (immediate)')
   .action(async (id: string) => {
-    const revoked = await api('POST', `/keys/${encodeURIComponent(id)}/revoke`);
+    const revoked = await api('revokeKey', { params: { id } });
     print(revoked, () => keyLine(revoked));
+  });
+keys
+  .command('show <keyId>')
+  .description('show one key')
+  .action(async (id: string) => {
+    const key = await api('getKey', { params: { id } });
+    print(key, () => keyLine(key));
+  });
+keys
+  .command('delete <keyId>')
+  .description('delete a user key (the Automator key is Protected)')
+  .action(async (id: string) => {
+    const deleted = await api('deleteKey', { params: { id } });
+    print(deleted, () => `${deleted.id} deleted`);
+  });
+program
+  .command('audit')
+  .description('the audit trail over /v1, newest first')
+  .option('--key <keyId>', 'records about this key')
+  .option('--actor <actor>', 'records by this actor (key:key_…, slack:T…:U…, teams:…, cli:…)')
+  .option('--since <iso>', 'from this time on')
+  .action(async (o: { key?: string; actor?: string; since?: string }) => {
+    const page = await api('listAudit', { query: { keyId: o.key, actor: o.actor, since: o.since } });
+    print(page, () => page.data.map((r) => `${r.at}  ${r.action}  ${r.outcome}  ${r.actor}${r.keyId ? `  ${r.keyId}` : ''}${r.reason ? `  (${r.reason})` : ''}`).join('\n') || 'no records');
   });
 
 try {

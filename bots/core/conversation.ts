@@ -1,7 +1,7 @@
 import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
 import { findKeysInText } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
-import type { ApiError, ApiIssuedKey, ApiKey, ApiResult, BotName } from './api-types';
+import type { ApiError, ApiIssuedKey, ApiKey, ApiResult, BotName, CreateKeyRequest } from './api-types';
 import {
   HELP,
   commandWord,
@@ -256,7 +256,8 @@ export class Conversation {
       this.client.createKey(asker, {
         ...(options.name ? { name: options.name } : {}),
         ...(options.type ? { type: options.type } : {}),
-        ...(options.scopes ? { scopes: options.scopes } : {}),
+        // Words as the person typed them: the API checks them against the vocabulary and answers 400.
+        ...(options.scopes ? { scopes: options.scopes as NonNullable<CreateKeyRequest['scopes']> } : {}),
         ...(options.expires ? { expiresIn: options.expires } : {}),
         ...(options.prefix ? { prefix: options.prefix } : {}),
       }),

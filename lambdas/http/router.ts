@@ -8,6 +8,7 @@ import type { Services } from '../services';
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
+import type { RouteContract } from './contract';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
 
 /** Validated input of a request, as the route's schemas declare it. */
@@ -77,56 +78,25 @@ function refuseProtoKey(key: string, value: unknown): unknown {
   return value;
 }
 
-/** Error statuses a route can answer beyond the ones every route of its kind can (see `commonErrors`). */
-export type RouteErrorStatus = 404 | 409 | 502 | 504;
 
 /**
- * A route, declared once beside its handler (STYLE 13): method, path, `operationId`, request
- * schemas and the response per status. The router validates with these schemas, the OpenAPI
- * document is generated from them, the CDK stack builds its API Gateway resources from the
- * table, and the local server picks the streaming handler by `streaming`.
+ * A route: its contract (lambdas/http/contract.ts — method, path, `operationId`, request schemas,
+ * the response per status) and its handler. The router validates with the contract's schemas,
+ * the OpenAPI document is generated from the table of routes, the CDK stack builds its API
+ * Gateway resources from it, and the local server picks the streaming handler by `streaming`.
  */
-export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** `/v1/keys/:id/rotate` style. */
-  path: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags: string[];
-  /** `key`: a bearer key is authenticated (and counted) before the query and body are read. */
-  auth: 'key' | 'public';
-  /** Served by the response-streaming function (REST API `STREAM` mode). */
-  streaming?: boolean;
-  /** Every answer carries the billing evidence headers, rejections included. */
-  billed?: boolean;
-  params?: P;
-  query?: Q;
-  body?: B;
-  success: {
-    status: 200 | 201;
-    description: string;
-    /** The JSON body; absent for bodies that are not ours (an upstream's answer). */
-    schema?: z.ZodType;
-    /** Also answers `text/event-stream` (stream: true). */
-    eventStream?: boolean;
-  };
-  errors?: readonly RouteErrorStatus[];
-  /** The upstream's own 4xx error is relayed as is (its status, its OpenAI-shaped body). */
-  relaysUpstreamErrors?: boolean;
-  handler: (ctx: RequestContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<HttpResponse>;
-}
+export type Route = RouteContract & {
+  handler: (ctx: RequestContext<unknown, unknown, unknown>) => Promise<HttpResponse>;
+};
 
-/** The table's element type: a spec with its input types erased. */
-export type Route = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
-/** Declares a route with its handler typed by its own schemas. */
-export function defineRoute<
-  P extends z.ZodType = z.ZodObject<{}>,
-  Q extends z.ZodType = z.ZodObject<{}>,
-  B extends z.ZodType = z.ZodUndefined,
->(spec: RouteSpec<P, Q, B>): Route {
-  return spec as unknown as Route;
+/** Attaches a handler to a contract, the handler typed by the contract's own schemas. */
+export function defineRoute<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined, S extends z.ZodType | undefined>(
+  contract: RouteContract<P, Q, B, S>,
+  handler: (ctx: RequestContext<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResponse>,
+): Route {
+  return { ...(contract as RouteContract), handler: handler as Route['handler'] };
 }
 
 /** Every error status a route can answer: the common ones of its kind, then its own. */

@@ -149,7 +149,7 @@ describe('keywarden CLI: data dir discovery and operator mistakes', { timeout: 1
         cli(['accounts', 'list'], {}, elsewhere),
         cli(['keys', 'list'], {}, join(stopped, 'sub')),
         cli(['--aws', 'accounts', 'list'], { TABLE_NAME: '', SECRET_HASHING_ARN: '' }, elsewhere),
-        // URL and key swapped: an error nothing maps, whose message quotes the key.
+        // URL and key swapped: said plainly, and the key in the URL slot is redacted.
         cli(['keys', 'list'], { KEYWARDEN_API_URL: adminKey, KEYWARDEN_API_KEY: 'http://127.0.0.1:1' }, elsewhere),
       ]);
 
@@ -160,7 +160,7 @@ describe('keywarden CLI: data dir discovery and operator mistakes', { timeout: 1
 
       expectOneLine(serverDown, new RegExp(`^error: cannot reach the Keywarden API at http://127\\.0\\.0\\.1:${port}/v1 \\(ECONNREFUSED\\); start the local stack with \`npm start\`, or set KEYWARDEN_API_URL`));
       expectOneLine(aws, /^error: --aws needs TABLE_NAME and SECRET_HASHING_ARN in the environment/);
-      expectOneLine(swapped, /^error: Failed to parse URL from archie_\w{4}…\/v1\/keys$/);
+      expectOneLine(swapped, /^error: KEYWARDEN_API_URL \(or --api-url\) is not an http\(s\) URL: archie_\w{4}…$/);
       for (const out of [serverDown, swapped]) expect(out.stderr + out.stdout).not.toContain(adminKey);
     } finally {
       rmSync(join(elsewhere, '..'), { recursive: true, force: true });

@@ -1,6 +1,5 @@
-// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
-import * as z from 'zod';
 import { KeywardenError } from '../../core/errors';
+import { CONTRACT } from '../contract';
 import { defineRoute, type Route } from '../router';
 import { json } from '../types';
 
@@ -12,11 +11,6 @@ import { json } from '../types';
  */
 export const DELIVERY_CLAIM_MS = 10 * 60_000;
 
-/** `id`: a SHA-256, hex, chosen by the bot (e.g. of `slack:` + the request signature). */
-export const ClaimDeliveryBody = z.strictObject({
-  id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be 64 lowercase hex characters (a SHA-256)'),
-});
-
 /**
  * POST /v1/deliveries: a bot claims an incoming platform request before acting on it, so a
  * replayed (or retried) request runs at most once, across every bot instance. One conditional
@@ -25,22 +19,11 @@ export const ClaimDeliveryBody = z.strictObject({
  * digests of signed requests, and a claim can only stop a request of the caller's own project.
  */
 export const deliveryRoutes: Route[] = [
-  defineRoute({
-    method: 'POST',
-    path: '/v1/deliveries',
-    operationId: 'claimDelivery',
-    summary: 'A bot claims an incoming platform request (a digest of its signature or event id) before acting on it; a replay is 409 conflict',
-    tags: ['Bots'],
-    auth: 'key',
-    body: ClaimDeliveryBody,
-    success: { status: 200, description: 'Claimed: act on it', schema: z.strictObject({ claimed: z.literal(true) }) },
-    errors: [409],
-    handler: async (ctx) => {
-      const key = await ctx.key();
-      const { id } = ctx.input.body;
-      const fresh = await ctx.services.auth.claimDelivery(key.projectId, id, DELIVERY_CLAIM_MS);
-      if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
-      return json(200, { claimed: true });
-    },
+  defineRoute(CONTRACT.claimDelivery, async (ctx) => {
+    const key = await ctx.key();
+    const { id } = ctx.input.body;
+    const fresh = await ctx.services.auth.claimDelivery(key.projectId, id, DELIVERY_CLAIM_MS);
+    if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
+    return json(200, { claimed: true });
   }),
 ];

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { refusalError, type Reservation } from '../../core/billing';
 import { KeywardenError } from '../../core/errors';
 import { checkPermission } from '../../core/policy';
+import { CONTRACT, type ResponsesBody } from '../contract';
 import { billingEvidence, defineRoute, type RequestContext, type Route } from '../router';
 import { MODEL_ID_PATTERN } from '../schemas';
 import { keyMayUse } from './models';
@@ -20,34 +21,8 @@ class UpstreamTimeout extends Error {
  * credit reservation (one conditional write) → the upstream, with the body forwarded unchanged.
  * Billing evidence travels in X-<Brand>-* headers, never inside event chunks.
  */
-/**
- * The Responses API request as far as the gateway reads it: a model and the stream flag. Every
- * other field (`input`, `tools`, `reasoning`, …) is the upstream's business and is forwarded
- * unchanged, byte for byte.
- */
-const ResponsesBody = z.looseObject({
-  model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
-  stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
-});
-
 export const responseRoutes: Route[] = [
-  defineRoute({
-    method: 'POST',
-    path: '/v1/responses',
-    operationId: 'createResponse',
-    summary: 'Create a model response (OpenAI Responses API), forwarded to the upstream; stream: true streams server-sent events',
-    description:
-      'Billing evidence is in the X-<Brand>-Request-Id, X-<Brand>-Credits-Charged and X-<Brand>-Credits-Remaining headers of every answer, rejections included.',
-    tags: ['Responses'],
-    auth: 'key',
-    streaming: true,
-    billed: true,
-    body: ResponsesBody,
-    success: { status: 200, description: 'The upstream’s response object, or its event stream', eventStream: true },
-    errors: [404, 502, 504],
-    relaysUpstreamErrors: true,
-    handler: respond,
-  }),
+  defineRoute(CONTRACT.createResponse, respond),
 ];
 
 /** The model named back in an error only when it is a plain model id (never free text, never a key). */

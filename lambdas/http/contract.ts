@@ -1,0 +1,313 @@
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
+import {
+  AdminCheckBody,
+  AuditQuerySchema,
+  AuditRecordSchema,
+  CreateKeyBody,
+  IssuedKeySchema,
+  KeyIdSlot,
+  KeyListSchema,
+  KeySchema,
+  ListKeysQuery,
+  ModelIdSlot,
+  RotateKeyBody,
+  VerifyKeyBody,
+} from './schemas';
+
+/** Error statuses a route can answer beyond the ones every route of its kind can (router.ts `errorStatuses`). */
+export type RouteErrorStatus = 404 | 409 | 502 | 504;
+
+/**
+ * The /v1 contract: every route's method, path, `operationId`, request schemas and responses, as
+ * data with no server code, so that both sides read the same declaration. The server attaches a
+ * handler to each (lambdas/http/routes/*, `defineRoute`), and the typed client
+ * (lambdas/http/client.ts, used by the CLI, both bots and the tests) builds its calls and result
+ * types from it. The OpenAPI document and the CDK routes are generated from the route table.
+ */
+export interface RouteContract<
+  P extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  S extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `/v1/keys/:id/rotate` style. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** `key`: a bearer key is authenticated (and counted) before the query and body are read. */
+  auth: 'key' | 'public';
+  /** Served by the response-streaming function (REST API `STREAM` mode). */
+  streaming?: boolean;
+  /** Every answer carries the billing evidence headers, rejections included. */
+  billed?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  success: {
+    status: 200 | 201;
+    description: string;
+    /** The JSON body; absent for bodies that are not ours (an upstream's answer). */
+    schema?: S;
+    /** Also answers `text/event-stream` (stream: true). */
+    eventStream?: boolean;
+  };
+  errors?: readonly RouteErrorStatus[];
+  /** The upstream's own 4xx error is relayed as is (its status, its OpenAI-shaped body). */
+  relaysUpstreamErrors?: boolean;
+}
+
+/** Identity, for inference: keeps each contract's own schema types. */
+function contract<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  S extends z.ZodType | undefined = undefined,
+>(c: RouteContract<P, Q, B, S>): RouteContract<P, Q, B, S> {
+  return c;
+}
+
+const KeyIdParams = z.strictObject({ id: KeyIdSlot('id') });
+
+export const ModelSchema = z.strictObject({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() });
+
+/**
+ * The Responses API request as far as the gateway reads it: a model and the stream flag. Every
+ * other field (`input`, `tools`, `reasoning`, …) is the upstream's business and is forwarded
+ * unchanged, byte for byte.
+ */
+export const ResponsesBody = z.looseObject({
+  model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
+  stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
+});
+
+export const VerifyResult = z.strictObject({
+  valid: z.boolean(),
+  code: z.enum(['invalid_api_key', 'key_expired', 'key_revoked', 'insufficient_permissions']).optional(),
+  keyId: z.string().optional(),
+  projectId: z.string().optional(),
+  type: KeySchema.shape.type.optional(),
+  scopes: KeySchema.shape.scopes.optional(),
+  status: KeySchema.shape.status.optional(),
+  permission: z
+    .strictObject({
+      name: z.string(),
+      allowed: z.boolean(),
+      filters: z.array(z.record(z.string(), z.string())).optional(),
+      reason: z.enum(['scope', 'role', 'filter']).optional(),
+    })
+    .optional(),
+});
+
+export const MeSchema = KeySchema.extend({
+  project: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
+  account: z.strictObject({ id: z.string(), name: z.string(), apiAccess: z.boolean(), credits: z.number() }).nullable(),
+  environment: z.string(),
+  setupScript: z.string(),
+});
+
+/** `id`: a SHA-256, hex, chosen by the bot (e.g. of `slack:` + the request signature). */
+export const ClaimDeliveryBody = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be 64 lowercase hex characters (a SHA-256)'),
+});
+
+const keyTags = ['Keys'];
+
+export const CONTRACT = {
+  listModels: contract({
+    method: 'GET',
+    path: '/v1/models',
+    operationId: 'listModels',
+    summary: 'List the models this key may call (never draws credits)',
+    tags: ['Models'],
+    auth: 'key',
+    success: { status: 200, description: 'The models', schema: z.strictObject({ object: z.literal('list'), data: z.array(ModelSchema) }) },
+  }),
+  getModel: contract({
+    method: 'GET',
+    path: '/v1/models/:model',
+    operationId: 'getModel',
+    summary: 'One model (never draws credits)',
+    tags: ['Models'],
+    auth: 'key',
+    params: z.strictObject({ model: ModelIdSlot('model') }),
+    success: { status: 200, description: 'The model', schema: ModelSchema },
+    errors: [404],
+  }),
+  createResponse: contract({
+    method: 'POST',
+    path: '/v1/responses',
+    operationId: 'createResponse',
+    summary: 'Create a model response (OpenAI Responses API), forwarded to the upstream; stream: true streams server-sent events',
+    description:
+      'Billing evidence is in the X-<Brand>-Request-Id, X-<Brand>-Credits-Charged and X-<Brand>-Credits-Remaining headers of every answer, rejections included.',
+    tags: ['Responses'],
+    auth: 'key',
+    streaming: true,
+    billed: true,
+    body: ResponsesBody,
+    success: { status: 200, description: 'The upstream’s response object, or its event stream', eventStream: true },
+    errors: [404, 502, 504],
+    relaysUpstreamErrors: true,
+  }),
+  createKey: contract({
+    method: 'POST',
+    path: '/v1/keys',
+    operationId: 'createKey',
+    summary: 'Create a key; the raw key is in this answer and never again',
+    tags: keyTags,
+    auth: 'key',
+    body: CreateKeyBody,
+    success: { status: 201, description: 'The new key, its raw value and the external coworker setup script', schema: IssuedKeySchema },
+  }),
+  listKeys: contract({
+    method: 'GET',
+    path: '/v1/keys',
+    operationId: 'listKeys',
+    summary: 'List and search the project’s keys (by name, visible start or full key), newest first',
+    tags: keyTags,
+    auth: 'key',
+    query: ListKeysQuery,
+    success: { status: 200, description: 'A page of keys', schema: KeyListSchema },
+  }),
+  verifyKey: contract({
+    method: 'POST',
+    path: '/v1/keys/verify',
+    operationId: 'verifyKey',
+    summary: 'Check a key of this project, and optionally a permission, for another platform service',
+    tags: keyTags,
+    auth: 'key',
+    body: VerifyKeyBody,
+    success: { status: 200, description: 'Whether the key is valid (and allowed the permission, with its row filters)', schema: VerifyResult },
+  }),
+  getKey: contract({
+    method: 'GET',
+    path: '/v1/keys/:id',
+    operationId: 'getKey',
+    summary: 'Get a key',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The key', schema: KeySchema },
+    errors: [404],
+  }),
+  rotateKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/rotate',
+    operationId: 'rotateKey',
+    summary: 'Rotate a key: a replacement with the same powers; the old one stops now or after an overlap (≤ 7d)',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    body: RotateKeyBody,
+    success: { status: 201, description: 'The replacement, its raw value, and the replaced key as it now stands', schema: IssuedKeySchema },
+    errors: [404, 409],
+  }),
+  revokeKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/revoke',
+    operationId: 'revokeKey',
+    summary: 'Revoke a key, at once and idempotently; it stays listed',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The revoked key', schema: KeySchema },
+    errors: [404, 409],
+  }),
+  deleteKey: contract({
+    method: 'DELETE',
+    path: '/v1/keys/:id',
+    operationId: 'deleteKey',
+    summary: 'Delete a user key (the Automator key is Protected: 409 protected_key)',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: {
+      status: 200,
+      description: 'Deleted',
+      schema: z.strictObject({ object: z.literal('api_key.deleted'), id: z.string(), deleted: z.literal(true) }),
+    },
+    errors: [404, 409],
+  }),
+  listAudit: contract({
+    method: 'GET',
+    path: '/v1/audit',
+    operationId: 'listAudit',
+    summary: 'Audit records of the project (every create, rotate, revoke and delete, denied attempts included), newest first',
+    tags: ['Audit'],
+    auth: 'key',
+    query: AuditQuerySchema,
+    success: {
+      status: 200,
+      description: 'A page of audit records',
+      schema: z.strictObject({ object: z.literal('list'), data: z.array(AuditRecordSchema), nextCursor: z.string().nullable() }),
+    },
+  }),
+  listAdmins: contract({
+    method: 'GET',
+    path: '/v1/admins',
+    operationId: 'listAdmins',
+    summary: 'The chat identities registered as admins of the project',
+    tags: ['Admins'],
+    auth: 'key',
+    success: {
+      status: 200,
+      description: 'The project’s admins',
+      schema: z.strictObject({ object: z.literal('list'), data: z.array(z.strictObject({ identity: z.string() })) }),
+    },
+  }),
+  checkAdmin: contract({
+    // A bot asks, with the person's assertion, before offering an admin action; a "no" is audited.
+    method: 'POST',
+    path: '/v1/admins/check',
+    operationId: 'checkAdmin',
+    summary: 'Is the person named by X-Keywarden-Actor an admin of the project? A "no" is audited as a denied attempt',
+    tags: ['Admins'],
+    auth: 'key',
+    body: AdminCheckBody,
+    success: { status: 200, description: 'The person and the answer', schema: z.strictObject({ identity: z.string(), admin: z.boolean() }) },
+  }),
+  getMe: contract({
+    method: 'GET',
+    path: '/v1/me',
+    operationId: 'getMe',
+    summary: 'The calling key, its project and account, and the setup script with a placeholder',
+    tags: keyTags,
+    auth: 'key',
+    success: { status: 200, description: 'The calling key', schema: MeSchema },
+  }),
+  claimDelivery: contract({
+    method: 'POST',
+    path: '/v1/deliveries',
+    operationId: 'claimDelivery',
+    summary: 'A bot claims an incoming platform request (a digest of its signature or event id) before acting on it; a replay is 409 conflict',
+    tags: ['Bots'],
+    auth: 'key',
+    body: ClaimDeliveryBody,
+    success: { status: 200, description: 'Claimed: act on it', schema: z.strictObject({ claimed: z.literal(true) }) },
+    errors: [409],
+  }),
+  getHealth: contract({
+    method: 'GET',
+    path: '/v1/health',
+    operationId: 'getHealth',
+    summary: 'Liveness, no key needed (the local server answers 503 service_unavailable with Retry-After until it is ready)',
+    tags: ['Service'],
+    auth: 'public',
+    success: { status: 200, description: 'Ready', schema: z.strictObject({ status: z.literal('ok'), environment: z.string() }) },
+  }),
+  getOpenApiDocument: contract({
+    method: 'GET',
+    path: '/v1/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This document: the OpenAPI 3.1 description of /v1',
+    tags: ['Service'],
+    auth: 'public',
+    success: { status: 200, description: 'The OpenAPI document', schema: z.looseObject({ openapi: z.literal('3.1.0') }) },
+  }),
+} as const;
+
+export type OperationId = keyof typeof CONTRACT;
