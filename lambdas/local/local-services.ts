@@ -3,6 +3,7 @@ import { ensureTable } from '../adapters/dynalite-server';
 import { StaticSecretsProvider } from '../adapters/secrets';
 import { loadConfig } from '../config';
 import { buildServices, type Services } from '../services';
+import type { Clock } from '../core/ports';
 import type { LocalSecrets } from './data-dir';
 
 export const TABLE_NAME_LOCAL = 'keywarden';
@@ -18,6 +19,7 @@ export async function openLocalServices(options: {
   secrets: LocalSecrets;
   publicBaseUrl?: string;
   logger?: Logger;
+  clock?: Clock;
 }): Promise<Services> {
   const { env } = options;
   const config = loadConfig({
@@ -27,7 +29,7 @@ export async function openLocalServices(options: {
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
     ...(options.publicBaseUrl ? { PUBLIC_BASE_URL: options.publicBaseUrl } : {}),
   });
-  const services = buildServices(config, { secrets: new StaticSecretsProvider(options.secrets), logger: options.logger });
+  const services = buildServices(config, { secrets: new StaticSecretsProvider(options.secrets), logger: options.logger, clock: options.clock });
   await ensureTable(services.dynamo, config.tableName);
   return services;
 }

@@ -10,6 +10,7 @@ import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
 import type { Services } from '../services';
 import { DataDir, type BootstrapFile, type LocalSecrets } from './data-dir';
 import { openLocalServices } from './local-services';
+import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
 
 /**
@@ -22,6 +23,8 @@ export interface LocalStackOptions {
   port?: number;
   /** Print the one-time bootstrap message here (default: nowhere). */
   announce?: (text: string) => void;
+  /** The services' clock (the Clock port); tests move it instead of sleeping. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface LocalStack {
@@ -72,7 +75,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
       upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
     };
-    const services = await openLocalServices({ env, dynamodbEndpoint: database.endpoint, secrets: effective, publicBaseUrl: baseUrl });
+    const services = await openLocalServices({ env, dynamodbEndpoint: database.endpoint, secrets: effective, publicBaseUrl: baseUrl, clock: options.clock });
     const { config } = services;
 
     const admins = (env.KEYWARDEN_ADMINS ?? '')

@@ -5,6 +5,7 @@ import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
 import type { Store } from '../../lambdas/core/ports';
 import { buildServices, keyServices, type Services } from '../../lambdas/services';
+import { OffsetClock } from '../support/clock';
 import { systemClock } from '../../lambdas/core/ports';
 
 let dynalite: DynaliteServer;
@@ -84,12 +85,14 @@ describe('rate limit and credits under concurrency', () => {
   });
 
   it('starts a new window once the old one has passed', async () => {
-    const key = await services.keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 3 } });
-    expect((await services.auth.authenticate(key.secret)).result).toBe('valid');
-    expect((await services.auth.authenticate(key.secret)).result).toBe('valid');
-    expect((await services.auth.authenticate(key.secret)).result).toBe('rate_limited');
-    await new Promise((r) => setTimeout(r, 3050));
-    const next = await Promise.all(Array.from({ length: 10 }, () => services.auth.authenticate(key.secret)));
+    const clock = new OffsetClock();
+    const { keys, auth } = keyServices({ store: services.store, secrets, clock });
+    const key = await keys.create(operator(), { name: 'windowed', rateLimit: { limit: 2, windowSeconds: 3 } });
+    expect((await auth.authenticate(key.secret)).result).toBe('valid');
+    expect((await auth.authenticate(key.secret)).result).toBe('valid');
+    expect((await auth.authenticate(key.secret)).result).toBe('rate_limited');
+    clock.advance(3050);
+    const next = await Promise.all(Array.from({ length: 10 }, () => auth.authenticate(key.secret)));
     expect(next.filter((r) => r.result === 'valid')).toHaveLength(2);
   });
 

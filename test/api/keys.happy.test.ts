@@ -7,7 +7,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function create(body: Record<string, unknown> = {}) {
   const res = await stack.json('/v1/keys', { key: stack.adminKey, body });
@@ -113,7 +112,7 @@ describe('key lifecycle through /v1 on dynalite', () => {
     expect(rotated.body.replaced).toMatchObject({ id: old.id, status: 'active', replacedBy: rotated.body.id, graceUntil: expect.any(String) });
     expect((await status(old.key)).status).toBe(200);
     expect((await status(rotated.body.key)).status).toBe(200);
-    await sleep(4100);
+    stack.clock.advance(4100);
     expect(await status(old.key)).toEqual({ status: 401, code: 'key_revoked' });
     expect((await status(rotated.body.key)).status).toBe(200);
   });
@@ -135,7 +134,7 @@ describe('key lifecycle through /v1 on dynalite', () => {
 
   it('an expired key is rejected with key_expired, before any usage is counted, and stays listed', async () => {
     const k = await create({ name: 'Short-lived', expiresIn: '1s' });
-    await sleep(1100);
+    stack.clock.advance(1100);
     expect(await status(k.key)).toEqual({ status: 401, code: 'key_expired' });
     const listed = await stack.json(`/v1/keys/${k.id}`, { key: stack.adminKey });
     expect(listed.body.status).toBe('expired');

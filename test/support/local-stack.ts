@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type BotMount, type LocalStack } from '../../lambdas/local/local-stack';
+import { OffsetClock } from './clock';
 
 export interface TestStack extends LocalStack {
   /** fetch against the stack with an optional bearer key and JSON body. */
@@ -9,13 +10,16 @@ export interface TestStack extends LocalStack {
   /** Same, parsed: status, headers and JSON body. */
   json<T = any>(path: string, options?: { key?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: T }>;
   adminKey: string;
+  /** The stack's clock: `clock.advance(ms)` instead of sleeping. */
+  clock: OffsetClock;
   stop(): Promise<void>;
 }
 
 /** The real local stack (dynalite, same handlers) in a fresh temp DATA_DIR on a random port. */
 export async function startTestStack(env: Record<string, string> = {}, mounts: Record<string, BotMount> = {}, dataDir?: string): Promise<TestStack> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'keywarden-test-'));
-  const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0 }, mounts);
+  const clock = new OffsetClock();
+  const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0, clock }, mounts);
   const call: TestStack['call'] = (path, options = {}) =>
     fetch(`${stack.url}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
@@ -28,6 +32,7 @@ export async function startTestStack(env: Record<string, string> = {}, mounts: R
     });
   return Object.assign(stack, {
     call,
+    clock,
     async json(path: string, options?: Parameters<TestStack['call']>[1]) {
       const res = await call(path, options);
       const text = await res.text();
