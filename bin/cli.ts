@@ -9,6 +9,7 @@ import { openOperatorContext, type OperatorContext } from '../lambdas/local/cli-
 import { locateDataDir, type DataDir } from '../lambdas/local/data-dir';
 import { exitOnUncaughtErrors, exitWithOperatorError, OperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { bootstrapEnvironment } from '../lambdas/bootstrap';
+import { parseDuration } from '../lambdas/core/duration';
 import { redactKeys } from '../lambdas/core/key-format';
 import { KeywardenApi, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../lambdas/http/client';
 import type { OperationId } from '../lambdas/http/contract';
@@ -188,6 +189,24 @@ admins
   .action(async (projectId: string) => {
     const list = await withOperator(({ services }) => services.operator.listAdmins(projectId));
     print(list, () => list.join('\n') || 'no admins');
+  });
+
+program
+  .command('admin-key <projectId>')
+  .description('issue a fresh admin key for a project, straight against the store (recovery: the API never lets a project lose its last one)')
+  .option('--name <name>', 'key name', 'Operator-issued admin key')
+  .option('--expires <duration>', 'lifetime, e.g. 90d (default one year)')
+  .action(async (projectId: string, o: { name: string; expires?: string }) => {
+    const expiresInMs = o.expires === undefined ? undefined : parseDuration(o.expires);
+    if (o.expires !== undefined && !expiresInMs) {
+      throw new OperatorError('--expires looks like 90d, 12h or 30m');
+    }
+    const issued = await withOperator(async ({ services }) => {
+      await services.operator.getProject(projectId);
+      return services.keys.create({ kind: 'operator', actor: actor(), projectId }, { name: o.name, type: 'privileged', expiresInMs });
+    });
+    const { hash: _hash, ...key } = issued.key;
+    print({ ...key, key: issued.secret }, () => `${issued.key.id} "${issued.key.name}" (shown once): ${issued.secret}`);
   });
 
 program

@@ -65,6 +65,12 @@ describe('keywarden CLI', { timeout: 180_000 }, () => {
     expect(bad.stderr).toContain('Not a chat identity');
     expect((await json(['admins', 'remove', created.project.id, 'slack:T9:U9'])).removed).toBe(true);
 
+    // Recovery: a fresh admin key straight against the store; it works at once and was audited.
+    const fresh = await json(['admin-key', created.project.id, '--expires', '30d']);
+    expect(fresh).toMatchObject({ type: 'privileged', projectId: created.project.id, key: expect.stringMatching(/^archie_/) });
+    expect(fresh).not.toHaveProperty('hash');
+    expect((await stack.json('/v1/keys', { key: fresh.key })).status).toBe(200);
+
     await json(['api-access', account.id, 'off']);
     const gated = await stack.json('/v1/keys', { key: created.automatorKey.key, body: {} });
     expect(gated.body.error.code).toBe('api_access_disabled');
