@@ -1,6 +1,7 @@
 /**
  * The verbs Keywarden's buttons carry (Action.Execute `verb`, and `data.verb` for the
- * Action.Submit fallback). One handler per verb in bots/teams/card-actions.ts.
+ * Action.Submit fallback). Both doors reach one switch with a case per verb, in
+ * bots/teams/listeners/card-action.ts.
  */
 export const VERB = {
   /** Run a confirmed rotate/revoke/delete, or a leak-guard revoke: `data.action` is the core's encoded PendingAction. */
