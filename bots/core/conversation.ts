@@ -1,5 +1,3 @@
-import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
-import { findKeysInText } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
 import type { ApiError, ApiIssuedKey, ApiKey, ApiResult, BotName, CreateKeyRequest } from './api-types';
 import {
@@ -15,37 +13,23 @@ import {
   type ParseResult,
   type RawCreateFields,
 } from './command-grammar';
+import { actionFailure, apiFailure, chatFailure, notAdmin } from './failure-replies';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
+import { isWholeKey, resolveKey, type ResolvedKey } from './key-resolver';
 import { keyLine, startPreview } from './key-text';
+import { findLeaks, type LeakFinding } from './leak-guard';
 import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey, redactKeys } from './redact';
-import { errorReply, type ErrorReply, type LeakAlertReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
+import { errorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
-/** At most this many candidate keys per message are checked by the leak guard. */
-export const MAX_LEAK_CANDIDATES = 5;
-const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
-
-/** A live key of the bot's project found in channel text, with what to tell whom. */
-export interface LeakFinding {
-  key: ApiKey;
-  /** The one-click revoke a notice where the key was posted may offer (any admin who clicks). */
-  revoke: PendingAction;
-  /** Tell the poster (privately, e.g. Slack ephemeral). */
-  poster: LeakAlertReply;
-  /** Tell each project admin on this bot's platform (DM); the poster is not repeated here. */
-  admins: { identity: string; reply: LeakAlertReply }[];
-}
 
 export interface ConversationOptions {
   client: KeywardenClient;
   now?: () => number;
 }
-
-const NOT_ADMIN =
-  'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).';
 
 /**
  * The platform-neutral conversation: parses command text, decides who may be offered what, calls
@@ -194,35 +178,9 @@ export class Conversation {
     return { kind: 'chat_answer', text: redactKeys(result.value.text) || '(The model returned no text.)' };
   }
 
-  /**
-   * Leak guard: live keys of the bot's project in `text`. Candidates that fail the format or
-   * checksum are dropped offline (no API call); the rest are checked with `POST /v1/keys/verify`.
-   * The text itself is neither stored nor returned.
-   */
-  async scanForLeaks(text: string, poster: string): Promise<LeakFinding[]> {
-    const candidates = findKeysInText(text).slice(0, MAX_LEAK_CANDIDATES);
-    if (candidates.length === 0) return [];
-    const live: ApiKey[] = [];
-    for (const candidate of candidates) {
-      const verdict = await this.client.verify(candidate);
-      if (!verdict.ok || !verdict.value.valid || !verdict.value.keyId) continue;
-      const key = await this.client.getKey(verdict.value.keyId);
-      if (key.ok && !live.some((k) => k.id === key.value.id)) live.push(key.value);
-    }
-    if (live.length === 0) return [];
-    const admins = await this.client.admins();
-    const adminIds = admins.ok ? admins.value : [];
-    const onPlatform = adminIds.filter((id) => id.startsWith(`${this.bot}:`) && id !== poster);
-    const iat = Math.floor(this.now() / 1000);
-    return live.map((key) => {
-      const revoke: PendingAction = { v: 1, op: 'revoke', keyId: key.id, origin: 'leak', iat };
-      return {
-        key,
-        revoke,
-        poster: { kind: 'leak_alert', audience: 'poster', key, poster, ...(adminIds.includes(poster) ? { revoke } : {}) } satisfies LeakAlertReply,
-        admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } satisfies LeakAlertReply })),
-      };
-    });
+  /** Leak guard for channel text (leak-guard.ts): live keys of the project, and whom to tell. */
+  scanForLeaks(text: string, poster: string): Promise<LeakFinding[]> {
+    return findLeaks(this.client, text, poster, this.now());
   }
 
   /** Is this identity an admin of the bot's project? (From `GET /v1/admins`; the API re-checks every action.) */
@@ -235,7 +193,7 @@ export class Conversation {
   private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<Reply | undefined> {
     const check = await this.client.checkAdmin(identity, action, keyId);
     if (!check.ok) return apiFailure(check.error);
-    return check.value.admin ? undefined : errorReply('not_admin', NOT_ADMIN);
+    return check.value.admin ? undefined : notAdmin();
   }
 
   private async whoami(identity: string): Promise<Reply> {
@@ -346,39 +304,9 @@ export class Conversation {
     };
   }
 
-  /**
-   * `<key>` → one key: an id directly; otherwise `GET /v1/keys?search=` and exact matches (id,
-   * name, start) first. Several matches: the single active one when there is exactly one (a
-   * rotated key keeps its name), else the candidates, and the person is asked to use the id.
-   */
-  async resolve(ref: string): Promise<{ ok: true; key: ApiKey } | { ok: false; reply: Reply }> {
-    const query = ref.trim().replace(/(…|\.\.\.)$/, '');
-    const shown = redactKeys(query).slice(0, 80);
-    if (KEY_ID.test(query)) {
-      const result = await this.client.getKey(query);
-      if (result.ok) return { ok: true, key: result.value };
-      return { ok: false, reply: apiFailure(result.error) };
-    }
-    if (isWholeKey(query)) {
-      // A pasted key value goes in a POST body (verify), never into a URL that access logs keep.
-      const verdict = await this.client.verify(query);
-      if (!verdict.ok) return { ok: false, reply: apiFailure(verdict.error) };
-      if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${shown}.`) };
-      return this.resolve(verdict.value.keyId);
-    }
-    const result = await this.client.listKeys({ search: query, limit: 50 });
-    if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
-    const all = result.value.keys;
-    const lower = query.toLowerCase();
-    const exact = all.filter((k) => k.id === query || k.name.toLowerCase() === lower || k.start === query);
-    const candidates = exact.length > 0 ? exact : all;
-    if (candidates.length === 1) return { ok: true, key: candidates[0]! };
-    if (candidates.length === 0) {
-      return { ok: false, reply: errorReply('not_found', `No key matches “${shown}”. Try \`list\` to see the project’s keys.`) };
-    }
-    const active = candidates.filter((k) => k.status === 'active');
-    if (active.length === 1) return { ok: true, key: active[0]! };
-    return { ok: false, reply: { kind: 'ambiguous', query: shown, candidates: candidates.slice(0, 10) } };
+  /** `<key>` as id, name, start or whole value → one key, or what to say instead (key-resolver.ts). */
+  resolve(ref: string): Promise<ResolvedKey> {
+    return resolveKey(this.client, ref);
   }
 
   private parseFailure(parsed: Extract<ParseResult, { ok: false }>): Reply {
@@ -398,11 +326,6 @@ export class Conversation {
   }
 }
 
-function isWholeKey(text: string): boolean {
-  const found = findKeysInText(text);
-  return found.length === 1 && found[0] === text.trim();
-}
-
 function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string, nowMs: number): NewKeyReply {
   const { key: secret, setupScript, replaced, ...key } = value;
   return { kind: 'new_key', action, key, secret, setupScript, to, ...(replaced ? { replaced: replacedKey(replaced, nowMs) } : {}) };
@@ -413,62 +336,3 @@ function replacedKey(old: ApiKey, nowMs: number): ReplacedKey {
   const stillWorks = old.status === 'active' && old.graceUntil !== null && Date.parse(old.graceUntil) > nowMs;
   return { id: old.id, start: old.start, graceUntil: stillWorks ? old.graceUntil : null };
 }
-
-/**
- * A refused key-changing call. It carried the person's assertion, so `insufficient_permissions`
- * means the person is not an admin (the API has audited it) — unless the assertion itself is
- * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs.
- */
-function actionFailure(error: ApiError): Reply {
-  const aboutAssertion = error.param?.toLowerCase() === ASSERTION_HEADER;
-  return error.code === 'insufficient_permissions' && !aboutAssertion ? errorReply('not_admin', NOT_ADMIN) : apiFailure(error);
-}
-
-/** An API failure on a command, as words a chat user can act on. */
-export function apiFailure(error: ApiError): ErrorReply {
-  const message = redactKeys(error.message);
-  switch (error.code) {
-    case 'insufficient_permissions':
-      return errorReply('not_admin', `Keywarden refused: ${message}`);
-    case 'api_access_disabled':
-      return errorReply('api_access_disabled', 'API access is not enabled for this account, so keys cannot be created. An operator can turn it on.');
-    case 'not_found':
-    case 'model_not_found':
-      return errorReply('not_found', message);
-    case 'protected_key':
-    case 'last_admin_key':
-    case 'conflict':
-      return errorReply('refused', message);
-    case 'invalid_request_error':
-      return errorReply('invalid_command', message);
-    case 'rate_limit_exceeded':
-      return errorReply('rate_limited', `Keywarden is rate-limiting the bot; try again in ${error.retryAfterSeconds ?? 60} s.`, error.retryAfterSeconds ?? 60);
-    case 'unreachable':
-    case 'service_unavailable':
-      return errorReply('unavailable', `${message} Try again shortly.`, error.retryAfterSeconds);
-    default:
-      return errorReply('api_error', `Keywarden answered with an error (${error.code}): ${message}`);
-  }
-}
-
-/** A chat failure, said plainly (SPEC §5: out of credits, rate-limited, API access off). */
-export function chatFailure(error: ApiError): Reply {
-  switch (error.code) {
-    case 'insufficient_quota':
-      return errorReply('out_of_credits', 'Sorry, I can’t answer right now: the account is out of credits. An admin can add credits.');
-    case 'rate_limit_exceeded': {
-      const wait = error.retryAfterSeconds ?? 60;
-      return errorReply('rate_limited', `I’m being rate-limited; try again in ${wait} s.`, wait);
-    }
-    case 'api_access_disabled':
-      return errorReply('api_access_disabled', 'I can’t answer: API access is not enabled for this account.');
-    case 'service_unavailable':
-    case 'upstream_error':
-    case 'upstream_timeout':
-    case 'unreachable':
-      return errorReply('unavailable', 'The model is not available right now; try again in a moment.', error.retryAfterSeconds);
-    default:
-      return apiFailure(error);
-  }
-}
-

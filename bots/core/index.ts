@@ -20,9 +20,11 @@
  *   conversation.confirm(action, identity, delivery)  a button was clicked; `action` = decodeAction(button value),
  *                                           identity = the CLICKER (never taken from the value)
  *   conversation.cancel(identity)           a confirmation's cancel button was clicked
- *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text: live keys of
- *                                           the project, with replies for the poster and each admin
- *   conversation.chat(text), .isCommand(text), .resolve(ref)
+ *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text (leak-guard.ts):
+ *                                           live keys of the project, with replies for the poster and each admin
+ *   conversation.chat(text), .isCommand(text), .resolve(ref) (`<key>` → one key, key-resolver.ts)
+ *
+ * Failure replies (failure-replies.ts): `apiFailure` / `chatFailure` turn an API error into words.
  *
  * Rendering contract (see `Reply` in replies.ts):
  *   - a new key never comes back as a reply: the core hands `new_key` (raw key, setup script) to
@@ -35,7 +37,19 @@
  * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `HELP`,
  * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText`.
  */
-export type * from './api-types';
+export type {
+  ApiAuditRecord,
+  ApiError,
+  ApiIssuedKey,
+  ApiKey,
+  ApiMe,
+  ApiResult,
+  ApiVerifyResult,
+  BotName,
+  CreateKeyRequest,
+  KeyStatus,
+  KeyType,
+} from './api-types';
 export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
 export {
   ADMIN_COMMANDS,
@@ -56,9 +70,11 @@ export {
   type ParseResult,
   type RawCreateFields,
 } from './command-grammar';
-export { Conversation, apiFailure, chatFailure, type ConversationOptions, type LeakFinding, MAX_CHAT_CHARS } from './conversation';
+export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
+export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
 export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
+export type { LeakFinding } from './leak-guard';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';
 export { looksLikeKey, redactKeys } from './redact';

@@ -1,0 +1,75 @@
+import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
+import type { ApiError } from './api-types';
+import { redactKeys } from './redact';
+import { errorReply, type ErrorReply, type Reply } from './replies';
+
+/**
+ * What a chat user is told when /v1 says no: one reply per API error code, in words they can act
+ * on. Every message the API wrote passes through `redactKeys` before it is said.
+ */
+
+const NOT_ADMIN =
+  'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).';
+
+/** The person is not an admin of the project (the API has said so, and audited it). */
+export function notAdmin(): ErrorReply {
+  return errorReply('not_admin', NOT_ADMIN);
+}
+
+/** An API failure on a command, as words a chat user can act on. */
+export function apiFailure(error: ApiError): ErrorReply {
+  const message = redactKeys(error.message);
+  switch (error.code) {
+    case 'insufficient_permissions':
+      return errorReply('not_admin', `Keywarden refused: ${message}`);
+    case 'api_access_disabled':
+      return errorReply('api_access_disabled', 'API access is not enabled for this account, so keys cannot be created. An operator can turn it on.');
+    case 'not_found':
+    case 'model_not_found':
+      return errorReply('not_found', message);
+    case 'protected_key':
+    case 'last_admin_key':
+    case 'conflict':
+      return errorReply('refused', message);
+    case 'invalid_request_error':
+      return errorReply('invalid_command', message);
+    case 'rate_limit_exceeded':
+      return errorReply('rate_limited', `Keywarden is rate-limiting the bot; try again in ${error.retryAfterSeconds ?? 60} s.`, error.retryAfterSeconds ?? 60);
+    case 'unreachable':
+    case 'service_unavailable':
+      return errorReply('unavailable', `${message} Try again shortly.`, error.retryAfterSeconds);
+    default:
+      return errorReply('api_error', `Keywarden answered with an error (${error.code}): ${message}`);
+  }
+}
+
+/**
+ * A refused key-changing call. It carried the person's assertion, so `insufficient_permissions`
+ * means the person is not an admin (the API has audited it) — unless the assertion itself is
+ * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs.
+ */
+export function actionFailure(error: ApiError): ErrorReply {
+  const aboutAssertion = error.param?.toLowerCase() === ASSERTION_HEADER;
+  return error.code === 'insufficient_permissions' && !aboutAssertion ? notAdmin() : apiFailure(error);
+}
+
+/** A chat failure, said plainly (SPEC §5: out of credits, rate-limited, API access off). */
+export function chatFailure(error: ApiError): Reply {
+  switch (error.code) {
+    case 'insufficient_quota':
+      return errorReply('out_of_credits', 'Sorry, I can’t answer right now: the account is out of credits. An admin can add credits.');
+    case 'rate_limit_exceeded': {
+      const wait = error.retryAfterSeconds ?? 60;
+      return errorReply('rate_limited', `I’m being rate-limited; try again in ${wait} s.`, wait);
+    }
+    case 'api_access_disabled':
+      return errorReply('api_access_disabled', 'I can’t answer: API access is not enabled for this account.');
+    case 'service_unavailable':
+    case 'upstream_error':
+    case 'upstream_timeout':
+    case 'unreachable':
+      return errorReply('unavailable', 'The model is not available right now; try again in a moment.', error.retryAfterSeconds);
+    default:
+      return apiFailure(error);
+  }
+}

@@ -1,0 +1,53 @@
+import { findKeysInText } from '../../lambdas/core/key-format';
+import type { ApiKey } from './api-types';
+import { apiFailure } from './failure-replies';
+import type { KeywardenClient } from './keywarden-client';
+import { redactKeys } from './redact';
+import { errorReply, type Reply } from './replies';
+
+const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
+
+/** One key, or what to tell the person instead (not found, ambiguous, an API failure). */
+export type ResolvedKey = { ok: true; key: ApiKey } | { ok: false; reply: Reply };
+
+/**
+ * `<key>` → one key: an id directly; a whole key value through `POST /v1/keys/verify`; otherwise
+ * `GET /v1/keys?search=` and exact matches (id, name, start) first. Several matches: the single
+ * active one when there is exactly one (a rotated key keeps its name), else the candidates, and
+ * the person is asked to use the id. A trailing ellipsis (a start as the bot shows it) is ignored.
+ */
+export async function resolveKey(client: KeywardenClient, ref: string): Promise<ResolvedKey> {
+  const query = ref.trim().replace(/(…|\.\.\.)$/, '');
+  const shown = redactKeys(query).slice(0, 80);
+  if (KEY_ID.test(query)) {
+    const result = await client.getKey(query);
+    if (result.ok) return { ok: true, key: result.value };
+    return { ok: false, reply: apiFailure(result.error) };
+  }
+  if (isWholeKey(query)) {
+    // A pasted key value goes in a POST body (verify), never into a URL that access logs keep.
+    const verdict = await client.verify(query);
+    if (!verdict.ok) return { ok: false, reply: apiFailure(verdict.error) };
+    if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${shown}.`) };
+    return resolveKey(client, verdict.value.keyId);
+  }
+  const result = await client.listKeys({ search: query, limit: 50 });
+  if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
+  const all = result.value.keys;
+  const lower = query.toLowerCase();
+  const exact = all.filter((k) => k.id === query || k.name.toLowerCase() === lower || k.start === query);
+  const candidates = exact.length > 0 ? exact : all;
+  if (candidates.length === 1) return { ok: true, key: candidates[0]! };
+  if (candidates.length === 0) {
+    return { ok: false, reply: errorReply('not_found', `No key matches “${shown}”. Try \`list\` to see the project’s keys.`) };
+  }
+  const active = candidates.filter((k) => k.status === 'active');
+  if (active.length === 1) return { ok: true, key: active[0]! };
+  return { ok: false, reply: { kind: 'ambiguous', query: shown, candidates: candidates.slice(0, 10) } };
+}
+
+/** True when the text is exactly one whole key value (format and checksum), nothing around it. */
+export function isWholeKey(text: string): boolean {
+  const found = findKeysInText(text);
+  return found.length === 1 && found[0] === text.trim();
+}
