@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambdas/core/key-format';
 import { captureOutput } from '../../support/capture';
+import { apiRequests } from '../log-lines';
 import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, startSlackHarness, textOf, type SlackHarness } from './slack-harness';
 import type { RecordedCall } from './slack-stand-in';
 
@@ -124,21 +125,42 @@ describe('Slack events', () => {
       const { accountId } = h.stack.bootstrap;
       const account = await h.stack.services.store.getAccount(accountId);
       await h.stack.services.operator.adjustCredits(accountId, -account!.credits);
-      const from = h.slack.calls.length;
-      const messageTs = nextTs();
-      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> are you there?', ts: messageTs });
-      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
-      expect(answer.args.thread_ts).toBe(messageTs);
-      expect(answer.args.text).toContain('out of credits');
+      try {
+        const from = h.slack.calls.length;
+        const messageTs = nextTs();
+        await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> are you there?', ts: messageTs });
+        const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+        expect(answer.args.thread_ts).toBe(messageTs);
+        expect(answer.args.text).toContain('out of credits');
+      } finally {
+        // The credits back, so no other test depends on running before this one.
+        await h.stack.services.operator.adjustCredits(accountId, account!.credits);
+      }
     });
   });
 
-  it('no key value in any channel message or log line', () => {
+  it('no key value in any channel message or log line', async () => {
+    // A scenario of its own, so the scan always has messages and log lines to read: a live key
+    // pasted in the channel (alert to the admin's DM), a chat answered in the channel, and a key
+    // delivered privately (whose value must reach no log).
+    const leaked = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'pasted before the scan' } })).body;
+    const from = h.slack.calls.length;
+    await channelMessage(`the key is ${leaked.key}`);
+    const alert = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === `D${ADMIN_USER.slice(1)}`), { from });
+    expect(textOf(alert.args)).toContain('pasted before the scan');
+    await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> anything to scan?', ts: nextTs() });
+    const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+    expect(answer.args.text).toContain('anything to scan?');
+    await h.event({ type: 'app_mention', channel: CHANNEL, user: ADMIN_USER, text: '<@UBOT> create scanned delivery --type viewer', ts: nextTs() });
+    const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER && keysIn(c).length > 0), { from });
+    const [secret] = keysIn(delivered);
     const logs = output.text();
-    for (const call of h.slack.calls) {
-      if (call.kind === 'api' && call.method === 'chat.postMessage') expect(keysIn(call)).toEqual([]);
-      expect(logs).not.toContain(call.raw.match(/archie_[A-Za-z0-9]{28}/)?.[0] ?? '\u0000');
-    }
-    expect(logs).not.toContain(h.stack.secrets.botViewerKeys!.slack);
+    expect(apiRequests(logs)).toEqual(expect.arrayContaining(['POST /v1/keys/verify 200', 'POST /v1/responses 200', 'POST /v1/keys 201']));
+
+    const messages = h.slack.calls.filter(isApi('chat.postMessage'));
+    expect(messages).toEqual(expect.arrayContaining([alert, answer]));
+    for (const call of messages) expect(keysIn(call)).toEqual([]);
+    for (const value of [leaked.key, secret!, h.stack.secrets.botViewerKeys!.slack]) expect(logs).not.toContain(value);
+    for (const call of h.slack.calls) for (const value of keysIn(call)) expect(logs).not.toContain(value);
   });
 });

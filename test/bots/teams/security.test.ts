@@ -5,6 +5,7 @@ import { teamsMount } from '../../../bots/teams';
 import { checksum, findKeysInText } from '../../../lambdas/core/key-format';
 import { startTestStack } from '../../support/local-stack';
 import { captureOutput } from '../../support/capture';
+import { apiRequests, logLines } from '../log-lines';
 import { ADMIN, CHANNEL, USER, executeAction, message, personalChat } from './activities';
 import { cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type TeamsHarness } from './harness';
 
@@ -99,7 +100,13 @@ describe('leak guard (Emulator mode stack)', () => {
     await h.send(message({ serviceUrl, text: `not a key: ${lookAlike}`, mention: false }));
     await new Promise((r) => setTimeout(r, 300));
     expect(h.connector.calls).toEqual([]);
-    expect(output.text().slice(before)).not.toContain('/v1/keys/verify');
+    const afterLookAlike = output.text().length;
+    // The control: the same text with the checksum right is checked, and the capture shows that
+    // call — so the absence of one for the look-alike is not an empty capture's doing.
+    await h.send(message({ serviceUrl, text: `not a key: ${body}${good}`, mention: false }));
+    await h.connector.waitFor(() => apiRequests(output.text().slice(afterLookAlike)).includes('POST /v1/keys/verify 200'));
+    expect(h.connector.calls).toEqual([]); // well-formed, but no key of this project: nothing to say
+    expect(output.text().slice(before, afterLookAlike)).not.toContain('/v1/keys/verify');
   });
 
   it('a revoked key posted in a channel is not alerted (not live)', async () => {
@@ -128,9 +135,20 @@ describe('leak guard (Emulator mode stack)', () => {
     expect((await fetch(`${h.stack.url}/api/messages`)).status).toBe(405);
   });
 
-  it('no key value appeared in any channel reply or log line', () => {
+  it('no key value appeared in any channel reply or log line', async () => {
+    // A leak of its own, so the scan always has a channel notice, alerts and log lines to read.
+    const leaked = await liveKey('scanned-for');
+    await h.send(message({ serviceUrl, text: `deploying with ${leaked.key}`, mention: false }));
+    await h.connector.waitFor(() => h.connector.in(CHANNEL.id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
+    const notices = h.connector.history.filter((c) => c.conversationId === CHANNEL.id).map((c) => cardText(cardOf(c)));
+    expect(notices).toContainEqual(expect.stringContaining(`${leaked.start}…`));
+    const logs = output.text();
+    expect(apiRequests(logs)).toContain('POST /v1/keys/verify 200');
+    expect(logLines(logs)).toContainEqual(expect.objectContaining({ message: 'teams: live key posted in a conversation', keys: [leaked.id] }));
+
     expect(keysOutsidePersonalChats(h)).toEqual([]);
-    expect(findKeysInText(output.text())).toEqual([]);
+    expect(findKeysInText(logs)).toEqual([]);
+    expect(logs).not.toContain(leaked.key);
   });
 });
 
