@@ -54,7 +54,7 @@ export type SecretValues = {
   slack: { signingSecret: string; botToken: string };
   teams: { appId: string; appPassword: string };
   botViewerKeys: { slack: string; teams: string };
-} & Record<SecretName, unknown>;
+} & Record<SecretName, unknown>; // every secret the config names, so a new one cannot be missed here
 
 function freshSecretValues(): SecretValues {
   return {
@@ -63,8 +63,8 @@ function freshSecretValues(): SecretValues {
     upstream: { apiKey: '' },
     slack: { signingSecret: randomBytes(16).toString('hex'), botToken: 'xoxb-bundle-test' },
     teams: { appId: randomUUID(), appPassword: randomBytes(16).toString('hex') },
-    // Filled with the bootstrap's viewer keys before any invocation (the bots read it per request,
-    // and the stand-in serializes a secret when it is asked for it).
+    // Filled with the bootstrap's viewer keys after the cold starts and before any invocation; in
+    // time, because the stand-in serializes a secret only when it is asked for it.
     botViewerKeys: { slack: '', teams: '' },
   };
 }
