@@ -1,23 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signAssertion } from '../../../lambdas/core/actor-assertion';
-import { captureOutput } from '../../support/capture';
 import { apiRequests } from '../log-lines';
-import { ADMIN, ADMIN_USER, MEMBER, MEMBER_USER, buttonValue, keysIn, startSlackHarness, textOf, type SlackHarness } from './slack-harness';
+import { ADMIN, ADMIN_USER, MEMBER, MEMBER_USER, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
 
 /** `/apikeys` end to end: signed Slack requests → Bolt → core → /v1 on the real local stack → stand-in Slack. */
 describe('Slack /apikeys', () => {
-  let h: SlackHarness;
-  let output: ReturnType<typeof captureOutput>;
+  const h = useSlackHarness();
   const issued: string[] = [];
-
-  beforeAll(async () => {
-    output = captureOutput();
-    h = await startSlackHarness();
-  });
-  afterAll(async () => {
-    output?.stop();
-    await h?.stop();
-  });
 
   const adminGet = async (id: string) => (await h.stack.json(`/v1/keys/${id}`, { key: h.stack.adminKey })).body;
   const keysNamed = async (name: string) =>
@@ -185,12 +174,12 @@ describe('Slack /apikeys', () => {
   it('never sends a key value in_channel, to a channel, or to the logs', async () => {
     // A key issued here, so the scan always has a delivery and its log lines to read (the keys
     // the tests above issued are scanned too when they ran).
-    const mark = output.text().length;
+    const mark = h.output.text().length;
     const answer = await h.answer((await h.command('create scanned for leaks --type viewer')).responseId);
     const [secret] = keysIn(answer);
     expect(secret).toMatch(/^archie_/);
     issued.push(secret!);
-    expect(apiRequests(output.text().slice(mark))).toEqual(expect.arrayContaining(['POST /v1/deliveries 200', 'POST /v1/keys 201']));
+    expect(apiRequests(h.output.text().slice(mark))).toEqual(expect.arrayContaining(['POST /v1/deliveries 200', 'POST /v1/keys 201']));
     const secrets = [...issued, h.stack.secrets.botViewerKeys!.slack, h.stack.adminKey];
     for (const call of h.slack.calls) {
       if (call.kind === 'response_url') expect(call.body.response_type ?? 'ephemeral').toBe('ephemeral');
@@ -202,7 +191,7 @@ describe('Slack /apikeys', () => {
     const carrying = h.slack.calls.filter((c) => keysIn(c).length > 0);
     expect(carrying).toContain(answer);
     expect(carrying.every((c) => c.kind === 'response_url' && JSON.stringify(c.body).includes('External coworker setup script'))).toBe(true);
-    const logs = output.text();
+    const logs = h.output.text();
     for (const s of secrets) expect(logs).not.toContain(s);
     void ADMIN;
   });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, startSlackHarness, type SlackHarness } from './slack-harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, useSlackHarness } from './slack-harness';
 import type { RecordedCall } from './slack-stand-in';
 
 const HOSTILE_NAME = '<!channel> <https://evil.example|click> & co';
@@ -25,15 +25,11 @@ const payloadOf = (call: RecordedCall) => (call.kind === 'api' ? call.args : cal
  * carry a raw `<` (other than the bot's own `<@U…>` / `<#C…>`) or a raw `&`.
  */
 describe('Slack output escapes user input', () => {
-  let h: SlackHarness;
+  const h = useSlackHarness();
   let key: { id: string; start: string };
 
   beforeAll(async () => {
-    h = await startSlackHarness();
     key = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: HOSTILE_NAME } })).body;
-  });
-  afterAll(async () => {
-    await h?.stop();
   });
 
   it('in list, show, the rotate confirmation, the new key and the leak alerts', async () => {

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambdas/core/key-format';
-import { captureOutput } from '../../support/capture';
 import { apiRequests } from '../log-lines';
-import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, startSlackHarness, textOf, type SlackHarness } from './slack-harness';
+import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
 import type { RecordedCall } from './slack-stand-in';
 
 type ApiCall = Extract<RecordedCall, { kind: 'api' }>;
@@ -11,22 +10,24 @@ const isApi = (method: string, where?: (c: ApiCall) => boolean) => (c: RecordedC
 
 /** Events API: the leak guard on channel messages, and end-user chat through mentions and DMs. */
 describe('Slack events', () => {
-  let h: SlackHarness;
-  let output: ReturnType<typeof captureOutput>;
+  const h = useSlackHarness();
   let ts = 1_800_000_000;
   const nextTs = () => `${++ts}.000200`;
 
-  beforeAll(async () => {
-    output = captureOutput();
-    h = await startSlackHarness();
-  });
-  afterAll(async () => {
-    output?.stop();
-    await h?.stop();
-  });
-
   const channelMessage = (text: string, user = MEMBER_USER) =>
     h.event({ type: 'message', channel: CHANNEL, channel_type: 'channel', user, text, ts: nextTs() });
+  /** An @mention of the bot in the channel; `from` marks the calls that come after it. */
+  const mention = async (text: string, user = MEMBER_USER) => {
+    const from = h.slack.calls.length;
+    const messageTs = nextTs();
+    await h.event({ type: 'app_mention', channel: CHANNEL, user, text: `<@UBOT> ${text}`, ts: messageTs });
+    return { from, messageTs };
+  };
+  /** A mention that is not a command, and the answer the bot posts in the channel. */
+  const askInChannel = async (text: string, user = MEMBER_USER) => {
+    const { from, messageTs } = await mention(text, user);
+    return { messageTs, answer: await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from }) };
+  };
 
   describe('leak guard', () => {
     let leaked: { id: string; key: string; start: string };
@@ -80,10 +81,7 @@ describe('Slack events', () => {
 
   describe('end-user chat', () => {
     it('answers a mention in thread from the local model', async () => {
-      const from = h.slack.calls.length;
-      const messageTs = nextTs();
-      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> what is the capital of France?', ts: messageTs });
-      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+      const { messageTs, answer } = await askInChannel('what is the capital of France?');
       expect(answer.args.thread_ts).toBe(messageTs);
       expect(answer.args.text).toContain('Keywarden local model');
       expect(answer.args.text).toContain('capital of France');
@@ -105,8 +103,7 @@ describe('Slack events', () => {
     });
 
     it('a command in a mention is answered to the asker only', async () => {
-      const from = h.slack.calls.length;
-      await h.event({ type: 'app_mention', channel: CHANNEL, user: ADMIN_USER, text: '<@UBOT> create mention key --type viewer', ts: nextTs() });
+      const { from } = await mention('create mention key --type viewer', ADMIN_USER);
       const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER), { from });
       expect(keysIn(delivered)).toHaveLength(1);
       expect(h.slack.calls.slice(from).filter(isApi('chat.postMessage'))).toEqual([]);
@@ -114,9 +111,7 @@ describe('Slack events', () => {
 
     it('does not forward a pasted key to the model, and never echoes it', async () => {
       const created = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'echo test' } })).body;
-      const from = h.slack.calls.length;
-      await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: `<@UBOT> is ${created.key} valid?`, ts: nextTs() });
-      const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+      const { answer } = await askInChannel(`is ${created.key} valid?`);
       expect(answer.args.text).toContain('looks like an API key');
       expect(answer.raw).not.toContain(created.key);
     });
@@ -126,10 +121,7 @@ describe('Slack events', () => {
       const account = await h.stack.services.store.getAccount(accountId);
       await h.stack.services.operator.adjustCredits(accountId, -account!.credits);
       try {
-        const from = h.slack.calls.length;
-        const messageTs = nextTs();
-        await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> are you there?', ts: messageTs });
-        const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+        const { messageTs, answer } = await askInChannel('are you there?');
         expect(answer.args.thread_ts).toBe(messageTs);
         expect(answer.args.text).toContain('out of credits');
       } finally {
@@ -148,13 +140,12 @@ describe('Slack events', () => {
     await channelMessage(`the key is ${leaked.key}`);
     const alert = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === `D${ADMIN_USER.slice(1)}`), { from });
     expect(textOf(alert.args)).toContain('pasted before the scan');
-    await h.event({ type: 'app_mention', channel: CHANNEL, user: MEMBER_USER, text: '<@UBOT> anything to scan?', ts: nextTs() });
-    const answer = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === CHANNEL), { from });
+    const { answer } = await askInChannel('anything to scan?');
     expect(answer.args.text).toContain('anything to scan?');
-    await h.event({ type: 'app_mention', channel: CHANNEL, user: ADMIN_USER, text: '<@UBOT> create scanned delivery --type viewer', ts: nextTs() });
-    const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER && keysIn(c).length > 0), { from });
+    const created = await mention('create scanned delivery --type viewer', ADMIN_USER);
+    const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER && keysIn(c).length > 0), { from: created.from });
     const [secret] = keysIn(delivered);
-    const logs = output.text();
+    const logs = h.output.text();
     expect(apiRequests(logs)).toEqual(expect.arrayContaining(['POST /v1/keys/verify 200', 'POST /v1/responses 200', 'POST /v1/keys 201']));
 
     const messages = h.slack.calls.filter(isApi('chat.postMessage'));

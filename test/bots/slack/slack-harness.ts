@@ -3,6 +3,7 @@ import { findKeysInText } from '../../../lambdas/core/key-format';
 import { slackMount } from '../../../bots/slack';
 import type { BotMount } from '../../../lambdas/local/local-stack';
 import { startTestStack, type TestStack } from '../../support/local-stack';
+import { useHarness, type Used } from '../use-harness';
 import { startSlackStandIn, BOT_USER_ID, type RecordedCall, type SlackStandIn } from './slack-stand-in';
 
 export const TEAM = 'T1';
@@ -146,6 +147,14 @@ export async function startSlackHarness(env: Record<string, string> = {}, option
       await slack.close();
     },
   };
+}
+
+/**
+ * A Slack harness for the tests of this file or describe block (see useHarness): started with
+ * `env` and its output captured before the first test, stopped after the last.
+ */
+export function useSlackHarness(env: Record<string, string> = {}): Used<SlackHarness> {
+  return useHarness({ start: () => startSlackHarness(env), stop: (harness) => harness.stop() });
 }
 
 /** The key values inside a recorded message (only new-key deliveries should have any). */

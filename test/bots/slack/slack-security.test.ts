@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signAssertion } from '../../../lambdas/core/actor-assertion';
-import { captureOutput } from '../../support/capture';
 import { apiRequests } from '../log-lines';
-import { ADMIN, SIGNING_SECRET, sign, startSlackHarness, type SlackHarness } from './slack-harness';
+import { ADMIN, SIGNING_SECRET, sign, useSlackHarness } from './slack-harness';
 
 /** Request signatures, and the API's own refusal of a viewer key without a valid person assertion. */
 describe('Slack edge security', () => {
-  let h: SlackHarness;
-  let output: ReturnType<typeof captureOutput>;
-
-  beforeAll(async () => {
-    output = captureOutput();
-    h = await startSlackHarness();
-  });
-  afterAll(async () => {
-    output?.stop();
-    await h?.stop();
-  });
+  const h = useSlackHarness();
 
   const commandBody = () => new URLSearchParams({
     team_id: 'T1',
@@ -57,7 +46,7 @@ describe('Slack edge security', () => {
   });
 
   describe('each request runs at most once', () => {
-    const replaysLogged = () => output.text().split('slack replay ignored').length - 1;
+    const replaysLogged = () => h.output.text().split('slack replay ignored').length - 1;
     const keysNamed = async (name: string) =>
       ((await h.stack.json(`/v1/keys?search=${encodeURIComponent(name)}`, { key: h.stack.adminKey })).body.data as { name: string }[]).filter((k) => k.name === name);
     /** A later request's answer: anything the earlier ones were going to post is in by then. */
@@ -198,10 +187,10 @@ describe('Slack edge security', () => {
 
   it('no key value reaches the logs', async () => {
     // A request made with the viewer key, here, so the capture always holds one to scan.
-    const mark = output.text().length;
+    const mark = h.output.text().length;
     await h.answer((await h.command('list')).responseId);
-    expect(apiRequests(output.text().slice(mark))).toContain('GET /v1/keys 200');
-    const logs = output.text();
+    expect(apiRequests(h.output.text().slice(mark))).toContain('GET /v1/keys 200');
+    const logs = h.output.text();
     expect(logs).not.toContain(h.stack.secrets.botViewerKeys!.slack);
     expect(logs).not.toContain(h.stack.adminKey);
   });

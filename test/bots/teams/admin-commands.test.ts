@@ -1,29 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findKeysInText } from '../../../lambdas/core/key-format';
 import { ADMIN, CHANNEL, GROUP_CHAT, USER, executeAction, message, personalChat, submitAction } from './activities';
-import { captureOutput } from '../../support/capture';
-import { ADMIN_IDENTITY, cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type TeamsHarness } from './harness';
+import { ADMIN_IDENTITY, cardOf, cardText, keysOutsidePersonalChats, useTeamsHarness } from './harness';
 
 /**
  * The Teams bot's admin commands through the real local stack: Bot Framework activities in,
  * connector calls out, effects checked through /v1 with the bootstrap admin key.
  */
-let h: TeamsHarness;
-let serviceUrl: string;
-const output = captureOutput();
-
-beforeAll(async () => {
-  h = await startTeamsHarness();
-  serviceUrl = h.connector.url;
-});
-afterAll(async () => {
-  output.stop();
-  await h?.close();
-});
-beforeEach(() => h.connector.reset());
+const h = useTeamsHarness();
 
 async function say(text: string, options: { from?: typeof ADMIN; conversation?: typeof CHANNEL | ReturnType<typeof personalChat> | typeof GROUP_CHAT } = {}) {
-  const activity = message({ serviceUrl, text, ...options });
+  const activity = message({ serviceUrl: h.serviceUrl, text, ...options });
   const res = await h.send(activity);
   expect(res.status).toBe(200);
   return activity;
@@ -168,7 +155,7 @@ describe('create', () => {
 
     h.connector.reset();
     const click = executeAction({
-      serviceUrl,
+      serviceUrl: h.serviceUrl,
       verb: submit.verb,
       data: { ...submit.data, name: 'from-form', type: 'viewer', scopes: 'models:read,responses:write', expires: '30d', prefix: '' },
       replyToId: formReply!.activity.id as string | undefined ?? asked.id,
@@ -205,7 +192,7 @@ describe('create', () => {
   });
 
   it('a form with a bad field answers the clicker and leaves the form', async () => {
-    const res = await h.send(executeAction({ serviceUrl, verb: 'keywarden.create', data: { verb: 'keywarden.create', name: 'x', scopes: 'keys:destroy' } }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: 'keywarden.create', data: { verb: 'keywarden.create', name: 'x', scopes: 'keys:destroy' } }));
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
     expect(res.body.value).toContain('Unknown scope "keys:destroy"');
   });
@@ -235,7 +222,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
     expect((await keyRecord(old.id)).body).toMatchObject({ status: 'active', replacedBy: null });
 
     h.connector.reset();
-    const res = await h.send(executeAction({ serviceUrl, verb: go.verb, data: go.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: go.verb, data: go.data }));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
     expect(cardText(res.body.value)).toContain('Rotated key “rotate-me”');
@@ -259,7 +246,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
     await say('rotate overlap-me --overlap 1h');
     const [confirmReply] = await repliesIn(CHANNEL.id);
     const [go] = cardOf(confirmReply!).actions;
-    const res = await h.send(executeAction({ serviceUrl, verb: go.verb, data: go.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: go.verb, data: go.data }));
     expect(cardText(res.body.value)).toContain('keeps working until');
     const after = await keyRecord(old.id);
     expect(after.body.status).toBe('active');
@@ -278,7 +265,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
 
     h.connector.reset();
     const cardMessageId = 'bot-card-message-1';
-    const res = await h.send(submitAction({ serviceUrl, data: fallback.data, replyToId: cardMessageId }));
+    const res = await h.send(submitAction({ serviceUrl: h.serviceUrl, data: fallback.data, replyToId: cardMessageId }));
     expect(res.status).toBe(200);
     await h.connector.waitFor((calls) => calls.some((c) => c.method === 'PUT'));
     const update = h.connector.calls.find((c) => c.method === 'PUT')!;
@@ -296,7 +283,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
     const [confirmReply] = await repliesIn(CHANNEL.id);
     const [go] = cardOf(confirmReply!).actions;
     expect(cardText(cardOf(confirmReply!))).toContain('Delete this key?');
-    const res = await h.send(executeAction({ serviceUrl, verb: go.verb, data: go.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: go.verb, data: go.data }));
     expect(cardText(res.body.value)).toContain('Key “delete-me” deleted');
     expect((await keyRecord(victim.id)).status).toBe(404);
   });
@@ -306,7 +293,7 @@ describe('rotate, revoke and delete need a button confirmation', () => {
     await say('revoke keep-me');
     const [confirmReply] = await repliesIn(CHANNEL.id);
     const [, cancel] = cardOf(confirmReply!).actions;
-    const res = await h.send(executeAction({ serviceUrl, verb: cancel.verb, data: cancel.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: cancel.verb, data: cancel.data }));
     expect(cardText(res.body.value)).toContain('Cancelled by Ada Admin');
     expect((await keyRecord(kept.id)).body.status).toBe('active');
   });
@@ -345,12 +332,12 @@ describe('non-admins', () => {
     const [confirmReply] = await repliesIn(CHANNEL.id);
     const [go, cancel] = cardOf(confirmReply!).actions;
 
-    const execute = await h.send(executeAction({ serviceUrl, from: USER, verb: go.verb, data: go.data }));
+    const execute = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: go.verb, data: go.data }));
     expect(execute.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
     expect(execute.body.value).toContain('only admins of this project');
-    const submit = await h.send(submitAction({ serviceUrl, from: USER, data: go.fallback.data, replyToId: 'card-1' }));
+    const submit = await h.send(submitAction({ serviceUrl: h.serviceUrl, from: USER, data: go.fallback.data, replyToId: 'card-1' }));
     expect(submit.status).toBe(200);
-    const cancelled = await h.send(executeAction({ serviceUrl, from: USER, verb: cancel.verb, data: cancel.data }));
+    const cancelled = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: cancel.verb, data: cancel.data }));
     expect(cancelled.body.value).toContain('Only project admins');
 
     await h.connector.waitFor((calls) => calls.some((c) => c.activity.text?.includes('only admins of this project')));
@@ -361,10 +348,10 @@ describe('non-admins', () => {
   it('a forged button value cannot name another actor: the clicker is the actor', async () => {
     const target = await createKeyAsAdmin('forged');
     const action = JSON.stringify({ v: 1, op: 'revoke', keyId: target.id, origin: 'leak', iat: Math.floor(Date.now() / 1000), actor: ADMIN_IDENTITY });
-    const res = await h.send(executeAction({ serviceUrl, from: USER, verb: 'keywarden.confirm', data: { verb: 'keywarden.confirm', action } }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: 'keywarden.confirm', data: { verb: 'keywarden.confirm', action } }));
     expect(res.body.value).toContain('not valid');
     const plain = JSON.stringify({ v: 1, op: 'revoke', keyId: target.id, origin: 'leak', iat: Math.floor(Date.now() / 1000) });
-    const res2 = await h.send(executeAction({ serviceUrl, from: USER, verb: 'keywarden.confirm', data: { verb: 'keywarden.confirm', action: plain } }));
+    const res2 = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: 'keywarden.confirm', data: { verb: 'keywarden.confirm', action: plain } }));
     expect(res2.body.value).toContain('only admins of this project');
     expect((await keyRecord(target.id)).body.status).toBe('active');
   });
@@ -376,7 +363,7 @@ describe('secrets stay private', () => {
     expect(keysOutsidePersonalChats(h)).toEqual([]);
     // Keys were issued and delivered in this file (1:1 chats), yet none reached stdout/stderr.
     expect(h.connector.history.filter((c) => c.conversationId.startsWith('a:personal-')).flatMap((c) => findKeysInText(JSON.stringify(c))).length).toBeGreaterThan(3);
-    expect(findKeysInText(output.text())).toEqual([]);
-    expect(output.text()).toContain('teams: new key delivered privately');
+    expect(findKeysInText(h.output.text())).toEqual([]);
+    expect(h.output.text()).toContain('teams: new key delivered privately');
   });
 });

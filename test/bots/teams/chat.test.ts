@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
 import { findKeysInText } from '../../../lambdas/core/key-format';
-import { captureOutput } from '../../support/capture';
 import { apiRequests, logLines } from '../log-lines';
 import { ADMIN, CHANNEL, USER, message, personalChat } from './activities';
-import { startTeamsHarness, type TeamsHarness } from './harness';
+import { useTeamsHarness } from './harness';
 
 /**
  * End users chat with the bot: a mention (or a 1:1 message) that is not a command goes to
  * /v1/responses with the bot's viewer key — here answered by the local model — and the answer is
  * a reply to the message. Out of credits and rate limits are said plainly.
  */
-let h: TeamsHarness;
-let serviceUrl: string;
-const output = captureOutput();
-
-beforeAll(async () => {
-  h = await startTeamsHarness();
-  serviceUrl = h.connector.url;
-});
-afterAll(async () => {
-  output.stop();
-  await h?.close();
-});
-beforeEach(() => h.connector.reset());
+const h = useTeamsHarness();
 
 async function ask(text: string, options: Partial<Parameters<typeof message>[0]> = {}) {
-  const activity = message({ serviceUrl, text, from: USER, ...options });
+  const activity = message({ serviceUrl: h.serviceUrl, text, from: USER, ...options });
   expect((await h.send(activity)).status).toBe(200);
   const conversationId = activity.conversation.id;
   await h.connector.waitFor(() => h.connector.in(conversationId).length > 0);
@@ -50,10 +37,10 @@ describe('end-user chat', () => {
   });
 
   it('a question carrying something key-shaped is not forwarded to the model', async () => {
-    const before = output.text().length;
+    const before = h.output.text().length;
     const { reply } = await ask(`is archie_${'a'.repeat(28)} valid?`, { conversation: personalChat(ADMIN), from: ADMIN });
     expect(reply.activity.text).toContain('looks like an API key');
-    const logged = output.text().slice(before);
+    const logged = h.output.text().slice(before);
     // The capture holds this turn (so the check below can fail) …
     expect(logLines(logged)).toContainEqual(expect.objectContaining({ message: 'teams: message answered', reply: 'text' }));
     // … and no call to the model is among it.
@@ -97,7 +84,7 @@ describe('channel replies', () => {
     await ask('anything to scan?');
     const inChannel = h.connector.history.filter((c) => c.conversationId === CHANNEL.id);
     expect(inChannel.map((c) => c.activity.text)).toContainEqual(expect.stringContaining('You asked: anything to scan?'));
-    const logs = output.text();
+    const logs = h.output.text();
     expect(apiRequests(logs)).toContain('POST /v1/responses 200');
     expect(logLines(logs)).toContainEqual(expect.objectContaining({ message: 'teams: message answered', reply: 'chat_answer' }));
 

@@ -1,6 +1,7 @@
 import { findKeysInText } from '../../../lambdas/core/key-format';
 import { teamsMount } from '../../../bots/teams';
 import { startTestStack, type TestStack } from '../../support/local-stack';
+import { useHarness, type Used } from '../use-harness';
 import { post } from './activities';
 import { startConnectorStandIn, type ConnectorStandIn } from './connector-stand-in';
 
@@ -30,6 +31,22 @@ export async function startTeamsHarness(env: Record<string, string> = {}): Promi
       await connector.close();
     },
   };
+}
+
+/**
+ * A Teams harness for the tests of this file or describe block (see useHarness): started with
+ * `env` and its output captured before the first test, the connector reset before each, closed
+ * after the last. `serviceUrl` is the stand-in connector's, for the activities the tests send.
+ */
+export function useTeamsHarness(env: Record<string, string> = {}): Used<TeamsHarness & { serviceUrl: string }> {
+  return useHarness({
+    start: async () => {
+      const harness = await startTeamsHarness(env);
+      return { ...harness, serviceUrl: harness.connector.url };
+    },
+    stop: (harness) => harness.close(),
+    reset: (harness) => harness.connector.reset(),
+  });
 }
 
 /** The Adaptive Card a bot activity carries, if any. */

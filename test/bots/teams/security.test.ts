@@ -4,10 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { teamsMount } from '../../../bots/teams';
 import { checksum, findKeysInText } from '../../../lambdas/core/key-format';
 import { startTestStack } from '../../support/local-stack';
-import { captureOutput } from '../../support/capture';
 import { apiRequests, logLines } from '../log-lines';
 import { ADMIN, CHANNEL, USER, executeAction, message, personalChat } from './activities';
-import { cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type TeamsHarness } from './harness';
+import { cardOf, cardText, keysOutsidePersonalChats, useTeamsHarness } from './harness';
 
 /**
  * The Teams edge's security promises: Bot Framework JWTs when an app id is set (failing closed
@@ -15,19 +14,7 @@ import { cardOf, cardText, keysOutsidePersonalChats, startTeamsHarness, type Tea
  * channel reply or log line.
  */
 describe('leak guard (Emulator mode stack)', () => {
-  let h: TeamsHarness;
-  let serviceUrl: string;
-  const output = captureOutput();
-
-  beforeAll(async () => {
-    h = await startTeamsHarness();
-    serviceUrl = h.connector.url;
-  });
-  afterAll(async () => {
-    output.stop();
-    await h?.close();
-  });
-  beforeEach(() => h.connector.reset());
+  const h = useTeamsHarness();
 
   async function liveKey(name: string): Promise<{ id: string; key: string; start: string }> {
     const res = await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name, type: 'viewer' } });
@@ -37,7 +24,7 @@ describe('leak guard (Emulator mode stack)', () => {
 
   it('a live key pasted in a channel (no mention needed): notice in the thread with a revoke button, the poster alerted privately', async () => {
     const leaked = await liveKey('pasted-by-admin');
-    const posted = message({ serviceUrl, text: `here is the prod key ${leaked.key} for the deploy job`, mention: false });
+    const posted = message({ serviceUrl: h.serviceUrl, text: `here is the prod key ${leaked.key} for the deploy job`, mention: false });
     expect((await h.send(posted)).status).toBe(200);
 
     await h.connector.waitFor(() => h.connector.in(CHANNEL.id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
@@ -57,14 +44,14 @@ describe('leak guard (Emulator mode stack)', () => {
     expect(findKeysInText(JSON.stringify(alert))).toEqual([]);
 
     // One click by an admin revokes it; the key stops working at once.
-    const res = await h.send(executeAction({ serviceUrl, verb: revoke.verb, data: revoke.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: revoke.verb, data: revoke.data }));
     expect(cardText(res.body.value)).toContain('Key “pasted-by-admin” revoked');
     expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
   });
 
   it('posted by a non-admin: the poster is told (no button), each admin gets a private alert with the one-click revoke', async () => {
     const leaked = await liveKey('pasted-by-user');
-    await h.send(message({ serviceUrl, from: USER, text: `try ${leaked.key}`, mention: false }));
+    await h.send(message({ serviceUrl: h.serviceUrl, from: USER, text: `try ${leaked.key}`, mention: false }));
     await h.connector.waitFor(() => h.connector.in(personalChat(USER).id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
 
     const [posterAlert] = h.connector.in(personalChat(USER).id);
@@ -80,12 +67,12 @@ describe('leak guard (Emulator mode stack)', () => {
     // The non-admin cannot use the channel notice's button …
     const [notice] = h.connector.in(CHANNEL.id);
     const [channelButton] = cardOf(notice!).actions;
-    const refused = await h.send(executeAction({ serviceUrl, from: USER, verb: channelButton.verb, data: channelButton.data }));
+    const refused = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: channelButton.verb, data: channelButton.data }));
     expect(refused.body.value).toContain('only admins of this project');
     expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(200);
 
     // … the admin's private alert revokes it, from their 1:1 chat.
-    const res = await h.send(executeAction({ serviceUrl, conversation: personalChat(ADMIN), verb: revoke.verb, data: revoke.data }));
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, conversation: personalChat(ADMIN), verb: revoke.verb, data: revoke.data }));
     expect(cardText(res.body.value)).toContain('revoked');
     expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
   });
@@ -96,35 +83,35 @@ describe('leak guard (Emulator mode stack)', () => {
     const wrong = `${good.slice(0, 5)}${good[5] === 'A' ? 'B' : 'A'}`;
     const lookAlike = body + wrong;
     expect(findKeysInText(lookAlike)).toEqual([]);
-    const before = output.text().length;
-    await h.send(message({ serviceUrl, text: `not a key: ${lookAlike}`, mention: false }));
+    const before = h.output.text().length;
+    await h.send(message({ serviceUrl: h.serviceUrl, text: `not a key: ${lookAlike}`, mention: false }));
     await new Promise((r) => setTimeout(r, 300));
     expect(h.connector.calls).toEqual([]);
-    const afterLookAlike = output.text().length;
+    const afterLookAlike = h.output.text().length;
     // The control: the same text with the checksum right is checked, and the capture shows that
     // call — so the absence of one for the look-alike is not an empty capture's doing.
-    await h.send(message({ serviceUrl, text: `not a key: ${body}${good}`, mention: false }));
-    await h.connector.waitFor(() => apiRequests(output.text().slice(afterLookAlike)).includes('POST /v1/keys/verify 200'));
+    await h.send(message({ serviceUrl: h.serviceUrl, text: `not a key: ${body}${good}`, mention: false }));
+    await h.connector.waitFor(() => apiRequests(h.output.text().slice(afterLookAlike)).includes('POST /v1/keys/verify 200'));
     expect(h.connector.calls).toEqual([]); // well-formed, but no key of this project: nothing to say
-    expect(output.text().slice(before, afterLookAlike)).not.toContain('/v1/keys/verify');
+    expect(h.output.text().slice(before, afterLookAlike)).not.toContain('/v1/keys/verify');
   });
 
   it('a revoked key posted in a channel is not alerted (not live)', async () => {
     const old = await liveKey('already-dead');
     await h.stack.json(`/v1/keys/${old.id}/revoke`, { key: h.stack.adminKey, body: {} });
-    await h.send(message({ serviceUrl, text: old.key, mention: false }));
+    await h.send(message({ serviceUrl: h.serviceUrl, text: old.key, mention: false }));
     await new Promise((r) => setTimeout(r, 300));
     expect(h.connector.calls).toEqual([]);
   });
 
   it('a channel message without a mention and without a key gets no answer', async () => {
-    await h.send(message({ serviceUrl, text: 'lunch anyone?', mention: false }));
+    await h.send(message({ serviceUrl: h.serviceUrl, text: 'lunch anyone?', mention: false }));
     await new Promise((r) => setTimeout(r, 200));
     expect(h.connector.calls).toEqual([]);
   });
 
   it('in Emulator mode the bot sends replies without an app token', async () => {
-    await h.send(message({ serviceUrl, text: 'help' }));
+    await h.send(message({ serviceUrl: h.serviceUrl, text: 'help' }));
     await h.connector.waitFor((calls) => calls.length > 0);
     expect(h.connector.calls[0]!.authorization).toBeUndefined();
   });
@@ -138,11 +125,11 @@ describe('leak guard (Emulator mode stack)', () => {
   it('no key value appeared in any channel reply or log line', async () => {
     // A leak of its own, so the scan always has a channel notice, alerts and log lines to read.
     const leaked = await liveKey('scanned-for');
-    await h.send(message({ serviceUrl, text: `deploying with ${leaked.key}`, mention: false }));
+    await h.send(message({ serviceUrl: h.serviceUrl, text: `deploying with ${leaked.key}`, mention: false }));
     await h.connector.waitFor(() => h.connector.in(CHANNEL.id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
     const notices = h.connector.history.filter((c) => c.conversationId === CHANNEL.id).map((c) => cardText(cardOf(c)));
     expect(notices).toContainEqual(expect.stringContaining(`${leaked.start}…`));
-    const logs = output.text();
+    const logs = h.output.text();
     expect(apiRequests(logs)).toContain('POST /v1/keys/verify 200');
     expect(logLines(logs)).toContainEqual(expect.objectContaining({ message: 'teams: live key posted in a conversation', keys: [leaked.id] }));
 
@@ -154,31 +141,28 @@ describe('leak guard (Emulator mode stack)', () => {
 
 describe('with TEAMS_APP_ID set, Bot Framework JWTs are required', () => {
   const appId = randomUUID();
-  let h: TeamsHarness;
-  let serviceUrl: string;
   /** Outbound HTTPS attempts (the OpenID metadata fetch); they fail at once, as with no network. */
   const outbound: string[] = [];
   const realRequest = https.request;
 
-  beforeAll(async () => {
+  // Registered before the harness: no network from before the start to after the close.
+  beforeAll(() => {
     (https as { request: unknown }).request = (...args: unknown[]) => {
       const target = args[0];
       outbound.push(typeof target === 'string' ? new URL(target).host : target instanceof URL ? target.host : String((target as { hostname?: string; host?: string }).hostname ?? (target as { host?: string }).host));
       throw new Error('no network in tests');
     };
-    h = await startTeamsHarness({ TEAMS_APP_ID: appId, TEAMS_APP_PASSWORD: 'x' });
-    serviceUrl = h.connector.url;
   });
-  afterAll(async () => {
+  afterAll(() => {
     (https as { request: unknown }).request = realRequest;
-    await h?.close();
   });
+  const h = useTeamsHarness({ TEAMS_APP_ID: appId, TEAMS_APP_PASSWORD: 'x' });
   beforeEach(() => {
     outbound.length = 0;
   });
 
   it('no Authorization header: 401, no turn, no outbound call', async () => {
-    const res = await h.send(message({ serviceUrl, text: 'create sneaky' }));
+    const res = await h.send(message({ serviceUrl: h.serviceUrl, text: 'create sneaky' }));
     expect(res.status).toBe(401);
     expect(outbound).toEqual([]);
     expect(h.connector.history).toEqual([]);
@@ -187,7 +171,7 @@ describe('with TEAMS_APP_ID set, Bot Framework JWTs are required', () => {
 
   it('a bearer token that is not a Bot Framework JWT: 401 without any outbound call', async () => {
     for (const token of ['garbage', `${b64({ alg: 'none' })}.${b64({ iss: 'https://evil.example' })}.`]) {
-      const res = await h.send(message({ serviceUrl, text: 'list' }), { authorization: `Bearer ${token}` });
+      const res = await h.send(message({ serviceUrl: h.serviceUrl, text: 'list' }), { authorization: `Bearer ${token}` });
       expect(res.status).toBe(401);
     }
     expect(outbound).toEqual([]);
@@ -198,10 +182,10 @@ describe('with TEAMS_APP_ID set, Bot Framework JWTs are required', () => {
     const now = Math.floor(Date.now() / 1000);
     const forged = [
       b64({ alg: 'RS256', typ: 'JWT', kid: 'forged-kid' }),
-      b64({ iss: 'https://api.botframework.com', aud: appId, serviceurl: serviceUrl, nbf: now - 60, exp: now + 3600 }),
+      b64({ iss: 'https://api.botframework.com', aud: appId, serviceurl: h.serviceUrl, nbf: now - 60, exp: now + 3600 }),
       randomBytes(256).toString('base64url'),
     ].join('.');
-    const res = await h.send(message({ serviceUrl, text: 'create sneaky' }), { authorization: `Bearer ${forged}` });
+    const res = await h.send(message({ serviceUrl: h.serviceUrl, text: 'create sneaky' }), { authorization: `Bearer ${forged}` });
     expect(res.status).toBe(401);
     // The only attempt was botbuilder fetching the Bot Framework OpenID metadata.
     expect(outbound.length).toBeGreaterThan(0);
@@ -210,7 +194,7 @@ describe('with TEAMS_APP_ID set, Bot Framework JWTs are required', () => {
   });
 
   it('an Emulator-looking activity is no way around it', async () => {
-    const activity = { ...message({ serviceUrl, text: 'whoami' }), channelId: 'emulator' };
+    const activity = { ...message({ serviceUrl: h.serviceUrl, text: 'whoami' }), channelId: 'emulator' };
     expect((await h.send(activity)).status).toBe(401);
     expect(h.connector.history).toEqual([]);
   });
