@@ -5,7 +5,6 @@ import type { ApiKey } from '../../lambdas/http/client';
  * (lambdas/http/contract.ts through the typed client): the bots are clients of the HTTP API like
  * any integration, and these types cannot drift from what the server answers.
  */
-export type KeyType = ApiKey['type'];
 export type KeyStatus = ApiKey['status'];
 export type BotName = 'slack' | 'teams';
 export type {

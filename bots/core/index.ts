@@ -37,19 +37,7 @@
  * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `HELP`,
  * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText`.
  */
-export type {
-  ApiAuditRecord,
-  ApiError,
-  ApiIssuedKey,
-  ApiKey,
-  ApiMe,
-  ApiResult,
-  ApiVerifyResult,
-  BotName,
-  CreateKeyRequest,
-  KeyStatus,
-  KeyType,
-} from './api-types';
+export type { ApiAuditRecord, ApiKey, BotName } from './api-types';
 export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
 export {
   ADMIN_COMMANDS,
