@@ -22,6 +22,8 @@ const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }>
   service_unavailable: { status: 503, type: 'api_error' },
 };
 
+const NEVER_RETRY = new Set<ErrorCode>(['insufficient_quota', 'api_access_disabled', 'invalid_api_key', 'key_expired', 'key_revoked']);
+
 /** An HTTP-only error (wrong method, body too large): still the documented shape. */
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -72,6 +74,8 @@ export function toErrorResponse(err: unknown, headers: Record<string, string> = 
     const s = STATUS[err.code];
     const extra: Record<string, string> = { ...headers };
     if (err.context.retryAfterSeconds !== undefined) extra['retry-after'] = String(err.context.retryAfterSeconds);
+    // Answers no retry can change: OpenAI's SDKs honour this and do not retry them (SPEC §4).
+    if (NEVER_RETRY.has(err.code)) extra['x-should-retry'] = 'false';
     return json(s.status, errorBody(err.message, s.type, s.code ?? err.code, err.context.param ?? null), extra);
   }
   if (err instanceof ExposedKeyError) {

@@ -100,6 +100,18 @@ function billingHeaders(brand: string) {
   };
 }
 
+/** Retry-After where waiting helps; x-should-retry: false where no retry can change the answer (OpenAI SDKs honour it). */
+function errorHeaders(status: number): Record<string, unknown> | undefined {
+  const retryAfter = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
+  const noRetry = {
+    'x-should-retry': { description: '"false" on insufficient_quota, api_access_disabled and every 401', schema: { type: 'string', enum: ['false'] } },
+  };
+  if (status === 429) return { ...retryAfter, ...noRetry };
+  if (status === 503) return retryAfter;
+  if (status === 401 || status === 403) return noRetry;
+  return undefined;
+}
+
 function operation(route: Route, c: Components, brand: string) {
   const headers = { ...(route.auth === 'key' ? RATE_LIMIT_HEADERS : {}), ...(route.billed ? billingHeaders(brand) : {}) };
   const successContent: Record<string, unknown> = {
@@ -112,7 +124,7 @@ function operation(route: Route, c: Components, brand: string) {
   for (const status of errorStatuses(route)) {
     responses[String(status)] = {
       description: ERROR_MEANING[status] ?? 'error',
-      ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
+      ...(errorHeaders(status) ? { headers: errorHeaders(status) } : {}),
       content: { 'application/json': { schema: ref('Error') } },
     };
   }

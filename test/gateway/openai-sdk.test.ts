@@ -148,3 +148,30 @@ describe('OpenAI SDK, API product gate off', () => {
     expect(await balance(stack, account.id)).toBe(10);
   });
 });
+
+describe('OpenAI SDK, answers no retry can change', () => {
+  it('carry x-should-retry: false, so the SDK with its default retries asks once for out-of-credits and bad keys', async () => {
+    const { operator, keys } = stack.services;
+    const account = await operator.createAccount({ name: 'Broke account', apiAccess: true, credits: 0 });
+    const { project } = await operator.createProject({ accountId: account.id, name: 'Broke project', actor: 'test' });
+    const issued = await keys.create({ kind: 'operator', actor: 'test', projectId: project.id }, { name: 'broke', type: 'viewer' });
+    let sent = 0;
+    const counting: typeof fetch = (input, init) => {
+      sent++;
+      return fetch(input, init);
+    };
+    // The SDK's defaults (2 retries, with backoff) apart from the counting transport.
+    const retrying = (apiKey: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, fetch: counting });
+
+    const quota = await retrying(issued.secret).responses.create({ model: 'archibot', input: 'hi' }).then(() => undefined, (e: unknown) => e);
+    expect(quota).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((quota as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('insufficient_quota');
+    expect((quota as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('x-should-retry')).toBe('false');
+    expect(sent).toBe(1);
+
+    sent = 0;
+    const denied = await retrying('archie_nonsense').models.list().then(() => undefined, (e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(sent).toBe(1);
+  });
+});
