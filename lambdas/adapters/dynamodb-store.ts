@@ -352,6 +352,11 @@ export class DynamoDbStore implements Store {
     return { items: (out.Items ?? []).map(toKey), nextCursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
+  keysCursorAfter(key: KeyRecord): string {
+    // The index's LastEvaluatedKey for this item: its table key and its gsi1 key.
+    return encodeCursor({ ...k.key(key.id), gsi1pk: k.projectKeys(key.projectId), gsi1sk: `${key.createdAt}#${key.id}` })!;
+  }
+
   async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
     const out = await unlessConditionFails(
       this.doc.send(

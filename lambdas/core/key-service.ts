@@ -283,15 +283,20 @@ export class KeyService {
       const page = await this.deps.store.listKeys(projectId, { cursor: start, limit });
       return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
     }
-    // Filtered listings walk the project's keys (projects hold tens to hundreds of keys).
+    // Filtered listings walk the project's keys (projects hold tens to hundreds of keys) and stop
+    // at the `limit`-th match; the next page resumes right after it, so nothing is skipped.
     const items: KeyRecord[] = [];
     let cursor = start;
     do {
       const page = await this.deps.store.listKeys(projectId, { cursor, limit: 200 });
-      items.push(...page.items.filter(matches));
+      for (const key of page.items) {
+        if (!matches(key)) continue;
+        items.push(key);
+        if (items.length === limit) return { items, nextCursor: sealCursor(hashing, scope, this.deps.store.keysCursorAfter(key)) };
+      }
       cursor = page.nextCursor;
-    } while (cursor && items.length < limit);
-    return { items: items.slice(0, limit) };
+    } while (cursor);
+    return { items };
   }
 
   /**

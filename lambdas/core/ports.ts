@@ -36,6 +36,8 @@ export interface Store {
   putKey(key: KeyRecord): Promise<boolean>;
   getKey(id: string): Promise<KeyRecord | undefined>;
   listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
+  /** The `listKeys` cursor that resumes right after `key` (a filtered walk stopping mid-page). */
+  keysCursorAfter(key: KeyRecord): string;
   /** Revoke now (idempotent). Returns the record after the write, or undefined if absent. */
   revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
   /**

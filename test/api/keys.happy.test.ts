@@ -87,6 +87,27 @@ describe('key lifecycle through /v1 on dynalite', () => {
     expect(page2.body.data[0].id).not.toBe(page1.body.data[1].id);
   });
 
+  it('a filtered listing pages too: every match exactly once, across pages', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.unshift((await create({ name: `pagefilter ${i}` })).id);
+    await create({ name: 'not a match' });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await stack.json(`/v1/keys?search=pagefilter&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: stack.adminKey });
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.data.map((k: any) => k.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toHaveLength(made.length);
+    expect([...seen].sort()).toEqual([...made].sort());
+    // The cursor is sealed to this listing: it is refused by the unfiltered one.
+    const first = await stack.json('/v1/keys?search=pagefilter&limit=2', { key: stack.adminKey });
+    expect((await stack.json(`/v1/keys?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key: stack.adminKey })).status).toBe(400);
+  });
+
   it('rotate replaces at once: old rejected, new accepted, same name/type/scopes/context', async () => {
     const old = await create({ name: 'Rotating', type: 'viewer', context: { team: 'ops' } });
     const rotated = await stack.json(`/v1/keys/${old.id}/rotate`, { key: stack.adminKey, body: {} });
