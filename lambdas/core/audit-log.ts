@@ -1,5 +1,4 @@
-import { openCursor, sealCursor } from './cursor';
-import type { HashingSecret } from './hashing';
+import { listingCursors } from './cursor';
 import { newId } from './ids';
 import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
@@ -14,27 +13,22 @@ import type { AuditOutcome, AuditRecord, Page } from './types';
 export class AuditLog {
   constructor(private readonly deps: { store: Store; secrets: SecretsProvider; clock: Clock }) {}
 
-  private async hashing(): Promise<HashingSecret> {
-    return this.deps.secrets.get<HashingSecret>('hashing');
-  }
-
   async query(
     p: Principal,
     query: { keyId?: string; actor?: string; since?: string; cursor?: string; limit?: number },
   ): Promise<Page<AuditRecord>> {
     requireRead(p, 'audit:read');
     const projectId = principalProject(p);
-    const hashing = await this.hashing();
-    const scope = ['audit', projectId, query.keyId ?? '', query.actor ?? '', query.since ?? ''].join('\0');
+    const cursors = await listingCursors(this.deps.secrets, ['audit', projectId, query.keyId ?? '', query.actor ?? '', query.since ?? '']);
     const page = await this.deps.store.queryAudit({
       projectId,
       keyId: query.keyId,
       actor: query.actor,
       since: query.since,
-      cursor: openCursor(hashing, scope, query.cursor),
+      cursor: cursors.open(query.cursor),
       limit: Math.min(Math.max(query.limit ?? 50, 1), 200),
     });
-    return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
+    return { items: page.items, nextCursor: cursors.seal(page.nextCursor) };
   }
 
   async record(

@@ -1,6 +1,6 @@
 import { verifyAssertion } from './actor-assertion';
 import { KeywardenError } from './errors';
-import { hashesEqual, hashingSecrets, keyHash, keyIdFor, type HashingSecret } from './hashing';
+import { hashesEqual, hashingSecret, hashingSecrets, keyHash, keyIdFor } from './hashing';
 import { parseKey } from './key-format';
 import { keyStatus, rateLimitState, type RateLimitState } from './key-status';
 import type { Principal } from './principal';
@@ -31,10 +31,6 @@ export class Authenticator {
     return this.deps.store.claimNonce(`delivery:${projectId}:${id}`, this.deps.clock.now() + forMs);
   }
 
-  private async hashing(): Promise<HashingSecret> {
-    return this.deps.secrets.get<HashingSecret>('hashing');
-  }
-
   /**
    * Authenticates a presented key and counts the request against its rate limit, in one
    * conditional write on the warm path. A string failing format or checksum never reaches storage.
@@ -42,7 +38,7 @@ export class Authenticator {
   async authenticate(raw: string): Promise<KeyCheck> {
     if (!parseKey(raw).ok) return { result: 'invalid' };
     const now = this.deps.clock.now();
-    for (const secret of hashingSecrets(await this.hashing())) {
+    for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
       const id = keyIdFor(secret, raw);
       const hash = keyHash(secret, raw);
       const outcome = await this.deps.store.admitKeyUse(id, hash, now);
@@ -66,7 +62,7 @@ export class Authenticator {
   /** Looks a raw key up without counting a request (verify endpoint, search, leak guard). */
   async inspect(raw: string): Promise<KeyRecord | undefined> {
     if (!parseKey(raw).ok) return undefined;
-    for (const secret of hashingSecrets(await this.hashing())) {
+    for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
       const key = await this.deps.store.getKey(keyIdFor(secret, raw));
       if (key && hashesEqual(key.hash, keyHash(secret, raw))) return key;
     }

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KeywardenError } from './errors';
-import { hashingSecrets, type HashingSecret } from './hashing';
+import { hashingSecret, hashingSecrets, type HashingSecret } from './hashing';
+import type { SecretsProvider } from './ports';
 
 /**
  * Pagination cursors are opaque and tamper-evident (SPEC §4). Layout:
@@ -36,4 +37,14 @@ export function openCursor(secrets: HashingSecret, scope: string, cursor: string
     hashingSecrets(secrets).some((secret) => timingSafeEqual(mac(secret, scope, payload), given));
   if (!valid) throw new KeywardenError('invalid_request_error', 'The cursor is not valid for this listing.', { param: 'cursor' });
   return Buffer.from(payload, 'base64url').toString('utf8');
+}
+
+/** The cursors of one listing (its scope: project, listing, filters), the secret loaded once. */
+export async function listingCursors(
+  secrets: SecretsProvider,
+  scope: readonly string[],
+): Promise<{ open(cursor: string | undefined): string | undefined; seal(storeCursor: string | undefined): string | undefined }> {
+  const hashing = await hashingSecret(secrets);
+  const key = scope.join('\0');
+  return { open: (cursor) => openCursor(hashing, key, cursor), seal: (storeCursor) => sealCursor(hashing, key, storeCursor) };
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { bytesToBase62 } from './base62';
+import type { SecretsProvider } from './ports';
 
 /**
  * A key is stored only as HMAC-SHA-256 under the environment's hashing secret. Its public id is a
@@ -26,6 +27,11 @@ export function hashesEqual(a: string, b: string): boolean {
   const ba = Buffer.from(a, 'hex');
   const bb = Buffer.from(b, 'hex');
   return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+/** The environment's hashing secret, from the secrets port (cached there). */
+export function hashingSecret(secrets: SecretsProvider): Promise<HashingSecret> {
+  return secrets.get<HashingSecret>('hashing');
 }
 
 /** The secrets to try for a raw key, newest first. */

@@ -1,10 +1,10 @@
 import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
 import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
-import { openCursor, sealCursor } from './cursor';
+import { listingCursors } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
-import { keyHash, keyIdFor, type HashingSecret } from './hashing';
+import { hashingSecret, keyHash, keyIdFor } from './hashing';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
 import { keyStatus } from './key-status';
 import { checkPermission, insufficient, requireRead } from './policy';
@@ -53,13 +53,9 @@ export interface KeyServiceDeps {
 export class KeyService {
   constructor(private readonly deps: KeyServiceDeps) {}
 
-  private async hashing(): Promise<HashingSecret> {
-    return this.deps.secrets.get<HashingSecret>('hashing');
-  }
-
   /** Mints a new raw key and its record (not yet stored). */
   async mint(fields: Omit<KeyRecord, 'id' | 'hash' | 'start' | 'status'>): Promise<IssuedKey> {
-    const { current } = await this.hashing();
+    const { current } = await hashingSecret(this.deps.secrets);
     const secret = generateKey(fields.prefix);
     const key: KeyRecord = {
       ...fields,
@@ -276,12 +272,11 @@ export class KeyService {
       (!query.type || k.type === query.type) &&
       (!query.status || keyStatus(k, now) === query.status) &&
       (!search || matchesSearch(k, search));
-    const hashing = await this.hashing();
-    const scope = ['keys', projectId, search ?? '', query.type ?? '', query.status ?? ''].join('\0');
-    const start = openCursor(hashing, scope, query.cursor);
+    const cursors = await listingCursors(this.deps.secrets, ['keys', projectId, search ?? '', query.type ?? '', query.status ?? '']);
+    const start = cursors.open(query.cursor);
     if (!search && !query.type && !query.status) {
       const page = await this.deps.store.listKeys(projectId, { cursor: start, limit });
-      return { items: page.items, nextCursor: sealCursor(hashing, scope, page.nextCursor) };
+      return { items: page.items, nextCursor: cursors.seal(page.nextCursor) };
     }
     // Filtered listings walk the project's keys (projects hold tens to hundreds of keys) and stop
     // at the `limit`-th match; the next page resumes right after it, so nothing is skipped.
@@ -292,7 +287,7 @@ export class KeyService {
       for (const key of page.items) {
         if (!matches(key)) continue;
         items.push(key);
-        if (items.length === limit) return { items, nextCursor: sealCursor(hashing, scope, this.deps.store.keysCursorAfter(key)) };
+        if (items.length === limit) return { items, nextCursor: cursors.seal(this.deps.store.keysCursorAfter(key)) };
       }
       cursor = page.nextCursor;
     } while (cursor);
