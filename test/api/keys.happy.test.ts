@@ -94,7 +94,7 @@ describe('key lifecycle through /v1 on dynalite', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 10; pages++) {
-      const res = await stack.json(`/v1/keys?search=pagefilter&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: stack.adminKey });
+      const res: { status: number; body: any } = await stack.json(`/v1/keys?search=pagefilter&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: stack.adminKey });
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.data.map((k: any) => k.id));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../lambdas/core/key-format';
+import { expectApiError } from '../support/api-error';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 let stack: TestStack;
@@ -20,13 +21,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.body.error).toMatchObject({ code });
-  expect(typeof res.body.error.message).toBe('string');
-  expect(typeof res.body.error.type).toBe('string');
-  expect('param' in res.body.error).toBe(true);
-}
 
 describe('authentication', () => {
   it('missing, malformed, checksum-failing and unknown keys are 401 invalid_api_key, never echoed', async () => {
@@ -34,7 +28,7 @@ describe('authentication', () => {
     const broken = `${unknown.slice(0, -1)}${unknown.endsWith('0') ? '1' : '0'}`;
     for (const key of [undefined, 'nonsense', broken, unknown]) {
       const res = await stack.json('/v1/keys', { key });
-      expectError(res, 401, 'invalid_api_key');
+      expectApiError(res, 401, 'invalid_api_key');
       if (key) expect(JSON.stringify(res.body)).not.toContain(key);
     }
   });
@@ -42,7 +36,7 @@ describe('authentication', () => {
   it('a key from another environment (other hashing secret) is not valid here', async () => {
     const second = await startTestStack();
     try {
-      expectError(await second.json('/v1/models', { key: stack.adminKey }), 401, 'invalid_api_key');
+      expectApiError(await second.json('/v1/models', { key: stack.adminKey }), 401, 'invalid_api_key');
     } finally {
       await second.stop();
     }
@@ -53,10 +47,10 @@ describe('a Locked-Down Viewer key', () => {
   it('can read keys and models but cannot create, rotate, revoke or delete (403), and is audited as denied', async () => {
     expect((await stack.json('/v1/keys', { key: viewer.key })).status).toBe(200);
     expect((await stack.json('/v1/models', { key: viewer.key })).status).toBe(200);
-    expectError(await stack.json('/v1/keys', { key: viewer.key, body: { name: 'x' } }), 403, 'insufficient_permissions');
-    expectError(await stack.json(`/v1/keys/${target.id}/rotate`, { key: viewer.key, body: {} }), 403, 'insufficient_permissions');
-    expectError(await stack.json(`/v1/keys/${target.id}/revoke`, { key: viewer.key, body: {} }), 403, 'insufficient_permissions');
-    expectError(await stack.json(`/v1/keys/${target.id}`, { key: viewer.key, method: 'DELETE' }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json('/v1/keys', { key: viewer.key, body: { name: 'x' } }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${target.id}/rotate`, { key: viewer.key, body: {} }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${target.id}/revoke`, { key: viewer.key, body: {} }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${target.id}`, { key: viewer.key, method: 'DELETE' }), 403, 'insufficient_permissions');
     // Nothing happened to the target.
     expect((await stack.json('/v1/models', { key: target.key })).status).toBe(200);
     const audit = await stack.json(`/v1/audit?actor=${encodeURIComponent(`key:${viewer.id}`)}`, { key: stack.adminKey });
@@ -67,7 +61,7 @@ describe('a Locked-Down Viewer key', () => {
 
   it('cannot be widened at creation', async () => {
     const res = await stack.json('/v1/keys', { key: stack.adminKey, body: { type: 'viewer', scopes: ['keys:write'] } });
-    expectError(res, 400, 'invalid_request_error');
+    expectApiError(res, 400, 'invalid_request_error');
     expect(res.body.error.param).toBe('scopes');
   });
 });
@@ -77,10 +71,10 @@ describe('project isolation', () => {
     const theirs = await stack.json('/v1/keys', { key: other.adminKey });
     expect(theirs.body.data.map((k: any) => k.id)).not.toContain(target.id);
     expect(theirs.body.data.map((k: any) => k.id)).toContain(other.keyId);
-    expectError(await stack.json(`/v1/keys/${target.id}`, { key: other.adminKey }), 404, 'not_found');
-    expectError(await stack.json(`/v1/keys/${target.id}/revoke`, { key: other.adminKey, body: {} }), 404, 'not_found');
-    expectError(await stack.json(`/v1/keys/${target.id}/rotate`, { key: other.adminKey, body: {} }), 404, 'not_found');
-    expectError(await stack.json(`/v1/keys/${target.id}`, { key: other.adminKey, method: 'DELETE' }), 404, 'not_found');
+    expectApiError(await stack.json(`/v1/keys/${target.id}`, { key: other.adminKey }), 404, 'not_found');
+    expectApiError(await stack.json(`/v1/keys/${target.id}/revoke`, { key: other.adminKey, body: {} }), 404, 'not_found');
+    expectApiError(await stack.json(`/v1/keys/${target.id}/rotate`, { key: other.adminKey, body: {} }), 404, 'not_found');
+    expectApiError(await stack.json(`/v1/keys/${target.id}`, { key: other.adminKey, method: 'DELETE' }), 404, 'not_found');
     const search = await stack.json(`/v1/keys?search=${encodeURIComponent(target.key)}`, { key: other.adminKey });
     expect(search.body.data).toEqual([]);
     const verify = await stack.json('/v1/keys/verify', { key: other.adminKey, body: { key: target.key } });
@@ -97,7 +91,7 @@ describe('the API product gate', () => {
     await operator.setApiAccess(stack.bootstrap.accountId, false);
     try {
       const res = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'gated' } });
-      expectError(res, 403, 'api_access_disabled');
+      expectApiError(res, 403, 'api_access_disabled');
       expect(res.body.error.message).toBe('API access is not enabled for this account.');
     } finally {
       await operator.setApiAccess(stack.bootstrap.accountId, true);
@@ -109,7 +103,7 @@ describe('the API product gate', () => {
 describe('scope escalation', () => {
   it('a key with keys:write cannot mint scopes it does not hold', async () => {
     const limited = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'limited', scopes: ['keys:read', 'keys:write', 'bots:read'] } })).body;
-    expectError(await stack.json('/v1/keys', { key: limited.key, body: { scopes: ['admin'] } }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json('/v1/keys', { key: limited.key, body: { scopes: ['admin'] } }), 403, 'insufficient_permissions');
     expect((await stack.json('/v1/keys', { key: limited.key, body: { type: 'viewer', scopes: ['bots:read'] } })).status).toBe(201);
   });
 });
@@ -127,30 +121,30 @@ describe('bad input: a clear 4xx in the documented shape, never a 5xx', () => {
     ['wrong value type', { name: 42 }, 400],
   ])('create with %s → %i', async (_, body, status) => {
     const res = await stack.json('/v1/keys', { key: stack.adminKey, body });
-    expectError(res, status as number, 'invalid_request_error');
+    expectApiError(res, status as number, 'invalid_request_error');
   });
 
   it('rotate with an overlap over 7 days → 400', async () => {
     const res = await stack.json(`/v1/keys/${target.id}/rotate`, { key: stack.adminKey, body: { overlap: '8d' } });
-    expectError(res, 400, 'invalid_request_error');
+    expectApiError(res, 400, 'invalid_request_error');
     expect((await stack.json('/v1/models', { key: target.key })).status).toBe(200);
   });
 
   it('a raw key pasted where an id goes is a 400 saying it is a key, is not echoed, and is revoked as exposed', async () => {
     const pasted = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'pasted' } })).body;
     const res = await stack.json(`/v1/keys/${encodeURIComponent(pasted.key)}`, { key: stack.adminKey });
-    expectError(res, 400, 'invalid_request_error');
+    expectApiError(res, 400, 'invalid_request_error');
     expect(res.body.error.message).toMatch(/is an API key, not an id/);
     expect(JSON.stringify(res.body)).not.toContain(pasted.key);
-    expectError(await stack.json('/v1/models', { key: pasted.key }), 401, 'key_revoked');
+    expectApiError(await stack.json('/v1/models', { key: pasted.key }), 401, 'key_revoked');
   });
 
   it('unknown paths 404, wrong methods 405, oversized bodies 413, garbage queries 400', async () => {
-    expectError(await stack.json('/v1/nope', { key: stack.adminKey }), 404, 'not_found');
-    expectError(await stack.json('/v1/keys', { key: stack.adminKey, method: 'PUT', body: {} }), 405, 'invalid_request_error');
-    expectError(await stack.json('/v1/keys', { key: stack.adminKey, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) }), 413, 'invalid_request_error');
-    expectError(await stack.json('/v1/keys?limit=abc', { key: stack.adminKey }), 400, 'invalid_request_error');
-    expectError(await stack.json('/v1/keys?cursor=%%%', { key: stack.adminKey }), 400, 'invalid_request_error');
-    expectError(await stack.json('/v1/audit?since=yesterday', { key: stack.adminKey }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/nope', { key: stack.adminKey }), 404, 'not_found');
+    expectApiError(await stack.json('/v1/keys', { key: stack.adminKey, method: 'PUT', body: {} }), 405, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys', { key: stack.adminKey, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) }), 413, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys?limit=abc', { key: stack.adminKey }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys?cursor=%%%', { key: stack.adminKey }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/audit?since=yesterday', { key: stack.adminKey }), 400, 'invalid_request_error');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../lambdas/core/ports';
 import { keyServices } from '../../lambdas/services';
+import { expectApiError } from '../support/api-error';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { storedItems } from '../support/stored-items';
 
@@ -21,10 +22,6 @@ async function create(body: Record<string, unknown>, key = stack.adminKey): Prom
   return res.body;
 }
 
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(res.body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-}
 
 async function automatorId(): Promise<string> {
   return (await stack.services.store.getProject(stack.bootstrap.projectId))!.automatorKeyId!;
@@ -34,8 +31,8 @@ describe('1. escalation by rotation', () => {
   it('a keys:read keys:write key can rotate neither a fully privileged key nor the Automator key', async () => {
     const writer = await create({ name: 'writer', scopes: ['keys:read', 'keys:write'] });
     const full = await create({ name: 'full' });
-    expectError(await stack.json(`/v1/keys/${full.id}/rotate`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
-    expectError(await stack.json(`/v1/keys/${await automatorId()}/rotate`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${full.id}/rotate`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${await automatorId()}/rotate`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
     // The holders were not locked out.
     expect((await stack.json('/v1/models', { key: full.key })).status).toBe(200);
     // It can rotate what it could have created, and gets back no more than it holds.
@@ -50,7 +47,7 @@ describe('2. limits do not escape through minted keys', () => {
   it('a key limited to 3 requests a minute cannot mint one allowed 1,000,000', async () => {
     const limited = await create({ name: 'limited', rateLimit: { limit: 3, windowSeconds: 60 } });
     const res = await stack.json('/v1/keys', { key: limited.key, body: { name: 'wide', rateLimit: { limit: 1_000_000, windowSeconds: 60 } } });
-    expectError(res, 403, 'insufficient_permissions');
+    expectApiError(res, 403, 'insufficient_permissions');
     expect(res.body.error.message).toMatch(/rate limit/);
     // Asking for nothing hands out the actor's own limit.
     expect((await create({ name: 'defaulted' }, limited.key)).rateLimit).toEqual({ limit: 3, windowSeconds: 60 });
@@ -58,7 +55,7 @@ describe('2. limits do not escape through minted keys', () => {
 
   it('a key expiring in an hour cannot mint one living 999,999 days; by default its keys end when it does', async () => {
     const brief = await create({ name: 'brief', expiresIn: '1h' });
-    expectError(await stack.json('/v1/keys', { key: brief.key, body: { name: 'long', expiresIn: '999999d' } }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json('/v1/keys', { key: brief.key, body: { name: 'long', expiresIn: '999999d' } }), 403, 'insufficient_permissions');
     expect((await create({ name: 'child' }, brief.key)).expiresAt).toBe(brief.expiresAt);
   });
 
@@ -68,8 +65,8 @@ describe('2. limits do not escape through minted keys', () => {
       roles: [{ name: 'eu', permissions: ['*'], filters: { region: '${context.region}' } }],
       context: { region: 'eu' },
     });
-    expectError(await stack.json('/v1/keys', { key: filtered.key, body: { name: 'free', roles: [] } }), 403, 'insufficient_permissions');
-    expectError(
+    expectApiError(await stack.json('/v1/keys', { key: filtered.key, body: { name: 'free', roles: [] } }), 403, 'insufficient_permissions');
+    expectApiError(
       await stack.json('/v1/keys', { key: filtered.key, body: { name: 'us', context: { region: 'us' } } }),
       403,
       'insufficient_permissions',
@@ -82,17 +79,17 @@ describe('2. limits do not escape through minted keys', () => {
   it('a keys:write-only key cannot revoke or delete a key that holds admin', async () => {
     const writer = await create({ name: 'writer only', scopes: ['keys:write'] });
     const admin = await create({ name: 'admin holder', scopes: ['admin'] });
-    expectError(await stack.json(`/v1/keys/${admin.id}/revoke`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
-    expectError(await stack.json(`/v1/keys/${admin.id}`, { key: writer.key, method: 'DELETE' }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${admin.id}/revoke`, { key: writer.key, body: {} }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json(`/v1/keys/${admin.id}`, { key: writer.key, method: 'DELETE' }), 403, 'insufficient_permissions');
     expect((await stack.json(`/v1/keys/${admin.id}`, { key: stack.adminKey })).body.status).toBe('active');
   });
 
   it('a key with a models list hands out no other model, and may call only its own', async () => {
     const modelled = await create({ name: 'one model', models: ['archibot'] });
-    expectError(await stack.json('/v1/keys', { key: modelled.key, body: { name: 'x', models: ['gpt-4o'] } }), 403, 'insufficient_permissions');
+    expectApiError(await stack.json('/v1/keys', { key: modelled.key, body: { name: 'x', models: ['gpt-4o'] } }), 403, 'insufficient_permissions');
     const other = await create({ name: 'other model', models: ['other-model'] });
     const res = await stack.json('/v1/responses', { key: other.key, body: { model: 'archibot', input: 'hi' } });
-    expectError(res, 404, 'model_not_found');
+    expectApiError(res, 404, 'model_not_found');
     expect((await stack.json('/v1/models', { key: other.key })).body.data).toEqual([]);
   });
 });
@@ -102,10 +99,10 @@ describe('3. a raw key in an id slot is never stored', () => {
     const viewer = await create({ name: 'viewer', type: 'viewer' });
     const victim = await create({ name: 'victim' });
     const res = await stack.json(`/v1/keys/${victim.key}/revoke`, { key: viewer.key, body: {} });
-    expectError(res, 400, 'invalid_request_error');
+    expectApiError(res, 400, 'invalid_request_error');
     expect(res.body.error.message).toMatch(/is an API key, not an id/);
     expect(JSON.stringify(res.body)).not.toContain(victim.key);
-    expectError(await stack.json('/v1/models', { key: victim.key }), 401, 'key_revoked');
+    expectApiError(await stack.json('/v1/models', { key: victim.key }), 401, 'key_revoked');
 
     const audit = await stack.json(`/v1/audit?keyId=${victim.id}`, { key: viewer.key });
     expect(audit.body.data[0]).toMatchObject({ action: 'key.revoke', outcome: 'success', keyId: victim.id, actor: 'system' });
@@ -116,12 +113,12 @@ describe('3. a raw key in an id slot is never stored', () => {
 
   it('query and body id slots too, with or without a key; no item in the table ever holds the value', async () => {
     const a = await create({ name: 'exposed in query' });
-    expectError(await stack.json(`/v1/audit?keyId=${a.key}`, { key: stack.adminKey }), 400, 'invalid_request_error');
+    expectApiError(await stack.json(`/v1/audit?keyId=${a.key}`, { key: stack.adminKey }), 400, 'invalid_request_error');
     const b = await create({ name: 'exposed unauthenticated' });
-    expectError(await stack.json(`/v1/keys/${b.key}`), 400, 'invalid_request_error');
+    expectApiError(await stack.json(`/v1/keys/${b.key}`), 400, 'invalid_request_error');
     const c = await create({ name: 'exposed as a name' });
-    expectError(await stack.json('/v1/keys', { key: stack.adminKey, body: { name: `copy of ${c.key}` } }), 400, 'invalid_request_error');
-    for (const k of [a, b, c]) expectError(await stack.json('/v1/models', { key: k.key }), 401, 'key_revoked');
+    expectApiError(await stack.json('/v1/keys', { key: stack.adminKey, body: { name: `copy of ${c.key}` } }), 400, 'invalid_request_error');
+    for (const k of [a, b, c]) expectApiError(await stack.json('/v1/models', { key: k.key }), 401, 'key_revoked');
     const dump = JSON.stringify(await storedItems(stack.services));
     for (const k of [a, b, c]) {
       expect(dump).toContain(k.id); // the keys' items are in the scan…
@@ -132,8 +129,8 @@ describe('3. a raw key in an id slot is never stored', () => {
 
 describe('4. bad input is a 4xx, never a 5xx', () => {
   it('malformed percent-escapes in a path, with no key', async () => {
-    for (const path of ['/v1/keys/%ZZ', '/v1/models/%']) expectError(await stack.json(path), 400, 'invalid_request_error');
-    expectError(await stack.json('/v1/keys/%E0%A4%A/rotate', { body: {} }), 400, 'invalid_request_error');
+    for (const path of ['/v1/keys/%ZZ', '/v1/models/%']) expectApiError(await stack.json(path), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys/%E0%A4%A/rotate', { body: {} }), 400, 'invalid_request_error');
   });
 
   it('forged, edited or foreign pagination cursors', async () => {
@@ -145,11 +142,11 @@ describe('4. bad input is a 4xx, never a 5xx', () => {
     const [payload, mac] = cursor.split('.');
     const edited = `${payload!.slice(0, -2)}${payload!.endsWith('AA') ? 'BB' : 'AA'}.${mac}`;
     for (const forged of ['eyJhIjoxfQ', edited, `${payload}.AAAAAAAAAAAAAAAAAAAAAA`]) {
-      expectError(await stack.json(`/v1/keys?cursor=${encodeURIComponent(forged)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
-      expectError(await stack.json(`/v1/audit?cursor=${encodeURIComponent(forged)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
+      expectApiError(await stack.json(`/v1/keys?cursor=${encodeURIComponent(forged)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
+      expectApiError(await stack.json(`/v1/audit?cursor=${encodeURIComponent(forged)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
     }
     // A cursor of one listing is refused by another.
-    expectError(await stack.json(`/v1/audit?cursor=${encodeURIComponent(cursor)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
+    expectApiError(await stack.json(`/v1/audit?cursor=${encodeURIComponent(cursor)}`, { key: stack.adminKey }), 400, 'invalid_request_error');
   });
 
   it('context and filter names that shadow Object.prototype', async () => {
@@ -164,14 +161,14 @@ describe('4. bad input is a 4xx, never a 5xx', () => {
       const res = await stack.json('/v1/keys', { key: stack.adminKey, body: raw });
       // The last one is harmless: an unknown context name resolves to '' (own properties only).
       if (raw.includes('${context.constructor}')) expect(res.status).toBe(201);
-      else expectError(res, 400, 'invalid_request_error');
+      else expectApiError(res, 400, 'invalid_request_error');
     }
   });
 
   it('deeply nested JSON on every body route', async () => {
     const deep = `{"model":"archibot","input":${'['.repeat(5000)}${']'.repeat(5000)}}`;
     for (const path of ['/v1/responses', '/v1/keys', '/v1/keys/verify']) {
-      expectError(await stack.json(path, { key: stack.adminKey, body: deep }), 400, 'invalid_request_error');
+      expectApiError(await stack.json(path, { key: stack.adminKey, body: deep }), 400, 'invalid_request_error');
     }
   });
 });
@@ -181,8 +178,8 @@ describe('6. self-lockout', () => {
     const fresh = await startTestStack();
     try {
       const me = (await fresh.json('/v1/me', { key: fresh.adminKey })).body;
-      expectError(await fresh.json(`/v1/keys/${me.id}`, { key: fresh.adminKey, method: 'DELETE' }), 409, 'last_admin_key');
-      expectError(await fresh.json(`/v1/keys/${me.id}/revoke`, { key: fresh.adminKey, body: {} }), 409, 'last_admin_key');
+      expectApiError(await fresh.json(`/v1/keys/${me.id}`, { key: fresh.adminKey, method: 'DELETE' }), 409, 'last_admin_key');
+      expectApiError(await fresh.json(`/v1/keys/${me.id}/revoke`, { key: fresh.adminKey, body: {} }), 409, 'last_admin_key');
       expect((await fresh.json('/v1/keys', { key: fresh.adminKey })).status).toBe(200);
     } finally {
       await fresh.stop();
