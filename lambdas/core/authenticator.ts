@@ -15,7 +15,6 @@ export type KeyCheck =
   | { result: 'revoked'; key: KeyRecord }
   | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
 
-
 /**
  * Who is calling: a presented key checked and counted against its rate limit, a raw key looked
  * up without counting, and a person vouched for by a bot's actor assertion.

@@ -78,7 +78,6 @@ function refuseProtoKey(key: string, value: unknown): unknown {
   return value;
 }
 
-
 /**
  * A route: its contract (lambdas/http/contract.ts — method, path, `operationId`, request schemas,
  * the response per status) and its handler. The router validates with the contract's schemas,
@@ -86,7 +85,7 @@ function refuseProtoKey(key: string, value: unknown): unknown {
  * Gateway resources from it, and the local server picks the streaming handler by `streaming`.
  */
 export type Route = RouteContract & {
-  handler: (ctx: RequestContext<unknown, unknown, unknown>) => Promise<HttpResponse>;
+  handler: (ctx: RequestContext) => Promise<HttpResponse>;
 };
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -122,9 +121,17 @@ function compile(route: Route): CompiledRoute {
   return { route, regex: new RegExp(`^${pattern}/?$`), names };
 }
 
+/** Each route table's patterns, compiled once (the local server asks `findRoute` on every request). */
+const compiledTables = new WeakMap<readonly Route[], CompiledRoute[]>();
+function compiledFor(routes: readonly Route[]): CompiledRoute[] {
+  let compiled = compiledTables.get(routes);
+  if (!compiled) compiledTables.set(routes, (compiled = routes.map(compile)));
+  return compiled;
+}
+
 /** The route a method and path reach, if any (the local server picks its handler by it). */
 export function findRoute(routes: readonly Route[], method: string, path: string): Route | undefined {
-  return routes.map(compile).find((c) => c.route.method === method && c.regex.test(path))?.route;
+  return compiledFor(routes).find((c) => c.route.method === method && c.regex.test(path))?.route;
 }
 
 export type ApiHandler = (req: HttpRequest) => Promise<HttpResponse>;
@@ -136,12 +143,12 @@ export type ApiHandler = (req: HttpRequest) => Promise<HttpResponse>;
  * Nothing here knows about Lambda or node:http.
  */
 export function createRouter(services: Services, routes: readonly Route[]): ApiHandler {
-  const compiled = routes.map(compile);
+  const compiled = compiledFor(routes);
   return async (req) => {
     const logger = services.logger;
     logger.resetKeys?.();
     logger.appendKeys({ requestId: req.requestId });
-    let ctx: RequestContext<unknown, unknown, unknown> | undefined;
+    let ctx: RequestContext | undefined;
     const early: Record<string, string> = {};
     try {
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);

@@ -9,7 +9,7 @@ import { CONTRACT } from '../contract';
 import { json } from '../types';
 
 /** Base URL of /v1 as callers see it: the configured public URL, else the Host the request came to. */
-export function publicV1Url(ctx: RequestContext<unknown, unknown, unknown>): string {
+export function publicV1Url(ctx: RequestContext): string {
   const configured = ctx.services.config.publicBaseUrl;
   if (configured) return `${configured.replace(/\/+$/, '')}/v1`;
   const host = ctx.req.headers['x-forwarded-host'] ?? ctx.req.headers.host ?? '127.0.0.1:8787';
@@ -18,7 +18,7 @@ export function publicV1Url(ctx: RequestContext<unknown, unknown, unknown>): str
 }
 
 /** The one response that ever carries a raw key: create and rotate. */
-function issuedResponse(ctx: RequestContext<unknown, unknown, unknown>, issued: IssuedKey, status: number) {
+function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) {
   const { config, clock } = ctx.services;
   return json(status, {
     ...presentKey(issued.key, clock.now()),

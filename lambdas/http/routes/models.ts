@@ -8,7 +8,7 @@ import { json } from '../types';
 const CREATED = 1_735_689_600; // 2025-01-01: a stable `created` for the platform model.
 
 /** The caller may discover models: a valid key with `models:read` on an account with API access. */
-async function requireModelAccess(ctx: RequestContext<unknown, unknown, unknown>): Promise<KeyRecord> {
+async function requireModelAccess(ctx: RequestContext): Promise<KeyRecord> {
   const key = await ctx.key();
   const { accountGate } = ctx.services;
   if (!checkPermission(key, 'models:read').allowed) {
@@ -23,10 +23,9 @@ export function keyMayUse(key: KeyRecord, model: string): boolean {
   return key.models === undefined || key.models.includes(model);
 }
 
-function platformModel(ctx: RequestContext<unknown, unknown, unknown>) {
+function platformModel(ctx: RequestContext) {
   return { id: ctx.services.config.modelId, object: 'model' as const, created: CREATED, owned_by: 'keywarden' };
 }
-
 
 /** OpenAI-compatible model discovery. Never draws credits. */
 export const modelRoutes: Route[] = [
