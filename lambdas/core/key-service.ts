@@ -87,12 +87,10 @@ export class KeyService {
     if (p.kind === 'operator') return;
     if (p.person) {
       if (await this.deps.store.isAdmin(p.key.projectId, p.person.identity)) return;
-      await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'not a project admin' });
-      throw new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`);
+      return this.refuse(p, action, { keyId, reason: 'not a project admin' }, new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`));
     }
     if (checkPermission(p.key, 'keys:write').allowed) return;
-    await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'missing keys:write' });
-    throw insufficient('keys:write');
+    return this.refuse(p, action, { keyId, reason: 'missing keys:write' }, insufficient('keys:write'));
   }
 
   /** The second half: the key acted on, or about to be minted, is no wider than the actor. */
@@ -111,8 +109,13 @@ export class KeyService {
       reason = `beyond the actor: ${axes.join(', ')}`;
       message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
     }
-    await this.deps.audit.record(p, action, 'denied', { keyId: target.keyId, reason });
-    throw new KeywardenError('insufficient_permissions', message);
+    return this.refuse(p, action, { keyId: target.keyId, reason }, new KeywardenError('insufficient_permissions', message));
+  }
+
+  /** Every refusal of a key-changing action is a denied attempt in the audit trail, then the documented error. */
+  private async refuse(p: Principal, action: AuditAction, details: { keyId?: string; reason: string }, error: KeywardenError): Promise<never> {
+    await this.deps.audit.record(p, action, 'denied', details);
+    throw error;
   }
 
   /**
@@ -129,10 +132,11 @@ export class KeyService {
       if (page.items.some((k) => k.id !== key.id && managesKeys(k, now))) return;
       cursor = page.nextCursor;
     } while (cursor);
-    await this.deps.audit.record(p, action, 'denied', { keyId: key.id, reason: 'last admin key' });
-    throw new KeywardenError(
-      'last_admin_key',
-      `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`,
+    return this.refuse(
+      p,
+      action,
+      { keyId: key.id, reason: 'last admin key' },
+      new KeywardenError('last_admin_key', `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`),
     );
   }
 
@@ -170,8 +174,7 @@ export class KeyService {
     if (!project) throw new KeywardenError('not_found', 'Project not found.');
     const account = await this.deps.store.getAccount(project.accountId);
     if (!account?.apiAccess) {
-      await this.deps.audit.record(p, 'key.create', 'denied', { reason: 'api access disabled' });
-      throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+      return this.refuse(p, 'key.create', { reason: 'api access disabled' }, new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE));
     }
     const prefix = input.prefix ?? DEFAULT_PREFIX;
     if (!PREFIX_PATTERN.test(prefix)) {
@@ -308,8 +311,8 @@ export class KeyService {
     await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old });
     const now = this.deps.clock.now();
     if (old.replacedBy || keyStatus(old, now) === 'revoked') {
-      await this.deps.audit.record(p, 'key.rotate', 'denied', { keyId: old.id, reason: 'already revoked or rotated' });
-      throw new KeywardenError('conflict', `Key ${old.id} was already ${old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked'}.`);
+      const what = old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked';
+      return this.refuse(p, 'key.rotate', { keyId: old.id, reason: 'already revoked or rotated' }, new KeywardenError('conflict', `Key ${old.id} was already ${what}.`));
     }
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
     // The replacement keeps the old lifetime, but never outlives a bounded actor.
@@ -368,11 +371,9 @@ export class KeyService {
     const key = await this.ownKey(p, id);
     if (key.type === 'system') {
       await this.authorize(p, action);
-      await this.deps.audit.record(p, action, 'denied', { keyId: key.id, reason: 'protected' });
-      throw new KeywardenError(
-        'protected_key',
-        action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.',
-      );
+      const message =
+        action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.';
+      return this.refuse(p, action, { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', message));
     }
     await this.authorize(p, action, { keyId: key.id, powers: key });
     await this.requireNotLastAdminKey(p, action, key);
