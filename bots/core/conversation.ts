@@ -15,7 +15,7 @@ import {
 } from './command-grammar';
 import { actionFailure, apiFailure, chatFailure, notAdmin } from './failure-replies';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
-import { isWholeKey, resolveKey, type ResolvedKey } from './key-resolver';
+import { isWholeKey, pickKey, resolveKey, searchableRef, type ResolvedKey } from './key-resolver';
 import { keyLine, startPreview } from './key-text';
 import { findLeaks, type LeakFinding } from './leak-guard';
 import { isStale, type PendingAction } from './pending-action';
@@ -189,9 +189,25 @@ export class Conversation {
     return admins.ok ? admins.value.includes(identity) : admins.error;
   }
 
+  /**
+   * `requireAdmin`, then the key `ref` names: one /v1 call when the API's search can answer it,
+   * else the two side by side. A refusal comes first, whatever the lookup found.
+   */
+  private async adminAndKey(identity: string, action: AdminAction, ref: string): Promise<ResolvedKey> {
+    const search = searchableRef(ref);
+    if (search === undefined) {
+      const [refusal, found] = await Promise.all([this.requireAdmin(identity, action), this.resolve(ref)]);
+      return refusal ? { ok: false, reply: refusal } : found;
+    }
+    const check = await this.client.checkAdmin(identity, action, { search });
+    if (!check.ok) return { ok: false, reply: apiFailure(check.error) };
+    if (!check.value.admin) return { ok: false, reply: notAdmin() };
+    return pickKey(ref, check.value.matches ?? []);
+  }
+
   /** Refuses a non-admin before anything is offered; the API records the refusal in the audit trail. */
   private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<Reply | undefined> {
-    const check = await this.client.checkAdmin(identity, action, keyId);
+    const check = await this.client.checkAdmin(identity, action, { keyId });
     if (!check.ok) return apiFailure(check.error);
     return check.value.admin ? undefined : notAdmin();
   }
@@ -271,11 +287,12 @@ export class Conversation {
 
   /**
    * What a confirmation will hit. Nothing called so far would refuse a non-admin, so the API is
-   * asked (and audits a "no") alongside resolving the key: a non-admin never sees a confirmation.
+   * asked (and audits a "no") before a confirmation is shown: a non-admin never sees one. A key
+   * named by name or start is looked up in the same call (the check's `search`); an id or a
+   * whole key alongside it.
    */
   private async askConfirmation(command: Extract<Command, { name: 'rotate' | 'revoke' | 'delete' }>, asker: string): Promise<Reply> {
-    const [refusal, found] = await Promise.all([this.requireAdmin(asker, `key.${command.name}`), this.resolve(command.key)]);
-    if (refusal) return refusal;
+    const found = await this.adminAndKey(asker, `key.${command.name}`, command.key);
     if (!found.ok) return found.reply;
     const key = found.key;
     const now = this.now();

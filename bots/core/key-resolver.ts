@@ -17,8 +17,7 @@ export type ResolvedKey = { ok: true; key: ApiKey } | { ok: false; reply: Reply 
  * the person is asked to use the id. A trailing ellipsis (a start as the bot shows it) is ignored.
  */
 export async function resolveKey(client: KeywardenClient, ref: string): Promise<ResolvedKey> {
-  const query = ref.trim().replace(/(…|\.\.\.)$/, '');
-  const shown = redactKeys(query).slice(0, 80);
+  const query = searchTerm(ref);
   if (KEY_ID.test(query)) {
     const result = await client.getKey(query);
     if (result.ok) return { ok: true, key: result.value };
@@ -28,15 +27,30 @@ export async function resolveKey(client: KeywardenClient, ref: string): Promise<
     // A pasted key value goes in a POST body (verify), never into a URL that access logs keep.
     const verdict = await client.verify(query);
     if (!verdict.ok) return { ok: false, reply: apiFailure(verdict.error) };
-    if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${shown}.`) };
+    if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${redactKeys(query).slice(0, 80)}.`) };
     return resolveKey(client, verdict.value.keyId);
   }
   const result = await client.listKeys({ search: query, limit: 50 });
   if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
-  const all = result.value.keys;
+  return pickKey(ref, result.value.keys);
+}
+
+/**
+ * A reference the API's search answers (a name or a visible start: not an id, not a whole key),
+ * as the search term to send; `undefined` for the others, which `resolveKey` looks up directly.
+ */
+export function searchableRef(ref: string): string | undefined {
+  const query = searchTerm(ref);
+  return KEY_ID.test(query) || isWholeKey(query) ? undefined : query;
+}
+
+/** The one key `ref` means among what a search for it found: exact matches (id, name, start) first. */
+export function pickKey(ref: string, found: ApiKey[]): ResolvedKey {
+  const query = searchTerm(ref);
+  const shown = redactKeys(query).slice(0, 80);
   const lower = query.toLowerCase();
-  const exact = all.filter((k) => k.id === query || k.name.toLowerCase() === lower || k.start === query);
-  const candidates = exact.length > 0 ? exact : all;
+  const exact = found.filter((k) => k.id === query || k.name.toLowerCase() === lower || k.start === query);
+  const candidates = exact.length > 0 ? exact : found;
   if (candidates.length === 1) return { ok: true, key: candidates[0]! };
   if (candidates.length === 0) {
     return { ok: false, reply: errorReply('not_found', `No key matches “${shown}”. Try \`list\` to see the project’s keys.`) };
@@ -44,6 +58,11 @@ export async function resolveKey(client: KeywardenClient, ref: string): Promise<
   const active = candidates.filter((k) => k.status === 'active');
   if (active.length === 1) return { ok: true, key: active[0]! };
   return { ok: false, reply: { kind: 'ambiguous', query: shown, candidates: candidates.slice(0, 10) } };
+}
+
+/** A trailing ellipsis (a start as the bot shows it) is ignored. */
+function searchTerm(ref: string): string {
+  return ref.trim().replace(/(…|\.\.\.)$/, '');
 }
 
 /** True when the text is exactly one whole key value (format and checksum), nothing around it. */

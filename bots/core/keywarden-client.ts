@@ -19,8 +19,9 @@ export interface KeywardenClientOptions {
 
 /**
  * An HTTP client of `/v1` for one bot. Reads go out with the viewer key alone; key-changing
- * actions (create, rotate, revoke, delete) also carry `X-Keywarden-Actor`, a short-lived single-use
- * assertion naming the person, so the API can check that person is a project admin and audit them.
+ * actions (create, rotate, revoke, delete) and the admin check also carry `X-Keywarden-Actor`, a
+ * short-lived assertion naming the person (spent by the one action it carries), so the API can
+ * check that person is a project admin and audit them.
  * Expected failures come back as `{ ok: false, error }`, never as exceptions.
  */
 export class KeywardenClient {
@@ -60,10 +61,16 @@ export class KeywardenClient {
 
   /**
    * Asks the API, with `actor`'s assertion, whether that person may act as an admin of the
-   * project. The API audits a "no" as a denied attempt naming the person and the bot.
+   * project. The API audits a "no" as a denied attempt naming the person and the bot. With
+   * `search`, an admin's answer also carries the matching keys (what `listKeys` would find).
    */
-  async checkAdmin(actor: string, action: AdminAction, keyId?: string): Promise<ApiResult<{ identity: string; admin: boolean }>> {
-    return this.asActor(actor, (headers) => this.api.call('checkAdmin', { body: { action, ...(keyId ? { keyId } : {}) } }, { headers }));
+  async checkAdmin(
+    actor: string,
+    action: AdminAction,
+    target: { keyId?: string; search?: string } = {},
+  ): Promise<ApiResult<{ identity: string; admin: boolean; matches?: ApiKey[] }>> {
+    const body = { action, ...(target.keyId ? { keyId: target.keyId } : {}), ...(target.search ? { search: target.search } : {}) };
+    return this.asActor(actor, (headers) => this.api.call('checkAdmin', { body }, { headers }));
   }
 
   async audit(query: { keyId?: string; actor?: string; limit?: number }): Promise<ApiResult<ApiAuditRecord[]>> {

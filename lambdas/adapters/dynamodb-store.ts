@@ -19,6 +19,9 @@
  *   reserve / charge credits           UpdateItem ACCOUNT#<id> (conditional on gate and balance)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
  *   project admins                     Query PROJECT#<id> begins_with ADMIN#
+ *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
+ *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
+ *                                       from the signed assertion, so a replay finds it taken)
  *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
@@ -27,6 +30,7 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -309,6 +313,21 @@ export class DynamoDbStore implements Store {
     return out.Item !== undefined;
   }
 
+  async getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }> {
+    let keys: Record<string, unknown>[] = [k.key(id), k.admin(admin.projectId, admin.identity)];
+    const found: Record<string, unknown>[] = [];
+    // BatchGetItem may hand some keys back unprocessed under throttling: ask again for those only.
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(20 * 2 ** attempt, 500)));
+      if (attempt === 8) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
+      const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+      found.push(...(out.Responses?.[this.table] ?? []));
+      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    const keyItem = found.find((item) => item.sk === 'KEY');
+    return { ...(keyItem ? { key: toKey(keyItem) } : {}), admin: found.some((item) => item.sk !== 'KEY') };
+  }
+
   // ── keys ──────────────────────────────────────────────────────────────────
 
   async putKey(key: KeyRecord): Promise<boolean> {
@@ -451,9 +470,9 @@ export class DynamoDbStore implements Store {
 
   // ── audit and nonces ──────────────────────────────────────────────────────
 
-  async putAudit(record: AuditRecord): Promise<void> {
+  async putAudit(record: AuditRecord, options: { unique?: boolean } = {}): Promise<boolean> {
     const sort = `${record.at}#${record.id}`;
-    await this.doc.send(
+    const put = this.doc.send(
       new PutCommand({
         TableName: this.table,
         Item: {
@@ -465,8 +484,10 @@ export class DynamoDbStore implements Store {
           ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
           ...record,
         },
+        ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
       }),
     );
+    return (await unlessConditionFails(put)) !== undefined;
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { bytesToBase62 } from './base62';
 import { listingCursors } from './cursor';
+import { KeywardenError } from './errors';
 import { newId } from './ids';
 import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
@@ -31,15 +34,24 @@ export class AuditLog {
     return { items: page.items, nextCursor: cursors.seal(page.nextCursor) };
   }
 
+  /**
+   * Appends a record. `once`: this is the first record of a key-changing action, and a person's
+   * assertion is spent by it — its id and time derive from the signed claims (jti, iat), so it is
+   * a conditional create that a replayed assertion finds taken. The replay is then a denied
+   * attempt of its own and refused: single use, without a nonce write of its own.
+   */
   async record(
     p: Principal,
     action: string,
     outcome: AuditOutcome,
     extra: { keyId?: string; reason?: string; details?: AuditRecord['details'] } = {},
+    options: { once?: boolean } = {},
   ): Promise<void> {
-    await this.deps.store.putAudit({
-      id: newId('aud'),
-      at: new Date(this.deps.clock.now()).toISOString(),
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const assertion = options.once && p.kind === 'key' ? p.person?.assertion : undefined;
+    const record: AuditRecord = {
+      id: assertion ? assertionRecordId(assertion.jti) : newId('aud'),
+      at: assertion ? new Date(assertion.iat * 1000).toISOString() : now,
       projectId: principalProject(p),
       action,
       outcome,
@@ -47,6 +59,15 @@ export class AuditLog {
       ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
       ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : {}),
       ...extra,
-    });
+    };
+    if (await this.deps.store.putAudit(record, { unique: assertion !== undefined })) return;
+    const { details: _details, ...attempt } = record;
+    await this.deps.store.putAudit({ ...attempt, id: newId('aud'), at: now, outcome: 'denied', reason: 'actor assertion replayed' });
+    throw new KeywardenError('insufficient_permissions', 'The actor assertion was already used.', { param: 'X-Keywarden-Actor' });
   }
+}
+
+/** The audit id a person's assertion spends: 88 bits of SHA-256(jti), in the `aud_` + 16 base62 shape. */
+function assertionRecordId(jti: string): string {
+  return `aud_${bytesToBase62(createHash('sha256').update(jti).digest().subarray(0, 11), 16)}`;
 }

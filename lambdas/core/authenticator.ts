@@ -70,7 +70,10 @@ export class Authenticator {
 
   /**
    * Turns a key plus an optional person assertion into a principal. A bad assertion is an error,
-   * never a silent fall-back to the key's own rights.
+   * never a silent fall-back to the key's own rights. Checked here: signature, lifetime and the
+   * binding to the calling key. Spent later, once: the key-changing action's first audit record
+   * is keyed by it (AuditLog.record), so a replay finds its record taken and is refused — with no
+   * round trip of its own. Reads may present it again within its ≤ 5 minutes: they change nothing.
    */
   async principalFor(key: KeyRecord, assertion: string | undefined): Promise<Principal> {
     if (assertion === undefined) return { kind: 'key', key };
@@ -81,13 +84,8 @@ export class Authenticator {
         param: 'X-Keywarden-Actor',
       });
     }
-    const fresh = await this.deps.store.claimNonce(`assert:${check.claims.jti}`, check.claims.exp * 1000);
-    if (!fresh) {
-      throw new KeywardenError('insufficient_permissions', 'The actor assertion was already used.', {
-        param: 'X-Keywarden-Actor',
-      });
-    }
-    return { kind: 'key', key, person: { identity: check.claims.sub, bot: check.claims.bot } };
+    const { sub, bot, jti, iat } = check.claims;
+    return { kind: 'key', key, person: { identity: sub, bot, assertion: { jti, iat } } };
   }
 }
 

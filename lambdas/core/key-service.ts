@@ -50,6 +50,12 @@ export interface KeyServiceDeps {
   audit: AuditLog;
 }
 
+/** A key an action is about and, for a person, whether they are an admin (read with it in one round trip). */
+interface Target {
+  key: KeyRecord;
+  personIsAdmin?: boolean;
+}
+
 export class KeyService {
   constructor(private readonly deps: KeyServiceDeps) {}
 
@@ -77,16 +83,19 @@ export class KeyService {
    * `admin` rotates it. Operators (the CLI against the store) are the platform and are not bounded.
    * Every denial is audited, naming the key acted on.
    */
-  private async authorize(p: Principal, action: AuditAction, target?: { keyId?: string; powers: Powers }): Promise<void> {
-    await this.requireKeyManager(p, action, target?.keyId);
-    if (target) await this.requireWithinActor(p, action, target);
+  private async authorize(p: Principal, action: AuditAction, target: { keyId?: string; powers?: Powers; personIsAdmin?: boolean } = {}): Promise<void> {
+    await this.requireKeyManager(p, action, target.keyId, target.personIsAdmin);
+    if (target.powers) await this.requireWithinActor(p, action, { keyId: target.keyId, powers: target.powers });
   }
 
-  /** The first half of `authorize`, on its own where the target is known only later (create). */
-  private async requireKeyManager(p: Principal, action: AuditAction, keyId?: string): Promise<void> {
+  /**
+   * The first half of `authorize`, on its own where the target is known only later (create).
+   * `personIsAdmin`: the answer when it was read together with the target (`target`).
+   */
+  private async requireKeyManager(p: Principal, action: AuditAction, keyId?: string, personIsAdmin?: boolean): Promise<void> {
     if (p.kind === 'operator') return;
     if (p.person) {
-      if (await this.deps.store.isAdmin(p.key.projectId, p.person.identity)) return;
+      if (personIsAdmin ?? (await this.deps.store.isAdmin(p.key.projectId, p.person.identity))) return;
       return this.refuse(p, action, { keyId, reason: 'not a project admin' }, new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`));
     }
     if (checkPermission(p.key, 'keys:write').allowed) return;
@@ -112,9 +121,12 @@ export class KeyService {
     return this.refuse(p, action, { keyId: target.keyId, reason }, new KeywardenError('insufficient_permissions', message));
   }
 
-  /** Every refusal of a key-changing action is a denied attempt in the audit trail, then the documented error. */
+  /**
+   * Every refusal of a key-changing action is a denied attempt in the audit trail, then the
+   * documented error. The record spends a person's assertion (a refused action is still its one use).
+   */
   private async refuse(p: Principal, action: AuditAction, details: { keyId?: string; reason: string }, error: KeywardenError): Promise<never> {
-    await this.deps.audit.record(p, action, 'denied', details);
+    await this.deps.audit.record(p, action, 'denied', details, { once: true });
     throw error;
   }
 
@@ -244,18 +256,26 @@ export class KeyService {
 
   async get(p: Principal, id: string): Promise<KeyRecord> {
     requireRead(p, 'keys:read');
-    return this.ownKey(p, id);
+    return (await this.target(p, id, { withAdmin: false })).key;
   }
 
-  /** A key of another project is indistinguishable from a missing one. */
-  private async ownKey(p: Principal, id: string): Promise<KeyRecord> {
+  /**
+   * The key an action is about, from the caller's project: a key of another project is
+   * indistinguishable from a missing one. For a person, whether they are an admin is read in the
+   * same round trip (`withAdmin`), for the authority check that follows.
+   */
+  private async target(p: Principal, id: string, options = { withAdmin: true }): Promise<Target> {
     const wellFormed = KEY_ID_PATTERN.test(id);
-    const key = wellFormed ? await this.deps.store.getKey(id) : undefined;
+    const person = p.kind === 'key' && options.withAdmin ? p.person : undefined;
+    let key: KeyRecord | undefined;
+    let personIsAdmin: boolean | undefined;
+    if (wellFormed && person) ({ key, admin: personIsAdmin } = await this.deps.store.getKeyWithAdmin(id, { projectId: principalProject(p), identity: person.identity }));
+    else if (wellFormed) key = await this.deps.store.getKey(id);
     if (!key || key.projectId !== principalProject(p)) {
       // Echo the id only when it is an id: a raw key pasted into the path must not come back.
       throw new KeywardenError('not_found', wellFormed ? `No key ${id} in this project.` : 'No such key in this project.');
     }
-    return key;
+    return { key, personIsAdmin };
   }
 
   async list(
@@ -306,9 +326,9 @@ export class KeyService {
     if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
       throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
     }
-    const old = await this.ownKey(p, id);
+    const { key: old, personIsAdmin } = await this.target(p, id);
     // Rotation hands out the old key's powers: allowed only if the actor could have created it.
-    await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old });
+    await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old, personIsAdmin });
     const now = this.deps.clock.now();
     if (old.replacedBy || keyStatus(old, now) === 'revoked') {
       const what = old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked';
@@ -368,14 +388,14 @@ export class KeyService {
 
   /** Revoke and delete: authority over the key, never the Protected Automator key, never the last admin key. */
   private async removable(p: Principal, action: 'key.revoke' | 'key.delete', id: string): Promise<KeyRecord> {
-    const key = await this.ownKey(p, id);
+    const { key, personIsAdmin } = await this.target(p, id);
     if (key.type === 'system') {
-      await this.authorize(p, action);
+      await this.authorize(p, action, { personIsAdmin });
       const message =
         action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.';
       return this.refuse(p, action, { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', message));
     }
-    await this.authorize(p, action, { keyId: key.id, powers: key });
+    await this.authorize(p, action, { keyId: key.id, powers: key, personIsAdmin });
     await this.requireNotLastAdminKey(p, action, key);
     return key;
   }
@@ -391,7 +411,7 @@ export class KeyService {
     extra: { keyId: string; details?: AuditRecord['details'] },
     write: () => Promise<void>,
   ): Promise<void> {
-    await this.deps.audit.record(p, action, 'success', extra);
+    await this.deps.audit.record(p, action, 'success', extra, { once: true });
     try {
       await write();
     } catch (err) {

@@ -31,6 +31,8 @@ export interface Store {
   removeAdmin(projectId: string, identity: string): Promise<boolean>;
   listAdmins(projectId: string): Promise<string[]>;
   isAdmin(projectId: string, identity: string): Promise<boolean>;
+  /** A key and whether a person is an admin of `admin.projectId`, read together (one round trip). */
+  getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }>;
 
   /** Conditional create: fails with `false` if the id exists. */
   putKey(key: KeyRecord): Promise<boolean>;
@@ -53,10 +55,14 @@ export interface Store {
    */
   admitKeyUse(id: string, hash: string, now: number): Promise<AdmitOutcome>;
 
-  putAudit(record: AuditRecord): Promise<void>;
+  /**
+   * Appends an audit record. `unique`: a conditional create, `false` when a record with the same
+   * time and id exists (how a person's signed assertion is spent once, see AuditLog).
+   */
+  putAudit(record: AuditRecord, options?: { unique?: boolean }): Promise<boolean>;
   queryAudit(query: AuditQuery): Promise<Page<AuditRecord>>;
 
-  /** Records a one-time nonce; false if it was seen before (replay). */
+  /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
 }
 

@@ -5,7 +5,7 @@ import type { ActorId, KeyRecord } from './types';
  * an operator principal is the CLI working with the store directly (AWS credentials or local data).
  */
 export type Principal =
-  | { kind: 'key'; key: KeyRecord; person?: { identity: string; bot: string } }
+  | { kind: 'key'; key: KeyRecord; person?: Person }
   | { kind: 'operator'; actor: ActorId; projectId: string };
 
 export function principalProject(p: Principal): string {
@@ -16,4 +16,14 @@ export function principalProject(p: Principal): string {
 export function principalActor(p: Principal): ActorId {
   if (p.kind === 'operator') return p.actor;
   return p.person ? p.person.identity : `key:${p.key.id}`;
+}
+
+/**
+ * A person a bot vouched for with a signed assertion. `assertion` is what spends it: the first
+ * audit record of a key-changing action is keyed by it, so the assertion acts once (audit-log.ts).
+ */
+export interface Person {
+  identity: string;
+  bot: string;
+  assertion: { jti: string; iat: number };
 }

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import {
   AdminCheckBody,
+  AdminCheckSchema,
   AuditQuerySchema,
   AuditRecordSchema,
   CreateKeyBody,
@@ -264,11 +265,11 @@ export const CONTRACT = {
     method: 'POST',
     path: '/v1/admins/check',
     operationId: 'checkAdmin',
-    summary: 'Is the person named by X-Keywarden-Actor an admin of the project? A "no" is audited as a denied attempt',
+    summary: 'Is the person named by X-Keywarden-Actor an admin of the project (and, with search, which keys match)? A "no" is audited as a denied attempt',
     tags: ['Admins'],
     auth: 'key',
     body: AdminCheckBody,
-    success: { status: 200, description: 'The person and the answer', schema: z.strictObject({ identity: z.string(), admin: z.boolean() }) },
+    success: { status: 200, description: 'The person and the answer; for an admin, the keys matching `search`', schema: AdminCheckSchema },
   }),
   getMe: contract({
     method: 'GET',

@@ -103,6 +103,11 @@ export const AuditQuerySchema = z.object({
 export const AdminCheckBody = z.strictObject({
   action: z.enum(AUDIT_ACTIONS),
   keyId: KeyIdSlot('keyId').optional(),
+  /**
+   * What the person named the key by (as `GET /v1/keys?search=`): an admin's answer carries the
+   * matching keys, so a bot resolves the key and asks in one call before it offers a confirmation.
+   */
+  search: z.string().min(1).max(200).optional(),
 });
 
 // ── Response schemas: what the server answers, per route and status (the OpenAPI document's
@@ -158,6 +163,13 @@ export const IssuedKeySchema = KeySchema.extend({
 });
 
 export const KeyListSchema = z.strictObject({ object: z.literal('list'), data: z.array(KeySchema), nextCursor: z.string().nullable() });
+
+export const AdminCheckSchema = z.strictObject({
+  identity: z.string(),
+  admin: z.boolean(),
+  /** With `search`, to an admin only: the first 50 matching keys, newest first. */
+  matches: z.array(KeySchema).optional(),
+});
 
 export const AuditRecordSchema = z
   .strictObject({

@@ -116,6 +116,25 @@ describe('rate limit and credits under concurrency', () => {
     expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(true);
     expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(false);
   });
+
+  it('a unique audit record is written once; plain ones never collide', async () => {
+    const record = { id: 'aud_0000000000000001', at: '2026-11-24T10:00:00.000Z', projectId, action: 'key.create', outcome: 'success' as const, actor: 'test' };
+    expect(await services.store.putAudit(record, { unique: true })).toBe(true);
+    expect(await services.store.putAudit({ ...record, outcome: 'denied' }, { unique: true })).toBe(false);
+    const stored = await services.store.queryAudit({ projectId, since: record.at, limit: 10 });
+    expect(stored.items.filter((r) => r.id === record.id).map((r) => r.outcome)).toEqual(['success']);
+  });
+
+  it('reads a key and a person\'s admin record together, in either state', async () => {
+    const issued = await services.keys.create(operator(), { name: 'with admin' });
+    await services.store.addAdmin(projectId, 'slack:T1:UBOTH', 'test');
+    expect(await services.store.getKeyWithAdmin(issued.key.id, { projectId, identity: 'slack:T1:UBOTH' })).toEqual({
+      key: await services.store.getKey(issued.key.id),
+      admin: true,
+    });
+    expect(await services.store.getKeyWithAdmin(issued.key.id, { projectId, identity: 'slack:T1:UNONE' })).toMatchObject({ admin: false, key: { id: issued.key.id } });
+    expect(await services.store.getKeyWithAdmin('key_0000000000000000000000', { projectId, identity: 'slack:T1:UBOTH' })).toEqual({ admin: true });
+  });
 });
 
 describe('hashing secret rotation', () => {

@@ -97,8 +97,14 @@ export const keyRoutes: Route[] = [
   }),
   defineRoute(CONTRACT.checkAdmin, async (ctx) => {
     const principal = await ctx.principal();
-    const body = ctx.input.body;
-    return json(200, await ctx.services.keys.checkPersonAdmin(principal, body.action, body.keyId));
+    const { action, keyId, search } = ctx.input.body;
+    // The search runs alongside the check; only an admin sees what it found.
+    const [check, found] = await Promise.all([
+      ctx.services.keys.checkPersonAdmin(principal, action, keyId),
+      search === undefined ? undefined : ctx.services.keys.list(principal, { search, limit: 50 }),
+    ]);
+    const now = ctx.services.clock.now();
+    return json(200, { ...check, ...(check.admin && found ? { matches: found.items.map((k) => presentKey(k, now)) } : {}) });
   }),
   defineRoute(CONTRACT.getMe, async (ctx) => {
     const key = await ctx.key();
