@@ -38,6 +38,9 @@ interface BotBase {
 export interface SlackBotConfig extends BotBase {
   signingSecret: string;
   botToken: string;
+  /** The bot's user (U…) and bot (B…) ids, when known: Bolt then needs no auth.test to ignore its own messages. */
+  botUserId?: string;
+  botId?: string;
   /** Another Slack Web API base (the tests' stand-in); default Slack's. */
   slackApiUrl?: string;
 }
@@ -58,7 +61,10 @@ export interface TeamsBotConfig extends BotBase {
 
 /** The platform secret as stored in Secrets Manager. In AWS the Teams bot always authenticates. */
 const PLATFORM_SECRETS = {
-  slack: { schema: z.object({ signingSecret: text, botToken: text }), holds: 'signingSecret and botToken' },
+  slack: {
+    schema: z.object({ signingSecret: text, botToken: text, botUserId: text.optional(), botId: text.optional() }),
+    holds: 'signingSecret and botToken (and optionally botUserId, botId)',
+  },
   teams: { schema: z.object({ appId: text, appPassword: text, tenantId: text.optional() }), holds: 'appId and appPassword (and optionally tenantId)' },
 } as const;
 const AssertionSecret = z.object({ current: text });
@@ -113,7 +119,14 @@ export function teamsBotConfig(config: TeamsBotConfig): TeamsBotConfig {
 }
 
 const BaseSchema = { apiBaseUrl: z.string().url(), viewerKey: text, assertionSecret: text };
-const SlackConfigSchema = z.object({ ...BaseSchema, signingSecret: text, botToken: text, slackApiUrl: z.string().url().optional() });
+const SlackConfigSchema = z.object({
+  ...BaseSchema,
+  signingSecret: text,
+  botToken: text,
+  botUserId: text.optional(),
+  botId: text.optional(),
+  slackApiUrl: z.string().url().optional(),
+});
 const TeamsConfigSchema = z.object({
   ...BaseSchema,
   // App id without password (or the reverse) is a half-configured bot: refused rather than guess a mode.

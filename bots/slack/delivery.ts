@@ -87,10 +87,18 @@ export async function sendDirectReply(client: WebClient, user: string, reply: Pu
   await sendDirect(client, user, outboundMessage(reply, options));
 }
 
+/** A response_url that has not answered by then never will: the worker moves on. */
+export const RESPONSE_URL_TIMEOUT_MS = 10_000;
+
 /** A `respond` for a response_url kept in a modal's private_metadata (Bolt only offers one inside the originating request). */
 export function responder(url: string, fetchImpl: typeof fetch = fetch): Responder {
   return async (message) => {
-    const res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+    const res = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS),
+    });
     if (!res.ok) throw new Error(`response_url answered ${res.status}`);
   };
 }

@@ -1,55 +1,89 @@
-import type { RequestListener } from 'node:http';
-import { HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { BotMount } from '../../lambdas/local/local-stack';
 import { slackBotConfig } from '../boot/bot-config';
-import { isAheadOfClock, slackRequestProperties } from './replay-guard';
+import { botLog, errorLabel } from '../boot/bot-log';
+import { createSlackFrontDoor, SlackWorkRefused, type FrontDoorReply } from './ack-first/front-door';
+import type { SlackDispatch } from './ack-first/slack-work';
+import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot } from './slack-app';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
+/** Slack's requests are small; a body past this is refused, not read. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
 /**
  * The Slack edge inside the local server (SPEC §6), configured from the data dir and the
- * environment through the same checked config as in AWS (bots/boot/bot-config.ts): Bolt's
- * HTTPReceiver verifies signatures (v0 HMAC, requests older than 5 minutes refused, and here also
- * those dated more than 60 s ahead) and acks within 3 s; every request is claimed once
- * (replay-guard.ts); the bot talks to /v1 on the same server over HTTP with its viewer key, like
- * any client. `SLACK_API_URL` moves the Web API (tests point it at a stand-in). Without a bot
- * token the endpoint answers 503, saying what is missing, and the rest of the server runs.
+ * environment through the same checked config as in AWS (bots/boot/bot-config.ts), and split as
+ * on Lambda (ack-first/front-door.ts): the front door checks the signature (v0 HMAC, requests
+ * older than 5 minutes or dated more than 60 s ahead refused) and acks at once; the work runs in
+ * this process right after, through the same Bolt app and replay guard as the Lambda worker.
+ * The bot talks to /v1 on the same server over HTTP with its viewer key, like any client.
+ * `SLACK_API_URL` moves the Web API (tests point it at a stand-in). Without a bot token, Slack's
+ * URL verification is still answered (the Request URL can be set up first); everything else
+ * gets 503, saying what is missing, and the rest of the server runs.
  */
 export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
+  const log = botLog('slack');
   const viewerKey = secrets.botViewerKeys?.slack;
   const botToken = secrets.slack.botToken;
-  if (!viewerKey || !botToken) return notConfigured(!botToken ? 'SLACK_BOT_TOKEN is not set' : 'the Slack viewer key is missing from the data dir');
-  const config = slackBotConfig({
-    apiBaseUrl: baseUrl,
-    viewerKey,
-    assertionSecret: secrets.botAssertion.current,
-    signingSecret: secrets.slack.signingSecret,
-    botToken,
-    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-  });
-  const receiver = new HTTPReceiver({
-    signingSecret: config.signingSecret,
-    endpoints: SLACK_EVENTS_PATH,
-    logLevel: LogLevel.WARN,
-    customPropertiesExtractor: (req) => slackRequestProperties(req.headers),
-  });
-  createSlackBot(config, receiver);
-  return (req, res) => {
-    if (isAheadOfClock(req.headers)) {
-      req.resume();
-      res.writeHead(401);
-      res.end();
-      return;
-    }
-    receiver.requestListener(req, res);
+  const missing = !botToken ? 'SLACK_BOT_TOKEN is not set' : !viewerKey ? 'the Slack viewer key is missing from the data dir' : undefined;
+  let dispatch: SlackDispatch;
+  if (missing) {
+    dispatch = async () => {
+      throw new SlackWorkRefused(`not configured: ${missing}`, `The Slack bot is not configured: ${missing}. See docs/slack.md.`);
+    };
+  } else {
+    const config = slackBotConfig({
+      apiBaseUrl: baseUrl,
+      viewerKey: viewerKey!,
+      assertionSecret: secrets.botAssertion.current,
+      signingSecret: secrets.slack.signingSecret,
+      botToken: botToken!,
+      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    });
+    const receiver = new SlackWorkReceiver();
+    createSlackBot(config, receiver, log);
+    // In-process hand-off: the ack goes out first, the work starts on the next turn of the loop.
+    dispatch = async (work) => {
+      setImmediate(() => {
+        receiver.run(work).catch((err: unknown) => log.error('slack work failed', { code: errorLabel(err) }));
+      });
+    };
+  }
+  const frontDoor = createSlackFrontDoor({ signingSecret: () => secrets.slack.signingSecret, dispatch, log });
+  const listener: RequestListener = (req, res) => {
+    void readBody(req)
+      .then(async (rawBody) => (rawBody === undefined ? { status: 413 } : frontDoor({ headers: req.headers, rawBody })))
+      .then((reply) => write(res, reply))
+      .catch((err: unknown) => {
+        log.error('slack request failed', { code: errorLabel(err) });
+        if (!res.headersSent) write(res, { status: 500 });
+      });
   };
+  return listener;
 };
 
-function notConfigured(reason: string): RequestListener {
-  return (req, res) => {
-    req.resume();
-    res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { message: `The Slack bot is not configured: ${reason}. See docs/slack.md.`, type: 'service_unavailable', code: 'service_unavailable', param: null } }));
-  };
+function write(res: ServerResponse, reply: FrontDoorReply): void {
+  if (reply.body === undefined) {
+    res.writeHead(reply.status);
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(reply.body));
+}
+
+/** The raw body (signatures are over the exact bytes), or undefined past the limit. */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) parts.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(parts).toString('utf8')));
+  });
 }

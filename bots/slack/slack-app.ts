@@ -1,4 +1,4 @@
-import { App, LogLevel, type Receiver } from '@slack/bolt';
+import { App, LogLevel, type AuthorizeResult, type Receiver } from '@slack/bolt';
 import type { SlackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
 import { Conversation, KeywardenClient } from '../core';
@@ -24,15 +24,18 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   const conversation = new Conversation({ client });
   const slackApiUrl = config.slackApiUrl ? config.slackApiUrl.replace(/\/*$/, '/') : undefined;
   const app = new App({
-    token: config.botToken,
     receiver,
-    // auth.test on first use, not at construction: the local server starts without reaching Slack.
-    tokenVerificationEnabled: false,
+    // No auth.test, ever: with a plain `token` Bolt 5.1 calls auth.test on every request when
+    // token verification is off (and once at construction when on). The bot's own user id —
+    // what Bolt's ignoreSelf and the mention stripping need — comes from the configuration or
+    // from the signed event's `authorizations`.
+    authorize: async (_source, body) => botAuthorization(config, body),
     logLevel: LogLevel.WARN,
     clientOptions: {
       ...(slackApiUrl ? { slackApiUrl } : {}),
       // A Lambda has seconds, not the Web API client's default half hour of retries.
       retryConfig: { retries: 2, maxRetryTime: 5_000 },
+      timeout: 10_000,
     },
   });
   app.error(async (error) => {
@@ -42,4 +45,17 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   app.use(replayGuard(client, log));
   registerListeners(app, { conversation, log });
   return { app, conversation, log };
+}
+
+/**
+ * What Bolt's `authorize` needs, without a Web API call: the bot token, and the bot's user id
+ * when known (configured, or the bot authorization Slack puts in every Events API callback).
+ */
+export function botAuthorization(config: Pick<SlackBotConfig, 'botToken' | 'botUserId' | 'botId'>, body: unknown): AuthorizeResult {
+  const authorizations = (body as { authorizations?: unknown } | undefined)?.authorizations;
+  const fromEvent = Array.isArray(authorizations)
+    ? (authorizations as { is_bot?: unknown; user_id?: unknown }[]).find((a) => a?.is_bot === true && typeof a.user_id === 'string')?.user_id
+    : undefined;
+  const botUserId = config.botUserId ?? (fromEvent as string | undefined);
+  return { botToken: config.botToken, ...(botUserId ? { botUserId } : {}), ...(config.botId ? { botId: config.botId } : {}) };
 }

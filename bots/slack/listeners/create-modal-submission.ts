@@ -13,12 +13,12 @@ import { interactionIdentity } from './payload-identity';
  */
 export function registerCreateModalSubmission(app: App, { conversation }: SlackDeps): void {
   app.view(CREATE_MODAL_CALLBACK, async ({ ack, body, view, client }) => {
-    const fields = readCreateModal(view.state.values);
-    const checked = validateCreateOptions(fields);
-    if (!checked.ok) {
-      await ack({ response_action: 'errors', errors: { [CREATE_FIELDS[checked.field].block]: checked.message } });
+    const refusal = createModalErrors(view.state.values as Parameters<typeof readCreateModal>[0]);
+    if (refusal) {
+      await ack(refusal);
       return;
     }
+    const fields = readCreateModal(view.state.values);
     await ack();
     const identity = interactionIdentity(body);
     if (!identity) return;
@@ -28,4 +28,21 @@ export function registerCreateModalSubmission(app: App, { conversation }: SlackD
     if (reply.kind === 'create_form') return;
     await answerPrivately(target, reply, { channelId });
   });
+}
+
+/**
+ * The answer a create-modal submission with a bad field gets in its ack (the errors shown under
+ * the fields), or undefined when the fields are fine. Pure and fast: the front door
+ * (ack-first/front-door.ts) calls it before acknowledging, since only the ack can carry it.
+ */
+export function createModalErrors(
+  values: Parameters<typeof readCreateModal>[0] | undefined,
+): { response_action: 'errors'; errors: Record<string, string> } | undefined {
+  let checked: ReturnType<typeof validateCreateOptions>;
+  try {
+    checked = validateCreateOptions(readCreateModal(values ?? {}));
+  } catch {
+    return undefined; // not the modal's shape at all: the listener meets the same and fails, logged
+  }
+  return checked.ok ? undefined : { response_action: 'errors', errors: { [CREATE_FIELDS[checked.field].block]: checked.message } };
 }
