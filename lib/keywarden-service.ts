@@ -11,6 +11,7 @@ import { TABLE_SCHEMA } from '../lambdas/adapters/table-schema';
 import type { SecretName } from '../lambdas/config';
 import { createAlarms, createAlarmTopic } from './keywarden-alarms';
 import { addRoutes, createRestApi, defaultPublicBaseUrl, SLACK_ROUTE, TEAMS_ROUTE } from './keywarden-api';
+import { KeywardenBots } from './keywarden-bots';
 import { createKeywardenFunction, FUNCTION_NAMES, type FunctionName } from './keywarden-function';
 import type { StageConfig } from './stage-config';
 
@@ -81,6 +82,8 @@ export class KeywardenService extends Construct {
     this.functions = fns;
 
     addRoutes(this.api, this.functions, this.config);
+    // The Slack function's hand-off to itself, and the daily expiry reminders (lib/keywarden-bots.ts).
+    new KeywardenBots(this, 'Bots', { config: this.config, functions: this.functions });
 
     this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this, this.config);
     this.alarms = createAlarms(this, { config: this.config, api: this.api, functions: this.functions, topic: this.alarmTopic, ownsApi });

@@ -10,8 +10,8 @@ import type { BotName } from '../core';
  * assertions.
  *
  * In AWS (lambdas/handlers/slack.ts, teams.ts) the environment is parsed at cold start
- * (`loadBotLambdaEnv`) and the secrets are read on the first invocation (`readBotSecrets`, inside
- * the one cold build, cold-build.ts); the local server builds the same config from its data dir
+ * (`loadBotLambdaEnv`) and the secrets are read on every invocation through the cached provider
+ * (`readBotSecrets`, in fresh-build.ts: built once, rebuilt when a value changes); the local server builds the same config from its data dir
  * (bots/slack/local-mount.ts, bots/teams/index.ts).
  *
  * Lambda environment (set by the stateless stack):

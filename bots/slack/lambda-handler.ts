@@ -1,49 +1,83 @@
-import { AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import * as z from 'zod';
 import type { SecretsProvider } from '../../lambdas/core/ports';
-import { readBotSecrets, slackBotConfig, type BotLambdaEnv } from '../boot/bot-config';
-import type { BotLog } from '../boot/bot-log';
-import { coldBuild } from '../boot/cold-build';
-import { isAheadOfClock, slackRequestProperties } from './replay-guard';
-import { createSlackBot } from './slack-app';
+import { BotConfigError, readBotSecrets, slackBotConfig, type BotLambdaEnv } from '../boot/bot-config';
+import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
+import { freshBuild } from '../boot/fresh-build';
+import { createSlackFrontDoor, type FrontDoorReply } from './ack-first/front-door';
+import { selfInvoke } from './ack-first/lambda-self-invoke';
+import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/slack-work';
+import { SlackWorkReceiver } from './ack-first/worker';
+import { createSlackBot, type SlackBot } from './slack-app';
 
-export type SlackLambdaHandler = (event: AwsEvent, context: Context) => Promise<AwsResponse>;
+/** What the function is invoked with: Slack through API Gateway, or its own hand-off. */
+export type SlackLambdaEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> | SlackWork;
+export type SlackLambdaHandler = (event: SlackLambdaEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface SlackLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl' | 'slackApiUrl'> {
-  /** Reads 'slack' {signingSecret, botToken}, 'botViewerKeys' {slack}, 'botAssertion' {current}. */
+  /** Reads 'slack' {signingSecret, botToken, botUserId?, botId?}, 'botViewerKeys' {slack}, 'botAssertion' {current}. */
   secrets: SecretsProvider;
   log?: BotLog;
+  /** How the front door hands work on; default an asynchronous invocation of this function (its ARN from the context). */
+  dispatch?: (context: Context) => SlackDispatch;
 }
 
+const SigningSecret = z.object({ signingSecret: z.string().min(1) });
+
 /**
- * The Slack bot as a Lambda handler (lambdas/handlers/slack.ts), booted as the Teams one is: the
- * environment parsed at cold start, the secrets read and the app built once on the first
- * invocation (bots/boot/). Bolt's AwsLambdaReceiver verifies Slack's signature and runs the
- * listener before answering (a frozen Lambda cannot work after its response); timestamps ahead
- * of the clock are refused and every request is claimed once (replay-guard.ts).
+ * The Slack bot as a Lambda handler (lambdas/handlers/slack.ts), split ack-first
+ * (ack-first/front-door.ts):
+ *
+ *   API Gateway event → the front door: signature checked with the signing secret alone,
+ *                       answered at once; the work goes to an asynchronous invocation of this
+ *                       same function. Nothing here waits for /v1.
+ *   SlackWork event   → the worker: the Bolt app (built from the three secrets, rebuilt when
+ *                       they change, bots/boot/fresh-build.ts) runs the request — replay guard
+ *                       first — and answers through response_url and the Web API.
+ *
+ * The secrets are read through the cached provider on every invocation (≤ 5-minute cache in AWS),
+ * so a rotated signing secret, bot token or viewer key is used without a redeploy.
  */
 export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLambdaHandler {
-  const handle = coldBuild(async (): Promise<SlackLambdaHandler> => {
-    const { platform, viewerKey, assertionSecret } = await readBotSecrets('slack', options.secrets);
-    const config = slackBotConfig({
-      apiBaseUrl: options.apiBaseUrl,
-      viewerKey,
-      assertionSecret,
-      ...platform,
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-    });
-    const receiver = new AwsLambdaReceiver({
-      signingSecret: config.signingSecret,
-      logLevel: LogLevel.WARN,
-      customPropertiesExtractor: (event) => slackRequestProperties(event.headers),
-    });
-    createSlackBot(config, receiver, options.log);
-    return receiver.start();
-  });
-  return async (event, context) => {
-    // Dated more than 60 s ahead: refused before Bolt, which only refuses old timestamps.
-    if (isAheadOfClock(event.headers)) return { statusCode: 401, body: '' };
-    return (await handle())(event, context);
+  const log = options.log ?? botLog('slack');
+  const bot = freshBuild(
+    () => readBotSecrets('slack', options.secrets),
+    ({ platform, viewerKey, assertionSecret }): SlackBot & { receiver: SlackWorkReceiver } => {
+      const config = slackBotConfig({
+        apiBaseUrl: options.apiBaseUrl,
+        viewerKey,
+        assertionSecret,
+        ...platform,
+        ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+      });
+      const receiver = new SlackWorkReceiver();
+      return { ...createSlackBot(config, receiver, log), receiver };
+    },
+  );
+  const signingSecret = async () => {
+    const parsed = SigningSecret.safeParse(await options.secrets.get('slack'));
+    if (!parsed.success) throw new BotConfigError('secret slack must hold signingSecret');
+    return parsed.data.signingSecret;
   };
+  const dispatch = options.dispatch ?? ((context: Context) => selfInvoke(context.invokedFunctionArn));
+
+  return async (event, context) => {
+    if (isSlackWork(event)) {
+      try {
+        await (await bot()).receiver.run(event);
+      } catch (err) {
+        log.error('slack work failed', { code: errorLabel(err) });
+      }
+      return { statusCode: 200, body: '' };
+    }
+    const raw = event.body ?? '';
+    const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+    const frontDoor = createSlackFrontDoor({ signingSecret, dispatch: dispatch(context), log });
+    return toProxyResult(await frontDoor({ headers: event.headers ?? {}, rawBody }));
+  };
+}
+
+function toProxyResult(reply: FrontDoorReply): APIGatewayProxyResult {
+  if (reply.body === undefined) return { statusCode: reply.status, headers: {}, body: '' };
+  return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
 }

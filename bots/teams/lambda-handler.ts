@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { SecretsProvider } from '../../lambdas/core/ports';
 import { readBotSecrets, teamsBotConfig, type BotLambdaEnv } from '../boot/bot-config';
 import { errorLabel, type BotLog } from '../boot/bot-log';
-import { coldBuild } from '../boot/cold-build';
+import { freshBuild } from '../boot/fresh-build';
 import { createTeamsBot } from './teams-bot';
 import { handleProxyEvent } from './http';
 
@@ -16,16 +16,19 @@ export interface TeamsLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl'> {
 
 /**
  * The Teams bot as a Lambda handler (lambdas/handlers/teams.ts, API Gateway REST proxy), booted
- * as the Slack one is: the environment parsed at cold start, the secrets read and the adapter
- * built once on the first invocation (bots/boot/). In AWS the bot always verifies Bot Framework
+ * as the Slack one is: the environment parsed at cold start, the secrets read through the cached
+ * provider on every invocation and the adapter built on the first, and again whenever a secret
+ * has changed (bots/boot/fresh-build.ts). In AWS the bot always verifies Bot Framework
  * JWTs: a `teams` secret without appId and appPassword fails the invocation loudly rather than
  * run unauthenticated.
  */
 export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLambdaHandler {
-  const bot = coldBuild(async () => {
-    const { platform, viewerKey, assertionSecret } = await readBotSecrets('teams', options.secrets);
-    return createTeamsBot(teamsBotConfig({ apiBaseUrl: options.apiBaseUrl, viewerKey, assertionSecret, credentials: platform }), options.log);
-  });
+  // Rebuilt when a secret changes (bots/boot/fresh-build.ts): a rotated app password or viewer key reaches warm instances.
+  const bot = freshBuild(
+    () => readBotSecrets('teams', options.secrets),
+    ({ platform, viewerKey, assertionSecret }) =>
+      createTeamsBot(teamsBotConfig({ apiBaseUrl: options.apiBaseUrl, viewerKey, assertionSecret, credentials: platform }), options.log),
+  );
   return async (event) => {
     const { adapter, logic, log } = await bot();
     return handleProxyEvent(adapter, logic, event, (err) => log.error('teams: request failed', { error: errorLabel(err) }));

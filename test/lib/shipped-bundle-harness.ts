@@ -193,6 +193,95 @@ export const header = (headers: Record<string, unknown> | undefined, name: strin
   return found === undefined ? undefined : String(found[1]);
 };
 
+/** One `lambda:Invoke` a bundle made, as the Lambda API received it. */
+export interface LambdaInvocation {
+  functionName: string;
+  invocationType: string | undefined;
+  payload: unknown;
+}
+
+/**
+ * A stand-in for the Lambda API on 127.0.0.1 (`AWS_ENDPOINT_URL_LAMBDA`): `POST
+ * /2015-03-31/functions/{name}/invocations` is recorded and answered as Lambda answers an
+ * asynchronous invocation (202, empty body). It runs nothing itself.
+ */
+async function startLambdaApiStandIn() {
+  const invocations: LambdaInvocation[] = [];
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      if (req.method !== 'POST' || !match) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ Type: 'User', message: `unsupported ${req.method} ${req.url}` }));
+        return;
+      }
+      const raw = Buffer.concat(parts).toString('utf8');
+      invocations.push({
+        functionName: decodeURIComponent(match[1]!),
+        invocationType: String(req.headers['x-amz-invocation-type'] ?? '') || undefined,
+        payload: raw ? JSON.parse(raw) : undefined,
+      });
+      res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    invocations: invocations as readonly LambdaInvocation[],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * A stand-in for API Gateway in front of the API bundles, for the bots' /v1 calls: each HTTP
+ * request becomes a REST proxy event for the `api` function (`/v1/responses` for the streaming
+ * one), after `delay()` milliseconds (a slow API, for the ack-first test).
+ */
+async function startApiGatewayStandIn(
+  run: (path: string, event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body: string }>,
+  delay: () => number,
+) {
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://gateway');
+        const path = url.pathname.replace(/^\/production/, '');
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+        const query = Object.fromEntries(url.searchParams);
+        const raw = Buffer.concat(parts).toString('utf8');
+        await new Promise((r) => setTimeout(r, delay()));
+        const out = await run(path, restEvent(req.method ?? 'GET', path, { headers, ...(raw ? { rawBody: raw } : {}), ...(Object.keys(query).length ? { query } : {}) }));
+        const outHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(out.headers ?? {})) outHeaders[k] = String(v);
+        res.writeHead(out.statusCode, outHeaders);
+        res.end(out.body);
+      })().catch((err: unknown) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/production`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 export interface DynamoCall {
   /** The function whose invocation was running; `undefined` for a call made outside any invocation. */
   fn: FunctionName | undefined;
@@ -244,14 +333,16 @@ async function startDynamoCallRecorder(target: string, attribute: () => Function
 }
 
 /** The function's environment from the template, with the cross-stack tokens given test values. */
-function environmentOf(stage: SynthesizedStage, name: FunctionName, table: string): Record<string, string> {
+function environmentOf(stage: SynthesizedStage, name: FunctionName, table: string, botApiUrl: string): Record<string, string> {
   const fn = stage.statelessJson.Resources[functionLogicalId(stage.statelessJson, stage.config, name)];
   const vars = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(vars)) {
     if (typeof value === 'string') env[key] = value;
     else if (key === 'TABLE_NAME') env[key] = table;
-    else if (key === 'PUBLIC_BASE_URL' || key === 'KEYWARDEN_API_URL') env[key] = PUBLIC_BASE_URL;
+    else if (key === 'PUBLIC_BASE_URL') env[key] = PUBLIC_BASE_URL;
+    // The bots call /v1 over HTTP: here, the API Gateway stand-in in front of the API bundles.
+    else if (key === 'KEYWARDEN_API_URL') env[key] = botApiUrl;
     else {
       const secret = SECRET_NAMES.find((n) => secretArnVariable(n) === key);
       if (!secret) throw new Error(`unexpected token-valued environment variable ${key}`);
@@ -292,8 +383,15 @@ export interface ShippedBundles {
   api(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   /** Invokes the streaming function and decodes what it wrote once the stream has finished. */
   responses(event: APIGatewayProxyEvent): Promise<FramedResponse>;
-  slack(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
-  teams(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  slack(event: APIGatewayProxyEvent | Record<string, unknown>): Promise<APIGatewayProxyResult>;
+  teams(event: APIGatewayProxyEvent | Record<string, unknown>): Promise<APIGatewayProxyResult>;
+  /**
+   * Every Lambda `Invoke` call the bundles made (the Lambda API stand-in answers 202 and records
+   * it): a test plays Lambda's part by invoking the named function with the payload.
+   */
+  readonly lambdaInvocations: readonly LambdaInvocation[];
+  /** How long the API Gateway stand-in in front of the API bundles waits before each /v1 call the bots make. */
+  setApiDelay(ms: number): void;
   /** Stops the servers, restores `process.env` and the output streams, removes the assembly. */
   close(): Promise<void>;
 }
@@ -336,7 +434,15 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
   const functionName = (name: FunctionName) => `${stage.config.resourcePrefix}-${name}`;
   const perFunction = <T>(of: (name: FunctionName) => T) => Object.fromEntries(FUNCTION_NAMES.map((name) => [name, of(name)])) as Record<FunctionName, T>;
   const bundlePaths = perFunction((name) => bundlePath(stage, name));
-  const environments = perFunction((name) => environmentOf(stage, name, table));
+  let apiDelayMs = 0;
+  // Filled in below, once the API bundles are cold-started; the bots only call through it later.
+  let throughGateway: (path: string, event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body: string }> = () =>
+    Promise.reject(new Error('the API bundles are not started yet'));
+  const gateway = await startApiGatewayStandIn((path, event) => throughGateway(path, event), () => apiDelayMs);
+  undo.push(() => gateway.close());
+  const environments = perFunction((name) => environmentOf(stage, name, table, gateway.url));
+  const lambdaApi = await startLambdaApiStandIn();
+  undo.push(() => lambdaApi.close());
 
   const dynalite = await startDynalite();
   undo.push(() => dynalite.close());
@@ -355,6 +461,7 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
   Object.assign(process.env, RUNTIME_ENVIRONMENT, {
     AWS_ENDPOINT_URL_DYNAMODB: recorder.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
   });
   installLambdaStreamingPolyfill();
   const logs = captureOutput();
@@ -376,12 +483,16 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
 
   /** One invocation; the DynamoDB calls made until its handler settles are attributed to `name`. */
   async function invoke<R>(name: FunctionName, run: (context: Context) => Promise<R>): Promise<R> {
-    if (running) throw new Error(`invoking ${name} while ${running} is running: DynamoDB calls would be misattributed`);
+    // A bot waits on its /v1 call while the API function runs it (the bots make no DynamoDB
+    // call of their own), so that one nesting keeps the attribution exact.
+    const nested = (running === 'slack' || running === 'teams') && (name === 'api' || name === 'responses');
+    if (running && !nested) throw new Error(`invoking ${name} while ${running} is running: DynamoDB calls would be misattributed`);
+    const outer = running;
     running = name;
     try {
       return await run(lambdaContext(functionName(name)));
     } finally {
-      running = undefined;
+      running = outer;
     }
   }
 
@@ -389,6 +500,14 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
   const responses = await coldStart<StreamingHandler>('responses');
   const slack = await coldStart<ApiHandler>('slack');
   const teams = await coldStart<ApiHandler>('teams');
+  throughGateway = async (path, event) => {
+    if (path !== '/v1/responses') return invoke('api', (context) => api(event, context));
+    const stream = new RecordingResponseStream();
+    await invoke('responses', (context) => responses(event, stream, context));
+    if (!stream.writableFinished) await once(stream, 'finish');
+    const { prelude, body } = stream.decode();
+    return { statusCode: prelude.statusCode, headers: prelude.headers ?? {}, body };
+  };
 
   // The operator's bootstrap, from the sources, against the same table and hashing secret.
   const services = buildServices(loadConfig({ TABLE_NAME: table, KEYWARDEN_ENVIRONMENT: 'production', DYNAMODB_ENDPOINT: dynalite.endpoint }), {
@@ -415,7 +534,11 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
       if (!stream.writableFinished) await once(stream, 'finish');
       return stream.decode();
     },
-    slack: (event) => invoke('slack', (context) => slack(event, context)),
-    teams: (event) => invoke('teams', (context) => teams(event, context)),
+    slack: (event) => invoke('slack', (context) => slack(event as APIGatewayProxyEvent, context)),
+    teams: (event) => invoke('teams', (context) => teams(event as APIGatewayProxyEvent, context)),
+    lambdaInvocations: lambdaApi.invocations,
+    setApiDelay: (ms) => {
+      apiDelayMs = ms;
+    },
   };
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../../lib/keywarden-service';
 import { FUNCTION_NAMES, header, PUBLIC_BASE_URL, restEvent, secretArn, type ShippedBundles, startShippedBundles } from './shipped-bundle-harness';
 import { asArray, functionLogicalId, functionRole, roleStatements } from './synth-app';
+import { startSlackStandIn, type SlackStandIn } from '../bots/slack/slack-stand-in';
 
 /**
  * The artifacts that would be uploaded, not the TypeScript sources: each function's bundled
@@ -170,6 +171,68 @@ describe('shipped Lambda bundles (production assembly)', () => {
     const signed = await slackUrlVerification('bundle-challenge-42', true);
     expect(signed.statusCode, signed.body).toBe(200);
     expect(signed.body).toContain('bundle-challenge-42');
+  });
+
+  /**
+   * Issue 12, ack first: Slack gives 3 s. With every /v1 call taking 5 s, the Slack bundle acks a
+   * signed command in well under a second, having handed the work to an asynchronous invocation
+   * of itself (the Lambda API stand-in records it); invoked with that payload, as Lambda would,
+   * the work answers at the response_url.
+   */
+  describe('Slack bundle: ack first, work after', () => {
+    let slackStandIn: SlackStandIn;
+    beforeAll(async () => {
+      slackStandIn = await startSlackStandIn();
+    });
+    afterAll(async () => {
+      bundles.setApiDelay(0);
+      await slackStandIn?.close();
+    });
+
+    it('acks a signed command in under 1 s while /v1 answers in 5 s; the answer reaches the response_url afterwards', async () => {
+      bundles.setApiDelay(5_000);
+      const body = new URLSearchParams({
+        team_id: 'T1',
+        user_id: 'U1',
+        channel_id: 'C1',
+        command: '/apikeys',
+        text: 'list',
+        response_url: slackStandIn.responseUrl('bundle-ack'),
+        trigger_id: 'trigger-bundle',
+      }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = `v0=${createHmac('sha256', bundles.secrets.slack.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+      const before = bundles.lambdaInvocations.length;
+      const started = performance.now();
+      const ack = await bundles.slack(
+        restEvent('POST', '/slack/events', {
+          rawBody: body,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Slack-Request-Timestamp': timestamp, 'X-Slack-Signature': signature },
+        }),
+      );
+      const ackMs = performance.now() - started;
+      expect(ack).toMatchObject({ statusCode: 200, body: '' });
+      expect(ackMs).toBeLessThan(1_000);
+      expect(slackStandIn.responses('bundle-ack')).toEqual([]);
+
+      const handoff = bundles.lambdaInvocations.slice(before);
+      expect(handoff).toEqual([
+        {
+          functionName: `arn:aws:lambda:eu-west-1:123456789012:function:${bundles.stage.config.resourcePrefix}-slack`,
+          invocationType: 'Event',
+          payload: expect.objectContaining({ kind: 'keywarden.slack.work', rawBody: body }),
+        },
+      ]);
+      const workStarted = performance.now();
+      await bundles.slack(handoff[0]!.payload as Record<string, unknown>);
+      // The slow API was really in the path: the work took at least one 5-second /v1 call.
+      expect(performance.now() - workStarted).toBeGreaterThanOrEqual(5_000);
+      const answers = slackStandIn.responses('bundle-ack');
+      expect(answers).toHaveLength(1);
+      expect(answers[0]!.body.response_type).toBe('ephemeral');
+      expect(answers[0]!.raw).toContain('Slack bot viewer key');
+      expect(slackStandIn.api('auth.test')).toEqual([]);
+    }, 90_000);
   });
 
   it('Teams bundle: refuses an activity without a Bot Framework token', async () => {

@@ -269,6 +269,40 @@ describe('stateless stack, production', () => {
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     s.stateless.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
   });
+
+  it('lets the Slack function invoke only itself, asynchronously handing off work that is never retried', () => {
+    const invokeStatements = (name: FunctionName) =>
+      roleStatements(s.statelessJson, functionRole(s.statelessJson, fnId(name))).filter((st) => asArray(st.Action).some((a) => a.startsWith('lambda:')));
+    const slack = invokeStatements('slack');
+    expect(slack).toHaveLength(1);
+    expect(asArray(slack[0]!.Action)).toEqual(['lambda:InvokeFunction']);
+    const resources = asArray(slack[0]!.Resource).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(1);
+    // Its own name, in this account and region, exactly: no wildcard, no version or alias suffix.
+    expect(resources[0]).toMatch(/:function:keywarden-production-slack"\]\]\}$/);
+    expect(resources[0]).not.toContain('*');
+    for (const name of ['api', 'responses', 'teams'] as const) expect(invokeStatements(name), name).toEqual([]);
+    s.stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('slack') },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+  });
+
+  it('runs the expiry reminders daily on both bot functions, and only EventBridge (that rule) may invoke them so', () => {
+    const [ruleId, rule] = onlyResourceOfType(s.statelessJson, 'AWS::Events::Rule');
+    const props = rule.Properties as { ScheduleExpression: string; Targets: Array<{ Arn: unknown; Input: string }> };
+    expect(props.ScheduleExpression).toBe('cron(0 8 * * ? *)');
+    expect(props.Targets.map((t) => JSON.stringify(t.Arn)).sort()).toEqual(
+      [fnId('slack'), fnId('teams')].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).sort(),
+    );
+    for (const target of props.Targets) expect(JSON.parse(target.Input)).toEqual({ keywarden: 'expiry-reminders' });
+    const permissions = resourcesOfType(s.statelessJson, 'AWS::Lambda::Permission').filter(
+      ([, p]) => (p.Properties as { Principal?: string }).Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(2);
+    for (const [, p] of permissions) expect((p.Properties as { SourceArn: unknown }).SourceArn).toEqual({ 'Fn::GetAtt': [ruleId, 'Arn'] });
+  });
 });
 
 describe('stateless stack, development', () => {

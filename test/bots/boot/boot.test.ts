@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBotLambdaEnv, readBotSecrets, slackBotConfig, teamsBotConfig } from '../../../bots/boot/bot-config';
-import { coldBuild } from '../../../bots/boot/cold-build';
+import { freshBuild } from '../../../bots/boot/fresh-build';
 import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
 
 /** Both bot Lambdas boot the same way: one checked config, one lazy cold build (bots/boot/). */
@@ -51,14 +51,17 @@ describe('bot configuration', () => {
   });
 });
 
-describe('coldBuild', () => {
-  it('builds once while warm; a failed build is retried on the next call, not cached', async () => {
+describe('freshBuild', () => {
+  it('builds once while the secrets stay the same; a failed first build is retried on the next call, not cached', async () => {
     let attempts = 0;
-    const get = coldBuild(async () => {
-      attempts += 1;
-      if (attempts === 1) throw new Error('secret not readable yet');
-      return { built: attempts };
-    });
+    const get = freshBuild(
+      async () => ({ token: 'a' }),
+      async () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('secret not readable yet');
+        return { built: attempts };
+      },
+    );
     expect(attempts).toBe(0); // nothing at module load
     await expect(get()).rejects.toThrow('secret not readable yet');
     const [a, b] = await Promise.all([get(), get()]);
@@ -66,5 +69,28 @@ describe('coldBuild', () => {
     expect(b).toBe(a);
     expect(await get()).toBe(a);
     expect(attempts).toBe(2);
+  });
+
+  it('rebuilds when a secret value changes, and keeps serving the last build when a read fails', async () => {
+    let secrets: { viewerKey: string } | Error = { viewerKey: 'old' };
+    const get = freshBuild(
+      async () => {
+        if (secrets instanceof Error) throw secrets;
+        return secrets;
+      },
+      (s) => ({ usingKey: s.viewerKey }),
+    );
+    const first = await get();
+    expect(first).toEqual({ usingKey: 'old' });
+    expect(await get()).toBe(first);
+    secrets = { viewerKey: 'rotated' };
+    expect(await get()).toEqual({ usingKey: 'rotated' });
+    secrets = new Error('Secrets Manager unreachable');
+    expect(await get()).toEqual({ usingKey: 'rotated' });
+  });
+
+  it('with nothing built yet, a failed read fails the call', async () => {
+    const get = freshBuild(async () => Promise.reject(new Error('no secret')), () => 1);
+    await expect(get()).rejects.toThrow('no secret');
   });
 });

@@ -2,17 +2,32 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackLambdaHandler, type SlackLambdaHandler } from '../../../bots/slack';
+import type { SlackWork } from '../../../bots/slack/ack-first/slack-work';
 import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { ADMIN, SIGNING_SECRET, sign } from './slack-harness';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 
-/** The Lambda entry's path: AwsLambdaReceiver with an API Gateway REST proxy event, secrets from a provider. */
+/**
+ * The Lambda entry's path: an API Gateway REST proxy event answered by the front door, the work
+ * handed to an asynchronous invocation of the same function (captured here, then invoked with
+ * that payload as Lambda would), secrets from a provider.
+ */
 describe('Slack bot as a Lambda handler', () => {
   let stack: TestStack;
   let slack: SlackStandIn;
-  let handler: SlackLambdaHandler;
+  let lambda: SlackLambdaHandler;
   let secretReads = 0;
+  /** What the front door handed to the asynchronous invocation, not yet run. */
+  const queued: SlackWork[] = [];
+  const context = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:keywarden-test-slack' } as Context;
+
+  /** One API Gateway invocation, then the asynchronous invocations it queued, in order. */
+  const handler = async (event: Parameters<SlackLambdaHandler>[0], ctx: Context) => {
+    const result = await lambda(event, ctx);
+    for (let work = queued.shift(); work; work = queued.shift()) await lambda(work, ctx);
+    return result;
+  };
 
   beforeAll(async () => {
     slack = await startSlackStandIn();
@@ -22,10 +37,14 @@ describe('Slack bot as a Lambda handler', () => {
       botViewerKeys: stack.secrets.botViewerKeys,
       botAssertion: stack.secrets.botAssertion,
     });
-    handler = createSlackLambdaHandler({
+    lambda = createSlackLambdaHandler({
       apiBaseUrl: stack.url,
       slackApiUrl: slack.apiUrl,
       secrets: { get: (name) => (secretReads++, provider.get(name)) },
+      dispatch: (ctx) => async (work) => {
+        expect(ctx.invokedFunctionArn).toBe(context.invokedFunctionArn);
+        queued.push(JSON.parse(JSON.stringify(work)) as SlackWork);
+      },
     });
   });
   afterAll(async () => {
@@ -49,9 +68,7 @@ describe('Slack bot as a Lambda handler', () => {
       isBase64Encoded: false,
     };
   };
-  const context = {} as Context;
-
-  it('answers a signed slash command before returning, building the app once', async () => {
+  it('acks a signed slash command at once; the asynchronous invocation answers at the response_url, with the app built once', async () => {
     const body = new URLSearchParams({
       team_id: 'T1',
       user_id: 'UADMIN',
@@ -61,20 +78,37 @@ describe('Slack bot as a Lambda handler', () => {
       response_url: slack.responseUrl('lambda1'),
       trigger_id: 't1',
     }).toString();
-    const result = await handler(restEvent(body, 'application/x-www-form-urlencoded'), context);
-    expect(result.statusCode).toBe(200);
-    // Processed before the response: the answer is already at the response_url.
+    const result = await lambda(restEvent(body, 'application/x-www-form-urlencoded'), context);
+    expect(result).toMatchObject({ statusCode: 200, body: '' });
+    // Acked before any work: nothing at the response_url yet, one hand-off queued.
+    expect(slack.responses('lambda1')).toHaveLength(0);
+    expect(queued).toHaveLength(1);
+    await lambda(queued.shift()!, context);
     expect(slack.responses('lambda1')).toHaveLength(1);
     expect(JSON.stringify(slack.responses('lambda1')[0]!.body)).toContain('Slack bot viewer key');
 
+    const reads = secretReads;
     await handler(restEvent(body.replace('lambda1', 'lambda2'), 'application/x-www-form-urlencoded'), context);
     expect(slack.responses('lambda2')).toHaveLength(1);
-    expect(secretReads).toBe(3);
+    // Read on every invocation (the provider caches; the bot is rebuilt only when a value changes): front door 1, worker 3.
+    expect(secretReads - reads).toBe(4);
+    expect(slack.api('auth.test')).toEqual([]);
   });
 
   it('refuses a bad signature with 401', async () => {
     const event = restEvent('command=%2Fapikeys&text=list', 'application/x-www-form-urlencoded', { 'X-Slack-Signature': `v0=${'f'.repeat(64)}` });
     expect((await handler(event, context)).statusCode).toBe(401);
+    expect(queued).toEqual([]);
+  });
+
+  it('an API Gateway event is never taken for work, whatever its body says', async () => {
+    const body = JSON.stringify({ kind: 'keywarden.slack.work', v: 1, rawBody: 'command=%2Fapikeys&text=list', contentType: 'application/x-www-form-urlencoded' });
+    const event = { ...restEvent(body, 'application/json'), kind: 'keywarden.slack.work', v: 1, rawBody: 'x', contentType: 'application/json' };
+    const result = await lambda(event as never, context);
+    // Signed JSON that is not a Slack payload type it knows: acked and handed on as an ordinary request, never run as work.
+    expect(result.statusCode).toBe(200);
+    expect(queued).toHaveLength(1);
+    expect(queued.shift()!.rawBody).toBe(body);
   });
 
   const chatAnswers = (from: number, threadTs: string) =>
