@@ -1,5 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
+import { parseModels, type CatalogModel } from './core/models';
 
 /**
  * Runtime configuration, parsed once at cold start (Lambda) or process start (local server, CLI).
@@ -11,7 +12,9 @@ import * as z from 'zod';
  *   PUBLIC_BASE_URL              public base of the API (…/v1 is appended), used in setup scripts
  *   UPSTREAM_BASE_URL            OpenAI-compatible upstream base URL (unset = local model)
  *   SECRET_<NAME>_ARN            Secrets Manager ARN per secret the function uses, NAME one of SECRET_NAMES
- *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot`
+ *   MODELS                       the model catalog, `id=upstream-model,…` (an id alone maps to
+ *                                itself); default MODEL_ID
+ *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot` (MODEL_ID: the catalog when MODELS is unset)
  *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
  */
 export const SECRET_NAMES = ['hashing', 'upstream', 'botAssertion', 'slack', 'teams', 'botViewerKeys'] as const;
@@ -43,6 +46,18 @@ const ConfigSchema = z.object({
   UPSTREAM_BASE_URL: z.string().url().optional(),
   UPSTREAM_TIMEOUT_MS: numberFromEnv(60_000),
   MODEL_ID: z.string().min(1).default('archibot'),
+  MODELS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        return parseModels(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default('Archibot'),
   PRICE_PER_REQUEST: numberFromEnv(1),
   PRICE_PER_1K_TOKENS: numberFromEnv(0.5),
@@ -57,7 +72,10 @@ export interface Config {
   publicBaseUrl: string | undefined;
   upstreamBaseUrl: string | undefined;
   upstreamTimeoutMs: number;
+  /** The default model's public id (the catalog's first). */
   modelId: string;
+  /** The model catalog: public id → upstream model (SPEC §4). */
+  models: CatalogModel[];
   headerBrand: string;
   pricing: { perRequest: number; per1kTokens: number; reserve: number };
   maxBodyBytes: number;
@@ -89,7 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: c.PUBLIC_BASE_URL,
     upstreamBaseUrl: c.UPSTREAM_BASE_URL,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
-    modelId: c.MODEL_ID,
+    modelId: (c.MODELS ?? parseModels(c.MODEL_ID))[0]!.id,
+    models: c.MODELS ?? parseModels(c.MODEL_ID),
     headerBrand: c.HEADER_BRAND,
     pricing: { perRequest: c.PRICE_PER_REQUEST, per1kTokens: c.PRICE_PER_1K_TOKENS, reserve: c.CREDIT_RESERVE },
     maxBodyBytes: c.MAX_BODY_BYTES,

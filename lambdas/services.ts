@@ -11,6 +11,8 @@ import { Billing } from './core/billing';
 import { AuditLog } from './core/audit-log';
 import { Authenticator } from './core/authenticator';
 import { KeyService } from './core/key-service';
+import { ModelCatalog } from './core/models';
+import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
 import { systemClock, type Clock, type SecretsProvider, type Store } from './core/ports';
 
@@ -28,6 +30,10 @@ export interface Services {
   keys: KeyService;
   operator: OperatorService;
   billing: Billing;
+  /** One record per authenticated call, written after the answer. */
+  usage: UsageLog;
+  /** The public model ids and the upstream model each maps to. */
+  catalog: ModelCatalog;
   accountGate: AccountGate;
   upstream: Upstream;
   dynamo: DynamoDBClient;
@@ -76,6 +82,8 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     keys,
     operator: new OperatorService({ store, keys, audit, clock }),
     billing: new Billing(store, config.pricing),
+    usage: new UsageLog({ store, secrets }),
+    catalog: new ModelCatalog(config.models),
     accountGate: new AccountGate(store, clock),
     upstream,
     dynamo,

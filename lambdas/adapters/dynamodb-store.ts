@@ -10,6 +10,9 @@
  *   key       KEY#<id> / KEY                    gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
  *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
+ *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
+ *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
+ *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
  *   nonce     NONCE#<value> / NONCE
  *
  * Access patterns:
@@ -41,8 +44,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { KeywardenError } from '../core/errors';
 import { keyStatus } from '../core/key-status';
-import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store } from '../core/ports';
-import type { Account, AuditRecord, KeyRecord, Page, Project } from '../core/types';
+import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from '../core/ports';
+import type { Account, AuditRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
@@ -56,6 +59,9 @@ const k = {
   projectAudit: (projectId: string) => `PROJECT#${projectId}#AUDIT`,
   keyAudit: (keyId: string) => `KEY#${keyId}#AUDIT`,
   actorAudit: (projectId: string, actor: string) => `PROJECT#${projectId}#ACTOR#${actor}`,
+  projectUsage: (projectId: string) => `PROJECT#${projectId}#USAGE`,
+  keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
+  requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
   nonce: (value: string) => ({ pk: `NONCE#${value}`, sk: 'NONCE' }),
 };
 
@@ -519,6 +525,52 @@ export class DynamoDbStore implements Store {
       }),
     );
     return { items: (out.Items ?? []).map((i) => strip<AuditRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  // ── usage ─────────────────────────────────────────────────────────────────
+
+  async putUsage(record: UsageRecord): Promise<void> {
+    const sort = `${record.at}#${record.requestId}`;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: k.projectUsage(record.projectId),
+          sk: sort,
+          gsi1pk: k.keyUsage(record.keyId),
+          gsi1sk: sort,
+          gsi2pk: k.requestUsage(record.projectId, record.requestId),
+          gsi2sk: 'USAGE',
+          ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+          ...record,
+        },
+      }),
+    );
+  }
+
+  async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {
+    const since = query.since ?? '0';
+    const input: Omit<QueryCommandInput, 'TableName'> = query.requestId
+      ? {
+          IndexName: TABLE_SCHEMA.gsi2.name,
+          KeyConditionExpression: 'gsi2pk = :p',
+          ExpressionAttributeValues: { ':p': k.requestUsage(query.projectId, query.requestId) },
+        }
+      : query.keyId
+        ? {
+            IndexName: TABLE_SCHEMA.gsi1.name,
+            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+            FilterExpression: 'projectId = :proj',
+            ExpressionAttributeValues: { ':p': k.keyUsage(query.keyId), ':since': since, ':proj': query.projectId },
+          }
+        : {
+            KeyConditionExpression: 'pk = :p AND sk >= :since',
+            ExpressionAttributeValues: { ':p': k.projectUsage(query.projectId), ':since': since },
+          };
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.table, ...input, ScanIndexForward: false, Limit: query.limit, ExclusiveStartKey: decodeCursor(query.cursor) }),
+    );
+    return { items: (out.Items ?? []).map((i) => strip<UsageRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/key-format';
-import type { Upstream } from './upstream';
+import type { Upstream, UpstreamPath } from './upstream';
 
 /**
  * The clearly labelled offline model used when no upstream is configured. It answers Responses API
@@ -20,7 +20,10 @@ function id(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
 }
 
-/** The last user text in a Responses `input` (a string or a list of messages / content parts). */
+/**
+ * The last user text in a Responses `input` or a Chat Completions `messages` list (a string or a
+ * list of messages / content parts).
+ */
 export function lastUserText(input: unknown): string {
   if (typeof input === 'string') return input;
   if (!Array.isArray(input)) return '';
@@ -72,7 +75,7 @@ export class LocalModel implements Upstream {
 
   constructor(private readonly modelId: string) {}
 
-  async responses(body: string): Promise<Response> {
+  async forward(path: UpstreamPath, body: string): Promise<Response> {
     let request: Record<string, unknown>;
     try {
       request = JSON.parse(body) as Record<string, unknown>;
@@ -83,8 +86,13 @@ export class LocalModel implements Upstream {
       return Response.json({ error: { message: 'The request body must be a JSON object.', type: 'invalid_request_error', code: null, param: null } }, { status: 400 });
     }
     // Redacted before it is cut: a key straddling the cut would otherwise leave most of itself.
-    const question = redactKeys(lastUserText(request.input)).slice(0, 2000);
+    const question = redactKeys(lastUserText(path === '/chat/completions' ? request.messages : request.input)).slice(0, 2000);
     const text = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;
+    return path === '/chat/completions' ? this.chatCompletion(request, question, text) : this.response(request, question, text);
+  }
+
+  /** The Responses API answer (`response` object, or its event stream with sequence numbers). */
+  private response(request: Record<string, unknown>, question: string, text: string): Response {
     const created = Math.floor(Date.now() / 1000);
     const respId = id('resp');
     const msgId = id('msg');
@@ -135,16 +143,51 @@ export class LocalModel implements Upstream {
       { type: 'response.output_item.done', output_index: 0, item: message },
       { type: 'response.completed', response: completed },
     ];
-    const encoder = new TextEncoder();
-    const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        for (const [sequence_number, event] of events.entries()) {
-          controller.enqueue(encoder.encode(`event: ${String(event.type)}\ndata: ${encode({ ...event, sequence_number })}\n\n`));
-          await new Promise((r) => setTimeout(r, 2));
-        }
-        controller.close();
-      },
-    });
-    return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+    return eventStream(events.map((event, sequence_number) => `event: ${String(event.type)}\ndata: ${encode({ ...event, sequence_number })}\n\n`));
   }
+
+  /**
+   * The Chat Completions answer: a `chat.completion`, or `chat.completion.chunk`s ending in
+   * `data: [DONE]`, with a usage chunk (empty `choices`) first when `stream_options.include_usage`.
+   */
+  private chatCompletion(request: Record<string, unknown>, question: string, text: string): Response {
+    const created = Math.floor(Date.now() / 1000);
+    const base = { id: id('chatcmpl'), created, model: typeof request.model === 'string' ? request.model : this.modelId, system_fingerprint: null };
+    const usage = {
+      prompt_tokens: words(question),
+      completion_tokens: words(text),
+      total_tokens: words(question) + words(text),
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    };
+    if (request.stream !== true) {
+      const message = { role: 'assistant', content: text, refusal: null, annotations: [] as unknown[] };
+      const completion = { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }], usage };
+      return new Response(encode(completion), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    const options = request.stream_options as { include_usage?: unknown } | undefined;
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ ...base, object: 'chat.completion.chunk', choices, ...extra });
+    const chunks = [
+      chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]),
+      ...(text.match(/.{1,24}/gs) ?? [text]).map((content) => chunk([{ index: 0, delta: { content }, logprobs: null, finish_reason: null }])),
+      chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]),
+      ...(options?.include_usage === true ? [chunk([], { usage })] : []),
+    ];
+    return eventStream([...chunks.map((c) => `data: ${encode(c)}\n\n`), 'data: [DONE]\n\n']);
+  }
+}
+
+/** Server-sent events, one frame every 2 ms (a stream a client sees arrive in pieces). */
+function eventStream(frames: string[]): Response {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for (const frame of frames) {
+        controller.enqueue(encoder.encode(frame));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      controller.close();
+    },
+  });
+  return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
 }

@@ -1,12 +1,16 @@
 import type { SecretsProvider } from '../core/ports';
 
+/** The upstream endpoints the gateway forwards to (OpenAI's paths, relative to the base URL). */
+export type UpstreamPath = '/responses' | '/chat/completions';
+
 /**
- * The model behind /v1/responses: any OpenAI-compatible base URL, called with the platform's own
- * key from the secrets provider (never the caller's). The request body is forwarded byte for byte.
+ * The model behind /v1/responses and /v1/chat/completions: any OpenAI-compatible base URL, called
+ * with the platform's own key from the secrets provider (never the caller's). The gateway hands
+ * over the request body as it should reach the upstream (the caller's, with the mapped model).
  */
 export interface Upstream {
   readonly label: string;
-  responses(body: string, signal: AbortSignal): Promise<Response>;
+  forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response>;
 }
 
 export class OpenAiCompatibleUpstream implements Upstream {
@@ -18,9 +22,9 @@ export class OpenAiCompatibleUpstream implements Upstream {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  async responses(body: string, signal: AbortSignal): Promise<Response> {
+  async forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response> {
     const { apiKey } = await this.secrets.get<{ apiKey?: string }>('upstream');
-    return this.fetchImpl(`${this.baseUrl.replace(/\/+$/, '')}/responses`, {
+    return this.fetchImpl(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

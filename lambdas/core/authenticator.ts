@@ -19,8 +19,34 @@ export type KeyCheck =
  * Who is calling: a presented key checked and counted against its rate limit, a raw key looked
  * up without counting, and a person vouched for by a bot's actor assertion.
  */
+/** Keys whose account this instance remembers (a bound, so a flood of keys cannot grow it). */
+const MAX_KNOWN_ACCOUNTS = 10_000;
+
 export class Authenticator {
+  /** Key id → account id of keys admitted on this instance: a key never changes account. */
+  private readonly accounts = new Map<string, string>();
+
   constructor(private readonly deps: { store: Store; secrets: SecretsProvider; clock: Clock }) {}
+
+  /**
+   * The account of a raw key this instance admitted before and has not seen refused since, so a
+   * credit reservation can go out alongside the key's admission. Only a hint: the admission
+   * decides, and a reservation made on a hint the admission refuses is given back.
+   */
+  async accountOf(raw: string): Promise<string | undefined> {
+    if (this.accounts.size === 0) return undefined;
+    const { current } = await hashingSecret(this.deps.secrets);
+    return this.accounts.get(keyIdFor(current, raw));
+  }
+
+  private remember(key: KeyRecord, usable: boolean): void {
+    if (!usable) {
+      this.accounts.delete(key.id);
+      return;
+    }
+    if (this.accounts.size >= MAX_KNOWN_ACCOUNTS) this.accounts.clear();
+    this.accounts.set(key.id, key.accountId);
+  }
 
   /**
    * A bot claims an incoming platform request before acting on it, so a replay runs at most once
@@ -42,10 +68,13 @@ export class Authenticator {
       const hash = keyHash(secret, raw);
       const outcome = await this.deps.store.admitKeyUse(id, hash, now);
       if (outcome.admitted) {
+        this.remember(outcome.key, true);
         return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };
       }
       const key = outcome.key;
       if (!key || !hashesEqual(key.hash, hash)) continue;
+      // Refused (revoked, expired, over its limit): its calls go back to admission first.
+      this.remember(key, false);
       const status = keyStatus(key, now);
       if (status === 'revoked') return { result: 'revoked', key };
       if (status === 'expired') return { result: 'expired', key };

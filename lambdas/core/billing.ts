@@ -2,10 +2,11 @@ import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import type { Store } from './ports';
 
 /**
- * Credits for /v1/responses (seed 000): a reservation is taken before the upstream is called (so
- * concurrent requests can never overdraw the balance), refunded in full on a failed or rejected
- * upstream call, and settled against usage on success. A stream is billable once accepted: it is
- * charged its reservation, stated in the response headers before the first event.
+ * Credits for the model calls (seed 000): a reservation is taken before the upstream is called
+ * (so concurrent requests can never overdraw the balance), refunded in full on a failed or
+ * rejected upstream call, and settled against usage on success — streamed or not. A stream is
+ * billable once accepted: its headers state the reservation, and the usage it reports when it
+ * ends settles it (a client that leaves early pays the reservation).
  */
 export interface Pricing {
   perRequest: number;
@@ -38,8 +39,8 @@ export class Billing {
   ) {}
 
   /** The amount reserved up front: the larger of the reserve and the per-request price. */
-  reserveAmount(streaming: boolean): number {
-    return streaming ? this.pricing.perRequest : Math.max(this.pricing.reserve, this.pricing.perRequest);
+  reserveAmount(): number {
+    return Math.max(this.pricing.reserve, this.pricing.perRequest);
   }
 
   /**
@@ -59,9 +60,8 @@ export class Billing {
   }
 
   /** What a completed call costs: by usage when the upstream reports it, else per request. */
-  priceOf(usage: { total_tokens?: unknown } | undefined): number {
-    const tokens = typeof usage?.total_tokens === 'number' && usage.total_tokens >= 0 ? usage.total_tokens : undefined;
-    const price = tokens === undefined ? this.pricing.perRequest : (tokens / 1000) * this.pricing.per1kTokens;
+  priceOf(usage: { totalTokens: number } | undefined): number {
+    const price = usage === undefined ? this.pricing.perRequest : (usage.totalTokens / 1000) * this.pricing.per1kTokens;
     return Math.round(price * 1e6) / 1e6;
   }
 

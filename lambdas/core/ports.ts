@@ -1,5 +1,5 @@
 import type { SecretName } from '../config';
-import type { Account, AuditRecord, KeyRecord, Page, Project } from './types';
+import type { Account, AuditRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
  * The store port. Every write is a single-item conditional write (no transactions, no TTL
@@ -62,6 +62,10 @@ export interface Store {
   putAudit(record: AuditRecord, options?: { unique?: boolean }): Promise<boolean>;
   queryAudit(query: AuditQuery): Promise<Page<AuditRecord>>;
 
+  putUsage(record: UsageRecord): Promise<void>;
+  /** Usage records of a project, newest first: all, one key's, or one request's. */
+  queryUsage(query: UsageQuery): Promise<Page<UsageRecord>>;
+
   /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
 }
@@ -78,6 +82,15 @@ export interface AuditQuery {
   projectId: string;
   keyId?: string;
   actor?: string;
+  since?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface UsageQuery {
+  projectId: string;
+  keyId?: string;
+  requestId?: string;
   since?: string;
   cursor?: string;
   limit: number;

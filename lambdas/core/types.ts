@@ -86,6 +86,23 @@ export interface AuditRecord {
   details?: Record<string, string | number | boolean>;
 }
 
+/** One authenticated call (SPEC §4 "Usage"; seed 003: each authenticated request logs the key it used). */
+export interface UsageRecord {
+  requestId: string;
+  at: string;
+  projectId: string;
+  accountId: string;
+  keyId: string;
+  /** The route as declared, e.g. `POST /v1/chat/completions`. */
+  route: string;
+  status: number;
+  /** Gateway calls only: the public model id asked for, whether it streamed, tokens, credits. */
+  model?: string;
+  streamed?: boolean;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
+  credits: number;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;

@@ -4,6 +4,8 @@ import {
   AdminCheckBody,
   AdminCheckSchema,
   AuditQuerySchema,
+  UsageListSchema,
+  UsageQuerySchema,
   AuditRecordSchema,
   CreateKeyBody,
   IssuedKeySchema,
@@ -43,7 +45,10 @@ export interface RouteContract<
   auth: 'key' | 'public';
   /** Served by the response-streaming function (REST API `STREAM` mode). */
   streaming?: boolean;
-  /** Every answer carries the billing evidence headers, rejections included. */
+  /**
+   * A model call: every answer carries the billing evidence headers, rejections included, and the
+   * handler admits the key itself, alongside the credit reservation (lambdas/http/gateway.ts).
+   */
   billed?: boolean;
   params?: P;
   query?: Q;
@@ -83,6 +88,13 @@ export const ModelSchema = z.strictObject({ id: z.string(), object: z.literal('m
 export const ResponsesBody = z.looseObject({
   model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
   stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
+});
+
+/** The Chat Completions request as far as the gateway reads it; every other field goes upstream unchanged. */
+export const ChatCompletionsBody = z.looseObject({
+  model: ResponsesBody.shape.model,
+  messages: z.array(z.unknown(), { error: 'messages must be a list of chat messages' }).min(1, 'messages must not be empty'),
+  stream: ResponsesBody.shape.stream,
 });
 
 export const VerifyResult = z.strictObject({
@@ -151,6 +163,22 @@ export const CONTRACT = {
     billed: true,
     body: ResponsesBody,
     success: { status: 200, description: 'The upstream’s response object, or its event stream', eventStream: true },
+    errors: [404, 502, 504],
+    relaysUpstreamErrors: true,
+  }),
+  createChatCompletion: contract({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    operationId: 'createChatCompletion',
+    summary: 'Create a chat completion (OpenAI Chat Completions API), forwarded to the upstream; stream: true streams chunks ending in [DONE]',
+    description:
+      'The same checks and billing as /v1/responses. A stream carries a final usage chunk (empty choices): the gateway asks the upstream for it (stream_options.include_usage) to bill the stream by its usage.',
+    tags: ['Responses'],
+    auth: 'key',
+    streaming: true,
+    billed: true,
+    body: ChatCompletionsBody,
+    success: { status: 200, description: 'The upstream’s chat.completion, or its chat.completion.chunk stream', eventStream: true },
     errors: [404, 502, 504],
     relaysUpstreamErrors: true,
   }),
@@ -246,6 +274,16 @@ export const CONTRACT = {
       description: 'A page of audit records',
       schema: z.strictObject({ object: z.literal('list'), data: z.array(AuditRecordSchema), nextCursor: z.string().nullable() }),
     },
+  }),
+  listUsage: contract({
+    method: 'GET',
+    path: '/v1/usage',
+    operationId: 'listUsage',
+    summary: 'Usage records of the project (one per authenticated call: key, route, model, streamed, status, tokens, credits), newest first, with per-key totals',
+    tags: ['Usage'],
+    auth: 'key',
+    query: UsageQuerySchema,
+    success: { status: 200, description: 'A page of usage records and the per-key totals', schema: UsageListSchema },
   }),
   listAdmins: contract({
     method: 'GET',

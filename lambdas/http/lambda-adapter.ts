@@ -30,13 +30,17 @@ async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<stri
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The buffered Lambda: every /v1 route (a stream, if one is asked for here, is collected). */
+/**
+ * The buffered Lambda: every /v1 route (a stream, if one is asked for here, is collected). A
+ * buffered Lambda cannot answer before it returns, so the response's after-work (the usage
+ * record) runs first here; the gateway routes are served by the streaming function, which answers
+ * first and works after.
+ */
 export function createApiHandler(services: Services): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const api = createApi(services);
   return async (event) => {
     const response = await api(fromProxyEvent(event));
-    if (!isStreamed(response)) return { statusCode: response.status, headers: response.headers, body: response.body };
-    const body = await collect(response.stream);
+    const body = isStreamed(response) ? await collect(response.stream) : response.body;
     await response.finish?.({ completed: true });
     return { statusCode: response.status, headers: response.headers, body };
   };
@@ -46,11 +50,13 @@ export function createApiHandler(services: Services): (event: APIGatewayProxyEve
 export async function writeToResponseStream(response: HttpResponse, responseStream: Writable): Promise<void> {
   const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: response.status, headers: response.headers });
   if (!isStreamed(response)) {
+    // Answer first; settlement and the usage record run after the body is on its way.
     out.end(response.body);
+    await response.finish?.({ completed: true });
     return;
   }
   let gone = false;
-  let finished: Promise<void> | undefined;
+  let finished: Promise<unknown> | undefined;
   const finish = (completed: boolean) => (finished ??= response.finish?.({ completed }) ?? Promise.resolve());
   // The client went away: tell the route now (it cancels the upstream), not at the upstream's next chunk.
   const markGone = () => {

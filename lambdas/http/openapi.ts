@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { errorStatuses, type Route } from './router';
-import { AuditRecordSchema, ErrorBody, IssuedKeySchema, KeySchema } from './schemas';
+import { AuditRecordSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of /v1, generated from the route table and nothing else: paths,
@@ -24,9 +24,10 @@ const ERROR_MEANING: Record<number, string> = {
 
 const TAG_DESCRIPTIONS: Record<string, string> = {
   Models: 'OpenAI-compatible model discovery',
-  Responses: 'The OpenAI Responses API, forwarded to the platform’s model',
+  Responses: 'The OpenAI Responses and Chat Completions APIs, forwarded to the platform’s model',
   Keys: 'Project-scoped API keys: create, list, search, rotate, revoke, delete, verify',
   Audit: 'Who did what to which key, denied attempts included',
+  Usage: 'One record per authenticated call: key, route, model, tokens and credits charged',
   Admins: 'The chat identities that administer the project',
   Bots: 'What the Slack and Teams bots need from /v1',
   Service: 'Liveness and this document',
@@ -38,6 +39,7 @@ const SHARED: [string, z.ZodType][] = [
   ['Key', KeySchema],
   ['IssuedKey', IssuedKeySchema],
   ['AuditRecord', AuditRecordSchema],
+  ['UsageRecord', UsageRecordSchema],
 ];
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

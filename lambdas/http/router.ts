@@ -5,11 +5,12 @@ import { KeywardenError } from '../core/errors';
 import type { Principal } from '../core/principal';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
+import { parseKey } from '../core/key-format';
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import type { RouteContract } from './contract';
-import { isStreamed, type HttpRequest, type HttpResponse } from './types';
+import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
 /** Validated input of a request, as the route's schemas declare it. */
 export interface RouteInput<P = unknown, Q = unknown, B = unknown> {
@@ -38,14 +39,28 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     return this.services.logger;
   }
 
-  /** Authenticates the bearer key and counts the request against its rate limit. */
-  async key(): Promise<KeyRecord> {
-    if (this.caller) return this.caller;
+  /** The authenticated key, once `key()` has admitted it. */
+  get authenticated(): KeyRecord | undefined {
+    return this.caller;
+  }
+
+  /**
+   * The bearer token, checked without any I/O: present, and of the key format with a valid
+   * checksum (anything else is a 401 that never reaches storage).
+   */
+  bearer(): string {
     const token = bearerToken(this.req);
     if (!token) {
       throw new KeywardenError('invalid_api_key', 'You didn\'t provide an API key. Send it as "Authorization: Bearer <key>".');
     }
-    const check = await this.services.auth.authenticate(token);
+    if (!parseKey(token).ok) throw new KeywardenError('invalid_api_key', 'Incorrect API key provided.');
+    return token;
+  }
+
+  /** Authenticates the bearer key and counts the request against its rate limit. */
+  async key(): Promise<KeyRecord> {
+    if (this.caller) return this.caller;
+    const check = await this.services.auth.authenticate(this.bearer());
     const now = this.services.clock.now();
     if (check.result === 'rate_limited' || check.result === 'valid') {
       this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
@@ -169,22 +184,72 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       const params = parseParams(match, match.regex.exec(req.path)!);
       ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
       Object.assign(ctx.responseHeaders, early);
-      if (route.auth === 'key') await ctx.key();
-      const query = route.query ? route.query.parse(req.query) : {};
-      const body = route.body ? route.body.parse(parseJsonBody(req.body)) : undefined;
-      Object.assign(ctx.input, { query, body });
+      // A billed route admits the key itself, alongside its credit reservation (gateway.ts):
+      // here only what needs no I/O, so a missing or malformed key is still a 401 first.
+      // Bad input with an unknown key is still a 401: the key is admitted before the 400 goes out.
+      if (route.auth === 'key') await (route.billed ? ctx.bearer() : ctx.key());
+      try {
+        const query = route.query ? route.query.parse(req.query) : {};
+        const body = route.body ? route.body.parse(parseJsonBody(req.body)) : undefined;
+        Object.assign(ctx.input, { query, body });
+      } catch (err) {
+        if (route.auth === 'key') await ctx.key();
+        throw err;
+      }
       const response = await route.handler(ctx as RequestContext<never, never, never>);
       response.headers = { ...ctx.responseHeaders, ...response.headers, 'x-request-id': req.requestId };
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
-      return response;
+      return withUsageRecord(services, ctx, `${route.method} ${route.path}`, response);
     } catch (err) {
       if (err instanceof ExposedKeyError) await reportExposed(services, err);
       const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describe(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
-      return response;
+      const route = ctx && match(compiled, req)?.route;
+      return ctx && route ? withUsageRecord(services, ctx, `${route.method} ${route.path}`, response) : response;
     }
   };
+}
+
+function match(compiled: CompiledRoute[], req: HttpRequest): CompiledRoute | undefined {
+  return compiled.find((r) => r.route.method === req.method && r.regex.test(req.path));
+}
+
+/**
+ * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
+ * after-work (a gateway call's settlement) runs first and says what the call used.
+ */
+function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
+  const own = response.finish;
+  const finish: Finish = async (outcome) => {
+    let used: CallUsage | void = undefined;
+    try {
+      used = await own?.(outcome);
+    } catch (err) {
+      services.logger.error('after-answer work failed', { route, error: describe(err) });
+    }
+    const key = ctx.authenticated;
+    if (!key) return used;
+    const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
+    try {
+      await services.usage.record({
+        requestId: ctx.req.requestId,
+        at: new Date(services.clock.now()).toISOString(),
+        projectId: key.projectId,
+        accountId: key.accountId,
+        keyId: key.id,
+        route,
+        status: response.status,
+        ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
+        ...(used ?? { credits: 0 }),
+      });
+    } catch (err) {
+      services.logger.error('usage record not written', { route, error: describe(err) });
+    }
+    return used;
+  };
+  response.finish = finish;
+  return response;
 }
 
 /** The billing evidence headers (`X-<Brand>-Request-Id`, `-Credits-Charged`, `-Credits-Remaining`). */

@@ -100,6 +100,14 @@ export const AuditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
+export const UsageQuerySchema = z.object({
+  requestId: z.string().regex(/^req_[0-9A-Za-z]{1,64}$/, 'requestId must be a request id (req_…)').optional(),
+  keyId: KeyIdSlot('keyId').optional(),
+  since: z.iso.datetime().optional(),
+  cursor: z.string().max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
 export const AdminCheckBody = z.strictObject({
   action: z.enum(AUDIT_ACTIONS),
   keyId: KeyIdSlot('keyId').optional(),
@@ -169,6 +177,33 @@ export const AdminCheckSchema = z.strictObject({
   admin: z.boolean(),
   /** With `search`, to an admin only: the first 50 matching keys, newest first. */
   matches: z.array(KeySchema).optional(),
+});
+
+const tokenCount = z.number().int().min(0);
+
+export const UsageRecordSchema = z
+  .strictObject({
+    requestId: z.string(),
+    at: isoTime,
+    projectId: z.string(),
+    accountId: z.string(),
+    keyId: z.string(),
+    route: z.string().describe('The route as declared, e.g. POST /v1/chat/completions'),
+    status: z.number().int(),
+    model: z.string().optional(),
+    streamed: z.boolean().optional(),
+    usage: z.strictObject({ inputTokens: tokenCount, outputTokens: tokenCount, totalTokens: tokenCount }).optional(),
+    credits: z.number().min(0),
+  })
+  .meta({ id: 'UsageRecord' });
+
+export const UsageListSchema = z.strictObject({
+  object: z.literal('list'),
+  data: z.array(UsageRecordSchema),
+  nextCursor: z.string().nullable(),
+  /** Per key, over every record the filters match (not only this page). */
+  totals: z.array(z.strictObject({ keyId: z.string(), requests: z.number().int(), totalTokens: tokenCount, credits: z.number().min(0) })),
+  totalsComplete: z.boolean().describe('false when the totals stopped at 10,000 records'),
 });
 
 export const AuditRecordSchema = z

@@ -11,18 +11,32 @@ export interface HttpRequest {
   sourceIp?: string;
 }
 
+/**
+ * Work that runs once the answer has been sent (or the client went away): settlement and the
+ * usage record, off the critical path. It says what the call used, for its usage record.
+ */
+export type Finish = (outcome: { completed: boolean }) => Promise<CallUsage | void>;
+
+/** What a gateway call used, as its usage record states it. */
+export interface CallUsage {
+  model?: string;
+  streamed?: boolean;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
+  credits: number;
+}
+
 export interface BufferedResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  finish?: Finish;
 }
 
 export interface StreamedResponse {
   status: number;
   headers: Record<string, string>;
   stream: AsyncIterable<Uint8Array | string>;
-  /** Called once the body has been written out (or the client went away), for settlement. */
-  finish?: (outcome: { completed: boolean }) => Promise<void>;
+  finish?: Finish;
 }
 
 export type HttpResponse = BufferedResponse | StreamedResponse;

@@ -34,6 +34,11 @@ export interface LocalStack {
   bootstrap: BootstrapFile;
   /** The bots' mounts, so tests can reach their internals' configuration. */
   secrets: LocalSecrets;
+  /**
+   * Resolves once every /v1 request in flight is done, its after-answer work included
+   * (settlement, usage records): what a test waits for before reading a balance.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,10 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     const api = createApiHandler(services);
     const streaming = createStreamingHandler(services);
     const listeners: Record<string, RequestListener> = {};
+    const inFlight = new Set<Promise<void>>();
+    const idle = async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    };
     for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
@@ -131,11 +140,15 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       const mount = listeners[path];
       if (mount) return void mount(req, res);
       if (path === '/v1' || path.startsWith('/v1/')) {
-        const event = toProxyEvent(req, await readBody(req, config.maxBodyBytes));
-        if (isStreamingRequest(req.method ?? 'GET', path)) {
-          return streaming(event, responseStreamFor(res), {} as never);
-        }
-        return writeProxyResult(res, await api(event));
+        const handled = (async () => {
+          const event = toProxyEvent(req, await readBody(req, config.maxBodyBytes));
+          // The streaming handler answers first and settles after; it resolves when both are done.
+          if (isStreamingRequest(req.method ?? 'GET', path)) return streaming(event, responseStreamFor(res), {} as never);
+          writeProxyResult(res, await api(event));
+        })();
+        inFlight.add(handled);
+        void handled.finally(() => inFlight.delete(handled)).catch(() => undefined);
+        return handled;
       }
       writeProxyResult(res, {
         statusCode: 404,
@@ -150,11 +163,14 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       services,
       bootstrap,
       secrets: effective,
+      idle,
       async close() {
         await new Promise<void>((done) => {
           server.close(() => done());
           server.closeAllConnections();
         });
+        // Answered requests still settling finish against the store before it goes away.
+        await idle();
         dataDir.clearEndpoint();
         services.dynamo.destroy();
         await database.close();

@@ -83,7 +83,7 @@ describe('local model', () => {
       const fields = ['input', 'instructions', 'metadata', 'tools', 'text', 'reasoning', 'tool_choice', 'user'];
       for (const stream of [false, true]) {
         const body = `{"model":"archibot","stream":${stream},${fields.map((f) => `"${f}":${deep(5000)}`).join(',')}}`;
-        const res = await model.responses(body);
+        const res = await model.forward("/responses", body);
         expect(res.status).toBe(200);
         const text = await res.text();
         const final = stream ? JSON.parse(text.trim().split('\n').at(-1)!.slice(6)).response : JSON.parse(text);
@@ -92,7 +92,7 @@ describe('local model', () => {
       }
       // A field within the bound is still echoed as sent.
       const shallow = JSON.parse(deep(10));
-      const res = await model.responses(JSON.stringify({ model: 'archibot', input: 'hi', metadata: { nested: shallow } }));
+      const res = await model.forward("/responses", JSON.stringify({ model: 'archibot', input: 'hi', metadata: { nested: shallow } }));
       expect(((await res.json()) as { metadata: unknown }).metadata).toEqual({ nested: shallow });
     });
   });

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { balance, createKey, credits, revokeKey } from './stack-helpers';
+import { balance, createKey, credits, revokeKey, settled } from './stack-helpers';
 
 /**
  * The official `openai` SDK against the real local stack (dynalite, the shipped handlers) with no
@@ -48,6 +48,7 @@ describe('OpenAI SDK, happy path', () => {
     expect(response.headers.get('x-archibot-request-id')).toMatch(/^req_/);
     expect(Number(response.headers.get('x-archibot-credits-charged'))).toBe(price);
     expect(Number(response.headers.get('x-archibot-credits-remaining'))).toBe(credits(before - price));
+    await settled(stack, response);
     expect(await balance(stack)).toBe(credits(before - price));
     expect(response.headers.get('x-ratelimit-limit')).toBe('600');
   });
@@ -64,19 +65,22 @@ describe('OpenAI SDK, happy path', () => {
     const types: string[] = [];
     let text = '';
     let sequence = -1;
+    let lastCompleted: Extract<OpenAI.Responses.ResponseStreamEvent, { type: 'response.completed' }> | undefined;
     for await (const event of stream) {
       types.push(event.type);
       expect(event.sequence_number).toBe(sequence + 1);
       sequence = event.sequence_number;
       if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') lastCompleted = event;
       expect(JSON.stringify(event)).not.toMatch(/credits|x-archibot/i);
     }
     expect(types[0]).toBe('response.created');
     expect(types.at(-1)).toBe('response.completed');
     expect(types).toContain('response.output_text.delta');
     expect(text).toContain('Draft a short work plan');
-    // A stream is charged its price once, when accepted.
-    expect(await balance(stack)).toBe(credits(before - 1));
+    // The headers stated the reservation; the usage in response.completed settled it.
+    await settled(stack, response);
+    expect(await balance(stack)).toBe(credits(before - credits((lastCompleted!.response.usage!.total_tokens * 0.5) / 1000)));
   });
 
   it('responses.stream() delivers text deltas and a finalResponse()', async () => {

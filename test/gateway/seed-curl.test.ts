@@ -58,7 +58,10 @@ describe('seed 000 curl examples against the local stack', () => {
     const text = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
     expect(text).toContain('Draft a short work plan for this Archibus data cleanup.');
     expect(out).not.toMatch(/credits/i);
-    expect(await balance(stack)).toBe(credits(before - 1));
+    // Billed by the usage the stream reported in response.completed, like the same call unstreamed.
+    const usage = (events.at(-1) as unknown as { response: { usage: { total_tokens: number } } }).response.usage;
+    expect(usage.total_tokens).toBeGreaterThan(0);
+    expect(await balance(stack)).toBe(credits(before - credits((usage.total_tokens * 0.5) / 1000)));
   });
 
   it('GET /v1/models, which draws nothing', async () => {

@@ -28,8 +28,12 @@ export async function revokeKey(stack: TestStack, id: string, adminKey = stack.a
   if (res.status !== 200) throw new Error(`revoke answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
-/** The account balance straight from the store (no request counted against any key). */
+/**
+ * The account balance straight from the store (no request counted against any key), once every
+ * answered call has settled (settlement runs after the answer).
+ */
 export async function balance(stack: TestStack, accountId = stack.bootstrap.accountId): Promise<number> {
+  await stack.idle();
   const account = await stack.services.store.getAccount(accountId);
   if (!account) throw new Error(`no account ${accountId}`);
   return account.credits;
@@ -44,4 +48,20 @@ export async function setBalance(stack: TestStack, amount: number, accountId = s
 /** Float-safe credit arithmetic (prices are fractions of a credit). */
 export function credits(n: number): number {
   return Math.round(n * 1e6) / 1e6;
+}
+
+/**
+ * Waits until a call's after-answer work is done: settlement runs after the answer is sent, and
+ * the call's usage record is written last, so once the record exists the balance is final.
+ */
+export async function settled(stack: TestStack, answer: { headers: Headers | Record<string, string> }): Promise<void> {
+  const { headers } = answer;
+  const requestId = headers instanceof Headers ? headers.get('x-request-id') : headers['x-request-id'];
+  if (!requestId) throw new Error('the answer has no x-request-id');
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const page = await stack.services.store.queryUsage({ projectId: stack.bootstrap.projectId, requestId, limit: 1 });
+    if (page.items.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no usage record for ${requestId}: the call never settled`);
 }

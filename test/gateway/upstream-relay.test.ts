@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { balance, createKey, credits } from './stack-helpers';
+import { balance, createKey, credits, settled } from './stack-helpers';
 import { fixedResponse, sse, startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
 
 /**
@@ -165,7 +165,9 @@ describe('streaming relay', () => {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value.type);
     expect(upstreamEnded).toBe(true);
     expect(rest).toEqual(['response.output_text.delta', 'response.output_text.delta', 'response.output_text.delta', 'response.completed']);
-    expect(await balance(stack)).toBe(credits(before - 1));
+    // Settled from the usage the stream reported when it ended (20 tokens × 0.5 / 1000).
+    await settled(stack, response);
+    expect(await balance(stack)).toBe(credits(before - 0.01));
   });
 
   it('passes event bytes through unchanged: no billing fields injected into chunks', async () => {
@@ -181,7 +183,7 @@ describe('streaming relay', () => {
     expect(await res.text()).toBe(events.join(''));
   });
 
-  it('an aborted client stream is charged the stream price exactly once and cancels the upstream', async () => {
+  it('an aborted client stream is charged its reservation exactly once and cancels the upstream', async () => {
     const events = streamEvents(['one ', 'two ', 'three']);
     const hold = gate();
     const upstreamClosed = new Promise<void>((resolve) => {
@@ -209,6 +211,7 @@ describe('streaming relay', () => {
     abort.abort();
     hold.open();
     await upstreamClosed;
+    await settled(stack, res);
 
     const after = await balance(stack);
     expect(after).toBe(credits(before - 1));
@@ -220,6 +223,8 @@ describe('streaming relay', () => {
     const probeCharged = Number(probe.headers.get('x-archibot-credits-charged'));
     expect(Number(probe.headers.get('x-archibot-credits-remaining'))).toBe(credits(after - probeCharged));
     await probe.text();
+    await settled(stack, probe);
+    expect(await balance(stack)).toBe(credits(after - probeCharged));
   });
 });
 
@@ -249,6 +254,7 @@ describe('a stream whose upstream goes silent', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('response.created');
     abort.abort();
     await upstreamClosed;
+    await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - 1));
   });
 
@@ -259,6 +265,7 @@ describe('a stream whose upstream goes silent', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('response.created');
     await upstreamClosed;
+    await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - 1));
   });
 });
@@ -273,6 +280,7 @@ describe('charging by upstream outcome', () => {
     expect(await res.text()).toBe(body);
     const price = credits((400 * 0.5) / 1000);
     expectEvidence(res, price, credits(before - price));
+    await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - price));
   });
 
@@ -283,6 +291,7 @@ describe('charging by upstream outcome', () => {
     const res = await post({ model: 'archibot', input: 'x' });
     expect(res.status).toBe(200);
     expectEvidence(res, 5, credits(before - 5));
+    await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - 5));
   });
 
@@ -293,6 +302,7 @@ describe('charging by upstream outcome', () => {
     const res = await post({ model: 'archibot', input: 'x' });
     expect(res.status).toBe(200);
     expectEvidence(res, 1, credits(before - 1));
+    await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - 1));
   });
 
@@ -305,6 +315,7 @@ describe('charging by upstream outcome', () => {
     expect(body.error.code).toBe('upstream_error');
     expect(JSON.stringify(body)).not.toContain('boom');
     expectEvidence(res, 0, before);
+    await settled(stack, res);
     expect(await balance(stack)).toBe(before);
   });
 
@@ -319,6 +330,7 @@ describe('charging by upstream outcome', () => {
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_error');
     expectEvidence(res, 0, before);
+    await settled(stack, res);
     expect(await balance(stack)).toBe(before);
     await abandoned;
   });
@@ -330,6 +342,7 @@ describe('charging by upstream outcome', () => {
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_error');
     expectEvidence(res, 0, before);
+    await settled(stack, res);
     expect(await balance(stack)).toBe(before);
   });
 
@@ -341,6 +354,7 @@ describe('charging by upstream outcome', () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(error);
     expectEvidence(res, 0, before);
+    await settled(stack, res);
     expect(await balance(stack)).toBe(before);
   });
 

@@ -91,6 +91,10 @@ export const keyRoutes: Route[] = [
     const page = await ctx.services.audit.query(await ctx.principal(), ctx.input.query);
     return json(200, { object: 'list', data: page.items, nextCursor: page.nextCursor ?? null });
   }),
+  defineRoute(CONTRACT.listUsage, async (ctx) => {
+    const page = await ctx.services.usage.query(await ctx.principal(), ctx.input.query);
+    return json(200, { object: 'list', data: page.items, nextCursor: page.nextCursor ?? null, totals: page.totals, totalsComplete: page.totalsComplete });
+  }),
   defineRoute(CONTRACT.listAdmins, async (ctx) => {
     const admins = await ctx.services.keys.admins(await ctx.principal());
     return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });

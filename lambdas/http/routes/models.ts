@@ -23,21 +23,22 @@ export function keyMayUse(key: KeyRecord, model: string): boolean {
   return key.models === undefined || key.models.includes(model);
 }
 
-function platformModel(ctx: RequestContext) {
-  return { id: ctx.services.config.modelId, object: 'model' as const, created: CREATED, owned_by: 'keywarden' };
+/** A catalog model as OpenAI lists it (the public id; the upstream name it maps to stays private). */
+function listed(id: string) {
+  return { id, object: 'model' as const, created: CREATED, owned_by: 'keywarden' };
 }
 
-/** OpenAI-compatible model discovery. Never draws credits. */
+/** OpenAI-compatible model discovery, from the catalog (SPEC §4), narrowed to the key's own list. Never draws credits. */
 export const modelRoutes: Route[] = [
   defineRoute(CONTRACT.listModels, async (ctx) => {
     const key = await requireModelAccess(ctx);
-    return json(200, { object: 'list', data: [platformModel(ctx)].filter((m) => keyMayUse(key, m.id)) });
+    return json(200, { object: 'list', data: ctx.services.catalog.models.filter((m) => keyMayUse(key, m.id)).map((m) => listed(m.id)) });
   }),
   defineRoute(CONTRACT.getModel, async (ctx) => {
     const key = await requireModelAccess(ctx);
-    if (ctx.params.model !== ctx.services.config.modelId || !keyMayUse(key, ctx.params.model)) {
+    if (!ctx.services.catalog.find(ctx.params.model) || !keyMayUse(key, ctx.params.model)) {
       throw new KeywardenError('model_not_found', 'The model does not exist or this key may not use it.', { param: 'model' });
     }
-    return json(200, platformModel(ctx));
+    return json(200, listed(ctx.params.model));
   }),
 ];

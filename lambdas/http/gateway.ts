@@ -1,0 +1,306 @@
+import { refusalError, type Reservation } from '../core/billing';
+import { KeywardenError } from '../core/errors';
+import type { CatalogModel } from '../core/models';
+import { checkPermission } from '../core/policy';
+import type { KeyRecord } from '../core/types';
+import type { UpstreamPath } from '../adapters/upstream';
+import { billingEvidence, type RequestContext } from './router';
+import { MODEL_ID_PATTERN } from './schemas';
+import type { CallUsage, HttpResponse } from './types';
+
+/** Longest upstream error body we read back before giving up on it. */
+const MAX_ERROR_BODY = 64 * 1024;
+/** Longest server-sent event the usage tap holds while looking for usage (a Responses `response.completed` carries the whole response). */
+const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+type Usage = NonNullable<CallUsage['usage']>;
+
+/**
+ * One OpenAI API the gateway serves: where it goes upstream, how the request is adjusted for the
+ * upstream, and where its answers report usage. Both APIs share `forward`, the one pipeline.
+ */
+export interface GatewayApi {
+  upstreamPath: UpstreamPath;
+  /**
+   * The body the upstream receives: the caller's (`raw`, byte for byte, when nothing needs to
+   * change), with the mapped model name and whatever billing needs.
+   */
+  upstreamBody(request: Record<string, unknown>, model: CatalogModel, streaming: boolean, raw: string): string;
+  /** Usage in a complete JSON answer. */
+  usageOf(answer: unknown): Usage | undefined;
+  /** Usage in one event of a stream (its parsed `data:`). */
+  streamUsageOf(event: unknown): Usage | undefined;
+}
+
+export interface GatewayRequest {
+  model: string;
+  stream?: boolean | null;
+  [field: string]: unknown;
+}
+
+class UpstreamTimeout extends Error {
+  override name = 'UpstreamTimeout';
+}
+
+/**
+ * The gateway pipeline (SPEC §4), for /v1/responses and /v1/chat/completions alike:
+ *
+ *   model in the catalog (else 404, nothing charged, nothing called)
+ *   → key admission (expiry, revocation, rate limit: one conditional write) and the credit
+ *     reservation (one conditional write) — side by side once this instance knows the key's
+ *     account, so the critical path holds one storage round trip; a reservation for a key that
+ *     turns out unusable is given back
+ *   → scope and the key's own model list → the upstream, with the mapped model name
+ *   → the answer, with the X-<Brand>-* evidence: what was charged, and the balance as of the
+ *     reservation with this charge applied
+ *   → after the answer (finish): settlement against the usage the call reported, and the usage
+ *     record. A stream is charged its reservation in the headers and settled from the usage it
+ *     reports when it ends; a client that leaves early pays the reservation.
+ */
+export async function forward(ctx: RequestContext<unknown, unknown, GatewayRequest>, api: GatewayApi): Promise<HttpResponse> {
+  const { billing, upstream, config, catalog, logger } = ctx.services;
+  const evidence = (charged: number, remaining: number) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
+  const request = ctx.input.body;
+  const streaming = request.stream === true;
+  const model = catalog.find(request.model);
+  if (!model) {
+    await ctx.key(); // an unknown key learns nothing, not even which models exist
+    throw modelNotFound(request.model);
+  }
+  const { key, reservation } = await admitAndReserve(ctx, model, billing.reserveAmount());
+
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), config.upstreamTimeoutMs);
+  const failed = async (err: unknown) => {
+    clearTimeout(timer);
+    const balance = await billing.refund(reservation);
+    Object.assign(ctx.responseHeaders, evidence(0, balance));
+    const timedOut = controller.signal.reason instanceof UpstreamTimeout;
+    logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
+    return timedOut
+      ? new KeywardenError('upstream_timeout', 'The model service did not answer in time.')
+      : new KeywardenError('upstream_error', 'The model service could not be reached.');
+  };
+  let answer: Response;
+  try {
+    answer = await upstream.forward(api.upstreamPath, api.upstreamBody(request, model, streaming, ctx.req.body ?? ''), controller.signal);
+  } catch (err) {
+    throw await failed(err);
+  }
+
+  if (!answer.ok) {
+    clearTimeout(timer);
+    const text = await readLimited(answer).catch(() => '');
+    const balance = await billing.refund(reservation);
+    Object.assign(ctx.responseHeaders, evidence(0, balance));
+    logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id });
+    const status = answer.status;
+    // The caller's own mistake (bad input): relay the upstream's OpenAI-shaped error.
+    if (status >= 400 && status < 500 && ![401, 403, 429].includes(status) && isErrorShape(text)) {
+      return { status, headers: { 'content-type': 'application/json' }, body: text };
+    }
+    if (status === 429) throw new KeywardenError('service_unavailable', 'The model is busy; retry shortly.', { retryAfterSeconds: 5 });
+    throw new KeywardenError('upstream_error', `The model service answered ${status}.`);
+  }
+
+  if (!streaming) {
+    let text: string;
+    try {
+      text = await answer.text();
+    } catch (err) {
+      throw await failed(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    let usage: Usage | undefined;
+    try {
+      usage = api.usageOf(JSON.parse(text));
+    } catch {
+      usage = undefined;
+    }
+    const price = billing.priceOf(usage);
+    // What settlement will charge: the price, or what is left when the price is more than that.
+    const charged = Math.min(price, round(reservation.amount + reservation.balance));
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...evidence(charged, round(reservation.balance + reservation.amount - charged)) },
+      body: text,
+      finish: async () => {
+        const settled = await billing.settle(reservation, price);
+        return { model: model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged };
+      },
+    };
+  }
+
+  // The stream is accepted: from here it is billable. The headers state the reservation; the
+  // usage the stream reports when it ends settles it.
+  clearTimeout(timer);
+  const tap = new UsageTap(api);
+  return {
+    status: 200,
+    headers: {
+      'content-type': answer.headers.get('content-type') ?? 'text/event-stream',
+      'cache-control': 'no-cache',
+      ...evidence(reservation.amount, reservation.balance),
+    },
+    stream: relay(answer.body, controller, config.upstreamTimeoutMs, tap),
+    finish: async ({ completed }) => {
+      if (!completed) controller.abort();
+      const usage = tap.usage;
+      // Ended with its usage: charged by it. Left early, or never said: the reservation stands.
+      const price = completed ? billing.priceOf(usage) : reservation.amount;
+      const settled = await billing.settle(reservation, price);
+      return { model: model.id, streamed: true, ...(usage ? { usage } : {}), credits: settled.charged };
+    },
+  };
+}
+
+/**
+ * Key admission and the credit reservation. When this instance has seen the key admitted before,
+ * its account is known (a key never changes account) and both writes go out together; otherwise
+ * the key is admitted first. Whatever refuses the call after a reservation was taken (the key,
+ * its scope, its model list) gives the reservation back before the error goes out.
+ */
+async function admitAndReserve(
+  ctx: RequestContext<unknown, unknown, GatewayRequest>,
+  model: CatalogModel,
+  amount: number,
+): Promise<{ key: KeyRecord; reservation: Reservation }> {
+  const { billing, auth } = ctx.services;
+  const known = await auth.accountOf(ctx.bearer());
+  let key: KeyRecord;
+  let reserved: Awaited<ReturnType<typeof billing.reserve>> | undefined;
+  if (known) {
+    const [admitted, reservation] = await Promise.allSettled([ctx.key(), billing.reserve(known, amount)]);
+    const taken = reservation.status === 'fulfilled' && reservation.value.ok ? reservation.value.reservation : undefined;
+    try {
+      if (admitted.status === 'rejected') throw admitted.reason;
+      if (reservation.status === 'rejected') throw reservation.reason;
+      key = admitted.value;
+      requireGatewayAccess(key, model);
+      if (key.accountId !== known) throw new KeywardenError('service_unavailable', 'The key changed account; try again.');
+    } catch (err) {
+      if (taken) await billing.refund(taken);
+      throw err;
+    }
+    reserved = reservation.value;
+  } else {
+    key = await ctx.key();
+    requireGatewayAccess(key, model);
+    reserved = await billing.reserve(key.accountId, amount);
+  }
+  if (!reserved.ok) {
+    Object.assign(ctx.responseHeaders, billingEvidence(ctx.services, ctx.req.requestId, 0, reserved.balance));
+    throw refusalError(reserved.refusal);
+  }
+  return { key, reservation: reserved.reservation };
+}
+
+function requireGatewayAccess(key: KeyRecord, model: CatalogModel): void {
+  if (!checkPermission(key, 'responses:write').allowed) {
+    throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
+  }
+  if (key.models !== undefined && !key.models.includes(model.id)) throw modelNotFound(model.id);
+}
+
+function modelNotFound(model: string): KeywardenError {
+  return new KeywardenError('model_not_found', `The model ${safeModel(model)} does not exist or this key may not use it.`, { param: 'model' });
+}
+
+/** The model named back in an error only when it is a plain model id (never free text, never a key). */
+function safeModel(model: string): string {
+  return MODEL_ID_PATTERN.test(model) && !/_[0-9A-Za-z]{20,}/.test(model) ? model : 'asked for';
+}
+
+/**
+ * Watches a relayed event stream for the usage it reports, without holding the stream: it keeps
+ * only the event in progress (up to MAX_EVENT_BYTES) and parses each complete event's data.
+ */
+class UsageTap {
+  usage: Usage | undefined;
+  private pending = '';
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly api: GatewayApi) {}
+
+  push(chunk: Uint8Array | string): void {
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = this.pending.search(/\r?\n\r?\n/)) >= 0) {
+      const event = this.pending.slice(0, end);
+      this.pending = this.pending.slice(end).replace(/^\r?\n\r?\n/, '');
+      this.read(event);
+    }
+    if (this.pending.length > MAX_EVENT_BYTES) this.pending = '';
+  }
+
+  private read(event: string): void {
+    const data = event
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (!data || data === '[DONE]') return;
+    try {
+      this.usage = this.api.streamUsageOf(JSON.parse(data)) ?? this.usage;
+    } catch {
+      // Not JSON: not ours to judge, it is relayed as it came.
+    }
+  }
+}
+
+/**
+ * Relays upstream bytes as they arrive. Stopping early (client gone) cancels the upstream, and so
+ * does an upstream that sends nothing for `idleMs`: an accepted stream never hangs forever.
+ */
+async function* relay(
+  body: ReadableStream<Uint8Array> | null,
+  controller: AbortController,
+  idleMs: number,
+  tap: UsageTap,
+): AsyncGenerator<Uint8Array> {
+  if (!body) return;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const idle = setTimeout(() => controller.abort(new UpstreamTimeout()), idleMs);
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } finally {
+        clearTimeout(idle);
+      }
+      if (chunk.done) return;
+      if (chunk.value) {
+        tap.push(chunk.value);
+        yield chunk.value;
+      }
+    }
+  } finally {
+    controller.abort();
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const text = await response.text();
+  return text.length > MAX_ERROR_BODY ? '' : text;
+}
+
+function isErrorShape(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { error?: { message?: unknown } };
+    return typeof value?.error?.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function round(credits: number): number {
+  return Math.round(credits * 1e6) / 1e6;
+}
+
+/** A non-negative whole token count, or undefined. */
+export function tokens(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
+}
