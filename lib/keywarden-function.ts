@@ -180,6 +180,7 @@ export function createKeywardenFunction(
     environment.TABLE_NAME = data.table.tableName;
     environment.PUBLIC_BASE_URL = data.publicBaseUrl;
     if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
+    if (config.models) environment.MODELS = config.models;
   } else {
     environment.KEYWARDEN_API_URL = data.publicBaseUrl;
   }

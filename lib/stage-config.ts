@@ -1,3 +1,4 @@
+import { parseModels } from '../lambdas/core/models';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -63,6 +64,11 @@ export interface StageConfig {
   readonly customDomain?: CustomDomainConfig;
   /** OpenAI-compatible upstream base URL; unset = the clearly labelled local model. */
   readonly upstreamBaseUrl?: string;
+  /**
+   * The model catalog (`MODELS`, SPEC §4): `archibot=gpt-4.1-mini,archibot-mini=gpt-4.1-nano`; an
+   * id alone maps to itself. Unset: `archibot`.
+   */
+  readonly models?: string;
 
   /** X-Ray active tracing on the API stage and every function. */
   readonly tracing: boolean;
@@ -163,6 +169,7 @@ export const CONTEXT_KEYS = {
   stage: 'stage',
   alarmEmail: 'alarmEmail',
   upstreamBaseUrl: 'upstreamBaseUrl',
+  models: 'models',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
 } as const;
@@ -178,7 +185,7 @@ function optionalString(read: ContextReader, key: string): string | undefined {
 
 /**
  * The stage record chosen by `-c stage=…`, with the operator overrides applied:
- * `-c alarmEmail=ops@example.com`, `-c upstreamBaseUrl=https://…/v1`,
+ * `-c alarmEmail=ops@example.com`, `-c upstreamBaseUrl=https://…/v1`, `-c models=archibot=gpt-4.1-mini`,
  * `-c domainName=api.example.com -c certificateArn=arn:aws:acm:…` (both or neither).
  * Fails loudly on an unknown stage or a malformed value, before any construct is created.
  */
@@ -190,13 +197,14 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   const base = STAGES[stage];
   const alarmEmail = optionalString(read, CONTEXT_KEYS.alarmEmail) ?? base.alarmEmail;
   const upstreamBaseUrl = optionalString(read, CONTEXT_KEYS.upstreamBaseUrl) ?? base.upstreamBaseUrl;
+  const models = optionalString(read, CONTEXT_KEYS.models) ?? base.models;
   const domainName = optionalString(read, CONTEXT_KEYS.domainName);
   const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
   if ((domainName === undefined) !== (certificateArn === undefined)) {
     throw new StageConfigError('custom domain needs both "domainName" and "certificateArn"');
   }
   const customDomain = domainName && certificateArn ? { domainName, certificateArn } : base.customDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain });
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(models === undefined ? {} : { models }) });
 }
 
 export function validateStageConfig(config: StageConfig): StageConfig {
@@ -209,6 +217,13 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   }
   if (config.upstreamBaseUrl !== undefined && !/^https?:\/\/\S+$/.test(config.upstreamBaseUrl)) {
     problems.push(`upstreamBaseUrl "${config.upstreamBaseUrl}"`);
+  }
+  if (config.models !== undefined) {
+    try {
+      parseModels(config.models);
+    } catch (err) {
+      problems.push(`models (${(err as Error).message})`);
+    }
   }
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
     problems.push(`certificateArn "${config.customDomain.certificateArn}"`);

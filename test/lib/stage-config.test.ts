@@ -33,12 +33,14 @@ describe('stage config', () => {
         stage: 'staging',
         alarmEmail: 'ops@example.com',
         upstreamBaseUrl: 'https://llm.example.com/v1',
+        models: 'archibot=gpt-4.1-mini,archibot-mini=gpt-4.1-nano',
         domainName: 'keys.example.com',
         certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
       }),
     );
     expect(c.alarmEmail).toBe('ops@example.com');
     expect(c.upstreamBaseUrl).toBe('https://llm.example.com/v1');
+    expect(c.models).toBe('archibot=gpt-4.1-mini,archibot-mini=gpt-4.1-nano');
     expect(c.customDomain).toEqual({ domainName: 'keys.example.com', certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc' });
   });
 
@@ -47,6 +49,8 @@ describe('stage config', () => {
     expect(() => resolveStageConfig(reader({ stage: 'prod' }))).toThrow(/development, staging, production/);
     expect(() => resolveStageConfig(reader({ alarmEmail: 'not-an-email' }))).toThrow(/alarmEmail/);
     expect(() => resolveStageConfig(reader({ upstreamBaseUrl: 'ftp://x' }))).toThrow(/upstreamBaseUrl/);
+    expect(() => resolveStageConfig(reader({ models: 'archibot=gpt=4' }))).toThrow(/models/);
+    expect(() => resolveStageConfig(reader({ models: 'a,a' }))).toThrow(/listed twice/);
     expect(() => resolveStageConfig(reader({ domainName: 'keys.example.com' }))).toThrow(/certificateArn/);
   });
 });
