@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { findKeysInText } from '../../lambdas/core/key-format';
 import type { ApiKey } from './api-types';
 import type { KeywardenClient } from './keywarden-client';
@@ -23,6 +24,12 @@ export interface LeakFinding {
  * checksum are dropped offline (no API call); the rest are checked with `POST /v1/keys/verify`.
  * The text itself is neither stored nor returned. The poster is offered the revoke only when
  * they are an admin; the admins told are those this bot can reach (its own platform).
+ *
+ * Once per key: the alert for a key is claimed through `POST /v1/deliveries` (one conditional
+ * write, shared by every instance) before it is raised, so the same key seen again — the message
+ * edited, pasted in another channel, or a private channel the bot also reads — does not alert
+ * the admins a second time. When the claim cannot be made (the API unreachable) the alert goes
+ * out anyway: a leak is worth a duplicate.
  */
 export async function findLeaks(client: KeywardenClient, text: string, poster: string, nowMs: number): Promise<LeakFinding[]> {
   const candidates = findKeysInText(text).slice(0, MAX_LEAK_CANDIDATES);
@@ -32,7 +39,10 @@ export async function findLeaks(client: KeywardenClient, text: string, poster: s
     const verdict = await client.verify(candidate);
     if (!verdict.ok || !verdict.value.valid || !verdict.value.keyId) continue;
     const key = await client.getKey(verdict.value.keyId);
-    if (key.ok && !live.some((k) => k.id === key.value.id)) live.push(key.value);
+    if (!key.ok || live.some((k) => k.id === key.value.id)) continue;
+    const claim = await client.claimDelivery(leakAlertId(client.bot, key.value.id));
+    if (!claim.ok && claim.error.code === 'conflict') continue;
+    live.push(key.value);
   }
   if (live.length === 0) return [];
   const admins = await client.admins();
@@ -48,4 +58,9 @@ export async function findLeaks(client: KeywardenClient, text: string, poster: s
       admins: onPlatform.map((identity) => ({ identity, reply: { kind: 'leak_alert', audience: 'admin', key, poster, revoke } satisfies LeakAlertReply })),
     };
   });
+}
+
+/** The delivery id that makes a key's leak alert once per bot: a digest, so it names nothing. */
+export function leakAlertId(bot: string, keyId: string): string {
+  return createHash('sha256').update(`leak-alert:${bot}:${keyId}`).digest('hex');
 }

@@ -15,6 +15,7 @@ import { publicActivity } from './render-reply';
  *   message with a Keywarden `value`    → card-action (Action.Submit fallback)
  *   message                             → leak-guard (channels, group chats), then, when
  *                                          addressed to the bot, message (command or chat)
+ *   messageUpdate (an edited message)   → leak-guard, the message as it now reads
  *   conversationUpdate adding the bot   → help card
  */
 export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
@@ -32,6 +33,10 @@ export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
         if (!mentionsBot(activity)) return;
         return onMessage(bot, context, messageText(context));
       }
+      case ActivityTypes.MessageUpdate:
+        // Teams sends edits in channels where the bot is installed (RSC): a key pasted by editing is a leak too.
+        await guardAgainstLeaks(bot, context, activity.text ?? '');
+        return;
       case ActivityTypes.ConversationUpdate:
         if (activity.membersAdded?.some((m) => m.id === activity.recipient.id)) {
           await context.sendActivity(publicActivity({ kind: 'help', entries: HELP }));

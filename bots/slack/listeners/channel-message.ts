@@ -8,8 +8,19 @@ const CHANNEL_TYPES = new Set(['channel', 'group', 'mpim']);
 /** Message subtypes that carry fresh text from a person or an integration. */
 const SCANNED_SUBTYPES = new Set([undefined, 'thread_broadcast', 'file_share', 'bot_message', 'me_message']);
 
+/** The message as it now reads: the event itself, or for an edit (`message_changed`) the edited message. */
+function postedMessage(event: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (event.subtype === 'message_changed') {
+    const message = event.message;
+    return message && typeof message === 'object' && SCANNED_SUBTYPES.has((message as { subtype?: string }).subtype) ? (message as Record<string, unknown>) : undefined;
+  }
+  return SCANNED_SUBTYPES.has(event.subtype as string | undefined) ? event : undefined;
+}
+
 /**
- * Leak guard on channel messages (message.channels / groups / mpim). Text with no checksum-valid
+ * Leak guard on channel messages (message.channels, message.groups for private channels when the
+ * workspace grants the optional `groups:history`, message.mpim), new or edited: an edit
+ * (`message_changed`) is scanned as the message now reads. Text with no checksum-valid
  * key is dropped right here, offline; otherwise the core asks /v1 whether it is a live key of
  * this project and this listener tells the poster (ephemeral) and each admin in this workspace
  * (DM, with a one-click revoke). The text is never stored, logged or repeated.
@@ -17,14 +28,14 @@ const SCANNED_SUBTYPES = new Set([undefined, 'thread_broadcast', 'file_share', '
 export function registerChannelMessage(app: App, { conversation, log }: SlackDeps): void {
   app.event('message', async ({ event, body, client }) => {
     if (!CHANNEL_TYPES.has(event.channel_type)) return;
-    if (!SCANNED_SUBTYPES.has(event.subtype)) return;
-    const text = 'text' in event ? event.text : undefined;
-    if (!text || findKeysInText(text).length === 0) return;
+    const message = postedMessage(event as unknown as Record<string, unknown>);
+    const text = typeof message?.text === 'string' ? message.text : undefined;
+    if (!message || !text || findKeysInText(text).length === 0) return;
     const team = body.team_id;
-    const user = 'user' in event && typeof event.user === 'string' ? event.user : undefined;
-    const botId = 'bot_id' in event && typeof event.bot_id === 'string' ? event.bot_id : undefined;
+    const user = typeof message.user === 'string' ? message.user : undefined;
+    const botId = typeof message.bot_id === 'string' ? message.bot_id : undefined;
     const poster = slackIdentity(team, user ?? botId ?? 'unknown');
-    const threadTs = 'thread_ts' in event && typeof event.thread_ts === 'string' ? event.thread_ts : undefined;
+    const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
 
     const findings = await conversation.scanForLeaks(text, poster);
     for (const finding of findings) {

@@ -8,10 +8,12 @@ describe('slack/manifest.yaml', () => {
 
   it('declares the command, events, interactivity and scopes the bot needs', () => {
     expect(manifest).toContain(`command: ${SLASH_COMMAND}`);
-    for (const event of ['app_mention', 'message.channels', 'message.im']) expect(manifest).toMatch(new RegExp(`^\\s+- ${event}$`, 'm'));
+    for (const event of ['app_mention', 'message.channels', 'message.groups', 'message.im']) expect(manifest).toMatch(new RegExp(`^\\s+- ${event}(\\s|$)`, 'm'));
     for (const scope of ['chat:write', 'commands', 'im:write', 'users:read', 'channels:history', 'app_mentions:read', 'im:history']) {
       expect(manifest).toMatch(new RegExp(`^\\s+- ${scope}(\\s|$)`, 'm'));
     }
+    // Private channels are guarded when the workspace grants groups:history, asked for as optional.
+    expect(manifest).toMatch(/^\s+bot_optional:\n(?:\s+#.*\n)*\s+- groups:history(\s|$)/m);
     expect(manifest).toMatch(/interactivity:\n\s+is_enabled: true/);
     const urls = [...manifest.matchAll(/(?:url|request_url): (\S+)/g)].map((m) => m[1]);
     expect(urls).toHaveLength(3);
