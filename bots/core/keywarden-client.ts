@@ -44,9 +44,13 @@ export class KeywardenClient {
     return result;
   }
 
-  async listKeys(query: { search?: string; status?: KeyStatus; limit?: number } = {}): Promise<ApiResult<{ keys: ApiKey[]; more: boolean }>> {
-    const result = await this.api.call('listKeys', { query: { search: query.search, status: query.status, limit: query.limit ?? 50 } });
-    return result.ok ? { ok: true, status: result.status, value: { keys: result.value.data, more: result.value.nextCursor !== null } } : result;
+  async listKeys(
+    query: { search?: string; status?: KeyStatus; limit?: number; cursor?: string } = {},
+  ): Promise<ApiResult<{ keys: ApiKey[]; more: boolean; nextCursor: string | null }>> {
+    const result = await this.api.call('listKeys', { query: { search: query.search, status: query.status, limit: query.limit ?? 50, cursor: query.cursor } });
+    return result.ok
+      ? { ok: true, status: result.status, value: { keys: result.value.data, more: result.value.nextCursor !== null, nextCursor: result.value.nextCursor } }
+      : result;
   }
 
   getKey(id: string): Promise<ApiResult<ApiKey>> {

@@ -7,11 +7,13 @@ import { freshBuild } from '../boot/fresh-build';
 import { createSlackFrontDoor, type FrontDoorReply } from './ack-first/front-door';
 import { selfInvoke } from './ack-first/lambda-self-invoke';
 import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/slack-work';
+import { isExpiryRemindersEvent, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
+import { sendSlackReminders } from './expiry-reminders';
 import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot, type SlackBot } from './slack-app';
 
 /** What the function is invoked with: Slack through API Gateway, or its own hand-off. */
-export type SlackLambdaEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> | SlackWork;
+export type SlackLambdaEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> | SlackWork | typeof EXPIRY_REMINDERS_EVENT;
 export type SlackLambdaHandler = (event: SlackLambdaEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface SlackLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl' | 'slackApiUrl'> {
@@ -31,6 +33,7 @@ const SigningSecret = z.object({ signingSecret: z.string().min(1) });
  *   API Gateway event → the front door: signature checked with the signing secret alone,
  *                       answered at once; the work goes to an asynchronous invocation of this
  *                       same function. Nothing here waits for /v1.
+ *   expiry reminders  → the daily job (bots/slack/expiry-reminders.ts): DMs to the project's admins.
  *   SlackWork event   → the worker: the Bolt app (built from the three secrets, rebuilt when
  *                       they change, bots/boot/fresh-build.ts) runs the request — replay guard
  *                       first — and answers through response_url and the Web API.
@@ -70,6 +73,12 @@ export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLamb
       }
       return { statusCode: 200, body: '' };
     }
+    if (isExpiryRemindersEvent(event)) {
+      // The daily schedule (lib/keywarden-bots.ts). A failure is thrown, so EventBridge retries it; claims keep it once.
+      await sendSlackReminders(await bot());
+      return { statusCode: 200, body: '' };
+    }
+    if (!('headers' in event)) return { statusCode: 400, body: '' };
     const raw = event.body ?? '';
     const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
     const frontDoor = createSlackFrontDoor({ signingSecret, dispatch: dispatch(context), log });

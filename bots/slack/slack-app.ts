@@ -1,4 +1,4 @@
-import { App, LogLevel, type AuthorizeResult, type Receiver } from '@slack/bolt';
+import { App, LogLevel, webApi, type AuthorizeResult, type Receiver } from '@slack/bolt';
 import type { SlackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
 import { Conversation, KeywardenClient } from '../core';
@@ -8,6 +8,10 @@ import { replayGuard } from './replay-guard';
 export interface SlackBot {
   app: App;
   conversation: Conversation;
+  /** The bot's /v1 client (the conversation's), for jobs outside a Slack request (expiry reminders). */
+  client: KeywardenClient;
+  /** The Web API with the bot token, for messages no Slack request asked for (expiry reminders). */
+  web: webApi.WebClient;
   log: BotLog;
 }
 
@@ -23,6 +27,12 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'slack' });
   const conversation = new Conversation({ client });
   const slackApiUrl = config.slackApiUrl ? config.slackApiUrl.replace(/\/*$/, '/') : undefined;
+  const clientOptions = {
+    ...(slackApiUrl ? { slackApiUrl } : {}),
+    // A Lambda has seconds, not the Web API client's default half hour of retries.
+    retryConfig: { retries: 2, maxRetryTime: 5_000 },
+    timeout: 10_000,
+  };
   const app = new App({
     receiver,
     // No auth.test, ever: with a plain `token` Bolt 5.1 calls auth.test on every request when
@@ -31,12 +41,7 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
     // from the signed event's `authorizations`.
     authorize: async (_source, body) => botAuthorization(config, body),
     logLevel: LogLevel.WARN,
-    clientOptions: {
-      ...(slackApiUrl ? { slackApiUrl } : {}),
-      // A Lambda has seconds, not the Web API client's default half hour of retries.
-      retryConfig: { retries: 2, maxRetryTime: 5_000 },
-      timeout: 10_000,
-    },
+    clientOptions,
   });
   app.error(async (error) => {
     log.error('slack listener failed', { code: errorLabel(error.original ?? error), name: error.name });
@@ -44,7 +49,8 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   // Before every listener: a request that was already seen (a replay, a retried event) stops here.
   app.use(replayGuard(client, log));
   registerListeners(app, { conversation, log });
-  return { app, conversation, log };
+  const web = new webApi.WebClient(config.botToken, { ...clientOptions, logLevel: webApi.LogLevel.WARN });
+  return { app, conversation, client, web, log };
 }
 
 /**

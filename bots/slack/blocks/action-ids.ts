@@ -4,3 +4,5 @@ export const ACTION_CANCEL = 'kw_cancel';
 export const ACTION_LEAK_REVOKE = 'kw_leak_revoke';
 export const CREATE_MODAL_CALLBACK = 'kw_create_key';
 export const SLASH_COMMAND = '/apikeys';
+/** The Rotate / Revoke buttons of an expiry reminder: they start the usual confirmation. */
+export const ACTION_REMINDER = 'kw_reminder';

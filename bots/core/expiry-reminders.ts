@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { ApiKey } from './api-types';
+import type { KeywardenClient } from './keywarden-client';
+
+/**
+ * Expiry reminders (issue 12): keys never expire by surprise. Once a day (lib/keywarden-bots.ts;
+ * locally a timer, and `keywarden reminders run`), each bot finds the project's keys that expire
+ * within 14 days, within 3 days, or expired in the last 7 days, and tells each of the project's
+ * admins on its platform privately — once per key, threshold and admin.
+ *
+ * "Once" is a conditional write: before a notice goes out its id is claimed through
+ * `POST /v1/deliveries`; a second run (the same day, another instance, a retried schedule) finds
+ * it taken and sends nothing. Claimed before sending, so a notice is sent at most once.
+ *
+ * The notice names the key (name, start, expiry, last use), calls out a key not used in 90 days
+ * (rotating a key nobody uses only moves the risk: revoke it), and offers Rotate and Revoke
+ * buttons that start the usual confirmation (`rotate <id>` / `revoke <id>` as the clicker).
+ */
+export type ReminderThreshold = '14d' | '3d' | 'expired';
+
+const DAY = 86_400_000;
+/** How long after expiry a key still gets its "just expired" notice (a missed run catches up). */
+const JUST_EXPIRED_MS = 7 * DAY;
+export const IDLE_MS = 90 * DAY;
+
+/** The most urgent threshold a key has crossed, or none. Revoked and rotated-away keys need no reminder. */
+export function reminderThreshold(key: Pick<ApiKey, 'expiresAt' | 'status' | 'replacedBy'>, nowMs: number): ReminderThreshold | undefined {
+  if (!key.expiresAt || key.status === 'revoked' || key.replacedBy) return undefined;
+  const left = Date.parse(key.expiresAt) - nowMs;
+  if (!Number.isFinite(left)) return undefined;
+  if (left <= 0) return left > -JUST_EXPIRED_MS ? 'expired' : undefined;
+  if (left <= 3 * DAY) return '3d';
+  if (left <= 14 * DAY) return '14d';
+  return undefined;
+}
+
+/** Not used in 90 days (never used counts from creation). */
+export function isIdle(key: Pick<ApiKey, 'lastUsedAt' | 'createdAt'>, nowMs: number): boolean {
+  const since = Date.parse(key.lastUsedAt ?? key.createdAt);
+  return Number.isFinite(since) && nowMs - since >= IDLE_MS;
+}
+
+/** One notice for one admin. The buttons carry only the key id; the clicker is the actor. */
+export interface ExpiryReminderReply {
+  kind: 'expiry_reminder';
+  key: ApiKey;
+  threshold: ReminderThreshold;
+  idle: boolean;
+}
+
+export interface DueReminder {
+  /** The admin's platform identity (this bot's platform only). */
+  admin: string;
+  reply: ExpiryReminderReply;
+}
+
+/** The delivery id that makes a notice once per key, expiry, threshold and admin: a digest, it names nothing. */
+export function reminderId(bot: string, key: Pick<ApiKey, 'id' | 'expiresAt'>, threshold: ReminderThreshold, admin: string): string {
+  return createHash('sha256').update(`expiry-reminder:${bot}:${key.id}:${key.expiresAt}:${threshold}:${admin}`).digest('hex');
+}
+
+export interface ReminderRun {
+  /** Notices claimed for sending now. */
+  due: DueReminder[];
+  /** Notices skipped because an earlier run claimed them. */
+  alreadySent: number;
+}
+
+/**
+ * The notices to send now, each already claimed. Reads the active and expired keys page by page
+ * and the admins on this bot's platform; an API failure ends the run with what it has (the
+ * next run picks up the rest: nothing unclaimed was lost).
+ */
+export async function claimDueReminders(client: KeywardenClient, nowMs: number): Promise<ReminderRun> {
+  const admins = await client.admins();
+  if (!admins.ok) return { due: [], alreadySent: 0 };
+  const onPlatform = admins.value.filter((identity) => identity.startsWith(`${client.bot}:`));
+  if (onPlatform.length === 0) return { due: [], alreadySent: 0 };
+  const run: ReminderRun = { due: [], alreadySent: 0 };
+  for (const status of ['active', 'expired'] as const) {
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const listed = await client.listKeys({ status, limit: 200, ...(cursor ? { cursor } : {}) });
+      if (!listed.ok) return run;
+      for (const key of listed.value.keys) {
+        const threshold = reminderThreshold(key, nowMs);
+        if (!threshold) continue;
+        for (const admin of onPlatform) {
+          const claim = await client.claimDelivery(reminderId(client.bot, key, threshold, admin));
+          if (claim.ok) run.due.push({ admin, reply: { kind: 'expiry_reminder', key, threshold, idle: isIdle(key, nowMs) } });
+          else if (claim.error.code === 'conflict') run.alreadySent += 1;
+        }
+      }
+      if (!listed.value.nextCursor) break;
+      cursor = listed.value.nextCursor;
+    }
+  }
+  return run;
+}
+
+/** What a reminder button asks for: the usual command, run for whoever clicks. */
+export interface ReminderButton {
+  op: 'rotate' | 'revoke';
+  keyId: string;
+}
+
+export function encodeReminderButton(button: ReminderButton): string {
+  return JSON.stringify(button);
+}
+
+export function decodeReminderButton(value: string): ReminderButton | undefined {
+  try {
+    const parsed = JSON.parse(value) as Partial<ReminderButton>;
+    if ((parsed.op === 'rotate' || parsed.op === 'revoke') && typeof parsed.keyId === 'string' && /^key_[0-9A-Za-z]{1,64}$/.test(parsed.keyId)) {
+      return { op: parsed.op, keyId: parsed.keyId };
+    }
+  } catch {
+    // not a reminder button
+  }
+  return undefined;
+}
