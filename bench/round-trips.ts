@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StandInUpstream } from '../test/gateway/stand-in-upstream';
+import { AFTER_ANSWER } from '../lambdas/http/types';
 import { median } from './stats';
 
 /**
@@ -12,7 +13,32 @@ export interface RoundTripCounter {
   /** Wall time spent inside DynamoDB calls (overlapping calls add up). */
   ms: number;
   commands: string[];
+  /** Per call (aligned with `commands`): made by a response's after-answer work (AFTER_ANSWER)? */
+  afterAnswer: boolean[];
+  /** Wall time inside calls on the critical path (not after the answer). */
+  msBeforeAnswer: number;
+  /** Each call's start and end (performance.now()), in start order. */
+  spans: [number, number][];
   reset(): void;
+}
+
+/** Calls on the critical path: all but those made after the answer was sent. */
+export function beforeAnswer(counter: RoundTripCounter, from = 0, to = counter.commands.length): number {
+  return counter.afterAnswer.slice(from, to).filter((after) => !after).length;
+}
+
+/**
+ * Sequential round trips among `spans`: calls that overlap in time wait together, so a batch of
+ * calls in flight at once costs one round-trip time on the critical path.
+ */
+export function sequentialSteps(spans: readonly [number, number][]): number {
+  let steps = 0;
+  let end = -Infinity;
+  for (const [start, stop] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (start >= end) steps++;
+    end = Math.max(end, stop);
+  }
+  return steps;
 }
 
 export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
@@ -20,21 +46,33 @@ export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
     total: 0,
     ms: 0,
     commands: [],
+    afterAnswer: [],
+    msBeforeAnswer: 0,
+    spans: [],
     reset() {
       counter.total = 0;
       counter.ms = 0;
+      counter.msBeforeAnswer = 0;
       counter.commands = [];
+      counter.afterAnswer = [];
+      counter.spans = [];
     },
   };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       counter.total += 1;
       counter.commands.push(String(context.commandName ?? 'unknown').replace(/Command$/, ''));
+      const after = AFTER_ANSWER.getStore() === true;
+      counter.afterAnswer.push(after);
       const start = performance.now();
+      const span: [number, number] = [start, Infinity];
+      counter.spans.push(span);
       try {
         return await next(args);
       } finally {
-        counter.ms += performance.now() - start;
+        span[1] = performance.now();
+        counter.ms += span[1] - start;
+        if (!after) counter.msBeforeAnswer += span[1] - start;
       }
     },
     { step: 'deserialize', name: 'benchRoundTripCounter', priority: 'high' },
@@ -43,11 +81,16 @@ export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
 }
 
 export interface RoundTripFigures {
-  models: { firstInWindow: number; warmMedian: number; warmMax: number; warmCommands: string[] };
+  /** Calls made before the answer; the rest (the usage record) after it. */
+  models: { firstInWindow: number; warmMedian: number; warmMax: number; warmAfterAnswerMedian: number; warmCommands: string[] };
   responses: {
     firstInWindow: { beforeUpstream: number; total: number };
     warmBeforeUpstreamMedian: number;
     warmBeforeUpstreamMax: number;
+    /** Sequential round trips before the upstream (calls in flight together count once). */
+    warmBeforeUpstreamStepsMedian: number;
+    /** Calls between the upstream's answer and the client's (none: settlement waits for the answer to be sent). */
+    warmBeforeAnswerAfterUpstreamMedian: number;
     warmTotalMedian: number;
     warmCommandsBeforeUpstream: string[];
     warmCommandsTotal: string[];
@@ -67,24 +110,31 @@ export async function measureRoundTrips(options: {
   modelsKey: string;
   responsesKey: string;
   samples: number;
+  /** Resolves once every request's after-answer work is done (LocalStack.idle). */
+  idle: () => Promise<void>;
 }): Promise<RoundTripFigures> {
   const { baseUrl, counter, upstream, samples } = options;
 
   const models: number[] = [];
+  const modelsAfter: number[] = [];
   let modelsWarmCommands: string[] = [];
   for (let i = 0; i <= samples; i++) {
     counter.reset();
     const res = await fetch(`${baseUrl}/v1/models`, { headers: { authorization: `Bearer ${options.modelsKey}` } });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`/v1/models answered ${res.status}`);
-    models.push(counter.total);
+    await options.idle();
+    models.push(beforeAnswer(counter));
+    modelsAfter.push(counter.total - beforeAnswer(counter));
     if (i === samples) modelsWarmCommands = [...counter.commands];
   }
 
-  let atUpstream: { total: number; commands: string[] } | undefined;
-  const mark = () => (atUpstream = { total: counter.total, commands: [...counter.commands] });
+  let atUpstream: { total: number; commands: string[]; steps: number } | undefined;
+  const mark = () => (atUpstream = { total: counter.total, commands: [...counter.commands], steps: sequentialSteps(counter.spans) });
   upstream.events.on('request', mark);
   const before: number[] = [];
+  const steps: number[] = [];
+  const upstreamToAnswer: number[] = [];
   const total: number[] = [];
   let warmBefore: string[] = [];
   let warmTotal: string[] = [];
@@ -98,10 +148,14 @@ export async function measureRoundTrips(options: {
         body: '{"model":"archibot","input":"ping"}',
       });
       await res.arrayBuffer();
+      await options.idle();
+      const answered = beforeAnswer(counter);
       // Set by the upstream's `request` listener while the request was in flight.
-      const seen = atUpstream as { total: number; commands: string[] } | undefined;
+      const seen = atUpstream as { total: number; commands: string[]; steps: number } | undefined;
       if (res.status !== 200 || !seen) throw new Error(`/v1/responses answered ${res.status}`);
       before.push(seen.total);
+      steps.push(seen.steps);
+      upstreamToAnswer.push(answered - seen.total);
       total.push(counter.total);
       if (i === samples) {
         warmBefore = seen.commands;
@@ -114,11 +168,19 @@ export async function measureRoundTrips(options: {
 
   const warmModels = models.slice(1);
   return {
-    models: { firstInWindow: models[0]!, warmMedian: median(warmModels), warmMax: Math.max(...warmModels), warmCommands: modelsWarmCommands },
+    models: {
+      firstInWindow: models[0]!,
+      warmMedian: median(warmModels),
+      warmMax: Math.max(...warmModels),
+      warmAfterAnswerMedian: median(modelsAfter.slice(1)),
+      warmCommands: modelsWarmCommands,
+    },
     responses: {
       firstInWindow: { beforeUpstream: before[0]!, total: total[0]! },
       warmBeforeUpstreamMedian: median(before.slice(1)),
       warmBeforeUpstreamMax: Math.max(...before.slice(1)),
+      warmBeforeUpstreamStepsMedian: median(steps.slice(1)),
+      warmBeforeAnswerAfterUpstreamMedian: median(upstreamToAnswer.slice(1)),
       warmTotalMedian: median(total.slice(1)),
       warmCommandsBeforeUpstream: warmBefore,
       warmCommandsTotal: warmTotal,

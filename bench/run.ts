@@ -18,7 +18,7 @@ import { answerFixed, startStandInUpstream } from '../test/gateway/stand-in-upst
 import { measureBundles, type BundleFigures } from './bundles';
 import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
 import { measureRevocation, type RevocationFigures } from './revocation';
-import { countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
+import { beforeAnswer, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
 import { measureSlackRotate, type SlackRotateFigures } from './slack-rotate';
 import { round } from './stats';
 
@@ -29,7 +29,9 @@ const BODY = '{"model":"archibot","input":"ping"}';
 
 const TARGETS = {
   modelsRoundTrips: 1,
-  responsesRoundTrips: 2,
+  /** Issue 10: one storage round trip on the critical path (admission and reservation side by side). */
+  responsesSequentialRoundTrips: 1,
+  responsesAfterUpstreamBeforeAnswer: 0,
   addedP50MsAtC1: 3,
   bundleKb: 400,
   /** Slack `/apikeys rotate <key>` with its confirmation, replay-guard claims excluded. */
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       modelsKey: await newKey('bench models'),
       responsesKey: await newKey('bench responses'),
       samples: 20,
+      idle: () => stack.idle(),
     });
 
     const loadKey = await newKey('bench load');
@@ -86,7 +89,12 @@ async function main(): Promise<void> {
       counter.reset();
       const figures = await load.interleaved(concurrency, pairs, direct, gateway);
       const gatewayRequests = figures.requests / 2;
-      return { ...figures, dynamoMsPerGatewayRequest: round(counter.ms / gatewayRequests), dynamoCallsPerGatewayRequest: round(counter.total / gatewayRequests) };
+      // On the critical path only: settlement and usage records run after each answer.
+      return {
+        ...figures,
+        dynamoMsPerGatewayRequest: round(counter.msBeforeAnswer / gatewayRequests),
+        dynamoCallsPerGatewayRequest: round(beforeAnswer(counter) / gatewayRequests),
+      };
     };
     progress('added latency, concurrency 1');
     latency.push(await interleaved(1, 400));
@@ -146,16 +154,23 @@ function print(r: {
 }): void {
   const rt = r.roundTrips;
   const rows: Row[] = [
-    ['DynamoDB round trips, GET /v1/models (warm key)', `${rt.models.warmMedian} (max ${rt.models.warmMax})`, `≤ ${TARGETS.modelsRoundTrips}`, verdict(rt.models.warmMedian <= TARGETS.modelsRoundTrips)],
+    ['DynamoDB round trips, GET /v1/models before the answer (warm key)', `${rt.models.warmMedian} (max ${rt.models.warmMax})`, `≤ ${TARGETS.modelsRoundTrips}`, verdict(rt.models.warmMedian <= TARGETS.modelsRoundTrips)],
+    ['  … after the answer (usage record)', String(rt.models.warmAfterAnswerMedian), '', ''],
     ['  … first request of a rate-limit window', String(rt.models.firstInWindow), '', ''],
     [
-      'DynamoDB round trips, POST /v1/responses before upstream (warm)',
-      `${rt.responses.warmBeforeUpstreamMedian} (max ${rt.responses.warmBeforeUpstreamMax})`,
-      `≤ ${TARGETS.responsesRoundTrips}`,
-      verdict(rt.responses.warmBeforeUpstreamMedian <= TARGETS.responsesRoundTrips),
+      'DynamoDB round trips, POST /v1/responses before upstream (warm): sequential',
+      `${rt.responses.warmBeforeUpstreamStepsMedian} (${rt.responses.warmBeforeUpstreamMedian} calls side by side, max ${rt.responses.warmBeforeUpstreamMax})`,
+      `≤ ${TARGETS.responsesSequentialRoundTrips}`,
+      verdict(rt.responses.warmBeforeUpstreamStepsMedian <= TARGETS.responsesSequentialRoundTrips),
     ],
-    ['  … after the upstream answers (settlement)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian), '', ''],
-    ['  … first request of a rate-limit window (before / total)', `${rt.responses.firstInWindow.beforeUpstream} / ${rt.responses.firstInWindow.total}`, '', ''],
+    [
+      '  … between the upstream answering and the client answered',
+      String(rt.responses.warmBeforeAnswerAfterUpstreamMedian),
+      `${TARGETS.responsesAfterUpstreamBeforeAnswer}`,
+      verdict(rt.responses.warmBeforeAnswerAfterUpstreamMedian <= TARGETS.responsesAfterUpstreamBeforeAnswer),
+    ],
+    ['  … after the answer (settlement, usage record)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian - rt.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
+    ['  … first request of a rate-limit window (before upstream / total)', `${rt.responses.firstInWindow.beforeUpstream} / ${rt.responses.firstInWindow.total}`, '', ''],
   ];
   for (const l of r.latency) {
     const target = l.concurrency === 1 ? `≤ ${TARGETS.addedP50MsAtC1} ms` : '';
@@ -167,7 +182,7 @@ function print(r: {
       '',
       '',
     ]);
-    rows.push([`  … of which waiting on DynamoDB (mean per request)`, `${l.dynamoMsPerGatewayRequest} ms in ${l.dynamoCallsPerGatewayRequest} calls`, '', '']);
+    rows.push([`  … DynamoDB before the answer (mean per request; side-by-side calls add up)`, `${l.dynamoMsPerGatewayRequest} ms in ${l.dynamoCallsPerGatewayRequest} calls`, '', '']);
     if (l.concurrency === 1) rows.push([`  … of which everything else (≈ added p50 − DynamoDB)`, `${round(l.addedMs.p50 - (l.dynamoMsPerGatewayRequest ?? 0))} ms`, '', '']);
   }
   const t = r.throughput;
@@ -192,11 +207,12 @@ function print(r: {
     verdict(sr.hops <= TARGETS.slackRotateHops),
   ]);
   rows.push([
-    'Slack /apikeys rotate + confirm click: DynamoDB round trips',
+    'Slack /apikeys rotate + confirm click: DynamoDB round trips before the answers',
     `${sr.roundTrips} (command ${sr.command.roundTrips}, click ${sr.click.roundTrips})`,
     `≤ ${TARGETS.slackRotateRoundTrips}`,
     verdict(sr.roundTrips <= TARGETS.slackRotateRoundTrips),
   ]);
+  rows.push(['  … after the answers (each call\'s usage record, claims included)', String(sr.afterAnswer), '', '']);
   rows.push([`  … with the replay guard's ${sr.claims.hops} claims (one per Slack request)`, `${sr.hops + sr.claims.hops} calls, ${sr.roundTrips + sr.claims.roundTrips} round trips`, '', '']);
   if (sr.coldExtra.length > 0) rows.push(['  … first rotate after a cold start, on top', sr.coldExtra.join(', '), '', '']);
   for (const b of r.bundles) {

@@ -22,8 +22,10 @@ import { countRoundTrips, type RoundTripCounter } from './round-trips';
 export interface SlackRotateFigures {
   /** /v1 calls made for the command and the click, claims excluded. */
   hops: number;
-  /** DynamoDB round trips of those calls. */
+  /** DynamoDB round trips of those calls before their answers (the critical path). */
   roundTrips: number;
+  /** Calls after the answers: every call's usage record (claims' included). */
+  afterAnswer: number;
   /** The replay-guard claims (one per Slack request) and their round trips. */
   claims: { hops: number; roundTrips: number };
   /** Per Slack request, claims excluded: the calls (in the order they returned) and round trips. */
@@ -35,9 +37,12 @@ export interface SlackRotateFigures {
 
 export interface Phase {
   calls: string[];
+  /** Round trips before each answer (the critical path). */
   roundTrips: number;
-  /** The DynamoDB commands, in order. */
+  /** The DynamoDB commands before the answers, in order. */
   commands: string[];
+  /** Calls made after the answers (usage records, the claims' included). */
+  afterAnswer: number;
 }
 
 interface Seen {
@@ -93,10 +98,16 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
       const seen = p.seen.slice(from.seen, to.seen);
       const claims = seen.filter((s) => s.claim);
       const commands: string[] = [];
-      for (let i = from.command; i < to.command; i++) if (!claims.some((s) => i >= s.from && i < s.to)) commands.push(c.commands[i]!);
+      let claimed = 0;
+      let after = 0;
+      for (let i = from.command; i < to.command; i++) {
+        if (c.afterAnswer[i]) after++;
+        else if (claims.some((s) => i >= s.from && i < s.to)) claimed++;
+        else commands.push(c.commands[i]!);
+      }
       return {
-        work: { calls: seen.filter((s) => !s.claim).map((s) => s.call), roundTrips: commands.length, commands } satisfies Phase,
-        claims: { hops: claims.length, roundTrips: to.command - from.command - commands.length },
+        work: { calls: seen.filter((s) => !s.claim).map((s) => s.call), roundTrips: commands.length, commands, afterAnswer: after } satisfies Phase,
+        claims: { hops: claims.length, roundTrips: claimed },
       };
     };
     const issue = async (name: string) => {
@@ -109,10 +120,12 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
       const start = mark();
       const asked = await h.command(`rotate ${name}`);
       const confirm = await h.answer(asked.responseId);
+      await h.stack.idle(); // the calls' after-answer work (usage records) belongs to this phase
       const shown = mark();
       const click = await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'));
       const done = await h.answer(click.responseId);
       if (keysIn(done).length !== 1) throw new Error(`the click did not deliver a new key: ${done.raw.slice(0, 200)}`);
+      await h.stack.idle();
       return { command: phase(start, shown), click: phase(shown, mark()) };
     };
     await issue('bench rotate cold');
@@ -123,6 +136,7 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
     return {
       hops: warmCalls.length,
       roundTrips: warm.command.work.roundTrips + warm.click.work.roundTrips,
+      afterAnswer: warm.command.work.afterAnswer + warm.click.work.afterAnswer,
       claims: { hops: warm.command.claims.hops + warm.click.claims.hops, roundTrips: warm.command.claims.roundTrips + warm.click.claims.roundTrips },
       command: warm.command.work,
       click: warm.click.work,

@@ -15,7 +15,7 @@ import type { FunctionSizing, StageConfig } from './stage-config';
 export const FUNCTION_NAMES = ['api', 'responses', 'slack', 'teams'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 interface FunctionSpec {
   /** File under `lambdas/handlers/`. */
@@ -37,15 +37,16 @@ interface FunctionSpec {
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   api: {
     entry: 'api.ts',
-    description: 'Keywarden /v1 (keys, audit, models, me, verify, openapi, health)',
+    description: 'Keywarden /v1 (keys, audit, usage, me, verify, openapi, health)',
     sizing: 'api',
-    tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    // BatchGetItem: a key and a person's admin record read together (key-changing bot actions).
+    tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     secrets: ['hashing', 'botAssertion'],
     kind: 'service',
   },
   responses: {
     entry: 'responses.ts',
-    description: 'Keywarden /v1/responses (response streaming)',
+    description: 'Keywarden model calls: /v1/models, /v1/responses, /v1/chat/completions (response streaming)',
     sizing: 'responses',
     tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
     secrets: ['hashing', 'upstream'],

@@ -43,7 +43,11 @@ export interface RouteContract<
   tags: string[];
   /** `key`: a bearer key is authenticated (and counted) before the query and body are read. */
   auth: 'key' | 'public';
-  /** Served by the response-streaming function (REST API `STREAM` mode). */
+  /**
+   * Served by the gateway function in REST API `STREAM` mode: it answers first and does its
+   * after-answer work (settlement, the usage record) once the body is out. The OpenAI-compatible
+   * routes live there; the buffered API function writes a call's usage record before it returns.
+   */
   streaming?: boolean;
   /**
    * A model call: every answer carries the billing evidence headers, rejections included, and the
@@ -137,6 +141,7 @@ export const CONTRACT = {
     summary: 'List the models this key may call (never draws credits)',
     tags: ['Models'],
     auth: 'key',
+    streaming: true,
     success: { status: 200, description: 'The models', schema: z.strictObject({ object: z.literal('list'), data: z.array(ModelSchema) }) },
   }),
   getModel: contract({
@@ -146,6 +151,7 @@ export const CONTRACT = {
     summary: 'One model (never draws credits)',
     tags: ['Models'],
     auth: 'key',
+    streaming: true,
     params: z.strictObject({ model: ModelIdSlot('model') }),
     success: { status: 200, description: 'The model', schema: ModelSchema },
     errors: [404],

@@ -10,7 +10,7 @@ import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import type { RouteContract } from './contract';
-import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
+import { AFTER_ANSWER, isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
 /** Validated input of a request, as the route's schemas declare it. */
 export interface RouteInput<P = unknown, Q = unknown, B = unknown> {
@@ -221,7 +221,8 @@ function match(compiled: CompiledRoute[], req: HttpRequest): CompiledRoute | und
  */
 function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
-  const finish: Finish = async (outcome) => {
+  const finish: Finish = (outcome) => AFTER_ANSWER.run(true, () => afterAnswer(outcome));
+  const afterAnswer: Finish = async (outcome) => {
     let used: CallUsage | void = undefined;
     try {
       used = await own?.(outcome);

@@ -18,8 +18,8 @@ import {
 
 /** The route table of SPEC §4/§5, written out independently of lib/. */
 const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> = {
-  'GET /v1/models': 'api',
-  'GET /v1/models/{model}': 'api',
+  'GET /v1/models': 'responses',
+  'GET /v1/models/{model}': 'responses',
   'GET /v1/keys': 'api',
   'POST /v1/keys': 'api',
   'POST /v1/keys/verify': 'api',
@@ -28,6 +28,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/rotate': 'api',
   'POST /v1/keys/{id}/revoke': 'api',
   'GET /v1/audit': 'api',
+  'GET /v1/usage': 'api',
   'GET /v1/admins': 'api',
   'POST /v1/admins/check': 'api',
   'POST /v1/deliveries': 'api',
@@ -35,13 +36,14 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/openapi.json': 'api',
   'GET /v1/health': 'api',
   'POST /v1/responses': 'responses',
+  'POST /v1/chat/completions': 'responses',
   'POST /slack/events': 'slack',
   'POST /api/messages': 'teams',
 };
 
 /** Least privilege per function, written out independently of lib/. */
 const EXPECTED_ACCESS = {
-  api: { table: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
+  api: { table: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
   responses: { table: ['GetItem', 'PutItem', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
   slack: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'slack'] },
   teams: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'teams'] },
@@ -83,18 +85,22 @@ describe('stateless stack, production', () => {
     expect(v1Gateway.sort()).toEqual([...new Set(served)].sort());
   });
 
-  it('streams /v1/responses through the function response-streaming invocation path', () => {
-    const method = methodsByRoute(s.statelessJson).get('POST /v1/responses');
-    const integration = (method?.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
-    expect(integration.ResponseTransferMode).toBe('STREAM');
-    expect(JSON.stringify(integration.Uri)).toContain('/2021-11-15/functions/');
-    expect(JSON.stringify(integration.Uri)).toContain('/response-streaming-invocations');
-    expect(integration.TimeoutInMillis).toBeGreaterThan(29_000);
+  it('serves the model calls through the function response-streaming invocation path (answer first, settle after)', () => {
+    const streamed = Object.entries(EXPECTED_ROUTES)
+      .filter(([, fn]) => fn === 'responses')
+      .map(([route]) => route);
+    expect(streamed.sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/responses']);
     for (const [route, m] of methodsByRoute(s.statelessJson)) {
-      if (route === 'POST /v1/responses') continue;
-      const other = (m.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown } }).Integration;
-      expect(other.ResponseTransferMode ?? 'BUFFERED', route).toBe('BUFFERED');
-      expect(JSON.stringify(other.Uri), route).toMatch(/\/invocations"/);
+      const integration = (m.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
+      if (streamed.includes(route)) {
+        expect(integration.ResponseTransferMode, route).toBe('STREAM');
+        expect(JSON.stringify(integration.Uri), route).toContain('/2021-11-15/functions/');
+        expect(JSON.stringify(integration.Uri), route).toContain('/response-streaming-invocations');
+        expect(integration.TimeoutInMillis, route).toBeGreaterThan(29_000);
+      } else {
+        expect(integration.ResponseTransferMode ?? 'BUFFERED', route).toBe('BUFFERED');
+        expect(JSON.stringify(integration.Uri), route).toMatch(/\/invocations"/);
+      }
     }
   });
 
