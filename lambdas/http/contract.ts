@@ -129,6 +129,11 @@ export const MeSchema = KeySchema.extend({
 /** `id`: a SHA-256, hex, chosen by the bot (e.g. of `slack:` + the request signature). */
 export const ClaimDeliveryBody = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be 64 lowercase hex characters (a SHA-256)'),
+  /**
+   * How long the claim holds, in seconds (default 600: covers every replay a platform signature
+   * check would let through). Longer for notices sent once per key and threshold: up to 90 days.
+   */
+  keepForSeconds: z.number().int().min(60).max(90 * 86_400).optional(),
 });
 
 const keyTags = ['Keys'];
