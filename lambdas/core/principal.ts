@@ -19,11 +19,12 @@ export function principalActor(p: Principal): ActorId {
 }
 
 /**
- * A person a bot vouched for with a signed assertion. `assertion` is what spends it: the first
- * audit record of a key-changing action is keyed by it, so the assertion acts once (audit-log.ts).
+ * A person acting through a bot (or another front end, `bot` naming it). When a bot vouched for
+ * them with a signed assertion, `assertion` is what spends it: the first audit record of a
+ * key-changing action is keyed by it, so the assertion acts once (audit-log.ts).
  */
 export interface Person {
   identity: string;
   bot: string;
-  assertion: { jti: string; iat: number };
+  assertion?: { jti: string; iat: number };
 }
