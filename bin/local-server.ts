@@ -7,6 +7,7 @@ import { DataDir } from '../lambdas/local/data-dir';
 import { exitOnUncaughtErrors, exitWithOperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
+import { scheduleLocalReminders } from '../bots/local-reminders';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -44,4 +45,6 @@ try {
 } catch (err) {
   exitWithOperatorError(err, errorContext());
 }
+// The daily expiry reminders (the EventBridge rule in AWS): first a few minutes after start, then daily.
+scheduleLocalReminders({ secrets: stack.secrets, baseUrl: stack.url, env: process.env });
 console.log(`Keywarden listening on ${stack.url}  (/v1, /slack/events, /api/messages; data in ${stack.dataDir.path})`);

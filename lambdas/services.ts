@@ -10,6 +10,7 @@ import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
 import { AuditLog } from './core/audit-log';
 import { Authenticator } from './core/authenticator';
+import { ConversationDirectory } from './core/conversations';
 import { KeyService } from './core/key-service';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
@@ -30,6 +31,8 @@ export interface Services {
   keys: KeyService;
   operator: OperatorService;
   billing: Billing;
+  /** Where the bots reach people privately. */
+  conversations: ConversationDirectory;
   /** One record per authenticated call, written after the answer. */
   usage: UsageLog;
   /** The public model ids and the upstream model each maps to. */
@@ -83,6 +86,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     operator: new OperatorService({ store, keys, audit, clock }),
     billing: new Billing(store, config.pricing),
     usage: new UsageLog({ store, secrets }),
+    conversations: new ConversationDirectory({ store, clock }),
     catalog: new ModelCatalog(config.models),
     accountGate: new AccountGate(store, clock),
     upstream,

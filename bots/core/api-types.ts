@@ -9,6 +9,7 @@ export type KeyStatus = ApiKey['status'];
 export type BotName = 'slack' | 'teams';
 export type {
   ApiAuditRecord,
+  ApiConversationReference,
   ApiError,
   ApiIssuedKey,
   ApiKey,

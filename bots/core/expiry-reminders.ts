@@ -22,6 +22,8 @@ const DAY = 86_400_000;
 /** How long after expiry a key still gets its "just expired" notice (a missed run catches up). */
 const JUST_EXPIRED_MS = 7 * DAY;
 export const IDLE_MS = 90 * DAY;
+/** How long a sent notice stays claimed (seconds). */
+export const REMINDER_CLAIM_S = 30 * 86_400;
 
 /** The most urgent threshold a key has crossed, or none. Revoked and rotated-away keys need no reminder. */
 export function reminderThreshold(key: Pick<ApiKey, 'expiresAt' | 'status' | 'replacedBy'>, nowMs: number): ReminderThreshold | undefined {
@@ -86,7 +88,9 @@ export async function claimDueReminders(client: KeywardenClient, nowMs: number):
         const threshold = reminderThreshold(key, nowMs);
         if (!threshold) continue;
         for (const admin of onPlatform) {
-          const claim = await client.claimDelivery(reminderId(client.bot, key, threshold, admin));
+          // Held 30 days: past every threshold's window (14 days, then 7 after expiry), so DynamoDB's
+          // TTL sweep cannot free a notice for sending twice.
+          const claim = await client.claimDelivery(reminderId(client.bot, key, threshold, admin), REMINDER_CLAIM_S);
           if (claim.ok) run.due.push({ admin, reply: { kind: 'expiry_reminder', key, threshold, idle: isIdle(key, nowMs) } });
           else if (claim.error.code === 'conflict') run.alreadySent += 1;
         }

@@ -1,6 +1,6 @@
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
 import { KeywardenApi } from '../../lambdas/http/client';
-import type { ApiAuditRecord, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
+import type { ApiAuditRecord, ApiConversationReference, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
 
 /** The key-changing actions a person may attempt through a bot (audit action names). */
 export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete';
@@ -86,8 +86,19 @@ export class KeywardenClient {
    * Claims an incoming platform request (`id`: SHA-256 hex of what identifies it) so it runs at
    * most once across every bot instance. A replay answers `{ ok: false, error.code: 'conflict' }`.
    */
-  claimDelivery(id: string): Promise<ApiResult<{ claimed: true }>> {
-    return this.api.call('claimDelivery', { body: { id } });
+  claimDelivery(id: string, keepForSeconds?: number): Promise<ApiResult<{ claimed: true }>> {
+    return this.api.call('claimDelivery', { body: { id, ...(keepForSeconds === undefined ? {} : { keepForSeconds }) } });
+  }
+
+  /** Records where this bot reaches `actor` privately (their 1:1 chat), with their assertion. */
+  saveConversation(actor: string, reference: ApiConversationReference): Promise<ApiResult<unknown>> {
+    return this.asActor(actor, (headers) => this.api.call('saveConversation', { body: { reference } }, { headers }));
+  }
+
+  /** Where this bot reaches each person privately, by identity. */
+  async conversations(): Promise<ApiResult<Map<string, ApiConversationReference>>> {
+    const result = await this.api.call('listConversations', { query: { bot: this.bot } });
+    return result.ok ? { ok: true, status: result.status, value: new Map(result.value.data.map((c) => [c.identity, c.reference])) } : result;
   }
 
   /** Is this raw key a live key of the bot's project? (leak guard) */

@@ -40,7 +40,8 @@ export async function findLeaks(client: KeywardenClient, text: string, poster: s
     if (!verdict.ok || !verdict.value.valid || !verdict.value.keyId) continue;
     const key = await client.getKey(verdict.value.keyId);
     if (!key.ok || live.some((k) => k.id === key.value.id)) continue;
-    const claim = await client.claimDelivery(leakAlertId(client.bot, key.value.id));
+    // Once per key for a week: a paste of the same live key a week on (still not revoked) alerts again.
+    const claim = await client.claimDelivery(leakAlertId(client.bot, key.value.id), 7 * 86_400);
     if (!claim.ok && claim.error.code === 'conflict') continue;
     live.push(key.value);
   }

@@ -6,6 +6,7 @@ import type { TeamsBotContext } from './bot-context';
 import { INVOKE_NAME, onExecute, onSubmit, submittedData } from './listeners/card-action';
 import { guardAgainstLeaks } from './listeners/leak-guard';
 import { onMessage } from './listeners/message';
+import { rememberPersonalChat } from './conversation-references';
 import { publicActivity } from './render-reply';
 
 /**
@@ -16,7 +17,7 @@ import { publicActivity } from './render-reply';
  *   message                             → leak-guard (channels, group chats), then, when
  *                                          addressed to the bot, message (command or chat)
  *   messageUpdate (an edited message)   → leak-guard, the message as it now reads
- *   conversationUpdate adding the bot   → help card
+ *   conversationUpdate adding the bot   → help card (in a 1:1 chat: the chat is saved for reminders)
  */
 export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
   return async (context: TurnContext) => {
@@ -26,6 +27,8 @@ export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
         if (activity.name === INVOKE_NAME) await onExecute(bot, context);
         return;
       case ActivityTypes.Message: {
+        // A 1:1 chat this instance has not recorded yet: where expiry reminders reach this person.
+        await rememberPersonalChat(bot, context).catch((err: unknown) => bot.log.warn('teams: personal chat not saved', { error: String(err) }));
         const submitted = submittedData(activity);
         if (submitted) return onSubmit(bot, context, submitted);
         await guardAgainstLeaks(bot, context, activity.text ?? '');
@@ -39,6 +42,8 @@ export function createTurnLogic(bot: TeamsBotContext): TurnLogic {
         return;
       case ActivityTypes.ConversationUpdate:
         if (activity.membersAdded?.some((m) => m.id === activity.recipient.id)) {
+          // Installed in a 1:1 chat: this is where reminders will reach the person.
+          await rememberPersonalChat(bot, context, { force: true }).catch((err: unknown) => bot.log.warn('teams: personal chat not saved', { error: String(err) }));
           await context.sendActivity(publicActivity({ kind: 'help', entries: HELP }));
         }
         return;

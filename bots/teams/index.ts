@@ -1,5 +1,5 @@
 import type { BotMount } from '../../lambdas/local/local-stack';
-import { BotConfigError, teamsBotConfig } from '../boot/bot-config';
+import { BotConfigError, teamsBotConfig, type TeamsBotConfig } from '../boot/bot-config';
 import { errorLabel } from '../boot/bot-log';
 import { teamsRequestListener } from './http';
 import { createTeamsBot } from './teams-bot';
@@ -20,14 +20,20 @@ import { createTeamsBot } from './teams-bot';
  * TEAMS_APP_PASSWORD (unset = Bot Framework Emulator mode, no auth); optional
  * TEAMS_APP_TENANT_ID for a SingleTenant Azure Bot. Talks to /v1 at `baseUrl` over HTTP.
  */
-export const teamsMount: BotMount = async ({ secrets, baseUrl, env }) => {
+export const teamsMount: BotMount = async (context) => {
+  const bot = createTeamsBot(localTeamsConfig(context));
+  return teamsRequestListener(bot.adapter, bot.logic, (err) => bot.log.error('teams: request failed', { error: errorLabel(err) }));
+};
+
+/** The Teams bot's configuration on the local stack: the data dir's secrets and the environment. */
+export function localTeamsConfig({ secrets, baseUrl, env }: Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>): TeamsBotConfig {
   const viewerKey = secrets.botViewerKeys?.teams;
   if (!viewerKey) throw new BotConfigError('Teams bot: no viewer key (secrets.botViewerKeys.teams); the local stack bootstraps one');
   // Half a configuration is refused rather than guessed into a mode, naming the variable to set.
   const { appId, appPassword } = secrets.teams ?? {};
   if (appId && !appPassword) throw new BotConfigError('TEAMS_APP_PASSWORD is required when TEAMS_APP_ID is set');
   if (!appId && appPassword) throw new BotConfigError('TEAMS_APP_ID is required when TEAMS_APP_PASSWORD is set');
-  const config = teamsBotConfig({
+  return teamsBotConfig({
     apiBaseUrl: baseUrl,
     viewerKey,
     assertionSecret: secrets.botAssertion.current,
@@ -39,9 +45,7 @@ export const teamsMount: BotMount = async ({ secrets, baseUrl, env }) => {
     // The local server's own address (from HOST): in Emulator mode admin actions need it to be loopback.
     bindHost: new URL(baseUrl).hostname,
   });
-  const bot = createTeamsBot(config);
-  return teamsRequestListener(bot.adapter, bot.logic, (err) => bot.log.error('teams: request failed', { error: errorLabel(err) }));
-};
+}
 
 export { TeamsAdapter } from './adapter';
 export { handleProxyEvent, teamsRequestListener } from './http';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { SecretsProvider } from '../../lambdas/core/ports';
 import { readBotSecrets, teamsBotConfig, type BotLambdaEnv } from '../boot/bot-config';
-import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
+import { errorLabel, type BotLog } from '../boot/bot-log';
 import { isExpiryRemindersEvent } from '../core/expiry-reminders-event';
 import { freshBuild } from '../boot/fresh-build';
 import { createTeamsBot } from './teams-bot';
@@ -32,10 +32,9 @@ export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLamb
   );
   return async (event) => {
     if (isExpiryRemindersEvent(event)) {
-      // Teams 1:1 reminders need the conversation references captured at install, which /v1 cannot
-      // store yet (docs/teams.md, "Expiry reminders"): nothing is guessed, nothing is sent.
-      (options.log ?? botLog('teams')).warn('teams expiry reminders skipped: no stored conversation references');
-      return { statusCode: 200, headers: {}, body: '' };
+      // The daily schedule: each due notice goes to the admin's 1:1 chat saved at install.
+      const outcome = await (await bot()).sendReminders();
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
     }
     const { adapter, logic, log } = await bot();
     return handleProxyEvent(adapter, logic, event, (err) => log.error('teams: request failed', { error: errorLabel(err) }));

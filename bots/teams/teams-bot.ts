@@ -5,12 +5,15 @@ import { Conversation, KeywardenClient, redactKeys } from '../core';
 import { TeamsAdapter, type TurnLogic } from './adapter';
 import type { TeamsBotContext } from './bot-context';
 import { createTurnLogic } from './bot';
+import { sendTeamsReminders } from './expiry-reminders';
 import { textActivity } from './render-reply';
 
 export interface TeamsBot {
   adapter: TeamsAdapter;
   logic: TurnLogic;
   log: BotLog;
+  /** The daily expiry reminders, to each admin's captured 1:1 chat. */
+  sendReminders(nowMs?: number): ReturnType<typeof sendTeamsReminders>;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface TeamsBot {
 export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('teams')): TeamsBot {
   const adapter = new TeamsAdapter(config.credentials, config.bindHost ? { bindHost: config.bindHost } : {});
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'teams' });
-  const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), log };
+  const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), client, log };
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     log.error('teams: turn failed', { error: errorLabel(error), detail: redactKeys(error.message ?? '').slice(0, 300) });
     if (context.activity.type === ActivityTypes.Invoke) {
@@ -33,5 +36,5 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
       await context.sendActivity(textActivity('⚠️ Sorry, something went wrong on my side. Try again in a moment.'));
     }
   };
-  return { adapter, logic: createTurnLogic(bot), log };
+  return { adapter, logic: createTurnLogic(bot), log, sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs) };
 }

@@ -13,6 +13,7 @@
  *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
  *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
+ *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
  *
  * Access patterns:
@@ -45,7 +46,7 @@ import {
 import { KeywardenError } from '../core/errors';
 import { keyStatus } from '../core/key-status';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from '../core/ports';
-import type { Account, AuditRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
+import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
@@ -525,6 +526,23 @@ export class DynamoDbStore implements Store {
       }),
     );
     return { items: (out.Items ?? []).map((i) => strip<AuditRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  // ── conversations ─────────────────────────────────────────────────────────
+
+  async putConversation(record: ConversationRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: `PROJECT#${record.projectId}`, sk: `CONV#${record.bot}#${record.identity}`, ...record } }),
+    );
+  }
+
+  async listConversations(projectId: string, bot?: string): Promise<ConversationRecord[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :c)',
+      ExpressionAttributeValues: { ':p': `PROJECT#${projectId}`, ':c': bot ? `CONV#${bot}#` : 'CONV#' },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<ConversationRecord>(i));
   }
 
   // ── usage ─────────────────────────────────────────────────────────────────

@@ -48,7 +48,7 @@ export function insufficient(permission: string): KeywardenError {
 }
 
 /** Reading keys or the audit trail: an operator may; a key needs the permission. */
-export function requireRead(p: Principal, permission: 'keys:read' | 'audit:read'): void {
+export function requireRead(p: Principal, permission: 'keys:read' | 'audit:read' | 'bots:read'): void {
   if (p.kind === 'operator') return;
   if (!checkPermission(p.key, permission).allowed) throw insufficient(permission);
 }

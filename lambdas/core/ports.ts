@@ -1,5 +1,5 @@
 import type { SecretName } from '../config';
-import type { Account, AuditRecord, KeyRecord, Page, Project, UsageRecord } from './types';
+import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
  * The store port. Every write is a single-item conditional write (no transactions, no TTL
@@ -65,6 +65,10 @@ export interface Store {
   putUsage(record: UsageRecord): Promise<void>;
   /** Usage records of a project, newest first: all, one key's, or one request's. */
   queryUsage(query: UsageQuery): Promise<Page<UsageRecord>>;
+
+  /** Upserts where a bot reaches a person (one item per project, bot and identity). */
+  putConversation(record: ConversationRecord): Promise<void>;
+  listConversations(projectId: string, bot?: string): Promise<ConversationRecord[]>;
 
   /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;

@@ -103,6 +103,26 @@ export interface UsageRecord {
   credits: number;
 }
 
+/**
+ * Where a bot can reach a person privately, as the platform described it when the person
+ * installed the bot or wrote to it (a Bot Framework conversation reference for Teams).
+ */
+export interface ConversationRecord {
+  projectId: string;
+  identity: string;
+  bot: string;
+  reference: ConversationReference;
+  updatedAt: string;
+}
+
+export interface ConversationReference {
+  channelId: string;
+  serviceUrl: string;
+  conversation: { id: string; tenantId?: string; conversationType?: string };
+  bot: { id: string; name?: string };
+  user?: { id: string; aadObjectId?: string; name?: string };
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;

@@ -1,5 +1,6 @@
 import type { Services } from '../services';
 import { createRouter, findRoute, type ApiHandler, type Route } from './router';
+import { conversationRoutes } from './routes/conversations';
 import { deliveryRoutes } from './routes/deliveries';
 import { healthRoutes } from './routes/health';
 import { keyRoutes } from './routes/keys';
@@ -17,6 +18,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...responseRoutes,
   ...keyRoutes,
   ...deliveryRoutes,
+  ...conversationRoutes,
   ...healthRoutes,
   openApiRoute(() => API_ROUTE_TABLE),
 ];

@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import type * as z from 'zod';
 import { CONTRACT, type MeSchema, type OperationId, type RouteContract, type VerifyResult } from './contract';
-import type { AuditRecordSchema, CreateKeyBody, IssuedKeySchema, KeySchema } from './schemas';
+import type { AuditRecordSchema, ConversationReferenceSchema, CreateKeyBody, IssuedKeySchema, KeySchema } from './schemas';
 
 /**
  * The one typed client of /v1, built from the contract the server serves: each call names an
@@ -24,6 +24,7 @@ export type ApiIssuedKey = z.output<typeof IssuedKeySchema>;
 export type ApiMe = z.output<typeof MeSchema>;
 export type ApiAuditRecord = z.output<typeof AuditRecordSchema>;
 export type ApiVerifyResult = z.output<typeof VerifyResult>;
+export type ApiConversationReference = z.output<typeof ConversationReferenceSchema>;
 export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
 
 /**

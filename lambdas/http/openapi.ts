@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { errorStatuses, type Route } from './router';
-import { AuditRecordSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
+import { AuditRecordSchema, ConversationReferenceSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of /v1, generated from the route table and nothing else: paths,
@@ -40,6 +40,7 @@ const SHARED: [string, z.ZodType][] = [
   ['IssuedKey', IssuedKeySchema],
   ['AuditRecord', AuditRecordSchema],
   ['UsageRecord', UsageRecordSchema],
+  ['ConversationReference', ConversationReferenceSchema],
 ];
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

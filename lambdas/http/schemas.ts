@@ -108,6 +108,38 @@ export const UsageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
+/** A service URL a bot may post to: https, or a loopback http one (the Bot Framework Emulator). */
+const ServiceUrl = z
+  .url({ error: 'serviceUrl must be a URL' })
+  .max(512)
+  .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), 'serviceUrl must be https (or loopback http)');
+const refId = z.string().min(1).max(512);
+
+export const ConversationReferenceSchema = z
+  .strictObject({
+    channelId: z.string().min(1).max(64),
+    serviceUrl: ServiceUrl,
+    conversation: z.strictObject({ id: refId, tenantId: z.string().max(128).optional(), conversationType: z.string().max(32).optional() }),
+    bot: z.strictObject({ id: refId, name: z.string().max(256).optional() }),
+    user: z.strictObject({ id: refId, aadObjectId: z.string().max(128).optional(), name: z.string().max(256).optional() }).optional(),
+  })
+  .meta({ id: 'ConversationReference' });
+
+export const SaveConversationBody = z.strictObject({ reference: ConversationReferenceSchema });
+
+export const ConversationSchema = z.strictObject({
+  projectId: z.string(),
+  identity: z.string(),
+  bot: z.string(),
+  reference: ConversationReferenceSchema,
+  updatedAt: z.string(),
+});
+
+export const ConversationsQuery = z.object({
+  bot: z.enum(['slack', 'teams']).optional(),
+  identity: ActorSlot.optional(),
+});
+
 export const AdminCheckBody = z.strictObject({
   action: z.enum(AUDIT_ACTIONS),
   keyId: KeyIdSlot('keyId').optional(),

@@ -197,3 +197,16 @@ function isKeywardenRoot(dir: string): boolean {
     return false;
   }
 }
+
+/** The secrets the local stack runs with: the data dir's, with what the environment sets on top. */
+export function withEnvironment(secrets: LocalSecrets, env: NodeJS.ProcessEnv): LocalSecrets {
+  return {
+    ...secrets,
+    slack: {
+      signingSecret: env.SLACK_SIGNING_SECRET || secrets.slack.signingSecret,
+      botToken: env.SLACK_BOT_TOKEN || secrets.slack.botToken,
+    },
+    teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
+    upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
+  };
+}

@@ -8,7 +8,7 @@ import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter
 import { errorBody } from '../http/errors';
 import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
 import type { Services } from '../services';
-import { DataDir, type BootstrapFile, type LocalSecrets } from './data-dir';
+import { DataDir, withEnvironment, type BootstrapFile, type LocalSecrets } from './data-dir';
 import { openLocalServices } from './local-services';
 import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
@@ -71,15 +71,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     const database = await startDynalite({ path: dataDir.dynamodbPath });
     dynalite = database;
     const secrets = dataDir.secrets();
-    const effective: LocalSecrets = {
-      ...secrets,
-      slack: {
-        signingSecret: env.SLACK_SIGNING_SECRET || secrets.slack.signingSecret,
-        botToken: env.SLACK_BOT_TOKEN || secrets.slack.botToken,
-      },
-      teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
-      upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
-    };
+    const effective = withEnvironment(secrets, env);
     const services = await openLocalServices({ env, dynamodbEndpoint: database.endpoint, secrets: effective, publicBaseUrl: baseUrl, clock: options.clock });
     const { config } = services;
 

@@ -32,6 +32,8 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/admins': 'api',
   'POST /v1/admins/check': 'api',
   'POST /v1/deliveries': 'api',
+  'POST /v1/conversations': 'api',
+  'GET /v1/conversations': 'api',
   'GET /v1/me': 'api',
   'GET /v1/openapi.json': 'api',
   'GET /v1/health': 'api',

@@ -9,6 +9,8 @@ export const VERB = {
   cancel: 'keywarden.cancel',
   /** The create form: `data` carries the form's inputs. */
   create: 'keywarden.create',
+  /** Rotate… / Revoke… on an expiry reminder: `data.button` names the key; the usual confirmation follows. */
+  reminder: 'keywarden.reminder',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];

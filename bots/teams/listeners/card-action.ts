@@ -1,5 +1,6 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { decodeAction, redactKeys, type Reply } from '../../core';
+import { decodeReminderButton } from '../../core/expiry-reminders';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from '../cards/adaptive-card';
@@ -75,6 +76,15 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
       const reply = await bot.conversation.submitCreate(fields, clicker, teamsPrivateDelivery(bot, context));
       bot.log.info('teams: card action', { verb: data.verb, reply: reply.kind });
       if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), undefined, 'good') };
+      return notice(reply);
+    }
+    case VERB.reminder: {
+      // The usual command for the key, as whoever clicked: its confirmation replaces the reminder.
+      const button = typeof data.button === 'string' ? decodeReminderButton(data.button) : undefined;
+      if (!button) return { kind: 'notice', text: 'This button is not valid any more.' };
+      const reply = await bot.conversation.command(`${button.op} ${button.keyId}`, clicker, teamsPrivateDelivery(bot, context));
+      bot.log.info('teams: card action', { verb: data.verb, op: button.op, reply: reply.kind });
+      if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), replacedNote(reply), 'good') };
       return notice(reply);
     }
     default:

@@ -1,0 +1,69 @@
+import type { BotMount } from '../lambdas/local/local-stack';
+import { slackBotConfig } from './boot/bot-config';
+import { botLog, errorLabel } from './boot/bot-log';
+import { SlackWorkReceiver } from './slack/ack-first/worker';
+import { sendSlackReminders } from './slack/expiry-reminders';
+import { createSlackBot } from './slack/slack-app';
+import { localTeamsConfig } from './teams';
+import { createTeamsBot } from './teams/teams-bot';
+
+type LocalBotContext = Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>;
+
+export interface LocalReminderRun {
+  slack: { sent: number; failed: number; alreadySent: number } | { skipped: string };
+  teams: { sent: number; failed: number; unreachable: number; alreadySent: number } | { skipped: string };
+}
+
+/**
+ * The daily expiry reminders on the local stack (issue 12): what the EventBridge rule starts in
+ * AWS, run for both bots against the local /v1 — by the timer in `npm start`, and now by
+ * `keywarden reminders run`. A bot that is not configured is skipped, saying why.
+ */
+export async function runLocalReminders(context: LocalBotContext, nowMs = Date.now()): Promise<LocalReminderRun> {
+  const { secrets, baseUrl, env } = context;
+  const slackViewerKey = secrets.botViewerKeys?.slack;
+  let slack: LocalReminderRun['slack'] = { skipped: 'SLACK_BOT_TOKEN is not set' };
+  try {
+    if (secrets.slack.botToken && slackViewerKey) {
+      const config = slackBotConfig({
+        apiBaseUrl: baseUrl,
+        viewerKey: slackViewerKey,
+        assertionSecret: secrets.botAssertion.current,
+        signingSecret: secrets.slack.signingSecret,
+        botToken: secrets.slack.botToken,
+        ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      });
+      slack = await sendSlackReminders(createSlackBot(config, new SlackWorkReceiver(), botLog('slack')), nowMs);
+    }
+  } catch (err) {
+    slack = { skipped: errorLabel(err) };
+  }
+  let teams: LocalReminderRun['teams'];
+  try {
+    teams = await createTeamsBot(localTeamsConfig(context)).sendReminders(nowMs);
+  } catch (err) {
+    teams = { skipped: errorLabel(err) };
+  }
+  return { slack, teams };
+}
+
+/**
+ * `npm start`'s timer: the first run a few minutes after start (a stack started for a moment
+ * sends nothing), then daily. `KEYWARDEN_REMINDERS=off` turns it off. Returns the cancel.
+ */
+export function scheduleLocalReminders(context: LocalBotContext, options: { firstAfterMs?: number; everyMs?: number } = {}): () => void {
+  if (context.env.KEYWARDEN_REMINDERS === 'off') return () => undefined;
+  // Each bot logs its own run; a bot that fails is reported as skipped, never thrown.
+  const run = () => void runLocalReminders(context);
+  let every: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    run();
+    every = setInterval(run, options.everyMs ?? 86_400_000);
+    every.unref();
+  }, options.firstAfterMs ?? 5 * 60_000);
+  first.unref();
+  return () => {
+    clearTimeout(first);
+    if (every) clearInterval(every);
+  };
+}
