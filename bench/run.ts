@@ -18,6 +18,7 @@ import { answerFixed, startStandInUpstream } from '../test/gateway/stand-in-upst
 import { measureBundles, type BundleFigures } from './bundles';
 import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
 import { measureRevocation, type RevocationFigures } from './revocation';
+import { startPassThrough } from './pass-through';
 import { beforeAnswer, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
 import { measureSlackRotate, type SlackRotateFigures } from './slack-rotate';
 import { round } from './stats';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const load = new LoadGenerator();
   let roundTrips: RoundTripFigures;
   const latency: LatencyFigures[] = [];
+  let passThrough: LatencyFigures | undefined;
   let throughput: ThroughputFigures;
   let revocation: RevocationFigures;
   try {
@@ -98,6 +100,13 @@ async function main(): Promise<void> {
     };
     progress('added latency, concurrency 1');
     latency.push(await interleaved(1, 400));
+    progress('a minimal pass-through proxy, concurrency 1 (the floor)');
+    const proxy = await startPassThrough(upstream.baseUrl);
+    try {
+      passThrough = await load.interleaved(1, 400, direct, { ...direct, url: `${proxy.url}/responses` });
+    } finally {
+      await proxy.close();
+    }
     progress('added latency, concurrency 32');
     latency.push(await interleaved(32, 30));
     progress('throughput, concurrency 32');
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     roundTrips,
     latency,
+    passThrough,
     throughput,
     revocation,
     slackRotate,
@@ -146,6 +156,7 @@ function print(r: {
   machine: { node: string; cpus: number; cpuModel: string };
   roundTrips: RoundTripFigures;
   latency: LatencyFigures[];
+  passThrough?: LatencyFigures;
   throughput: ThroughputFigures;
   revocation: RevocationFigures;
   slackRotate: SlackRotateFigures;
@@ -184,6 +195,9 @@ function print(r: {
     ]);
     rows.push([`  … DynamoDB before the answer (mean per request; side-by-side calls add up)`, `${l.dynamoMsPerGatewayRequest} ms in ${l.dynamoCallsPerGatewayRequest} calls`, '', '']);
     if (l.concurrency === 1) rows.push([`  … of which everything else (≈ added p50 − DynamoDB)`, `${round(l.addedMs.p50 - (l.dynamoMsPerGatewayRequest ?? 0))} ms`, '', '']);
+    if (l.concurrency === 1 && r.passThrough) {
+      rows.push([`  … a minimal Node pass-through proxy adds, p50 (same run)`, `${r.passThrough.addedMs.p50} ms`, '', '']);
+    }
   }
   const t = r.throughput;
   rows.push([`Throughput through the gateway, concurrency ${t.concurrency}`, `${t.requestsPerSecond} req/s`, '', '']);

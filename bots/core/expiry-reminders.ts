@@ -36,6 +36,16 @@ export function reminderThreshold(key: Pick<ApiKey, 'expiresAt' | 'status' | 're
   return undefined;
 }
 
+/** What a reminder says first, per threshold (each platform adds its own emoji). */
+export const REMINDER_LEAD: Record<ReminderThreshold, string> = {
+  '14d': 'An API key of this project expires within 14 days',
+  '3d': 'An API key of this project expires within 3 days',
+  expired: 'An API key of this project has just expired',
+};
+
+/** Said under a key not used in 90 days. */
+export const IDLE_NOTE = 'Not used in 90 days: if nothing needs it, revoke it rather than rotate it.';
+
 /** Not used in 90 days (never used counts from creation). */
 export function isIdle(key: Pick<ApiKey, 'lastUsedAt' | 'createdAt'>, nowMs: number): boolean {
   const since = Date.parse(key.lastUsedAt ?? key.createdAt);

@@ -516,16 +516,15 @@ export class DynamoDbStore implements Store {
             KeyConditionExpression: 'pk = :p AND sk >= :since',
             ExpressionAttributeValues: { ':p': k.projectAudit(query.projectId), ':since': since },
           };
+    return this.newestFirst<AuditRecord>(input, query);
+  }
+
+  /** One page of a log (audit, usage), newest first, with the store cursor to the next. */
+  private async newestFirst<T>(input: Omit<QueryCommandInput, 'TableName'>, page: { limit: number; cursor?: string }): Promise<Page<T>> {
     const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        ...input,
-        ScanIndexForward: false,
-        Limit: query.limit,
-        ExclusiveStartKey: decodeCursor(query.cursor),
-      }),
+      new QueryCommand({ TableName: this.table, ...input, ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor) }),
     );
-    return { items: (out.Items ?? []).map((i) => strip<AuditRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map((i) => strip<T>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   // ── conversations ─────────────────────────────────────────────────────────
@@ -585,10 +584,7 @@ export class DynamoDbStore implements Store {
             KeyConditionExpression: 'pk = :p AND sk >= :since',
             ExpressionAttributeValues: { ':p': k.projectUsage(query.projectId), ':since': since },
           };
-    const out = await this.doc.send(
-      new QueryCommand({ TableName: this.table, ...input, ScanIndexForward: false, Limit: query.limit, ExclusiveStartKey: decodeCursor(query.cursor) }),
-    );
-    return { items: (out.Items ?? []).map((i) => strip<UsageRecord>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    return this.newestFirst<UsageRecord>(input, query);
   }
 
   async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {

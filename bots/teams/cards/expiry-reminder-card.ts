@@ -1,13 +1,9 @@
-import { encodeReminderButton, type ExpiryReminderReply } from '../../core/expiry-reminders';
+import { encodeReminderButton, IDLE_NOTE, REMINDER_LEAD, type ExpiryReminderReply } from '../../core/expiry-reminders';
 import { adaptiveCard, button, heading, text, type AdaptiveCard } from './adaptive-card';
 import { keyFacts } from './key-facts';
 import { VERB } from './verbs';
 
-const LEAD = {
-  '14d': '⏳ An API key of this project expires within 14 days',
-  '3d': '⚠ An API key of this project expires within 3 days',
-  expired: '⛔ An API key of this project has just expired',
-} as const;
+const EMOJI = { '14d': '⏳', '3d': '⚠', expired: '⛔' } as const;
 
 /**
  * An expiry reminder, to one admin's 1:1 chat: the key by its start, expiry and last use, and
@@ -17,9 +13,9 @@ export function expiryReminderCard(reply: ExpiryReminderReply, nowMs = Date.now(
   const { key } = reply;
   return adaptiveCard(
     [
-      heading(LEAD[reply.threshold]),
+      heading(`${EMOJI[reply.threshold]} ${REMINDER_LEAD[reply.threshold]}`),
       keyFacts(key, nowMs),
-      ...(reply.idle ? [text('Not used in 90 days: if nothing needs it, revoke it rather than rotate it.', { color: 'warning' })] : []),
+      ...(reply.idle ? [text(IDLE_NOTE, { color: 'warning' })] : []),
     ],
     [
       button('Rotate…', VERB.reminder, { button: encodeReminderButton({ op: 'rotate', keyId: key.id }) }),
