@@ -15,6 +15,7 @@
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
+ *   console   CONSOLE#<sha256(token)> / LINK | SESSION   (sign-in links and sessions; no raw token)
  *
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
@@ -27,6 +28,7 @@
  *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
  *                                       from the signed assertion, so a replay finds it taken)
  *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
+ *   console link, once                 UpdateItem CONSOLE#<h>/LINK (unused and unexpired)
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
@@ -48,6 +50,7 @@ import { keyStatus } from '../core/key-status';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
+import type { ConsoleGrant } from '../core/ports';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
@@ -600,6 +603,59 @@ export class DynamoDbStore implements Store {
     return out !== undefined;
   }
 
+  // ── console sign-in links and sessions ─────────────────────────────────────
+  // CONSOLE#<sha256 of the token> / LINK | SESSION. Expiry is checked in code (and in the
+  // conditions); `ttl` only lets DynamoDB sweep the item some time after it ended.
+
+  async putConsoleGrant(grant: ConsoleGrant): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...consoleKey(grant.kind, grant.hash), ...grant, ttl: Math.ceil(grant.expiresAt / 1000) + 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async getConsoleGrant(kind: ConsoleGrant['kind'], hash: string): Promise<ConsoleGrant | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: consoleKey(kind, hash), ConsistentRead: true }));
+    return out.Item ? strip<ConsoleGrant>(out.Item) : undefined;
+  }
+
+  async spendConsoleLink(hash: string, now: number): Promise<ConsoleGrant | undefined> {
+    const out = await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: consoleKey('link', hash),
+          UpdateExpression: 'SET usedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out?.Attributes ? strip<ConsoleGrant>(out.Attributes) : undefined;
+  }
+
+  async revokeConsoleSession(hash: string, at: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: consoleKey('session', hash),
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -610,6 +666,10 @@ export class DynamoDbStore implements Store {
     } while (start);
     return items;
   }
+}
+
+function consoleKey(kind: ConsoleGrant['kind'], hash: string): { pk: string; sk: string } {
+  return { pk: `CONSOLE#${hash}`, sk: kind === 'link' ? 'LINK' : 'SESSION' };
 }
 
 function toKey(item: Record<string, unknown>): KeyRecord {

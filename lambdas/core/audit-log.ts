@@ -58,6 +58,7 @@ export class AuditLog {
       actor: principalActor(p),
       ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
       ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : {}),
+      ...(p.kind === 'key' && !p.person && p.via ? { viaBot: p.via } : {}),
       ...extra,
     };
     if (await this.deps.store.putAudit(record, { unique: assertion !== undefined })) return;

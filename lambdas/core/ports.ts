@@ -72,6 +72,34 @@ export interface Store {
 
   /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
+
+  // ── Console sign-in (lambdas/core/console-sessions.ts) ──
+  /** Conditional create of a sign-in link or session, stored under its token's hash: `false` if taken. */
+  putConsoleGrant(grant: ConsoleGrant): Promise<boolean>;
+  getConsoleGrant(kind: ConsoleGrant['kind'], hash: string): Promise<ConsoleGrant | undefined>;
+  /** Spends a sign-in link in one conditional write (unused and unexpired at `now`): the link, or undefined. */
+  spendConsoleLink(hash: string, now: number): Promise<ConsoleGrant | undefined>;
+  /** Ends a session now (idempotent); `false` if there is none. */
+  revokeConsoleSession(hash: string, at: number): Promise<boolean>;
+}
+
+/**
+ * A console sign-in link (single use, minutes) or session (hours), keyed by the SHA-256 of its
+ * token: the token itself is never stored. It signs in a chat admin (`identity`, acting through
+ * the project's Automator key `keyId`) or a key (`keyId` alone).
+ */
+export interface ConsoleGrant {
+  kind: 'link' | 'session';
+  hash: string;
+  projectId: string;
+  identity?: string;
+  keyId: string;
+  /** Who issued it: a bot's person, a key, an operator. */
+  issuedBy: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt?: number;
+  revokedAt?: number;
 }
 
 export type ReserveOutcome =

@@ -5,8 +5,11 @@ import type { ActorId, KeyRecord } from './types';
  * an operator principal is the CLI working with the store directly (AWS credentials or local data).
  */
 export type Principal =
-  | { kind: 'key'; key: KeyRecord; person?: Person }
+  | { kind: 'key'; key: KeyRecord; person?: Person; via?: FrontEnd }
   | { kind: 'operator'; actor: ActorId; projectId: string };
+
+/** A front end a key acts through without a person (the console, signed in with a key): named in the audit. */
+export type FrontEnd = 'console';
 
 export function principalProject(p: Principal): string {
   return p.kind === 'key' ? p.key.projectId : p.projectId;

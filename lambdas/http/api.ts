@@ -4,6 +4,7 @@ import { conversationRoutes } from './routes/conversations';
 import { deliveryRoutes } from './routes/deliveries';
 import { healthRoutes } from './routes/health';
 import { keyRoutes } from './routes/keys';
+import { consoleRoutes } from './routes/console';
 import { modelRoutes } from './routes/models';
 import { openApiRoute } from './routes/openapi';
 import { responseRoutes } from './routes/responses';
@@ -20,6 +21,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...deliveryRoutes,
   ...conversationRoutes,
   ...healthRoutes,
+  ...consoleRoutes,
   openApiRoute(() => API_ROUTE_TABLE),
 ];
 

@@ -20,9 +20,10 @@ import {
   RotateKeyBody,
   VerifyKeyBody,
 } from './schemas';
+import { ConsoleLinkSchema, ConsoleSessionSchema, ConsoleSignInBody } from './schemas';
 
 /** Error statuses a route can answer beyond the ones every route of its kind can (router.ts `errorStatuses`). */
-export type RouteErrorStatus = 404 | 409 | 502 | 504;
+export type RouteErrorStatus = 401 | 403 | 404 | 409 | 502 | 504;
 
 /**
  * The /v1 contract: every route's method, path, `operationId`, request schemas and responses, as
@@ -381,6 +382,48 @@ export const CONTRACT = {
     tags: ['Service'],
     auth: 'public',
     success: { status: 200, description: 'The OpenAPI document', schema: z.looseObject({ openapi: z.literal('3.1.0') }) },
+  }),
+  createConsoleSession: contract({
+    method: 'POST',
+    path: '/v1/console/sessions',
+    operationId: 'createConsoleSession',
+    summary: 'Sign in to the console with a one-time link or an API key: sets the session cookie (HttpOnly, SameSite=Strict, 8 hours)',
+    description: 'Same origin only (the Origin header must be the console’s). The session token is in Set-Cookie, never in the body.',
+    tags: ['Console'],
+    auth: 'public',
+    body: ConsoleSignInBody,
+    success: { status: 201, description: 'Signed in', schema: ConsoleSessionSchema },
+    errors: [401, 403],
+  }),
+  getConsoleSession: contract({
+    method: 'GET',
+    path: '/v1/console/session',
+    operationId: 'getConsoleSession',
+    summary: 'The console session this request’s cookie belongs to: who acts, for which project, until when',
+    tags: ['Console'],
+    auth: 'key',
+    success: { status: 200, description: 'The session', schema: ConsoleSessionSchema },
+    errors: [404],
+  }),
+  deleteConsoleSession: contract({
+    method: 'DELETE',
+    path: '/v1/console/session',
+    operationId: 'deleteConsoleSession',
+    summary: 'Sign out: the session ends now and its cookie is cleared',
+    tags: ['Console'],
+    auth: 'key',
+    success: { status: 200, description: 'Signed out', schema: z.strictObject({ object: z.literal('console.session'), deleted: z.literal(true) }) },
+    errors: [404],
+  }),
+  createConsoleLink: contract({
+    // A bot asks, with the person's assertion, when an admin says `/apikeys console` (Teams: `console`).
+    method: 'POST',
+    path: '/v1/console/links',
+    operationId: 'createConsoleLink',
+    summary: 'A one-time console sign-in link (5 minutes, single use) for the admin named by X-Keywarden-Actor; a non-admin is refused and audited',
+    tags: ['Console'],
+    auth: 'key',
+    success: { status: 201, description: 'The link', schema: ConsoleLinkSchema },
   }),
 } as const;
 

@@ -6,6 +6,8 @@ import type { Principal } from '../core/principal';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
 import { parseKey } from '../core/key-format';
+import { sessionTokenOf } from '../core/console-cookie';
+import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from '../core/console-sessions';
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
@@ -24,6 +26,8 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   /** Headers every response of this request carries (rate-limit state once authenticated). */
   readonly responseHeaders: Record<string, string> = {};
   private caller?: KeyRecord;
+  /** A console session (cookie, no bearer key), once `key()` has admitted it. */
+  private session?: ConsoleAdmission;
 
   constructor(
     readonly req: HttpRequest,
@@ -60,6 +64,9 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   /** Authenticates the bearer key and counts the request against its rate limit. */
   async key(): Promise<KeyRecord> {
     if (this.caller) return this.caller;
+    // A request with no bearer key may come from the console with its session cookie.
+    const sessionToken = bearerToken(this.req) === undefined ? sessionTokenOf(this.req.headers.cookie) : undefined;
+    if (sessionToken !== undefined) return this.sessionKey(sessionToken);
     const check = await this.services.auth.authenticate(this.bearer());
     const now = this.services.clock.now();
     if (check.result === 'rate_limited' || check.result === 'valid') {
@@ -72,8 +79,63 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
 
   /** The caller as a principal, with a verified person when a bot sent an actor assertion. */
   async principal(): Promise<Principal> {
-    return this.services.auth.principalFor(await this.key(), assertionOf(this.req));
+    const key = await this.key();
+    if (this.session?.principal) return this.session.principal;
+    return this.services.auth.principalFor(key, assertionOf(this.req));
   }
+
+  /** The console session this request came with, once admitted. */
+  get consoleSession(): ConsoleSessionInfo | undefined {
+    return this.session?.session;
+  }
+
+  /**
+   * A console session admits its key like a bearer key (counted, rate-limit headers, the same
+   * errors); anything that changes state must come from the console's own origin.
+   */
+  private async sessionKey(token: string): Promise<KeyRecord> {
+    requireSameOrigin(this.req, this.services);
+    const admission = await consoleSessions(this.services).admit(token);
+    const { check } = admission;
+    const now = this.services.clock.now();
+    if (check.result === 'rate_limited' || check.result === 'valid') {
+      this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId, via: 'console' });
+    }
+    Object.assign(this.responseHeaders, checkHeaders(check, now));
+    this.caller = requireValid(check, now);
+    this.session = admission;
+    return this.caller;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cookie-authenticated calls that change state come from the console's own origin only: the
+ * configured public URL, or the host the request came to (CloudFront passes the viewer's host
+ * as X-Forwarded-Host). SameSite=Strict already keeps other sites' requests cookie-less; this is
+ * the second lock.
+ */
+export function requireSameOrigin(req: HttpRequest, services: Services): void {
+  if (SAFE_METHODS.has(req.method)) return;
+  const origin = req.headers.origin;
+  if (origin && consoleOrigins(req, services).includes(origin)) return;
+  throw new KeywardenError('insufficient_permissions', 'Console requests that change anything must come from the console itself (Origin).');
+}
+
+function consoleOrigins(req: HttpRequest, services: Services): string[] {
+  const origins: string[] = [];
+  const configured = services.config.publicBaseUrl;
+  if (configured) {
+    try {
+      origins.push(new URL(configured).origin);
+    } catch {
+      // not a URL: only the request's own host counts
+    }
+  }
+  const host = req.headers['x-forwarded-host'] ?? req.headers.host;
+  if (host) origins.push(`${req.headers['x-forwarded-proto'] ?? 'http'}://${host}`);
+  return origins;
 }
 
 /** A JSON body (a missing or blank one counts as `{}`); `__proto__` anywhere is refused. */

@@ -253,3 +253,28 @@ export const AuditRecordSchema = z
     details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
 ;
+
+// ── Console sign-in (issue 11) ──
+
+/** Either a one-time link's token or an API key; the key is exchanged for a session and never stored or echoed. */
+export const ConsoleSignInBody = z
+  .strictObject({
+    link: z.string().max(200).optional().describe('The token of a one-time sign-in link (what follows #link= in its URL)'),
+    key: z.string().max(200).optional().describe('An API key holding keys:read; the session acts as this key'),
+  })
+  .refine((b) => (b.link === undefined) !== (b.key === undefined), { message: 'Send either link or key.' });
+
+export const ConsoleSessionSchema = z.strictObject({
+  object: z.literal('console.session'),
+  kind: z.enum(['person', 'key']).describe('person: a chat admin (acting through the Automator key); key: acting as the key signed in with'),
+  actor: z.string().describe('Who the audit names, "via console"'),
+  projectId: z.string(),
+  keyId: z.string(),
+  expiresAt: isoTime,
+});
+
+export const ConsoleLinkSchema = z.strictObject({
+  object: z.literal('console.link'),
+  url: z.string().describe('One-time sign-in link: valid 5 minutes, single use, for the person named by X-Keywarden-Actor only'),
+  expiresAt: isoTime,
+});

@@ -12,6 +12,7 @@ import { DataDir, withEnvironment, type BootstrapFile, type LocalSecrets } from 
 import { openLocalServices } from './local-services';
 import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
+import { serveConsole } from './console-files';
 
 /**
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
@@ -109,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       }
     }
     dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: database.endpoint, baseUrl });
+    options.announce?.(`Console: ${baseUrl}/console  (sign in with a link from \`npx keywarden console-link\`, or with an API key)`);
 
     const api = createApiHandler(services);
     const streaming = createStreamingHandler(services);
@@ -142,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         void handled.finally(() => inFlight.delete(handled)).catch(() => undefined);
         return handled;
       }
+      if (path === '/console' || path.startsWith('/console/')) return serveConsole(path, res);
       writeProxyResult(res, {
         statusCode: 404,
         headers: { 'content-type': 'application/json' },

@@ -1,0 +1,199 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type IssuedKey } from './api';
+
+/** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold. */
+const SCOPES = [
+  'bots:read',
+  'bots:write',
+  'integrations:read',
+  'integrations:write',
+  'channels:read',
+  'channels:write',
+  'conversations:read',
+  'conversations:write',
+  'agent-loops:read',
+  'agent-loops:write',
+  'admin',
+  'models:read',
+  'responses:write',
+  'keys:read',
+  'keys:write',
+  'audit:read',
+];
+const VIEWER_SCOPES = SCOPES.filter((s) => s.endsWith(':read') || s === 'responses:write');
+const EXPIRY = [
+  ['365d', '1 year (default)'],
+  ['90d', '90 days'],
+  ['30d', '30 days'],
+  ['7d', '7 days'],
+  ['1d', '1 day'],
+] as const;
+
+type KeyType = 'privileged' | 'viewer';
+interface Pair {
+  name: string;
+  value: string;
+}
+interface RoleRow {
+  name: string;
+  permissions: string;
+}
+
+/**
+ * Seed 003's "Create API Key" form with seed 004's key types: Key Name, Key Prefix, Key Type,
+ * scopes (all of the type's by default), roles, context key-value pairs and expiry.
+ */
+export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (key: IssuedKey) => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [name, setName] = useState('');
+  const [prefix, setPrefix] = useState('');
+  const [type, setType] = useState<KeyType>('privileged');
+  const [scopes, setScopes] = useState<string[]>(SCOPES);
+  const [roles, setRoles] = useState<RoleRow[]>([]);
+  const [context, setContext] = useState<Pair[]>([]);
+  const [expiresIn, setExpiresIn] = useState('365d');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+
+  const available = type === 'viewer' ? VIEWER_SCOPES : SCOPES;
+  const chooseType = (next: KeyType) => {
+    setType(next);
+    setScopes(next === 'viewer' ? VIEWER_SCOPES : SCOPES);
+  };
+  const toggle = (scope: string, on: boolean) => setScopes((current) => (on ? [...current, scope] : current.filter((s) => s !== scope)));
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    const allScopes = available.every((s) => scopes.includes(s));
+    const body = {
+      ...(name.trim() ? { name: name.trim() } : {}),
+      ...(prefix.trim() ? { prefix: prefix.trim() } : {}),
+      type,
+      ...(allScopes ? {} : { scopes: available.filter((s) => scopes.includes(s)) }),
+      ...(roles.some((r) => r.name.trim())
+        ? {
+            roles: roles
+              .filter((r) => r.name.trim())
+              .map((r) => ({
+                name: r.name.trim(),
+                permissions: r.permissions
+                  .split(',')
+                  .map((p) => p.trim())
+                  .filter(Boolean),
+              })),
+          }
+        : {}),
+      ...(context.some((c) => c.name.trim()) ? { context: Object.fromEntries(context.filter((c) => c.name.trim()).map((c) => [c.name.trim(), c.value])) } : {}),
+      expiresIn,
+    };
+    try {
+      onCreated(await api<IssuedKey>('POST', '/keys', body));
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'The key could not be created.');
+      setBusy(false);
+    }
+  };
+
+  const setRow = <T,>(rows: T[], i: number, patch: Partial<T>) => rows.map((row, j) => (j === i ? { ...row, ...patch } : row));
+
+  return (
+    <dialog ref={ref} class="dialog wide" aria-labelledby="create-title" onCancel={onClose}>
+      <form onSubmit={submit}>
+        <h2 id="create-title">Create API Key</h2>
+        {error ? (
+          <p role="alert" class="banner error">
+            {error}
+          </p>
+        ) : null}
+        <label for="key-name">Key Name</label>
+        <input id="key-name" value={name} maxLength={200} placeholder="Console generated key N when blank" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label for="key-prefix">Key Prefix</label>
+        <input id="key-prefix" value={prefix} maxLength={12} placeholder="archie" pattern="[a-z][a-z0-9]{1,11}" onInput={(e) => setPrefix((e.target as HTMLInputElement).value)} />
+        <fieldset>
+          <legend>Key Type</legend>
+          <label class="choice">
+            <input type="radio" name="key-type" checked={type === 'privileged'} onChange={() => chooseType('privileged')} />
+            <span>
+              <strong>Privileged Key</strong> — full project access, for trusted server-side integrations.
+            </span>
+          </label>
+          <label class="choice">
+            <input type="radio" name="key-type" checked={type === 'viewer'} onChange={() => chooseType('viewer')} />
+            <span>
+              <strong>Locked-Down Viewer Key</strong> — read-only plus chat runtime, for bots and channel distribution.
+            </span>
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>Scopes</legend>
+          <div class="scopes">
+            {available.map((scope) => (
+              <label class="choice" key={scope}>
+                <input type="checkbox" checked={scopes.includes(scope)} onChange={(e) => toggle(scope, (e.target as HTMLInputElement).checked)} />
+                <code>{scope}</code>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Roles</legend>
+          {roles.map((role, i) => (
+            <div class="pair" key={i}>
+              <input aria-label={`Role ${i + 1} name`} placeholder="Role name" value={role.name} onInput={(e) => setRoles(setRow(roles, i, { name: (e.target as HTMLInputElement).value }))} />
+              <input
+                aria-label={`Role ${i + 1} permissions`}
+                placeholder="Permissions, e.g. bots:read, keys:read"
+                value={role.permissions}
+                onInput={(e) => setRoles(setRow(roles, i, { permissions: (e.target as HTMLInputElement).value }))}
+              />
+              <button type="button" class="link" onClick={() => setRoles(roles.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" class="link" onClick={() => setRoles([...roles, { name: '', permissions: '' }])}>
+            + Add role
+          </button>
+        </fieldset>
+        <fieldset>
+          <legend>Context</legend>
+          {context.map((pair, i) => (
+            <div class="pair" key={i}>
+              <input aria-label={`Context ${i + 1} key`} placeholder="Key" value={pair.name} onInput={(e) => setContext(setRow(context, i, { name: (e.target as HTMLInputElement).value }))} />
+              <input aria-label={`Context ${i + 1} value`} placeholder="Value" value={pair.value} onInput={(e) => setContext(setRow(context, i, { value: (e.target as HTMLInputElement).value }))} />
+              <button type="button" class="link" onClick={() => setContext(context.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" class="link" onClick={() => setContext([...context, { name: '', value: '' }])}>
+            + Add key-value pair
+          </button>
+        </fieldset>
+        <label for="key-expiry">Expires in</label>
+        <select id="key-expiry" value={expiresIn} onChange={(e) => setExpiresIn((e.target as HTMLSelectElement).value)}>
+          {EXPIRY.map(([value, label]) => (
+            <option value={value} key={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <div class="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary" disabled={busy}>
+            Create Key
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,18 @@
+/** Dates as `2025-06-01 14:03 UTC`: the same for every viewer, sortable by eye. */
+export function when(iso: string | null | undefined, never = '—'): string {
+  if (!iso) return never;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return never;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export const TYPE_BADGE: Record<string, string> = { privileged: 'Privileged', viewer: 'Viewer', system: 'System' };
+
+export function statusLabel(status: string): string {
+  return status.charAt(0).toUpperCase() + status.slice(1);
+}
+
+/** The truncated start a row shows (`archie_4fQa…`). */
+export function truncated(start: string): string {
+  return start.endsWith('…') ? start : `${start}…`;
+}

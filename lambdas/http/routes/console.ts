@@ -1,0 +1,66 @@
+import { clearedCookie, sessionCookie, sessionTokenOf } from '../../core/console-cookie';
+import { consoleSessions, SESSION_LIFETIME_MS, type ConsoleSessionInfo } from '../../core/console-sessions';
+import { KeywardenError } from '../../core/errors';
+import { CONTRACT } from '../contract';
+import { defineRoute, requireSameOrigin, type RequestContext, type Route } from '../router';
+import { json } from '../types';
+import { publicV1Url } from './keys';
+
+/** Where the console is, as whoever asked sees this API: the same origin as /v1. */
+export function consoleUrl(ctx: RequestContext): string {
+  return `${publicV1Url(ctx).replace(/\/v1$/, '')}/console/`;
+}
+
+/** The cookie is Secure wherever the console is served over HTTPS (AWS, behind CloudFront). */
+function secureCookie(ctx: RequestContext): boolean {
+  return ctx.req.headers['x-forwarded-proto'] === 'https' || publicV1Url(ctx).startsWith('https:');
+}
+
+function presentSession(session: ConsoleSessionInfo) {
+  return {
+    object: 'console.session' as const,
+    kind: session.kind,
+    actor: session.actor,
+    projectId: session.projectId,
+    keyId: session.keyId,
+    expiresAt: new Date(session.expiresAt).toISOString(),
+  };
+}
+
+/** Session tokens and link tokens never appear in a body, a log line or a cache. */
+const noStore = { 'cache-control': 'no-store' };
+
+export const consoleRoutes: Route[] = [
+  defineRoute(CONTRACT.createConsoleSession, async (ctx) => {
+    // Signing in changes state too: a page on another origin must not sign a browser in.
+    requireSameOrigin(ctx.req, ctx.services);
+    const sessions = consoleSessions(ctx.services);
+    const { link, key } = ctx.input.body;
+    const opened = link !== undefined ? await sessions.redeemLink(link) : await sessions.signInWithKey(key!);
+    return json(201, presentSession(opened.session), {
+      ...noStore,
+      'set-cookie': sessionCookie(opened.token, SESSION_LIFETIME_MS / 1000, secureCookie(ctx)),
+    });
+  }),
+  defineRoute(CONTRACT.getConsoleSession, async (ctx) => {
+    await ctx.key();
+    const session = ctx.consoleSession;
+    if (!session) throw new KeywardenError('not_found', 'This request has no console session (it came with a bearer key).');
+    return json(200, presentSession(session), noStore);
+  }),
+  defineRoute(CONTRACT.deleteConsoleSession, async (ctx) => {
+    await ctx.key();
+    if (!ctx.consoleSession) throw new KeywardenError('not_found', 'This request has no console session (it came with a bearer key).');
+    await consoleSessions(ctx.services).signOut(consoleTokenOf(ctx));
+    return json(200, { object: 'console.session', deleted: true }, { ...noStore, 'set-cookie': clearedCookie(secureCookie(ctx)) });
+  }),
+  defineRoute(CONTRACT.createConsoleLink, async (ctx) => {
+    const issued = await consoleSessions(ctx.services).linkForPerson(await ctx.principal());
+    // The token rides in the fragment: browsers never send it to a server, so no access log holds it.
+    return json(201, { object: 'console.link', url: `${consoleUrl(ctx)}#link=${issued.token}`, expiresAt: new Date(issued.expiresAt).toISOString() }, noStore);
+  }),
+];
+
+function consoleTokenOf(ctx: RequestContext): string {
+  return sessionTokenOf(ctx.req.headers.cookie) ?? '';
+}
