@@ -1,6 +1,6 @@
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
 import { KeywardenApi } from '../../lambdas/http/client';
-import type { ApiAuditRecord, ApiConversationReference, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
+import type { ApiAuditRecord, ApiConversationReference, ApiError, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
 
 /** The key-changing actions a person may attempt through a bot (audit action names). */
 export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete';
@@ -29,6 +29,7 @@ export class KeywardenClient {
   readonly bot: BotName;
   private readonly api: KeywardenApi;
   private me_?: ApiMe;
+  private model_?: string;
 
   constructor(private readonly options: KeywardenClientOptions) {
     this.api = new KeywardenApi({ baseUrl: options.baseUrl, key: options.viewerKey, timeoutMs: options.timeoutMs, fetch: options.fetch });
@@ -107,9 +108,26 @@ export class KeywardenClient {
   }
 
   /** End-user chat through the OpenAI-compatible Responses endpoint, with the viewer key. */
-  async respond(input: string, model = 'archibot'): Promise<ApiResult<{ text: string }>> {
-    const result = await this.api.call('createResponse', { body: { model, input } });
+  async respond(input: string, model?: string): Promise<ApiResult<{ text: string }>> {
+    const chosen = model ?? (await this.chatModel());
+    if (typeof chosen !== 'string') return chosen;
+    const result = await this.api.call('createResponse', { body: { model: chosen, input } });
     return result.ok ? { ok: true, status: result.status, value: { text: outputText(result.value as ResponsesBody) } } : result;
+  }
+
+  /**
+   * The model end users chat with: the first the catalog lists for the viewer key (SPEC §4,
+   * `MODELS`), read once per instance — an operator who renames the catalog's models does not
+   * break the bots' chat.
+   */
+  private async chatModel(): Promise<string | ApiResult<never>> {
+    if (this.model_) return this.model_;
+    const listed = await this.api.call('listModels', {});
+    if (!listed.ok) return listed;
+    const first = listed.value.data[0]?.id;
+    if (!first) return { ok: false, error: { status: 404, code: 'model_not_found', message: 'The viewer key may use no model.' } satisfies ApiError };
+    this.model_ = first;
+    return first;
   }
 
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {

@@ -197,3 +197,19 @@ describe('the calls the core makes', () => {
     expect(paths.some((p) => p.includes(created.key))).toBe(false);
   });
 });
+
+/** The bots chat with the catalog's first model, whatever the operator named it (SPEC §4, MODELS). */
+describe('end-user chat follows the model catalog', () => {
+  let stack: TestStack;
+  afterAll(() => stack?.stop());
+
+  it('answers with the first model the viewer key may use, not a hard-coded one', async () => {
+    stack = await startTestStack({ MODELS: 'helpdesk=gpt-4.1-mini,helpdesk-mini' });
+    const client = new KeywardenClient({ baseUrl: stack.url, viewerKey: stack.secrets.botViewerKeys!.slack, assertionSecret: stack.secrets.botAssertion.current, bot: 'slack' });
+    const reply = await new Conversation({ client }).message('where is the plotter?', MEMBER, privately());
+    expect(reply).toMatchObject({ kind: 'chat_answer' });
+    await stack.idle();
+    const usage = await stack.json('/v1/usage', { key: stack.adminKey });
+    expect(usage.body.data.find((r: { route: string }) => r.route === 'POST /v1/responses')).toMatchObject({ model: 'helpdesk', status: 200 });
+  });
+});
