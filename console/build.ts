@@ -26,7 +26,7 @@ export const CONSOLE_CSP =
 /** Headers of every console file (the page adds its CSP); CloudFront's response headers policy says the same. */
 export const CONSOLE_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
 };
 

@@ -113,13 +113,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Cookie-authenticated calls that change state come from the console's own origin only: the
  * configured public URL, or the host the request came to (CloudFront passes the viewer's host
- * as X-Forwarded-Host). SameSite=Strict already keeps other sites' requests cookie-less; this is
- * the second lock.
+ * as X-Forwarded-Host). A browser that sends no Origin on a same-origin request still sends
+ * Sec-Fetch-Site, which no page can set; a request with neither is refused. SameSite=Strict
+ * already keeps other sites' requests cookie-less; this is the second lock.
  */
 export function requireSameOrigin(req: HttpRequest, services: Services): void {
   if (SAFE_METHODS.has(req.method)) return;
   const origin = req.headers.origin;
-  if (origin && consoleOrigins(req, services).includes(origin)) return;
+  if (origin ? consoleOrigins(req, services).includes(origin) : req.headers['sec-fetch-site'] === 'same-origin') return;
   throw new KeywardenError('insufficient_permissions', 'Console requests that change anything must come from the console itself (Origin).');
 }
 

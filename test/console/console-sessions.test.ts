@@ -98,6 +98,8 @@ describe('the Origin check', () => {
     expect(evil.body.error.code).toBe('insufficient_permissions');
     const none = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { cookie } });
     expect(none.status).toBe(403);
+    const crossSite = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
     const list = await stack.json('/v1/keys?search=csrf', { headers: { cookie } });
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([]);
