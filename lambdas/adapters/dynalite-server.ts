@@ -1,5 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { TABLE_SCHEMA } from './table-schema';
 
 /**
@@ -11,12 +12,13 @@ export interface DynaliteServer {
   close(): Promise<void>;
 }
 
-export async function startDynalite(options: { path?: string; port?: number; host?: string } = {}): Promise<DynaliteServer> {
+export async function startDynalite(options: { path?: string; port?: number; host?: string; thread?: boolean } = {}): Promise<DynaliteServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.thread) return startDynaliteThread({ ...options, host });
   const { default: dynalite } = (await import('dynalite')) as unknown as {
     default: (o: Record<string, unknown>) => import('node:http').Server;
   };
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -29,6 +31,52 @@ export async function startDynalite(options: { path?: string; port?: number; hos
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
+  };
+}
+
+/**
+ * dynalite on a worker thread (dynalite-worker.mjs): the same server, off the caller's event loop,
+ * so the local stack's gateway and its database stop queueing behind each other. Closing stops the
+ * server, then the thread (which releases the data dir's LevelDB lock).
+ */
+async function startDynaliteThread(options: { path?: string; port?: number; host: string }): Promise<DynaliteServer> {
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: options.path, port: options.port, host: options.host } });
+  const port = await new Promise<number>((resolve, reject) => {
+    const fail = (err: unknown) => reject(err instanceof Error ? err : new Error(String(err)));
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new Error(`the dynalite thread exited (${code}) before listening`)));
+    worker.once('message', (message: { port?: number; error?: string }) => {
+      if (message.port) resolve(message.port);
+      else fail(new Error(message.error ?? 'dynalite did not start'));
+    });
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  worker.removeAllListeners('exit');
+  worker.removeAllListeners('error');
+  // A failure inside dynalite (LevelDB's failed open: "Database is closed") ends the worker; it is
+  // raised here as it would have been in-process, so the server's one-line error handling sees it.
+  worker.on('error', (err) => {
+    setImmediate(() => {
+      throw err;
+    });
+  });
+  worker.unref();
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${options.host}:${port}`,
+    close: () =>
+      (closed ??= (async () => {
+        const stopped = new Promise<void>((resolve) => {
+          worker.once('message', () => resolve());
+          worker.once('exit', () => resolve());
+          setTimeout(resolve, 2_000).unref();
+        });
+        worker.postMessage('close');
+        await stopped;
+        await worker.terminate();
+      })()),
   };
 }
 

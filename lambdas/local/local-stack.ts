@@ -69,7 +69,8 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
 
   let dynalite: DynaliteServer | undefined;
   try {
-    const database = await startDynalite({ path: dataDir.dynamodbPath });
+    // On a thread of its own: the gateway and its database do not share an event loop.
+    const database = await startDynalite({ path: dataDir.dynamodbPath, thread: true });
     dynalite = database;
     const secrets = dataDir.secrets();
     const effective = withEnvironment(secrets, env);
