@@ -13,6 +13,7 @@ import { exitWithOperatorError } from '../lambdas/local/operator-errors';
 import { errorContext, program } from './cli/context';
 import './cli/operator-commands';
 import './cli/key-commands';
+import './cli/console-commands';
 import './cli/reminder-commands';
 
 try {
