@@ -41,6 +41,23 @@ export function sequentialSteps(spans: readonly [number, number][]): number {
   return steps;
 }
 
+/**
+ * Puts an emulated network round trip in front of every DynamoDB call (`delay.ms`, 0 = off), so
+ * the calls on the critical path show as they will against DynamoDB in-region, whatever dynalite
+ * itself costs on this machine.
+ */
+export function emulateStorageRoundTrip(client: DynamoDBClient): { ms: number } {
+  const delay = { ms: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (delay.ms > 0) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'benchEmulatedRoundTrip', priority: 'low' },
+  );
+  return delay;
+}
+
 export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
   const counter: RoundTripCounter = {
     total: 0,
