@@ -23,6 +23,7 @@ import { startPassThrough } from './pass-through';
 import { beforeAnswer, emulateStorageRoundTrip, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
 import { measureSlackRotate, type SlackRotateFigures } from './slack-rotate';
 import { round } from './stats';
+import { measureConsole, type ConsoleFigures } from './console';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -169,6 +170,9 @@ async function main(): Promise<void> {
   progress('Lambda bundles: build, size, cold module init');
   const bundles = await measureBundles(REPO_ROOT, join(RESULTS_DIR, 'bundles'), 5);
 
+  progress('Console: JavaScript size, first render of the keys list (headless Chromium)');
+  const consoleFigures = await measureConsole();
+
   const results = {
     measuredAt: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: process.platform },
@@ -184,6 +188,7 @@ async function main(): Promise<void> {
     revocation,
     slackRotate,
     bundles,
+    console: consoleFigures,
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -209,6 +214,7 @@ function print(r: {
   revocation: RevocationFigures;
   slackRotate: SlackRotateFigures;
   bundles: BundleFigures[];
+  console: ConsoleFigures;
   durationSeconds: number;
 }): void {
   const rt = r.roundTrips;
@@ -305,6 +311,9 @@ function print(r: {
     rows.push([`Bundle ${b.name}.mjs, minified`, `${b.kb} KB`, api ? `≤ ${TARGETS.bundleKb} KB` : '', api ? verdict(b.kb <= TARGETS.bundleKb) : '']);
     rows.push([`  … cold module init (median of ${b.initRunsMs.length})`, b.initMs === undefined ? `failed: ${b.error}` : `${b.initMs} ms`, '', '']);
   }
+  const c = r.console;
+  rows.push(['Console JavaScript, minified', `${c.jsKb} KB (+ ${c.cssKb} KB CSS)`, '≤ 150 KB', verdict(c.jsKb <= 150)]);
+  rows.push([`Console first render of the keys list (${c.keys} keys, median of ${c.firstRenderMs.loads})`, `${c.firstRenderMs.median} ms (max ${c.firstRenderMs.max} ms)`, '', '']);
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['Measure', 'Figure', 'Target', ''][i]!.length));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
