@@ -34,7 +34,8 @@
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
  * the limit however many Lambda instances race.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -68,6 +69,13 @@ const k = {
   requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
   nonce: (value: string) => ({ pk: `NONCE#${value}`, sk: 'NONCE' }),
 };
+
+/** Attribute values the hot-path writes use on every call, built once. */
+const ACCOUNT_SK: AttributeValue = { S: 'ACCOUNT' };
+const KEY_SK: AttributeValue = { S: 'KEY' };
+const ACTIVE: AttributeValue = { S: 'active' };
+const ONE: AttributeValue = { N: '1' };
+const TRUE: AttributeValue = { BOOL: true };
 
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter'];
 
@@ -117,10 +125,13 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 
 export class DynamoDbStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
+  /** The low-level client, for the two writes on every model call's critical path (pre-built attribute values). */
+  private readonly raw: DynamoDBClient;
   private readonly table: string;
 
   constructor(options: DynamoDbStoreOptions) {
     this.doc = createDocumentClient(options.client);
+    this.raw = options.client;
     this.table = options.tableName;
   }
 
@@ -184,19 +195,20 @@ export class DynamoDbStore implements Store {
   }
 
   async reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
+    // Hot path (every model call): the low-level client with its attribute values built by hand.
     const out = await unlessConditionFails(
-      this.doc.send(
-        new UpdateCommand({
+      this.raw.send(
+        new UpdateItemCommand({
           TableName: this.table,
-          Key: k.account(id),
+          Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
           UpdateExpression: 'SET credits = credits - :a',
           ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :a',
-          ExpressionAttributeValues: { ':a': amount, ':on': true },
+          ExpressionAttributeValues: { ':a': { N: String(amount) }, ':on': TRUE },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
-    if (out) return { ok: true, balance: Number(out.Attributes?.credits) };
+    if (out) return { ok: true, balance: Number(out.Attributes?.credits?.N) };
     const account = await this.getAccount(id);
     if (!account) return { ok: false, reason: 'not_found', balance: 0 };
     return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
@@ -433,13 +445,15 @@ export class DynamoDbStore implements Store {
       ' AND (attribute_not_exists(expiresAt) OR expiresAt > :now)' +
       ' AND (attribute_not_exists(graceUntil) OR graceUntil > :now)';
     const names = { '#h': 'hash', '#s': 'status' };
-    const values = { ':hash': hash, ':active': 'active', ':now': now, ':one': 1, ':used': new Date(now).toISOString() };
+    // Hot path (every authenticated call): the low-level client with its attribute values built by hand.
+    const values: Record<string, AttributeValue> = { ':hash': { S: hash }, ':active': ACTIVE, ':now': { N: String(now) }, ':one': ONE, ':used': { S: new Date(now).toISOString() } };
+    const itemKey = { pk: { S: `KEY#${id}` }, sk: KEY_SK };
     const admit = (update: string, condition: string) =>
       unlessConditionFails(
-        this.doc.send(
-          new UpdateCommand({
+        this.raw.send(
+          new UpdateItemCommand({
             TableName: this.table,
-            Key: k.key(id),
+            Key: itemKey,
             UpdateExpression: update,
             ConditionExpression: `${validity} AND ${condition}`,
             ExpressionAttributeNames: names,
@@ -457,7 +471,7 @@ export class DynamoDbStore implements Store {
           'SET rlCount = :one, rlResetAt = :now + rlWindowMs, lastUsedAt = :used',
           '(attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one',
         ));
-      if (out) return admitted(out.Attributes ?? {});
+      if (out) return admitted(unmarshall(out.Attributes ?? {}));
       const refused = await this.refusedUse(id, hash, now);
       // Lost a race at a window boundary but there is room: try again.
       if (!refused.key || !refused.usable || (refused.window.resetAt > now && refused.window.count >= refused.key.rateLimit.limit)) {

@@ -1,3 +1,6 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import type { SecretsProvider } from '../core/ports';
 
 /** The upstream endpoints the gateway forwards to (OpenAI's paths, relative to the base URL). */
@@ -13,26 +16,54 @@ export interface Upstream {
   forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response>;
 }
 
+/**
+ * Calls the upstream over `node:http(s)` with a keep-alive agent (connections reused across
+ * requests and Lambda invocations), and hands the answer back as a web `Response` whose body
+ * streams as the upstream sends it. A test may pass its own `fetch` instead.
+ */
 export class OpenAiCompatibleUpstream implements Upstream {
   readonly label = 'upstream';
+  private readonly base: URL;
+  private readonly agent: HttpAgent;
 
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly secrets: SecretsProvider,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    private readonly fetchImpl?: typeof fetch,
+  ) {
+    this.base = new URL(baseUrl.replace(/\/+$/, ''));
+    const options = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    this.agent = this.base.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+  }
 
   async forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response> {
     const { apiKey } = await this.secrets.get<{ apiKey?: string }>('upstream');
-    return this.fetchImpl(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-      },
-      body,
-      signal,
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+    };
+    const url = `${this.base.href}${path}`;
+    if (this.fetchImpl) return this.fetchImpl(url, { method: 'POST', headers, body, signal });
+    const send = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      const req = send(url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res: IncomingMessage) => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) answer.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        const status = res.statusCode ?? 502;
+        // A status a Response cannot carry is an upstream failure, not a crash.
+        if (status < 200 || status > 599) {
+          res.destroy();
+          resolve(new Response(null, { status: 502 }));
+          return;
+        }
+        const stream = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        resolve(new Response(stream, { status, headers: answer }));
+      });
+      req.once('error', reject);
+      req.end(body);
     });
   }
 }
