@@ -1,8 +1,9 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { writeJsonReply } from '../boot/json-reply';
 import type { BotMount } from '../../lambdas/local/local-stack';
 import { slackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel } from '../boot/bot-log';
-import { createSlackFrontDoor, SlackWorkRefused, type FrontDoorReply } from './ack-first/front-door';
+import { createSlackFrontDoor, SlackWorkRefused } from './ack-first/front-door';
 import type { SlackDispatch } from './ack-first/slack-work';
 import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot } from './slack-app';
@@ -55,24 +56,15 @@ export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
   const listener: RequestListener = (req, res) => {
     void readBody(req)
       .then(async (rawBody) => (rawBody === undefined ? { status: 413 } : frontDoor({ headers: req.headers, rawBody })))
-      .then((reply) => write(res, reply))
+      .then((reply) => writeJsonReply(res, reply))
       .catch((err: unknown) => {
         log.error('slack request failed', { code: errorLabel(err) });
-        if (!res.headersSent) write(res, { status: 500 });
+        if (!res.headersSent) writeJsonReply(res, { status: 500 });
       });
   };
   return listener;
 };
 
-function write(res: ServerResponse, reply: FrontDoorReply): void {
-  if (reply.body === undefined) {
-    res.writeHead(reply.status);
-    res.end();
-    return;
-  }
-  res.writeHead(reply.status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(reply.body));
-}
 
 /** The raw body (signatures are over the exact bytes), or undefined past the limit. */
 function readBody(req: IncomingMessage): Promise<string | undefined> {

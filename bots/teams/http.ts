@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { writeJsonReply } from '../boot/json-reply';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TeamsAdapter, TeamsHttpReply, TurnLogic } from './adapter';
 import { requestOrigin } from './emulator-guard';
@@ -18,10 +19,10 @@ export function teamsRequestListener(adapter: TeamsAdapter, logic: TurnLogic, on
       const body = await readLimited(req, MAX_ACTIVITY_BYTES);
       const origin = requestOrigin(req.socket.remoteAddress, req.headers);
       const reply = body === 'too_large' ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body, origin }, logic);
-      writeReply(res, reply);
+      writeJsonReply(res, reply);
     })().catch((err: unknown) => {
       onError(err);
-      if (!res.headersSent) writeReply(res, { status: 500 });
+      if (!res.headersSent) writeJsonReply(res, { status: 500 });
       else res.destroy();
     });
   };
@@ -53,15 +54,6 @@ function toProxyResult(reply: TeamsHttpReply): APIGatewayProxyResult {
   return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
 }
 
-function writeReply(res: ServerResponse, reply: TeamsHttpReply): void {
-  if (reply.body === undefined) {
-    res.writeHead(reply.status);
-    res.end();
-    return;
-  }
-  res.writeHead(reply.status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(reply.body));
-}
 
 /** The body, or 'too_large' once it passes the limit (the rest is drained, not stored). */
 function readLimited(req: IncomingMessage, limit: number): Promise<string | undefined | 'too_large'> {
