@@ -58,6 +58,8 @@ export interface ApiKey {
 export interface IssuedKey extends ApiKey {
   key: string;
   setupScript: string;
+  /** Rotation: the old key as it now stands. */
+  replaced?: ApiKey;
 }
 
 export interface Session {
@@ -101,6 +103,6 @@ export interface List<T> {
 
 /** A key as the list shows it: an issued key without its raw value or script. */
 export function listed(issued: IssuedKey): ApiKey {
-  const { key: _key, setupScript: _script, ...rest } = issued as IssuedKey & Record<string, unknown>;
+  const { key: _key, setupScript: _script, replaced: _replaced, ...rest } = issued as IssuedKey & Record<string, unknown>;
   return rest as ApiKey;
 }

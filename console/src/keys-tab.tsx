@@ -77,7 +77,8 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
     setSetupNote(undefined);
     setNotice(message);
     setError(undefined);
-    setKeys((current) => [listed(key), ...(current ?? []).filter((k) => k.id !== key.id)]);
+    const replaced = key.replaced;
+    setKeys((current) => [listed(key), ...(current ?? []).filter((k) => k.id !== key.id).map((k) => (replaced && k.id === replaced.id ? replaced : k))]);
     void load();
     onChanged();
   };

@@ -186,7 +186,14 @@ describe('the API Keys console in a browser', () => {
     expect(replacement).not.toBe(issued[0]);
     issued.push(replacement);
     expect(await page.$eval('[data-testid="key-source"]', (e) => e.textContent)).toBe('New one-time key included');
-    await page.waitForFunction((n: string) => [...document.querySelectorAll('table[data-testid="keys"] tbody tr')].filter((r) => r.textContent!.includes(n)).length === 2, {}, name);
+    await page.waitForFunction(
+      (n: string) => {
+        const rows = [...document.querySelectorAll('table[data-testid="keys"] tbody tr')].filter((r) => r.textContent!.includes(n));
+        return rows.length === 2 && rows.some((r) => r.textContent!.includes('Revoked'));
+      },
+      {},
+      name,
+    );
     const same = (await keyRows(page)).filter((r) => r[0]!.startsWith(name));
     expect(same.map((r) => r[6]).sort()).toEqual(['Active', 'Revoked']);
     expect((await stack.call('/v1/models', { key: issued[0] })).status).toBe(401);
