@@ -14,13 +14,14 @@ import { SCOPES } from '../../lambdas/core/scopes';
  *   delete <key>
  *   audit <key>
  *   whoami
+ *   console
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'audit', 'whoami'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'audit', 'whoami', 'console'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
-export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete'];
+export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'console'];
 
 export const MAX_OVERLAP = '7d';
 const MAX_OVERLAP_MS = 7 * 86_400_000;
@@ -44,7 +45,9 @@ export type Command =
   | { name: 'rotate'; key: string; overlap?: string }
   /** `interactive`: no arguments at all — a platform with forms (Slack modal) asks for the fields. */
   | { name: 'create'; options: CreateOptions; interactive: boolean }
-  | { name: 'whoami' };
+  | { name: 'whoami' }
+  /** A one-time sign-in link to the web console, for an admin, privately. */
+  | { name: 'console' };
 
 export type ParseResult =
   | { ok: true; command: Command }
@@ -74,6 +77,7 @@ export const HELP: readonly HelpEntry[] = [
   { name: 'delete', usage: 'delete <key>', summary: 'Remove a key.', adminOnly: true },
   { name: 'audit', usage: 'audit <key>', summary: 'Show who did what to a key.', adminOnly: false },
   { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
+  { name: 'console', usage: 'console', summary: 'Get a one-time link (5 minutes) that signs you in to the API Keys console.', adminOnly: true },
 ];
 
 const FLAGS: Record<CommandName, readonly string[]> = {
@@ -86,6 +90,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   delete: [],
   audit: [],
   whoami: [],
+  console: [],
 };
 
 export function isCommandName(word: string): word is CommandName {
@@ -120,6 +125,8 @@ export function parseCommand(text: string): ParseResult {
     }
     case 'whoami':
       return { ok: true, command: { name: 'whoami' } };
+    case 'console':
+      return { ok: true, command: { name: 'console' } };
     case 'list':
       return { ok: true, command: rest ? { name: 'list', search: rest } : { name: 'list' } };
     case 'show':

@@ -91,6 +91,8 @@ export class Conversation {
         return command.topic ? { kind: 'help', entries: HELP, topic: command.topic } : { kind: 'help', entries: HELP };
       case 'whoami':
         return this.whoami(asker);
+      case 'console':
+        return this.consoleLink(asker, delivery);
       case 'list': {
         if (command.search && isWholeKey(command.search)) {
           const found = await this.resolve(command.search);
@@ -210,6 +212,20 @@ export class Conversation {
     const check = await this.client.checkAdmin(identity, action, { keyId });
     if (!check.ok) return apiFailure(check.error);
     return check.value.admin ? undefined : notAdmin();
+  }
+
+  /**
+   * A one-time console sign-in link (5 minutes, single use) for an admin. It signs the person in,
+   * so it is said only where the answer is private already (Slack: every answer; Teams: the 1:1
+   * chat) — asked anywhere else, the person is told to ask there.
+   */
+  private async consoleLink(asker: string, delivery: PrivateDelivery): Promise<Reply> {
+    if (delivery.needsOpening) {
+      return errorReply('refused', 'Ask me for a console link in our 1:1 chat: the link signs you in, so I only ever send it there.');
+    }
+    const link = await this.client.consoleLink(asker);
+    if (!link.ok) return actionFailure(link.error);
+    return { kind: 'console_link', url: link.value.url, expiresAt: link.value.expiresAt };
   }
 
   private async whoami(identity: string): Promise<Reply> {

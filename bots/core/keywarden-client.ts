@@ -130,6 +130,11 @@ export class KeywardenClient {
     return first;
   }
 
+  /** A one-time console sign-in link for `actor` (an admin; the API refuses and audits anyone else). */
+  consoleLink(actor: string): Promise<ApiResult<{ url: string; expiresAt: string }>> {
+    return this.asActor(actor, (headers) => this.api.call('createConsoleLink', {}, { headers }));
+  }
+
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {
     return this.asActor(actor, (headers) => this.api.call('createKey', { body }, { headers }));
   }

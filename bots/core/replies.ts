@@ -42,6 +42,8 @@ export type Reply =
       environment: string;
     }
   | { kind: 'chat_answer'; text: string }
+  /** A one-time console sign-in link: only ever said privately (Slack ephemeral, Teams 1:1). */
+  | { kind: 'console_link'; url: string; expiresAt: string }
   | {
       kind: 'leak_alert';
       audience: 'poster' | 'admin';

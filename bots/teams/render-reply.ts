@@ -45,6 +45,8 @@ function renderPublic(reply: PublicReply, nowMs: number): Partial<Activity> {
       return textActivity(reply.text);
     case 'chat_answer':
       return textActivity(reply.text);
+    case 'console_link':
+      return textActivity(`🔑 [Open the API Keys console](${reply.url}) — a one-time link for you only: it works once, until ${reply.expiresAt}.`);
     case 'error':
       return textActivity(`⚠️ ${reply.message}`);
     case 'cancelled':

@@ -61,6 +61,8 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
     }
     case 'chat_answer':
       return plain(md`${reply.text}`);
+    case 'console_link':
+      return plain(md`:key: <${reply.url}|Open the API Keys console> — a one-time link for you only: it works once, until ${reply.expiresAt}.`);
     case 'leak_alert':
       return leakAlertMessage(reply, channelId, now);
     case 'error':
