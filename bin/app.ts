@@ -5,5 +5,6 @@ import { addKeywardenStage } from '../lib/keywarden-app';
 import { resolveStageConfig } from '../lib/stage-config';
 
 const app = new App();
-addKeywardenStage(app, resolveStageConfig((key) => app.node.tryGetContext(key)));
+// The API Keys console ships with every stage; `-c console=false` leaves it out.
+addKeywardenStage(app, resolveStageConfig((key) => app.node.tryGetContext(key)), { console: app.node.tryGetContext('console') !== 'false' });
 app.synth();

@@ -2,16 +2,19 @@ import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
+import { ConsoleStack } from './keywarden-console';
 import { StatelessStack } from './stateless-stack';
 
 export interface KeywardenStacks {
   readonly stateful: StatefulStack;
   readonly stateless: StatelessStack;
+  /** The API Keys console (S3 + CloudFront, /v1/* to the API), when asked for. */
+  readonly console?: ConsoleStack;
 }
 
-/** Stack names for a stage: `Keywarden-<stage>-Stateful` and `Keywarden-<stage>-Api`. */
-export function stackNames(config: StageConfig): { stateful: string; stateless: string } {
-  return { stateful: `${config.stackPrefix}-Stateful`, stateless: `${config.stackPrefix}-Api` };
+/** Stack names for a stage: `Keywarden-<stage>-Stateful`, `-Api` and `-Console`. */
+export function stackNames(config: StageConfig): { stateful: string; stateless: string; console: string } {
+  return { stateful: `${config.stackPrefix}-Stateful`, stateless: `${config.stackPrefix}-Api`, console: `${config.stackPrefix}-Console` };
 }
 
 /**
@@ -21,7 +24,7 @@ export function stackNames(config: StageConfig): { stateful: string; stateless: 
  * The stacks are environment-agnostic (no `env`): synthesis needs no account, region, lookup or
  * network, and `cdk deploy` targets whatever credentials and region the operator uses.
  */
-export function addKeywardenStage(app: App, config: StageConfig): KeywardenStacks {
+export function addKeywardenStage(app: App, config: StageConfig, options: { console?: boolean } = {}): KeywardenStacks {
   const names = stackNames(config);
   const stateful = new StatefulStack(app, names.stateful, {
     config,
@@ -35,10 +38,18 @@ export function addKeywardenStage(app: App, config: StageConfig): KeywardenStack
     stackName: names.stateless,
     description: `Keywarden ${config.stage}: API, functions, bots and alarms`,
   });
-  for (const stack of [stateful, stateless]) {
+  const console = options.console
+    ? new ConsoleStack(app, names.console, {
+        config,
+        api: stateless.service.api,
+        stackName: names.console,
+        description: `Keywarden ${config.stage}: the API Keys console (S3 + CloudFront, /v1/* to the API)`,
+      })
+    : undefined;
+  for (const stack of [stateful, stateless, ...(console ? [console] : [])]) {
     Tags.of(stack).add('project', 'keywarden');
     Tags.of(stack).add('keywarden:stage', config.stage);
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { stateful, stateless };
+  return { stateful, stateless, ...(console ? { console } : {}) };
 }

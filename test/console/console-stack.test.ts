@@ -6,7 +6,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONSOLE_CSP } from '../../console/build';
 import { addKeywardenStage } from '../../lib/keywarden-app';
-import { ConsoleStack } from '../../lib/keywarden-console';
 import { STAGES } from '../../lib/stage-config';
 import { cdkJsonContext, quietBundling } from '../lib/synth-app';
 
@@ -17,8 +16,8 @@ describe('the console stack (S3 + CloudFront, /v1/* to the API on the same origi
       const app = new App({ outdir, context: { ...cdkJsonContext(), '@aws-cdk/core:appMode': 'inmemory' } });
       const config = STAGES.production;
       const console = quietBundling(() => {
-        const stacks = addKeywardenStage(app, config);
-        return new ConsoleStack(app, `${config.stackPrefix}-Console`, { config, api: stacks.stateless.service.api });
+        // As bin/app.ts adds a stage: the console is one of its stacks.
+        return addKeywardenStage(app, config, { console: true }).console!;
       });
       // In-memory app mode: synth throws on any unacknowledged cdk-nag finding.
       app.synth();
