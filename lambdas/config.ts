@@ -10,6 +10,8 @@ import { parseModels, type CatalogModel } from './core/models';
  *   KEYWARDEN_ENVIRONMENT        stage name, e.g. development | production
  *   TABLE_NAME                   the single DynamoDB table
  *   PUBLIC_BASE_URL              public base of the API (…/v1 is appended), used in setup scripts
+ *   CONSOLE_URL                  where the API Keys console is served (its CloudFront URL in AWS),
+ *                                used in sign-in links; default: PUBLIC_BASE_URL's origin
  *   UPSTREAM_BASE_URL            OpenAI-compatible upstream base URL (unset = local model)
  *   SECRET_<NAME>_ARN            Secrets Manager ARN per secret the function uses, NAME one of SECRET_NAMES
  *   MODELS                       the model catalog, `id=upstream-model,…` (an id alone maps to
@@ -43,6 +45,7 @@ const ConfigSchema = z.object({
   KEYWARDEN_ENVIRONMENT: z.string().min(1).default('local'),
   TABLE_NAME: z.string().min(1),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  CONSOLE_URL: z.string().url().optional(),
   UPSTREAM_BASE_URL: z.string().url().optional(),
   UPSTREAM_TIMEOUT_MS: numberFromEnv(60_000),
   MODEL_ID: z.string().min(1).default('archibot'),
@@ -70,6 +73,8 @@ export interface Config {
   environment: string;
   tableName: string;
   publicBaseUrl: string | undefined;
+  /** Where the console is served, when not beside the API (AWS: the CloudFront distribution). */
+  consoleUrl: string | undefined;
   upstreamBaseUrl: string | undefined;
   upstreamTimeoutMs: number;
   /** The default model's public id (the catalog's first). */
@@ -105,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     environment: c.KEYWARDEN_ENVIRONMENT,
     tableName: c.TABLE_NAME,
     publicBaseUrl: c.PUBLIC_BASE_URL,
+    consoleUrl: c.CONSOLE_URL,
     upstreamBaseUrl: c.UPSTREAM_BASE_URL,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
     modelId: (c.MODELS ?? parseModels(c.MODEL_ID))[0]!.id,

@@ -182,6 +182,7 @@ export function createKeywardenFunction(
     environment.PUBLIC_BASE_URL = data.publicBaseUrl;
     if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
     if (config.models) environment.MODELS = config.models;
+    if (config.consoleUrl) environment.CONSOLE_URL = config.consoleUrl;
   } else {
     environment.KEYWARDEN_API_URL = data.publicBaseUrl;
   }

@@ -69,6 +69,11 @@ export interface StageConfig {
    * id alone maps to itself. Unset: `archibot`.
    */
   readonly models?: string;
+  /**
+   * Where the API Keys console is served (the Console stack's CloudFront URL, or your domain for
+   * it): chat sign-in links point there. Known after the first deploy: `-c consoleUrl=https://…`.
+   */
+  readonly consoleUrl?: string;
 
   /** X-Ray active tracing on the API stage and every function. */
   readonly tracing: boolean;
@@ -170,6 +175,7 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   upstreamBaseUrl: 'upstreamBaseUrl',
   models: 'models',
+  consoleUrl: 'consoleUrl',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
 } as const;
@@ -198,13 +204,14 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   const alarmEmail = optionalString(read, CONTEXT_KEYS.alarmEmail) ?? base.alarmEmail;
   const upstreamBaseUrl = optionalString(read, CONTEXT_KEYS.upstreamBaseUrl) ?? base.upstreamBaseUrl;
   const models = optionalString(read, CONTEXT_KEYS.models) ?? base.models;
+  const consoleUrl = optionalString(read, CONTEXT_KEYS.consoleUrl) ?? base.consoleUrl;
   const domainName = optionalString(read, CONTEXT_KEYS.domainName);
   const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
   if ((domainName === undefined) !== (certificateArn === undefined)) {
     throw new StageConfigError('custom domain needs both "domainName" and "certificateArn"');
   }
   const customDomain = domainName && certificateArn ? { domainName, certificateArn } : base.customDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(models === undefined ? {} : { models }) });
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(models === undefined ? {} : { models }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
 }
 
 export function validateStageConfig(config: StageConfig): StageConfig {
@@ -225,6 +232,7 @@ export function validateStageConfig(config: StageConfig): StageConfig {
       problems.push(`models (${(err as Error).message})`);
     }
   }
+  if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+\/?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
     problems.push(`certificateArn "${config.customDomain.certificateArn}"`);
   }

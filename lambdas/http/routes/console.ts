@@ -8,6 +8,8 @@ import { publicV1Url } from './keys';
 
 /** Where the console is, as whoever asked sees this API: the same origin as /v1. */
 export function consoleUrl(ctx: RequestContext): string {
+  const configured = ctx.services.config.consoleUrl;
+  if (configured) return `${new URL(configured).origin}/console/`;
   return `${publicV1Url(ctx).replace(/\/v1$/, '')}/console/`;
 }
 
