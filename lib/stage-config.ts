@@ -232,7 +232,7 @@ export function validateStageConfig(config: StageConfig): StageConfig {
       problems.push(`models (${(err as Error).message})`);
     }
   }
-  if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+\/?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
+  if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
     problems.push(`certificateArn "${config.customDomain.certificateArn}"`);
   }

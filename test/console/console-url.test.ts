@@ -26,6 +26,8 @@ describe('CONSOLE_URL', () => {
     const read = (values: Record<string, string>) => (key: string) => values[key];
     expect(resolveStageConfig(read({ stage: 'production', consoleUrl: 'https://d123.cloudfront.net' })).consoleUrl).toBe('https://d123.cloudfront.net');
     expect(() => resolveStageConfig(read({ consoleUrl: 'http://d123.cloudfront.net' }))).toThrow(StageConfigError);
-    expect(() => resolveStageConfig(read({ consoleUrl: 'https://x.example/path' }))).toThrow(/consoleUrl/);
+    expect(() => resolveStageConfig(read({ consoleUrl: 'https:// spaced.example' }))).toThrow(/consoleUrl/);
+    // The stack's ConsoleUrl output (with its /console path) works as it is: only the origin counts.
+    expect(resolveStageConfig(read({ consoleUrl: 'https://d123.cloudfront.net/console' })).consoleUrl).toBe('https://d123.cloudfront.net/console');
   });
 });
