@@ -1,26 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { SCOPES as ALL_SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
 import { api, ApiError, type IssuedKey } from './api';
 
-/** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold. */
-const SCOPES = [
-  'bots:read',
-  'bots:write',
-  'integrations:read',
-  'integrations:write',
-  'channels:read',
-  'channels:write',
-  'conversations:read',
-  'conversations:write',
-  'agent-loops:read',
-  'agent-loops:write',
-  'admin',
-  'models:read',
-  'responses:write',
-  'keys:read',
-  'keys:write',
-  'audit:read',
-];
-const VIEWER_SCOPES = SCOPES.filter((s) => s.endsWith(':read') || s === 'responses:write');
+/** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold: the server's own lists. */
+const SCOPES: readonly string[] = ALL_SCOPES;
+const VIEWER_SCOPES: readonly string[] = VIEWER_CEILING;
 const EXPIRY = [
   ['365d', '1 year (default)'],
   ['90d', '90 days'],
@@ -48,7 +32,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
   const [name, setName] = useState('');
   const [prefix, setPrefix] = useState('');
   const [type, setType] = useState<KeyType>('privileged');
-  const [scopes, setScopes] = useState<string[]>(SCOPES);
+  const [scopes, setScopes] = useState<string[]>([...SCOPES]);
   const [roles, setRoles] = useState<RoleRow[]>([]);
   const [context, setContext] = useState<Pair[]>([]);
   const [expiresIn, setExpiresIn] = useState('365d');
@@ -63,7 +47,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
   const available = type === 'viewer' ? VIEWER_SCOPES : SCOPES;
   const chooseType = (next: KeyType) => {
     setType(next);
-    setScopes(next === 'viewer' ? VIEWER_SCOPES : SCOPES);
+    setScopes(next === 'viewer' ? [...VIEWER_SCOPES] : [...SCOPES]);
   };
   const toggle = (scope: string, on: boolean) => setScopes((current) => (on ? [...current, scope] : current.filter((s) => s !== scope)));
 
