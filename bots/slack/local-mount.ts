@@ -1,5 +1,5 @@
-import type { IncomingMessage, RequestListener } from 'node:http';
-import { writeJsonReply } from '../boot/json-reply';
+import type { RequestListener } from 'node:http';
+import { readBodyWithin, writeJsonReply } from '../boot/node-door';
 import type { BotMount } from '../../lambdas/local/local-stack';
 import { slackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel } from '../boot/bot-log';
@@ -54,7 +54,8 @@ export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
   }
   const frontDoor = createSlackFrontDoor({ signingSecret: () => secrets.slack.signingSecret, dispatch, log });
   const listener: RequestListener = (req, res) => {
-    void readBody(req)
+    void readBodyWithin(req, MAX_BODY_BYTES)
+      .then((bytes) => bytes?.toString('utf8'))
       .then(async (rawBody) => (rawBody === undefined ? { status: 413 } : frontDoor({ headers: req.headers, rawBody })))
       .then((reply) => writeJsonReply(res, reply))
       .catch((err: unknown) => {
@@ -65,17 +66,3 @@ export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
   return listener;
 };
 
-
-/** The raw body (signatures are over the exact bytes), or undefined past the limit. */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) parts.push(chunk);
-    });
-    req.once('error', reject);
-    req.once('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(parts).toString('utf8')));
-  });
-}

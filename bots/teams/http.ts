@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { writeJsonReply } from '../boot/json-reply';
+import { readBodyWithin, writeJsonReply } from '../boot/node-door';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TeamsAdapter, TeamsHttpReply, TurnLogic } from './adapter';
 import { requestOrigin } from './emulator-guard';
@@ -16,9 +16,10 @@ export const MAX_ACTIVITY_BYTES = 256 * 1024;
 export function teamsRequestListener(adapter: TeamsAdapter, logic: TurnLogic, onError: (err: unknown) => void): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      const body = await readLimited(req, MAX_ACTIVITY_BYTES);
+      const bytes = await readBodyWithin(req, MAX_ACTIVITY_BYTES);
       const origin = requestOrigin(req.socket.remoteAddress, req.headers);
-      const reply = body === 'too_large' ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body, origin }, logic);
+      const body = bytes && bytes.length > 0 ? bytes.toString('utf8') : undefined;
+      const reply = bytes === undefined ? { status: 413 } : await adapter.handle({ method: req.method, headers: req.headers, body, origin }, logic);
       writeJsonReply(res, reply);
     })().catch((err: unknown) => {
       onError(err);
@@ -54,17 +55,3 @@ function toProxyResult(reply: TeamsHttpReply): APIGatewayProxyResult {
   return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
 }
 
-
-/** The body, or 'too_large' once it passes the limit (the rest is drained, not stored). */
-function readLimited(req: IncomingMessage, limit: number): Promise<string | undefined | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) parts.push(chunk);
-    });
-    req.once('error', reject);
-    req.once('end', () => resolve(size > limit ? 'too_large' : size === 0 ? undefined : Buffer.concat(parts).toString('utf8')));
-  });
-}
