@@ -227,6 +227,7 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
     logger.resetKeys?.();
     logger.appendKeys({ requestId: req.requestId });
     let ctx: RequestContext | undefined;
+    let route: Route | undefined;
     const early: Record<string, string> = {};
     try {
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
@@ -242,15 +243,15 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       if (!match) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);
       }
-      const { route } = match;
+      route = match.route;
       if (route.billed) Object.assign(early, billingEvidence(services, req.requestId, 0));
       const params = parseParams(match, match.regex.exec(req.path)!);
       ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
       Object.assign(ctx.responseHeaders, early);
       // A billed route admits the key itself, alongside its credit reservation (gateway.ts):
       // here only what needs no I/O, so a missing or malformed key is still a 401 first.
-      // Bad input with an unknown key is still a 401: the key is admitted before the 400 goes out.
       if (route.auth === 'key') await (route.billed ? ctx.bearer() : ctx.key());
+      // Bad input with an unknown key is still a 401: the key is admitted before the 400 goes out.
       try {
         const query = route.query ? route.query.parse(req.query) : {};
         const body = route.body ? route.body.parse(parseJsonBody(req.body)) : undefined;
@@ -268,14 +269,9 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describe(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
-      const route = ctx && match(compiled, req)?.route;
       return ctx && route ? withUsageRecord(services, ctx, `${route.method} ${route.path}`, response) : response;
     }
   };
-}
-
-function match(compiled: CompiledRoute[], req: HttpRequest): CompiledRoute | undefined {
-  return compiled.find((r) => r.route.method === req.method && r.regex.test(req.path));
 }
 
 /**
