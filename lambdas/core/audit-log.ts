@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { bytesToBase62 } from './base62';
-import { listingCursors } from './cursor';
+import { listingCursors, pageSize } from './cursor';
 import { KeywardenError } from './errors';
 import { newId } from './ids';
 import { requireRead } from './policy';
@@ -29,7 +29,7 @@ export class AuditLog {
       actor: query.actor,
       since: query.since,
       cursor: cursors.open(query.cursor),
-      limit: Math.min(Math.max(query.limit ?? 50, 1), 200),
+      limit: pageSize(query.limit),
     });
     return { items: page.items, nextCursor: cursors.seal(page.nextCursor) };
   }

@@ -48,3 +48,8 @@ export async function listingCursors(
   const key = scope.join('\0');
   return { open: (cursor) => openCursor(hashing, key, cursor), seal: (storeCursor) => sealCursor(hashing, key, storeCursor) };
 }
+
+/** A listing's page size: 50 unless asked, never below 1 or above 200 (the bound every listing shares). */
+export function pageSize(requested: number | undefined): number {
+  return Math.min(Math.max(requested ?? 50, 1), 200);
+}

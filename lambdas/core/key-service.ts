@@ -1,7 +1,7 @@
 import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
 import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
-import { listingCursors } from './cursor';
+import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
@@ -284,7 +284,7 @@ export class KeyService {
   ): Promise<Page<KeyRecord>> {
     requireRead(p, 'keys:read');
     const projectId = principalProject(p);
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+    const limit = pageSize(query.limit);
     const now = this.deps.clock.now();
     const search = query.search?.trim();
     if (search && parseKey(search).ok) {

@@ -1,4 +1,4 @@
-import { listingCursors } from './cursor';
+import { listingCursors, pageSize } from './cursor';
 import { requireRead } from './policy';
 import { principalProject, type Principal } from './principal';
 import type { SecretsProvider, Store } from './ports';
@@ -35,7 +35,7 @@ export class UsageLog {
     const projectId = principalProject(p);
     const filters = { projectId, keyId: query.keyId, requestId: query.requestId, since: query.since };
     const cursors = await listingCursors(this.deps.secrets, ['usage', projectId, query.keyId ?? '', query.requestId ?? '', query.since ?? '']);
-    const page = await this.deps.store.queryUsage({ ...filters, cursor: cursors.open(query.cursor), limit: Math.min(Math.max(query.limit ?? 50, 1), 200) });
+    const page = await this.deps.store.queryUsage({ ...filters, cursor: cursors.open(query.cursor), limit: pageSize(query.limit) });
     // Totals cover every record the filters match, not just this page.
     const byKey = new Map<string, KeyUsageTotal>();
     let walked = 0;
