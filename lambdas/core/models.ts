@@ -1,3 +1,5 @@
+import type { KeyRecord } from './types';
+
 /**
  * The model catalog (SPEC §4): the public model ids callers name, each mapped to the upstream
  * model that serves it. Configured as `MODELS` (environment, or the CDK stage's `models`):
@@ -28,6 +30,11 @@ export function parseModels(spec: string): CatalogModel[] {
   }
   if (models.length === 0) throw new Error('the catalog lists no model');
   return models;
+}
+
+/** A key with its own `models` list may use only those (SPEC §4); without one, the whole catalog. */
+export function keyMayUse(key: Pick<KeyRecord, 'models'>, model: string): boolean {
+  return key.models === undefined || key.models.includes(model);
 }
 
 export class ModelCatalog {

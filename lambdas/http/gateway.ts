@@ -1,6 +1,6 @@
 import { refusalError, type Reservation } from '../core/billing';
 import { KeywardenError } from '../core/errors';
-import type { CatalogModel } from '../core/models';
+import { keyMayUse, type CatalogModel } from '../core/models';
 import { checkPermission } from '../core/policy';
 import type { KeyRecord } from '../core/types';
 import type { UpstreamPath } from '../adapters/upstream';
@@ -200,7 +200,7 @@ function requireGatewayAccess(key: KeyRecord, model: CatalogModel): void {
   if (!checkPermission(key, 'responses:write').allowed) {
     throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
   }
-  if (key.models !== undefined && !key.models.includes(model.id)) throw modelNotFound(model.id);
+  if (!keyMayUse(key, model.id)) throw modelNotFound(model.id);
 }
 
 function modelNotFound(model: string): KeywardenError {

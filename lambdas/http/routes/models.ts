@@ -1,6 +1,7 @@
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../../core/errors';
 import { checkPermission } from '../../core/policy';
 import type { KeyRecord } from '../../core/types';
+import { keyMayUse } from '../../core/models';
 import { defineRoute, type RequestContext, type Route } from '../router';
 import { CONTRACT } from '../contract';
 import { json } from '../types';
@@ -16,11 +17,6 @@ async function requireModelAccess(ctx: RequestContext): Promise<KeyRecord> {
   }
   if (!(await accountGate.enabled(key.accountId))) throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
   return key;
-}
-
-/** A key with its own `models` list may use only those (SPEC §4). */
-export function keyMayUse(key: KeyRecord, model: string): boolean {
-  return key.models === undefined || key.models.includes(model);
 }
 
 /** A catalog model as OpenAI lists it (the public id; the upstream name it maps to stays private). */
