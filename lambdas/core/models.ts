@@ -12,7 +12,10 @@ export interface CatalogModel {
   upstream: string;
 }
 
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** A public model id: what `/v1/models/{model}` and request bodies carry (no `/`: it is a path segment). */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** An upstream model name, which may be namespaced (`org/model`). */
+export const UPSTREAM_MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 /** Parses a `MODELS` value; throws with the offending entry when it is not a valid catalog. */
 export function parseModels(spec: string): CatalogModel[] {
@@ -22,7 +25,7 @@ export function parseModels(spec: string): CatalogModel[] {
     if (!entry) continue;
     const [id = '', mapped, ...rest] = entry.split('=').map((part) => part.trim());
     const upstream = mapped ?? id;
-    if (rest.length > 0 || !MODEL_NAME.test(id) || !MODEL_NAME.test(upstream)) {
+    if (rest.length > 0 || !MODEL_ID_PATTERN.test(id) || !UPSTREAM_MODEL_NAME.test(upstream)) {
       throw new Error(`not a model entry (id or id=upstream-model): ${entry}`);
     }
     if (models.some((m) => m.id === id)) throw new Error(`model listed twice: ${id}`);

@@ -1,11 +1,10 @@
 import { refusalError, type Reservation } from '../core/billing';
 import { KeywardenError } from '../core/errors';
-import { keyMayUse, type CatalogModel } from '../core/models';
+import { keyMayUse, MODEL_ID_PATTERN, type CatalogModel } from '../core/models';
 import { checkPermission } from '../core/policy';
 import type { KeyRecord } from '../core/types';
 import type { UpstreamPath } from '../adapters/upstream';
 import { billingEvidence, type RequestContext } from './router';
-import { MODEL_ID_PATTERN } from './schemas';
 import type { CallUsage, HttpResponse } from './types';
 
 /** Longest upstream error body we read back before giving up on it. */

@@ -1,5 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
+import { MODEL_ID_PATTERN } from '../core/models';
 import { parseDuration } from '../core/duration';
 import { findKeysInText } from '../core/key-format';
 import { AUDIT_ACTIONS, KEY_ID_PATTERN, MAX_OVERLAP_MS } from '../core/key-service';
@@ -31,7 +32,6 @@ export const idSlot = (param: string, pattern: RegExp, what: string) =>
   safeText(param, 200).regex(pattern, `${param} must be ${what}`);
 
 export const KeyIdSlot = (param: string) => idSlot(param, KEY_ID_PATTERN, 'a key id (key_ and 22 letters or digits)');
-export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const ModelIdSlot = (param: string) => idSlot(param, MODEL_ID_PATTERN, 'a model id');
 /** Actors in audit records: `key:<id>`, `slack:<team>:<user>`, `teams:<tenant>:<aad>`, `cli:<user>`, `system`. */
 const ActorSlot = idSlot('actor', /^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,199}$/, 'an actor such as key:key_…, slack:T…:U… or teams:…');

@@ -15,7 +15,9 @@ describe('the model catalog (MODELS)', () => {
   });
 
   it('refuses what is not a catalog', () => {
-    for (const bad of ['', ',', 'a=b=c', 'a,a', 'has space=x', 'x=', '=x', 'a=b c']) expect(() => parseModels(bad), bad).toThrow();
+    for (const bad of ['', ',', 'a=b=c', 'a,a', 'has space=x', 'x=', '=x', 'a=b c', 'org/model=x']) expect(() => parseModels(bad), bad).toThrow();
+    // A public id is a path segment (/v1/models/{model}); an upstream name may be namespaced.
+    expect(parseModels('archibot=openai/gpt-4.1-mini')).toEqual([{ id: 'archibot', upstream: 'openai/gpt-4.1-mini' }]);
   });
 
   it('config: MODELS wins; without it MODEL_ID is the catalog; a bad MODELS fails loudly by name', () => {
