@@ -1,8 +1,8 @@
 import type { BotMount } from '../lambdas/local/local-stack';
-import { slackBotConfig } from './boot/bot-config';
 import { botLog, errorLabel } from './boot/bot-log';
 import { SlackWorkReceiver } from './slack/ack-first/worker';
 import { sendSlackReminders } from './slack/expiry-reminders';
+import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
 import { localTeamsConfig } from './teams';
 import { createTeamsBot } from './teams/teams-bot';
@@ -20,21 +20,12 @@ export interface LocalReminderRun {
  * `keywarden reminders run`. A bot that is not configured is skipped, saying why.
  */
 export async function runLocalReminders(context: LocalBotContext, nowMs = Date.now()): Promise<LocalReminderRun> {
-  const { secrets, baseUrl, env } = context;
-  const slackViewerKey = secrets.botViewerKeys?.slack;
-  let slack: LocalReminderRun['slack'] = { skipped: 'SLACK_BOT_TOKEN is not set' };
+  let slack: LocalReminderRun['slack'];
   try {
-    if (secrets.slack.botToken && slackViewerKey) {
-      const config = slackBotConfig({
-        apiBaseUrl: baseUrl,
-        viewerKey: slackViewerKey,
-        assertionSecret: secrets.botAssertion.current,
-        signingSecret: secrets.slack.signingSecret,
-        botToken: secrets.slack.botToken,
-        ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-      });
-      slack = await sendSlackReminders(createSlackBot(config, new SlackWorkReceiver(), botLog('slack')), nowMs);
-    }
+    const configured = localSlackConfig(context);
+    slack = configured.ok
+      ? await sendSlackReminders(createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack')), nowMs)
+      : { skipped: configured.missing };
   } catch (err) {
     slack = { skipped: errorLabel(err) };
   }

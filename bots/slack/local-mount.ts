@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import { readBodyWithin, writeJsonReply } from '../boot/node-door';
 import type { BotMount } from '../../lambdas/local/local-stack';
-import { slackBotConfig } from '../boot/bot-config';
+import { slackBotConfig, type SlackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel } from '../boot/bot-log';
 import { createSlackFrontDoor, SlackWorkRefused } from './ack-first/front-door';
 import type { SlackDispatch } from './ack-first/slack-work';
@@ -9,6 +9,28 @@ import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot } from './slack-app';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
+
+/**
+ * The Slack bot's configuration on the local stack (the data dir's secrets and the environment),
+ * or what is missing for one.
+ */
+export function localSlackConfig({ secrets, baseUrl, env }: Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>):
+  | { ok: true; config: SlackBotConfig }
+  | { ok: false; missing: string } {
+  const viewerKey = secrets.botViewerKeys?.slack;
+  const botToken = secrets.slack.botToken;
+  if (!botToken) return { ok: false, missing: 'SLACK_BOT_TOKEN is not set' };
+  if (!viewerKey) return { ok: false, missing: 'the Slack viewer key is missing from the data dir' };
+  const config = slackBotConfig({
+    apiBaseUrl: baseUrl,
+    viewerKey,
+    assertionSecret: secrets.botAssertion.current,
+    signingSecret: secrets.slack.signingSecret,
+    botToken,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+  });
+  return { ok: true, config };
+}
 
 /** Slack's requests are small; a body past this is refused, not read. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,25 +46,18 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * URL verification is still answered (the Request URL can be set up first); everything else
  * gets 503, saying what is missing, and the rest of the server runs.
  */
-export const slackMount: BotMount = async ({ secrets, baseUrl, env }) => {
+export const slackMount: BotMount = async (context) => {
+  const { secrets } = context;
   const log = botLog('slack');
-  const viewerKey = secrets.botViewerKeys?.slack;
-  const botToken = secrets.slack.botToken;
-  const missing = !botToken ? 'SLACK_BOT_TOKEN is not set' : !viewerKey ? 'the Slack viewer key is missing from the data dir' : undefined;
+  const configured = localSlackConfig(context);
   let dispatch: SlackDispatch;
-  if (missing) {
+  if (!configured.ok) {
+    const { missing } = configured;
     dispatch = async () => {
       throw new SlackWorkRefused(`not configured: ${missing}`, `The Slack bot is not configured: ${missing}. See docs/slack.md.`);
     };
   } else {
-    const config = slackBotConfig({
-      apiBaseUrl: baseUrl,
-      viewerKey: viewerKey!,
-      assertionSecret: secrets.botAssertion.current,
-      signingSecret: secrets.slack.signingSecret,
-      botToken: botToken!,
-      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    });
+    const { config } = configured;
     const receiver = new SlackWorkReceiver();
     createSlackBot(config, receiver, log);
     // In-process hand-off: the ack goes out first, the work starts on the next turn of the loop.
