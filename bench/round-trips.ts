@@ -1,25 +1,36 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StandInUpstream } from '../test/gateway/stand-in-upstream';
-import { AFTER_ANSWER } from '../lambdas/http/types';
+import type { DynamoWire } from '../lambdas/adapters/dynamodb-wire';
 import { median } from './stats';
 
 /**
- * Blocking DynamoDB round trips per request, counted at the DynamoDB client: a middleware in the
- * `deserialize` step runs once per HTTP exchange with the table (retries included), for the plain
- * client and the document client alike (they share one middleware stack).
+ * Blocking DynamoDB round trips per request, counted where they leave the process: a middleware in
+ * the SDK client's `deserialize` step (once per HTTP exchange, retries included, for the plain and
+ * the document client alike: they share one middleware stack), and an interceptor on the hot
+ * path's transport (dynamodb-wire.ts), whose calls say what they are for.
  */
 export interface RoundTripCounter {
   total: number;
   /** Wall time spent inside DynamoDB calls (overlapping calls add up). */
   ms: number;
   commands: string[];
-  /** Per call (aligned with `commands`): made by a response's after-answer work (AFTER_ANSWER)? */
+  /**
+   * Per call (aligned with `commands`): made by a response's after-answer work? Settlement and
+   * usage-record writes are; so is nothing else on the warm paths measured here (a settlement that
+   * must charge more than its reservation reads through the SDK and would count as before).
+   */
   afterAnswer: boolean[];
   /** Wall time inside calls on the critical path (not after the answer). */
   msBeforeAnswer: number;
   /** Each call's start and end (performance.now()), in start order. */
   spans: [number, number][];
   reset(): void;
+}
+
+/** The two ways the services reach DynamoDB. */
+export interface DynamoPaths {
+  dynamo: DynamoDBClient;
+  dynamoWire: DynamoWire;
 }
 
 /** Calls on the critical path: all but those made after the answer was sent. */
@@ -44,21 +55,26 @@ export function sequentialSteps(spans: readonly [number, number][]): number {
 /**
  * Puts an emulated network round trip in front of every DynamoDB call (`delay.ms`, 0 = off), so
  * the calls on the critical path show as they will against DynamoDB in-region, whatever dynalite
- * itself costs on this machine.
+ * itself costs on this machine. Install after the counter: the counter then times dynalite alone.
  */
-export function emulateStorageRoundTrip(client: DynamoDBClient): { ms: number } {
+export function emulateStorageRoundTrip(paths: DynamoPaths): { ms: number } {
   const delay = { ms: 0 };
-  client.middlewareStack.add(
+  const wait = () => (delay.ms > 0 ? new Promise((resolve) => setTimeout(resolve, delay.ms)) : undefined);
+  paths.dynamo.middlewareStack.add(
     (next) => async (args) => {
-      if (delay.ms > 0) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+      await wait();
       return next(args);
     },
     { step: 'finalizeRequest', name: 'benchEmulatedRoundTrip', priority: 'low' },
   );
+  paths.dynamoWire.intercept(async (_call, next) => {
+    await wait();
+    return next();
+  });
   return delay;
 }
 
-export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
+export function countRoundTrips(paths: DynamoPaths): RoundTripCounter {
   const counter: RoundTripCounter = {
     total: 0,
     ms: 0,
@@ -75,25 +91,26 @@ export function countRoundTrips(client: DynamoDBClient): RoundTripCounter {
       counter.spans = [];
     },
   };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      counter.total += 1;
-      counter.commands.push(String(context.commandName ?? 'unknown').replace(/Command$/, ''));
-      const after = AFTER_ANSWER.getStore() === true;
-      counter.afterAnswer.push(after);
-      const start = performance.now();
-      const span: [number, number] = [start, Infinity];
-      counter.spans.push(span);
-      try {
-        return await next(args);
-      } finally {
-        span[1] = performance.now();
-        counter.ms += span[1] - start;
-        if (!after) counter.msBeforeAnswer += span[1] - start;
-      }
-    },
+  const timed = async <T>(command: string, after: boolean, call: () => Promise<T>): Promise<T> => {
+    counter.total += 1;
+    counter.commands.push(command);
+    counter.afterAnswer.push(after);
+    const start = performance.now();
+    const span: [number, number] = [start, Infinity];
+    counter.spans.push(span);
+    try {
+      return await call();
+    } finally {
+      span[1] = performance.now();
+      counter.ms += span[1] - start;
+      if (!after) counter.msBeforeAnswer += span[1] - start;
+    }
+  };
+  paths.dynamo.middlewareStack.add(
+    (next, context) => (args) => timed(String(context.commandName ?? 'unknown').replace(/Command$/, ''), false, () => next(args)),
     { step: 'deserialize', name: 'benchRoundTripCounter', priority: 'high' },
   );
+  paths.dynamoWire.intercept((call, next) => timed(call.operation, call.purpose === 'settle' || call.purpose === 'usage', next));
   return counter;
 }
 

@@ -63,8 +63,8 @@ async function main(): Promise<void> {
     },
     {},
   );
-  const counter = countRoundTrips(stack.services.dynamo);
-  const emulated = emulateStorageRoundTrip(stack.services.dynamo);
+  const counter = countRoundTrips(stack.services);
+  const emulated = emulateStorageRoundTrip(stack.services);
   const load = new LoadGenerator();
   let roundTrips: RoundTripFigures;
   const latency: LatencyFigures[] = [];

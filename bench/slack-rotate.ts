@@ -77,7 +77,7 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
   let proxy: Awaited<ReturnType<typeof startCountingProxy>> | undefined;
   let counter: RoundTripCounter | undefined;
   const counting: BotMount = async (context) => {
-    counter = countRoundTrips(context.services.dynamo);
+    counter = countRoundTrips(context.services);
     proxy = await startCountingProxy(context.baseUrl, counter);
     return slackMount({ ...context, baseUrl: proxy.url });
   };

@@ -4,6 +4,7 @@ import { createDynamoClient } from './adapters/dynamodb-client';
 import { LocalModel } from './adapters/local-model';
 import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
+import { DynamoWire } from './adapters/dynamodb-wire';
 import { OpenAiCompatibleUpstream, type Upstream } from './adapters/upstream';
 import type { Config } from './config';
 import { AccountGate } from './core/account-gate';
@@ -40,6 +41,8 @@ export interface Services {
   accountGate: AccountGate;
   upstream: Upstream;
   dynamo: DynamoDBClient;
+  /** The hot path's DynamoDB transport, over `dynamo`'s configuration (dynamodb-wire.ts). */
+  dynamoWire: DynamoWire;
 }
 
 export interface ServiceOverrides {
@@ -69,7 +72,8 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     new Logger({ serviceName: 'keywarden', persistentKeys: { environment: config.environment } });
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
-  const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo });
+  const dynamoWire = new DynamoWire(dynamo);
+  const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
   const { auth, audit, keys } = keyServices({ store, secrets, clock });
   const upstream =
     overrides.upstream ??
@@ -91,5 +95,6 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     accountGate: new AccountGate(store, clock),
     upstream,
     dynamo,
+    dynamoWire,
   };
 }

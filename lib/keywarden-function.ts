@@ -15,7 +15,7 @@ import type { FunctionSizing, StageConfig } from './stage-config';
 export const FUNCTION_NAMES = ['api', 'responses', 'slack', 'teams'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'BatchWriteItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 interface FunctionSpec {
   /** File under `lambdas/handlers/`. */
@@ -40,7 +40,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Keywarden /v1 (keys, audit, usage, me, verify, openapi, health)',
     sizing: 'api',
     // BatchGetItem: a key and a person's admin record read together (key-changing bot actions).
-    tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    // BatchWriteItem: usage records waiting together share one write (puts only; group-commit.ts).
+    tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem', 'DeleteItem', 'Query'],
     secrets: ['hashing', 'botAssertion'],
     kind: 'service',
   },
@@ -48,7 +49,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'responses.ts',
     description: 'Keywarden model calls: /v1/models, /v1/responses, /v1/chat/completions (response streaming)',
     sizing: 'responses',
-    tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
+    tableActions: ['GetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem'],
     secrets: ['hashing', 'upstream'],
     kind: 'service',
   },

@@ -34,8 +34,8 @@
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
  * the limit however many Lambda instances race.
  */
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -52,6 +52,8 @@ import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
 import type { ConsoleGrant } from '../core/ports';
+import { DynamoWire } from './dynamodb-wire';
+import { GroupCommit } from './group-commit';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
@@ -117,7 +119,14 @@ function decodeCursor(cursor: string | undefined): Record<string, unknown> | und
 export interface DynamoDbStoreOptions {
   tableName: string;
   client: DynamoDBClient;
+  /** The hot path's transport; default: one over `client`'s configuration. */
+  wire?: DynamoWire;
 }
+
+/** Most items one BatchWriteItem takes (DynamoDB's limit). */
+const MAX_BATCH_WRITE = 25;
+/** Rounds a batch's unprocessed items are sent again before their callers are told. */
+const UNPROCESSED_ROUNDS = 5;
 
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -125,14 +134,26 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 
 export class DynamoDbStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
-  /** The low-level client, for the two writes on every model call's critical path (pre-built attribute values). */
-  private readonly raw: DynamoDBClient;
+  /**
+   * The writes every gateway call makes (admission, reservation, settlement, usage record) go over
+   * the lean transport with attribute values built by hand; everything else uses the SDK.
+   */
+  private readonly wire: DynamoWire;
   private readonly table: string;
+  /** Usage records, written in shared BatchWriteItems when several are waiting. */
+  private readonly usageWrites: GroupCommit<Record<string, AttributeValue>>;
+  /** Settlement refunds per account: those waiting on one account go out as one sum. */
+  private readonly creditReturns = new Map<string, GroupCommit<number>>();
 
   constructor(options: DynamoDbStoreOptions) {
     this.doc = createDocumentClient(options.client);
-    this.raw = options.client;
+    this.wire = options.wire ?? new DynamoWire(options.client);
     this.table = options.tableName;
+    this.usageWrites = new GroupCommit({
+      maxBatch: MAX_BATCH_WRITE,
+      slotOf: (item) => `${item.pk?.S}\u0000${item.sk?.S}`,
+      write: (items) => this.batchPut(items),
+    });
   }
 
   // ── accounts ──────────────────────────────────────────────────────────────
@@ -197,21 +218,43 @@ export class DynamoDbStore implements Store {
   async reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
     // Hot path (every model call): the low-level client with its attribute values built by hand.
     const out = await unlessConditionFails(
-      this.raw.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
-          UpdateExpression: 'SET credits = credits - :a',
-          ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :a',
-          ExpressionAttributeValues: { ':a': { N: String(amount) }, ':on': TRUE },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
+      this.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
+        TableName: this.table,
+        Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
+        UpdateExpression: 'SET credits = credits - :a',
+        ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :a',
+        ExpressionAttributeValues: { ':a': { N: String(amount) }, ':on': TRUE },
+        ReturnValues: 'UPDATED_NEW',
+      }, 'reserve'),
     );
     if (out) return { ok: true, balance: Number(out.Attributes?.credits?.N) };
     const account = await this.getAccount(id);
     if (!account) return { ok: false, reason: 'not_found', balance: 0 };
     return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
+  }
+
+  returnCredits(id: string, amount: number): Promise<void> {
+    if (!(amount > 0)) return Promise.resolve();
+    let queue = this.creditReturns.get(id);
+    if (!queue) {
+      queue = new GroupCommit<number>({
+        maxBatch: Number.MAX_SAFE_INTEGER,
+        write: (amounts) => this.addCredits(id, amounts.reduce((sum, a) => sum + a, 0)),
+        onIdle: () => this.creditReturns.delete(id),
+      });
+      this.creditReturns.set(id, queue);
+    }
+    return queue.add(amount);
+  }
+
+  private async addCredits(id: string, amount: number): Promise<void> {
+    await this.wire.send('UpdateItem', {
+      TableName: this.table,
+      Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
+      UpdateExpression: 'SET credits = credits + :a',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':a': { N: String(Math.round(amount * 1e6) / 1e6) } },
+    }, 'settle');
   }
 
   async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }> {
@@ -450,17 +493,15 @@ export class DynamoDbStore implements Store {
     const itemKey = { pk: { S: `KEY#${id}` }, sk: KEY_SK };
     const admit = (update: string, condition: string) =>
       unlessConditionFails(
-        this.raw.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: itemKey,
-            UpdateExpression: update,
-            ConditionExpression: `${validity} AND ${condition}`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
+        this.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
+          TableName: this.table,
+          Key: itemKey,
+          UpdateExpression: update,
+          ConditionExpression: `${validity} AND ${condition}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }, 'admit'),
       );
     for (let attempt = 0; attempt < 3; attempt++) {
       const out =
@@ -563,23 +604,34 @@ export class DynamoDbStore implements Store {
 
   // ── usage ─────────────────────────────────────────────────────────────────
 
-  async putUsage(record: UsageRecord): Promise<void> {
+  putUsage(record: UsageRecord): Promise<void> {
     const sort = `${record.at}#${record.requestId}`;
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          pk: k.projectUsage(record.projectId),
-          sk: sort,
-          gsi1pk: k.keyUsage(record.keyId),
-          gsi1sk: sort,
-          gsi2pk: k.requestUsage(record.projectId, record.requestId),
-          gsi2sk: 'USAGE',
-          ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
-          ...record,
-        },
-      }),
+    const item = marshall(
+      {
+        pk: k.projectUsage(record.projectId),
+        sk: sort,
+        gsi1pk: k.keyUsage(record.keyId),
+        gsi1sk: sort,
+        gsi2pk: k.requestUsage(record.projectId, record.requestId),
+        gsi2sk: 'USAGE',
+        ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+        ...record,
+      },
+      { removeUndefinedValues: true },
     );
+    return this.usageWrites.add(item);
+  }
+
+  /** One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff. */
+  private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
+    let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; ; round++) {
+      const out = await this.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.table]: requests } }, 'usage');
+      requests = out.UnprocessedItems?.[this.table] ?? [];
+      if (requests.length === 0) return;
+      if (round + 1 >= UNPROCESSED_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** round)));
+    }
   }
 
   async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {

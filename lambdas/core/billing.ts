@@ -65,13 +65,17 @@ export class Billing {
     return Math.round(price * 1e6) / 1e6;
   }
 
-  /** Settles a reservation to `price`: refunds the difference, or charges the excess up to what is left. */
+  /**
+   * Settles a reservation to `price`: refunds the difference, or charges the excess up to what is
+   * left. The balance it reports is as of the reservation with this settlement applied.
+   */
   async settle(r: Reservation, price: number): Promise<{ charged: number; balance: number }> {
     const diff = Math.round((price - r.amount) * 1e6) / 1e6;
     if (diff === 0) return { charged: r.amount, balance: r.balance };
     if (diff < 0) {
-      const result = await this.store.adjustCredits(r.accountId, -diff);
-      return { charged: price, balance: result.ok ? result.balance : r.balance };
+      // After the answer: the refund needs no balance back, so it may share a write with others.
+      await this.store.returnCredits(r.accountId, -diff);
+      return { charged: price, balance: round(r.balance - diff) };
     }
     // The answer already exists: settlement never turns it into an error. If the excess cannot be
     // taken under contention, it is forgiven and the reservation stands as the charge.
@@ -79,4 +83,8 @@ export class Billing {
     if (extra.contended) return { charged: r.amount, balance: r.balance };
     return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance };
   }
+}
+
+function round(credits: number): number {
+  return Math.round(credits * 1e6) / 1e6;
 }

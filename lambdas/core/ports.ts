@@ -12,6 +12,11 @@ export interface Store {
   setApiAccess(id: string, enabled: boolean): Promise<Account | undefined>;
   /** Adds (or, negative, removes) credits; never takes the balance below zero. */
   adjustCredits(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }>;
+  /**
+   * Gives `amount` (> 0) back to the balance, without reading it: a settlement's refund, after the
+   * answer. Refunds waiting on the same account at once may go out as one write of their sum.
+   */
+  returnCredits(id: string, amount: number): Promise<void>;
   /** Atomically takes `amount` from the balance if the gate is on and the balance covers it. */
   reserveCredits(id: string, amount: number): Promise<ReserveOutcome>;
   /**

@@ -12,7 +12,7 @@ import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import type { RouteContract } from './contract';
-import { AFTER_ANSWER, isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
+import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
 /** Validated input of a request, as the route's schemas declare it. */
 export interface RouteInput<P = unknown, Q = unknown, B = unknown> {
@@ -280,8 +280,7 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
  */
 function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
-  const finish: Finish = (outcome) => AFTER_ANSWER.run(true, () => afterAnswer(outcome));
-  const afterAnswer: Finish = async (outcome) => {
+  response.finish = async (outcome) => {
     let used: CallUsage | void = undefined;
     try {
       used = await own?.(outcome);
@@ -308,7 +307,6 @@ function withUsageRecord(services: Services, ctx: RequestContext, route: string,
     }
     return used;
   };
-  response.finish = finish;
   return response;
 }
 

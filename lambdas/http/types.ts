@@ -11,14 +11,6 @@ export interface HttpRequest {
   sourceIp?: string;
 }
 
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-/**
- * Set while a response's after-answer work runs: anything that wants to tell work on the critical
- * path from work after it (the bench's storage round-trip counter) asks `AFTER_ANSWER.getStore()`.
- */
-export const AFTER_ANSWER = new AsyncLocalStorage<true>();
-
 /**
  * Work that runs once the answer has been sent (or the client went away): settlement and the
  * usage record, off the critical path. It says what the call used, for its usage record.

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
@@ -134,6 +135,75 @@ describe('rate limit and credits under concurrency', () => {
     });
     expect(await services.store.getKeyWithAdmin(issued.key.id, { projectId, identity: 'slack:T1:UNONE' })).toMatchObject({ admin: false, key: { id: issued.key.id } });
     expect(await services.store.getKeyWithAdmin('key_0000000000000000000000', { projectId, identity: 'slack:T1:UBOTH' })).toEqual({ admin: true });
+  });
+});
+
+describe('writes after the answer share round trips when they wait together (group commit)', () => {
+  /** Counts the hot-path transport's calls by operation while `run` runs. */
+  async function counting<T>(run: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
+    const calls: Record<string, number> = {};
+    let on = true;
+    services.dynamoWire.intercept((call, next) => {
+      if (on) calls[call.operation] = (calls[call.operation] ?? 0) + 1;
+      return next();
+    });
+    try {
+      return { result: await run(), calls };
+    } finally {
+      on = false;
+    }
+  }
+
+  it('settlement refunds on one account add up exactly, in fewer writes than refunds', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 5_000_000 }), { minLength: 3, maxLength: 80 }), async (micros) => {
+        const account = (await services.operator.createAccount({ name: 'refunds', apiAccess: true, credits: 0 })).id;
+        const amounts = micros.map((m) => m / 1e6);
+        const { calls } = await counting(() => Promise.all(amounts.map((a) => services.store.returnCredits(account, a))));
+        const expected = Math.round(amounts.reduce((sum, a) => sum + a, 0) * 1e6) / 1e6;
+        expect(Math.round(((await services.store.getAccount(account))?.credits ?? NaN) * 1e6) / 1e6).toBe(expected);
+        // Asked for together: the first goes out alone at once, the rest share the next write.
+        expect(calls.UpdateItem).toBe(2);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('a refund to an account that does not exist fails its callers, and only them', async () => {
+    const account = (await services.operator.createAccount({ name: 'refunds ok', apiAccess: true, credits: 0 })).id;
+    const [missing, fine] = await Promise.allSettled([services.store.returnCredits('acct_does_not_exist', 1), services.store.returnCredits(account, 2)]);
+    expect(missing.status).toBe('rejected');
+    expect(fine.status).toBe('fulfilled');
+    expect((await services.store.getAccount(account))?.credits).toBe(2);
+  });
+
+  it('usage records waiting together go out in shared BatchWriteItems, every one stored, the same key never twice in one batch', async () => {
+    const at = '2026-11-24T12:00:00.000Z';
+    const keyId = 'key_groupcommit00000000000';
+    const records = Array.from({ length: 70 }, (_, i) => ({
+      requestId: `req_gc_${String(i).padStart(3, '0')}`,
+      at,
+      projectId,
+      accountId,
+      keyId,
+      route: 'POST /v1/responses',
+      status: 200,
+      credits: i / 1000,
+    }));
+    // The same record twice (same request id and time: one item) must not break its batch.
+    const written = [...records, { ...records[5]!, credits: 0.5 }];
+    const { calls } = await counting(() => Promise.all(written.map((r) => services.store.putUsage(r))));
+    expect(calls.BatchWriteItem).toBeGreaterThanOrEqual(Math.ceil(written.length / 25));
+    expect(calls.BatchWriteItem).toBeLessThan(written.length);
+    const stored = [];
+    let cursor: string | undefined;
+    do {
+      const page = await services.store.queryUsage({ projectId, keyId, since: at, cursor, limit: 200 });
+      stored.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(stored.map((r) => r.requestId).sort()).toEqual(records.map((r) => r.requestId));
+    expect(stored.find((r) => r.requestId === 'req_gc_005')?.credits).toBe(0.5);
   });
 });
 

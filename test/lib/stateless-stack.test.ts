@@ -49,8 +49,8 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
 
 /** Least privilege per function, written out independently of lib/. */
 const EXPECTED_ACCESS = {
-  api: { table: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
-  responses: { table: ['GetItem', 'PutItem', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
+  api: { table: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
+  responses: { table: ['BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
   slack: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'slack'] },
   teams: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'teams'] },
 } as const;

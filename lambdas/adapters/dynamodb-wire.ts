@@ -1,0 +1,250 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/**
+ * The hot path's DynamoDB transport (issue 10): the writes every gateway call makes — key
+ * admission, credit reservation, settlement, usage records — as signed JSON over a keep-alive
+ * connection, without the SDK's per-call middleware stack, schema serde and endpoint rules
+ * (≈ 0.2 ms of CPU per call, 4 calls per model call). What it does not reimplement it takes from
+ * the SDK client it is built on: region, endpoint (custom or the SDK's own endpoint rules),
+ * credentials (the SDK's provider chain, memoized and refreshed by the SDK), and the SigV4 signer
+ * (@smithy/signature-v4, the SDK's own). Items and answers stay in DynamoDB's attribute-value
+ * JSON: the callers build their values once (dynamodb-store.ts).
+ *
+ * Failures: DynamoDB's JSON errors become DynamoWireError named by their `__type`
+ * (ConditionalCheckFailedException, …); throttling, 5xx, a reset connection and a timed-out
+ * attempt are retried with jittered backoff like the SDK's standard mode (3 attempts); every
+ * attempt is bounded by `timeoutMs`, so no call waits forever.
+ */
+export type WireOperation = 'UpdateItem' | 'PutItem' | 'BatchWriteItem';
+
+/**
+ * What a call is for, as the store names it: `admit` and `reserve` are on a request's critical
+ * path; `settle` and `usage` run after its answer.
+ */
+export type WirePurpose = 'admit' | 'reserve' | 'settle' | 'usage';
+
+/** Wraps every call (the bench counts round trips and emulates their latency with these). */
+export type WireInterceptor = (call: { operation: WireOperation; purpose: WirePurpose }, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** Shaped like the SDK's service errors (`name`, `$metadata.httpStatusCode`, a network `code`), so whatever reads those reads these alike. */
+export class DynamoWireError extends Error {
+  readonly $metadata: { httpStatusCode?: number };
+  readonly code?: string;
+
+  constructor(
+    /** The error's type, e.g. `ConditionalCheckFailedException` (also its name), or a network code. */
+    readonly type: string,
+    message: string,
+    /** The HTTP status, 0 when there was no answer. */
+    readonly status: number,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = type;
+    this.$metadata = status > 0 ? { httpStatusCode: status } : {};
+    if (status === 0 && /^E[A-Z]+$/.test(type)) this.code = type;
+  }
+}
+
+export interface DynamoWireOptions {
+  /** Per attempt, connection included. Default 3 s (DynamoDB answers in milliseconds). */
+  timeoutMs?: number;
+  /** Attempts per call, the first included. Default 3 (the SDK's standard retry mode). */
+  maxAttempts?: number;
+}
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'InternalServerError',
+  'ServiceUnavailable',
+]);
+const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+/** Longest answer read back: DynamoDB's largest (an item of 400 KB with ALL_NEW) fits many times. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+interface Target {
+  protocol: 'http:' | 'https:';
+  hostname: string;
+  port?: number;
+  path: string;
+  host: string;
+}
+
+export class DynamoWire {
+  private readonly interceptors: WireInterceptor[] = [];
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private resolved?: Promise<{ target: Target; signer: SignatureV4 }>;
+  private readonly agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    options: DynamoWireOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 3_000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  }
+
+  /** Adds an interceptor around every later call (outermost last). */
+  intercept(interceptor: WireInterceptor): void {
+    this.interceptors.push(interceptor);
+  }
+
+  /** One DynamoDB call: its answer's JSON, or DynamoWireError. */
+  send<T = Record<string, unknown>>(operation: WireOperation, input: Record<string, unknown>, purpose: WirePurpose): Promise<T> {
+    let call = () => this.withRetries(operation, JSON.stringify(input));
+    for (const interceptor of this.interceptors) {
+      const next = call;
+      call = () => interceptor({ operation, purpose }, next);
+    }
+    return call() as Promise<T>;
+  }
+
+  private async withRetries(operation: WireOperation, body: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(operation, body);
+      } catch (err) {
+        if (attempt >= this.maxAttempts || !(err instanceof DynamoWireError && err.retryable)) throw err;
+        // Full jitter over an exponential cap, as the SDK's standard retry mode.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async attempt(operation: WireOperation, body: string): Promise<unknown> {
+    const { target, signer } = await (this.resolved ??= this.resolve());
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      path: target.path,
+      query: {},
+      headers: {
+        host: target.host,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    });
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = send(
+        {
+          agent: this.agents[target.protocol],
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: 'POST',
+          path: target.path,
+          headers: signed.headers,
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_ANSWER_BYTES) res.destroy(new DynamoWireError('AnswerTooLarge', 'DynamoDB answered more than expected.', res.statusCode ?? 0, false));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      const timer = setTimeout(() => req.destroy(new DynamoWireError('TimeoutError', `DynamoDB did not answer within ${this.timeoutMs} ms.`, 0, true)), this.timeoutMs);
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(err instanceof DynamoWireError ? err : new DynamoWireError(err.code ?? 'NetworkError', err.message, 0, TRANSIENT_NETWORK.has(err.code ?? ''))),
+      );
+      req.end(body);
+    });
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = answer.text ? (JSON.parse(answer.text) as Record<string, unknown>) : {};
+    } catch {
+      throw new DynamoWireError('MalformedAnswer', `DynamoDB answered ${answer.status} with a body that is not JSON.`, answer.status, answer.status >= 500);
+    }
+    if (answer.status === 200) return parsed;
+    const type = String(parsed.__type ?? 'UnknownError').split('#').pop()!;
+    const message = String(parsed.message ?? parsed.Message ?? type);
+    throw new DynamoWireError(type, message, answer.status, answer.status >= 500 || THROTTLING.has(type));
+  }
+
+  /** The endpoint and the signer, from the SDK client's own configuration, once. */
+  private async resolve(): Promise<{ target: Target; signer: SignatureV4 }> {
+    const config = this.client.config as typeof this.client.config & {
+      ignoreConfiguredEndpointUrls?: boolean;
+      serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+    };
+    const region = await config.region();
+    // As the SDK: an endpoint given in code, else one configured for the service
+    // (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, the shared config), else the endpoint rules.
+    const configured = config.endpoint || config.ignoreConfiguredEndpointUrls ? undefined : await config.serviceConfiguredEndpoint?.();
+    let url: URL;
+    if (config.endpoint) {
+      const e = await config.endpoint();
+      url = new URL(`${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path ?? '/'}`);
+    } else if (configured) {
+      url = new URL(configured);
+    } else {
+      const [useFips, useDualStack] = await Promise.all([config.useFipsEndpoint(), config.useDualstackEndpoint()]);
+      url = config.endpointProvider({ Region: region, UseFIPS: useFips, UseDualStack: useDualStack }, {}).url;
+    }
+    const protocol = url.protocol === 'http:' ? 'http:' : 'https:';
+    const target: Target = {
+      protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname || '/',
+      host: url.host,
+    };
+    const signer = new SignatureV4({
+      service: 'dynamodb',
+      region,
+      credentials: () => config.credentials() as Promise<AwsCredentialIdentity>,
+      sha256: NodeSha256,
+      applyChecksum: false,
+    });
+    return { target, signer };
+  }
+}
+
+/** SHA-256 and HMAC-SHA-256 over node:crypto, in the shape @smithy/signature-v4 asks for. */
+class NodeSha256 implements Checksum {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
+  }
+
+  update(data: SourceData): void {
+    this.hash.update(toBuffer(data));
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset(): void {
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
+  }
+}
+
+function toBuffer(data: SourceData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
