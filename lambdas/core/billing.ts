@@ -67,22 +67,27 @@ export class Billing {
 
   /**
    * Settles a reservation to `price`: refunds the difference, or charges the excess up to what is
-   * left. The balance it reports is as of the reservation with this settlement applied.
+   * left. The balance it reports is as of the reservation with this settlement applied. A refund
+   * needs nothing back from storage, so its write is left in flight (`written`): the usage record
+   * can go out beside it instead of after it.
    */
-  async settle(r: Reservation, price: number): Promise<{ charged: number; balance: number }> {
+  async settle(r: Reservation, price: number): Promise<Settlement> {
     const diff = Math.round((price - r.amount) * 1e6) / 1e6;
-    if (diff === 0) return { charged: r.amount, balance: r.balance };
-    if (diff < 0) {
-      // After the answer: the refund needs no balance back, so it may share a write with others.
-      await this.store.returnCredits(r.accountId, -diff);
-      return { charged: price, balance: round(r.balance - diff) };
-    }
+    if (diff === 0) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
+    if (diff < 0) return { charged: price, balance: round(r.balance - diff), written: this.store.returnCredits(r.accountId, -diff) };
     // The answer already exists: settlement never turns it into an error. If the excess cannot be
     // taken under contention, it is forgiven and the reservation stands as the charge.
     const extra = await this.store.chargeUpTo(r.accountId, diff);
-    if (extra.contended) return { charged: r.amount, balance: r.balance };
-    return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance };
+    if (extra.contended) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
+    return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance, written: Promise.resolve() };
   }
+}
+
+export interface Settlement {
+  charged: number;
+  balance: number;
+  /** Settles when the settlement's write is stored (rejects if it could not be). */
+  written: Promise<void>;
 }
 
 function round(credits: number): number {

@@ -126,7 +126,7 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
       body: text,
       finish: async () => {
         const settled = await billing.settle(reservation, price);
-        return { model: model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged };
+        return { model: model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };
       },
     };
   }
@@ -149,7 +149,7 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
       // Ended with its usage: charged by it. Left early, or never said: the reservation stands.
       const price = completed ? billing.priceOf(usage) : reservation.amount;
       const settled = await billing.settle(reservation, price);
-      return { model: model.id, streamed: true, ...(usage ? { usage } : {}), credits: settled.charged };
+      return { model: model.id, streamed: true, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };
     },
   };
 }

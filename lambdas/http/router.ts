@@ -276,22 +276,29 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
 
 /**
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
- * after-work (a gateway call's settlement) runs first and says what the call used.
+ * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
+ * in flight (a refund) and the usage record then go out side by side.
  */
 function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
+  const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describe(err) });
   response.finish = async (outcome) => {
     let used: CallUsage | void = undefined;
     try {
       used = await own?.(outcome);
     } catch (err) {
-      services.logger.error('after-answer work failed', { route, error: describe(err) });
+      failed('after-answer work failed')(err);
     }
+    const { written, ...call } = used ?? { credits: 0 };
+    const settled = written?.catch(failed('after-answer work failed'));
     const key = ctx.authenticated;
-    if (!key) return used;
+    if (!key) {
+      await settled;
+      return call;
+    }
     const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
-    try {
-      await services.usage.record({
+    const recorded = services.usage
+      .record({
         requestId: ctx.req.requestId,
         at: new Date(services.clock.now()).toISOString(),
         projectId: key.projectId,
@@ -300,12 +307,11 @@ function withUsageRecord(services: Services, ctx: RequestContext, route: string,
         route,
         status: response.status,
         ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
-        ...(used ?? { credits: 0 }),
-      });
-    } catch (err) {
-      services.logger.error('usage record not written', { route, error: describe(err) });
-    }
-    return used;
+        ...call,
+      })
+      .catch(failed('usage record not written'));
+    await Promise.all([settled, recorded]);
+    return call;
   };
   return response;
 }

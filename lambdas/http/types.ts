@@ -23,6 +23,8 @@ export interface CallUsage {
   streamed?: boolean;
   usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
   credits: number;
+  /** A write the route's after-work left in flight (a refund); awaited beside the usage record. */
+  written?: Promise<void>;
 }
 
 export interface BufferedResponse {
