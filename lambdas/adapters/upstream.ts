@@ -13,13 +13,18 @@ export type UpstreamPath = '/responses' | '/chat/completions';
  */
 export interface Upstream {
   readonly label: string;
-  forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response>;
+  /**
+   * The upstream's answer. With `stream` its body streams as the upstream sends it; without, the
+   * adapter may read it whole first (the answer then holds it in memory, as the caller would).
+   */
+  forward(path: UpstreamPath, body: string, signal: AbortSignal, options?: { stream?: boolean }): Promise<Response>;
 }
 
 /**
  * Calls the upstream over `node:http(s)` with a keep-alive agent (connections reused across
- * requests and Lambda invocations), and hands the answer back as a web `Response` whose body
- * streams as the upstream sends it. A test may pass its own `fetch` instead.
+ * requests and Lambda invocations), and hands the answer back as a web `Response`: streaming as
+ * the upstream sends it when a stream was asked for, else read whole over the node stream first
+ * (a web stream costs more CPU than the answer it carries). A test may pass its own `fetch` instead.
  */
 export class OpenAiCompatibleUpstream implements Upstream {
   readonly label = 'upstream';
@@ -36,7 +41,7 @@ export class OpenAiCompatibleUpstream implements Upstream {
     this.agent = this.base.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
   }
 
-  async forward(path: UpstreamPath, body: string, signal: AbortSignal): Promise<Response> {
+  async forward(path: UpstreamPath, body: string, signal: AbortSignal, options: { stream?: boolean } = {}): Promise<Response> {
     const { apiKey } = await this.secrets.get<{ apiKey?: string }>('upstream');
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -59,8 +64,18 @@ export class OpenAiCompatibleUpstream implements Upstream {
           resolve(new Response(null, { status: 502 }));
           return;
         }
-        const stream = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
-        resolve(new Response(stream, { status, headers: answer }));
+        if (status === 204 || status === 304) {
+          res.resume();
+          resolve(new Response(null, { status, headers: answer }));
+        } else if (options.stream) {
+          resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers: answer }));
+        } else {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () => resolve(new Response(Buffer.concat(chunks), { status, headers: answer })));
+          res.once('error', reject);
+          res.once('aborted', () => reject(new Error('The upstream closed the answer early.')));
+        }
       });
       req.once('error', reject);
       req.end(body);

@@ -82,7 +82,7 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   };
   let answer: Response;
   try {
-    answer = await upstream.forward(api.upstreamPath, api.upstreamBody(request, model, streaming, ctx.req.body ?? ''), controller.signal);
+    answer = await upstream.forward(api.upstreamPath, api.upstreamBody(request, model, streaming, ctx.req.body ?? ''), controller.signal, { stream: streaming });
   } catch (err) {
     throw await failed(err);
   }

@@ -57,29 +57,61 @@ export function writeProxyResult(res: ServerResponse, result: APIGatewayProxyRes
 
 /**
  * A Lambda response stream backed by a node response: buffers the JSON prelude up to its 8-NUL
- * delimiter, writes the status line and headers from it, then passes body bytes straight through.
+ * delimiter, takes the status and headers from it, then passes body bytes through. Each piece
+ * waits one turn of the event loop before it is written: a buffered answer's body then leaves with
+ * its headers and its end in one write (with a Content-Length), while a stream's headers and
+ * chunks still leave as they come.
  */
 export function responseStreamFor(res: ServerResponse): Writable {
   let head: Buffer | undefined = Buffer.alloc(0);
+  let pending: Buffer | undefined;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (res.writableEnded || res.destroyed) return;
+    if (pending) {
+      const chunk = pending;
+      pending = undefined;
+      res.write(chunk);
+    } else if (!res.headersSent) res.flushHeaders();
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+  /** Holds `chunk` for the next turn, writing what was held before; waits while the client is slow. */
+  const hold = (chunk: Buffer | undefined, done: () => void) => {
+    if (pending && chunk) res.write(pending);
+    if (chunk) pending = chunk;
+    schedule();
+    if (!res.writableNeedDrain) return done();
+    const go = () => {
+      res.off('drain', go);
+      res.off('close', go);
+      done();
+    };
+    res.on('drain', go);
+    res.on('close', go);
+  };
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      if (head === undefined) {
-        res.write(chunk, () => done());
-        return;
-      }
+      if (head === undefined) return hold(chunk, done);
       head = Buffer.concat([head, chunk]);
       const at = head.indexOf(PRELUDE_DELIMITER);
       if (at < 0) return done();
       const prelude = JSON.parse(head.subarray(0, at).toString('utf8')) as { statusCode: number; headers?: Record<string, string> };
       const rest = head.subarray(at + PRELUDE_DELIMITER.length);
       head = undefined;
-      res.writeHead(prelude.statusCode, prelude.headers ?? {});
-      res.flushHeaders();
-      if (rest.length > 0) res.write(rest, () => done());
-      else done();
+      res.statusCode = prelude.statusCode;
+      for (const [name, value] of Object.entries(prelude.headers ?? {})) res.setHeader(name, value);
+      hold(rest.length > 0 ? rest : undefined, done);
     },
     final(done) {
-      res.end(() => done());
+      const last = pending;
+      pending = undefined;
+      if (last) res.end(last, () => done());
+      else res.end(() => done());
     },
   });
   // The client went away: the handler sees the stream close and stops relaying.

@@ -82,6 +82,30 @@ describe('the local stack', () => {
     }
   });
 
+  it('writes a buffered model answer in one piece with its Content-Length; a stream still goes out chunked, as it comes', async () => {
+    const stack = await startTestStack();
+    try {
+      const call = (stream: boolean) =>
+        fetch(`${stack.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'archibot', messages: [{ role: 'user', content: 'hi' }], stream }),
+        });
+      const whole = await call(false);
+      const text = await whole.text();
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+      expect(JSON.parse(text).object).toBe('chat.completion');
+      const streamed = await call(true);
+      expect(streamed.status).toBe(200);
+      expect(streamed.headers.get('content-length')).toBeNull();
+      expect(streamed.headers.get('transfer-encoding')).toBe('chunked');
+      expect(await streamed.text()).toMatch(/data: \[DONE\]\s*$/);
+    } finally {
+      await stack.close();
+    }
+  });
+
   // Spawned processes, as an operator runs them: `npm start`, signals to npm itself, and the
   // one-line refusals of a second server. Linux `ps` finds what npm left behind.
   it('`npm start`: owner-only data, one-line refusals, and SIGTERM, SIGINT or SIGKILL to npm stops the whole stack', async () => {
