@@ -46,13 +46,14 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { roundCredits } from '../core/billing';
 import { KeywardenError } from '../core/errors';
 import { keyStatus } from '../core/key-status';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
 import type { ConsoleGrant } from '../core/ports';
-import { DynamoWire } from './dynamodb-wire';
+import { backoff, DynamoWire } from './dynamodb-wire';
 import { GroupCommit } from './group-commit';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
@@ -253,7 +254,7 @@ export class DynamoDbStore implements Store {
       Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
       UpdateExpression: 'SET credits = credits + :a',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':a': { N: String(Math.round(amount * 1e6) / 1e6) } },
+      ExpressionAttributeValues: { ':a': { N: String(roundCredits(amount)) } },
     }, 'settle');
   }
 
@@ -630,7 +631,7 @@ export class DynamoDbStore implements Store {
       requests = out.UnprocessedItems?.[this.table] ?? [];
       if (requests.length === 0) return;
       if (round + 1 >= UNPROCESSED_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** round)));
+      await backoff(round);
     }
   }
 

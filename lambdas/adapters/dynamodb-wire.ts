@@ -78,6 +78,11 @@ interface Target {
   host: string;
 }
 
+/** The pause before another try: full jitter under an exponential cap (1 s), as the SDK's standard retry mode. */
+export function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** attempt)));
+}
+
 export class DynamoWire {
   private readonly interceptors: WireInterceptor[] = [];
   private readonly timeoutMs: number;
@@ -117,8 +122,7 @@ export class DynamoWire {
         return await this.attempt(operation, body);
       } catch (err) {
         if (attempt >= this.maxAttempts || !(err instanceof DynamoWireError && err.retryable)) throw err;
-        // Full jitter over an exponential cap, as the SDK's standard retry mode.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** attempt)));
+        await backoff(attempt);
       }
     }
   }

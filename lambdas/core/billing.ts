@@ -62,7 +62,7 @@ export class Billing {
   /** What a completed call costs: by usage when the upstream reports it, else per request. */
   priceOf(usage: { totalTokens: number } | undefined): number {
     const price = usage === undefined ? this.pricing.perRequest : (usage.totalTokens / 1000) * this.pricing.per1kTokens;
-    return Math.round(price * 1e6) / 1e6;
+    return roundCredits(price);
   }
 
   /**
@@ -72,14 +72,14 @@ export class Billing {
    * can go out beside it instead of after it.
    */
   async settle(r: Reservation, price: number): Promise<Settlement> {
-    const diff = Math.round((price - r.amount) * 1e6) / 1e6;
+    const diff = roundCredits(price - r.amount);
     if (diff === 0) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
-    if (diff < 0) return { charged: price, balance: round(r.balance - diff), written: this.store.returnCredits(r.accountId, -diff) };
+    if (diff < 0) return { charged: price, balance: roundCredits(r.balance - diff), written: this.store.returnCredits(r.accountId, -diff) };
     // The answer already exists: settlement never turns it into an error. If the excess cannot be
     // taken under contention, it is forgiven and the reservation stands as the charge.
     const extra = await this.store.chargeUpTo(r.accountId, diff);
     if (extra.contended) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
-    return { charged: Math.round((r.amount + extra.charged) * 1e6) / 1e6, balance: extra.balance, written: Promise.resolve() };
+    return { charged: roundCredits(r.amount + extra.charged), balance: extra.balance, written: Promise.resolve() };
   }
 }
 
@@ -90,6 +90,7 @@ export interface Settlement {
   written: Promise<void>;
 }
 
-function round(credits: number): number {
+/** Credits are kept to 10⁻⁶: every price, sum and difference is rounded there. */
+export function roundCredits(credits: number): number {
   return Math.round(credits * 1e6) / 1e6;
 }

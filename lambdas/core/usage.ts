@@ -1,3 +1,4 @@
+import { roundCredits } from './billing';
 import { listingCursors, pageSize } from './cursor';
 import { requireRead } from './policy';
 import { principalProject, type Principal } from './principal';
@@ -24,7 +25,7 @@ export class UsageLog {
   constructor(private readonly deps: { store: Store; secrets: SecretsProvider }) {}
 
   record(record: UsageRecord): Promise<void> {
-    return this.deps.store.putUsage({ ...record, credits: round(record.credits) });
+    return this.deps.store.putUsage({ ...record, credits: roundCredits(record.credits) });
   }
 
   async query(
@@ -46,7 +47,7 @@ export class UsageLog {
         const total = byKey.get(r.keyId) ?? { keyId: r.keyId, requests: 0, totalTokens: 0, credits: 0 };
         total.requests += 1;
         total.totalTokens += r.usage?.totalTokens ?? 0;
-        total.credits = round(total.credits + r.credits);
+        total.credits = roundCredits(total.credits + r.credits);
         byKey.set(r.keyId, total);
       }
       walked += batch.items.length;
@@ -54,8 +55,4 @@ export class UsageLog {
     } while (cursor && walked < MAX_TOTALLED_RECORDS);
     return { items: page.items, nextCursor: cursors.seal(page.nextCursor), totals: [...byKey.values()], totalsComplete: cursor === undefined };
   }
-}
-
-function round(credits: number): number {
-  return Math.round(credits * 1e6) / 1e6;
 }

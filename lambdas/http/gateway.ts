@@ -1,4 +1,4 @@
-import { refusalError, type Reservation } from '../core/billing';
+import { refusalError, roundCredits, type Reservation } from '../core/billing';
 import { KeywardenError } from '../core/errors';
 import { keyMayUse, MODEL_ID_PATTERN, type CatalogModel } from '../core/models';
 import { checkPermission } from '../core/policy';
@@ -119,10 +119,10 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
     }
     const price = billing.priceOf(usage);
     // What settlement will charge: the price, or what is left when the price is more than that.
-    const charged = Math.min(price, round(reservation.amount + reservation.balance));
+    const charged = Math.min(price, roundCredits(reservation.amount + reservation.balance));
     return {
       status: 200,
-      headers: { 'content-type': 'application/json', ...evidence(charged, round(reservation.balance + reservation.amount - charged)) },
+      headers: { 'content-type': 'application/json', ...evidence(charged, roundCredits(reservation.balance + reservation.amount - charged)) },
       body: text,
       finish: async () => {
         const settled = await billing.settle(reservation, price);
@@ -293,10 +293,6 @@ function isErrorShape(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-function round(credits: number): number {
-  return Math.round(credits * 1e6) / 1e6;
 }
 
 /** A non-negative whole token count, or undefined. */
