@@ -128,7 +128,11 @@ export class DynamoWire {
   }
 
   private async attempt(operation: WireOperation, body: string): Promise<unknown> {
-    const { target, signer } = await (this.resolved ??= this.resolve());
+    // A failed resolution (the region provider) is not kept: the next call tries again.
+    const { target, signer } = await (this.resolved ??= this.resolve().catch((err: unknown) => {
+      this.resolved = undefined;
+      throw err;
+    }));
     const signed = await signer.sign({
       method: 'POST',
       protocol: target.protocol,

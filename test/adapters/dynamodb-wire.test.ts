@@ -139,6 +139,18 @@ describe('DynamoWire', () => {
     await expect(wire({ maxAttempts: 1 }).send('PutItem', {}, 'usage')).rejects.toMatchObject({ name: 'MalformedAnswer', status: 502 });
   });
 
+  it('does not keep a failed set-up: after the region provider fails once, the next call goes through', async () => {
+    let failures = 1;
+    const region = async () => {
+      if (failures-- > 0) throw new Error('no region yet');
+      return 'eu-west-1';
+    };
+    const w = new DynamoWire(new DynamoDBClient({ endpoint, region, credentials }));
+    await expect(w.send('PutItem', {}, 'usage')).rejects.toThrow('no region yet');
+    expect(await w.send('PutItem', {}, 'usage')).toEqual({});
+    expect(received).toHaveLength(1);
+  });
+
   it('runs interceptors around every call, with what the call is for', async () => {
     const w = wire();
     const seen: string[] = [];
