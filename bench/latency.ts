@@ -23,6 +23,8 @@ export interface LatencyFigures {
   /** Mean wall time per gateway request spent waiting on DynamoDB, and calls per request (filled in by run.ts). */
   dynamoMsPerGatewayRequest?: number;
   dynamoCallsPerGatewayRequest?: number;
+  /** At concurrency 1: p50 of the time a request waited with a call in dynalite (side by side counts once). */
+  storageWallMs?: number;
 }
 
 export interface ThroughputFigures {

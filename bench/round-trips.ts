@@ -57,9 +57,15 @@ export function sequentialSteps(spans: readonly [number, number][]): number {
  * the calls on the critical path show as they will against DynamoDB in-region, whatever dynalite
  * itself costs on this machine. Install after the counter: the counter then times dynalite alone.
  */
-export function emulateStorageRoundTrip(paths: DynamoPaths): { ms: number } {
-  const delay = { ms: 0 };
-  const wait = () => (delay.ms > 0 ? new Promise((resolve) => setTimeout(resolve, delay.ms)) : undefined);
+export function emulateStorageRoundTrip(paths: DynamoPaths): EmulatedRoundTrip {
+  const delay: EmulatedRoundTrip = { ms: 0, waits: [] };
+  // setTimeout keeps whole-millisecond time: a 3 ms wait lasts 2–4 ms, so each one is timed.
+  const wait = async () => {
+    if (delay.ms <= 0) return;
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    delay.waits.push(performance.now() - start);
+  };
   paths.dynamo.middlewareStack.add(
     (next) => async (args) => {
       await wait();
@@ -72,6 +78,34 @@ export function emulateStorageRoundTrip(paths: DynamoPaths): { ms: number } {
     return next();
   });
   return delay;
+}
+
+export interface EmulatedRoundTrip {
+  /** The delay put in front of each call (0 = off). */
+  ms: number;
+  /** Each delay as it lasted. */
+  waits: number[];
+}
+
+/**
+ * The stretches of time during which at least one call on the critical path was in flight (calls
+ * side by side count once), in order: at concurrency 1, one per request's round trip, which is
+ * how long the storage itself (timed inside any emulated delay) held that request up.
+ */
+export function criticalStorageWalls(counter: RoundTripCounter): number[] {
+  const spans = counter.spans.filter((_, i) => !counter.afterAnswer[i]).sort((a, b) => a[0] - b[0]);
+  const walls: number[] = [];
+  let from = Number.NaN;
+  let to = -Infinity;
+  for (const [start, stop] of spans) {
+    if (start > to) {
+      if (to > from) walls.push(to - from);
+      from = start;
+    }
+    to = Math.max(to, stop);
+  }
+  if (to > from) walls.push(to - from);
+  return walls;
 }
 
 export function countRoundTrips(paths: DynamoPaths): RoundTripCounter {

@@ -20,9 +20,9 @@ import { measureBundles, type BundleFigures } from './bundles';
 import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
 import { measureRevocation, type RevocationFigures } from './revocation';
 import { startPassThrough } from './pass-through';
-import { beforeAnswer, emulateStorageRoundTrip, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
+import { beforeAnswer, criticalStorageWalls, emulateStorageRoundTrip, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
 import { measureSlackRotate, type SlackRotateFigures } from './slack-rotate';
-import { round } from './stats';
+import { percentile, round } from './stats';
 import { measureConsole, type ConsoleFigures } from './console';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,6 +45,12 @@ const TARGETS = {
   /** Issue 10: the gateway's CPU per request (today 4.2–4.5 ms). */
   cpuMsPerRequest: 2,
 };
+/** The added latency with the emulated storage round trip, and where it goes. */
+interface EmulatedLatencyFigures extends LatencyFigures {
+  /** The emulated delays as they lasted (setTimeout keeps whole milliseconds). */
+  delayMs: { p50: number; mean: number };
+}
+
 /** The emulated storage round trip (issue 10): roughly DynamoDB's in-region latency. */
 const EMULATED_RTT_MS = 3;
 
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
   let roundTrips: RoundTripFigures;
   const latency: LatencyFigures[] = [];
   let passThrough: LatencyFigures | undefined;
-  let emulatedLatency: LatencyFigures | undefined;
+  let emulatedLatency: EmulatedLatencyFigures | undefined;
   let chatLatency: LatencyFigures | undefined;
   let cpu: { gatewayMsPerRequest: number; upstreamMsPerRequest: number; directRps: number } | undefined;
   let throughput: ThroughputFigures;
@@ -108,6 +114,7 @@ async function main(): Promise<void> {
         ...figures,
         dynamoMsPerGatewayRequest: round(counter.msBeforeAnswer / gatewayRequests),
         dynamoCallsPerGatewayRequest: round(beforeAnswer(counter) / gatewayRequests),
+        storageWallMs: round(percentile(criticalStorageWalls(counter), 50)),
       };
     };
     progress('added latency, concurrency 1');
@@ -121,8 +128,16 @@ async function main(): Promise<void> {
     }
     progress(`added latency with an emulated ${EMULATED_RTT_MS} ms storage round trip, concurrency 1`);
     emulated.ms = EMULATED_RTT_MS;
+    emulated.waits.length = 0;
+    counter.reset();
     try {
-      emulatedLatency = await load.interleaved(1, 200, direct, gateway);
+      const figures = await load.interleaved(1, 200, direct, gateway);
+      emulatedLatency = {
+        ...figures,
+        dynamoCallsPerGatewayRequest: round(beforeAnswer(counter) / (figures.requests / 2)),
+        storageWallMs: round(percentile(criticalStorageWalls(counter), 50)),
+        delayMs: { p50: round(percentile(emulated.waits, 50)), mean: round(emulated.waits.reduce((a, b) => a + b, 0) / Math.max(1, emulated.waits.length)) },
+      };
     } finally {
       emulated.ms = 0;
     }
@@ -207,7 +222,7 @@ function print(r: {
   roundTrips: RoundTripFigures;
   latency: LatencyFigures[];
   passThrough?: LatencyFigures;
-  emulatedLatency?: LatencyFigures;
+  emulatedLatency?: EmulatedLatencyFigures;
   chatLatency?: LatencyFigures;
   cpu?: { gatewayMsPerRequest: number; upstreamMsPerRequest: number; directRps: number };
   throughput: ThroughputFigures;
@@ -248,7 +263,10 @@ function print(r: {
       '',
     ]);
     rows.push([`  … DynamoDB before the answer (mean per request; side-by-side calls add up)`, `${l.dynamoMsPerGatewayRequest} ms in ${l.dynamoCallsPerGatewayRequest} calls`, '', '']);
-    if (l.concurrency === 1) rows.push([`  … of which everything else (≈ added p50 − DynamoDB)`, `${round(l.addedMs.p50 - (l.dynamoMsPerGatewayRequest ?? 0))} ms`, '', '']);
+    if (l.concurrency === 1 && l.storageWallMs !== undefined) {
+      rows.push([`  … its DynamoDB calls in flight (transport + dynalite), p50; side by side count once`, `${l.storageWallMs} ms`, '', '']);
+      rows.push([`  … the rest: gateway, loopback (≈ added p50 − calls p50)`, `${round(l.addedMs.p50 - l.storageWallMs)} ms`, '', '']);
+    }
     if (l.concurrency === 1 && r.passThrough) {
       rows.push([`  … a minimal Node pass-through proxy adds, p50 (same run)`, `${r.passThrough.addedMs.p50} ms`, '', '']);
       rows.push([`  … Keywarden ÷ pass-through (added p50)`, `${round(l.addedMs.p50 / Math.max(r.passThrough.addedMs.p50, 0.01))}×`, '', '']);
@@ -262,6 +280,11 @@ function print(r: {
         `≤ ${TARGETS.writeEquivalents}`,
         verdict(writeEquivalents <= TARGETS.writeEquivalents),
       ]);
+      rows.push([`  … the emulated delay as it lasted, p50 (mean)`, `${e.delayMs.p50} ms (${e.delayMs.mean} ms)`, '', '']);
+      const storage = e.storageWallMs ?? 0;
+      rows.push([`  … its DynamoDB calls in flight after the delay (transport + dynalite), p50`, `${storage} ms`, '', '']);
+      rows.push([`  … the rest: gateway, loopback (≈ added p50 − delay p50 − calls p50)`, `${round(e.addedMs.p50 - e.delayMs.p50 - storage)} ms`, '', '']);
+      rows.push([`  … floor of a gateway costing nothing: (delay p50 + calls p50) ÷ ${EMULATED_RTT_MS} ms`, `${round((e.delayMs.p50 + storage) / EMULATED_RTT_MS)} write-equivalents`, '', '']);
     }
     if (l.concurrency === 1 && r.chatLatency) {
       rows.push([`Added latency p50, POST /v1/chat/completions, concurrency 1`, `${r.chatLatency.addedMs.p50} ms (p99 ${r.chatLatency.addedMs.p99} ms)`, '', '']);
