@@ -3,7 +3,9 @@
  * on DynamoDB and on dynalite (no transactions, no TTL reliance: expiry is checked in code).
  *
  * Item layouts (pk / sk → indexes):
- *   account   ACCOUNT#<id> / ACCOUNT            gsi1: ACCOUNTS / <createdAt>#<id>
+ *   account   ACCOUNT#<id> / ACCOUNT            (no index: written twice by every model call)
+ *   account directory entry
+ *             ACCOUNT#<id> / DIRECTORY          gsi1: ACCOUNTS / <createdAt>#<id>
  *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
  *                                               gsi2: PROJECTS / <createdAt>#<id>
  *   admin     PROJECT#<id> / ADMIN#<identity>
@@ -60,6 +62,7 @@ const AUDIT_RETENTION_S = 400 * 86_400;
 
 const k = {
   account: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT' }),
+  accountDirectory: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'DIRECTORY' }),
   project: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROJECT' }),
   admin: (projectId: string, identity: string) => ({ pk: `PROJECT#${projectId}`, sk: `ADMIN#${identity}` }),
   key: (id: string) => ({ pk: `KEY#${id}`, sk: 'KEY' }),
@@ -159,11 +162,19 @@ export class DynamoDbStore implements Store {
 
   // ── accounts ──────────────────────────────────────────────────────────────
 
+  /**
+   * The balance item carries no index attributes: every model call writes it twice (reservation,
+   * settlement), and an indexed item would write its one `ACCOUNTS` index partition as often, for
+   * every account at once. Listing goes through a directory entry per account instead, written
+   * once, first: an account is never unlisted, and an entry whose account was never created is
+   * skipped when listing.
+   */
   async createAccount(account: Account): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: accountDirectoryEntry(account) }));
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...k.account(account.id), gsi1pk: 'ACCOUNTS', gsi1sk: `${account.createdAt}#${account.id}`, ...account },
+        Item: { ...k.account(account.id), ...account },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -174,9 +185,31 @@ export class DynamoDbStore implements Store {
     return out.Item ? strip<Account>(out.Item) : undefined;
   }
 
+  /**
+   * Every account, oldest first: the directory's entries, then their balance items read together.
+   * An account stored before the directory existed (its balance item itself indexed) is listed as
+   * it is and moved out of the index on the way (entry written, index attributes removed).
+   */
   async listAccounts(): Promise<Account[]> {
-    return (await this.queryAll({ IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'ACCOUNTS' } })).map(
-      (i) => strip<Account>(i),
+    const entries = await this.queryAll({ IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'ACCOUNTS' } });
+    const legacy = entries.filter((entry) => entry.sk === 'ACCOUNT').map((entry) => strip<Account>(entry));
+    const listed = await this.batchGetAll(
+      entries.filter((entry) => entry.sk === 'DIRECTORY').map((entry) => k.account(String(entry.id))),
+    );
+    const byId = new Map<string, Account>([...legacy, ...listed.map((item) => strip<Account>(item))].map((account) => [account.id, account]));
+    // Best effort: the listing above is right either way, and an account not moved now is moved next time.
+    await Promise.all(legacy.map((account) => this.moveOutOfIndex(account).catch(() => undefined)));
+    const order = [...new Set(entries.map((entry) => String(entry.id)))];
+    return order.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** An account stored with its balance item indexed: its directory entry, then the item unindexed (idempotent). */
+  private async moveOutOfIndex(account: Account): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: accountDirectoryEntry(account) }));
+    await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({ TableName: this.table, Key: k.account(account.id), UpdateExpression: 'REMOVE gsi1pk, gsi1sk', ConditionExpression: 'attribute_exists(pk)' }),
+      ),
     );
   }
 
@@ -380,16 +413,7 @@ export class DynamoDbStore implements Store {
   }
 
   async getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }> {
-    let keys: Record<string, unknown>[] = [k.key(id), k.admin(admin.projectId, admin.identity)];
-    const found: Record<string, unknown>[] = [];
-    // BatchGetItem may hand some keys back unprocessed under throttling: ask again for those only.
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(20 * 2 ** attempt, 500)));
-      if (attempt === 8) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
-      const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-      found.push(...(out.Responses?.[this.table] ?? []));
-      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-    }
+    const found = await this.batchGetAll([k.key(id), k.admin(admin.projectId, admin.identity)]);
     const keyItem = found.find((item) => item.sk === 'KEY');
     return { ...(keyItem ? { key: toKey(keyItem) } : {}), admin: found.some((item) => item.sk !== 'KEY') };
   }
@@ -723,6 +747,23 @@ export class DynamoDbStore implements Store {
     return out !== undefined;
   }
 
+  /** The items at `keys` that exist (consistent reads, 100 to a call, in no particular order). */
+  private async batchGetAll(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let from = 0; from < keys.length; from += 100) {
+      let pending = keys.slice(from, from + 100);
+      // BatchGetItem may hand some keys back unprocessed under throttling: ask again for those only.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(20 * 2 ** attempt, 500)));
+        if (attempt === 8) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
+        found.push(...(out.Responses?.[this.table] ?? []));
+        pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -733,6 +774,11 @@ export class DynamoDbStore implements Store {
     } while (start);
     return items;
   }
+}
+
+/** An account's entry in the `ACCOUNTS` listing (its id and creation time: nothing that changes). */
+function accountDirectoryEntry(account: Pick<Account, 'id' | 'createdAt'>): Record<string, unknown> {
+  return { ...k.accountDirectory(account.id), gsi1pk: 'ACCOUNTS', gsi1sk: `${account.createdAt}#${account.id}`, id: account.id, createdAt: account.createdAt };
 }
 
 function consoleKey(kind: ConsoleGrant['kind'], hash: string): { pk: string; sk: string } {
