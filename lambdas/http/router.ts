@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeywardenError } from '../core/errors';
 import type { Principal } from '../core/principal';
+import type { KeyCheck } from '../core/authenticator';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
 import { parseKey } from '../core/key-format';
@@ -26,6 +27,8 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   /** Headers every response of this request carries (rate-limit state once authenticated). */
   readonly responseHeaders: Record<string, string> = {};
   private caller?: KeyRecord;
+  /** A valid key refused only by its rate limit: not admitted, but the call is still its. */
+  private limited?: KeyRecord;
   /** A console session (cookie, no bearer key), once `key()` has admitted it. */
   private session?: ConsoleAdmission;
 
@@ -49,6 +52,14 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   }
 
   /**
+   * The key this call is recorded against (SPEC §4 usage, seed 003): the admitted key, or a valid
+   * key its rate limit refused. Never a revoked, expired or unknown one.
+   */
+  get attributedTo(): KeyRecord | undefined {
+    return this.caller ?? this.limited;
+  }
+
+  /**
    * The bearer token, checked without any I/O: present, and of the key format with a valid
    * checksum (anything else is a 401 that never reaches storage).
    */
@@ -68,10 +79,16 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     const sessionToken = bearerToken(this.req) === undefined ? sessionTokenOf(this.req.headers.cookie) : undefined;
     if (sessionToken !== undefined) return this.sessionKey(sessionToken);
     const check = await this.services.auth.authenticate(this.bearer());
+    return this.admit(check, {});
+  }
+
+  /** The one way a key check becomes the caller: logs, rate-limit headers, and the refusal if any. */
+  private admit(check: KeyCheck, log: { via?: string }): KeyRecord {
     const now = this.services.clock.now();
     if (check.result === 'rate_limited' || check.result === 'valid') {
-      this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
+      this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId, ...log });
     }
+    if (check.result === 'rate_limited') this.limited = check.key;
     Object.assign(this.responseHeaders, checkHeaders(check, now));
     this.caller = requireValid(check, now);
     return this.caller;
@@ -96,15 +113,9 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   private async sessionKey(token: string): Promise<KeyRecord> {
     requireSameOrigin(this.req, this.services);
     const admission = await consoleSessions(this.services).admit(token);
-    const { check } = admission;
-    const now = this.services.clock.now();
-    if (check.result === 'rate_limited' || check.result === 'valid') {
-      this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId, via: 'console' });
-    }
-    Object.assign(this.responseHeaders, checkHeaders(check, now));
-    this.caller = requireValid(check, now);
+    const caller = this.admit(admission.check, { via: 'console' });
     this.session = admission;
-    return this.caller;
+    return caller;
   }
 }
 
@@ -291,7 +302,7 @@ function withUsageRecord(services: Services, ctx: RequestContext, route: string,
     }
     const { written, ...call } = used ?? { credits: 0 };
     const settled = written?.catch(failed('after-answer work failed'));
-    const key = ctx.authenticated;
+    const key = ctx.attributedTo;
     if (!key) {
       await settled;
       return call;

@@ -227,6 +227,25 @@ describe('GET /v1/usage', () => {
     expect(seen.body.data).toEqual([]);
   });
 
+  it('records a call its rate limit refused (the key is valid), charged nothing; a revoked key\'s call is no record', async () => {
+    const { id, key } = await createKey(local, { name: 'usage when limited', type: 'viewer', rateLimit: { limit: 1, windowSeconds: 3600 } });
+    const client = sdk(local, key);
+    await client.responses.create({ model: 'archibot', input: 'one' });
+    await expect(client.responses.create({ model: 'archibot', input: 'two' })).rejects.toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    await expect(client.models.list()).rejects.toMatchObject({ status: 429 });
+    await local.json(`/v1/keys/${id}/revoke`, { key: local.adminKey, body: {} });
+    await expect(client.models.list()).rejects.toMatchObject({ status: 401, code: 'key_revoked' });
+    await local.idle();
+
+    const res = await local.json(`/v1/usage?keyId=${id}`, { key: local.adminKey });
+    expect(res.body.data.map((r: { route: string; status: number; credits: number }) => `${r.route} ${r.status} ${r.credits}`)).toEqual([
+      'GET /v1/models 429 0',
+      'POST /v1/responses 429 0',
+      expect.stringMatching(/^POST \/v1\/responses 200 0\.\d+$/),
+    ]);
+    expect(res.body.totals).toMatchObject([{ keyId: id, requests: 3 }]);
+  });
+
   it('needs audit:read', async () => {
     const { key } = await createKey(local, { name: 'no audit', type: 'viewer', scopes: ['models:read', 'responses:write'] });
     const res = await local.json('/v1/usage', { key });
