@@ -43,13 +43,18 @@ export function beforeAnswer(counter: RoundTripCounter, from = 0, to = counter.c
  * calls in flight at once costs one round-trip time on the critical path.
  */
 export function sequentialSteps(spans: readonly [number, number][]): number {
-  let steps = 0;
-  let end = -Infinity;
+  return overlapping(spans).length;
+}
+
+/** `spans` merged where they overlap, in time order: each stretch one round-trip time. */
+function overlapping(spans: readonly [number, number][]): [number, number][] {
+  const merged: [number, number][] = [];
   for (const [start, stop] of [...spans].sort((a, b) => a[0] - b[0])) {
-    if (start >= end) steps++;
-    end = Math.max(end, stop);
+    const last = merged.at(-1);
+    if (last && start < last[1]) last[1] = Math.max(last[1], stop);
+    else merged.push([start, stop]);
   }
-  return steps;
+  return merged;
 }
 
 /**
@@ -93,19 +98,9 @@ export interface EmulatedRoundTrip {
  * how long the storage itself (timed inside any emulated delay) held that request up.
  */
 export function criticalStorageWalls(counter: RoundTripCounter): number[] {
-  const spans = counter.spans.filter((_, i) => !counter.afterAnswer[i]).sort((a, b) => a[0] - b[0]);
-  const walls: number[] = [];
-  let from = Number.NaN;
-  let to = -Infinity;
-  for (const [start, stop] of spans) {
-    if (start > to) {
-      if (to > from) walls.push(to - from);
-      from = start;
-    }
-    to = Math.max(to, stop);
-  }
-  if (to > from) walls.push(to - from);
-  return walls;
+  return overlapping(counter.spans.filter((_, i) => !counter.afterAnswer[i]))
+    .map(([start, stop]) => stop - start)
+    .filter((wall) => wall > 0);
 }
 
 export function countRoundTrips(paths: DynamoPaths): RoundTripCounter {

@@ -129,13 +129,9 @@ async function main(): Promise<void> {
     progress(`added latency with an emulated ${EMULATED_RTT_MS} ms storage round trip, concurrency 1`);
     emulated.ms = EMULATED_RTT_MS;
     emulated.waits.length = 0;
-    counter.reset();
     try {
-      const figures = await load.interleaved(1, 200, direct, gateway);
       emulatedLatency = {
-        ...figures,
-        dynamoCallsPerGatewayRequest: round(beforeAnswer(counter) / (figures.requests / 2)),
-        storageWallMs: round(percentile(criticalStorageWalls(counter), 50)),
+        ...(await interleaved(1, 200)),
         delayMs: { p50: round(percentile(emulated.waits, 50)), mean: round(emulated.waits.reduce((a, b) => a + b, 0) / Math.max(1, emulated.waits.length)) },
       };
     } finally {
