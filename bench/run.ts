@@ -40,7 +40,11 @@ const TARGETS = {
   /** Slack `/apikeys rotate <key>` with its confirmation, replay-guard claims excluded. */
   slackRotateHops: 3,
   slackRotateRoundTrips: 8,
-  /** Issue 10: added p50 with the emulated storage round trip, in round trips (today ≈ 3.4). */
+  /**
+   * Issue 10: storage round trips on the critical path, in write-equivalents (today ≈ 3.4): what
+   * the emulated 3 ms round trip adds to the added p50, ÷ 3 ms. (The issue's own figures read
+   * this way: 11.6 ms added without the emulation and ≈ 3.4 with it; see docs/gateway.md.)
+   */
   writeEquivalents: 1.5,
   /** Issue 10: the gateway's CPU per request (today 4.2–4.5 ms). */
   cpuMsPerRequest: 2,
@@ -119,13 +123,6 @@ async function main(): Promise<void> {
     };
     progress('added latency, concurrency 1');
     latency.push(await interleaved(1, 400));
-    progress('a minimal pass-through proxy, concurrency 1 (the floor)');
-    const proxy = await startPassThrough(upstream.baseUrl);
-    try {
-      passThrough = await load.interleaved(1, 400, direct, { ...direct, url: `${proxy.url}/responses` });
-    } finally {
-      await proxy.close();
-    }
     progress(`added latency with an emulated ${EMULATED_RTT_MS} ms storage round trip, concurrency 1`);
     emulated.ms = EMULATED_RTT_MS;
     emulated.waits.length = 0;
@@ -136,6 +133,13 @@ async function main(): Promise<void> {
       };
     } finally {
       emulated.ms = 0;
+    }
+    progress('a minimal pass-through proxy, concurrency 1 (the floor)');
+    const proxy = await startPassThrough(upstream.baseUrl);
+    try {
+      passThrough = await load.interleaved(1, 400, direct, { ...direct, url: `${proxy.url}/responses` });
+    } finally {
+      await proxy.close();
     }
     progress('chat completions, concurrency 1');
     const chatBody = '{"model":"archibot","messages":[{"role":"user","content":"ping"}]}';
@@ -269,18 +273,30 @@ function print(r: {
     }
     if (l.concurrency === 1 && r.emulatedLatency) {
       const e = r.emulatedLatency;
-      const writeEquivalents = round(e.addedMs.p50 / EMULATED_RTT_MS);
+      const writeEquivalents = round((e.addedMs.p50 - l.addedMs.p50) / EMULATED_RTT_MS);
       rows.push([
-        `Added latency p50 with an emulated ${EMULATED_RTT_MS} ms storage round trip`,
-        `${e.addedMs.p50} ms = ${writeEquivalents} write-equivalents`,
+        `Storage round trips on the critical path: what an emulated ${EMULATED_RTT_MS} ms round trip adds to the added p50, ÷ ${EMULATED_RTT_MS} ms`,
+        `${writeEquivalents} write-equivalents (${e.addedMs.p50} − ${l.addedMs.p50} ms)`,
         `≤ ${TARGETS.writeEquivalents}`,
         verdict(writeEquivalents <= TARGETS.writeEquivalents),
       ]);
-      rows.push([`  … the emulated delay as it lasted, p50 (mean)`, `${e.delayMs.p50} ms (${e.delayMs.mean} ms)`, '', '']);
+      rows.push([
+        `  … added p50 with the emulated round trip, all of it ÷ ${EMULATED_RTT_MS} ms (gateway and local storage included)`,
+        `${e.addedMs.p50} ms = ${round(e.addedMs.p50 / EMULATED_RTT_MS)} × ${EMULATED_RTT_MS} ms`,
+        '',
+        '',
+      ]);
       const storage = e.storageWallMs ?? 0;
+      rows.push([
+        `  … the same less the local storage's own time in flight (DynamoDB's ${EMULATED_RTT_MS} ms covers its own), ÷ ${EMULATED_RTT_MS} ms`,
+        `${round(e.addedMs.p50 - storage)} ms = ${round((e.addedMs.p50 - storage) / EMULATED_RTT_MS)} × ${EMULATED_RTT_MS} ms`,
+        '',
+        '',
+      ]);
+      rows.push([`  … the emulated delay as it lasted, p50 (mean)`, `${e.delayMs.p50} ms (${e.delayMs.mean} ms)`, '', '']);
       rows.push([`  … its DynamoDB calls in flight after the delay (transport + dynalite), p50`, `${storage} ms`, '', '']);
       rows.push([`  … the rest: gateway, loopback (≈ added p50 − delay p50 − calls p50)`, `${round(e.addedMs.p50 - e.delayMs.p50 - storage)} ms`, '', '']);
-      rows.push([`  … floor of a gateway costing nothing: (delay p50 + calls p50) ÷ ${EMULATED_RTT_MS} ms`, `${round((e.delayMs.p50 + storage) / EMULATED_RTT_MS)} write-equivalents`, '', '']);
+      rows.push([`  … a gateway costing nothing would add (delay p50 + calls p50)`, `${round(e.delayMs.p50 + storage)} ms = ${round((e.delayMs.p50 + storage) / EMULATED_RTT_MS)} × ${EMULATED_RTT_MS} ms`, '', '']);
     }
     if (l.concurrency === 1 && r.chatLatency) {
       rows.push([`Added latency p50, POST /v1/chat/completions, concurrency 1`, `${r.chatLatency.addedMs.p50} ms (p99 ${r.chatLatency.addedMs.p99} ms)`, '', '']);
