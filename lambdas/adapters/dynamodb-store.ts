@@ -17,6 +17,7 @@
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
+ *   lease     PROJECT#<id> / LEASE#KEY-MANAGERS   (held while a key that manages keys is revoked or deleted)
  *   console   CONSOLE#<sha256(token)> / LINK | SESSION   (sign-in links and sessions; no raw token)
  *
  * Access patterns:
@@ -30,6 +31,7 @@
  *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
  *                                       from the signed assertion, so a replay finds it taken)
  *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
+ *   key-managers lease                 PutItem PROJECT#<id>/LEASE#KEY-MANAGERS (absent, ended or own)
  *   console link, once                 UpdateItem CONSOLE#<h>/LINK (unused and unexpired)
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
@@ -74,6 +76,7 @@ const k = {
   keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
   requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
   nonce: (value: string) => ({ pk: `NONCE#${value}`, sk: 'NONCE' }),
+  keyManagersLease: (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'LEASE#KEY-MANAGERS' }),
 };
 
 /** Attribute values the hot-path writes use on every call, built once. */
@@ -692,6 +695,34 @@ export class DynamoDbStore implements Store {
       ),
     );
     return out !== undefined;
+  }
+
+  async acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...k.keyManagersLease(projectId), holder, until, ttl: Math.ceil(until / 1000) + 3_600 },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now, ':holder': holder },
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async releaseKeyManagersLease(projectId: string, holder: string): Promise<void> {
+    await unlessConditionFails(
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: k.keyManagersLease(projectId),
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      ),
+    );
   }
 
   // ── console sign-in links and sessions ─────────────────────────────────────

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
 import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
@@ -17,6 +18,10 @@ export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
 export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
+/** How long a key-managers lease lasts when its holder never ends it (a function that died). */
+const LEASE_MS = 10_000;
+/** How long a revocation or deletion waits for another one's lease before answering 409 conflict. */
+const LEASE_WAIT_MS = 5_000;
 export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -133,15 +138,47 @@ export class KeyService {
   /**
    * A key cannot lock its project out (SPEC §3): revoking or deleting the last active user key
    * that holds `keys:write` is refused. The Automator key does not count (nobody holds its value);
-   * an operator can always issue a fresh admin key with the CLI.
+   * an operator can always issue a fresh admin key with the CLI. `change` (the revocation or
+   * deletion) runs under the project's key-managers lease, taken before the check: two key
+   * managers removing each other at once are served one after the other, so the second one's
+   * check sees the first one's change.
    */
+  private async keepingAManager<T>(p: Principal, action: AuditAction, key: KeyRecord, change: () => Promise<T>): Promise<T> {
+    if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return change();
+    const holder = randomUUID();
+    await this.takeKeyManagersLease(key.projectId, holder);
+    try {
+      await this.requireNotLastAdminKey(p, action, key);
+      return await change();
+    } finally {
+      await this.deps.store.releaseKeyManagersLease(key.projectId, holder).catch(() => undefined);
+    }
+  }
+
+  /** Waits (bounded) for the project's key-managers lease; a lease whose holder died runs out by itself. */
+  private async takeKeyManagersLease(projectId: string, holder: string): Promise<void> {
+    const deadline = performance.now() + LEASE_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.deps.clock.now();
+      if (await this.deps.store.acquireKeyManagersLease(projectId, holder, now + LEASE_MS, now)) return;
+      if (performance.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 40) * 2 ** Math.min(attempt, 4)));
+    }
+    throw new KeywardenError('conflict', 'Another change to the keys that manage this project is in progress; try again in a moment.');
+  }
+
   private async requireNotLastAdminKey(p: Principal, action: AuditAction, key: KeyRecord): Promise<void> {
-    if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return;
     let cursor: string | undefined;
     do {
       const page = await this.deps.store.listKeys(key.projectId, { cursor, limit: 200 });
       const now = this.deps.clock.now();
-      if (page.items.some((k) => k.id !== key.id && managesKeys(k, now))) return;
+      for (const other of page.items) {
+        if (other.id === key.id || !managesKeys(other, now)) continue;
+        // The listing index is read eventually consistently: a change that just landed (another
+        // manager revoked a moment ago) may not show in it yet, so the key itself is read again.
+        const fresh = await this.deps.store.getKey(other.id);
+        if (fresh && managesKeys(fresh, this.deps.clock.now())) return;
+      }
       cursor = page.nextCursor;
     } while (cursor);
     return this.refuse(
@@ -373,20 +410,24 @@ export class KeyService {
   /** Immediate and idempotent; the key stays listed. The Automator key is rotated, never revoked. */
   async revoke(p: Principal, id: string): Promise<KeyRecord> {
     const key = await this.removable(p, 'key.revoke', id);
-    let revoked: KeyRecord | undefined;
-    await this.recorded(p, 'key.revoke', { keyId: key.id }, async () => {
-      revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
-      if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
+    return this.keepingAManager(p, 'key.revoke', key, async () => {
+      let revoked: KeyRecord | undefined;
+      await this.recorded(p, 'key.revoke', { keyId: key.id }, async () => {
+        revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
+        if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
+      });
+      return revoked!;
     });
-    return revoked!;
   }
 
   async delete(p: Principal, id: string): Promise<void> {
     const key = await this.removable(p, 'key.delete', id);
-    await this.recorded(p, 'key.delete', { keyId: key.id, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id));
+    await this.keepingAManager(p, 'key.delete', key, () =>
+      this.recorded(p, 'key.delete', { keyId: key.id, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id)),
+    );
   }
 
-  /** Revoke and delete: authority over the key, never the Protected Automator key, never the last admin key. */
+  /** Revoke and delete: authority over the key, never the Protected Automator key (the last admin key: `keepingAManager`). */
   private async removable(p: Principal, action: 'key.revoke' | 'key.delete', id: string): Promise<KeyRecord> {
     const { key, personIsAdmin } = await this.target(p, id);
     if (key.type === 'system') {
@@ -396,7 +437,6 @@ export class KeyService {
       return this.refuse(p, action, { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', message));
     }
     await this.authorize(p, action, { keyId: key.id, powers: key, personIsAdmin });
-    await this.requireNotLastAdminKey(p, action, key);
     return key;
   }
 

@@ -78,6 +78,15 @@ export interface Store {
   /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
 
+  /**
+   * Takes a project's key-managers lease for `holder` until `until` (epoch ms): `false` while
+   * another holder's lease runs at `now`. Revoking or deleting a key that can manage keys holds it
+   * from the last-admin-key check to the write, so two such changes never pass the check together.
+   */
+  acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number): Promise<boolean>;
+  /** Ends `holder`'s lease (a lease since taken by someone else is left alone). */
+  releaseKeyManagersLease(projectId: string, holder: string): Promise<void>;
+
   // ── Console sign-in (lambdas/core/console-sessions.ts) ──
   /** Conditional create of a sign-in link or session, stored under its token's hash: `false` if taken. */
   putConsoleGrant(grant: ConsoleGrant): Promise<boolean>;

@@ -119,6 +119,23 @@ describe('rate limit and credits under concurrency', () => {
     expect(await services.store.claimNonce('n-1', Date.now() + 60_000)).toBe(false);
   });
 
+  it('a project\'s key-managers lease has one holder at a time, runs out by itself, and is ended only by its holder', async () => {
+    const store = services.store;
+    const now = 1_000_000;
+    expect(await store.acquireKeyManagersLease('lease-p', 'a', now + 10_000, now)).toBe(true);
+    expect(await store.acquireKeyManagersLease('lease-p', 'b', now + 10_000, now + 1)).toBe(false);
+    // Another project's lease is its own.
+    expect(await store.acquireKeyManagersLease('lease-q', 'b', now + 10_000, now + 1)).toBe(true);
+    // Only the holder ends it.
+    await store.releaseKeyManagersLease('lease-p', 'b');
+    expect(await store.acquireKeyManagersLease('lease-p', 'b', now + 10_000, now + 2)).toBe(false);
+    await store.releaseKeyManagersLease('lease-p', 'a');
+    expect(await store.acquireKeyManagersLease('lease-p', 'b', now + 10_000, now + 3)).toBe(true);
+    // A holder that died: its lease runs out at `until`.
+    expect(await store.acquireKeyManagersLease('lease-p', 'c', now + 20_000, now + 9_999)).toBe(false);
+    expect(await store.acquireKeyManagersLease('lease-p', 'c', now + 20_000, now + 10_000)).toBe(true);
+  });
+
   it('a unique audit record is written once; plain ones never collide', async () => {
     const record = { id: 'aud_0000000000000001', at: '2026-11-24T10:00:00.000Z', projectId, action: 'key.create', outcome: 'success' as const, actor: 'test' };
     expect(await services.store.putAudit(record, { unique: true })).toBe(true);

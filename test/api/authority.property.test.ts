@@ -168,5 +168,41 @@ describe('no path yields a key, or an effect on a key, beyond the actor', () => 
     const audit = await services.audit.query(op, { keyId: only.id });
     expect(audit.items.map((r) => `${r.action}:${r.outcome}`)).toEqual(expect.arrayContaining(['key.delete:denied', 'key.delete:success']));
   });
+
+  it('nor by racing: key managers revoking and deleting each other at once always leave one that can manage keys', async () => {
+    let refusals = 0;
+    let successes = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ by: fc.nat(3), target: fc.nat(3), action: fc.constantFrom('revoke' as const, 'delete' as const) }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 2, max: 4 }),
+        async (moves, managers) => {
+          const account = await services.operator.createAccount({ name: 'race', apiAccess: true, credits: 0 });
+          const project = (await services.operator.createProject({ accountId: account.id, name: 'race', actor: 'test' })).project.id;
+          const op: Principal = { kind: 'operator', actor: 'test', projectId: project };
+          const keys = await Promise.all(Array.from({ length: managers }, (_, i) => services.keys.create(op, { name: `manager ${i}` }).then((issued) => issued.key)));
+          const outcomes = await Promise.all(
+            moves.map(({ by, target, action }) => {
+              const actor: Principal = { kind: 'key', key: keys[by % managers]! };
+              const id = keys[target % managers]!.id;
+              return attempt<unknown>(() => (action === 'revoke' ? services.keys.revoke(actor, id) : services.keys.delete(actor, id))).catch((err: unknown) => {
+                if (err instanceof KeywardenError && err.code === 'not_found') return { ok: false as const, code: err.code };
+                throw err;
+              });
+            }),
+          );
+          refusals += outcomes.filter((o) => !o.ok && o.code === 'last_admin_key').length;
+          successes += outcomes.filter((o) => o.ok).length;
+          const left = await Promise.all(keys.map((k) => services.store.getKey(k.id)));
+          const now = Date.now();
+          expect(left.filter((k) => k && k.status === 'active' && (k.expiresAt === null || k.expiresAt > now) && !k.replacedBy)).not.toHaveLength(0);
+        },
+      ),
+      { numRuns: 25 },
+    );
+    // Not vacuous: races were refused, and changes that keep a manager went through.
+    expect(refusals).toBeGreaterThan(0);
+    expect(successes).toBeGreaterThan(0);
+  });
 });
 

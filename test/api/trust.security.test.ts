@@ -185,6 +185,37 @@ describe('6. self-lockout', () => {
       await fresh.stop();
     }
   });
+
+  it('two admin keys revoking each other at the same moment: one revocation lands, the other is 409 last_admin_key', async () => {
+    const operator = (projectId: string) => ({ kind: 'operator' as const, actor: 'test', projectId });
+    // Several projects at once, each with exactly two keys that manage keys, of equal power (the
+    // second inherits the first's expiry and limits), revoking each other over HTTP at once.
+    const pairs = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const accountId = (await stack.services.operator.createAccount({ name: `race ${i}`, apiAccess: true, credits: 0 })).id;
+        const { project } = await stack.services.operator.createProject({ accountId, name: `race ${i}`, actor: 'test' });
+        const issued = await stack.services.keys.create(operator(project.id), { name: 'admin', expiresInMs: 30 * 86_400_000 });
+        const first = { ...issued.key, key: issued.secret };
+        const created = await stack.json('/v1/keys', { key: first.key, body: { name: 'admin' } });
+        expect(created.status).toBe(201);
+        return { first, second: created.body as Created };
+      }),
+    );
+    const answers = await Promise.all(
+      pairs.map(({ first, second }) =>
+        Promise.all([
+          stack.json(`/v1/keys/${second.id}/revoke`, { key: first.key, body: {} }),
+          stack.json(`/v1/keys/${first.id}/revoke`, { key: second.key, body: {} }),
+        ]),
+      ),
+    );
+    for (const [i, pair] of answers.entries()) {
+      expect(pair.map((a) => a.status).sort()).toEqual([200, 409]);
+      expectApiError(pair.find((a) => a.status === 409)!, 409, 'last_admin_key');
+      const left = await Promise.all([pairs[i]!.first.id, pairs[i]!.second.id].map((id) => stack.services.store.getKey(id)));
+      expect(left.filter((k) => k?.status === 'active')).toHaveLength(1);
+    }
+  });
 });
 
 describe('8. no key without its audit record', () => {
