@@ -48,6 +48,8 @@ const TARGETS = {
   writeEquivalents: 1.5,
   /** Issue 10: the gateway's CPU per request (today 4.2–4.5 ms). */
   cpuMsPerRequest: 2,
+  /** Issue 10: throughput at concurrency 32, ≥ 3× its figure on this machine (241 req/s). */
+  throughputRps: 3 * 241,
 };
 /** The added latency with the emulated storage round trip, and where it goes. */
 interface EmulatedLatencyFigures extends LatencyFigures {
@@ -312,7 +314,12 @@ function print(r: {
     rows.push([`  … the stand-in upstream alone, direct: CPU per request, req/s`, `${r.cpu.upstreamMsPerRequest} ms, ${r.cpu.directRps} req/s`, '', '']);
   }
   const t = r.throughput;
-  rows.push([`Throughput through the gateway, concurrency ${t.concurrency}`, `${t.requestsPerSecond} req/s`, '', '']);
+  rows.push([
+    `Throughput through the gateway, concurrency ${t.concurrency}`,
+    `${t.requestsPerSecond} req/s (${round(t.requestsPerSecond / 241)}× issue 10's 241)`,
+    `≥ ${TARGETS.throughputRps} req/s`,
+    verdict(t.requestsPerSecond >= TARGETS.throughputRps),
+  ]);
   rows.push([`  … over ${t.seconds} s: p50 / p99, errors`, `${t.gatewayMs.p50} / ${t.gatewayMs.p99} ms, ${t.errors}`, '', '']);
   const v = r.revocation;
   const atReturn = v.acceptedAfterReturn === 0 && v.nextRequestRejected === v.trials;
