@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/key-format';
+import { sampleFromSchema } from './schema-sample';
 import type { Upstream, UpstreamPath } from './upstream';
 
 /**
@@ -13,6 +14,12 @@ import type { Upstream, UpstreamPath } from './upstream';
  * deltas, so no key can be split across two of them. And whatever the request nests, the model
  * never throws: it walks `input` without recursion and echoes a request field (instructions,
  * metadata, tools, …) only when it nests at most MAX_ECHO_DEPTH levels, else the field's default.
+ *
+ * Clients that parse what a model says work offline too: asked for structured output
+ * (`response_format` / `text.format`: `json_schema` or `json_object`), it answers JSON that fits the
+ * schema, its strings carrying the labelled text (schema-sample.ts); made to call a function
+ * (`tool_choice` `required` or a named function), it calls it with arguments that fit the
+ * function's parameters. Otherwise it answers text, tools or not.
  */
 export const LOCAL_MODEL_LABEL = 'Keywarden local model (offline stand-in; set UPSTREAM_BASE_URL for real answers)';
 
@@ -87,24 +94,24 @@ export class LocalModel implements Upstream {
     }
     // Redacted before it is cut: a key straddling the cut would otherwise leave most of itself.
     const question = redactKeys(lastUserText(path === '/chat/completions' ? request.messages : request.input)).slice(0, 2000);
-    const text = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;
-    return path === '/chat/completions' ? this.chatCompletion(request, question, text) : this.response(request, question, text);
+    const said = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;
+    const answer = answerFor(request, path, said);
+    return path === '/chat/completions' ? this.chatCompletion(request, question, answer) : this.response(request, question, answer);
   }
 
   /** The Responses API answer (`response` object, or its event stream with sequence numbers). */
-  private response(request: Record<string, unknown>, question: string, text: string): Response {
+  private response(request: Record<string, unknown>, question: string, answer: Answer): Response {
     const created = Math.floor(Date.now() / 1000);
     const respId = id('resp');
     const msgId = id('msg');
+    const said = answer.kind === 'text' ? answer.text : answer.arguments;
     const usage = {
       input_tokens: words(question),
       input_tokens_details: { cached_tokens: 0 },
-      output_tokens: words(text),
+      output_tokens: words(said),
       output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: words(question) + words(text),
+      total_tokens: words(question) + words(said),
     };
-    const part = { type: 'output_text', text, annotations: [] as unknown[], logprobs: [] as unknown[] };
-    const message = { id: msgId, type: 'message', status: 'completed', role: 'assistant', content: [part] };
     const base = {
       id: respId,
       object: 'response',
@@ -126,21 +133,39 @@ export class LocalModel implements Upstream {
       truncation: echo(request.truncation, 'disabled'),
       user: echo(request.user, null),
     };
-    const completed = { ...base, status: 'completed', output: [message], output_text: text, usage };
+    const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
+    let item: Record<string, unknown>;
+    let itemEvents: Record<string, unknown>[];
+    if (answer.kind === 'text') {
+      const text = answer.text;
+      const part = { type: 'output_text', text, annotations: [] as unknown[], logprobs: [] as unknown[] };
+      item = { id: msgId, type: 'message', status: 'completed', role: 'assistant', content: [part] };
+      itemEvents = [
+        { type: 'response.output_item.added', output_index: 0, item: { ...item, status: 'in_progress', content: [] } },
+        { type: 'response.content_part.added', item_id: msgId, output_index: 0, content_index: 0, part: { ...part, text: '' } },
+        ...pieces(text).map((delta) => ({ type: 'response.output_text.delta', item_id: msgId, output_index: 0, content_index: 0, delta, logprobs: [] })),
+        { type: 'response.output_text.done', item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] },
+        { type: 'response.content_part.done', item_id: msgId, output_index: 0, content_index: 0, part },
+        { type: 'response.output_item.done', output_index: 0, item },
+      ];
+    } else {
+      const fcId = id('fc');
+      item = { id: fcId, type: 'function_call', status: 'completed', call_id: id('call'), name: answer.name, arguments: answer.arguments };
+      itemEvents = [
+        { type: 'response.output_item.added', output_index: 0, item: { ...item, status: 'in_progress', arguments: '' } },
+        ...pieces(answer.arguments).map((delta) => ({ type: 'response.function_call_arguments.delta', item_id: fcId, output_index: 0, delta })),
+        { type: 'response.function_call_arguments.done', item_id: fcId, output_index: 0, name: answer.name, arguments: answer.arguments },
+        { type: 'response.output_item.done', output_index: 0, item },
+      ];
+    }
+    const completed = { ...base, status: 'completed', output: [item], output_text: answer.kind === 'text' ? answer.text : '', usage };
 
     if (request.stream !== true) return new Response(encode(completed), { status: 200, headers: { 'content-type': 'application/json' } });
 
-    const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
-    const chunks = text.match(/.{1,24}/gs) ?? [text];
     const events: Record<string, unknown>[] = [
       { type: 'response.created', response: inProgress },
       { type: 'response.in_progress', response: inProgress },
-      { type: 'response.output_item.added', output_index: 0, item: { ...message, status: 'in_progress', content: [] } },
-      { type: 'response.content_part.added', item_id: msgId, output_index: 0, content_index: 0, part: { ...part, text: '' } },
-      ...chunks.map((delta) => ({ type: 'response.output_text.delta', item_id: msgId, output_index: 0, content_index: 0, delta, logprobs: [] })),
-      { type: 'response.output_text.done', item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] },
-      { type: 'response.content_part.done', item_id: msgId, output_index: 0, content_index: 0, part },
-      { type: 'response.output_item.done', output_index: 0, item: message },
+      ...itemEvents,
       { type: 'response.completed', response: completed },
     ];
     return eventStream(events.map((event, sequence_number) => `event: ${String(event.type)}\ndata: ${encode({ ...event, sequence_number })}\n\n`));
@@ -150,31 +175,87 @@ export class LocalModel implements Upstream {
    * The Chat Completions answer: a `chat.completion`, or `chat.completion.chunk`s ending in
    * `data: [DONE]`, with a usage chunk (empty `choices`) first when `stream_options.include_usage`.
    */
-  private chatCompletion(request: Record<string, unknown>, question: string, text: string): Response {
+  private chatCompletion(request: Record<string, unknown>, question: string, answer: Answer): Response {
     const created = Math.floor(Date.now() / 1000);
     const base = { id: id('chatcmpl'), created, model: typeof request.model === 'string' ? request.model : this.modelId, system_fingerprint: null };
+    const said = answer.kind === 'text' ? answer.text : answer.arguments;
     const usage = {
       prompt_tokens: words(question),
-      completion_tokens: words(text),
-      total_tokens: words(question) + words(text),
+      completion_tokens: words(said),
+      total_tokens: words(question) + words(said),
       prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0 },
     };
+    const finish = answer.kind === 'text' ? 'stop' : 'tool_calls';
+    const call = answer.kind === 'tool_call' ? { id: id('call'), type: 'function', function: { name: answer.name, arguments: answer.arguments } } : undefined;
     if (request.stream !== true) {
-      const message = { role: 'assistant', content: text, refusal: null, annotations: [] as unknown[] };
-      const completion = { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }], usage };
+      const message = { role: 'assistant', content: call ? null : said, refusal: null, annotations: [] as unknown[], ...(call ? { tool_calls: [call] } : {}) };
+      const completion = { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage };
       return new Response(encode(completion), { status: 200, headers: { 'content-type': 'application/json' } });
     }
     const options = request.stream_options as { include_usage?: unknown } | undefined;
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ ...base, object: 'chat.completion.chunk', choices, ...extra });
+    const delta = (d: Record<string, unknown>) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: null }]);
     const chunks = [
-      chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]),
-      ...(text.match(/.{1,24}/gs) ?? [text]).map((content) => chunk([{ index: 0, delta: { content }, logprobs: null, finish_reason: null }])),
-      chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]),
+      call
+        ? delta({ role: 'assistant', content: null, refusal: null, tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] })
+        : delta({ role: 'assistant', content: '', refusal: null }),
+      ...pieces(said).map((piece) => (call ? delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] }) : delta({ content: piece }))),
+      chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }]),
       ...(options?.include_usage === true ? [chunk([], { usage })] : []),
     ];
     return eventStream([...chunks.map((c) => `data: ${encode(c)}\n\n`), 'data: [DONE]\n\n']);
   }
+}
+
+/** What the model says: text (plain, or JSON when structured output was asked for), or one function call. */
+type Answer = { kind: 'text'; text: string } | { kind: 'tool_call'; name: string; arguments: string };
+
+/**
+ * The answer a request asks for. Everything in it that comes from the request (the question, a
+ * schema's names and values) is redacted as a whole before any stream cuts it into pieces.
+ */
+function answerFor(request: Record<string, unknown>, path: UpstreamPath, said: string): Answer {
+  const chat = path === '/chat/completions';
+  const tool = forcedTool(request.tools, request.tool_choice, chat);
+  if (tool) return { kind: 'tool_call', name: tool.name, arguments: redactKeys(JSON.stringify(sampleFromSchema(tool.parameters, said))) };
+  const format = chat ? request.response_format : isObject(request.text) ? request.text.format : undefined;
+  if (!isObject(format)) return { kind: 'text', text: said };
+  if (format.type === 'json_schema') {
+    const schema = chat ? (isObject(format.json_schema) ? format.json_schema.schema : undefined) : format.schema;
+    return { kind: 'text', text: redactKeys(JSON.stringify(sampleFromSchema(schema, said))) };
+  }
+  if (format.type === 'json_object') return { kind: 'text', text: redactKeys(JSON.stringify({ answer: said })) };
+  return { kind: 'text', text: said };
+}
+
+/**
+ * The function a request makes the model call: `tool_choice` `required` (the first function tool)
+ * or a named function that is among the tools. Chat Completions nests a tool's name and
+ * parameters under `function`; the Responses API does not.
+ */
+function forcedTool(tools: unknown, choice: unknown, chat: boolean): { name: string; parameters?: unknown } | undefined {
+  if (!Array.isArray(tools)) return undefined;
+  const functions: { name: string; parameters?: unknown }[] = [];
+  for (const tool of tools) {
+    if (!isObject(tool) || tool.type !== 'function') continue;
+    const fn = chat ? tool.function : tool;
+    if (isObject(fn) && typeof fn.name === 'string') functions.push({ name: fn.name, parameters: fn.parameters });
+  }
+  if (functions.length === 0) return undefined;
+  if (choice === 'required') return functions[0];
+  if (!isObject(choice) || choice.type !== 'function') return undefined;
+  const named = chat ? (isObject(choice.function) ? choice.function.name : undefined) : choice.name;
+  return functions.find((f) => f.name === named);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A stream's pieces of `text` (24 characters each). */
+function pieces(text: string): string[] {
+  return text.match(/.{1,24}/gs) ?? [text];
 }
 
 /** Server-sent events, one frame every 2 ms (a stream a client sees arrive in pieces). */

@@ -61,6 +61,29 @@ describe('local model', () => {
     });
   });
 
+  describe('structured answers and tool calls never echo a key either', () => {
+    it('from a schema\'s names, values or defaults, or a function\'s name, streamed or not, through both APIs', async () => {
+      const k = submitted.key;
+      const schema = { type: 'object', properties: { [k]: { type: 'string' }, pick: { type: 'string', enum: [k] }, given: { type: 'string', default: `say ${k}` } } };
+      const requests: [string, Record<string, unknown>][] = [
+        ['/v1/chat/completions', { messages: [{ role: 'user', content: k }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }],
+        ['/v1/chat/completions', { messages: [{ role: 'user', content: k }], tools: [{ type: 'function', function: { name: k, parameters: schema } }], tool_choice: 'required' }],
+        ['/v1/responses', { input: k, text: { format: { type: 'json_schema', name: 'x', schema } } }],
+        ['/v1/responses', { input: k, tools: [{ type: 'function', name: k, parameters: schema }], tool_choice: 'required' }],
+      ];
+      for (const [path, body] of requests) {
+        for (const stream of [false, true]) {
+          const res = await stack.call(path, { key: stack.adminKey, body: { model: 'archibot', ...body, stream } });
+          expect(res.status).toBe(200);
+          const text = await res.text();
+          expect(findKeysInText(text)).toEqual([]);
+          expect(text).not.toContain(k);
+          expect(text).toContain(`${submitted.start}…`);
+        }
+      }
+    });
+  });
+
   describe('deeply nested requests', () => {
     const deep = (levels: number) => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
 
@@ -89,6 +112,16 @@ describe('local model', () => {
         const final = stream ? JSON.parse(text.trim().split('\n').at(-1)!.slice(6)).response : JSON.parse(text);
         expect(final).toMatchObject({ status: 'completed', metadata: {}, tools: [], instructions: null });
         expect(final.output_text).toContain('(no text input)');
+      }
+      // A schema or a function's parameters 5,000 levels deep: answered too, cut at the sampling depth.
+      const deepSchema = `${'{"type":"object","properties":{"a":'.repeat(5000)}{"type":"string"}${'}}'.repeat(5000)}`;
+      for (const [path, extra] of [
+        ['/responses', `"text":{"format":{"type":"json_schema","name":"x","schema":${deepSchema}}}`],
+        ['/chat/completions', `"tools":[{"type":"function","function":{"name":"f","parameters":${deepSchema}}}],"tool_choice":"required"`],
+      ] as const) {
+        const res = await model.forward(path, `{"model":"archibot","input":"hi","messages":[{"role":"user","content":"hi"}],${extra}}`);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(await res.text())).toBeTruthy();
       }
       // A field within the bound is still echoed as sent.
       const shallow = JSON.parse(deep(10));

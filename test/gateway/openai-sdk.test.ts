@@ -1,4 +1,6 @@
 import OpenAI from 'openai';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
+import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -94,6 +96,72 @@ describe('OpenAI SDK, happy path', () => {
     expect(final.status).toBe('completed');
     expect(final.output_text).toContain('Which rooms are free on floor 3?');
     expect(deltas.join('')).toBe(final.output_text);
+  });
+});
+
+describe('OpenAI SDK, structured output and tool calls, offline', () => {
+  const WorkOrder = z.object({
+    title: z.string(),
+    priority: z.enum(['low', 'high']),
+    estimateHours: z.number().min(1).max(40),
+    tags: z.array(z.string()).min(1),
+    due: z.iso.date().nullable(),
+  });
+  const weather = {
+    type: 'function' as const,
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city', 'unit'], additionalProperties: false },
+    strict: true,
+  };
+
+  it('chat.completions.parse() and responses.parse() get JSON that fits the schema, saying what made it', async () => {
+    const chat = await client.chat.completions.parse({
+      model: 'archibot',
+      messages: [{ role: 'user', content: 'Open a work order for the broken lift.' }],
+      response_format: zodResponseFormat(WorkOrder, 'work_order'),
+    });
+    const parsed = chat.choices[0]!.message.parsed!;
+    expect(WorkOrder.parse(parsed)).toEqual(parsed);
+    expect(parsed.title).toContain(LOCAL_MODEL_LABEL);
+    expect(parsed.title).toContain('broken lift');
+    expect(parsed.priority).toBe('low');
+    const response = await client.responses.parse({ model: 'archibot', input: 'The same, through Responses.', text: { format: zodTextFormat(WorkOrder, 'work_order') } });
+    expect(WorkOrder.parse(response.output_parsed)).toEqual(response.output_parsed);
+    expect(response.output_parsed!.title).toContain('through Responses');
+    // json_object: any JSON object, still labelled.
+    const loose = await client.chat.completions.create({ model: 'archibot', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+    expect(JSON.parse(loose.choices[0]!.message.content!).answer).toContain(LOCAL_MODEL_LABEL);
+  });
+
+  it('a forced function call (tool_choice required or named) comes back as a call with fitting arguments, streamed or not', async () => {
+    const chatTool = { type: 'function' as const, function: { name: weather.name, description: weather.description, parameters: weather.parameters, strict: true } };
+    const messages = [{ role: 'user' as const, content: 'Weather in Oslo?' }];
+    const plain = await client.chat.completions.create({ model: 'archibot', messages, tools: [chatTool], tool_choice: 'required' });
+    expect(plain.choices[0]!.finish_reason).toBe('tool_calls');
+    const call = plain.choices[0]!.message.tool_calls![0]!;
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(JSON.parse(call.type === 'function' ? call.function.arguments : '{}')).toMatchObject({ unit: 'c' });
+    const streamed = await client.chat.completions
+      .stream({ model: 'archibot', messages, tools: [chatTool], tool_choice: { type: 'function', function: { name: 'get_weather' } } })
+      .finalChatCompletion();
+    const streamedCall = streamed.choices[0]!.message.tool_calls![0]!;
+    expect(streamedCall.type === 'function' && JSON.parse(streamedCall.function.arguments)).toMatchObject({ unit: 'c' });
+    // Tools offered but not forced: the model answers in words.
+    const auto = await client.chat.completions.create({ model: 'archibot', messages, tools: [chatTool] });
+    expect(auto.choices[0]!.message.content).toContain(LOCAL_MODEL_LABEL);
+
+    const response = await client.responses.create({ model: 'archibot', input: 'Weather in Oslo?', tools: [weather], tool_choice: 'required' });
+    const fc = response.output[0]!;
+    expect(fc.type).toBe('function_call');
+    expect(fc.type === 'function_call' && [fc.name, JSON.parse(fc.arguments).unit]).toEqual(['get_weather', 'c']);
+    const stream = client.responses.stream({ model: 'archibot', input: 'Weather in Oslo?', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' } });
+    let argumentDeltas = '';
+    stream.on('response.function_call_arguments.delta', (event) => (argumentDeltas += event.delta));
+    const final = await stream.finalResponse();
+    const finalCall = final.output[0]!;
+    expect(finalCall.type === 'function_call' && finalCall.arguments).toBe(argumentDeltas);
+    expect(JSON.parse(argumentDeltas)).toMatchObject({ unit: 'c' });
   });
 });
 

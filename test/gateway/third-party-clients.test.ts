@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
-import { generateText, streamText } from 'ai';
+import { generateObject, generateText, streamText } from 'ai';
+import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -96,6 +97,19 @@ describe('offline, against the local model', () => {
     let text = '';
     for await (const chunk of await langchain(local, localKey, true).stream('LangChain streams.')) text += String(chunk.content);
     expect(text).toContain('LangChain streams.');
+  });
+
+  it('structured output offline: AI SDK generateObject (chat and responses) and LangChain withStructuredOutput', async () => {
+    const Ticket = z.object({ summary: z.string(), severity: z.enum(['minor', 'major']), steps: z.array(z.string()).min(2) });
+    const openai = aiSdk(local, localKey);
+    for (const model of [openai.chat('archibot'), openai.responses('archibot')]) {
+      const { object } = await generateObject({ model, schema: Ticket, prompt: 'File a ticket: the lift is stuck.', maxRetries: 0 });
+      expect(Ticket.parse(object)).toEqual(object);
+      expect(object.summary).toContain('the lift is stuck');
+    }
+    const ticket = await langchain(local, localKey).withStructuredOutput(Ticket).invoke('LangChain files a ticket.');
+    expect(Ticket.parse(ticket)).toEqual(ticket);
+    expect(ticket.summary).toContain(LOCAL_MODEL_LABEL);
   });
 
   it('an unknown model is refused before any charge, through each client', async () => {
