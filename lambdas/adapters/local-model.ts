@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/key-format';
-import { sampleFromSchema } from './schema-sample';
+import { sampleFromSchema, withinDepth } from './schema-sample';
 import type { Upstream, UpstreamPath } from './upstream';
 
 /**
@@ -50,18 +50,6 @@ export function lastUserText(input: unknown): string {
 
 /** Deepest request field the model echoes back; deeper ones would overflow JSON.stringify. */
 export const MAX_ECHO_DEPTH = 32;
-
-/** True when `value` nests at most `max` levels, checked with an explicit stack (no recursion). */
-function withinDepth(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth >= max) return false;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return true;
-}
 
 /** A request field echoed in the response: itself when present and shallow enough, else `fallback`. */
 function echo(value: unknown, fallback: unknown): unknown {

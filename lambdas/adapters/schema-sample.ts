@@ -86,16 +86,20 @@ function sample(node: Schema, root: Schema, text: string, depth: number, budget:
   }
 }
 
-/** True when `value` nests at most MAX_SAMPLE_DEPTH levels, checked with an explicit stack (no recursion). */
-function shallow(value: unknown): boolean {
+/** True when `value` nests at most `max` levels, checked with an explicit stack (no recursion). */
+export function withinDepth(value: unknown, max: number): boolean {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (depth >= MAX_SAMPLE_DEPTH) return false;
+    if (depth >= max) return false;
     for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
   return true;
+}
+
+function shallow(value: unknown): boolean {
+  return withinDepth(value, MAX_SAMPLE_DEPTH);
 }
 
 /** `#/$defs/Name`, `#/definitions/Name` or `#` (the root), within the same schema only. */
