@@ -18,6 +18,9 @@ import { serveConsole } from './console-files';
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
  * data in dynalite under DATA_DIR through the same DynamoDB adapter and Lambda handlers as in AWS.
  */
+/** How long a client has to send a whole request to the local server. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides PORT (0 = any free port, for tests). */
@@ -26,6 +29,12 @@ export interface LocalStackOptions {
   announce?: (text: string) => void;
   /** The services' clock (the Clock port); tests move it instead of sleeping. Default: the system clock. */
   clock?: Clock;
+  /**
+   * How long a client has to send a whole request, headers and body (default 30 s; headers alone:
+   * a third of it). A client that stalls gets 408 and its connection closed, as API Gateway would
+   * cut it off in AWS. Answers (streams included) are not bounded by it.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface LocalStack {
@@ -57,7 +66,13 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   // The listener is in place before the port opens: a request that arrives while dynalite starts
   // and the bootstrap runs gets 503 + Retry-After, never silence.
   let serve: RequestListener | undefined;
-  const server = createServer((req, res) => (serve ? serve(req, res) : notReady(res)));
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    // Node's defaults would let a stalled upload hold its connection for 5 minutes and more
+    // (checked every 30 s): no request waits that long here.
+    { requestTimeout, headersTimeout: Math.ceil(requestTimeout / 3), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    (req, res) => (serve ? serve(req, res) : notReady(res)),
+  );
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
@@ -124,6 +139,11 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
       void route(req, res).catch((err: unknown) => {
+        // A client that hung up mid-request (or was cut off for stalling) is not a server fault.
+        if (req.destroyed || (err as { code?: string })?.code === 'ECONNRESET') {
+          services.logger.info('client went away before its request was read');
+          return void res.destroy();
+        }
         services.logger.error('local server error', { error: err instanceof Error ? err.message : 'unknown' });
         if (!res.headersSent) writeProxyResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('Internal error.', 'api_error', 'internal_error')) });
         else res.destroy();

@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDynalite } from '../../lambdas/adapters/dynalite-server';
 import { startLocalStack } from '../../lambdas/local/local-stack';
 import { startTestStack } from '../support/local-stack';
+import { startStandInUpstream } from '../gateway/stand-in-upstream';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -79,6 +80,56 @@ describe('the local stack', () => {
       expect(doc.paths['/health'].get.security).toEqual([]);
     } finally {
       await stack.close();
+    }
+  });
+
+  it('cuts off a client that stalls mid-request: 408 and the connection closed, nothing waits for it', async () => {
+    const dir = tempDir();
+    // An upstream whose stream takes 2.5 s: longer than the 1 s the client has to send its request.
+    const upstream = await startStandInUpstream(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (body: object) => res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'archibot', ...body })}\n\n`);
+      for (const word of ['slow ', 'but ', 'whole']) {
+        chunk({ choices: [{ index: 0, delta: { content: word }, finish_reason: null }] });
+        await new Promise((r) => setTimeout(r, 800));
+      }
+      chunk({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 } });
+      res.end('data: [DONE]\n\n');
+    });
+    const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: 'up' }, port: 0, requestTimeoutMs: 1_000 });
+    try {
+      const { hostname, port } = new URL(stack.url);
+      const stalled = async (head: string) => {
+        const socket = netConnect(Number(port), hostname);
+        socket.write(head);
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk));
+        const started = performance.now();
+        await new Promise((done) => socket.on('close', done));
+        return { answer, seconds: (performance.now() - started) / 1000 };
+      };
+      // Half a body, then silence; and headers that never end.
+      const body = await stalled(`POST /v1/responses HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${stack.bootstrap.adminKey}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":`);
+      expect(body.answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(body.seconds).toBeLessThan(10);
+      const headers = await stalled('GET /v1/models HTTP/1.1\r\nhost: x\r\n');
+      expect(headers.answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(headers.seconds).toBeLessThan(10);
+      // The server is fine, and a request sent in time is answered however long its answer takes.
+      expect((await fetch(`${stack.url}/v1/health`)).status).toBe(200);
+      const started = performance.now();
+      const stream = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.bootstrap.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'archibot', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      });
+      const text = await stream.text();
+      expect(performance.now() - started).toBeGreaterThan(2_000);
+      expect(text).toContain('whole');
+      expect(text).toContain('[DONE]');
+    } finally {
+      await stack.close();
+      await upstream.close();
     }
   });
 
