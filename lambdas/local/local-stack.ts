@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
@@ -73,6 +74,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     { requestTimeout, headersTimeout: Math.ceil(requestTimeout / 3), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
     (req, res) => (serve ? serve(req, res) : notReady(res)),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
@@ -207,4 +209,21 @@ function notReady(res: ServerResponse): void {
     headers: { 'content-type': 'application/json', 'retry-after': '1' },
     body: JSON.stringify(errorBody('Keywarden is starting; retry in a moment.', 'api_error', 'service_unavailable')),
   });
+}
+
+/**
+ * What Node's HTTP parser refuses before any handler sees it — a stalled request, malformed HTTP,
+ * headers too large — answered in the documented error shape too (Node's own answers have no body),
+ * then the connection closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request was not received in time.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+        : [400, 'Bad Request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify(errorBody(message, 'invalid_request_error', 'invalid_request_error'));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

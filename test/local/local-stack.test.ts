@@ -111,10 +111,15 @@ describe('the local stack', () => {
       // Half a body, then silence; and headers that never end.
       const body = await stalled(`POST /v1/responses HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${stack.bootstrap.adminKey}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":`);
       expect(body.answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(JSON.parse(body.answer.split('\r\n\r\n')[1]!)).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_request_error' } });
       expect(body.seconds).toBeLessThan(10);
       const headers = await stalled('GET /v1/models HTTP/1.1\r\nhost: x\r\n');
       expect(headers.answer).toMatch(/^HTTP\/1\.1 408/);
       expect(headers.seconds).toBeLessThan(10);
+      // Not HTTP at all: 400, in the same shape.
+      const garbage = await stalled('HELLO THERE\r\n\r\n');
+      expect(garbage.answer).toMatch(/^HTTP\/1\.1 400/);
+      expect(JSON.parse(garbage.answer.split('\r\n\r\n')[1]!).error.type).toBe('invalid_request_error');
       // The server is fine, and a request sent in time is answered however long its answer takes.
       expect((await fetch(`${stack.url}/v1/health`)).status).toBe(200);
       const started = performance.now();
