@@ -3,7 +3,8 @@
  * the shipped router, the Slack mount through Bolt's receiver), it sends
  *   - HOSTILE_RUNS (default 10,000) fuzzed requests over every route of the route table,
  *   - the SPEC §3 authorization matrix: bounded actors creating, rotating, revoking and deleting
- *     keys wider than themselves on each axis, the Automator key, and self-lockout,
+ *     keys wider than themselves on each axis, the Automator key, self-lockout, and lockout by two
+ *     key managers revoking each other at once,
  *   - byte-identical replays and future-dated copies of a signed Slack `/apikeys create`,
  * then decodes every stored item and every response body and looks for every raw key issued.
  * It prints the figures; it asserts nothing (the bounded version of each check is in `npm test`).
@@ -166,6 +167,24 @@ async function main(): Promise<void> {
     bump(matrix, 'attempts');
     if (res.status < 300) bump(matrix, 'violations');
   }
+
+  // Lockout by racing: in each of 10 projects, its only two key managers revoke each other at once.
+  await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => {
+      const account = await stack.services.operator.createAccount({ name: `race ${i}`, apiAccess: true, credits: 0 });
+      const { project } = await stack.services.operator.createProject({ accountId: account.id, name: `race ${i}`, actor: 'hostile' });
+      const first = await stack.services.keys.create({ kind: 'operator', actor: 'hostile', projectId: project.id }, { name: 'manager', expiresInMs: 30 * 24 * HOUR_MS });
+      issued.add(first.secret);
+      // The second inherits the first's expiry and limits: equal powers, so each may revoke the other.
+      const second = (await call('/v1/keys', first.secret, { name: 'manager' })).body;
+      const answers = await Promise.all([call(`/v1/keys/${second.id}/revoke`, first.secret, {}), call(`/v1/keys/${first.key.id}/revoke`, second.key, {})]);
+      bump(matrix, 'attempts', 2);
+      if (answers.some((a) => a.status >= 500)) bump(matrix, '5xx');
+      const left = await Promise.all([first.key.id, second.id].map((id: string) => stack.services.store.getKey(id)));
+      if (!left.some((k) => k?.status === 'active')) bump(matrix, 'violations');
+      bump(matrix, 'lockout races (2 managers revoking each other)');
+    }),
+  );
 
   // ── 3. Slack replays ─────────────────────────────────────────────────────────
   const slack: Tally = {};
