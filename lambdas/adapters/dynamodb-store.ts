@@ -57,7 +57,8 @@ import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from '../core/types';
 import { TABLE_SCHEMA } from './table-schema';
 import type { ConsoleGrant } from '../core/ports';
-import { backoff, DynamoWire } from './dynamodb-wire';
+import { backoff } from '../core/backoff';
+import { DynamoWire } from './dynamodb-wire';
 import { GroupCommit } from './group-commit';
 
 const AUDIT_RETENTION_S = 400 * 86_400;

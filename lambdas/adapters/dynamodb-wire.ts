@@ -4,6 +4,7 @@ import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types'
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { backoff } from '../core/backoff';
 
 /**
  * The hot path's DynamoDB transport (issue 10): the writes every gateway call makes — key
@@ -78,10 +79,6 @@ interface Target {
   host: string;
 }
 
-/** The pause before another try: full jitter under an exponential cap (1 s), as the SDK's standard retry mode. */
-export function backoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 50 * 2 ** attempt)));
-}
 
 export class DynamoWire {
   private readonly interceptors: WireInterceptor[] = [];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log';
+import { backoff } from './backoff';
 import type { Authenticator } from './authenticator';
 import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
 import { listingCursors, pageSize } from './cursor';
@@ -162,7 +163,7 @@ export class KeyService {
       const now = this.deps.clock.now();
       if (await this.deps.store.acquireKeyManagersLease(projectId, holder, now + LEASE_MS, now)) return;
       if (performance.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 40) * 2 ** Math.min(attempt, 4)));
+      await backoff(attempt);
     }
     throw new KeywardenError('conflict', 'Another change to the keys that manage this project is in progress; try again in a moment.');
   }
