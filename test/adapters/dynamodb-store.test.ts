@@ -137,10 +137,13 @@ describe('rate limit and credits under concurrency', () => {
   });
 
   it('a unique audit record is written once; plain ones never collide', async () => {
-    const record = { id: 'aud_0000000000000001', at: '2026-11-24T10:00:00.000Z', projectId, action: 'key.create', outcome: 'success' as const, actor: 'test' };
+    // Its own project, dated now: the listing of the newest ten holds it whatever else this run
+    // writes and whatever today's date is.
+    const own = (await services.operator.createProject({ accountId, name: 'unique audit', actor: 'test' })).project.id;
+    const record = { id: 'aud_0000000000000001', at: new Date().toISOString(), projectId: own, action: 'key.create', outcome: 'success' as const, actor: 'test' };
     expect(await services.store.putAudit(record, { unique: true })).toBe(true);
     expect(await services.store.putAudit({ ...record, outcome: 'denied' }, { unique: true })).toBe(false);
-    const stored = await services.store.queryAudit({ projectId, since: record.at, limit: 10 });
+    const stored = await services.store.queryAudit({ projectId: own, since: record.at, limit: 10 });
     expect(stored.items.filter((r) => r.id === record.id).map((r) => r.outcome)).toEqual(['success']);
   });
 
@@ -196,7 +199,7 @@ describe('writes after the answer share round trips when they wait together (gro
   });
 
   it('usage records waiting together go out in shared BatchWriteItems, every one stored, the same key never twice in one batch', async () => {
-    const at = '2026-11-24T12:00:00.000Z';
+    const at = new Date().toISOString();
     const keyId = 'key_groupcommit00000000000';
     const records = Array.from({ length: 70 }, (_, i) => ({
       requestId: `req_gc_${String(i).padStart(3, '0')}`,

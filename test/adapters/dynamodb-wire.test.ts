@@ -165,7 +165,7 @@ describe('DynamoWire', () => {
 });
 
 describe('usage records over BatchWriteItem', () => {
-  const record = (i: number) => ({ requestId: `req_${i}`, at: '2026-11-24T12:00:00.000Z', projectId: 'prj_1', accountId: 'acct_1', keyId: 'key_1', route: 'GET /v1/models', status: 200, credits: 0 });
+  const record = (i: number) => ({ requestId: `req_${i}`, at: new Date().toISOString(), projectId: 'prj_1', accountId: 'acct_1', keyId: 'key_1', route: 'GET /v1/models', status: 200, credits: 0 });
   const store = () => new DynamoDbStore({ tableName: 'kw', client: new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials }) });
   type Batch = { RequestItems: Record<string, { PutRequest: { Item: { requestId: { S: string } } } }[]> };
   const ids = (r: Received) => (JSON.parse(r.body) as Batch).RequestItems.kw!.map((w) => w.PutRequest.Item.requestId.S);
