@@ -89,7 +89,9 @@ keys
   .option('--search <text>', 'name, visible start or full key')
   .option('--status <status>', 'active | revoked | expired')
   .action(async (o: { search?: string; status?: string }) => {
-    const list = await api('listKeys', { query: { search: o.search, status: o.status as 'active' | 'revoked' | 'expired' | undefined } });
+    const status = o.status as 'active' | 'revoked' | 'expired' | undefined;
+    // The search term may be a whole key: it goes in a request body, never in a URL.
+    const list = o.search ? await api('searchKeys', { body: { search: o.search, status } }) : await api('listKeys', { query: { status } });
     print(list, () => list.data.map(keyLine).join('\n') || 'no keys');
   });
 keys

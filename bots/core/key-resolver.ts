@@ -11,8 +11,8 @@ const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
 export type ResolvedKey = { ok: true; key: ApiKey } | { ok: false; reply: Reply };
 
 /**
- * `<key>` → one key: an id directly; a whole key value through `POST /v1/keys/verify`; otherwise
- * `GET /v1/keys?search=` and exact matches (id, name, start) first. Several matches: the single
+ * `<key>` → one key: an id directly; otherwise `POST /v1/keys/search` (the term in the body: it may
+ * be a whole key value) and exact matches (id, name, start) first. Several matches: the single
  * active one when there is exactly one (a rotated key keeps its name), else the candidates, and
  * the person is asked to use the id. A trailing ellipsis (a start as the bot shows it) is ignored.
  */
@@ -23,13 +23,7 @@ export async function resolveKey(client: KeywardenClient, ref: string): Promise<
     if (result.ok) return { ok: true, key: result.value };
     return { ok: false, reply: apiFailure(result.error) };
   }
-  if (isWholeKey(query)) {
-    // A pasted key value goes in a POST body (verify), never into a URL that access logs keep.
-    const verdict = await client.verify(query);
-    if (!verdict.ok) return { ok: false, reply: apiFailure(verdict.error) };
-    if (!verdict.value.keyId) return { ok: false, reply: errorReply('not_found', `No key of this project matches ${redactKeys(query).slice(0, 80)}.`) };
-    return resolveKey(client, verdict.value.keyId);
-  }
+  // A search term (a whole key value included) goes in a POST body, never into a URL that access logs keep.
   const result = await client.listKeys({ search: query, limit: 50 });
   if (!result.ok) return { ok: false, reply: apiFailure(result.error) };
   return pickKey(ref, result.value.keys);

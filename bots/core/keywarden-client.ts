@@ -48,7 +48,11 @@ export class KeywardenClient {
   async listKeys(
     query: { search?: string; status?: KeyStatus; limit?: number; cursor?: string } = {},
   ): Promise<ApiResult<{ keys: ApiKey[]; more: boolean; nextCursor: string | null }>> {
-    const result = await this.api.call('listKeys', { query: { search: query.search, status: query.status, limit: query.limit ?? 50, cursor: query.cursor } });
+    const limit = query.limit ?? 50;
+    // Whatever a person typed goes in a body (it may be a whole key, or most of one): never in a URL.
+    const result = query.search
+      ? await this.api.call('searchKeys', { body: { search: query.search, status: query.status, limit, cursor: query.cursor } })
+      : await this.api.call('listKeys', { query: { status: query.status, limit, cursor: query.cursor } });
     return result.ok
       ? { ok: true, status: result.status, value: { keys: result.value.data, more: result.value.nextCursor !== null, nextCursor: result.value.nextCursor } }
       : result;

@@ -47,7 +47,8 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
   const load = async (query = searchRef.current) => {
     try {
       const q = query.trim();
-      const page = await api<List<ApiKey>>('GET', `/keys?limit=200${q ? `&search=${encodeURIComponent(q)}` : ''}`);
+      // What is typed may be a whole key: it goes in the body of a POST, never into a URL that access logs keep.
+      const page = q ? await api<List<ApiKey>>('POST', '/keys/search', { search: q, limit: 200 }) : await api<List<ApiKey>>('GET', '/keys?limit=200');
       if (query === searchRef.current) setKeys(page.data);
     } catch (err) {
       fail(err);

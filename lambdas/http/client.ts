@@ -1,5 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import type * as z from 'zod';
+import { findKeysInText } from '../core/key-format';
 import { CONTRACT, type MeSchema, type OperationId, type RouteContract, type VerifyResult } from './contract';
 import type { AuditRecordSchema, ConversationReferenceSchema, CreateKeyBody, IssuedKeySchema, KeySchema } from './schemas';
 
@@ -81,9 +82,17 @@ export class KeywardenApi {
   async call<Op extends OperationId>(op: Op, input: CallInput<Op>, options: { headers?: Record<string, string> } = {}): Promise<ApiResult<CallOutput<Op>>> {
     const route: RouteContract = CONTRACT[op];
     const body = (input as { body?: unknown }).body;
+    const url = this.url(op, input);
+    // The server would refuse it and revoke the key, but by then a proxy log may hold it: never send.
+    if (findKeysInText(decodeURIComponent(url.replace(/\+/g, ' '))).length > 0) {
+      return {
+        ok: false,
+        error: { status: 0, code: 'key_in_url', message: 'Not sent: the URL would carry an API key. Search by key with searchKeys (POST /v1/keys/search).' },
+      };
+    }
     let res: Response;
     try {
-      res = await this.fetchImpl(this.url(op, input), {
+      res = await this.fetchImpl(url, {
         method: route.method,
         headers: {
           ...(this.options.key ? { authorization: `Bearer ${this.options.key}` } : {}),

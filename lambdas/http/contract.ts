@@ -140,6 +140,16 @@ export const ClaimDeliveryBody = z.strictObject({
   keepForSeconds: z.number().int().min(60).max(90 * 86_400).optional(),
 });
 
+/**
+ * Searching in a request body (SPEC §3: a full key value never travels in a URL, where access logs
+ * keep it): the listing's filters, and `search` may be a whole key.
+ */
+export const SearchKeysBody = z.strictObject({
+  ...ListKeysQuery.shape,
+  search: z.string().min(1).max(200).describe('A name, a visible start (archie_4fQa) or a full key value'),
+  limit: z.number().int().min(1).max(200).optional(),
+});
+
 const keyTags = ['Keys'];
 
 export const CONTRACT = {
@@ -211,11 +221,22 @@ export const CONTRACT = {
     method: 'GET',
     path: '/v1/keys',
     operationId: 'listKeys',
-    summary: 'List and search the project’s keys (by name, visible start or full key), newest first',
+    summary: 'List the project’s keys, newest first, optionally matching a name or visible start',
+    description: 'A value shaped like a key in the query is a 400: search by a full key with POST /v1/keys/search. A live key sent in a URL is treated as exposed and revoked.',
     tags: keyTags,
     auth: 'key',
     query: ListKeysQuery,
     success: { status: 200, description: 'A page of keys', schema: KeyListSchema },
+  }),
+  searchKeys: contract({
+    method: 'POST',
+    path: '/v1/keys/search',
+    operationId: 'searchKeys',
+    summary: 'Search the project’s keys by name, visible start or full key value, sent in the body so no key reaches a URL',
+    tags: keyTags,
+    auth: 'key',
+    body: SearchKeysBody,
+    success: { status: 200, description: 'A page of matching keys', schema: KeyListSchema },
   }),
   verifyKey: contract({
     method: 'POST',

@@ -12,6 +12,7 @@ import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from 
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
+import { refuseKeysInQuery } from './key-in-url';
 import type { RouteContract } from './contract';
 import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
@@ -241,6 +242,8 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
     let route: Route | undefined;
     const early: Record<string, string> = {};
     try {
+      // Before any route, key check or lookup: a key in a URL is refused (and exposed) on every path.
+      refuseKeysInQuery(req.query);
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
       if (size > services.config.maxBodyBytes) {
         throw new HttpError(413, 'invalid_request_error', `The request body exceeds ${services.config.maxBodyBytes} bytes.`);

@@ -75,7 +75,7 @@ describe('project isolation', () => {
     expectApiError(await stack.json(`/v1/keys/${target.id}/revoke`, { key: other.adminKey, body: {} }), 404, 'not_found');
     expectApiError(await stack.json(`/v1/keys/${target.id}/rotate`, { key: other.adminKey, body: {} }), 404, 'not_found');
     expectApiError(await stack.json(`/v1/keys/${target.id}`, { key: other.adminKey, method: 'DELETE' }), 404, 'not_found');
-    const search = await stack.json(`/v1/keys?search=${encodeURIComponent(target.key)}`, { key: other.adminKey });
+    const search = await stack.json('/v1/keys/search', { key: other.adminKey, body: { search: target.key } });
     expect(search.body.data).toEqual([]);
     const verify = await stack.json('/v1/keys/verify', { key: other.adminKey, body: { key: target.key } });
     expect(verify.body).toEqual({ valid: false, code: 'invalid_api_key' });

@@ -37,7 +37,7 @@ describe('a raw key exists only in the one response that creates it', () => {
         await call('/v1/responses', { key: rotated.body.key, body: { model: 'archibot', input: 'hello' } }),
         await call('/v1/responses', { key: rotated.body.key, body: { model: 'archibot', input: 'hello', stream: true } }),
         await call('/v1/keys', { key: stack.adminKey }),
-        await call(`/v1/keys?search=${encodeURIComponent(rotated.body.key)}`, { key: stack.adminKey }),
+        await call('/v1/keys/search', { key: stack.adminKey, body: { search: rotated.body.key } }),
         await call(`/v1/keys/${created.body.id}`, { key: stack.adminKey }),
         await call('/v1/keys/verify', { key: stack.adminKey, body: { key: viewer.body.key } }),
         await call('/v1/me', { key: viewer.body.key }),

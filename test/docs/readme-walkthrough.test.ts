@@ -205,6 +205,16 @@ describe('the README walk-through', () => {
     expect(ran.at(-1)?.command.text).toBe('rm -r $WORK');
   });
 
+  it('never puts a key in a URL: a search by full key goes in the body of POST /keys/search, and finds the key', () => {
+    const shell = README.split('\n').filter((line) => /\bcurl\b|\$BASE/.test(line)).join('\n');
+    // No URL (quoted or bare) carries a variable holding a key.
+    expect(shell).not.toMatch(/\$BASE[^\s"']*\$[A-Z_]*(API_)?KEY\b/);
+    const [search] = find(/\$BASE\/keys\/search/);
+    const created = JSON.parse(find(/\| tee \$WORK\/created\.json/)[0]!.stdout) as { id: string; key: string };
+    expect(JSON.parse(search!.stdout).data.map((k: { id: string }) => k.id)).toEqual([created.id]);
+    expect(search!.stdout).not.toContain(created.key);
+  });
+
   it('creates a key and prints its setup script, whose variables point at this stack', () => {
     const created = find(/\| tee \$WORK\/created\.json/)[0]!;
     const body = JSON.parse(created.stdout) as { id: string; key: string; name: string };

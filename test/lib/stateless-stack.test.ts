@@ -23,6 +23,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/keys': 'api',
   'POST /v1/keys': 'api',
   'POST /v1/keys/verify': 'api',
+  'POST /v1/keys/search': 'api',
   'GET /v1/keys/{id}': 'api',
   'DELETE /v1/keys/{id}': 'api',
   'POST /v1/keys/{id}/rotate': 'api',

@@ -50,6 +50,11 @@ export const keyRoutes: Route[] = [
     const now = ctx.services.clock.now();
     return json(200, { object: 'list', data: page.items.map((k) => presentKey(k, now)), nextCursor: page.nextCursor ?? null });
   }),
+  defineRoute(CONTRACT.searchKeys, async (ctx) => {
+    const page = await ctx.services.keys.list(await ctx.principal(), ctx.input.body);
+    const now = ctx.services.clock.now();
+    return json(200, { object: 'list', data: page.items.map((k) => presentKey(k, now)), nextCursor: page.nextCursor ?? null });
+  }),
   defineRoute(CONTRACT.verifyKey, async (ctx) => {
     const caller = await ctx.key();
     requireRead({ kind: 'key', key: caller }, 'keys:read');

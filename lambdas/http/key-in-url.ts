@@ -1,0 +1,54 @@
+import { findKeysInText } from '../core/key-format';
+import { ExposedKeyError, HttpError } from './errors';
+
+/**
+ * A full key value never travels in a URL (SPEC §3): API Gateway, CloudFront and every proxy on
+ * the way keep URLs in their access logs. The router runs this over every query string before
+ * anything else reads it, on every route:
+ *
+ *   - a value (or a name) passing the key format and checksum is a key already written to some
+ *     log: it is treated as exposed exactly like a key in an id slot (ExposedKeyError — the router
+ *     revokes it if live, the audit names the key id), and the 400 says where a key belongs;
+ *   - a search term with the shape of a key (prefix, `_`, 16+ base62 characters: a key with a
+ *     typo, a truncated paste) is a 400 pointing at POST /v1/keys/search, so no near-key either.
+ *
+ * Only `search` gets the shape rule: opaque values such as cursors may contain that shape by chance.
+ */
+const SEARCH_BY_BODY = 'To find a key by its value, send it in the body of POST /v1/keys/search ({"search": "<key>"}).';
+
+/** `<prefix>_` and a long base62 run: a key or most of one, checksum or not. */
+const KEY_SHAPED = /(?<![A-Za-z0-9_])[a-z][a-z0-9]{1,11}_[0-9A-Za-z]{16,}/;
+/** Key ids (`key_` and 22 characters) have that shape too, and are no secret. */
+const KEY_ID = /(?<![A-Za-z0-9_])key_[0-9A-Za-z]{22}(?![A-Za-z0-9_])/g;
+
+function keyShaped(value: string): boolean {
+  return KEY_SHAPED.test(value.replace(KEY_ID, ' '));
+}
+
+export class KeyInUrlError extends ExposedKeyError {
+  override name = 'KeyInUrlError';
+  constructor(param: string, raw: string) {
+    super(param, raw);
+    this.message =
+      `The ${param} value in the URL is an API key. A key never travels in a URL (access logs keep URLs), ` +
+      `so it is treated as exposed: it has been revoked if it was live. ${SEARCH_BY_BODY}`;
+  }
+}
+
+export function refuseKeysInQuery(query: Record<string, string | undefined>): void {
+  for (const [name, value = ''] of Object.entries(query)) {
+    // A key as a parameter's name: the error names the query, never the value.
+    const [inName] = findKeysInText(name);
+    if (inName !== undefined) throw new KeyInUrlError('query', inName);
+    const [inValue] = findKeysInText(value);
+    if (inValue !== undefined) throw new KeyInUrlError(safeName(name), inValue);
+    if (name === 'search' && keyShaped(value)) {
+      throw new HttpError(400, 'invalid_request_error', `The search value looks like an API key, and a key never travels in a URL. ${SEARCH_BY_BODY}`, 'search');
+    }
+  }
+}
+
+/** Parameter names are echoed in errors: only plain ones. */
+function safeName(name: string): string {
+  return /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(name) && !keyShaped(name) ? name : 'query';
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checksum, generateKey } from '../../lambdas/core/key-format';
+import { KeywardenApi } from '../../lambdas/http/client';
+import { expectApiError } from '../support/api-error';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/**
+ * Issue 19 point 5: a raw key never travels in a URL. Searching by a full key goes in the body of
+ * POST /v1/keys/search; a key in any query string is a 400 that says where to send it and, having
+ * already reached access logs, is treated as exposed (revoked if live) like a key in an id slot.
+ */
+let stack: TestStack;
+let other: { adminKey: string };
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const { operator, keys } = stack.services;
+  const account = await operator.createAccount({ name: 'Other customer', apiAccess: true, credits: 10 });
+  const { project } = await operator.createProject({ accountId: account.id, name: 'Other project', actor: 'test' });
+  other = { adminKey: (await keys.create({ kind: 'operator', actor: 'test', projectId: project.id }, { name: 'other admin' })).secret };
+});
+afterAll(async () => stack?.stop());
+
+async function liveKey(name: string): Promise<{ id: string; key: string }> {
+  const res = await stack.json('/v1/keys', { key: stack.adminKey, body: { name } });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+const statusOf = async (key: string) => (await stack.json('/v1/models', { key })).body?.error?.code ?? 'active';
+
+describe('POST /v1/keys/search', () => {
+  it('finds a key by its full value, a name or a start, in the body; never echoes the key; other projects see nothing', async () => {
+    const mine = await liveKey('searched by body');
+    const res = await stack.call('/v1/keys/search', { key: stack.adminKey, body: { search: mine.key } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(JSON.parse(text).data.map((k: { id: string }) => k.id)).toEqual([mine.id]);
+    expect(text).not.toContain(mine.key);
+    const byName = await stack.json('/v1/keys/search', { key: stack.adminKey, body: { search: 'searched by body', status: 'active', limit: 5 } });
+    expect(byName.body.data.map((k: { id: string }) => k.id)).toEqual([mine.id]);
+    const theirs = await stack.json('/v1/keys/search', { key: other.adminKey, body: { search: mine.key } });
+    expect(theirs.body.data).toEqual([]);
+    expect(await statusOf(mine.key)).toBe('active'); // the body is where a key belongs: nothing exposed
+  });
+
+  it('refuses a missing or empty search, unknown fields and a cursor of another listing', async () => {
+    expectApiError(await stack.json('/v1/keys/search', { key: stack.adminKey, body: {} }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys/search', { key: stack.adminKey, body: { search: '' } }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys/search', { key: stack.adminKey, body: { search: 'x', color: 'red' } }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys/search', { key: stack.adminKey, body: { search: 'x', cursor: 'forged.cursor' } }), 400, 'invalid_request_error');
+    expectApiError(await stack.json('/v1/keys/search', { body: { search: 'x' } }), 401, 'invalid_api_key');
+  });
+});
+
+describe('a key in a URL', () => {
+  it('GET /v1/keys?search=<live key> is a 400 that points at POST /v1/keys/search, and the key is revoked as exposed', async () => {
+    const leaked = await liveKey('searched in a url');
+    const res = await stack.call(`/v1/keys?search=${encodeURIComponent(leaked.key)}`, { key: stack.adminKey });
+    const text = await res.text();
+    expect(text).not.toContain(leaked.key);
+    const body = JSON.parse(text);
+    expectApiError({ status: res.status, body }, 400, 'invalid_request_error');
+    expect(body.error.param).toBe('search');
+    expect(body.error.message).toContain('POST /v1/keys/search');
+    expect(await statusOf(leaked.key)).toBe('key_revoked');
+    const audit = await stack.json(`/v1/audit?keyId=${leaked.id}`, { key: stack.adminKey });
+    expect(audit.body.data[0]).toMatchObject({ action: 'key.revoke', outcome: 'success', actor: 'system', keyId: leaked.id });
+    expect(JSON.stringify(audit.body)).not.toContain(leaked.key);
+  });
+
+  it('any query string of any route, a parameter name included, unauthenticated or not: 400, exposed', async () => {
+    for (const url of [
+      (k: string) => `/v1/audit?since=${k}`,
+      (k: string) => `/v1/usage?cursor=${k}`,
+      (k: string) => `/v1/health?token=${k}`,
+      (k: string) => `/v1/models?${k}`,
+      (k: string) => `/v1/no-such-route?api_key=${k}`,
+      (k: string) => `/v1/keys?search=${encodeURIComponent(`my key is ${k}`)}`,
+    ]) {
+      const leaked = await liveKey('in another query string');
+      const res = await stack.call(url(leaked.key), url(leaked.key).includes('health') ? {} : { key: stack.adminKey });
+      const text = await res.text();
+      expect(res.status, url('KEY')).toBe(400);
+      expect(text).not.toContain(leaked.key);
+      expect(await statusOf(leaked.key), url('KEY')).toBe('key_revoked');
+    }
+  });
+
+  it('a key-shaped search term that fails the checksum (a typo) is refused too, and nothing is revoked', async () => {
+    const live = await liveKey('typo target');
+    const typo = `${live.key.slice(0, -1)}${live.key.endsWith('A') ? 'B' : 'A'}`;
+    const truncated = live.key.slice(0, 24);
+    for (const term of [typo, truncated]) {
+      const res = await stack.json(`/v1/keys?search=${encodeURIComponent(term)}`, { key: stack.adminKey });
+      expectApiError(res, 400, 'invalid_request_error');
+      expect(res.body.error.message).toContain('POST /v1/keys/search');
+      expect(JSON.stringify(res.body)).not.toContain(term);
+    }
+    expect(await statusOf(live.key)).toBe('active');
+    // Names and visible starts still search in the URL.
+    const byStart = await stack.json(`/v1/keys?search=${encodeURIComponent(live.key.slice(0, 11))}`, { key: stack.adminKey });
+    expect(byStart.body.data.map((k: { id: string }) => k.id)).toContain(live.id);
+    const byName = await stack.json('/v1/keys?search=typo%20target', { key: stack.adminKey });
+    expect(byName.body.data.map((k: { id: string }) => k.id)).toEqual([live.id]);
+  });
+
+  it('a look-alike that is not a key (checksum fails) in other query strings revokes nothing and is not a 5xx', async () => {
+    const body = `archie_${'Q'.repeat(22)}`;
+    const lookAlike = `${body}${checksum(body) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`;
+    const res = await stack.json(`/v1/audit?actor=${lookAlike}`, { key: stack.adminKey });
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('the typed client (CLI, bots) never sends a URL carrying a key', async () => {
+    const requests: string[] = [];
+    const api = new KeywardenApi({ baseUrl: stack.url, key: stack.adminKey, fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+      requests.push(String(input));
+      return fetch(input, init);
+    }) as typeof fetch });
+    const key = generateKey();
+    const refused = await api.call('listKeys', { query: { search: key } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'key_in_url' } });
+    expect(requests).toEqual([]);
+    const found = await api.call('searchKeys', { body: { search: key } });
+    expect(found).toMatchObject({ ok: true, value: { data: [] } });
+    expect(requests.every((u) => !u.includes(key))).toBe(true);
+  });
+});
