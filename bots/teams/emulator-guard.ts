@@ -1,10 +1,12 @@
-import { isIP } from 'node:net';
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { ADMIN_COMMANDS, commandWord } from '../core';
 import { mentionsBot, messageText } from './activity';
 import type { TurnLogic } from './adapter';
 import { VERB } from './cards/verbs';
 import { textActivity } from './render-reply';
+import { isLoopbackHost } from '../../lambdas/local/local-door';
+
+export { isLoopbackHost };
 
 /**
  * The one rule for Bot Framework Emulator mode (no TEAMS_APP_ID, so no JWT and nothing in an
@@ -45,16 +47,6 @@ const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 
 export function requestOrigin(remoteAddress: string | undefined, headers: Record<string, string | string[] | undefined>): RequestOrigin {
   const names = Object.keys(headers).map((h) => h.toLowerCase());
   return { ...(remoteAddress ? { remoteAddress } : {}), forwarded: FORWARDING_HEADERS.some((h) => names.includes(h)) };
-}
-
-/** 127.0.0.0/8, ::1 (also IPv4-mapped, `::ffff:127.…`), or the name `localhost`. */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (bare === 'localhost') return true;
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare)?.[1] ?? bare;
-  if (isIP(v4) === 4) return v4.split('.')[0] === '127';
-  return isIP(bare) === 6 && new URL(`http://[${bare}]/`).hostname === '[::1]';
 }
 
 export function isLoopbackUrl(url: string | undefined): boolean {

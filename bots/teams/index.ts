@@ -1,4 +1,5 @@
 import type { BotMount } from '../../lambdas/local/local-stack';
+import { localOnlyDoor } from '../../lambdas/local/local-door';
 import { BotConfigError, teamsBotConfig, type TeamsBotConfig } from '../boot/bot-config';
 import { errorLabel } from '../boot/bot-log';
 import { teamsRequestListener } from './http';
@@ -22,7 +23,9 @@ import { createTeamsBot } from './teams-bot';
  */
 export const teamsMount: BotMount = async (context) => {
   const bot = createTeamsBot(localTeamsConfig(context));
-  return teamsRequestListener(bot.adapter, bot.logic, (err) => bot.log.error('teams: request failed', { error: errorLabel(err) }));
+  const listener = teamsRequestListener(bot.adapter, bot.logic, (err) => bot.log.error('teams: request failed', { error: errorLabel(err) }));
+  // Emulator mode vouches for nothing: only a local tool may reach it, never a web page (local-door.ts).
+  return bot.adapter.authenticationEnabled ? listener : localOnlyDoor(listener);
 };
 
 /** The Teams bot's configuration on the local stack: the data dir's secrets and the environment. */
