@@ -24,7 +24,8 @@
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
  *   key by id / by raw key             GetItem KEY#<id> (ids derive from the raw key, see hashing.ts)
  *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS
- *   reserve / charge credits           UpdateItem ACCOUNT#<id> (conditional on gate and balance)
+ *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
+ *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
  *   project admins                     Query PROJECT#<id> begins_with ADMIN#
  *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
@@ -293,6 +294,19 @@ export class DynamoDbStore implements Store {
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':a': { N: String(roundCredits(amount)) } },
     }, 'settle');
+  }
+
+  /** Hot path (after the answer): the low-level client, like the refund; no condition on the balance. */
+  async chargeCredits(id: string, amount: number): Promise<number> {
+    const out = await this.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
+      TableName: this.table,
+      Key: { pk: { S: `ACCOUNT#${id}` }, sk: ACCOUNT_SK },
+      UpdateExpression: 'SET credits = credits - :a',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':a': { N: String(roundCredits(amount)) } },
+      ReturnValues: 'UPDATED_NEW',
+    }, 'settle');
+    return Number(out.Attributes?.credits?.N);
   }
 
   async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }> {

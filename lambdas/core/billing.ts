@@ -3,11 +3,20 @@ import type { Store } from './ports';
 
 /**
  * Credits for the model calls (seed 000): a reservation is taken before the upstream is called
- * (so concurrent requests can never overdraw the balance), refunded in full on a failed or
- * rejected upstream call, and settled against usage on success — streamed or not. A stream is
- * billable once accepted: its headers state the reservation, and the usage it reports when it
- * ends settles it (a client that leaves early pays the reservation).
+ * (one conditional write: the balance must cover it), refunded in full on a failed or rejected
+ * upstream call, and settled against usage on success — streamed or not, whether or not the client
+ * stayed to the end (the client never chooses the price; gateway.ts reads a stream's usage after
+ * the client left).
+ *
+ * No usage is forgiven (issue 19): settlement always charges the whole price, in one unconditional
+ * write, so an account whose calls in flight cost more than it held ends below zero. That is debt:
+ * reservations need a balance that covers them, so an account in debt has every model call refused
+ * (429 insufficient_quota) until an operator grant repays it. Over-service is bounded by the usage
+ * of the calls already in flight when the balance ran out — and all of it is charged.
  */
+/** The estimate's bytes per token (OpenAI's rule of thumb for English text). */
+export const BYTES_PER_TOKEN = 4;
+
 export interface Pricing {
   perRequest: number;
   per1kTokens: number;
@@ -66,20 +75,31 @@ export class Billing {
   }
 
   /**
-   * Settles a reservation to `price`: refunds the difference, or charges the excess up to what is
-   * left. The balance it reports is as of the reservation with this settlement applied. A refund
-   * needs nothing back from storage, so its write is left in flight (`written`): the usage record
-   * can go out beside it instead of after it.
+   * What a stream that never reported its usage is charged (docs/gateway.md §3.2): an estimate of
+   * the tokens behind what the upstream sent — the request's bytes / 4 for its input, and for its
+   * output the larger of the generated text's UTF-8 bytes / 4 and the number of text deltas (an
+   * upstream sends at most one token's worth of text in a delta no shorter than one) — priced like
+   * reported usage, and never less than the reservation.
+   */
+  estimateOf(sent: { requestBytes: number; contentBytes: number; contentDeltas: number }): { price: number; totalTokens: number } {
+    const inputTokens = Math.ceil(sent.requestBytes / BYTES_PER_TOKEN);
+    const outputTokens = Math.max(Math.ceil(sent.contentBytes / BYTES_PER_TOKEN), sent.contentDeltas);
+    const totalTokens = inputTokens + outputTokens;
+    return { totalTokens, price: Math.max(this.reserveAmount(), this.priceOf({ totalTokens })) };
+  }
+
+  /**
+   * Settles a reservation to `price`, whole: refunds the difference, or charges the excess in one
+   * unconditional write, whatever the balance holds (below zero is debt, never forgiveness). The
+   * balance it reports is as of the reservation with this settlement applied. Neither write needs
+   * anything back from storage, so it is left in flight (`written`): the usage record goes out
+   * beside it instead of after it.
    */
   async settle(r: Reservation, price: number): Promise<Settlement> {
     const diff = roundCredits(price - r.amount);
     if (diff === 0) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
     if (diff < 0) return { charged: price, balance: roundCredits(r.balance - diff), written: this.store.returnCredits(r.accountId, -diff) };
-    // The answer already exists: settlement never turns it into an error. If the excess cannot be
-    // taken under contention, it is forgiven and the reservation stands as the charge.
-    const extra = await this.store.chargeUpTo(r.accountId, diff);
-    if (extra.contended) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
-    return { charged: roundCredits(r.amount + extra.charged), balance: extra.balance, written: Promise.resolve() };
+    return { charged: price, balance: roundCredits(r.balance - diff), written: this.store.chargeCredits(r.accountId, diff).then(() => undefined) };
   }
 }
 

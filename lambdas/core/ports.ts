@@ -10,18 +10,31 @@ export interface Store {
   getAccount(id: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
   setApiAccess(id: string, enabled: boolean): Promise<Account | undefined>;
-  /** Adds (or, negative, removes) credits; never takes the balance below zero. */
+  /**
+   * An operator's grant (positive) or withdrawal (negative). A withdrawal never takes the balance
+   * below zero (nor deeper into debt); a grant to an account in debt repays it first.
+   */
   adjustCredits(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }>;
   /**
    * Gives `amount` (> 0) back to the balance, without reading it: a settlement's refund, after the
    * answer. Refunds waiting on the same account at once may go out as one write of their sum.
    */
   returnCredits(id: string, amount: number): Promise<void>;
-  /** Atomically takes `amount` from the balance if the gate is on and the balance covers it. */
+  /**
+   * Atomically takes `amount` from the balance if the gate is on and the balance covers it: an
+   * account in debt (balance below zero) is refused every reservation until a grant repays it.
+   */
   reserveCredits(id: string, amount: number): Promise<ReserveOutcome>;
+  /**
+   * Takes `amount` (> 0) from the balance whatever it holds, in one unconditional single-item
+   * update: a settlement's price beyond its reservation. The balance it returns may be below zero,
+   * which is the account's debt (docs/gateway.md §3): usage already served is never forgiven.
+   */
+  chargeCredits(id: string, amount: number): Promise<number>;
   /**
    * Charges up to `amount` (more than the balance takes the balance to zero); returns what was
    * charged and the balance, or `contended` when concurrent writers kept it from settling.
+   * Not used by settlement since issue 19 (it forgave usage beyond the balance; see chargeCredits).
    */
   chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }>;
 

@@ -11,6 +11,13 @@ import type { CallUsage, HttpResponse } from './types';
 const MAX_ERROR_BODY = 64 * 1024;
 /** Longest server-sent event the usage tap holds while looking for usage (a Responses `response.completed` carries the whole response). */
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+/**
+ * When the client of a stream leaves before the stream's usage event, the upstream is read on
+ * (nothing relayed) until the usage arrives, for at most this long after the answer ended…
+ */
+export const DRAIN_MAX_MS = 30_000;
+/** …and at most this many bytes; then the upstream is cancelled and the call charged its estimate (billing.ts). */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 
 type Usage = NonNullable<CallUsage['usage']>;
 
@@ -21,14 +28,17 @@ type Usage = NonNullable<CallUsage['usage']>;
 export interface GatewayApi {
   upstreamPath: UpstreamPath;
   /**
-   * The body the upstream receives: the caller's (`raw`, byte for byte, when nothing needs to
-   * change), with the mapped model name and whatever billing needs.
+   * The body the upstream receives: always serialized from the validated request (never the
+   * caller's raw bytes, whose duplicate keys another parser may read otherwise), with the mapped
+   * model name and whatever billing needs.
    */
-  upstreamBody(request: Record<string, unknown>, model: CatalogModel, streaming: boolean, raw: string): string;
+  upstreamBody(request: Record<string, unknown>, model: CatalogModel, streaming: boolean): string;
   /** Usage in a complete JSON answer. */
   usageOf(answer: unknown): Usage | undefined;
   /** Usage in one event of a stream (its parsed `data:`). */
   streamUsageOf(event: unknown): Usage | undefined;
+  /** The generated text one event of a stream carries (its deltas), for the estimate when no usage arrives. */
+  streamTextOf(event: unknown): string[];
 }
 
 export interface GatewayRequest {
@@ -53,8 +63,10 @@ class UpstreamTimeout extends Error {
  *   → the answer, with the X-<Brand>-* evidence: what was charged, and the balance as of the
  *     reservation with this charge applied
  *   → after the answer (finish): settlement against the usage the call reported, and the usage
- *     record. A stream is charged its reservation in the headers and settled from the usage it
- *     reports when it ends; a client that leaves early pays the reservation.
+ *     record. A stream states its reservation in the headers and is settled from the usage it
+ *     reports. The client never chooses the price: one that leaves early does not stop the
+ *     reading — the upstream is read on (DRAIN_MAX_MS, DRAIN_MAX_BYTES) until its usage arrives,
+ *     and a stream that never reports usage is charged an estimate of what it sent (billing.ts).
  */
 export async function forward(ctx: RequestContext<unknown, unknown, GatewayRequest>, api: GatewayApi): Promise<HttpResponse> {
   const { billing, upstream, config, catalog, logger } = ctx.services;
@@ -81,8 +93,9 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
       : new KeywardenError('upstream_error', 'The model service could not be reached.');
   };
   let answer: Response;
+  const body = api.upstreamBody(request, model, streaming);
   try {
-    answer = await upstream.forward(api.upstreamPath, api.upstreamBody(request, model, streaming, ctx.req.body ?? ''), controller.signal, { stream: streaming });
+    answer = await upstream.forward(api.upstreamPath, body, controller.signal, { stream: streaming });
   } catch (err) {
     throw await failed(err);
   }
@@ -117,12 +130,11 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
     } catch {
       usage = undefined;
     }
+    // What settlement will charge, whole: the balance may end below zero (debt), never the price.
     const price = billing.priceOf(usage);
-    // What settlement will charge: the price, or what is left when the price is more than that.
-    const charged = Math.min(price, roundCredits(reservation.amount + reservation.balance));
     return {
       status: 200,
-      headers: { 'content-type': 'application/json', ...evidence(charged, roundCredits(reservation.balance + reservation.amount - charged)) },
+      headers: { 'content-type': 'application/json', ...evidence(price, roundCredits(reservation.balance + reservation.amount - price)) },
       body: text,
       finish: async () => {
         const settled = await billing.settle(reservation, price);
@@ -132,9 +144,9 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   }
 
   // The stream is accepted: from here it is billable. The headers state the reservation; the
-  // usage the stream reports when it ends settles it.
+  // usage the stream reports settles it, whether or not the client stays to read it.
   clearTimeout(timer);
-  const tap = new UsageTap(api);
+  const upstreamStream = new MeteredStream(answer.body, new UsageTap(api), controller, config.upstreamTimeoutMs);
   return {
     status: 200,
     headers: {
@@ -142,12 +154,13 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
       'cache-control': 'no-cache',
       ...evidence(reservation.amount, reservation.balance),
     },
-    stream: relay(answer.body, controller, config.upstreamTimeoutMs, tap),
-    finish: async ({ completed }) => {
-      if (!completed) controller.abort();
+    stream: relay(upstreamStream),
+    // Whether the client stayed (`completed`) does not enter the price: what the upstream served does.
+    finish: async () => {
+      const tap = await upstreamStream.drain();
       const usage = tap.usage;
-      // Ended with its usage: charged by it. Left early, or never said: the reservation stands.
-      const price = completed ? billing.priceOf(usage) : reservation.amount;
+      const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...tap.text }).price;
+      if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
       const settled = await billing.settle(reservation, price);
       return { model: model.id, streamed: true, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };
     },
@@ -217,6 +230,8 @@ function safeModel(model: string): string {
  */
 class UsageTap {
   usage: Usage | undefined;
+  /** The generated text seen so far (for the estimate): its UTF-8 bytes and how many deltas carried it. */
+  readonly text = { contentBytes: 0, contentDeltas: 0 };
   private pending = '';
   private readonly decoder = new TextDecoder();
 
@@ -241,7 +256,13 @@ class UsageTap {
       .join('\n');
     if (!data || data === '[DONE]') return;
     try {
-      this.usage = this.api.streamUsageOf(JSON.parse(data)) ?? this.usage;
+      const parsed: unknown = JSON.parse(data);
+      this.usage = this.api.streamUsageOf(parsed) ?? this.usage;
+      for (const delta of this.api.streamTextOf(parsed)) {
+        if (delta.length === 0) continue;
+        this.text.contentBytes += Buffer.byteLength(delta);
+        this.text.contentDeltas += 1;
+      }
     } catch {
       // Not JSON: not ours to judge, it is relayed as it came.
     }
@@ -249,35 +270,88 @@ class UsageTap {
 }
 
 /**
- * Relays upstream bytes as they arrive. Stopping early (client gone) cancels the upstream, and so
- * does an upstream that sends nothing for `idleMs`: an accepted stream never hangs forever.
+ * The upstream's event stream, read by one reader at a time through `next()` — the relay while the
+ * client reads, then `drain()` once the answer is over — every chunk through the usage tap, in
+ * order, whoever reads it. An upstream that sends nothing for `idleMs` is cancelled: an accepted
+ * stream never hangs forever.
  */
-async function* relay(
-  body: ReadableStream<Uint8Array> | null,
-  controller: AbortController,
-  idleMs: number,
-  tap: UsageTap,
-): AsyncGenerator<Uint8Array> {
-  if (!body) return;
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const idle = setTimeout(() => controller.abort(new UpstreamTimeout()), idleMs);
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } finally {
-        clearTimeout(idle);
+class MeteredStream {
+  /** The upstream ended, failed or was let go: nothing more will be read. */
+  private ended = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private reading: Promise<unknown> = Promise.resolve();
+  private bytes = 0;
+
+  constructor(
+    body: ReadableStream<Uint8Array> | null,
+    private readonly tap: UsageTap,
+    private readonly controller: AbortController,
+    private readonly idleMs: number,
+  ) {
+    this.reader = body?.getReader();
+    if (!this.reader) this.ended = true;
+  }
+
+  /** The next chunk, tapped; undefined once the upstream has ended. Reads queue behind each other. */
+  next(): Promise<Uint8Array | undefined> {
+    const read = this.reading.then(() => this.readOne());
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readOne(): Promise<Uint8Array | undefined> {
+    if (this.ended || !this.reader) return undefined;
+    const idle = setTimeout(() => this.controller.abort(new UpstreamTimeout()), this.idleMs);
+    try {
+      const chunk = await this.reader.read();
+      if (chunk.done) {
+        this.ended = true;
+        return undefined;
       }
-      if (chunk.done) return;
-      if (chunk.value) {
-        tap.push(chunk.value);
-        yield chunk.value;
-      }
+      this.bytes += chunk.value.byteLength;
+      this.tap.push(chunk.value);
+      return chunk.value;
+    } catch (err) {
+      this.ended = true;
+      throw err;
+    } finally {
+      clearTimeout(idle);
     }
-  } finally {
-    controller.abort();
-    reader.cancel().catch(() => undefined);
+  }
+
+  /**
+   * After the answer (the client read it all, or left): reads on until the stream's usage has
+   * arrived or the upstream ended — at most DRAIN_MAX_MS and DRAIN_MAX_BYTES — then lets the
+   * upstream go. Returns the tap, with the usage if it came.
+   */
+  async drain(): Promise<UsageTap> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<'time'>((resolve) => (timer = setTimeout(resolve, DRAIN_MAX_MS, 'time')));
+    const limit = this.bytes + DRAIN_MAX_BYTES;
+    try {
+      while (!this.tap.usage && !this.ended && this.bytes <= limit) {
+        const step = await Promise.race([this.next().catch(() => undefined), timeUp]);
+        if (step === 'time') break;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.ended = true;
+      this.controller.abort();
+      this.reader?.cancel().catch(() => undefined);
+    }
+    return this.tap;
+  }
+}
+
+/**
+ * Relays upstream bytes to the client as they arrive. Stopping early (the client gone) leaves the
+ * upstream open: the call's finish reads on for its usage (MeteredStream.drain).
+ */
+async function* relay(upstream: MeteredStream): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = await upstream.next();
+    if (!chunk) return;
+    yield chunk;
   }
 }
 

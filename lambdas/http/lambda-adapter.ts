@@ -58,7 +58,9 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
   let gone = false;
   let finished: Promise<unknown> | undefined;
   const finish = (completed: boolean) => (finished ??= response.finish?.({ completed }) ?? Promise.resolve());
-  // The client went away: tell the route now (it cancels the upstream), not at the upstream's next chunk.
+  // The client went away: tell the route now, not at the upstream's next chunk. Its finish reads
+  // the upstream on for the call's usage (bounded, gateway.ts): leaving never lowers the price.
+  // The invocation lasts until it is done, so the function's timeout must leave room for it.
   const markGone = () => {
     gone = true;
     void finish(false);

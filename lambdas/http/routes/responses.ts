@@ -2,32 +2,56 @@ import { CONTRACT } from '../contract';
 import { forward, tokens, type GatewayApi } from '../gateway';
 import { defineRoute, type Route } from '../router';
 
-/** The Responses API: usage in the `response` object, and in a stream's `response.completed` (or `.incomplete`, `.failed`). */
+/**
+ * The Responses API: usage in the `response` object, and in a stream's `response.completed` (or
+ * `.incomplete`, `.failed`); generated text in its `*.delta` events.
+ */
 const RESPONSES: GatewayApi = {
   upstreamPath: '/responses',
-  upstreamBody: (request, model, _streaming, raw) => (model.upstream === request.model ? raw : JSON.stringify({ ...request, model: model.upstream })),
+  upstreamBody: (request, model) => JSON.stringify({ ...request, model: model.upstream }),
   usageOf: (answer) => responsesUsage((answer as { usage?: unknown } | undefined)?.usage),
   streamUsageOf: (event) => {
     const e = event as { type?: unknown; response?: { usage?: unknown } } | undefined;
     return typeof e?.type === 'string' && /^response\.(completed|incomplete|failed)$/.test(e.type) ? responsesUsage(e.response?.usage) : undefined;
   },
+  streamTextOf: (event) => {
+    const e = event as { type?: unknown; delta?: unknown } | undefined;
+    return typeof e?.type === 'string' && e.type.endsWith('.delta') && typeof e.delta === 'string' ? [e.delta] : [];
+  },
 };
 
 /**
  * The Chat Completions API: usage in the `chat.completion`, and in a stream's usage chunk, which
- * the gateway asks for (`stream_options.include_usage`) so a stream is billed by what it used.
+ * the gateway asks for (`stream_options.include_usage`) so a stream is billed by what it used;
+ * generated text in each chunk's `choices[].delta`.
  */
 const CHAT_COMPLETIONS: GatewayApi = {
   upstreamPath: '/chat/completions',
-  upstreamBody: (request, model, streaming, raw) => {
-    if (!streaming && model.upstream === request.model) return raw;
+  upstreamBody: (request, model, streaming) => {
     const options = request.stream_options;
     const streamOptions = streaming ? { stream_options: { ...(isObject(options) ? options : {}), include_usage: true } } : {};
     return JSON.stringify({ ...request, model: model.upstream, ...streamOptions });
   },
   usageOf: (answer) => chatUsage((answer as { usage?: unknown } | undefined)?.usage),
   streamUsageOf: (event) => chatUsage((event as { usage?: unknown } | undefined)?.usage),
+  streamTextOf: (event) => {
+    const choices = (event as { choices?: unknown } | undefined)?.choices;
+    if (!Array.isArray(choices)) return [];
+    return choices.flatMap((choice) => chatDeltaText((choice as { delta?: unknown } | undefined)?.delta));
+  },
 };
+
+/** The text a chat delta carries: content, refusal, reasoning, and tool-call names and arguments. */
+function chatDeltaText(delta: unknown): string[] {
+  if (!isObject(delta)) return [];
+  const texts = [delta.content, delta.refusal, delta.reasoning_content, delta.reasoning];
+  const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+  for (const call of [...calls, delta.function_call]) {
+    const fn = isObject(call) && isObject(call.function) ? call.function : call;
+    if (isObject(fn)) texts.push(fn.name, fn.arguments);
+  }
+  return texts.filter((text): text is string => typeof text === 'string');
+}
 
 /** The OpenAI-compatible model calls: one gateway pipeline (gateway.ts), two API shapes. */
 export const responseRoutes: Route[] = [
