@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ApiKey } from './api-types';
 import type { KeywardenClient } from './keywarden-client';
 
@@ -66,9 +65,13 @@ export interface DueReminder {
   reply: ExpiryReminderReply;
 }
 
-/** The delivery id that makes a notice once per key, expiry, threshold and admin: a digest, it names nothing. */
-export function reminderId(bot: string, key: Pick<ApiKey, 'id' | 'expiresAt'>, threshold: ReminderThreshold, admin: string): string {
-  return createHash('sha256').update(`expiry-reminder:${bot}:${key.id}:${key.expiresAt}:${threshold}:${admin}`).digest('hex');
+/**
+ * What makes a notice once per key, expiry, threshold and admin: the delivery the bot claims. The
+ * client derives the claimed id from it with the bot-only secret, so another key that can read
+ * the keys and the admins still cannot compute it, and the claim is held under the bot's own key.
+ */
+export function reminderDelivery(bot: string, key: Pick<ApiKey, 'id' | 'expiresAt'>, threshold: ReminderThreshold, admin: string): string {
+  return `expiry-reminder:${bot}:${key.id}:${key.expiresAt}:${threshold}:${admin}`;
 }
 
 export interface ReminderRun {
@@ -100,7 +103,7 @@ export async function claimDueReminders(client: KeywardenClient, nowMs: number):
         for (const admin of onPlatform) {
           // Held 30 days: past every threshold's window (14 days, then 7 after expiry), so DynamoDB's
           // TTL sweep cannot free a notice for sending twice.
-          const claim = await client.claimDelivery(reminderId(client.bot, key, threshold, admin), REMINDER_CLAIM_S);
+          const claim = await client.claimDelivery(reminderDelivery(client.bot, key, threshold, admin), REMINDER_CLAIM_S);
           if (claim.ok) run.due.push({ admin, reply: { kind: 'expiry_reminder', key, threshold, idle: isIdle(key, nowMs) } });
           else if (claim.error.code === 'conflict') run.alreadySent += 1;
         }

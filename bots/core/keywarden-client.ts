@@ -1,4 +1,5 @@
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
+import { deliveryClaimId, signDeliveryClaim } from '../../lambdas/core/delivery-claim';
 import { KeywardenApi } from '../../lambdas/http/client';
 import type { ApiAuditRecord, ApiConversationReference, ApiError, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
 
@@ -88,11 +89,18 @@ export class KeywardenClient {
   }
 
   /**
-   * Claims an incoming platform request (`id`: SHA-256 hex of what identifies it) so it runs at
-   * most once across every bot instance. A replay answers `{ ok: false, error.code: 'conflict' }`.
+   * Claims a delivery — an incoming platform request, or a notice sent once — so it runs at most
+   * once across every bot instance. `what` names it in plain words (`slack-event:Ev…`,
+   * `leak-alert:slack:key_…`); the id sent is its HMAC under the bot-only secret, with a proof
+   * bound to this bot's key (lambdas/core/delivery-claim.ts), so no other key can compute the id
+   * or claim it first. A replay answers `{ ok: false, error.code: 'conflict' }`.
    */
-  claimDelivery(id: string, keepForSeconds?: number): Promise<ApiResult<{ claimed: true }>> {
-    return this.api.call('claimDelivery', { body: { id, ...(keepForSeconds === undefined ? {} : { keepForSeconds }) } });
+  async claimDelivery(what: string, keepForSeconds?: number): Promise<ApiResult<{ claimed: true }>> {
+    const me = await this.me();
+    if (!me.ok) return me;
+    const id = deliveryClaimId(this.options.assertionSecret, what);
+    const proof = signDeliveryClaim(this.options.assertionSecret, me.value.id, id);
+    return this.api.call('claimDelivery', { body: { id, proof, ...(keepForSeconds === undefined ? {} : { keepForSeconds }) } });
   }
 
   /** Records where this bot reaches `actor` privately (their 1:1 chat), with their assertion. */

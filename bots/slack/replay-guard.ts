@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware, RespondArguments } from '@slack/bolt';
 import type { KeywardenClient } from '../core';
 import { outboundMessage } from './blocks/reply-message';
@@ -15,7 +14,8 @@ import { errorLabel, type BotLog } from '../boot/bot-log';
  *    request stays replayable for longer than Bolt's window plus that skew.
  * 2. `replayGuard`, a global Bolt middleware that runs after the signature check and before any
  *    listener, claims the request through `POST /v1/deliveries` (one conditional write shared by
- *    every instance, kept 10 minutes). What is claimed:
+ *    every instance, kept 10 minutes, held under the bot's own key and named with the bot-only
+ *    secret, so no other key can claim a request first). What is claimed:
  *      - an Events API callback: its `event_id`. Slack retries an event with a new signature but
  *        the same id, so a retry whose original was claimed is dropped, and a retry whose
  *        original never got that far is processed — once;
@@ -54,19 +54,19 @@ export function slackRequestProperties(headers: Headers | null | undefined): { s
   return signature ? { slackSignature: signature } : {};
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /**
- * What identifies one delivery: the event id of an Events API callback, else the signature.
+ * What identifies one delivery: the event id of an Events API callback, else the signature. The
+ * client turns it into the claimed id with the bot-only secret (KeywardenClient.claimDelivery),
+ * so nobody without that secret can compute the id and claim a request before the bot does.
  * Bolt compares only the part after the first `=` of `v0=<hex>` (its own HMAC, lowercase hex),
- * so the id is built from that part: `v0=<hex>=anything` is the same request, not a new one.
+ * so the name is built from that part: `v0=<hex>=anything` is the same request, not a new one.
  */
-export function deliveryId(body: unknown, signature: unknown): string | undefined {
+export function slackDelivery(body: unknown, signature: unknown): string | undefined {
   const b = body as { type?: unknown; event_id?: unknown } | null;
-  if (b?.type === 'event_callback' && typeof b.event_id === 'string' && b.event_id !== '') return sha256(`slack-event:${b.event_id}`);
+  if (b?.type === 'event_callback' && typeof b.event_id === 'string' && b.event_id !== '') return `slack-event:${b.event_id}`;
   if (typeof signature !== 'string') return undefined;
   const mac = signature.split('=')[1];
-  return mac ? sha256(`slack:v0=${mac.toLowerCase()}`) : undefined;
+  return mac ? `slack:v0=${mac.toLowerCase()}` : undefined;
 }
 
 const UNAVAILABLE = outboundMessage({
@@ -81,7 +81,7 @@ export function replayGuard(client: KeywardenClient, log: BotLog): Middleware<An
     // Events are acked by Bolt before any middleware runs; everything else carries its ack.
     const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (response?: RespondArguments) => Promise<void>) : undefined;
     const kind = (body as { type?: string; command?: string }).command ? 'command' : String((body as { type?: unknown }).type ?? 'unknown');
-    const id = deliveryId(body, context.slackSignature);
+    const id = slackDelivery(body, context.slackSignature);
     if (!id) {
       log.error('slack request without an id to claim; ignored', { kind });
       return;

@@ -1,4 +1,5 @@
 import { verifyAssertion } from './actor-assertion';
+import { verifyDeliveryClaim } from './delivery-claim';
 import { KeywardenError } from './errors';
 import { hashesEqual, hashingSecret, hashingSecrets, keyHash, keyIdFor } from './hashing';
 import { parseKey } from './key-format';
@@ -49,11 +50,18 @@ export class Authenticator {
   }
 
   /**
-   * A bot claims an incoming platform request before acting on it, so a replay runs at most once
-   * across every instance: one single-use claim, scoped to the bot's project, kept `forMs`.
+   * A bot claims an incoming platform request (or a notice it sends once) before acting on it, so
+   * a replay runs at most once across every instance. Only a bot may claim: the claim carries a
+   * proof signed with the bot-only secret and bound to the calling key and the id
+   * (delivery-claim.ts); anything else is `not_a_bot`. The claim is stored under project +
+   * calling key + id, so no other key — of this project or another — can take a bot's claim
+   * first, and one single-use write decides. Kept `forMs`.
    */
-  claimDelivery(projectId: string, id: string, forMs: number): Promise<boolean> {
-    return this.deps.store.claimNonce(`delivery:${projectId}:${id}`, this.deps.clock.now() + forMs);
+  async claimDelivery(key: Pick<KeyRecord, 'id' | 'projectId'>, id: string, proof: string | undefined, forMs: number): Promise<'claimed' | 'taken' | 'not_a_bot'> {
+    const { current } = await this.deps.secrets.get<{ current: string }>('botAssertion');
+    if (!verifyDeliveryClaim(current, key.id, id, proof)) return 'not_a_bot';
+    const fresh = await this.deps.store.claimNonce(`delivery:${key.projectId}:${key.id}:${id}`, this.deps.clock.now() + forMs);
+    return fresh ? 'claimed' : 'taken';
   }
 
   /**

@@ -130,9 +130,14 @@ export const MeSchema = KeySchema.extend({
   setupScript: z.string(),
 });
 
-/** `id`: a SHA-256, hex, chosen by the bot (e.g. of `slack:` + the request signature). */
+/**
+ * `id`: 64 lowercase hex, an HMAC-SHA-256 under the bot-only secret of what the delivery is
+ * (lambdas/core/delivery-claim.ts). `proof`: the same secret's HMAC over the calling key id and
+ * the id; without a valid one the claim is refused (403): only the project's bots claim.
+ */
 export const ClaimDeliveryBody = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be 64 lowercase hex characters (a SHA-256)'),
+  proof: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'proof must be 43 base64url characters (an HMAC-SHA-256)').optional(),
   /**
    * How long the claim holds, in seconds (default 600: covers every replay a platform signature
    * check would let through). Longer for notices sent once per key and threshold: up to 90 days.
@@ -379,12 +384,14 @@ export const CONTRACT = {
     method: 'POST',
     path: '/v1/deliveries',
     operationId: 'claimDelivery',
-    summary: 'A bot claims an incoming platform request (a digest of its signature or event id) before acting on it; a replay is 409 conflict',
+    summary: 'A bot claims an incoming platform request or a once-only notice before acting on it; a replay is 409 conflict',
+    description:
+      'Only a bot may claim: the body carries a proof signed with the bot-only secret and bound to the calling key and the id (any other key is 403). A claim is held per calling key, so no other key can take it first.',
     tags: ['Bots'],
     auth: 'key',
     body: ClaimDeliveryBody,
     success: { status: 200, description: 'Claimed: act on it', schema: z.strictObject({ claimed: z.literal(true) }) },
-    errors: [409],
+    errors: [403, 409],
   }),
   getHealth: contract({
     method: 'GET',

@@ -13,19 +13,27 @@ export const DELIVERY_CLAIM_MS = 10 * 60_000;
 
 /**
  * POST /v1/deliveries: a bot claims an incoming platform request before acting on it, so a
- * replayed (or retried) request runs at most once, across every bot instance. One conditional
- * PutItem through the store's nonce (the same single-use claim the actor assertions use);
- * claims are scoped to the caller's project. Any valid key may claim: the ids are unguessable
- * digests of signed requests, and a claim can only stop a request of the caller's own project.
+ * replayed (or retried) request runs at most once, across every bot instance; and a notice sent
+ * once (a leak alert, an expiry reminder) is claimed before it goes out. One conditional PutItem
+ * through the store's nonce.
+ *
+ * Claims belong to whoever made them (issue 19): only a bot may claim — the body carries a proof
+ * signed with the bot-only secret and bound to the calling key and the id — and a claim is stored
+ * under project + calling key + id. A viewer or admin key (no proof) is 403 and can block nothing;
+ * another project's bot claims in its own project. The ids themselves are HMACs under the same
+ * secret (lambdas/core/delivery-claim.ts), so nobody else can compute them either.
  * `keepForSeconds` holds a claim longer (a reminder or leak alert sent once per key, up to 90 days):
  * the nonce item carries it as its TTL, and DynamoDB's sweep only removes claims past it.
  */
 export const deliveryRoutes: Route[] = [
   defineRoute(CONTRACT.claimDelivery, async (ctx) => {
     const key = await ctx.key();
-    const { id, keepForSeconds } = ctx.input.body;
-    const fresh = await ctx.services.auth.claimDelivery(key.projectId, id, keepForSeconds === undefined ? DELIVERY_CLAIM_MS : keepForSeconds * 1000);
-    if (!fresh) throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
+    const { id, proof, keepForSeconds } = ctx.input.body;
+    const outcome = await ctx.services.auth.claimDelivery(key, id, proof, keepForSeconds === undefined ? DELIVERY_CLAIM_MS : keepForSeconds * 1000);
+    if (outcome === 'not_a_bot') {
+      throw new KeywardenError('insufficient_permissions', 'Only the project’s bots may claim deliveries: this claim carries no valid bot proof for this key.', { param: 'proof' });
+    }
+    if (outcome === 'taken') throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
     return json(200, { claimed: true });
   }),
 ];

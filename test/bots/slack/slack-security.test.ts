@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signAssertion } from '../../../lambdas/core/actor-assertion';
+import { deliveryClaimId, signDeliveryClaim } from '../../../lambdas/core/delivery-claim';
 import { apiRequests } from '../log-lines';
 import { ADMIN, SIGNING_SECRET, sign, useSlackHarness } from './slack-harness';
 
@@ -109,21 +109,28 @@ describe('Slack edge security', () => {
     });
   });
 
-  it('POST /v1/deliveries: the first claim wins, a replay is 409 conflict, claims are per project', async () => {
-    const id = createHash('sha256').update(`delivery-route-${Date.now()}`).digest('hex');
+  it('POST /v1/deliveries: only a bot claims (403 for any other key), a replay is 409, claims are per key and project', async () => {
+    const secret = h.stack.secrets.botAssertion.current;
     const viewer = h.stack.secrets.botViewerKeys!.slack;
-    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id } })).toMatchObject({ status: 200, body: { claimed: true } });
-    // Any key of the same project sees the claim.
-    const again = await h.stack.json('/v1/deliveries', { key: h.stack.adminKey, body: { id } });
-    expect(again).toMatchObject({ status: 409, body: { error: { code: 'conflict', type: 'conflict_error' } } });
+    const viewerId = (await h.stack.json('/v1/me', { key: viewer })).body.id as string;
+    const id = deliveryClaimId(secret, `delivery-route-${Date.now()}`);
+    const proof = signDeliveryClaim(secret, viewerId, id);
+    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 200, body: { claimed: true } });
+    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 409, body: { error: { code: 'conflict', type: 'conflict_error' } } });
+    // Another key of the project is not a bot: refused, with or without the bot's proof.
+    for (const body of [{ id }, { id, proof }]) {
+      expect(await h.stack.json('/v1/deliveries', { key: h.stack.adminKey, body })).toMatchObject({ status: 403, body: { error: { code: 'insufficient_permissions' } } });
+    }
     const other = await h.stack.services.operator.createProject({ accountId: h.stack.bootstrap.accountId, name: 'other', actor: 'operator:test' });
-    expect((await h.stack.json('/v1/deliveries', { key: other.automator.secret, body: { id } })).status).toBe(200);
+    const otherId = (await h.stack.json('/v1/me', { key: other.automator.secret })).body.id as string;
+    expect((await h.stack.json('/v1/deliveries', { key: other.automator.secret, body: { id, proof: signDeliveryClaim(secret, otherId, id) } })).status).toBe(200);
 
-    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id: id.toUpperCase() } })).status).toBe(400);
-    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id, more: 1 } })).status).toBe(400);
-    expect((await h.stack.json('/v1/deliveries', { body: { id } })).status).toBe(401);
+    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id: id.toUpperCase(), proof } })).status).toBe(400);
+    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof, more: 1 } })).status).toBe(400);
+    expect((await h.stack.json('/v1/deliveries', { body: { id, proof } })).status).toBe(401);
     const doc = (await h.stack.json('/v1/openapi.json')).body;
     expect(doc.paths['/deliveries'].post.responses).toHaveProperty('409');
+    expect(doc.paths['/deliveries'].post.responses).toHaveProperty('403');
   });
 
   describe('the viewer key alone cannot change keys', () => {
