@@ -51,7 +51,7 @@ credits
     const n = number('amount')(amount);
     if (n <= 0) throw new OperatorError('amount must be positive');
     const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, n));
-    print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
+    print({ accountId: id, balance }, () => creditsLine(id, balance));
   });
 credits
   .command('withdraw <accountId> <amount>')
@@ -60,15 +60,20 @@ credits
     const n = number('amount')(amount);
     if (n <= 0) throw new OperatorError('amount must be positive');
     const balance = await withOperator(({ services }) => services.operator.adjustCredits(id, -n));
-    print({ accountId: id, balance }, () => `${id}: ${balance} credits`);
+    print({ accountId: id, balance }, () => creditsLine(id, balance));
   });
 credits
   .command('show <accountId>')
   .description('show the balance')
   .action(async (id: string) => {
     const a = await withOperator(({ services }) => services.operator.getAccount(id));
-    print({ accountId: id, balance: a.credits }, () => `${id}: ${a.credits} credits`);
+    print({ accountId: id, balance: a.credits }, () => creditsLine(id, a.credits));
   });
+
+/** A balance as said to an operator: below zero is debt, and says so. */
+function creditsLine(id: string, balance: number): string {
+  return balance < 0 ? `${id}: ${balance} credits (in debt: model calls refused until a grant repays it)` : `${id}: ${balance} credits`;
+}
 
 // ── operator: projects and chat admins ────────────────────────────────────────
 

@@ -184,7 +184,9 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
       <div class="stats">
         <div class="stat">
           <span class="muted">Credit balance</span>
-          <strong data-testid="credits">{me?.account ? `${me.account.credits} credits` : '—'}</strong>
+          <strong data-testid="credits">
+            {me?.account ? `${me.account.credits} credits${me.account.credits < 0 ? ' — in debt: model calls are refused until a grant repays it' : ''}` : '—'}
+          </strong>
         </div>
         <div class="stat">
           <span class="muted">Environment</span>

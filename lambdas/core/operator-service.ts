@@ -48,7 +48,10 @@ export class OperatorService {
     return account;
   }
 
-  /** Grants (positive) or withdraws (negative) credits; the balance never goes below zero. */
+  /**
+   * Grants (positive) or withdraws (negative) credits. A withdrawal never takes the balance below
+   * zero; a grant to an account in debt (below zero) repays the debt first.
+   */
   async adjustCredits(accountId: string, delta: number): Promise<number> {
     assertRecordId('acct', accountId);
     const result = await this.deps.store.adjustCredits(accountId, delta);

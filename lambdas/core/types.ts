@@ -8,7 +8,10 @@ export interface Account {
   name: string;
   /** The API product gate. */
   apiAccess: boolean;
-  /** Usage allowance, in credits. Never negative. */
+  /**
+   * Usage allowance, in credits. Below zero is debt (usage served beyond the balance is never
+   * forgiven, docs/gateway.md §3): the account's model calls are refused until a grant repays it.
+   */
   credits: number;
   createdAt: string;
 }
