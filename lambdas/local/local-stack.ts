@@ -22,6 +22,18 @@ import { serveConsole } from './console-files';
 /** How long a client has to send a whole request to the local server. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Keep-alive, told and kept apart. An idle connection is closed by a timer, and Node runs due
+ * timers before it reads sockets: when the server's event loop is busy (a burst of requests, a GC
+ * pause), a request a client sent on a reused connection inside the server's keep-alive time can
+ * be dropped unread when the timer fires first — the client sees `other side closed`, no handler
+ * ran, nothing is logged. So clients are told a short idle time (`Keep-Alive: timeout=5`, which
+ * undici and other pools honour, closing a little before it) while the server itself closes an idle
+ * connection only after a further minute: the race needs a loop stalled for that long.
+ */
+export const DEFAULT_KEEP_ALIVE_HINT_S = 5;
+export const DEFAULT_KEEP_ALIVE_IDLE_MS = DEFAULT_KEEP_ALIVE_HINT_S * 1000 + 60_000;
+
 export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides PORT (0 = any free port, for tests). */
@@ -36,6 +48,11 @@ export interface LocalStackOptions {
    * cut it off in AWS. Answers (streams included) are not bounded by it.
    */
   requestTimeoutMs?: number;
+  /**
+   * Keep-alive (see DEFAULT_KEEP_ALIVE_HINT_S): `hintSeconds` is what clients are told, `idleMs`
+   * when the server really closes an idle connection; it must be well above the hint. Tests shorten both.
+   */
+  keepAlive?: { hintSeconds: number; idleMs: number };
 }
 
 export interface LocalStack {
@@ -68,11 +85,23 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   // and the bootstrap runs gets 503 + Retry-After, never silence.
   let serve: RequestListener | undefined;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const keepAlive = options.keepAlive ?? { hintSeconds: DEFAULT_KEEP_ALIVE_HINT_S, idleMs: DEFAULT_KEEP_ALIVE_IDLE_MS };
+  if (keepAlive.idleMs < keepAlive.hintSeconds * 1000 * 2) throw new Error('keepAlive.idleMs must be well above keepAlive.hintSeconds');
   const server = createServer(
     // Node's defaults would let a stalled upload hold its connection for 5 minutes and more
-    // (checked every 30 s): no request waits that long here.
-    { requestTimeout, headersTimeout: Math.ceil(requestTimeout / 3), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
-    (req, res) => (serve ? serve(req, res) : notReady(res)),
+    // (checked every 30 s): no request waits that long here. The request and headers timeouts
+    // apply from a request's first byte, never to an idle kept-alive connection (Node ≥ 20).
+    {
+      requestTimeout,
+      headersTimeout: Math.ceil(requestTimeout / 3),
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+      keepAliveTimeout: keepAlive.idleMs,
+    },
+    (req, res) => {
+      // Our own hint replaces Node's, which would announce the real (longer) idle time.
+      res.setHeader('keep-alive', `timeout=${keepAlive.hintSeconds}`);
+      return serve ? serve(req, res) : notReady(res);
+    },
   );
   server.on('clientError', answerClientError);
   await new Promise<void>((done, fail) => {
@@ -214,10 +243,12 @@ function notReady(res: ServerResponse): void {
 /**
  * What Node's HTTP parser refuses before any handler sees it — a stalled request, malformed HTTP,
  * headers too large — answered in the documented error shape too (Node's own answers have no body),
- * then the connection closed.
+ * then the connection closed. A request already received whole on that connection (the error is in
+ * what was pipelined behind it) is answered first: the error answer follows its response, never
+ * replaces or corrupts it. A peer that is gone gets nothing.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) return void socket.destroy();
   const [status, reason, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'Request Timeout', 'The request was not received in time.']
@@ -225,5 +256,20 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
         ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
         : [400, 'Bad Request', 'The request is not valid HTTP.'];
   const body = JSON.stringify(errorBody(message, 'invalid_request_error', 'invalid_request_error'));
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const answer = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  const close = () => {
+    if (!socket.writable) return void socket.destroy();
+    socket.write(answer);
+    (socket as Duplex & { destroySoon?: () => void }).destroySoon?.() ?? socket.end();
+  };
+  // Node's own bookkeeping: the response in flight on this socket, and the request the parser last began.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const received = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } }).parser?.incoming;
+  if (inFlight && !inFlight.writableFinished && received?.complete !== false) {
+    inFlight.once('finish', close);
+    inFlight.once('close', () => socket.writable && !inFlight.writableFinished && socket.destroy());
+    return;
+  }
+  if (inFlight?.headersSent) return void socket.destroy();
+  close();
 }
