@@ -1,12 +1,18 @@
-import { createHash } from 'node:crypto';
-import { findKeysInText } from '../../lambdas/core/key-format';
 import type { ApiKey } from './api-types';
+import { findKeysInMessage } from './key-scan';
 import type { KeywardenClient } from './keywarden-client';
 import type { PendingAction } from './pending-action';
 import type { LeakAlertReply } from './replies';
 
-/** At most this many candidate keys per message are checked by the leak guard. */
-const MAX_LEAK_CANDIDATES = 5;
+/**
+ * At most this many distinct candidates (strings passing format and checksum) per message are
+ * checked with the API. Far above any honest paste: an env file or a config dump holds a handful
+ * of keys, and a random string passes the checksum about once in 2^32, so look-alike text never
+ * reaches this bound. It bounds what one message can cost the bot's key (rate limit 6,000/min).
+ */
+export const MAX_LEAK_CANDIDATES = 100;
+/** Candidates checked at once: a 100-candidate message is 13 rounds of 8 calls, not 100 in a row. */
+export const LEAK_CHECK_CONCURRENCY = 8;
 
 /** A live key of the bot's project found in channel text, with what to tell whom. */
 export interface LeakFinding {
@@ -20,31 +26,38 @@ export interface LeakFinding {
 }
 
 /**
- * Leak guard: live keys of the bot's project in `text`. Candidates that fail the format or
- * checksum are dropped offline (no API call); the rest are checked with `POST /v1/keys/verify`.
- * The text itself is neither stored nor returned. The poster is offered the revoke only when
- * they are an admin; the admins told are those this bot can reach (its own platform).
+ * Leak guard: live keys of the bot's project in `text`, read as people see it (key-scan.ts:
+ * formatting marks, links, tags, zero-width characters and line breaks inside a key do not hide
+ * it). Candidates that fail the format or checksum are dropped offline (no API call); every
+ * distinct remaining one, up to MAX_LEAK_CANDIDATES, is checked with `POST /v1/keys/verify`,
+ * LEAK_CHECK_CONCURRENCY at a time. The text itself is neither stored nor returned. The poster
+ * is offered the revoke only when they are an admin; the admins told are those this bot can
+ * reach (its own platform).
  *
  * Once per key: the alert for a key is claimed through `POST /v1/deliveries` (one conditional
- * write, shared by every instance) before it is raised, so the same key seen again — the message
- * edited, pasted in another channel, or a private channel the bot also reads — does not alert
- * the admins a second time. When the claim cannot be made (the API unreachable) the alert goes
- * out anyway: a leak is worth a duplicate.
+ * write, shared by every instance, held under this bot's own key and named with the bot-only
+ * secret, so no other key can claim it first) before it is raised, so the same key seen again —
+ * the message edited, pasted in another channel, or a private channel the bot also reads — does
+ * not alert the admins a second time. When the claim cannot be made (the API unreachable) the
+ * alert goes out anyway: a leak is worth a duplicate.
  */
 export async function findLeaks(client: KeywardenClient, text: string, poster: string, nowMs: number): Promise<LeakFinding[]> {
-  const candidates = findKeysInText(text).slice(0, MAX_LEAK_CANDIDATES);
+  const candidates = findKeysInMessage(text).slice(0, MAX_LEAK_CANDIDATES);
   if (candidates.length === 0) return [];
-  const live: ApiKey[] = [];
-  for (const candidate of candidates) {
+  const keyIds = await inBatches(candidates, async (candidate) => {
     const verdict = await client.verify(candidate);
-    if (!verdict.ok || !verdict.value.valid || !verdict.value.keyId) continue;
-    const key = await client.getKey(verdict.value.keyId);
-    if (!key.ok || live.some((k) => k.id === key.value.id)) continue;
-    // Once per key for a week: a paste of the same live key a week on (still not revoked) alerts again.
-    const claim = await client.claimDelivery(leakAlertId(client.bot, key.value.id), 7 * 86_400);
-    if (!claim.ok && claim.error.code === 'conflict') continue;
-    live.push(key.value);
-  }
+    return verdict.ok && verdict.value.valid && verdict.value.keyId ? verdict.value.keyId : undefined;
+  });
+  const distinct = [...new Set(keyIds.filter((id): id is string => id !== undefined))];
+  const live = (
+    await inBatches(distinct, async (keyId) => {
+      const key = await client.getKey(keyId);
+      if (!key.ok) return undefined;
+      // Once per key for a week: a paste of the same live key a week on (still not revoked) alerts again.
+      const claim = await client.claimDelivery(leakAlertDelivery(client.bot, key.value.id), 7 * 86_400);
+      return !claim.ok && claim.error.code === 'conflict' ? undefined : key.value;
+    })
+  ).filter((key): key is ApiKey => key !== undefined);
   if (live.length === 0) return [];
   const admins = await client.admins();
   const adminIds = admins.ok ? admins.value : [];
@@ -61,7 +74,17 @@ export async function findLeaks(client: KeywardenClient, text: string, poster: s
   });
 }
 
-/** The delivery id that makes a key's leak alert once per bot: a digest, so it names nothing. */
-export function leakAlertId(bot: string, keyId: string): string {
-  return createHash('sha256').update(`leak-alert:${bot}:${keyId}`).digest('hex');
+/** `work` over `items`, LEAK_CHECK_CONCURRENCY at a time; results in the order of `items`. */
+async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += LEAK_CHECK_CONCURRENCY) out.push(...(await Promise.all(items.slice(i, i + LEAK_CHECK_CONCURRENCY).map(work))));
+  return out;
+}
+
+/**
+ * What makes a key's leak alert once per bot: the delivery the bot claims. The client derives the
+ * claimed id from it with the bot-only secret, so no other key can compute it.
+ */
+export function leakAlertDelivery(bot: string, keyId: string): string {
+  return `leak-alert:${bot}:${keyId}`;
 }

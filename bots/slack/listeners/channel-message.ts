@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { findKeysInText, parseIdentity, slackIdentity } from '../../core';
+import { findKeysInMessage, parseIdentity, slackIdentity } from '../../core';
 import { sendDirectReply, sendPrivately } from '../delivery';
 import { errorLabel } from '../../boot/bot-log';
 import type { SlackDeps } from '../slack-deps';
@@ -30,7 +30,7 @@ export function registerChannelMessage(app: App, { conversation, log }: SlackDep
     if (!CHANNEL_TYPES.has(event.channel_type)) return;
     const message = postedMessage(event as unknown as Record<string, unknown>);
     const text = typeof message?.text === 'string' ? message.text : undefined;
-    if (!message || !text || findKeysInText(text).length === 0) return;
+    if (!message || !text || findKeysInMessage(text).length === 0) return;
     const team = body.team_id;
     const user = typeof message.user === 'string' ? message.user : undefined;
     const botId = typeof message.bot_id === 'string' ? message.bot_id : undefined;

@@ -1,10 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checksum } from '../../../lambdas/core/key-format';
+import { createHash } from 'node:crypto';
+import { deliveryClaimId } from '../../../lambdas/core/delivery-claim';
+import { checksum, generateKey } from '../../../lambdas/core/key-format';
 import { apiRequests } from '../log-lines';
-import { ADMIN_USER, CHANNEL, MEMBER_USER, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
+import { ADMIN_USER, CHANNEL, MEMBER_USER, TEAM, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
 import type { RecordedCall } from './slack-stand-in';
 
 type ApiCall = Extract<RecordedCall, { kind: 'api' }>;
+/** Strings that pass format and checksum but are no key of any project (a pasted env file). */
+const lookAlikes = (n: number) => Array.from({ length: n }, () => generateKey());
 const isApi = (method: string, where?: (c: ApiCall) => boolean) => (c: RecordedCall): c is ApiCall =>
   c.kind === 'api' && c.method === method && (!where || where(c));
 
@@ -64,6 +68,68 @@ describe('Slack events', () => {
       expect(textOf(done.body)).toContain('Revoked');
       expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('revoked');
       expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+    });
+
+    /** A channel message posted as an Events API callback with a chosen event id. */
+    const channelEvent = (eventId: string, text: string, user = MEMBER_USER) =>
+      h.post(
+        JSON.stringify({
+          token: 'legacy-verification-token',
+          team_id: TEAM,
+          api_app_id: 'A1',
+          event: { type: 'message', channel: CHANNEL, channel_type: 'channel', user, text, ts: nextTs() },
+          type: 'event_callback',
+          event_id: eventId,
+          event_time: Math.floor(Date.now() / 1000),
+          authorizations: [{ team_id: TEAM, user_id: 'UBOT', is_bot: true }],
+        }),
+        'application/json',
+      );
+
+    /** The poster's ephemeral notice and the admin's DM about `start`, posted after `from`. */
+    async function alerted(from: number, start: string): Promise<void> {
+      const poster = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === MEMBER_USER && textOf(c.args).includes(start)), { from });
+      expect(poster.args.channel).toBe(CHANNEL);
+      await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === `D${ADMIN_USER.slice(1)}` && textOf(c.args).includes(start)), { from });
+      for (const call of h.slack.calls.slice(from)) expect(keysIn(call)).toEqual([]);
+    }
+
+    it('no other key can silence it: a keys:read viewer key and the admin key pre-claiming the alert and the event are refused (403), and the bot alerts', async () => {
+      const squatted = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'squatted alert' } })).body;
+      const viewer = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'squatter', type: 'viewer', scopes: ['keys:read'] } })).body;
+      expect(viewer.key).toBeDefined();
+      const eventId = `EvSquat${Date.now()}`;
+      // Every id they could compute: the digests bots used to claim, and the new names under a guessed secret.
+      const names = [`leak-alert:slack:${squatted.id}`, `slack-event:${eventId}`];
+      const ids = names.flatMap((name) => [createHash('sha256').update(name).digest('hex'), deliveryClaimId('guess', name), deliveryClaimId('', name)]);
+      for (const key of [viewer.key, h.stack.adminKey]) {
+        for (const id of ids) {
+          const res = await h.stack.json('/v1/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } });
+          expect(res.status).toBe(403);
+        }
+      }
+      const from = h.slack.calls.length;
+      expect((await channelEvent(eventId, `oops ${squatted.key}`)).status).toBe(200);
+      await alerted(from, squatted.start);
+    });
+
+    describe('sees keys as people see them (each shape fresh key, poster and admin told)', () => {
+      const shapes: [string, (key: string) => string][] = [
+        ['in Slack italics', (key) => `the token is _${key}_ ok`],
+        ['in bold, strike and code marks', (key) => `*~\`${key}\`~*`],
+        ['with zero-width characters inside', (key) => `key: ${key.slice(0, 9)}\u200b${key.slice(9, 20)}\u2060\u200d${key.slice(20)}`],
+        ['split across lines', (key) => `key:\n${key.slice(0, 17)}\n${key.slice(17)}\nthanks`],
+        ['as the label of a Slack link', (key) => `<https://example.com/setup|${key}>`],
+        ['after six other checksum-passing strings (an env file)', (key) => [...lookAlikes(6).map((k, i) => `OTHER_${i}=${k}`), `API_KEY=${key}`].join('\n')],
+      ];
+      for (const [shape, write] of shapes) {
+        it(shape, async () => {
+          const live = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: `shape ${shape}` } })).body;
+          const from = h.slack.calls.length;
+          expect((await channelMessage(write(live.key))).status).toBe(200);
+          await alerted(from, live.start);
+        });
+      }
     });
 
     it('ignores look-alike text that fails the checksum, and revoked keys', async () => {

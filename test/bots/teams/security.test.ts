@@ -2,7 +2,7 @@ import https from 'node:https';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { teamsMount } from '../../../bots/teams';
-import { checksum, findKeysInText } from '../../../lambdas/core/key-format';
+import { checksum, findKeysInText, generateKey } from '../../../lambdas/core/key-format';
 import { startTestStack } from '../../support/local-stack';
 import { apiRequests, logLines } from '../log-lines';
 import { ADMIN, CHANNEL, USER, executeAction, message, personalChat } from './activities';
@@ -75,6 +75,30 @@ describe('leak guard (Emulator mode stack)', () => {
     const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, conversation: personalChat(ADMIN), verb: revoke.verb, data: revoke.data }));
     expect(cardText(res.body.value)).toContain('revoked');
     expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+  });
+
+  describe('sees keys as people see them: the poster and the admins are told', () => {
+    const shapes: [string, (key: string) => { text: string; attachments?: unknown[] }][] = [
+      ['in HTML italics (Teams sends formatted text as HTML)', (key) => ({ text: `<p>the token is <em>${key}</em></p>` })],
+      ['in markdown italics and bold', (key) => ({ text: `the token is _**${key}**_` })],
+      ['broken by tags inside it', (key) => ({ text: `<p>${key.slice(0, 8)}<span style="color:red">${key.slice(8, 20)}</span>${key.slice(20)}</p>` })],
+      ['with zero-width characters inside', (key) => ({ text: `${key.slice(0, 7)}\u200b${key.slice(7, 30)}\ufeff${key.slice(30)}` })],
+      ['split across lines', (key) => ({ text: `<p>${key.slice(0, 20)}<br>${key.slice(20)}</p>` })],
+      ['only in the text/html attachment', (key) => ({ text: 'see attached', attachments: [{ contentType: 'text/html', content: `<div><i>${key}</i></div>` }] })],
+      ['after six other checksum-passing strings', (key) => ({ text: [...Array.from({ length: 6 }, () => generateKey()), key].join('\n') })],
+    ];
+    for (const [shape, write] of shapes) {
+      it(shape, async () => {
+        const leaked = await liveKey(`teams shape ${shape.slice(0, 20)}`);
+        const { text, attachments } = write(leaked.key);
+        await h.send({ ...message({ serviceUrl: h.serviceUrl, from: USER, text, mention: false }), ...(attachments ? { attachments } : {}) });
+        await h.connector.waitFor(() => h.connector.in(personalChat(USER).id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
+        expect(cardText(cardOf(h.connector.in(personalChat(USER).id)[0]!))).toContain(`${leaked.start}…`);
+        expect(cardText(cardOf(h.connector.in(personalChat(ADMIN).id)[0]!))).toContain(`${leaked.start}…`);
+        expect(keysOutsidePersonalChats(h)).toEqual([]);
+        expect(JSON.stringify(h.connector.history)).not.toContain(leaked.key);
+      });
+    }
   });
 
   it('look-alike text that fails the checksum is ignored offline: no reply, no verify call', async () => {
