@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { deliveryClaimId } from '../../../lambdas/core/delivery-claim';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackWork } from '../../../bots/slack/ack-first/slack-work';
@@ -94,6 +95,23 @@ describe('Slack expiry reminders (Lambda, daily schedule event)', () => {
     expect(answer, `answer to ${actionId}`).toBeDefined();
     return answer!;
   }
+
+  it('no other key can pre-claim a reminder: a keys:read viewer key and the admin key are refused (403) for every id they can compute', async () => {
+    const viewer = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'reminder squatter', type: 'viewer', scopes: ['keys:read'] } })).body;
+    expect(viewer.key).toBeDefined();
+    // What a viewer key can read: the due key and the admins' identities.
+    const admins = ((await stack.json('/v1/admins', { key: viewer.key })).body.data as { identity: string }[]).map((a) => a.identity);
+    expect(admins).toContain(ADMIN);
+    const due = (await stack.json(`/v1/keys/${expiring.id}`, { key: viewer.key })).body as { id: string; expiresAt: string };
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const names = admins.flatMap((admin) => ['14d', '3d', 'expired'].map((threshold) => `expiry-reminder:slack:${due.id}:${due.expiresAt}:${threshold}:${admin}`));
+    const ids = names.flatMap((name) => [sha256(name), deliveryClaimId('guess', name)]);
+    const statuses = await Promise.all(
+      [viewer.key, stack.adminKey].flatMap((key) => ids.map(async (id) => (await stack.json('/v1/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } })).status)),
+    );
+    expect(new Set(statuses)).toEqual(new Set([403]));
+    // The run below still sends every due reminder (the next test counts them).
+  });
 
   it('sends exactly one reminder per Slack admin for the 14-day threshold, and nothing when the job runs again', async () => {
     await lambda(EXPIRY_REMINDERS_EVENT, context);
