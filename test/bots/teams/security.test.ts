@@ -80,7 +80,7 @@ describe('leak guard (Emulator mode stack)', () => {
   describe('sees keys as people see them: the poster and the admins are told', () => {
     const shapes: [string, (key: string) => { text: string; attachments?: unknown[] }][] = [
       ['in HTML italics (Teams sends formatted text as HTML)', (key) => ({ text: `<p>the token is <em>${key}</em></p>` })],
-      ['in markdown italics and bold', (key) => ({ text: `the token is _**${key}**_` })],
+      ['in markdown italics', (key) => ({ text: `the token is _${key}_ (and **bold**)` })],
       ['broken by tags inside it', (key) => ({ text: `<p>${key.slice(0, 8)}<span style="color:red">${key.slice(8, 20)}</span>${key.slice(20)}</p>` })],
       ['with zero-width characters inside', (key) => ({ text: `${key.slice(0, 7)}\u200b${key.slice(7, 30)}\ufeff${key.slice(30)}` })],
       ['split across lines', (key) => ({ text: `<p>${key.slice(0, 20)}<br>${key.slice(20)}</p>` })],
