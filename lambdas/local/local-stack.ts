@@ -170,8 +170,10 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
       void route(req, res).catch((err: unknown) => {
-        // A client that hung up mid-request (or was cut off for stalling) is not a server fault.
-        if (req.destroyed || (err as { code?: string })?.code === 'ECONNRESET') {
+        // A client that hung up mid-request (or was cut off for stalling) is not a server fault. Only
+        // a connection that is gone counts: `req.destroyed` is also true once a body has been read,
+        // and a failure after that must still be answered (and logged as one), never dropped.
+        if ((err as { code?: string })?.code === 'ECONNRESET' || req.socket.destroyed) {
           services.logger.info('client went away before its request was read');
           return void res.destroy();
         }
@@ -182,7 +184,14 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     };
 
     async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      const path = pathOf(req.url);
+      if (path === undefined) {
+        return writeProxyResult(res, {
+          statusCode: 400,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(errorBody('The request target is not a valid URL.', 'invalid_request_error', 'invalid_request_error')),
+        });
+      }
       const mount = listeners[path];
       if (mount) return void mount(req, res);
       if (path === '/v1' || path.startsWith('/v1/')) {
@@ -229,6 +238,15 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     dataDir.clearEndpoint();
     await dynalite?.close();
     throw err;
+  }
+}
+
+/** The path of a request target (origin-form, or absolute-form as proxies send it); undefined when it is no URL at all. */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://local').pathname;
+  } catch {
+    return undefined;
   }
 }
 

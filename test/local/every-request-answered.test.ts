@@ -165,3 +165,16 @@ it('an error pipelined behind a request received whole is answered after that re
   expect(JSON.parse(second!.body).error.type).toBe('invalid_request_error');
   expect(await conn.next()).toBeUndefined();
 });
+
+it('a request target that is no URL is a 400 in the documented shape, and the connection goes on', async () => {
+  const conn = await RawConnection.open(stack.url);
+  for (const target of ['http://[x/v1/health', 'http://%zz/v1/keys']) {
+    conn.socket.write(`GET ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+    const answer = await conn.next();
+    expect(answer?.status).toBe(400);
+    expect(JSON.parse(answer!.body).error).toMatchObject({ type: 'invalid_request_error', param: null });
+  }
+  conn.socket.write('GET /v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+  expect((await conn.next())?.status).toBe(200);
+  conn.socket.destroy();
+});
