@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DRAIN_MAX_BYTES } from '../../lambdas/http/gateway';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { balance, createKey, credits, setBalance, settled } from './stack-helpers';
-import { fixedResponse, sse, startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
+import { chatStream, INPUT_TOKENS, OUTPUT_TOKENS, readEvents, recordedApis, tokensReceived } from './recorded-streams';
+import { fixedResponse, startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
 
 /**
  * Issue 19, points 1 and 2: the client never chooses the price, and no usage is forgiven. A stand-in
@@ -13,10 +14,6 @@ import { fixedResponse, sse, startStandInUpstream, type StandInUpstream, type Up
  */
 const PER_1K = 0.5; // PRICE_PER_1K_TOKENS
 const RESERVE = 1; // max(CREDIT_RESERVE, PRICE_PER_REQUEST)
-const INPUT_TOKENS = 100_000;
-const OUTPUT_TOKENS = 100_000;
-const DELTAS = 8;
-const PER_DELTA = OUTPUT_TOKENS / DELTAS;
 
 let upstream: StandInUpstream;
 let stack: TestStack;
@@ -37,52 +34,7 @@ afterAll(async () => {
 
 const price = (tokens: number) => credits((tokens / 1000) * PER_1K);
 
-/** One recorded event of a stream and the output tokens it carries (what a client that got it used). */
-interface Recorded {
-  wire: string;
-  outputTokens: number;
-}
-
-/** A recorded Chat Completions stream: role, 8 content deltas, the stop chunk, the usage chunk, [DONE]. */
-function chatStream(): Recorded[] {
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-    wire: `data: ${JSON.stringify({ id: 'chatcmpl-standin', object: 'chat.completion.chunk', created: 1_735_689_600, model: 'archibot', choices, ...extra })}\n\n`,
-    outputTokens: 0,
-  });
-  return [
-    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
-    ...Array.from({ length: DELTAS }, (_, i) => ({ ...chunk([{ index: 0, delta: { content: `part ${i} ` }, finish_reason: null }]), outputTokens: PER_DELTA })),
-    chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
-    chunk([], { usage: { prompt_tokens: INPUT_TOKENS, completion_tokens: OUTPUT_TOKENS, total_tokens: INPUT_TOKENS + OUTPUT_TOKENS } }),
-    { wire: 'data: [DONE]\n\n', outputTokens: 0 },
-  ];
-}
-
-/** A recorded Responses stream: created, in progress, the item and part, 8 deltas, the text done, completed with usage. */
-function responsesStream(): Recorded[] {
-  const text = Array.from({ length: DELTAS }, (_, i) => `part ${i} `);
-  const done = fixedResponse({ text: text.join(''), usage: { input_tokens: INPUT_TOKENS, output_tokens: OUTPUT_TOKENS } });
-  const inProgress = { ...done, status: 'in_progress', output: [], usage: null };
-  const item = { id: 'msg_standin0001', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-  const at = { item_id: 'msg_standin0001', output_index: 0, content_index: 0 };
-  const events: Array<{ event: Record<string, unknown> & { type: string }; outputTokens: number }> = [
-    { event: { type: 'response.created', response: inProgress }, outputTokens: 0 },
-    { event: { type: 'response.in_progress', response: inProgress }, outputTokens: 0 },
-    { event: { type: 'response.output_item.added', output_index: 0, item }, outputTokens: 0 },
-    { event: { type: 'response.content_part.added', ...at, part: { type: 'output_text', text: '', annotations: [] } }, outputTokens: 0 },
-    ...text.map((delta) => ({ event: { type: 'response.output_text.delta', ...at, delta, logprobs: [] }, outputTokens: PER_DELTA })),
-    { event: { type: 'response.output_text.done', ...at, text: text.join(''), logprobs: [] }, outputTokens: 0 },
-    { event: { type: 'response.content_part.done', ...at, part: { type: 'output_text', text: text.join(''), annotations: [] } }, outputTokens: 0 },
-    { event: { type: 'response.output_item.done', output_index: 0, item: done.output[0] }, outputTokens: 0 },
-    { event: { type: 'response.completed', response: done }, outputTokens: 0 },
-  ];
-  return events.map(({ event, outputTokens }, sequence_number) => ({ wire: sse({ ...event, sequence_number }), outputTokens }));
-}
-
-const APIS = [
-  { name: '/v1/chat/completions', path: '/v1/chat/completions', body: { model: 'archibot', messages: [{ role: 'user', content: 'long answer' }], stream: true }, events: chatStream() },
-  { name: '/v1/responses', path: '/v1/responses', body: { model: 'archibot', input: 'long answer', stream: true }, events: responsesStream() },
-];
+const APIS = recordedApis();
 
 function post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
   return fetch(`${stack.url}${path}`, {
@@ -111,21 +63,6 @@ function drainOrClose(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
-}
-
-/** Reads a streamed answer until `events` whole server-sent events have arrived; returns them. */
-async function readEvents(res: Response, events: number): Promise<number> {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let seen = 0;
-  while (seen < events) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-    seen = text.split('\n\n').length - 1;
-  }
-  return seen;
 }
 
 /** The credits the call's usage record states, once its settlement is done. */
@@ -167,7 +104,7 @@ describe('the client never chooses the price: a stream cut anywhere', () => {
         rest.open();
         const charged = await recordedCredits(res);
         // What the client received: the whole input, and the output tokens of the deltas it got.
-        const atLeast = price(INPUT_TOKENS + api.events.slice(0, cut).reduce((sum, e) => sum + e.outputTokens, 0));
+        const atLeast = price(tokensReceived(api.events.slice(0, cut)));
         if (charged < atLeast || charged > full) outcomes.push(`cut after ${cut}: charged ${charged}, bounds [${atLeast}, ${full}]`);
         // The balance moved by exactly the recorded charge (nothing forgiven, nothing twice).
         expect(credits(before - (await balance(stack)))).toBe(charged);
