@@ -90,6 +90,35 @@ export interface Config {
   secretArns: Partial<Record<SecretName, string>>;
 }
 
+/** Where the local server listens by default: the public base when PUBLIC_BASE_URL is unset. */
+export const LOCAL_BASE_URL = 'http://127.0.0.1:8787';
+
+/** The public base URL (no `/v1`, no trailing slash), from configuration only — never from a request's Host. */
+export function publicBase(config: Pick<Config, 'publicBaseUrl'>): string {
+  return (config.publicBaseUrl ?? LOCAL_BASE_URL).replace(/\/+$/, '');
+}
+
+/**
+ * The origins the console is served from: the public base's and CONSOLE_URL's (in AWS, the
+ * CloudFront distribution that serves the console and /v1). The same-origin check compares with
+ * these only.
+ */
+export function consoleOrigins(config: Pick<Config, 'publicBaseUrl' | 'consoleUrl'>): string[] {
+  const origins = [publicBase(config), config.consoleUrl].flatMap((url) => {
+    try {
+      return url ? [new URL(url).origin] : [];
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(origins)];
+}
+
+/** Is the console served over HTTPS (its cookie then `__Host-` prefixed and Secure)? */
+export function consoleIsHttps(config: Pick<Config, 'publicBaseUrl' | 'consoleUrl'>): boolean {
+  return (config.consoleUrl ?? publicBase(config)).startsWith('https:');
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -12,13 +12,38 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Where the page keeps its session's binding (lambdas/core/console-cookie.ts): storage is per
+ * origin, port included, where cookies are per host. A session cookie another site on this host
+ * tossed in has no binding here, so the API refuses it instead of acting in the other project.
+ */
+const BINDING = 'keywarden.console.binding';
+
+function binding(): string | null {
+  try {
+    return localStorage.getItem(BINDING);
+  } catch {
+    return null;
+  }
+}
+
+function keepBinding(value: string | undefined): void {
+  try {
+    if (value) localStorage.setItem(BINDING, value);
+    else localStorage.removeItem(BINDING);
+  } catch {
+    // storage refused (private mode): the session cannot be proved, and the API asks to sign in
+  }
+}
+
 export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const bound = binding();
   try {
     res = await fetch(`/v1${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(bound ? { 'x-keywarden-console': bound } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -35,6 +60,8 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, bo
     const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(res.status, error?.code ?? 'error', error?.message ?? `The request failed (HTTP ${res.status}).`);
   }
+  if (method === 'POST' && path === '/console/sessions') keepBinding((data as { binding?: string } | undefined)?.binding);
+  if (method === 'DELETE' && path === '/console/session') keepBinding(undefined);
   return data as T;
 }
 

@@ -30,7 +30,9 @@ export function App() {
       }
       try {
         setSession(await api<Session>('GET', '/console/session'));
-      } catch {
+      } catch (err) {
+        // A refused cookie (one tossed in by another site) says what to do; a missing session says nothing.
+        if (err instanceof ApiError && err.status === 400) setProblem(err.message);
         setSession(null);
       }
     })();

@@ -420,7 +420,13 @@ export const CONTRACT = {
     tags: ['Console'],
     auth: 'public',
     body: ConsoleSignInBody,
-    success: { status: 201, description: 'Signed in', schema: ConsoleSessionSchema },
+    success: {
+      status: 201,
+      description: 'Signed in',
+      schema: ConsoleSessionSchema.extend({
+        binding: z.string().describe('Sent back by the page as X-Keywarden-Console on every call: proves the session cookie is this page’s own, not one tossed in from another origin'),
+      }),
+    },
     errors: [401, 403],
   }),
   getConsoleSession: contract({

@@ -7,7 +7,8 @@ import type { KeyCheck } from '../core/authenticator';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
 import { parseKey } from '../core/key-format';
-import { sessionTokenOf } from '../core/console-cookie';
+import { bindingMatches, CONSOLE_BINDING_HEADER, readSessionCookie } from '../core/console-cookie';
+import { consoleIsHttps, consoleOrigins } from '../config';
 import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from '../core/console-sessions';
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
@@ -77,8 +78,10 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   async key(): Promise<KeyRecord> {
     if (this.caller) return this.caller;
     // A request with no bearer key may come from the console with its session cookie.
-    const sessionToken = bearerToken(this.req) === undefined ? sessionTokenOf(this.req.headers.cookie) : undefined;
-    if (sessionToken !== undefined) return this.sessionKey(sessionToken);
+    if (bearerToken(this.req) === undefined) {
+      const cookie = sessionCookieOf(this.req, this.services);
+      if (cookie !== undefined) return this.sessionKey(cookie);
+    }
     const check = await this.services.auth.authenticate(this.bearer());
     return this.admit(check, {});
   }
@@ -113,6 +116,10 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
    */
   private async sessionKey(token: string): Promise<KeyRecord> {
     requireSameOrigin(this.req, this.services);
+    // The page proves the session is its own (console-cookie.ts): a session tossed in from another origin has no binding here.
+    if (!bindingMatches(token, this.req.headers[CONSOLE_BINDING_HEADER])) {
+      throw new KeywardenError('invalid_api_key', 'This console session was not opened on this page (another site on this host may have set it). Sign in again.');
+    }
     const admission = await consoleSessions(this.services).admit(token);
     const caller = this.admit(admission.check, { via: 'console' });
     this.session = admission;
@@ -120,35 +127,39 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   }
 }
 
+/**
+ * The console session token a request carries, if any. More than one session cookie, or one under
+ * a name that is not ours, is refused: the server cannot tell the person's own from one another
+ * site tossed in (console-cookie.ts), so it acts on neither.
+ */
+export function sessionCookieOf(req: HttpRequest, services: Services): string | undefined {
+  const cookie = readSessionCookie(req.headers.cookie, consoleIsHttps(services.config));
+  if (cookie.kind === 'tossed') {
+    throw new HttpError(
+      400,
+      'invalid_request_error',
+      'This request carries more than one Keywarden console session cookie, or one this site did not set: another site on this host may have planted it. Nothing was done. Clear this site’s cookies, then sign in again.',
+      'Cookie',
+    );
+  }
+  return cookie.kind === 'one' ? cookie.token : undefined;
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Cookie-authenticated calls that change state come from the console's own origin only: the
- * configured public URL, or the host the request came to (CloudFront passes the viewer's host
- * as X-Forwarded-Host). A browser that sends no Origin on a same-origin request still sends
- * Sec-Fetch-Site, which no page can set; a request with neither is refused. SameSite=Strict
- * already keeps other sites' requests cookie-less; this is the second lock.
+ * configured public and console URLs (config.ts `consoleOrigins`), never anything built from the
+ * request's own Host or X-Forwarded-Host, which a client chooses. A browser that sends no Origin
+ * on a same-origin request still sends Sec-Fetch-Site, which no page can set; a request with
+ * neither is refused. SameSite=Strict already keeps other sites' requests cookie-less; this is
+ * the second lock.
  */
 export function requireSameOrigin(req: HttpRequest, services: Services): void {
   if (SAFE_METHODS.has(req.method)) return;
   const origin = req.headers.origin;
-  if (origin ? consoleOrigins(req, services).includes(origin) : req.headers['sec-fetch-site'] === 'same-origin') return;
+  if (origin ? consoleOrigins(services.config).includes(origin) : req.headers['sec-fetch-site'] === 'same-origin') return;
   throw new KeywardenError('insufficient_permissions', 'Console requests that change anything must come from the console itself (Origin).');
-}
-
-function consoleOrigins(req: HttpRequest, services: Services): string[] {
-  const origins: string[] = [];
-  const configured = services.config.publicBaseUrl;
-  if (configured) {
-    try {
-      origins.push(new URL(configured).origin);
-    } catch {
-      // not a URL: only the request's own host counts
-    }
-  }
-  const host = req.headers['x-forwarded-host'] ?? req.headers.host;
-  if (host) origins.push(`${req.headers['x-forwarded-proto'] ?? 'http'}://${host}`);
-  return origins;
 }
 
 /** A JSON body (a missing or blank one counts as `{}`); `__proto__` anywhere is refused. */
@@ -275,18 +286,25 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
         throw err;
       }
       const response = await route.handler(ctx as RequestContext<never, never, never>);
-      response.headers = { ...ctx.responseHeaders, ...response.headers, 'x-request-id': req.requestId };
+      response.headers = { ...ctx.responseHeaders, ...response.headers, ...EDGE_HEADERS, 'x-request-id': req.requestId };
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
       return withUsageRecord(services, ctx, `${route.method} ${route.path}`, response);
     } catch (err) {
       if (err instanceof ExposedKeyError) await reportExposed(services, err);
-      const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), 'x-request-id': req.requestId });
+      const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), ...EDGE_HEADERS, 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describe(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
       return ctx && route ? withUsageRecord(services, ctx, `${route.method} ${route.path}`, response) : response;
     }
   };
 }
+
+/**
+ * On every /v1 answer, success or error, streamed or not, whatever the route set: no browser
+ * sniffs a JSON answer into something it renders, and no cache (browser, proxy, CDN) keeps one —
+ * they carry keys, sessions, audit and usage, and the console shares its origin with them.
+ */
+const EDGE_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
 /**
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own

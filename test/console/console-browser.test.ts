@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -281,6 +283,48 @@ describe('the API Keys console in a browser', () => {
       expect(await second.$('#api-key')).not.toBeNull();
     } finally {
       await second.close();
+    }
+  });
+
+  it('a session cookie tossed in from a sibling origin (same host, other port, path=/v1) is never acted on', async () => {
+    // The attacker: a console session of their own project, planted by their page on another port.
+    const { operator, keys } = stack.services;
+    const account = await operator.createAccount({ name: 'Tosser', apiAccess: true, credits: 10 });
+    const { project } = await operator.createProject({ accountId: account.id, name: 'Tosser project', actor: 'test' });
+    const attackerKey = (await keys.create({ kind: 'operator', actor: 'test', projectId: project.id }, { name: 'tosser admin' })).secret;
+    issued.push(attackerKey);
+    const planted = await stack.call('/v1/console/sessions', { body: { key: attackerKey }, headers: { origin: stack.url } });
+    const token = planted.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!;
+    const sibling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>sibling</title><script>document.cookie = "keywarden_console=${token}; path=/v1"</script><p>tossed</p>`);
+    });
+    await new Promise<void>((done) => sibling.listen(0, '127.0.0.1', done));
+    const victim = await openPage(browser);
+    try {
+      await victim.deleteCookie({ name: 'keywarden_console', url: stack.url });
+      await victim.goto(`http://127.0.0.1:${(sibling.address() as AddressInfo).port}/`);
+      await waitForText(victim, 'tossed');
+      expect((await victim.cookies(`${stack.url}/v1/keys`)).map((c) => `${c.name} ${c.path}`)).toEqual(['keywarden_console /v1']);
+      // Not signed in, only the planted cookie: the console asks to sign in, it does not open the attacker's project.
+      await victim.goto(`${stack.url}/console`);
+      await waitForText(victim, 'Sign in to Keywarden');
+      // Signed in: the planted cookie rides beside the victim's own, and every call is refused.
+      await victim.type('#api-key', stack.adminKey);
+      await clickButton(victim, 'Sign in');
+      await waitForText(victim, 'more than one Keywarden console session cookie');
+      const create = await victim.evaluate(async () => {
+        const binding = localStorage.getItem('keywarden.console.binding') ?? '';
+        const res = await fetch('/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json', 'x-keywarden-console': binding }, body: JSON.stringify({ name: 'victim made this' }) });
+        return res.status;
+      });
+      expect(create).toBe(400);
+      const landed = await stack.json('/v1/keys?search=victim%20made', { key: attackerKey });
+      expect(landed.body.data).toEqual([]);
+    } finally {
+      await victim.deleteCookie({ name: 'keywarden_console', url: stack.url }, { name: 'keywarden_console', url: `${stack.url}/v1`, path: '/v1' });
+      await victim.close();
+      await new Promise((done) => sibling.close(done));
     }
   });
 

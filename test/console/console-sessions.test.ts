@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
+import { CONSOLE_BINDING_HEADER, sessionBinding } from '../../lambdas/core/console-cookie';
 import { consoleSessions, LINK_LIFETIME_MS, SESSION_LIFETIME_MS } from '../../lambdas/core/console-sessions';
 import { captureOutput, type CapturedOutput } from '../support/capture';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -30,6 +31,8 @@ afterAll(async () => {
 });
 
 const origin = () => ({ origin: stack.url });
+/** The cookie and the page's binding of it, as the console sends them (console-cookie.ts). */
+const bound = (cookie: string) => ({ cookie, [CONSOLE_BINDING_HEADER]: sessionBinding(cookie.slice(cookie.indexOf('=') + 1)) });
 const asPerson = (sub: string) => ({ [ASSERTION_HEADER]: signAssertion(stack.secrets.botAssertion.current, { sub, bot: 'slack', kid: viewerId }, stack.clock.now()) });
 
 /** Signs in and returns the `name=value` of the session cookie. */
@@ -61,16 +64,15 @@ describe('signing in with an API key', () => {
     expect(JSON.stringify(body)).not.toContain(stack.adminKey);
   });
 
-  it('is Secure behind HTTPS (as CloudFront and API Gateway forward it)', async () => {
+  it('a client’s X-Forwarded-Proto/-Host neither make an origin the console’s nor decide the cookie (HTTPS: session-cookie.security.test.ts)', async () => {
     const res = await stack.call('/v1/console/sessions', { body: { key: stack.adminKey }, headers: { origin: 'https://console.example', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'console.example' } });
-    expect(res.status).toBe(201);
-    expect(res.headers.get('set-cookie')).toContain('; Secure');
-    secrets.push(res.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie')).toBeNull();
   });
 
   it('acts as that key through /v1, audited "via console"', async () => {
     const { cookie } = await signIn({ key: stack.adminKey });
-    const created = await stack.json('/v1/keys', { body: { name: 'from the console' }, headers: { cookie, ...origin() } });
+    const created = await stack.json('/v1/keys', { body: { name: 'from the console' }, headers: { ...bound(cookie), ...origin() } });
     expect(created.status).toBe(201);
     secrets.push(created.body.key);
     const audit = await stack.json(`/v1/audit?keyId=${created.body.id}`, { key: stack.adminKey });
@@ -85,7 +87,7 @@ describe('signing in with an API key', () => {
 
   it('a bearer key still wins over a cookie, unchanged', async () => {
     const { cookie } = await signIn({ key: stack.adminKey });
-    const res = await stack.json('/v1/console/session', { key: viewerKey, headers: { cookie } });
+    const res = await stack.json('/v1/console/session', { key: viewerKey, headers: bound(cookie) });
     expect(res.status).toBe(404);
   });
 });
@@ -93,14 +95,14 @@ describe('signing in with an API key', () => {
 describe('the Origin check', () => {
   it('refuses a cross-origin or origin-less state change that carries the cookie (403), and allows reads', async () => {
     const { cookie } = await signIn({ key: stack.adminKey });
-    const evil = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { cookie, origin: 'http://evil.example' } });
+    const evil = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { ...bound(cookie), origin: 'http://evil.example' } });
     expect(evil.status).toBe(403);
     expect(evil.body.error.code).toBe('insufficient_permissions');
-    const none = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { cookie } });
+    const none = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: bound(cookie) });
     expect(none.status).toBe(403);
-    const crossSite = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await stack.json('/v1/keys', { body: { name: 'csrf' }, headers: { ...bound(cookie), 'sec-fetch-site': 'cross-site' } });
     expect(crossSite.status).toBe(403);
-    const list = await stack.json('/v1/keys?search=csrf', { headers: { cookie } });
+    const list = await stack.json('/v1/keys?search=csrf', { headers: bound(cookie) });
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([]);
   });
@@ -146,7 +148,7 @@ describe('one-time sign-in links', () => {
     const link = await stack.json('/v1/console/links', { key: viewerKey, method: 'POST', headers: asPerson(ADMIN) });
     const { cookie, body } = await signIn({ link: link.body.url.split('#link=')[1] });
     expect(body).toMatchObject({ kind: 'person', actor: ADMIN });
-    const created = await stack.json('/v1/keys', { body: { name: 'by a person' }, headers: { cookie, ...origin() } });
+    const created = await stack.json('/v1/keys', { body: { name: 'by a person' }, headers: { ...bound(cookie), ...origin() } });
     expect(created.status).toBe(201);
     secrets.push(created.body.key);
     const audit = await stack.json(`/v1/audit?keyId=${created.body.id}`, { key: stack.adminKey });
@@ -154,7 +156,7 @@ describe('one-time sign-in links', () => {
 
     await stack.services.operator.removeAdmin(stack.bootstrap.projectId, ADMIN, 'cli:tester');
     try {
-      const after = await stack.json('/v1/keys', { headers: { cookie } });
+      const after = await stack.json('/v1/keys', { headers: bound(cookie) });
       expect(after.status).toBe(403);
     } finally {
       await stack.services.operator.addAdmin(stack.bootstrap.projectId, ADMIN, 'cli:tester');
@@ -165,16 +167,16 @@ describe('one-time sign-in links', () => {
 describe('sessions end', () => {
   it('on sign-out (the cookie cleared, the session refused after)', async () => {
     const { cookie } = await signIn({ key: stack.adminKey });
-    const out = await stack.json('/v1/console/session', { method: 'DELETE', headers: { cookie, ...origin() } });
+    const out = await stack.json('/v1/console/session', { method: 'DELETE', headers: { ...bound(cookie), ...origin() } });
     expect(out.status).toBe(200);
     expect(out.headers.get('set-cookie')).toMatch(/^keywarden_console=; .*Max-Age=0/);
-    expect((await stack.json('/v1/console/session', { headers: { cookie } })).status).toBe(401);
+    expect((await stack.json('/v1/console/session', { headers: bound(cookie) })).status).toBe(401);
   });
 
   it('after 8 hours', async () => {
     const { cookie } = await signIn({ key: stack.adminKey });
     stack.clock.advance(SESSION_LIFETIME_MS + 1000);
-    expect((await stack.json('/v1/console/session', { headers: { cookie } })).status).toBe(401);
+    expect((await stack.json('/v1/console/session', { headers: bound(cookie) })).status).toBe(401);
   });
 
   it('with a forged or unknown token', async () => {

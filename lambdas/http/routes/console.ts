@@ -1,21 +1,25 @@
-import { clearedCookie, sessionCookie, sessionTokenOf } from '../../core/console-cookie';
+import { clearedCookie, sessionBinding, sessionCookie } from '../../core/console-cookie';
 import { consoleSessions, SESSION_LIFETIME_MS, type ConsoleSessionInfo } from '../../core/console-sessions';
 import { KeywardenError } from '../../core/errors';
 import { CONTRACT } from '../contract';
-import { defineRoute, requireSameOrigin, type RequestContext, type Route } from '../router';
+import { consoleIsHttps, publicBase } from '../../config';
+import { defineRoute, requireSameOrigin, sessionCookieOf, type RequestContext, type Route } from '../router';
 import { json } from '../types';
-import { publicV1Url } from './keys';
 
-/** Where the console is, as whoever asked sees this API: the same origin as /v1. */
+/** Where the console is: CONSOLE_URL, else beside /v1 at the public base (configuration only). */
 export function consoleUrl(ctx: RequestContext): string {
   const configured = ctx.services.config.consoleUrl;
   if (configured) return `${new URL(configured).origin}/console/`;
-  return `${publicV1Url(ctx).replace(/\/v1$/, '')}/console/`;
+  return `${publicBase(ctx.services.config)}/console/`;
 }
 
-/** The cookie is Secure wherever the console is served over HTTPS (AWS, behind CloudFront). */
+/**
+ * Wherever the console is served over HTTPS (AWS, behind CloudFront) the cookie is
+ * `__Host-keywarden_console`, Secure (console-cookie.ts). Decided by configuration, not by
+ * what a request's X-Forwarded-Proto claims.
+ */
 function secureCookie(ctx: RequestContext): boolean {
-  return ctx.req.headers['x-forwarded-proto'] === 'https' || publicV1Url(ctx).startsWith('https:');
+  return consoleIsHttps(ctx.services.config);
 }
 
 function presentSession(session: ConsoleSessionInfo) {
@@ -36,10 +40,13 @@ export const consoleRoutes: Route[] = [
   defineRoute(CONTRACT.createConsoleSession, async (ctx) => {
     // Signing in changes state too: a page on another origin must not sign a browser in.
     requireSameOrigin(ctx.req, ctx.services);
+    // A browser already holding a tossed cookie would send it beside the new one: say so now.
+    sessionCookieOf(ctx.req, ctx.services);
     const sessions = consoleSessions(ctx.services);
     const { link, key } = ctx.input.body;
     const opened = link !== undefined ? await sessions.redeemLink(link) : await sessions.signInWithKey(key!);
-    return json(201, presentSession(opened.session), {
+    // The binding goes to the page (its storage is per origin, unlike cookies): it proves the session is this page's.
+    return json(201, { ...presentSession(opened.session), binding: sessionBinding(opened.token) }, {
       ...noStore,
       'set-cookie': sessionCookie(opened.token, SESSION_LIFETIME_MS / 1000, secureCookie(ctx)),
     });
@@ -64,5 +71,5 @@ export const consoleRoutes: Route[] = [
 ];
 
 function consoleTokenOf(ctx: RequestContext): string {
-  return sessionTokenOf(ctx.req.headers.cookie) ?? '';
+  return sessionCookieOf(ctx.req, ctx.services) ?? '';
 }

@@ -1,3 +1,4 @@
+import { publicBase } from '../../config';
 import { parseDuration } from '../../core/duration';
 import type { IssuedKey } from '../../core/key-service';
 import { keyStatus } from '../../core/key-status';
@@ -8,13 +9,9 @@ import { defineRoute, type RequestContext, type Route } from '../router';
 import { CONTRACT } from '../contract';
 import { json } from '../types';
 
-/** Base URL of /v1 as callers see it: the configured public URL, else the Host the request came to. */
+/** Base URL of /v1 as callers see it: from configuration only, never from the Host a request names. */
 export function publicV1Url(ctx: RequestContext): string {
-  const configured = ctx.services.config.publicBaseUrl;
-  if (configured) return `${configured.replace(/\/+$/, '')}/v1`;
-  const host = ctx.req.headers['x-forwarded-host'] ?? ctx.req.headers.host ?? '127.0.0.1:8787';
-  const proto = ctx.req.headers['x-forwarded-proto'] ?? 'http';
-  return `${proto}://${host}/v1`;
+  return `${publicBase(ctx.services.config)}/v1`;
 }
 
 /** The one response that ever carries a raw key: create and rotate. */
