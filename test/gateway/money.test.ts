@@ -100,7 +100,7 @@ describe('the client never chooses the price: a stream cut anywhere', () => {
         // client go (a gateway that hangs up on the upstream then does so first): the cut is
         // really before the rest, whatever the gateway does with it. The pause only paces the
         // upstream; no assertion depends on it.
-        await Promise.race([hungUp.opened, new Promise((r) => setTimeout(r, 50))]);
+        await Promise.race([hungUp.opened, new Promise((r) => setTimeout(r, 20))]);
         rest.open();
         const charged = await recordedCredits(res);
         // What the client received: the whole input, and the output tokens of the deltas it got.
