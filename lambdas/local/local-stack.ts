@@ -272,18 +272,19 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
       ? [408, 'Request Timeout', 'The request was not received in time.']
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
-        : [400, 'Bad Request', 'The request is not valid HTTP.'];
+        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? [413, 'Payload Too Large', 'The request chunk extensions are too large.']
+          : [400, 'Bad Request', 'The request is not valid HTTP.'];
   const body = JSON.stringify(errorBody(message, 'invalid_request_error', 'invalid_request_error'));
   const answer = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
   const close = () => {
     if (!socket.writable) return void socket.destroy();
-    socket.write(answer);
-    (socket as Duplex & { destroySoon?: () => void }).destroySoon?.() ?? socket.end();
+    // Closed once written, whether or not the client ever closes its side.
+    socket.end(answer, () => socket.destroy());
   };
-  // Node's own bookkeeping: the response in flight on this socket, and the request the parser last began.
+  // Node's own bookkeeping: the response in flight on this socket (if any), for a request received whole or not.
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  const received = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } }).parser?.incoming;
-  if (inFlight && !inFlight.writableFinished && received?.complete !== false) {
+  if (inFlight && !inFlight.writableFinished && inFlight.req?.complete) {
     inFlight.once('finish', close);
     inFlight.once('close', () => socket.writable && !inFlight.writableFinished && socket.destroy());
     return;
