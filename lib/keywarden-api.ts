@@ -12,11 +12,14 @@ import {
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { API_ROUTE_TABLE } from '../lambdas/http/api';
+import { suppressControl } from './control-tower';
 import type { FunctionName } from './keywarden-function';
+import { createLogGroup } from './keywarden-logs';
 import type { StageConfig } from './stage-config';
 
 /** `/v1/keys/:id` (the router's form) → `/v1/keys/{id}` (API Gateway's). */
@@ -40,12 +43,8 @@ export const SLACK_ROUTE = '/slack/events';
 export const TEAMS_ROUTE = '/api/messages';
 
 /** The REST API with access logs, throttling, OpenAI-shaped gateway errors and its cdk-nag reasons. */
-export function createRestApi(scope: Construct, config: StageConfig): RestApi {
-  const accessLogs = new LogGroup(scope, 'AccessLogs', {
-    logGroupName: `/${config.resourcePrefix}/api-access`,
-    retention: config.logRetention,
-    removalPolicy: config.removalPolicy,
-  });
+export function createRestApi(scope: Construct, config: StageConfig, logsKey: IKey): RestApi {
+  const accessLogs = createLogGroup(scope, 'AccessLogs', { config, name: 'api-access', key: logsKey });
   const api = new RestApi(scope, 'Api', {
     restApiName: `${config.resourcePrefix}-api`,
     description: `Keywarden ${config.stage}: /v1, Slack and Teams`,
@@ -122,6 +121,13 @@ export function createRestApi(scope: Construct, config: StageConfig): RestApi {
   });
 
   acknowledgeApiFindings(api);
+  if (!config.tracing) {
+    suppressControl(
+      api.deploymentStage,
+      'CT.APIGATEWAY.PR.2',
+      `X-Ray tracing is a per-stage choice (lib/stage-config.ts) and is off in ${config.stage} to keep its cost down; staging and production trace every request.`,
+    );
+  }
   return api;
 }
 
@@ -181,6 +187,14 @@ export function addRoutes(api: RestApi, functions: Readonly<Record<FunctionName,
   api.root.resourceForPath(SLACK_ROUTE).addMethod('POST', new LambdaIntegration(functions.slack));
   api.root.resourceForPath(TEAMS_ROUTE).addMethod('POST', new LambdaIntegration(functions.teams));
 
+  // API Gateway's invoke permissions on Keywarden's functions (not an embedding API's others).
+  const ours = new Set(Object.values(functions).map((fn) => fn.functionArn));
+  for (const c of api.node.findAll()) {
+    if (c instanceof CfnPermission && typeof c.functionName === 'string' && ours.has(c.functionName)) {
+      suppressControl(c, 'CT.LAMBDA.PR.2', INVOKE_PERMISSION_REASON);
+    }
+  }
+
   // Acknowledge on the top-level resources Keywarden adds, so that an embedding API keeps its
   // own findings for its other routes.
   for (const top of ['v1', 'slack', 'api']) {
@@ -199,6 +213,10 @@ export function addRoutes(api: RestApi, functions: Readonly<Record<FunctionName,
     );
   }
 }
+
+/** Why API Gateway's invoke permissions carry no literal SourceAccount (Control Tower CT.LAMBDA.PR.2). */
+export const INVOKE_PERMISSION_REASON =
+  'only this REST API may invoke the function: SourceArn is its execute-api ARN, whose account, region and API id are CloudFormation references because the stacks are environment-agnostic. The control accepts only a literal SourceAccount/SourceArn or a reference to a resource of the same template, and an API Gateway stage has no ARN attribute to reference.';
 
 /** JSON access log lines. Deliberately no query string and no headers: `?search=` may carry a full key. */
 function accessLogFormat(): AccessLogFormat {

@@ -1,5 +1,6 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ControlTowerChecks } from './control-tower';
 import type { StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
 import { ConsoleStack } from './keywarden-console';
@@ -19,7 +20,8 @@ export function stackNames(config: StageConfig): { stateful: string; stateless: 
 
 /**
  * Adds one stage of Keywarden to an app: both stacks, tags, and the cdk-nag AWS Solutions pack
- * as a synthesis validation plugin, so an unacknowledged finding fails `cdk synth`.
+ * as a synthesis validation plugin, so an unacknowledged finding fails `cdk synth`. `cdk synth`
+ * (bin/app.ts) also runs the Control Tower proactive controls with `addControlTowerChecks`.
  *
  * The stacks are environment-agnostic (no `env`): synthesis needs no account, region, lookup or
  * network, and `cdk deploy` targets whatever credentials and region the operator uses.
@@ -53,3 +55,14 @@ export function addKeywardenStage(app: App, config: StageConfig, options: { cons
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stateful, stateless, ...(console ? { console } : {}) };
 }
+
+/**
+ * cfn-guard with the AWS Control Tower proactive-control rule sets as a synthesis validation
+ * plugin: a finding that no resource answers with a reasoned suppression fails `cdk synth`
+ * (lib/control-tower.ts). Apart from `addKeywardenStage` because it runs a child process over
+ * every template of the app: `cdk synth` and the governance tests add it once per synthesis.
+ */
+export function addControlTowerChecks(app: App): void {
+  Validations.of(app).addPlugins(new ControlTowerChecks());
+}
+

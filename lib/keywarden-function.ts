@@ -5,10 +5,11 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type SecretName, secretArnVariable } from '../lambdas/config';
+import { suppressControl } from './control-tower';
+import { createLogGroup } from './keywarden-logs';
 import type { FunctionSizing, StageConfig } from './stage-config';
 
 /** The four Lambda entry points of the service. */
@@ -95,6 +96,8 @@ export function createKeywardenFunction(
     table: ITable;
     indexArns: readonly string[];
     tableKey: IKey | undefined;
+    /** Encrypts the function's log group (the service's logs key). */
+    logsKey: IKey;
     secrets: Readonly<Record<SecretName, ISecret>>;
   },
 ): NodejsFunction {
@@ -103,11 +106,7 @@ export function createKeywardenFunction(
   const id = pascal(name);
   const sizing: FunctionSizing = config.functions[spec.sizing];
 
-  const logGroup = new LogGroup(scope, `${id}Logs`, {
-    logGroupName: `/${config.resourcePrefix}/${name}`,
-    retention: config.logRetention,
-    removalPolicy: config.removalPolicy,
-  });
+  const logGroup = createLogGroup(scope, `${id}Logs`, { config, name, key: data.logsKey });
 
   // A role per function with inline statements only: no AWS-managed policy, no wildcard action.
   const role = new Role(scope, `${id}Role`, {
@@ -190,7 +189,7 @@ export function createKeywardenFunction(
   for (const secret of spec.secrets) environment[secretArnVariable(secret)] = data.secrets[secret].secretArn;
   if (config.sourceMaps) environment.NODE_OPTIONS = '--enable-source-maps';
 
-  return new NodejsFunction(scope, `${id}Function`, {
+  const fn = new NodejsFunction(scope, `${id}Function`, {
     functionName: `${config.resourcePrefix}-${name}`,
     description: spec.description,
     entry: `${HANDLERS_DIR}${spec.entry}`,
@@ -221,7 +220,13 @@ export function createKeywardenFunction(
       ...(config.sourceMaps ? { sourceMapMode: SourceMapMode.EXTERNAL, sourcesContent: false } : {}),
     },
   });
+  suppressControl(fn, 'CT.LAMBDA.PR.3', OUTSIDE_VPC_REASON);
+  return fn;
 }
+
+/** Why Keywarden's functions run outside a VPC (Control Tower CT.LAMBDA.PR.3). */
+export const OUTSIDE_VPC_REASON =
+  'the function reaches only AWS APIs (DynamoDB, Secrets Manager, Lambda, X-Ray) and public HTTPS services (the model upstream, Slack, Bot Framework, its own /v1); there is no private network resource to protect, and a VPC would add NAT gateways per AZ and interface endpoints (cost, cold starts, failure modes) without narrowing what the least-privilege role already bounds.';
 
 export function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -13,6 +13,7 @@ import { createAlarms, createAlarmTopic } from './keywarden-alarms';
 import { addRoutes, createRestApi, defaultPublicBaseUrl, SLACK_ROUTE, TEAMS_ROUTE } from './keywarden-api';
 import { KeywardenBots } from './keywarden-bots';
 import { createKeywardenFunction, FUNCTION_NAMES, type FunctionName } from './keywarden-function';
+import { createLogsKey } from './keywarden-kms';
 import type { StageConfig } from './stage-config';
 
 export { API_ROUTES, SLACK_ROUTE, STREAMING_ROUTES, TEAMS_ROUTE } from './keywarden-api';
@@ -61,7 +62,9 @@ export class KeywardenService extends Construct {
     super(scope, id);
     this.config = props.config;
     const ownsApi = props.restApi === undefined;
-    this.api = props.restApi ?? createRestApi(this, this.config);
+    // Encrypts every log group this construct creates (Control Tower CT.CLOUDWATCH.PR.3).
+    const logsKey = createLogsKey(this, 'LogsKey', this.config);
+    this.api = props.restApi ?? createRestApi(this, this.config, logsKey);
     this.publicBaseUrl = props.publicBaseUrl ?? defaultPublicBaseUrl(this, this.api, this.config, ownsApi);
 
     const indexArns =
@@ -76,6 +79,7 @@ export class KeywardenService extends Construct {
         table: props.table,
         indexArns,
         tableKey,
+        logsKey,
         secrets: props.secrets,
       });
     }

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsResources } from './keywarden-kms';
 import { TABLE_SCHEMA } from '../lambdas/adapters/table-schema';
 
 export interface KeywardenTableProps {
@@ -44,6 +45,7 @@ export class KeywardenTable extends Construct {
           removalPolicy,
         })
       : undefined;
+    if (this.encryptionKey) denyGrantsExceptForAwsResources(this.encryptionKey);
 
     const string = (name: string) => ({ name, type: AttributeType.STRING });
     this.table = new Table(this, 'Table', {

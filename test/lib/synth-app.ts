@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IPolicyValidationPluginBeta1 } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { addKeywardenStage, type KeywardenStacks } from '../../lib/keywarden-app';
 import { resolveStageConfig, type StageConfig } from '../../lib/stage-config';
 
@@ -26,6 +28,8 @@ export interface SynthesizedStage {
   /** Raw template JSON, for checks that look at every value. */
   readonly statefulJson: CfnTemplate;
   readonly statelessJson: CfnTemplate;
+  /** The console stack's template, when synthesized with `console: true`. */
+  readonly consoleJson?: CfnTemplate;
   cleanup(): void;
 }
 
@@ -69,9 +73,15 @@ export function quietBundling<T>(build: () => T): T {
  * Synthesizes one stage exactly as `npx cdk synth -c stage=<stage>` does (same builder, same
  * cdk.json flags, cdk-nag included, esbuild bundling included) into a temporary cloud assembly.
  * `@aws-cdk/core:appMode=inmemory` makes a failed validation (cdk-nag, CloudFormation checks)
- * throw from `synth()` with the full report.
+ * throw from `synth()` with the full report. `console` adds the console stack, as `cdk synth` does
+ * by default; `plugins` adds validation plugins (bin/app.ts adds the Control Tower checks, which
+ * run a child process: only the tests that assert on them pay for it).
  */
-export function synthStage(stage: string, context: Record<string, unknown> = {}, options: { outdir?: string } = {}): SynthesizedStage {
+export function synthStage(
+  stage: string,
+  context: Record<string, unknown> = {},
+  options: { outdir?: string; console?: boolean; plugins?: IPolicyValidationPluginBeta1[] } = {},
+): SynthesizedStage {
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'keywarden-cdk-'));
   const app = new App({
     outdir,
@@ -85,11 +95,13 @@ export function synthStage(stage: string, context: Record<string, unknown> = {},
   });
   const config = resolveStageConfig((key) => app.node.tryGetContext(key));
   const { stacks, assembly } = quietBundling(() => {
-    const stacks = addKeywardenStage(app, config);
+    const stacks = addKeywardenStage(app, config, { console: options.console ?? false });
+    if (options.plugins) Validations.of(app).addPlugins(...options.plugins);
     return { stacks, assembly: app.synth() };
   });
   const statefulJson = assembly.getStackArtifact(stacks.stateful.artifactId).template as CfnTemplate;
   const statelessJson = assembly.getStackArtifact(stacks.stateless.artifactId).template as CfnTemplate;
+  const consoleJson = stacks.console ? (assembly.getStackArtifact(stacks.console.artifactId).template as CfnTemplate) : undefined;
   return {
     app,
     config,
@@ -100,6 +112,7 @@ export function synthStage(stage: string, context: Record<string, unknown> = {},
     stateless: Template.fromJSON(statelessJson),
     statefulJson,
     statelessJson,
+    ...(consoleJson ? { consoleJson } : {}),
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
