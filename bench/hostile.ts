@@ -6,7 +6,16 @@
  *     keys wider than themselves on each axis, the Automator key, self-lockout, and lockout by two
  *     key managers revoking each other at once,
  *   - byte-identical replays and future-dated copies of a signed Slack `/apikeys create`,
- * then decodes every stored item and every response body and looks for every raw key issued.
+ * then decodes every stored item and every response body and looks for every raw key issued,
+ * and then the issue 19 runs, each against a stack of its own:
+ *   - money (bench/hostile-money.ts): every cut point of a recorded stream on both APIs, and the
+ *     over-service bound when concurrent 1M-token calls meet a 5-credit balance,
+ *   - claims (bench/hostile-claims.ts): every non-bot key squatting on the claims a bot will need,
+ *     and live keys in the shapes the leak guard must see,
+ *   - local doors (bench/hostile-doors.ts): browser-shaped posts to every local door, and idle
+ *     keep-alive connections reused across the server's timeouts under load,
+ *   - URLs and cookies (bench/hostile-urls.ts): keys in query strings, tossed session cookies,
+ *     forged Host / X-Forwarded-Host.
  * It prints the figures; it asserts nothing (the bounded version of each check is in `npm test`).
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -19,6 +28,10 @@ import { isStreamed, type HttpRequest } from '../lambdas/http/types';
 import { ADMIN_USER, sign, SIGNING_SECRET, startSlackHarness } from '../test/bots/slack/slack-harness';
 import { hostileRequest, type KeyPool } from '../test/support/hostile';
 import { storedItems } from '../test/support/stored-items';
+import { hostileClaims } from './hostile-claims';
+import { hostileDoors } from './hostile-doors';
+import { hostileMoney } from './hostile-money';
+import { hostileUrls } from './hostile-urls';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
 
@@ -222,7 +235,6 @@ async function main(): Promise<void> {
   bump(scan, 'Slack payloads scanned', harness.slack.calls.length);
 
   await harness.stop();
-  const seconds = (performance.now() - started) / 1000;
   const print = (title: string, t: Tally, zeroes: string[]) => {
     console.log(`\n${title}`);
     for (const z of zeroes) t[z] ??= 0;
@@ -236,7 +248,25 @@ async function main(): Promise<void> {
     (fuzz['5xx'] ?? 0) + (fuzz['error shape violations'] ?? 0) + (fuzz['echoed keys'] ?? 0) + (matrix.violations ?? 0) + (matrix['5xx'] ?? 0) +
     Math.max(0, (slack['keys created by the replayed command'] ?? 0) - 1) + (slack['keys created by the future-dated command'] ?? 0) +
     (scan['raw keys found in stored items'] ?? 0) + (scan['raw keys in a response other than the one creating it'] ?? 0);
-  console.log(`\nTotal violations: ${violations}   (${seconds.toFixed(1)} s)`);
+
+  // ── 5. issue 19: money, claims, local doors, URLs and cookies (each on a stack of its own) ──
+  let more = 0;
+  for (const [title, run] of [
+    ['Money: stream cut points and the over-service bound', hostileMoney],
+    ['Claims and the leak guard', hostileClaims],
+    ['Local doors and keep-alive reuse', hostileDoors],
+    ['Keys in URLs, tossed cookies, forged hosts', hostileUrls],
+  ] as const) {
+    const { figures, violations: found } = await run();
+    console.log(`\n${title}`);
+    for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(58)} ${v}`);
+    console.log(`  ${'violations'.padEnd(58)} ${found.length}`);
+    for (const v of found.slice(0, 20)) console.log(`    - ${v}`);
+    more += found.length;
+  }
+  const total = violations + more;
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\nTotal violations: ${total}   (${seconds.toFixed(1)} s)`);
 }
 
 await main();
