@@ -17,10 +17,41 @@ function postedMessage(event: Record<string, unknown>): Record<string, unknown> 
   return SCANNED_SUBTYPES.has(event.subtype as string | undefined) ? event : undefined;
 }
 
+/** At most this much of a message (text, blocks, attachments) is read by the leak guard. */
+const MAX_SCANNED_CHARS = 200_000;
+
+/**
+ * What a message shows: its `text` and every string inside its `blocks` (rich text splits a key
+ * in italics or bold into its own element) and `attachments` (integrations often post only
+ * those). Joined by line breaks, which the scanner reads through (bots/core/key-scan.ts), so a
+ * key split over rich-text elements still reads whole.
+ */
+function scannedText(message: Record<string, unknown>): string {
+  const parts: string[] = [];
+  let size = 0;
+  const walk = (value: unknown, shown: boolean, depth: number): void => {
+    if (size > MAX_SCANNED_CHARS || depth > 12) return;
+    if (typeof value === 'string') {
+      if (!shown) return;
+      parts.push(value);
+      size += value.length;
+    } else if (Array.isArray(value)) value.forEach((v) => walk(v, shown, depth + 1));
+    else if (value && typeof value === 'object') for (const [name, v] of Object.entries(value)) walk(v, SHOWN_FIELDS.has(name), depth + 1);
+  };
+  walk(message.text, true, 0);
+  walk(message.blocks, false, 0);
+  walk(message.attachments, false, 0);
+  return parts.join('\n').slice(0, MAX_SCANNED_CHARS);
+}
+
+/** Fields of blocks and attachments that people see (not `type`, `block_id`, `style` …). */
+const SHOWN_FIELDS = new Set(['text', 'value', 'title', 'pretext', 'fallback', 'footer', 'author_name', 'url', 'title_link', 'alt_text', 'name']);
+
 /**
  * Leak guard on channel messages (message.channels, message.groups for private channels when the
  * workspace grants the optional `groups:history`, message.mpim), new or edited: an edit
- * (`message_changed`) is scanned as the message now reads. Text with no checksum-valid
+ * (`message_changed`) is scanned as the message now reads — its text, blocks and attachments, as
+ * people see them (bots/core/key-scan.ts). Text with no checksum-valid
  * key is dropped right here, offline; otherwise the core asks /v1 whether it is a live key of
  * this project and this listener tells the poster (ephemeral) and each admin in this workspace
  * (DM, with a one-click revoke). The text is never stored, logged or repeated.
@@ -29,7 +60,7 @@ export function registerChannelMessage(app: App, { conversation, log }: SlackDep
   app.event('message', async ({ event, body, client }) => {
     if (!CHANNEL_TYPES.has(event.channel_type)) return;
     const message = postedMessage(event as unknown as Record<string, unknown>);
-    const text = typeof message?.text === 'string' ? message.text : undefined;
+    const text = message ? scannedText(message) : '';
     if (!message || !text || findKeysInMessage(text).length === 0) return;
     const team = body.team_id;
     const user = typeof message.user === 'string' ? message.user : undefined;

@@ -132,6 +132,23 @@ describe('Slack events', () => {
       }
     });
 
+    it('reads blocks and attachments too: a key split over rich-text elements, or posted only in an attachment', async () => {
+      const split = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'split over rich text' } })).body;
+      const richText = {
+        type: 'rich_text',
+        block_id: 'b1',
+        elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: split.key.slice(0, 14), style: { italic: true } }, { type: 'text', text: split.key.slice(14) }] }],
+      };
+      let from = h.slack.calls.length;
+      await h.event({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: MEMBER_USER, text: 'see below', blocks: [richText], ts: nextTs() });
+      await alerted(from, split.start);
+
+      const attached = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'in an attachment' } })).body;
+      from = h.slack.calls.length;
+      await h.event({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: MEMBER_USER, text: '', attachments: [{ fallback: 'deploy', fields: [{ title: 'token', value: `_${attached.key}_` }] }], ts: nextTs() });
+      await alerted(from, attached.start);
+    });
+
     it('ignores look-alike text that fails the checksum, and revoked keys', async () => {
       const body = `archie_${'Q'.repeat(22)}`;
       const good = checksum(body);
