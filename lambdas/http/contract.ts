@@ -415,8 +415,9 @@ export const CONTRACT = {
     method: 'POST',
     path: '/v1/console/sessions',
     operationId: 'createConsoleSession',
-    summary: 'Sign in to the console with a one-time link or an API key: sets the session cookie (HttpOnly, SameSite=Strict, 8 hours)',
-    description: 'Same origin only (the Origin header must be the console’s). The session token is in Set-Cookie, never in the body.',
+    summary: 'Sign in to the console with a one-time link or an API key: sets the session cookie (HttpOnly, SameSite=Strict, 8 hours; __Host- prefixed and Secure behind HTTPS)',
+    description:
+      'Same origin only (the Origin header must be the console’s configured origin). The session token is in Set-Cookie, never in the body; the body carries the binding the page sends back as X-Keywarden-Console. A request carrying more than one session cookie is refused (400).',
     tags: ['Console'],
     auth: 'public',
     body: ConsoleSignInBody,

@@ -48,6 +48,21 @@ export function refuseKeysInQuery(query: Record<string, string | undefined>): vo
   }
 }
 
+/**
+ * A path no route serves, carrying a key (`/v1/archie_…`, a key pasted where a URL was wanted):
+ * exposed like the rest. Paths a route serves check their own slots (schemas.ts `idSlot`).
+ */
+export function refuseKeyInUnroutedPath(path: string): void {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // a malformed escape: the raw path is what the logs keep
+  }
+  const [found] = findKeysInText(decoded);
+  if (found !== undefined) throw new KeyInUrlError('path', found);
+}
+
 /** Parameter names are echoed in errors: only plain ones. */
 function safeName(name: string): string {
   return /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(name) && !keyShaped(name) ? name : 'query';

@@ -13,7 +13,7 @@ import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from 
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
-import { refuseKeysInQuery } from './key-in-url';
+import { refuseKeyInUnroutedPath, refuseKeysInQuery } from './key-in-url';
 import type { RouteContract } from './contract';
 import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
@@ -263,7 +263,10 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
         throw new HttpError(400, 'invalid_request_error', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
       }
       const samePath = compiled.filter((r) => r.regex.test(req.path));
-      if (samePath.length === 0) throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
+      if (samePath.length === 0) {
+        refuseKeyInUnroutedPath(req.path);
+        throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
+      }
       const match = samePath.find((r) => r.route.method === req.method);
       if (!match) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);

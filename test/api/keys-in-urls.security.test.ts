@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksum, generateKey } from '../../lambdas/core/key-format';
+import { KeywardenClient } from '../../bots/core/keywarden-client';
+import { resolveKey } from '../../bots/core/key-resolver';
 import { KeywardenApi } from '../../lambdas/http/client';
 import { expectApiError } from '../support/api-error';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -87,6 +89,17 @@ describe('a key in a URL', () => {
     }
   });
 
+  it('a key in a path no route serves is exposed too (a key pasted where a URL was wanted)', async () => {
+    for (const path of [(k: string) => `/v1/${k}`, (k: string) => `/v1/keys/x/${k}/y`, (k: string) => `/v1/${encodeURIComponent(`see ${k}`)}`]) {
+      const leaked = await liveKey('in a path');
+      const res = await stack.call(path(leaked.key), { key: stack.adminKey });
+      const text = await res.text();
+      expect(res.status, path('KEY')).toBe(400);
+      expect(text).not.toContain(leaked.key);
+      expect(await statusOf(leaked.key), path('KEY')).toBe('key_revoked');
+    }
+  });
+
   it('a key-shaped search term that fails the checksum (a typo) is refused too, and nothing is revoked', async () => {
     const live = await liveKey('typo target');
     const typo = `${live.key.slice(0, -1)}${live.key.endsWith('A') ? 'B' : 'A'}`;
@@ -110,6 +123,30 @@ describe('a key in a URL', () => {
     const lookAlike = `${body}${checksum(body) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`;
     const res = await stack.json(`/v1/audit?actor=${lookAlike}`, { key: stack.adminKey });
     expect(res.status).toBeLessThan(500);
+  });
+
+  it('the bots resolve a whole key, or a key with a typo, through a body: no URL they send carries either', async () => {
+    const urls: string[] = [];
+    const client = new KeywardenClient({
+      baseUrl: stack.url,
+      viewerKey: stack.secrets.botViewerKeys!.slack,
+      assertionSecret: stack.secrets.botAssertion.current,
+      bot: 'slack',
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        urls.push(String(input));
+        return fetch(input, init);
+      }) as typeof fetch,
+    });
+    const typed = await liveKey('typed in chat');
+    const typo = `${typed.key.slice(0, -1)}${typed.key.endsWith('A') ? 'B' : 'A'}`;
+    const whole = await resolveKey(client, typed.key);
+    expect(whole).toMatchObject({ ok: true, key: { id: typed.id } });
+    // A near-miss finds its key by the visible start it begins with, still through the body.
+    expect(await resolveKey(client, typo)).toMatchObject({ ok: true, key: { id: typed.id } });
+    expect(await resolveKey(client, `${typed.key.slice(0, 11)}…`)).toMatchObject({ ok: true, key: { id: typed.id } });
+    expect(urls.length).toBeGreaterThan(0);
+    expect(urls.filter((u) => u.includes(typed.key.slice(8)) || u.includes(typo.slice(8)))).toEqual([]);
+    expect(await statusOf(typed.key)).toBe('active');
   });
 
   it('the typed client (CLI, bots) never sends a URL carrying a key', async () => {

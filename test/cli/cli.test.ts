@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +40,23 @@ const json = async (args: string[], env?: Record<string, string>) => {
   expect(out.code, out.stderr).toBe(0);
   return JSON.parse(out.stdout);
 };
+
+/** A forwarding proxy that keeps the URLs it saw, as a proxy's access log would. */
+async function recordingProxy(target: string): Promise<{ url: string; urls: string[]; close: () => Promise<void> }> {
+  const urls: string[] = [];
+  const server = createHttpServer(async (req, res) => {
+    urls.push(req.url ?? '');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, urls, close: () => new Promise((done) => server.close(() => done())) };
+}
 
 // Each run is a fresh node process (tsx + SDK load): seconds each on a busy two-core machine.
 describe('keywarden CLI', { timeout: 180_000 }, () => {
@@ -84,6 +102,17 @@ describe('keywarden CLI', { timeout: 180_000 }, () => {
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ type: 'viewer', rateLimit: { limit: 100, windowSeconds: 60 } });
     expect(JSON.stringify(list)).not.toContain(raw);
+    // A full key searched for goes in a request body: no URL on the way (a proxy's log) carries it.
+    const proxy = await recordingProxy(stack.url);
+    try {
+      const byKey = await json(['keys', 'list', '--search', raw], { ...env, KEYWARDEN_API_URL: proxy.url });
+      expect(byKey.data.map((k: { id: string }) => k.id)).toEqual([list.data[0].id]);
+      expect(proxy.urls.length).toBeGreaterThan(0);
+      expect(proxy.urls.filter((u) => u.includes(raw))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+    expect((await stack.json('/v1/models', { key: raw })).status).toBe(200);
     const rotated = await json(['keys', 'rotate', list.data[0].id], env);
     expect(rotated.key).not.toBe(raw);
     expect((await stack.json('/v1/models', { key: raw })).status).toBe(401);
