@@ -8,7 +8,8 @@ import { CHECKSUM_LENGTH, RANDOM_LENGTH, parseKey } from '../../lambdas/core/key
  * changes is what the scanner reads. A message is first normalised the way a reader's eye does:
  *
  *   - HTML character references decoded (`&amp;`, `&#95;`, `&#x5f;`; Slack escapes `& < >`, Teams
- *     sends HTML) and the text NFKC-folded (full-width and styled letters read as ASCII);
+ *     sends HTML), `%5F` read as `_`, and the text NFKC-folded (full-width and styled letters read
+ *     as ASCII), Cyrillic and Greek letters drawn like ASCII ones folded too;
  *   - invisible characters dropped: every Default_Ignorable_Code_Point and format (Cf) character —
  *     zero-width space and joiners, word joiner, BOM, soft hyphen, bidi controls, variation
  *     selectors, Hangul fillers;
@@ -34,6 +35,17 @@ const FORMAT_MARKS = /[*~`]/g;
 const LINE_BREAK = /[ \t]*(?:\r\n|[\n\r\v\f\u0085\u2028\u2029])[ \t]*/g;
 export const HTML_TAG = /<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g;
 const CHAR_REFERENCE = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});/g;
+/** `_` percent-encoded (a key pasted through a URL encoder). */
+const ESCAPED_UNDERSCORE = /%5[Ff]/g;
+/**
+ * Cyrillic and Greek letters drawn like ASCII ones (Unicode confusables that NFKC leaves alone):
+ * a key retyped with them reads the same. Only checksum-passing results count, so folding them
+ * adds no look-alikes.
+ */
+const ASCII_OF: Record<string, string> = Object.fromEntries(
+  [...'аеорсхуіјѕԁһӏԛԝАВЕКМНОРСТХУІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧονϲ'].map((c, i) => [c, 'aeopcxyijsdhlqwABEKMHOPCTXYIJSABEZHIKMNOPTYXovc'[i]!]),
+);
+const LOOKALIKES = new RegExp(`[${Object.keys(ASCII_OF).join('')}]`, 'g');
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', shy: '', zwj: '', zwnj: '', lrm: '', rlm: '', lowbar: '_', ast: '*' };
 
 function decodeReferences(text: string): string {
@@ -46,7 +58,7 @@ function decodeReferences(text: string): string {
 
 /** The texts a message is scanned as: what a reader sees, with tags removed and with tags as separators. */
 export function readableForms(text: string): string[] {
-  const base = decodeReferences(text).normalize('NFKC').replace(INVISIBLE, '');
+  const base = decodeReferences(text).normalize('NFKC').replace(INVISIBLE, '').replace(ESCAPED_UNDERSCORE, '_').replace(LOOKALIKES, (c) => ASCII_OF[c] ?? c);
   const clean = (s: string) => s.replace(LINE_BREAK, '').replace(FORMAT_MARKS, '');
   const withoutTags = clean(base.replace(HTML_TAG, ''));
   const tagsApart = clean(base);

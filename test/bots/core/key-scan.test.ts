@@ -48,6 +48,7 @@ describe('findKeysInMessage', () => {
       `${key.slice(0, 10)}\u200b${key.slice(10)}`, `${key.slice(0, 3)}\u2060${key.slice(3, 12)}\ufeff${key.slice(12)}`,
       `${key.slice(0, 16)}\n${key.slice(16)}`, `${key.slice(0, 16)}\r\n    ${key.slice(16)}`, `${key.slice(0, 9)}<b>${key.slice(9)}</b>`,
       `prefix${key}suffix`, key.replace('_', '&#95;'), `${key.slice(0, 4)}&#x200B;${key.slice(4)}`, key.replace(/a/g, '&#97;'),
+      key.replace('_', '%5F'), key.replace(/a/g, '\u0430').replace(/o/g, '\u043e').replace(/A/g, '\u0391'),
     ]) {
       expect(findKeysInMessage(text), JSON.stringify(text)).toEqual([key]);
     }
