@@ -1,12 +1,11 @@
 /// <reference lib="dom" />
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'puppeteer-core';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeAction } from '../../../bots/core';
 import { VERB } from '../../../bots/teams/cards/verbs';
-import chromium from '@sparticuz/chromium';
-import puppeteer from 'puppeteer-core';
 import { openPage } from '../../console/browser';
 import { ADMIN, executeAction, message, personalChat } from './activities';
 import { startTeamsHarness, type TeamsHarness } from './harness';
@@ -59,9 +58,14 @@ async function target(name: string): Promise<string> {
 
 const statusOf = async (id: string) => (await h.stack.json(`/v1/keys/${id}`, { key: h.stack.adminKey })).body.status as string;
 
-it('a page on another origin posting text/plain, a no-cors fetch and a beacon revokes nothing', async () => {
+it('a page on another origin posting text/plain (XHR), a no-cors fetch and a text/plain form revokes nothing', async () => {
   const ids = [await target('browser target 1'), await target('browser target 2'), await target('browser target 3')];
   const page = await openPage(browser);
+  // What the server answered each of the page's requests, as the browser's network layer saw it (CORS hides it from the page).
+  const answers: number[] = [];
+  page.on('response', (response) => {
+    if (response.url().endsWith('/api/messages')) answers.push(response.status());
+  });
   try {
     await page.goto(evilUrl);
     const sent = await page.evaluate(
@@ -80,19 +84,38 @@ it('a page on another origin posting text/plain, a no-cors fetch and a beacon re
         // no-cors: the browser drops the JSON content type it may not send, and sends the rest.
         const opaque = await fetch(endpoint, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'application/json' }, body: bodies[1] });
         outcomes.push(`no-cors ${opaque.type}`);
-        outcomes.push(`beacon ${navigator.sendBeacon(endpoint, bodies[2])}`);
         return outcomes;
       },
       `${h.stack.url}/api/messages`,
-      ids.map((id) => JSON.stringify(forgedRevoke(id))),
+      ids.slice(0, 2).map((id) => JSON.stringify(forgedRevoke(id))),
     );
-    expect(sent).toEqual(['xhr 0', 'no-cors opaque', 'beacon true']);
-    // Each request has been answered (the page saw the XHR and the fetch end); a beacon is fire-and-forget,
-    // so the same page sends a last no-cors fetch and waits for it: the server answers in order per page.
-    await page.evaluate(async (endpoint: string) => void (await fetch(endpoint, { method: 'POST', mode: 'no-cors', body: '{}' })), `${h.stack.url}/api/messages`);
+    expect(sent).toEqual(['xhr 0', 'no-cors opaque']);
+    // The classic: an HTML form with enctype text/plain, its one field's name and value spelling JSON
+    // (`{…,"pad":"` + `=` + `"}`), submitted as a top-level navigation.
+    const navigated = page.waitForNavigation();
+    await page.evaluate(
+      (endpoint: string, json: string) => {
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = endpoint;
+        form.enctype = 'text/plain';
+        const field = document.createElement('input');
+        field.name = `${json.slice(0, -1)},"pad":"`;
+        field.value = '"}';
+        form.append(field);
+        document.body.append(form);
+        form.submit();
+      },
+      `${h.stack.url}/api/messages`,
+      JSON.stringify(forgedRevoke(ids[2]!)),
+    );
+    expect((await navigated)?.status()).toBe(403);
   } finally {
     await page.close();
   }
+  // Every answer the browser got was the refusal (the XHR and the fetch were answered before the page saw them end).
+  expect(answers.length).toBeGreaterThan(0);
+  expect(new Set(answers)).toEqual(new Set([403]));
   await h.stack.idle();
   for (const id of ids) expect(await statusOf(id)).toBe('active');
   expect(h.connector.calls).toEqual([]);
