@@ -15,8 +15,11 @@ import {
   OriginProtocolPolicy,
   OriginRequestPolicy,
   ResponseHeadersPolicy,
+  SecurityPolicyProtocol,
+  SSLMethod,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -131,6 +134,15 @@ export class ConsoleStack extends Stack {
       // The viewer-request function below already maps / to the page; this names it for
       // requests CloudFront answers before any function (CT.CLOUDFRONT.PR.1).
       defaultRootObject: 'console/index.html',
+      // The operator's own domain (CT.CLOUDFRONT.PR.6/7/9): SNI and TLS 1.2 at the viewer.
+      ...(config.consoleDomain
+        ? {
+            domainNames: [config.consoleDomain.domainName],
+            certificate: Certificate.fromCertificateArn(this, 'Certificate', config.consoleDomain.certificateArn),
+            sslSupportMethod: SSLMethod.SNI,
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(site),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -164,11 +176,11 @@ export class ConsoleStack extends Stack {
       'CT.CLOUDFRONT.PR.5',
       'CloudFront standard logs always record the query string (cs-uri-query), which on /v1/* could hold a raw key, and standard logging v2 (with a field selection) is configured only in us-east-1 while these stacks deploy to any region. /v1/* is logged by the API Gateway access log (resource path, no query string), the console files by S3 server access logs.',
     );
-    for (const control of ['CT.CLOUDFRONT.PR.6', 'CT.CLOUDFRONT.PR.7', 'CT.CLOUDFRONT.PR.9'] as const) {
+    for (const control of config.consoleDomain ? [] : (['CT.CLOUDFRONT.PR.6', 'CT.CLOUDFRONT.PR.7', 'CT.CLOUDFRONT.PR.9'] as const)) {
       suppressControl(
         this.distribution,
         control,
-        'the console is served on the distribution’s own *.cloudfront.net name with CloudFront’s default certificate: a custom certificate (SNI, TLSv1.2_2021 policy) needs a domain the operator owns, and none is configured.',
+        'the console is served on the distribution’s own *.cloudfront.net name with CloudFront’s default certificate: a custom certificate (SNI, TLSv1.2_2021 policy) needs a domain the operator owns, and none is configured (-c consoleDomainName=… -c consoleCertificateArn=… meets these controls).',
       );
     }
 
@@ -190,7 +202,7 @@ export class ConsoleStack extends Stack {
       );
     }
 
-    this.url = `https://${this.distribution.distributionDomainName}`;
+    this.url = `https://${config.consoleDomain?.domainName ?? this.distribution.distributionDomainName}`;
     new CfnOutput(this, 'ConsoleUrl', { value: `${this.url}/console`, description: 'The API Keys console (sign in: npx keywarden console-link --aws --console-url <this>)' });
 
     Validations.of(this).acknowledge(

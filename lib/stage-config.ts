@@ -62,6 +62,11 @@ export interface StageConfig {
   /** API Gateway stage-wide throttling (steady requests per second and burst). Per-key limits are enforced by the service. */
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
   readonly customDomain?: CustomDomainConfig;
+  /**
+   * The console's own domain on its CloudFront distribution (SNI, TLSv1.2_2021); the certificate
+   * must be in us-east-1 (CloudFront). Unset: the distribution's `*.cloudfront.net` name.
+   */
+  readonly consoleDomain?: CustomDomainConfig;
   /** OpenAI-compatible upstream base URL; unset = the clearly labelled local model. */
   readonly upstreamBaseUrl?: string;
   /**
@@ -178,6 +183,8 @@ export const CONTEXT_KEYS = {
   consoleUrl: 'consoleUrl',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
+  consoleDomainName: 'consoleDomainName',
+  consoleCertificateArn: 'consoleCertificateArn',
 } as const;
 
 type ContextReader = (key: string) => unknown;
@@ -211,7 +218,14 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
     throw new StageConfigError('custom domain needs both "domainName" and "certificateArn"');
   }
   const customDomain = domainName && certificateArn ? { domainName, certificateArn } : base.customDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(models === undefined ? {} : { models }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
+  const consoleDomainName = optionalString(read, CONTEXT_KEYS.consoleDomainName);
+  const consoleCertificateArn = optionalString(read, CONTEXT_KEYS.consoleCertificateArn);
+  if ((consoleDomainName === undefined) !== (consoleCertificateArn === undefined)) {
+    throw new StageConfigError('console domain needs both "consoleDomainName" and "consoleCertificateArn"');
+  }
+  const consoleDomain =
+    consoleDomainName && consoleCertificateArn ? { domainName: consoleDomainName, certificateArn: consoleCertificateArn } : base.consoleDomain;
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
 }
 
 export function validateStageConfig(config: StageConfig): StageConfig {
@@ -235,6 +249,12 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
     problems.push(`certificateArn "${config.customDomain.certificateArn}"`);
+  }
+  if (config.consoleDomain && !/^arn:aws:acm:us-east-1:\d{12}:certificate\/\S+$/.test(config.consoleDomain.certificateArn)) {
+    problems.push(`consoleCertificateArn "${config.consoleDomain.certificateArn}" (CloudFront takes ACM certificates from us-east-1)`);
+  }
+  if (config.consoleDomain && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(config.consoleDomain.domainName)) {
+    problems.push(`consoleDomainName "${config.consoleDomain.domainName}"`);
   }
   const { rateLimit, burstLimit } = config.throttling;
   if (!(rateLimit > 0) || !(burstLimit >= 1) || !Number.isInteger(burstLimit)) {

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { addKeywardenStage } from '../../lib/keywarden-app';
@@ -9,7 +8,9 @@ import { STAGE_NAMES, STAGES } from '../../lib/stage-config';
 import { cdkJsonContext, quietBundling, synthStage } from './synth-app';
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(STAGE_NAMES)('%s synthesizes with no unacknowledged finding', (stage) => {
+  // Production (with its console stack) is synthesized once, cdk-nag included, by
+  // control-tower.test.ts, which holds it to the same checks beside the Control Tower ones.
+  it.each(STAGE_NAMES.filter((stage) => stage !== 'production'))('%s synthesizes with no unacknowledged finding', (stage) => {
     // synthStage throws (in-memory app mode) if any validation plugin reports a violation.
     const s = synthStage(stage);
     try {
@@ -20,8 +21,9 @@ describe('cdk-nag AwsSolutions', () => {
         };
         for (const plugin of report.pluginReports) expect(plugin.violations ?? []).toEqual([]);
       }
+      // The assembly's own messages: Annotations.fromStack would synthesize the whole app again.
       for (const stack of [s.stacks.stateful, s.stacks.stateless]) {
-        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+        expect(s.assembly.getStackArtifact(stack.artifactId).messages.filter((m) => m.level === 'error')).toEqual([]);
       }
     } finally {
       s.cleanup();

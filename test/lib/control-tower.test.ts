@@ -40,6 +40,14 @@ describe('AWS Control Tower proactive controls, production (Stateful, Api, Conso
       }),
     );
 
+  it('has no unacknowledged cdk-nag finding either (production’s cdk-nag check lives here)', () => {
+    // In-memory app mode: any cdk-nag error would have thrown from synth already; the assembly's
+    // error messages are the second witness (Annotations.fromStack would synthesize again).
+    for (const stack of [s.stacks.stateful, s.stacks.stateless, s.stacks.console as Stack]) {
+      expect(s.assembly.getStackArtifact(stack.artifactId).messages.filter((m) => m.level === 'error')).toEqual([]);
+    }
+  });
+
   it('ran cfn-guard once over the three templates and left 0 findings', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]?.templates.map((p) => p.replace(/^.*\//, '')).sort()).toEqual(

@@ -52,5 +52,14 @@ describe('stage config', () => {
     expect(() => resolveStageConfig(reader({ models: 'archibot=gpt=4' }))).toThrow(/models/);
     expect(() => resolveStageConfig(reader({ models: 'a,a' }))).toThrow(/listed twice/);
     expect(() => resolveStageConfig(reader({ domainName: 'keys.example.com' }))).toThrow(/certificateArn/);
+    expect(() => resolveStageConfig(reader({ consoleDomainName: 'console.example.com' }))).toThrow(/consoleCertificateArn/);
+    // CloudFront takes its certificate from us-east-1 only.
+    expect(() =>
+      resolveStageConfig(reader({ consoleDomainName: 'console.example.com', consoleCertificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc' })),
+    ).toThrow(/us-east-1/);
+    expect(
+      resolveStageConfig(reader({ consoleDomainName: 'console.example.com', consoleCertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' }))
+        .consoleDomain,
+    ).toEqual({ domainName: 'console.example.com', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' });
   });
 });

@@ -1,8 +1,13 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTE_TABLE } from '../../lambdas/http/api';
+import { SUPPRESSIBLE_CONTROLS } from '../../lib/control-tower';
 import {
   asArray,
+  type CfnTemplate,
   functionLogicalId,
   functionRole,
   integrationTarget,
@@ -340,14 +345,44 @@ describe('stateless stack, development', () => {
   });
 });
 
-describe('stateless stack with a custom domain', () => {
+describe('stateless stack with a custom domain (and the console on its own)', () => {
   let s: SynthesizedStage;
   beforeAll(() => {
-    s = synthStage('staging', {
-      domainName: 'keys.example.com',
-      certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000',
-    });
+    s = synthStage(
+      'staging',
+      {
+        domainName: 'keys.example.com',
+        certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000',
+        consoleDomainName: 'console.example.com',
+        consoleCertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000',
+      },
+      { console: true },
+    );
   }, 180_000);
+
+  it('serves the console on its domain with SNI and TLS 1.2, meeting Control Tower’s CloudFront certificate controls', () => {
+    const console = s.consoleJson as CfnTemplate;
+    const [, distribution] = onlyResourceOfType(console, 'AWS::CloudFront::Distribution');
+    const config = (distribution.Properties as { DistributionConfig: { Aliases: string[]; ViewerCertificate: Record<string, unknown> } }).DistributionConfig;
+    expect(config.Aliases).toEqual(['console.example.com']);
+    expect(config.ViewerCertificate).toEqual({
+      AcmCertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000',
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+      SslSupportMethod: 'sni-only',
+    });
+    // No suppression left for them, and cfn-guard's own rules for the three controls pass.
+    const suppressed = (distribution.Metadata?.guard as { SuppressedRules?: string[] } | undefined)?.SuppressedRules ?? [];
+    const certificateRules = ['CT.CLOUDFRONT.PR.6', 'CT.CLOUDFRONT.PR.7', 'CT.CLOUDFRONT.PR.9'] as const;
+    for (const control of certificateRules) expect(suppressed).not.toContain(SUPPRESSIBLE_CONTROLS[control]);
+    const rulesDir = join(dirname(createRequire(import.meta.url).resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules/control-tower/cfn-guard/cloudfront');
+    const guard = new CfnGuardValidator({
+      controlTowerRulesEnabled: false,
+      rules: certificateRules.map((c) => join(rulesDir, `ct-cloudfront-pr-${c.split('.').pop()}.guard`)),
+    });
+    const report = guard.validate({ templatePaths: [s.assembly.getStackArtifact(s.stacks.console!.artifactId).templateFullPath], appConstruct: s.app });
+    expect(report.violations).toEqual([]);
+    expect(s.consoleJson?.Outputs?.ConsoleUrl?.Value).toBe('https://console.example.com/console');
+  });
   afterAll(() => s?.cleanup());
 
   it('creates a regional TLS 1.2 domain and hands its URL to the functions and bots', () => {
