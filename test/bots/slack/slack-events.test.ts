@@ -199,6 +199,16 @@ describe('Slack events', () => {
       expect(answer.raw).not.toContain(created.key);
     });
 
+    it('a key in italics, broken by zero-width characters or split over lines is not forwarded to the model nor echoed either', async () => {
+      const created = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'echo shapes' } })).body as { key: string };
+      const k = created.key;
+      for (const shape of [`is _${k}_ valid?`, `is ${k.slice(0, 9)}\u200b${k.slice(9)} valid?`, `is ${k.slice(0, 20)}\n${k.slice(20)} valid?`]) {
+        const { answer } = await askInChannel(shape);
+        expect(answer.args.text).toContain('looks like an API key');
+        expect(keysIn(answer)).toEqual([]);
+      }
+    });
+
     it('says plainly when the account is out of credits', async () => {
       const { accountId } = h.stack.bootstrap;
       const account = await h.stack.services.store.getAccount(accountId);
