@@ -22,15 +22,17 @@ import { errorBody } from '../http/errors';
  */
 export function localDoorRefusal(req: Pick<IncomingMessage, 'method' | 'headers'>): { status: number; body: ReturnType<typeof errorBody> } | undefined {
   const { headers } = req;
+  // Codes and types from the documented list (README, Errors); `param` names the header at fault.
   if (!isLoopbackHostHeader(headers.host)) {
-    return refusal(403, 'This local endpoint answers only requests addressed to a loopback host (127.0.0.1, ::1 or localhost).', 'permission_error', 'non_local_host');
+    return refusal(403, 'This local endpoint answers only requests addressed to a loopback host (127.0.0.1, ::1 or localhost).', 'permission_error', 'insufficient_permissions', 'host');
   }
   if (headers.origin !== undefined || headers['sec-fetch-site'] !== undefined) {
-    return refusal(403, 'This local endpoint does not take requests from web pages (Origin or Sec-Fetch-Site present).', 'permission_error', 'browser_request');
+    const param = headers.origin !== undefined ? 'origin' : 'sec-fetch-site';
+    return refusal(403, 'This local endpoint does not take requests from web pages (Origin or Sec-Fetch-Site present).', 'permission_error', 'insufficient_permissions', param);
   }
-  if (req.method !== 'POST') return refusal(405, 'This endpoint takes POST only.', 'invalid_request_error', 'method_not_allowed');
+  if (req.method !== 'POST') return refusal(405, `Method ${req.method} is not allowed here; this endpoint takes POST only.`, 'invalid_request_error', 'invalid_request_error');
   if (mediaType(headers['content-type']) !== 'application/json') {
-    return refusal(400, 'This endpoint takes Content-Type: application/json only.', 'invalid_request_error', 'unsupported_media_type', 'content-type');
+    return refusal(400, 'This endpoint takes Content-Type: application/json only.', 'invalid_request_error', 'invalid_request_error', 'content-type');
   }
   return undefined;
 }

@@ -12,18 +12,18 @@ it('takes a Host only when it names a loopback address, with at most a valid por
 it('refuses browsers, other methods and other media types, in the documented error shape', () => {
   const ok = { host: '127.0.0.1:8787', 'content-type': 'application/json; charset=utf-8' };
   expect(localDoorRefusal({ method: 'POST', headers: ok })).toBeUndefined();
-  const cases: Array<[string, Record<string, string>, number, string]> = [
-    ['POST', { ...ok, host: 'rebind.evil.example:8787' }, 403, 'non_local_host'],
-    ['POST', { ...ok, origin: 'null' }, 403, 'browser_request'],
-    ['POST', { ...ok, 'sec-fetch-site': 'none' }, 403, 'browser_request'],
-    ['GET', { host: ok.host }, 405, 'method_not_allowed'],
-    ['POST', { ...ok, 'content-type': 'text/plain' }, 400, 'unsupported_media_type'],
-    ['POST', { ...ok, 'content-type': 'application/jsonp' }, 400, 'unsupported_media_type'],
-    ['POST', { host: ok.host }, 400, 'unsupported_media_type'],
+  const cases: Array<[string, Record<string, string>, number, string, string | null]> = [
+    ['POST', { ...ok, host: 'rebind.evil.example:8787' }, 403, 'insufficient_permissions', 'host'],
+    ['POST', { ...ok, origin: 'null' }, 403, 'insufficient_permissions', 'origin'],
+    ['POST', { ...ok, 'sec-fetch-site': 'none' }, 403, 'insufficient_permissions', 'sec-fetch-site'],
+    ['GET', { host: ok.host }, 405, 'invalid_request_error', null],
+    ['POST', { ...ok, 'content-type': 'text/plain' }, 400, 'invalid_request_error', 'content-type'],
+    ['POST', { ...ok, 'content-type': 'application/jsonp' }, 400, 'invalid_request_error', 'content-type'],
+    ['POST', { host: ok.host }, 400, 'invalid_request_error', 'content-type'],
   ];
-  for (const [method, headers, status, code] of cases) {
+  for (const [method, headers, status, code, param] of cases) {
     const refused = localDoorRefusal({ method, headers });
     expect(refused?.status, JSON.stringify(headers)).toBe(status);
-    expect(refused?.body.error).toMatchObject({ code, message: expect.any(String) });
+    expect(refused?.body.error).toMatchObject({ code, param, message: expect.any(String) });
   }
 });

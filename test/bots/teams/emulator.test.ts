@@ -123,7 +123,7 @@ describe.skipIf(!lanAddress)('Emulator mode off this machine', () => {
       const remote = asAdmin(open.connector.url, 'create open remote');
       const door = await post(`http://${lanAddress}:${port}`, remote);
       expect(door.status).toBe(403);
-      expect(door.body.error).toMatchObject({ type: 'permission_error', code: 'non_local_host' });
+      expect(door.body.error).toMatchObject({ type: 'permission_error', code: 'insufficient_permissions', param: 'host' });
       await open.connector.waitFor(() => open.connector.in(local.conversation.id).length >= 1);
       for (const call of open.connector.in(local.conversation.id)) expect(call.activity.text).toBe(EMULATOR_ADMIN_REFUSAL);
       expect(await keysNamed(open.stack, 'open local')).toEqual([]);
