@@ -467,7 +467,7 @@ export class KeyService {
    * and its replacement discarded: nobody holds it anyway). The audit names the key id, never the
    * value. Whoever sent it held the value, so no further authority is needed.
    */
-  async exposed(raw: string): Promise<void> {
+  async exposed(raw: string, where = 'a key was sent where a key id belongs'): Promise<void> {
     const key = await this.deps.auth.inspect(raw);
     if (!key || keyStatus(key, this.deps.clock.now()) !== 'active' || key.replacedBy) return;
     const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
@@ -475,7 +475,7 @@ export class KeyService {
       await this.rotate(system, key.id);
       return;
     }
-    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: 'exposed: a key was sent where a key id belongs' });
+    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: `exposed: ${where}` });
     await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
   }
 }

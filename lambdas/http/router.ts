@@ -13,7 +13,7 @@ import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from 
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
 import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
-import { refuseKeyInUnroutedPath, refuseKeysInQuery } from './key-in-url';
+import { KeyInUrlError, refuseKeyInUnroutedPath, refuseKeysInQuery } from './key-in-url';
 import type { RouteContract } from './contract';
 import { isStreamed, type CallUsage, type Finish, type HttpRequest, type HttpResponse } from './types';
 
@@ -382,7 +382,7 @@ function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<strin
 /** A key sent where it does not belong is revoked before the 400 goes out; a failure to do so is logged, never hidden by a 5xx. */
 async function reportExposed(services: Services, err: ExposedKeyError): Promise<void> {
   try {
-    await services.keys.exposed(err.raw);
+    await services.keys.exposed(err.raw, err instanceof KeyInUrlError ? 'a key was sent in a URL, which access logs keep' : undefined);
   } catch (failure) {
     services.logger.error('could not revoke an exposed key', { param: err.param, error: describe(failure) });
   }

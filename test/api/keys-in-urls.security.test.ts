@@ -67,7 +67,7 @@ describe('a key in a URL', () => {
     expect(body.error.message).toContain('POST /v1/keys/search');
     expect(await statusOf(leaked.key)).toBe('key_revoked');
     const audit = await stack.json(`/v1/audit?keyId=${leaked.id}`, { key: stack.adminKey });
-    expect(audit.body.data[0]).toMatchObject({ action: 'key.revoke', outcome: 'success', actor: 'system', keyId: leaked.id });
+    expect(audit.body.data[0]).toMatchObject({ action: 'key.revoke', outcome: 'success', actor: 'system', keyId: leaked.id, reason: expect.stringContaining('in a URL') });
     expect(JSON.stringify(audit.body)).not.toContain(leaked.key);
   });
 
