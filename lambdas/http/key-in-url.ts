@@ -35,14 +35,32 @@ export class KeyInUrlError extends ExposedKeyError {
   }
 }
 
+/** The text and, when it still holds escapes (a client encoded twice), its decoded form: what a log reader sees. */
+function readings(text: string): string[] {
+  if (!text.includes('%')) return [text];
+  try {
+    return [text, decodeURIComponent(text)];
+  } catch {
+    return [text];
+  }
+}
+
+function keyIn(text: string): string | undefined {
+  for (const reading of readings(text)) {
+    const [found] = findKeysInText(reading);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 export function refuseKeysInQuery(query: Record<string, string | undefined>): void {
   for (const [name, value = ''] of Object.entries(query)) {
     // A key as a parameter's name: the error names the query, never the value.
-    const [inName] = findKeysInText(name);
+    const inName = keyIn(name);
     if (inName !== undefined) throw new KeyInUrlError('query', inName);
-    const [inValue] = findKeysInText(value);
+    const inValue = keyIn(value);
     if (inValue !== undefined) throw new KeyInUrlError(safeName(name), inValue);
-    if (name === 'search' && keyShaped(value)) {
+    if (name === 'search' && readings(value).some(keyShaped)) {
       throw new HttpError(400, 'invalid_request_error', `The search value looks like an API key, and a key never travels in a URL. ${SEARCH_BY_BODY}`, 'search');
     }
   }
@@ -53,13 +71,7 @@ export function refuseKeysInQuery(query: Record<string, string | undefined>): vo
  * exposed like the rest. Paths a route serves check their own slots (schemas.ts `idSlot`).
  */
 export function refuseKeyInUnroutedPath(path: string): void {
-  let decoded = path;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    // a malformed escape: the raw path is what the logs keep
-  }
-  const [found] = findKeysInText(decoded);
+  const found = keyIn(path) ?? readings(path).slice(1).map(keyIn).find((k) => k !== undefined);
   if (found !== undefined) throw new KeyInUrlError('path', found);
 }
 
