@@ -1,5 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
+import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
 import { errorStatuses, type Route } from './router';
 import { AuditRecordSchema, ConversationReferenceSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
 
@@ -140,7 +141,8 @@ function operation(route: Route, c: Components, brand: string) {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
-    security: route.auth === 'key' ? [{ bearer: [] }] : [],
+    // Model calls take a bearer key only; the other key routes also take the console's session.
+    security: route.auth === 'key' ? [{ bearer: [] }, ...(route.billed ? [] : [{ consoleSession: [], consoleBinding: [] }])] : [],
     ...(parameters_.length ? { parameters: parameters_ } : {}),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(c.idOf.get(route.body)!) } } } } : {}),
     responses,
@@ -172,7 +174,21 @@ export function openApiDocument(routes: readonly Route[], options: { serverUrl: 
     tags,
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: <prefix>_<random><checksum>' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key: <prefix>_<random><checksum>' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: CONSOLE_COOKIE,
+          description: `The console's session (POST /console/sessions sets it): ${HOST_CONSOLE_COOKIE} behind HTTPS. A request carrying more than one session cookie is refused (400); state changes must come from the console's origin.`,
+        },
+        consoleBinding: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Keywarden-Console',
+          description: 'With the session cookie: the binding its sign-in answered, proving the page holding the cookie opened the session.',
+        },
+      },
       schemas: c.schemas,
     },
     paths,

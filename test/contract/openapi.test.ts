@@ -64,6 +64,15 @@ describe('the OpenAPI document', () => {
     expect(gateway).toEqual(served);
   });
 
+  it('documents the console session (cookie and the page’s binding header) on key routes, and bearer keys alone on model calls', () => {
+    const schemes = doc.components!.securitySchemes as Record<string, { in?: string; name?: string }>;
+    expect(schemes.consoleSession).toMatchObject({ in: 'cookie', name: 'keywarden_console' });
+    expect(schemes.consoleBinding).toMatchObject({ in: 'header', name: 'X-Keywarden-Console' });
+    const op = (path: string, method: string) => (doc.paths![path] as Record<string, OpenAPIV3_1.OperationObject>)[method]!;
+    expect(op('/keys/search', 'post').security).toEqual([{ bearer: [] }, { consoleSession: [], consoleBinding: [] }]);
+    expect(op('/responses', 'post').security).toEqual([{ bearer: [] }]);
+  });
+
   it('documents every status each route can answer, with the error shape for errors, and a unique operationId', () => {
     const ids = new Set<string>();
     for (const route of API_ROUTE_TABLE) {
