@@ -168,14 +168,25 @@ describe('the API Keys console in a browser', () => {
         return rows.length === 1 && new RegExp(source).test((rows[0] as HTMLElement).innerText);
       }, {}, match.source);
     };
-    await search('Nightly');
-    await onlyRow(/^Nightly export/);
-    await search(issued[0]!);
-    await onlyRow(/^Console generated key/);
-    await search(issued[1]!.slice(0, 10));
-    await onlyRow(/^Nightly export/);
-    await search('');
-    await page.waitForFunction(() => document.querySelectorAll('table[data-testid="keys"] tbody tr').length > 3);
+    // Every request the page makes, URL and method: a full key must travel only in a body.
+    const sent: string[] = [];
+    const record = (request: { method: () => string; url: () => string }) => void sent.push(`${request.method()} ${request.url()}`);
+    page.on('request', record);
+    try {
+      await search('Nightly');
+      await onlyRow(/^Nightly export/);
+      await search(issued[0]!);
+      await onlyRow(/^Console generated key/);
+      await search(issued[1]!.slice(0, 10));
+      await onlyRow(/^Nightly export/);
+      await search('');
+      await page.waitForFunction(() => document.querySelectorAll('table[data-testid="keys"] tbody tr').length > 3);
+    } finally {
+      page.off('request', record);
+    }
+    expect(sent).toContain(`POST ${stack.url}/v1/keys/search`);
+    expect(sent.filter((line) => line.includes(issued[0]!.slice(7)))).toEqual([]);
+    expect((await stack.json('/v1/models', { key: issued[0]! })).status).toBe(200); // never exposed on the way
   });
 
   it('rotates at once with no dialog, the replacement in the callout, the old key revoked but listed', async () => {
