@@ -125,6 +125,7 @@ describe('cookie tossing behind HTTPS', () => {
   it('X-Forwarded-Proto from a client does not decide the cookie: over plain http config it stays the http one', async () => {
     const res = await local.call('/v1/console/sessions', { body: { key: local.adminKey }, headers: { origin: local.url, 'x-forwarded-proto': 'https' } });
     expect(res.headers.get('set-cookie')).toMatch(/^keywarden_console=/);
+    expect(res.headers.get('set-cookie')).not.toContain('Secure');
   });
 });
 
