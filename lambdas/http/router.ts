@@ -253,7 +253,11 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
     let route: Route | undefined;
     const early: Record<string, string> = {};
     try {
-      // Before any route, key check or lookup: a key in a URL is refused (and exposed) on every path.
+      const samePath = compiled.filter((r) => r.regex.test(req.path));
+      const match = samePath.find((r) => r.route.method === req.method);
+      // A model call's answers all carry the billing evidence, rejections included.
+      if (match?.route.billed) Object.assign(early, billingEvidence(services, req.requestId, 0));
+      // Before any other check, key check or lookup: a key in a URL is refused (and exposed) on every path.
       refuseKeysInQuery(req.query);
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
       if (size > services.config.maxBodyBytes) {
@@ -262,17 +266,14 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       if (req.body !== undefined && exceedsJsonDepth(req.body)) {
         throw new HttpError(400, 'invalid_request_error', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
       }
-      const samePath = compiled.filter((r) => r.regex.test(req.path));
       if (samePath.length === 0) {
         refuseKeyInUnroutedPath(req.path);
         throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
       }
-      const match = samePath.find((r) => r.route.method === req.method);
       if (!match) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);
       }
       route = match.route;
-      if (route.billed) Object.assign(early, billingEvidence(services, req.requestId, 0));
       const params = parseParams(match, match.regex.exec(req.path)!);
       ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
       Object.assign(ctx.responseHeaders, early);

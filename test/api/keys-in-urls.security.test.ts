@@ -90,6 +90,15 @@ describe('a key in a URL', () => {
     }
   });
 
+  it('a model call with a key in its URL is refused before any charge, with the billing evidence every model-call answer carries', async () => {
+    const leaked = await liveKey('model call url');
+    const res = await stack.call(`/v1/chat/completions?api_key=${leaked.key}`, { key: stack.adminKey, body: { model: 'archibot', messages: [{ role: 'user', content: 'hi' }] } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-archibot-credits-charged')).toBe('0');
+    expect(await res.text()).not.toContain(leaked.key);
+    expect(await statusOf(leaked.key)).toBe('key_revoked');
+  });
+
   it('a key in a path no route serves is exposed too (a key pasted where a URL was wanted)', async () => {
     for (const path of [(k: string) => `/v1/${k}`, (k: string) => `/v1/keys/x/${k}/y`, (k: string) => `/v1/${encodeURIComponent(`see ${k}`)}`]) {
       const leaked = await liveKey('in a path');
