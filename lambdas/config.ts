@@ -9,9 +9,13 @@ import { parseModels, type CatalogModel } from './core/models';
  * Environment variables read in AWS (set by lib/keywarden-service.ts):
  *   KEYWARDEN_ENVIRONMENT        stage name, e.g. development | production
  *   TABLE_NAME                   the single DynamoDB table
- *   PUBLIC_BASE_URL              public base of the API (…/v1 is appended), used in setup scripts
+ *   PUBLIC_BASE_URL              public base of the API (…/v1 is appended), used in setup scripts,
+ *                                the OpenAPI server URL and as a console origin; default (unset)
+ *                                http://127.0.0.1:8787 — never a Host a request names
  *   CONSOLE_URL                  where the API Keys console is served (its CloudFront URL in AWS),
- *                                used in sign-in links; default: PUBLIC_BASE_URL's origin
+ *                                used in sign-in links; with PUBLIC_BASE_URL, the only origins the
+ *                                console's same-origin check accepts; https = the `__Host-` cookie.
+ *                                Default: PUBLIC_BASE_URL's origin
  *   UPSTREAM_BASE_URL            OpenAI-compatible upstream base URL (unset = local model)
  *   SECRET_<NAME>_ARN            Secrets Manager ARN per secret the function uses, NAME one of SECRET_NAMES
  *   MODELS                       the model catalog, `id=upstream-model,…` (an id alone maps to
