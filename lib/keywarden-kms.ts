@@ -45,7 +45,7 @@ export function createLogsKey(scope: Construct, id: string, config: StageConfig)
   key.addToResourcePolicy(
     new PolicyStatement({
       sid: 'CloudWatchLogsForThisStage',
-      principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      principals: [new ServicePrincipal(`logs.${Aws.REGION}.${Aws.URL_SUFFIX}`)],
       actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
       resources: ['*'],
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroups } },

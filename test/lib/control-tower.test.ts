@@ -134,52 +134,39 @@ describe('AWS Control Tower proactive controls, production (Stateful, Api, Conso
 });
 
 describe('the Control Tower plugin fails synthesis on a finding', () => {
-  /** A stack with a log group without a KMS key (CT.CLOUDWATCH.PR.3) and a sourceless service permission (CT.LAMBDA.PR.2). */
-  const synthIntruder = (decorate: (logGroup: LogGroup, permission: CfnPermission) => void) => {
+  it('reports what no reasoned suppression answers, and only that', () => {
+    // Three stacks, one synthesis (one cfn-guard run): each has a log group without a KMS key
+    // (CT.CLOUDWATCH.PR.3) and a Lambda permission for a service with no source (CT.LAMBDA.PR.2).
     const app = new App({ context: { ...cdkJsonContext(), '@aws-cdk/core:appMode': 'inmemory' } });
-    const stack = new Stack(app, 'Intruder');
-    const logGroup = new LogGroup(stack, 'Logs', { retention: RetentionDays.THIRTEEN_MONTHS });
-    const permission = new CfnPermission(stack, 'Invoke', { action: 'lambda:InvokeFunction', functionName: 'f', principal: 's3.amazonaws.com' });
-    decorate(logGroup, permission);
+    const intruder = (id: string) => {
+      const stack = new Stack(app, id);
+      const logGroup = new LogGroup(stack, 'Logs', { retention: RetentionDays.THIRTEEN_MONTHS });
+      const permission = new CfnPermission(stack, 'Invoke', { action: 'lambda:InvokeFunction', functionName: 'f', principal: 's3.amazonaws.com' });
+      return { logGroup: logGroup.node.defaultChild as CfnResource, permission };
+    };
+    intruder('Plain');
+    const unreasoned = intruder('Unreasoned');
+    // Named, but without a reason: still a finding.
+    unreasoned.logGroup.addMetadata('guard', { SuppressedRules: ['cloudwatch_log_group_encrypted_check'] });
+    // A reasoned suppression of another rule does not hide this one.
+    suppressControl(unreasoned.permission, 'CT.LAMBDA.PR.3', 'not the rule this permission breaks, so it must still be reported.');
+    const reasoned = intruder('Reasoned');
+    reasoned.logGroup.addMetadata('guard', {
+      SuppressedRules: ['cloudwatch_log_group_encrypted_check'],
+      Reasons: { cloudwatch_log_group_encrypted_check: 'CT.CLOUDWATCH.PR.3: a test stand-in for a reasoned suppression.' },
+    });
+    suppressControl(reasoned.permission, 'CT.LAMBDA.PR.2', 'a test stand-in for a reasoned suppression of this rule.');
     Validations.of(app).addPlugins(new ControlTowerChecks());
-    return () => app.synth();
-  };
-  const errorOf = (synth: () => unknown): string => {
+
+    let error = '';
     try {
-      synth();
+      app.synth();
     } catch (err) {
-      return String(err);
+      error = String(err);
     }
-    return '';
-  };
-
-  it('reports an unencrypted log group and a sourceless Lambda permission', () => {
-    const error = errorOf(synthIntruder(() => {}));
     expect(error).toContain('CT.CLOUDWATCH.PR.3');
     expect(error).toContain('CT.LAMBDA.PR.2');
-  });
-
-  it('drops a finding only for the rule a resource names with a reason', () => {
-    const error = errorOf(
-      synthIntruder((logGroup, permission) => {
-        // Named, but without a reason: still a finding.
-        (logGroup.node.defaultChild as CfnResource).addMetadata('guard', { SuppressedRules: ['cloudwatch_log_group_encrypted_check'] });
-        // A reasoned suppression of another rule does not hide this one.
-        suppressControl(permission, 'CT.LAMBDA.PR.3', 'not the rule this permission breaks, so it must still be reported.');
-      }),
-    );
-    expect(error).toContain('CT.CLOUDWATCH.PR.3');
-    expect(error).toContain('CT.LAMBDA.PR.2');
-    expect(
-      errorOf(
-        synthIntruder((logGroup, permission) => {
-          (logGroup.node.defaultChild as CfnResource).addMetadata('guard', {
-            SuppressedRules: ['cloudwatch_log_group_encrypted_check'],
-            Reasons: { cloudwatch_log_group_encrypted_check: 'CT.CLOUDWATCH.PR.3: a test stand-in for a reasoned suppression.' },
-          });
-          suppressControl(permission, 'CT.LAMBDA.PR.2', 'a test stand-in for a reasoned suppression of this rule.');
-        }),
-      ),
-    ).toBe('');
+    for (const path of ['Plain/Logs', 'Plain/Invoke', 'Unreasoned/Logs', 'Unreasoned/Invoke']) expect(error).toContain(path);
+    expect(error).not.toContain('Reasoned/');
   });
 });
