@@ -53,8 +53,9 @@ function keyIn(text: string): string | undefined {
   return undefined;
 }
 
-export function refuseKeysInQuery(query: Record<string, string | undefined>): void {
-  for (const [name, value = ''] of Object.entries(query)) {
+/** Every parameter as sent, a repeated one once per value (`?search=x&search=<key>` is read whole). */
+export function refuseKeysInQuery(query: Iterable<readonly [string, string | undefined]>): void {
+  for (const [name, value = ''] of query) {
     // A key as a parameter's name: the error names the query, never the value.
     const inName = keyIn(name);
     if (inName !== undefined) throw new KeyInUrlError('query', inName);

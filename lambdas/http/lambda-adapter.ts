@@ -12,11 +12,16 @@ export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   const query: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query[name] = value;
+  // API Gateway keeps the last of a repeated parameter in queryStringParameters; every one is in the multi-value map.
+  const queryPairs: Array<[string, string]> = [];
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const value of values ?? []) queryPairs.push([name, value]);
+  for (const [name, value] of Object.entries(query)) if (!queryPairs.some(([n, v]) => n === name && v === value)) queryPairs.push([name, value]);
   const body = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   return {
     method: event.httpMethod.toUpperCase(),
     path: event.path,
     query,
+    queryPairs,
     headers,
     body,
     requestId: `req_${(event.requestContext?.requestId ?? randomUUID()).replace(/-/g, '')}`,

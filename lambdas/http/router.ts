@@ -258,7 +258,7 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       // A model call's answers all carry the billing evidence, rejections included.
       if (match?.route.billed) Object.assign(early, billingEvidence(services, req.requestId, 0));
       // Before any other check, key check or lookup: a key in a URL is refused (and exposed) on every path.
-      refuseKeysInQuery(req.query);
+      refuseKeysInQuery(req.queryPairs ?? Object.entries(req.query));
       const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
       if (size > services.config.maxBodyBytes) {
         throw new HttpError(413, 'invalid_request_error', `The request body exceeds ${services.config.maxBodyBytes} bytes.`);

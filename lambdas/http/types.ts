@@ -4,6 +4,11 @@ export interface HttpRequest {
   /** Path from the API root, e.g. `/v1/keys/key_…` (stage prefix removed). */
   path: string;
   query: Record<string, string | undefined>;
+  /**
+   * Every query parameter as sent, repeated ones included (`query` keeps one value of each): what
+   * an access log records, so what the key-in-URL check reads.
+   */
+  queryPairs?: ReadonlyArray<readonly [string, string]>;
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
   body: string | undefined;

@@ -30,7 +30,11 @@ export function toProxyEvent(req: IncomingMessage, body: string | undefined): AP
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = value;
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multi[name] ??= []).push(value);
+  }
   return {
     httpMethod: req.method ?? 'GET',
     path: url.pathname,
@@ -38,7 +42,7 @@ export function toProxyEvent(req: IncomingMessage, body: string | undefined): AP
     headers,
     multiValueHeaders: {},
     queryStringParameters: Object.keys(query).length ? query : null,
-    multiValueQueryStringParameters: null,
+    multiValueQueryStringParameters: Object.keys(multi).length ? multi : null,
     pathParameters: null,
     stageVariables: null,
     body: body ?? null,

@@ -1,4 +1,7 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../lambdas/http/api';
+import { fromProxyEvent } from '../../lambdas/http/lambda-adapter';
 import { checksum, generateKey } from '../../lambdas/core/key-format';
 import { KeywardenClient } from '../../bots/core/keywarden-client';
 import { resolveKey } from '../../bots/core/key-resolver';
@@ -80,6 +83,9 @@ describe('a key in a URL', () => {
       (k: string) => `/v1/no-such-route?api_key=${k}`,
       (k: string) => `/v1/keys?search=${encodeURIComponent(`my key is ${k}`)}`,
       (k: string) => `/v1/keys?search=${encodeURIComponent(encodeURIComponent(k).replace(/^a/, '%61'))}`,
+      // A repeated parameter: the key is in the log whichever value the handler would read.
+      (k: string) => `/v1/keys?search=${k}&search=harmless`,
+      (k: string) => `/v1/audit?keyId=key_0000000000000000000000&keyId=${k}`,
     ]) {
       const leaked = await liveKey('in another query string');
       const res = await stack.call(url(leaked.key), url(leaked.key).includes('health') ? {} : { key: stack.adminKey });
@@ -88,6 +94,23 @@ describe('a key in a URL', () => {
       expect(text).not.toContain(leaked.key);
       expect(await statusOf(leaked.key), url('KEY')).toBe('key_revoked');
     }
+  });
+
+  it('through the Lambda adapter, every value of a repeated parameter is read (API Gateway keeps only the last in queryStringParameters)', async () => {
+    const leaked = await liveKey('repeated in a proxy event');
+    const req = fromProxyEvent({
+      httpMethod: 'GET',
+      path: '/v1/keys',
+      headers: { Authorization: `Bearer ${stack.adminKey}` },
+      queryStringParameters: { search: 'harmless' },
+      multiValueQueryStringParameters: { search: [leaked.key, 'harmless'] },
+      body: null,
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEvent);
+    const res = await createApi(stack.services)(req);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res)).not.toContain(leaked.key);
+    expect(await statusOf(leaked.key)).toBe('key_revoked');
   });
 
   it('a model call with a key in its URL is refused before any charge, with the billing evidence every model-call answer carries', async () => {
