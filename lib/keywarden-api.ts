@@ -78,7 +78,8 @@ export function createRestApi(scope: Construct, config: StageConfig, logsKey: IK
   });
   // Errors API Gateway answers itself (unknown route, stage throttling, oversized body, Lambda
   // failure) get the same OpenAI error shape, codes and types as the service's own errors
-  // (SPEC §4, lambdas/http/errors.ts).
+  // (SPEC §4, lambdas/http/errors.ts), and the headers the router sets on every answer:
+  // nosniff and no-store.
   const gatewayError = (
     id: string,
     type: ResponseType,
@@ -87,7 +88,11 @@ export function createRestApi(scope: Construct, config: StageConfig, logsKey: IK
     api.addGatewayResponse(id, {
       type,
       ...(error.status ? { statusCode: error.status } : {}),
-      ...(error.retryAfter ? { responseHeaders: { 'Retry-After': "'1'" } } : {}),
+      responseHeaders: {
+        'X-Content-Type-Options': "'nosniff'",
+        'Cache-Control': "'no-store'",
+        ...(error.retryAfter ? { 'Retry-After': "'1'" } : {}),
+      },
       templates: {
         // `message` is a JSON string literal, or `$context.error.messageString` (already quoted).
         'application/json': `{"error":{"message":${error.message},"type":"${error.type}","code":"${error.code}","param":null}}`,

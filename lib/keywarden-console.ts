@@ -41,8 +41,9 @@ export interface ConsoleStackProps extends StackProps {
  * The API Keys console in AWS: its built files in a private S3 bucket behind CloudFront (origin
  * access control), and /v1/* on the same distribution routed to the API — one origin, so no CORS,
  * and the session cookie (SameSite=Strict, Secure) is the console's alone. Every response of the
- * page carries the same strict CSP as locally; a viewer-request function hands the API the
- * viewer's host (X-Forwarded-Host) for the same-origin check and the links it builds.
+ * page carries the same strict CSP as locally. The API's same-origin check and the links it builds
+ * read the console's origin from configuration (CONSOLE_URL: -c consoleUrl, or the console domain),
+ * never from a Host or X-Forwarded-Host a client could send.
  */
 export class ConsoleStack extends Stack {
   readonly distribution: Distribution;
@@ -118,12 +119,6 @@ export class ConsoleStack extends Stack {
         "function handler(event){var r=event.request;if(r.uri==='/'||r.uri==='/console'||r.uri==='/console/'){r.uri='/console/index.html';}return r;}",
       ),
     });
-    const forwardHost = new CloudFrontFunction(this, 'ForwardHost', {
-      code: FunctionCode.fromInline(
-        "function handler(event){var r=event.request;r.headers['x-forwarded-host']={value:r.headers.host.value};return r;}",
-      ),
-    });
-
     this.distribution = new Distribution(this, 'Distribution', {
       comment: `Keywarden ${config.stage}: API Keys console and /v1`,
       // No CloudFront standard logs: they always record the query string (cs-uri-query), which
@@ -161,7 +156,6 @@ export class ConsoleStack extends Stack {
           allowedMethods: AllowedMethods.ALLOW_ALL,
           cachePolicy: CachePolicy.CACHING_DISABLED,
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-          functionAssociations: [{ function: forwardHost, eventType: FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });

@@ -182,7 +182,11 @@ export function createKeywardenFunction(
     environment.PUBLIC_BASE_URL = data.publicBaseUrl;
     if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
     if (config.models) environment.MODELS = config.models;
-    if (config.consoleUrl) environment.CONSOLE_URL = config.consoleUrl;
+    // The console's origin, for sign-in links and the same-origin check of its calls: given, or
+    // the operator's own console domain. Without either, the console cannot sign in until the
+    // second deploy with -c consoleUrl (docs/operating.md).
+    const consoleUrl = config.consoleUrl ?? (config.consoleDomain ? `https://${config.consoleDomain.domainName}` : undefined);
+    if (consoleUrl) environment.CONSOLE_URL = consoleUrl;
   } else {
     environment.KEYWARDEN_API_URL = data.publicBaseUrl;
   }

@@ -142,7 +142,7 @@ describe('stateless stack, production', () => {
     s.stateless.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/keywarden-production/api-access', RetentionInDays: 365 });
   });
 
-  it('answers unknown routes and stage throttling in the OpenAI error shape', () => {
+  it('answers unknown routes and stage throttling in the OpenAI error shape, with nosniff and no-store like every answer of the router', () => {
     s.stateless.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
       StatusCode: '404',
@@ -153,6 +153,13 @@ describe('stateless stack, production', () => {
       StatusCode: '429',
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"rate_limit_exceeded"') },
     });
+    const responses = resourcesOfType(s.statelessJson, 'AWS::ApiGateway::GatewayResponse');
+    expect(responses.length).toBeGreaterThanOrEqual(4);
+    for (const [id, r] of responses) {
+      const headers = (r.Properties as { ResponseParameters?: Record<string, string> }).ResponseParameters ?? {};
+      expect(headers['gatewayresponse.header.X-Content-Type-Options'], id).toBe("'nosniff'");
+      expect(headers['gatewayresponse.header.Cache-Control'], id).toBe("'no-store'");
+    }
   });
 
   it('runs every function on Node.js 22 or later, arm64, ESM bundle, own log group with stage retention', () => {
@@ -395,6 +402,12 @@ describe('stateless stack with a custom domain (and the console on its own)', ()
     for (const [, fn] of resourcesOfType(s.statelessJson, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
       expect(vars.PUBLIC_BASE_URL ?? vars.KEYWARDEN_API_URL).toBe('https://keys.example.com');
+      // The console's own domain is the origin its calls are checked against (and sign-in links go to).
+      if (vars.PUBLIC_BASE_URL) expect(vars.CONSOLE_URL).toBe('https://console.example.com');
     }
+  });
+
+  it('hands the API no client-chosen host: no viewer-request function rewrites X-Forwarded-Host', () => {
+    expect(JSON.stringify(s.consoleJson)).not.toMatch(/x-forwarded-host/i);
   });
 });
