@@ -309,41 +309,6 @@ export class DynamoDbStore implements Store {
     return Number(out.Attributes?.credits?.N);
   }
 
-  async chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }> {
-    if (amount <= 0) return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0 };
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const out = await unlessConditionFails(
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: k.account(id),
-            UpdateExpression: 'SET credits = credits - :a',
-            ConditionExpression: 'attribute_exists(pk) AND credits >= :a',
-            ExpressionAttributeValues: { ':a': amount },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        ),
-      );
-      if (out) return { charged: amount, balance: Number(out.Attributes?.credits) };
-      // Not enough left: take exactly what is there, conditional on nobody having moved it meanwhile.
-      const account = await this.getAccount(id);
-      if (!account || account.credits <= 0) return { charged: 0, balance: 0 };
-      const emptied = await unlessConditionFails(
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: k.account(id),
-            UpdateExpression: 'SET credits = :zero',
-            ConditionExpression: 'credits = :seen',
-            ExpressionAttributeValues: { ':zero': 0, ':seen': account.credits },
-          }),
-        ),
-      );
-      if (emptied) return { charged: account.credits, balance: 0 };
-    }
-    return { charged: 0, balance: (await this.getAccount(id))?.credits ?? 0, contended: true };
-  }
-
   // ── projects and admins ───────────────────────────────────────────────────
 
   async createProject(project: Project): Promise<void> {

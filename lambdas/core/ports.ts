@@ -31,12 +31,6 @@ export interface Store {
    * which is the account's debt (docs/gateway.md §3): usage already served is never forgiven.
    */
   chargeCredits(id: string, amount: number): Promise<number>;
-  /**
-   * Charges up to `amount` (more than the balance takes the balance to zero); returns what was
-   * charged and the balance, or `contended` when concurrent writers kept it from settling.
-   * Not used by settlement since issue 19 (it forgave usage beyond the balance; see chargeCredits).
-   */
-  chargeUpTo(id: string, amount: number): Promise<{ charged: number; balance: number; contended?: true }>;
 
   createProject(project: Project): Promise<void>;
   getProject(id: string): Promise<Project | undefined>;

@@ -108,10 +108,13 @@ describe('rate limit and credits under concurrency', () => {
     expect((await services.store.getAccount(account))?.credits).toBe(0);
   });
 
-  it('charging more than is left takes the balance to zero, never below', async () => {
+  it('charging more than is left is debt, taken whole; an account in debt is refused every reservation until a grant repays it', async () => {
     const account = await accountWith(2);
-    expect(await services.store.chargeUpTo(account, 5)).toEqual({ charged: 2, balance: 0 });
+    expect(await services.store.chargeCredits(account, 5)).toBe(-3);
+    expect(await services.store.reserveCredits(account, 1)).toMatchObject({ ok: false, reason: 'insufficient' });
     expect(await services.store.adjustCredits(account, -1)).toEqual({ ok: false, reason: 'insufficient' });
+    expect(await services.store.adjustCredits(account, 4)).toMatchObject({ ok: true, balance: 1 });
+    expect(await services.store.reserveCredits(account, 1)).toMatchObject({ ok: true, balance: 0 });
   });
 
   it('one-time nonces are single use', async () => {
