@@ -66,6 +66,23 @@ export function errorBody(message: string, type: string, code: string, param: st
 }
 
 /**
+ * On every answer of the service, success or error, streamed or not, the router's and the local
+ * server's own alike: no browser sniffs a JSON answer into something it renders, and no cache
+ * (browser, proxy, CDN) keeps one — they carry keys, sessions, audit and usage, and the console
+ * shares its origin with them. (API Gateway's own answers carry them too: lib/keywarden-api.ts.)
+ */
+export const EDGE_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
+/** An error answer the local server writes itself (before or beside the router), in the documented shape. */
+export function errorAnswer(
+  status: number,
+  body: ReturnType<typeof errorBody>,
+  headers: Record<string, string> = {},
+): { statusCode: number; headers: Record<string, string>; body: string } {
+  return { statusCode: status, headers: { 'content-type': 'application/json', ...EDGE_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/**
  * Maps anything thrown to the documented error shape. Unknown errors become a generic 500 whose
  * message reveals nothing (the details go to the log, which never holds a raw key).
  */

@@ -11,7 +11,7 @@ import { bindingMatches, CONSOLE_BINDING_HEADER, readSessionCookie } from '../co
 import { consoleIsHttps, consoleOrigins } from '../config';
 import { consoleSessions, type ConsoleAdmission, type ConsoleSessionInfo } from '../core/console-sessions';
 import { assertionOf, bearerToken, checkHeaders, requireValid } from './auth';
-import { ExposedKeyError, HttpError, toErrorResponse } from './errors';
+import { EDGE_HEADERS, ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { KeyInUrlError, refuseKeyInUnroutedPath, refuseKeysInQuery } from './key-in-url';
 import type { RouteContract } from './contract';
@@ -302,13 +302,6 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
     }
   };
 }
-
-/**
- * On every /v1 answer, success or error, streamed or not, whatever the route set: no browser
- * sniffs a JSON answer into something it renders, and no cache (browser, proxy, CDN) keeps one —
- * they carry keys, sessions, audit and usage, and the console shares its origin with them.
- */
-const EDGE_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
 /**
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own

@@ -6,7 +6,7 @@ import { startDynalite, type DynaliteServer } from '../adapters/dynalite-server'
 import { bootstrapEnvironment } from '../bootstrap';
 import { isStreamingRequest } from '../http/api';
 import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
-import { errorBody } from '../http/errors';
+import { EDGE_HEADERS, errorAnswer, errorBody } from '../http/errors';
 import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
 import type { Services } from '../services';
 import { DataDir, withEnvironment, type BootstrapFile, type LocalSecrets } from './data-dir';
@@ -178,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
           return void res.destroy();
         }
         services.logger.error('local server error', { error: err instanceof Error ? err.message : 'unknown' });
-        if (!res.headersSent) writeProxyResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('Internal error.', 'api_error', 'internal_error')) });
+        if (!res.headersSent) writeProxyResult(res, errorAnswer(500, errorBody('Internal error.', 'api_error', 'internal_error')));
         else res.destroy();
       });
     };
@@ -186,11 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const path = pathOf(req.url);
       if (path === undefined) {
-        return writeProxyResult(res, {
-          statusCode: 400,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(errorBody('The request target is not a valid URL.', 'invalid_request_error', 'invalid_request_error')),
-        });
+        return writeProxyResult(res, errorAnswer(400, errorBody('The request target is not a valid URL.', 'invalid_request_error', 'invalid_request_error')));
       }
       const mount = listeners[path];
       if (mount) return void mount(req, res);
@@ -206,11 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         return handled;
       }
       if (path === '/console' || path.startsWith('/console/')) return serveConsole(path, res);
-      writeProxyResult(res, {
-        statusCode: 404,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(errorBody('Not found. Keywarden serves /v1, /slack/events and /api/messages.', 'not_found_error', 'not_found')),
-      });
+      writeProxyResult(res, errorAnswer(404, errorBody('Not found. Keywarden serves /v1, /slack/events and /api/messages.', 'not_found_error', 'not_found')));
     }
 
     return {
@@ -251,11 +243,7 @@ function pathOf(target: string | undefined): string | undefined {
 }
 
 function notReady(res: ServerResponse): void {
-  writeProxyResult(res, {
-    statusCode: 503,
-    headers: { 'content-type': 'application/json', 'retry-after': '1' },
-    body: JSON.stringify(errorBody('Keywarden is starting; retry in a moment.', 'api_error', 'service_unavailable')),
-  });
+  writeProxyResult(res, errorAnswer(503, errorBody('Keywarden is starting; retry in a moment.', 'api_error', 'service_unavailable'), { 'retry-after': '1' }));
 }
 
 /**
@@ -276,7 +264,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
           ? [413, 'Payload Too Large', 'The request chunk extensions are too large.']
           : [400, 'Bad Request', 'The request is not valid HTTP.'];
   const body = JSON.stringify(errorBody(message, 'invalid_request_error', 'invalid_request_error'));
-  const answer = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  const edge = Object.entries(EDGE_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const answer = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n${edge}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
   const close = () => {
     if (!socket.writable) return void socket.destroy();
     // Closed once written, whether or not the client ever closes its side.

@@ -163,6 +163,9 @@ it('an error pipelined behind a request received whole is answered after that re
   const second = await conn.next();
   expect(second?.status).toBe(400);
   expect(JSON.parse(second!.body).error.type).toBe('invalid_request_error');
+  // Written by hand beside the router, with the headers every answer carries.
+  expect(second!.headers).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+  expect(second!.headers).toMatch(/\r\ncache-control: no-store\r\n/i);
   expect(await conn.next()).toBeUndefined();
 });
 
@@ -173,6 +176,7 @@ it('a request target that is no URL is a 400 in the documented shape, and the co
     const answer = await conn.next();
     expect(answer?.status).toBe(400);
     expect(JSON.parse(answer!.body).error).toMatchObject({ type: 'invalid_request_error', param: null });
+    expect(answer!.headers).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
   }
   conn.socket.write('GET /v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   expect((await conn.next())?.status).toBe(200);

@@ -64,6 +64,8 @@ describe('the local stack', () => {
     const early = await untilListening(`http://127.0.0.1:${port}/v1/health`);
     expect(early.status).toBe(503);
     expect(early.headers.get('retry-after')).toBe('1');
+    expect(early.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(early.headers.get('cache-control')).toBe('no-store');
     expect(await early.json()).toEqual({
       error: { message: expect.any(String), type: 'api_error', code: 'service_unavailable', param: null },
     });
