@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { redactKeys } from '../../lambdas/core/key-format';
+import { redactKeys } from '../../lambdas/core/redact-keys';
 import { KeywardenApi, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../../lambdas/http/client';
 import type { OperationId } from '../../lambdas/http/contract';
 import { OperatorError } from '../../lambdas/local/operator-errors';

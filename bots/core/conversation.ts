@@ -20,7 +20,8 @@ import { keyLine, startPreview } from './key-text';
 import { findLeaks, type LeakFinding } from './leak-guard';
 import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
-import { looksLikeKey, redactKeys } from './redact';
+import { looksLikeKey } from '../../lambdas/core/key-scan';
+import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
 
 /** Longest chat message forwarded to the model. */

@@ -1,6 +1,6 @@
 import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
 import type { ApiError } from './api-types';
-import { redactKeys } from './redact';
+import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type ErrorReply, type Reply } from './replies';
 
 /**

@@ -35,7 +35,7 @@
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
  *
  * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `HELP`,
- * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInMessage` (keys as a reader sees them: the leak guard's offline test).
+ * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
  */
 export type { ApiAuditRecord, ApiKey, BotName } from './api-types';
 export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
@@ -65,8 +65,8 @@ export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';
-export { findKeysInMessage } from './key-scan';
-export { looksLikeKey, redactKeys } from './redact';
+export { findKeysInText, looksLikeKey } from '../../lambdas/core/key-scan';
+export { redactKeys } from '../../lambdas/core/redact-keys';
 export {
   errorReply,
   text,
@@ -78,4 +78,3 @@ export {
   type Reply,
   type ReplyErrorCode,
 } from './replies';
-export { findKeysInText } from '../../lambdas/core/key-format';

@@ -1,8 +1,8 @@
-import { findKeysInText } from '../../lambdas/core/key-format';
+import { findKeysInText } from '../../lambdas/core/key-scan';
 import type { ApiKey } from './api-types';
 import { apiFailure } from './failure-replies';
 import type { KeywardenClient } from './keywarden-client';
-import { redactKeys } from './redact';
+import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type Reply } from './replies';
 
 const KEY_ID = /^key_[0-9A-Za-z]{22}$/;

@@ -1,5 +1,5 @@
 import type { ApiKey } from './api-types';
-import { findKeysInMessage } from './key-scan';
+import { findKeysInText } from '../../lambdas/core/key-scan';
 import type { KeywardenClient } from './keywarden-client';
 import type { PendingAction } from './pending-action';
 import type { LeakAlertReply } from './replies';
@@ -26,7 +26,7 @@ export interface LeakFinding {
 }
 
 /**
- * Leak guard: live keys of the bot's project in `text`, read as people see it (key-scan.ts:
+ * Leak guard: live keys of the bot's project in `text`, read as people see it (lambdas/core/key-scan.ts:
  * formatting marks, links, tags, zero-width characters and line breaks inside a key do not hide
  * it). Candidates that fail the format or checksum are dropped offline (no API call); every
  * distinct remaining one, up to MAX_LEAK_CANDIDATES, is checked with `POST /v1/keys/verify`,
@@ -42,7 +42,7 @@ export interface LeakFinding {
  * alert goes out anyway: a leak is worth a duplicate.
  */
 export async function findLeaks(client: KeywardenClient, text: string, poster: string, nowMs: number): Promise<LeakFinding[]> {
-  const candidates = findKeysInMessage(text).slice(0, MAX_LEAK_CANDIDATES);
+  const candidates = findKeysInText(text).slice(0, MAX_LEAK_CANDIDATES);
   if (candidates.length === 0) return [];
   const keyIds = await inBatches(candidates, async (candidate) => {
     const verdict = await client.verify(candidate);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { redactKeys } from '../core/key-format';
+import { redactKeys } from '../core/redact-keys';
 import { sampleFromSchema, withinDepth } from './schema-sample';
 import type { Upstream, UpstreamPath } from './upstream';
 

@@ -10,8 +10,8 @@ import { encodeBase62, randomBase62 } from './base62';
  *   [a-z][a-z0-9]{1,11} + "_"   (62^22 ≈ 2^131 ≥ 128 bits)   (62^6 > 2^32)
  *
  * Only [A-Za-z0-9_] appear, so a double-click selects the whole key. The checksum lets a scanner
- * (our leak guard included) tell a real key from look-alike text offline, and lets the API reject
- * malformed keys before any storage read.
+ * (ours is key-scan.ts, with redact-keys.ts) tell a real key from look-alike text offline, and
+ * lets the API reject malformed keys before any storage read.
  */
 export const RANDOM_LENGTH = 22;
 export const CHECKSUM_LENGTH = 6;
@@ -23,12 +23,6 @@ const VISIBLE_RANDOM_CHARS = 4;
 const KEY_PATTERN = new RegExp(
   `^([a-z][a-z0-9]{1,11})_([0-9A-Za-z]{${RANDOM_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`,
 );
-/** Finds candidate keys inside free text (leak guard). Word boundaries keep longer tokens out. */
-export const KEY_IN_TEXT_PATTERN = new RegExp(
-  `(?<![A-Za-z0-9_])[a-z][a-z0-9]{1,11}_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}(?![A-Za-z0-9_])`,
-  'g',
-);
-
 export function checksum(body: string): string {
   return encodeBase62(BigInt(crc32(body) >>> 0), CHECKSUM_LENGTH);
 }
@@ -58,22 +52,4 @@ export function visibleStart(prefix: string, random: string): string {
 export function startOf(raw: string): string {
   const underscore = raw.indexOf('_');
   return visibleStart(raw.slice(0, underscore), raw.slice(underscore + 1));
-}
-
-/** Every substring of `text` that passes format and checksum. */
-export function findKeysInText(text: string): string[] {
-  const found = new Set<string>();
-  for (const m of text.matchAll(KEY_IN_TEXT_PATTERN)) {
-    if (parseKey(m[0]).ok) found.add(m[0]);
-  }
-  return [...found];
-}
-
-/**
- * Replaces every well-formed key in text with its non-secret start (`archie_4fQa…`). Everything
- * that says text back — the bots in channels, the local model echoing a question — runs through
- * this, so nothing but the one response that creates a key can carry a key value.
- */
-export function redactKeys(text: string): string {
-  return text.replace(KEY_IN_TEXT_PATTERN, (candidate) => (parseKey(candidate).ok ? `${startOf(candidate)}…` : candidate));
 }

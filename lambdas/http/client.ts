@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import type * as z from 'zod';
-import { findKeysInText } from '../core/key-format';
+import { findKeysInText } from '../core/key-scan';
 import { CONTRACT, type MeSchema, type OperationId, type RouteContract, type VerifyResult } from './contract';
 import type { AuditRecordSchema, ConversationReferenceSchema, CreateKeyBody, IssuedKeySchema, KeySchema } from './schemas';
 

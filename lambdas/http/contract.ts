@@ -96,6 +96,13 @@ export const ModelSchema = z.strictObject({ id: z.string(), object: z.literal('m
 export const ResponsesBody = z.looseObject({
   model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
   stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
+  // A background response reports its usage to whoever polls the upstream for it, never to this
+  // endpoint: served, it would be charged one request whatever it used (usage forgiven), so it is
+  // refused until stored responses are served here.
+  background: z
+    .literal(false, { error: 'background responses are not served by this endpoint (their usage could not be billed); leave background unset or false' })
+    .nullable()
+    .optional(),
 });
 
 /** The Chat Completions request as far as the gateway reads it; every other field goes upstream unchanged. */

@@ -1,4 +1,4 @@
-import { findKeysInText } from '../core/key-format';
+import { findKeysInText, readableForms } from '../core/key-scan';
 import { ExposedKeyError, HttpError } from './errors';
 
 /**
@@ -6,11 +6,14 @@ import { ExposedKeyError, HttpError } from './errors';
  * the way keep URLs in their access logs. The router runs this over every query string before
  * anything else reads it, on every route:
  *
- *   - a value (or a name) passing the key format and checksum is a key already written to some
- *     log: it is treated as exposed exactly like a key in an id slot (ExposedKeyError — the router
+ *   - a value (or a name) holding a key — format and checksum, read as a log reader sees it
+ *     (core/key-scan.ts: a zero-width character, `%E2%80%8B`, a line break, an entity or a
+ *     formatting mark inside the key does not hide it) — is a key already written to some log:
+ *     it is treated as exposed exactly like a key in an id slot (ExposedKeyError — the router
  *     revokes it if live, the audit names the key id), and the 400 says where a key belongs;
  *   - a search term with the shape of a key (prefix, `_`, 16+ base62 characters: a key with a
- *     typo, a truncated paste) is a 400 pointing at POST /v1/keys/search, so no near-key either.
+ *     typo, a truncated paste), disguised the same ways or not, is a 400 pointing at
+ *     POST /v1/keys/search, so no near-key either.
  *
  * Only `search` gets the shape rule: opaque values such as cursors may contain that shape by chance.
  */
@@ -61,7 +64,7 @@ export function refuseKeysInQuery(query: Iterable<readonly [string, string | und
     if (inName !== undefined) throw new KeyInUrlError('query', inName);
     const inValue = keyIn(value);
     if (inValue !== undefined) throw new KeyInUrlError(safeName(name), inValue);
-    if (name === 'search' && readings(value).some(keyShaped)) {
+    if (name === 'search' && readings(value).flatMap(readableForms).some(keyShaped)) {
       throw new HttpError(400, 'invalid_request_error', `The search value looks like an API key, and a key never travels in a URL. ${SEARCH_BY_BODY}`, 'search');
     }
   }

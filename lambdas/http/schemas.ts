@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { MODEL_ID_PATTERN } from '../core/models';
 import { parseDuration } from '../core/duration';
-import { findKeysInText } from '../core/key-format';
+import { findKeysInText } from '../core/key-scan';
 import { AUDIT_ACTIONS, KEY_ID_PATTERN, MAX_OVERLAP_MS } from '../core/key-service';
 import { KEY_TYPES, SCOPES } from '../core/scopes';
 import { ExposedKeyError } from './errors';

@@ -1,4 +1,4 @@
-import { redactKeys } from '../core/key-format';
+import { redactKeys } from '../core/redact-keys';
 
 /**
  * What an operator sees when `npm start` or the CLI cannot go on: one line on stderr, a non-zero

@@ -96,6 +96,42 @@ describe('a key in a URL', () => {
     }
   });
 
+  it('a key disguised in a query string (a zero-width character, escaped or not, a line break, an entity inside it) is a 400 and revoked like a plain one', async () => {
+    const inside = (k: string, mark: string) => `${k.slice(0, 12)}${mark}${k.slice(12)}`;
+    for (const url of [
+      (k: string) => `/v1/keys?search=${inside(k, '\u200b')}`,
+      (k: string) => `/v1/keys?search=${inside(k, '%E2%80%8B')}`,
+      (k: string) => `/v1/keys?search=${inside(k, '%0A')}`,
+      (k: string) => `/v1/keys?search=${inside(k, '%0D%0A%20%20')}`,
+      (k: string) => `/v1/audit?actor=${inside(k, '%C2%AD')}`,
+      (k: string) => `/v1/keys?search=${encodeURIComponent(inside(k, '&#8203;'))}`,
+      (k: string) => `/v1/keys?search=${encodeURIComponent(`_${k}_`)}`,
+      (k: string) => `/v1/keys?search=${encodeURIComponent(inside(k, '%E2%80%8B'))}`,
+      (k: string) => `/v1/models?${inside(k, '%E2%81%A0')}`,
+    ]) {
+      const leaked = await liveKey('disguised in a query string');
+      const res = await stack.call(url(leaked.key), { key: stack.adminKey });
+      const text = await res.text();
+      expect(res.status, url('KEY')).toBe(400);
+      expect(text).not.toContain(leaked.key.slice(12));
+      expect(await statusOf(leaked.key), url('KEY')).toBe('key_revoked');
+    }
+  });
+
+  it('a key disguised in an id slot is answered as a key (and revoked); in a path no route serves, exposed too', async () => {
+    const slot = await liveKey('disguised in an id slot');
+    const res = await stack.json(`/v1/keys/${slot.key.slice(0, 12)}%E2%80%8B${slot.key.slice(12)}`, { key: stack.adminKey });
+    expectApiError(res, 400, 'invalid_request_error');
+    expect(res.body.error.message).toMatch(/is an API key, not an id/);
+    expect(JSON.stringify(res.body)).not.toContain(slot.key.slice(12));
+    expect(await statusOf(slot.key)).toBe('key_revoked');
+    const unrouted = await liveKey('disguised in a path');
+    const bad = await stack.call(`/v1/${unrouted.key.slice(0, 12)}%0A${unrouted.key.slice(12)}`, { key: stack.adminKey });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).not.toContain(unrouted.key.slice(12));
+    expect(await statusOf(unrouted.key)).toBe('key_revoked');
+  });
+
   it('through the Lambda adapter, every value of a repeated parameter is read (API Gateway keeps only the last in queryStringParameters)', async () => {
     const leaked = await liveKey('repeated in a proxy event');
     const req = fromProxyEvent({
@@ -137,7 +173,7 @@ describe('a key in a URL', () => {
     const live = await liveKey('typo target');
     const typo = `${live.key.slice(0, -1)}${live.key.endsWith('A') ? 'B' : 'A'}`;
     const truncated = live.key.slice(0, 24);
-    for (const term of [typo, truncated]) {
+    for (const term of [typo, truncated, `${typo.slice(0, 12)}\u200b${typo.slice(12)}`]) {
       const res = await stack.json(`/v1/keys?search=${encodeURIComponent(term)}`, { key: stack.adminKey });
       expectApiError(res, 400, 'invalid_request_error');
       expect(res.body.error.message).toContain('POST /v1/keys/search');
@@ -191,6 +227,10 @@ describe('a key in a URL', () => {
     const key = generateKey();
     const refused = await api.call('listKeys', { query: { search: key } });
     expect(refused).toMatchObject({ ok: false, error: { code: 'key_in_url' } });
+    expect(requests).toEqual([]);
+    for (const disguised of [`${key.slice(0, 12)}\u200b${key.slice(12)}`, `${key.slice(0, 12)}\n${key.slice(12)}`, `_${key}_`]) {
+      expect(await api.call('listKeys', { query: { search: disguised } }), JSON.stringify(disguised)).toMatchObject({ ok: false, error: { code: 'key_in_url' } });
+    }
     expect(requests).toEqual([]);
     const found = await api.call('searchKeys', { body: { search: key } });
     expect(found).toMatchObject({ ok: true, value: { data: [] } });

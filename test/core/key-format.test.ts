@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BASE62 } from '../../lambdas/core/base62';
-import { CHECKSUM_LENGTH, findKeysInText, generateKey, parseKey, RANDOM_LENGTH, startOf } from '../../lambdas/core/key-format';
+import { CHECKSUM_LENGTH, generateKey, parseKey, RANDOM_LENGTH, startOf } from '../../lambdas/core/key-format';
+import { findKeysInText } from '../../lambdas/core/key-scan';
 
 const prefixArb = fc.stringMatching(/^[a-z][a-z0-9]{1,11}$/);
 
@@ -62,10 +63,50 @@ describe('key format', () => {
     }
   });
 
-  it('finds real keys in free text and ignores look-alikes that fail the checksum', () => {
+  it('finds real keys in free text, glued to other text too, and ignores look-alikes that fail the checksum', () => {
     const real = generateKey('archie');
+    const glued = generateKey();
     const fake = `${real.slice(0, -1)}${real.endsWith('a') ? 'b' : 'a'}`;
-    const text = `deploy with ${real}, not ${fake} — also x${generateKey()}y is glued to other text`;
-    expect(findKeysInText(text)).toEqual([real]);
+    const text = `deploy with ${real}, not ${fake} — also x${glued}y is glued to other text`;
+    expect(findKeysInText(text)).toEqual([real, glued]);
+  });
+});
+
+/**
+ * findKeysInText is the one scanner every check uses (a key in a URL or an id slot, the typed
+ * client, the local model, the bots): a key disguised by something a reader or a URL decoder does
+ * not see is still that key, and text without a key finds nothing (only checksum-passing strings).
+ */
+describe('findKeysInText reads keys as people see them', () => {
+  const unseen = fc.constantFrom(
+    '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u200e', '\u202e', '\u2066', '\ufe0f', '\u180e', '\u034f', '\u061c',
+    '*', '~', '`', '**', '_', '\n', '\r\n', ' \n ', '\u2028', '<b>', '</i>', '&#8203;', '&zwj;',
+  );
+
+  it('property: a key with zero-width characters or formatting marks inserted anywhere is found', () => {
+    fc.assert(
+      fc.property(prefixArb, fc.array(fc.tuple(fc.nat(), unseen), { minLength: 1, maxLength: 5 }), fc.constantFrom('', ' ', 'search=', 'x'), (prefix, inserts, lead) => {
+        const key = generateKey(prefix);
+        const chars = [...key];
+        for (const [at, mark] of [...inserts].sort((a, b) => b[0] - a[0])) chars.splice(at % (chars.length + 1), 0, mark);
+        expect(findKeysInText(lead + chars.join(''))).toEqual([key]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: random text without a key finds nothing, key-shaped text included', () => {
+    const keyish = fc.stringMatching(/^[a-z][a-z0-9]{1,11}_[0-9A-Za-z_\u200b]{22,40}$/);
+    const keyId = fc.stringMatching(/^key_[0-9A-Za-z]{22}$/);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), keyish, keyId, fc.constantFrom('_', '\u200b', '%5F', '&#95;', '\n')), { maxLength: 30 }), (parts) => {
+        expect(findKeysInText(parts.join(''))).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a key id (key_ and 22 characters) is no key', () => {
+    expect(findKeysInText('key_0000000000000000000000 key_AbCdEfGhIjKlMnOpQrStUv')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalModel, LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { findKeysInText } from '../../lambdas/core/key-format';
+import { findKeysInText } from '../../lambdas/core/key-scan';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -49,6 +49,17 @@ describe('local model', () => {
           expect(answer).toContain(LOCAL_MODEL_LABEL);
           expect(answer).toContain(`${submitted.start}…`);
         }
+      }
+    });
+
+    it('nor a key disguised by a zero-width character, a line break or italics', async () => {
+      const k = submitted.key;
+      for (const input of [`is ${k.slice(0, 12)}\u200b${k.slice(12)} right?`, `is ${k.slice(0, 12)}\n${k.slice(12)} right?`, `is _${k}_ right?`]) {
+        const { status, text } = await ask({ input });
+        expect(status).toBe(200);
+        expect(findKeysInText(text), JSON.stringify(input)).toEqual([]);
+        expect(text).not.toContain(k.slice(12));
+        expect((JSON.parse(text) as { output_text: string }).output_text).toContain(`${submitted.start}…`);
       }
     });
 

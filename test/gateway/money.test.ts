@@ -193,6 +193,23 @@ describe('the client never chooses the price: a stream cut anywhere', () => {
   });
 });
 
+describe('no usage is forgiven: work the endpoint could not bill is not served', () => {
+  it('a background response (its usage reported only to whoever polls the upstream) is a 400 before any charge or upstream call', async () => {
+    await setBalance(stack, 1000);
+    const before = await balance(stack);
+    const calls = upstream.requests.length;
+    const client = new OpenAI({ apiKey: callerKey, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+    const err = await client.responses.create({ model: 'archibot', input: 'work on it later', background: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('background');
+    expect(upstream.requests).toHaveLength(calls);
+    expect(await balance(stack)).toBe(before);
+    // background: false is what every call is: served as usual.
+    upstream.handle((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fixedResponse({ usage: { input_tokens: 1, output_tokens: 1 } }))));
+    expect((await client.responses.create({ model: 'archibot', input: 'now', background: false })).object).toBe('response');
+  });
+});
+
 describe('no usage is forgiven: debt', () => {
   it('20 concurrent 1,000,000-token calls on 5 credits: every served token charged, the balance in debt by exactly that, then 429 until a grant repays it', async () => {
     const TOKENS = 1_000_000;

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { findKeysInMessage, parseIdentity, slackIdentity } from '../../core';
+import { findKeysInText, parseIdentity, slackIdentity } from '../../core';
 import { sendDirectReply, sendPrivately } from '../delivery';
 import { errorLabel } from '../../boot/bot-log';
 import type { SlackDeps } from '../slack-deps';
@@ -23,7 +23,7 @@ const MAX_SCANNED_CHARS = 200_000;
 /**
  * What a message shows: its `text` and every string inside its `blocks` (rich text splits a key
  * in italics or bold into its own element) and `attachments` (integrations often post only
- * those). Joined by line breaks, which the scanner reads through (bots/core/key-scan.ts), so a
+ * those). Joined by line breaks, which the scanner reads through (lambdas/core/key-scan.ts), so a
  * key split over rich-text elements still reads whole.
  */
 function scannedText(message: Record<string, unknown>): string {
@@ -51,7 +51,7 @@ const SHOWN_FIELDS = new Set(['text', 'value', 'title', 'pretext', 'fallback', '
  * Leak guard on channel messages (message.channels, message.groups for private channels when the
  * workspace grants the optional `groups:history`, message.mpim), new or edited: an edit
  * (`message_changed`) is scanned as the message now reads — its text, blocks and attachments, as
- * people see them (bots/core/key-scan.ts). Text with no checksum-valid
+ * people see them (lambdas/core/key-scan.ts). Text with no checksum-valid
  * key is dropped right here, offline; otherwise the core asks /v1 whether it is a live key of
  * this project and this listener tells the poster (ephemeral) and each admin in this workspace
  * (DM, with a one-click revoke). The text is never stored, logged or repeated.
@@ -61,7 +61,7 @@ export function registerChannelMessage(app: App, { conversation, log }: SlackDep
     if (!CHANNEL_TYPES.has(event.channel_type)) return;
     const message = postedMessage(event as unknown as Record<string, unknown>);
     const text = message ? scannedText(message) : '';
-    if (!message || !text || findKeysInMessage(text).length === 0) return;
+    if (!message || !text || findKeysInText(text).length === 0) return;
     const team = body.team_id;
     const user = typeof message.user === 'string' ? message.user : undefined;
     const botId = typeof message.bot_id === 'string' ? message.bot_id : undefined;

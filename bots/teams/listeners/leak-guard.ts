@@ -1,5 +1,5 @@
 import type { TurnContext } from 'botbuilder';
-import { findKeysInMessage, parseIdentity } from '../../core';
+import { findKeysInText, parseIdentity } from '../../core';
 import { conversationKind, tenantOf } from '../activity';
 import { askerOf, displayName } from '../asker';
 import { errorLabel } from '../../boot/bot-log';
@@ -13,7 +13,7 @@ import { cardActivity, publicActivity, redactActivity } from '../render-reply';
  * the project in the text → a notice in the conversation with a one-click revoke for admins, an
  * alert in the poster's 1:1 chat, and one in each project admin's 1:1 chat (same tenant).
  *
- * The text is read as people see it (bots/core/key-scan.ts): Teams sends formatted messages as
+ * The text is read as people see it (lambdas/core/key-scan.ts): Teams sends formatted messages as
  * HTML, in `text` and as a `text/html` attachment, and both are scanned — tags, markdown marks,
  * zero-width characters and line breaks inside a key do not hide it. Look-alike text that fails
  * the format or checksum is dropped offline, before any API call. The message text is neither
@@ -23,7 +23,7 @@ export async function guardAgainstLeaks(bot: TeamsBotContext, context: TurnConte
   const activity = context.activity;
   if (conversationKind(activity) === 'personal') return;
   const text = [plainText, ...htmlBodies(activity)].join('\n\n');
-  if (findKeysInMessage(text).length === 0) return;
+  if (findKeysInText(text).length === 0) return;
   const findings = await bot.conversation.scanForLeaks(text, askerOf(activity));
   if (findings.length === 0) return;
   bot.log.warn('teams: live key posted in a conversation', { keys: findings.map((f) => f.key.id), conversationType: conversationKind(activity) });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { findKeysInMessage } from '../../../bots/core/key-scan';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { slackMount } from '../../../bots/slack';
 import type { BotMount } from '../../../lambdas/local/local-stack';
 import { startTestStack, type TestStack } from '../../support/local-stack';
@@ -159,7 +159,7 @@ export function useSlackHarness(env: Record<string, string> = {}): Used<SlackHar
 
 /** The key values inside a recorded message, in any shape a reader would see (only new-key deliveries should have any). */
 export function keysIn(call: RecordedCall): string[] {
-  return findKeysInMessage(call.raw.replace(/%([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))));
+  return findKeysInText(call.raw.replace(/%([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))));
 }
 
 /** The button of `actionId` in a recorded message's blocks. */

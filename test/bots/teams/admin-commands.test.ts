@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findKeysInText } from '../../../lambdas/core/key-format';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { ADMIN, CHANNEL, GROUP_CHAT, USER, executeAction, message, personalChat, submitAction } from './activities';
 import { ADMIN_IDENTITY, cardOf, cardText, keysOutsidePersonalChats, useTeamsHarness } from './harness';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
-import { findKeysInText } from '../../../lambdas/core/key-format';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { apiRequests, logLines } from '../log-lines';
 import { ADMIN, CHANNEL, USER, message, personalChat } from './activities';
 import { useTeamsHarness } from './harness';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAction } from '../../../bots/core';
 import { EMULATOR_ADMIN_REFUSAL, EMULATOR_SERVICE_URL_REFUSAL } from '../../../bots/teams/emulator-guard';
 import { VERB } from '../../../bots/teams/cards/verbs';
-import { findKeysInText } from '../../../lambdas/core/key-format';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { ADMIN, executeAction, message, personalChat, post } from './activities';
 import { startConnectorStandIn, type ConnectorStandIn } from './connector-stand-in';
 import { ADMIN_IDENTITY, cardOf, cardText, startTeamsHarness, type TeamsHarness } from './harness';

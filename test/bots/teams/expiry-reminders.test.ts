@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runLocalReminders } from '../../../bots/local-reminders';
-import { findKeysInText } from '../../../lambdas/core/key-format';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { ADMIN, BOT, TENANT, USER, executeAction, personalChat } from './activities';
 import { ADMIN_IDENTITY, cardOf, cardText, useTeamsHarness } from './harness';
 

@@ -1,4 +1,4 @@
-import { findKeysInMessage } from '../../../bots/core/key-scan';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { teamsMount } from '../../../bots/teams';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { useHarness, type Used } from '../use-harness';
@@ -71,5 +71,5 @@ export function cardText(card: any): string {
 
 /** Every key, in any shape a reader would see, the bot ever posted outside a personal (1:1) chat: must stay empty. */
 export function keysOutsidePersonalChats(h: TeamsHarness): string[] {
-  return h.connector.history.filter((c) => !c.conversationId.startsWith('a:personal-')).flatMap((c) => findKeysInMessage(JSON.stringify(c)));
+  return h.connector.history.filter((c) => !c.conversationId.startsWith('a:personal-')).flatMap((c) => findKeysInText(JSON.stringify(c)));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findKeysInText } from '../../../lambdas/core/key-format';
+import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { ADMIN, CHANNEL, USER, message, personalChat } from './activities';
 import { cardOf, cardText, useTeamsHarness } from './harness';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findKeysInMessage, looksLikeKeyInMessage } from '../../../bots/core/key-scan';
-import { redactKeys, WITHHELD } from '../../../bots/core/redact';
-import { checksum, generateKey, startOf } from '../../../lambdas/core/key-format';
+import { findKeysInText, looksLikeKey } from '../../lambdas/core/key-scan';
+import { redactKeys, WITHHELD } from '../../lambdas/core/redact-keys';
+import { checksum, generateKey, startOf } from '../../lambdas/core/key-format';
 
 /**
  * The leak guard's scanner reads text as people see it (issue 19 point 7): formatting marks,
@@ -33,13 +33,13 @@ function disguise(raw: string, inserts: [number, string][], [before, after]: [st
   return `${before}${chars.join('')}${after}`;
 }
 
-describe('findKeysInMessage', () => {
+describe('findKeysInText', () => {
   it('finds a key in Slack italics, bold, strike, code, links and quotes, and in Teams HTML', () => {
     for (const text of [
       `_${key}_`, `*${key}*`, `~${key}~`, `\`${key}\``, `<https://example.com|${key}>`, `<https://example.com/?t=${key}>`,
       `<p><i>${key}</i></p>`, `<a href="https://x.example/${key}">here</a>`, `> ${key}`, `«${key}»`, `_hi ${key} there_`,
     ]) {
-      expect(findKeysInMessage(text), text).toEqual([key]);
+      expect(findKeysInText(text), text).toEqual([key]);
     }
   });
 
@@ -50,24 +50,24 @@ describe('findKeysInMessage', () => {
       `prefix${key}suffix`, key.replace('_', '&#95;'), `${key.slice(0, 4)}&#x200B;${key.slice(4)}`, key.replace(/a/g, '&#97;'),
       key.replace('_', '%5F'), key.replace(/a/g, '\u0430').replace(/o/g, '\u043e').replace(/A/g, '\u0391'),
     ]) {
-      expect(findKeysInMessage(text), JSON.stringify(text)).toEqual([key]);
+      expect(findKeysInText(text), JSON.stringify(text)).toEqual([key]);
     }
   });
 
   it('finds every distinct key however many come first (an env file), in order', () => {
     const many = Array.from({ length: 150 }, (_, i) => generateKey(i % 2 ? 'archie' : 'ci'));
     const text = [...many, key, many[0]].map((k, i) => `VAR_${i}=${k}`).join('\n');
-    expect(findKeysInMessage(text)).toEqual([...many, key]);
+    expect(findKeysInText(text)).toEqual([...many, key]);
   });
 
   it('counts only what passes format and checksum: look-alikes, snake_case and prose find nothing', () => {
     const body = key.slice(0, -6);
     const wrongSum = body + (checksum(body) === 'AAAAAA' ? 'AAAAAB' : 'AAAAAA');
     for (const text of [wrongSum, `_${wrongSum}_`, 'a_very_long_snake_case_identifier_that_goes_on_and_on', 'nothing here', `${key.slice(0, 20)} ${key.slice(20)}`]) {
-      expect(findKeysInMessage(text), text).toEqual([]);
+      expect(findKeysInText(text), text).toEqual([]);
     }
-    expect(looksLikeKeyInMessage(`_${wrongSum}_`)).toBe(true);
-    expect(looksLikeKeyInMessage('a_very_long_snake_case_identifier_that_goes_on_and_on')).toBe(false);
+    expect(looksLikeKey(`_${wrongSum}_`)).toBe(true);
+    expect(looksLikeKey('a_very_long_snake_case_identifier_that_goes_on_and_on')).toBe(false);
   });
 
   it('property: any key with any mix of formatting marks, invisible characters, tags and line breaks inserted anywhere is found', () => {
@@ -79,10 +79,10 @@ describe('findKeysInMessage', () => {
         fc.constantFrom('', 'see ', 'TOKEN=', 'x', '\n'),
         (raw, inserts, around, lead) => {
           const text = lead + disguise(raw, inserts, around);
-          expect(findKeysInMessage(text)).toContain(raw);
+          expect(findKeysInText(text)).toContain(raw);
           // And what the bots echo never carries it, in any shape the scanner would see.
           const redacted = redactKeys(text);
-          expect(findKeysInMessage(redacted)).toEqual([]);
+          expect(findKeysInText(redacted)).toEqual([]);
           expect(redacted).not.toContain(raw);
         },
       ),
@@ -107,9 +107,9 @@ describe('redactKeys (what the bots echo)', () => {
 
   it('falls back to the readable text when only normalisation shows the key (full-width letters)', () => {
     const wide = [...key].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('');
-    expect(findKeysInMessage(wide)).toEqual([key]);
+    expect(findKeysInText(wide)).toEqual([key]);
     const out = redactKeys(`look: ${wide}`);
-    expect(findKeysInMessage(out)).toEqual([]);
+    expect(findKeysInText(out)).toEqual([]);
     expect([`look: ${startOf(key)}…`, WITHHELD]).toContain(out);
   });
 });
