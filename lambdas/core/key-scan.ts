@@ -98,7 +98,6 @@ export function readableForms(text: string): string[] {
   return withoutTags === tagsApart ? [tagsApart] : [withoutTags, tagsApart];
 }
 
-const UNDERSCORE = 0x5f;
 /** Base62 digit of each ASCII code (the checksum's alphabet, key-format.ts), -1 for the rest. */
 const DIGIT = Int8Array.from({ length: 128 }, (_, code) => BASE62.indexOf(String.fromCharCode(code)));
 const isLowerOrDigit = (code: number) => (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);

@@ -91,7 +91,7 @@ describe('findKeysInText', () => {
   });
 });
 
-describe('redactKeys (what the bots echo)', () => {
+describe('redactKeys (what the bots, the local model and operator errors echo)', () => {
   it('replaces each shape by the key’s start, keeping the text around it', () => {
     expect(redactKeys(`hi _${key}_ there`)).toBe(`hi _${startOf(key)}…_ there`);
     expect(redactKeys(`a ${key.slice(0, 10)}\u200b${key.slice(10)} b`)).toBe(`a ${startOf(key)}… b`);
@@ -111,5 +111,26 @@ describe('redactKeys (what the bots echo)', () => {
     const out = redactKeys(`look: ${wide}`);
     expect(findKeysInText(out)).toEqual([]);
     expect([`look: ${startOf(key)}…`, WITHHELD]).toContain(out);
+  });
+
+  it('a key near its own first characters followed by spaced line breaks is redacted at once (the match was exponential: 7 s for 200 characters)', { timeout: 2_000 }, () => {
+    const spaced = `${' '.repeat(10)}\n${' '.repeat(10)}`.repeat(10);
+    const out = redactKeys(`${key.slice(0, 10)}\n${key.slice(10)} and ${key.slice(0, 3)}${spaced}x`);
+    expect(out.startsWith(`${startOf(key)}… and `)).toBe(true);
+  });
+
+  it('a key written with character references of its own letters, between others, is still redacted', () => {
+    const referenced = [...key].map((c, i) => (i % 3 ? c : `&#${c.codePointAt(0)};&#8203;`)).join('');
+    expect(findKeysInText(referenced)).toEqual([key]);
+    expect(redactKeys(`a ${referenced} b`)).toBe(`a ${startOf(key)}… b`);
+  });
+});
+
+describe('scanning stays linear (it runs on every request’s query and id slots)', () => {
+  it('64 KB of spaces, of spaced line breaks, of underscores between key-shaped runs: at once', { timeout: 2_000 }, () => {
+    for (const text of [' '.repeat(65_536), '   \n   '.repeat(9_000), 'abcdefghijkl_ABCDEFGHIJKLMNOPQRSTUVWXYZab_'.repeat(1_600)]) {
+      expect(findKeysInText(text)).toEqual([]);
+      expect(redactKeys(text)).toBe(text);
+    }
   });
 });
