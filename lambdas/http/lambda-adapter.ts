@@ -51,8 +51,17 @@ export function createApiHandler(services: Services): (event: APIGatewayProxyEve
   };
 }
 
-/** Writes an edge response to a Lambda response stream (prelude, then body as it arrives). */
-export async function writeToResponseStream(response: HttpResponse, responseStream: Writable): Promise<void> {
+/**
+ * Writes an edge response to a Lambda response stream (prelude, then body as it arrives).
+ *
+ * A client that stops reading (its receive window held shut) would hold the stream, the upstream
+ * behind it and the call's settlement for as long as it likes — in Lambda until the function's
+ * timeout kills the invocation, settlement unrun. A client that accepts nothing for `stalledMs` is
+ * treated as gone: the connection is closed and the call settles as for any client that left
+ * (gateway.ts reads the upstream on for its usage). The bound is the upstream's idle bound
+ * (UPSTREAM_TIMEOUT_MS): a reader is given as long to take a chunk as the upstream to send one.
+ */
+export async function writeToResponseStream(response: HttpResponse, responseStream: Writable, stalledMs: number): Promise<void> {
   const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: response.status, headers: response.headers });
   if (!isStreamed(response)) {
     // Answer first; settlement and the usage record run after the body is on its way.
@@ -76,7 +85,11 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
   try {
     for await (const chunk of response.stream) {
       if (gone) break;
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (!out.write(chunk) && (await drained(out, stalledMs)) === 'stalled') {
+        out.destroy();
+        markGone();
+        break;
+      }
     }
     completed = !gone;
   } catch {
@@ -87,10 +100,24 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
   }
 }
 
+/** Waits until the client has taken what was written ('drain'), went away ('close'), or took nothing for `ms`. */
+async function drained(out: Writable, ms: number): Promise<'drain' | 'close' | 'stalled'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      once(out, 'drain').then(() => 'drain' as const),
+      once(out, 'close').then(() => 'close' as const),
+      new Promise<'stalled'>((resolve) => (timer = setTimeout(resolve, ms, 'stalled'))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The streaming Lambda (REST API `STREAM` mode): `awslambda.streamifyResponse` around the same router. */
 export function createStreamingHandler(services: Services): awslambda.StreamingHandler<APIGatewayProxyEvent> {
   const api = createApi(services);
   return awslambda.streamifyResponse<APIGatewayProxyEvent>(async (event: APIGatewayProxyEvent, responseStream: Writable, _context: Context) => {
-    await writeToResponseStream(await api(fromProxyEvent(event)), responseStream);
+    await writeToResponseStream(await api(fromProxyEvent(event)), responseStream, services.config.upstreamTimeoutMs);
   });
 }

@@ -117,6 +117,11 @@ export function responseStreamFor(res: ServerResponse): Writable {
       if (last) res.end(last, () => done());
       else res.end(() => done());
     },
+    // The handler gave up on the client (it stopped reading): the connection goes too.
+    destroy(err, done) {
+      if (!res.writableFinished) res.destroy();
+      done(err);
+    },
   });
   // The client went away: the handler sees the stream close and stops relaying.
   res.once('close', () => {

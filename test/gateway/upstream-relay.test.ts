@@ -1,8 +1,9 @@
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { balance, createKey, credits, settled } from './stack-helpers';
+import { balance, createKey, credits, setBalance, settled } from './stack-helpers';
 import { fixedResponse, sse, startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
 
 /**
@@ -297,6 +298,45 @@ describe('a stream whose upstream goes silent', () => {
     await upstreamClosed;
     await settled(stack, res);
     expect(await balance(stack)).toBe(credits(before - 1));
+  });
+});
+
+describe('a client that stops reading', () => {
+  it('is let go after UPSTREAM_TIMEOUT_MS without taking a byte, and the call is settled: it never holds the stream, the upstream or the charge', async () => {
+    // An upstream with far more to say than the socket buffers between the gateway and the client hold.
+    const delta = sse({ type: 'response.output_text.delta', delta: 'x'.repeat(16 * 1024) });
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    upstream.handle(async (_req, res) => {
+      res.once('close', () => upstreamClosed());
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < 2_500 && !res.destroyed; i++) if (!res.write(delta)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      res.end(sse({ type: 'response.completed', response: { usage: { input_tokens: 10, output_tokens: 10_000_000, total_tokens: 10_000_010 } } }));
+    });
+    const before = await balance(stack);
+    const socket = connect(Number(new URL(stack.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    const body = JSON.stringify({ model: 'archibot', input: 'read slowly', stream: true });
+    socket.write(
+      `POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${callerKey}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    // The first bytes (status line, request id), then the client stops reading.
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    socket.pause();
+    const requestId = /x-request-id: (\S+)/i.exec(head.toString('latin1'))?.[1];
+    expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+    expect(requestId).toBeDefined();
+    // The server gives up on it: the upstream is let go, the call settles, and the connection is
+    // closed (seen once the client reads what its buffers still hold).
+    await closed;
+    await settled(stack, { headers: { 'x-request-id': requestId! } });
+    socket.resume();
+    await once(socket, 'close');
+    const charged = credits(before - (await balance(stack)));
+    // More than the reservation: the text the gateway relayed is charged (here by its estimate).
+    expect(charged).toBeGreaterThan(1);
+    expect(charged).toBeLessThanOrEqual(credits((10_000_010 / 1000) * 0.5));
+    await setBalance(stack, before); // the debt it ran up is not the next test's
   });
 });
 
