@@ -81,11 +81,10 @@ export class Billing {
    * upstream sends at most one token's worth of text in a delta no shorter than one) — priced like
    * reported usage, and never less than the reservation.
    */
-  estimateOf(sent: { requestBytes: number; contentBytes: number; contentDeltas: number }): { price: number; totalTokens: number } {
+  estimateOf(sent: { requestBytes: number; contentBytes: number; contentDeltas: number }): number {
     const inputTokens = Math.ceil(sent.requestBytes / BYTES_PER_TOKEN);
     const outputTokens = Math.max(Math.ceil(sent.contentBytes / BYTES_PER_TOKEN), sent.contentDeltas);
-    const totalTokens = inputTokens + outputTokens;
-    return { totalTokens, price: Math.max(this.reserveAmount(), this.priceOf({ totalTokens })) };
+    return Math.max(this.reserveAmount(), this.priceOf({ totalTokens: inputTokens + outputTokens }));
   }
 
   /**

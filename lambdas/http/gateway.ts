@@ -159,7 +159,7 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
     finish: async () => {
       const tap = await upstreamStream.drain();
       const usage = tap.usage;
-      const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...tap.text }).price;
+      const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...tap.text });
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
       const settled = await billing.settle(reservation, price);
       return { model: model.id, streamed: true, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { errorAnswer, errorBody } from '../http/errors';
+import { writeProxyResult } from './node-adapter';
 
 /**
  * The one check for a local door that acts with no bearer key and no platform signature — today the
@@ -43,9 +44,7 @@ export function localOnlyDoor(listener: RequestListener): RequestListener {
     const refused = localDoorRefusal(req);
     if (!refused) return listener(req, res);
     // The body is left unread; Node discards it. `connection: close` so nothing of it is taken for a next request.
-    const answer = errorAnswer(refused.status, refused.body, { connection: 'close' });
-    res.writeHead(answer.statusCode, answer.headers);
-    res.end(answer.body);
+    writeProxyResult(res, errorAnswer(refused.status, refused.body, { connection: 'close' }));
   };
 }
 
