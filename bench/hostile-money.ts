@@ -19,10 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { roundCredits } from '../lambdas/core/billing';
+import { roundCredits } from '../lambdas/core/credits';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
-import { readEvents, recordedApis, tokensReceived, type RecordedApi } from '../test/gateway/recorded-streams';
-import { fixedResponse, startStandInUpstream, type StandInUpstream } from '../test/gateway/stand-in-upstream';
+import { readEvents, recordedApis, tokensReceived, type RecordedApi } from '../test/http/openai-relay/recorded-streams';
+import { fixedResponse, startStandInUpstream, type StandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 
 const PER_1K = 0.5;
 const CONCURRENT = Number(process.env.HOSTILE_MONEY_CONCURRENT ?? 20);

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { StandInUpstream } from '../test/gateway/stand-in-upstream';
+import type { StandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import type { DynamoWire } from '../lambdas/adapters/dynamodb-wire';
 import { median } from './stats';
 

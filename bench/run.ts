@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack } from '../lambdas/local/local-stack';
-import { answerFixed, startStandInUpstream } from '../test/gateway/stand-in-upstream';
+import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { measureBundles, type BundleFigures } from './bundles';
 import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
 import { measureRevocation, type RevocationFigures } from './revocation';

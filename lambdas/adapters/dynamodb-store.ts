@@ -51,7 +51,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { roundCredits } from '../core/billing';
+import { roundCredits } from '../core/credits';
 import { KeywardenError } from '../core/errors';
 import { keyStatus } from '../core/key-status';
 import type { AdmitOutcome, AuditQuery, ReserveOutcome, Store, UsageQuery } from '../core/ports';

@@ -1,4 +1,5 @@
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
+import { roundCredits } from './credits';
 import type { Store } from './ports';
 
 /**
@@ -107,9 +108,4 @@ export interface Settlement {
   balance: number;
   /** Settles when the settlement's write is stored (rejects if it could not be). */
   written: Promise<void>;
-}
-
-/** Credits are kept to 10⁻⁶: every price, sum and difference is rounded there. */
-export function roundCredits(credits: number): number {
-  return Math.round(credits * 1e6) / 1e6;
 }

@@ -1,4 +1,4 @@
-import { roundCredits } from './billing';
+import { roundCredits } from './credits';
 import { listingCursors, pageSize } from './cursor';
 import { requireRead } from './policy';
 import { principalProject, type Principal } from './principal';

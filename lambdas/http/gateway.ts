@@ -1,4 +1,5 @@
-import { refusalError, roundCredits, type Reservation } from '../core/billing';
+import { refusalError, type Reservation } from '../core/billing';
+import { roundCredits } from '../core/credits';
 import { KeywardenError } from '../core/errors';
 import { keyMayUse, MODEL_ID_PATTERN, type CatalogModel } from '../core/models';
 import { checkPermission } from '../core/policy';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { SEED_HOST, SEED_MODELS, SEED_RESPONSES, SEED_STREAMED } from '../gateway/seed-examples';
+import { SEED_HOST, SEED_MODELS, SEED_RESPONSES, SEED_STREAMED } from '../http/openai-relay/seed-examples';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**

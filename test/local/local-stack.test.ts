@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDynalite } from '../../lambdas/adapters/dynalite-server';
 import { startLocalStack } from '../../lambdas/local/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { startStandInUpstream } from '../gateway/stand-in-upstream';
+import { startStandInUpstream } from '../http/openai-relay/stand-in-upstream';
 
 const dirs: string[] = [];
 function tempDir(): string {

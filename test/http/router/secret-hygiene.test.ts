@@ -2,9 +2,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureOutput } from '../support/capture';
-import { startTestStack, type TestStack } from '../support/local-stack';
-import { storedItems } from '../support/stored-items';
+import { captureOutput } from '../../support/capture';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { storedItems } from '../../support/stored-items';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** /v1/conversations: where a bot reaches a person privately; only the bot (its assertion secret) may say so. */
 let stack: TestStack;

@@ -2,8 +2,8 @@ import OpenAI from 'openai';
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, revokeKey, settled } from './stack-helpers';
 
 /**

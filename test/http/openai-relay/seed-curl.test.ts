@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { SEED_HOST, SEED_MODELS, SEED_RESPONSES, SEED_STREAMED } from './seed-examples';
 import { balance, createKey, credits } from './stack-helpers';
 

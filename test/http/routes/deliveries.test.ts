@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryClaimId, signDeliveryClaim } from '../../lambdas/core/delivery-claim';
-import { startTestStack, type TestStack } from '../support/local-stack';
-import { storedItems } from '../support/stored-items';
+import { deliveryClaimId, signDeliveryClaim } from '../../../lambdas/core/delivery-claim';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { storedItems } from '../../support/stored-items';
 
 /**
  * POST /v1/deliveries: the single-use claim bots take before acting on a platform request or

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
-import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
-import { loadConfig } from '../../lambdas/config';
-import { generateKey } from '../../lambdas/core/key-format';
-import { createApi } from '../../lambdas/http/api';
-import { buildServices } from '../../lambdas/services';
+import { createDynamoClient } from '../../../lambdas/adapters/dynamodb-client';
+import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
+import { loadConfig } from '../../../lambdas/config';
+import { generateKey } from '../../../lambdas/core/key-format';
+import { createApi } from '../../../lambdas/http/api';
+import { buildServices } from '../../../lambdas/services';
 
 // A real DynamoDB client pointed at a loopback port where nothing listens: storage is down.
 const dynamo = createDynamoClient('http://127.0.0.1:9');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKey } from '../../lambdas/core/key-format';
-import { expectApiError } from '../support/api-error';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { generateKey } from '../../../lambdas/core/key-format';
+import { expectApiError } from '../../support/api-error';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 let stack: TestStack;
 let viewer: { id: string; key: string };

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, settled } from './stack-helpers';
 import { startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
 import { once } from 'node:events';

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKey } from '../../lambdas/core/key-format';
-import { API_ROUTE_TABLE, createApi } from '../../lambdas/http/api';
-import { errorStatuses, findRoute, type ApiHandler } from '../../lambdas/http/router';
-import { isStreamed, type HttpRequest } from '../../lambdas/http/types';
-import { startTestStack, type TestStack } from '../support/local-stack';
-import { hostileRequest, type KeyPool } from '../support/hostile';
-import { storedItems } from '../support/stored-items';
+import { generateKey } from '../../../lambdas/core/key-format';
+import { API_ROUTE_TABLE, createApi } from '../../../lambdas/http/api';
+import { errorStatuses, findRoute, type ApiHandler } from '../../../lambdas/http/router';
+import { isStreamed, type HttpRequest } from '../../../lambdas/http/types';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { hostileRequest, type KeyPool } from '../../support/hostile';
+import { storedItems } from '../../support/stored-items';
 
 /**
  * Route-level fuzzing (issue 8): every route of the route table, driven with hostile paths,

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTE_TABLE } from '../../lambdas/http/api';
-import { openApiPath } from '../../lambdas/http/openapi';
-import { errorStatuses } from '../../lambdas/http/router';
-import { API_ROUTES, STREAMING_ROUTES } from '../../lib/keywarden-service';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { API_ROUTE_TABLE } from '../../../lambdas/http/api';
+import { openApiPath } from '../../../lambdas/http/openapi';
+import { errorStatuses } from '../../../lambdas/http/router';
+import { API_ROUTES, STREAMING_ROUTES } from '../../../lib/keywarden-service';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /**
  * The document at /v1/openapi.json is the served truth: it validates under both tools, and the

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** What a bot does before offering a person an admin action: ask the API, which audits a "no". */
 let stack: TestStack;

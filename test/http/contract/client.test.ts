@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTE_TABLE } from '../../lambdas/http/api';
-import { KeywardenApi } from '../../lambdas/http/client';
-import { CONTRACT } from '../../lambdas/http/contract';
-import { generateKey } from '../../lambdas/core/key-format';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { API_ROUTE_TABLE } from '../../../lambdas/http/api';
+import { KeywardenApi } from '../../../lambdas/http/client';
+import { CONTRACT } from '../../../lambdas/http/contract';
+import { generateKey } from '../../../lambdas/core/key-format';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** One contract: every route the router serves is a contract entry, and the typed client speaks it. */
 let stack: TestStack;

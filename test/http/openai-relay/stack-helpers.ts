@@ -1,4 +1,4 @@
-import type { TestStack } from '../support/local-stack';
+import type { TestStack } from '../../support/local-stack';
 
 /** Small helpers over the test stack's own /v1 API: mint keys as the bootstrap admin, read the balance. */
 export interface CreatedKey {

@@ -1,17 +1,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
-import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
-import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
-import { loadConfig } from '../../lambdas/config';
-import { widerAxes } from '../../lambdas/core/authority';
-import { KeywardenError } from '../../lambdas/core/errors';
-import { checkPermission } from '../../lambdas/core/policy';
-import type { CreateKeyInput } from '../../lambdas/core/key-service';
-import type { Principal } from '../../lambdas/core/principal';
-import type { Scope } from '../../lambdas/core/scopes';
-import type { KeyRecord } from '../../lambdas/core/types';
-import { buildServices, type Services } from '../../lambdas/services';
+import { createDynamoClient } from '../../../lambdas/adapters/dynamodb-client';
+import { ensureTable, startDynalite, type DynaliteServer } from '../../../lambdas/adapters/dynalite-server';
+import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
+import { loadConfig } from '../../../lambdas/config';
+import { widerAxes } from '../../../lambdas/core/authority';
+import { KeywardenError } from '../../../lambdas/core/errors';
+import { checkPermission } from '../../../lambdas/core/policy';
+import type { CreateKeyInput } from '../../../lambdas/core/key-service';
+import type { Principal } from '../../../lambdas/core/principal';
+import type { Scope } from '../../../lambdas/core/scopes';
+import type { KeyRecord } from '../../../lambdas/core/types';
+import { buildServices, type Services } from '../../../lambdas/services';
 
 /**
  * SPEC §3 "Authority", as a property of the real service on dynalite: for generated actor and

@@ -4,8 +4,8 @@ import { ChatOpenAI } from '@langchain/openai';
 import { generateObject, generateText, streamText } from 'ai';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { LOCAL_MODEL_LABEL } from '../../../lambdas/adapters/local-model';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits } from './stack-helpers';
 import { startStandInUpstream, type StandInUpstream, type UpstreamHandler, type UpstreamRequest } from './stand-in-upstream';
 

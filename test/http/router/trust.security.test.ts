@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../lambdas/core/ports';
-import { keyServices } from '../../lambdas/services';
-import { expectApiError } from '../support/api-error';
-import { startTestStack, type TestStack } from '../support/local-stack';
-import { storedItems } from '../support/stored-items';
+import type { Store } from '../../../lambdas/core/ports';
+import { keyServices } from '../../../lambdas/services';
+import { expectApiError } from '../../support/api-error';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { storedItems } from '../../support/stored-items';
 
 /**
  * Issue 8, from the outside: each finding of the hostile run, as the request that showed it.

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, setBalance, settled } from './stack-helpers';
 import { fixedResponse, sse, startStandInUpstream, type StandInUpstream, type UpstreamRequest } from './stand-in-upstream';
 

@@ -1,7 +1,7 @@
 import { fixedResponse, sse } from './stand-in-upstream';
 
 /**
- * Recorded streams of both APIs for cut-point checks (test/gateway/money.test.ts and
+ * Recorded streams of both APIs for cut-point checks (test/http/openai-relay/money.test.ts and
  * bench/hostile-money.ts): 8 text deltas, then the usage — INPUT_TOKENS in, OUTPUT_TOKENS out,
  * split evenly over the deltas, so the usage of any prefix a client received is known.
  */

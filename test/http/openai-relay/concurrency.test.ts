@@ -1,6 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, setBalance } from './stack-helpers';
 import { fixedResponse, startStandInUpstream, type StandInUpstream } from './stand-in-upstream';
 

@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../lambdas/http/api';
-import { fromProxyEvent } from '../../lambdas/http/lambda-adapter';
-import { checksum, generateKey } from '../../lambdas/core/key-format';
-import { KeywardenClient } from '../../bots/core/keywarden-client';
-import { resolveKey } from '../../bots/core/key-resolver';
-import { KeywardenApi } from '../../lambdas/http/client';
-import { expectApiError } from '../support/api-error';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { createApi } from '../../../lambdas/http/api';
+import { fromProxyEvent } from '../../../lambdas/http/lambda-adapter';
+import { checksum, generateKey } from '../../../lambdas/core/key-format';
+import { KeywardenClient } from '../../../bots/core/keywarden-client';
+import { resolveKey } from '../../../bots/core/key-resolver';
+import { KeywardenApi } from '../../../lambdas/http/client';
+import { expectApiError } from '../../support/api-error';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /**
  * Issue 19 point 5: a raw key never travels in a URL. Searching by a full key goes in the body of
