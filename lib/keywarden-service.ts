@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../lambdas/adapters/table-schema';
+import { TABLE_SCHEMA } from '../lambdas/adapters/store/table';
 import type { SecretName } from '../lambdas/config';
 import { createAlarms, createAlarmTopic } from './keywarden-alarms';
 import { addRoutes, createRestApi, defaultPublicBaseUrl, SLACK_ROUTE, TEAMS_ROUTE } from './keywarden-api';
@@ -23,7 +23,7 @@ export interface KeywardenServiceProps {
   readonly config: StageConfig;
   /** The table created by `KeywardenTable` (or one with the same physical schema). */
   readonly table: ITable;
-  /** ARNs of the table's GSIs; defaults to the indexes named in `table-schema.ts`. */
+  /** ARNs of the table's GSIs; defaults to the indexes named in `store/table.ts`. */
   readonly tableIndexArns?: readonly string[];
   /** The table's customer-managed KMS key, if any; defaults to `table.encryptionKey`. */
   readonly tableEncryptionKey?: IKey;

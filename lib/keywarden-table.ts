@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsResources } from './keywarden-kms';
-import { TABLE_SCHEMA } from '../lambdas/adapters/table-schema';
+import { TABLE_SCHEMA } from '../lambdas/adapters/store/table';
 
 export interface KeywardenTableProps {
   /** Physical table name. */
@@ -22,7 +22,7 @@ export interface KeywardenTableProps {
  * The single Keywarden table, with the safe defaults baked in: on-demand capacity, point-in-time
  * recovery, encryption at rest, deletion protection and RETAIN unless the caller opts out.
  *
- * The physical schema comes from `lambdas/adapters/table-schema.ts`, the same object the local
+ * The physical schema comes from `lambdas/adapters/store/table.ts`, the same object the local
  * server and the tests use to create their dynalite tables, so AWS and local never disagree.
  * TTL only tidies old audit records; the service checks every expiry in code (SPEC §7).
  */

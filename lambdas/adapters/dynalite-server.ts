@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { TABLE_SCHEMA } from './table-schema';
+import { TABLE_SCHEMA } from './store/table';
 
 /**
  * An embedded DynamoDB-protocol server (dynalite) on loopback: the local stack persists under a

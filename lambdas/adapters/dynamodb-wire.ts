@@ -14,7 +14,7 @@ import { backoff } from '../core/backoff';
  * the SDK client it is built on: region, endpoint (custom or the SDK's own endpoint rules),
  * credentials (the SDK's provider chain, memoized and refreshed by the SDK), and the SigV4 signer
  * (@smithy/signature-v4, the SDK's own). Items and answers stay in DynamoDB's attribute-value
- * JSON: the callers build their values once (dynamodb-store.ts).
+ * JSON: the callers build their values once (store/accounts.ts, keys.ts, logs.ts).
  *
  * Failures: DynamoDB's JSON errors become DynamoWireError named by their `__type`
  * (ConditionalCheckFailedException, …); throttling, 5xx, a reset connection and a timed-out

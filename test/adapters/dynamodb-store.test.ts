@@ -9,6 +9,7 @@ import { buildServices, keyServices, type Services } from '../../lambdas/service
 import { OffsetClock } from '../support/clock';
 import { systemClock } from '../../lambdas/core/ports';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { itemKey, partition, sortKey, type ItemKey } from '../../lambdas/adapters/store/table';
 
 let dynalite: DynaliteServer;
 let services: Services;
@@ -252,15 +253,15 @@ describe('hashing secret rotation', () => {
 describe('accounts: the balance item stays out of every index', () => {
   const table = 'store-test';
   const doc = () => DynamoDBDocumentClient.from(services.dynamo);
-  const item = async (pk: string, sk: string) => (await doc().send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  const item = async (key: ItemKey) => (await doc().send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
 
   it('a new account is listed through its directory entry, with the balance as it stands now', async () => {
     const account = await services.operator.createAccount({ name: 'directory', apiAccess: true, credits: 10 });
-    const balance = await item(`ACCOUNT#${account.id}`, 'ACCOUNT');
+    const balance = await item(itemKey.account(account.id));
     expect(balance).toBeDefined();
     expect(balance).not.toHaveProperty('gsi1pk');
     expect(balance).not.toHaveProperty('gsi1sk');
-    expect(await item(`ACCOUNT#${account.id}`, 'DIRECTORY')).toMatchObject({ gsi1pk: 'ACCOUNTS', id: account.id });
+    expect(await item(itemKey.accountDirectory(account.id))).toMatchObject({ gsi1pk: 'ACCOUNTS', id: account.id });
 
     expect((await services.store.reserveCredits(account.id, 3)).ok).toBe(true);
     const listed = (await services.operator.listAccounts()).filter((a) => a.id === account.id);
@@ -269,13 +270,13 @@ describe('accounts: the balance item stays out of every index', () => {
 
   it('an account stored the old way (its balance item indexed) is listed once and moved out of the index', async () => {
     const old = { id: 'acct_legacyAccountForIndexMove', name: 'legacy', apiAccess: true, credits: 5, createdAt: '2020-01-01T00:00:00.000Z' };
-    await doc().send(new PutCommand({ TableName: table, Item: { pk: `ACCOUNT#${old.id}`, sk: 'ACCOUNT', gsi1pk: 'ACCOUNTS', gsi1sk: `${old.createdAt}#${old.id}`, ...old } }));
+    await doc().send(new PutCommand({ TableName: table, Item: { ...itemKey.account(old.id), gsi1pk: partition.accounts, gsi1sk: sortKey.timeline(old.createdAt, old.id), ...old } }));
 
     const first = await services.operator.listAccounts();
     expect(first.filter((a) => a.id === old.id)).toEqual([old]);
     expect(first[0]?.id).toBe(old.id); // oldest first
-    expect(await item(`ACCOUNT#${old.id}`, 'ACCOUNT')).not.toHaveProperty('gsi1pk');
-    expect(await item(`ACCOUNT#${old.id}`, 'DIRECTORY')).toMatchObject({ gsi1pk: 'ACCOUNTS', gsi1sk: `${old.createdAt}#${old.id}` });
+    expect(await item(itemKey.account(old.id))).not.toHaveProperty('gsi1pk');
+    expect(await item(itemKey.accountDirectory(old.id))).toMatchObject({ gsi1pk: 'ACCOUNTS', gsi1sk: `${old.createdAt}#${old.id}` });
 
     const again = await services.operator.listAccounts();
     expect(again.filter((a) => a.id === old.id)).toEqual([old]);
@@ -285,7 +286,7 @@ describe('accounts: the balance item stays out of every index', () => {
   it('a directory entry whose account was never stored (a create cut short) is not listed', async () => {
     const ghost = 'acct_directoryEntryWithoutAccount';
     await doc().send(
-      new PutCommand({ TableName: table, Item: { pk: `ACCOUNT#${ghost}`, sk: 'DIRECTORY', gsi1pk: 'ACCOUNTS', gsi1sk: `2021-01-01T00:00:00.000Z#${ghost}`, id: ghost, createdAt: '2021-01-01T00:00:00.000Z' } }),
+      new PutCommand({ TableName: table, Item: { ...itemKey.accountDirectory(ghost), gsi1pk: partition.accounts, gsi1sk: sortKey.timeline('2021-01-01T00:00:00.000Z', ghost), id: ghost, createdAt: '2021-01-01T00:00:00.000Z' } }),
     );
     const listed = await services.operator.listAccounts();
     expect(listed.some((a) => a.id === ghost)).toBe(false);

@@ -189,3 +189,27 @@ describe('usage records over BatchWriteItem', () => {
     expect(received.length).toBe(5);
   });
 });
+
+describe('batched reads DynamoDB leaves unprocessed (BatchGetItem over the SDK)', () => {
+  const store = () => new DynamoDbStore({ tableName: 'kw', client: new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials }) });
+  type Keys = { RequestItems: { kw: { Keys: { pk: { S: string }; sk: { S: string } }[] } } };
+  const asked = (r: Received) => (JSON.parse(r.body) as Keys).RequestItems.kw.Keys.map((k) => k.sk.S);
+
+  it('asks again for the keys left unprocessed, and only those', async () => {
+    answer = (req, res) => {
+      const keys = (JSON.parse(req.body) as Keys).RequestItems.kw.Keys;
+      const [first, ...rest] = keys;
+      const item = { ...first, id: { S: 'key_1' } };
+      res.end(JSON.stringify({ Responses: { kw: [item] }, ...(rest.length ? { UnprocessedKeys: { kw: { Keys: rest, ConsistentRead: true } } } : {}) }));
+    };
+    const found = await store().getKeyWithAdmin('key_1', { projectId: 'prj_1', identity: 'U1' });
+    expect(received.map(asked)).toEqual([['KEY', 'ADMIN#U1'], ['ADMIN#U1']]);
+    expect(found).toMatchObject({ key: { id: 'key_1' }, admin: true });
+  });
+
+  it('tells its caller the store is busy when keys stay unprocessed, after a bounded number of sends', async () => {
+    answer = (req, res) => res.end(JSON.stringify({ Responses: { kw: [] }, UnprocessedKeys: JSON.parse(req.body).RequestItems }));
+    await expect(store().getKeyWithAdmin('key_1', { projectId: 'prj_1', identity: 'U1' })).rejects.toMatchObject({ code: 'service_unavailable' });
+    expect(received.length).toBe(8);
+  }, 15_000);
+});

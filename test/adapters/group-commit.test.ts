@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../lambdas/adapters/group-commit';
+import { GroupCommit } from '../../lambdas/adapters/store/group-commit';
 
 interface Item {
   id: number;

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_SCHEMA } from '../../lambdas/adapters/table-schema';
+import { TABLE_SCHEMA } from '../../lambdas/adapters/store/table';
 import { SECRET_NAMES } from '../../lambdas/config';
 import { onlyResourceOfType, resourcesOfType, type SynthesizedStage, synthStage, walk } from './synth-app';
 
@@ -25,7 +25,7 @@ describe('stateful stack, production', () => {
     });
   });
 
-  it('uses the physical schema from lambdas/adapters/table-schema.ts', () => {
+  it('uses the physical schema from lambdas/adapters/store/table.ts', () => {
     const gsi = (g: { name: string; partitionKey: string; sortKey: string }) => ({
       IndexName: g.name,
       KeySchema: [

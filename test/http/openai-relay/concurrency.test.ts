@@ -1,5 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { itemKey } from '../../../lambdas/adapters/store/table';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, setBalance } from './stack-helpers';
 import { fixedResponse, startStandInUpstream, type StandInUpstream } from './stand-in-upstream';
@@ -165,9 +167,9 @@ describe('nothing counted for an expired key or model discovery', () => {
     expect(upstream.requests.length).toBe(upstreamBefore);
     const record = await stack.services.store.getKey(created.id);
     expect(record?.lastUsedAt).toBeUndefined();
-    // The rate-limit counter lives on the key item (see dynamodb-store.ts): never started.
+    // The rate-limit counter lives on the key item (see store/table.ts): never started.
     const raw = await stack.services.dynamo.send(
-      new GetItemCommand({ TableName: stack.services.config.tableName, Key: { pk: { S: `KEY#${created.id}` }, sk: { S: 'KEY' } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: stack.services.config.tableName, Key: marshall(itemKey.key(created.id)), ConsistentRead: true }),
     );
     expect(raw.Item?.rlCount).toBeUndefined();
   });

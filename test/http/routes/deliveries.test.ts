@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itemKey } from '../../../lambdas/adapters/store/table';
 import { deliveryClaimId, signDeliveryClaim } from '../../../lambdas/core/delivery-claim';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { storedItems } from '../../support/stored-items';
@@ -34,7 +35,7 @@ function botClaim(bot: { key: string; id: string }, id: string, extra: Record<st
 
 async function claimTtl(keyId: string, id: string): Promise<number> {
   const items = (await storedItems(stack.services)) as { pk?: { S?: string }; ttl?: { N?: string } }[];
-  const item = items.find((i) => i.pk?.S === `NONCE#delivery:${stack.bootstrap.projectId}:${keyId}:${id}`);
+  const item = items.find((i) => i.pk?.S === itemKey.nonce(`delivery:${stack.bootstrap.projectId}:${keyId}:${id}`).pk);
   if (!item?.ttl?.N) throw new Error('no claim stored');
   return Number(item.ttl.N);
 }

@@ -1,0 +1,135 @@
+/**
+ * The logs: audit records (who did what, by project, key and actor) and usage records (one per
+ * model call, by project, key and request), read newest first, kept `AUDIT_RETENTION_S` in AWS.
+ * Usage records are written after the answer over the lean transport, several waiting ones in one
+ * BatchWriteItem.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoff } from '../../core/backoff';
+import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
+import type { AuditRecord, Page, UsageRecord } from '../../core/types';
+import { GroupCommit } from './group-commit';
+import { unlessConditionFails, type TableAccess } from './table-access';
+import { partition, sortKey, TABLE_SCHEMA } from './table';
+
+const AUDIT_RETENTION_S = 400 * 86_400;
+
+/** Most items one BatchWriteItem takes (DynamoDB's limit). */
+const MAX_BATCH_WRITE = 25;
+/** Rounds a batch's unprocessed items are sent again before their callers are told. */
+const UNPROCESSED_ROUNDS = 5;
+
+export type LogStore = Pick<Store, 'putAudit' | 'queryAudit' | 'putUsage' | 'queryUsage'>;
+
+export class LogItems implements LogStore {
+  /** Usage records, written in shared BatchWriteItems when several are waiting. */
+  private readonly usageWrites: GroupCommit<Record<string, AttributeValue>>;
+
+  constructor(private readonly db: TableAccess) {
+    this.usageWrites = new GroupCommit({
+      maxBatch: MAX_BATCH_WRITE,
+      slotOf: (item) => `${item.pk?.S}\u0000${item.sk?.S}`,
+      write: (items) => this.batchPut(items),
+    });
+  }
+
+  // ── audit ─────────────────────────────────────────────────────────────────
+
+  async putAudit(record: AuditRecord, options: { unique?: boolean } = {}): Promise<boolean> {
+    const order = sortKey.timeline(record.at, record.id);
+    const put = this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.name,
+        Item: {
+          pk: partition.projectAudit(record.projectId),
+          sk: order,
+          ...(record.keyId ? { gsi1pk: partition.keyAudit(record.keyId), gsi1sk: order } : {}),
+          gsi2pk: partition.actorAudit(record.projectId, record.actor),
+          gsi2sk: order,
+          ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+          ...record,
+        },
+        ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+      }),
+    );
+    return (await unlessConditionFails(put)) !== undefined;
+  }
+
+  async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {
+    const since = query.since ?? '0';
+    const input: Omit<QueryCommandInput, 'TableName'> = query.keyId
+      ? {
+          IndexName: TABLE_SCHEMA.gsi1.name,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+          FilterExpression: query.actor ? 'projectId = :proj AND actor = :actor' : 'projectId = :proj',
+          ExpressionAttributeValues: { ':p': partition.keyAudit(query.keyId), ':since': since, ':proj': query.projectId, ...(query.actor ? { ':actor': query.actor } : {}) },
+        }
+      : query.actor
+        ? {
+            IndexName: TABLE_SCHEMA.gsi2.name,
+            KeyConditionExpression: 'gsi2pk = :p AND gsi2sk >= :since',
+            ExpressionAttributeValues: { ':p': partition.actorAudit(query.projectId, query.actor), ':since': since },
+          }
+        : {
+            KeyConditionExpression: 'pk = :p AND sk >= :since',
+            ExpressionAttributeValues: { ':p': partition.projectAudit(query.projectId), ':since': since },
+          };
+    return this.db.newestFirst<AuditRecord>(input, query);
+  }
+
+  // ── usage ─────────────────────────────────────────────────────────────────
+
+  putUsage(record: UsageRecord): Promise<void> {
+    const order = sortKey.timeline(record.at, record.requestId);
+    const item = marshall(
+      {
+        pk: partition.projectUsage(record.projectId),
+        sk: order,
+        gsi1pk: partition.keyUsage(record.keyId),
+        gsi1sk: order,
+        gsi2pk: partition.requestUsage(record.projectId, record.requestId),
+        gsi2sk: sortKey.requestUsage,
+        ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+        ...record,
+      },
+      { removeUndefinedValues: true },
+    );
+    return this.usageWrites.add(item);
+  }
+
+  /** One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff. */
+  private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
+    let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; ; round++) {
+      const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
+      requests = out.UnprocessedItems?.[this.db.name] ?? [];
+      if (requests.length === 0) return;
+      if (round + 1 >= UNPROCESSED_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
+      await backoff(round);
+    }
+  }
+
+  async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {
+    const since = query.since ?? '0';
+    const input: Omit<QueryCommandInput, 'TableName'> = query.requestId
+      ? {
+          IndexName: TABLE_SCHEMA.gsi2.name,
+          KeyConditionExpression: 'gsi2pk = :p',
+          ExpressionAttributeValues: { ':p': partition.requestUsage(query.projectId, query.requestId) },
+        }
+      : query.keyId
+        ? {
+            IndexName: TABLE_SCHEMA.gsi1.name,
+            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+            FilterExpression: 'projectId = :proj',
+            ExpressionAttributeValues: { ':p': partition.keyUsage(query.keyId), ':since': since, ':proj': query.projectId },
+          }
+        : {
+            KeyConditionExpression: 'pk = :p AND sk >= :since',
+            ExpressionAttributeValues: { ':p': partition.projectUsage(query.projectId), ':since': since },
+          };
+    return this.db.newestFirst<UsageRecord>(input, query);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * What every item family reads and writes the table with: the SDK's document client, the hot
+ * path's lean transport, the table's name, and the reads several families share (whole queries,
+ * pages newest first, batched gets); with them, the helpers that turn stored items and failed
+ * conditions into what the `Store` port returns.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoff } from '../../core/backoff';
+import { KeywardenError } from '../../core/errors';
+import type { Page } from '../../core/types';
+import { DynamoWire } from '../dynamodb-wire';
+
+/** Attributes the store keeps for itself: never handed out with an item. */
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter'];
+
+/** Most keys one BatchGetItem takes (DynamoDB's limit). */
+const MAX_BATCH_GET = 100;
+/** Sends of one batch's keys (the first included) before the caller is told the store is busy. */
+const BATCH_GET_ATTEMPTS = 8;
+
+/** An item without the store's own attributes. */
+export function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name)) out[name] = value;
+  return out as T;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** Runs a conditional write; `undefined` when its condition did not hold, any other failure thrown. */
+export async function unlessConditionFails<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
+export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new KeywardenError('invalid_request_error', 'The cursor is not valid.', { param: 'cursor' });
+}
+
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export class TableAccess {
+  readonly doc: DynamoDBDocumentClient;
+  /**
+   * The writes every gateway call makes (admission, reservation, settlement, usage record) go over
+   * the lean transport with attribute values built by hand; everything else uses the SDK.
+   */
+  readonly wire: DynamoWire;
+
+  constructor(
+    readonly name: string,
+    client: DynamoDBClient,
+    wire?: DynamoWire,
+  ) {
+    this.doc = createDocumentClient(client);
+    this.wire = wire ?? new DynamoWire(client);
+  }
+
+  /** Every item a query finds, page after page. */
+  async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ TableName: this.name, ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** One page of a log (audit, usage), newest first, with the store cursor to the next. */
+  async newestFirst<T>(input: Omit<QueryCommandInput, 'TableName'>, page: { limit: number; cursor?: string }): Promise<Page<T>> {
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.name, ...input, ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor) }),
+    );
+    return { items: (out.Items ?? []).map((i) => strip<T>(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** The items at `keys` that exist (consistent reads, 100 to a call, in no particular order). */
+  async batchGetAll(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let from = 0; from < keys.length; from += MAX_BATCH_GET) {
+      let pending = keys.slice(from, from + MAX_BATCH_GET);
+      // BatchGetItem may hand some keys back unprocessed under throttling: ask again for those only.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
+        if (attempt > 0) await backoff(attempt - 1);
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true } } }));
+        found.push(...(out.Responses?.[this.name] ?? []));
+        pending = out.UnprocessedKeys?.[this.name]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+}

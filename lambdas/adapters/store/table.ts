@@ -1,0 +1,120 @@
+/**
+ * The single table: its physical schema (shared by the CDK stateful stack and the local/test table
+ * creation, so both always agree), every item's layout, and the builders of every key string. No
+ * key is written out by hand anywhere else: the store, the tests and the bench build them here.
+ *
+ * Item layouts (pk / sk → indexes):
+ *   account   ACCOUNT#<id> / ACCOUNT            (no index: written twice by every model call)
+ *   account directory entry
+ *             ACCOUNT#<id> / DIRECTORY          gsi1: ACCOUNTS / <createdAt>#<id>
+ *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
+ *                                               gsi2: PROJECTS / <createdAt>#<id>
+ *   admin     PROJECT#<id> / ADMIN#<identity>
+ *   key       KEY#<id> / KEY                    gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
+ *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
+ *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
+ *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
+ *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
+ *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
+ *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
+ *   nonce     NONCE#<value> / NONCE
+ *   lease     PROJECT#<id> / LEASE#KEY-MANAGERS   (held while a key that manages keys is revoked or deleted)
+ *   console   CONSOLE#<sha256(token)> / LINK | SESSION   (sign-in links and sessions; no raw token)
+ *
+ * Access patterns:
+ *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
+ *   key by id / by raw key             GetItem KEY#<id> (ids derive from the raw key, see hashing.ts)
+ *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS
+ *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
+ *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
+ *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
+ *   project admins                     Query PROJECT#<id> begins_with ADMIN#
+ *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
+ *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
+ *                                       from the signed assertion, so a replay finds it taken)
+ *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
+ *   key-managers lease                 PutItem PROJECT#<id>/LEASE#KEY-MANAGERS (absent, ended or own)
+ *   console link, once                 UpdateItem CONSOLE#<h>/LINK (unused and unexpired)
+ *
+ * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
+ * a request is admitted by one conditional increment, so admitted requests in a window never exceed
+ * the limit however many Lambda instances race.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Lists keys per project and audit records per key. */
+  gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Audit records per actor. */
+  gsi2: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Epoch seconds; DynamoDB TTL deletes old audit records in AWS. Never relied on for correctness. */
+  ttlAttribute: 'ttl',
+} as const;
+
+/** A table or index key: the partition and sort key strings. */
+export type ItemKey = { pk: string; sk: string };
+
+/** Partition keys, of the table (`pk`) and of the indexes (`gsi1pk`, `gsi2pk`). */
+export const partition = {
+  account: (id: string) => `ACCOUNT#${id}`,
+  project: (id: string) => `PROJECT#${id}`,
+  key: (id: string) => `KEY#${id}`,
+  nonce: (value: string) => `NONCE#${value}`,
+  console: (hash: string) => `CONSOLE#${hash}`,
+  /** gsi1: every account's directory entry. */
+  accounts: 'ACCOUNTS',
+  /** gsi2: every project. */
+  projects: 'PROJECTS',
+  /** gsi1: an account's projects. */
+  accountProjects: (accountId: string) => `ACCOUNT#${accountId}#PROJECTS`,
+  /** gsi1: a project's keys. */
+  projectKeys: (projectId: string) => `PROJECT#${projectId}#KEYS`,
+  projectAudit: (projectId: string) => `PROJECT#${projectId}#AUDIT`,
+  /** gsi1: one key's audit records. */
+  keyAudit: (keyId: string) => `KEY#${keyId}#AUDIT`,
+  /** gsi2: one actor's audit records in a project. */
+  actorAudit: (projectId: string, actor: string) => `PROJECT#${projectId}#ACTOR#${actor}`,
+  projectUsage: (projectId: string) => `PROJECT#${projectId}#USAGE`,
+  /** gsi1: one key's usage records. */
+  keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
+  /** gsi2: one request's usage record. */
+  requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
+} as const;
+
+/** Sort keys, of the table (`sk`) and of the indexes (`gsi1sk`, `gsi2sk`). */
+export const sortKey = {
+  account: 'ACCOUNT',
+  accountDirectory: 'DIRECTORY',
+  project: 'PROJECT',
+  key: 'KEY',
+  nonce: 'NONCE',
+  keyManagersLease: 'LEASE#KEY-MANAGERS',
+  consoleLink: 'LINK',
+  consoleSession: 'SESSION',
+  /** gsi2: a usage record under its request. */
+  requestUsage: 'USAGE',
+  admin: (identity: string) => `ADMIN#${identity}`,
+  /** begins_with: every admin of a project. */
+  admins: 'ADMIN#',
+  conversation: (bot: string, identity: string) => `CONV#${bot}#${identity}`,
+  /** begins_with: a project's conversations, all or one bot's. */
+  conversations: (bot?: string) => (bot ? `CONV#${bot}#` : 'CONV#'),
+  /** A log's or listing's order: time (ISO, or the creation time), then id. */
+  timeline: (at: string, id: string) => `${at}#${id}`,
+} as const;
+
+/** The table key of every item that has one fixed place. */
+export const itemKey = {
+  account: (id: string): ItemKey => ({ pk: partition.account(id), sk: sortKey.account }),
+  accountDirectory: (id: string): ItemKey => ({ pk: partition.account(id), sk: sortKey.accountDirectory }),
+  project: (id: string): ItemKey => ({ pk: partition.project(id), sk: sortKey.project }),
+  admin: (projectId: string, identity: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.admin(identity) }),
+  conversation: (projectId: string, bot: string, identity: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.conversation(bot, identity) }),
+  keyManagersLease: (projectId: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyManagersLease }),
+  key: (id: string): ItemKey => ({ pk: partition.key(id), sk: sortKey.key }),
+  nonce: (value: string): ItemKey => ({ pk: partition.nonce(value), sk: sortKey.nonce }),
+  consoleGrant: (kind: 'link' | 'session', hash: string): ItemKey => ({
+    pk: partition.console(hash),
+    sk: kind === 'link' ? sortKey.consoleLink : sortKey.consoleSession,
+  }),
+} as const;
