@@ -1,7 +1,7 @@
 /**
  * The single table: its physical schema (shared by the CDK stateful stack and the local/test table
- * creation, so both always agree), every item's layout, and the builders of every key string. No
- * key is written out by hand anywhere else: the store, the tests and the bench build them here.
+ * creation, so both always agree), every item's layout, and the builders of every key string: the
+ * item families and the tests that read stored items build their keys here, none by hand.
  *
  * Item layouts (pk / sk → indexes):
  *   account   ACCOUNT#<id> / ACCOUNT            (no index: written twice by every model call)
