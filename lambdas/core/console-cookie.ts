@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /**
  * The console session cookie: its name and attributes in one place. HttpOnly (no script reads
  * it), SameSite=Strict (no other site's page sends it), Path=/ (the console and /v1 share the
- * origin), 8 hours. Only string work here: the edge sets and reads it (lambdas/http/router.ts,
+ * origin), 8 hours. Only string work here: the edge sets and reads it (lambdas/http/request-context.ts,
  * lambdas/http/routes/console.ts).
  *
  * Cookie tossing (issue 19 point 6). Cookies are scoped by host, not origin: a page on another

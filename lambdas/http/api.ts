@@ -1,5 +1,6 @@
 import type { Services } from '../services';
-import { createRouter, findRoute, type ApiHandler, type Route } from './router';
+import { findRoute, type Route } from './route';
+import { createRouter, type ApiHandler } from './router';
 import { conversationRoutes } from './routes/conversations';
 import { deliveryRoutes } from './routes/deliveries';
 import { healthRoutes } from './routes/health';

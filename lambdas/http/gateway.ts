@@ -5,7 +5,8 @@ import { keyMayUse, MODEL_ID_PATTERN, type CatalogModel } from '../core/models';
 import { checkPermission } from '../core/policy';
 import type { KeyRecord } from '../core/types';
 import type { UpstreamPath } from '../adapters/upstream';
-import { billingEvidence, type RequestContext } from './router';
+import { billingEvidence } from './after-answer';
+import type { RequestContext } from './request-context';
 import type { CallUsage, HttpResponse } from './types';
 
 /** Longest upstream error body we read back before giving up on it. */

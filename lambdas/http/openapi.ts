@@ -1,7 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
-import { errorStatuses, type Route } from './router';
+import { errorStatuses, type Route } from './route';
 import { AuditRecordSchema, ConversationReferenceSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
 
 /**

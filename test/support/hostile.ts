@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Route } from '../../lambdas/http/router';
+import type { Route } from '../../lambdas/http/route';
 import type { HttpRequest } from '../../lambdas/http/types';
 
 /**

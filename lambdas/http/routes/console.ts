@@ -3,7 +3,8 @@ import { consoleSessions, SESSION_LIFETIME_MS, type ConsoleSessionInfo } from '.
 import { KeywardenError } from '../../core/errors';
 import { CONTRACT } from '../contract';
 import { consoleIsHttps, publicBase } from '../../config';
-import { defineRoute, requireSameOrigin, sessionCookieOf, type RequestContext, type Route } from '../router';
+import { requireSameOrigin, sessionCookieOf, type RequestContext } from '../request-context';
+import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 
 /** Where the console is: CONSOLE_URL, else beside /v1 at the public base (configuration only). */

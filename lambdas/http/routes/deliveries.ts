@@ -1,6 +1,6 @@
 import { KeywardenError } from '../../core/errors';
 import { CONTRACT } from '../contract';
-import { defineRoute, type Route } from '../router';
+import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 
 /**

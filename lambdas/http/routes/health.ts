@@ -1,5 +1,5 @@
 import { CONTRACT } from '../contract';
-import { defineRoute, type Route } from '../router';
+import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 
 /**

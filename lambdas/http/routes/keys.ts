@@ -5,7 +5,8 @@ import { keyStatus } from '../../core/key-status';
 import { checkPermission, requireRead } from '../../core/policy';
 import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
-import { defineRoute, type RequestContext, type Route } from '../router';
+import type { RequestContext } from '../request-context';
+import { defineRoute, type Route } from '../route';
 import { CONTRACT } from '../contract';
 import { json } from '../types';
 

@@ -2,7 +2,8 @@ import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../../core/errors';
 import { checkPermission } from '../../core/policy';
 import type { KeyRecord } from '../../core/types';
 import { keyMayUse } from '../../core/models';
-import { defineRoute, type RequestContext, type Route } from '../router';
+import type { RequestContext } from '../request-context';
+import { defineRoute, type Route } from '../route';
 import { CONTRACT } from '../contract';
 import { json } from '../types';
 

@@ -1,6 +1,6 @@
 import { openApiDocument } from '../openapi';
 import { CONTRACT } from '../contract';
-import { defineRoute, type Route } from '../router';
+import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 import { publicV1Url } from './keys';
 

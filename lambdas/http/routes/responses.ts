@@ -1,6 +1,6 @@
 import { CONTRACT } from '../contract';
 import { forward, tokens, type GatewayApi } from '../gateway';
-import { defineRoute, type Route } from '../router';
+import { defineRoute, type Route } from '../route';
 
 /**
  * The Responses API: usage in the `response` object, and in a stream's `response.completed` (or

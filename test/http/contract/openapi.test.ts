@@ -8,7 +8,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTE_TABLE } from '../../../lambdas/http/api';
 import { openApiPath } from '../../../lambdas/http/openapi';
-import { errorStatuses } from '../../../lambdas/http/router';
+import { errorStatuses } from '../../../lambdas/http/route';
 import { API_ROUTES, STREAMING_ROUTES } from '../../../lib/keywarden-service';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 

@@ -1,0 +1,62 @@
+import type { Services } from '../services';
+import { describeError } from './log-safe';
+import type { RequestContext } from './request-context';
+import type { CallUsage, HttpResponse } from './types';
+
+/**
+ * What happens after the answer, and what every answer of a model call says about money: the
+ * usage record each authenticated call leaves, and the billing evidence headers.
+ */
+
+/**
+ * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
+ * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
+ * in flight (a refund) and the usage record then go out side by side.
+ */
+export function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
+  const own = response.finish;
+  const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describeError(err) });
+  response.finish = async (outcome) => {
+    let used: CallUsage | void = undefined;
+    try {
+      used = await own?.(outcome);
+    } catch (err) {
+      failed('after-answer work failed')(err);
+    }
+    const { written, ...call } = used ?? { credits: 0 };
+    const settled = written?.catch(failed('after-answer work failed'));
+    const key = ctx.attributedTo;
+    if (!key) {
+      await settled;
+      return call;
+    }
+    const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
+    const recorded = services.usage
+      .record({
+        requestId: ctx.req.requestId,
+        at: new Date(services.clock.now()).toISOString(),
+        projectId: key.projectId,
+        accountId: key.accountId,
+        keyId: key.id,
+        route,
+        status: response.status,
+        ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
+        ...call,
+      })
+      .catch(failed('usage record not written'));
+    await Promise.all([settled, recorded]);
+    return call;
+  };
+  return response;
+}
+
+/** The billing evidence headers (`X-<Brand>-Request-Id`, `-Credits-Charged`, `-Credits-Remaining`). */
+export function billingEvidence(services: Services, requestId: string, charged: number, remaining?: number): Record<string, string> {
+  const brand = services.config.headerBrand.toLowerCase();
+  return {
+    [`x-${brand}-request-id`]: requestId,
+    [`x-${brand}-credits-charged`]: String(charged),
+    ...(remaining === undefined ? {} : { [`x-${brand}-credits-remaining`]: String(remaining) }),
+  };
+}
+
