@@ -1,27 +1,33 @@
 import type { Services } from '../services';
 import { findRoute, type Route } from './route';
 import { createRouter, type ApiHandler } from './router';
-import { conversationRoutes } from './routes/conversations';
-import { deliveryRoutes } from './routes/deliveries';
-import { healthRoutes } from './routes/health';
-import { keyRoutes } from './routes/keys';
+import { adminRoutes } from './routes/admins';
+import { auditRoutes } from './routes/audit';
+import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
+import { keyRoutes, meRoutes } from './routes/keys';
 import { modelRoutes } from './routes/models';
-import { openApiRoute } from './routes/openapi';
 import { responseRoutes } from './routes/responses';
+import { healthRoute, openApiRoute } from './routes/service';
+import { usageRoutes } from './routes/usage';
 
 /**
- * Every /v1 route, each declared once beside its handler. The router serves this table, the
- * OpenAPI document is generated from it, the CDK stack builds its API Gateway resources from it
- * (lib/keywarden-service.ts), and the local server picks the streaming handler by it.
+ * Every /v1 route, each declared once beside its handler (routes/<surface>.contract.ts and
+ * routes/<surface>.ts). The router serves this table, the OpenAPI document is generated from it,
+ * the CDK stack builds its API Gateway resources from it (lib/keywarden-api.ts), and the local
+ * server picks the streaming handler by it. The OpenAPI document lists paths, tags and schemas
+ * in the order of this table (hence `/v1/me` after the admins, health before the console).
  */
 export const API_ROUTE_TABLE: readonly Route[] = [
   ...modelRoutes,
   ...responseRoutes,
   ...keyRoutes,
-  ...deliveryRoutes,
-  ...conversationRoutes,
-  ...healthRoutes,
+  ...auditRoutes,
+  ...usageRoutes,
+  ...adminRoutes,
+  ...meRoutes,
+  ...botRoutes,
+  healthRoute,
   ...consoleRoutes,
   openApiRoute(() => API_ROUTE_TABLE),
 ];

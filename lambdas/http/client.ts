@@ -1,8 +1,11 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import type * as z from 'zod';
 import { findKeysInText } from '../core/key-scan';
-import { CONTRACT, type MeSchema, type OperationId, type RouteContract, type VerifyResult } from './contract';
-import type { AuditRecordSchema, ConversationReferenceSchema, CreateKeyBody, IssuedKeySchema, KeySchema } from './schemas';
+import { CONTRACT, type OperationId } from './contract';
+import type { RouteContract } from './route-contract';
+import type { AuditRecordSchema } from './routes/audit.contract';
+import type { ConversationReferenceSchema } from './routes/bots.contract';
+import type { CreateKeyBody, IssuedKeySchema, KeySchema, MeSchema, VerifyResult } from './routes/keys.contract';
 
 /**
  * The one typed client of /v1, built from the contract the server serves: each call names an

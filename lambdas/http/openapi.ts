@@ -2,13 +2,18 @@
 import * as z from 'zod';
 import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
 import { errorStatuses, type Route } from './route';
-import { AuditRecordSchema, ConversationReferenceSchema, ErrorBody, IssuedKeySchema, KeySchema, UsageRecordSchema } from './schemas';
+import { AuditRecordSchema } from './routes/audit.contract';
+import { ConversationReferenceSchema } from './routes/bots.contract';
+import { IssuedKeySchema, KeySchema } from './routes/keys.contract';
+import { UsageRecordSchema } from './routes/usage.contract';
+import { ErrorBody } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of /v1, generated from the route table and nothing else: paths,
  * operations, parameters, request bodies and every response status come from each route's own
- * declaration (lambdas/http/routes/*), schemas from its zod schemas (zod's JSON Schema output is
- * draft 2020-12, OpenAPI 3.1's dialect). Named schemas become components and are referenced.
+ * declaration (lambdas/http/routes/*.contract.ts), schemas from its zod schemas (zod's JSON
+ * Schema output is draft 2020-12, OpenAPI 3.1's dialect). Named schemas become components and
+ * are referenced.
  */
 const ERROR_MEANING: Record<number, string> = {
   400: 'invalid_request_error: bad input (a key sent where an id or stored text belongs is refused and revoked as exposed)',

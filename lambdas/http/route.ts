@@ -1,14 +1,16 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import type * as z from 'zod';
-import type { RouteContract } from './contract';
+import type { RouteContract } from './route-contract';
 import type { RequestContext } from './request-context';
 import type { HttpResponse } from './types';
 
 /**
- * A route: its contract (lambdas/http/contract.ts — method, path, `operationId`, request schemas,
- * the response per status) and its handler. The router validates with the contract's schemas,
- * the OpenAPI document is generated from the table of routes, the CDK stack builds its API
- * Gateway resources from it, and the local server picks the streaming handler by `streaming`.
+ * A route (Powertools' `Route`): its contract (route-contract.ts — method, path, `operationId`,
+ * request schemas, the response per status; each surface declares its own in
+ * routes/<surface>.contract.ts) and its handler. The router validates with the contract's
+ * schemas, the OpenAPI document is generated from the table of routes, the CDK stack builds its
+ * API Gateway resources from it, and the local server picks the streaming handler by `streaming`.
+ * Here too: how a table's paths are matched.
  */
 export type Route = RouteContract & {
   handler: (ctx: RequestContext) => Promise<HttpResponse>;

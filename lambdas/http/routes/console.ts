@@ -1,11 +1,11 @@
 import { clearedCookie, sessionBinding, sessionCookie } from '../../core/console-cookie';
 import { consoleSessions, SESSION_LIFETIME_MS, type ConsoleSessionInfo } from '../../core/console-sessions';
 import { KeywardenError } from '../../core/errors';
-import { CONTRACT } from '../contract';
 import { consoleIsHttps, publicBase } from '../../config';
 import { requireSameOrigin, sessionCookieOf, type RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
+import { CONSOLE_CONTRACT } from './console.contract';
 
 /** Where the console is: CONSOLE_URL, else beside /v1 at the public base (configuration only). */
 export function consoleUrl(ctx: RequestContext): string {
@@ -38,7 +38,7 @@ function presentSession(session: ConsoleSessionInfo) {
 const noStore = { 'cache-control': 'no-store' };
 
 export const consoleRoutes: Route[] = [
-  defineRoute(CONTRACT.createConsoleSession, async (ctx) => {
+  defineRoute(CONSOLE_CONTRACT.createConsoleSession, async (ctx) => {
     // Signing in changes state too: a page on another origin must not sign a browser in.
     requireSameOrigin(ctx.req, ctx.services);
     // A browser already holding a tossed cookie would send it beside the new one: say so now.
@@ -52,19 +52,19 @@ export const consoleRoutes: Route[] = [
       'set-cookie': sessionCookie(opened.token, SESSION_LIFETIME_MS / 1000, secureCookie(ctx)),
     });
   }),
-  defineRoute(CONTRACT.getConsoleSession, async (ctx) => {
+  defineRoute(CONSOLE_CONTRACT.getConsoleSession, async (ctx) => {
     await ctx.key();
     const session = ctx.consoleSession;
     if (!session) throw new KeywardenError('not_found', 'This request has no console session (it came with a bearer key).');
     return json(200, presentSession(session), noStore);
   }),
-  defineRoute(CONTRACT.deleteConsoleSession, async (ctx) => {
+  defineRoute(CONSOLE_CONTRACT.deleteConsoleSession, async (ctx) => {
     await ctx.key();
     if (!ctx.consoleSession) throw new KeywardenError('not_found', 'This request has no console session (it came with a bearer key).');
     await consoleSessions(ctx.services).signOut(consoleTokenOf(ctx));
     return json(200, { object: 'console.session', deleted: true }, { ...noStore, 'set-cookie': clearedCookie(secureCookie(ctx)) });
   }),
-  defineRoute(CONTRACT.createConsoleLink, async (ctx) => {
+  defineRoute(CONSOLE_CONTRACT.createConsoleLink, async (ctx) => {
     const issued = await consoleSessions(ctx.services).linkForPerson(await ctx.principal());
     // The token rides in the fragment: browsers never send it to a server, so no access log holds it.
     return json(201, { object: 'console.link', url: `${consoleUrl(ctx)}#link=${issued.token}`, expiresAt: new Date(issued.expiresAt).toISOString() }, noStore);

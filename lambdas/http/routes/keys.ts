@@ -7,8 +7,8 @@ import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
-import { CONTRACT } from '../contract';
 import { json } from '../types';
+import { KEY_CONTRACT, ME_CONTRACT } from './keys.contract';
 
 /** Base URL of /v1 as callers see it: from configuration only, never from the Host a request names. */
 export function publicV1Url(ctx: RequestContext): string {
@@ -27,8 +27,9 @@ function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) 
   }, { 'cache-control': 'no-store' });
 }
 
+/** Project-scoped API keys: create, list, search, verify, get, rotate, revoke, delete. */
 export const keyRoutes: Route[] = [
-  defineRoute(CONTRACT.createKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.createKey, async (ctx) => {
     const body = ctx.input.body;
     const issued = await ctx.services.keys.create(await ctx.principal(), {
       name: body.name,
@@ -43,17 +44,17 @@ export const keyRoutes: Route[] = [
     });
     return issuedResponse(ctx, issued, 201);
   }),
-  defineRoute(CONTRACT.listKeys, async (ctx) => {
+  defineRoute(KEY_CONTRACT.listKeys, async (ctx) => {
     const page = await ctx.services.keys.list(await ctx.principal(), ctx.input.query);
     const now = ctx.services.clock.now();
     return json(200, { object: 'list', data: page.items.map((k) => presentKey(k, now)), nextCursor: page.nextCursor ?? null });
   }),
-  defineRoute(CONTRACT.searchKeys, async (ctx) => {
+  defineRoute(KEY_CONTRACT.searchKeys, async (ctx) => {
     const page = await ctx.services.keys.list(await ctx.principal(), ctx.input.body);
     const now = ctx.services.clock.now();
     return json(200, { object: 'list', data: page.items.map((k) => presentKey(k, now)), nextCursor: page.nextCursor ?? null });
   }),
-  defineRoute(CONTRACT.verifyKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.verifyKey, async (ctx) => {
     const caller = await ctx.key();
     requireRead({ kind: 'key', key: caller }, 'keys:read');
     const body = ctx.input.body;
@@ -73,47 +74,28 @@ export const keyRoutes: Route[] = [
       permission: { name: body.permission, allowed: decision.allowed, ...(decision.allowed ? { filters: decision.filters } : { reason: decision.reason }) },
     });
   }),
-  defineRoute(CONTRACT.getKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.getKey, async (ctx) => {
     const key = await ctx.services.keys.get(await ctx.principal(), ctx.params.id);
     return json(200, presentKey(key, ctx.services.clock.now()));
   }),
-  defineRoute(CONTRACT.rotateKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.rotateKey, async (ctx) => {
     const overlap = ctx.input.body.overlap;
     const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0);
     return issuedResponse(ctx, issued, 201);
   }),
-  defineRoute(CONTRACT.revokeKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.revokeKey, async (ctx) => {
     const key = await ctx.services.keys.revoke(await ctx.principal(), ctx.params.id);
     return json(200, presentKey(key, ctx.services.clock.now()));
   }),
-  defineRoute(CONTRACT.deleteKey, async (ctx) => {
+  defineRoute(KEY_CONTRACT.deleteKey, async (ctx) => {
     await ctx.services.keys.delete(await ctx.principal(), ctx.params.id);
     return json(200, { object: 'api_key.deleted', id: ctx.params.id, deleted: true });
   }),
-  defineRoute(CONTRACT.listAudit, async (ctx) => {
-    const page = await ctx.services.audit.query(await ctx.principal(), ctx.input.query);
-    return json(200, { object: 'list', data: page.items, nextCursor: page.nextCursor ?? null });
-  }),
-  defineRoute(CONTRACT.listUsage, async (ctx) => {
-    const page = await ctx.services.usage.query(await ctx.principal(), ctx.input.query);
-    return json(200, { object: 'list', data: page.items, nextCursor: page.nextCursor ?? null, totals: page.totals, totalsComplete: page.totalsComplete });
-  }),
-  defineRoute(CONTRACT.listAdmins, async (ctx) => {
-    const admins = await ctx.services.keys.admins(await ctx.principal());
-    return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });
-  }),
-  defineRoute(CONTRACT.checkAdmin, async (ctx) => {
-    const principal = await ctx.principal();
-    const { action, keyId, search } = ctx.input.body;
-    // The search runs alongside the check; only an admin sees what it found.
-    const [check, found] = await Promise.all([
-      ctx.services.keys.checkPersonAdmin(principal, action, keyId),
-      search === undefined ? undefined : ctx.services.keys.list(principal, { search, limit: 50 }),
-    ]);
-    const now = ctx.services.clock.now();
-    return json(200, { ...check, ...(check.admin && found ? { matches: found.items.map((k) => presentKey(k, now)) } : {}) });
-  }),
-  defineRoute(CONTRACT.getMe, async (ctx) => {
+];
+
+/** GET /v1/me: the calling key, its project and account, and the setup script with a placeholder. */
+export const meRoutes: Route[] = [
+  defineRoute(ME_CONTRACT.getMe, async (ctx) => {
     const key = await ctx.key();
     const { config, clock } = ctx.services;
     const { project, account } = await ctx.services.keys.owners(key);

@@ -4,8 +4,8 @@ import type { KeyRecord } from '../../core/types';
 import { keyMayUse } from '../../core/models';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
-import { CONTRACT } from '../contract';
 import { json } from '../types';
+import { MODEL_CONTRACT } from './models.contract';
 
 const CREATED = 1_735_689_600; // 2025-01-01: a stable `created` for the platform model.
 
@@ -27,11 +27,11 @@ function listed(id: string) {
 
 /** OpenAI-compatible model discovery, from the catalog (SPEC §4), narrowed to the key's own list. Never draws credits. */
 export const modelRoutes: Route[] = [
-  defineRoute(CONTRACT.listModels, async (ctx) => {
+  defineRoute(MODEL_CONTRACT.listModels, async (ctx) => {
     const key = await requireModelAccess(ctx);
     return json(200, { object: 'list', data: ctx.services.catalog.models.filter((m) => keyMayUse(key, m.id)).map((m) => listed(m.id)) });
   }),
-  defineRoute(CONTRACT.getModel, async (ctx) => {
+  defineRoute(MODEL_CONTRACT.getModel, async (ctx) => {
     const key = await requireModelAccess(ctx);
     if (!ctx.services.catalog.find(ctx.params.model) || !keyMayUse(key, ctx.params.model)) {
       throw new KeywardenError('model_not_found', 'The model does not exist or this key may not use it.', { param: 'model' });

@@ -1,6 +1,6 @@
-import { CONTRACT } from '../contract';
 import { forward, tokens, type GatewayApi } from '../gateway';
 import { defineRoute, type Route } from '../route';
+import { RESPONSE_CONTRACT } from './responses.contract';
 
 /**
  * The Responses API: usage in the `response` object, and in a stream's `response.completed` (or
@@ -55,8 +55,8 @@ function chatDeltaText(delta: unknown): string[] {
 
 /** The OpenAI-compatible model calls: one gateway pipeline (gateway.ts), two API shapes. */
 export const responseRoutes: Route[] = [
-  defineRoute(CONTRACT.createResponse, (ctx) => forward(ctx, RESPONSES)),
-  defineRoute(CONTRACT.createChatCompletion, (ctx) => forward(ctx, CHAT_COMPLETIONS)),
+  defineRoute(RESPONSE_CONTRACT.createResponse, (ctx) => forward(ctx, RESPONSES)),
+  defineRoute(RESPONSE_CONTRACT.createChatCompletion, (ctx) => forward(ctx, CHAT_COMPLETIONS)),
 ];
 
 function responsesUsage(usage: unknown) {

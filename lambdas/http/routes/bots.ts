@@ -1,7 +1,7 @@
 import { KeywardenError } from '../../core/errors';
-import { CONTRACT } from '../contract';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
+import { BOT_CONTRACT } from './bots.contract';
 
 /**
  * How long a delivery stays claimed. It must outlive every moment at which the platform's own
@@ -12,6 +12,9 @@ import { json } from '../types';
 export const DELIVERY_CLAIM_MS = 10 * 60_000;
 
 /**
+ * What the Slack and Teams bots need from /v1: delivery claims, and where they reach people
+ * privately (lambdas/core/conversations.ts).
+ *
  * POST /v1/deliveries: a bot claims an incoming platform request before acting on it, so a
  * replayed (or retried) request runs at most once, across every bot instance; and a notice sent
  * once (a leak alert, an expiry reminder) is claimed before it goes out. One conditional PutItem
@@ -25,8 +28,8 @@ export const DELIVERY_CLAIM_MS = 10 * 60_000;
  * `keepForSeconds` holds a claim longer (a reminder or leak alert sent once per key, up to 90 days):
  * the nonce item carries it as its TTL, and DynamoDB's sweep only removes claims past it.
  */
-export const deliveryRoutes: Route[] = [
-  defineRoute(CONTRACT.claimDelivery, async (ctx) => {
+export const botRoutes: Route[] = [
+  defineRoute(BOT_CONTRACT.claimDelivery, async (ctx) => {
     const key = await ctx.key();
     const { id, proof, keepForSeconds } = ctx.input.body;
     const outcome = await ctx.services.auth.claimDelivery(key, id, proof, keepForSeconds === undefined ? DELIVERY_CLAIM_MS : keepForSeconds * 1000);
@@ -35,5 +38,13 @@ export const deliveryRoutes: Route[] = [
     }
     if (outcome === 'taken') throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
     return json(200, { claimed: true });
+  }),
+  defineRoute(BOT_CONTRACT.saveConversation, async (ctx) => {
+    const record = await ctx.services.conversations.save(await ctx.principal(), ctx.input.body.reference);
+    return json(200, record);
+  }),
+  defineRoute(BOT_CONTRACT.listConversations, async (ctx) => {
+    const records = await ctx.services.conversations.list(await ctx.principal(), ctx.input.query);
+    return json(200, { object: 'list', data: records });
   }),
 ];

@@ -1,0 +1,235 @@
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
+import { parseDuration } from '../../core/duration';
+import { MAX_OVERLAP_MS } from '../../core/key-service';
+import { KEY_TYPES, SCOPES } from '../../core/scopes';
+import { contract } from '../route-contract';
+import { AttributeName, duration, isoTime, KeyIdSlot, ModelIdSlot, nullableTime, safeText } from '../schemas';
+
+/** Project-scoped API keys (routes/keys.ts): their requests, the key as answered, and `/v1/me`. */
+
+export const RoleSchema = z.strictObject({
+  name: safeText('roles', 100).min(1),
+  permissions: z.array(z.string().regex(/^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)*)$/, 'permissions look like bots:read or *').max(100)).max(100),
+  filters: z.record(AttributeName, safeText('roles', 500)).optional(),
+});
+
+export const CreateKeyBody = z.strictObject({
+  name: safeText('name', 200).optional(),
+  type: z.enum(KEY_TYPES.filter((t) => t !== 'system') as ['privileged', 'viewer']).optional(),
+  scopes: z.array(z.enum(SCOPES)).max(SCOPES.length).optional(),
+  roles: z.array(RoleSchema).max(50).optional(),
+  context: z.record(AttributeName, safeText('context', 500)).optional(),
+  models: z.array(ModelIdSlot('models')).min(1).max(50).optional(),
+  prefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'prefix must match [a-z][a-z0-9]{1,11}').optional(),
+  expiresIn: duration('expiresIn').optional(),
+  rateLimit: z
+    .strictObject({
+      limit: z.number().int().min(1).max(1_000_000),
+      windowSeconds: z.number().int().min(1).max(86_400),
+    })
+    .optional(),
+});
+
+export const RotateKeyBody = z.strictObject({
+  overlap: duration('overlap')
+    .refine((v) => parseDuration(v)! <= MAX_OVERLAP_MS, { message: 'overlap must be at most 7d' })
+    .optional(),
+});
+
+export const VerifyKeyBody = z.strictObject({
+  key: z.string().min(1).max(200),
+  permission: z.string().min(1).max(100).optional(),
+  resource: z.record(AttributeName, z.string().max(500)).optional(),
+});
+
+export const ListKeysQuery = z.object({
+  search: z.string().max(200).optional(),
+  type: z.enum(KEY_TYPES).optional(),
+  status: z.enum(['active', 'revoked', 'expired']).optional(),
+  cursor: z.string().max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+/**
+ * Searching in a request body (SPEC §3: a full key value never travels in a URL, where access logs
+ * keep it): the listing's filters, and `search` may be a whole key.
+ */
+export const SearchKeysBody = z.strictObject({
+  ...ListKeysQuery.shape,
+  search: z.string().min(1).max(200).describe('A name, a visible start (archie_4fQa) or a full key value'),
+  limit: z.number().int().min(1).max(200).optional(),
+});
+
+// ── What the key routes answer ──
+
+export const RateLimitSchema = z.strictObject({ limit: z.number().int(), windowSeconds: z.number().int() });
+
+export const KeySchema = z
+  .strictObject({
+    object: z.literal('api_key'),
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string(),
+    type: z.enum(KEY_TYPES),
+    protected: z.boolean(),
+    prefix: z.string(),
+    start: z.string().describe('The non-secret visible start of the key, e.g. archie_4fQa'),
+    status: z.enum(['active', 'revoked', 'expired']),
+    scopes: z.array(z.enum(SCOPES)),
+    roles: z.array(RoleSchema),
+    context: z.record(z.string(), z.string()),
+    rateLimit: RateLimitSchema,
+    models: z.array(z.string()).nullable().describe('Models the key may call; null = every model'),
+    createdAt: isoTime,
+    createdBy: z.string(),
+    expiresAt: nullableTime,
+    lastUsedAt: nullableTime,
+    revokedAt: nullableTime,
+    rotatedFrom: z.string().nullable(),
+    replacedBy: z.string().nullable(),
+    graceUntil: nullableTime,
+  })
+;
+
+export const IssuedKeySchema = KeySchema.extend({
+  key: z.string().describe('The raw key. Returned once, here, and never again.'),
+  setupScript: z.string().describe('External coworker setup script (shell), with the new key.'),
+  replaced: KeySchema.optional().describe('Rotation: the replaced key as it now stands (revoked now, or at graceUntil).'),
+});
+
+export const KeyListSchema = z.strictObject({ object: z.literal('list'), data: z.array(KeySchema), nextCursor: z.string().nullable() });
+
+export const VerifyResult = z.strictObject({
+  valid: z.boolean(),
+  code: z.enum(['invalid_api_key', 'key_expired', 'key_revoked', 'insufficient_permissions']).optional(),
+  keyId: z.string().optional(),
+  projectId: z.string().optional(),
+  type: KeySchema.shape.type.optional(),
+  scopes: KeySchema.shape.scopes.optional(),
+  status: KeySchema.shape.status.optional(),
+  permission: z
+    .strictObject({
+      name: z.string(),
+      allowed: z.boolean(),
+      filters: z.array(z.record(z.string(), z.string())).optional(),
+      reason: z.enum(['scope', 'role', 'filter']).optional(),
+    })
+    .optional(),
+});
+
+export const MeSchema = KeySchema.extend({
+  project: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
+  account: z.strictObject({ id: z.string(), name: z.string(), apiAccess: z.boolean(), credits: z.number() }).nullable(),
+  environment: z.string(),
+  setupScript: z.string(),
+});
+
+const KeyIdParams = z.strictObject({ id: KeyIdSlot('id') });
+const keyTags = ['Keys'];
+
+export const KEY_CONTRACT = {
+  createKey: contract({
+    method: 'POST',
+    path: '/v1/keys',
+    operationId: 'createKey',
+    summary: 'Create a key; the raw key is in this answer and never again',
+    tags: keyTags,
+    auth: 'key',
+    body: CreateKeyBody,
+    success: { status: 201, description: 'The new key, its raw value and the external coworker setup script', schema: IssuedKeySchema },
+  }),
+  listKeys: contract({
+    method: 'GET',
+    path: '/v1/keys',
+    operationId: 'listKeys',
+    summary: 'List the project’s keys, newest first, optionally matching a name or visible start',
+    description: 'A value shaped like a key in the query is a 400: search by a full key with POST /v1/keys/search. A live key sent in a URL is treated as exposed and revoked.',
+    tags: keyTags,
+    auth: 'key',
+    query: ListKeysQuery,
+    success: { status: 200, description: 'A page of keys', schema: KeyListSchema },
+  }),
+  searchKeys: contract({
+    method: 'POST',
+    path: '/v1/keys/search',
+    operationId: 'searchKeys',
+    summary: 'Search the project’s keys by name, visible start or full key value, sent in the body so no key reaches a URL',
+    tags: keyTags,
+    auth: 'key',
+    body: SearchKeysBody,
+    success: { status: 200, description: 'A page of matching keys', schema: KeyListSchema },
+  }),
+  verifyKey: contract({
+    method: 'POST',
+    path: '/v1/keys/verify',
+    operationId: 'verifyKey',
+    summary: 'Check a key of this project, and optionally a permission, for another platform service',
+    tags: keyTags,
+    auth: 'key',
+    body: VerifyKeyBody,
+    success: { status: 200, description: 'Whether the key is valid (and allowed the permission, with its row filters)', schema: VerifyResult },
+  }),
+  getKey: contract({
+    method: 'GET',
+    path: '/v1/keys/:id',
+    operationId: 'getKey',
+    summary: 'Get a key',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The key', schema: KeySchema },
+    errors: [404],
+  }),
+  rotateKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/rotate',
+    operationId: 'rotateKey',
+    summary: 'Rotate a key: a replacement with the same powers; the old one stops now or after an overlap (≤ 7d)',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    body: RotateKeyBody,
+    success: { status: 201, description: 'The replacement, its raw value, and the replaced key as it now stands', schema: IssuedKeySchema },
+    errors: [404, 409],
+  }),
+  revokeKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/revoke',
+    operationId: 'revokeKey',
+    summary: 'Revoke a key, at once and idempotently; it stays listed',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The revoked key', schema: KeySchema },
+    errors: [404, 409],
+  }),
+  deleteKey: contract({
+    method: 'DELETE',
+    path: '/v1/keys/:id',
+    operationId: 'deleteKey',
+    summary: 'Delete a user key (the Automator key is Protected: 409 protected_key)',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: {
+      status: 200,
+      description: 'Deleted',
+      schema: z.strictObject({ object: z.literal('api_key.deleted'), id: z.string(), deleted: z.literal(true) }),
+    },
+    errors: [404, 409],
+  }),
+} as const;
+
+/** The calling key (Keys in the document, listed after the admins there and in the route table). */
+export const ME_CONTRACT = {
+  getMe: contract({
+    method: 'GET',
+    path: '/v1/me',
+    operationId: 'getMe',
+    summary: 'The calling key, its project and account, and the setup script with a placeholder',
+    tags: keyTags,
+    auth: 'key',
+    success: { status: 200, description: 'The calling key', schema: MeSchema },
+  }),
+} as const;

@@ -1,0 +1,54 @@
+// Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
+import * as z from 'zod';
+import { contract } from '../route-contract';
+import { isoTime, KeyIdSlot } from '../schemas';
+
+/** One record per authenticated call (routes/usage.ts). */
+
+export const UsageQuerySchema = z.object({
+  requestId: z.string().regex(/^req_[0-9A-Za-z]{1,64}$/, 'requestId must be a request id (req_…)').optional(),
+  keyId: KeyIdSlot('keyId').optional(),
+  since: z.iso.datetime().optional(),
+  cursor: z.string().max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+const tokenCount = z.number().int().min(0);
+
+export const UsageRecordSchema = z
+  .strictObject({
+    requestId: z.string(),
+    at: isoTime,
+    projectId: z.string(),
+    accountId: z.string(),
+    keyId: z.string(),
+    route: z.string().describe('The route as declared, e.g. POST /v1/chat/completions'),
+    status: z.number().int(),
+    model: z.string().optional(),
+    streamed: z.boolean().optional(),
+    usage: z.strictObject({ inputTokens: tokenCount, outputTokens: tokenCount, totalTokens: tokenCount }).optional(),
+    credits: z.number().min(0),
+  })
+  .meta({ id: 'UsageRecord' });
+
+export const UsageListSchema = z.strictObject({
+  object: z.literal('list'),
+  data: z.array(UsageRecordSchema),
+  nextCursor: z.string().nullable(),
+  /** Per key, over every record the filters match (not only this page). */
+  totals: z.array(z.strictObject({ keyId: z.string(), requests: z.number().int(), totalTokens: tokenCount, credits: z.number().min(0) })),
+  totalsComplete: z.boolean().describe('false when the totals stopped at 10,000 records'),
+});
+
+export const USAGE_CONTRACT = {
+  listUsage: contract({
+    method: 'GET',
+    path: '/v1/usage',
+    operationId: 'listUsage',
+    summary: 'Usage records of the project (one per authenticated call: key, route, model, streamed, status, tokens, credits), newest first, with per-key totals',
+    tags: ['Usage'],
+    auth: 'key',
+    query: UsageQuerySchema,
+    success: { status: 200, description: 'A page of usage records and the per-key totals', schema: UsageListSchema },
+  }),
+} as const;
