@@ -1,13 +1,33 @@
-import { resolveFilters } from './policy';
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from './audit-log';
+import { backoff } from './backoff';
+import { KeywardenError } from './errors';
+import { keyStatus } from './key-status';
+import { checkPermission, insufficient, resolveFilters } from './policy';
+import type { Principal } from './principal';
+import type { Clock, Store } from './ports';
 import type { KeyType } from './scopes';
 import type { KeyRecord, RateLimit, Role } from './types';
 
 /**
- * SPEC §3 "Authority": a key never acts beyond its own power. Everything a key can do is captured
- * by these fields; a key may create, rotate, revoke or delete only keys whose powers are no wider
- * than its own on every axis. This module answers one question — "is `target` wider than `actor`,
- * and where?" — and `KeyService.authorize` asks it on every key-changing path.
+ * SPEC §3 "Authority": a key never acts beyond its own power, on every key-changing path. This
+ * module is the whole rule: who may manage keys at all (`requireKeyManager`), that the key acted
+ * on is no wider than the actor (`requireWithinActor`, over the axes of `widerAxes`), that no
+ * project loses its last key manager (`keepingAManager`), and that every refusal is a denied
+ * attempt in the audit trail (`refuse`). `KeyService` asks it; single permissions (a scope, a
+ * role, its row filters) are policy.ts.
  */
+
+/** The key-changing actions: each is audited, and each is bounded by its actor. */
+export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** How long a key-managers lease lasts when its holder never ends it (a function that died). */
+const LEASE_MS = 10_000;
+/** How long a revocation or deletion waits for another one's lease before answering 409 conflict. */
+const LEASE_WAIT_MS = 5_000;
+
+/** Everything a key can do is captured by these fields: what `widerAxes` compares. */
 export type Powers = Pick<KeyRecord, 'type' | 'scopes' | 'roles' | 'context' | 'rateLimit' | 'expiresAt'> & {
   models?: string[];
   graceUntil?: number;
@@ -69,4 +89,125 @@ function roleCovers(a: Role, aContext: Record<string, string>, t: Role, tContext
 /** The narrowest of two limits on both axes: the default a limited actor hands out. */
 export function narrowerRate(wanted: RateLimit, actor: RateLimit): RateLimit {
   return rateWider(wanted, actor) ? actor : wanted;
+}
+
+/** An active, unreplaced user key that can manage keys: what keeps a project manageable. */
+export function managesKeys(key: KeyRecord, now: number): boolean {
+  return key.type !== 'system' && !key.replacedBy && keyStatus(key, now) === 'active' && checkPermission(key, 'keys:write').allowed;
+}
+
+/** The rule's checks against the store, each refusal audited. Built by `KeyService`. */
+export class Authority {
+  constructor(private readonly deps: { store: Store; clock: Clock; audit: AuditLog }) {}
+
+  /**
+   * The one authority check every key-changing path goes through — create (in its two halves,
+   * the target being known only after the gate check), rotate, revoke, delete, and anything
+   * later. A person acting through a bot must be an admin of the project (the bot's viewer key
+   * alone never suffices); any other key needs `keys:write`, and then the key acted on (or the key
+   * being minted) must be no wider than the actor on any axis of `widerAxes`. The Automator key's
+   * own rule replaces the comparison: only a key holding `admin` rotates it. Operators (the CLI
+   * against the store) are the platform and are not bounded. Every denial is audited, naming the
+   * key acted on.
+   */
+  async authorize(p: Principal, action: AuditAction, target: { keyId?: string; powers?: Powers; personIsAdmin?: boolean } = {}): Promise<void> {
+    await this.requireKeyManager(p, action, target.keyId, target.personIsAdmin);
+    if (target.powers) await this.requireWithinActor(p, action, { keyId: target.keyId, powers: target.powers });
+  }
+
+  /**
+   * The first half of `authorize`, on its own where the target is known only later (create).
+   * `personIsAdmin`: the answer when it was read together with the target (`KeyService.target`).
+   */
+  async requireKeyManager(p: Principal, action: AuditAction, keyId?: string, personIsAdmin?: boolean): Promise<void> {
+    if (p.kind === 'operator') return;
+    if (p.person) {
+      if (personIsAdmin ?? (await this.deps.store.isAdmin(p.key.projectId, p.person.identity))) return;
+      return this.refuse(p, action, { keyId, reason: 'not a project admin' }, new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`));
+    }
+    if (checkPermission(p.key, 'keys:write').allowed) return;
+    return this.refuse(p, action, { keyId, reason: 'missing keys:write' }, insufficient('keys:write'));
+  }
+
+  /** The second half: the key acted on, or about to be minted, is no wider than the actor. */
+  async requireWithinActor(p: Principal, action: AuditAction, target: { keyId?: string; powers: Powers }): Promise<void> {
+    if (p.kind === 'operator' || p.person) return;
+    let reason: string;
+    let message: string;
+    if (target.powers.type === 'system') {
+      if (checkPermission(p.key, 'admin').allowed) return;
+      reason = 'only an admin key may rotate the Automator key';
+      message = 'Only a key holding the admin permission may rotate the Automator key.';
+    } else {
+      const axes = widerAxes(target.powers, p.key);
+      if (axes.length === 0) return;
+      const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
+      reason = `beyond the actor: ${axes.join(', ')}`;
+      message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
+    }
+    return this.refuse(p, action, { keyId: target.keyId, reason }, new KeywardenError('insufficient_permissions', message));
+  }
+
+  /**
+   * Every refusal of a key-changing action is a denied attempt in the audit trail, then the
+   * documented error. The record spends a person's assertion (a refused action is still its one use).
+   */
+  async refuse(p: Principal, action: AuditAction, details: { keyId?: string; reason: string }, error: KeywardenError): Promise<never> {
+    await this.deps.audit.record(p, action, 'denied', details, { once: true });
+    throw error;
+  }
+
+  /**
+   * A key cannot lock its project out: revoking or deleting the last active user key that holds
+   * `keys:write` is refused. The Automator key does not count (nobody holds its value); an
+   * operator can always issue a fresh admin key with the CLI. `change` (the revocation or
+   * deletion) runs under the project's key-managers lease, taken before the check: two key
+   * managers removing each other at once are served one after the other, so the second one's
+   * check sees the first one's change.
+   */
+  async keepingAManager<T>(p: Principal, action: AuditAction, key: KeyRecord, change: () => Promise<T>): Promise<T> {
+    if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return change();
+    const holder = randomUUID();
+    await this.takeKeyManagersLease(key.projectId, holder);
+    try {
+      await this.requireNotLastAdminKey(p, action, key);
+      return await change();
+    } finally {
+      await this.deps.store.releaseKeyManagersLease(key.projectId, holder).catch(() => undefined);
+    }
+  }
+
+  /** Waits (bounded) for the project's key-managers lease; a lease whose holder died runs out by itself. */
+  private async takeKeyManagersLease(projectId: string, holder: string): Promise<void> {
+    const deadline = performance.now() + LEASE_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.deps.clock.now();
+      if (await this.deps.store.acquireKeyManagersLease(projectId, holder, now + LEASE_MS, now)) return;
+      if (performance.now() >= deadline) break;
+      await backoff(attempt);
+    }
+    throw new KeywardenError('conflict', 'Another change to the keys that manage this project is in progress; try again in a moment.');
+  }
+
+  private async requireNotLastAdminKey(p: Principal, action: AuditAction, key: KeyRecord): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.store.listKeys(key.projectId, { cursor, limit: 200 });
+      const now = this.deps.clock.now();
+      for (const other of page.items) {
+        if (other.id === key.id || !managesKeys(other, now)) continue;
+        // The listing index is read eventually consistently: a change that just landed (another
+        // manager revoked a moment ago) may not show in it yet, so the key itself is read again.
+        const fresh = await this.deps.store.getKey(other.id);
+        if (fresh && managesKeys(fresh, this.deps.clock.now())) return;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return this.refuse(
+      p,
+      action,
+      { keyId: key.id, reason: 'last admin key' },
+      new KeywardenError('last_admin_key', `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`),
+    );
+  }
 }

@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log';
-import { backoff } from './backoff';
 import type { Authenticator } from './authenticator';
-import { narrowerRate, powerEnd, widerAxes, type Powers } from './authority';
+import { Authority, narrowerRate, powerEnd, type AuditAction, type Powers } from './authority';
 import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
 import { keyStatus } from './key-status';
-import { checkPermission, insufficient, requireRead } from './policy';
+import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
@@ -19,12 +17,6 @@ export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
 export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
-/** How long a key-managers lease lasts when its holder never ends it (a function that died). */
-const LEASE_MS = 10_000;
-/** How long a revocation or deletion waits for another one's lease before answering 409 conflict. */
-const LEASE_WAIT_MS = 5_000;
-export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface CreateKeyInput {
   name?: string;
@@ -62,8 +54,16 @@ interface Target {
   personIsAdmin?: boolean;
 }
 
+/**
+ * Keys through their lifecycle (SPEC §3): create, list, rotate, revoke, delete, and the revocation
+ * of a key found exposed. Every key-changing path asks `Authority` (authority.ts) first.
+ */
 export class KeyService {
-  constructor(private readonly deps: KeyServiceDeps) {}
+  private readonly authority: Authority;
+
+  constructor(private readonly deps: KeyServiceDeps) {
+    this.authority = new Authority(deps);
+  }
 
   /** Mints a new raw key and its record (not yet stored). */
   async mint(fields: Omit<KeyRecord, 'id' | 'hash' | 'start' | 'status'>): Promise<IssuedKey> {
@@ -77,117 +77,6 @@ export class KeyService {
       status: 'active',
     };
     return { key, secret };
-  }
-
-  /**
-   * The one authority check (SPEC §3 "Authority") every key-changing path goes through — create
-   * (in its two halves, the target being known only after the gate check), rotate, revoke,
-   * delete, and anything later. A person acting through a bot must be an admin of
-   * the project (the bot's viewer key alone never suffices); any other key needs `keys:write`, and
-   * then the key acted on (or the key being minted) must be no wider than the actor on any axis
-   * of `widerAxes`. The Automator key's own rule replaces the comparison: only a key holding
-   * `admin` rotates it. Operators (the CLI against the store) are the platform and are not bounded.
-   * Every denial is audited, naming the key acted on.
-   */
-  private async authorize(p: Principal, action: AuditAction, target: { keyId?: string; powers?: Powers; personIsAdmin?: boolean } = {}): Promise<void> {
-    await this.requireKeyManager(p, action, target.keyId, target.personIsAdmin);
-    if (target.powers) await this.requireWithinActor(p, action, { keyId: target.keyId, powers: target.powers });
-  }
-
-  /**
-   * The first half of `authorize`, on its own where the target is known only later (create).
-   * `personIsAdmin`: the answer when it was read together with the target (`target`).
-   */
-  private async requireKeyManager(p: Principal, action: AuditAction, keyId?: string, personIsAdmin?: boolean): Promise<void> {
-    if (p.kind === 'operator') return;
-    if (p.person) {
-      if (personIsAdmin ?? (await this.deps.store.isAdmin(p.key.projectId, p.person.identity))) return;
-      return this.refuse(p, action, { keyId, reason: 'not a project admin' }, new KeywardenError('insufficient_permissions', `${p.person.identity} is not an admin of this project.`));
-    }
-    if (checkPermission(p.key, 'keys:write').allowed) return;
-    return this.refuse(p, action, { keyId, reason: 'missing keys:write' }, insufficient('keys:write'));
-  }
-
-  /** The second half: the key acted on, or about to be minted, is no wider than the actor. */
-  private async requireWithinActor(p: Principal, action: AuditAction, target: { keyId?: string; powers: Powers }): Promise<void> {
-    if (p.kind === 'operator' || p.person) return;
-    let reason: string;
-    let message: string;
-    if (target.powers.type === 'system') {
-      if (checkPermission(p.key, 'admin').allowed) return;
-      reason = 'only an admin key may rotate the Automator key';
-      message = 'Only a key holding the admin permission may rotate the Automator key.';
-    } else {
-      const axes = widerAxes(target.powers, p.key);
-      if (axes.length === 0) return;
-      const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
-      reason = `beyond the actor: ${axes.join(', ')}`;
-      message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
-    }
-    return this.refuse(p, action, { keyId: target.keyId, reason }, new KeywardenError('insufficient_permissions', message));
-  }
-
-  /**
-   * Every refusal of a key-changing action is a denied attempt in the audit trail, then the
-   * documented error. The record spends a person's assertion (a refused action is still its one use).
-   */
-  private async refuse(p: Principal, action: AuditAction, details: { keyId?: string; reason: string }, error: KeywardenError): Promise<never> {
-    await this.deps.audit.record(p, action, 'denied', details, { once: true });
-    throw error;
-  }
-
-  /**
-   * A key cannot lock its project out (SPEC §3): revoking or deleting the last active user key
-   * that holds `keys:write` is refused. The Automator key does not count (nobody holds its value);
-   * an operator can always issue a fresh admin key with the CLI. `change` (the revocation or
-   * deletion) runs under the project's key-managers lease, taken before the check: two key
-   * managers removing each other at once are served one after the other, so the second one's
-   * check sees the first one's change.
-   */
-  private async keepingAManager<T>(p: Principal, action: AuditAction, key: KeyRecord, change: () => Promise<T>): Promise<T> {
-    if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return change();
-    const holder = randomUUID();
-    await this.takeKeyManagersLease(key.projectId, holder);
-    try {
-      await this.requireNotLastAdminKey(p, action, key);
-      return await change();
-    } finally {
-      await this.deps.store.releaseKeyManagersLease(key.projectId, holder).catch(() => undefined);
-    }
-  }
-
-  /** Waits (bounded) for the project's key-managers lease; a lease whose holder died runs out by itself. */
-  private async takeKeyManagersLease(projectId: string, holder: string): Promise<void> {
-    const deadline = performance.now() + LEASE_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
-      const now = this.deps.clock.now();
-      if (await this.deps.store.acquireKeyManagersLease(projectId, holder, now + LEASE_MS, now)) return;
-      if (performance.now() >= deadline) break;
-      await backoff(attempt);
-    }
-    throw new KeywardenError('conflict', 'Another change to the keys that manage this project is in progress; try again in a moment.');
-  }
-
-  private async requireNotLastAdminKey(p: Principal, action: AuditAction, key: KeyRecord): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.store.listKeys(key.projectId, { cursor, limit: 200 });
-      const now = this.deps.clock.now();
-      for (const other of page.items) {
-        if (other.id === key.id || !managesKeys(other, now)) continue;
-        // The listing index is read eventually consistently: a change that just landed (another
-        // manager revoked a moment ago) may not show in it yet, so the key itself is read again.
-        const fresh = await this.deps.store.getKey(other.id);
-        if (fresh && managesKeys(fresh, this.deps.clock.now())) return;
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    return this.refuse(
-      p,
-      action,
-      { keyId: key.id, reason: 'last admin key' },
-      new KeywardenError('last_admin_key', `Key ${key.id} is the project's last active key that can manage keys; create another one first, or ask an operator.`),
-    );
   }
 
   /**
@@ -218,13 +107,13 @@ export class KeyService {
   }
 
   async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {
-    await this.requireKeyManager(p, 'key.create');
+    await this.authority.requireKeyManager(p, 'key.create');
     const projectId = principalProject(p);
     const project = await this.deps.store.getProject(projectId);
     if (!project) throw new KeywardenError('not_found', 'Project not found.');
     const account = await this.deps.store.getAccount(project.accountId);
     if (!account?.apiAccess) {
-      return this.refuse(p, 'key.create', { reason: 'api access disabled' }, new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE));
+      return this.authority.refuse(p, 'key.create', { reason: 'api access disabled' }, new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE));
     }
     const prefix = input.prefix ?? DEFAULT_PREFIX;
     if (!PREFIX_PATTERN.test(prefix)) {
@@ -232,7 +121,7 @@ export class KeyService {
     }
     const now = this.deps.clock.now();
     const powers = this.newKeyPowers(p, input, now);
-    await this.requireWithinActor(p, 'key.create', { powers });
+    await this.authority.requireWithinActor(p, 'key.create', { powers });
     const name = input.name?.trim() || `Console generated key ${await this.deps.store.nextKeyNumber(projectId)}`;
     const issued = await this.mint({
       projectId,
@@ -252,7 +141,7 @@ export class KeyService {
    * The powers of a key about to be created: what was asked for, and where nothing was asked, the
    * defaults (all scopes of the type, one year, 600 a minute, every model) narrowed to what a
    * bounded actor holds, so a limited key hands out limited keys without having to say so.
-   * Anything asked for explicitly is left as asked; `authorize` refuses it if it is too wide.
+   * Anything asked for explicitly is left as asked; `Authority` refuses it if it is too wide.
    */
   private newKeyPowers(p: Principal, input: CreateKeyInput, now: number): Powers {
     const actor = p.kind === 'key' && !p.person ? p.key : undefined;
@@ -366,11 +255,11 @@ export class KeyService {
     }
     const { key: old, personIsAdmin } = await this.target(p, id);
     // Rotation hands out the old key's powers: allowed only if the actor could have created it.
-    await this.authorize(p, 'key.rotate', { keyId: old.id, powers: old, personIsAdmin });
+    await this.authority.authorize(p, 'key.rotate', { keyId: old.id, powers: old, personIsAdmin });
     const now = this.deps.clock.now();
     if (old.replacedBy || keyStatus(old, now) === 'revoked') {
       const what = old.replacedBy ? `rotated (replacement ${old.replacedBy})` : 'revoked';
-      return this.refuse(p, 'key.rotate', { keyId: old.id, reason: 'already revoked or rotated' }, new KeywardenError('conflict', `Key ${old.id} was already ${what}.`));
+      return this.authority.refuse(p, 'key.rotate', { keyId: old.id, reason: 'already revoked or rotated' }, new KeywardenError('conflict', `Key ${old.id} was already ${what}.`));
     }
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
     // The replacement keeps the old lifetime, but never outlives a bounded actor.
@@ -411,7 +300,7 @@ export class KeyService {
   /** Immediate and idempotent; the key stays listed. The Automator key is rotated, never revoked. */
   async revoke(p: Principal, id: string): Promise<KeyRecord> {
     const key = await this.removable(p, 'key.revoke', id);
-    return this.keepingAManager(p, 'key.revoke', key, async () => {
+    return this.authority.keepingAManager(p, 'key.revoke', key, async () => {
       let revoked: KeyRecord | undefined;
       await this.recorded(p, 'key.revoke', { keyId: key.id }, async () => {
         revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
@@ -423,21 +312,21 @@ export class KeyService {
 
   async delete(p: Principal, id: string): Promise<void> {
     const key = await this.removable(p, 'key.delete', id);
-    await this.keepingAManager(p, 'key.delete', key, () =>
+    await this.authority.keepingAManager(p, 'key.delete', key, () =>
       this.recorded(p, 'key.delete', { keyId: key.id, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id)),
     );
   }
 
-  /** Revoke and delete: authority over the key, never the Protected Automator key (the last admin key: `keepingAManager`). */
+  /** Revoke and delete: authority over the key, never the Protected Automator key (the last admin key: `Authority.keepingAManager`). */
   private async removable(p: Principal, action: 'key.revoke' | 'key.delete', id: string): Promise<KeyRecord> {
     const { key, personIsAdmin } = await this.target(p, id);
     if (key.type === 'system') {
-      await this.authorize(p, action, { personIsAdmin });
+      await this.authority.authorize(p, action, { personIsAdmin });
       const message =
         action === 'key.revoke' ? 'The Automator key is Protected: rotate it instead of revoking it.' : 'The Automator key is Protected and cannot be deleted.';
-      return this.refuse(p, action, { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', message));
+      return this.authority.refuse(p, action, { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', message));
     }
-    await this.authorize(p, action, { keyId: key.id, powers: key, personIsAdmin });
+    await this.authority.authorize(p, action, { keyId: key.id, powers: key, personIsAdmin });
     return key;
   }
 
@@ -488,10 +377,5 @@ function matchesSearch(key: KeyRecord, search: string): boolean {
     key.start.startsWith(search) ||
     (search.length > key.start.length && search.startsWith(key.start))
   );
-}
-
-/** An active, unreplaced user key that can manage keys: what keeps a project manageable. */
-function managesKeys(key: KeyRecord, now: number): boolean {
-  return key.type !== 'system' && !key.replacedBy && keyStatus(key, now) === 'active' && checkPermission(key, 'keys:write').allowed;
 }
 

@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import { AUDIT_ACTIONS } from '../../core/key-service';
+import { AUDIT_ACTIONS } from '../../core/authority';
 import { contract } from '../route-contract';
 import { KeyIdSlot } from '../schemas';
 import { KeySchema } from './keys.contract';
