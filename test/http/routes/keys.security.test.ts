@@ -1,7 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../../lambdas/core/key-format';
 import { expectApiError } from '../../support/api-error';
 import { startTestStack, type TestStack } from '../../support/local-stack';
+import { runSurfaceTests, useSecurityStack } from './common-route-tests';
+
+/** The keys surface: the checks every route gets, then what is particular to keys. */
+const fixture = useSecurityStack();
+
+runSurfaceTests('keys', fixture, {
+  createKey: { needs: 'keys:write', body: {} },
+  listKeys: { needs: 'keys:read' },
+  searchKeys: { needs: 'keys:read', body: { search: 'victim' } },
+  verifyKey: { needs: 'keys:read', body: { key: generateKey() } },
+  getKey: { needs: 'keys:read' },
+  rotateKey: { needs: 'keys:write', body: {} },
+  revokeKey: { needs: 'keys:write', body: {} },
+  deleteKey: { needs: 'keys:write' },
+});
 
 let stack: TestStack;
 let viewer: { id: string; key: string };
@@ -10,7 +25,7 @@ let target: { id: string; key: string };
 let other: { projectId: string; adminKey: string; keyId: string };
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = fixture().stack;
   viewer = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'viewer', type: 'viewer' } })).body;
   target = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'target' } })).body;
   const { operator, keys } = stack.services;
@@ -19,8 +34,6 @@ beforeAll(async () => {
   const issued = await keys.create({ kind: 'operator', actor: 'test', projectId: project.id }, { name: 'other admin' });
   other = { projectId: project.id, adminKey: issued.secret, keyId: issued.key.id };
 });
-afterAll(async () => stack?.stop());
-
 
 describe('authentication', () => {
   it('missing, malformed, checksum-failing and unknown keys are 401 invalid_api_key, never echoed', async () => {

@@ -1,0 +1,8 @@
+import { runSurfaceTests, useSecurityStack } from './common-route-tests';
+
+/** The usage surface: who may read the project's usage records (the audit permission). */
+const fixture = useSecurityStack();
+
+runSurfaceTests('usage', fixture, {
+  listUsage: { needs: 'audit:read' },
+});
