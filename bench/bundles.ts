@@ -12,7 +12,13 @@ import { median, round } from './stats';
  * times the import, with the environment the function gets in AWS (dummy ARNs; nothing is called).
  */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-const HANDLERS = ['api', 'responses', 'slack', 'teams'] as const;
+/** Each function's entry file, as lib/keywarden-function.ts names it. */
+const HANDLERS = {
+  api: 'lambdas/handlers/api.ts',
+  responses: 'lambdas/handlers/responses.ts',
+  slack: 'bots/slack/handler.ts',
+  teams: 'bots/teams/handler.ts',
+} as const;
 const SERVICE_FUNCTIONS = new Set(['api', 'responses']);
 
 export interface BundleFigures {
@@ -70,8 +76,8 @@ function timeImport(file: string, env: NodeJS.ProcessEnv): Promise<number> {
 export async function measureBundles(repoRoot: string, outDir: string, runs: number): Promise<BundleFigures[]> {
   mkdirSync(outDir, { recursive: true });
   const figures: BundleFigures[] = [];
-  for (const name of HANDLERS) {
-    const entry = join(repoRoot, 'lambdas', 'handlers', `${name}.ts`);
+  for (const [name, file] of Object.entries(HANDLERS)) {
+    const entry = join(repoRoot, file);
     if (!existsSync(entry)) continue;
     // Inside the repo, so the external @aws-sdk/* resolve from node_modules as the runtime's copy would.
     const outfile = join(outDir, `${name}.mjs`);

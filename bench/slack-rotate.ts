@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { slackMount } from '../bots/slack';
-import type { BotMount } from '../lambdas/local/local-stack';
+import type { BotMount } from '../bots/boot/bot-mount';
 import { buttonValue, keysIn, startSlackHarness } from '../test/bots/slack/slack-harness';
 import { countRoundTrips, type RoundTripCounter } from './round-trips';
 

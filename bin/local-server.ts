@@ -7,6 +7,7 @@ import { DataDir } from '../lambdas/local/data-dir';
 import { exitOnUncaughtErrors, exitWithOperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
+import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../console/build';
 import { scheduleLocalReminders } from '../bots/local-reminders';
 
 // We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
@@ -41,7 +42,13 @@ async function shutdown(reason: string): Promise<void> {
 onStopRequest((reason) => void shutdown(reason));
 
 try {
-  stack = await startLocalStack({ announce: (text) => console.log(text) }, localBotMounts);
+  stack = await startLocalStack(
+    {
+      announce: (text) => console.log(text),
+      console: { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle },
+    },
+    localBotMounts,
+  );
 } catch (err) {
   exitWithOperatorError(err, errorContext());
 }

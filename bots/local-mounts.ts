@@ -1,4 +1,4 @@
-import type { BotMount } from '../lambdas/local/local-stack';
+import type { BotMount } from './boot/bot-mount';
 import { slackMount, SLACK_EVENTS_PATH } from './slack';
 import { teamsMount } from './teams';
 

@@ -1,4 +1,4 @@
-import type { BotMount } from '../lambdas/local/local-stack';
+import type { LocalBotContext } from './boot/bot-mount';
 import { botLog, errorLabel } from './boot/bot-log';
 import { SlackWorkReceiver } from './slack/ack-first/worker';
 import { sendSlackReminders } from './slack/expiry-reminders';
@@ -6,8 +6,6 @@ import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
 import { localTeamsConfig } from './teams';
 import { createTeamsBot } from './teams/teams-bot';
-
-type LocalBotContext = Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>;
 
 export interface LocalReminderRun {
   slack: { sent: number; failed: number; alreadySent: number } | { skipped: string };

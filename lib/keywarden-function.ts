@@ -19,7 +19,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'BatchWriteItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 interface FunctionSpec {
-  /** File under `lambdas/handlers/`. */
+  /** The entry file, from the repository root: the services' under `lambdas/handlers/`, each bot's in its own folder. */
   readonly entry: string;
   readonly description: string;
   readonly sizing: keyof StageConfig['functions'];
@@ -37,7 +37,7 @@ interface FunctionSpec {
  */
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   api: {
-    entry: 'api.ts',
+    entry: 'lambdas/handlers/api.ts',
     description: 'Keywarden /v1 (keys, audit, usage, me, verify, openapi, health)',
     sizing: 'api',
     // BatchGetItem: a key and a person's admin record read together (key-changing bot actions).
@@ -47,7 +47,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     kind: 'service',
   },
   responses: {
-    entry: 'responses.ts',
+    entry: 'lambdas/handlers/responses.ts',
     description: 'Keywarden model calls: /v1/models, /v1/responses, /v1/chat/completions (response streaming)',
     sizing: 'responses',
     tableActions: ['GetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem'],
@@ -55,7 +55,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     kind: 'service',
   },
   slack: {
-    entry: 'slack.ts',
+    entry: 'bots/slack/handler.ts',
     description: 'Keywarden Slack bot (/slack/events)',
     sizing: 'bots',
     tableActions: [],
@@ -63,7 +63,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     kind: 'bot',
   },
   teams: {
-    entry: 'teams.ts',
+    entry: 'bots/teams/handler.ts',
     description: 'Keywarden Microsoft Teams bot (/api/messages)',
     sizing: 'bots',
     tableActions: [],
@@ -79,7 +79,6 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
 export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
 /**
  * One of Keywarden's functions with the safe defaults baked in: its own log group and role,
@@ -196,7 +195,7 @@ export function createKeywardenFunction(
   const fn = new NodejsFunction(scope, `${id}Function`, {
     functionName: `${config.resourcePrefix}-${name}`,
     description: spec.description,
-    entry: `${HANDLERS_DIR}${spec.entry}`,
+    entry: `${REPO_ROOT}${spec.entry}`,
     handler: 'handler',
     projectRoot: REPO_ROOT,
     depsLockFilePath: `${REPO_ROOT}package-lock.json`,

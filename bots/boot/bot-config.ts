@@ -9,7 +9,7 @@ import type { BotName } from '../core';
  * credentials: where /v1 is, its Locked-Down Viewer key, and the secret that signs actor
  * assertions.
  *
- * In AWS (lambdas/handlers/slack.ts, teams.ts) the environment is parsed at cold start
+ * In AWS (bots/slack/handler.ts, bots/teams/handler.ts) the environment is parsed at cold start
  * (`loadBotLambdaEnv`) and the secrets are read on every invocation through the cached provider
  * (`readBotSecrets`, in fresh-build.ts: built once, rebuilt when a value changes); the local server builds the same config from its data dir
  * (bots/slack/local-mount.ts, bots/teams/index.ts).

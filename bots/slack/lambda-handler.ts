@@ -27,7 +27,7 @@ export interface SlackLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl' | 's
 const SigningSecret = z.object({ signingSecret: z.string().min(1) });
 
 /**
- * The Slack bot as a Lambda handler (lambdas/handlers/slack.ts), split ack-first
+ * The Slack bot as a Lambda handler (handler.ts), split ack-first
  * (ack-first/front-door.ts):
  *
  *   API Gateway event → the front door: signature checked with the signing secret alone,

@@ -1,8 +1,8 @@
 import type { RequestListener } from 'node:http';
 import { readBodyWithin, writeJsonReply } from '../boot/node-door';
-import type { BotMount } from '../../lambdas/local/local-stack';
 import { slackBotConfig, type SlackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel } from '../boot/bot-log';
+import type { BotMount, LocalBotContext } from '../boot/bot-mount';
 import { createSlackFrontDoor, SlackWorkRefused } from './ack-first/front-door';
 import type { SlackDispatch } from './ack-first/slack-work';
 import { SlackWorkReceiver } from './ack-first/worker';
@@ -14,7 +14,7 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  * The Slack bot's configuration on the local stack (the data dir's secrets and the environment),
  * or what is missing for one.
  */
-export function localSlackConfig({ secrets, baseUrl, env }: Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>):
+export function localSlackConfig({ secrets, baseUrl, env }: LocalBotContext):
   | { ok: true; config: SlackBotConfig }
   | { ok: false; missing: string } {
   const viewerKey = secrets.botViewerKeys?.slack;

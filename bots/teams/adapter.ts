@@ -3,15 +3,13 @@ import {
   ConfigurationBotFrameworkAuthentication,
   ConfigurationServiceClientCredentialFactory,
   type Activity,
-  type TurnContext,
 } from 'botbuilder';
 import type { TeamsCredentials } from '../boot/bot-config';
+import type { TurnLogic } from './turn-logic';
 import { EMULATOR_SERVICE_URL_REFUSAL, emulatorRequestIsLocal, guardEmulatorTurn, isLoopbackUrl, type RequestOrigin } from './emulator-guard';
 
 /** botframework-connector's AuthenticateRequestResult, without depending on that transitive package. */
 type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
-
-export type TurnLogic = (context: TurnContext) => Promise<void>;
 
 /** What the HTTP edge writes back: a status and, for invoke activities, a JSON body. */
 export interface TeamsHttpReply {

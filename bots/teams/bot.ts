@@ -1,7 +1,7 @@
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { HELP } from '../core';
 import { mentionsBot, messageText } from './activity';
-import type { TurnLogic } from './adapter';
+import type { TurnLogic } from './turn-logic';
 import type { TeamsBotContext } from './bot-context';
 import { INVOKE_NAME, onExecute, onSubmit, submittedData } from './listeners/card-action';
 import { guardAgainstLeaks } from './listeners/leak-guard';

@@ -1,7 +1,7 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { ADMIN_COMMANDS, commandWord } from '../core';
 import { mentionsBot, messageText } from './activity';
-import type { TurnLogic } from './adapter';
+import type { TurnLogic } from './turn-logic';
 import { VERB } from './cards/verbs';
 import { textActivity } from './render-reply';
 import { isLoopbackHost } from '../../lambdas/local/local-door';

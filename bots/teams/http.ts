@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readBodyWithin, writeJsonReply } from '../boot/node-door';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { TeamsAdapter, TeamsHttpReply, TurnLogic } from './adapter';
+import type { TeamsAdapter, TeamsHttpReply } from './adapter';
+import type { TurnLogic } from './turn-logic';
 import { requestOrigin } from './emulator-guard';
 
 /**

@@ -1,7 +1,7 @@
-import type { BotMount } from '../../lambdas/local/local-stack';
 import { localOnlyDoor } from '../../lambdas/local/local-door';
 import { BotConfigError, teamsBotConfig, type TeamsBotConfig } from '../boot/bot-config';
 import { errorLabel } from '../boot/bot-log';
+import type { BotMount, LocalBotContext } from '../boot/bot-mount';
 import { teamsRequestListener } from './http';
 import { createTeamsBot } from './teams-bot';
 
@@ -10,7 +10,7 @@ import { createTeamsBot } from './teams-bot';
  *
  *   createTeamsBot(config)      one adapter + turn logic (teams-bot.ts); both doors below share it
  *   teamsMount                  the local server's /api/messages (node request listener)
- *   createTeamsLambdaHandler    the same bot behind API Gateway (lambdas/handlers/teams.ts)
+ *   createTeamsLambdaHandler    the same bot behind API Gateway (handler.ts)
  *
  * The bot is a client of /v1 with its viewer key, like any integration; admin actions carry an
  * actor assertion for the Teams user (teams:<tenantId>:<aadObjectId>).
@@ -29,7 +29,7 @@ export const teamsMount: BotMount = async (context) => {
 };
 
 /** The Teams bot's configuration on the local stack: the data dir's secrets and the environment. */
-export function localTeamsConfig({ secrets, baseUrl, env }: Pick<Parameters<BotMount>[0], 'secrets' | 'baseUrl' | 'env'>): TeamsBotConfig {
+export function localTeamsConfig({ secrets, baseUrl, env }: LocalBotContext): TeamsBotConfig {
   const viewerKey = secrets.botViewerKeys?.teams;
   if (!viewerKey) throw new BotConfigError('Teams bot: no viewer key (secrets.botViewerKeys.teams); the local stack bootstraps one');
   // Half a configuration is refused rather than guessed into a mode, naming the variable to set.

@@ -16,7 +16,7 @@ export interface TeamsLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl'> {
 }
 
 /**
- * The Teams bot as a Lambda handler (lambdas/handlers/teams.ts, API Gateway REST proxy), booted
+ * The Teams bot as a Lambda handler (handler.ts, API Gateway REST proxy), booted
  * as the Slack one is: the environment parsed at cold start, the secrets read through the cached
  * provider on every invocation and the adapter built on the first, and again whenever a secret
  * has changed (bots/boot/fresh-build.ts). In AWS the bot always verifies Bot Framework

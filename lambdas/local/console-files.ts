@@ -1,25 +1,38 @@
 import type { ServerResponse } from 'node:http';
-import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../../console/build';
+
+/**
+ * The console's build as the local server serves it, handed in by its caller (bin/local-server.ts
+ * passes console/build.ts's), so the local stack builds nothing of the console itself.
+ */
+export interface ConsoleSite {
+  /** File name → content type (index.html, app.js, app.css). */
+  files: Readonly<Record<string, string>>;
+  /** The page's Content-Security-Policy. */
+  csp: string;
+  /** Headers of every console file. */
+  headers: Readonly<Record<string, string>>;
+  /** The bundle, built on first request (once per process). */
+  bundle(): { html: string; js: string; css: string };
+}
 
 /**
  * The console's files on the local server, at /console on the same origin as /v1 (as CloudFront
  * serves them in AWS): built in memory on first request, with the page's strict CSP.
  */
-export function serveConsole(path: string, res: ServerResponse): void {
+export function serveConsole(site: ConsoleSite, path: string, res: ServerResponse): void {
   const name = path === '/console' || path === '/console/' || path === '/console/index.html' ? 'index.html' : path.slice('/console/'.length);
-  if (!(name in CONSOLE_FILES)) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...CONSOLE_HEADERS });
+  if (!(name in site.files)) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...site.headers });
     res.end('Not found.');
     return;
   }
-  const file = name as keyof typeof CONSOLE_FILES;
-  const bundle = consoleBundle();
-  const body = file === 'index.html' ? bundle.html : file === 'app.js' ? bundle.js : bundle.css;
+  const bundle = site.bundle();
+  const body = name === 'index.html' ? bundle.html : name === 'app.js' ? bundle.js : bundle.css;
   res.writeHead(200, {
-    'content-type': CONSOLE_FILES[file],
-    'cache-control': file === 'index.html' ? 'no-cache' : 'no-cache, max-age=0',
-    ...CONSOLE_HEADERS,
-    ...(file === 'index.html' ? { 'content-security-policy': CONSOLE_CSP } : {}),
+    'content-type': site.files[name]!,
+    'cache-control': name === 'index.html' ? 'no-cache' : 'no-cache, max-age=0',
+    ...site.headers,
+    ...(name === 'index.html' ? { 'content-security-policy': site.csp } : {}),
   });
   res.end(body);
 }

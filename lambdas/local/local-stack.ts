@@ -13,11 +13,13 @@ import { DataDir, withEnvironment, type BootstrapFile, type LocalSecrets } from 
 import { openLocalServices } from './local-services';
 import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
-import { serveConsole } from './console-files';
+import { serveConsole, type ConsoleSite } from './console-files';
 
 /**
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
  * data in dynalite under DATA_DIR through the same DynamoDB adapter and Lambda handlers as in AWS.
+ * The bots' edges and the console are handed in by the caller (bin/local-server.ts), so the local
+ * stack imports neither.
  */
 /** How long a client has to send a whole request to the local server. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -53,6 +55,8 @@ export interface LocalStackOptions {
    * when the server really closes an idle connection; it must be well above the hint. Tests shorten both.
    */
   keepAlive?: { hintSeconds: number; idleMs: number };
+  /** The console served at /console (bin/local-server.ts hands in console/build.ts's); without it, /console is not served. */
+  console?: ConsoleSite;
 }
 
 export interface LocalStack {
@@ -70,10 +74,21 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Bot edges mount here: the local server hands them raw node requests. */
-export type BotMount = (context: { services: Services; secrets: LocalSecrets; baseUrl: string; env: NodeJS.ProcessEnv }) => Promise<RequestListener>;
+/** What the local server gives each mount: its services, the effective secrets, its own address and the environment. */
+export interface LocalMountContext {
+  services: Services;
+  secrets: LocalSecrets;
+  baseUrl: string;
+  env: NodeJS.ProcessEnv;
+}
 
-export async function startLocalStack(options: LocalStackOptions = {}, mounts: Record<string, BotMount> = {}): Promise<LocalStack> {
+/**
+ * A request listener mounted at one path of the local server, built once the services are up: the
+ * bots' edges (bots/boot/bot-mount.ts), handed in by the caller. The server hands it raw node requests.
+ */
+export type LocalMount = (context: LocalMountContext) => Promise<RequestListener>;
+
+export async function startLocalStack(options: LocalStackOptions = {}, mounts: Record<string, LocalMount> = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const host = env.HOST || '127.0.0.1';
   const port = options.port ?? Number(env.PORT || 8787);
@@ -157,7 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       }
     }
     dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: database.endpoint, baseUrl });
-    options.announce?.(`Console: ${baseUrl}/console  (sign in with a link from \`npx keywarden console-link\`, or with an API key)`);
+    if (options.console) options.announce?.(`Console: ${baseUrl}/console  (sign in with a link from \`npx keywarden console-link\`, or with an API key)`);
 
     const api = createApiHandler(services);
     const streaming = createStreamingHandler(services);
@@ -201,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         void handled.finally(() => inFlight.delete(handled)).catch(() => undefined);
         return handled;
       }
-      if (path === '/console' || path.startsWith('/console/')) return serveConsole(path, res);
+      if (options.console && (path === '/console' || path.startsWith('/console/'))) return serveConsole(options.console, path, res);
       writeProxyResult(res, errorAnswer(404, errorBody('Not found. Keywarden serves /v1, /slack/events and /api/messages.', 'not_found_error', 'not_found')));
     }
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { slackMount } from '../../../bots/slack';
-import type { BotMount } from '../../../lambdas/local/local-stack';
+import type { BotMount } from '../../../bots/boot/bot-mount';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { useHarness, type Used } from '../use-harness';
 import { startSlackStandIn, BOT_USER_ID, type RecordedCall, type SlackStandIn } from './slack-stand-in';

@@ -9,7 +9,7 @@ import { cardOf, startTeamsHarness, type TeamsHarness } from './harness';
 
 /**
  * The Lambda door: API Gateway REST proxy events into the same adapter and turn logic as the local
- * listener, and lambdas/handlers/teams.ts reading its three secrets from Secrets Manager (a local
+ * listener, and bots/teams/handler.ts reading its three secrets from Secrets Manager (a local
  * stand-in speaking the AWS protocol).
  */
 let h: TeamsHarness;
@@ -61,7 +61,7 @@ describe('handleProxyEvent (Emulator-mode bot)', () => {
   });
 });
 
-describe('lambdas/handlers/teams.ts', () => {
+describe('bots/teams/handler.ts', () => {
   const saved = { ...process.env };
   let secretsManager: SecretsManagerStandIn | undefined;
   const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:keywarden-test/${name}-AbCdEf`;
@@ -83,7 +83,7 @@ describe('lambdas/handlers/teams.ts', () => {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     });
     vi.resetModules();
-    return (await import('../../../lambdas/handlers/teams')).handler as (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+    return (await import('../../../bots/teams/handler')).handler as (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
   }
 
   afterEach(async () => {
@@ -115,6 +115,6 @@ describe('lambdas/handlers/teams.ts', () => {
     delete process.env.KEYWARDEN_API_URL;
     delete process.env[secretArnVariable('teams')];
     vi.resetModules();
-    await expect(import('../../../lambdas/handlers/teams')).rejects.toThrow(/KEYWARDEN_API_URL.*SECRET_TEAMS_ARN|SECRET_TEAMS_ARN.*KEYWARDEN_API_URL/);
+    await expect(import('../../../bots/teams/handler')).rejects.toThrow(/KEYWARDEN_API_URL.*SECRET_TEAMS_ARN|SECRET_TEAMS_ARN.*KEYWARDEN_API_URL/);
   });
 });
