@@ -2,7 +2,7 @@ import { isValidSlackRequest } from '@slack/bolt';
 import { errorLabel, type BotLog } from '../../boot/bot-log';
 import { CREATE_MODAL_CALLBACK } from '../blocks/action-ids';
 import { outboundMessage } from '../blocks/reply-message';
-import { createModalErrors } from '../listeners/create-modal-submission';
+import { createModalErrors } from '../listeners/views/create-modal-submission';
 import { isAheadOfClock } from '../replay-guard';
 import { header, MAX_WORK_BYTES, parseSlackBody, SLACK_WORK_KIND, type SlackDispatch, type SlackWork } from './slack-work';
 

@@ -1,22 +1,18 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../slack-deps';
-import { registerAppMention } from './app-mention';
-import { registerCancelAction } from './cancel-action';
-import { registerChannelMessage } from './channel-message';
-import { registerConfirmAction } from './confirm-action';
-import { registerCreateModalSubmission } from './create-modal-submission';
-import { registerDirectMessage } from './direct-message';
-import { registerReminderAction } from './reminder-action';
-import { registerSlashCommand } from './slash-command';
+import * as actions from './actions';
+import * as commands from './commands';
+import * as events from './events';
+import * as views from './views';
 
-/** Every Slack surface the bot answers, one listener file each (see slack/manifest.yaml). */
+/**
+ * Every Slack surface the bot answers (see slack/manifest.yaml), in the Bolt starter's shape: one
+ * folder per surface whose index registers its listeners, each listener a named exported callback
+ * in its own file, called with the deps and Bolt's arguments.
+ */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  registerSlashCommand(app, deps);
-  registerCreateModalSubmission(app, deps);
-  registerConfirmAction(app, deps);
-  registerCancelAction(app, deps);
-  registerReminderAction(app, deps);
-  registerAppMention(app, deps);
-  registerDirectMessage(app, deps);
-  registerChannelMessage(app, deps);
+  commands.register(app, deps);
+  views.register(app, deps);
+  actions.register(app, deps);
+  events.register(app, deps);
 }

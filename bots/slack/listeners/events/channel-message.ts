@@ -1,8 +1,8 @@
-import type { App } from '@slack/bolt';
-import { findKeysInText, parseIdentity, slackIdentity } from '../../core';
-import { sendDirectReply, sendPrivately } from '../delivery';
-import { errorLabel } from '../../boot/bot-log';
-import type { SlackDeps } from '../slack-deps';
+import { findKeysInText, parseIdentity, slackIdentity } from '../../../core';
+import { sendDirectReply, sendPrivately } from '../../delivery';
+import { errorLabel } from '../../../boot/bot-log';
+import type { SlackDeps } from '../../slack-deps';
+import type { MessageArgs } from './direct-message';
 
 const CHANNEL_TYPES = new Set(['channel', 'group', 'mpim']);
 /** Message subtypes that carry fresh text from a person or an integration. */
@@ -56,32 +56,30 @@ const SHOWN_FIELDS = new Set(['text', 'value', 'title', 'pretext', 'fallback', '
  * this project and this listener tells the poster (ephemeral) and each admin in this workspace
  * (DM, with a one-click revoke). The text is never stored, logged or repeated.
  */
-export function registerChannelMessage(app: App, { conversation, log }: SlackDeps): void {
-  app.event('message', async ({ event, body, client }) => {
-    if (!CHANNEL_TYPES.has(event.channel_type)) return;
-    const message = postedMessage(event as unknown as Record<string, unknown>);
-    const text = message ? scannedText(message) : '';
-    if (!message || !text || findKeysInText(text).length === 0) return;
-    const team = body.team_id;
-    const user = typeof message.user === 'string' ? message.user : undefined;
-    const botId = typeof message.bot_id === 'string' ? message.bot_id : undefined;
-    const poster = slackIdentity(team, user ?? botId ?? 'unknown');
-    const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
+export async function onChannelMessage({ conversation, log }: SlackDeps, { event, body, client }: MessageArgs): Promise<void> {
+  if (!CHANNEL_TYPES.has(event.channel_type)) return;
+  const message = postedMessage(event as unknown as Record<string, unknown>);
+  const text = message ? scannedText(message) : '';
+  if (!message || !text || findKeysInText(text).length === 0) return;
+  const team = body.team_id;
+  const user = typeof message.user === 'string' ? message.user : undefined;
+  const botId = typeof message.bot_id === 'string' ? message.bot_id : undefined;
+  const poster = slackIdentity(team, user ?? botId ?? 'unknown');
+  const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
 
-    const findings = await conversation.scanForLeaks(text, poster);
-    for (const finding of findings) {
-      if (user) {
-        await sendPrivately({ via: 'ephemeral', client, channel: event.channel, user, ...(threadTs ? { threadTs } : {}) }, finding.poster, {
-          channelId: event.channel,
-        }).catch((err: unknown) => log.warn('leak alert to poster failed', { code: errorLabel(err) }));
-      }
-      for (const admin of finding.admins) {
-        const id = parseIdentity(admin.identity);
-        if (!id || id.platform !== 'slack' || id.tenant !== team) continue;
-        await sendDirectReply(client, id.user, admin.reply, { channelId: event.channel }).catch((err: unknown) =>
-          log.warn('leak alert to admin failed', { code: errorLabel(err) }),
-        );
-      }
+  const findings = await conversation.scanForLeaks(text, poster);
+  for (const finding of findings) {
+    if (user) {
+      await sendPrivately({ via: 'ephemeral', client, channel: event.channel, user, ...(threadTs ? { threadTs } : {}) }, finding.poster, {
+        channelId: event.channel,
+      }).catch((err: unknown) => log.warn('leak alert to poster failed', { code: errorLabel(err) }));
     }
-  });
+    for (const admin of finding.admins) {
+      const id = parseIdentity(admin.identity);
+      if (!id || id.platform !== 'slack' || id.tenant !== team) continue;
+      await sendDirectReply(client, id.user, admin.reply, { channelId: event.channel }).catch((err: unknown) =>
+        log.warn('leak alert to admin failed', { code: errorLabel(err) }),
+      );
+    }
+  }
 }

@@ -1,0 +1,32 @@
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { decodeAction } from '../../../core';
+import { ACTION_CONFIRM, ACTION_LEAK_REVOKE } from '../../blocks/action-ids';
+import { answerPrivately, respondFrom, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
+import type { SlackDeps } from '../../slack-deps';
+import { interactionIdentity } from '../payload-identity';
+
+export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs, 'ack' | 'body' | 'action' | 'respond' | 'client'>;
+
+/** The buttons this listener answers, and the origin a pending action must carry to be run by each. */
+export const CONFIRM_ORIGINS: Readonly<Record<string, 'confirm' | 'leak'>> = { [ACTION_CONFIRM]: 'confirm', [ACTION_LEAK_REVOKE]: 'leak' };
+
+/**
+ * The confirm button of rotate/revoke/delete, and the leak guard's one-click revoke. The button
+ * value names the action and key id only; the actor is whoever clicked (from the signed payload),
+ * so a copied value cannot act for someone else — and the API refuses them unless they are an admin.
+ */
+export async function onConfirmAction({ conversation }: SlackDeps, { ack, body, action, respond, client }: ButtonArgs): Promise<void> {
+  await ack();
+  const respondFn = respondFrom(respond);
+  const target: PrivateTarget = respondFn ? { via: 'response_url', respond: respondFn, replaceOriginal: true } : { via: 'dm', client, user: body.user.id };
+  const pending = decodeAction(action.value ?? '');
+  const identity = interactionIdentity(body);
+  if (!pending || pending.origin !== CONFIRM_ORIGINS[action.action_id] || !identity) {
+    await sendPrivately(target, { kind: 'error', code: 'refused', message: 'That button is not valid any more. Run the command again.' });
+    return;
+  }
+  const where = { channelId: body.channel?.id };
+  const reply = await conversation.confirm(pending, identity, slackPrivateDelivery(target, where));
+  if (reply.kind === 'create_form') return;
+  await answerPrivately(target, reply, where);
+}

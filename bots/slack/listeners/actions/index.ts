@@ -1,0 +1,13 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { ACTION_CANCEL, ACTION_CONFIRM, ACTION_LEAK_REVOKE, ACTION_REMINDER } from '../../blocks/action-ids';
+import type { SlackDeps } from '../../slack-deps';
+import { onCancelAction } from './cancel-action';
+import { onConfirmAction } from './confirm-action';
+import { onReminderAction } from './reminder-action';
+
+/** Buttons: confirm (and the leak guard's revoke), cancel, and the expiry reminder's rotate/revoke. */
+export function register(app: App, deps: SlackDeps): void {
+  for (const actionId of [ACTION_CONFIRM, ACTION_LEAK_REVOKE]) app.action<BlockButtonAction>(actionId, (args) => onConfirmAction(deps, args));
+  app.action<BlockButtonAction>(ACTION_CANCEL, (args) => onCancelAction(deps, args));
+  app.action<BlockButtonAction>(new RegExp(`^${ACTION_REMINDER}_(rotate|revoke)$`), (args) => onReminderAction(deps, args));
+}
