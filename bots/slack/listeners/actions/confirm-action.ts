@@ -5,6 +5,7 @@ import { answerPrivately, respondFrom, sendPrivately, slackPrivateDelivery, type
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
 
+/** What the button listeners read of Bolt's arguments (a test passes just these). */
 export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs, 'ack' | 'body' | 'action' | 'respond' | 'client'>;
 
 /** The buttons this listener answers, and the origin a pending action must carry to be run by each. */

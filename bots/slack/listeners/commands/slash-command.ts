@@ -5,6 +5,7 @@ import { answerPrivately, sendPrivately, slackPrivateDelivery, type PrivateTarge
 import { errorLabel } from '../../../boot/bot-log';
 import type { SlackDeps } from '../../slack-deps';
 
+/** What this listener reads of Bolt's arguments (a test passes just these). */
 export type SlashCommandArgs = Pick<SlackCommandMiddlewareArgs & AllMiddlewareArgs, 'command' | 'ack' | 'respond' | 'client'>;
 
 /**

@@ -4,6 +4,7 @@ import { answerPrivately, postInThread, slackPrivateDelivery, type PrivateTarget
 import type { SlackDeps } from '../../slack-deps';
 import { formless, isPublic } from '../reply-kinds';
 
+/** What this listener reads of Bolt's arguments (a test passes just these). */
 export type AppMentionArgs = Pick<SlackEventMiddlewareArgs<'app_mention'> & AllMiddlewareArgs, 'event' | 'body' | 'context' | 'client'>;
 
 /** Removes the mention of the bot (or, not knowing its id, the leading mention). */

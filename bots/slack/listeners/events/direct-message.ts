@@ -4,6 +4,7 @@ import { answerPrivately, postInThread, slackPrivateDelivery, type PrivateTarget
 import type { SlackDeps } from '../../slack-deps';
 import { formless, isPublic } from '../reply-kinds';
 
+/** What the message listeners (DMs, channel messages) read of Bolt's arguments (a test passes just these). */
 export type MessageArgs = Pick<SlackEventMiddlewareArgs<'message'> & AllMiddlewareArgs, 'event' | 'body' | 'client'>;
 
 /**

@@ -5,6 +5,7 @@ import { answerPrivately, responder, slackPrivateDelivery, type PrivateTarget } 
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
 
+/** What this listener reads of Bolt's arguments (a test passes just these). */
 export type CreateModalSubmissionArgs = Pick<SlackViewMiddlewareArgs & AllMiddlewareArgs, 'ack' | 'body' | 'view' | 'client'>;
 
 /**
