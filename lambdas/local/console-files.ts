@@ -21,7 +21,8 @@ export interface ConsoleSite {
  */
 export function serveConsole(site: ConsoleSite, path: string, res: ServerResponse): void {
   const name = path === '/console' || path === '/console/' || path === '/console/index.html' ? 'index.html' : path.slice('/console/'.length);
-  if (!(name in site.files)) {
+  // Own names only: an inherited one (constructor, __proto__) is not a file.
+  if (!Object.hasOwn(site.files, name)) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...site.headers });
     res.end('Not found.');
     return;
