@@ -1,6 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { parseModels, type CatalogModel } from './core/models';
+import { SECRET_NAMES, type SecretName } from './core/ports';
 
 /**
  * Runtime configuration, parsed once at cold start (Lambda) or process start (local server, CLI).
@@ -23,8 +24,7 @@ import { parseModels, type CatalogModel } from './core/models';
  *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot` (MODEL_ID: the catalog when MODELS is unset)
  *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
  */
-export const SECRET_NAMES = ['hashing', 'upstream', 'botAssertion', 'slack', 'teams', 'botViewerKeys'] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
+export { SECRET_NAMES, type SecretName };
 
 /** Environment variable that carries a secret's ARN in AWS, e.g. SECRET_BOT_ASSERTION_ARN. */
 export function secretArnVariable(name: SecretName): string {

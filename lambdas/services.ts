@@ -5,7 +5,7 @@ import { LocalModel } from './adapters/local-model';
 import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
 import { DynamoWire } from './adapters/dynamodb-wire';
-import { OpenAiCompatibleUpstream, type Upstream } from './adapters/upstream';
+import { OpenAiCompatibleUpstream } from './adapters/upstream';
 import type { Config } from './config';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
@@ -16,7 +16,7 @@ import { KeyService } from './core/key-service';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
-import { systemClock, type Clock, type SecretsProvider, type Store } from './core/ports';
+import { systemClock, type Clock, type SecretsProvider, type Store, type Upstream } from './core/ports';
 
 export interface Services {
   config: Config;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/redact-keys';
 import { sampleFromSchema, withinDepth } from './schema-sample';
-import type { Upstream, UpstreamPath } from './upstream';
+import type { Upstream, UpstreamPath } from '../core/ports';
 
 /**
  * The clearly labelled offline model used when no upstream is configured. It answers Responses API

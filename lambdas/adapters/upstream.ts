@@ -1,24 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import type { SecretsProvider } from '../core/ports';
-
-/** The upstream endpoints the gateway forwards to (OpenAI's paths, relative to the base URL). */
-export type UpstreamPath = '/responses' | '/chat/completions';
-
-/**
- * The model behind /v1/responses and /v1/chat/completions: any OpenAI-compatible base URL, called
- * with the platform's own key from the secrets provider (never the caller's). The gateway hands
- * over the request body as it should reach the upstream (the caller's, with the mapped model).
- */
-export interface Upstream {
-  readonly label: string;
-  /**
-   * The upstream's answer. With `stream` its body streams as the upstream sends it; without, the
-   * adapter may read it whole first (the answer then holds it in memory, as the caller would).
-   */
-  forward(path: UpstreamPath, body: string, signal: AbortSignal, options?: { stream?: boolean }): Promise<Response>;
-}
+import type { SecretsProvider, Upstream, UpstreamPath } from '../core/ports';
 
 /**
  * Calls the upstream over `node:http(s)` with a keep-alive agent (connections reused across

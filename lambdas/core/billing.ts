@@ -1,4 +1,3 @@
-import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { roundCredits } from './credits';
 import type { Store } from './ports';
 
@@ -6,8 +5,8 @@ import type { Store } from './ports';
  * Credits for the model calls (seed 000): a reservation is taken before the upstream is called
  * (one conditional write: the balance must cover it), refunded in full on a failed or rejected
  * upstream call, and settled against usage on success — streamed or not, whether or not the client
- * stayed to the end (the client never chooses the price; gateway.ts reads a stream's usage after
- * the client left).
+ * stayed to the end (the client never chooses the price: model-call.ts settles a stream by what
+ * the upstream served, which http/openai-relay.ts reads on for after the client left).
  *
  * No usage is forgiven (issue 19): settlement always charges the whole price, in one unconditional
  * write, so an account whose calls in flight cost more than it held ends below zero. That is debt:
@@ -34,13 +33,6 @@ export interface Reservation {
 export type ReserveResult =
   | { ok: true; reservation: Reservation }
   | { ok: false; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number };
-
-/** The documented error for a refused reservation (the edge adds the balance as billing evidence). */
-export function refusalError(refusal: 'insufficient_quota' | 'api_access_disabled'): KeywardenError {
-  return refusal === 'insufficient_quota'
-    ? new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.')
-    : new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
-}
 
 export class Billing {
   constructor(

@@ -1,4 +1,3 @@
-import type { SecretName } from '../config';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
@@ -149,8 +148,34 @@ export interface UsageQuery {
   limit: number;
 }
 
+/** The secrets the functions read (one Secrets Manager secret each in AWS; config.ts names their ARNs). */
+export const SECRET_NAMES = ['hashing', 'upstream', 'botAssertion', 'slack', 'teams', 'botViewerKeys'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
 export interface SecretsProvider {
   get<T = unknown>(name: SecretName): Promise<T>;
+}
+
+/** The upstream endpoints a model call goes to (OpenAI's paths, relative to the base URL). */
+export type UpstreamPath = '/responses' | '/chat/completions';
+
+/**
+ * The model behind /v1/responses and /v1/chat/completions: any OpenAI-compatible base URL, called
+ * with the platform's own key from the secrets provider (never the caller's). A model call hands
+ * over the request body as it should reach the upstream (the caller's, with the mapped model).
+ */
+export interface Upstream {
+  readonly label: string;
+  /**
+   * The upstream's answer. With `stream` its body streams as the upstream sends it; without, the
+   * adapter may read it whole first (the answer then holds it in memory, as the caller would).
+   */
+  forward(path: UpstreamPath, body: string, signal: AbortSignal, options?: { stream?: boolean }): Promise<Response>;
+}
+
+/** Where the core says what went wrong without failing the call (the edge's logger in practice). */
+export interface Log {
+  warn(message: string, attributes: Record<string, unknown>): void;
 }
 
 export interface Clock {

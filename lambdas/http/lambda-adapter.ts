@@ -58,7 +58,7 @@ export function createApiHandler(services: Services): (event: APIGatewayProxyEve
  * behind it and the call's settlement for as long as it likes — in Lambda until the function's
  * timeout kills the invocation, settlement unrun. A client that accepts nothing for `stalledMs` is
  * treated as gone: the connection is closed and the call settles as for any client that left
- * (gateway.ts reads the upstream on for its usage). The bound is the upstream's idle bound
+ * (openai-relay.ts reads the upstream on for its usage). The bound is the upstream's idle bound
  * (UPSTREAM_TIMEOUT_MS): a reader is given as long to take a chunk as the upstream to send one.
  */
 export async function writeToResponseStream(response: HttpResponse, responseStream: Writable, stalledMs: number): Promise<void> {
@@ -73,7 +73,7 @@ export async function writeToResponseStream(response: HttpResponse, responseStre
   let finished: Promise<unknown> | undefined;
   const finish = (completed: boolean) => (finished ??= response.finish?.({ completed }) ?? Promise.resolve());
   // The client went away: tell the route now, not at the upstream's next chunk. Its finish reads
-  // the upstream on for the call's usage (bounded, gateway.ts): leaving never lowers the price.
+  // the upstream on for the call's usage (bounded, openai-relay.ts): leaving never lowers the price.
   // The invocation lasts until it is done, so the function's timeout must leave room for it.
   const markGone = () => {
     gone = true;

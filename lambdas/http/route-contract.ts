@@ -33,7 +33,7 @@ export interface RouteContract<
   streaming?: boolean;
   /**
    * A model call: every answer carries the billing evidence headers, rejections included, and the
-   * handler admits the key itself, alongside the credit reservation (lambdas/http/gateway.ts).
+   * handler admits the key itself, alongside the credit reservation (lambdas/core/model-call.ts).
    */
   billed?: boolean;
   params?: P;

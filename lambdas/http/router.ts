@@ -53,7 +53,7 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       const params = parseParams(match, match.regex.exec(req.path)!);
       ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
       Object.assign(ctx.responseHeaders, early);
-      // A billed route admits the key itself, alongside its credit reservation (gateway.ts):
+      // A billed route admits the key itself, alongside its credit reservation (core/model-call.ts):
       // here only what needs no I/O, so a missing or malformed key is still a 401 first.
       if (route.auth === 'key') await (route.billed ? ctx.bearer() : ctx.key());
       // Bad input with an unknown key is still a 401: the key is admitted before the 400 goes out.

@@ -1,80 +1,13 @@
-import { forward, tokens, type GatewayApi } from '../gateway';
+import { CHAT_COMPLETIONS, RESPONSES } from '../openai-apis';
+import { forward } from '../openai-relay';
 import { defineRoute, type Route } from '../route';
 import { RESPONSE_CONTRACT } from './responses.contract';
 
 /**
- * The Responses API: usage in the `response` object, and in a stream's `response.completed` (or
- * `.incomplete`, `.failed`); generated text in its `*.delta` events.
+ * The OpenAI-compatible model calls: one lifecycle (core/model-call.ts) and one relay
+ * (openai-relay.ts) for the two API shapes (openai-apis.ts).
  */
-const RESPONSES: GatewayApi = {
-  upstreamPath: '/responses',
-  upstreamBody: (request, model) => JSON.stringify({ ...request, model: model.upstream }),
-  usageOf: (answer) => responsesUsage((answer as { usage?: unknown } | undefined)?.usage),
-  streamUsageOf: (event) => {
-    const e = event as { type?: unknown; response?: { usage?: unknown } } | undefined;
-    return typeof e?.type === 'string' && /^response\.(completed|incomplete|failed)$/.test(e.type) ? responsesUsage(e.response?.usage) : undefined;
-  },
-  streamTextOf: (event) => {
-    const e = event as { type?: unknown; delta?: unknown } | undefined;
-    return typeof e?.type === 'string' && e.type.endsWith('.delta') && typeof e.delta === 'string' ? [e.delta] : [];
-  },
-};
-
-/**
- * The Chat Completions API: usage in the `chat.completion`, and in a stream's usage chunk, which
- * the gateway asks for (`stream_options.include_usage`) so a stream is billed by what it used;
- * generated text in each chunk's `choices[].delta`.
- */
-const CHAT_COMPLETIONS: GatewayApi = {
-  upstreamPath: '/chat/completions',
-  upstreamBody: (request, model, streaming) => {
-    const options = request.stream_options;
-    const streamOptions = streaming ? { stream_options: { ...(isObject(options) ? options : {}), include_usage: true } } : {};
-    return JSON.stringify({ ...request, model: model.upstream, ...streamOptions });
-  },
-  usageOf: (answer) => chatUsage((answer as { usage?: unknown } | undefined)?.usage),
-  streamUsageOf: (event) => chatUsage((event as { usage?: unknown } | undefined)?.usage),
-  streamTextOf: (event) => {
-    const choices = (event as { choices?: unknown } | undefined)?.choices;
-    if (!Array.isArray(choices)) return [];
-    return choices.flatMap((choice) => chatDeltaText((choice as { delta?: unknown } | undefined)?.delta));
-  },
-};
-
-/** The text a chat delta carries: content, refusal, reasoning, and tool-call names and arguments. */
-function chatDeltaText(delta: unknown): string[] {
-  if (!isObject(delta)) return [];
-  const texts = [delta.content, delta.refusal, delta.reasoning_content, delta.reasoning];
-  const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
-  for (const call of [...calls, delta.function_call]) {
-    const fn = isObject(call) && isObject(call.function) ? call.function : call;
-    if (isObject(fn)) texts.push(fn.name, fn.arguments);
-  }
-  return texts.filter((text): text is string => typeof text === 'string');
-}
-
-/** The OpenAI-compatible model calls: one gateway pipeline (gateway.ts), two API shapes. */
 export const responseRoutes: Route[] = [
   defineRoute(RESPONSE_CONTRACT.createResponse, (ctx) => forward(ctx, RESPONSES)),
   defineRoute(RESPONSE_CONTRACT.createChatCompletion, (ctx) => forward(ctx, CHAT_COMPLETIONS)),
 ];
-
-function responsesUsage(usage: unknown) {
-  const u = usage as { input_tokens?: unknown; output_tokens?: unknown; total_tokens?: unknown } | undefined;
-  return usageFrom(u?.input_tokens, u?.output_tokens, u?.total_tokens);
-}
-
-function chatUsage(usage: unknown) {
-  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown; total_tokens?: unknown } | undefined;
-  return usageFrom(u?.prompt_tokens, u?.completion_tokens, u?.total_tokens);
-}
-
-function usageFrom(input: unknown, output: unknown, total: unknown) {
-  const totalTokens = tokens(total);
-  if (totalTokens === undefined) return undefined;
-  return { inputTokens: tokens(input) ?? 0, outputTokens: tokens(output) ?? 0, totalTokens };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DRAIN_MAX_BYTES } from '../../../lambdas/http/gateway';
+import { DRAIN_MAX_BYTES } from '../../../lambdas/http/openai-relay';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey, credits, setBalance, settled } from './stack-helpers';
 import { chatStream, INPUT_TOKENS, OUTPUT_TOKENS, readEvents, recordedApis, tokensReceived } from './recorded-streams';

@@ -1,0 +1,250 @@
+import type { Authenticator } from './authenticator';
+import type { Billing, Reservation, Settlement } from './billing';
+import { roundCredits } from './credits';
+import { keyMayUse, type CatalogModel, type ModelCatalog } from './models';
+import { checkPermission } from './policy';
+import type { Log, Upstream, UpstreamPath } from './ports';
+import type { KeyRecord, UsageRecord } from './types';
+
+/**
+ * The model call (SPEC §4): the lifecycle /v1/responses and /v1/chat/completions share, from the
+ * catalog to the settlement, told as tagged outcomes. No HTTP here: the edge
+ * (http/openai-relay.ts) relays the answer and maps each outcome to its status.
+ */
+
+/** Tokens a call used, as the upstream reported them. */
+export type TokenUsage = NonNullable<UsageRecord['usage']>;
+
+/** What a model call runs on: the services hold them all (built once, at cold start). */
+export interface ModelCallPorts {
+  billing: Billing;
+  catalog: Pick<ModelCatalog, 'find'>;
+  upstream: Upstream;
+  auth: Pick<Authenticator, 'accountOf'>;
+  logger: Log;
+  /** How long the upstream has to answer, and then to send each chunk of a stream. */
+  config: { readonly upstreamTimeoutMs: number };
+}
+
+export interface ModelCallRequest {
+  /** The public model id the caller named. */
+  model: string;
+  stream: boolean;
+  path: UpstreamPath;
+  /** The body the upstream receives, for the catalog entry named (whose upstream name it carries). */
+  body(model: CatalogModel): string;
+  /** The key as presented: an instance that admitted it before knows its account up front. */
+  bearer: string;
+  /** Authenticates the key and counts the call against its rate limit (the edge's); throws its refusal. */
+  admit(): Promise<KeyRecord>;
+}
+
+/** Refused before the upstream was called: nothing is charged. */
+export type Refusal =
+  /** Not in the catalog, or not in the key's own model list: the same answer either way. */
+  | { kind: 'model_not_found'; model: string }
+  | { kind: 'scope_missing'; scope: 'responses:write' }
+  /** The key moved account between this instance's memory and its admission (retry). */
+  | { kind: 'account_changed' }
+  /** No reservation: out of credits (or in debt), or API access off; with the balance seen. */
+  | { kind: 'reservation_refused'; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number };
+
+export type ModelCallOutcome =
+  | Refusal
+  /** Not reached, failed or silent past the timeout: refunded, `balance` after the refund. */
+  | { kind: 'upstream_failed'; timedOut: boolean; balance: number }
+  /** The upstream answered an error: refunded. `body` is its text ('' when too long to read back). */
+  | { kind: 'upstream_rejected'; status: number; body: string; balance: number }
+  | Answered
+  | Streaming;
+
+/** A whole answer: priced by the usage it reports (which the edge reads from `text`). */
+export interface Answered {
+  kind: 'answered';
+  key: KeyRecord;
+  model: CatalogModel;
+  text: string;
+  bill(usage: TokenUsage | undefined): Bill;
+}
+
+/** What an answer costs, stated before it goes out; `settle()` writes it, after the answer. */
+export interface Bill {
+  charged: number;
+  /** The balance as of the reservation with this charge applied (below zero is debt). */
+  remaining: number;
+  settle(): Promise<Settlement>;
+}
+
+/**
+ * An accepted stream: billable from here. Until it is settled, what stands is the reservation
+ * (`charged`, and `remaining` right after it).
+ */
+export interface Streaming {
+  kind: 'streaming';
+  key: KeyRecord;
+  model: CatalogModel;
+  /** The upstream's answer; its body is the stream. */
+  answer: Response;
+  charged: number;
+  remaining: number;
+  /** Cancels the upstream: it sent nothing for too long (`timedOut`), or the stream is done with. */
+  letGo(timedOut: boolean): void;
+  /** Settles by the usage the stream reported, else by an estimate of what it sent. */
+  settle(read: StreamRead): Promise<Settlement>;
+}
+
+export interface StreamRead {
+  usage: TokenUsage | undefined;
+  /** The generated text the stream carried: its UTF-8 bytes and how many deltas carried it. */
+  sent: { contentBytes: number; contentDeltas: number };
+}
+
+/** Longest upstream error body read back before giving up on it. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+class UpstreamTimeout extends Error {
+  override name = 'UpstreamTimeout';
+}
+
+/**
+ * A model call, in order:
+ *
+ *   the model in the catalog (else `model_not_found`, nothing charged, nothing called)
+ *   → key admission (expiry, revocation, rate limit: one conditional write) and the credit
+ *     reservation (one conditional write) — side by side once this instance knows the key's
+ *     account, so the critical path holds one storage round trip; a reservation for a key that
+ *     turns out unusable is given back
+ *   → scope and the key's own model list → the upstream, with the mapped model name; a call that
+ *     fails there or is rejected is refunded in full
+ *   → the answer, billable: settled after it by the usage the upstream reported (per request
+ *     without). The client never chooses the price: a stream is settled by what the upstream
+ *     served, whether or not the client stayed to read it, and one that never reports usage is
+ *     charged an estimate of what it sent (billing.ts).
+ */
+export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): Promise<ModelCallOutcome> {
+  const { billing, upstream, logger } = ports;
+  const model = ports.catalog.find(call.model);
+  if (!model) {
+    await call.admit(); // an unknown key learns nothing, not even which models exist
+    return { kind: 'model_not_found', model: call.model };
+  }
+  const admitted = await admitAndReserve(ports, call, model);
+  if (admitted.kind !== 'reserved') return admitted;
+  const { key, reservation } = admitted;
+
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), ports.config.upstreamTimeoutMs);
+  const failed = async (err: unknown): Promise<ModelCallOutcome> => {
+    clearTimeout(timer);
+    const balance = await billing.refund(reservation);
+    const timedOut = controller.signal.reason instanceof UpstreamTimeout;
+    logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
+    return { kind: 'upstream_failed', timedOut, balance };
+  };
+  const body = call.body(model);
+  let answer: Response;
+  try {
+    answer = await upstream.forward(call.path, body, controller.signal, { stream: call.stream });
+  } catch (err) {
+    return await failed(err);
+  }
+
+  if (!answer.ok) {
+    clearTimeout(timer);
+    const text = await readLimited(answer).catch(() => '');
+    const balance = await billing.refund(reservation);
+    logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id });
+    return { kind: 'upstream_rejected', status: answer.status, body: text, balance };
+  }
+
+  if (!call.stream) {
+    let text: string;
+    try {
+      text = await answer.text();
+    } catch (err) {
+      return await failed(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    return { kind: 'answered', key, model, text, bill: (usage) => billFor(billing, reservation, usage) };
+  }
+
+  // The stream is accepted: from here it is billable, whether or not the client stays to read it.
+  clearTimeout(timer);
+  return {
+    kind: 'streaming',
+    key,
+    model,
+    answer,
+    charged: reservation.amount,
+    remaining: reservation.balance,
+    letGo: (timedOut) => controller.abort(timedOut ? new UpstreamTimeout() : undefined),
+    settle: async ({ usage, sent }) => {
+      const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent });
+      if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
+      return billing.settle(reservation, price);
+    },
+  };
+}
+
+/** What settlement will charge, whole: the balance may end below zero (debt), never the price. */
+function billFor(billing: Billing, reservation: Reservation, usage: TokenUsage | undefined): Bill {
+  const price = billing.priceOf(usage);
+  return {
+    charged: price,
+    remaining: roundCredits(reservation.balance + reservation.amount - price),
+    settle: () => billing.settle(reservation, price),
+  };
+}
+
+/**
+ * Key admission and the credit reservation. When this instance has seen the key admitted before,
+ * its account is known (a key never changes account) and both writes go out together; otherwise
+ * the key is admitted first. Whatever refuses the call after a reservation was taken (the key,
+ * its scope, its model list) gives the reservation back before the refusal goes out.
+ */
+async function admitAndReserve(
+  ports: ModelCallPorts,
+  call: ModelCallRequest,
+  model: CatalogModel,
+): Promise<Refusal | { kind: 'reserved'; key: KeyRecord; reservation: Reservation }> {
+  const { billing, auth } = ports;
+  const amount = billing.reserveAmount();
+  const known = await auth.accountOf(call.bearer);
+  let key: KeyRecord;
+  let reserved: Awaited<ReturnType<Billing['reserve']>>;
+  if (known) {
+    const [admission, reservation] = await Promise.allSettled([call.admit(), billing.reserve(known, amount)]);
+    const taken = reservation.status === 'fulfilled' && reservation.value.ok ? reservation.value.reservation : undefined;
+    if (admission.status === 'rejected' || reservation.status === 'rejected') {
+      if (taken) await billing.refund(taken);
+      throw admission.status === 'rejected' ? admission.reason : (reservation as PromiseRejectedResult).reason;
+    }
+    key = admission.value;
+    const refusal = accessRefusal(key, model) ?? (key.accountId === known ? undefined : { kind: 'account_changed' as const });
+    if (refusal) {
+      if (taken) await billing.refund(taken);
+      return refusal;
+    }
+    reserved = reservation.value;
+  } else {
+    key = await call.admit();
+    const refusal = accessRefusal(key, model);
+    if (refusal) return refusal;
+    reserved = await billing.reserve(key.accountId, amount);
+  }
+  if (!reserved.ok) return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
+  return { kind: 'reserved', key, reservation: reserved.reservation };
+}
+
+/** The key's own limits on model calls: the `responses:write` scope, and its model list if it has one. */
+function accessRefusal(key: KeyRecord, model: CatalogModel): Refusal | undefined {
+  if (!checkPermission(key, 'responses:write').allowed) return { kind: 'scope_missing', scope: 'responses:write' };
+  if (!keyMayUse(key, model.id)) return { kind: 'model_not_found', model: model.id };
+  return undefined;
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const text = await response.text();
+  return text.length > MAX_ERROR_BODY ? '' : text;
+}

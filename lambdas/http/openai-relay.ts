@@ -1,0 +1,280 @@
+import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../core/errors';
+import { callModel, type Answered, type ModelCallOutcome, type Streaming, type TokenUsage } from '../core/model-call';
+import { MODEL_ID_PATTERN } from '../core/models';
+import type { GatewayApi } from './openai-apis';
+import { billingEvidence } from './after-answer';
+import type { RequestContext } from './request-context';
+import type { HttpResponse } from './types';
+
+/** Longest server-sent event the usage tap holds while looking for usage (a Responses `response.completed` carries the whole response). */
+const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+/**
+ * When the client of a stream leaves before the stream's usage event, the upstream is read on
+ * (nothing relayed) until the usage arrives, for at most this long after the answer ended…
+ */
+export const DRAIN_MAX_MS = 30_000;
+/** …and at most this many bytes; then the upstream is cancelled and the call charged its estimate (billing.ts). */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+
+export interface GatewayRequest {
+  model: string;
+  stream?: boolean | null;
+  [field: string]: unknown;
+}
+
+type Evidence = (charged: number, remaining: number) => Record<string, string>;
+
+/**
+ * The OpenAI relay (SPEC §4), for /v1/responses and /v1/chat/completions alike: the model call
+ * (core/model-call.ts) runs with this request's key, and its outcome becomes the answer — the
+ * upstream's, relayed as it came (streamed or whole) with the X-<Brand>-* evidence: what was
+ * charged, and the balance as of the reservation with this charge applied — or the documented
+ * error. After the answer (finish) the call is settled: by the usage a whole answer reports, or
+ * by the usage a stream reports, which is read for even when the client left early — the
+ * upstream is read on (DRAIN_MAX_MS, DRAIN_MAX_BYTES) until its usage arrives.
+ */
+export async function forward(ctx: RequestContext<unknown, unknown, GatewayRequest>, api: GatewayApi): Promise<HttpResponse> {
+  const evidence: Evidence = (charged, remaining) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
+  const request = ctx.input.body;
+  const stream = request.stream === true;
+  const outcome = await callModel(ctx.services, {
+    model: request.model,
+    stream,
+    path: api.upstreamPath,
+    body: (model) => api.upstreamBody(request, model, stream),
+    bearer: ctx.bearer(),
+    admit: () => ctx.key(),
+  });
+  switch (outcome.kind) {
+    case 'answered':
+      return answered(outcome, api, evidence);
+    case 'streaming':
+      return streamed(outcome, api, evidence, ctx.services.config.upstreamTimeoutMs);
+    default:
+      return refused(outcome, (charged, remaining) => Object.assign(ctx.responseHeaders, evidence(charged, remaining)));
+  }
+}
+
+/** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
+function answered(call: Answered, api: GatewayApi, evidence: Evidence): HttpResponse {
+  let usage: TokenUsage | undefined;
+  try {
+    usage = api.usageOf(JSON.parse(call.text));
+  } catch {
+    usage = undefined;
+  }
+  const bill = call.bill(usage);
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', ...evidence(bill.charged, bill.remaining) },
+    body: call.text,
+    finish: async () => {
+      const settled = await bill.settle();
+      return { model: call.model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };
+    },
+  };
+}
+
+/**
+ * A stream: the headers state the reservation; the usage the stream reports settles it, whether
+ * or not the client stays to read it. Whether the client stayed (`completed`) does not enter the
+ * price: what the upstream served does.
+ */
+function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: number): HttpResponse {
+  const upstream = new MeteredStream(call.answer.body, new UsageTap(api), call.letGo, idleMs);
+  return {
+    status: 200,
+    headers: {
+      'content-type': call.answer.headers.get('content-type') ?? 'text/event-stream',
+      'cache-control': 'no-cache',
+      ...evidence(call.charged, call.remaining),
+    },
+    stream: relay(upstream),
+    finish: async () => {
+      const tap = await upstream.drain();
+      const settled = await call.settle({ usage: tap.usage, sent: tap.text });
+      return { model: call.model.id, streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: settled.written };
+    },
+  };
+}
+
+/**
+ * Every other outcome is an error, or the upstream's own (an OpenAI-shaped answer to the caller's
+ * bad input, relayed). Where a balance was seen, it goes out as evidence (`state`), nothing charged.
+ */
+function refused(outcome: Exclude<ModelCallOutcome, Answered | Streaming>, state: (charged: number, remaining: number) => void): HttpResponse {
+  switch (outcome.kind) {
+    case 'model_not_found':
+      throw new KeywardenError('model_not_found', `The model ${safeModel(outcome.model)} does not exist or this key may not use it.`, { param: 'model' });
+    case 'scope_missing':
+      throw new KeywardenError('insufficient_permissions', `This key lacks the ${outcome.scope} permission.`);
+    case 'account_changed':
+      throw new KeywardenError('service_unavailable', 'The key changed account; try again.');
+    case 'reservation_refused':
+      state(0, outcome.balance);
+      throw outcome.refusal === 'insufficient_quota'
+        ? new KeywardenError('insufficient_quota', 'You exceeded your current quota: the account is out of credits.')
+        : new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
+    case 'upstream_failed':
+      state(0, outcome.balance);
+      throw outcome.timedOut
+        ? new KeywardenError('upstream_timeout', 'The model service did not answer in time.')
+        : new KeywardenError('upstream_error', 'The model service could not be reached.');
+    case 'upstream_rejected': {
+      state(0, outcome.balance);
+      const { status, body } = outcome;
+      // The caller's own mistake (bad input): relay the upstream's OpenAI-shaped error.
+      if (status >= 400 && status < 500 && ![401, 403, 429].includes(status) && isErrorShape(body)) {
+        return { status, headers: { 'content-type': 'application/json' }, body };
+      }
+      if (status === 429) throw new KeywardenError('service_unavailable', 'The model is busy; retry shortly.', { retryAfterSeconds: 5 });
+      throw new KeywardenError('upstream_error', `The model service answered ${status}.`);
+    }
+  }
+}
+
+/** The model named back in an error only when it is a plain model id (never free text, never a key). */
+function safeModel(model: string): string {
+  return MODEL_ID_PATTERN.test(model) && !/_[0-9A-Za-z]{20,}/.test(model) ? model : 'asked for';
+}
+
+/**
+ * Watches a relayed event stream for the usage it reports, without holding the stream: it keeps
+ * only the event in progress (up to MAX_EVENT_BYTES) and parses each complete event's data.
+ */
+class UsageTap {
+  usage: TokenUsage | undefined;
+  /** The generated text seen so far (for the estimate): its UTF-8 bytes and how many deltas carried it. */
+  readonly text = { contentBytes: 0, contentDeltas: 0 };
+  private pending = '';
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly api: GatewayApi) {}
+
+  push(chunk: Uint8Array | string): void {
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = this.pending.search(/\r?\n\r?\n/)) >= 0) {
+      const event = this.pending.slice(0, end);
+      this.pending = this.pending.slice(end).replace(/^\r?\n\r?\n/, '');
+      this.read(event);
+    }
+    if (this.pending.length > MAX_EVENT_BYTES) this.pending = '';
+  }
+
+  private read(event: string): void {
+    const data = event
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (!data || data === '[DONE]') return;
+    try {
+      const parsed: unknown = JSON.parse(data);
+      this.usage = this.api.streamUsageOf(parsed) ?? this.usage;
+      for (const delta of this.api.streamTextOf(parsed)) {
+        if (delta.length === 0) continue;
+        this.text.contentBytes += Buffer.byteLength(delta);
+        this.text.contentDeltas += 1;
+      }
+    } catch {
+      // Not JSON: not ours to judge, it is relayed as it came.
+    }
+  }
+}
+
+/**
+ * The upstream's event stream, read by one reader at a time through `next()` — the relay while the
+ * client reads, then `drain()` once the answer is over — every chunk through the usage tap, in
+ * order, whoever reads it. An upstream that sends nothing for `idleMs` is cancelled: an accepted
+ * stream never hangs forever.
+ */
+class MeteredStream {
+  /** The upstream ended, failed or was let go: nothing more will be read. */
+  private ended = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private reading: Promise<unknown> = Promise.resolve();
+  private bytes = 0;
+
+  constructor(
+    body: ReadableStream<Uint8Array> | null,
+    private readonly tap: UsageTap,
+    /** Cancels the upstream: on idle (`true`), or once the stream is done with. */
+    private readonly letGo: (timedOut: boolean) => void,
+    private readonly idleMs: number,
+  ) {
+    this.reader = body?.getReader();
+    if (!this.reader) this.ended = true;
+  }
+
+  /** The next chunk, tapped; undefined once the upstream has ended. Reads queue behind each other. */
+  next(): Promise<Uint8Array | undefined> {
+    const read = this.reading.then(() => this.readOne());
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readOne(): Promise<Uint8Array | undefined> {
+    if (this.ended || !this.reader) return undefined;
+    const idle = setTimeout(() => this.letGo(true), this.idleMs);
+    try {
+      const chunk = await this.reader.read();
+      if (chunk.done) {
+        this.ended = true;
+        return undefined;
+      }
+      this.bytes += chunk.value.byteLength;
+      this.tap.push(chunk.value);
+      return chunk.value;
+    } catch (err) {
+      this.ended = true;
+      throw err;
+    } finally {
+      clearTimeout(idle);
+    }
+  }
+
+  /**
+   * After the answer (the client read it all, or left): reads on until the stream's usage has
+   * arrived or the upstream ended — at most DRAIN_MAX_MS and DRAIN_MAX_BYTES — then lets the
+   * upstream go. Returns the tap, with the usage if it came.
+   */
+  async drain(): Promise<UsageTap> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<'time'>((resolve) => (timer = setTimeout(resolve, DRAIN_MAX_MS, 'time')));
+    const limit = this.bytes + DRAIN_MAX_BYTES;
+    try {
+      while (!this.tap.usage && !this.ended && this.bytes <= limit) {
+        const step = await Promise.race([this.next().catch(() => undefined), timeUp]);
+        if (step === 'time') break;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.ended = true;
+      this.letGo(false);
+      this.reader?.cancel().catch(() => undefined);
+    }
+    return this.tap;
+  }
+}
+
+/**
+ * Relays upstream bytes to the client as they arrive. Stopping early (the client gone) leaves the
+ * upstream open: the call's finish reads on for its usage (MeteredStream.drain).
+ */
+async function* relay(upstream: MeteredStream): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = await upstream.next();
+    if (!chunk) return;
+    yield chunk;
+  }
+}
+
+function isErrorShape(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { error?: { message?: unknown } };
+    return typeof value?.error?.message === 'string';
+  } catch {
+    return false;
+  }
+}
