@@ -88,7 +88,7 @@ export interface Streaming {
   charged: number;
   remaining: number;
   /** Cancels the upstream: it sent nothing for too long (`timedOut`), or the stream is done with. */
-  letGo(timedOut: boolean): void;
+  letGo: (timedOut: boolean) => void;
   /** Settles by the usage the stream reported, else by an estimate of what it sent. */
   settle(read: StreamRead): Promise<Settlement>;
 }
@@ -216,10 +216,11 @@ async function admitAndReserve(
   if (known) {
     const [admission, reservation] = await Promise.allSettled([call.admit(), billing.reserve(known, amount)]);
     const taken = reservation.status === 'fulfilled' && reservation.value.ok ? reservation.value.reservation : undefined;
-    if (admission.status === 'rejected' || reservation.status === 'rejected') {
+    if (admission.status === 'rejected') {
       if (taken) await billing.refund(taken);
-      throw admission.status === 'rejected' ? admission.reason : (reservation as PromiseRejectedResult).reason;
+      throw admission.reason;
     }
+    if (reservation.status === 'rejected') throw reservation.reason;
     key = admission.value;
     const refusal = accessRefusal(key, model) ?? (key.accountId === known ? undefined : { kind: 'account_changed' as const });
     if (refusal) {
