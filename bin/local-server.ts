@@ -1,16 +1,18 @@
 /**
  * `npm start`: the local stack (SPEC §6). Wiring only: see lambdas/local/local-stack.ts.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../lambdas/local/local-stack';
 import { DataDir } from '../lambdas/local/data-dir';
-import { exitOnUncaughtErrors, exitWithOperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
+import { loadLocalConfig } from '../lambdas/local/local-services';
+import { exitOnUncaughtErrors, exitWithOperatorError, OperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
 import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../console/build';
 import { scheduleLocalReminders } from '../bots/local-reminders';
 
-// We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
+// We pin the SDK and support Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Everything the server writes — the database files dynalite creates at any time included — is
 // owner-only, like the data dir itself.
@@ -30,6 +32,24 @@ const errorContext = (): OperatorErrorContext => {
 };
 exitOnUncaughtErrors(errorContext);
 
+/** PORT as a port number (unset: 8787), else the one line that names it. */
+function portFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 8787;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port <= 65535)) throw new OperatorError(`PORT must be a port number from 0 to 65535, not ${JSON.stringify(value)}; unset it for 8787`);
+  return port;
+}
+
+// Mistakes in the environment are found before anything is created: no data dir is left behind.
+let port: number;
+try {
+  port = portFromEnv(process.env.PORT);
+  loadLocalConfig(process.env);
+} catch (err) {
+  exitWithOperatorError(err);
+}
+const dataDirExisted = existsSync(dataDirPath);
+
 let stack: LocalStack | undefined;
 let closing = false;
 async function shutdown(reason: string): Promise<void> {
@@ -44,12 +64,14 @@ onStopRequest((reason) => void shutdown(reason));
 try {
   stack = await startLocalStack(
     {
+      port,
       announce: (text) => console.log(text),
       console: { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle },
     },
     localBotMounts,
   );
 } catch (err) {
+  if (!dataDirExisted) DataDir.discardIfEmpty(dataDirPath);
   exitWithOperatorError(err, errorContext());
 }
 // The daily expiry reminders (the EventBridge rule in AWS): first a few minutes after start, then daily.

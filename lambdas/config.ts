@@ -23,6 +23,8 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *                                itself); default MODEL_ID
  *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot` (MODEL_ID: the catalog when MODELS is unset)
  *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
+ *   LOG_FORMAT                   json (default: Powertools' JSON lines) | text (one readable line a record)
+ *   LOG_LEVEL                    a Powertools level, TRACE … SILENT (any case); POWERTOOLS_LOG_LEVEL wins
  */
 export { SECRET_NAMES, type SecretName };
 
@@ -30,6 +32,10 @@ export { SECRET_NAMES, type SecretName };
 export function secretArnVariable(name: SecretName): string {
   return `SECRET_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_ARN`;
 }
+
+/** Powertools Logger's levels, quietest last. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const numberFromEnv = (fallback: number) =>
   z
@@ -71,6 +77,20 @@ const ConfigSchema = z.object({
   CREDIT_RESERVE: numberFromEnv(1),
   MAX_BODY_BYTES: numberFromEnv(1_048_576),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
+  LOG_FORMAT: z.enum(['json', 'text'], { error: (issue) => `not json or text: ${String(issue.input)}` }).default('json'),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const level = v.toUpperCase();
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        ctx.addIssue({ code: 'custom', message: `not one of ${LOG_LEVELS.join(', ')}: ${v}` });
+        return z.NEVER;
+      }
+      return level as LogLevelName;
+    }),
+  POWERTOOLS_LOG_LEVEL: z.string().optional(),
 });
 
 export interface Config {
@@ -92,6 +112,8 @@ export interface Config {
   dynamodbEndpoint: string | undefined;
   /** Secret name → ARN, for the secrets this function may read (AWS only). */
   secretArns: Partial<Record<SecretName, string>>;
+  /** The services' log lines (lambdas/logging.ts); `level` unset leaves it to Powertools (INFO, or POWERTOOLS_LOG_LEVEL). */
+  logging: { format: 'json' | 'text'; level: LogLevelName | undefined };
 }
 
 /** Where the local server listens by default: the public base when PUBLIC_BASE_URL is unset. */
@@ -153,5 +175,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: c.MAX_BODY_BYTES,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
     secretArns,
+    logging: { format: c.LOG_FORMAT, level: c.POWERTOOLS_LOG_LEVEL ? undefined : c.LOG_LEVEL },
   };
 }

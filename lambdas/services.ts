@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from './adapters/dynamodb-client';
 import { LocalModel } from './adapters/local-model';
@@ -7,6 +7,7 @@ import { DynamoDbStore } from './adapters/dynamodb-store';
 import { DynamoWire } from './adapters/dynamodb-wire';
 import { OpenAiCompatibleUpstream } from './adapters/upstream';
 import type { Config } from './config';
+import { createLogger } from './logging';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
 import { AuditLog } from './core/audit-log';
@@ -67,9 +68,7 @@ export function keyServices(deps: { store: Store; secrets: SecretsProvider; cloc
  */
 export function buildServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const clock = overrides.clock ?? systemClock;
-  const logger =
-    overrides.logger ??
-    new Logger({ serviceName: 'keywarden', persistentKeys: { environment: config.environment } });
+  const logger = overrides.logger ?? createLogger(config);
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const dynamoWire = new DynamoWire(dynamo);

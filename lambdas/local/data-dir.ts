@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { OperatorError } from './operator-errors';
 
@@ -58,6 +58,18 @@ export class DataDir {
     const dir = new DataDir(path);
     if (existsSync(dir.dynamodbPath)) makePrivate(dir.dynamodbPath);
     return dir;
+  }
+
+  /**
+   * Undoes `open` for a start that failed before writing anything (the port taken): the directory
+   * goes if it is still empty, so a mistake leaves no empty data dir behind. Never removes a file.
+   */
+  static discardIfEmpty(path: string): void {
+    try {
+      if (readdirSync(path).length === 0) rmdirSync(path);
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 
   get dynamodbPath(): string {

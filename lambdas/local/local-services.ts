@@ -1,12 +1,27 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ensureTable } from '../adapters/dynalite-server';
 import { StaticSecretsProvider } from '../adapters/secrets';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
 import { buildServices, type Services } from '../services';
 import type { Clock } from '../core/ports';
 import type { LocalSecrets } from './data-dir';
 
 export const TABLE_NAME_LOCAL = 'keywarden';
+
+/**
+ * The configuration the local stack and the CLI run with: the environment's settings with local
+ * defaults. `npm start` loads it once before anything is created, so an invalid value is one line
+ * and no data dir.
+ */
+export function loadLocalConfig(env: NodeJS.ProcessEnv, local: { dynamodbEndpoint?: string; publicBaseUrl?: string } = {}): Config {
+  return loadConfig({
+    ...env,
+    TABLE_NAME: env.TABLE_NAME || TABLE_NAME_LOCAL,
+    KEYWARDEN_ENVIRONMENT: env.KEYWARDEN_ENVIRONMENT || 'local',
+    ...(local.dynamodbEndpoint ? { DYNAMODB_ENDPOINT: local.dynamodbEndpoint } : {}),
+    ...(local.publicBaseUrl ? { PUBLIC_BASE_URL: local.publicBaseUrl } : {}),
+  });
+}
 
 /**
  * Services over local data, for the local server and the CLI alike: the environment's settings
@@ -21,14 +36,7 @@ export async function openLocalServices(options: {
   logger?: Logger;
   clock?: Clock;
 }): Promise<Services> {
-  const { env } = options;
-  const config = loadConfig({
-    ...env,
-    TABLE_NAME: env.TABLE_NAME || TABLE_NAME_LOCAL,
-    KEYWARDEN_ENVIRONMENT: env.KEYWARDEN_ENVIRONMENT || 'local',
-    DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
-    ...(options.publicBaseUrl ? { PUBLIC_BASE_URL: options.publicBaseUrl } : {}),
-  });
+  const config = loadLocalConfig(options.env, options);
   const services = buildServices(config, { secrets: new StaticSecretsProvider(options.secrets), logger: options.logger, clock: options.clock });
   await ensureTable(services.dynamo, config.tableName);
   return services;

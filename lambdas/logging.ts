@@ -1,0 +1,49 @@
+import { Logger, LogLevelThreshold, type LogItem } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import type { Config } from './config';
+
+/**
+ * The services' logger, as configured (`LOG_FORMAT`, `LOG_LEVEL`; lambdas/config.ts): Powertools'
+ * JSON lines by default — what CloudWatch Logs Insights reads in AWS — or, for a terminal, one
+ * readable line per record. A level set by `POWERTOOLS_LOG_LEVEL` (or AWS_LAMBDA_LOG_LEVEL) wins,
+ * as Powertools has it.
+ */
+export function createLogger(config: Pick<Config, 'environment' | 'logging'>): Logger {
+  const options: ConstructorOptions = {
+    serviceName: 'keywarden',
+    persistentKeys: { environment: config.environment },
+    ...(config.logging.level ? { logLevel: config.logging.level } : {}),
+  };
+  return config.logging.format === 'text' ? new TextLogger(options) : new Logger(options);
+}
+
+/** What every line of one process shares; the text format leaves it out. */
+const SHARED = new Set(['level', 'message', 'timestamp', 'service', 'sampling_rate', 'environment']);
+
+/**
+ * `12:04:05.120 INFO  request method=GET route=/v1/models status=200`: the time, the level, the
+ * message and the record's own attributes; warnings and errors on stderr, as Powertools writes them.
+ */
+export class TextLogger extends Logger {
+  protected override printLog(logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    const attributes = log.getAttributes();
+    const time = String(attributes.timestamp ?? new Date().toISOString()).slice(11, 23);
+    const level = String(attributes.level ?? '').padEnd(5);
+    const fields = Object.entries(attributes)
+      .filter(([name, value]) => !SHARED.has(name) && value !== undefined)
+      .map(([name, value]) => `${name}=${textOf(value)}`);
+    const line = [time, level, String(attributes.message ?? ''), ...fields].join(' ');
+    (logLevel >= LogLevelThreshold.WARN ? process.stderr : process.stdout).write(`${line}\n`);
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new TextLogger(options);
+  }
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (value instanceof Error) return JSON.stringify(value.message);
+  return JSON.stringify(value) ?? String(value);
+}
