@@ -4,13 +4,13 @@
  * Wiring only: every rule lives in the service core. Commands: bin/cli/operator-commands.ts and
  * bin/cli/key-commands.ts; what they share: bin/cli/context.ts.
  */
-// We pin the SDK and run on Node 20 here; its notice about future releases needing Node 22 is noise for users.
+// We pin the SDK and support Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Database files an embedded dynalite creates in the data dir stay owner-only, as the server keeps them.
 process.umask(0o077);
 
 import { exitWithOperatorError } from '../lambdas/local/operator-errors';
-import { errorContext, program } from './cli/context';
+import { errorContext, errorFormat, program } from './cli/context';
 import './cli/operator-commands';
 import './cli/key-commands';
 import './cli/console-commands';
@@ -19,5 +19,5 @@ import './cli/reminder-commands';
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  exitWithOperatorError(err, errorContext());
+  exitWithOperatorError(err, errorContext(), errorFormat());
 }

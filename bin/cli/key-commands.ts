@@ -4,6 +4,7 @@ import { KeywardenApi, type ApiKey, type CallInput, type CallOutput, type Create
 import type { OperationId } from '../../lambdas/http/contract';
 import { OperatorError } from '../../lambdas/local/operator-errors';
 import { globals, localDataDir, print, program } from './context';
+import { keyTable } from './key-table';
 
 /**
  * Key commands for CI/CD: plain /v1 calls through the typed client with KEYWARDEN_API_URL and
@@ -92,7 +93,7 @@ keys
     const status = o.status as 'active' | 'revoked' | 'expired' | undefined;
     // The search term may be a whole key: it goes in a request body, never in a URL.
     const list = o.search ? await api('searchKeys', { body: { search: o.search, status } }) : await api('listKeys', { query: { status } });
-    print(list, () => list.data.map(keyLine).join('\n') || 'no keys');
+    print(list, () => keyTable(list.data));
   });
 keys
   .command('rotate <keyId>')

@@ -26,6 +26,11 @@ export function operatorMessage(err: unknown, context: OperatorErrorContext = {}
   return `error: ${oneLine(redactKeys(describe(err, context)))}`;
 }
 
+/** The same line for machines (the CLI's `--json`): `{"error":{"message":…}}`, the message without its `error: `. */
+export function operatorErrorJson(message: string): string {
+  return JSON.stringify({ error: { message: oneLine(redactKeys(message)).replace(/^error:\s*/, '') } });
+}
+
 function describe(err: unknown, context: OperatorErrorContext): string {
   if (err instanceof OperatorError) return err.message;
   const sys = err as SystemError | undefined;
@@ -47,16 +52,22 @@ function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
+/** How the line is printed: as text, or as JSON when the caller asked for machine output. */
+export interface OperatorErrorFormat {
+  json?: boolean;
+}
+
 /** Prints the one line (and, with KEYWARDEN_DEBUG set, the stack) and exits 1. */
-export function exitWithOperatorError(err: unknown, context: OperatorErrorContext = {}): never {
-  process.stderr.write(`${operatorMessage(err, context)}\n`);
+export function exitWithOperatorError(err: unknown, context: OperatorErrorContext = {}, format: OperatorErrorFormat = {}): never {
+  const line = operatorMessage(err, context);
+  process.stderr.write(`${format.json ? operatorErrorJson(line) : line}\n`);
   if (process.env.KEYWARDEN_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${redactKeys(err.stack)}\n`);
   process.exit(1);
 }
 
 /** Errors thrown outside any awaited call (a dependency's callback) end the same way. */
-export function exitOnUncaughtErrors(context: () => OperatorErrorContext = () => ({})): void {
-  const fail = (err: unknown) => exitWithOperatorError(err, context());
+export function exitOnUncaughtErrors(context: () => OperatorErrorContext = () => ({}), format: () => OperatorErrorFormat = () => ({})): void {
+  const fail = (err: unknown) => exitWithOperatorError(err, context(), format());
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
 }
