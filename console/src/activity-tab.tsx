@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type ApiKey, type AuditRecord, type List } from './api';
+import { api, ApiError, type ApiKey, type AuditList, type AuditRecord, type KeyList } from './api';
 import { when } from './format';
 
 /** The audit trail (seeds 001/003), filtered by key and by actor. */
@@ -11,14 +11,14 @@ export function ActivityTab(props: { filter: { keyId?: string; actor?: string };
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
-    api<List<ApiKey>>('GET', '/keys?limit=200').then((page) => setKeys(page.data), () => undefined);
+    api<KeyList>('GET', '/keys?limit=200').then((page) => setKeys(page.data), () => undefined);
   }, []);
   useEffect(() => {
     const query = new URLSearchParams({ limit: '100' });
     if (filter.keyId) query.set('keyId', filter.keyId);
     if (filter.actor) query.set('actor', filter.actor);
     setRecords(undefined);
-    api<List<AuditRecord>>('GET', `/audit?${query}`).then(
+    api<AuditList>('GET', `/audit?${query}`).then(
       (page) => {
         setRecords(page.data);
         setError(undefined);

@@ -1,3 +1,5 @@
+import type { ApiAuditRecord, ApiIssuedKey, ApiMe, CallOutput, ApiKey as ClientApiKey } from '../../lambdas/http/client';
+
 /**
  * The console's one way to /v1: same origin, the HttpOnly session cookie rides along (the page
  * never sees it), JSON in and out. Failures are ApiError with the API's own code and message.
@@ -65,68 +67,19 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, bo
   return data as T;
 }
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  type: 'privileged' | 'viewer' | 'system';
-  protected: boolean;
-  prefix: string;
-  start: string;
-  status: 'active' | 'revoked' | 'expired';
-  scopes: string[];
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  replacedBy: string | null;
-  graceUntil: string | null;
-}
-
+/**
+ * The wire shapes, from the typed client (lambdas/http/client.ts): the same schemas the server
+ * answers with, so the page cannot drift from the API. Types only: nothing of the server is bundled.
+ */
+export type ApiKey = ClientApiKey;
 /** Create and rotate: the one answer that carries a raw key, kept in memory while its callout shows. */
-export interface IssuedKey extends ApiKey {
-  key: string;
-  setupScript: string;
-  /** Rotation: the old key as it now stands. */
-  replaced?: ApiKey;
-}
-
-export interface Session {
-  kind: 'person' | 'key';
-  actor: string;
-  projectId: string;
-  keyId: string;
-  expiresAt: string;
-}
-
-export interface Me {
-  project: { id: string; name: string } | null;
-  account: { id: string; name: string; apiAccess: boolean; credits: number } | null;
-  environment: string;
-  setupScript: string;
-}
-
-export interface UsageTotal {
-  keyId: string;
-  requests: number;
-  totalTokens: number;
-  credits: number;
-}
-
-export interface AuditRecord {
-  id: string;
-  at: string;
-  action: string;
-  outcome: 'success' | 'denied' | 'error';
-  actor: string;
-  viaKeyId?: string;
-  viaBot?: string;
-  keyId?: string;
-  reason?: string;
-}
-
-export interface List<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+export type IssuedKey = ApiIssuedKey;
+export type Session = CallOutput<'getConsoleSession'>;
+export type Me = ApiMe;
+export type UsageTotal = CallOutput<'listUsage'>['totals'][number];
+export type AuditRecord = ApiAuditRecord;
+export type KeyList = CallOutput<'listKeys'>;
+export type AuditList = CallOutput<'listAudit'>;
 
 /** A key as the list shows it: an issued key without its raw value or script. */
 export function listed(issued: IssuedKey): ApiKey {

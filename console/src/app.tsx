@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Me, type Session } from './api';
+import { api, ApiError, type ApiKey, type Me, type Session } from './api';
 import { ActivityTab } from './activity-tab';
 import { KeysTab } from './keys-tab';
 import { SignIn } from './sign-in';
@@ -57,6 +57,14 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
     });
   useEffect(() => void refreshMe(), []);
 
+  // The header names who is signed in: a person by their chat identity, a key session by its
+  // key's name (the audit's `key:key_…` stays in the tooltip).
+  const [keyName, setKeyName] = useState<string | undefined>();
+  useEffect(() => {
+    if (session.kind === 'key') void api<ApiKey>('GET', `/keys/${session.keyId}`).then((key) => setKeyName(key.name), () => undefined);
+  }, [session.kind, session.keyId]);
+  const who = session.kind === 'key' ? (keyName ?? session.actor) : session.actor;
+
   const signOut = async () => {
     try {
       await api('DELETE', '/console/session');
@@ -77,8 +85,8 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
           {me?.project ? <span class="crumb">{me.project.name}</span> : null}
         </nav>
         <div class="who">
-          <span title="The audit trail names you with “via console”">
-            {session.actor} <span class="muted">via console</span>
+          <span data-testid="signed-in-as" title={`The audit trail names you ${session.actor} “via console”`}>
+            {who} <span class="muted">via console</span>
           </span>
           <button type="button" class="link" onClick={signOut}>
             Sign out

@@ -16,3 +16,8 @@ export function statusLabel(status: string): string {
 export function truncated(start: string): string {
   return start.endsWith('…') ? start : `${start}…`;
 }
+
+/** `1 request`, `2 requests`, `0.5 credits`: the noun agrees with its number. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, listed, type ApiKey, type IssuedKey, type List, type Me, type UsageTotal } from './api';
+import { api, ApiError, listed, type ApiKey, type IssuedKey, type KeyList, type Me, type UsageTotal } from './api';
 import { copyOrSelect } from './clipboard';
 import { CreateKeyDialog } from './create-key-dialog';
-import { statusLabel, truncated, TYPE_BADGE, when } from './format';
+import { count, statusLabel, truncated, TYPE_BADGE, when } from './format';
 
 export const GATE_MESSAGE = 'API access is not enabled for this account.';
 const PLACEHOLDER = '<new-api-key>';
@@ -48,7 +48,7 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
     try {
       const q = query.trim();
       // What is typed may be a whole key: it goes in the body of a POST, never into a URL that access logs keep.
-      const page = q ? await api<List<ApiKey>>('POST', '/keys/search', { search: q, limit: 200 }) : await api<List<ApiKey>>('GET', '/keys?limit=200');
+      const page = q ? await api<KeyList>('POST', '/keys/search', { search: q, limit: 200 }) : await api<KeyList>('GET', '/keys?limit=200');
       if (query === searchRef.current) setKeys(page.data);
     } catch (err) {
       fail(err);
@@ -185,7 +185,7 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
         <div class="stat">
           <span class="muted">Credit balance</span>
           <strong data-testid="credits">
-            {me?.account ? `${me.account.credits} credits${me.account.credits < 0 ? ' — in debt: model calls are refused until a grant repays it' : ''}` : '—'}
+            {me?.account ? `${count(me.account.credits, 'credit')}${me.account.credits < 0 ? ' — in debt: model calls are refused until a grant repays it' : ''}` : '—'}
           </strong>
         </div>
         <div class="stat">
@@ -296,7 +296,7 @@ function KeyRow(props: { apiKey: ApiKey; usage?: UsageTotal; busy: boolean; onRo
       <td>{when(key.createdAt)}</td>
       <td>{when(key.expiresAt, 'Never')}</td>
       <td>{when(key.lastUsedAt, 'Never')}</td>
-      <td class="usage">{usage ? `${usage.requests} requests · ${usage.credits} credits` : '—'}</td>
+      <td class="usage">{usage ? `${count(usage.requests, 'request')} · ${count(usage.credits, 'credit')}` : '—'}</td>
       <td>
         <span class={`status status-${key.status}`}>{statusLabel(key.status)}</span>
         {key.graceUntil && key.status === 'active' ? <span class="muted small"> until {when(key.graceUntil)}</span> : null}

@@ -244,6 +244,34 @@ describe('the API Keys console in a browser', () => {
     expect(await page.$('#pwned')).toBeNull();
   });
 
+  it('reads as a person would: who is signed in by name, "1 request", and Create key on one line at 1280 px', async () => {
+    // Signed in with the bootstrap admin key: the header names the key, not its id.
+    const who = await page.$eval('[data-testid="signed-in-as"]', (e) => ({ text: (e as HTMLElement).innerText.trim(), title: e.getAttribute('title') }));
+    expect(who.text).toBe('Bootstrap admin key via console');
+    expect(who.title).toContain(`key:${stack.bootstrap.adminKeyId}`);
+
+    // One call with the hostile-named key: its usage reads in the singular.
+    const used = issued.at(-1)!;
+    expect((await stack.call('/v1/models', { key: used })).status).toBe(200);
+    await stack.idle();
+    await page.reload();
+    await page.waitForSelector('table[data-testid="keys"]');
+    await page.waitForFunction(() => [...document.querySelectorAll('table[data-testid="keys"] td.usage')].some((td) => td.textContent!.startsWith('1 ')));
+    const row = (await keyRows(page)).find((r) => r[0]!.includes('<img src=x'))!;
+    expect(row[5]).toMatch(/^1 request · \d+(\.\d+)? credits?$/);
+    expect((await keyRows(page)).map((r) => r[5]).filter((u) => /\b1 requests\b|\b1 credits\b/.test(u!))).toEqual([]);
+
+    // The window is the 1280 px the browser opens with; the button's label is one line box.
+    expect(await page.evaluate(() => window.innerWidth)).toBe(1280);
+    const lines = await page.evaluate(() => {
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Create key')!;
+      const range = document.createRange();
+      range.selectNodeContents(button);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    });
+    expect(lines).toBe(1);
+  });
+
   it('shows the audit trail filtered by key and by actor, each action "via console"', async () => {
     const rows = await keyRows(page);
     const name = rows.find((r) => r[0]!.startsWith('Console generated key') && r[6] === 'Revoked')![0]!.replace(/ Privileged$/, '');
