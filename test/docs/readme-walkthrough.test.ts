@@ -12,9 +12,11 @@ import { startTestStack, type TestStack } from '../support/local-stack';
  * through bash with the real `curl`, `node` and `npx`, and its TypeScript snippet saved as the
  * README says, against a local stack on a random port.
  *
- * The README reads `./.data/bootstrap.json` from the folder it is run in; here that folder is a
- * scratch folder whose `.data` is the test stack's DATA_DIR — the data dir's location is the only
- * thing that differs from a reader's terminal. The folder is a CommonJS package under the
+ * The README reads the stack's `bootstrap.json` from `.data/` in the folder it is run in, or from
+ * the stack's DATA_DIR carried into the terminal; here that folder is a scratch folder whose `.data`
+ * is the test stack's DATA_DIR — the data dir's location is the only thing that differs from a
+ * reader's terminal. Its first commands also run with a custom DATA_DIR, relative and absolute,
+ * from another folder. The folder is a CommonJS package under the
  * repository's node_modules (so `openai` and `tsx` resolve, offline), the case where a `hello.ts`
  * with top-level await fails.
  *
@@ -108,22 +110,23 @@ describe('the README walk-through', () => {
   const ran: Ran[] = [];
   let stateFile: string;
 
-  /** One command in bash, with the variables the earlier commands exported. */
-  function run(command: Command): Promise<Ran> {
+  /** One command in bash, with the variables the earlier commands exported (to `state`, in `cwd`, with `extra` in the environment). */
+  function run(command: Command, where: { cwd?: string; state?: string; extra?: Record<string, string> } = {}): Promise<Ran> {
     const script = `set -o pipefail\n. "$KW_STATE"\n${command.text}\nstatus=$?\nexport -p > "$KW_STATE"\nexit $status\n`;
     return new Promise((resolve) => {
       execFile(
         'bash',
         ['-c', script],
         {
-          cwd: folder,
+          cwd: where.cwd ?? folder,
           timeout: 30_000,
           env: {
+            ...where.extra,
             PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
             HOME: process.env.HOME ?? folder,
             TMPDIR: folder,
             CURL_HOME: curlHome,
-            KW_STATE: stateFile,
+            KW_STATE: where.state ?? stateFile,
             // npx finds tsx in the repository's node_modules; it must never reach a registry.
             npm_config_offline: 'true',
             npm_config_loglevel: 'error',
@@ -179,12 +182,33 @@ describe('the README walk-through', () => {
   it('reads the address from bootstrap.json, not a fixed port, and shows the seed examples with $BASE for the host', () => {
     const blocks = sectionBlocks(README, 'Walk-through with curl');
     const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text).join('\n');
-    expect(shell).toContain(`export BASE=$(node -p "require('./.data/bootstrap.json').baseUrl")/v1`);
+    expect(shell).toContain(`export BOOTSTRAP=$(node -p "path.resolve(process.env.DATA_DIR || '.data', 'bootstrap.json')")`);
+    expect(shell).toContain(`export BASE=$(node -p "require('$BOOTSTRAP').baseUrl")/v1`);
     expect(shell).not.toMatch(/127\.0\.0\.1|localhost|:8787/);
     for (const example of [SEED_RESPONSES, SEED_STREAMED, SEED_MODELS]) {
       expect(shell).toContain(example.replaceAll(`${SEED_HOST}/v1`, '$BASE'));
     }
     expect(blocks.filter((b) => b.lang === 'ts')).toHaveLength(1);
+  });
+
+  it('finds the stack under a custom DATA_DIR, relative or absolute, carried into another terminal in another folder, as the README says', async () => {
+    const intro = README.slice(README.indexOf('\n## Walk-through with curl\n'), README.indexOf('```sh', README.indexOf('\n## Walk-through with curl\n')));
+    expect(intro).toMatch(/`export` the same `DATA_DIR` in this terminal/);
+    const [first] = sectionBlocks(README, 'Walk-through with curl');
+    const reading = commandsOf(first!.text).filter((c) => /BOOTSTRAP|bootstrap\.json/.test(c.text));
+    expect(reading.map((c) => c.text.split('=')[0])).toEqual(['export BOOTSTRAP', 'export BASE', 'export ADMIN_KEY']);
+    const elsewhere = join(folder, 'elsewhere');
+    mkdirSync(elsewhere);
+    for (const dataDir of ['../.data', join(folder, '.data')]) {
+      const state = join(elsewhere, 'shell-state');
+      writeFileSync(state, '');
+      for (const command of reading) {
+        const result = await run(command, { cwd: elsewhere, state, extra: { DATA_DIR: dataDir } });
+        expect(result.code, `${command.text}\n${result.stderr}`).toBe(0);
+      }
+      const seen = (await run({ text: 'echo "$BASE $ADMIN_KEY"' }, { cwd: elsewhere, state })).stdout.trim();
+      expect(seen, dataDir).toBe(`${stack.url}/v1 ${stack.adminKey}`);
+    }
   });
 
   it('runs every command to success: exit 0, and each HTTP answer a 2xx or the one its comment names', () => {
