@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../console/build';
+import { CONSOLE_SITE, consoleBundle } from '../console/build';
 import { consoleSessions } from '../lambdas/core/console-sessions';
 import { startLocalStack } from '../lambdas/local/local-stack';
 import { launchBrowser, openPage } from '../test/console/browser';
@@ -24,7 +24,7 @@ export async function measureConsole(loads = 7, keys = 50): Promise<ConsoleFigur
   const stack = await startLocalStack({
     env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dataDir },
     port: 0,
-    console: { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle },
+    console: CONSOLE_SITE,
   });
   const browser = await launchBrowser();
   try {

@@ -9,7 +9,7 @@ import { loadLocalConfig } from '../lambdas/local/local-services';
 import { exitOnUncaughtErrors, exitWithOperatorError, OperatorError, type OperatorErrorContext } from '../lambdas/local/operator-errors';
 import { onStopRequest } from '../lambdas/local/stop-signals';
 import { localBotMounts } from '../bots/local-mounts';
-import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../console/build';
+import { CONSOLE_SITE } from '../console/build';
 import { scheduleLocalReminders } from '../bots/local-reminders';
 
 // We pin the SDK and support Node 20 here; its notice about future releases needing Node 22 is noise for users.
@@ -66,7 +66,7 @@ try {
     {
       port,
       announce: (text) => console.log(text),
-      console: { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle },
+      console: CONSOLE_SITE,
     },
     localBotMounts,
   );

@@ -63,6 +63,9 @@ export function consoleBundle(): ConsoleBundle {
   return built;
 }
 
+/** The console as the local server serves it (lambdas/local/console-files.ts `ConsoleSite`): handed in by whoever starts one. */
+export const CONSOLE_SITE = { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle };
+
 /** Writes the console's files into `dir` (for S3), as `dir/console/<file>`; returns `dir`. */
 export function writeConsole(dir: string): string {
   const bundle = consoleBundle();

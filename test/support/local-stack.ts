@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_HEADERS, consoleBundle } from '../../console/build';
+import { CONSOLE_SITE } from '../../console/build';
 import { startLocalStack, type LocalMount, type LocalStack } from '../../lambdas/local/local-stack';
 import { OffsetClock } from './clock';
 
@@ -16,14 +16,11 @@ export interface TestStack extends LocalStack {
   stop(): Promise<void>;
 }
 
-/** The console as `npm start` serves it. */
-export const LOCAL_CONSOLE = { files: CONSOLE_FILES, csp: CONSOLE_CSP, headers: CONSOLE_HEADERS, bundle: consoleBundle };
-
 /** The real local stack (dynalite, same handlers, the console) in a fresh temp DATA_DIR on a random port. */
 export async function startTestStack(env: Record<string, string> = {}, mounts: Record<string, LocalMount> = {}, dataDir?: string): Promise<TestStack> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'keywarden-test-'));
   const clock = new OffsetClock();
-  const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0, clock, console: LOCAL_CONSOLE }, mounts);
+  const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0, clock, console: CONSOLE_SITE }, mounts);
   const call: TestStack['call'] = (path, options = {}) =>
     fetch(`${stack.url}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
