@@ -12,33 +12,11 @@ import { leakAlertCard } from '../../../bots/teams/cards/leak-alert-card';
 import { newKeyCard } from '../../../bots/teams/cards/new-key-card';
 import { publicActivity, redactActivity } from '../../../bots/teams/render-reply';
 import { conversationKind, mentionsBot, identityOf } from '../../../bots/teams/activity';
+import { sampleApiKey } from '../../support/sample-api-key';
 
 /** The card factories and activity readers, pure: no stack. */
 const now = Date.parse('2026-06-01T12:00:00Z');
-const key: ApiKey = {
-  object: 'api_key',
-  id: 'key_0123456789abcdefghijkl',
-  projectId: 'proj_1',
-  name: 'CI deploy',
-  type: 'privileged',
-  protected: false,
-  prefix: 'archie',
-  start: 'archie_4fQa',
-  status: 'active',
-  scopes: ['keys:read'],
-  roles: [],
-  context: {},
-  rateLimit: { limit: 600, windowSeconds: 60 },
-  models: null,
-  createdAt: '2026-05-01T00:00:00Z',
-  createdBy: 'teams:t:u',
-  expiresAt: '2027-05-01T00:00:00.000Z',
-  lastUsedAt: '2026-06-01T10:00:00Z',
-  revokedAt: null,
-  rotatedFrom: null,
-  replacedBy: null,
-  graceUntil: null,
-};
+const key: ApiKey = sampleApiKey({ createdBy: 'teams:t:u' });
 
 /** Every action in a card tree. */
 function actions(card: AdaptiveCard): any[] {

@@ -4,6 +4,7 @@ import { commandWord, type Conversation, type LeakFinding, type NewKeyReply, typ
 import type { SlackDeps } from '../../../../bots/slack/slack-deps';
 import type { ApiKey } from '../../../../lambdas/http/client';
 import type { SlackStandIn } from '../slack-stand-in';
+import { sampleApiKey } from '../../../support/sample-api-key';
 
 /**
  * What a listener's unit test hands it: Bolt-shaped arguments made of plain recording functions,
@@ -86,30 +87,7 @@ export const failingClient = new Proxy({} as Record<string, unknown>, {
     }),
 }) as unknown as webApi.WebClient;
 
-export const KEY: ApiKey = {
-  object: 'api_key',
-  id: 'key_0123456789abcdefghijkl',
-  projectId: 'proj_1',
-  name: 'CI deploy',
-  type: 'privileged',
-  protected: false,
-  prefix: 'archie',
-  start: 'archie_4fQa',
-  status: 'active',
-  scopes: ['keys:read'],
-  roles: [],
-  context: {},
-  rateLimit: { limit: 600, windowSeconds: 60 },
-  models: null,
-  createdAt: '2026-05-01T00:00:00Z',
-  createdBy: 'slack:T1:UADMIN',
-  expiresAt: '2027-05-01T00:00:00.000Z',
-  lastUsedAt: '2026-06-01T10:00:00Z',
-  revokedAt: null,
-  rotatedFrom: null,
-  replacedBy: null,
-  graceUntil: null,
-};
+export const KEY: ApiKey = sampleApiKey({ createdBy: 'slack:T1:UADMIN' });
 
 /** Every text a Slack message shows: its `text` and the strings in its blocks. */
 export function shown(message: Record<string, unknown> | undefined): string {
