@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTE_TABLE, createApi } from '../../../lambdas/http/api';
 import { errorStatuses, findRoute } from '../../../lambdas/http/route';
 import type { ApiHandler } from '../../../lambdas/http/router';
-import { isStreamed, type HttpRequest } from '../../../lambdas/http/types';
+import type { HttpRequest } from '../../../lambdas/http/types';
 import { startTestStack, type TestStack } from '../../support/local-stack';
+import { drive } from '../routes/common-route-tests';
 import { hostileRequest, type KeyPool } from '../../support/hostile';
 import { storedItems } from '../../support/stored-items';
 
@@ -42,15 +43,6 @@ beforeAll(async () => {
   issued.add(stack.adminKey);
 });
 afterAll(async () => stack?.stop());
-
-async function drive(req: HttpRequest): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const res = await api(req);
-  if (!isStreamed(res)) return res;
-  const parts: Buffer[] = [];
-  for await (const chunk of res.stream) parts.push(Buffer.from(chunk));
-  await res.finish?.({ completed: true });
-  return { status: res.status, headers: res.headers, body: Buffer.concat(parts).toString('utf8') };
-}
 
 /** Every raw key that appears anywhere in the request. */
 function submittedKeys(req: HttpRequest): string[] {
@@ -93,7 +85,7 @@ describe('route fuzzing', () => {
     const seen = new Set<number>();
     await fc.assert(
       fc.asyncProperty(hostileRequest(API_ROUTE_TABLE, () => pool), async (req) => {
-        const res = await drive(req);
+        const res = await drive(api, req);
         seen.add(res.status);
         checkAnswer(req, res);
       }),
