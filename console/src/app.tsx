@@ -57,13 +57,13 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
     });
   useEffect(() => void refreshMe(), []);
 
-  // The header names who is signed in: a person by their chat identity, a key session by its
-  // key's name (the audit's `key:key_…` stays in the tooltip).
+  // The header names who is signed in: a person by their chat identity, an operator's session by
+  // the operator, a key session by its key's name (the audit's `key:key_…` stays in the tooltip).
   const [keyName, setKeyName] = useState<string | undefined>();
   useEffect(() => {
     if (session.kind === 'key') void api<ApiKey>('GET', `/keys/${session.keyId}`).then((key) => setKeyName(key.name), () => undefined);
   }, [session.kind, session.keyId]);
-  const who = session.kind === 'key' ? (keyName ?? session.actor) : session.actor;
+  const who = session.operator ? `${session.operator} (operator, as ${keyName ?? 'the Automator key'})` : session.kind === 'key' ? (keyName ?? session.actor) : session.actor;
 
   const signOut = async () => {
     try {

@@ -32,6 +32,8 @@ export interface ConsoleSessionInfo {
   kind: 'person' | 'key';
   /** Who acts: the chat identity, or `key:<id>`. */
   actor: string;
+  /** The operator who opened the session with `keywarden console-link` (acting as the Automator key), if one did. */
+  operator?: string;
   projectId: string;
   keyId: string;
   expiresAt: number;
@@ -208,6 +210,8 @@ function describe(grant: ConsoleGrant, keyId: string): ConsoleSessionInfo {
   return {
     kind: grant.identity ? 'person' : 'key',
     actor: grant.identity ?? `key:${grant.keyId}`,
+    // A link with no person and not a key's own sign-in: an operator's (linkForOperator).
+    ...(!grant.identity && !grant.issuedBy.startsWith('key:') ? { operator: grant.issuedBy } : {}),
     projectId: grant.projectId,
     keyId,
     expiresAt: grant.expiresAt,

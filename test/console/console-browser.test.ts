@@ -315,6 +315,11 @@ describe('the API Keys console in a browser', () => {
       await second.goto(`${stack.url}/console/#link=${token}`);
       await second.waitForSelector('table[data-testid="keys"]');
       expect(new URL(second.url()).hash).toBe('');
+      // The header names the operator, and the key the session acts as (by its name, once read).
+      await second.waitForFunction(() => /\(operator, as (?!the Automator key\))/.test(document.querySelector('[data-testid="signed-in-as"]')?.textContent ?? ''));
+      const who = await second.$eval('[data-testid="signed-in-as"]', (e) => (e as HTMLElement).innerText.trim());
+      expect(who).toMatch(/^cli:tester \(operator, as .+\) via console$/);
+      expect(who).not.toContain('key_');
       await second.deleteCookie({ name: 'keywarden_console', url: stack.url });
       await second.goto('about:blank');
       await second.goto(`${stack.url}/console/#link=${token}`);

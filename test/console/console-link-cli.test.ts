@@ -23,6 +23,8 @@ describe('npx keywarden console-link', () => {
     const first = await stack.json('/v1/console/sessions', { body: { link }, headers: { origin: stack.url } });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ kind: 'key', projectId: stack.bootstrap.projectId });
+    // The session names the operator who opened it (the console's header shows it), not only the Automator key it acts as.
+    expect(first.body.operator).toMatch(/^cli:./);
     const second = await stack.json('/v1/console/sessions', { body: { link }, headers: { origin: stack.url } });
     expect(second.status).toBe(401);
     const audit = await stack.json('/v1/audit', { key: stack.adminKey });

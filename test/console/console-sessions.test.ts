@@ -60,7 +60,7 @@ describe('signing in with an API key', () => {
     expect(setCookie).toContain('Path=/');
     expect(setCookie).toContain(`Max-Age=${SESSION_LIFETIME_MS / 1000}`);
     expect(setCookie).not.toContain('Secure');
-    expect(body).toMatchObject({ object: 'console.session', kind: 'key', actor: `key:${stack.bootstrap.adminKeyId}` });
+    expect(body).toMatchObject({ object: 'console.session', kind: 'key', actor: `key:${stack.bootstrap.adminKeyId}`, operator: null });
     expect(JSON.stringify(body)).not.toContain(stack.adminKey);
   });
 

@@ -17,6 +17,7 @@ export const ConsoleSessionSchema = z.strictObject({
   object: z.literal('console.session'),
   kind: z.enum(['person', 'key']).describe('person: a chat admin (acting through the Automator key); key: acting as the key signed in with'),
   actor: z.string().describe('Who the audit names, "via console"'),
+  operator: z.string().nullable().describe('The operator who opened this session with `keywarden console-link` (the session acts as the Automator key), else null'),
   projectId: z.string(),
   keyId: z.string(),
   expiresAt: isoTime,

@@ -28,6 +28,7 @@ function presentSession(session: ConsoleSessionInfo) {
     object: 'console.session' as const,
     kind: session.kind,
     actor: session.actor,
+    operator: session.operator ?? null,
     projectId: session.projectId,
     keyId: session.keyId,
     expiresAt: new Date(session.expiresAt).toISOString(),
