@@ -14,6 +14,7 @@ export type KeyCheck =
   | { result: 'invalid' }
   | { result: 'expired'; key: KeyRecord }
   | { result: 'revoked'; key: KeyRecord }
+  | { result: 'disabled'; key: KeyRecord }
   | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
 
 /**
@@ -81,11 +82,12 @@ export class Authenticator {
       }
       const key = outcome.key;
       if (!key || !hashesEqual(key.hash, hash)) continue;
-      // Refused (revoked, expired, over its limit): its calls go back to admission first.
+      // Refused (revoked, expired, paused, over its limit): its calls go back to admission first.
       this.remember(key, false);
       const status = keyStatus(key, now);
       if (status === 'revoked') return { result: 'revoked', key };
       if (status === 'expired') return { result: 'expired', key };
+      if (status === 'disabled') return { result: 'disabled', key };
       return {
         result: 'rate_limited',
         key,

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_api_key'
   | 'key_expired'
   | 'key_revoked'
+  | 'key_disabled'
   | 'insufficient_permissions'
   | 'api_access_disabled'
   | 'rate_limit_exceeded'

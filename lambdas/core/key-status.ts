@@ -7,7 +7,7 @@ import type { KeyRecord, KeyStatus } from './types';
 export function keyStatus(key: KeyRecord, now: number): KeyStatus {
   if (key.status === 'revoked' || (key.graceUntil !== undefined && key.graceUntil <= now)) return 'revoked';
   if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
-  return 'active';
+  return key.status === 'disabled' ? 'disabled' : 'active';
 }
 
 export interface RateLimitState {

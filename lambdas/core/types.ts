@@ -37,7 +37,7 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
-export type StoredKeyStatus = 'active' | 'revoked';
+export type StoredKeyStatus = 'active' | 'disabled' | 'revoked';
 export type KeyStatus = StoredKeyStatus | 'expired';
 
 export interface KeyRecord {
@@ -64,6 +64,10 @@ export interface KeyRecord {
   rateLimit: RateLimit;
   /** Model ids this key may call; absent = every model of the catalog. */
   models?: string[];
+  /** Grows with every change (edit, pause, resume); absent on keys stored before it existed = 1. */
+  version?: number;
+  /** Free-form labels: shown and searchable, never used for authorization. */
+  metadata?: Record<string, string>;
   rotatedFrom?: string;
   replacedBy?: string;
   /** Epoch ms until which a rotated-out key still works (overlap window). */

@@ -51,6 +51,8 @@ export function requireValid(check: KeyCheck, now: number): KeyRecord {
       throw new KeywardenError('key_expired', 'This API key has expired. Rotate it to issue a replacement.');
     case 'revoked':
       throw new KeywardenError('key_revoked', 'This API key has been revoked.');
+    case 'disabled':
+      throw new KeywardenError('key_disabled', 'This API key is paused: an admin of its project can enable it again.');
     case 'rate_limited':
       throw new KeywardenError('rate_limit_exceeded', 'Rate limit reached for this API key. Retry after the window resets.', {
         retryAfterSeconds: secondsUntil(check.rateLimit.resetAt, now),

@@ -7,6 +7,7 @@ const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }>
   invalid_api_key: { status: 401, type: 'authentication_error' },
   key_expired: { status: 401, type: 'authentication_error' },
   key_revoked: { status: 401, type: 'authentication_error' },
+  key_disabled: { status: 401, type: 'authentication_error' },
   insufficient_permissions: { status: 403, type: 'permission_error' },
   api_access_disabled: { status: 403, type: 'permission_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
@@ -22,7 +23,7 @@ const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }>
   service_unavailable: { status: 503, type: 'api_error' },
 };
 
-const NEVER_RETRY = new Set<ErrorCode>(['insufficient_quota', 'api_access_disabled', 'invalid_api_key', 'key_expired', 'key_revoked']);
+const NEVER_RETRY = new Set<ErrorCode>(['insufficient_quota', 'api_access_disabled', 'invalid_api_key', 'key_expired', 'key_revoked', 'key_disabled']);
 
 /** An HTTP-only error (wrong method, body too large): still the documented shape. */
 export class HttpError extends Error {

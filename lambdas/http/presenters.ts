@@ -13,6 +13,8 @@ export function presentKey(key: KeyRecord, now: number) {
     prefix: key.prefix,
     start: key.start,
     status: keyStatus(key, now),
+    version: key.version ?? 1,
+    metadata: key.metadata ?? {},
     scopes: key.scopes,
     roles: key.roles,
     context: key.context,

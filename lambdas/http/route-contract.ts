@@ -16,7 +16,7 @@ export interface RouteContract<
   B extends z.ZodType | undefined = z.ZodType | undefined,
   S extends z.ZodType | undefined = z.ZodType | undefined,
 > {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** `/v1/keys/:id/rotate` style. */
   path: string;
   operationId: string;

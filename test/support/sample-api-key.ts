@@ -12,6 +12,8 @@ export function sampleApiKey(overrides: Partial<ApiKey> = {}): ApiKey {
     prefix: 'archie',
     start: 'archie_4fQa',
     status: 'active',
+    version: 1,
+    metadata: {},
     scopes: ['keys:read'],
     roles: [],
     context: {},

@@ -2,7 +2,7 @@ import { keyLine, lastUsedText, relativeTime, startPreview, type ApiAuditRecord,
 import { SLASH_COMMAND } from './action-ids';
 import { code, context, fieldsSection, join, md, mention, section, type Block, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
-const STATUS_EMOJI: Record<ApiKey['status'], string> = { active: ':large_green_circle:', revoked: ':red_circle:', expired: ':white_circle:' };
+const STATUS_EMOJI: Record<ApiKey['status'], string> = { active: ':large_green_circle:', disabled: ':double_vertical_bar:', revoked: ':red_circle:', expired: ':white_circle:' };
 
 function keyRow(key: ApiKey, now: number): Mrkdwn {
   return md`${STATUS_EMOJI[key.status]} *${key.name}* ${code(startPreview(key))} · ${key.type}${key.protected ? ' (protected)' : ''} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`;

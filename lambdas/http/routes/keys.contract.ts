@@ -37,6 +37,35 @@ export const RotateKeyBody = z.strictObject({
     .optional(),
 });
 
+/** Free-form labels of a key: shown and searchable, never used for authorization. */
+export const MetadataSchema = z
+  .record(AttributeName, safeText('metadata', 256))
+  .refine((m) => Object.keys(m).length <= 20, 'metadata holds at most 20 entries');
+
+const RateLimitBody = z.strictObject({
+  limit: z.number().int().min(1).max(1_000_000),
+  windowSeconds: z.number().int().min(1).max(86_400),
+});
+
+/**
+ * An edit in place: any of these, the rest kept. `null` removes what may be absent (metadata, the
+ * model list, the expiry). The result is no wider than the actor on any axis (SPEC §3).
+ */
+export const UpdateKeyBody = z
+  .strictObject({
+    name: safeText('name', 200).optional(),
+    metadata: MetadataSchema.nullable().optional(),
+    scopes: CreateKeyBody.shape.scopes,
+    roles: CreateKeyBody.shape.roles,
+    context: CreateKeyBody.shape.context,
+    models: z.array(ModelIdSlot('models')).min(1).max(50).nullable().optional(),
+    rateLimit: RateLimitBody.optional(),
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('When the key stops working (ISO time), or null for never'),
+    expiresIn: duration('expiresIn').optional(),
+  })
+  .refine((b) => !(b.expiresAt !== undefined && b.expiresIn !== undefined), { message: 'send expiresAt or expiresIn, not both', path: ['expiresIn'] })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'name at least one field to change' });
+
 export const VerifyKeyBody = z.strictObject({
   key: z.string().min(1).max(200),
   permission: z.string().min(1).max(100).optional(),
@@ -46,7 +75,7 @@ export const VerifyKeyBody = z.strictObject({
 export const ListKeysQuery = z.object({
   search: z.string().max(200).optional(),
   type: z.enum(KEY_TYPES).optional(),
-  status: z.enum(['active', 'revoked', 'expired']).optional(),
+  status: z.enum(['active', 'disabled', 'revoked', 'expired']).optional(),
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
@@ -75,7 +104,9 @@ export const KeySchema = z
     protected: z.boolean(),
     prefix: z.string(),
     start: z.string().describe('The non-secret visible start of the key, e.g. archie_4fQa'),
-    status: z.enum(['active', 'revoked', 'expired']),
+    status: z.enum(['active', 'disabled', 'revoked', 'expired']).describe('disabled: paused (POST …/disable), kept as it is until enabled again'),
+    version: z.number().int().min(1).describe('Grows with every change to the key; send it as If-Match to edit only the version you read'),
+    metadata: z.record(z.string(), z.string()).describe('Free-form labels: shown and searchable, never used for authorization'),
     scopes: z.array(z.enum(SCOPES)),
     roles: z.array(RoleSchema),
     context: z.record(z.string(), z.string()),
@@ -102,7 +133,7 @@ export const KeyListSchema = z.strictObject({ object: z.literal('list'), data: z
 
 export const VerifyResult = z.strictObject({
   valid: z.boolean(),
-  code: z.enum(['invalid_api_key', 'key_expired', 'key_revoked', 'insufficient_permissions']).optional(),
+  code: z.enum(['invalid_api_key', 'key_expired', 'key_revoked', 'key_disabled', 'insufficient_permissions']).optional(),
   keyId: z.string().optional(),
   projectId: z.string().optional(),
   type: KeySchema.shape.type.optional(),
@@ -191,6 +222,40 @@ export const KEY_CONTRACT = {
     params: KeyIdParams,
     body: RotateKeyBody,
     success: { status: 201, description: 'The replacement, its raw value, and the replaced key as it now stands', schema: IssuedKeySchema },
+    errors: [404, 409],
+  }),
+  updateKey: contract({
+    method: 'PATCH',
+    path: '/v1/keys/:id',
+    operationId: 'updateKey',
+    summary: 'Edit a key in place (name, metadata, scopes, roles, context, models, rate limit, expiry); If-Match: <version> makes it conditional',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    body: UpdateKeyBody,
+    success: { status: 200, description: 'The key as it now stands', schema: KeySchema },
+    errors: [404, 409],
+  }),
+  disableKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/disable',
+    operationId: 'disableKey',
+    summary: 'Pause a key: refused (401 key_disabled) until enabled again; it stays listed with its settings',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The paused key', schema: KeySchema },
+    errors: [404, 409],
+  }),
+  enableKey: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/enable',
+    operationId: 'enableKey',
+    summary: 'Resume a paused key, at once (a revoked or expired key cannot be enabled: 409)',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The resumed key', schema: KeySchema },
     errors: [404, 409],
   }),
   revokeKey: contract({
