@@ -8,7 +8,7 @@
  * logs, claims (nonces, the key-managers lease) and console sign-in grants.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AuditQuery, ConsoleGrant, Store, UsageQuery } from '../core/ports';
+import type { AuditQuery, ConsoleGrant, KeyEdit, Store, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
@@ -73,6 +73,7 @@ export class DynamoDbStore implements Store {
   getKey(id: string) { return this.keys.getKey(id); }
   listKeys(projectId: string, options: { cursor?: string; limit: number }) { return this.keys.listKeys(projectId, options); }
   keysCursorAfter(key: KeyRecord) { return this.keys.keysCursorAfter(key); }
+  updateKey(id: string, edit: KeyEdit) { return this.keys.updateKey(id, edit); }
   revokeKey(id: string, at: string) { return this.keys.revokeKey(id, at); }
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined) { return this.keys.markRotated(id, replacementId, at, graceUntil); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }

@@ -19,8 +19,19 @@ import type { KeyRecord, RateLimit, Role } from './types';
  */
 
 /** The key-changing actions: each is audited, and each is bounded by its actor. */
-export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.revoke', 'key.delete'] as const;
+export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.update', 'key.disable', 'key.enable', 'key.revoke', 'key.delete'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** How a refusal names each action. */
+const VERB: Record<AuditAction, string> = {
+  'key.create': 'create',
+  'key.rotate': 'rotate',
+  'key.update': 'edit',
+  'key.disable': 'disable',
+  'key.enable': 'enable',
+  'key.revoke': 'revoke',
+  'key.delete': 'delete',
+};
 
 /** How long a key-managers lease lasts when its holder never ends it (a function that died). */
 const LEASE_MS = 10_000;
@@ -136,16 +147,35 @@ export class Authority {
     let message: string;
     if (target.powers.type === 'system') {
       if (checkPermission(p.key, 'admin').allowed) return;
-      reason = 'only an admin key may rotate the Automator key';
-      message = 'Only a key holding the admin permission may rotate the Automator key.';
+      reason = `only an admin key may ${VERB[action]} the Automator key`;
+      message = `Only a key holding the admin permission may ${VERB[action]} the Automator key.`;
     } else {
       const axes = widerAxes(target.powers, p.key);
       if (axes.length === 0) return;
-      const verb = { 'key.create': 'create', 'key.rotate': 'rotate', 'key.revoke': 'revoke', 'key.delete': 'delete' }[action];
       reason = `beyond the actor: ${axes.join(', ')}`;
-      message = `This key cannot ${verb} a key with more power than its own (wider ${axes.join(', ')}).`;
+      message = `This key cannot ${VERB[action]} a key with more power than its own (wider ${axes.join(', ')}).`;
     }
     return this.refuse(p, action, { keyId: target.keyId, reason }, new KeywardenError('insufficient_permissions', message));
+  }
+
+  /**
+   * An edit in place: the key as it stands is one the actor may act on (`requireWithinActor`:
+   * the Automator key only with `admin`), and what the edit makes of it is no wider than the actor
+   * either — a key can narrow itself or a narrower key, never widen one. On the Automator key,
+   * which is wider than any key by its type, only the axes the edit `touches` are compared.
+   */
+  async requireEditWithinActor(p: Principal, key: KeyRecord, after: Powers, touches: readonly PowerAxis[]): Promise<void> {
+    await this.requireWithinActor(p, 'key.update', { keyId: key.id, powers: key });
+    if (p.kind === 'operator' || p.person) return;
+    const wider = widerAxes(after, p.key);
+    const axes = key.type === 'system' ? wider.filter((a) => touches.includes(a)) : wider;
+    if (axes.length === 0) return;
+    return this.refuse(
+      p,
+      'key.update',
+      { keyId: key.id, reason: `edit beyond the actor: ${axes.join(', ')}` },
+      new KeywardenError('insufficient_permissions', `This key cannot give a key more power than its own (wider ${axes.join(', ')}).`),
+    );
   }
 
   /**
@@ -158,10 +188,10 @@ export class Authority {
   }
 
   /**
-   * A key cannot lock its project out: revoking or deleting the last active user key that holds
-   * `keys:write` is refused. The Automator key does not count (nobody holds its value); an
-   * operator can always issue a fresh admin key with the CLI. `change` (the revocation or
-   * deletion) runs under the project's key-managers lease, taken before the check: two key
+   * A key cannot lock its project out: revoking, deleting or disabling the last active user key
+   * that holds `keys:write`, or an edit that takes that power from it, is refused. The Automator key does not count (nobody holds its value); an
+   * operator can always issue a fresh admin key with the CLI. `change` (the revocation, deletion,
+   * pause or edit) runs under the project's key-managers lease, taken before the check: two key
    * managers removing each other at once are served one after the other, so the second one's
    * check sees the first one's change.
    */

@@ -5,6 +5,7 @@ import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
+import { KeyEdits, type KeyChanges } from './key-edits';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
 import { keyStatus } from './key-status';
 import { requireRead } from './policy';
@@ -17,6 +18,8 @@ export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
 export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
+
+export type { KeyChanges };
 
 export interface CreateKeyInput {
   name?: string;
@@ -55,14 +58,20 @@ interface Target {
 }
 
 /**
- * Keys through their lifecycle (SPEC §3): create, list, rotate, revoke, delete, and the revocation
- * of a key found exposed. Every key-changing path asks `Authority` (authority.ts) first.
+ * Keys through their lifecycle (SPEC §3): create, list, edit, pause and resume (key-edits.ts),
+ * rotate, revoke, delete, and the revocation of a key found exposed. Every key-changing path asks
+ * `Authority` (authority.ts) first.
  */
 export class KeyService {
   private readonly authority: Authority;
+  private readonly edits: KeyEdits;
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.authority = new Authority(deps);
+    this.edits = new KeyEdits(deps, this.authority, {
+      target: (p, id) => this.target(p, id),
+      recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
+    });
   }
 
   /** Mints a new raw key and its record (not yet stored). */
@@ -244,6 +253,21 @@ export class KeyService {
     return { items };
   }
 
+  /** Edits a key in place (PATCH /v1/keys/{id}); `ifVersion` makes it conditional (If-Match). */
+  update(p: Principal, id: string, changes: KeyChanges, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
+    return this.edits.update(p, id, changes, options);
+  }
+
+  /** Pauses a key (401 key_disabled until enabled); idempotent. */
+  disable(p: Principal, id: string): Promise<KeyRecord> {
+    return this.edits.disable(p, id);
+  }
+
+  /** Resumes a paused key at once; idempotent. */
+  enable(p: Principal, id: string): Promise<KeyRecord> {
+    return this.edits.enable(p, id);
+  }
+
   /**
    * Replaces a key: same name, type, scopes, roles, context, prefix and rate limit. The new key is
    * stored and working before the old one is marked, so there is never a moment when neither
@@ -278,6 +302,7 @@ export class KeyService {
       createdBy: principalActor(p),
       rateLimit: old.rateLimit,
       ...(old.models ? { models: old.models } : {}),
+      ...(old.metadata ? { metadata: old.metadata } : {}),
       rotatedFrom: old.id,
     });
     const details = { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) };
@@ -292,8 +317,8 @@ export class KeyService {
       }
       if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
     });
-    const replaced: KeyRecord =
-      graceUntil === undefined ? { ...old, replacedBy: issued.key.id, status: 'revoked', revokedAt: at } : { ...old, replacedBy: issued.key.id, graceUntil };
+    const marked = { ...old, replacedBy: issued.key.id, version: (old.version ?? 1) + 1 };
+    const replaced: KeyRecord = graceUntil === undefined ? { ...marked, status: 'revoked', revokedAt: at } : { ...marked, graceUntil };
     return { ...issued, replaced };
   }
 
@@ -369,11 +394,13 @@ export class KeyService {
   }
 }
 
+/** A search matches a key's id, name, visible start, or one of its metadata values. */
 function matchesSearch(key: KeyRecord, search: string): boolean {
   const s = search.toLowerCase();
   return (
     key.id === search ||
     key.name.toLowerCase().includes(s) ||
+    Object.values(key.metadata ?? {}).some((v) => v.toLowerCase().includes(s)) ||
     key.start.startsWith(search) ||
     (search.length > key.start.length && search.startsWith(key.start))
   );

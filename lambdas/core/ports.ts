@@ -51,6 +51,12 @@ export interface Store {
   listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
   /** The `listKeys` cursor that resumes right after `key` (a filtered walk stopping mid-page). */
   keysCursorAfter(key: KeyRecord): string;
+  /**
+   * An edit in place (edit, pause, resume) in one write conditional on the key still being at
+   * `edit.version`: the key after it (its version one up), `'stale'` when the key changed since it
+   * was read, undefined when it is gone.
+   */
+  updateKey(id: string, edit: KeyEdit): Promise<KeyRecord | 'stale' | undefined>;
   /** Revoke now (idempotent). Returns the record after the write, or undefined if absent. */
   revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
   /**
@@ -120,6 +126,13 @@ export interface ConsoleGrant {
   expiresAt: number;
   usedAt?: number;
   revokedAt?: number;
+}
+
+/** What `Store.updateKey` writes: fields set, optional fields removed, on the version it was read at. */
+export interface KeyEdit {
+  version: number;
+  set: Partial<Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status'>>;
+  remove: Array<'metadata' | 'models' | 'expiresAt'>;
 }
 
 export type ReserveOutcome =

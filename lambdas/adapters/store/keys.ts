@@ -1,13 +1,13 @@
 /**
- * API keys: the key item, its listing per project, its lifecycle writes (revoke, rotate, delete)
- * and admission — authentication and the rate-limit window in one conditional write over the lean
+ * API keys: the key item, its listing per project, its lifecycle writes (edit, pause, resume,
+ * revoke, rotate, delete: each but delete moves the key's version) and admission — authentication and the rate-limit window in one conditional write over the lean
  * transport, the one write every authenticated call makes.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyStatus } from '../../core/key-status';
-import type { AdmitOutcome, Store } from '../../core/ports';
+import type { AdmitOutcome, KeyEdit, Store } from '../../core/ports';
 import type { KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
@@ -19,8 +19,11 @@ const ONE: AttributeValue = { N: '1' };
 
 export type KeyStore = Pick<
   Store,
-  'getKeyWithAdmin' | 'putKey' | 'getKey' | 'listKeys' | 'keysCursorAfter' | 'revokeKey' | 'markRotated' | 'deleteKey' | 'admitKeyUse'
+  'getKeyWithAdmin' | 'putKey' | 'getKey' | 'listKeys' | 'keysCursorAfter' | 'updateKey' | 'revokeKey' | 'markRotated' | 'deleteKey' | 'admitKeyUse'
 >;
+
+/** A key's version as stored: absent on keys written before versions existed, which are version 1. */
+const BUMP_VERSION = 'version = if_not_exists(version, :one) + :one';
 
 export class KeyItems implements KeyStore {
   constructor(private readonly db: TableAccess) {}
@@ -77,6 +80,44 @@ export class KeyItems implements KeyStore {
     return encodeCursor({ ...itemKey.key(key.id), gsi1pk: partition.projectKeys(key.projectId), gsi1sk: sortKey.timeline(key.createdAt, key.id) })!;
   }
 
+  async updateKey(id: string, edit: KeyEdit): Promise<KeyRecord | 'stale' | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':expected': edit.version, ':next': edit.version + 1 };
+    const sets: string[] = ['#version = :next'];
+    const removes: string[] = [];
+    const fields: Record<string, unknown> = { ...edit.set };
+    // The admission write reads the limit from these two, so a new rate limit holds from the next call.
+    if (edit.set.rateLimit) Object.assign(fields, { rlMax: edit.set.rateLimit.limit, rlWindowMs: edit.set.rateLimit.windowSeconds * 1000 });
+    Object.entries(fields).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    edit.remove.forEach((field, i) => {
+      names[`#r${i}`] = field;
+      removes.push(`#r${i}`);
+    });
+    names['#version'] = 'version';
+    // One conditional write on the version read: a change that landed since (an edit, a pause, a
+    // revocation, a rotation: each moves the version) makes this one stale instead of lost.
+    const versionHolds = edit.version === 1 ? '(attribute_not_exists(#version) OR #version = :expected)' : '#version = :expected';
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.key(id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(pk) AND ${versionHolds}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (out) return toKey(out.Attributes ?? {});
+    return (await this.getKey(id)) ? 'stale' : undefined;
+  }
+
   async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
     const out = await unlessConditionFails(
       this.db.doc.send(
@@ -84,10 +125,10 @@ export class KeyItems implements KeyStore {
           TableName: this.db.name,
           Key: itemKey.key(id),
           // Idempotent: a second revoke keeps the first revocation time.
-          UpdateExpression: 'SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
+          UpdateExpression: `SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at), ${BUMP_VERSION}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
+          ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at, ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -103,11 +144,11 @@ export class KeyItems implements KeyStore {
           TableName: this.db.name,
           Key: itemKey.key(id),
           UpdateExpression: revokeNow
-            ? 'SET replacedBy = :r, #s = :revoked, revokedAt = :at'
-            : 'SET replacedBy = :r, graceUntil = :g',
+            ? `SET replacedBy = :r, #s = :revoked, revokedAt = :at, ${BUMP_VERSION}`
+            : `SET replacedBy = :r, graceUntil = :g, ${BUMP_VERSION}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(replacedBy)',
           ExpressionAttributeNames: revokeNow ? { '#s': 'status' } : undefined,
-          ExpressionAttributeValues: revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil },
+          ExpressionAttributeValues: revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at, ':one': 1 } : { ':r': replacementId, ':g': graceUntil, ':one': 1 },
         }),
       ),
     );

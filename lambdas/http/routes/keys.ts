@@ -1,9 +1,12 @@
 import { publicBase } from '../../config';
 import { parseDuration } from '../../core/duration';
+import { KeywardenError } from '../../core/errors';
+import { versionOf } from '../../core/key-edits';
 import type { IssuedKey } from '../../core/key-service';
 import { keyStatus } from '../../core/key-status';
 import { checkPermission, requireRead } from '../../core/policy';
 import { setupScript } from '../../core/setup-script';
+import type { KeyRecord } from '../../core/types';
 import { presentKey } from '../presenters';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
@@ -27,7 +30,24 @@ function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) 
   }, { 'cache-control': 'no-store' });
 }
 
-/** Project-scoped API keys: create, list, search, verify, get, rotate, revoke, delete. */
+/** One key as answered, with its version as the ETag (what an edit's If-Match names). */
+function keyResponse(ctx: RequestContext, key: KeyRecord) {
+  return json(200, presentKey(key, ctx.services.clock.now()), { etag: `"${versionOf(key)}"` });
+}
+
+/** `If-Match: 3` or the ETag form `"3"` (or `W/"3"`): the version an edit applies to; `*` or none: any. */
+export function ifMatchVersion(value: string | undefined): number | undefined {
+  const raw = value?.trim();
+  if (!raw || raw === '*') return undefined;
+  const match = /^(?:W\/)?"?([1-9][0-9]{0,15})"?$/.exec(raw);
+  if (!match) throw new KeywardenError('invalid_request_error', 'If-Match must be a key version, e.g. 3 or "3".', { param: 'If-Match' });
+  return Number(match[1]);
+}
+
+/** Verify's code for a key that is not active. */
+const NOT_ACTIVE_CODE = { expired: 'key_expired', revoked: 'key_revoked', disabled: 'key_disabled' } as const;
+
+/** Project-scoped API keys: create, list, search, verify, get, edit, pause, resume, rotate, revoke, delete. */
 export const keyRoutes: Route[] = [
   defineRoute(KEY_CONTRACT.createKey, async (ctx) => {
     const body = ctx.input.body;
@@ -64,7 +84,7 @@ export const keyRoutes: Route[] = [
     if (!key || key.projectId !== caller.projectId) return json(200, { valid: false, code: 'invalid_api_key' });
     const status = keyStatus(key, now);
     const base = { keyId: key.id, projectId: key.projectId, type: key.type, scopes: key.scopes, status };
-    if (status !== 'active') return json(200, { valid: false, code: status === 'expired' ? 'key_expired' : 'key_revoked', ...base });
+    if (status !== 'active') return json(200, { valid: false, code: NOT_ACTIVE_CODE[status], ...base });
     if (!body.permission) return json(200, { valid: true, ...base });
     const decision = checkPermission(key, body.permission, body.resource);
     return json(200, {
@@ -74,10 +94,18 @@ export const keyRoutes: Route[] = [
       permission: { name: body.permission, allowed: decision.allowed, ...(decision.allowed ? { filters: decision.filters } : { reason: decision.reason }) },
     });
   }),
-  defineRoute(KEY_CONTRACT.getKey, async (ctx) => {
-    const key = await ctx.services.keys.get(await ctx.principal(), ctx.params.id);
-    return json(200, presentKey(key, ctx.services.clock.now()));
+  defineRoute(KEY_CONTRACT.getKey, async (ctx) => keyResponse(ctx, await ctx.services.keys.get(await ctx.principal(), ctx.params.id))),
+  defineRoute(KEY_CONTRACT.updateKey, async (ctx) => {
+    const principal = await ctx.principal();
+    const ifVersion = ifMatchVersion(ctx.req.headers['if-match']);
+    const { expiresIn, expiresAt, ...rest } = ctx.input.body;
+    const expiry =
+      expiresIn !== undefined ? ctx.services.clock.now() + parseDuration(expiresIn)! : expiresAt === undefined || expiresAt === null ? expiresAt : Date.parse(expiresAt);
+    const key = await ctx.services.keys.update(principal, ctx.params.id, { ...rest, ...(expiry === undefined ? {} : { expiresAt: expiry }) }, { ifVersion });
+    return keyResponse(ctx, key);
   }),
+  defineRoute(KEY_CONTRACT.disableKey, async (ctx) => keyResponse(ctx, await ctx.services.keys.disable(await ctx.principal(), ctx.params.id))),
+  defineRoute(KEY_CONTRACT.enableKey, async (ctx) => keyResponse(ctx, await ctx.services.keys.enable(await ctx.principal(), ctx.params.id))),
   defineRoute(KEY_CONTRACT.rotateKey, async (ctx) => {
     const overlap = ctx.input.body.overlap;
     const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0);

@@ -25,7 +25,7 @@ type OperationId = keyof typeof CONTRACT;
 export const SURFACES = {
   models: ['listModels', 'getModel'],
   responses: ['createResponse', 'createChatCompletion'],
-  keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
+  keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
   audit: ['listAudit'],
   usage: ['listUsage'],
   admins: ['listAdmins', 'checkAdmin'],

@@ -1,0 +1,200 @@
+import type { AuditLog } from './audit-log';
+import { managesKeys, type Authority, type AuditAction, type PowerAxis } from './authority';
+import { KeywardenError } from './errors';
+import { keyStatus } from './key-status';
+import type { Principal } from './principal';
+import type { Clock, KeyEdit, Store } from './ports';
+import { resolveScopes, type Scope } from './scopes';
+import type { AuditRecord, KeyRecord, RateLimit, Role } from './types';
+
+/**
+ * Keys changed in place (issue 21): the edit (`update`) and the pause and resume (`disable`,
+ * `enable`). Each is one write conditional on the version it was read at (`Store.updateKey`), so
+ * `If-Match` is exact and a change never lands on a key that moved under it; each is bounded by
+ * its actor (`Authority`), keeps a manager in the project, and is audited field by field, before →
+ * after. The admission write reads the key item itself, so a change holds from the next request.
+ */
+
+/** What an edit may change; absent = kept, `null` removes (metadata, the model list, the expiry). */
+export interface KeyChanges {
+  name?: string;
+  metadata?: Record<string, string> | null;
+  scopes?: Scope[];
+  roles?: Role[];
+  context?: Record<string, string>;
+  models?: string[] | null;
+  rateLimit?: RateLimit;
+  /** Epoch ms, or `null` for never. */
+  expiresAt?: number | null;
+}
+
+type Field = keyof KeyChanges;
+const FIELDS: readonly Field[] = ['name', 'metadata', 'scopes', 'roles', 'context', 'models', 'rateLimit', 'expiresAt'];
+const REMOVABLE = ['metadata', 'models', 'expiresAt'] as const;
+
+/** The power axis each field is part of (`widerAxes`); name and metadata grant nothing. */
+const AXIS: Partial<Record<Field, PowerAxis>> = { scopes: 'scopes', roles: 'roles', context: 'roles', models: 'models', rateLimit: 'rate limit', expiresAt: 'expiry' };
+
+const MAX_METADATA = 20;
+const MAX_METADATA_VALUE = 256;
+
+/** What the edits need of `KeyService`: the key an action is about, and its audited write. */
+export interface KeyEditHost {
+  target(p: Principal, id: string): Promise<{ key: KeyRecord; personIsAdmin?: boolean }>;
+  recorded(p: Principal, action: AuditAction, extra: { keyId: string; details?: AuditRecord['details'] }, write: () => Promise<void>): Promise<void>;
+}
+
+export class KeyEdits {
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; audit: AuditLog },
+    private readonly authority: Authority,
+    private readonly host: KeyEditHost,
+  ) {}
+
+  /**
+   * Edits a key in place. `ifVersion`: only if the key is still at that version (409 conflict
+   * otherwise, also when another change lands between this read and this write). A revoked key
+   * is not edited (409); an expired one may be, to give it a new expiry.
+   */
+  async update(p: Principal, id: string, changes: KeyChanges, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
+    const { key, personIsAdmin } = await this.host.target(p, id);
+    await this.authority.requireKeyManager(p, 'key.update', key.id, personIsAdmin);
+    this.requireVersion(key, options.ifVersion);
+    const now = this.deps.clock.now();
+    if (keyStatus(key, now) === 'revoked') {
+      return this.authority.refuse(p, 'key.update', { keyId: key.id, reason: 'revoked' }, new KeywardenError('conflict', `Key ${key.id} is revoked: it cannot be edited.`));
+    }
+    const normalized = normalize(key, changes, now);
+    const changed = FIELDS.filter((f) => normalized[f] !== undefined && !same(fieldOf(key, f), normalized[f] ?? undefined));
+    const after = { ...key };
+    for (const f of changed) Object.assign(after, { [f]: normalized[f] ?? undefined });
+    if (after.expiresAt === undefined) after.expiresAt = null;
+    await this.authority.requireEditWithinActor(p, key, after, changed.map((f) => AXIS[f]).filter((a) => a !== undefined));
+    if (changed.length === 0) return key;
+    const edit: KeyEdit = { version: versionOf(key), set: {}, remove: [] };
+    for (const f of changed) {
+      const value = normalized[f];
+      if (value === null) edit.remove.push(f as (typeof REMOVABLE)[number]);
+      else Object.assign(edit.set, { [f]: value });
+    }
+    const details = Object.fromEntries(changed.map((f) => [f, `${render(f, fieldOf(key, f))} → ${render(f, fieldOf(after, f))}`]));
+    const write = () => this.write(p, 'key.update', key, edit, details);
+    // Taking `keys:write` from a key that manages keys: only while another one still does.
+    return managesKeys(key, now) && !managesKeys(after, now) ? this.authority.keepingAManager(p, 'key.update', key, write) : write();
+  }
+
+  /**
+   * Pauses a key: refused (401 key_disabled) before any usage is counted, until enabled; it stays
+   * listed with its settings. The rules of revoke: bounded by the actor, never the Automator key,
+   * never the project's last key manager. Idempotent; a revoked or expired key is 409.
+   */
+  async disable(p: Principal, id: string): Promise<KeyRecord> {
+    const { key, personIsAdmin } = await this.host.target(p, id);
+    if (key.type === 'system') {
+      await this.authority.authorize(p, 'key.disable', { personIsAdmin });
+      return this.authority.refuse(p, 'key.disable', { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', 'The Automator key is Protected and cannot be disabled.'));
+    }
+    await this.authority.authorize(p, 'key.disable', { keyId: key.id, powers: key, personIsAdmin });
+    const status = keyStatus(key, this.deps.clock.now());
+    if (status === 'disabled') return key;
+    if (status !== 'active') return this.notLive(p, 'key.disable', key, status);
+    const write = () => this.write(p, 'key.disable', key, { version: versionOf(key), set: { status: 'disabled' }, remove: [] }, { status: 'active → disabled' });
+    return this.authority.keepingAManager(p, 'key.disable', key, write);
+  }
+
+  /** Resumes a paused key, at once. Idempotent on an active key; a revoked or expired key is 409. */
+  async enable(p: Principal, id: string): Promise<KeyRecord> {
+    const { key, personIsAdmin } = await this.host.target(p, id);
+    await this.authority.authorize(p, 'key.enable', { keyId: key.id, powers: key, personIsAdmin });
+    const status = keyStatus(key, this.deps.clock.now());
+    if (status === 'active') return key;
+    if (status !== 'disabled') return this.notLive(p, 'key.enable', key, status);
+    return this.write(p, 'key.enable', key, { version: versionOf(key), set: { status: 'active' }, remove: [] }, { status: 'disabled → active' });
+  }
+
+  private requireVersion(key: KeyRecord, ifVersion: number | undefined): void {
+    if (ifVersion !== undefined && ifVersion !== versionOf(key)) {
+      throw new KeywardenError('conflict', `Key ${key.id} is at version ${versionOf(key)}, not ${ifVersion}: read it again and redo the edit.`);
+    }
+  }
+
+  private notLive(p: Principal, action: AuditAction, key: KeyRecord, status: string): Promise<never> {
+    const verb = action === 'key.enable' ? 'enabled' : 'disabled';
+    return this.authority.refuse(p, action, { keyId: key.id, reason: `key ${status}` }, new KeywardenError('conflict', `Key ${key.id} is ${status}: it cannot be ${verb}.`));
+  }
+
+  /** The audited conditional write; a key that moved since it was read is a 409, never overwritten. */
+  private async write(p: Principal, action: AuditAction, key: KeyRecord, edit: KeyEdit, details: AuditRecord['details']): Promise<KeyRecord> {
+    let result: KeyRecord | undefined;
+    await this.host.recorded(p, action, { keyId: key.id, details: { ...details, version: `${edit.version} → ${edit.version + 1}` } }, async () => {
+      const out = await this.deps.store.updateKey(key.id, edit);
+      if (out === undefined) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
+      if (out === 'stale') throw new KeywardenError('conflict', `Key ${key.id} changed while this change was made: read it again and retry.`);
+      result = out;
+    });
+    return result!;
+  }
+}
+
+/** A key's version: absent on keys stored before versions existed, which are version 1. */
+export function versionOf(key: Pick<KeyRecord, 'version'>): number {
+  return key.version ?? 1;
+}
+
+/** The changes checked and made canonical (trimmed name, scopes as the key's type resolves them). */
+function normalize(key: KeyRecord, changes: KeyChanges, now: number): KeyChanges {
+  const out: KeyChanges = { ...changes };
+  if (changes.name !== undefined) {
+    out.name = changes.name.trim();
+    if (!out.name) throw invalid('name', 'A key needs a name.');
+  }
+  if (changes.scopes !== undefined) {
+    const resolved = resolveScopes(key.type, changes.scopes);
+    if (!resolved.ok) throw invalid('scopes', `Scopes not allowed for a ${key.type} key: ${resolved.invalid.join(', ')}.`);
+    if (resolved.scopes.length === 0) throw invalid('scopes', 'A key needs at least one scope.');
+    out.scopes = resolved.scopes;
+  }
+  if (changes.metadata) {
+    const entries = Object.entries(changes.metadata);
+    if (entries.length > MAX_METADATA) throw invalid('metadata', `metadata holds at most ${MAX_METADATA} entries.`);
+    if (entries.some(([, v]) => typeof v !== 'string' || v.length > MAX_METADATA_VALUE)) throw invalid('metadata', `metadata values are strings of at most ${MAX_METADATA_VALUE} characters.`);
+    // An empty set of labels is no labels.
+    if (entries.length === 0) out.metadata = null;
+  }
+  if (changes.models && changes.models.length === 0) throw invalid('models', 'Name at least one model, or null for every model.');
+  if (changes.rateLimit && !(Number.isInteger(changes.rateLimit.limit) && changes.rateLimit.limit >= 1 && Number.isInteger(changes.rateLimit.windowSeconds) && changes.rateLimit.windowSeconds >= 1)) {
+    throw invalid('rateLimit', 'A rate limit is a whole number of requests (≥ 1) per whole number of seconds (≥ 1).');
+  }
+  if (typeof changes.expiresAt === 'number' && changes.expiresAt <= now) throw invalid('expiresAt', 'The expiry must be in the future.');
+  return out;
+}
+
+function invalid(param: string, message: string): KeywardenError {
+  return new KeywardenError('invalid_request_error', message, { param });
+}
+
+function fieldOf(key: KeyRecord, f: Field): unknown {
+  return key[f] ?? undefined;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same labels. */
+function canonical(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A field's value in the audit record: the expiry as an ISO time, anything else as JSON (null when absent). */
+function render(f: Field, value: unknown): string {
+  if (f === 'expiresAt' && typeof value === 'number') return new Date(value).toISOString();
+  if (f === 'rateLimit' && value) return `${(value as RateLimit).limit}/${(value as RateLimit).windowSeconds}s`;
+  return canonical(value);
+}
