@@ -1,4 +1,4 @@
-import type { ApiKey } from '../../lambdas/http/client';
+import type { ApiKey, CallInput } from '../../lambdas/http/client';
 
 /**
  * The JSON shapes of /v1 that the bots read (SPEC §4), taken from the contract the server serves
@@ -7,6 +7,8 @@ import type { ApiKey } from '../../lambdas/http/client';
  */
 export type KeyStatus = ApiKey['status'];
 export type BotName = 'slack' | 'teams';
+/** The body of an edit in place (`PATCH /v1/keys/:id`). */
+export type UpdateKeyRequest = CallInput<'updateKey'>['body'];
 export type {
   ApiAuditRecord,
   ApiConversationReference,

@@ -12,6 +12,9 @@ import { SCOPES } from '../../lambdas/core/scopes';
  *   rotate <key> [--overlap 1h]
  *   revoke <key>
  *   delete <key>
+ *   pause <key>
+ *   resume <key>
+ *   limit <key> <requests>/<window>      (100/1m, 100/60s, 6000/1h)
  *   audit <key>
  *   whoami
  *   console
@@ -19,12 +22,22 @@ import { SCOPES } from '../../lambdas/core/scopes';
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'audit', 'whoami', 'console'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'audit', 'whoami', 'console'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
-export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'console'];
+export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'console'];
 
 export const MAX_OVERLAP = '7d';
 const MAX_OVERLAP_MS = 7 * 86_400_000;
+
+/** The bounds of a key's rate limit (the API's: lambdas/http/routes/keys.contract.ts). */
+export const MAX_RATE_LIMIT = 1_000_000;
+export const MAX_RATE_WINDOW_S = 86_400;
+
+/** A key's rate limit: at most `limit` requests per `windowSeconds`. */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
 
 export interface CreateOptions {
   name?: string;
@@ -43,6 +56,9 @@ export type Command =
   | { name: 'delete'; key: string }
   | { name: 'audit'; key: string }
   | { name: 'rotate'; key: string; overlap?: string }
+  /** Pause (disable) or resume (enable) a key: it stays listed with its settings. */
+  | { name: 'pause' | 'resume'; key: string }
+  | { name: 'limit'; key: string; rateLimit: RateLimit }
   /** `interactive`: no arguments at all — a platform with forms (Slack modal) asks for the fields. */
   | { name: 'create'; options: CreateOptions; interactive: boolean }
   | { name: 'whoami' }
@@ -75,6 +91,14 @@ export const HELP: readonly HelpEntry[] = [
   { name: 'rotate', usage: 'rotate <key> [--overlap 1h]', summary: 'Replace a key; the old one stops now or after the overlap (≤ 7d).', adminOnly: true },
   { name: 'revoke', usage: 'revoke <key>', summary: 'Stop a key at once; it stays listed.', adminOnly: true },
   { name: 'delete', usage: 'delete <key>', summary: 'Remove a key.', adminOnly: true },
+  { name: 'pause', usage: 'pause <key>', summary: 'Pause a key: its calls are refused until it is resumed; it keeps its settings.', adminOnly: true },
+  { name: 'resume', usage: 'resume <key>', summary: 'Resume a paused key, at once.', adminOnly: true },
+  {
+    name: 'limit',
+    usage: 'limit <key> <requests>/<window>',
+    summary: 'Set a key’s rate limit, e.g. `100/1m`, `100/60s` or `6000/1h` (requests per window, at most 1d).',
+    adminOnly: true,
+  },
   { name: 'audit', usage: 'audit <key>', summary: 'Show who did what to a key.', adminOnly: false },
   { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
   { name: 'console', usage: 'console', summary: 'Get a one-time link (5 minutes) that signs you in to the API Keys console.', adminOnly: true },
@@ -88,6 +112,9 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   rotate: ['overlap'],
   revoke: [],
   delete: [],
+  pause: [],
+  resume: [],
+  limit: [],
   audit: [],
   whoami: [],
   console: [],
@@ -132,6 +159,8 @@ export function parseCommand(text: string): ParseResult {
     case 'show':
     case 'revoke':
     case 'delete':
+    case 'pause':
+    case 'resume':
     case 'audit':
       if (!rest) return invalid(`Which key? Usage: ${usage(word)}`);
       return { ok: true, command: { name: word, key: rest } };
@@ -143,6 +172,15 @@ export function parseCommand(text: string): ParseResult {
         if (problem) return invalid(problem);
       }
       return { ok: true, command: overlap === undefined ? { name: 'rotate', key: rest } : { name: 'rotate', key: rest, overlap } };
+    }
+    case 'limit': {
+      // The last word is the limit; everything before it names the key (a name may have spaces).
+      const rate = positional.length > 1 ? positional[positional.length - 1]! : undefined;
+      const key = positional.slice(0, -1).join(' ').trim();
+      if (!rate || !key) return invalid(`Which key, and what limit? Usage: ${usage('limit')}`);
+      const parsed = parseRateLimit(rate);
+      if (!parsed.ok) return invalid(parsed.message);
+      return { ok: true, command: { name: 'limit', key, rateLimit: parsed.rateLimit } };
     }
     case 'create': {
       if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };
@@ -210,6 +248,30 @@ export function validateCreateOptions(raw: RawCreateFields): { ok: true; options
     options.prefix = prefix;
   }
   return { ok: true, options };
+}
+
+/**
+ * `100/1m`, `100/60s`, `6000/1h`, `100/m` (one minute) → requests per window in seconds, within the
+ * API's bounds (1–1,000,000 requests, 1 s–1 d).
+ */
+export function parseRateLimit(text: string): { ok: true; rateLimit: RateLimit } | { ok: false; message: string } {
+  const m = /^(\d{1,9})\/(\d{0,6})([smhd])$/i.exec(text.trim().replace(/[,_](?=\d{3})/g, ''));
+  const windowMs = m ? parseDuration(`${m[2] || '1'}${m[3]!.toLowerCase()}`) : undefined;
+  if (!m || windowMs === undefined || windowMs <= 0) {
+    return { ok: false, message: `The limit must look like 100/1m, 100/60s or 6000/1h (requests per window), not "${text.slice(0, 20)}".` };
+  }
+  const limit = Number(m[1]);
+  const windowSeconds = windowMs / 1000;
+  if (limit < 1 || limit > MAX_RATE_LIMIT) return { ok: false, message: `The number of requests must be between 1 and ${MAX_RATE_LIMIT.toLocaleString('en-US')}.` };
+  if (windowSeconds > MAX_RATE_WINDOW_S) return { ok: false, message: 'The window can be at most 1d.' };
+  return { ok: true, rateLimit: { limit, windowSeconds } };
+}
+
+/** `{ limit: 100, windowSeconds: 60 }` → `100/1m`: the largest whole unit, as the grammar reads it back. */
+export function formatRateLimit(rateLimit: RateLimit): string {
+  const w = rateLimit.windowSeconds;
+  const window = w % 86_400 === 0 ? `${w / 86_400}d` : w % 3600 === 0 ? `${w / 3600}h` : w % 60 === 0 ? `${w / 60}m` : `${w}s`;
+  return `${rateLimit.limit}/${window}`;
 }
 
 export function usage(name: CommandName): string {

@@ -14,6 +14,7 @@ import {
   type RawCreateFields,
 } from './command-grammar';
 import { actionFailure, apiFailure, chatFailure, notAdmin } from './failure-replies';
+import { applyChange, CHANGE_ACTIONS, changeQuestion, type ChangeCommand } from './key-changes';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
 import { isWholeKey, pickKey, resolveKey, searchableRef, type ResolvedKey } from './key-resolver';
 import { keyLine, startPreview } from './key-text';
@@ -123,6 +124,10 @@ export class Conversation {
       case 'revoke':
       case 'delete':
         return this.askConfirmation(command, asker);
+      case 'pause':
+      case 'resume':
+      case 'limit':
+        return this.askChange(command, asker);
     }
   }
 
@@ -158,6 +163,10 @@ export class Conversation {
         const result = await this.client.deleteKey(clicker, action.keyId);
         return result.ok ? { kind: 'done', action: 'delete', key: before.value, by: clicker } : actionFailure(result.error);
       }
+      case 'pause':
+      case 'resume':
+      case 'limit':
+        return applyChange(this.client, action, clicker);
     }
   }
 
@@ -336,6 +345,15 @@ export class Conversation {
       consequence,
       action: { v: 1, op: command.name, keyId: key.id, origin: 'confirm', iat: Math.floor(now / 1000), ...(overlap ? { overlap } : {}) },
     };
+  }
+
+  /**
+   * pause / resume / limit: asked like rotate (the admin check and the key in one call where it
+   * can), then the change as before → after, on the version read (key-changes.ts).
+   */
+  private async askChange(command: ChangeCommand, asker: string): Promise<Reply> {
+    const found = await this.adminAndKey(asker, CHANGE_ACTIONS[command.name], command.key);
+    return found.ok ? changeQuestion(command, found.key, this.now()) : found.reply;
   }
 
   /** `<key>` as id, name, start or whole value → one key, or what to say instead (key-resolver.ts). */

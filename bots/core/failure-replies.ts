@@ -9,7 +9,7 @@ import { errorReply, type ErrorReply, type Reply } from './replies';
  */
 
 const NOT_ADMIN =
-  'Sorry, only admins of this project can create, rotate, revoke or delete keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).';
+  'Sorry, only admins of this project can create, rotate, revoke, delete, pause, resume or limit keys. Ask a project admin, or an operator to register you (`whoami` shows your identity).';
 
 /** The person is not an admin of the project (the API has said so, and audited it). */
 export function notAdmin(): ErrorReply {

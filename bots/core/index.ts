@@ -13,7 +13,7 @@
  * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request;
  * `delivery` is the edge's PrivateDelivery for that person, see private-delivery.ts):
  *
- *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h")
+ *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h", "limit ci 100/1m")
  *   conversation.message(text, identity, delivery)   a mention or DM: a command if it starts with a command word,
  *                                           else a chat answered through POST /v1/responses
  *   conversation.submitCreate(fields, identity, delivery)  the `create_form` came back (RawCreateFields, strings)
@@ -34,8 +34,8 @@
  *     value; nothing changes until the click comes back through `confirm`.
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
  *
- * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `HELP`,
- * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
+ * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `parseRateLimit` / `formatRateLimit`, `HELP`,
+ * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText` / `statusWord` (disabled → paused) / `rateLimitText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
  */
 export type { ApiAuditRecord, ApiKey, BotName } from './api-types';
 export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
@@ -45,7 +45,9 @@ export {
   HELP,
   commandWord,
   editDistance,
+  formatRateLimit,
   isCommandName,
+  parseRateLimit,
   parseCommand,
   suggestCommand,
   tokenize,
@@ -56,12 +58,13 @@ export {
   type CreateOptions,
   type HelpEntry,
   type ParseResult,
+  type RateLimit,
   type RawCreateFields,
 } from './command-grammar';
 export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
 export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
-export { keyLine, lastUsedText, relativeTime, startPreview } from './key-text';
+export { keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';
@@ -70,7 +73,9 @@ export { redactKeys } from '../../lambdas/core/redact-keys';
 export {
   errorReply,
   text,
+  type DoneAction,
   type ErrorReply,
+  type KeyChange,
   type KeyDeliveredReply,
   type LeakAlertReply,
   type NewKeyReply,

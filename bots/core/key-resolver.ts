@@ -13,7 +13,7 @@ export type ResolvedKey = { ok: true; key: ApiKey } | { ok: false; reply: Reply 
 /**
  * `<key>` → one key: an id directly; otherwise `POST /v1/keys/search` (the term in the body: it may
  * be a whole key value) and exact matches (id, name, start) first. Several matches: the single
- * active one when there is exactly one (a rotated key keeps its name), else the candidates, and
+ * live one (active or paused) when there is exactly one (a rotated key keeps its name), else the candidates, and
  * the person is asked to use the id. A trailing ellipsis (a start as the bot shows it) is ignored.
  */
 export async function resolveKey(client: KeywardenClient, ref: string): Promise<ResolvedKey> {
@@ -49,8 +49,8 @@ export function pickKey(ref: string, found: ApiKey[]): ResolvedKey {
   if (candidates.length === 0) {
     return { ok: false, reply: errorReply('not_found', `No key matches “${shown}”. Try \`list\` to see the project’s keys.`) };
   }
-  const active = candidates.filter((k) => k.status === 'active');
-  if (active.length === 1) return { ok: true, key: active[0]! };
+  const live = candidates.filter((k) => k.status === 'active' || k.status === 'disabled');
+  if (live.length === 1) return { ok: true, key: live[0]! };
   return { ok: false, reply: { kind: 'ambiguous', query: shown, candidates: candidates.slice(0, 10) } };
 }
 

@@ -1,4 +1,5 @@
 import type { ApiKey } from './api-types';
+import { formatRateLimit } from './command-grammar';
 
 /** Plain-text phrases about keys that both edges use (no platform markup). */
 export function startPreview(key: Pick<ApiKey, 'start'>): string {
@@ -22,7 +23,17 @@ export function relativeTime(iso: string, nowMs = Date.now()): string {
   return future ? `in ${phrase}` : `${phrase} ago`;
 }
 
+/** A status as people say it: a `disabled` key is paused (`pause` / `resume`). */
+export function statusWord(status: ApiKey['status']): string {
+  return status === 'disabled' ? 'paused' : status;
+}
+
+/** `100 requests / 1m` */
+export function rateLimitText(rateLimit: ApiKey['rateLimit']): string {
+  return `${rateLimit.limit.toLocaleString('en-US')} requests / ${formatRateLimit(rateLimit).split('/')[1]}`;
+}
+
 /** `"CI deploy" (archie_4fQa…, privileged, active, last used 2 hours ago)` */
 export function keyLine(key: ApiKey, nowMs = Date.now()): string {
-  return `"${key.name}" (${startPreview(key)}, ${key.type}, ${key.status}, ${lastUsedText(key, nowMs)})`;
+  return `"${key.name}" (${startPreview(key)}, ${key.type}, ${statusWord(key.status)}, ${lastUsedText(key, nowMs)})`;
 }

@@ -1,10 +1,23 @@
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
 import { deliveryClaimId, signDeliveryClaim } from '../../lambdas/core/delivery-claim';
 import { KeywardenApi } from '../../lambdas/http/client';
-import type { ApiAuditRecord, ApiConversationReference, ApiError, ApiIssuedKey, ApiKey, ApiMe, ApiResult, ApiVerifyResult, BotName, CreateKeyRequest, KeyStatus } from './api-types';
+import type {
+  ApiAuditRecord,
+  ApiConversationReference,
+  ApiError,
+  ApiIssuedKey,
+  ApiKey,
+  ApiMe,
+  ApiResult,
+  ApiVerifyResult,
+  BotName,
+  CreateKeyRequest,
+  KeyStatus,
+  UpdateKeyRequest,
+} from './api-types';
 
 /** The key-changing actions a person may attempt through a bot (audit action names). */
-export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete';
+export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete' | 'key.update' | 'key.disable' | 'key.enable';
 
 export interface KeywardenClientOptions {
   /** The API base (`https://api.example.com` or `…/v1`); `/v1` is appended when missing. */
@@ -20,7 +33,7 @@ export interface KeywardenClientOptions {
 
 /**
  * An HTTP client of `/v1` for one bot. Reads go out with the viewer key alone; key-changing
- * actions (create, rotate, revoke, delete) and the admin check also carry `X-Keywarden-Actor`, a
+ * actions (create, rotate, revoke, delete, edit, pause, resume) and the admin check also carry `X-Keywarden-Actor`, a
  * short-lived assertion naming the person (spent by the one action it carries), so the API can
  * check that person is a project admin and audit them.
  * Expected failures come back as `{ ok: false, error }`, never as exceptions.
@@ -163,6 +176,21 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('deleteKey', { params: { id } }, { headers }));
   }
 
+  /** An edit in place; with `version`, only of that version (`If-Match`: a key changed since answers 409). */
+  updateKey(actor: string, id: string, body: UpdateKeyRequest, version?: number): Promise<ApiResult<ApiKey>> {
+    return this.asActor(actor, (headers) => this.api.call('updateKey', { params: { id }, body }, { headers: { ...headers, ...ifMatch(version) } }));
+  }
+
+  /** Pauses a key (`disabled`); with `version`, only of that version. */
+  disableKey(actor: string, id: string, version?: number): Promise<ApiResult<ApiKey>> {
+    return this.asActor(actor, (headers) => this.api.call('disableKey', { params: { id } }, { headers: { ...headers, ...ifMatch(version) } }));
+  }
+
+  /** Resumes a paused key; with `version`, only of that version. */
+  enableKey(actor: string, id: string, version?: number): Promise<ApiResult<ApiKey>> {
+    return this.asActor(actor, (headers) => this.api.call('enableKey', { params: { id } }, { headers: { ...headers, ...ifMatch(version) } }));
+  }
+
   /** Signs a fresh assertion for `actor` (a platform identity), bound to the viewer key's id. */
   private async asActor<T>(actor: string, call: (headers: Record<string, string>) => Promise<ApiResult<T>>): Promise<ApiResult<T>> {
     const me = await this.me();
@@ -170,6 +198,10 @@ export class KeywardenClient {
     const assertion = signAssertion(this.options.assertionSecret, { sub: actor, bot: this.bot, kid: me.value.id });
     return call({ [ASSERTION_HEADER]: assertion });
   }
+}
+
+function ifMatch(version: number | undefined): Record<string, string> {
+  return version === undefined ? {} : { 'if-match': String(version) };
 }
 
 interface ResponsesBody {

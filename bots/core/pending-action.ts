@@ -11,16 +11,27 @@ import * as z from 'zod';
  */
 export const CONFIRMATION_TTL_S = 15 * 60;
 
-const PendingActionSchema = z.strictObject({
-  v: z.literal(1),
-  op: z.enum(['rotate', 'revoke', 'delete']),
-  keyId: z.string().regex(/^key_[0-9A-Za-z]{1,64}$/),
-  overlap: z.string().regex(/^\d{1,6}[smhd]$/).optional(),
-  /** `confirm`: answer to a command, expires; `leak`: one-click revoke offered by the leak guard. */
-  origin: z.enum(['confirm', 'leak']),
-  /** Epoch seconds when the button was shown. */
-  iat: z.number().int().nonnegative(),
-});
+const PendingActionSchema = z
+  .strictObject({
+    v: z.literal(1),
+    op: z.enum(['rotate', 'revoke', 'delete', 'pause', 'resume', 'limit']),
+    keyId: z.string().regex(/^key_[0-9A-Za-z]{1,64}$/),
+    overlap: z.string().regex(/^\d{1,6}[smhd]$/).optional(),
+    /**
+     * pause / resume / limit: the key's version when the question was asked, sent as `If-Match`, so
+     * a key changed since is not overwritten by a click on what the person saw before.
+     */
+    version: z.number().int().positive().optional(),
+    /** limit: the new rate limit the click sets. */
+    rateLimit: z.strictObject({ limit: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }).optional(),
+    /** `confirm`: answer to a command, expires; `leak`: one-click revoke offered by the leak guard. */
+    origin: z.enum(['confirm', 'leak']),
+    /** Epoch seconds when the button was shown. */
+    iat: z.number().int().nonnegative(),
+  })
+  .refine((a) => !['pause', 'resume', 'limit'].includes(a.op) || a.version !== undefined, 'a key change carries the version it was asked on')
+  .refine((a) => a.origin === 'confirm' || a.op === 'revoke', 'the leak guard offers revoke only')
+  .refine((a) => (a.op === 'limit') === (a.rateLimit !== undefined), 'limit, and only limit, carries the new rate limit');
 export type PendingAction = z.infer<typeof PendingActionSchema>;
 
 export function encodeAction(action: PendingAction): string {

@@ -26,10 +26,11 @@ export type Reply =
   | { kind: 'create_form'; defaults: CreateOptions; scopes: readonly string[] }
   /** A new key went privately to the person (`new_key` through the PrivateDelivery); no value here. */
   | { kind: 'key_delivered'; action: 'create' | 'rotate'; key: ApiKey; where: 'here' | 'elsewhere'; replaced?: ReplacedKey }
-  /** Rotate/revoke/delete: what will be hit; nothing happens until `action` comes back from a button. */
-  /** `summary` is the whole question in one line; `consequence` just what will happen. */
-  | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string; consequence: string }
-  | { kind: 'done'; action: 'revoke' | 'delete'; key: ApiKey; by: string }
+  /** Rotate/revoke/delete/pause/resume/limit: what will be hit; nothing happens until `action` comes back from a button. */
+  /** `summary` is the whole question in one line; `consequence` just what will happen; `change` the field before → after. */
+  | { kind: 'confirm'; action: PendingAction; key: ApiKey; summary: string; consequence: string; change?: KeyChange }
+  /** `key`: as it now stands (a deleted key: as it was). */
+  | { kind: 'done'; action: DoneAction; key: ApiKey; by: string }
   /** `by`: who cancelled (a platform identity). */
   | { kind: 'cancelled'; by?: string }
   | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }
@@ -54,6 +55,15 @@ export type Reply =
       revoke?: PendingAction;
     }
   | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };
+
+export type DoneAction = 'revoke' | 'delete' | 'pause' | 'resume' | 'limit';
+
+/** One field of a key as a change will leave it: `Status: active → paused`. */
+export interface KeyChange {
+  label: 'Status' | 'Rate limit';
+  before: string;
+  after: string;
+}
 
 export type ReplyErrorCode =
   | 'unknown_command'

@@ -12,7 +12,7 @@ export { isLoopbackHost };
  * The one rule for Bot Framework Emulator mode (no TEAMS_APP_ID, so no JWT and nothing in an
  * activity is vouched for): anyone who reaches the port can claim any identity, an admin's
  * included, and choose the `serviceUrl` the bot answers to — a new key would go wherever they
- * like. So admin actions (create, rotate, revoke, delete: commands and card buttons) run in
+ * like. So admin actions (create, rotate, revoke, delete, pause, resume, limit: commands and card buttons) run in
  * Emulator mode only when all three hold:
  *
  *   1. the local server is bound to a loopback host (HOST 127.0.0.1, ::1 or localhost);
@@ -26,7 +26,7 @@ export { isLoopbackHost };
  * With an app id the adapter verifies the JWT and this rule does not apply.
  */
 export const EMULATOR_ADMIN_REFUSAL =
-  'Admin actions (create, rotate, revoke, delete) are turned off here: this bot runs in Bot Framework Emulator mode ' +
+  'Admin actions (create, rotate, revoke, delete, pause, resume, limit) are turned off here: this bot runs in Bot Framework Emulator mode ' +
   '(no TEAMS_APP_ID, so no authentication), which allows them only from this machine — server bound to 127.0.0.1, ' +
   'request from 127.0.0.1, and a loopback serviceUrl. Configure TEAMS_APP_ID and TEAMS_APP_PASSWORD to use them over a network.';
 

@@ -1,11 +1,11 @@
-import { keyLine, lastUsedText, relativeTime, startPreview, type ApiAuditRecord, type ApiKey } from '../../core';
+import { keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, type ApiAuditRecord, type ApiKey } from '../../core';
 import { SLASH_COMMAND } from './action-ids';
 import { code, context, fieldsSection, join, md, mention, section, type Block, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
 const STATUS_EMOJI: Record<ApiKey['status'], string> = { active: ':large_green_circle:', disabled: ':double_vertical_bar:', revoked: ':red_circle:', expired: ':white_circle:' };
 
 function keyRow(key: ApiKey, now: number): Mrkdwn {
-  return md`${STATUS_EMOJI[key.status]} *${key.name}* ${code(startPreview(key))} · ${key.type}${key.protected ? ' (protected)' : ''} · ${key.status} · ${lastUsedText(key, now)}\n${code(key.id)}`;
+  return md`${STATUS_EMOJI[key.status]} *${key.name}* ${code(startPreview(key))} · ${key.type}${key.protected ? ' (protected)' : ''} · ${statusWord(key.status)} · ${lastUsedText(key, now)}\n${code(key.id)}`;
 }
 
 export function keyListMessage(keys: ApiKey[], search: string | undefined, more: boolean, now = Date.now()): SlackMessage {
@@ -34,7 +34,8 @@ export function keyDetailsMessage(key: ApiKey, now = Date.now()): SlackMessage {
         field('Id', code(key.id)),
         field('Start', code(startPreview(key))),
         field('Type', `${key.type}${key.protected ? ' (protected)' : ''}`),
-        field('Status', `${STATUS_EMOJI[key.status]} ${key.status}`),
+        field('Status', `${STATUS_EMOJI[key.status]} ${statusWord(key.status)}`),
+        field('Rate limit', rateLimitText(key.rateLimit)),
         field('Created', `${relativeTime(key.createdAt, now)} by ${key.createdBy}`),
         field('Expires', key.expiresAt ? relativeTime(key.expiresAt, now) : 'never'),
         field('Last used', key.lastUsedAt ? relativeTime(key.lastUsedAt, now) : 'never'),

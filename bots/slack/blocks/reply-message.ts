@@ -1,4 +1,4 @@
-import { redactKeys, startPreview, type NewKeyReply, type Reply } from '../../core';
+import { rateLimitText, redactKeys, startPreview, statusWord, type NewKeyReply, type Reply } from '../../core';
 import { ambiguousMessage, auditMessage, keyDetailsMessage, keyListMessage } from './key-blocks';
 import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
@@ -35,11 +35,9 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
     case 'ambiguous':
       return ambiguousMessage(reply.query, reply.candidates, now);
     case 'confirm':
-      return confirmMessage(reply.action, reply.key, reply.summary, reply.consequence, now);
-    case 'done': {
-      const verb = reply.action === 'revoke' ? 'Revoked' : 'Deleted';
-      return plain(md`:white_check_mark: ${verb} *${reply.key.name}* ${code(startPreview(reply.key))} — by ${mention(reply.by)}. It stopped working immediately.`);
-    }
+      return confirmMessage(reply.action, reply.key, reply.summary, reply.consequence, reply.change, now);
+    case 'done':
+      return doneMessage(reply);
     case 'cancelled':
       return plain(md`Cancelled — nothing changed.`);
     case 'audit_list':
@@ -51,7 +49,7 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
           [
             md`You are ${code(reply.identity)}.`,
             reply.isAdmin
-              ? md`You are an *admin* of project *${project}*: you can create, rotate, revoke and delete keys.`
+              ? md`You are an *admin* of project *${project}*: you can create, rotate, revoke, delete, pause, resume and limit keys.`
               : md`You are not an admin of project *${project}*; an operator can register you with this identity.`,
             md`This bot uses the viewer key ${code(`${reply.botKey.start}…`)} in the ${reply.environment} environment.`,
           ],
@@ -67,6 +65,25 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
       return leakAlertMessage(reply, channelId, now);
     case 'error':
       return plain(md`:warning: ${reply.message}`);
+  }
+}
+
+/** A confirmed action, and the key as it now stands. */
+function doneMessage(reply: Extract<PublicReply, { kind: 'done' }>): SlackMessage {
+  const { key } = reply;
+  const name = md`*${key.name}* ${code(startPreview(key))} — by ${mention(reply.by)}.`;
+  const now = md`Now: ${statusWord(key.status)} · ${rateLimitText(key.rateLimit)}.`;
+  switch (reply.action) {
+    case 'revoke':
+      return plain(md`:white_check_mark: Revoked ${name} It stopped working immediately.`);
+    case 'delete':
+      return plain(md`:white_check_mark: Deleted ${name} It stopped working immediately.`);
+    case 'pause':
+      return plain(md`:double_vertical_bar: Paused ${name} Its calls are refused until it is resumed. ${now}`);
+    case 'resume':
+      return plain(md`:white_check_mark: Resumed ${name} It works again. ${now}`);
+    case 'limit':
+      return plain(md`:white_check_mark: Changed the rate limit of ${name} ${now}`);
   }
 }
 

@@ -1,22 +1,45 @@
 import type { ApiKey } from '../../core/api-types';
 import { encodeAction, type PendingAction } from '../../core/pending-action';
-import { adaptiveCard, button, heading, text, type AdaptiveCard } from './adaptive-card';
+import type { KeyChange } from '../../core/replies';
+import { adaptiveCard, button, facts, heading, text, type AdaptiveCard } from './adaptive-card';
 import { keyFacts } from './key-facts';
 import { VERB } from './verbs';
 
-const TITLES: Record<PendingAction['op'], string> = { rotate: 'Rotate', revoke: 'Revoke', delete: 'Delete' };
+const QUESTION: Record<PendingAction['op'], string> = {
+  rotate: 'Rotate this key?',
+  revoke: 'Revoke this key?',
+  delete: 'Delete this key?',
+  pause: 'Pause this key?',
+  resume: 'Resume this key?',
+  limit: 'Change this key’s rate limit?',
+};
+const BUTTON: Record<PendingAction['op'], string> = {
+  rotate: 'Rotate key',
+  revoke: 'Revoke key',
+  delete: 'Delete key',
+  pause: 'Pause key',
+  resume: 'Resume key',
+  limit: 'Set limit',
+};
 
 /**
- * Rotate / revoke / delete: shows exactly what the click will hit (name, start, last used) and
- * carries the core's PendingAction — the resolved key id, never a name to re-resolve, and no
- * person: whoever clicks is the actor and must be an admin.
+ * Rotate / revoke / delete / pause / resume / limit: shows exactly what the click will hit (name,
+ * start, last used; for a change in place, the field before → after) and carries the core's
+ * PendingAction — the resolved key id and version, never a name to re-resolve, and no person:
+ * whoever clicks is the actor and must be an admin.
  */
-export function confirmCard(input: { action: PendingAction; key: ApiKey; consequence: string }, nowMs = Date.now()): AdaptiveCard {
-  const op = TITLES[input.action.op];
+export function confirmCard(input: { action: PendingAction; key: ApiKey; consequence: string; change?: KeyChange }, nowMs = Date.now()): AdaptiveCard {
+  const op = input.action.op;
+  const { change } = input;
   return adaptiveCard(
-    [heading(`${op} this key?`), keyFacts(input.key, nowMs), text(input.consequence, { weight: 'bolder' })],
     [
-      button(`${op} key`, VERB.confirm, { action: encodeAction(input.action) }, 'destructive'),
+      heading(QUESTION[op]),
+      keyFacts(input.key, nowMs),
+      ...(change ? [facts([[change.label, `${change.before} → ${change.after}`]])] : []),
+      text(input.consequence, { weight: 'bolder' }),
+    ],
+    [
+      button(BUTTON[op], VERB.confirm, { action: encodeAction(input.action) }, op === 'resume' || op === 'limit' ? 'positive' : 'destructive'),
       button('Cancel', VERB.cancel),
     ],
   );

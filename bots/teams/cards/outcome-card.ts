@@ -1,4 +1,5 @@
 import type { ApiKey } from '../../core/api-types';
+import type { DoneAction } from '../../core/replies';
 import { adaptiveCard, heading, plain, text, type AdaptiveCard, type TextColor } from './adaptive-card';
 import { keyFacts } from './key-facts';
 
@@ -10,8 +11,9 @@ export function outcomeCard(title: string, detail?: string, color: TextColor = '
   return adaptiveCard([text(title, { weight: 'bolder', color }), ...(detail ? [text(detail, { isSubtle: true })] : [])]);
 }
 
-/** revoke / delete done. */
-export function doneCard(input: { action: 'revoke' | 'delete'; key: ApiKey; by: string }, nowMs = Date.now()): AdaptiveCard {
-  const verb = input.action === 'revoke' ? 'revoked' : 'deleted';
-  return adaptiveCard([heading(`Key “${plain(input.key.name)}” ${verb}`), keyFacts(input.key, nowMs), text(`By ${input.by}.`, { isSubtle: true })]);
+const DONE: Record<DoneAction, string> = { revoke: 'revoked', delete: 'deleted', pause: 'paused', resume: 'resumed', limit: 'has a new rate limit' };
+
+/** revoke / delete / pause / resume / limit done: the key as it now stands (status, rate limit). */
+export function doneCard(input: { action: DoneAction; key: ApiKey; by: string }, nowMs = Date.now()): AdaptiveCard {
+  return adaptiveCard([heading(`Key “${plain(input.key.name)}” ${DONE[input.action]}`), keyFacts(input.key, nowMs), text(`By ${input.by}.`, { isSubtle: true })]);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, suggestCommand, tokenize, validateCreateOptions } from '../../../bots/core';
+import { ADMIN_COMMANDS, HELP, formatRateLimit, parseCommand, parseRateLimit, suggestCommand, tokenize, validateCreateOptions } from '../../../bots/core';
 
 describe('command grammar', () => {
   it('parses every command of SPEC §5', () => {
@@ -45,11 +45,41 @@ describe('command grammar', () => {
     expect(parseCommand('   ')).toEqual({ ok: false, reason: 'empty' });
   });
 
+  it('pause, resume and limit: a key, and for limit requests per window', () => {
+    expect(parseCommand('pause ci')).toEqual({ ok: true, command: { name: 'pause', key: 'ci' } });
+    expect(parseCommand('resume "CI deploy"')).toEqual({ ok: true, command: { name: 'resume', key: 'CI deploy' } });
+    expect(parseCommand('limit ci 100/1m')).toEqual({ ok: true, command: { name: 'limit', key: 'ci', rateLimit: { limit: 100, windowSeconds: 60 } } });
+    expect(parseCommand('limit CI deploy 100/60s')).toEqual({ ok: true, command: { name: 'limit', key: 'CI deploy', rateLimit: { limit: 100, windowSeconds: 60 } } });
+    expect(parseCommand('limit ci 6000/1h')).toMatchObject({ ok: true, command: { rateLimit: { limit: 6000, windowSeconds: 3600 } } });
+    expect(parseCommand('limit ci 6,000/m')).toMatchObject({ ok: true, command: { rateLimit: { limit: 6000, windowSeconds: 60 } } });
+    expect(parseCommand('pause')).toMatchObject({ ok: false, reason: 'invalid', command: 'pause' });
+    expect(parseCommand('limit ci')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('Usage: limit <key> <requests>/<window>') });
+    expect(parseCommand('limit ci 100')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('100/1m') });
+    expect(parseCommand('limit ci 100/soon')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parseCommand('limit ci 0/1m')).toMatchObject({ ok: false, message: expect.stringContaining('between 1 and 1,000,000') });
+    expect(parseCommand('limit ci 2000000/1m')).toMatchObject({ ok: false, message: expect.stringContaining('between 1 and 1,000,000') });
+    expect(parseCommand('limit ci 100/2d')).toMatchObject({ ok: false, message: 'The window can be at most 1d.' });
+    expect(parseCommand('pause ci --now')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(ADMIN_COMMANDS).toEqual(expect.arrayContaining(['pause', 'resume', 'limit']));
+    expect(HELP.filter((h) => ['pause', 'resume', 'limit'].includes(h.name)).every((h) => h.adminOnly)).toBe(true);
+  });
+
+  it('a rate limit reads back as the grammar writes it', () => {
+    for (const text of ['100/1m', '100/45s', '6000/1h', '5/1d', '7/90m']) {
+      const parsed = parseRateLimit(text);
+      expect(parsed.ok && formatRateLimit(parsed.rateLimit)).toBe(text);
+    }
+    expect(formatRateLimit({ limit: 100, windowSeconds: 60 })).toBe('100/1m');
+    expect(formatRateLimit({ limit: 1, windowSeconds: 7200 })).toBe('1/2h');
+  });
+
   it('suggests the command a typo meant', () => {
     expect(parseCommand('lsit')).toEqual({ ok: false, reason: 'unknown_command', word: 'lsit', suggestion: 'list' });
     expect(parseCommand('rotae ci')).toMatchObject({ suggestion: 'rotate' });
     expect(parseCommand('revok ci')).toMatchObject({ suggestion: 'revoke' });
     expect(parseCommand('whoam')).toMatchObject({ suggestion: 'whoami' });
+    expect(parseCommand('puase ci')).toMatchObject({ suggestion: 'pause' });
+    expect(parseCommand('limti ci 1/1m')).toMatchObject({ suggestion: 'limit' });
     expect(suggestCommand('hepl')).toBe('help');
     expect(suggestCommand('banana')).toBeUndefined();
     expect(parseCommand('banana')).toEqual({ ok: false, reason: 'unknown_command', word: 'banana' });
