@@ -1,6 +1,6 @@
 import type { ApiKey, ApiResult } from './api-types';
 import { formatRateLimit, type Command } from './command-grammar';
-import { actionFailure } from './failure-replies';
+import { actionFailure, apiFailure } from './failure-replies';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
 import { keyLine, rateLimitText, statusWord } from './key-text';
 import type { PendingAction } from './pending-action';
@@ -58,11 +58,19 @@ function question(action: PendingAction, key: ApiKey, line: string, change: KeyC
 }
 
 /**
- * The click: the change, as `clicker`, only of the version asked about. A 409 whose key has moved
- * on since is a stale confirmation; any other refusal is said as the API gave it.
+ * The click: the change, as `clicker`, only of the version asked about (`If-Match`). The API
+ * checks the version of an edit in its conditional write; for pause and resume the key is read
+ * first as well, so a key that moved on since the question is not paused or resumed on the
+ * strength of what the person saw before. A 409 whose key has moved on is a stale confirmation
+ * too; any other refusal is said as the API gave it.
  */
 export async function applyChange(client: KeywardenClient, action: PendingAction, clicker: string): Promise<Reply> {
   const op = action.op as ChangeOp;
+  if (op !== 'limit') {
+    const current = await client.getKey(action.keyId);
+    if (!current.ok) return apiFailure(current.error);
+    if (current.value.version !== action.version) return stale(current.value);
+  }
   const result: ApiResult<ApiKey> =
     op === 'pause'
       ? await client.disableKey(clicker, action.keyId, action.version)
@@ -72,12 +80,14 @@ export async function applyChange(client: KeywardenClient, action: PendingAction
   if (result.ok) return { kind: 'done', action: op, key: result.value, by: clicker };
   if (result.error.status === 409) {
     const current = await client.getKey(action.keyId);
-    if (current.ok && current.value.version !== action.version) {
-      return errorReply(
-        'stale_confirmation',
-        `“${current.value.name}” changed since this confirmation was shown (it is ${statusWord(current.value.status)}, ${rateLimitText(current.value.rateLimit)} now), so nothing was done. Run the command again to see it as it stands.`,
-      );
-    }
+    if (current.ok && current.value.version !== action.version) return stale(current.value);
   }
   return actionFailure(result.error);
+}
+
+function stale(key: ApiKey): Reply {
+  return errorReply(
+    'stale_confirmation',
+    `“${key.name}” changed since this confirmation was shown (it is ${statusWord(key.status)}, ${rateLimitText(key.rateLimit)} now), so nothing was done. Run the command again to see it as it stands.`,
+  );
 }
