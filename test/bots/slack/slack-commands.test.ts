@@ -156,6 +156,63 @@ describe('Slack /apikeys', () => {
     expect(textOf(shown.body)).toContain('denied');
   });
 
+  it('pause asks active → paused; after the click the key is refused (401 key_disabled) and listed as paused; resume brings it back', async () => {
+    const made = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'pause me', type: 'viewer' } })).body;
+    issued.push(made.key);
+    const confirm = await h.answer((await h.command('pause pause me')).responseId);
+    expect(textOf(confirm.body)).toContain('Status:* active → *paused*');
+    expect((await adminGet(made.id)).status).toBe('active');
+
+    const done = await h.answer((await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'))).responseId);
+    expect(done.body).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+    expect(textOf(done.body)).toContain('Paused *pause me*');
+    expect(textOf(done.body)).toContain('Now: paused');
+    expect((await adminGet(made.id)).status).toBe('disabled');
+    const refused = await h.stack.json('/v1/models', { key: made.key });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('key_disabled');
+    expect(textOf((await h.answer((await h.command('list pause me')).responseId)).body)).toContain(':double_vertical_bar: *pause me*');
+
+    const ask = await h.answer((await h.command(`resume ${made.id}`)).responseId);
+    expect(textOf(ask.body)).toContain('Status:* paused → *active*');
+    const back = await h.answer((await h.click('kw_confirm', buttonValue(ask.body, 'kw_confirm'))).responseId);
+    expect(textOf(back.body)).toContain('Resumed *pause me*');
+    expect((await h.stack.call('/v1/models', { key: made.key })).status).toBe(200);
+  });
+
+  it('limit shows the rate limit before → after and sets it on the click; a click on a key changed since is refused', async () => {
+    const made = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'limit me', type: 'viewer', rateLimit: { limit: 600, windowSeconds: 60 } } })).body;
+    issued.push(made.key);
+    const confirm = await h.answer((await h.command('limit limit me 100/1m')).responseId);
+    expect(textOf(confirm.body)).toContain('Rate limit:* 600 requests / 1m → *100 requests / 1m*');
+    expect((await adminGet(made.id)).rateLimit).toEqual({ limit: 600, windowSeconds: 60 });
+    const done = await h.answer((await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'))).responseId);
+    expect(textOf(done.body)).toContain('Now: active · 100 requests / 1m');
+    expect((await adminGet(made.id)).rateLimit).toEqual({ limit: 100, windowSeconds: 60 });
+
+    // Asked, then the key changes (another admin's edit, a pause): the old clicks change nothing.
+    const [asked, paused] = [await h.answer((await h.command('limit limit me 6000/1h')).responseId), await h.answer((await h.command('pause limit me')).responseId)];
+    expect((await h.stack.json(`/v1/keys/${made.id}`, { key: h.stack.adminKey, method: 'PATCH', body: { metadata: { team: 'ops' } } })).status).toBe(200);
+    for (const stale of [asked, paused]) {
+      const click = await h.answer((await h.click('kw_confirm', buttonValue(stale.body, 'kw_confirm'))).responseId);
+      expect(textOf(click.body)).toContain('changed since this confirmation was shown');
+    }
+    expect(await adminGet(made.id)).toMatchObject({ status: 'active', rateLimit: { limit: 100, windowSeconds: 60 } });
+  });
+
+  it('a non-admin is refused pause, resume and limit before any confirmation (audited as denied)', async () => {
+    const [target] = await keysNamed('limit me');
+    for (const text of [`pause ${target.id}`, 'resume limit me', 'limit limit me 1/1s']) {
+      const answer = await h.answer((await h.command(text, MEMBER_USER)).responseId);
+      expect(textOf(answer.body)).toContain('only admins');
+      expect(textOf(answer.body)).not.toContain('kw_confirm');
+    }
+    const refusals = (await h.stack.json(`/v1/audit?actor=${encodeURIComponent(MEMBER)}`, { key: h.stack.adminKey })).body.data as any[];
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'key.disable', outcome: 'denied', viaBot: 'slack' }));
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'key.update', outcome: 'denied', viaBot: 'slack' }));
+    expect(await adminGet(target.id)).toMatchObject({ status: 'active', rateLimit: { limit: 100, windowSeconds: 60 } });
+  });
+
   // The key goes only through the private-delivery port; if Slack does not take it, nobody has
   // seen it, so the created key is revoked at once rather than left live and unseen.
   it('a new key the response_url does not take is revoked at once', async () => {

@@ -306,6 +306,63 @@ describe('rotate, revoke and delete need a button confirmation', () => {
   });
 });
 
+describe('pause, resume and limit need a button confirmation', () => {
+  it('pause shows active → paused; the click pauses (401 key_disabled), the list says paused; resume brings it back', async () => {
+    const target = await createKeyAsAdmin('pause-me');
+    await say('pause pause-me');
+    const [confirmReply] = await repliesIn(CHANNEL.id);
+    const card = cardOf(confirmReply!);
+    expect(cardText(card)).toContain('Pause this key?');
+    expect(cardText(card)).toContain('Status: active → paused');
+    const [go] = card.actions;
+    expect(go).toMatchObject({ verb: 'keywarden.confirm', style: 'destructive' });
+    expect((await keyRecord(target.id)).body.status).toBe('active');
+
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: go.verb, data: go.data }));
+    expect(cardText(res.body.value)).toContain('Key “pause-me” paused');
+    expect(cardText(res.body.value)).toContain('Status: paused');
+    expect((await keyRecord(target.id)).body.status).toBe('disabled');
+    const refused = await h.stack.json('/v1/models', { key: target.key });
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: 'key_disabled' } } });
+
+    h.connector.reset();
+    await say('list pause-me');
+    expect(cardText(cardOf((await repliesIn(CHANNEL.id))[0]!))).toContain('· paused ·');
+
+    h.connector.reset();
+    await say(`resume ${target.id}`);
+    const [resumeReply] = await repliesIn(CHANNEL.id);
+    expect(cardText(cardOf(resumeReply!))).toContain('Status: paused → active');
+    const [resume] = cardOf(resumeReply!).actions;
+    const back = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: resume.verb, data: resume.data }));
+    expect(cardText(back.body.value)).toContain('Key “pause-me” resumed');
+    expect((await h.stack.call('/v1/models', { key: target.key })).status).toBe(200);
+  });
+
+  it('limit shows the rate limit before → after and sets it; a click on a key changed since is refused', async () => {
+    const target = await createKeyAsAdmin('limit-me');
+    const before = (await keyRecord(target.id)).body.rateLimit;
+    await say('limit limit-me 100/60s');
+    const [confirmReply] = await repliesIn(CHANNEL.id);
+    expect(cardText(cardOf(confirmReply!))).toContain(`Rate limit: ${before.limit.toLocaleString('en-US')} requests / 1m → 100 requests / 1m`);
+    const [go] = cardOf(confirmReply!).actions;
+    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: go.verb, data: go.data }));
+    expect(cardText(res.body.value)).toContain('Key “limit-me” has a new rate limit');
+    expect(cardText(res.body.value)).toContain('Rate limit: 100 requests / 1m');
+    expect((await keyRecord(target.id)).body.rateLimit).toEqual({ limit: 100, windowSeconds: 60 });
+
+    h.connector.reset();
+    await say('limit limit-me 5/1s');
+    const [staleReply] = await repliesIn(CHANNEL.id);
+    const [stale] = cardOf(staleReply!).actions;
+    expect((await h.stack.json(`/v1/keys/${target.id}`, { key: h.stack.adminKey, method: 'PATCH', body: { metadata: { team: 'ops' } } })).status).toBe(200);
+    const late = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: stale.verb, data: stale.data }));
+    expect(late.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
+    expect(late.body.value).toContain('changed since this confirmation was shown');
+    expect((await keyRecord(target.id)).body.rateLimit).toEqual({ limit: 100, windowSeconds: 60 });
+  });
+});
+
 describe('non-admins', () => {
   it('are refused create, and no key is made or sent', async () => {
     const before = (await h.stack.json('/v1/keys?limit=100', { key: h.stack.adminKey })).body.data.length;
@@ -324,6 +381,16 @@ describe('non-admins', () => {
     const [reply] = await repliesIn(CHANNEL.id);
     expect(reply!.activity.text).toContain('only admins of this project');
     expect(cardOf(reply!)).toBeUndefined();
+  });
+
+  it('are refused pause, resume and limit before any confirmation is shown', async () => {
+    for (const text of ['pause Bootstrap admin key', 'resume Bootstrap admin key', 'limit Bootstrap admin key 1/1s']) {
+      h.connector.reset();
+      await say(text, { from: USER });
+      const [reply] = await repliesIn(CHANNEL.id);
+      expect(reply!.activity.text).toContain('only admins of this project');
+      expect(cardOf(reply!)).toBeUndefined();
+    }
   });
 
   it('clicking an admin’s confirmation button does nothing but tell them so', async () => {
