@@ -9,6 +9,13 @@ export type KeyStatus = ApiKey['status'];
 export type BotName = 'slack' | 'teams';
 /** The body of an edit in place (`PATCH /v1/keys/:id`). */
 export type UpdateKeyRequest = CallInput<'updateKey'>['body'];
+/** One key's calls, tokens and credits over a period (`GET /v1/usage`'s totals). */
+export interface UsageTotal {
+  keyId: string;
+  requests: number;
+  totalTokens: number;
+  credits: number;
+}
 export type {
   ApiAuditRecord,
   ApiConversationReference,

@@ -16,13 +16,14 @@ import { SCOPES } from '../../lambdas/core/scopes';
  *   resume <key>
  *   limit <key> <requests>/<window>      (100/1m, 100/60s, 6000/1h)
  *   audit <key>
+ *   usage [key]
  *   whoami
  *   console
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'audit', 'whoami', 'console'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'audit', 'usage', 'whoami', 'console'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'console'];
 
@@ -61,6 +62,8 @@ export type Command =
   | { name: 'limit'; key: string; rateLimit: RateLimit }
   /** `interactive`: no arguments at all — a platform with forms (Slack modal) asks for the fields. */
   | { name: 'create'; options: CreateOptions; interactive: boolean }
+  /** Today's calls, tokens and credits: of one key, or the project's and its top keys. */
+  | { name: 'usage'; key?: string }
   | { name: 'whoami' }
   /** A one-time sign-in link to the web console, for an admin, privately. */
   | { name: 'console' };
@@ -100,6 +103,7 @@ export const HELP: readonly HelpEntry[] = [
     adminOnly: true,
   },
   { name: 'audit', usage: 'audit <key>', summary: 'Show who did what to a key.', adminOnly: false },
+  { name: 'usage', usage: 'usage [key]', summary: 'Today’s calls, tokens and credits: of one key, or of the project with its top keys.', adminOnly: false },
   { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
   { name: 'console', usage: 'console', summary: 'Get a one-time link (5 minutes) that signs you in to the API Keys console.', adminOnly: true },
 ];
@@ -116,6 +120,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   resume: [],
   limit: [],
   audit: [],
+  usage: [],
   whoami: [],
   console: [],
 };
@@ -156,6 +161,8 @@ export function parseCommand(text: string): ParseResult {
       return { ok: true, command: { name: 'console' } };
     case 'list':
       return { ok: true, command: rest ? { name: 'list', search: rest } : { name: 'list' } };
+    case 'usage':
+      return { ok: true, command: rest ? { name: 'usage', key: rest } : { name: 'usage' } };
     case 'show':
     case 'revoke':
     case 'delete':

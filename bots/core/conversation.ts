@@ -24,6 +24,7 @@ import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey } from '../../lambdas/core/key-scan';
 import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
+import { usageReport } from './usage-report';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -107,6 +108,11 @@ export class Conversation {
       case 'show': {
         const found = await this.resolve(command.key);
         return found.ok ? { kind: 'key_details', key: found.key } : found.reply;
+      }
+      case 'usage': {
+        if (!command.key) return usageReport(this.client, undefined, this.now());
+        const found = await this.resolve(command.key);
+        return found.ok ? usageReport(this.client, found.key, this.now()) : found.reply;
       }
       case 'audit': {
         const found = await this.resolve(command.key);

@@ -64,7 +64,7 @@ export {
 export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
 export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
-export { keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord } from './key-text';
+export { countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';
@@ -82,4 +82,5 @@ export {
   type ReplacedKey,
   type Reply,
   type ReplyErrorCode,
+  type UsageRow,
 } from './replies';

@@ -37,3 +37,18 @@ export function rateLimitText(rateLimit: ApiKey['rateLimit']): string {
 export function keyLine(key: ApiKey, nowMs = Date.now()): string {
   return `"${key.name}" (${startPreview(key)}, ${key.type}, ${statusWord(key.status)}, ${lastUsedText(key, nowMs)})`;
 }
+
+/** `3 calls · 1,200 tokens · 0.5 credits` */
+export function usageText(t: { requests: number; totalTokens: number; credits: number }): string {
+  return `${countText(t.requests)} ${t.requests === 1 ? 'call' : 'calls'} · ${countText(t.totalTokens)} tokens · ${creditsText(t.credits)} credits`;
+}
+
+/** `1,234` — counts as people read them. */
+export function countText(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Credits to at most 4 decimals: `0.0125`, `12`. */
+export function creditsText(credits: number): string {
+  return credits.toLocaleString('en-US', { maximumFractionDigits: 4 });
+}

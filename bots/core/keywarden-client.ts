@@ -14,6 +14,7 @@ import type {
   CreateKeyRequest,
   KeyStatus,
   UpdateKeyRequest,
+  UsageTotal,
 } from './api-types';
 
 /** The key-changing actions a person may attempt through a bot (audit action names). */
@@ -99,6 +100,12 @@ export class KeywardenClient {
   async audit(query: { keyId?: string; actor?: string; limit?: number }): Promise<ApiResult<ApiAuditRecord[]>> {
     const result = await this.api.call('listAudit', { query: { keyId: query.keyId, actor: query.actor, limit: query.limit ?? 20 } });
     return result.ok ? { ok: true, status: result.status, value: result.value.data } : result;
+  }
+
+  /** Calls, tokens and credits per key since `since` (ISO), of one key or all: `GET /v1/usage`'s totals. */
+  async usageTotals(query: { since: string; keyId?: string }): Promise<ApiResult<{ totals: UsageTotal[]; complete: boolean }>> {
+    const result = await this.api.call('listUsage', { query: { since: query.since, keyId: query.keyId, limit: 1 } });
+    return result.ok ? { ok: true, status: result.status, value: { totals: result.value.totals, complete: result.value.totalsComplete } } : result;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ApiAuditRecord, ApiKey } from './api-types';
+import type { ApiAuditRecord, ApiKey, UsageTotal } from './api-types';
 import type { CommandName, CreateOptions, HelpEntry } from './command-grammar';
 import type { PendingAction } from './pending-action';
 
@@ -34,6 +34,20 @@ export type Reply =
   /** `by`: who cancelled (a platform identity). */
   | { kind: 'cancelled'; by?: string }
   | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }
+  /**
+   * `usage [key]`: totals since `since` (00:00 UTC today) — of `key` when one was named, else of
+   * the project (`all`, over `keys` keys) with the `top` keys by credits. `complete`: false when
+   * the API stopped counting (10,000 records).
+   */
+  | {
+      kind: 'usage';
+      since: string;
+      key?: ApiKey;
+      all: { requests: number; totalTokens: number; credits: number };
+      top: UsageRow[];
+      keys: number;
+      complete: boolean;
+    }
   | {
       kind: 'whoami';
       identity: string;
@@ -55,6 +69,9 @@ export type Reply =
       revoke?: PendingAction;
     }
   | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };
+
+/** A key's usage totals, with its name and start when the key could be read (a deleted key: the id alone). */
+export type UsageRow = UsageTotal & { key?: Pick<ApiKey, 'name' | 'start' | 'status'> };
 
 export type DoneAction = 'revoke' | 'delete' | 'pause' | 'resume' | 'limit';
 

@@ -10,6 +10,7 @@ import { ambiguousCard, keyListCard } from './cards/key-list-card';
 import { leakAlertCard } from './cards/leak-alert-card';
 import { newKeyCard } from './cards/new-key-card';
 import { doneCard } from './cards/outcome-card';
+import { usageCard } from './cards/usage-card';
 import { whoamiCard } from './cards/whoami-card';
 
 /**
@@ -67,6 +68,8 @@ function renderPublic(reply: PublicReply, nowMs: number): Partial<Activity> {
       return cardActivity(doneCard(reply, nowMs));
     case 'audit_list':
       return cardActivity(auditCard(reply, nowMs));
+    case 'usage':
+      return cardActivity(usageCard(reply));
     case 'whoami':
       return cardActivity(whoamiCard(reply));
     case 'leak_alert':

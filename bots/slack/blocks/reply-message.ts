@@ -4,6 +4,7 @@ import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
 import { leakAlertMessage } from './leak-alert-blocks';
 import { newKeyMessage } from './new-key-blocks';
+import { usageMessage } from './usage-blocks';
 import { code, join, md, mention, section, wire, type Mrkdwn, type SlackMessage, type WireMessage } from './mrkdwn';
 
 export type PublicReply = Exclude<Reply, { kind: 'create_form' | 'key_delivered' }>;
@@ -42,6 +43,8 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
       return plain(md`Cancelled — nothing changed.`);
     case 'audit_list':
       return auditMessage(reply.key, reply.entries, now);
+    case 'usage':
+      return usageMessage(reply);
     case 'whoami': {
       const project = reply.project?.name ?? 'unknown';
       return plain(

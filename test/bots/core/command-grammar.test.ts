@@ -12,6 +12,8 @@ describe('command grammar', () => {
     expect(parseCommand('delete "CI deploy"')).toEqual({ ok: true, command: { name: 'delete', key: 'CI deploy' } });
     expect(parseCommand('audit ci')).toEqual({ ok: true, command: { name: 'audit', key: 'ci' } });
     expect(parseCommand('whoami')).toEqual({ ok: true, command: { name: 'whoami' } });
+    expect(parseCommand('usage')).toEqual({ ok: true, command: { name: 'usage' } });
+    expect(parseCommand('usage CI deploy')).toEqual({ ok: true, command: { name: 'usage', key: 'CI deploy' } });
     expect(parseCommand('rotate ci')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci' } });
     expect(parseCommand('rotate ci --overlap 1h')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci', overlap: '1h' } });
     expect(parseCommand('ROTATE ci --overlap=30m')).toEqual({ ok: true, command: { name: 'rotate', key: 'ci', overlap: '30m' } });

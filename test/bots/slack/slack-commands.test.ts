@@ -213,6 +213,19 @@ describe('Slack /apikeys', () => {
     expect(await adminGet(target.id)).toMatchObject({ status: 'active', rateLimit: { limit: 100, windowSeconds: 60 } });
   });
 
+  it('usage, for anyone: today’s calls, tokens and credits of a key, or of the project with its top keys', async () => {
+    const made = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'used today', type: 'viewer' } })).body;
+    issued.push(made.key);
+    for (let i = 0; i < 2; i++) expect((await h.stack.call('/v1/models', { key: made.key })).status).toBe(200);
+    await expect.poll(async () => (await h.stack.json(`/v1/usage?keyId=${made.id}`, { key: h.stack.adminKey })).body.data.length).toBe(2);
+    const one = await h.answer((await h.command('usage used today', MEMBER_USER)).responseId);
+    expect(textOf(one.body)).toContain('*Usage of used today*');
+    expect(textOf(one.body)).toContain('2 calls · 0 tokens · 0 credits');
+    const all = await h.answer((await h.command('usage', MEMBER_USER)).responseId);
+    expect(textOf(all.body)).toContain('*Top keys by credits*');
+    expect(textOf(all.body)).toMatch(/\*used today\* `archie_\w+…` — 2 calls/);
+  });
+
   // The key goes only through the private-delivery port; if Slack does not take it, nobody has
   // seen it, so the created key is revoked at once rather than left live and unseen.
   it('a new key the response_url does not take is revoked at once', async () => {

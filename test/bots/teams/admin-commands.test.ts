@@ -74,6 +74,21 @@ describe('reading', () => {
     expect(text).toMatch(/\*\*key.create\*\* · success · key:key_/);
   });
 
+  it('usage, for anyone: today’s calls of a key, and the project’s top keys', async () => {
+    const used = await createKeyAsAdmin('used-today');
+    expect((await h.stack.call('/v1/models', { key: used.key })).status).toBe(200);
+    await expect.poll(async () => (await h.stack.json(`/v1/usage?keyId=${used.id}`, { key: h.stack.adminKey })).body.data.length).toBe(1);
+    await say('usage used-today', { from: USER });
+    const [one] = await repliesIn(CHANNEL.id);
+    expect(cardText(cardOf(one!))).toContain('Usage of “used-today” today');
+    expect(cardText(cardOf(one!))).toContain('Total: 1 call · 0 tokens · 0 credits');
+    h.connector.reset();
+    await say('usage', { from: USER });
+    const [all] = await repliesIn(CHANNEL.id);
+    expect(cardText(cardOf(all!))).toContain('Top keys by credits');
+    expect(cardText(cardOf(all!))).toMatch(/used-today \(archie_\w+…\): 1 call/);
+  });
+
   it('an unknown word gets did-you-mean, not a chat', async () => {
     await say('lsit');
     const [reply] = await repliesIn(CHANNEL.id);
