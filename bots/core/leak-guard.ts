@@ -14,7 +14,7 @@ export const MAX_LEAK_CANDIDATES = 100;
 /** Candidates checked at once: a 100-candidate message is 13 rounds of 8 calls, not 100 in a row. */
 export const LEAK_CHECK_CONCURRENCY = 8;
 
-/** A live key of the bot's project found in channel text, with what to tell whom. */
+/** A live key (active or paused) of the bot's project found in channel text, with what to tell whom. */
 export interface LeakFinding {
   key: ApiKey;
   /** The one-click revoke a notice where the key was posted may offer (any admin who clicks). */
@@ -46,7 +46,9 @@ export async function findLeaks(client: KeywardenClient, text: string, poster: s
   if (candidates.length === 0) return [];
   const keyIds = await inBatches(candidates, async (candidate) => {
     const verdict = await client.verify(candidate);
-    return verdict.ok && verdict.value.valid && verdict.value.keyId ? verdict.value.keyId : undefined;
+    // A paused key is one `resume` away from working: as much a leak as an active one.
+    const live = verdict.ok && (verdict.value.valid || verdict.value.code === 'key_disabled');
+    return live && verdict.value.keyId ? verdict.value.keyId : undefined;
   });
   const distinct = [...new Set(keyIds.filter((id): id is string => id !== undefined))];
   const live = (

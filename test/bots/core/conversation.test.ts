@@ -140,6 +140,13 @@ describe('conversation core against /v1', () => {
     expect(JSON.stringify(findings)).not.toContain(created!.secret);
     expect(await conversation.scanForLeaks('nothing here', MEMBER)).toEqual([]);
   });
+
+  it('a paused key is a leak too: it is one resume away from working', async () => {
+    const made = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'paused leak', type: 'viewer' } })).body;
+    expect((await stack.json(`/v1/keys/${made.id}/disable`, { key: stack.adminKey, method: 'POST' })).status).toBe(200);
+    const [finding] = await conversation.scanForLeaks(`here ${made.key}`, MEMBER);
+    expect(finding?.key).toMatchObject({ id: made.id, status: 'disabled' });
+  });
 });
 
 describe('the calls the core makes', () => {
