@@ -20,7 +20,7 @@ const payloadOf = (call: RecordedCall) => (call.kind === 'api' ? call.args : cal
 
 /**
  * User input reaches Slack only escaped: a key named like a channel ping and a disguised link,
- * created through /v1, then listed, shown, rotated and leak-alerted through the bot. Nothing the
+ * created through /v1, then listed, shown, counted, limited, rotated and leak-alerted through the bot. Nothing the
  * bot sends — to the Web API or to a response_url, in the notification `text` or in blocks — may
  * carry a raw `<` (other than the bot's own `<@U…>` / `<#C…>`) or a raw `&`.
  */
@@ -32,10 +32,12 @@ describe('Slack output escapes user input', () => {
     key = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: HOSTILE_NAME } })).body;
   });
 
-  it('in list, show, the rotate confirmation, the new key and the leak alerts', async () => {
+  it('in list, show, usage, the limit and rotate confirmations, the new key and the leak alerts', async () => {
     const from = h.slack.calls.length;
     const list = await h.answer((await h.command('list')).responseId);
     const show = await h.answer((await h.command(`show ${key.id}`)).responseId);
+    const usage = await h.answer((await h.command(`usage ${key.id}`)).responseId);
+    const limit = await h.answer((await h.command(`limit ${key.id} 100/1m`)).responseId);
     const confirm = await h.answer((await h.command(`rotate ${key.id}`)).responseId);
     const rotated = await h.answer((await h.click('kw_confirm', buttonValue(confirm.body, 'kw_confirm'))).responseId);
     const [replacement] = keysIn(rotated);
@@ -50,6 +52,8 @@ describe('Slack output escapes user input', () => {
     expect(JSON.stringify(list.body.blocks)).toContain('&lt;!channel&gt;');
     expect(show.body.text).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co');
     expect(confirm.body.text).toContain('&lt;!channel&gt;');
+    expect(limit.body.text).toContain('&lt;!channel&gt;');
+    expect(JSON.stringify(usage.body.blocks)).toContain('&lt;!channel&gt;');
     expect(rotated.body.text).toContain('&amp; co');
 
     const sent = h.slack.calls.slice(from).filter((c) => c.kind === 'response_url' || c.method.startsWith('chat.'));
