@@ -10,7 +10,9 @@ describe('onConfirmAction', () => {
   beforeAll(async () => (slack = await startSlackStandIn()));
   afterAll(() => slack.close());
 
-  const pending = (origin: PendingAction['origin']): PendingAction => ({ v: 1, op: 'revoke', keyId: KEY.id, origin, iat: Math.floor(Date.now() / 1000) });
+  // One issue time for the file: a pending action built twice must be the same action, whenever the second ticks.
+  const iat = Math.floor(Date.now() / 1000);
+  const pending = (origin: PendingAction['origin']): PendingAction => ({ v: 1, op: 'revoke', keyId: KEY.id, origin, iat });
   function args(actionId: string, value: string, withRespond = true) {
     const ack = recorder();
     const respond = recorder<[Record<string, unknown>]>();
