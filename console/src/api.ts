@@ -1,4 +1,4 @@
-import type { ApiAuditRecord, ApiIssuedKey, ApiMe, CallOutput, ApiKey as ClientApiKey } from '../../lambdas/http/client';
+import type { ApiAuditRecord, ApiIssuedKey, ApiMe, CallInput, CallOutput, ApiKey as ClientApiKey } from '../../lambdas/http/client';
 
 /**
  * The console's one way to /v1: same origin, the HttpOnly session cookie rides along (the page
@@ -38,14 +38,23 @@ function keepBinding(value: string | undefined): void {
   }
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+/** `ifMatch`: the version of the resource as the page showed it; a stale one is `409 conflict`. */
+export interface CallOptions {
+  ifMatch?: number;
+}
+
+export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
   let res: Response;
   const bound = binding();
   try {
     res = await fetch(`/v1${path}`, {
       method,
       credentials: 'same-origin',
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(bound ? { 'x-keywarden-console': bound } : {}) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bound ? { 'x-keywarden-console': bound } : {}),
+        ...(options.ifMatch === undefined ? {} : { 'if-match': String(options.ifMatch) }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -80,6 +89,9 @@ export type UsageTotal = CallOutput<'listUsage'>['totals'][number];
 export type AuditRecord = ApiAuditRecord;
 export type KeyList = CallOutput<'listKeys'>;
 export type AuditList = CallOutput<'listAudit'>;
+/** An edit in place: only the fields that change. */
+export type KeyUpdate = CallInput<'updateKey'>['body'];
+export type ModelList = CallOutput<'listModels'>;
 
 /** A key as the list shows it: an issued key without its raw value or script. */
 export function listed(issued: IssuedKey): ApiKey {

@@ -113,6 +113,7 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
         <section id="panel" role="tabpanel" aria-labelledby={tab === 'keys' ? 'tab-keys' : 'tab-activity'}>
           {tab === 'keys' ? (
             <KeysTab
+              session={session}
               me={me}
               onChanged={refreshMe}
               onAuthLost={onAuthLost}

@@ -1,6 +1,8 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { SCOPES as ALL_SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
 import { api, ApiError, type IssuedKey } from './api';
+import { useModal } from './modal';
+import { PairRows, type Pair } from './pair-rows';
 
 /** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold: the server's own lists. */
 const SCOPES: readonly string[] = ALL_SCOPES;
@@ -14,10 +16,6 @@ const EXPIRY = [
 ] as const;
 
 type KeyType = 'privileged' | 'viewer';
-interface Pair {
-  name: string;
-  value: string;
-}
 interface RoleRow {
   name: string;
   permissions: string;
@@ -39,10 +37,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
+  useModal(ref);
 
   const available = type === 'viewer' ? VIEWER_SCOPES : SCOPES;
   const chooseType = (next: KeyType) => {
@@ -148,18 +143,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
         </fieldset>
         <fieldset>
           <legend>Context</legend>
-          {context.map((pair, i) => (
-            <div class="pair" key={i}>
-              <input aria-label={`Context ${i + 1} key`} placeholder="Key" value={pair.name} onInput={(e) => setContext(setRow(context, i, { name: (e.target as HTMLInputElement).value }))} />
-              <input aria-label={`Context ${i + 1} value`} placeholder="Value" value={pair.value} onInput={(e) => setContext(setRow(context, i, { value: (e.target as HTMLInputElement).value }))} />
-              <button type="button" class="link" onClick={() => setContext(context.filter((_, j) => j !== i))}>
-                Remove
-              </button>
-            </div>
-          ))}
-          <button type="button" class="link" onClick={() => setContext([...context, { name: '', value: '' }])}>
-            + Add key-value pair
-          </button>
+          <PairRows label="Context" rows={context} onChange={setContext} addLabel="+ Add key-value pair" />
         </fieldset>
         <label for="key-expiry">Expires in</label>
         <select id="key-expiry" value={expiresIn} onChange={(e) => setExpiresIn((e.target as HTMLSelectElement).value)}>

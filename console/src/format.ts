@@ -8,7 +8,9 @@ export function when(iso: string | null | undefined, never = '—'): string {
 
 export const TYPE_BADGE: Record<string, string> = { privileged: 'Privileged', viewer: 'Viewer', system: 'System' };
 
+/** A status in words (never colour alone); a disabled key reads as the console's verb for it. */
 export function statusLabel(status: string): string {
+  if (status === 'disabled') return 'Paused';
   return status.charAt(0).toUpperCase() + status.slice(1);
 }
 

@@ -1,13 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, listed, type ApiKey, type IssuedKey, type KeyList, type Me, type UsageTotal } from './api';
+import { api, ApiError, listed, type ApiKey, type IssuedKey, type KeyList, type Me, type Session, type UsageTotal } from './api';
 import { copyOrSelect } from './clipboard';
 import { CreateKeyDialog } from './create-key-dialog';
-import { count, statusLabel, truncated, TYPE_BADGE, when } from './format';
+import { EditKeyDialog } from './edit-key-dialog';
+import { count, truncated, TYPE_BADGE, when } from './format';
+import { KeyRow } from './key-row';
+import { useModal } from './modal';
+import { ceilingOf } from './powers';
 
 export const GATE_MESSAGE = 'API access is not enabled for this account.';
 const PLACEHOLDER = '<new-api-key>';
 
 interface Props {
+  session: Session;
   me: Me | undefined;
   onChanged: () => void;
   onAuthLost: (message: string) => void;
@@ -19,7 +24,7 @@ interface Props {
  * component's state, for its one-time callout and the coworker setup script: leaving the tab
  * unmounts it, and creating or rotating another key replaces it.
  */
-export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
+export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: Props) {
   const [keys, setKeys] = useState<ApiKey[] | undefined>();
   const [usage, setUsage] = useState<Record<string, UsageTotal>>({});
   const [search, setSearch] = useState('');
@@ -30,6 +35,7 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
   const [setupNote, setSetupNote] = useState<string | undefined>();
   const [formOpen, setFormOpen] = useState(false);
   const [deleting, setDeleting] = useState<ApiKey | undefined>();
+  const [editing, setEditing] = useState<ApiKey | undefined>();
   const [busy, setBusy] = useState(false);
   const secretRef = useRef<HTMLElement>(null);
   const scriptRef = useRef<HTMLPreElement>(null);
@@ -108,6 +114,19 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
       setNotice(`“${key.name}” revoked.`);
       await load();
     });
+  /** Pause and resume act at once, like revoke: both are undone by the other. */
+  const pause = (key: ApiKey) =>
+    act(async () => {
+      replaced(await api<ApiKey>('POST', `/keys/${key.id}/disable`));
+      setNotice(`“${key.name}” paused: calls with it are refused until it is resumed.`);
+    });
+  const resume = (key: ApiKey) =>
+    act(async () => {
+      replaced(await api<ApiKey>('POST', `/keys/${key.id}/enable`));
+      setNotice(`“${key.name}” resumed.`);
+    });
+  /** A key as the API now answers it, in its row. */
+  const replaced = (key: ApiKey) => setKeys((current) => current?.map((k) => (k.id === key.id ? key : k)));
   const remove = (key: ApiKey) =>
     act(async () => {
       await api('DELETE', `/keys/${key.id}`);
@@ -245,6 +264,7 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
                 <th scope="col">Usage</th>
+                <th scope="col">Rate limit</th>
                 <th scope="col">Status</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -258,6 +278,9 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
                   busy={busy}
                   onRotate={() => rotate(key)}
                   onRevoke={() => revoke(key)}
+                  onEdit={() => setEditing(key)}
+                  onPause={() => pause(key)}
+                  onResume={() => resume(key)}
                   onDelete={() => setDeleting(key)}
                   onActivity={() => onShowActivity(key.id)}
                 />
@@ -276,66 +299,31 @@ export function KeysTab({ me, onChanged, onAuthLost, onShowActivity }: Props) {
           }}
         />
       ) : null}
+      {editing ? (
+        <EditKeyDialog
+          apiKey={editing}
+          ceiling={ceilingOf(session, me)}
+          onClose={() => setEditing(undefined)}
+          onAuthLost={onAuthLost}
+          onSaved={(key, message) => {
+            replaced(key);
+            if (message) {
+              setEditing(undefined);
+              setNotice(message);
+              setError(undefined);
+            }
+          }}
+        />
+      ) : null}
       {deleting ? <DeleteDialog apiKey={deleting} busy={busy} error={error} onCancel={() => setDeleting(undefined)} onConfirm={() => remove(deleting)} /> : null}
     </div>
-  );
-}
-
-function KeyRow(props: { apiKey: ApiKey; usage?: UsageTotal; busy: boolean; onRotate: () => void; onRevoke: () => void; onDelete: () => void; onActivity: () => void }) {
-  const { apiKey: key, usage, busy } = props;
-  const rotatable = key.status !== 'revoked' && !key.replacedBy;
-  const revocable = key.status === 'active' && key.type !== 'system';
-  return (
-    <tr class={`row-${key.status}`} data-key-id={key.id}>
-      <td>
-        <span class="key-name">{key.name}</span> <span class={`badge badge-${key.type}`}>{TYPE_BADGE[key.type] ?? key.type}</span>
-      </td>
-      <td>
-        <code>{truncated(key.start)}</code>
-      </td>
-      <td>{when(key.createdAt)}</td>
-      <td>{when(key.expiresAt, 'Never')}</td>
-      <td>{when(key.lastUsedAt, 'Never')}</td>
-      <td class="usage">{usage ? `${count(usage.requests, 'request')} · ${count(usage.credits, 'credit')}` : '—'}</td>
-      <td>
-        <span class={`status status-${key.status}`}>{statusLabel(key.status)}</span>
-        {key.graceUntil && key.status === 'active' ? <span class="muted small"> until {when(key.graceUntil)}</span> : null}
-      </td>
-      <td class="row-actions">
-        {rotatable ? (
-          <button type="button" class="link" disabled={busy} onClick={props.onRotate} aria-label={`Rotate ${key.name}`}>
-            Rotate
-          </button>
-        ) : null}
-        {revocable ? (
-          <button type="button" class="link" disabled={busy} onClick={props.onRevoke} aria-label={`Revoke ${key.name}`}>
-            Revoke
-          </button>
-        ) : null}
-        {key.type === 'system' ? (
-          <span class="protected" title="The Automator key is a system key: it can be rotated, never deleted.">
-            Protected
-          </span>
-        ) : (
-          <button type="button" class="link danger" disabled={busy} onClick={props.onDelete} aria-label={`Delete ${key.name}`}>
-            Delete
-          </button>
-        )}
-        <button type="button" class="link" onClick={props.onActivity} aria-label={`Activity of ${key.name}`}>
-          Activity
-        </button>
-      </td>
-    </tr>
   );
 }
 
 /** Seed 004: deleting asks in a popup; rotate and revoke act at once (seed 000). */
 function DeleteDialog(props: { apiKey: ApiKey; busy: boolean; error?: string; onCancel: () => void; onConfirm: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
+  useModal(ref);
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="delete-title" onCancel={props.onCancel}>
       <h2 id="delete-title">Delete API key?</h2>

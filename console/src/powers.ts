@@ -1,0 +1,87 @@
+import { SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
+import type { ApiKey, Me, Session } from './api';
+import { when } from './format';
+
+/**
+ * What the signed-in actor may set on a key, for the Edit dialog to show: the console's reading of
+ * SPEC §3's authority rule (lambdas/core/authority.ts `widerAxes`), never its enforcement — the API
+ * decides, and refuses a wider edit with 403 whatever the page showed. A person's session (a chat
+ * admin) is not bounded by a key; any other session is bounded by its key's own powers (`/v1/me`).
+ */
+export interface Ceiling {
+  /** null: not bounded by a key (a project admin acting in person). */
+  actor: Pick<Me, 'scopes' | 'rateLimit' | 'models' | 'expiresAt'> | null;
+  /** Why no edit can succeed (the API will say so too), if that is known up front. */
+  blocked?: string;
+}
+
+interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export function ceilingOf(session: Session, me: Me | undefined): Ceiling {
+  if (session.kind === 'person' || !me) return { actor: null };
+  const holds = (scope: string) => me.scopes.includes('admin') || me.scopes.includes(scope as (typeof me.scopes)[number]);
+  const blocked = holds('keys:write') ? undefined : 'Your key lacks the keys:write permission, so it cannot change keys: the API will refuse any edit.';
+  return { actor: me, blocked };
+}
+
+/** Why the Automator key is beyond this actor, if it is (only a key holding `admin` changes it). */
+export function systemBlocked(ceiling: Ceiling, key: ApiKey): string | undefined {
+  if (key.type !== 'system' || !ceiling.actor || ceiling.actor.scopes.includes('admin')) return undefined;
+  return 'Only a key holding the admin permission may change the Automator key.';
+}
+
+/** The scopes a key of this type may hold at all (a Locked-Down Viewer key: the read scopes and the chat runtime). */
+export function scopesFor(type: ApiKey['type']): readonly string[] {
+  return type === 'viewer' ? VIEWER_CEILING : SCOPES;
+}
+
+/** Why checking `scope` is refused, or undefined when it may be chosen. */
+export function scopeRefusal(ceiling: Ceiling, scope: string): string | undefined {
+  const actor = ceiling.actor;
+  if (actor && !actor.scopes.includes('admin') && !(actor.scopes as readonly string[]).includes(scope)) return 'your key does not hold it';
+  return undefined;
+}
+
+/** Why "every model" is refused: the actor itself may call only some. */
+export function allModelsRefusal(ceiling: Ceiling): string | undefined {
+  const models = ceiling.actor?.models;
+  return models ? `your key may call only ${models.length === 1 ? 'one model' : `${models.length} models`}` : undefined;
+}
+
+/** A model outside the actor's own list, if it has one. */
+export function modelRefusal(ceiling: Ceiling, model: string): string | undefined {
+  const models = ceiling.actor?.models;
+  return models && !models.includes(model) ? 'your key may not call it' : undefined;
+}
+
+/**
+ * A limit is wider when it admits a larger burst or a higher sustained rate, cross-multiplied as
+ * authority.ts `rateWider` does (that module is the server's: it does not bundle for a page).
+ */
+export function rateWider(target: RateLimit, actor: RateLimit): boolean {
+  return target.limit > actor.limit || target.limit * actor.windowSeconds > actor.limit * target.windowSeconds;
+}
+
+export function rateRefusal(ceiling: Ceiling, wanted: RateLimit): string | undefined {
+  const own = ceiling.actor?.rateLimit;
+  return own && rateWider(wanted, own) ? `wider than your key’s own ${rateText(own)}` : undefined;
+}
+
+/** Why "never expires" is refused: the actor itself expires. */
+export function neverRefusal(ceiling: Ceiling): string | undefined {
+  const end = ceiling.actor?.expiresAt;
+  return end ? `your key expires ${when(end)}` : undefined;
+}
+
+export function expiryRefusal(ceiling: Ceiling, at: string): string | undefined {
+  const end = ceiling.actor?.expiresAt;
+  return end && Date.parse(at) > Date.parse(end) ? `after your key expires (${when(end)})` : undefined;
+}
+
+/** `100 requests per 60 s`. */
+export function rateText(rate: RateLimit): string {
+  return `${rate.limit} request${rate.limit === 1 ? '' : 's'} per ${rate.windowSeconds} s`;
+}
