@@ -1,6 +1,5 @@
 import type { ApiKey, UsageTotal } from './api';
 import { count, statusLabel, truncated, TYPE_BADGE, when } from './format';
-import { rateText } from './powers';
 
 interface Props {
   apiKey: ApiKey;
@@ -46,7 +45,9 @@ export function KeyRow(props: Props) {
       <td>{when(key.expiresAt, 'Never')}</td>
       <td>{when(key.lastUsedAt, 'Never')}</td>
       <td class="usage">{usage ? `${count(usage.requests, 'request')} · ${count(usage.credits, 'credit')}` : '—'}</td>
-      <td class="rate">{rateText(key.rateLimit)}</td>
+      <td class="rate">
+        {key.rateLimit.limit} per {key.rateLimit.windowSeconds} s
+      </td>
       <td>
         <span class={`status status-${key.status}`}>{statusLabel(key.status)}</span>
         {key.graceUntil && key.status === 'active' ? <span class="muted small"> until {when(key.graceUntil)}</span> : null}

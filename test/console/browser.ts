@@ -52,7 +52,7 @@ export async function buttonDisabled(page: Page, text: string): Promise<boolean 
   }, text);
 }
 
-/** The keys table as text rows: [name cell, start, created, expires, last used, usage, status, actions]. */
+/** The keys table as text rows: [name cell, start, created, expires, last used, usage, rate limit, status, actions]. */
 export async function keyRows(page: Page): Promise<string[][]> {
   return page.$$eval('table[data-testid="keys"] tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim())));
 }

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleSessions } from '../../lambdas/core/console-sessions';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -13,7 +13,8 @@ import { buttonDisabled, clickButton, keyRows, launchBrowser, openPage, seriousV
 /**
  * The API Keys console in a real browser (issue 11), against the real local stack: the seeds'
  * words, one-time callout, coworker card, search, rotate/revoke at once, delete with a popup,
- * Protected, the gate, the audit filter, sign-in by key and by link, and axe-core.
+ * Protected, the gate, the audit filter, sign-in by key and by link, and axe-core; edit in place,
+ * a stale edit's conflict, pause/resume and a narrower signer's disabled choices (issue 21).
  * `KEYWARDEN_SCREENSHOTS=1` also writes each state to docs/console/ for the README.
  */
 const CALLOUT = 'Copy this key now. It will not be shown again.';
@@ -24,10 +25,11 @@ let browser: Browser;
 let page: Page;
 const issued: string[] = [];
 
-async function shot(name: string): Promise<void> {
+/** `fullPage: false` for a tall dialog: the window as a person sees it, not the page behind. */
+async function shot(name: string, fullPage = true): Promise<void> {
   if (!shots) return;
   mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, `${name}.png`) as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}.png`) as `${string}.png`, fullPage });
 }
 
 async function pageText(): Promise<string> {
@@ -36,6 +38,26 @@ async function pageText(): Promise<string> {
 
 async function expectNoSeriousViolations(): Promise<void> {
   expect(await seriousViolations(page)).toEqual([]);
+}
+
+/** Replaces an input's value as a person would: select it all, type over it. */
+async function retype(selector: string, text: string): Promise<void> {
+  await page.$eval(selector, (e) => (e as HTMLInputElement).select());
+  await page.keyboard.press('Backspace');
+  await page.type(selector, text);
+}
+
+async function rowNamed(name: string): Promise<string[] | undefined> {
+  return (await keyRows(page)).find((r) => r[0]!.startsWith(name));
+}
+
+async function waitForRow(name: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    (n: string, t: string) => [...document.querySelectorAll('table[data-testid="keys"] tbody tr')].some((r) => r.textContent!.includes(n) && r.textContent!.includes(t)),
+    {},
+    name,
+    text,
+  );
 }
 
 beforeAll(async () => {
@@ -77,8 +99,8 @@ describe('the API Keys console in a browser', () => {
     const rows = await keyRows(page);
     const automator = rows.find((r) => r[0]!.startsWith('Automator key'))!;
     expect(automator[0]).toContain('System');
-    expect(automator[7]).toContain('Protected');
-    expect(automator[7]).not.toContain('Delete');
+    expect(automator[8]).toContain('Protected');
+    expect(automator[8]).not.toContain('Delete');
     expect(rows.some((r) => r[0]!.includes('Privileged'))).toBe(true);
     expect(rows.some((r) => r[0]!.includes('Viewer'))).toBe(true);
     await waitForText(page, 'Credit balance');
@@ -208,7 +230,7 @@ describe('the API Keys console in a browser', () => {
       name,
     );
     const same = (await keyRows(page)).filter((r) => r[0]!.startsWith(name));
-    expect(same.map((r) => r[6]).sort()).toEqual(['Active', 'Revoked']);
+    expect(same.map((r) => r[7]).sort()).toEqual(['Active', 'Revoked']);
     expect((await stack.call('/v1/models', { key: issued[0] })).status).toBe(401);
   });
 
@@ -274,7 +296,7 @@ describe('the API Keys console in a browser', () => {
 
   it('shows the audit trail filtered by key and by actor, each action "via console"', async () => {
     const rows = await keyRows(page);
-    const name = rows.find((r) => r[0]!.startsWith('Console generated key') && r[6] === 'Revoked')![0]!.replace(/ Privileged$/, '');
+    const name = rows.find((r) => r[0]!.startsWith('Console generated key') && r[7] === 'Revoked')![0]!.replace(/ Privileged$/, '');
     await page.evaluate((n: string) => {
       const row = [...document.querySelectorAll('table[data-testid="keys"] tbody tr')].find((r) => r.textContent!.includes(n) && r.textContent!.includes('Revoked'))!;
       (row.querySelector(`button[aria-label="Activity of ${n}"]`) as HTMLButtonElement).click();
@@ -307,6 +329,81 @@ describe('the API Keys console in a browser', () => {
     }
   });
 
+  // Issue 21: edit in place and pause/resume, on one key made through the API.
+  let editable: { id: string; key: string; version: number };
+
+  it('edits a key in place through the Edit dialog (name, rate limit, metadata): only the changed fields, with If-Match; the row and the API show it', async () => {
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'Editable', rateLimit: { limit: 600, windowSeconds: 60 } } });
+    editable = { id: created.body.id, key: created.body.key, version: created.body.version };
+    issued.push(editable.key);
+    await page.reload();
+    await page.waitForSelector('button[aria-label="Edit Editable"]');
+    await page.click('button[aria-label="Edit Editable"]');
+    await page.waitForSelector('dialog[open]');
+    expect(await page.$eval('dialog[open]', (d) => document.getElementById(d.getAttribute('aria-labelledby')!)!.textContent)).toBe('Edit “Editable”');
+    await retype('#edit-key-name', 'Edited name');
+    await retype('#edit-rate-limit', '42');
+    await clickButton(page, '+ Add metadata', 'dialog');
+    await page.type('input[aria-label="Metadata 1 key"]', 'team');
+    await page.type('input[aria-label="Metadata 1 value"]', 'ops');
+    await expectNoSeriousViolations();
+    await page.$eval('dialog[open]', (d) => d.scrollTo(0, 0));
+    await shot('edit-dialog', false);
+    const sent: Array<{ ifMatch?: string; body: unknown }> = [];
+    const record = (r: HTTPRequest) => void (r.method() === 'PATCH' && sent.push({ ifMatch: r.headers()['if-match'], body: JSON.parse(r.postData() ?? 'null') }));
+    page.on('request', record);
+    try {
+      await clickButton(page, 'Save changes', 'dialog');
+      await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    } finally {
+      page.off('request', record);
+    }
+    expect(sent).toEqual([{ ifMatch: String(editable.version), body: { name: 'Edited name', metadata: { team: 'ops' }, rateLimit: { limit: 42, windowSeconds: 60 } } }]);
+    await waitForText(page, '“Edited name” saved.');
+    const row = (await rowNamed('Edited name'))!;
+    expect(row[0]).toContain('team=ops');
+    expect(row[6]).toBe('42 per 60 s');
+    // Focus is back on the row's Edit button, as after any dialog.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Edit Edited name');
+    const stored = (await stack.json(`/v1/keys/${editable.id}`, { key: stack.adminKey })).body;
+    expect(stored).toMatchObject({ name: 'Edited name', metadata: { team: 'ops' }, rateLimit: { limit: 42, windowSeconds: 60 } });
+    expect(stored.version).toBeGreaterThan(editable.version);
+  });
+
+  it('a stale edit (the key changed through the API meanwhile) says so, saves nothing, and reloads the key on request', async () => {
+    await page.click('button[aria-label="Edit Edited name"]');
+    await page.waitForSelector('dialog[open]');
+    await retype('#edit-key-name', 'Mine');
+    const elsewhere = await stack.json(`/v1/keys/${editable.id}`, { key: stack.adminKey, method: 'PATCH', body: { name: 'Changed elsewhere' } });
+    expect(elsewhere.status).toBe(200);
+    await clickButton(page, 'Save changes', 'dialog');
+    await waitForText(page, 'This key changed after you opened it');
+    expect((await stack.json(`/v1/keys/${editable.id}`, { key: stack.adminKey })).body.name).toBe('Changed elsewhere');
+    await expectNoSeriousViolations();
+    await shot('edit-conflict', false);
+    await clickButton(page, 'Reload key', 'dialog');
+    await page.waitForFunction(() => (document.getElementById('edit-key-name') as HTMLInputElement).value === 'Changed elsewhere');
+    await waitForNoText(page, 'This key changed after you opened it');
+    await retype('#edit-key-name', 'Edited again');
+    await clickButton(page, 'Save changes', 'dialog');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect((await stack.json(`/v1/keys/${editable.id}`, { key: stack.adminKey })).body.name).toBe('Edited again');
+  });
+
+  it('Pause refuses the key at once (401 key_disabled) and its row reads "Paused"; Resume restores it', async () => {
+    await page.click('button[aria-label="Pause Edited again"]');
+    await waitForRow('Edited again', 'Paused');
+    expect((await rowNamed('Edited again'))![7]).toBe('Paused');
+    const paused = await stack.json('/v1/models', { key: editable.key });
+    expect(paused.status).toBe(401);
+    expect(paused.body.error.code).toBe('key_disabled');
+    await expectNoSeriousViolations();
+    await shot('keys-paused');
+    await page.click('button[aria-label="Resume Edited again"]');
+    await waitForRow('Edited again', 'Active');
+    expect((await stack.call('/v1/models', { key: editable.key })).status).toBe(200);
+  });
+
   it('signs in with a one-time link, which works once', async () => {
     const second = await openPage(browser);
     try {
@@ -328,6 +425,41 @@ describe('the API Keys console in a browser', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('signed in with a Locked-Down Viewer key: choices wider than it are disabled with their reason, and the API’s refusal shows', async () => {
+    const [model] = (await stack.json('/v1/models', { key: stack.adminKey })).body.data.map((m: { id: string }) => m.id);
+    const viewer = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'Viewer signer', type: 'viewer', models: [model], rateLimit: { limit: 10, windowSeconds: 60 }, expiresIn: '30d' } });
+    const target = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'Narrow target', scopes: ['models:read'], models: [model], rateLimit: { limit: 5, windowSeconds: 60 }, expiresIn: '7d' } });
+    issued.push(viewer.body.key, target.body.key);
+    await page.deleteCookie({ name: 'keywarden_console', url: stack.url });
+    await page.goto(`${stack.url}/console`);
+    await waitForText(page, 'Sign in to Keywarden');
+    await page.type('#api-key', viewer.body.key);
+    await clickButton(page, 'Sign in');
+    await page.waitForSelector('button[aria-label="Edit Narrow target"]');
+    await page.click('button[aria-label="Edit Narrow target"]');
+    await page.waitForSelector('dialog[open]');
+    await waitForText(page, 'Your key lacks the keys:write permission');
+    await page.waitForFunction(() => !document.querySelector('dialog[open] [aria-busy="true"]'));
+    const choices = await page.$$eval('dialog[open] label.choice', (labels) => labels.map((l) => ({ text: (l as HTMLElement).innerText.trim(), disabled: l.querySelector('input')!.disabled })));
+    const choice = (text: string) => choices.find((c) => c.text === text || c.text.startsWith(`${text} —`));
+    expect(choice('keys:write')).toEqual({ text: 'keys:write — your key does not hold it', disabled: true });
+    expect(choice('admin')).toEqual({ text: 'admin — your key does not hold it', disabled: true });
+    expect(choice('keys:read')).toEqual({ text: 'keys:read', disabled: false });
+    expect(choice('Every model')).toEqual({ text: 'Every model — your key may call only one model', disabled: true });
+    expect(choice('Never')).toMatchObject({ text: expect.stringMatching(/^Never — your key expires \d{4}-\d\d-\d\d \d\d:\d\d UTC$/), disabled: true });
+    await shot('edit-viewer', false);
+    await waitForText(page, 'Your key’s own limit is 10 requests per 60 s');
+    await retype('#edit-rate-limit', '20');
+    await waitForText(page, 'This is wider than your key’s own 10 requests per 60 s.');
+    await expectNoSeriousViolations();
+    await clickButton(page, 'Save changes', 'dialog');
+    await page.waitForFunction(() => document.querySelector('dialog[open] [role="alert"]')?.textContent?.includes('keys:write'));
+    expect((await stack.json(`/v1/keys/${target.body.id}`, { key: stack.adminKey })).body.rateLimit).toEqual({ limit: 5, windowSeconds: 60 });
+    await clickButton(page, 'Cancel', 'dialog');
+    await clickButton(page, 'Sign out');
+    await waitForText(page, 'Sign in to Keywarden');
   });
 
   it('a session cookie tossed in from a sibling origin (same host, other port, path=/v1) is never acted on', async () => {
