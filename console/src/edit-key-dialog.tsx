@@ -5,7 +5,7 @@ import { TYPE_BADGE } from './format';
 import { changes, draftOf, MAX_METADATA, type Draft } from './key-edit';
 import { useModal } from './modal';
 import { PairRows } from './pair-rows';
-import { systemBlocked, type Ceiling } from './powers';
+import { editBlocked, type Ceiling } from './powers';
 
 interface Props {
   apiKey: ApiKey;
@@ -81,7 +81,7 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onAuthLost }:
     }
   };
 
-  const blocked = ceiling.blocked ?? systemBlocked(ceiling, base);
+  const blocked = editBlocked(ceiling, base);
   return (
     <dialog ref={ref} class="dialog wide" aria-labelledby="edit-title" aria-describedby="edit-powers" onCancel={onClose}>
       <form onSubmit={submit}>

@@ -10,7 +10,7 @@ import { when } from './format';
  */
 export interface Ceiling {
   /** null: not bounded by a key (a project admin acting in person). */
-  actor: Pick<Me, 'scopes' | 'rateLimit' | 'models' | 'expiresAt'> | null;
+  actor: Pick<Me, 'type' | 'scopes' | 'rateLimit' | 'models' | 'expiresAt'> | null;
   /** Why no edit can succeed (the API will say so too), if that is known up front. */
   blocked?: string;
 }
@@ -31,6 +31,32 @@ export function ceilingOf(session: Session, me: Me | undefined): Ceiling {
 export function systemBlocked(ceiling: Ceiling, key: ApiKey): string | undefined {
   if (key.type !== 'system' || !ceiling.actor || ceiling.actor.scopes.includes('admin')) return undefined;
   return 'Only a key holding the admin permission may change the Automator key.';
+}
+
+const TYPE_RANK: Record<ApiKey['type'], number> = { viewer: 0, privileged: 1, system: 2 };
+
+/**
+ * The axes on which the key already holds more than the actor (roles aside, which only the API
+ * weighs): the API refuses any edit of such a key. The Automator key has its own rule (`systemBlocked`).
+ */
+export function beyondActor(ceiling: Ceiling, key: ApiKey): string[] {
+  const actor = ceiling.actor;
+  if (!actor || key.type === 'system') return [];
+  const out: string[] = [];
+  if (TYPE_RANK[key.type] > TYPE_RANK[actor.type]) out.push('type');
+  if (!actor.scopes.includes('admin') && key.scopes.some((s) => !actor.scopes.includes(s))) out.push('scopes');
+  if (rateWider(key.rateLimit, actor.rateLimit)) out.push('rate limit');
+  if (actor.models && (key.models === null || key.models.some((m) => !actor.models!.includes(m)))) out.push('models');
+  if (actor.expiresAt && (key.expiresAt === null || Date.parse(key.expiresAt) > Date.parse(actor.expiresAt))) out.push('expiry');
+  return out;
+}
+
+/** Why no edit of this key can succeed for this actor, if that is known up front. */
+export function editBlocked(ceiling: Ceiling, key: ApiKey): string | undefined {
+  if (ceiling.blocked) return ceiling.blocked;
+  if (key.type === 'system') return systemBlocked(ceiling, key);
+  const wider = beyondActor(ceiling, key);
+  return wider.length ? `This key already holds more than yours (wider ${wider.join(', ')}): the API refuses any edit of it.` : undefined;
 }
 
 /** The scopes a key of this type may hold at all (a Locked-Down Viewer key: the read scopes and the chat runtime). */

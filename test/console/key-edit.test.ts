@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changes, draftOf } from '../../console/src/key-edit';
-import { allModelsRefusal, ceilingOf, expiryRefusal, neverRefusal, rateRefusal, scopeRefusal, systemBlocked } from '../../console/src/powers';
+import { allModelsRefusal, beyondActor, ceilingOf, editBlocked, expiryRefusal, neverRefusal, rateRefusal, scopeRefusal, systemBlocked } from '../../console/src/powers';
 import { sampleApiKey } from '../support/sample-api-key';
 
 /**
@@ -36,7 +36,7 @@ describe('the Edit dialog’s PATCH body', () => {
 });
 
 describe('what the signed-in actor may set', () => {
-  const viewer = { scopes: ['keys:read', 'models:read'], rateLimit: { limit: 100, windowSeconds: 60 }, models: ['gpt-a', 'gpt-b'], expiresAt: '2026-09-01T00:00:00.000Z' } as unknown as Me;
+  const viewer = { type: 'viewer', scopes: ['keys:read', 'models:read'], rateLimit: { limit: 100, windowSeconds: 60 }, models: ['gpt-a', 'gpt-b'], expiresAt: '2026-09-01T00:00:00.000Z' } as unknown as Me;
   const ceiling = ceilingOf(keySession, viewer);
 
   it('a narrower key: wider choices each carry a reason', () => {
@@ -50,6 +50,13 @@ describe('what the signed-in actor may set', () => {
     expect(expiryRefusal(ceiling, '2026-10-01T00:00:00Z')).toMatch(/after your key expires/);
     expect(expiryRefusal(ceiling, '2026-08-01T00:00:00Z')).toBeUndefined();
     expect(systemBlocked(ceiling, sampleApiKey({ type: 'system' }))).toMatch(/admin/);
+  });
+
+  it('a key that already holds more than the actor is named with the wider axes', () => {
+    const writer = ceilingOf(keySession, { ...viewer, scopes: ['keys:read', 'keys:write', 'models:read'] } as Me);
+    expect(editBlocked(writer, sampleApiKey({ type: 'viewer', scopes: ['keys:read'], models: ['gpt-a'], rateLimit: { limit: 10, windowSeconds: 60 }, expiresAt: '2026-08-01T00:00:00.000Z' }))).toBeUndefined();
+    expect(beyondActor(writer, sampleApiKey({ scopes: ['bots:write'], models: null, rateLimit: { limit: 100, windowSeconds: 30 }, expiresAt: null }))).toEqual(['type', 'scopes', 'rate limit', 'models', 'expiry']);
+    expect(editBlocked(writer, sampleApiKey())).toMatch(/^This key already holds more than yours \(wider type, rate limit, models, expiry\)/);
   });
 
   it('a person’s session (a project admin) is not bounded by a key', () => {
