@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ApiKey, type AuditList, type AuditRecord, type KeyList } from './api';
 import { when } from './format';
 
-/** The audit trail (seeds 001/003), filtered by key and by actor. */
+/** The audit trail (seeds 001/003), filtered by key and by actor; an edit's details name each field before → after. */
 export function ActivityTab(props: { filter: { keyId?: string; actor?: string }; onFilter: (f: { keyId?: string; actor?: string }) => void; onAuthLost: (m: string) => void }) {
   const { filter, onFilter } = props;
   const [records, setRecords] = useState<AuditRecord[] | undefined>();
@@ -36,7 +36,7 @@ export function ActivityTab(props: { filter: { keyId?: string; actor?: string };
   return (
     <div>
       <h1>Activity</h1>
-      <p class="muted">Every create, rotate, revoke and delete, denied attempts included.</p>
+      <p class="muted">Every create, edit, pause, resume, rotate, revoke and delete, denied attempts included.</p>
       <form
         class="filters"
         onSubmit={(e) => {
@@ -88,7 +88,16 @@ export function ActivityTab(props: { filter: { keyId?: string; actor?: string };
             {records.map((r) => (
               <tr key={r.id}>
                 <td>{when(r.at)}</td>
-                <td>{r.action}</td>
+                <td>
+                  {r.action}
+                  {r.details && Object.keys(r.details).length > 0 ? (
+                    <span class="details muted small">
+                      {Object.entries(r.details)
+                        .map(([field, change]) => `${field}: ${change}`)
+                        .join(' · ')}
+                    </span>
+                  ) : null}
+                </td>
                 <td>
                   <span class={`status outcome-${r.outcome}`}>{r.outcome}</span>
                   {r.reason ? <span class="muted small"> {r.reason}</span> : null}

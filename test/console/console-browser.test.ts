@@ -399,9 +399,19 @@ describe('the API Keys console in a browser', () => {
     expect(paused.body.error.code).toBe('key_disabled');
     await expectNoSeriousViolations();
     await shot('keys-paused');
+    // Nine columns, Edit and Pause among the actions: the list still fits its card in the 1280 px window.
+    expect(await page.$eval('section.list', (list) => list.scrollWidth - list.clientWidth)).toBe(0);
     await page.click('button[aria-label="Resume Edited again"]');
     await waitForRow('Edited again', 'Active');
     expect((await stack.call('/v1/models', { key: editable.key })).status).toBe(200);
+    // The key's Activity: each edit field by field, before → after, then the pause and the resume.
+    await page.click('button[aria-label="Activity of Edited again"]');
+    await page.waitForFunction(() => document.querySelectorAll('table[data-testid="audit"] tbody tr').length >= 5);
+    const audit = await page.$$eval('table[data-testid="audit"] tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
+    expect(audit.some((r) => r.includes('key.update') && /name: "?Editable"? → "?Edited name"?/.test(r))).toBe(true);
+    expect(audit.filter((r) => /key\.(disable|enable)/.test(r)).length).toBe(2);
+    await clickButton(page, 'API Keys');
+    await page.waitForSelector('table[data-testid="keys"]');
   });
 
   it('signs in with a one-time link, which works once', async () => {
