@@ -11,8 +11,10 @@ interface Props {
   apiKey: ApiKey;
   ceiling: Ceiling;
   onClose: () => void;
-  /** The key as it now stands, after a save or a reload. */
-  onSaved: (key: ApiKey, message?: string) => void;
+  /** Saved: the key as it now stands (the dialog is done). */
+  onSaved: (key: ApiKey) => void;
+  /** Reloaded after a conflict: the key as it now stands (the dialog stays open). */
+  onReloaded: (key: ApiKey) => void;
   onAuthLost: (message: string) => void;
 }
 
@@ -22,7 +24,7 @@ interface Props {
  * meanwhile (another tab, the CLI, a bot) is a 409 here, never silently overwritten: the dialog
  * says so and offers to reload the key.
  */
-export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onAuthLost }: Props) {
+export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onReloaded, onAuthLost }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const [base, setBase] = useState(apiKey);
   const [draft, setDraft] = useState<Draft>(() => draftOf(apiKey));
@@ -57,7 +59,7 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onAuthLost }:
     if (Object.keys(body).length === 0) return setNote('Nothing changed.');
     setBusy(true);
     try {
-      onSaved(await api<ApiKey>('PATCH', `/keys/${base.id}`, body, { ifMatch: base.version }), `“${body.name ?? base.name}” saved.`);
+      onSaved(await api<ApiKey>('PATCH', `/keys/${base.id}`, body, { ifMatch: base.version }));
     } catch (err) {
       failed(err, 'The key could not be saved.');
       setBusy(false);
@@ -73,7 +75,7 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onAuthLost }:
       setConflict(false);
       setError(undefined);
       setNote(`Reloaded: this is the key as it now stands (version ${fresh.version}).`);
-      onSaved(fresh);
+      onReloaded(fresh);
     } catch (err) {
       failed(err, 'The key could not be reloaded.');
     } finally {

@@ -114,7 +114,9 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
       setNotice(`“${key.name}” revoked.`);
       await load();
     });
-  /** Pause and resume act at once, like revoke: both are undone by the other. */
+  /** A key as the API now answers it, in its row. */
+  const replaced = (key: ApiKey) => setKeys((current) => current?.map((k) => (k.id === key.id ? key : k)));
+  /** Pause and resume act at once, like revoke: each undoes the other. */
   const pause = (key: ApiKey) =>
     act(async () => {
       replaced(await api<ApiKey>('POST', `/keys/${key.id}/disable`));
@@ -125,8 +127,6 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
       replaced(await api<ApiKey>('POST', `/keys/${key.id}/enable`));
       setNotice(`“${key.name}” resumed.`);
     });
-  /** A key as the API now answers it, in its row. */
-  const replaced = (key: ApiKey) => setKeys((current) => current?.map((k) => (k.id === key.id ? key : k)));
   const remove = (key: ApiKey) =>
     act(async () => {
       await api('DELETE', `/keys/${key.id}`);
@@ -305,13 +305,13 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
           ceiling={ceilingOf(session, me)}
           onClose={() => setEditing(undefined)}
           onAuthLost={onAuthLost}
-          onSaved={(key, message) => {
+          onReloaded={replaced}
+          onSaved={(key) => {
             replaced(key);
-            if (message) {
-              setEditing(undefined);
-              setNotice(message);
-              setError(undefined);
-            }
+            setEditing(undefined);
+            setNotice(`“${key.name}” saved.`);
+            setError(undefined);
+            onChanged(); // the signed-in key may have edited itself
           }}
         />
       ) : null}
