@@ -1,3 +1,5 @@
+import { assertRateLimit, BOOTSTRAP_RATE_LIMIT } from './core/operator-service';
+import type { RateLimit } from './core/types';
 import type { Services } from './services';
 
 /**
@@ -15,9 +17,10 @@ export interface BootstrapResult {
 
 export async function bootstrapEnvironment(
   services: Services,
-  options: { accountName?: string; projectName?: string; credits?: number; admins?: string[]; actor?: string } = {},
+  options: { accountName?: string; projectName?: string; credits?: number; admins?: string[]; actor?: string; rateLimit?: RateLimit } = {},
 ): Promise<BootstrapResult> {
   const actor = options.actor ?? 'system';
+  if (options.rateLimit) assertRateLimit(options.rateLimit);
   const account = await services.operator.createAccount({
     name: options.accountName ?? 'Local account',
     apiAccess: true,
@@ -26,10 +29,12 @@ export async function bootstrapEnvironment(
   const { project } = await services.operator.createProject({ accountId: account.id, name: options.projectName ?? 'Local project', actor });
   const operator = { kind: 'operator' as const, actor, projectId: project.id };
   // A bot speaks for a whole workspace, several /v1 calls per command: it gets a larger window.
-  const botLimit = { limit: 6000, windowSeconds: 60 };
+  const botLimit = BOOTSTRAP_RATE_LIMIT;
   // The project's root credential: a key never mints or manages a key wider than itself (SPEC §3),
-  // so it carries the bots' window and does not expire; keys it creates default to one year.
-  const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged', rateLimit: botLimit, expiresInMs: null });
+  // so it does not expire and carries the bots' window unless the operator gives it another (any
+  // limit: 6000/min is the default, not a ceiling); keys it creates default to one year.
+  const rateLimit = options.rateLimit ?? BOOTSTRAP_RATE_LIMIT;
+  const admin = await services.keys.create(operator, { name: 'Bootstrap admin key', type: 'privileged', rateLimit, expiresInMs: null });
   const slack = await services.keys.create(operator, { name: 'Slack bot viewer key', type: 'viewer', rateLimit: botLimit });
   const teams = await services.keys.create(operator, { name: 'Teams bot viewer key', type: 'viewer', rateLimit: botLimit });
   for (const identity of options.admins ?? []) await services.operator.addAdmin(project.id, identity, actor);

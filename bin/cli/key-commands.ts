@@ -1,16 +1,27 @@
-import { InvalidArgumentError } from 'commander';
+import { KeywardenError } from '../../lambdas/core/errors';
 import { redactKeys } from '../../lambdas/core/redact-keys';
-import { KeywardenApi, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../../lambdas/http/client';
+import type { KeyRecord } from '../../lambdas/core/types';
+import { KeywardenApi, type ApiError, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../../lambdas/http/client';
 import type { OperationId } from '../../lambdas/http/contract';
+import { presentKey } from '../../lambdas/http/presenters';
 import { OperatorError } from '../../lambdas/local/operator-errors';
-import { globals, localDataDir, print, program } from './context';
+import { actor, globals, localDataDir, print, program, withOperator } from './context';
+import { changeReport, coreChanges, parseRateLimit, parseVersion, updateBody, type UpdateOptions } from './key-changes';
 import { keyTable } from './key-table';
 
 /**
  * Key commands for CI/CD: plain /v1 calls through the typed client with KEYWARDEN_API_URL and
  * KEYWARDEN_API_KEY (each falling back to the local stack's bootstrap.json), bound by the
- * authority rule like any key.
+ * authority rule like any key. `keys update|disable|enable --operator` work on the store instead
+ * (the local data dir, or AWS with --aws), as the platform: bound by no key, any limit allowed.
  */
+
+/** A /v1 call that failed, as one operator line, with the API's error kept for the commands that explain it further. */
+class ApiFailure extends OperatorError {
+  constructor(readonly error: ApiError) {
+    super(`${error.status} ${error.code}: ${error.message}`);
+  }
+}
 
 /** Where key commands go: KEYWARDEN_API_URL / KEYWARDEN_API_KEY, each falling back to the local stack's bootstrap.json. */
 function apiTarget(): { url: string; key: string; local: boolean } {
@@ -29,9 +40,9 @@ function apiTarget(): { url: string; key: string; local: boolean } {
 }
 
 /** One /v1 call through the typed client; a failure is one clear operator line. */
-async function api<Op extends OperationId>(op: Op, input: CallInput<Op>): Promise<CallOutput<Op>> {
+async function api<Op extends OperationId>(op: Op, input: CallInput<Op>, headers?: Record<string, string>): Promise<CallOutput<Op>> {
   const { url, key, local } = apiTarget();
-  const result = await new KeywardenApi({ baseUrl: url, key }).call(op, input);
+  const result = await new KeywardenApi({ baseUrl: url, key }).call(op, input, { headers });
   if (result.ok) return result.value;
   const { error } = result;
   if (error.code === 'unreachable') {
@@ -43,17 +54,11 @@ async function api<Op extends OperationId>(op: Op, input: CallInput<Op>): Promis
   if (error.code === 'not_json' || error.code.startsWith('http_')) {
     throw new OperatorError(`${url}/v1 answered HTTP ${error.status} with something other than a Keywarden answer; is ${url} a Keywarden API?`);
   }
-  throw new OperatorError(`${error.status} ${error.code}: ${error.message}`);
+  throw new ApiFailure(error);
 }
 
 function keyLine(k: ApiKey): string {
   return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}`;
-}
-
-function parseRateLimit(v: string): { limit: number; windowSeconds: number } {
-  const m = /^(\d+)\/(\d+)s$/.exec(v);
-  if (!m) throw new InvalidArgumentError('rate limit looks like 100/60s');
-  return { limit: Number(m[1]), windowSeconds: Number(m[2]) };
 }
 
 const keys = program.command('keys').description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY)');
@@ -126,6 +131,106 @@ keys
     const deleted = await api('deleteKey', { params: { id } });
     print(deleted, () => `${deleted.id} deleted`);
   });
+// ── edit in place, pause and resume (issue 21): through /v1 with a key, or on the store with --operator ──
+
+const OPERATOR_HELP = 'as the operator, on the store (the local data dir, or AWS with --aws) instead of /v1: bound by no key, any limit allowed';
+
+/** Where an edit goes: /v1 with a key (bounded by it, SPEC §3), or the store as the platform (--operator). */
+function operatorMode(o: { operator?: boolean }): boolean {
+  if (!o.operator && globals().aws) {
+    throw new OperatorError('key commands go through /v1 with a key; add --operator to change the key on the store (with --aws: on AWS)');
+  }
+  return Boolean(o.operator);
+}
+
+/**
+ * A 409 conflict on a conditional edit, said plainly when the key's version is what moved: a stale
+ * --if-match, or (labels merged with the key as read) a change made while this command ran.
+ * Undefined when the version did not move: the API's own message stands.
+ */
+async function staleVersion(id: string, ifMatch: number | undefined, sent: number, current: () => Promise<number>): Promise<OperatorError | undefined> {
+  const now = await current().catch(() => undefined);
+  if (now === sent) return undefined;
+  const at = now === undefined ? '' : ` (it is at version ${now})`;
+  return new OperatorError(
+    ifMatch !== undefined
+      ? `409 conflict: ${id} is no longer at version ${ifMatch}${at}: --if-match is stale; read it again with \`keywarden keys show ${id}\``
+      : `409 conflict: ${id} changed while this command was editing it${at}; run it again`,
+  );
+}
+
+const isConflict = (err: unknown) => (err instanceof ApiFailure && err.error.code === 'conflict') || (err instanceof KeywardenError && err.code === 'conflict');
+
+/** Runs a conditional edit; a conflict caused by a moved version is said as such. */
+async function conditional<T>(id: string, ifMatch: number | undefined, sent: number | undefined, edit: () => Promise<T>, current: () => Promise<number>): Promise<T> {
+  try {
+    return await edit();
+  } catch (err) {
+    if (sent === undefined || !isConflict(err)) throw err;
+    throw (await staleVersion(id, ifMatch, sent, current)) ?? err;
+  }
+}
+
+/** The key as answered, from a record read on the store (operator mode). */
+const shown = (key: KeyRecord): ApiKey => presentKey(key, Date.now());
+
+keys
+  .command('update <keyId>')
+  .description('edit a key in place; prints each changed field as before → after, and the new version')
+  .option('--name <name>', 'new name')
+  .option('--scopes <list>', 'comma-separated scopes (replace the key’s)')
+  .option('--models <list>', 'comma-separated model ids the key may call')
+  .option('--all-models', 'let the key call every model')
+  .option('--rate-limit <n/window>', 'e.g. 100/60s or 100/1m', parseRateLimit)
+  .option('--expires-in <duration>', 'expire this long from now, e.g. 30d')
+  .option('--expires-at <iso>', 'expire at this time, e.g. 2027-01-31T00:00:00Z')
+  .option('--no-expiry', 'never expire')
+  .option('--metadata <key=value...>', 'set labels, keeping the key’s others (key= removes one)')
+  .option('--clear-metadata', 'remove every label (with --metadata: replace them all)')
+  .option('--if-match <version>', 'only if the key is still at this version (else 409 conflict)', parseVersion)
+  .option('--operator', OPERATOR_HELP)
+  .action(async (id: string, o: UpdateOptions & { operator?: boolean }) => {
+    if (operatorMode(o)) {
+      const [before, after] = await withOperator(async ({ services }) => {
+        const read = await services.operator.getKey(id);
+        const { body, merged } = updateBody(o, shown(read));
+        const ifVersion = o.ifMatch ?? (merged ? (read.version ?? 1) : undefined);
+        const changes = coreChanges(body, Date.now());
+        const edited = await conditional(id, o.ifMatch, ifVersion, () => services.operator.updateKey(actor(), id, changes, { ifVersion }), async () => (await services.operator.getKey(id)).version ?? 1);
+        return [shown(read), shown(edited)];
+      });
+      return print(after, () => changeReport(before, after));
+    }
+    const before = await api('getKey', { params: { id } });
+    const { body, merged } = updateBody(o, before);
+    const ifVersion = o.ifMatch ?? (merged ? before.version : undefined);
+    const headers = ifVersion === undefined ? undefined : { 'if-match': String(ifVersion) };
+    const after = await conditional(id, o.ifMatch, ifVersion, () => api('updateKey', { params: { id }, body }, headers), async () => (await api('getKey', { params: { id } })).version);
+    print(after, () => changeReport(before, after));
+  });
+
+for (const [verb, summary] of [
+  ['disable', 'pause a key: refused (401 key_disabled) until enabled again; it stays listed with its settings'],
+  ['enable', 'resume a paused key, at once'],
+] as const) {
+  keys
+    .command(`${verb} <keyId>`)
+    .description(summary)
+    .option('--operator', OPERATOR_HELP)
+    .action(async (id: string, o: { operator?: boolean }) => {
+      if (operatorMode(o)) {
+        const [before, after] = await withOperator(async ({ services }) => {
+          const read = await services.operator.getKey(id);
+          const changed = verb === 'disable' ? await services.operator.disableKey(actor(), id) : await services.operator.enableKey(actor(), id);
+          return [shown(read), shown(changed)];
+        });
+        return print(after, () => changeReport(before, after));
+      }
+      const before = await api('getKey', { params: { id } });
+      const after = await api(verb === 'disable' ? 'disableKey' : 'enableKey', { params: { id } });
+      print(after, () => changeReport(before, after));
+    });
+}
 program
   .command('audit')
   .description('the audit trail over /v1, newest first')

@@ -1,12 +1,20 @@
 import { bootstrapEnvironment } from '../../lambdas/bootstrap';
 import { parseDuration } from '../../lambdas/core/duration';
+import { BOOTSTRAP_RATE_LIMIT } from '../../lambdas/core/operator-service';
+import type { RateLimit } from '../../lambdas/core/types';
 import { OperatorError } from '../../lambdas/local/operator-errors';
 import { actor, number, print, program, withOperator } from './context';
+import { parseRateLimit } from './key-changes';
 
 /**
  * Operator commands: accounts, the API gate, credits, projects, chat admins, recovery keys and
  * the first start of an environment — straight against the store (local data, or AWS with --aws).
+ * Operators are the platform: the limits they give (`--rate-limit`) have no ceiling; 6000/min is
+ * only the default of the keys they start a project with. Editing, pausing and resuming any key
+ * as the operator: `keys update|disable|enable --operator` (key-commands.ts).
  */
+
+const RATE_LIMIT_HELP = 'requests per window, any size (e.g. 100000/60s; default 6000/60s)';
 
 const accounts = program.command('accounts').description('customer accounts (operator)');
 accounts
@@ -83,9 +91,10 @@ projects
   .description('create a project and its Protected Automator key (shown once)')
   .requiredOption('--account <accountId>', 'owning account')
   .requiredOption('--name <name>', 'project name')
-  .action(async (o: { account: string; name: string }) => {
+  .option('--rate-limit <n/window>', `the Automator key's window: ${RATE_LIMIT_HELP}`, parseRateLimit)
+  .action(async (o: { account: string; name: string; rateLimit?: RateLimit }) => {
     const { project, automator } = await withOperator(({ services }) =>
-      services.operator.createProject({ accountId: o.account, name: o.name, actor: actor() }),
+      services.operator.createProject({ accountId: o.account, name: o.name, actor: actor(), rateLimit: o.rateLimit }),
     );
     print({ project, automatorKey: { id: automator.key.id, start: automator.key.start, key: automator.secret } }, () =>
       [`created ${project.id} "${project.name}"`, `Automator key ${automator.key.id} (shown once): ${automator.secret}`].join('\n'),
@@ -128,14 +137,18 @@ program
   .description('issue a fresh admin key for a project, straight against the store (recovery: the API never lets a project lose its last one)')
   .option('--name <name>', 'key name', 'Operator-issued admin key')
   .option('--expires <duration>', 'lifetime, e.g. 90d (default one year)')
-  .action(async (projectId: string, o: { name: string; expires?: string }) => {
+  .option('--rate-limit <n/window>', RATE_LIMIT_HELP, parseRateLimit)
+  .action(async (projectId: string, o: { name: string; expires?: string; rateLimit?: RateLimit }) => {
     const expiresInMs = o.expires === undefined ? undefined : parseDuration(o.expires);
     if (o.expires !== undefined && !expiresInMs) {
       throw new OperatorError('--expires looks like 90d, 12h or 30m');
     }
     const issued = await withOperator(async ({ services }) => {
       await services.operator.getProject(projectId);
-      return services.keys.create({ kind: 'operator', actor: actor(), projectId }, { name: o.name, type: 'privileged', expiresInMs });
+      return services.keys.create(
+        { kind: 'operator', actor: actor(), projectId },
+        { name: o.name, type: 'privileged', expiresInMs, rateLimit: o.rateLimit ?? BOOTSTRAP_RATE_LIMIT },
+      );
     });
     const { hash: _hash, ...key } = issued.key;
     print({ ...key, key: issued.secret }, () => `${issued.key.id} "${issued.key.name}" (shown once): ${issued.secret}`);
@@ -148,7 +161,8 @@ program
   .option('--project-name <name>', 'project name', 'Platform project')
   .option('--credits <n>', 'initial credits', number('credits'), 1000)
   .option('--admins <list>', 'comma-separated chat identities to make admins', '')
-  .action(async (o: { accountName: string; projectName: string; credits: number; admins: string }) => {
+  .option('--rate-limit <n/window>', `the admin key's window: ${RATE_LIMIT_HELP}`, parseRateLimit)
+  .action(async (o: { accountName: string; projectName: string; credits: number; admins: string; rateLimit?: RateLimit }) => {
     const result = await withOperator(({ services }) =>
       bootstrapEnvironment(services, {
         accountName: o.accountName,
@@ -156,6 +170,7 @@ program
         credits: o.credits,
         admins: o.admins.split(',').map((s) => s.trim()).filter(Boolean),
         actor: actor(),
+        rateLimit: o.rateLimit,
       }),
     );
     print(result, () =>

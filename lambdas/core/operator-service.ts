@@ -2,14 +2,23 @@ import { IDENTITY_PATTERN } from './actor-assertion';
 import { KeywardenError } from './errors';
 import { newId } from './ids';
 import type { AuditLog } from './audit-log';
-import type { IssuedKey, KeyService } from './key-service';
+import { KEY_ID_PATTERN, type IssuedKey, type KeyChanges, type KeyService } from './key-service';
+import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
 import { SCOPES } from './scopes';
-import type { Account, Project } from './types';
+import type { Account, KeyRecord, Project, RateLimit } from './types';
+
+/**
+ * The window the platform's own keys start with (the Automator key, the bootstrap admin key, the
+ * bots' keys): a default, not a ceiling. Operators set any limit (issue 21, point 6); a key still
+ * never mints or widens a key beyond itself (SPEC §3).
+ */
+export const BOOTSTRAP_RATE_LIMIT: RateLimit = { limit: 6000, windowSeconds: 60 };
 
 /**
  * Platform-operator tasks (CLI, bootstrap): accounts, the API product gate, credits, projects with
- * their Protected Automator key, and the chat identities that administer a project.
+ * their Protected Automator key, the chat identities that administer a project, and keys edited,
+ * paused and resumed by the platform itself (bound by no key's powers, the root credential included).
  */
 export class OperatorService {
   constructor(private readonly deps: { store: Store; keys: KeyService; audit: AuditLog; clock: Clock }) {}
@@ -64,7 +73,8 @@ export class OperatorService {
   }
 
   /** Creates a project and its Protected Automator (system) key; the raw key is returned once. */
-  async createProject(input: { accountId: string; name: string; actor: string }): Promise<{ project: Project; automator: IssuedKey }> {
+  async createProject(input: { accountId: string; name: string; actor: string; rateLimit?: RateLimit }): Promise<{ project: Project; automator: IssuedKey }> {
+    if (input.rateLimit) assertRateLimit(input.rateLimit);
     const account = await this.getAccount(input.accountId);
     const project: Project = { id: newId('proj'), accountId: account.id, name: input.name, createdAt: this.nowIso() };
     await this.deps.store.createProject(project);
@@ -80,7 +90,7 @@ export class OperatorService {
       createdAt: this.nowIso(),
       expiresAt: null,
       createdBy: 'system',
-      rateLimit: { limit: 6000, windowSeconds: 60 },
+      rateLimit: input.rateLimit ?? BOOTSTRAP_RATE_LIMIT,
     });
     await this.deps.keys.save(automator.key);
     await this.deps.store.setAutomatorKey(project.id, automator.key.id);
@@ -122,6 +132,48 @@ export class OperatorService {
 
   listAdmins(projectId: string): Promise<string[]> {
     return this.deps.store.listAdmins(projectId);
+  }
+
+  /** Any key of any project, by id (an operator names a key without its project). */
+  async getKey(id: string): Promise<KeyRecord> {
+    if (!KEY_ID_PATTERN.test(id)) throw new KeywardenError('invalid_request_error', 'Not a key id: expected key_ and 22 letters or digits.');
+    const key = await this.deps.store.getKey(id);
+    if (!key) throw new KeywardenError('not_found', `No key ${id}.`);
+    return key;
+  }
+
+  /**
+   * An edit in place as the platform: any limit, on any key (the root credential and the Automator
+   * key included), audited under the operator's name. `ifVersion` makes it conditional, as If-Match does.
+   */
+  async updateKey(actor: string, id: string, changes: KeyChanges, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
+    if (changes.rateLimit) assertRateLimit(changes.rateLimit);
+    return this.deps.keys.update(await this.asOperator(actor, id), id, changes, options);
+  }
+
+  /** Pauses a key as the platform (the same lockout rule as through the API: a project keeps a key manager). */
+  async disableKey(actor: string, id: string): Promise<KeyRecord> {
+    return this.deps.keys.disable(await this.asOperator(actor, id), id);
+  }
+
+  async enableKey(actor: string, id: string): Promise<KeyRecord> {
+    return this.deps.keys.enable(await this.asOperator(actor, id), id);
+  }
+
+  /** The operator acting in the project of the key named. */
+  private async asOperator(actor: string, id: string): Promise<Principal> {
+    return { kind: 'operator', actor, projectId: (await this.getKey(id)).projectId };
+  }
+}
+
+/**
+ * What an operator's limit must be: whole requests per whole seconds, the window at most a day (the
+ * rate window's span). The count itself has no ceiling.
+ */
+export function assertRateLimit(rateLimit: RateLimit): void {
+  const { limit, windowSeconds } = rateLimit;
+  if (!Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > 86_400) {
+    throw new KeywardenError('invalid_request_error', 'A rate limit is a whole number of requests (at least 1) per 1 s to 1 d.', { param: 'rateLimit' });
   }
 }
 
