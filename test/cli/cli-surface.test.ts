@@ -67,6 +67,22 @@ describe.concurrent('the keywarden CLI', () => {
   });
 });
 
+describe.concurrent('keys update without a stack', () => {
+  it('refuses --aws without --operator, and a malformed limit (under --json: one line), each in one line', async () => {
+    const id = 'key_7LykMTk0wIS1VwzBMfJ7Os';
+    const [aws, limit] = await Promise.all([
+      cli(['--aws', 'keys', 'update', id, '--name', 'x']),
+      cli(['--json', 'keys', 'update', id, '--rate-limit', '100/0s']),
+    ]);
+    for (const out of [aws, limit]) {
+      expect(out.code, out.stderr).toBe(1);
+      expect(out.stderr.trim().split('\n'), out.stderr).toHaveLength(1);
+    }
+    expect(aws.stderr).toMatch(/^error: key commands go through \/v1 with a key; add --operator/);
+    expect(JSON.parse(limit.stderr).error.message).toMatch(/'100\/0s' is invalid\. rate limit looks like 100\/60s/);
+  });
+});
+
 describe('keys list for people', () => {
   const key = (over: Partial<ApiKey>): ApiKey =>
     ({
