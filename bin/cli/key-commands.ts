@@ -58,7 +58,8 @@ async function api<Op extends OperationId>(op: Op, input: CallInput<Op>, headers
 }
 
 function keyLine(k: ApiKey): string {
-  return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}`;
+  const labels = Object.entries(k.metadata).map(([name, value]) => `${name}=${value}`).join(', ');
+  return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  version ${k.version}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}${labels ? `  (${labels})` : ''}`;
 }
 
 const keys = program.command('keys').description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY)');
@@ -93,9 +94,9 @@ keys
   .command('list')
   .description('list keys')
   .option('--search <text>', 'name, visible start or full key')
-  .option('--status <status>', 'active | revoked | expired')
+  .option('--status <status>', 'active | disabled | revoked | expired')
   .action(async (o: { search?: string; status?: string }) => {
-    const status = o.status as 'active' | 'revoked' | 'expired' | undefined;
+    const status = o.status as 'active' | 'disabled' | 'revoked' | 'expired' | undefined;
     // The search term may be a whole key: it goes in a request body, never in a URL.
     const list = o.search ? await api('searchKeys', { body: { search: o.search, status } }) : await api('listKeys', { query: { status } });
     print(list, () => keyTable(list.data));
