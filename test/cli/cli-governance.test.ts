@@ -74,7 +74,7 @@ describe('keys update, disable, enable and operators’ limits against a local s
     expect((await getKey(key.id)).name).toBe('deploy');
   });
 
-  it('disable refuses the key at once (401 key_disabled) and keeps it listed; enable restores it', async () => {
+  it('disable refuses the key at once (401 key_disabled, never retried) and keeps it; enable restores it', async () => {
     const key = await newKey({ name: 'paused', type: 'viewer' });
     expect((await stack.json('/v1/models', { key: key.key })).status).toBe(200);
 
@@ -98,11 +98,15 @@ describe('keys update, disable, enable and operators’ limits against a local s
     const wide = await stack.json(`/v1/keys/${child.id}`, { key: stack.adminKey, method: 'PATCH', body: { rateLimit: { limit: 20_000, windowSeconds: 60 } } });
     expect(wide.status).toBe(403);
 
-    const [raised, rootRaised, recovery] = await Promise.all([
+    const [raised, rootRaised, recovery, stale] = await Promise.all([
       cli(['keys', 'update', child.id, '--operator', '--rate-limit', '20000/60s']),
       cli(['--json', 'keys', 'update', stack.bootstrap.adminKeyId, '--operator', '--rate-limit', '100000/60s']),
       cli(['--json', 'admin-key', stack.bootstrap.projectId, '--name', 'recovery', '--rate-limit', '250000/60s']),
+      // Operators' edits are conditional the same way.
+      cli(['keys', 'update', stack.bootstrap.adminKeyId, '--operator', '--if-match', '9', '--name', 'late']),
     ]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(new RegExp(`^error: 409 conflict: ${stack.bootstrap.adminKeyId} is no longer at version 9 \\(it is at version [12]\\): --if-match is stale;[^\n]*\n$`));
     expect(ok(raised).trim().split('\n')).toEqual([`${child.id} "busy bot": version 1 → 2`, '  rate limit  600/60s → 20000/60s']);
     expect(JSON.parse(ok(rootRaised))).toMatchObject({ id: stack.bootstrap.adminKeyId, rateLimit: { limit: 100_000, windowSeconds: 60 }, version: 2 });
     const issued = JSON.parse(ok(recovery));

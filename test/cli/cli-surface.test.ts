@@ -67,7 +67,7 @@ describe.concurrent('the keywarden CLI', () => {
   });
 });
 
-describe.concurrent('keys update without a stack', () => {
+describe('keys update without a stack', () => {
   it('refuses --aws without --operator, and a malformed limit (under --json: one line), each in one line', async () => {
     const id = 'key_7LykMTk0wIS1VwzBMfJ7Os';
     const [aws, limit] = await Promise.all([
