@@ -1,6 +1,7 @@
 /**
  * `keywarden`: operator commands (accounts, API gate, credits, projects, chat admins) that work on
- * the store directly — local data or AWS — and key commands for CI/CD that call /v1 like any client.
+ * the store directly — local data or AWS — and key commands for CI/CD that call /v1 like any client
+ * (`keys update|disable|enable --operator` change a key on the store instead, with any limit).
  * Wiring only: every rule lives in the service core. Commands: bin/cli/operator-commands.ts and
  * bin/cli/key-commands.ts; what they share: bin/cli/context.ts.
  */

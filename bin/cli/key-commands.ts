@@ -62,7 +62,9 @@ function keyLine(k: ApiKey): string {
   return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  version ${k.version}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}${labels ? `  (${labels})` : ''}`;
 }
 
-const keys = program.command('keys').description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY)');
+const keys = program
+  .command('keys')
+  .description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY); update, disable and enable also as the operator, on the store (--operator)');
 keys
   .command('create')
   .description('create a key; prints the raw key once')
