@@ -199,7 +199,13 @@ keys
         const { body, merged } = updateBody(o, shown(read));
         const ifVersion = o.ifMatch ?? (merged ? (read.version ?? 1) : undefined);
         const changes = coreChanges(body, Date.now());
-        const edited = await conditional(id, o.ifMatch, ifVersion, () => services.operator.updateKey(actor(), id, changes, { ifVersion }), async () => (await services.operator.getKey(id)).version ?? 1);
+        const edited = await conditional(
+          id,
+          o.ifMatch,
+          ifVersion,
+          () => services.operator.updateKey(actor(), id, changes, { ifVersion }),
+          async () => (await services.operator.getKey(id)).version ?? 1,
+        );
         return [shown(read), shown(edited)];
       });
       return print(after, () => changeReport(before, after));
@@ -208,7 +214,13 @@ keys
     const { body, merged } = updateBody(o, before);
     const ifVersion = o.ifMatch ?? (merged ? before.version : undefined);
     const headers = ifVersion === undefined ? undefined : { 'if-match': String(ifVersion) };
-    const after = await conditional(id, o.ifMatch, ifVersion, () => api('updateKey', { params: { id }, body }, headers), async () => (await api('getKey', { params: { id } })).version);
+    const after = await conditional(
+      id,
+      o.ifMatch,
+      ifVersion,
+      () => api('updateKey', { params: { id }, body }, headers),
+      async () => (await api('getKey', { params: { id } })).version,
+    );
     print(after, () => changeReport(before, after));
   });
 
@@ -234,6 +246,7 @@ for (const [verb, summary] of [
       print(after, () => changeReport(before, after));
     });
 }
+
 program
   .command('audit')
   .description('the audit trail over /v1, newest first')
