@@ -91,20 +91,24 @@ describe('keys update, disable, enable and operators’ limits against a local s
     expect((await stack.json('/v1/models', { key: key.key })).status).toBe(200);
   });
 
-  it('an operator sets any limit: a key beyond 6000/min and beyond its creator, the root credential itself, and admin-key --rate-limit', async () => {
+  it('an operator sets any limit: a key beyond 6000/min and beyond its creator, the root credential itself, admin-key --rate-limit; and pauses a key', async () => {
     const child = await newKey({ name: 'busy bot', type: 'viewer' });
+    const leaked = await newKey({ name: 'leaked', type: 'viewer' });
     // The root credential starts at the bootstrap default, and a key cannot go beyond its creator.
     expect((await getKey(stack.bootstrap.adminKeyId)).rateLimit).toEqual({ limit: 6000, windowSeconds: 60 });
     const wide = await stack.json(`/v1/keys/${child.id}`, { key: stack.adminKey, method: 'PATCH', body: { rateLimit: { limit: 20_000, windowSeconds: 60 } } });
     expect(wide.status).toBe(403);
 
-    const [raised, rootRaised, recovery, stale] = await Promise.all([
+    const [raised, rootRaised, recovery, stale, paused] = await Promise.all([
       cli(['keys', 'update', child.id, '--operator', '--rate-limit', '20000/60s']),
       cli(['--json', 'keys', 'update', stack.bootstrap.adminKeyId, '--operator', '--rate-limit', '100000/60s']),
       cli(['--json', 'admin-key', stack.bootstrap.projectId, '--name', 'recovery', '--rate-limit', '250000/60s']),
       // Operators' edits are conditional the same way.
       cli(['keys', 'update', stack.bootstrap.adminKeyId, '--operator', '--if-match', '9', '--name', 'late']),
+      cli(['keys', 'disable', leaked.id, '--operator']),
     ]);
+    expect(ok(paused).trim().split('\n')).toEqual([`${leaked.id} "leaked": version 1 → 2`, '  status  active → disabled']);
+    expect((await stack.json('/v1/models', { key: leaked.key })).body.error.code).toBe('key_disabled');
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(new RegExp(`^error: 409 conflict: ${stack.bootstrap.adminKeyId} is no longer at version 9 \\(it is at version [12]\\): --if-match is stale;[^\n]*\n$`));
     expect(ok(raised).trim().split('\n')).toEqual([`${child.id} "busy bot": version 1 → 2`, '  rate limit  600/60s → 20000/60s']);
