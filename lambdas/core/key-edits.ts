@@ -149,9 +149,10 @@ function normalize(key: KeyRecord, changes: KeyChanges, now: number): KeyChanges
     if (!out.name) throw invalid('name', 'A key needs a name.');
   }
   if (changes.scopes !== undefined) {
+    // Unlike create, no scopes is not "every scope of the type": an edit names what the key keeps.
+    if (changes.scopes.length === 0) throw invalid('scopes', 'A key needs at least one scope.');
     const resolved = resolveScopes(key.type, changes.scopes);
     if (!resolved.ok) throw invalid('scopes', `Scopes not allowed for a ${key.type} key: ${resolved.invalid.join(', ')}.`);
-    if (resolved.scopes.length === 0) throw invalid('scopes', 'A key needs at least one scope.');
     out.scopes = resolved.scopes;
   }
   if (changes.metadata) {

@@ -91,6 +91,8 @@ describe('PATCH /v1/keys/{id}: edit in place', () => {
     const k = await create({ name: 'strict', type: 'viewer' });
     expectApiError(await patch(k.id, { name: '  ' }), 400, 'invalid_request_error');
     expectApiError(await patch(k.id, { scopes: ['keys:write'] }), 400, 'invalid_request_error');
+    // No scopes is not every scope of the type, as it is on create.
+    expectApiError(await patch(k.id, { scopes: [] }), 400, 'invalid_request_error');
     expectApiError(await patch(k.id, { expiresAt: '2001-01-01T00:00:00Z' }), 400, 'invalid_request_error');
     expectApiError(await patch(k.id, {}), 400, 'invalid_request_error');
     expectApiError(await patch(k.id, { expiresAt: null, expiresIn: '1d' }), 400, 'invalid_request_error');
