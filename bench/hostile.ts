@@ -2,9 +2,10 @@
  * `npm run hostile`: the hostile run of issue 8, repeatable. Against the real local stack (dynalite,
  * the shipped router, the Slack mount through Bolt's receiver), it sends
  *   - HOSTILE_RUNS (default 10,000) fuzzed requests over every route of the route table,
- *   - the SPEC §3 authorization matrix: bounded actors creating, rotating, revoking and deleting
- *     keys wider than themselves on each axis, the Automator key, self-lockout, and lockout by two
- *     key managers revoking each other at once,
+ *   - the SPEC §3 authorization matrix: bounded actors creating, rotating, editing (PATCH),
+ *     disabling, enabling, revoking and deleting keys wider than themselves on each axis, edits
+ *     widening a key on each axis, the Automator key, self-lockout (delete, disable, an edit taking
+ *     keys:write), and lockout by two key managers revoking each other at once,
  *   - byte-identical replays and future-dated copies of a signed Slack `/apikeys create`,
  * then decodes every stored item and every response body and looks for every raw key issued,
  * and then the issue 19 runs, each against a stack of its own:
@@ -22,7 +23,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import fc from 'fast-check';
-import { widerAxes, type Powers } from '../lambdas/core/authority';
+import { widerAxes, type PowerAxis, type Powers } from '../lambdas/core/authority';
 import { API_ROUTE_TABLE, createApi } from '../lambdas/http/api';
 import { isStreamed, type HttpRequest } from '../lambdas/http/types';
 import { ADMIN_USER, sign, SIGNING_SECRET, startSlackHarness } from '../test/bots/slack/slack-harness';
@@ -55,6 +56,24 @@ function powersOf(k: any): Powers {
     ...(k.models ? { models: k.models } : {}),
     ...(k.graceUntil ? { graceUntil: Date.parse(k.graceUntil) } : {}),
   };
+}
+
+/** The power axis each field of a key is part of; name and metadata grant nothing. */
+const EDIT_AXES = { scopes: 'scopes', roles: 'roles', context: 'roles', rateLimit: 'rate limit', models: 'models', expiresAt: 'expiry' } as const satisfies Record<string, PowerAxis>;
+
+/**
+ * Whether an edit that went through was within the rule: on a user key, the key before and after
+ * no wider than the actor; on the Automator key, an actor holding admin, and no axis the edit
+ * changed wider than the actor.
+ */
+function editAllowed(before: Powers, after: Powers, actor: Powers): boolean {
+  if (before.type === 'system') {
+    const changed = Object.entries(EDIT_AXES)
+      .filter(([f]) => JSON.stringify(before[f as keyof Powers] ?? null) !== JSON.stringify(after[f as keyof Powers] ?? null))
+      .map(([, axis]) => axis as PowerAxis);
+    return actor.scopes.includes('admin') && !widerAxes(after, actor).some((a) => changed.includes(a));
+  }
+  return widerAxes(before, actor).length === 0 && widerAxes(after, actor).length === 0;
 }
 
 async function main(): Promise<void> {
@@ -115,6 +134,8 @@ async function main(): Promise<void> {
 
   // ── 2. the authorization matrix (SPEC §3) ────────────────────────────────────
   const matrix: Tally = {};
+  /** What each matrix violation was, printed under the figures. */
+  const found: string[] = [];
   const HOUR_MS = 3_600_000;
   const actors: Record<string, Record<string, unknown>> = {
     'keys:read+write only': { scopes: ['keys:read', 'keys:write'] },
@@ -134,6 +155,20 @@ async function main(): Promise<void> {
     'other context': { context: { region: 'us' } },
     'other model': { models: ['gpt-4o'] },
   };
+  // Edits (PATCH) that widen a key on one axis each, then one that narrows it.
+  const edits: Array<Record<string, unknown>> = [
+    { scopes: ['admin'] },
+    { rateLimit: { limit: 1_000_000, windowSeconds: 60 } },
+    { rateLimit: { limit: 3, windowSeconds: 1 } },
+    { expiresIn: '999999d' },
+    { expiresAt: null },
+    { roles: [] },
+    { context: { region: 'us' } },
+    { models: null },
+    { models: ['archibot', 'gpt-4o'] },
+    { name: 'renamed', metadata: { by: 'hostile' } },
+    { rateLimit: { limit: 1, windowSeconds: 60 } },
+  ];
   const automatorId = pool.automatorId;
   for (const [actorName, actorInput] of Object.entries(actors)) {
     const actor = await opKey({ name: actorName, ...actorInput });
@@ -151,6 +186,40 @@ async function main(): Promise<void> {
       await opKey({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } }),
       await opKey({ expiresInMs: 999_999 * 24 * HOUR_MS }),
     ];
+    // Edit, pause and resume: a peer with the actor's own powers, the wider targets, the Automator key.
+    // Made a minute shorter-lived than the actor, so it is within the actor (and edits of it succeed).
+    const peer = await opKey({ name: 'peer', ...actorInput, expiresInMs: actorPowers.expiresAt! - stack.clock.now() - 60_000 });
+    for (const target of [peer.id, ...targets.map((t) => t.id), automatorId]) {
+      for (const body of edits) {
+        const before = (await stack.services.store.getKey(target))!;
+        const res = await call(`/v1/keys/${target}`, actor.key, body, 'PATCH');
+        bump(matrix, 'attempts');
+        bump(matrix, 'edit attempts (PATCH)');
+        if (res.status >= 500) bump(matrix, '5xx');
+        if (res.status >= 200 && res.status < 300) {
+          bump(matrix, 'edits allowed');
+          if (!editAllowed(before, (await stack.services.store.getKey(target))!, actorPowers)) {
+            bump(matrix, 'violations');
+            found.push(`${actorName}: PATCH ${before.type} ${before.name} ${JSON.stringify(body)} → ${res.status}`);
+          }
+        }
+      }
+      for (const action of ['disable', 'enable'] as const) {
+        const before = (await stack.services.store.getKey(target))!;
+        const res = await call(`/v1/keys/${target}/${action}`, actor.key, undefined, 'POST');
+        bump(matrix, 'attempts');
+        bump(matrix, `${action} attempts`);
+        if (res.status >= 500) bump(matrix, '5xx');
+        if (res.status >= 200 && res.status < 300) {
+          const system = before.type === 'system';
+          const allowed = system ? action === 'enable' && actorPowers.scopes.includes('admin') : widerAxes(before, actorPowers).length === 0;
+          if (!allowed) {
+            bump(matrix, 'violations');
+            found.push(`${actorName}: ${action} ${before.type} ${before.name} (wider ${widerAxes(before, actorPowers).join(', ')}) → ${res.status}`);
+          }
+        }
+      }
+    }
     for (const action of ['rotate', 'revoke', 'delete'] as const) {
       for (const target of [...targets.map((t) => t.id), automatorId]) {
         const before = await stack.services.store.getKey(target);
@@ -164,8 +233,10 @@ async function main(): Promise<void> {
         if (res.status >= 200 && res.status < 300) {
           const system = before.type === 'system';
           const allowed = system ? action === 'rotate' && actorPowers.scopes.includes('admin') : widerAxes(before, actorPowers).length === 0;
-          if (!allowed) bump(matrix, 'violations');
-          if (action === 'rotate' && !system && widerAxes(powersOf(res.body), actorPowers).length > 0) bump(matrix, 'violations');
+          if (!allowed || (action === 'rotate' && !system && widerAxes(powersOf(res.body), actorPowers).length > 0)) {
+            bump(matrix, 'violations');
+            found.push(`${actorName}: ${action} ${before.type} ${before.name} → ${res.status}`);
+          }
         }
       }
     }
@@ -176,9 +247,16 @@ async function main(): Promise<void> {
     const { project } = await stack.services.operator.createProject({ accountId: account.id, name: 'lockout', actor: 'hostile' });
     const only = await stack.services.keys.create({ kind: 'operator', actor: 'hostile', projectId: project.id }, { name: 'only admin' });
     issued.add(only.secret);
-    const res = await call(`/v1/keys/${only.key.id}`, only.secret, undefined, 'DELETE');
-    bump(matrix, 'attempts');
-    if (res.status < 300) bump(matrix, 'violations');
+    for (const [path, body, method] of [
+      [`/v1/keys/${only.key.id}`, undefined, 'DELETE'],
+      [`/v1/keys/${only.key.id}/disable`, undefined, 'POST'],
+      [`/v1/keys/${only.key.id}`, { scopes: ['keys:read'] }, 'PATCH'],
+    ] as const) {
+      const res = await call(path, only.secret, body, method);
+      bump(matrix, 'attempts');
+      bump(matrix, 'self-lockout attempts (delete, disable, edit out of keys:write)');
+      if (res.status < 300) bump(matrix, 'violations');
+    }
   }
 
   // Lockout by racing: in each of 10 projects, its only two key managers revoke each other at once.
@@ -242,6 +320,7 @@ async function main(): Promise<void> {
   };
   print(`Fuzzing (${RUNS} requests, seed ${process.env.HOSTILE_SEED ?? 2026})`, fuzz, ['5xx', 'error shape violations', 'echoed keys']);
   print('Authorization matrix (SPEC §3)', matrix, ['violations', '5xx']);
+  for (const v of found.slice(0, 20)) console.log(`    - ${v}`);
   print('Slack replays', slack, ['future-dated accepted (HTTP 2xx)']);
   print('Secrets', scan, ['raw keys found in stored items', 'raw keys in a response other than the one creating it']);
   const violations =

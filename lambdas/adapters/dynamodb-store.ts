@@ -75,7 +75,7 @@ export class DynamoDbStore implements Store {
   keysCursorAfter(key: KeyRecord) { return this.keys.keysCursorAfter(key); }
   updateKey(id: string, edit: KeyEdit) { return this.keys.updateKey(id, edit); }
   revokeKey(id: string, at: string) { return this.keys.revokeKey(id, at); }
-  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined) { return this.keys.markRotated(id, replacementId, at, graceUntil); }
+  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number) { return this.keys.markRotated(id, replacementId, at, graceUntil, version); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
   admitKeyUse(id: string, hash: string, now: number) { return this.keys.admitKeyUse(id, hash, now); }
 

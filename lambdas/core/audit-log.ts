@@ -9,8 +9,8 @@ import type { Clock, SecretsProvider, Store } from './ports';
 import type { AuditOutcome, AuditRecord, Page } from './types';
 
 /**
- * The audit trail (seeds 001/003): every create, rotate, revoke and delete, denied attempts
- * included, with actor, the key it came in with, the bot that relayed it, the key acted on, time
+ * The audit trail (seeds 001/003): every create, edit, disable, enable, rotate, revoke and delete
+ * (`AUDIT_ACTIONS`), denied attempts included, an edit's changed fields before → after, with actor, the key it came in with, the bot that relayed it, the key acted on, time
  * and outcome; read back by project, key or actor with sealed cursors.
  */
 export class AuditLog {

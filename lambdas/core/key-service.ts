@@ -310,10 +310,11 @@ export class KeyService {
     const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
     await this.recorded(p, 'key.rotate', { keyId: old.id, details }, async () => {
       await this.save(issued.key);
-      if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil))) {
-        // Lost a race with another rotation: withdraw ours so only one replacement exists.
+      if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil, old.version ?? 1))) {
+        // Lost a race with another rotation (or an edit, pause or revocation): withdraw ours so
+        // only one replacement exists, a copy of the key as it now stands.
         await this.deps.store.deleteKey(issued.key.id);
-        throw new KeywardenError('conflict', `Key ${old.id} was rotated concurrently.`);
+        throw new KeywardenError('conflict', `Key ${old.id} was rotated or changed concurrently; try again.`);
       }
       if (old.type === 'system') await this.deps.store.setAutomatorKey(old.projectId, issued.key.id);
     });

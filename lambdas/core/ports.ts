@@ -61,9 +61,10 @@ export interface Store {
   revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
   /**
    * Marks a key as replaced by `replacementId`, revoked now or working until `graceUntil`.
-   * Conditional on the key not having been replaced already: `false` if it was.
+   * Conditional on the key not having been replaced already, and when `version` is given on the
+   * key still being at that version (the replacement copied it as it was): `false` otherwise.
    */
-  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined): Promise<boolean>;
+  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number): Promise<boolean>;
   deleteKey(id: string): Promise<void>;
   /**
    * Authenticates and counts one request against the key's rate-limit window in a single

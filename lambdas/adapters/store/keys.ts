@@ -136,8 +136,9 @@ export class KeyItems implements KeyStore {
     return out ? toKey(out.Attributes ?? {}) : undefined;
   }
 
-  async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined): Promise<boolean> {
+  async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number): Promise<boolean> {
     const revokeNow = graceUntil === undefined;
+    const versionHolds = version === undefined ? '' : version === 1 ? ' AND (attribute_not_exists(version) OR version = :v)' : ' AND version = :v';
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
@@ -146,9 +147,13 @@ export class KeyItems implements KeyStore {
           UpdateExpression: revokeNow
             ? `SET replacedBy = :r, #s = :revoked, revokedAt = :at, ${BUMP_VERSION}`
             : `SET replacedBy = :r, graceUntil = :g, ${BUMP_VERSION}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(replacedBy)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(replacedBy)${versionHolds}`,
           ExpressionAttributeNames: revokeNow ? { '#s': 'status' } : undefined,
-          ExpressionAttributeValues: revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at, ':one': 1 } : { ':r': replacementId, ':g': graceUntil, ':one': 1 },
+          ExpressionAttributeValues: {
+            ...(revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil }),
+            ':one': 1,
+            ...(version === undefined ? {} : { ':v': version }),
+          },
         }),
       ),
     );

@@ -18,14 +18,17 @@ export const AuditRecordSchema = z
     id: z.string(),
     at: isoTime,
     projectId: z.string(),
-    action: z.string(),
+    action: z.string().describe('key.create, key.update, key.disable, key.enable, key.rotate, key.revoke, key.delete, console.…'),
     outcome: z.enum(['success', 'denied', 'error']),
     actor: z.string(),
     viaKeyId: z.string().optional(),
     viaBot: z.string().optional(),
     keyId: z.string().optional(),
     reason: z.string().optional(),
-    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    details: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('key.update: each changed field, "before → after"'),
   })
 ;
 
@@ -34,7 +37,7 @@ export const AUDIT_CONTRACT = {
     method: 'GET',
     path: '/v1/audit',
     operationId: 'listAudit',
-    summary: 'Audit records of the project (every create, rotate, revoke and delete, denied attempts included), newest first',
+    summary: 'Audit records of the project (every create, edit, disable, enable, rotate, revoke and delete, denied attempts included), newest first',
     tags: ['Audit'],
     auth: 'key',
     query: AuditQuerySchema,

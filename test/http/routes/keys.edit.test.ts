@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
+import { CONSOLE_BINDING_HEADER, sessionBinding } from '../../../lambdas/core/console-cookie';
 import type { Principal } from '../../../lambdas/core/principal';
 import { expectApiError } from '../../support/api-error';
 import { startTestStack, type TestStack } from '../../support/local-stack';
@@ -218,6 +219,22 @@ describe('POST /v1/keys/{id}/disable and /enable: pause and resume', () => {
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((error as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('key_disabled');
     expect(sent).toBe(1);
+  });
+
+  it('a console session of a paused key is refused (401 key_disabled) until it is enabled', async () => {
+    const k = await create({ name: 'console key', scopes: ['keys:read', 'models:read'] });
+    const signedIn = await stack.call('/v1/console/sessions', { body: { key: k.key }, headers: { origin: stack.url } });
+    expect(signedIn.status).toBe(201);
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const asSession = { cookie, [CONSOLE_BINDING_HEADER]: sessionBinding(cookie.slice(cookie.indexOf('=') + 1)) };
+    expect((await stack.json('/v1/keys', { headers: asSession })).status).toBe(200);
+    await disable(k.id);
+    const refused = await stack.json('/v1/keys', { headers: asSession });
+    expectApiError(refused, 401, 'key_disabled');
+    // Signing in again with the paused key is refused too.
+    expect((await stack.call('/v1/console/sessions', { body: { key: k.key }, headers: { origin: stack.url } })).status).toBe(401);
+    await enable(k.id);
+    expect((await stack.json('/v1/keys', { headers: asSession })).status).toBe(200);
   });
 
   it('a revoked or expired key cannot be enabled or disabled (409)', async () => {
