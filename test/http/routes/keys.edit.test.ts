@@ -5,6 +5,7 @@ import { CONSOLE_BINDING_HEADER, sessionBinding } from '../../../lambdas/core/co
 import type { Principal } from '../../../lambdas/core/principal';
 import { expectApiError } from '../../support/api-error';
 import { startTestStack, type TestStack } from '../../support/local-stack';
+import { balance } from '../openai-relay/stack-helpers';
 
 /**
  * Issue 21, points 1 and 2, from the outside: PATCH /v1/keys/{id} (each field set and removed,
@@ -169,6 +170,7 @@ describe('POST /v1/keys/{id}/disable and /enable: pause and resume', () => {
     expect(before.headers.get('x-ratelimit-remaining')).toBe('9');
     const usageBefore = (await usageOf(k.id)).length;
     const lastUsedAt = (await stack.json(`/v1/keys/${k.id}`, { key: stack.adminKey })).body.lastUsedAt;
+    const credits = await balance(stack);
 
     const paused = await disable(k.id);
     expect([paused.status, paused.body.status, paused.body.version, paused.headers.get('etag')]).toEqual([200, 'disabled', 2, '"2"']);
@@ -178,8 +180,9 @@ describe('POST /v1/keys/{id}/disable and /enable: pause and resume', () => {
       expect(res.headers.get('x-should-retry')).toBe('false');
       expect(JSON.stringify(res.body)).not.toContain(k.key);
     }
-    // Nothing counted: no usage record, no lastUsedAt, the window's count as it was.
+    // Nothing counted: no usage record, no lastUsedAt, no credits, the window's count as it was.
     expect((await usageOf(k.id)).length).toBe(usageBefore);
+    expect(await balance(stack)).toBe(credits);
     const stored = (await stack.json(`/v1/keys/${k.id}`, { key: stack.adminKey })).body;
     expect([stored.status, stored.lastUsedAt, stored.rateLimit, stored.name]).toEqual(['disabled', lastUsedAt, { limit: 10, windowSeconds: 3600 }, 'pausable']);
     // Listed, and found by the status filter.
