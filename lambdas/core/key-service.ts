@@ -378,13 +378,14 @@ export class KeyService {
 
   /**
    * A value that passes the key format and checksum arrived where an id belongs (SPEC §3): it is
-   * exposed. A live key is revoked at once (the Automator key, which cannot be revoked, is rotated
+   * exposed. A key not yet revoked (paused and expired ones included) is revoked at once (the Automator key, which cannot be revoked, is rotated
    * and its replacement discarded: nobody holds it anyway). The audit names the key id, never the
    * value. Whoever sent it held the value, so no further authority is needed.
    */
   async exposed(raw: string, where = 'a key was sent where a key id belongs'): Promise<void> {
     const key = await this.deps.auth.inspect(raw);
-    if (!key || keyStatus(key, this.deps.clock.now()) !== 'active' || key.replacedBy) return;
+    // A paused or expired key is revoked too: an enable or a new expiry would bring it back.
+    if (!key || keyStatus(key, this.deps.clock.now()) === 'revoked' || key.replacedBy) return;
     const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
     if (key.type === 'system') {
       await this.rotate(system, key.id);

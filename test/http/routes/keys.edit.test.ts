@@ -208,6 +208,19 @@ describe('POST /v1/keys/{id}/disable and /enable: pause and resume', () => {
     );
   });
 
+  it('a paused or expired key found exposed is revoked, so no enable or new expiry can bring it back', async () => {
+    const paused = await create({ name: 'paused, then pasted' });
+    await disable(paused.id);
+    const expired = await create({ name: 'expired, then pasted', expiresIn: '1h' });
+    stack.clock.advance(2 * 3_600_000);
+    for (const k of [paused, expired]) {
+      expectApiError(await stack.json(`/v1/keys/${k.key}`, { key: stack.adminKey }), 400, 'invalid_request_error');
+      expect((await stack.json(`/v1/keys/${k.id}`, { key: stack.adminKey })).body.status).toBe('revoked');
+    }
+    expectApiError(await enable(paused.id), 409, 'conflict');
+    expectApiError(await patch(expired.id, { expiresIn: '1d' }), 409, 'conflict');
+  });
+
   it('the official openai client: a paused key fails with AuthenticationError (key_disabled), asked once', async () => {
     const k = await create({ name: 'sdk paused' });
     await disable(k.id);
