@@ -79,6 +79,38 @@ describe('rotation on single-item conditional writes', () => {
   });
 });
 
+describe('edits in place: one write conditional on the version', () => {
+  it('sets and removes fields, moves the version, and the admission reads the new limit at once', async () => {
+    const { key, secret } = await services.keys.create(operator(), { name: 'edited', rateLimit: { limit: 5, windowSeconds: 60 }, models: ['archibot'] });
+    expect((await services.auth.authenticate(secret)).result).toBe('valid');
+    const edited = await services.store.updateKey(key.id, { version: 1, set: { name: 'edited 2', rateLimit: { limit: 1, windowSeconds: 60 }, metadata: { a: 'b' } }, remove: ['models', 'expiresAt'] });
+    expect(edited).toMatchObject({ name: 'edited 2', version: 2, rateLimit: { limit: 1, windowSeconds: 60 }, metadata: { a: 'b' }, expiresAt: null });
+    expect(edited !== 'stale' && edited?.models).toBeUndefined();
+    // One admitted before the edit: the new limit of 1 is spent.
+    expect((await services.auth.authenticate(secret)).result).toBe('rate_limited');
+  });
+
+  it('a stale version writes nothing; of concurrent edits at one version exactly one lands', async () => {
+    const { key } = await services.keys.create(operator(), { name: 'raced' });
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => services.store.updateKey(key.id, { version: 1, set: { name: `writer ${i}` }, remove: [] })));
+    const landed = outcomes.filter((o) => o !== 'stale');
+    expect(landed).toHaveLength(1);
+    expect(await services.store.getKey(key.id)).toMatchObject({ name: (landed[0] as { name: string }).name, version: 2 });
+    expect(await services.store.updateKey(key.id, { version: 1, set: { name: 'late' }, remove: [] })).toBe('stale');
+    expect(await services.store.updateKey('key_0000000000000000000000', { version: 1, set: { name: 'x' }, remove: [] })).toBeUndefined();
+  });
+
+  it('a paused key is refused by the admission write without counting; revoke moves the version', async () => {
+    const { key, secret } = await services.keys.create(operator(), { name: 'paused', rateLimit: { limit: 3, windowSeconds: 60 } });
+    await services.store.updateKey(key.id, { version: 1, set: { status: 'disabled' }, remove: [] });
+    const refused = await services.store.admitKeyUse(key.id, key.hash, Date.now());
+    expect(refused).toMatchObject({ admitted: false, window: { count: 0 } });
+    expect((await services.store.getKey(key.id))!.lastUsedAt).toBeUndefined();
+    expect((await services.auth.authenticate(secret)).result).toBe('disabled');
+    expect((await services.store.revokeKey(key.id, new Date().toISOString()))!.version).toBe(3);
+  });
+});
+
 describe('rate limit and credits under concurrency', () => {
   it('admits exactly the limit per window however many requests race', async () => {
     const key = await services.keys.create(operator(), { name: 'limited', rateLimit: { limit: 7, windowSeconds: 60 } });
