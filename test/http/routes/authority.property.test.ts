@@ -157,8 +157,10 @@ describe('no path yields a key, or an effect on a key, beyond the actor', () => 
     const tally = { update: 0, self: 0, disable: 0, enable: 0, denied: 0 };
     await fc.assert(
       fc.asyncProperty(
-        inputArb.chain((a) => fc.tuple(fc.constant(a), fc.oneof(inputArb, narrowerThan(a)))),
-        changesArb,
+        // Targets within the actor weigh more, so every path also succeeds in any run.
+        inputArb.chain((a) => fc.tuple(fc.constant(a), fc.oneof({ weight: 1, arbitrary: inputArb }, { weight: 3, arbitrary: narrowerThan(a) }))),
+        // Half the edits touch no power (name, labels): those must go through wherever the actor may act.
+        fc.oneof(changesArb, changesArb.map(({ name, metadata }): KeyChanges => ({ name: name ?? 'relabelled', ...(metadata === undefined ? {} : { metadata }) }))),
         fc.constantFrom('update', 'self', 'disable', 'enable'),
         async ([actorIn, targetIn], changes, action) => {
           const actor = await operatorKey(actorIn);
@@ -205,7 +207,7 @@ describe('no path yields a key, or an effect on a key, beyond the actor', () => 
           }
         },
       ),
-      { numRuns: 80 },
+      { numRuns: 100 },
     );
     // Not vacuous: each path succeeded somewhere, and was refused somewhere.
     expect(tally.update + tally.self).toBeGreaterThan(0);
