@@ -1,4 +1,5 @@
 import { SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
+import { rateWider } from '../../lambdas/core/rate-limits';
 import type { ApiKey, Me, Session } from './api';
 import { when } from './format';
 
@@ -81,14 +82,6 @@ export function allModelsRefusal(ceiling: Ceiling): string | undefined {
 export function modelRefusal(ceiling: Ceiling, model: string): string | undefined {
   const models = ceiling.actor?.models;
   return models && !models.includes(model) ? 'your key may not call it' : undefined;
-}
-
-/**
- * A limit is wider when it admits a larger burst or a higher sustained rate, cross-multiplied as
- * authority.ts `rateWider` does (that module is the server's: it does not bundle for a page).
- */
-export function rateWider(target: RateLimit, actor: RateLimit): boolean {
-  return target.limit > actor.limit || target.limit * actor.windowSeconds > actor.limit * target.windowSeconds;
 }
 
 export function rateRefusal(ceiling: Ceiling, wanted: RateLimit): string | undefined {

@@ -4,6 +4,7 @@ import { backoff } from './backoff';
 import { KeywardenError } from './errors';
 import { keyStatus } from './key-status';
 import { checkPermission, insufficient, resolveFilters } from './policy';
+import { rateWider } from './rate-limits';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
 import type { KeyType } from './scopes';
@@ -68,13 +69,6 @@ export function widerAxes(target: Powers, actor: Powers): PowerAxis[] {
   return out;
 }
 
-/**
- * A limit is wider when it admits a larger burst (more requests in one window) or a higher
- * sustained rate. Cross-multiplied so no rounding can let a wider limit through.
- */
-export function rateWider(target: RateLimit, actor: RateLimit): boolean {
-  return target.limit > actor.limit || target.limit * actor.windowSeconds > actor.limit * target.windowSeconds;
-}
 
 /**
  * An unrestricted actor (no roles) covers anything. A role-restricted actor covers a target only if

@@ -103,7 +103,8 @@ export class ConsoleSessions {
   async signInWithKey(raw: string): Promise<{ token: string; session: ConsoleSessionInfo }> {
     const check = await this.deps.auth.authenticate(raw);
     if (check.result !== 'valid') {
-      throw new KeywardenError(check.result === 'expired' ? 'key_expired' : check.result === 'revoked' ? 'key_revoked' : 'invalid_api_key', 'This API key cannot sign in: it is not a valid, active key.');
+      const code = check.result === 'expired' ? 'key_expired' : check.result === 'revoked' ? 'key_revoked' : check.result === 'disabled' ? 'key_disabled' : 'invalid_api_key';
+      throw new KeywardenError(code, 'This API key cannot sign in: it is not a valid, active key.');
     }
     if (!checkPermission(check.key, 'keys:read').allowed) throw insufficient('keys:read');
     await this.deps.audit.record({ kind: 'key', key: check.key, via: CONSOLE_FRONT_END }, 'console.sign_in', 'success', { keyId: check.key.id });

@@ -88,13 +88,14 @@ export class KeyEdits {
    * listed with its settings. The rules of revoke: bounded by the actor, never the Automator key,
    * never the project's last key manager. Idempotent; a revoked or expired key is 409.
    */
-  async disable(p: Principal, id: string): Promise<KeyRecord> {
+  async disable(p: Principal, id: string, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
     const { key, personIsAdmin } = await this.host.target(p, id);
     if (key.type === 'system') {
       await this.authority.authorize(p, 'key.disable', { personIsAdmin });
       return this.authority.refuse(p, 'key.disable', { keyId: key.id, reason: 'protected' }, new KeywardenError('protected_key', 'The Automator key is Protected and cannot be disabled.'));
     }
     await this.authority.authorize(p, 'key.disable', { keyId: key.id, powers: key, personIsAdmin });
+    this.requireVersion(key, options.ifVersion);
     const status = keyStatus(key, this.deps.clock.now());
     if (status === 'disabled') return key;
     if (status !== 'active') return this.notLive(p, 'key.disable', key, status);
@@ -103,9 +104,10 @@ export class KeyEdits {
   }
 
   /** Resumes a paused key, at once. Idempotent on an active key; a revoked or expired key is 409. */
-  async enable(p: Principal, id: string): Promise<KeyRecord> {
+  async enable(p: Principal, id: string, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
     const { key, personIsAdmin } = await this.host.target(p, id);
     await this.authority.authorize(p, 'key.enable', { keyId: key.id, powers: key, personIsAdmin });
+    this.requireVersion(key, options.ifVersion);
     const status = keyStatus(key, this.deps.clock.now());
     if (status === 'active') return key;
     if (status !== 'disabled') return this.notLive(p, 'key.enable', key, status);

@@ -259,13 +259,13 @@ export class KeyService {
   }
 
   /** Pauses a key (401 key_disabled until enabled); idempotent. */
-  disable(p: Principal, id: string): Promise<KeyRecord> {
-    return this.edits.disable(p, id);
+  disable(p: Principal, id: string, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
+    return this.edits.disable(p, id, options);
   }
 
   /** Resumes a paused key at once; idempotent. */
-  enable(p: Principal, id: string): Promise<KeyRecord> {
-    return this.edits.enable(p, id);
+  enable(p: Principal, id: string, options: { ifVersion?: number } = {}): Promise<KeyRecord> {
+    return this.edits.enable(p, id, options);
   }
 
   /**

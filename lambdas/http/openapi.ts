@@ -17,7 +17,7 @@ import { ErrorBody } from './schemas';
  */
 const ERROR_MEANING: Record<number, string> = {
   400: 'invalid_request_error: bad input (a key sent where an id or stored text belongs is refused and revoked as exposed)',
-  401: 'invalid_api_key, key_expired or key_revoked',
+  401: 'invalid_api_key, key_expired, key_revoked or key_disabled',
   403: 'insufficient_permissions or api_access_disabled',
   404: 'not_found or model_not_found',
   409: 'conflict, protected_key or last_admin_key',

@@ -104,8 +104,14 @@ export const keyRoutes: Route[] = [
     const key = await ctx.services.keys.update(principal, ctx.params.id, { ...rest, ...(expiry === undefined ? {} : { expiresAt: expiry }) }, { ifVersion });
     return keyResponse(ctx, key);
   }),
-  defineRoute(KEY_CONTRACT.disableKey, async (ctx) => keyResponse(ctx, await ctx.services.keys.disable(await ctx.principal(), ctx.params.id))),
-  defineRoute(KEY_CONTRACT.enableKey, async (ctx) => keyResponse(ctx, await ctx.services.keys.enable(await ctx.principal(), ctx.params.id))),
+  defineRoute(KEY_CONTRACT.disableKey, async (ctx) => {
+    const ifVersion = ifMatchVersion(ctx.req.headers['if-match']);
+    return keyResponse(ctx, await ctx.services.keys.disable(await ctx.principal(), ctx.params.id, { ifVersion }));
+  }),
+  defineRoute(KEY_CONTRACT.enableKey, async (ctx) => {
+    const ifVersion = ifMatchVersion(ctx.req.headers['if-match']);
+    return keyResponse(ctx, await ctx.services.keys.enable(await ctx.principal(), ctx.params.id, { ifVersion }));
+  }),
   defineRoute(KEY_CONTRACT.rotateKey, async (ctx) => {
     const overlap = ctx.input.body.overlap;
     const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0);

@@ -113,6 +113,14 @@ describe('PATCH /v1/keys/{id}: edit in place', () => {
     // A pause moves the version too: an edit read before it is stale.
     expect((await disable(k.id)).body.version).toBe(4);
     expectApiError(await patch(k.id, { name: 'x' }, { headers: { 'if-match': '3' } }), 409, 'conflict');
+    // Pause and resume honour If-Match too (a bot's confirmation carries the version it showed).
+    const resume = (version: string) => stack.json(`/v1/keys/${k.id}/enable`, { key: stack.adminKey, method: 'POST', headers: { 'if-match': version } });
+    expectApiError(await resume('3'), 409, 'conflict');
+    expect((await stack.json(`/v1/keys/${k.id}`, { key: stack.adminKey })).body.status).toBe('disabled');
+    expect((await resume('"4"')).body).toMatchObject({ status: 'active', version: 5 });
+    const pause = (version: string) => stack.json(`/v1/keys/${k.id}/disable`, { key: stack.adminKey, method: 'POST', headers: { 'if-match': version } });
+    expectApiError(await pause('4'), 409, 'conflict');
+    expect((await pause('5')).body).toMatchObject({ status: 'disabled', version: 6 });
   });
 
   it('audits each changed field before → after, never a raw key', async () => {
@@ -248,7 +256,7 @@ describe('POST /v1/keys/{id}/disable and /enable: pause and resume', () => {
     const refused = await stack.json('/v1/keys', { headers: asSession });
     expectApiError(refused, 401, 'key_disabled');
     // Signing in again with the paused key is refused too.
-    expect((await stack.call('/v1/console/sessions', { body: { key: k.key }, headers: { origin: stack.url } })).status).toBe(401);
+    expectApiError(await stack.json('/v1/console/sessions', { body: { key: k.key }, headers: { origin: stack.url } }), 401, 'key_disabled');
     await enable(k.id);
     expect((await stack.json('/v1/keys', { headers: asSession })).status).toBe(200);
   });
