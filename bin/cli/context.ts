@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { openOperatorContext, type OperatorContext } from '../../lambdas/local/cli-context';
+import type { OperatorContext } from '../../lambdas/local/cli-context';
 import { locateDataDir, type DataDir } from '../../lambdas/local/data-dir';
 import { exitOnUncaughtErrors, OperatorError, operatorErrorJson, type OperatorErrorContext, type OperatorErrorFormat } from '../../lambdas/local/operator-errors';
 
@@ -84,6 +84,8 @@ export function localDataDir(fix = 'run `npm start` once in the keywarden projec
 }
 
 export async function withOperator<T>(fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
+  // Loaded on first use: the services (the AWS SDK) are needed by operator commands only.
+  const { openOperatorContext } = await import('../../lambdas/local/cli-context');
   const ctx = await openOperatorContext(globals().aws ? { aws: true } : { aws: false, dataDir: localDataDir() });
   try {
     return await fn(ctx);

@@ -1,4 +1,3 @@
-import { runLocalReminders } from '../../bots/local-reminders';
 import { withEnvironment } from '../../lambdas/local/data-dir';
 import { OperatorError } from '../../lambdas/local/operator-errors';
 import { globals, localDataDir, print, program } from './context';
@@ -20,6 +19,8 @@ program
     const dataDir = localDataDir();
     const endpoint = dataDir.endpoint();
     if (!endpoint) throw new OperatorError(`the local stack is not running for ${dataDir.path}; start it with \`npm start\``);
+    // Loaded here, not at start: the bots (Bolt, botbuilder) would cost every other command ~0.6 s.
+    const { runLocalReminders } = await import('../../bots/local-reminders');
     const outcome = await runLocalReminders({ secrets: withEnvironment(dataDir.secrets(), process.env), baseUrl: endpoint.baseUrl, env: process.env });
     print(outcome, () =>
       Object.entries(outcome)
