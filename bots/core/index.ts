@@ -66,7 +66,7 @@ export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
 export { countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
 export type { LeakFinding } from './leak-guard';
-export { CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
+export { CONFIRM_BUTTON, CONFIRM_QUESTION, CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';
 export { findKeysInText, looksLikeKey } from '../../lambdas/core/key-scan';
 export { redactKeys } from '../../lambdas/core/redact-keys';

@@ -51,3 +51,21 @@ export function decodeAction(value: string): PendingAction | undefined {
 export function isStale(action: PendingAction, nowMs = Date.now()): boolean {
   return action.origin === 'confirm' && Math.floor(nowMs / 1000) - action.iat > CONFIRMATION_TTL_S;
 }
+
+/** What a confirmation asks, and its button, per action: the same words on Slack and Teams. */
+export const CONFIRM_QUESTION: Record<PendingAction['op'], string> = {
+  rotate: 'Rotate this key?',
+  revoke: 'Revoke this key?',
+  delete: 'Delete this key?',
+  pause: 'Pause this key?',
+  resume: 'Resume this key?',
+  limit: 'Change this key’s rate limit?',
+};
+export const CONFIRM_BUTTON: Record<PendingAction['op'], string> = {
+  rotate: 'Rotate key',
+  revoke: 'Revoke key',
+  delete: 'Delete key',
+  pause: 'Pause key',
+  resume: 'Resume key',
+  limit: 'Set limit',
+};

@@ -1,24 +1,8 @@
 import type { types } from '@slack/bolt';
-import { encodeAction, lastUsedText, startPreview, statusWord, type ApiKey, type KeyChange, type PendingAction } from '../../core';
+import { CONFIRM_BUTTON, CONFIRM_QUESTION, encodeAction, lastUsedText, startPreview, statusWord, type ApiKey, type KeyChange, type PendingAction } from '../../core';
 import { ACTION_CANCEL, ACTION_CONFIRM } from './action-ids';
 import { actions, code, context, md, section, type SlackMessage } from './mrkdwn';
 
-const QUESTION: Record<PendingAction['op'], string> = {
-  rotate: 'Rotate this key?',
-  revoke: 'Revoke this key?',
-  delete: 'Delete this key?',
-  pause: 'Pause this key?',
-  resume: 'Resume this key?',
-  limit: 'Change this key’s rate limit?',
-};
-const BUTTON: Record<PendingAction['op'], string> = {
-  rotate: 'Rotate key',
-  revoke: 'Revoke key',
-  delete: 'Delete key',
-  pause: 'Pause key',
-  resume: 'Resume key',
-  limit: 'Set limit',
-};
 
 /**
  * What a rotate/revoke/delete/pause/resume/limit will hit — and for a change in place, the field
@@ -27,14 +11,14 @@ const BUTTON: Record<PendingAction['op'], string> = {
 export function confirmMessage(action: PendingAction, key: ApiKey, summary: string, consequence: string, change?: KeyChange, now = Date.now()): SlackMessage {
   const style = action.op === 'resume' || action.op === 'limit' ? 'primary' : 'danger';
   const buttons: types.Button[] = [
-    { type: 'button', action_id: ACTION_CONFIRM, text: { type: 'plain_text', text: BUTTON[action.op] }, style, value: encodeAction(action) },
+    { type: 'button', action_id: ACTION_CONFIRM, text: { type: 'plain_text', text: CONFIRM_BUTTON[action.op] }, style, value: encodeAction(action) },
     { type: 'button', action_id: ACTION_CANCEL, text: { type: 'plain_text', text: 'Cancel' }, value: 'cancel' },
   ];
   return {
     text: md`${summary}`,
     blocks: [
       section(
-        md`*${QUESTION[action.op]}*\n*${key.name}* ${code(startPreview(key))} · ${key.type} · ${statusWord(key.status)} · ${lastUsedText(key, now)}\n${code(key.id)}`,
+        md`*${CONFIRM_QUESTION[action.op]}*\n*${key.name}* ${code(startPreview(key))} · ${key.type} · ${statusWord(key.status)} · ${lastUsedText(key, now)}\n${code(key.id)}`,
       ),
       ...(change ? [section(md`*${change.label}:* ${change.before} → *${change.after}*`)] : []),
       context(md`${consequence}`),

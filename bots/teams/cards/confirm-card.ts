@@ -1,26 +1,10 @@
 import type { ApiKey } from '../../core/api-types';
-import { encodeAction, type PendingAction } from '../../core/pending-action';
+import { CONFIRM_BUTTON, CONFIRM_QUESTION, encodeAction, type PendingAction } from '../../core/pending-action';
 import type { KeyChange } from '../../core/replies';
 import { adaptiveCard, button, facts, heading, text, type AdaptiveCard } from './adaptive-card';
 import { keyFacts } from './key-facts';
 import { VERB } from './verbs';
 
-const QUESTION: Record<PendingAction['op'], string> = {
-  rotate: 'Rotate this key?',
-  revoke: 'Revoke this key?',
-  delete: 'Delete this key?',
-  pause: 'Pause this key?',
-  resume: 'Resume this key?',
-  limit: 'Change this key’s rate limit?',
-};
-const BUTTON: Record<PendingAction['op'], string> = {
-  rotate: 'Rotate key',
-  revoke: 'Revoke key',
-  delete: 'Delete key',
-  pause: 'Pause key',
-  resume: 'Resume key',
-  limit: 'Set limit',
-};
 
 /**
  * Rotate / revoke / delete / pause / resume / limit: shows exactly what the click will hit (name,
@@ -33,13 +17,13 @@ export function confirmCard(input: { action: PendingAction; key: ApiKey; consequ
   const { change } = input;
   return adaptiveCard(
     [
-      heading(QUESTION[op]),
+      heading(CONFIRM_QUESTION[op]),
       keyFacts(input.key, nowMs),
       ...(change ? [facts([[change.label, `${change.before} → ${change.after}`]])] : []),
       text(input.consequence, { weight: 'bolder' }),
     ],
     [
-      button(BUTTON[op], VERB.confirm, { action: encodeAction(input.action) }, op === 'resume' || op === 'limit' ? 'positive' : 'destructive'),
+      button(CONFIRM_BUTTON[op], VERB.confirm, { action: encodeAction(input.action) }, op === 'resume' || op === 'limit' ? 'positive' : 'destructive'),
       button('Cancel', VERB.cancel),
     ],
   );
