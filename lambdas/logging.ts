@@ -1,6 +1,6 @@
 import { Logger, LogLevelThreshold, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
-import type { Config } from './config';
+import { LOG_LEVELS, type Config, type LogLevelName } from './config';
 
 /**
  * The services' logger, as configured (`LOG_FORMAT`, `LOG_LEVEL`; lambdas/config.ts): Powertools'
@@ -9,12 +9,26 @@ import type { Config } from './config';
  * as Powertools has it.
  */
 export function createLogger(config: Pick<Config, 'environment' | 'logging'>): Logger {
-  const options: ConstructorOptions = {
-    serviceName: 'keywarden',
-    persistentKeys: { environment: config.environment },
-    ...(config.logging.level ? { logLevel: config.logging.level } : {}),
+  return loggerWith(config.logging, { serviceName: 'keywarden', persistentKeys: { environment: config.environment } });
+}
+
+/** A Powertools logger in the configured format and level, with these options. */
+export function loggerWith(logging: Config['logging'], options: ConstructorOptions): Logger {
+  const all: ConstructorOptions = { ...options, ...(logging.level ? { logLevel: logging.level } : {}) };
+  return logging.format === 'text' ? new TextLogger(all) : new Logger(all);
+}
+
+/**
+ * `LOG_FORMAT` and `LOG_LEVEL` read leniently, for loggers made outside the services' configuration
+ * (the bots'): the services' configuration has already refused an invalid value where both run
+ * (`npm start`), and a bot's Lambda sets neither. `POWERTOOLS_LOG_LEVEL` still wins.
+ */
+export function loggingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Config['logging'] {
+  const level = env.LOG_LEVEL?.toUpperCase();
+  return {
+    format: env.LOG_FORMAT?.toLowerCase() === 'text' ? 'text' : 'json',
+    level: !env.POWERTOOLS_LOG_LEVEL && level && (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevelName) : undefined,
   };
-  return config.logging.format === 'text' ? new TextLogger(options) : new Logger(options);
 }
 
 /** What every line of one process shares; the text format leaves it out. */

@@ -1,9 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { loggerWith, loggingFromEnvironment } from '../../lambdas/logging';
 import type { BotName } from '../core';
 
 /**
  * The bots' structured log lines, one Powertools logger per bot (`component: slack-bot` /
- * `teams-bot`), as the API writes them. Callers pass event names, ids and error labels only:
+ * `teams-bot`), as the API writes them (lambdas/logging.ts). Callers pass event names, ids and error labels only:
  * never message text, card content, Slack payloads or errors whole (SPEC §8: no raw key in any
  * log line).
  */
@@ -14,7 +14,8 @@ export interface BotLog {
 }
 
 export function botLog(bot: BotName): BotLog {
-  const logger = new Logger({ serviceName: 'keywarden', persistentKeys: { component: `${bot}-bot` } });
+  // As the API's lines: JSON by default, or readable (LOG_FORMAT=text) and at LOG_LEVEL under `npm start`.
+  const logger = loggerWith(loggingFromEnvironment(), { serviceName: 'keywarden', persistentKeys: { component: `${bot}-bot` } });
   return {
     info: (message, attributes) => logger.info(message, attributes ?? {}),
     warn: (message, attributes) => logger.warn(message, attributes ?? {}),

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lambdas/config';
 import { createLogger, TextLogger } from '../../lambdas/logging';
 import { captureOutput } from '../support/capture';
+import { botLog } from '../../bots/boot/bot-log';
 
 /**
  * What `npm start` reads from its environment besides the stack's own settings: PORT (a mistake is
@@ -84,6 +85,32 @@ describe('LOG_FORMAT and LOG_LEVEL', () => {
         capture.stop();
       }
       expect(capture.text(), format).toBe('');
+    }
+  });
+
+  it("the bots' lines follow them too (text, the level), and stay JSON by default", () => {
+    const saved = { LOG_FORMAT: process.env.LOG_FORMAT, LOG_LEVEL: process.env.LOG_LEVEL, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL };
+    const lines = (settings: Record<string, string | undefined>) => {
+      for (const [name, value] of Object.entries(settings)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+      const log = botLog('slack');
+      const capture = captureOutput();
+      try {
+        log.info('slack: command', { command: 'list' });
+        log.warn('slack: reply failed', { error: 'channel_not_found' });
+      } finally {
+        capture.stop();
+      }
+      return capture.text().trimEnd().split('\n').filter(Boolean);
+    };
+    try {
+      const text = lines({ LOG_FORMAT: 'text', LOG_LEVEL: 'info', POWERTOOLS_LOG_LEVEL: undefined });
+      expect(text[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  slack: command component=slack-bot command=list$/);
+      expect(text[1]).toMatch(/ WARN  slack: reply failed component=slack-bot error=channel_not_found$/);
+      expect(lines({ LOG_FORMAT: 'text', LOG_LEVEL: 'warn', POWERTOOLS_LOG_LEVEL: undefined })).toHaveLength(1);
+      const json = lines({ LOG_FORMAT: undefined, LOG_LEVEL: 'info', POWERTOOLS_LOG_LEVEL: undefined });
+      expect(JSON.parse(json[0]!)).toMatchObject({ level: 'INFO', message: 'slack: command', component: 'slack-bot', command: 'list' });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
     }
   });
 });
