@@ -85,7 +85,7 @@ function components(routes: readonly Route[]): Components {
   return { schemas, idOf };
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header') {
   if (!(schema instanceof z.ZodObject)) return [];
   return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
     name,
@@ -122,7 +122,11 @@ function errorHeaders(status: number): Record<string, unknown> | undefined {
 }
 
 function operation(route: Route, c: Components, brand: string) {
-  const headers = { ...(route.auth === 'key' ? RATE_LIMIT_HEADERS : {}), ...(route.billed ? billingHeaders(brand) : {}) };
+  const headers = {
+    ...(route.auth === 'key' ? RATE_LIMIT_HEADERS : {}),
+    ...(route.billed ? billingHeaders(brand) : {}),
+    ...(route.success.etag ? { ETag: { description: 'The version answered, quoted ("3"): send it as If-Match to change only this version', schema: { type: 'string' } } } : {}),
+  };
   const successContent: Record<string, unknown> = {
     'application/json': { schema: route.success.schema ? ref(c.idOf.get(route.success.schema)!) : { type: 'object' } },
     ...(route.success.eventStream ? { 'text/event-stream': { schema: { type: 'string', description: 'Server-sent events, relayed as the upstream sends them' } } } : {}),
@@ -140,7 +144,7 @@ function operation(route: Route, c: Components, brand: string) {
   if (route.relaysUpstreamErrors) {
     responses['4XX'] = { description: 'The upstream’s own error for the caller’s request, relayed as it came', content: { 'application/json': { schema: ref('Error') } } };
   }
-  const parameters_ = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+  const parameters_ = [...parameters(route.params, 'path'), ...parameters(route.query, 'query'), ...parameters(route.requestHeaders, 'header')];
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -39,6 +39,8 @@ export interface RouteContract<
   params?: P;
   query?: Q;
   body?: B;
+  /** Request headers the handler reads and checks itself (If-Match): declared here for the OpenAPI document. */
+  requestHeaders?: z.ZodObject;
   success: {
     status: 200 | 201;
     description: string;
@@ -46,6 +48,8 @@ export interface RouteContract<
     schema?: S;
     /** Also answers `text/event-stream` (stream: true). */
     eventStream?: boolean;
+    /** Answers an `ETag`: the resource's version, for a later If-Match. */
+    etag?: boolean;
   };
   errors?: readonly RouteErrorStatus[];
   /** The upstream's own 4xx error is relayed as is (its status, its OpenAI-shaped body). */

@@ -157,6 +157,10 @@ export const MeSchema = KeySchema.extend({
 });
 
 const KeyIdParams = z.strictObject({ id: KeyIdSlot('id') });
+/** A change to a key applies only to the version named (409 conflict once the key has moved on). */
+const IfMatchHeader = z.object({
+  'If-Match': z.string().max(100).optional().describe('The key version this change applies to: 3, "3" or W/"3" (* or none: any)'),
+});
 const keyTags = ['Keys'];
 
 export const KEY_CONTRACT = {
@@ -209,7 +213,7 @@ export const KEY_CONTRACT = {
     tags: keyTags,
     auth: 'key',
     params: KeyIdParams,
-    success: { status: 200, description: 'The key', schema: KeySchema },
+    success: { status: 200, description: 'The key', schema: KeySchema, etag: true },
     errors: [404],
   }),
   rotateKey: contract({
@@ -232,8 +236,9 @@ export const KEY_CONTRACT = {
     tags: keyTags,
     auth: 'key',
     params: KeyIdParams,
+    requestHeaders: IfMatchHeader,
     body: UpdateKeyBody,
-    success: { status: 200, description: 'The key as it now stands', schema: KeySchema },
+    success: { status: 200, description: 'The key as it now stands', schema: KeySchema, etag: true },
     errors: [404, 409],
   }),
   disableKey: contract({
@@ -244,7 +249,8 @@ export const KEY_CONTRACT = {
     tags: keyTags,
     auth: 'key',
     params: KeyIdParams,
-    success: { status: 200, description: 'The paused key', schema: KeySchema },
+    requestHeaders: IfMatchHeader,
+    success: { status: 200, description: 'The paused key', schema: KeySchema, etag: true },
     errors: [404, 409],
   }),
   enableKey: contract({
@@ -255,7 +261,8 @@ export const KEY_CONTRACT = {
     tags: keyTags,
     auth: 'key',
     params: KeyIdParams,
-    success: { status: 200, description: 'The resumed key', schema: KeySchema },
+    requestHeaders: IfMatchHeader,
+    success: { status: 200, description: 'The resumed key', schema: KeySchema, etag: true },
     errors: [404, 409],
   }),
   revokeKey: contract({

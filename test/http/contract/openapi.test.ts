@@ -73,6 +73,19 @@ describe('the OpenAPI document', () => {
     expect(op('/responses', 'post').security).toEqual([{ bearer: [] }]);
   });
 
+  it('documents If-Match on the changes to a key and the ETag its answers carry', () => {
+    const op = (path: string, method: string) => (doc.paths![path] as Record<string, OpenAPIV3_1.OperationObject>)[method]!;
+    for (const [path, method] of [['/keys/{id}', 'patch'], ['/keys/{id}/disable', 'post'], ['/keys/{id}/enable', 'post']] as const) {
+      const params = (op(path, method).parameters ?? []) as OpenAPIV3_1.ParameterObject[];
+      expect(params.find((p) => p.in === 'header'), `${method} ${path}`).toMatchObject({ name: 'If-Match', required: false });
+    }
+    for (const [path, method] of [['/keys/{id}', 'get'], ['/keys/{id}', 'patch'], ['/keys/{id}/disable', 'post'], ['/keys/{id}/enable', 'post']] as const) {
+      const ok = op(path, method).responses!['200'] as OpenAPIV3_1.ResponseObject;
+      expect(Object.keys(ok.headers ?? {}), `${method} ${path}`).toContain('ETag');
+    }
+    expect(((op('/keys', 'post').parameters ?? []) as OpenAPIV3_1.ParameterObject[]).some((p) => p.in === 'header')).toBe(false);
+  });
+
   it('documents every status each route can answer, with the error shape for errors, and a unique operationId', () => {
     const ids = new Set<string>();
     for (const route of API_ROUTE_TABLE) {
