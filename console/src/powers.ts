@@ -1,5 +1,5 @@
 import { SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
-import { rateWider } from '../../lambdas/core/rate-limits';
+import { rateWider, widerAxes, type Powers } from '../../lambdas/core/authority';
 import type { ApiKey, Me, Session } from './api';
 import { when } from './format';
 
@@ -34,22 +34,27 @@ export function systemBlocked(ceiling: Ceiling, key: ApiKey): string | undefined
   return 'Only a key holding the admin permission may change the Automator key.';
 }
 
-const TYPE_RANK: Record<ApiKey['type'], number> = { viewer: 0, privileged: 1, system: 2 };
+/** A key as the API answers it, in the terms of the authority rule (roles aside: only the API weighs them). */
+function powersOf(key: Pick<ApiKey, 'type' | 'scopes' | 'rateLimit' | 'models' | 'expiresAt'>): Powers {
+  return {
+    type: key.type,
+    scopes: key.scopes,
+    roles: [],
+    context: {},
+    rateLimit: key.rateLimit,
+    expiresAt: key.expiresAt === null ? null : Date.parse(key.expiresAt),
+    ...(key.models ? { models: key.models } : {}),
+  };
+}
 
 /**
- * The axes on which the key already holds more than the actor (roles aside, which only the API
- * weighs): the API refuses any edit of such a key. The Automator key has its own rule (`systemBlocked`).
+ * The axes on which the key already holds more than the actor (the API's own `widerAxes`, roles
+ * aside): the API refuses any edit of such a key. The Automator key has its own rule (`systemBlocked`).
  */
 export function beyondActor(ceiling: Ceiling, key: ApiKey): string[] {
   const actor = ceiling.actor;
   if (!actor || key.type === 'system') return [];
-  const out: string[] = [];
-  if (TYPE_RANK[key.type] > TYPE_RANK[actor.type]) out.push('type');
-  if (!actor.scopes.includes('admin') && key.scopes.some((s) => !actor.scopes.includes(s))) out.push('scopes');
-  if (rateWider(key.rateLimit, actor.rateLimit)) out.push('rate limit');
-  if (actor.models && (key.models === null || key.models.some((m) => !actor.models!.includes(m)))) out.push('models');
-  if (actor.expiresAt && (key.expiresAt === null || Date.parse(key.expiresAt) > Date.parse(actor.expiresAt))) out.push('expiry');
-  return out;
+  return widerAxes(powersOf(key), powersOf(actor));
 }
 
 /** Why no edit of this key can succeed for this actor, if that is known up front. */

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log';
 import { backoff } from './backoff';
 import { KeywardenError } from './errors';
 import { keyStatus } from './key-status';
 import { checkPermission, insufficient, resolveFilters } from './policy';
-import { rateWider } from './rate-limits';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
 import type { KeyType } from './scopes';
@@ -16,7 +14,8 @@ import type { KeyRecord, RateLimit, Role } from './types';
  * on is no wider than the actor (`requireWithinActor`, over the axes of `widerAxes`), that no
  * project loses its last key manager (`keepingAManager`), and that every refusal is a denied
  * attempt in the audit trail (`refuse`). `KeyService` asks it; single permissions (a scope, a
- * role, its row filters) are policy.ts.
+ * role, its row filters) are policy.ts. No Node-only import: the console's page reads what an
+ * actor may set through the same `widerAxes` (console/src/powers.ts).
  */
 
 /** The key-changing actions: each is audited, and each is bounded by its actor. */
@@ -89,6 +88,14 @@ function roleCovers(a: Role, aContext: Record<string, string>, t: Role, tContext
   const aFilters = resolveFilters(a.filters ?? {}, aContext);
   const tFilters = resolveFilters(t.filters ?? {}, tContext);
   return Object.entries(aFilters).every(([attr, value]) => Object.hasOwn(tFilters, attr) && tFilters[attr] === value);
+}
+
+/**
+ * A limit is wider when it admits a larger burst (more requests in one window) or a higher
+ * sustained rate. Cross-multiplied so no rounding can let a wider limit through.
+ */
+export function rateWider(target: RateLimit, actor: RateLimit): boolean {
+  return target.limit > actor.limit || target.limit * actor.windowSeconds > actor.limit * target.windowSeconds;
 }
 
 /** The narrowest of two limits on both axes: the default a limited actor hands out. */
@@ -191,7 +198,7 @@ export class Authority {
    */
   async keepingAManager<T>(p: Principal, action: AuditAction, key: KeyRecord, change: () => Promise<T>): Promise<T> {
     if (p.kind === 'operator' || !managesKeys(key, this.deps.clock.now())) return change();
-    const holder = randomUUID();
+    const holder = crypto.randomUUID();
     await this.takeKeyManagersLease(key.projectId, holder);
     try {
       await this.requireNotLastAdminKey(p, action, key);

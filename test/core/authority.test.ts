@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { widerAxes, type Powers } from '../../lambdas/core/authority';
-import { rateWider } from '../../lambdas/core/rate-limits';
+import { rateWider, widerAxes, type Powers } from '../../lambdas/core/authority';
 import { checkPermission } from '../../lambdas/core/policy';
 import { SCOPES, type Scope } from '../../lambdas/core/scopes';
 
