@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'insufficient_permissions'
   | 'api_access_disabled'
   | 'rate_limit_exceeded'
+  | 'budget_exceeded'
+  | 'concurrency_limit_exceeded'
   | 'insufficient_quota'
   | 'invalid_request_error'
   | 'not_found'
@@ -27,8 +29,11 @@ export class KeywardenError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** `param`: the offending input; `retryAfterSeconds`: when retrying can help (429/503). Nothing else rides here. */
-    readonly context: { param?: string; retryAfterSeconds?: number } = {},
+    /**
+     * `param`: the offending input; `retryAfterSeconds`: when retrying can help (429/503);
+     * `neverRetry`: no retry can change this answer (a `total` budget spent). Nothing else rides here.
+     */
+    readonly context: { param?: string; retryAfterSeconds?: number; neverRetry?: boolean } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

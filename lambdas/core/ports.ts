@@ -132,8 +132,12 @@ export interface ConsoleGrant {
 /** What `Store.updateKey` writes: fields set, optional fields removed, on the version it was read at. */
 export interface KeyEdit {
   version: number;
-  set: Partial<Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status'>>;
-  remove: Array<'metadata' | 'models' | 'expiresAt'>;
+  set: Partial<
+    Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt'>
+  >;
+  remove: Array<'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetLeft' | 'budgetResetAt' | 'tokensUsed' | 'tokensResetAt'>;
+  /** Relative changes, applied to what the item holds at the write (admissions move it in between). */
+  add?: { budgetLeft?: number };
 }
 
 export type ReserveOutcome =

@@ -37,6 +37,22 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
+/** Budget periods, in UTC calendar terms: a day from 00:00, a week from Monday, a month from the 1st; `total` never resets. */
+export const BUDGET_PERIODS = ['day', 'week', 'month', 'total'] as const;
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+
+/** A key's own spending cap (credits per period), on top of its account's balance. */
+export interface Budget {
+  credits: number;
+  period: BudgetPeriod;
+}
+
+/** Settled usage tokens a key may use per window. */
+export interface TokenLimit {
+  tokens: number;
+  windowSeconds: number;
+}
+
 export type StoredKeyStatus = 'active' | 'disabled' | 'revoked';
 export type KeyStatus = StoredKeyStatus | 'expired';
 
@@ -64,6 +80,22 @@ export interface KeyRecord {
   rateLimit: RateLimit;
   /** Model ids this key may call; absent = every model of the catalog. */
   models?: string[];
+  /** Credits per period this key may spend (reservations included); absent = only the account's balance. */
+  budget?: Budget;
+  /**
+   * Budget state, written by admission and settlement: credits left in the current period
+   * (reservations in flight taken out) and when that period ends (epoch ms). Both absent, or a
+   * `budgetResetAt` in the past, mean the period has not started: all of `budget.credits` is left.
+   */
+  budgetLeft?: number;
+  budgetResetAt?: number;
+  /** Settled usage tokens per window; absent = no token limit. */
+  tokenLimit?: TokenLimit;
+  /** Token-window state: tokens settled in the window ending at `tokensResetAt` (epoch ms). */
+  tokensUsed?: number;
+  tokensResetAt?: number;
+  /** Most model calls of this key in flight at once (streams included); absent = no cap. */
+  maxConcurrent?: number;
   /** Grows with every change (edit, pause, resume); absent on keys stored before it existed = 1. */
   version?: number;
   /** Free-form labels: shown and searchable, never used for authorization. */

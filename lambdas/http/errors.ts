@@ -11,6 +11,8 @@ const STATUS: Record<ErrorCode, { status: number; type: string; code?: string }>
   insufficient_permissions: { status: 403, type: 'permission_error' },
   api_access_disabled: { status: 403, type: 'permission_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  budget_exceeded: { status: 429, type: 'rate_limit_error' },
+  concurrency_limit_exceeded: { status: 429, type: 'rate_limit_error' },
   insufficient_quota: { status: 429, type: 'insufficient_quota' },
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'not_found_error' },
@@ -93,7 +95,7 @@ export function toErrorResponse(err: unknown, headers: Record<string, string> = 
     const extra: Record<string, string> = { ...headers };
     if (err.context.retryAfterSeconds !== undefined) extra['retry-after'] = String(err.context.retryAfterSeconds);
     // Answers no retry can change: OpenAI's SDKs honour this and do not retry them (SPEC §4).
-    if (NEVER_RETRY.has(err.code)) extra['x-should-retry'] = 'false';
+    if (NEVER_RETRY.has(err.code) || err.context.neverRetry) extra['x-should-retry'] = 'false';
     return json(s.status, errorBody(err.message, s.type, s.code ?? err.code, err.context.param ?? null), extra);
   }
   if (err instanceof ExposedKeyError) {

@@ -1,3 +1,4 @@
+import { budgetState } from '../core/budget';
 import { keyStatus } from '../core/key-status';
 import type { KeyRecord } from '../core/types';
 
@@ -20,6 +21,9 @@ export function presentKey(key: KeyRecord, now: number) {
     context: key.context,
     rateLimit: key.rateLimit,
     models: key.models ?? null,
+    budget: presentBudget(key, now),
+    tokenLimit: key.tokenLimit ?? null,
+    maxConcurrent: key.maxConcurrent ?? null,
     createdAt: key.createdAt,
     createdBy: key.createdBy,
     expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
@@ -29,6 +33,13 @@ export function presentKey(key: KeyRecord, now: number) {
     replacedBy: key.replacedBy ?? null,
     graceUntil: key.graceUntil === undefined ? null : new Date(key.graceUntil).toISOString(),
   };
+}
+
+function presentBudget(key: KeyRecord, now: number) {
+  const state = budgetState(key, now);
+  if (!state) return null;
+  const { limit, period, spent, remaining, resetsAt } = state;
+  return { credits: limit, period, spent, remaining, resetsAt: resetsAt === null ? null : new Date(resetsAt).toISOString() };
 }
 
 export type PublicKey = ReturnType<typeof presentKey>;

@@ -2,7 +2,9 @@
 import * as z from 'zod';
 import { parseDuration } from '../../core/duration';
 import { MAX_OVERLAP_MS } from '../../core/key-service';
+import { MAX_BUDGET_CREDITS } from '../../core/budget';
 import { KEY_TYPES, SCOPES } from '../../core/scopes';
+import { BUDGET_PERIODS } from '../../core/types';
 import { contract } from '../route-contract';
 import { AttributeName, duration, isoTime, KeyIdSlot, ModelIdSlot, nullableTime, safeText } from '../schemas';
 
@@ -13,6 +15,24 @@ export const RoleSchema = z.strictObject({
   permissions: z.array(z.string().regex(/^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)*)$/, 'permissions look like bots:read or *').max(100)).max(100),
   filters: z.record(AttributeName, safeText('roles', 500)).optional(),
 });
+
+/** A key's spending cap: credits per UTC calendar period (day from 00:00, week from Monday, month from the 1st) or in total. */
+export const BudgetBody = z
+  .strictObject({
+    credits: z.number().gt(0).max(MAX_BUDGET_CREDITS),
+    period: z.enum(BUDGET_PERIODS),
+  })
+  .describe('Credits this key may spend per period, reservations of calls in flight included; the account balance still applies');
+
+/** Settled usage tokens per window (OpenAI's TPM, any window up to 30 days). */
+export const TokenLimitBody = z
+  .strictObject({
+    tokens: z.number().int().min(1).max(10_000_000_000),
+    windowSeconds: z.number().int().min(1).max(2_592_000),
+  })
+  .describe('Settled usage tokens per window; once reached, model calls are refused until the window resets');
+
+export const MaxConcurrentBody = z.number().int().min(1).max(1000).describe('Most model calls of this key in flight at once, streams included');
 
 export const CreateKeyBody = z.strictObject({
   name: safeText('name', 200).optional(),
@@ -29,6 +49,9 @@ export const CreateKeyBody = z.strictObject({
       windowSeconds: z.number().int().min(1).max(86_400),
     })
     .optional(),
+  budget: BudgetBody.optional(),
+  tokenLimit: TokenLimitBody.optional(),
+  maxConcurrent: MaxConcurrentBody.optional(),
 });
 
 export const RotateKeyBody = z.strictObject({
@@ -60,6 +83,9 @@ export const UpdateKeyBody = z
     context: CreateKeyBody.shape.context,
     models: z.array(ModelIdSlot('models')).min(1).max(50).nullable().optional(),
     rateLimit: RateLimitBody.optional(),
+    budget: BudgetBody.nullable().optional(),
+    tokenLimit: TokenLimitBody.nullable().optional(),
+    maxConcurrent: MaxConcurrentBody.nullable().optional(),
     expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('When the key stops working (ISO time), or null for never'),
     expiresIn: duration('expiresIn').optional(),
   })
@@ -92,6 +118,14 @@ export const SearchKeysBody = z.strictObject({
 
 // ── What the key routes answer ──
 
+export const BudgetSchema = z.strictObject({
+  credits: z.number(),
+  period: z.enum(BUDGET_PERIODS),
+  spent: z.number().min(0).describe('Credits spent in the current period, calls in flight included'),
+  remaining: z.number().min(0),
+  resetsAt: nullableTime.describe('When the period ends (UTC); null for total'),
+});
+
 export const RateLimitSchema = z.strictObject({ limit: z.number().int(), windowSeconds: z.number().int() });
 
 export const KeySchema = z
@@ -112,6 +146,9 @@ export const KeySchema = z
     context: z.record(z.string(), z.string()),
     rateLimit: RateLimitSchema,
     models: z.array(z.string()).nullable().describe('Models the key may call; null = every model'),
+    budget: BudgetSchema.nullable().describe('The key’s spending cap and where it stands; null = none (the account balance only)'),
+    tokenLimit: z.strictObject({ tokens: z.number().int(), windowSeconds: z.number().int() }).nullable(),
+    maxConcurrent: z.number().int().nullable(),
     createdAt: isoTime,
     createdBy: z.string(),
     expiresAt: nullableTime,
@@ -232,7 +269,7 @@ export const KEY_CONTRACT = {
     method: 'PATCH',
     path: '/v1/keys/:id',
     operationId: 'updateKey',
-    summary: 'Edit a key in place (name, metadata, scopes, roles, context, models, rate limit, expiry); If-Match: <version> makes it conditional',
+    summary: 'Edit a key in place (name, metadata, scopes, roles, context, models, rate limit, budget, token limit, concurrency cap, expiry); null removes an optional one; If-Match: <version> makes it conditional',
     tags: keyTags,
     auth: 'key',
     params: KeyIdParams,

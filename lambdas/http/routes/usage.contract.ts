@@ -40,6 +40,27 @@ export const UsageListSchema = z.strictObject({
   totalsComplete: z.boolean().describe('false when the totals stopped at 10,000 records'),
 });
 
+export const DailyUsageQuery = z.object({
+  keyId: KeyIdSlot('keyId').optional().describe('One key of the project; without it, the totals of the project’s account'),
+  days: z.coerce.number().int().min(1).max(90).optional().describe('How many UTC days, ending today (default 30)'),
+});
+
+export const DailyUsageSchema = z.strictObject({
+  object: z.literal('usage.daily'),
+  keyId: z.string().nullable(),
+  accountId: z.string().nullable().describe('Set when these are the account’s totals (no keyId)'),
+  data: z
+    .array(
+      z.strictObject({
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('The UTC day'),
+        requests: z.number().int().min(0),
+        tokens: tokenCount,
+        credits: z.number().min(0),
+      }),
+    )
+    .describe('One entry per day, oldest first, today last; days without calls are zeros'),
+});
+
 export const USAGE_CONTRACT = {
   listUsage: contract({
     method: 'GET',
@@ -50,5 +71,16 @@ export const USAGE_CONTRACT = {
     auth: 'key',
     query: UsageQuerySchema,
     success: { status: 200, description: 'A page of usage records and the per-key totals', schema: UsageListSchema },
+  }),
+  dailyUsage: contract({
+    method: 'GET',
+    path: '/v1/usage/daily',
+    operationId: 'dailyUsage',
+    summary: 'Requests, tokens and credits per UTC day (≤ 90 days) for one key or the whole account, from daily counters kept as calls settle',
+    tags: ['Usage'],
+    auth: 'key',
+    query: DailyUsageQuery,
+    success: { status: 200, description: 'One entry per day, oldest first', schema: DailyUsageSchema },
+    errors: [404],
   }),
 } as const;
