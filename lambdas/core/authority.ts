@@ -6,7 +6,7 @@ import { checkPermission, insufficient, resolveFilters } from './policy';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
 import type { KeyType } from './scopes';
-import type { KeyRecord, RateLimit, Role } from './types';
+import type { Budget, BudgetPeriod, KeyRecord, RateLimit, Role, TokenLimit } from './types';
 
 /**
  * SPEC §3 "Authority": a key never acts beyond its own power, on every key-changing path. This
@@ -42,10 +42,13 @@ const LEASE_WAIT_MS = 5_000;
 export type Powers = Pick<KeyRecord, 'type' | 'scopes' | 'roles' | 'context' | 'rateLimit' | 'expiresAt'> & {
   models?: string[];
   graceUntil?: number;
+  budget?: Budget;
+  tokenLimit?: TokenLimit;
+  maxConcurrent?: number;
 };
 
 /** The axes a target can exceed its actor on, in the order they are reported. */
-export type PowerAxis = 'type' | 'scopes' | 'roles' | 'rate limit' | 'models' | 'expiry';
+export type PowerAxis = 'type' | 'scopes' | 'roles' | 'rate limit' | 'models' | 'expiry' | 'budget' | 'token limit' | 'concurrency';
 
 const TYPE_RANK: Record<KeyType, number> = { viewer: 0, privileged: 1, system: 2 };
 
@@ -65,7 +68,38 @@ export function widerAxes(target: Powers, actor: Powers): PowerAxis[] {
     out.push('models');
   }
   if (powerEnd(target) > powerEnd(actor)) out.push('expiry');
+  // No limit is the widest of all: an actor with one may hand out only as much or less.
+  if (actor.budget && (!target.budget || budgetWider(target.budget, actor.budget))) out.push('budget');
+  if (actor.tokenLimit && (!target.tokenLimit || rateWider(asRate(target.tokenLimit), asRate(actor.tokenLimit)))) out.push('token limit');
+  if (actor.maxConcurrent !== undefined && (target.maxConcurrent === undefined || target.maxConcurrent > actor.maxConcurrent)) out.push('concurrency');
   return out;
+}
+
+const PERIOD_RANK: Record<BudgetPeriod, number> = { day: 0, week: 1, month: 2, total: 3 };
+
+/**
+ * A budget is wider when it allows more credits in one period, or the same credits over a shorter
+ * period (20/day spends 600 a month; 20/month never more than 20 in any day, week or month).
+ */
+export function budgetWider(target: Budget, actor: Budget): boolean {
+  return target.credits > actor.credits || PERIOD_RANK[target.period] < PERIOD_RANK[actor.period];
+}
+
+function asRate(limit: TokenLimit): RateLimit {
+  return { limit: limit.tokens, windowSeconds: limit.windowSeconds };
+}
+
+/**
+ * What a new key gets when its creator names none of these limits: the creator's own, so a
+ * limited actor hands out keys limited like itself (never wider, SPEC §3); an unlimited one, none.
+ */
+export function inheritedLimits(actor: Powers | undefined): Pick<Powers, 'budget' | 'tokenLimit' | 'maxConcurrent'> {
+  if (!actor) return {};
+  return {
+    ...(actor.budget ? { budget: actor.budget } : {}),
+    ...(actor.tokenLimit ? { tokenLimit: actor.tokenLimit } : {}),
+    ...(actor.maxConcurrent !== undefined ? { maxConcurrent: actor.maxConcurrent } : {}),
+  };
 }
 
 

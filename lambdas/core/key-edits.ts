@@ -5,7 +5,9 @@ import { keyStatus } from './key-status';
 import type { Principal } from './principal';
 import type { Clock, KeyEdit, Store } from './ports';
 import { resolveScopes, type Scope } from './scopes';
-import type { AuditRecord, KeyRecord, RateLimit, Role } from './types';
+import { formatBudget, periodEnd } from './budget';
+import { roundCredits } from './credits';
+import type { AuditRecord, Budget, KeyRecord, RateLimit, Role, TokenLimit } from './types';
 
 /**
  * Keys changed in place (issue 21): the edit (`update`) and the pause and resume (`disable`,
@@ -26,14 +28,27 @@ export interface KeyChanges {
   rateLimit?: RateLimit;
   /** Epoch ms, or `null` for never. */
   expiresAt?: number | null;
+  budget?: Budget | null;
+  tokenLimit?: TokenLimit | null;
+  maxConcurrent?: number | null;
 }
 
 type Field = keyof KeyChanges;
-const FIELDS: readonly Field[] = ['name', 'metadata', 'scopes', 'roles', 'context', 'models', 'rateLimit', 'expiresAt'];
-const REMOVABLE = ['metadata', 'models', 'expiresAt'] as const;
+const FIELDS: readonly Field[] = ['name', 'metadata', 'scopes', 'roles', 'context', 'models', 'rateLimit', 'budget', 'tokenLimit', 'maxConcurrent', 'expiresAt'];
+type Removable = 'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent';
 
 /** The power axis each field is part of (`widerAxes`); name and metadata grant nothing. */
-const AXIS: Partial<Record<Field, PowerAxis>> = { scopes: 'scopes', roles: 'roles', context: 'roles', models: 'models', rateLimit: 'rate limit', expiresAt: 'expiry' };
+const AXIS: Partial<Record<Field, PowerAxis>> = {
+  scopes: 'scopes',
+  roles: 'roles',
+  context: 'roles',
+  models: 'models',
+  rateLimit: 'rate limit',
+  expiresAt: 'expiry',
+  budget: 'budget',
+  tokenLimit: 'token limit',
+  maxConcurrent: 'concurrency',
+};
 
 const MAX_METADATA = 20;
 const MAX_METADATA_VALUE = 256;
@@ -74,9 +89,12 @@ export class KeyEdits {
     const edit: KeyEdit = { version: versionOf(key), set: {}, remove: [] };
     for (const f of changed) {
       const value = normalized[f];
-      if (value === null) edit.remove.push(f as (typeof REMOVABLE)[number]);
+      if (value === null) edit.remove.push(f as Removable);
       else Object.assign(edit.set, { [f]: value });
     }
+    if (changed.includes('budget')) carryBudgetState(edit, key, normalized.budget ?? null, now);
+    // A token limit taken away takes its window with it; a new or changed one keeps counting.
+    if (normalized.tokenLimit === null) edit.remove.push('tokensUsed', 'tokensResetAt');
     const details = Object.fromEntries(changed.map((f) => [f, `${render(f, fieldOf(key, f))} → ${render(f, fieldOf(after, f))}`]));
     const write = () => this.write(p, 'key.update', key, edit, details);
     // Taking `keys:write` from a key that manages keys: only while another one still does.
@@ -169,7 +187,27 @@ function normalize(key: KeyRecord, changes: KeyChanges, now: number): KeyChanges
     throw invalid('rateLimit', 'A rate limit is a whole number of requests (≥ 1) per whole number of seconds (≥ 1).');
   }
   if (typeof changes.expiresAt === 'number' && changes.expiresAt <= now) throw invalid('expiresAt', 'The expiry must be in the future.');
+  if (changes.budget) {
+    if (!(changes.budget.credits > 0)) throw invalid('budget', 'A budget is a number of credits above zero per period.');
+    out.budget = { credits: roundCredits(changes.budget.credits), period: changes.budget.period };
+  }
   return out;
+}
+
+/**
+ * A budget changed mid-period keeps what the period has spent: the credits left move by the
+ * difference (relative to what the item holds at the write, since admissions move it in between),
+ * and a new period length runs from now. With no period running (none yet, or it ended), or with
+ * the budget removed, the state goes and the next call starts a fresh period.
+ */
+function carryBudgetState(edit: KeyEdit, key: KeyRecord, budget: Budget | null, now: number): void {
+  const running = key.budget !== undefined && key.budgetLeft !== undefined && key.budgetResetAt !== undefined && key.budgetResetAt > now;
+  if (!budget || !running) {
+    edit.remove.push('budgetLeft', 'budgetResetAt');
+    return;
+  }
+  edit.add = { budgetLeft: roundCredits(budget.credits - key.budget!.credits) };
+  if (budget.period !== key.budget!.period) edit.set.budgetResetAt = periodEnd(budget.period, now);
 }
 
 function invalid(param: string, message: string): KeywardenError {
@@ -199,5 +237,7 @@ function canonical(value: unknown): string {
 function render(f: Field, value: unknown): string {
   if (f === 'expiresAt' && typeof value === 'number') return new Date(value).toISOString();
   if (f === 'rateLimit' && value) return `${(value as RateLimit).limit}/${(value as RateLimit).windowSeconds}s`;
+  if (f === 'budget' && value) return formatBudget(value as Budget);
+  if (f === 'tokenLimit' && value) return `${(value as TokenLimit).tokens} tokens/${(value as TokenLimit).windowSeconds}s`;
   return canonical(value);
 }

@@ -1,6 +1,7 @@
 import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
-import { Authority, narrowerRate, powerEnd, type AuditAction, type Powers } from './authority';
+import { Authority, inheritedLimits, narrowerRate, powerEnd, type AuditAction, type Powers } from './authority';
+import { roundCredits } from './credits';
 import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
@@ -12,7 +13,7 @@ import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { Account, AuditRecord, KeyRecord, KeyStatus, Page, Project, RateLimit, Role } from './types';
+import type { Account, AuditRecord, Budget, KeyRecord, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -20,6 +21,12 @@ export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
 
 export type { KeyChanges };
+
+/** A key's own limits and their state, as a replacement takes them over. */
+function carriedLimits(old: KeyRecord): Partial<KeyRecord> {
+  const fields = ['budget', 'budgetLeft', 'budgetResetAt', 'tokenLimit', 'tokensUsed', 'tokensResetAt', 'maxConcurrent'] as const;
+  return Object.fromEntries(fields.filter((f) => old[f] !== undefined).map((f) => [f, old[f]]));
+}
 
 export interface CreateKeyInput {
   name?: string;
@@ -33,6 +40,10 @@ export interface CreateKeyInput {
   rateLimit?: RateLimit;
   /** Model ids the key may call; absent = the actor's own list (every model for an unrestricted actor). */
   models?: string[];
+  /** Absent = the actor's own (none for an unlimited actor): `inheritedLimits`. */
+  budget?: Budget;
+  tokenLimit?: TokenLimit;
+  maxConcurrent?: number;
 }
 
 export interface IssuedKey {
@@ -180,6 +191,10 @@ export class KeyService {
       context: input.context ?? (inheritRoles ? actor.context : {}),
       rateLimit: input.rateLimit ?? (actor ? narrowerRate(DEFAULT_RATE_LIMIT, actor.rateLimit) : DEFAULT_RATE_LIMIT),
       ...(input.models ?? actor?.models ? { models: input.models ?? actor?.models } : {}),
+      ...inheritedLimits(actor),
+      ...(input.budget ? { budget: { credits: roundCredits(input.budget.credits), period: input.budget.period } } : {}),
+      ...(input.tokenLimit ? { tokenLimit: input.tokenLimit } : {}),
+      ...(input.maxConcurrent !== undefined ? { maxConcurrent: input.maxConcurrent } : {}),
       expiresAt,
     };
   }
@@ -302,6 +317,8 @@ export class KeyService {
       createdBy: principalActor(p),
       rateLimit: old.rateLimit,
       ...(old.models ? { models: old.models } : {}),
+      // The limits, and where they stand: a rotation is no way to a fresh budget or token window.
+      ...carriedLimits(old),
       ...(old.metadata ? { metadata: old.metadata } : {}),
       rotatedFrom: old.id,
     });

@@ -93,6 +93,11 @@ export class KeyItems implements KeyStore {
       values[`:f${i}`] = value;
       sets.push(`#f${i} = :f${i}`);
     });
+    Object.entries(edit.add ?? {}).forEach(([field, delta], i) => {
+      names[`#a${i}`] = field;
+      values[`:a${i}`] = delta;
+      sets.push(`#a${i} = #a${i} + :a${i}`);
+    });
     edit.remove.forEach((field, i) => {
       names[`#r${i}`] = field;
       removes.push(`#r${i}`);

@@ -61,6 +61,9 @@ export const keyRoutes: Route[] = [
       expiresInMs: body.expiresIn ? parseDuration(body.expiresIn) : undefined,
       rateLimit: body.rateLimit,
       models: body.models,
+      budget: body.budget,
+      tokenLimit: body.tokenLimit,
+      maxConcurrent: body.maxConcurrent,
     });
     return issuedResponse(ctx, issued, 201);
   }),

@@ -47,6 +47,8 @@ const roleArb = fc.record({
   permissions: fc.uniqueArray(fc.constantFrom('*', 'keys:write', 'keys:read', 'bots:read', 'admin'), { minLength: 1, maxLength: 3 }),
   filters: fc.dictionary(fc.constantFrom('region'), fc.constantFrom('eu', '${context.region}'), { maxKeys: 1 }),
 });
+const budgetArb = fc.record({ credits: fc.constantFrom(1, 20, 1000), period: fc.constantFrom('day' as const, 'week' as const, 'month' as const, 'total' as const) });
+const tokenLimitArb = fc.record({ tokens: fc.constantFrom(100, 100_000), windowSeconds: fc.constantFrom(60, 86_400) });
 const inputArb: fc.Arbitrary<CreateKeyInput> = fc.record(
   {
     type: fc.constantFrom('privileged' as const, 'viewer' as const),
@@ -56,6 +58,9 @@ const inputArb: fc.Arbitrary<CreateKeyInput> = fc.record(
     rateLimit: fc.record({ limit: fc.constantFrom(3, 60, 600, 1_000_000), windowSeconds: fc.constantFrom(1, 60, 3600) }),
     expiresInMs: fc.constantFrom(HOUR, 24 * HOUR, 365 * 24 * HOUR, 999_999 * 24 * HOUR),
     models: fc.constantFrom(['archibot'], ['archibot', 'archibot-mini']),
+    budget: budgetArb,
+    tokenLimit: tokenLimitArb,
+    maxConcurrent: fc.constantFrom(1, 4, 100),
   },
   { requiredKeys: [] },
 );
@@ -71,6 +76,9 @@ const changesArb: fc.Arbitrary<KeyChanges> = fc.record(
     rateLimit: fc.record({ limit: fc.constantFrom(3, 60, 600, 1_000_000), windowSeconds: fc.constantFrom(1, 60, 3600) }),
     expiresAt: fc.option(fc.constantFrom(HOUR / 2, 12 * HOUR, 365 * 24 * HOUR).map((ms) => Date.now() + ms), { nil: null }),
     models: fc.option(fc.constantFrom(['archibot'], ['archibot', 'archibot-mini']), { nil: null }),
+    budget: fc.option(budgetArb, { nil: null }),
+    tokenLimit: fc.option(tokenLimitArb, { nil: null }),
+    maxConcurrent: fc.option(fc.constantFrom(1, 4, 100), { nil: null }),
   },
   { requiredKeys: [] },
 );
@@ -176,7 +184,16 @@ describe('no path yields a key, or an effect on a key, beyond the actor', () => 
             const stored = (await services.store.getKey(target.id))!;
             // What the edit asks for, as the key would then be.
             const resolved = changes.scopes ? resolveScopes(target.type, changes.scopes) : undefined;
-            const asked = { ...before, ...changes, scopes: resolved?.ok ? resolved.scopes : before.scopes, models: changes.models === null ? undefined : (changes.models ?? before.models) };
+            const kept = <T,>(change: T | null | undefined, was: T | undefined) => (change === null ? undefined : (change ?? was));
+            const asked = {
+              ...before,
+              ...changes,
+              scopes: resolved?.ok ? resolved.scopes : before.scopes,
+              models: kept(changes.models, before.models),
+              budget: kept(changes.budget, before.budget),
+              tokenLimit: kept(changes.tokenLimit, before.tokenLimit),
+              maxConcurrent: kept(changes.maxConcurrent, before.maxConcurrent),
+            };
             if (edited.ok) {
               tally[action]++;
               expect(mayWrite && targetWithin).toBe(true);

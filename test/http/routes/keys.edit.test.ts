@@ -72,6 +72,16 @@ describe('PATCH /v1/keys/{id}: edit in place', () => {
       [{ expiresAt: '2099-01-01T00:00:00Z' }, (b) => expect(b.expiresAt).toBe('2099-01-01T00:00:00.000Z')],
       [{ expiresIn: '2d' }, (b) => expect(Math.abs(Date.parse(b.expiresAt) - (stack.clock.now() + 2 * 86_400_000))).toBeLessThan(10_000)],
       [{ expiresAt: null }, (b) => expect(b.expiresAt).toBeNull()],
+      [
+        { budget: { credits: 20, period: 'month' } },
+        (b) => expect(b.budget).toEqual({ credits: 20, period: 'month', spent: 0, remaining: 20, resetsAt: expect.stringMatching(/-01T00:00:00.000Z$/) }),
+      ],
+      [{ budget: { credits: 5, period: 'total' } }, (b) => expect(b.budget).toMatchObject({ credits: 5, period: 'total', remaining: 5, resetsAt: null })],
+      [{ budget: null }, (b) => expect(b.budget).toBeNull()],
+      [{ tokenLimit: { tokens: 1000, windowSeconds: 60 } }, (b) => expect(b.tokenLimit).toEqual({ tokens: 1000, windowSeconds: 60 })],
+      [{ tokenLimit: null }, (b) => expect(b.tokenLimit).toBeNull()],
+      [{ maxConcurrent: 2 }, (b) => expect(b.maxConcurrent).toBe(2)],
+      [{ maxConcurrent: null }, (b) => expect(b.maxConcurrent).toBeNull()],
     ];
     let version = 1;
     for (const [body, check] of steps) {
@@ -293,8 +303,13 @@ describe('authority (SPEC §3) on edit, disable and enable', () => {
       rateLimit: { limit: 60, windowSeconds: 60 },
       models: ['archibot'],
       expiresIn: '30d',
+      budget: { credits: 10, period: 'week' },
+      tokenLimit: { tokens: 1000, windowSeconds: 60 },
+      maxConcurrent: 2,
     });
+    // Names no budget, token limit or cap: it gets the creator's own (never wider, SPEC §3).
     peer = await create({ name: 'peer', scopes: ['models:read'], rateLimit: { limit: 10, windowSeconds: 60 }, models: ['archibot'], expiresIn: '7d' }, limited.key);
+    expect([peer.budget.credits, peer.budget.period, peer.tokenLimit, peer.maxConcurrent]).toEqual([10, 'week', { tokens: 1000, windowSeconds: 60 }, 2]);
   });
 
   it('an edit that would make a key wider than the actor is 403, on every axis, audited as denied', async () => {
@@ -306,6 +321,13 @@ describe('authority (SPEC §3) on edit, disable and enable', () => {
       [{ models: ['archibot', 'archibot-mini'] }, 'models'],
       [{ expiresIn: '60d' }, 'expiry'],
       [{ expiresAt: null }, 'expiry'],
+      [{ budget: null }, 'budget'],
+      [{ budget: { credits: 11, period: 'week' } }, 'budget'],
+      [{ budget: { credits: 10, period: 'day' } }, 'budget'],
+      [{ tokenLimit: null }, 'token limit'],
+      [{ tokenLimit: { tokens: 1001, windowSeconds: 60 } }, 'token limit'],
+      [{ maxConcurrent: null }, 'concurrency'],
+      [{ maxConcurrent: 3 }, 'concurrency'],
     ];
     for (const [body, axis] of wider) {
       const res = await patch(peer.id, body, { key: limited.key });
