@@ -8,7 +8,7 @@
  * logs, claims (nonces, the key-managers lease) and console sign-in grants.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AuditQuery, ConsoleGrant, KeyEdit, Store, UsageQuery } from '../core/ports';
+import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
@@ -77,7 +77,9 @@ export class DynamoDbStore implements Store {
   revokeKey(id: string, at: string) { return this.keys.revokeKey(id, at); }
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number) { return this.keys.markRotated(id, replacementId, at, graceUntil, version); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
-  admitKeyUse(id: string, hash: string, now: number) { return this.keys.admitKeyUse(id, hash, now); }
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission) { return this.keys.admitKeyUse(id, hash, now, call); }
+  releaseKeyUse(id: string, release: KeyHoldRelease, now: number) { return this.keys.releaseKeyUse(id, release, now); }
+  renewKeySlot(id: string, slot: { index: number; holder: string }, until: number) { return this.keys.renewKeySlot(id, slot, until); }
 
   // ── audit and usage logs (store/logs.ts) ──
   putAudit(record: AuditRecord, options?: { unique?: boolean }) { return this.logs.putAudit(record, options); }

@@ -5,17 +5,20 @@ import { hashesEqual, hashingSecret, hashingSecrets, keyHash, keyIdFor } from '.
 import { parseKey } from './key-format';
 import { keyStatus, rateLimitState, type RateLimitState } from './key-status';
 import type { Principal } from './principal';
-import type { Clock, SecretsProvider, Store } from './ports';
+import type { Clock, KeyHold, ModelCallAdmission, SecretsProvider, Store } from './ports';
 import type { KeyRecord } from './types';
 
 /** The outcome of presenting a key: data, mapped to a status only at the edge. */
 export type KeyCheck =
-  | { result: 'valid'; key: KeyRecord; rateLimit: RateLimitState }
+  /** `hold`: what a model call's admission took (budget reservation, token window, slot). */
+  | { result: 'valid'; key: KeyRecord; rateLimit: RateLimitState; hold?: KeyHold }
   | { result: 'invalid' }
   | { result: 'expired'; key: KeyRecord }
   | { result: 'revoked'; key: KeyRecord }
   | { result: 'disabled'; key: KeyRecord }
-  | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState };
+  | { result: 'rate_limited'; key: KeyRecord; rateLimit: RateLimitState }
+  /** A model call refused by the key's own budget, token limit or concurrency cap (counted as nothing). */
+  | { result: 'over_limit'; limit: 'budget' | 'tokens' | 'concurrency'; key: KeyRecord; rateLimit: RateLimitState; hold: KeyHold };
 
 /**
  * Who is calling: a presented key checked and counted against its rate limit, a raw key looked
@@ -69,19 +72,23 @@ export class Authenticator {
    * Authenticates a presented key and counts the request against its rate limit, in one
    * conditional write on the warm path. A string failing format or checksum never reaches storage.
    */
-  async authenticate(raw: string): Promise<KeyCheck> {
+  async authenticate(raw: string, call?: ModelCallAdmission): Promise<KeyCheck> {
     if (!parseKey(raw).ok) return { result: 'invalid' };
     const now = this.deps.clock.now();
     for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
       const id = keyIdFor(secret, raw);
       const hash = keyHash(secret, raw);
-      const outcome = await this.deps.store.admitKeyUse(id, hash, now);
+      const outcome = await this.deps.store.admitKeyUse(id, hash, now, call);
       if (outcome.admitted) {
         this.remember(outcome.key, true);
-        return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };
+        return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window), ...(outcome.hold ? { hold: outcome.hold } : {}) };
       }
       const key = outcome.key;
       if (!key || !hashesEqual(key.hash, hash)) continue;
+      if (outcome.refusal) {
+        // Usable, and under its rate limit: its account stays known (the next call may fit).
+        return { result: 'over_limit', limit: outcome.refusal, key, rateLimit: rateLimitState(key, outcome.window), hold: outcome.hold ?? {} };
+      }
       // Refused (revoked, expired, paused, over its limit): its calls go back to admission first.
       this.remember(key, false);
       const status = keyStatus(key, now);

@@ -3,7 +3,7 @@ import type { Billing, Reservation, Settlement } from './billing';
 import { roundCredits } from './credits';
 import { keyMayUse, type CatalogModel, type ModelCatalog } from './models';
 import { checkPermission } from './policy';
-import type { Log, Upstream, UpstreamPath } from './ports';
+import { SLOT_LEASE_MS, type Clock, type KeyHold, type Log, type ModelCallAdmission, type Store, type Upstream, type UpstreamPath } from './ports';
 import type { KeyRecord, UsageRecord } from './types';
 
 /**
@@ -21,6 +21,9 @@ export interface ModelCallPorts {
   catalog: Pick<ModelCatalog, 'find'>;
   upstream: Upstream;
   auth: Pick<Authenticator, 'accountOf'>;
+  /** Where a call gives back what its admission held on its key (budget, tokens, slot). */
+  store: Pick<Store, 'releaseKeyUse' | 'renewKeySlot'>;
+  clock: Clock;
   logger: Log;
   /** How long the upstream has to answer, and then to send each chunk of a stream. */
   config: { readonly upstreamTimeoutMs: number };
@@ -35,9 +38,18 @@ export interface ModelCallRequest {
   body(model: CatalogModel): string;
   /** The key as presented: an instance that admitted it before knows its account up front. */
   bearer: string;
-  /** Authenticates the key and counts the call against its rate limit (the edge's); throws its refusal. */
-  admit(): Promise<KeyRecord>;
+  /**
+   * Authenticates the key and counts the call against its rate limit (the edge's); throws its
+   * refusal (unknown, revoked, expired, paused, rate-limited). With `call`, the same write takes
+   * the reservation from the key's budget, checks its token window and leases a slot: a refusal
+   * by one of those is data (`over_limit`), nothing counted.
+   */
+  admit(call?: ModelCallAdmission): Promise<KeyAdmission>;
 }
+
+export type KeyAdmission =
+  | { result: 'valid'; key: KeyRecord; hold?: KeyHold }
+  | { result: 'over_limit'; limit: 'budget' | 'tokens' | 'concurrency'; key: KeyRecord; hold: KeyHold };
 
 /** Refused before the upstream was called: nothing is charged. */
 export type Refusal =
@@ -47,7 +59,13 @@ export type Refusal =
   /** The key moved account between this instance's memory and its admission (retry). */
   | { kind: 'account_changed' }
   /** No reservation: out of credits (or in debt), or API access off; with the balance seen. */
-  | { kind: 'reservation_refused'; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number };
+  | { kind: 'reservation_refused'; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number }
+  /** The key's budget for this period cannot cover the call's reservation (`total`: it never resets). */
+  | { kind: 'budget_exceeded'; budget: NonNullable<KeyHold['budget']>; total: boolean }
+  /** The key's token window is used up until `tokens.resetAt`. */
+  | { kind: 'token_limit_exceeded'; tokens: NonNullable<KeyHold['tokens']> }
+  /** As many calls of the key are in flight as its cap allows. */
+  | { kind: 'concurrency_limit_exceeded'; maxConcurrent: number };
 
 export type ModelCallOutcome =
   | Refusal
@@ -62,6 +80,8 @@ export type ModelCallOutcome =
 export interface Answered {
   kind: 'answered';
   key: KeyRecord;
+  /** The key's budget and token window as admitted (the edge states them in headers). */
+  limits: KeyHold;
   model: CatalogModel;
   text: string;
   bill(usage: TokenUsage | undefined): Bill;
@@ -82,6 +102,7 @@ export interface Bill {
 export interface Streaming {
   kind: 'streaming';
   key: KeyRecord;
+  limits: KeyHold;
   model: CatalogModel;
   /** The upstream's answer; its body is the stream. */
   answer: Response;
@@ -130,13 +151,13 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
   }
   const admitted = await admitAndReserve(ports, call, model);
   if (admitted.kind !== 'reserved') return admitted;
-  const { key, reservation } = admitted;
+  const { key, reservation, held } = admitted;
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), ports.config.upstreamTimeoutMs);
   const failed = async (err: unknown): Promise<ModelCallOutcome> => {
     clearTimeout(timer);
-    const balance = await billing.refund(reservation);
+    const [balance] = await Promise.all([billing.refund(reservation), held.release(0, 0)]);
     const timedOut = controller.signal.reason instanceof UpstreamTimeout;
     logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
     return { kind: 'upstream_failed', timedOut, balance };
@@ -152,7 +173,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
   if (!answer.ok) {
     clearTimeout(timer);
     const text = await readLimited(answer).catch(() => '');
-    const balance = await billing.refund(reservation);
+    const [balance] = await Promise.all([billing.refund(reservation), held.release(0, 0)]);
     logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id });
     return { kind: 'upstream_rejected', status: answer.status, body: text, balance };
   }
@@ -166,7 +187,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     } finally {
       clearTimeout(timer);
     }
-    return { kind: 'answered', key, model, text, bill: (usage) => billFor(billing, reservation, usage) };
+    return { kind: 'answered', key, limits: held.hold, model, text, bill: (usage) => billFor(billing, reservation, usage, held) };
   }
 
   // The stream is accepted: from here it is billable, whether or not the client stays to read it.
@@ -174,6 +195,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
   return {
     kind: 'streaming',
     key,
+    limits: held.hold,
     model,
     answer,
     charged: reservation.amount,
@@ -182,60 +204,134 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     settle: async ({ usage, sent }) => {
       const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent });
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
-      return billing.settle(reservation, price);
+      return withRelease(await billing.settle(reservation, price), held, usage);
     },
   };
 }
 
 /** What settlement will charge, whole: the balance may end below zero (debt), never the price. */
-function billFor(billing: Billing, reservation: Reservation, usage: TokenUsage | undefined): Bill {
+function billFor(billing: Billing, reservation: Reservation, usage: TokenUsage | undefined, held: Held): Bill {
   const price = billing.priceOf(usage);
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),
-    settle: () => billing.settle(reservation, price),
+    settle: async () => withRelease(await billing.settle(reservation, price), held, usage),
+  };
+}
+
+/** A settlement whose write also gives back what the key held (its budget charged the price, its tokens counted, its slot freed). */
+function withRelease(settlement: Settlement, held: Held, usage: TokenUsage | undefined): Settlement {
+  const released = held.release(settlement.charged, usage?.totalTokens ?? 0);
+  return { ...settlement, written: Promise.all([settlement.written, released]).then(() => undefined) };
+}
+
+/**
+ * What an admitted model call holds on its key until it is over: the hold itself, and its one
+ * release — the budget's reservation replaced by the price, the tokens counted, the slot freed,
+ * its lease renewal stopped. A slot's lease is renewed while the call runs (a long stream), so
+ * only a holder that died lets it run out (SLOT_LEASE_MS). Releasing twice is releasing once.
+ */
+interface Held {
+  hold: KeyHold;
+  release(charge: number, tokens: number): Promise<void>;
+}
+
+function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefined): Held {
+  const kept = hold ?? {};
+  if (!kept.budget && !kept.tokens && !kept.slot) return { hold: kept, release: async () => undefined };
+  const { slot } = kept;
+  const renewal = slot
+    ? setInterval(() => {
+        ports.store.renewKeySlot(key.id, slot, ports.clock.now() + SLOT_LEASE_MS).catch((err: unknown) => {
+          ports.logger.warn('slot lease not renewed', { keyId: key.id, error: err instanceof Error ? err.name : 'unknown' });
+        });
+      }, SLOT_LEASE_MS / 3)
+    : undefined;
+  renewal?.unref?.();
+  let released: Promise<void> | undefined;
+  return {
+    hold: kept,
+    release: (charge, tokens) => {
+      if (renewal) clearInterval(renewal);
+      released ??= ports.store.releaseKeyUse(key.id, { hold: kept, charge, tokens }, ports.clock.now());
+      return released;
+    },
   };
 }
 
 /**
  * Key admission and the credit reservation. When this instance has seen the key admitted before,
  * its account is known (a key never changes account) and both writes go out together; otherwise
- * the key is admitted first. Whatever refuses the call after a reservation was taken (the key,
- * its scope, its model list) gives the reservation back before the refusal goes out.
+ * the key is admitted first. Whatever refuses the call after a reservation was taken (the key's
+ * own limits, its scope, its model list) gives the reservation back — and what the key's
+ * admission held — before the refusal goes out.
  */
 async function admitAndReserve(
   ports: ModelCallPorts,
   call: ModelCallRequest,
   model: CatalogModel,
-): Promise<Refusal | { kind: 'reserved'; key: KeyRecord; reservation: Reservation }> {
+): Promise<Refusal | { kind: 'reserved'; key: KeyRecord; reservation: Reservation; held: Held }> {
   const { billing, auth } = ports;
   const amount = billing.reserveAmount();
   const known = await auth.accountOf(call.bearer);
-  let key: KeyRecord;
-  let reserved: Awaited<ReturnType<Billing['reserve']>>;
+  let admission: KeyAdmission;
+  let reserved: Awaited<ReturnType<Billing['reserve']>> | undefined;
   if (known) {
-    const [admission, reservation] = await Promise.allSettled([call.admit(), billing.reserve(known, amount)]);
+    const [admitted, reservation] = await Promise.allSettled([call.admit({ reserve: amount }), billing.reserve(known, amount)]);
     const taken = reservation.status === 'fulfilled' && reservation.value.ok ? reservation.value.reservation : undefined;
-    if (admission.status === 'rejected') {
+    const giveBack = async () => {
       if (taken) await billing.refund(taken);
-      throw admission.reason;
+    };
+    if (admitted.status === 'rejected') {
+      await giveBack();
+      throw admitted.reason;
     }
-    if (reservation.status === 'rejected') throw reservation.reason;
-    key = admission.value;
-    const refusal = accessRefusal(key, model) ?? (key.accountId === known ? undefined : { kind: 'account_changed' as const });
+    admission = admitted.value;
+    const held = admission.result === 'valid' ? holding(ports, admission.key, admission.hold) : undefined;
+    if (reservation.status === 'rejected') {
+      await held?.release(0, 0);
+      throw reservation.reason;
+    }
+    const refusal =
+      overLimit(admission) ?? accessRefusal(admission.key, model) ?? (admission.key.accountId === known ? undefined : { kind: 'account_changed' as const });
     if (refusal) {
-      if (taken) await billing.refund(taken);
+      await Promise.all([giveBack(), held?.release(0, 0)]);
       return refusal;
     }
     reserved = reservation.value;
-  } else {
-    key = await call.admit();
-    const refusal = accessRefusal(key, model);
-    if (refusal) return refusal;
-    reserved = await billing.reserve(key.accountId, amount);
+    if (!reserved.ok) {
+      await held!.release(0, 0);
+      return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
+    }
+    return { kind: 'reserved', key: admission.key, reservation: reserved.reservation, held: held! };
   }
-  if (!reserved.ok) return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
-  return { kind: 'reserved', key, reservation: reserved.reservation };
+  admission = await call.admit({ reserve: amount });
+  const refusal = overLimit(admission) ?? accessRefusal(admission.key, model);
+  const held = admission.result === 'valid' ? holding(ports, admission.key, admission.hold) : undefined;
+  if (refusal) {
+    await held?.release(0, 0);
+    return refusal;
+  }
+  reserved = await billing.reserve(admission.key.accountId, amount);
+  if (!reserved.ok) {
+    await held!.release(0, 0);
+    return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
+  }
+  return { kind: 'reserved', key: admission.key, reservation: reserved.reservation, held: held! };
+}
+
+/** The key's own model-call limits that refused it, as the call's outcome. */
+function overLimit(admission: KeyAdmission): Refusal | undefined {
+  if (admission.result !== 'over_limit') return undefined;
+  const { hold, key } = admission;
+  switch (admission.limit) {
+    case 'budget':
+      return { kind: 'budget_exceeded', budget: hold.budget!, total: key.budget?.period === 'total' };
+    case 'tokens':
+      return { kind: 'token_limit_exceeded', tokens: hold.tokens! };
+    case 'concurrency':
+      return { kind: 'concurrency_limit_exceeded', maxConcurrent: key.maxConcurrent ?? 0 };
+  }
 }
 
 /** The key's own limits on model calls: the `responses:write` scope, and its model list if it has one. */

@@ -71,7 +71,14 @@ export interface Store {
    * conditional write: admitted only when the key is active, unexpired, inside any grace window,
    * has the expected hash and is under its limit for the window containing `now`.
    */
-  admitKeyUse(id: string, hash: string, now: number): Promise<AdmitOutcome>;
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome>;
+  /**
+   * After a model call: what its admission held goes back (the budget's reservation less the
+   * price, the slot) and the tokens it used are counted, in one write on the key item.
+   */
+  releaseKeyUse(id: string, release: KeyHoldRelease, now: number): Promise<void>;
+  /** Extends a held concurrency slot's lease to `until`: `false` when it is no longer held by that holder. */
+  renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean>;
 
   /**
    * Appends an audit record. `unique`: a conditional create, `false` when a record with the same
@@ -144,9 +151,45 @@ export type ReserveOutcome =
   | { ok: true; balance: number }
   | { ok: false; reason: 'not_found' | 'disabled' | 'insufficient'; balance: number };
 
+/**
+ * A model call's admission (issue 21): besides counting the request, it takes `reserve` credits
+ * from the key's budget, checks its token window and leases a concurrency slot, in the same write.
+ */
+export interface ModelCallAdmission {
+  reserve: number;
+}
+
+/** How long a concurrency slot is leased: renewed while its call runs, it frees itself this long after its holder died. */
+export const SLOT_LEASE_MS = 60_000;
+
+/** What a model call's admission holds on its key until the call is over, and the windows it saw. */
+export interface KeyHold {
+  /** Credits `reserved` from the budget of the period ending `periodEnd`; `left` in it after the reservation. */
+  budget?: { reserved: number; credits: number; left: number; periodEnd: number };
+  /** The token window as admitted: `used` of `limit` tokens settled in the window ending `resetAt`. */
+  tokens?: { limit: number; used: number; resetAt: number };
+  /** The concurrency slot leased (SLOT_LEASE_MS, renewed while the call runs). */
+  slot?: { index: number; holder: string };
+}
+
+export interface KeyHoldRelease {
+  hold: KeyHold;
+  /** Credits the call cost (charged to the budget in place of the reservation); 0 for none. */
+  charge: number;
+  /** Usage tokens the call settled. */
+  tokens: number;
+}
+
 export type AdmitOutcome =
-  | { admitted: true; key: KeyRecord; window: { count: number; resetAt: number } }
-  | { admitted: false; key: KeyRecord | undefined; window: { count: number; resetAt: number } };
+  | { admitted: true; key: KeyRecord; window: { count: number; resetAt: number }; hold?: KeyHold }
+  | {
+      admitted: false;
+      key: KeyRecord | undefined;
+      window: { count: number; resetAt: number };
+      /** A valid key under its rate limit refused by a model-call limit, with that limit's state. */
+      refusal?: 'budget' | 'tokens' | 'concurrency';
+      hold?: KeyHold;
+    };
 
 export interface AuditQuery {
   projectId: string;

@@ -38,6 +38,8 @@ export function assertionOf(req: HttpRequest): string | undefined {
 export function checkHeaders(check: KeyCheck, now: number): Record<string, string> {
   if (check.result === 'valid') return rateLimitHeaders(check.rateLimit, now);
   if (check.result === 'rate_limited') return rateLimitHeaders({ ...check.rateLimit, remaining: 0 }, now);
+  // Refused by a model-call limit, not by the request window: that window is stated as it stands.
+  if (check.result === 'over_limit') return rateLimitHeaders(check.rateLimit, now);
   return {};
 }
 
@@ -57,5 +59,8 @@ export function requireValid(check: KeyCheck, now: number): KeyRecord {
       throw new KeywardenError('rate_limit_exceeded', 'Rate limit reached for this API key. Retry after the window resets.', {
         retryAfterSeconds: secondsUntil(check.rateLimit.resetAt, now),
       });
+    case 'over_limit':
+      // Only a model call's admission meets these, and it takes them as outcomes (modelCallKey).
+      throw new KeywardenError('rate_limit_exceeded', 'A limit of this API key refused the call.');
   }
 }

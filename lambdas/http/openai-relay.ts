@@ -1,6 +1,9 @@
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../core/errors';
 import { callModel, type Answered, type ModelCallOutcome, type Streaming, type TokenUsage } from '../core/model-call';
 import { MODEL_ID_PATTERN } from '../core/models';
+import type { KeyHold } from '../core/ports';
+import { secondsUntil } from './auth';
+import { keyLimitHeaders } from './limit-headers';
 import type { GatewayApi } from './openai-apis';
 import { billingEvidence } from './after-answer';
 import type { RequestContext } from './request-context';
@@ -43,16 +46,37 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
     path: api.upstreamPath,
     body: (model) => api.upstreamBody(request, model, stream),
     bearer: ctx.bearer(),
-    admit: () => ctx.key(),
+    admit: (call) => ctx.modelCallKey(call),
   });
+  const limits = (held: KeyHold, charged?: number) => keyLimitHeaders(ctx.services.config.headerBrand, held, ctx.services.clock.now(), charged);
   switch (outcome.kind) {
     case 'answered':
-      return answered(outcome, api, evidence);
+      return answered(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits, charged) }));
     case 'streaming':
-      return streamed(outcome, api, evidence, ctx.services.config.upstreamTimeoutMs);
+      return streamed(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits) }), ctx.services.config.upstreamTimeoutMs);
+    case 'budget_exceeded':
+    case 'token_limit_exceeded':
+      Object.assign(ctx.responseHeaders, limits(outcome.kind === 'budget_exceeded' ? { budget: outcome.budget } : { tokens: outcome.tokens }));
+      return overLimit(outcome, ctx.services.clock.now());
     default:
       return refused(outcome, (charged, remaining) => Object.assign(ctx.responseHeaders, evidence(charged, remaining)));
   }
+}
+
+/** The key's own limits refused the call before the upstream: nothing counted, nothing charged. */
+function overLimit(outcome: Extract<ModelCallOutcome, { kind: 'budget_exceeded' | 'token_limit_exceeded' }>, now: number): never {
+  if (outcome.kind === 'token_limit_exceeded') {
+    throw new KeywardenError('rate_limit_exceeded', `Token limit reached for this API key: ${outcome.tokens.used} of ${outcome.tokens.limit} tokens used in this window. Retry after it resets.`, {
+      retryAfterSeconds: secondsUntil(outcome.tokens.resetAt, now),
+    });
+  }
+  const { credits, periodEnd } = outcome.budget;
+  if (outcome.total) {
+    throw new KeywardenError('budget_exceeded', `This API key has spent its budget of ${credits} credits; an admin can raise it.`, { neverRetry: true });
+  }
+  throw new KeywardenError('budget_exceeded', `This API key has spent its budget of ${credits} credits for this period; it resets at ${new Date(periodEnd).toISOString()}.`, {
+    retryAfterSeconds: secondsUntil(periodEnd, now),
+  });
 }
 
 /** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
@@ -102,12 +126,14 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
  * Every other outcome is an error, or the upstream's own (an OpenAI-shaped answer to the caller's
  * bad input, relayed). Where a balance was seen, it goes out as evidence (`state`), nothing charged.
  */
-function refused(outcome: Exclude<ModelCallOutcome, Answered | Streaming>, state: (charged: number, remaining: number) => void): HttpResponse {
+function refused(outcome: Exclude<ModelCallOutcome, Answered | Streaming | { kind: 'budget_exceeded' | 'token_limit_exceeded' }>, state: (charged: number, remaining: number) => void): HttpResponse {
   switch (outcome.kind) {
     case 'model_not_found':
       throw new KeywardenError('model_not_found', `The model ${safeModel(outcome.model)} does not exist or this key may not use it.`, { param: 'model' });
     case 'scope_missing':
       throw new KeywardenError('insufficient_permissions', `This key lacks the ${outcome.scope} permission.`);
+    case 'concurrency_limit_exceeded':
+      throw new KeywardenError('concurrency_limit_exceeded', `This API key already has ${outcome.maxConcurrent} calls in flight, its limit; retry when one is done.`, { retryAfterSeconds: 1 });
     case 'account_changed':
       throw new KeywardenError('service_unavailable', 'The key changed account; try again.');
     case 'reservation_refused':

@@ -2,6 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { KeywardenError } from '../core/errors';
 import type { Principal } from '../core/principal';
 import type { KeyCheck } from '../core/authenticator';
+import type { KeyAdmission } from '../core/model-call';
+import type { ModelCallAdmission } from '../core/ports';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
 import { parseKey } from '../core/key-format';
@@ -82,6 +84,24 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     }
     const check = await this.services.auth.authenticate(this.bearer());
     return this.admit(check, {});
+  }
+
+  /**
+   * A model call's admission (core/model-call.ts): the bearer key checked and counted like `key()`,
+   * and in the same write its budget reservation, token window and concurrency slot. A refusal by
+   * one of those is data for the model call (its key is still this call's, for the usage record);
+   * every other refusal is thrown as from `key()`.
+   */
+  async modelCallKey(call?: ModelCallAdmission): Promise<KeyAdmission> {
+    const check = await this.services.auth.authenticate(this.bearer(), call);
+    if (check.result !== 'over_limit') {
+      const key = this.admit(check, {});
+      return { result: 'valid', key, ...(check.result === 'valid' && check.hold ? { hold: check.hold } : {}) };
+    }
+    this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
+    this.limited = check.key;
+    Object.assign(this.responseHeaders, checkHeaders(check, this.services.clock.now()));
+    return check;
   }
 
   /** The one way a key check becomes the caller: logs, rate-limit headers, and the refusal if any. */

@@ -4,7 +4,8 @@ import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/a
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { OpenAiCompatibleUpstream } from '../../lambdas/adapters/upstream';
 import { loadConfig } from '../../lambdas/config';
-import { callModel, type ModelCallOutcome, type ModelCallPorts, type ModelCallRequest } from '../../lambdas/core/model-call';
+import { callModel, type KeyAdmission, type ModelCallOutcome, type ModelCallPorts, type ModelCallRequest } from '../../lambdas/core/model-call';
+import type { ModelCallAdmission } from '../../lambdas/core/ports';
 import type { CreateKeyInput } from '../../lambdas/core/key-service';
 import { buildServices, type Services } from '../../lambdas/services';
 import { sse, startStandInUpstream, type StandInUpstream } from '../http/openai-relay/stand-in-upstream';
@@ -63,11 +64,12 @@ function request(raw: string, over: Partial<ModelCallRequest> = {}): ModelCallRe
     body: (model: { upstream: string }) => JSON.stringify({ model: model.upstream, input: 'Hello' }),
     bearer: raw,
     admissions: 0,
-    async admit() {
+    async admit(admission?: ModelCallAdmission): Promise<KeyAdmission> {
       call.admissions += 1;
-      const check = await services.auth.authenticate(raw);
+      const check = await services.auth.authenticate(raw, admission);
+      if (check.result === 'over_limit') return check;
       if (check.result !== 'valid') throw new Error(`not admitted: ${check.result}`);
-      return check.key;
+      return { result: 'valid', key: check.key, ...(check.hold ? { hold: check.hold } : {}) };
     },
     ...over,
   };

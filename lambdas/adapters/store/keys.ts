@@ -1,32 +1,41 @@
 /**
  * API keys: the key item, its listing per project, its lifecycle writes (edit, pause, resume,
- * revoke, rotate, delete: each but delete moves the key's version) and admission — authentication and the rate-limit window in one conditional write over the lean
- * transport, the one write every authenticated call makes.
+ * revoke, rotate, delete: each but delete moves the key's version), and admission — the one
+ * write every authenticated call makes, with a model call's budget, token window and concurrency
+ * slot (store/key-admission.ts).
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keyStatus } from '../../core/key-status';
-import type { AdmitOutcome, KeyEdit, Store } from '../../core/ports';
+import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
+import { KeyAdmission, toKey } from './key-admission';
 import type { KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
 
-/** Attribute values the hot-path writes use on every call, built once. */
-const KEY_SK: AttributeValue = { S: sortKey.key };
-const ACTIVE: AttributeValue = { S: 'active' };
-const ONE: AttributeValue = { N: '1' };
-
 export type KeyStore = Pick<
   Store,
-  'getKeyWithAdmin' | 'putKey' | 'getKey' | 'listKeys' | 'keysCursorAfter' | 'updateKey' | 'revokeKey' | 'markRotated' | 'deleteKey' | 'admitKeyUse'
+  | 'getKeyWithAdmin'
+  | 'putKey'
+  | 'getKey'
+  | 'listKeys'
+  | 'keysCursorAfter'
+  | 'updateKey'
+  | 'revokeKey'
+  | 'markRotated'
+  | 'deleteKey'
+  | 'admitKeyUse'
+  | 'releaseKeyUse'
+  | 'renewKeySlot'
 >;
 
 /** A key's version as stored: absent on keys written before versions existed, which are version 1. */
 const BUMP_VERSION = 'version = if_not_exists(version, :one) + :one';
 
 export class KeyItems implements KeyStore {
-  constructor(private readonly db: TableAccess) {}
+  private readonly admission: KeyAdmission;
+
+  constructor(private readonly db: TableAccess) {
+    this.admission = new KeyAdmission(db);
+  }
 
   async getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }> {
     const found = await this.db.batchGetAll([itemKey.key(id), itemKey.admin(admin.projectId, admin.identity)]);
@@ -169,68 +178,16 @@ export class KeyItems implements KeyStore {
     await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id) }));
   }
 
-  async admitKeyUse(id: string, hash: string, now: number): Promise<AdmitOutcome> {
-    const validity =
-      'attribute_exists(pk) AND #h = :hash AND #s = :active' +
-      ' AND (attribute_not_exists(expiresAt) OR expiresAt > :now)' +
-      ' AND (attribute_not_exists(graceUntil) OR graceUntil > :now)';
-    const names = { '#h': 'hash', '#s': 'status' };
-    // Hot path (every authenticated call): the low-level client with its attribute values built by hand.
-    const values: Record<string, AttributeValue> = { ':hash': { S: hash }, ':active': ACTIVE, ':now': { N: String(now) }, ':one': ONE, ':used': { S: new Date(now).toISOString() } };
-    const keyOfItem = { pk: { S: partition.key(id) }, sk: KEY_SK };
-    const admit = (update: string, condition: string) =>
-      unlessConditionFails(
-        this.db.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
-          TableName: this.db.name,
-          Key: keyOfItem,
-          UpdateExpression: update,
-          ConditionExpression: `${validity} AND ${condition}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }, 'admit'),
-      );
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const out =
-        // Warm path: inside the current window and under the limit.
-        (await admit('SET rlCount = rlCount + :one, lastUsedAt = :used', 'rlResetAt > :now AND rlCount < rlMax')) ??
-        // First request of a new window.
-        (await admit(
-          'SET rlCount = :one, rlResetAt = :now + rlWindowMs, lastUsedAt = :used',
-          '(attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one',
-        ));
-      if (out) return admitted(unmarshall(out.Attributes ?? {}));
-      const refused = await this.refusedUse(id, hash, now);
-      // Lost a race at a window boundary but there is room: try again.
-      if (!refused.key || !refused.usable || (refused.window.resetAt > now && refused.window.count >= refused.key.rateLimit.limit)) {
-        return { admitted: false, key: refused.key, window: refused.window };
-      }
-    }
-    // Still contended after three tries: refused as rate-limited, with the window as it stands.
-    const { key, window } = await this.refusedUse(id, hash, now);
-    return { admitted: false, key, window: key ? { ...window, count: Math.max(window.count, key.rateLimit.limit) } : window };
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+    return this.admission.admit(id, hash, now, call);
   }
 
-  /** The key item after a refused admission, read consistently: the one model of its window. */
-  private async refusedUse(id: string, hash: string, now: number) {
-    const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
-    const window = { count: Number(item?.rlCount ?? 0), resetAt: Number(item?.rlResetAt ?? now) };
-    if (!item) return { key: undefined, usable: false, window };
-    const key = toKey(item);
-    return { key, usable: key.hash === hash && keyStatus(key, now) === 'active', window };
+  releaseKeyUse(id: string, release: KeyHoldRelease, now: number): Promise<void> {
+    return this.admission.release(id, release, now);
+  }
+
+  renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean> {
+    return this.admission.renew(id, slot, until);
   }
 }
 
-function toKey(item: Record<string, unknown>): KeyRecord {
-  const key = strip<KeyRecord>(item);
-  key.expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : null;
-  return key;
-}
-
-function admitted(item: Record<string, unknown>): AdmitOutcome {
-  return {
-    admitted: true,
-    key: toKey(item),
-    window: { count: Number(item.rlCount), resetAt: Number(item.rlResetAt) },
-  };
-}

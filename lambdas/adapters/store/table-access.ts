@@ -14,6 +14,9 @@ import { DynamoWire } from '../dynamodb-wire';
 /** Attributes the store keeps for itself: never handed out with an item. */
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter'];
 
+/** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
+const CONCURRENCY_SLOT = /^slot\d+$/;
+
 /** Most keys one BatchGetItem takes (DynamoDB's limit). */
 const MAX_BATCH_GET = 100;
 /** Sends of one batch's keys (the first included) before the caller is told the store is busy. */
@@ -22,7 +25,7 @@ const BATCH_GET_ATTEMPTS = 8;
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name)) out[name] = value;
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name)) out[name] = value;
   return out as T;
 }
 
