@@ -88,7 +88,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     keys,
     operator: new OperatorService({ store, keys, audit, clock }),
     billing: new Billing(store, config.pricing),
-    usage: new UsageLog({ store, secrets }),
+    usage: new UsageLog({ store, secrets, clock }),
     conversations: new ConversationDirectory({ store, clock }),
     catalog: new ModelCatalog(config.models),
     accountGate: new AccountGate(store, clock),

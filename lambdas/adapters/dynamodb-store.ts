@@ -5,10 +5,11 @@
  * It implements the `Store` port by handing each call to the module of its item family, in
  * `store/`: the table's layout and every key (table.ts — read it first), accounts and credits,
  * projects with their admins and conversations, keys and their admission, the audit and usage
- * logs, claims (nonces, the key-managers lease) and console sign-in grants.
+ * logs and the daily usage counters, claims (nonces, the key-managers lease) and console sign-in
+ * grants.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageQuery } from '../core/ports';
+import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
@@ -18,6 +19,7 @@ import { KeyItems } from './store/keys';
 import { LogItems } from './store/logs';
 import { ProjectItems } from './store/projects';
 import { TableAccess } from './store/table-access';
+import { UsageDayItems } from './store/usage-days';
 
 export interface DynamoDbStoreOptions {
   tableName: string;
@@ -31,6 +33,7 @@ export class DynamoDbStore implements Store {
   private readonly projects: ProjectItems;
   private readonly keys: KeyItems;
   private readonly logs: LogItems;
+  private readonly usageDays: UsageDayItems;
   private readonly claims: ClaimItems;
   private readonly consoleGrants: ConsoleGrantItems;
 
@@ -40,6 +43,7 @@ export class DynamoDbStore implements Store {
     this.projects = new ProjectItems(db);
     this.keys = new KeyItems(db);
     this.logs = new LogItems(db);
+    this.usageDays = new UsageDayItems(db);
     this.claims = new ClaimItems(db);
     this.consoleGrants = new ConsoleGrantItems(db);
   }
@@ -86,6 +90,10 @@ export class DynamoDbStore implements Store {
   queryAudit(query: AuditQuery) { return this.logs.queryAudit(query); }
   putUsage(record: UsageRecord) { return this.logs.putUsage(record); }
   queryUsage(query: UsageQuery) { return this.logs.queryUsage(query); }
+
+  // ── daily usage counters (store/usage-days.ts) ──
+  addUsageDay(owner: UsageDayOwner, date: string, counts: UsageDayCounts) { return this.usageDays.addUsageDay(owner, date, counts); }
+  queryUsageDays(owner: UsageDayOwner, from: string, to: string) { return this.usageDays.queryUsageDays(owner, from, to); }
 
   // ── nonces and the key-managers lease (store/claims.ts) ──
   claimNonce(nonce: string, expiresAt: number) { return this.claims.claimNonce(nonce, expiresAt); }

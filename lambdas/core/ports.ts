@@ -90,6 +90,14 @@ export interface Store {
   putUsage(record: UsageRecord): Promise<void>;
   /** Usage records of a project, newest first: all, one key's, or one request's. */
   queryUsage(query: UsageQuery): Promise<Page<UsageRecord>>;
+  /**
+   * Adds one call's counts to a key's or an account's UTC day (`YYYY-MM-DD`), the day's item made
+   * by its first call: an unconditional single-item add, after the answer. Additions waiting on
+   * the same day at once may go out as one write of their sums.
+   */
+  addUsageDay(owner: UsageDayOwner, date: string, counts: UsageDayCounts): Promise<void>;
+  /** A key's or an account's days from `from` to `to` (inclusive), oldest first, in one query; days without calls are absent. */
+  queryUsageDays(owner: UsageDayOwner, from: string, to: string): Promise<UsageDay[]>;
 
   /** Upserts where a bot reaches a person (one item per project, bot and identity). */
   putConversation(record: ConversationRecord): Promise<void>;
@@ -207,6 +215,21 @@ export interface UsageQuery {
   since?: string;
   cursor?: string;
   limit: number;
+}
+
+/** Whose daily counters: one key's, or one account's (every key of it). */
+export type UsageDayOwner = { keyId: string } | { accountId: string };
+
+/** What a day counts: calls (usage records), their usage tokens, and the credits charged. */
+export interface UsageDayCounts {
+  requests: number;
+  tokens: number;
+  credits: number;
+}
+
+export interface UsageDay extends UsageDayCounts {
+  /** The UTC day, `YYYY-MM-DD`. */
+  date: string;
 }
 
 /** The secrets the functions read (one Secrets Manager secret each in AWS; config.ts names their ARNs). */

@@ -11,7 +11,8 @@ import type { CallUsage, HttpResponse } from './types';
 /**
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
  * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
- * in flight (a refund) and the usage record then go out side by side.
+ * in flight (a refund), the usage record and the call's daily counters (its key's and account's
+ * day) then go out side by side. A failed write is logged, never thrown: the answer is sent.
  */
 export function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
@@ -31,20 +32,18 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       return call;
     }
     const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
-    const recorded = services.usage
-      .record({
-        requestId: ctx.req.requestId,
-        at: new Date(services.clock.now()).toISOString(),
-        projectId: key.projectId,
-        accountId: key.accountId,
-        keyId: key.id,
-        route,
-        status: response.status,
-        ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
-        ...call,
-      })
-      .catch(failed('usage record not written'));
-    await Promise.all([settled, recorded]);
+    const { recorded, counted } = services.usage.record({
+      requestId: ctx.req.requestId,
+      at: new Date(services.clock.now()).toISOString(),
+      projectId: key.projectId,
+      accountId: key.accountId,
+      keyId: key.id,
+      route,
+      status: response.status,
+      ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
+      ...call,
+    });
+    await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
     return call;
   };
   return response;

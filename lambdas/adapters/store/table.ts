@@ -16,6 +16,8 @@
  *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
  *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
+ *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day)
+ *             ACCOUNT#<id>#USAGEDAY / <YYYY-MM-DD>      (the same, for every key of the account)
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
  *   lease     PROJECT#<id> / LEASE#KEY-MANAGERS   (held while a key that manages keys is revoked or deleted)
@@ -28,6 +30,9 @@
  *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
  *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
+ *   count a call in its day            UpdateItem ADD, key's and account's day (after the answer;
+ *                                       calls waiting on one day item go out as one write)
+ *   a key's / an account's days        Query KEY#<id>#USAGEDAY / ACCOUNT#<id>#USAGEDAY, sk BETWEEN
  *   project admins                     Query PROJECT#<id> begins_with ADMIN#
  *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
  *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
@@ -79,6 +84,10 @@ export const partition = {
   keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
   /** gsi2: one request's usage record. */
   requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
+  /** One key's daily counters, one item per UTC day. */
+  keyUsageDays: (keyId: string) => `KEY#${keyId}#USAGEDAY`,
+  /** One account's daily counters (every key of the account), one item per UTC day. */
+  accountUsageDays: (accountId: string) => `ACCOUNT#${accountId}#USAGEDAY`,
 } as const;
 
 /** Sort keys, of the table (`sk`) and of the indexes (`gsi1sk`, `gsi2sk`). */
@@ -101,6 +110,8 @@ export const sortKey = {
   conversations: (bot?: string) => (bot ? `CONV#${bot}#` : 'CONV#'),
   /** A log's or listing's order: time (ISO, or the creation time), then id. */
   timeline: (at: string, id: string) => `${at}#${id}`,
+  /** A daily counter's UTC day, `YYYY-MM-DD`: sorts as the calendar does. */
+  usageDay: (date: string) => date,
 } as const;
 
 /** The table key of every item that has one fixed place. */
@@ -113,6 +124,11 @@ export const itemKey = {
   keyManagersLease: (projectId: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyManagersLease }),
   key: (id: string): ItemKey => ({ pk: partition.key(id), sk: sortKey.key }),
   nonce: (value: string): ItemKey => ({ pk: partition.nonce(value), sk: sortKey.nonce }),
+  /** A key's or an account's counters of one UTC day (`YYYY-MM-DD`). */
+  usageDay: (owner: { keyId: string } | { accountId: string }, date: string): ItemKey => ({
+    pk: 'keyId' in owner ? partition.keyUsageDays(owner.keyId) : partition.accountUsageDays(owner.accountId),
+    sk: sortKey.usageDay(date),
+  }),
   consoleGrant: (kind: 'link' | 'session', hash: string): ItemKey => ({
     pk: partition.console(hash),
     sk: kind === 'link' ? sortKey.consoleLink : sortKey.consoleSession,

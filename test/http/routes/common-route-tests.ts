@@ -27,7 +27,7 @@ export const SURFACES = {
   responses: ['createResponse', 'createChatCompletion'],
   keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
   audit: ['listAudit'],
-  usage: ['listUsage'],
+  usage: ['listUsage', 'dailyUsage'],
   admins: ['listAdmins', 'checkAdmin'],
   bots: ['saveConversation', 'listConversations', 'claimDelivery'],
   console: ['createConsoleSession', 'getConsoleSession', 'deleteConsoleSession', 'createConsoleLink'],

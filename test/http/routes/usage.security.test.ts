@@ -1,8 +1,9 @@
 import { runSurfaceTests, useSecurityStack } from './common-route-tests';
 
-/** The usage surface: who may read the project's usage records (the audit permission). */
+/** The usage surface: who may read the project's usage records and daily counters (the audit permission). */
 const fixture = useSecurityStack();
 
 runSurfaceTests('usage', fixture, {
   listUsage: { needs: 'audit:read' },
+  dailyUsage: { needs: 'audit:read' },
 });
