@@ -43,21 +43,23 @@ export class UsageLog {
   constructor(private readonly deps: { store: Store; secrets: SecretsProvider; clock: Clock }) {}
 
   /**
-   * Writes a call's usage record and counts it in its key's and its account's UTC day (the day of
-   * `at`), side by side: this is the one place records are written, so a day's `requests` is the
-   * number of its records. Each promise settles with its own writes; none is thrown synchronously.
+   * Writes a call's usage record and counts it in its daily counters (count), side by side: this
+   * is the one place records are written, so a day's `requests` is the number of its records.
+   * Each promise settles with its own writes; neither is thrown synchronously.
    */
   record(record: UsageRecord): { recorded: Promise<void>; counted: Promise<void> } {
-    const credits = roundCredits(record.credits);
+    const priced = { ...record, credits: roundCredits(record.credits) };
+    return { recorded: attempt(() => this.deps.store.putUsage(priced)), counted: this.count(priced) };
+  }
+
+  /** Adds a call to its key's and its account's UTC day (the day of `at`): one request, its usage tokens, its credits. */
+  count(record: UsageRecord): Promise<void> {
     const date = record.at.slice(0, 10);
-    const counts: UsageDayCounts = { requests: 1, tokens: record.usage?.totalTokens ?? 0, credits };
+    const counts: UsageDayCounts = { requests: 1, tokens: record.usage?.totalTokens ?? 0, credits: roundCredits(record.credits) };
     const { store } = this.deps;
-    return {
-      recorded: attempt(() => store.putUsage({ ...record, credits })),
-      counted: attempt(() =>
-        Promise.all([store.addUsageDay({ keyId: record.keyId }, date, counts), store.addUsageDay({ accountId: record.accountId }, date, counts)]).then(() => undefined),
-      ),
-    };
+    return attempt(() =>
+      Promise.all([store.addUsageDay({ keyId: record.keyId }, date, counts), store.addUsageDay({ accountId: record.accountId }, date, counts)]).then(() => undefined),
+    );
   }
 
   /**
