@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '../../../lambdas/core/usage';
 import { DailyUsageSchema } from '../../../lambdas/http/routes/usage.contract';
 import { expectApiError } from '../../support/api-error';
+import { captureOutput } from '../../support/capture';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { createKey } from '../openai-relay/stack-helpers';
 
@@ -118,6 +119,28 @@ describe('GET /v1/usage/daily', () => {
       expect(res.body.error.param, days).toBe('days');
     }
     expectApiError(await daily('?keyId=not-a-key'), 400, 'invalid_request_error');
+  });
+
+  it('a counter write that fails is logged after the answer, never sent to the caller: the answer and the usage record stand', async () => {
+    const { id, key } = await createKey(stack, { name: 'uncounted' });
+    // DynamoDB failing the counters' writes (only they are UpdateItems for `usage`): a failure dynalite cannot show.
+    let failing = true;
+    stack.services.dynamoWire.intercept((call, next) => {
+      if (failing && call.operation === 'UpdateItem' && call.purpose === 'usage') return Promise.reject(new Error('ProvisionedThroughputExceededException'));
+      return next();
+    });
+    const output = captureOutput({ loggers: [stack.services.logger] });
+    try {
+      expect((await stack.json('/v1/models', { key })).status).toBe(200);
+      await stack.idle();
+    } finally {
+      failing = false;
+      output.stop();
+    }
+    expect(output.text()).toContain('daily usage counters not written');
+    expect(output.text()).not.toContain('usage record not written');
+    expect((await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey })).body.data).toHaveLength(1);
+    expect((await daily(`?keyId=${id}&days=1`)).body.data[0].requests).toBe(0);
   });
 
   // Last: it moves the stack's clock (forward only) across a UTC midnight.
