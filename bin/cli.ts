@@ -2,8 +2,8 @@
  * `keywarden`: operator commands (accounts, API gate, credits, projects, chat admins) that work on
  * the store directly — local data or AWS — and key commands for CI/CD that call /v1 like any client
  * (`keys update|disable|enable --operator` change a key on the store instead, with any limit).
- * Wiring only: every rule lives in the service core. Commands: bin/cli/operator-commands.ts and
- * bin/cli/key-commands.ts; what they share: bin/cli/context.ts.
+ * Wiring only: every rule lives in the service core. Commands: bin/cli/operator-commands.ts,
+ * bin/cli/key-commands.ts and bin/cli/usage-commands.ts; what they share: bin/cli/context.ts.
  */
 // We pin the SDK and support Node 20 here; its notice about future releases needing Node 22 is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -16,6 +16,7 @@ import './cli/operator-commands';
 import './cli/key-commands';
 import './cli/console-commands';
 import './cli/reminder-commands';
+import './cli/usage-commands';
 
 try {
   await program.parseAsync(process.argv);

@@ -39,8 +39,8 @@ function apiTarget(): { url: string; key: string; local: boolean } {
   return { url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), key, local };
 }
 
-/** One /v1 call through the typed client; a failure is one clear operator line. */
-async function api<Op extends OperationId>(op: Op, input: CallInput<Op>, headers?: Record<string, string>): Promise<CallOutput<Op>> {
+/** One /v1 call through the typed client; a failure is one clear operator line (every API-side command goes through it). */
+export async function api<Op extends OperationId>(op: Op, input: CallInput<Op>, headers?: Record<string, string>): Promise<CallOutput<Op>> {
   const { url, key, local } = apiTarget();
   const result = await new KeywardenApi({ baseUrl: url, key }).call(op, input, { headers });
   if (result.ok) return result.value;

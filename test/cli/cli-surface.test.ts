@@ -35,14 +35,14 @@ describe.concurrent('the keywarden CLI', () => {
     // One process walks the command tree and prints each command's help.
     const script = `
       const { program } = await import('./bin/cli/context.ts');
-      for (const m of ['operator', 'key', 'console', 'reminder']) await import(\`./bin/cli/\${m}-commands.ts\`);
+      for (const m of ['operator', 'key', 'console', 'reminder', 'usage']) await import(\`./bin/cli/\${m}-commands.ts\`);
       const helps = {};
       const walk = (cmd, path) => { helps[path.join(' ') || '(program)'] = cmd.helpInformation(); for (const sub of cmd.commands) walk(sub, [...path, sub.name()]); };
       walk(program, []);
       console.log(JSON.stringify(helps));`;
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
     const helps = JSON.parse(stdout) as Record<string, string>;
-    expect(Object.keys(helps)).toEqual(expect.arrayContaining(['keys list', 'keys create', 'accounts create', 'console-link', 'audit']));
+    expect(Object.keys(helps)).toEqual(expect.arrayContaining(['keys list', 'keys create', 'accounts create', 'console-link', 'audit', 'usage']));
     for (const [command, help] of Object.entries(helps)) expect(help, command).toMatch(/^\s+--json\s+print machine-readable JSON/m);
   });
 
