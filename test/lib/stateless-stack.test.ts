@@ -38,6 +38,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/revoke': 'api',
   'GET /v1/audit': 'api',
   'GET /v1/usage': 'api',
+  'GET /v1/usage/daily': 'api',
   'GET /v1/admins': 'api',
   'POST /v1/admins/check': 'api',
   'POST /v1/deliveries': 'api',
