@@ -14,6 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import type { CreateKeyInput } from '../lambdas/core/key-service';
 import { startLocalStack } from '../lambdas/local/local-stack';
 import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { measureBundles, type BundleFigures } from './bundles';
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
   const emulated = emulateStorageRoundTrip(stack.services);
   const load = new LoadGenerator();
   let roundTrips: RoundTripFigures;
+  let limitedRoundTrips: RoundTripFigures;
+  let limitedLatency: LatencyFigures | undefined;
   const latency: LatencyFigures[] = [];
   let passThrough: LatencyFigures | undefined;
   let emulatedLatency: EmulatedLatencyFigures | undefined;
@@ -92,8 +95,11 @@ async function main(): Promise<void> {
     // The load needs keys with a rate limit wider than the admin key's own, which the authority
     // rule (SPEC §3) refuses to any key (403); the operator, who is not bounded, mints them.
     const operator = { kind: 'operator' as const, actor: 'cli:bench', projectId: stack.bootstrap.projectId };
-    const newKey = async (name: string): Promise<string> =>
-      (await stack.services.keys.create(operator, { name, type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 3600 } })).secret;
+    const newKey = async (name: string, limits: Partial<CreateKeyInput> = {}): Promise<string> =>
+      (await stack.services.keys.create(operator, { name, type: 'viewer', rateLimit: { limit: 1_000_000, windowSeconds: 3600 }, ...limits })).secret;
+    // Issue 21 point 9: a key with a budget, a token limit and a concurrency cap, none of them reached.
+    const limitedKey = (name: string) =>
+      newKey(name, { budget: { credits: 1_000_000_000, period: 'month' }, tokenLimit: { tokens: 10_000_000_000, windowSeconds: 60 }, maxConcurrent: 1000 });
 
     progress('DynamoDB round trips per request');
     roundTrips = await measureRoundTrips({
@@ -102,6 +108,16 @@ async function main(): Promise<void> {
       upstream,
       modelsKey: await newKey('bench models'),
       responsesKey: await newKey('bench responses'),
+      samples: 20,
+      idle: () => stack.idle(),
+    });
+    progress('DynamoDB round trips per request, a key with a budget, a token limit and a concurrency cap');
+    limitedRoundTrips = await measureRoundTrips({
+      baseUrl: stack.url,
+      counter,
+      upstream,
+      modelsKey: await newKey('bench models (limited run)'),
+      responsesKey: await limitedKey('bench responses, limited'),
       samples: 20,
       idle: () => stack.idle(),
     });
@@ -125,6 +141,10 @@ async function main(): Promise<void> {
     };
     progress('added latency, concurrency 1');
     latency.push(await interleaved(1, 400));
+    progress('added latency, concurrency 1, a key with a budget, a token limit and a concurrency cap');
+    const limitedGateway: Target = { ...gateway, headers: { ...gateway.headers, authorization: `Bearer ${await limitedKey('bench load, limited')}` } };
+    await load.interleaved(1, 50, direct, limitedGateway);
+    limitedLatency = await load.interleaved(1, 400, direct, limitedGateway);
     progress(`added latency with an emulated ${EMULATED_RTT_MS} ms storage round trip, concurrency 1`);
     emulated.ms = EMULATED_RTT_MS;
     emulated.waits.length = 0;
@@ -196,7 +216,9 @@ async function main(): Promise<void> {
     setup: 'local stack in-process (dynalite on loopback, shipped handlers), stand-in upstream on 127.0.0.1 answering a fixed Responses JSON at once; load from a worker thread',
     targets: TARGETS,
     roundTrips,
+    limitedRoundTrips,
     latency,
+    limitedLatency,
     passThrough,
     emulatedLatency,
     chatLatency,
@@ -222,6 +244,8 @@ function verdict(met: boolean | undefined): string {
 function print(r: {
   machine: { node: string; cpus: number; cpuModel: string };
   roundTrips: RoundTripFigures;
+  limitedRoundTrips: RoundTripFigures;
+  limitedLatency?: LatencyFigures;
   latency: LatencyFigures[];
   passThrough?: LatencyFigures;
   emulatedLatency?: EmulatedLatencyFigures;
@@ -253,11 +277,22 @@ function print(r: {
     ],
     ['  … after the answer (settlement, usage record)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian - rt.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
     ['  … first request of a rate-limit window (before upstream / total)', `${rt.responses.firstInWindow.beforeUpstream} / ${rt.responses.firstInWindow.total}`, '', ''],
+    [
+      '  … a key with a budget, a token limit and a concurrency cap: sequential before upstream',
+      `${r.limitedRoundTrips.responses.warmBeforeUpstreamStepsMedian} (${r.limitedRoundTrips.responses.warmBeforeUpstreamMedian} calls side by side)`,
+      `≤ ${TARGETS.responsesSequentialRoundTrips}`,
+      verdict(r.limitedRoundTrips.responses.warmBeforeUpstreamStepsMedian <= TARGETS.responsesSequentialRoundTrips),
+    ],
+    ['  … that key, after the answer (settlement with the key\'s release, usage record)', String(r.limitedRoundTrips.responses.warmTotalMedian - r.limitedRoundTrips.responses.warmBeforeUpstreamMedian - r.limitedRoundTrips.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
   ];
   for (const l of r.latency) {
     const target = l.concurrency === 1 ? `≤ ${TARGETS.addedP50MsAtC1} ms` : '';
     rows.push([`Added latency p50, concurrency ${l.concurrency}`, `${l.addedMs.p50} ms`, target, l.concurrency === 1 ? verdict(l.addedMs.p50 <= TARGETS.addedP50MsAtC1) : '']);
     rows.push([`Added latency p99, concurrency ${l.concurrency}`, `${l.addedMs.p99} ms`, '', '']);
+    if (l.concurrency === 1 && r.limitedLatency) {
+      const k = r.limitedLatency;
+      rows.push([`  … with a budget, a token limit and a concurrency cap set: p50 / p99`, `${k.addedMs.p50} / ${k.addedMs.p99} ms (${k.requests} req, ${k.errors} err)`, '', '']);
+    }
     rows.push([
       `  … direct / gateway p50, p99 (${l.requests} req, ${l.errors} err)`,
       `${l.directMs.p50} / ${l.gatewayMs.p50} ms, ${l.directMs.p99} / ${l.gatewayMs.p99} ms`,
