@@ -92,6 +92,8 @@ export type AuditList = CallOutput<'listAudit'>;
 /** An edit in place: only the fields that change. */
 export type KeyUpdate = CallInput<'updateKey'>['body'];
 export type ModelList = CallOutput<'listModels'>;
+/** Requests, tokens and credits per UTC day, oldest first (GET /v1/usage/daily). */
+export type DailyUsage = CallOutput<'dailyUsage'>;
 
 /** A key as the list shows it: an issued key without its raw value or script. */
 export function listed(issued: IssuedKey): ApiKey {

@@ -3,6 +3,7 @@ import { api, ApiError, type ApiKey, type ModelList } from './api';
 import { ExpiryField, ModelsField, RateLimitField, ScopesField } from './edit-key-fields';
 import { TYPE_BADGE } from './format';
 import { changes, draftOf, MAX_METADATA, type Draft } from './key-edit';
+import { BudgetField, ConcurrencyField, TokenLimitField } from './limit-fields';
 import { useModal } from './modal';
 import { PairRows } from './pair-rows';
 import { editBlocked, type Ceiling } from './powers';
@@ -19,7 +20,8 @@ interface Props {
 }
 
 /**
- * Edit a key in place (issue 21): name, metadata, scopes, models, rate limit and expiry. The PATCH
+ * Edit a key in place (issue 21): name, metadata, scopes, models, rate limit, budget, token limit,
+ * concurrency cap and expiry. The PATCH
  * carries only what changed and `If-Match` with the version the dialog shows, so an edit made
  * meanwhile (another tab, the CLI, a bot) is a 409 here, never silently overwritten: the dialog
  * says so and offers to reload the key.
@@ -124,6 +126,9 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onReloaded, o
         <ScopesField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
         <ModelsField apiKey={base} draft={draft} ceiling={ceiling} set={set} catalog={catalog} />
         <RateLimitField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
+        <BudgetField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
+        <TokenLimitField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
+        <ConcurrencyField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
         <ExpiryField apiKey={base} draft={draft} ceiling={ceiling} set={set} />
         <div class="dialog-actions">
           <button type="button" onClick={onClose}>

@@ -15,7 +15,7 @@ interface FieldProps {
 }
 
 /** Why a choice is disabled, in words (never colour alone). */
-function Reason({ text, id }: { text: string | undefined; id?: string }) {
+export function Reason({ text, id }: { text: string | undefined; id?: string }) {
   return text ? (
     <span class="reason" id={id}>
       {' '}

@@ -1,3 +1,5 @@
+import { MAX_BUDGET_CREDITS } from '../../lambdas/core/budget';
+import type { BudgetPeriod } from '../../lambdas/core/types';
 import type { ApiKey, KeyUpdate } from './api';
 import type { Pair } from './pair-rows';
 import { scopesFor } from './powers';
@@ -5,7 +7,9 @@ import { scopesFor } from './powers';
 /**
  * The Edit dialog's form as data: a key becomes a draft (`draftOf`), and a draft becomes the
  * PATCH body of only the fields that changed (`changes`), or the problems that keep it from being
- * sent. Expiry is edited as a UTC `datetime-local` value (`2026-12-31T23:59`).
+ * sent. Expiry is edited as a UTC `datetime-local` value (`2026-12-31T23:59`). The optional limits
+ * (budget, token limit, concurrency cap) are each "none" or a value: their inputs keep what was
+ * typed while "none" is chosen, so switching back and forth loses nothing.
  */
 export interface Draft {
   name: string;
@@ -17,7 +21,20 @@ export interface Draft {
   windowSeconds: string;
   never: boolean;
   expiresAt: string;
+  budgetOn: boolean;
+  budgetCredits: string;
+  budgetPeriod: BudgetPeriod;
+  tokensOn: boolean;
+  tokens: string;
+  tokenWindow: string;
+  capOn: boolean;
+  maxConcurrent: string;
 }
+
+/** The API's bounds (lambdas/http/routes/keys.contract.ts TokenLimitBody, MaxConcurrentBody). */
+export const MAX_TOKENS = 10_000_000_000;
+export const MAX_TOKEN_WINDOW = 2_592_000;
+export const MAX_CONCURRENT = 1000;
 
 export const MAX_METADATA = 20;
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
@@ -38,6 +55,14 @@ export function draftOf(key: ApiKey): Draft {
     windowSeconds: String(key.rateLimit.windowSeconds),
     never: key.expiresAt === null,
     expiresAt: localValue(key.expiresAt),
+    budgetOn: key.budget !== null,
+    budgetCredits: key.budget ? String(key.budget.credits) : '',
+    budgetPeriod: key.budget?.period ?? 'month',
+    tokensOn: key.tokenLimit !== null,
+    tokens: key.tokenLimit ? String(key.tokenLimit.tokens) : '',
+    tokenWindow: String(key.tokenLimit?.windowSeconds ?? 60),
+    capOn: key.maxConcurrent !== null,
+    maxConcurrent: key.maxConcurrent === null ? '' : String(key.maxConcurrent),
   };
 }
 
@@ -96,5 +121,44 @@ export function changes(key: ApiKey, draft: Draft, now = Date.now()): { body: Ke
     else body.expiresAt = new Date(at).toISOString();
   }
 
+  limitChanges(key, draft, body, problems);
   return { body, problems };
+}
+
+/** Credits as typed: above 0, at most the API's largest budget, to 10⁻⁶ at most (how credits are kept). */
+export function budgetCredits(text: string): number | undefined {
+  const t = text.trim();
+  const n = Number(t);
+  return /^\d+(\.\d{1,6})?$/.test(t) && n > 0 && n <= MAX_BUDGET_CREDITS ? n : undefined;
+}
+
+/** Budget, token limit and concurrency cap: `null` removes one, a value sets it, unchanged is left out. */
+function limitChanges(key: ApiKey, draft: Draft, body: KeyUpdate, problems: string[]): void {
+  if (!draft.budgetOn) {
+    if (key.budget !== null) body.budget = null;
+  } else {
+    const credits = budgetCredits(draft.budgetCredits);
+    if (credits === undefined) problems.push(`Budget: a number of credits above 0, at most ${MAX_BUDGET_CREDITS}.`);
+    else if (credits !== key.budget?.credits || draft.budgetPeriod !== key.budget.period) body.budget = { credits, period: draft.budgetPeriod };
+  }
+
+  if (!draft.tokensOn) {
+    if (key.tokenLimit !== null) body.tokenLimit = null;
+  } else {
+    const tokens = wholeNumber(draft.tokens, 1, MAX_TOKENS);
+    const windowSeconds = wholeNumber(draft.tokenWindow, 1, MAX_TOKEN_WINDOW);
+    if (tokens === undefined) problems.push(`Tokens per window: a whole number from 1 to ${MAX_TOKENS}.`);
+    if (windowSeconds === undefined) problems.push(`Token window: a whole number of seconds from 1 to ${MAX_TOKEN_WINDOW} (30 days).`);
+    if (tokens !== undefined && windowSeconds !== undefined && (tokens !== key.tokenLimit?.tokens || windowSeconds !== key.tokenLimit.windowSeconds)) {
+      body.tokenLimit = { tokens, windowSeconds };
+    }
+  }
+
+  if (!draft.capOn) {
+    if (key.maxConcurrent !== null) body.maxConcurrent = null;
+  } else {
+    const cap = wholeNumber(draft.maxConcurrent, 1, MAX_CONCURRENT);
+    if (cap === undefined) problems.push(`Calls at once: a whole number from 1 to ${MAX_CONCURRENT}.`);
+    else if (cap !== key.maxConcurrent) body.maxConcurrent = cap;
+  }
 }

@@ -7,6 +7,7 @@ import { count, truncated, TYPE_BADGE, when } from './format';
 import { KeyRow } from './key-row';
 import { useModal } from './modal';
 import { ceilingOf } from './powers';
+import { USAGE_DAYS, UsagePanel } from './usage-panel';
 
 export const GATE_MESSAGE = 'API access is not enabled for this account.';
 const PLACEHOLDER = '<new-api-key>';
@@ -289,6 +290,10 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
           </table>
         )}
       </section>
+
+      <div class="card">
+        <UsagePanel heading={`Account usage, last ${USAGE_DAYS} days`} level={2} onAuthLost={onAuthLost} />
+      </div>
 
       {formOpen ? (
         <CreateKeyDialog

@@ -1,5 +1,7 @@
 import { SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
-import { rateWider, widerAxes, type Powers } from '../../lambdas/core/authority';
+import { rateWider, widerAxes, type PowerAxis, type Powers } from '../../lambdas/core/authority';
+import { formatBudget } from '../../lambdas/core/budget';
+import type { Budget, TokenLimit } from '../../lambdas/core/types';
 import type { ApiKey, Me, Session } from './api';
 import { when } from './format';
 
@@ -11,10 +13,12 @@ import { when } from './format';
  */
 export interface Ceiling {
   /** null: not bounded by a key (a project admin acting in person). */
-  actor: Pick<Me, 'type' | 'scopes' | 'rateLimit' | 'models' | 'expiresAt'> | null;
+  actor: Pick<Me, LimitFields> | null;
   /** Why no edit can succeed (the API will say so too), if that is known up front. */
   blocked?: string;
 }
+
+type LimitFields = 'type' | 'scopes' | 'rateLimit' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent';
 
 interface RateLimit {
   limit: number;
@@ -35,7 +39,7 @@ export function systemBlocked(ceiling: Ceiling, key: ApiKey): string | undefined
 }
 
 /** A key as the API answers it, in the terms of the authority rule (roles aside: only the API weighs them). */
-function powersOf(key: Pick<ApiKey, 'type' | 'scopes' | 'rateLimit' | 'models' | 'expiresAt'>): Powers {
+function powersOf(key: Pick<ApiKey, LimitFields>): Powers {
   return {
     type: key.type,
     scopes: key.scopes,
@@ -44,6 +48,9 @@ function powersOf(key: Pick<ApiKey, 'type' | 'scopes' | 'rateLimit' | 'models' |
     rateLimit: key.rateLimit,
     expiresAt: key.expiresAt === null ? null : Date.parse(key.expiresAt),
     ...(key.models ? { models: key.models } : {}),
+    ...(key.budget ? { budget: { credits: key.budget.credits, period: key.budget.period } } : {}),
+    ...(key.tokenLimit ? { tokenLimit: key.tokenLimit } : {}),
+    ...(key.maxConcurrent !== null ? { maxConcurrent: key.maxConcurrent } : {}),
   };
 }
 
@@ -103,6 +110,49 @@ export function neverRefusal(ceiling: Ceiling): string | undefined {
 export function expiryRefusal(ceiling: Ceiling, at: string): string | undefined {
   const end = ceiling.actor?.expiresAt;
   return end && Date.parse(at) > Date.parse(end) ? `after your key expires (${when(end)})` : undefined;
+}
+
+/**
+ * Would the actor's own powers, with only this limit changed to `limits` (absent: none), be wider
+ * than the actor on `axis`? The question `widerAxes` answers for the API, asked of one field.
+ */
+function widerOn(ceiling: Ceiling, axis: PowerAxis, limits: Pick<Powers, 'budget' | 'tokenLimit' | 'maxConcurrent'>): boolean {
+  if (!ceiling.actor) return false;
+  const own = powersOf(ceiling.actor);
+  const { budget: _b, tokenLimit: _t, maxConcurrent: _m, ...rest } = own;
+  return widerAxes({ ...rest, ...limits }, own).includes(axis);
+}
+
+/** Why this budget (null: none) is refused: no budget when the actor has one, or a wider one. */
+export function budgetRefusal(ceiling: Ceiling, wanted: Budget | null): string | undefined {
+  const own = ceiling.actor?.budget;
+  if (!own || !widerOn(ceiling, 'budget', wanted ? { budget: wanted } : {})) return undefined;
+  const text = formatBudget(own);
+  return wanted ? `wider than your key’s own ${text}` : `your key has a budget (${text})`;
+}
+
+/** Why this token limit (null: none) is refused. */
+export function tokenLimitRefusal(ceiling: Ceiling, wanted: TokenLimit | null): string | undefined {
+  const own = ceiling.actor?.tokenLimit;
+  if (!own || !widerOn(ceiling, 'token limit', wanted ? { tokenLimit: wanted } : {})) return undefined;
+  return wanted ? `wider than your key’s own ${tokenText(own)}` : `your key is limited to ${tokenText(own)}`;
+}
+
+/** Why this concurrency cap (null: none) is refused. */
+export function concurrencyRefusal(ceiling: Ceiling, wanted: number | null): string | undefined {
+  const own = ceiling.actor?.maxConcurrent;
+  if (own === undefined || own === null || !widerOn(ceiling, 'concurrency', wanted === null ? {} : { maxConcurrent: wanted })) return undefined;
+  return wanted === null ? `your key allows at most ${concurrencyText(own)}` : `more than your key’s own ${concurrencyText(own)}`;
+}
+
+/** `100000 tokens per 60 s`. */
+export function tokenText(limit: TokenLimit): string {
+  return `${limit.tokens} token${limit.tokens === 1 ? '' : 's'} per ${limit.windowSeconds} s`;
+}
+
+/** `4 calls at once`. */
+export function concurrencyText(n: number): string {
+  return `${n} call${n === 1 ? '' : 's'} at once`;
 }
 
 /** `100 requests per 60 s`. */
