@@ -111,7 +111,7 @@ export function KeyRow(props: Props) {
         </td>
       </tr>
       {open ? (
-        <tr class="details" data-details-of={key.id}>
+        <tr class="key-details" data-details-of={key.id}>
           <td colSpan={COLUMNS}>
             <UsagePanel keyId={key.id} heading={`Usage of ${key.name}, last ${USAGE_DAYS} days`} level={3} />
           </td>

@@ -265,7 +265,7 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
                 <th scope="col">Usage</th>
-                <th scope="col">Rate limit</th>
+                <th scope="col">Limits</th>
                 <th scope="col">Status</th>
                 <th scope="col">Actions</th>
               </tr>

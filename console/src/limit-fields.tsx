@@ -19,12 +19,8 @@ interface FieldProps {
   set: (patch: Partial<Draft>) => void;
 }
 
-const PERIOD_WORDS: Record<BudgetPeriod, string> = {
-  day: 'per UTC day (from 00:00)',
-  week: 'per week (from Monday 00:00 UTC)',
-  month: 'per month (from the 1st, UTC)',
-  total: 'in total (never resets)',
-};
+const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: 'per day', week: 'per week', month: 'per month', total: 'in total' };
+const CALENDAR = 'Periods are UTC calendar days (from 00:00), weeks (from Monday) and months (from the 1st); a total never resets.';
 
 const whole = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text) : undefined);
 
@@ -98,7 +94,7 @@ export function BudgetField({ apiKey, draft, ceiling, set }: FieldProps) {
       </NoneOrValue>
       <Hint
         id="edit-budget-hint"
-        text={own ? `Your key’s own budget is ${formatBudget(own)}: no budget, more credits or a shorter period is refused.` : 'Calls over the budget are refused until the period resets; the account balance still applies.'}
+        text={`${own ? `Your key’s own budget is ${formatBudget(own)}: no budget, more credits or a shorter period is refused.` : 'Calls over the budget are refused until the period resets; the account balance still applies.'} ${CALENDAR}`}
         refused={refused}
       />
     </fieldset>

@@ -52,9 +52,9 @@ export async function buttonDisabled(page: Page, text: string): Promise<boolean 
   }, text);
 }
 
-/** The keys table as text rows (a key's opened details row aside): [name cell, start, created, expires, last used, usage, rate limit, status, actions]. */
+/** The keys table as text rows (a key's opened details row aside): [name cell, start, created, expires, last used, usage (and budget), limits, status, actions]. */
 export async function keyRows(page: Page): Promise<string[][]> {
-  return page.$$eval('table[data-testid="keys"] tbody tr:not(.details)', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim())));
+  return page.$$eval('table[data-testid="keys"] tbody tr:not(.key-details)', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim())));
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -159,6 +159,8 @@ describe('budgets, token limits and concurrency caps in the console', () => {
     expect(bar.max).toBe(5);
     expect(bar.text).toContain(`${percent === 0 && budget.spent > 0 ? 'under 1' : percent} % used ${Number(budget.spent.toFixed(6))} / 5 credits this month`);
     expect(await seriousViolations(page)).toEqual([]);
+    // With a budget bar and two more limits in its row, the list still fits its card at 1280 px.
+    expect(await page.$eval('section.list', (list) => list.scrollWidth - list.clientWidth)).toBe(0);
     await shot('budget-bar');
   });
 });
@@ -190,12 +192,22 @@ describe('usage charts', () => {
 
   it('the account’s charts total every key of the account, as the API answers them', async () => {
     const panel = '[data-testid="account-usage"]';
+    await page.reload();
     await page.waitForSelector(`${panel} svg`);
     const daily = (await stack.json(`/v1/usage/daily?days=${DAYS}`, { key: stack.adminKey })).body;
+    expect(daily).toMatchObject({ object: 'usage.daily', keyId: null });
     expect(daily.data).toHaveLength(DAYS);
     const seen = await charts(panel);
-    expect(seen.titles.requests!.map((t) => Number(/: (\d+) requests?$/.exec(t)![1]))).toEqual(daily.data.map((d: { requests: number }) => d.requests));
-    expect(daily.data.at(-1).requests).toBeGreaterThanOrEqual(3);
+    const valueOf = (title: string) => Number(/: ([\d.]+) \w+$/.exec(title)![1]);
+    // Tokens and credits come from model calls only: the page's numbers are the API's to the last digit.
+    expect(seen.titles.tokens!.map(valueOf)).toEqual(daily.data.map((d: { tokens: number }) => d.tokens));
+    expect(seen.titles.credits!.map(valueOf)).toEqual(daily.data.map((d: { credits: number }) => d.credits));
+    expect(daily.data.at(-1).credits).toBeGreaterThan(0);
+    // Every authenticated call is a request, the console's own reads included: today's count grows as the page reads.
+    const requests = seen.titles.requests!.map(valueOf);
+    expect(requests.slice(0, -1)).toEqual(daily.data.slice(0, -1).map((d: { requests: number }) => d.requests));
+    expect(requests.at(-1)).toBeGreaterThanOrEqual(3);
+    expect(requests.at(-1)).toBeLessThanOrEqual(daily.data.at(-1).requests);
     await page.$eval(panel, (el) => el.scrollIntoView());
     await shot('usage-account', false);
   });
