@@ -151,6 +151,10 @@ describe('budgets, token limits and concurrency caps in the console', () => {
     for (let i = 0; i < 3; i++) expect((await chat(governed.key)).status).toBe(200);
     await stack.idle();
     const { budget } = (await stack.json(`/v1/keys/${governed.id}`, { key: stack.adminKey })).body;
+    // What the budget has spent is what the three calls were charged.
+    const charged = (await stack.json(`/v1/usage?keyId=${governed.id}`, { key: stack.adminKey })).body.totals[0].credits;
+    expect(charged).toBeGreaterThan(0);
+    expect(budget).toMatchObject({ spent: charged, remaining: Number((5 - charged).toFixed(6)) });
     await page.reload();
     await page.waitForSelector(`tr[data-key-id="${governed.id}"] [data-testid="budget"]`);
     const bar = await budgetBar(governed.id);
