@@ -22,6 +22,9 @@ let stack: TestStack;
 let browser: Browser;
 let page: Page;
 let governed: { id: string; key: string };
+const issued: string[] = [];
+/** What the page's Content-Security-Policy refused (an inline style or script would land here). */
+const refused: string[] = [];
 
 async function shot(name: string, fullPage = true): Promise<void> {
   if (!shots) return;
@@ -88,8 +91,10 @@ const today = () => new Date(stack.clock.now()).toISOString().slice(0, 10);
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack(), launchBrowser()]);
   page = await openPage(browser);
+  page.on('console', (message) => void (/Content Security Policy/i.test(message.text()) && refused.push(message.text())));
   const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'Governed' } });
   governed = { id: created.body.id, key: created.body.key };
+  issued.push(governed.key);
   await signIn(stack.adminKey);
 }, 60_000);
 afterAll(async () => {
@@ -248,6 +253,7 @@ describe('a signer with limits of its own', () => {
       body: { name: 'Small target', scopes: ['keys:read'], rateLimit: { limit: 10, windowSeconds: 60 }, budget: { credits: 5, period: 'month' }, tokenLimit: { tokens: 500, windowSeconds: 60 }, maxConcurrent: 1, expiresIn: '7d' },
     });
     expect([signer.status, target.status]).toEqual([201, 201]);
+    issued.push(signer.body.key, target.body.key);
     await signIn(signer.body.key);
     await openEdit('Small target');
     expect(await page.$('[data-testid="edit-blocked"]')).toBeNull();
@@ -283,5 +289,11 @@ describe('a signer with limits of its own', () => {
     await openEdit('Governed');
     expect(await page.$eval('[data-testid="edit-blocked"]', (p) => p.textContent)).toMatch(/^This key already holds more than yours \(wider [a-z ,]*token limit, concurrency\): the API refuses any edit of it\.$/);
     await clickButton(page, 'Cancel', 'dialog');
+  });
+
+  it('nothing the charts, bars or limits drew broke the CSP, and no raw key is in the page', async () => {
+    expect(refused).toEqual([]);
+    const html = await page.evaluate(() => document.documentElement.outerHTML + document.body.innerText);
+    for (const secret of [stack.adminKey, ...issued]) expect(html).not.toContain(secret);
   });
 });
