@@ -2,7 +2,8 @@ import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../lambdas/core/duration';
 import type { KeyChanges } from '../../lambdas/core/key-service';
 import type { Scope } from '../../lambdas/core/scopes';
-import type { RateLimit } from '../../lambdas/core/types';
+import { formatBudget, parseBudget } from '../../lambdas/core/budget';
+import type { Budget, RateLimit, TokenLimit } from '../../lambdas/core/types';
 import type { ApiKey, CallInput } from '../../lambdas/http/client';
 import { MetadataSchema } from '../../lambdas/http/routes/keys.contract';
 import { OperatorError } from '../../lambdas/local/operator-errors';
@@ -20,6 +21,10 @@ export interface UpdateOptions {
   models?: string;
   allModels?: boolean;
   rateLimit?: RateLimit;
+  /** A budget, or false when --no-budget was given (and likewise below). */
+  budget?: Budget | false;
+  tokenLimit?: TokenLimit | false;
+  maxConcurrent?: number | false;
   expiresIn?: string;
   expiresAt?: string;
   /** false when --no-expiry was given. */
@@ -44,6 +49,30 @@ export function parseRateLimit(v: string): RateLimit {
   return { limit, windowSeconds };
 }
 
+/** `20/month`, `5/day`, `50/week`, `100/total`: credits a key may spend per UTC period. */
+export function parseBudgetOption(v: string): Budget {
+  const budget = parseBudget(v);
+  if (!budget) throw new InvalidArgumentError('a budget looks like 20/month, 5/day, 50/week or 100/total (credits above zero)');
+  return budget;
+}
+
+/** `100000/1m`, `5000/60s`, `1000000/1d`: settled usage tokens per a window of 1 s to 30 d. */
+export function parseTokenLimit(v: string): TokenLimit {
+  const m = /^(\d+)\/(\d+)([smhd])$/.exec(v.trim());
+  const tokens = Number(m?.[1]);
+  const windowSeconds = Number(m?.[2]) * WINDOW_UNITS[m?.[3] ?? 's']!;
+  if (!m || !Number.isSafeInteger(tokens) || tokens < 1 || windowSeconds < 1 || windowSeconds > 2_592_000) {
+    throw new InvalidArgumentError('a token limit looks like 100000/1m or 5000/60s (at least 1 token, a window of 1s to 30d)');
+  }
+  return { tokens, windowSeconds };
+}
+
+/** At most this many model calls in flight at once: 1 to 1000. */
+export function parseMaxConcurrent(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > 1000) throw new InvalidArgumentError('--max-concurrent is a whole number from 1 to 1000');
+  return Number(v);
+}
+
 export function parseVersion(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('the version is a whole number (the key’s version, as keys show prints it)');
   return Number(v);
@@ -66,6 +95,9 @@ export function updateBody(o: UpdateOptions, before: ApiKey): { body: UpdateRequ
   if (o.models !== undefined) body.models = list(o.models);
   if (o.allModels) body.models = null;
   if (o.rateLimit) body.rateLimit = o.rateLimit;
+  if (o.budget !== undefined) body.budget = o.budget || null;
+  if (o.tokenLimit !== undefined) body.tokenLimit = o.tokenLimit || null;
+  if (o.maxConcurrent !== undefined) body.maxConcurrent = o.maxConcurrent || null;
   if (o.expiresIn !== undefined) body.expiresIn = o.expiresIn;
   if (o.expiresAt !== undefined) body.expiresAt = o.expiresAt;
   if (o.expiry === false) body.expiresAt = null;
@@ -82,7 +114,7 @@ export function updateBody(o: UpdateOptions, before: ApiKey): { body: UpdateRequ
     body.metadata = Object.keys(metadata).length ? metadata : null;
     merged = !o.clearMetadata && Boolean(o.metadata?.length);
   }
-  if (Object.keys(body).length === 0) throw new OperatorError('nothing to change: give at least one of --name, --scopes, --models, --rate-limit, --expires-in, --metadata …');
+  if (Object.keys(body).length === 0) throw new OperatorError('nothing to change: give at least one of --name, --scopes, --models, --rate-limit, --budget, --token-limit, --max-concurrent, --expires-in, --metadata …');
   return { body, merged };
 }
 
@@ -117,6 +149,9 @@ const FIELDS: [string, (k: ApiKey) => string][] = [
   ['context', (k) => pairs(k.context)],
   ['models', (k) => k.models?.join(',') ?? 'every model'],
   ['rate limit', (k) => `${k.rateLimit.limit}/${k.rateLimit.windowSeconds}s`],
+  ['budget', (k) => (k.budget ? formatBudget(k.budget) : 'none')],
+  ['token limit', (k) => (k.tokenLimit ? `${k.tokenLimit.tokens} tokens/${k.tokenLimit.windowSeconds}s` : 'none')],
+  ['max concurrent', (k) => (k.maxConcurrent === null ? 'none' : String(k.maxConcurrent))],
   ['expires', (k) => k.expiresAt ?? 'never'],
   ['metadata', (k) => pairs(k.metadata)],
 ];

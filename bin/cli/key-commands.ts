@@ -1,12 +1,12 @@
 import { KeywardenError } from '../../lambdas/core/errors';
 import { redactKeys } from '../../lambdas/core/redact-keys';
-import type { KeyRecord } from '../../lambdas/core/types';
+import type { Budget, KeyRecord, TokenLimit } from '../../lambdas/core/types';
 import { KeywardenApi, type ApiError, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../../lambdas/http/client';
 import type { OperationId } from '../../lambdas/http/contract';
 import { presentKey } from '../../lambdas/http/presenters';
 import { OperatorError } from '../../lambdas/local/operator-errors';
 import { actor, globals, localDataDir, print, program, withOperator } from './context';
-import { changeReport, coreChanges, parseRateLimit, parseVersion, updateBody, type UpdateOptions } from './key-changes';
+import { changeReport, coreChanges, parseBudgetOption, parseMaxConcurrent, parseRateLimit, parseTokenLimit, parseVersion, updateBody, type UpdateOptions } from './key-changes';
 import { keyTable } from './key-table';
 
 /**
@@ -75,8 +75,11 @@ keys
   .option('--prefix <prefix>', 'key prefix (default archie)')
   .option('--rate-limit <n/window>', 'e.g. 100/60s', parseRateLimit)
   .option('--models <list>', 'comma-separated model ids the key may call (default: the creating key’s)')
+  .option('--budget <credits/period>', 'credits per UTC day, week or month, or in total: 20/month (default: the creating key’s)', parseBudgetOption)
+  .option('--token-limit <tokens/window>', 'settled usage tokens per window: 100000/1m (default: the creating key’s)', parseTokenLimit)
+  .option('--max-concurrent <n>', 'model calls in flight at once, streams included (default: the creating key’s)', parseMaxConcurrent)
   .option('--quiet', 'print only the raw key (for piping into a secret store)')
-  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; models?: string; quiet?: boolean }) => {
+  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; models?: string; budget?: Budget; tokenLimit?: TokenLimit; maxConcurrent?: number; quiet?: boolean }) => {
     const created = await api('createKey', {
       body: {
         name: o.name,
@@ -87,6 +90,9 @@ keys
         prefix: o.prefix,
         rateLimit: o.rateLimit,
         models: o.models?.split(',').map((s) => s.trim()).filter(Boolean),
+        budget: o.budget,
+        tokenLimit: o.tokenLimit,
+        maxConcurrent: o.maxConcurrent,
       },
     });
     if (o.quiet) return void console.log(created.key);
@@ -185,6 +191,12 @@ keys
   .option('--models <list>', 'comma-separated model ids the key may call')
   .option('--all-models', 'let the key call every model')
   .option('--rate-limit <n/window>', 'e.g. 100/60s or 100/1m', parseRateLimit)
+  .option('--budget <credits/period>', 'credits per UTC day, week or month, or in total: 20/month', parseBudgetOption)
+  .option('--no-budget', 'remove the key’s budget (the account balance still applies)')
+  .option('--token-limit <tokens/window>', 'settled usage tokens per window: 100000/1m', parseTokenLimit)
+  .option('--no-token-limit', 'remove the key’s token limit')
+  .option('--max-concurrent <n>', 'model calls in flight at once, streams included', parseMaxConcurrent)
+  .option('--no-max-concurrent', 'remove the key’s concurrency cap')
   .option('--expires-in <duration>', 'expire this long from now, e.g. 30d')
   .option('--expires-at <iso>', 'expire at this time, e.g. 2027-01-31T00:00:00Z')
   .option('--no-expiry', 'never expire')

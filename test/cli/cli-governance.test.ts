@@ -125,6 +125,26 @@ describe('keys update, disable, enable and operators’ limits against a local s
     expect(audit.body.data.map((r: any) => r.actor)).toContainEqual(expect.stringMatching(/^cli:/));
   });
 
+  it('budgets, token limits and concurrency caps: set on create and update, said before → after, removed with --no-…, as a key or as the operator', async () => {
+    const [created, key] = await Promise.all([
+      cli(['--json', 'keys', 'create', '--name', 'capped', '--type', 'viewer', '--budget', '20/month', '--token-limit', '100000/1m', '--max-concurrent', '4'], asRoot),
+      newKey({ name: 'to cap', type: 'viewer' }),
+    ]);
+    expect(JSON.parse(ok(created))).toMatchObject({ budget: { credits: 20, period: 'month', spent: 0 }, tokenLimit: { tokens: 100_000, windowSeconds: 60 }, maxConcurrent: 4 });
+    const set = ok(await cli(['keys', 'update', key.id, '--budget', '5/day', '--token-limit', '5000/60s', '--max-concurrent', '2'], asRoot));
+    expect(set.trim().split('\n')).toEqual([
+      `${key.id} "to cap": version 1 → 2`,
+      '  budget          none → 5 credits/day',
+      '  token limit     none → 5000 tokens/60s',
+      '  max concurrent  none → 2',
+    ]);
+    const removed = ok(await cli(['keys', 'update', key.id, '--operator', '--no-budget', '--no-token-limit', '--no-max-concurrent']));
+    expect(removed.trim().split('\n').slice(1)).toEqual(['  budget          5 credits/day → none', '  token limit     5000 tokens/60s → none', '  max concurrent  2 → none']);
+    expect(await getKey(key.id)).toMatchObject({ budget: null, tokenLimit: null, maxConcurrent: null, version: 3 });
+    const bad = await cli(['keys', 'update', key.id, '--budget', '20/fortnight'], asRoot);
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('a budget looks like 20/month')]);
+  });
+
   it('bootstrap --rate-limit gives the new root credential any window', async () => {
     const boot = JSON.parse(ok(await cli(['--json', 'bootstrap', '--account-name', 'Big', '--project-name', 'Big', '--rate-limit', '1000000/60s'])));
     const me = await stack.json('/v1/me', { key: boot.adminKey });
