@@ -1,8 +1,10 @@
 import { useRef, useState } from 'preact/hooks';
 import { SCOPES as ALL_SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
+import { formatBudget } from '../../lambdas/core/budget';
 import { api, ApiError, type IssuedKey } from './api';
 import { useModal } from './modal';
 import { PairRows, type Pair } from './pair-rows';
+import { concurrencyText, tokenText, type Ceiling } from './powers';
 
 /** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold: the server's own lists. */
 const SCOPES: readonly string[] = ALL_SCOPES;
@@ -22,10 +24,24 @@ interface RoleRow {
 }
 
 /**
+ * What a new key gets from a limited signer (lambdas/core/authority.ts `inheritedLimits`): the
+ * form names no budget, token limit or cap, so the key has the signer's own, never wider.
+ */
+export function inheritedText(ceiling: Ceiling): string | undefined {
+  const actor = ceiling.actor;
+  const limits = [
+    actor?.budget ? `a budget of ${formatBudget(actor.budget)}` : undefined,
+    actor?.tokenLimit ? tokenText(actor.tokenLimit) : undefined,
+    actor && actor.maxConcurrent !== null ? `at most ${concurrencyText(actor.maxConcurrent)}` : undefined,
+  ].filter(Boolean);
+  return limits.length ? `The new key gets your key’s own limits: ${limits.join(', ')}. Edit it afterwards to narrow them.` : undefined;
+}
+
+/**
  * Seed 003's "Create API Key" form with seed 004's key types: Key Name, Key Prefix, Key Type,
  * scopes (all of the type's by default), roles, context key-value pairs and expiry.
  */
-export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (key: IssuedKey) => void }) {
+export function CreateKeyDialog({ ceiling, onClose, onCreated }: { ceiling: Ceiling; onClose: () => void; onCreated: (key: IssuedKey) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState('');
   const [prefix, setPrefix] = useState('');
@@ -153,6 +169,11 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
             </option>
           ))}
         </select>
+        {inheritedText(ceiling) ? (
+          <p class="muted small" data-testid="inherited-limits">
+            {inheritedText(ceiling)}
+          </p>
+        ) : null}
         <div class="dialog-actions">
           <button type="button" onClick={onClose}>
             Cancel

@@ -297,6 +297,7 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
 
       {formOpen ? (
         <CreateKeyDialog
+          ceiling={ceilingOf(session, me)}
           onClose={() => setFormOpen(false)}
           onCreated={(key) => {
             setFormOpen(false);

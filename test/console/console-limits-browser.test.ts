@@ -285,6 +285,27 @@ describe('a signer with limits of its own', () => {
     expect((await stack.json(`/v1/keys/${target.body.id}`, { key: stack.adminKey })).body).toMatchObject({ maxConcurrent: 2, budget: { credits: 8, period: 'month' } });
   });
 
+  it('its Create form says a new key gets its own limits, and the key made has them', async () => {
+    await clickButton(page, '+ Add new API key');
+    await page.waitForSelector('dialog[open]');
+    expect(await page.$eval('[data-testid="inherited-limits"]', (p) => p.textContent)).toBe(
+      'The new key gets your key’s own limits: a budget of 10 credits/month, 1000 tokens per 60 s, at most 2 calls at once. Edit it afterwards to narrow them.',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.type('#key-name', 'Made by the limited signer');
+    await page.select('#key-expiry', '7d');
+    await clickButton(page, 'Create Key', 'dialog');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    issued.push(await page.$eval('[data-testid="one-time-key"]', (e) => e.textContent!.trim()));
+    const made = (await stack.json('/v1/keys?search=Made%20by', { key: stack.adminKey })).body.data[0];
+    expect(made).toMatchObject({ budget: { credits: 10, period: 'month' }, tokenLimit: { tokens: 1000, windowSeconds: 60 }, maxConcurrent: 2 });
+    // Its row shows them at once; leaving the tab leaves no raw value behind.
+    await waitForText(page, 'at most 2 calls at once');
+    await clickButton(page, 'Activity');
+    await clickButton(page, 'API Keys');
+    await page.waitForSelector('table[data-testid="keys"]');
+  });
+
   it('a key with wider limits is beyond it: the dialog says the API refuses any edit', async () => {
     await openEdit('Governed');
     expect(await page.$eval('[data-testid="edit-blocked"]', (p) => p.textContent)).toMatch(/^This key already holds more than yours \(wider [a-z ,]*token limit, concurrency\): the API refuses any edit of it\.$/);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inheritedText } from '../../console/src/create-key-dialog';
 import { changes, draftOf } from '../../console/src/key-edit';
 import { beyondActor, budgetRefusal, ceilingOf, concurrencyRefusal, editBlocked, tokenLimitRefusal } from '../../console/src/powers';
 import { sampleApiKey } from '../support/sample-api-key';
@@ -99,5 +100,12 @@ describe('which limits the signed-in actor may set (widerAxes)', () => {
     expect(beyondActor(bounded, within)).toEqual([]);
     expect(beyondActor(bounded, { ...within, budget: null, tokenLimit: { tokens: 2000, windowSeconds: 60 }, maxConcurrent: null })).toEqual(['budget', 'token limit', 'concurrency']);
     expect(editBlocked(bounded, { ...within, maxConcurrent: 8 })).toMatch(/wider concurrency\)/);
+  });
+
+  it('the Create form tells a limited signer the new key gets its own limits', () => {
+    expect(inheritedText(bounded)).toBe('The new key gets your key’s own limits: a budget of 20 credits/month, 1000 tokens per 60 s, at most 4 calls at once. Edit it afterwards to narrow them.');
+    expect(inheritedText(ceilingOf(keySession, { ...actor, budget: null, tokenLimit: null } as Me))).toBe('The new key gets your key’s own limits: at most 4 calls at once. Edit it afterwards to narrow them.');
+    expect(inheritedText(ceilingOf(keySession, { ...actor, budget: null, tokenLimit: null, maxConcurrent: null } as Me))).toBeUndefined();
+    expect(inheritedText(ceilingOf({ ...keySession, kind: 'person' }, actor))).toBeUndefined();
   });
 });
