@@ -1,6 +1,7 @@
 import { KeywardenError } from '../../lambdas/core/errors';
 import { redactKeys } from '../../lambdas/core/redact-keys';
-import type { Budget, KeyRecord, TokenLimit } from '../../lambdas/core/types';
+import type { Budget, KeyRecord, RateLimit, TokenLimit } from '../../lambdas/core/types';
+import { parseDuration } from '../../lambdas/core/duration';
 import { KeywardenApi, type ApiError, type ApiKey, type CallInput, type CallOutput, type CreateKeyRequest } from '../../lambdas/http/client';
 import type { OperationId } from '../../lambdas/http/contract';
 import { presentKey } from '../../lambdas/http/presenters';
@@ -62,6 +63,16 @@ function keyLine(k: ApiKey): string {
   return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  version ${k.version}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}${labels ? `  (${labels})` : ''}`;
 }
 
+const OPERATOR_HELP = 'as the operator, on the store (the local data dir, or AWS with --aws) instead of /v1: bound by no key, any limit allowed';
+
+/** Where an edit goes: /v1 with a key (bounded by it, SPEC §3), or the store as the platform (--operator). */
+function operatorMode(o: { operator?: boolean }): boolean {
+  if (!o.operator && globals().aws) {
+    throw new OperatorError('key commands go through /v1 with a key; add --operator to change the key on the store (with --aws: on AWS)');
+  }
+  return Boolean(o.operator);
+}
+
 const keys = program
   .command('keys')
   .description('API keys over /v1 (CI/CD: KEYWARDEN_API_URL, KEYWARDEN_API_KEY); update, disable and enable also as the operator, on the store (--operator)');
@@ -79,7 +90,10 @@ keys
   .option('--token-limit <tokens/window>', 'settled usage tokens per window: 100000/1m (default: the creating key’s)', parseTokenLimit)
   .option('--max-concurrent <n>', 'model calls in flight at once, streams included (default: the creating key’s)', parseMaxConcurrent)
   .option('--quiet', 'print only the raw key (for piping into a secret store)')
-  .action(async (o: { name?: string; type: string; scopes?: string; expires?: string; prefix?: string; rateLimit?: { limit: number; windowSeconds: number }; models?: string; budget?: Budget; tokenLimit?: TokenLimit; maxConcurrent?: number; quiet?: boolean }) => {
+  .option('--operator', `${OPERATOR_HELP} (with --project)`)
+  .option('--project <projectId>', 'with --operator: the project the key belongs to')
+  .action(async (o: CreateOptions) => {
+    if (operatorMode(o)) return createAsOperator(o);
     const created = await api('createKey', {
       body: {
         name: o.name,
@@ -98,6 +112,51 @@ keys
     if (o.quiet) return void console.log(created.key);
     print(created, () => [keyLine(created), `key (shown once): ${created.key}`, '', created.setupScript].join('\n'));
   });
+interface CreateOptions {
+  name?: string;
+  type: string;
+  scopes?: string;
+  expires?: string;
+  prefix?: string;
+  rateLimit?: RateLimit;
+  models?: string;
+  budget?: Budget;
+  tokenLimit?: TokenLimit;
+  maxConcurrent?: number;
+  quiet?: boolean;
+  operator?: boolean;
+  project?: string;
+}
+
+/** `keys create --operator --project <id>`: the platform mints a key with any limits, bound by no key. */
+async function createAsOperator(o: CreateOptions): Promise<void> {
+  if (!o.project) throw new OperatorError('keys create --operator needs --project <projectId>');
+  const expiresInMs = o.expires === undefined ? undefined : parseDuration(o.expires);
+  if (o.expires !== undefined && !expiresInMs) throw new OperatorError('--expires looks like 90d, 12h or 30m');
+  const projectId = o.project;
+  const issued = await withOperator(async ({ services }) => {
+    await services.operator.getProject(projectId);
+    return services.keys.create(
+      { kind: 'operator', actor: actor(), projectId },
+      {
+        name: o.name,
+        type: o.type as 'privileged' | 'viewer',
+        scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean),
+        expiresInMs,
+        prefix: o.prefix,
+        rateLimit: o.rateLimit,
+        models: o.models?.split(',').map((s) => s.trim()).filter(Boolean),
+        budget: o.budget,
+        tokenLimit: o.tokenLimit,
+        maxConcurrent: o.maxConcurrent,
+      },
+    );
+  });
+  if (o.quiet) return void console.log(issued.secret);
+  const key = shown(issued.key);
+  print({ ...key, key: issued.secret }, () => [keyLine(key), `key (shown once): ${issued.secret}`].join('\n'));
+}
+
 keys
   .command('list')
   .description('list keys')
@@ -141,16 +200,6 @@ keys
     print(deleted, () => `${deleted.id} deleted`);
   });
 // ── edit in place, pause and resume (issue 21): through /v1 with a key, or on the store with --operator ──
-
-const OPERATOR_HELP = 'as the operator, on the store (the local data dir, or AWS with --aws) instead of /v1: bound by no key, any limit allowed';
-
-/** Where an edit goes: /v1 with a key (bounded by it, SPEC §3), or the store as the platform (--operator). */
-function operatorMode(o: { operator?: boolean }): boolean {
-  if (!o.operator && globals().aws) {
-    throw new OperatorError('key commands go through /v1 with a key; add --operator to change the key on the store (with --aws: on AWS)');
-  }
-  return Boolean(o.operator);
-}
 
 /**
  * A 409 conflict on a conditional edit, said plainly when the key's version is what moved: a stale

@@ -141,6 +141,10 @@ describe('keys update, disable, enable and operators’ limits against a local s
     const removed = ok(await cli(['keys', 'update', key.id, '--operator', '--no-budget', '--no-token-limit', '--no-max-concurrent']));
     expect(removed.trim().split('\n').slice(1)).toEqual(['  budget          5 credits/day → none', '  token limit     5000 tokens/60s → none', '  max concurrent  2 → none']);
     expect(await getKey(key.id)).toMatchObject({ budget: null, tokenLimit: null, maxConcurrent: null, version: 3 });
+    // The operator mints a key with any limits, wider than any key could (SPEC §3 binds keys, not the platform).
+    const minted = JSON.parse(ok(await cli(['--json', 'keys', 'create', '--operator', '--project', stack.bootstrap.projectId, '--name', 'fleet', '--rate-limit', '100000/60s', '--budget', '5000/day', '--max-concurrent', '1000'])));
+    expect(minted).toMatchObject({ name: 'fleet', rateLimit: { limit: 100_000 }, budget: { credits: 5000, period: 'day' }, maxConcurrent: 1000, key: expect.stringMatching(/^archie_/) });
+    expect((await getKey(minted.id)).createdBy).toMatch(/^cli:/);
     const bad = await cli(['keys', 'update', key.id, '--budget', '20/fortnight'], asRoot);
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('a budget looks like 20/month')]);
   });
