@@ -30,13 +30,19 @@ export function UsagePanel({ keyId, heading, level, onAuthLost }: Props) {
   const [usage, setUsage] = useState<DailyUsage | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [table, setTable] = useState(false);
+  /** Bumped by Refresh: the charts read again, keeping what they show until the answer is in. */
+  const [round, setRound] = useState(0);
   const id = `usage${useId().replace(/[^A-Za-z0-9_-]/g, '')}`;
 
   useEffect(() => {
     let live = true;
     const query = `days=${USAGE_DAYS}${keyId ? `&keyId=${encodeURIComponent(keyId)}` : ''}`;
     api<DailyUsage>('GET', `/usage/daily?${query}`).then(
-      (answer) => live && setUsage(answer),
+      (answer) => {
+        if (!live) return;
+        setUsage(answer);
+        setProblem(undefined);
+      },
       (err: unknown) => {
         if (!live) return;
         if (err instanceof ApiError && err.status === 401) onAuthLost?.(err.message);
@@ -49,7 +55,7 @@ export function UsagePanel({ keyId, heading, level, onAuthLost }: Props) {
     return () => {
       live = false;
     };
-  }, [keyId]);
+  }, [keyId, round]);
 
   const Heading = level === 2 ? 'h2' : 'h3';
   const days = usage?.data ?? [];
@@ -73,6 +79,9 @@ export function UsagePanel({ keyId, heading, level, onAuthLost }: Props) {
           </div>
           <button type="button" class="link" aria-expanded={table} aria-controls={`${id}-table`} onClick={() => setTable(!table)}>
             {table ? 'Hide the table' : 'Show as table'}
+          </button>
+          <button type="button" class="link" aria-label={`Refresh ${heading}`} onClick={() => setRound(round + 1)}>
+            Refresh
           </button>
           <table id={`${id}-table`} class="usage-table" data-testid="usage-table" hidden={!table}>
             <caption>

@@ -217,6 +217,13 @@ describe('usage charts', () => {
     expect(requests.slice(0, -1)).toEqual(daily.data.slice(0, -1).map((d: { requests: number }) => d.requests));
     expect(requests.at(-1)).toBeGreaterThanOrEqual(3);
     expect(requests.at(-1)).toBeLessThanOrEqual(daily.data.at(-1).requests);
+    // One more model call; Refresh reads the days again without reloading the page.
+    expect((await chat(governed.key)).status).toBe(200);
+    await stack.idle();
+    const tokens = (await stack.json(`/v1/usage/daily?days=${DAYS}`, { key: stack.adminKey })).body.data.at(-1).tokens;
+    expect(tokens).toBeGreaterThan(daily.data.at(-1).tokens);
+    await clickButton(page, 'Refresh', panel);
+    await page.waitForFunction((p: string, t: number) => document.querySelector(`${p} [data-testid="chart-tokens"] svg g.day:last-of-type > title`)?.textContent?.endsWith(`: ${t} tokens`), {}, panel, tokens);
     await page.$eval(panel, (el) => el.scrollIntoView());
     await shot('usage-account', false);
   });
