@@ -1,6 +1,8 @@
+import { parseBudget } from '../../lambdas/core/budget';
 import { parseDuration } from '../../lambdas/core/duration';
 import { PREFIX_PATTERN } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
+import type { Budget } from '../../lambdas/core/types';
 
 /**
  * The command grammar both bots share (SPEC §5). Pure: text in, a tagged parse result out.
@@ -15,6 +17,7 @@ import { SCOPES } from '../../lambdas/core/scopes';
  *   pause <key>
  *   resume <key>
  *   limit <key> <requests>/<window>      (100/1m, 100/60s, 6000/1h)
+ *   budget <key> <credits>/<period>|none (20/month, 5/day, 50/week, 100/total)
  *   audit <key>
  *   usage [key]
  *   whoami
@@ -23,9 +26,9 @@ import { SCOPES } from '../../lambdas/core/scopes';
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'audit', 'usage', 'whoami', 'console'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
-export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'console'];
+export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console'];
 
 export const MAX_OVERLAP = '7d';
 const MAX_OVERLAP_MS = 7 * 86_400_000;
@@ -60,6 +63,8 @@ export type Command =
   /** Pause (disable) or resume (enable) a key: it stays listed with its settings. */
   | { name: 'pause' | 'resume'; key: string }
   | { name: 'limit'; key: string; rateLimit: RateLimit }
+  /** A key's spending cap per UTC period, or `null` to remove it (`budget <key> none`). */
+  | { name: 'budget'; key: string; budget: Budget | null }
   /** `interactive`: no arguments at all — a platform with forms (Slack modal) asks for the fields. */
   | { name: 'create'; options: CreateOptions; interactive: boolean }
   /** Today's calls, tokens and credits: of one key, or the project's and its top keys. */
@@ -102,8 +107,19 @@ export const HELP: readonly HelpEntry[] = [
     summary: 'Set a key’s rate limit, e.g. `100/1m`, `100/60s` or `6000/1h` (requests per window, at most 1d).',
     adminOnly: true,
   },
+  {
+    name: 'budget',
+    usage: 'budget <key> <credits>/<period>|none',
+    summary: 'Set a key’s spending cap, e.g. `20/month`, `5/day`, `50/week` or `100/total` (credits per UTC period); `none` removes it.',
+    adminOnly: true,
+  },
   { name: 'audit', usage: 'audit <key>', summary: 'Show who did what to a key.', adminOnly: false },
-  { name: 'usage', usage: 'usage [key]', summary: 'Today’s calls, tokens and credits: of one key, or of the project with its top keys.', adminOnly: false },
+  {
+    name: 'usage',
+    usage: 'usage [key]',
+    summary: 'Calls, tokens and credits today — and in a key’s budget period, with what it has spent — of one key, or of the project with its top keys.',
+    adminOnly: false,
+  },
   { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
   { name: 'console', usage: 'console', summary: 'Get a one-time link (5 minutes) that signs you in to the API Keys console.', adminOnly: true },
 ];
@@ -119,6 +135,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   pause: [],
   resume: [],
   limit: [],
+  budget: [],
   audit: [],
   usage: [],
   whoami: [],
@@ -188,6 +205,15 @@ export function parseCommand(text: string): ParseResult {
       const parsed = parseRateLimit(rate);
       if (!parsed.ok) return invalid(parsed.message);
       return { ok: true, command: { name: 'limit', key, rateLimit: parsed.rateLimit } };
+    }
+    case 'budget': {
+      // Like limit: the last word is the budget, the words before it name the key.
+      const amount = positional.length > 1 ? positional[positional.length - 1]! : undefined;
+      const key = positional.slice(0, -1).join(' ').trim();
+      if (!amount || !key) return invalid(`Which key, and what budget? Usage: ${usage('budget')}`);
+      const parsed = parseBudgetWord(amount);
+      if (!parsed.ok) return invalid(parsed.message);
+      return { ok: true, command: { name: 'budget', key, budget: parsed.budget } };
     }
     case 'create': {
       if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };
@@ -279,6 +305,16 @@ export function formatRateLimit(rateLimit: RateLimit): string {
   const w = rateLimit.windowSeconds;
   const window = w % 86_400 === 0 ? `${w / 86_400}d` : w % 3600 === 0 ? `${w / 3600}h` : w % 60 === 0 ? `${w / 60}m` : `${w}s`;
   return `${rateLimit.limit}/${window}`;
+}
+
+/** `20/month` → the budget (lambdas/core/budget.ts reads it, as every surface does); `none` → no budget. */
+export function parseBudgetWord(text: string): { ok: true; budget: Budget | null } | { ok: false; message: string } {
+  if (/^(none|off|remove)$/i.test(text.trim())) return { ok: true, budget: null };
+  const budget = parseBudget(text);
+  if (!budget) {
+    return { ok: false, message: `The budget must look like 20/month, 5/day, 50/week or 100/total (credits per period, at most 1,000,000,000), or none — not "${text.slice(0, 20)}".` };
+  }
+  return { ok: true, budget };
 }
 
 export function usage(name: CommandName): string {

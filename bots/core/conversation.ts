@@ -133,6 +133,7 @@ export class Conversation {
       case 'pause':
       case 'resume':
       case 'limit':
+      case 'budget':
         return this.askChange(command, asker);
     }
   }
@@ -172,6 +173,7 @@ export class Conversation {
       case 'pause':
       case 'resume':
       case 'limit':
+      case 'budget':
         return applyChange(this.client, action, clicker);
     }
   }

@@ -2,24 +2,24 @@ import type { ApiKey, ApiResult } from './api-types';
 import { formatRateLimit, type Command } from './command-grammar';
 import { actionFailure, apiFailure } from './failure-replies';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
-import { keyLine, rateLimitText, statusWord } from './key-text';
+import { budgetSpentText, budgetText, keyLine, rateLimitText, statusWord } from './key-text';
 import type { PendingAction } from './pending-action';
 import { errorReply, text, type KeyChange, type Reply } from './replies';
 
 /**
- * The changes in place a bot offers on a key (issue 21): `pause`, `resume` and `limit`. Each is a
+ * The changes in place a bot offers on a key (issue 21): `pause`, `resume`, `limit` and `budget`. Each is a
  * question first — the field as read, before → after — and a change only on the click, and then
  * only of the version that was shown (`If-Match`): a key changed in between is not overwritten,
  * the clicker is told to look again. Who may is the API's call, with the clicker's assertion.
  */
-export type ChangeCommand = Extract<Command, { name: 'pause' | 'resume' | 'limit' }>;
+export type ChangeCommand = Extract<Command, { name: 'pause' | 'resume' | 'limit' | 'budget' }>;
 export type ChangeOp = ChangeCommand['name'];
 
 /** The audit action each change is checked (and recorded) as. */
-export const CHANGE_ACTIONS: Readonly<Record<ChangeOp, AdminAction>> = { pause: 'key.disable', resume: 'key.enable', limit: 'key.update' };
+export const CHANGE_ACTIONS: Readonly<Record<ChangeOp, AdminAction>> = { pause: 'key.disable', resume: 'key.enable', limit: 'key.update', budget: 'key.update' };
 
-const VERB: Record<ChangeOp, string> = { pause: 'Pause', resume: 'Resume', limit: 'Change the rate limit of' };
-const CANNOT: Record<ChangeOp, string> = { pause: 'paused', resume: 'resumed', limit: 'given a new limit' };
+const VERB: Record<ChangeOp, string> = { pause: 'Pause', resume: 'Resume', limit: 'Change the rate limit of', budget: 'Change the budget of' };
+const CANNOT: Record<ChangeOp, string> = { pause: 'paused', resume: 'resumed', limit: 'given a new limit', budget: 'given a new budget' };
 
 /** What the person is asked about `key` as just read: a confirmation, or why there is nothing to confirm. */
 export function changeQuestion(command: ChangeCommand, key: ApiKey, nowMs: number): Reply {
@@ -41,6 +41,19 @@ export function changeQuestion(command: ChangeCommand, key: ApiKey, nowMs: numbe
       }
       const change: KeyChange = { label: 'Rate limit', before: rateLimitText(key.rateLimit), after: rateLimitText(rateLimit) };
       return question({ ...action, rateLimit }, key, line, change, `The new limit (${formatRateLimit(rateLimit)}) applies from the key’s next request.`);
+    }
+    case 'budget': {
+      const { budget } = command;
+      const current = key.budget;
+      if (budget === null ? current === null : current !== null && current.credits === budget.credits && current.period === budget.period) {
+        return text(current ? `${line} already has a budget of ${budgetText(current)}.` : `${line} has no budget.`);
+      }
+      const change: KeyChange = { label: 'Budget', before: budgetText(current), after: budgetText(budget) };
+      const standing = current ? ` Now: ${budgetSpentText(current, nowMs)}.` : '';
+      const consequence = budget
+        ? `From the key’s next call it may spend at most ${budgetText(budget)} (UTC ${budget.period === 'total' ? 'in all' : 'calendar periods'}); the account balance still applies.${standing}`
+        : `The key is no longer capped by a budget of its own; the account balance still applies.${standing}`;
+      return question({ ...action, budget }, key, line, change, consequence);
     }
   }
 }
@@ -66,7 +79,7 @@ function question(action: PendingAction, key: ApiKey, line: string, change: KeyC
  */
 export async function applyChange(client: KeywardenClient, action: PendingAction, clicker: string): Promise<Reply> {
   const op = action.op as ChangeOp;
-  if (op !== 'limit') {
+  if (op === 'pause' || op === 'resume') {
     const current = await client.getKey(action.keyId);
     if (!current.ok) return apiFailure(current.error);
     if (current.value.version !== action.version) return stale(current.value);
@@ -76,7 +89,7 @@ export async function applyChange(client: KeywardenClient, action: PendingAction
       ? await client.disableKey(clicker, action.keyId, action.version)
       : op === 'resume'
         ? await client.enableKey(clicker, action.keyId, action.version)
-        : await client.updateKey(clicker, action.keyId, { rateLimit: action.rateLimit! }, action.version);
+        : await client.updateKey(clicker, action.keyId, op === 'limit' ? { rateLimit: action.rateLimit! } : { budget: action.budget ?? null }, action.version);
   if (result.ok) return { kind: 'done', action: op, key: result.value, by: clicker };
   if (result.error.status === 409) {
     const current = await client.getKey(action.keyId);
@@ -88,6 +101,6 @@ export async function applyChange(client: KeywardenClient, action: PendingAction
 function stale(key: ApiKey): Reply {
   return errorReply(
     'stale_confirmation',
-    `“${key.name}” changed since this confirmation was shown (it is ${statusWord(key.status)}, ${rateLimitText(key.rateLimit)} now), so nothing was done. Run the command again to see it as it stands.`,
+    `“${key.name}” changed since this confirmation was shown (it is ${statusWord(key.status)}, ${rateLimitText(key.rateLimit)}, budget ${budgetText(key.budget)} now), so nothing was done. Run the command again to see it as it stands.`,
   );
 }

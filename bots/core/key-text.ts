@@ -1,3 +1,4 @@
+import { formatBudget } from '../../lambdas/core/budget';
 import type { ApiKey } from './api-types';
 import { formatRateLimit } from './command-grammar';
 
@@ -51,4 +52,17 @@ export function countText(n: number): string {
 /** Credits to at most 4 decimals: `0.0125`, `12`. */
 export function creditsText(credits: number): string {
   return credits.toLocaleString('en-US', { maximumFractionDigits: 4 });
+}
+
+/** A budget as the bots say it: `20 credits/month`, or `none`. */
+export function budgetText(budget: Pick<NonNullable<ApiKey['budget']>, 'credits' | 'period'> | null | undefined): string {
+  return budget ? formatBudget({ credits: budget.credits, period: budget.period }) : 'none';
+}
+
+/** Where a key's budget stands: `16 of 20 credits spent this month (80 %), resets in 3 days`. */
+export function budgetSpentText(budget: NonNullable<ApiKey['budget']>, nowMs = Date.now()): string {
+  const share = budget.credits > 0 ? Math.floor((budget.spent / budget.credits) * 100) : 0;
+  const period = budget.period === 'total' ? 'in total' : `this ${budget.period}`;
+  const reset = budget.resetsAt ? `, resets ${relativeTime(budget.resetsAt, nowMs)} (${budget.resetsAt})` : ', never resets';
+  return `${creditsText(budget.spent)} of ${creditsText(budget.credits)} credits spent ${period} (${share} %)${reset}`;
 }

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { MAX_BUDGET_CREDITS } from '../../lambdas/core/budget';
+import { BUDGET_PERIODS } from '../../lambdas/core/types';
 
 /**
  * What a confirmation or leak-alert button will do when clicked, carried in the button's value.
@@ -14,24 +16,27 @@ export const CONFIRMATION_TTL_S = 15 * 60;
 const PendingActionSchema = z
   .strictObject({
     v: z.literal(1),
-    op: z.enum(['rotate', 'revoke', 'delete', 'pause', 'resume', 'limit']),
+    op: z.enum(['rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget']),
     keyId: z.string().regex(/^key_[0-9A-Za-z]{1,64}$/),
     overlap: z.string().regex(/^\d{1,6}[smhd]$/).optional(),
     /**
-     * pause / resume / limit: the key's version when the question was asked, sent as `If-Match`, so
+     * pause / resume / limit / budget: the key's version when the question was asked, sent as `If-Match`, so
      * a key changed since is not overwritten by a click on what the person saw before.
      */
     version: z.number().int().positive().optional(),
     /** limit: the new rate limit the click sets. */
     rateLimit: z.strictObject({ limit: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }).optional(),
+    /** budget: the new budget the click sets, or null to remove it. */
+    budget: z.strictObject({ credits: z.number().gt(0).max(MAX_BUDGET_CREDITS), period: z.enum(BUDGET_PERIODS) }).nullable().optional(),
     /** `confirm`: answer to a command, expires; `leak`: one-click revoke offered by the leak guard. */
     origin: z.enum(['confirm', 'leak']),
     /** Epoch seconds when the button was shown. */
     iat: z.number().int().nonnegative(),
   })
-  .refine((a) => !['pause', 'resume', 'limit'].includes(a.op) || a.version !== undefined, 'a key change carries the version it was asked on')
+  .refine((a) => !['pause', 'resume', 'limit', 'budget'].includes(a.op) || a.version !== undefined, 'a key change carries the version it was asked on')
   .refine((a) => a.origin === 'confirm' || a.op === 'revoke', 'the leak guard offers revoke only')
-  .refine((a) => (a.op === 'limit') === (a.rateLimit !== undefined), 'limit, and only limit, carries the new rate limit');
+  .refine((a) => (a.op === 'limit') === (a.rateLimit !== undefined), 'limit, and only limit, carries the new rate limit')
+  .refine((a) => (a.op === 'budget') === (a.budget !== undefined), 'budget, and only budget, carries the new budget');
 export type PendingAction = z.infer<typeof PendingActionSchema>;
 
 export function encodeAction(action: PendingAction): string {
@@ -60,6 +65,7 @@ export const CONFIRM_QUESTION: Record<PendingAction['op'], string> = {
   pause: 'Pause this key?',
   resume: 'Resume this key?',
   limit: 'Change this key’s rate limit?',
+  budget: 'Change this key’s budget?',
 };
 export const CONFIRM_BUTTON: Record<PendingAction['op'], string> = {
   rotate: 'Rotate key',
@@ -68,4 +74,5 @@ export const CONFIRM_BUTTON: Record<PendingAction['op'], string> = {
   pause: 'Pause key',
   resume: 'Resume key',
   limit: 'Set limit',
+  budget: 'Set budget',
 };

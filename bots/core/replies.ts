@@ -1,5 +1,6 @@
 import type { ApiAuditRecord, ApiKey, UsageTotal } from './api-types';
 import type { CommandName, CreateOptions, HelpEntry } from './command-grammar';
+import type { BudgetPeriod } from '../../lambdas/core/types';
 import type { PendingAction } from './pending-action';
 
 /**
@@ -36,17 +37,19 @@ export type Reply =
   | { kind: 'audit_list'; key: ApiKey; entries: ApiAuditRecord[] }
   /**
    * `usage [key]`: totals since `since` (00:00 UTC today) — of `key` when one was named, else of
-   * the project (`all`, over `keys` keys) with the `top` keys by credits. `complete`: false when
-   * the API stopped counting (10,000 records).
+   * the project (`all`, over `keys` keys) with the `top` keys by credits — and over `period`
+   * (the key's budget period, else the month; its budget standing is `key.budget`). `complete`:
+   * false when the API stopped counting (10,000 records).
    */
   | {
       kind: 'usage';
       since: string;
       key?: ApiKey;
-      all: { requests: number; totalTokens: number; credits: number };
+      all: UsageTotals;
       top: UsageRow[];
       keys: number;
       complete: boolean;
+      period: { period: BudgetPeriod; since: string; all: UsageTotals; complete: boolean };
     }
   | {
       kind: 'whoami';
@@ -70,14 +73,21 @@ export type Reply =
     }
   | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };
 
-/** A key's usage totals, with its name and start when the key could be read (a deleted key: the id alone). */
-export type UsageRow = UsageTotal & { key?: Pick<ApiKey, 'name' | 'start' | 'status'> };
+/** Calls, tokens and credits over some time. */
+export interface UsageTotals {
+  requests: number;
+  totalTokens: number;
+  credits: number;
+}
 
-export type DoneAction = 'revoke' | 'delete' | 'pause' | 'resume' | 'limit';
+/** A key's usage totals, with its name, start and budget when the key could be read (a deleted key: the id alone). */
+export type UsageRow = UsageTotal & { key?: Pick<ApiKey, 'name' | 'start' | 'status' | 'budget'> };
+
+export type DoneAction = 'revoke' | 'delete' | 'pause' | 'resume' | 'limit' | 'budget';
 
 /** One field of a key as a change will leave it: `Status: active → paused`. */
 export interface KeyChange {
-  label: 'Status' | 'Rate limit';
+  label: 'Status' | 'Rate limit' | 'Budget';
   before: string;
   after: string;
 }

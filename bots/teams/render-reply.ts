@@ -69,7 +69,7 @@ function renderPublic(reply: PublicReply, nowMs: number): Partial<Activity> {
     case 'audit_list':
       return cardActivity(auditCard(reply, nowMs));
     case 'usage':
-      return cardActivity(usageCard(reply));
+      return cardActivity(usageCard(reply, nowMs));
     case 'whoami':
       return cardActivity(whoamiCard(reply));
     case 'leak_alert':

@@ -9,7 +9,7 @@ import { actions, code, context, md, section, type SlackMessage } from './mrkdwn
  * before → after — with the buttons; nothing happens before the click.
  */
 export function confirmMessage(action: PendingAction, key: ApiKey, summary: string, consequence: string, change?: KeyChange, now = Date.now()): SlackMessage {
-  const style = action.op === 'resume' || action.op === 'limit' ? 'primary' : 'danger';
+  const style = action.op === 'resume' || action.op === 'limit' || action.op === 'budget' ? 'primary' : 'danger';
   const buttons: types.Button[] = [
     { type: 'button', action_id: ACTION_CONFIRM, text: { type: 'plain_text', text: CONFIRM_BUTTON[action.op] }, style, value: encodeAction(action) },
     { type: 'button', action_id: ACTION_CANCEL, text: { type: 'plain_text', text: 'Cancel' }, value: 'cancel' },

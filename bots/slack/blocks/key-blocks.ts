@@ -1,4 +1,4 @@
-import { keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, type ApiAuditRecord, type ApiKey } from '../../core';
+import { budgetSpentText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, type ApiAuditRecord, type ApiKey } from '../../core';
 import { SLASH_COMMAND } from './action-ids';
 import { code, context, fieldsSection, join, md, mention, section, type Block, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
@@ -36,6 +36,7 @@ export function keyDetailsMessage(key: ApiKey, now = Date.now()): SlackMessage {
         field('Type', `${key.type}${key.protected ? ' (protected)' : ''}`),
         field('Status', `${STATUS_EMOJI[key.status]} ${statusWord(key.status)}`),
         field('Rate limit', rateLimitText(key.rateLimit)),
+        field('Budget', key.budget ? budgetSpentText(key.budget, now) : 'none (the account balance only)'),
         field('Created', `${relativeTime(key.createdAt, now)} by ${key.createdBy}`),
         field('Expires', key.expiresAt ? relativeTime(key.expiresAt, now) : 'never'),
         field('Last used', key.lastUsedAt ? relativeTime(key.lastUsedAt, now) : 'never'),

@@ -1,4 +1,4 @@
-import { rateLimitText, redactKeys, startPreview, statusWord, type NewKeyReply, type Reply } from '../../core';
+import { budgetSpentText, rateLimitText, redactKeys, startPreview, statusWord, type NewKeyReply, type Reply } from '../../core';
 import { ambiguousMessage, auditMessage, keyDetailsMessage, keyListMessage } from './key-blocks';
 import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
@@ -44,7 +44,7 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
     case 'audit_list':
       return auditMessage(reply.key, reply.entries, now);
     case 'usage':
-      return usageMessage(reply);
+      return usageMessage(reply, now);
     case 'whoami': {
       const project = reply.project?.name ?? 'unknown';
       return plain(
@@ -87,6 +87,12 @@ function doneMessage(reply: Extract<PublicReply, { kind: 'done' }>): SlackMessag
       return plain(md`:white_check_mark: Resumed ${name} It works again. ${now}`);
     case 'limit':
       return plain(md`:white_check_mark: Changed the rate limit of ${name} ${now}`);
+    case 'budget':
+      return plain(
+        key.budget
+          ? md`:white_check_mark: Changed the budget of ${name} Now: ${budgetSpentText(key.budget)}.`
+          : md`:white_check_mark: Removed the budget of ${name} The account balance alone caps it now.`,
+      );
   }
 }
 

@@ -23,7 +23,7 @@ export function confirmCard(input: { action: PendingAction; key: ApiKey; consequ
       text(input.consequence, { weight: 'bolder' }),
     ],
     [
-      button(CONFIRM_BUTTON[op], VERB.confirm, { action: encodeAction(input.action) }, op === 'resume' || op === 'limit' ? 'positive' : 'destructive'),
+      button(CONFIRM_BUTTON[op], VERB.confirm, { action: encodeAction(input.action) }, op === 'resume' || op === 'limit' || op === 'budget' ? 'positive' : 'destructive'),
       button('Cancel', VERB.cancel),
     ],
   );

@@ -1,4 +1,4 @@
-import { lastUsedText, rateLimitText, relativeTime, startPreview, statusWord } from '../../core/key-text';
+import { budgetSpentText, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord } from '../../core/key-text';
 import type { ApiKey } from '../../core/api-types';
 import { facts, plain, type FactSet } from './adaptive-card';
 
@@ -11,6 +11,7 @@ export function keyFacts(key: ApiKey, nowMs = Date.now()): FactSet {
     ['Type', key.protected ? `${key.type} (protected)` : key.type],
     ['Status', statusText(key, nowMs)],
     ['Rate limit', rateLimitText(key.rateLimit)],
+    ['Budget', key.budget ? budgetSpentText(key.budget, nowMs) : null],
     ['Last used', lastUsedText(key, nowMs)],
   ]);
 }

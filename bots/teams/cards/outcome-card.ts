@@ -11,9 +11,9 @@ export function outcomeCard(title: string, detail?: string, color: TextColor = '
   return adaptiveCard([text(title, { weight: 'bolder', color }), ...(detail ? [text(detail, { isSubtle: true })] : [])]);
 }
 
-const DONE: Record<DoneAction, string> = { revoke: 'revoked', delete: 'deleted', pause: 'paused', resume: 'resumed', limit: 'has a new rate limit' };
+const DONE: Record<DoneAction, string> = { revoke: 'revoked', delete: 'deleted', pause: 'paused', resume: 'resumed', limit: 'has a new rate limit', budget: 'has a new budget' };
 
-/** revoke / delete / pause / resume / limit done: the key as it now stands (status, rate limit). */
+/** revoke / delete / pause / resume / limit / budget done: the key as it now stands (status, rate limit, budget). */
 export function doneCard(input: { action: DoneAction; key: ApiKey; by: string }, nowMs = Date.now()): AdaptiveCard {
   return adaptiveCard([heading(`Key “${plain(input.key.name)}” ${DONE[input.action]}`), keyFacts(input.key, nowMs), text(`By ${input.by}.`, { isSubtle: true })]);
 }

@@ -220,9 +220,9 @@ describe('Slack /apikeys', () => {
     await expect.poll(async () => (await h.stack.json(`/v1/usage?keyId=${made.id}`, { key: h.stack.adminKey })).body.data.length).toBe(2);
     const one = await h.answer((await h.command('usage used today', MEMBER_USER)).responseId);
     expect(textOf(one.body)).toContain('*Usage of used today*');
-    expect(textOf(one.body)).toContain('2 calls · 0 tokens · 0 credits');
+    expect(textOf(one.body)).toMatch(/\*Today\* \(\d{4}-\d\d-\d\d, UTC\): 2 calls · 0 tokens · 0 credits/);
     const all = await h.answer((await h.command('usage', MEMBER_USER)).responseId);
-    expect(textOf(all.body)).toContain('*Top keys by credits*');
+    expect(textOf(all.body)).toContain('*Top keys by credits today*');
     expect(textOf(all.body)).toMatch(/\*used today\* `archie_\w+…` — 2 calls/);
   });
 
