@@ -1,58 +1,82 @@
 import type { LocalBotContext } from './boot/bot-mount';
 import { botLog, errorLabel } from './boot/bot-log';
 import { SlackWorkReceiver } from './slack/ack-first/worker';
+import { sendSlackBudgetAlerts } from './slack/budget-alerts';
 import { sendSlackReminders } from './slack/expiry-reminders';
 import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
 import { localTeamsConfig } from './teams';
 import { createTeamsBot } from './teams/teams-bot';
 
+type SlackRun = { sent: number; failed: number; alreadySent: number } | { skipped: string };
+type TeamsRun = { sent: number; failed: number; unreachable: number; alreadySent: number } | { skipped: string };
+
 export interface LocalReminderRun {
-  slack: { sent: number; failed: number; alreadySent: number } | { skipped: string };
-  teams: { sent: number; failed: number; unreachable: number; alreadySent: number } | { skipped: string };
+  slack: SlackRun;
+  teams: TeamsRun;
 }
+
+/** The scheduled jobs of the local stack: the expiry reminders, and the budget alerts (issue 21). */
+export type LocalJob = 'reminders' | 'budget-alerts';
 
 /**
  * The daily expiry reminders on the local stack (issue 12): what the EventBridge rule starts in
  * AWS, run for both bots against the local /v1 — by the timer in `npm start`, and now by
  * `keywarden reminders run`. A bot that is not configured is skipped, saying why.
  */
-export async function runLocalReminders(context: LocalBotContext, nowMs = Date.now()): Promise<LocalReminderRun> {
-  let slack: LocalReminderRun['slack'];
+export async function runLocalReminders(context: LocalBotContext, nowMs = Date.now(), job: LocalJob = 'reminders'): Promise<LocalReminderRun> {
+  let slack: SlackRun;
   try {
     const configured = localSlackConfig(context);
-    slack = configured.ok
-      ? await sendSlackReminders(createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack')), nowMs)
-      : { skipped: configured.missing };
+    if (configured.ok) {
+      const bot = createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack'));
+      slack = job === 'reminders' ? await sendSlackReminders(bot, nowMs) : await sendSlackBudgetAlerts(bot, nowMs);
+    } else slack = { skipped: configured.missing };
   } catch (err) {
     slack = { skipped: errorLabel(err) };
   }
-  let teams: LocalReminderRun['teams'];
+  let teams: TeamsRun;
   try {
-    teams = await createTeamsBot(localTeamsConfig(context)).sendReminders(nowMs);
+    const bot = createTeamsBot(localTeamsConfig(context));
+    teams = job === 'reminders' ? await bot.sendReminders(nowMs) : await bot.sendBudgetAlerts(nowMs);
   } catch (err) {
     teams = { skipped: errorLabel(err) };
   }
   return { slack, teams };
 }
 
+/** Both jobs, as `keywarden reminders run` runs them: the expiry reminders, then the budget alerts. */
+export async function runLocalJobs(context: LocalBotContext, nowMs = Date.now()): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun }> {
+  const reminders = await runLocalReminders(context, nowMs, 'reminders');
+  return { reminders, budgetAlerts: await runLocalReminders(context, nowMs, 'budget-alerts') };
+}
+
 /**
- * `npm start`'s timer: the first run a few minutes after start (a stack started for a moment
- * sends nothing), then daily. `KEYWARDEN_REMINDERS=off` turns it off. Returns the cancel.
+ * `npm start`'s timers, as the EventBridge rules in AWS: the first run a few minutes after start
+ * (a stack started for a moment sends nothing), then the reminders daily and the budget alerts
+ * every 5 minutes. `KEYWARDEN_REMINDERS=off` turns both off. Returns the cancel.
  */
-export function scheduleLocalReminders(context: LocalBotContext, options: { firstAfterMs?: number; everyMs?: number } = {}): () => void {
+export function scheduleLocalReminders(
+  context: LocalBotContext,
+  options: { firstAfterMs?: number; everyMs?: number; budgetEveryMs?: number } = {},
+): () => void {
   if (context.env.KEYWARDEN_REMINDERS === 'off') return () => undefined;
   // Each bot logs its own run; a bot that fails is reported as skipped, never thrown.
-  const run = () => void runLocalReminders(context);
-  let every: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    run();
-    every = setInterval(run, options.everyMs ?? 86_400_000);
-    every.unref();
-  }, options.firstAfterMs ?? 5 * 60_000);
-  first.unref();
+  const timers: NodeJS.Timeout[] = [];
+  const every = (job: LocalJob, ms: number) => {
+    const run = () => void runLocalReminders(context, Date.now(), job);
+    const first = setTimeout(() => {
+      run();
+      const interval = setInterval(run, ms);
+      interval.unref();
+      timers.push(interval);
+    }, options.firstAfterMs ?? 5 * 60_000);
+    first.unref();
+    timers.push(first);
+  };
+  every('reminders', options.everyMs ?? 86_400_000);
+  every('budget-alerts', options.budgetEveryMs ?? 5 * 60_000);
   return () => {
-    clearTimeout(first);
-    if (every) clearInterval(every);
+    for (const timer of timers) clearTimeout(timer);
   };
 }

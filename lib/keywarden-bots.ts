@@ -4,7 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { EXPIRY_REMINDERS_EVENT } from '../bots/core/expiry-reminders-event';
+import { BUDGET_ALERTS_EVENT, EXPIRY_REMINDERS_EVENT } from '../bots/core/expiry-reminders-event';
 import type { FunctionName } from './keywarden-function';
 import type { StageConfig } from './stage-config';
 
@@ -25,9 +25,16 @@ export interface KeywardenBotsProps {
  * - **Expiry reminders.** An EventBridge rule invokes the bot functions once a day with
  *   `{ "keywarden": "expiry-reminders" }`; each tells its platform's project admins about keys
  *   expiring within 14 days, within 3 days, or just expired (bots/core/expiry-reminders.ts).
+ * - **Budget alerts.** A second rule invokes them every 5 minutes with
+ *   `{ "keywarden": "budget-alerts" }`; each tells its platform's project admins about keys at
+ *   80 % or 100 % of their budget, once per threshold and period (bots/core/budget-alerts.ts).
+ *   Its own rule: a budget runs out within minutes, an expiry is known weeks ahead. A retried or
+ *   overlapping invocation sends nothing twice (delivery claims), and one older than the next
+ *   run is dropped rather than queued behind it.
  */
 export class KeywardenBots extends Construct {
   readonly reminderRule: Rule;
+  readonly budgetAlertRule: Rule;
 
   constructor(scope: Construct, id: string, props: KeywardenBotsProps) {
     super(scope, id);
@@ -48,6 +55,15 @@ export class KeywardenBots extends Construct {
     for (const bot of ['slack', 'teams'] as const) {
       this.reminderRule.addTarget(
         new LambdaFunction(props.functions[bot], { event: RuleTargetInput.fromObject(EXPIRY_REMINDERS_EVENT), retryAttempts: 2, maxEventAge: Duration.hours(2) }),
+      );
+    }
+    this.budgetAlertRule = new Rule(this, 'BudgetAlerts', {
+      description: `Keywarden ${props.config.stage}: budget alerts at 80 % and 100 % to project admins (Slack DM, Teams 1:1), every 5 minutes`,
+      schedule: Schedule.rate(Duration.minutes(5)),
+    });
+    for (const bot of ['slack', 'teams'] as const) {
+      this.budgetAlertRule.addTarget(
+        new LambdaFunction(props.functions[bot], { event: RuleTargetInput.fromObject(BUDGET_ALERTS_EVENT), retryAttempts: 1, maxEventAge: Duration.minutes(5) }),
       );
     }
   }

@@ -23,7 +23,7 @@ import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey } from '../../lambdas/core/key-scan';
 import { redactKeys } from '../../lambdas/core/redact-keys';
-import { errorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
+import { errorReply, type ErrorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
 import { usageReport } from './usage-report';
 
 /** Longest chat message forwarded to the model. */
@@ -178,6 +178,20 @@ export class Conversation {
     }
   }
 
+  /**
+   * `Raise budget…` on a budget alert: the key as it stands, for a form that asks the new budget
+   * — offered to an admin only (asked of the API, audited when refused); what they enter then
+   * goes through `budget <id> <amount>` and its confirmation like any command.
+   */
+  async budgetForm(keyId: string, clicker: string): Promise<{ kind: 'budget_form'; key: ApiKey } | ErrorReply> {
+    const refusal = await this.requireAdmin(clicker, CHANGE_ACTIONS.budget, keyId);
+    if (refusal) return refusal;
+    const key = await this.client.getKey(keyId);
+    if (!key.ok) return apiFailure(key.error);
+    if (key.value.status === 'revoked' || key.value.status === 'expired') return errorReply('refused', `${keyLine(key.value, this.now())} is ${key.value.status}: its budget cannot change.`);
+    return { kind: 'budget_form', key: key.value };
+  }
+
   /** Cancel on a confirmation: only an admin answers one (where others can see it, they might click). */
   async cancel(clicker: string): Promise<Extract<Reply, { kind: 'cancelled' | 'error' }>> {
     const admin = await this.isAdmin(clicker);
@@ -226,7 +240,7 @@ export class Conversation {
   }
 
   /** Refuses a non-admin before anything is offered; the API records the refusal in the audit trail. */
-  private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<Reply | undefined> {
+  private async requireAdmin(identity: string, action: AdminAction, keyId?: string): Promise<ErrorReply | undefined> {
     const check = await this.client.checkAdmin(identity, action, { keyId });
     if (!check.ok) return apiFailure(check.error);
     return check.value.admin ? undefined : notAdmin();

@@ -7,13 +7,14 @@ import { freshBuild } from '../boot/fresh-build';
 import { createSlackFrontDoor, type FrontDoorReply } from './ack-first/front-door';
 import { selfInvoke } from './ack-first/lambda-self-invoke';
 import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/slack-work';
-import { isExpiryRemindersEvent, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
+import { isBudgetAlertsEvent, isExpiryRemindersEvent, type BUDGET_ALERTS_EVENT, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
+import { sendSlackBudgetAlerts } from './budget-alerts';
 import { sendSlackReminders } from './expiry-reminders';
 import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot, type SlackBot } from './slack-app';
 
 /** What the function is invoked with: Slack through API Gateway, or its own hand-off. */
-export type SlackLambdaEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> | SlackWork | typeof EXPIRY_REMINDERS_EVENT;
+export type SlackLambdaEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> | SlackWork | typeof EXPIRY_REMINDERS_EVENT | typeof BUDGET_ALERTS_EVENT;
 export type SlackLambdaHandler = (event: SlackLambdaEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface SlackLambdaOptions extends Pick<BotLambdaEnv, 'apiBaseUrl' | 'slackApiUrl'> {
@@ -34,6 +35,7 @@ const SigningSecret = z.object({ signingSecret: z.string().min(1) });
  *                       answered at once; the work goes to an asynchronous invocation of this
  *                       same function. Nothing here waits for /v1.
  *   expiry reminders  → the daily job (bots/slack/expiry-reminders.ts): DMs to the project's admins.
+ *   budget alerts     → the 5-minute job (bots/slack/budget-alerts.ts): DMs to the project's admins.
  *   SlackWork event   → the worker: the Bolt app (built from the three secrets, rebuilt when
  *                       they change, bots/boot/fresh-build.ts) runs the request — replay guard
  *                       first — and answers through response_url and the Web API.
@@ -76,6 +78,11 @@ export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLamb
     if (isExpiryRemindersEvent(event)) {
       // The daily schedule (lib/keywarden-bots.ts). A failure is thrown, so EventBridge retries it; claims keep it once.
       await sendSlackReminders(await bot());
+      return { statusCode: 200, body: '' };
+    }
+    if (isBudgetAlertsEvent(event)) {
+      // Every 5 minutes (lib/keywarden-bots.ts); claims keep each alert once, retried or not.
+      await sendSlackBudgetAlerts(await bot());
       return { statusCode: 200, body: '' };
     }
     if (!('headers' in event)) return { statusCode: 400, body: '' };

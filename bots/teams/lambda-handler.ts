@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { SecretsProvider } from '../../lambdas/core/ports';
 import { readBotSecrets, teamsBotConfig, type BotLambdaEnv } from '../boot/bot-config';
 import { errorLabel, type BotLog } from '../boot/bot-log';
-import { isExpiryRemindersEvent } from '../core/expiry-reminders-event';
+import { isBudgetAlertsEvent, isExpiryRemindersEvent } from '../core/expiry-reminders-event';
 import { freshBuild } from '../boot/fresh-build';
 import { createTeamsBot } from './teams-bot';
 import { handleProxyEvent } from './http';
@@ -34,6 +34,11 @@ export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLamb
     if (isExpiryRemindersEvent(event)) {
       // The daily schedule: each due notice goes to the admin's 1:1 chat saved at install.
       const outcome = await (await bot()).sendReminders();
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
+    }
+    if (isBudgetAlertsEvent(event)) {
+      // Every 5 minutes: each alert claimed once, to the admin's 1:1 chat.
+      const outcome = await (await bot()).sendBudgetAlerts();
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
     }
     const { adapter, logic, log } = await bot();

@@ -6,6 +6,7 @@ import { TeamsAdapter } from './adapter';
 import type { TurnLogic } from './turn-logic';
 import type { TeamsBotContext } from './bot-context';
 import { createTurnLogic } from './bot';
+import { sendTeamsBudgetAlerts } from './budget-alerts';
 import { sendTeamsReminders } from './expiry-reminders';
 import { textActivity } from './render-reply';
 
@@ -15,6 +16,8 @@ export interface TeamsBot {
   log: BotLog;
   /** The daily expiry reminders, to each admin's captured 1:1 chat. */
   sendReminders(nowMs?: number): ReturnType<typeof sendTeamsReminders>;
+  /** The budget alerts (80 % and 100 % of a key's budget), to each admin's captured 1:1 chat. */
+  sendBudgetAlerts(nowMs?: number): ReturnType<typeof sendTeamsBudgetAlerts>;
 }
 
 /**
@@ -37,5 +40,5 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
       await context.sendActivity(textActivity('⚠️ Sorry, something went wrong on my side. Try again in a moment.'));
     }
   };
-  return { adapter, logic: createTurnLogic(bot), log, sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs) };
+  return { adapter, logic: createTurnLogic(bot), log, sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs), sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs) };
 }

@@ -318,19 +318,27 @@ describe('stateless stack, production', () => {
     });
   });
 
-  it('runs the expiry reminders daily on both bot functions, and only EventBridge (that rule) may invoke them so', () => {
-    const [ruleId, rule] = onlyResourceOfType(s.statelessJson, 'AWS::Events::Rule');
-    const props = rule.Properties as { ScheduleExpression: string; Targets: Array<{ Arn: unknown; Input: string }> };
-    expect(props.ScheduleExpression).toBe('cron(0 8 * * ? *)');
-    expect(props.Targets.map((t) => JSON.stringify(t.Arn)).sort()).toEqual(
-      [fnId('slack'), fnId('teams')].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).sort(),
-    );
-    for (const target of props.Targets) expect(JSON.parse(target.Input)).toEqual({ keywarden: 'expiry-reminders' });
+  it('runs the expiry reminders daily and the budget alerts every 5 minutes on both bot functions, and only EventBridge (those rules) may invoke them so', () => {
+    type RuleProps = { ScheduleExpression: string; Targets: Array<{ Arn: unknown; Input: string; RetryPolicy?: { MaximumEventAgeInSeconds?: number } }> };
+    const rules = resourcesOfType(s.statelessJson, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(2);
+    const bySchedule = new Map(rules.map(([id, rule]) => [(rule.Properties as RuleProps).ScheduleExpression, { id, props: rule.Properties as RuleProps }]));
+    expect([...bySchedule.keys()].sort()).toEqual(['cron(0 8 * * ? *)', 'rate(5 minutes)']);
+    for (const [schedule, job] of [['cron(0 8 * * ? *)', 'expiry-reminders'], ['rate(5 minutes)', 'budget-alerts']] as const) {
+      const { props } = bySchedule.get(schedule)!;
+      expect(props.Targets.map((t) => JSON.stringify(t.Arn)).sort()).toEqual(
+        [fnId('slack'), fnId('teams')].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).sort(),
+      );
+      for (const target of props.Targets) expect(JSON.parse(target.Input)).toEqual({ keywarden: job });
+    }
+    // A budget alert run older than the next one is dropped, not queued behind it.
+    for (const target of bySchedule.get('rate(5 minutes)')!.props.Targets) expect(target.RetryPolicy?.MaximumEventAgeInSeconds).toBe(300);
     const permissions = resourcesOfType(s.statelessJson, 'AWS::Lambda::Permission').filter(
       ([, p]) => (p.Properties as { Principal?: string }).Principal === 'events.amazonaws.com',
     );
-    expect(permissions).toHaveLength(2);
-    for (const [, p] of permissions) expect((p.Properties as { SourceArn: unknown }).SourceArn).toEqual({ 'Fn::GetAtt': [ruleId, 'Arn'] });
+    expect(permissions).toHaveLength(4);
+    const ruleArns = rules.map(([id]) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+    for (const [, p] of permissions) expect(ruleArns).toContain(JSON.stringify((p.Properties as { SourceArn: unknown }).SourceArn));
   });
 });
 

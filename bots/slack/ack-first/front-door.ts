@@ -1,6 +1,7 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import { errorLabel, type BotLog } from '../../boot/bot-log';
-import { CREATE_MODAL_CALLBACK } from '../blocks/action-ids';
+import { BUDGET_MODAL_CALLBACK, CREATE_MODAL_CALLBACK } from '../blocks/action-ids';
+import { budgetModalErrors } from '../blocks/budget-alert-blocks';
 import { outboundMessage } from '../blocks/reply-message';
 import { createModalErrors } from '../listeners/views/create-modal-submission';
 import { isAheadOfClock } from '../replay-guard';
@@ -53,7 +54,7 @@ export interface FrontDoorOptions {
  * Answered here, in the ack, and never handed on:
  *   - `url_verification` (needs only the signing secret: Slack's Request URL can be verified
  *     while the app is still being set up and has no bot token yet), and `ssl_check`;
- *   - a create-modal submission whose fields are wrong: only the ack can show errors in the modal.
+ *   - a create-modal or budget-form submission whose fields are wrong: only the ack can show errors in the modal.
  * A request that fails the checks gets 401 and nothing else happens.
  */
 export function createSlackFrontDoor(options: FrontDoorOptions): (request: FrontDoorRequest) => Promise<FrontDoorReply> {
@@ -83,6 +84,10 @@ export function createSlackFrontDoor(options: FrontDoorOptions): (request: Front
     if (body.type === 'url_verification') return { status: 200, body: { challenge: String(body.challenge ?? '') } };
     if (body.type === 'view_submission' && body.view?.callback_id === CREATE_MODAL_CALLBACK) {
       const errors = createModalErrors(body.view?.state?.values);
+      if (errors) return { status: 200, body: errors };
+    }
+    if (body.type === 'view_submission' && body.view?.callback_id === BUDGET_MODAL_CALLBACK) {
+      const errors = budgetModalErrors(body.view?.state?.values);
       if (errors) return { status: 200, body: errors };
     }
     if (Buffer.byteLength(rawBody) > MAX_WORK_BYTES) return { status: 413 };

@@ -6,3 +6,7 @@ export const CREATE_MODAL_CALLBACK = 'kw_create_key';
 export const SLASH_COMMAND = '/apikeys';
 /** The Rotate / Revoke buttons of an expiry reminder: they start the usual confirmation. */
 export const ACTION_REMINDER = 'kw_reminder';
+/** `Raise budget…` / `Pause key` on a budget alert (`_raise`, `_pause`). */
+export const ACTION_BUDGET_ALERT = 'kw_budget';
+/** The form `Raise budget…` opens: the new budget. */
+export const BUDGET_MODAL_CALLBACK = 'kw_budget_modal';

@@ -11,6 +11,10 @@ export const VERB = {
   create: 'keywarden.create',
   /** Rotate… / Revoke… on an expiry reminder: `data.button` names the key; the usual confirmation follows. */
   reminder: 'keywarden.reminder',
+  /** Raise budget… / Pause key on a budget alert: `data.button` names the key and which. */
+  budgetAlert: 'keywarden.budget-alert',
+  /** The new-budget form (Raise budget…): `data.keyId`, and the `budget` input; the usual confirmation follows. */
+  budget: 'keywarden.budget',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];

@@ -1,9 +1,11 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
-import { decodeAction, redactKeys, type Reply } from '../../core';
+import { decodeAction, parseBudgetWord, redactKeys, type Reply } from '../../core';
+import { decodeBudgetAlertButton } from '../../core/budget-alerts';
 import { decodeReminderButton } from '../../core/expiry-reminders';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from '../cards/adaptive-card';
+import { budgetFormCard } from '../cards/budget-alert-card';
 import { CREATE_FIELDS, type CreateFormData } from '../cards/create-key-card';
 import { doneCard, outcomeCard } from '../cards/outcome-card';
 import { isVerb, VERB } from '../cards/verbs';
@@ -86,6 +88,28 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
       bot.log.info('teams: card action', { verb: data.verb, op: button.op, reply: reply.kind });
       if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), replacedNote(reply), 'good') };
       return notice(reply);
+    }
+    case VERB.budgetAlert: {
+      // Pause key: the usual pause confirmation. Raise budget…: a form for the new budget, offered to an admin only.
+      const button = typeof data.button === 'string' ? decodeBudgetAlertButton(data.button) : undefined;
+      if (!button) return { kind: 'notice', text: 'This button is not valid any more.' };
+      bot.log.info('teams: card action', { verb: data.verb, op: button.op });
+      if (button.op === 'pause') {
+        const reply = await bot.conversation.command(`pause ${button.keyId}`, clicker, teamsPrivateDelivery(bot, context));
+        return reply.kind === 'key_delivered' ? { kind: 'notice', text: 'Done.' } : notice(reply);
+      }
+      const form = await bot.conversation.budgetForm(button.keyId, clicker);
+      return form.kind === 'budget_form' ? { kind: 'card', card: budgetFormCard(form.key) } : notice(form);
+    }
+    case VERB.budget: {
+      // The form came back: `budget <id> <amount>` as the clicker, whose confirmation replaces the form.
+      const keyId = typeof data.keyId === 'string' && /^key_[0-9A-Za-z]{1,64}$/.test(data.keyId) ? data.keyId : undefined;
+      const parsed = parseBudgetWord(typeof data.budget === 'string' ? data.budget : '');
+      if (!keyId) return { kind: 'notice', text: 'This form is not valid any more.' };
+      if (!parsed.ok) return { kind: 'notice', text: `⚠️ ${parsed.message}` };
+      const reply = await bot.conversation.run({ name: 'budget', key: keyId, budget: parsed.budget }, clicker, teamsPrivateDelivery(bot, context));
+      bot.log.info('teams: card action', { verb: data.verb, reply: reply.kind });
+      return reply.kind === 'key_delivered' ? { kind: 'notice', text: 'Done.' } : notice(reply);
     }
     default:
       return { kind: 'notice', text: 'I don’t know this button. Run the command again.' };
