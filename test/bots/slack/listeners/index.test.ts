@@ -14,10 +14,12 @@ describe('registerListeners', () => {
     expect(registered).toEqual([
       'command /apikeys function',
       'view kw_create_key function',
+      'view kw_budget_modal function',
       'action kw_confirm function',
       'action kw_leak_revoke function',
       'action kw_cancel function',
       'action /^kw_reminder_(rotate|revoke)$/ function',
+      'action /^kw_budget_(raise|pause)$/ function',
       'event app_mention function',
       'event message function',
       'event message function',
