@@ -120,6 +120,9 @@ export interface StreamRead {
   sent: { contentBytes: number; contentDeltas: number };
 }
 
+/** Longest a model call keeps its concurrency slot's lease renewed (a stream of an hour is long). */
+const MAX_SLOT_HOLD_MS = 60 * 60_000;
+
 /** Longest upstream error body read back before giving up on it. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -204,7 +207,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     settle: async ({ usage, sent }) => {
       const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent });
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
-      return withRelease(await billing.settle(reservation, price), held, usage);
+      return settleAndRelease(billing, reservation, price, held, usage);
     },
   };
 }
@@ -215,13 +218,18 @@ function billFor(billing: Billing, reservation: Reservation, usage: TokenUsage |
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),
-    settle: async () => withRelease(await billing.settle(reservation, price), held, usage),
+    settle: () => settleAndRelease(billing, reservation, price, held, usage),
   };
 }
 
-/** A settlement whose write also gives back what the key held (its budget charged the price, its tokens counted, its slot freed). */
-function withRelease(settlement: Settlement, held: Held, usage: TokenUsage | undefined): Settlement {
-  const released = held.release(settlement.charged, usage?.totalTokens ?? 0);
+/**
+ * The settlement, and beside it the release of what the key held (its budget charged the price,
+ * its tokens counted, its slot freed) — started first, so a settlement that fails still frees
+ * the slot. Both writes are in `written`.
+ */
+async function settleAndRelease(billing: Billing, reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined): Promise<Settlement> {
+  const released = held.release(price, usage?.totalTokens ?? 0);
+  const settlement = await billing.settle(reservation, price);
   return { ...settlement, written: Promise.all([settlement.written, released]).then(() => undefined) };
 }
 
@@ -240,8 +248,11 @@ function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefine
   const kept = hold ?? {};
   if (!kept.budget && !kept.tokens && !kept.slot) return { hold: kept, release: async () => undefined };
   const { slot } = kept;
+  const since = ports.clock.now();
   const renewal = slot
     ? setInterval(() => {
+        // A call that never ends (a bug, not a client) stops renewing: its slot then frees itself.
+        if (ports.clock.now() - since > MAX_SLOT_HOLD_MS) return clearInterval(renewal);
         ports.store.renewKeySlot(key.id, slot, ports.clock.now() + SLOT_LEASE_MS).catch((err: unknown) => {
           ports.logger.warn('slot lease not renewed', { keyId: key.id, error: err instanceof Error ? err.name : 'unknown' });
         });
