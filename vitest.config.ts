@@ -15,6 +15,7 @@ const TIME_SENSITIVE = [
   'test/core/*.test.ts',
   'test/http/routes/keys.happy.test.ts',
   'test/http/routes/keys.security.test.ts',
+  'test/http/routes/usage.daily*.test.ts',
   'test/bots/core/command-grammar.test.ts',
   'test/bots/slack/expiry-reminders.test.ts',
   'test/bots/teams/expiry-reminders.test.ts',

@@ -55,11 +55,24 @@ function powersOf(k: any): Powers {
     expiresAt: k.expiresAt === null ? null : Date.parse(k.expiresAt),
     ...(k.models ? { models: k.models } : {}),
     ...(k.graceUntil ? { graceUntil: Date.parse(k.graceUntil) } : {}),
+    ...(k.budget ? { budget: { credits: k.budget.credits, period: k.budget.period } } : {}),
+    ...(k.tokenLimit ? { tokenLimit: k.tokenLimit } : {}),
+    ...(k.maxConcurrent != null ? { maxConcurrent: k.maxConcurrent } : {}),
   };
 }
 
 /** The power axis each field of a key is part of; name and metadata grant nothing. */
-const EDIT_AXES = { scopes: 'scopes', roles: 'roles', context: 'roles', rateLimit: 'rate limit', models: 'models', expiresAt: 'expiry' } as const satisfies Record<string, PowerAxis>;
+const EDIT_AXES = {
+  scopes: 'scopes',
+  roles: 'roles',
+  context: 'roles',
+  rateLimit: 'rate limit',
+  models: 'models',
+  expiresAt: 'expiry',
+  budget: 'budget',
+  tokenLimit: 'token limit',
+  maxConcurrent: 'concurrency',
+} as const satisfies Record<string, PowerAxis>;
 
 /**
  * Whether an edit that went through was within the rule: on a user key, the key before and after
@@ -145,6 +158,9 @@ async function main(): Promise<void> {
     'row-filtered (eu)': { roles: [{ name: 'eu', permissions: ['*'], filters: { region: '${context.region}' } }], context: { region: 'eu' } },
     'one model': { models: ['archibot'] },
     viewer: { type: 'viewer' },
+    '10 credits/week': { budget: { credits: 10, period: 'week' } },
+    '1000 tokens/min': { tokenLimit: { tokens: 1000, windowSeconds: 60 } },
+    '2 in flight': { maxConcurrent: 2 },
   };
   const wider: Record<string, Record<string, unknown>> = {
     'all scopes': {},
@@ -154,6 +170,10 @@ async function main(): Promise<void> {
     unfiltered: { roles: [] },
     'other context': { context: { region: 'us' } },
     'other model': { models: ['gpt-4o'] },
+    'bigger budget': { budget: { credits: 1_000_000, period: 'week' } },
+    'daily budget': { budget: { credits: 10, period: 'day' } },
+    'more tokens': { tokenLimit: { tokens: 1_000_000, windowSeconds: 60 } },
+    'more in flight': { maxConcurrent: 1000 },
   };
   // Edits (PATCH) that widen a key on one axis each, then one that narrows it.
   const edits: Array<Record<string, unknown>> = [
@@ -166,6 +186,13 @@ async function main(): Promise<void> {
     { context: { region: 'us' } },
     { models: null },
     { models: ['archibot', 'gpt-4o'] },
+    { budget: null },
+    { budget: { credits: 1_000_000, period: 'total' } },
+    { budget: { credits: 1, period: 'day' } },
+    { tokenLimit: null },
+    { tokenLimit: { tokens: 1_000_000, windowSeconds: 1 } },
+    { maxConcurrent: null },
+    { maxConcurrent: 1000 },
     { name: 'renamed', metadata: { by: 'hostile' } },
     { rateLimit: { limit: 1, windowSeconds: 60 } },
   ];

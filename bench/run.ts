@@ -261,7 +261,7 @@ function print(r: {
   const rt = r.roundTrips;
   const rows: Row[] = [
     ['DynamoDB round trips, GET /v1/models before the answer (warm key)', `${rt.models.warmMedian} (max ${rt.models.warmMax})`, `≤ ${TARGETS.modelsRoundTrips}`, verdict(rt.models.warmMedian <= TARGETS.modelsRoundTrips)],
-    ['  … after the answer (usage record)', String(rt.models.warmAfterAnswerMedian), '', ''],
+    ['  … after the answer (usage record, daily counters)', String(rt.models.warmAfterAnswerMedian), '', ''],
     ['  … first request of a rate-limit window', String(rt.models.firstInWindow), '', ''],
     [
       'DynamoDB round trips, POST /v1/responses before upstream (warm): sequential',
@@ -275,7 +275,7 @@ function print(r: {
       `${TARGETS.responsesAfterUpstreamBeforeAnswer}`,
       verdict(rt.responses.warmBeforeAnswerAfterUpstreamMedian <= TARGETS.responsesAfterUpstreamBeforeAnswer),
     ],
-    ['  … after the answer (settlement, usage record)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian - rt.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
+    ['  … after the answer (settlement, usage record, daily counters)', String(rt.responses.warmTotalMedian - rt.responses.warmBeforeUpstreamMedian - rt.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
     ['  … first request of a rate-limit window (before upstream / total)', `${rt.responses.firstInWindow.beforeUpstream} / ${rt.responses.firstInWindow.total}`, '', ''],
     [
       '  … a key with a budget, a token limit and a concurrency cap: sequential before upstream',
@@ -283,7 +283,7 @@ function print(r: {
       `≤ ${TARGETS.responsesSequentialRoundTrips}`,
       verdict(r.limitedRoundTrips.responses.warmBeforeUpstreamStepsMedian <= TARGETS.responsesSequentialRoundTrips),
     ],
-    ['  … that key, after the answer (settlement with the key\'s release, usage record)', String(r.limitedRoundTrips.responses.warmTotalMedian - r.limitedRoundTrips.responses.warmBeforeUpstreamMedian - r.limitedRoundTrips.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
+    ['  … that key, after the answer (settlement, the key\'s release, usage record, daily counters)', String(r.limitedRoundTrips.responses.warmTotalMedian - r.limitedRoundTrips.responses.warmBeforeUpstreamMedian - r.limitedRoundTrips.responses.warmBeforeAnswerAfterUpstreamMedian), '', ''],
   ];
   for (const l of r.latency) {
     const target = l.concurrency === 1 ? `≤ ${TARGETS.addedP50MsAtC1} ms` : '';

@@ -13,7 +13,7 @@
  * state as it stands). Warm, the plan is right and the call costs one round trip.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { periodEnd } from '../../core/budget';
 import { keyStatus } from '../../core/key-status';
@@ -114,19 +114,23 @@ export class KeyAdmission {
       parts.push({ update: '#slot', condition: '#slot.h = :holder', names: { '#slot': slotAttribute(hold.slot.index) }, values: { ':holder': hold.slot.holder }, remove: true });
     }
     if (parts.length === 0) return;
+    // After the answer, over the hot path's transport (like the settlement it goes out beside).
     const send = (some: typeof parts) => {
       const sets = some.filter((p) => !p.remove).map((p) => p.update);
       const removes = some.filter((p) => p.remove).map((p) => p.update);
+      const names: Record<string, string> = Object.assign({}, ...some.map((p) => p.names));
       return unlessConditionFails(
-        this.db.doc.send(
-          new UpdateCommand({
+        this.db.wire.send(
+          'UpdateItem',
+          {
             TableName: this.db.name,
-            Key: itemKey.key(id),
+            Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
             UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
             ConditionExpression: ['attribute_exists(pk)', ...some.map((p) => p.condition).filter(Boolean)].join(' AND '),
-            ExpressionAttributeNames: some.some((p) => Object.keys(p.names).length) ? Object.assign({}, ...some.map((p) => p.names)) : undefined,
-            ExpressionAttributeValues: Object.assign({}, ...some.map((p) => p.values)),
-          }),
+            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: marshall(Object.assign({}, ...some.map((p) => p.values))),
+          },
+          'settle',
         ),
       );
     };
