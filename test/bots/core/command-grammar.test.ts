@@ -66,6 +66,21 @@ describe('command grammar', () => {
     expect(HELP.filter((h) => ['pause', 'resume', 'limit'].includes(h.name)).every((h) => h.adminOnly)).toBe(true);
   });
 
+  it('budget: a key, and credits per day, week, month or in total — or none', () => {
+    expect(parseCommand('budget ci 20/month')).toEqual({ ok: true, command: { name: 'budget', key: 'ci', budget: { credits: 20, period: 'month' } } });
+    expect(parseCommand('budget CI deploy 5/day')).toEqual({ ok: true, command: { name: 'budget', key: 'CI deploy', budget: { credits: 5, period: 'day' } } });
+    expect(parseCommand('budget ci 50/week')).toMatchObject({ ok: true, command: { budget: { credits: 50, period: 'week' } } });
+    expect(parseCommand('budget ci 100/total')).toMatchObject({ ok: true, command: { budget: { credits: 100, period: 'total' } } });
+    expect(parseCommand('budget ci 2.5/mo')).toMatchObject({ ok: true, command: { budget: { credits: 2.5, period: 'month' } } });
+    expect(parseCommand('budget ci none')).toEqual({ ok: true, command: { name: 'budget', key: 'ci', budget: null } });
+    expect(parseCommand('budget ci')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('Usage: budget <key> <credits>/<period>|none') });
+    expect(parseCommand('budget ci 20/fortnight')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('20/month') });
+    expect(parseCommand('budget ci 0/day')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parseCommand('budget ci 2000000000/day')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(ADMIN_COMMANDS).toContain('budget');
+    expect(HELP.find((h) => h.name === 'budget')).toMatchObject({ adminOnly: true });
+  });
+
   it('a rate limit reads back as the grammar writes it', () => {
     for (const text of ['100/1m', '100/45s', '6000/1h', '5/1d', '7/90m']) {
       const parsed = parseRateLimit(text);
