@@ -65,7 +65,7 @@ export {
 export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
 export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
-export { budgetSpentText, budgetText, countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
+export { budgetShareText, budgetSpentText, budgetText, countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRM_BUTTON, CONFIRM_QUESTION, CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';
 export type { PrivateChannel, PrivateDelivery } from './private-delivery';

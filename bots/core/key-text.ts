@@ -61,8 +61,17 @@ export function budgetText(budget: Pick<NonNullable<ApiKey['budget']>, 'credits'
 
 /** Where a key's budget stands: `16 of 20 credits spent this month (80 %), resets in 3 days`. */
 export function budgetSpentText(budget: NonNullable<ApiKey['budget']>, nowMs = Date.now()): string {
-  const share = budget.credits > 0 ? Math.floor((budget.spent / budget.credits) * 100) : 0;
+  const share = sharePercent(budget);
   const period = budget.period === 'total' ? 'in total' : `this ${budget.period}`;
   const reset = budget.resetsAt ? `, resets ${relativeTime(budget.resetsAt, nowMs)} (${budget.resetsAt})` : ', never resets';
   return `${creditsText(budget.spent)} of ${creditsText(budget.credits)} credits spent ${period} (${share} %)${reset}`;
+}
+
+/** A budget in a line of a list: `80 % of 20 credits/month`. */
+export function budgetShareText(budget: NonNullable<ApiKey['budget']>): string {
+  return `${sharePercent(budget)} % of ${budgetText(budget)}`;
+}
+
+function sharePercent(budget: Pick<NonNullable<ApiKey['budget']>, 'spent' | 'credits'>): number {
+  return budget.credits > 0 ? Math.floor((budget.spent / budget.credits) * 100) : 0;
 }

@@ -1,4 +1,4 @@
-import { budgetSpentText, countText, startPreview, statusWord, usageText, type Reply } from '../../core';
+import { budgetShareText, budgetSpentText, countText, startPreview, statusWord, usageText, type Reply } from '../../core';
 import { periodWords } from '../../core/usage-report';
 import { code, context, join, md, section, type Mrkdwn, type SlackMessage } from './mrkdwn';
 
@@ -16,7 +16,7 @@ export function usageMessage(reply: UsageReply, now = Date.now()): SlackMessage 
   const budget = reply.key?.budget ? md`*Budget:* ${budgetSpentText(reply.key.budget, now)}` : undefined;
   const rows = reply.top.map(
     (row, i) =>
-      md`${String(i + 1)}. ${row.key ? md`*${row.key.name}* ${code(startPreview(row.key))}${row.key.status === 'active' ? '' : md` (${statusWord(row.key.status)})`}` : code(row.keyId)} — ${totals(row)}`,
+      md`${String(i + 1)}. ${row.key ? md`*${row.key.name}* ${code(startPreview(row.key))}${row.key.status === 'active' ? '' : md` (${statusWord(row.key.status)})`}` : code(row.keyId)} — ${totals(row)}${row.key?.budget ? md` · budget ${budgetShareText(row.key.budget)}` : ''}`,
   );
   const lines = [
     title,

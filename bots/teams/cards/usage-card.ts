@@ -1,4 +1,4 @@
-import { budgetSpentText, countText, startPreview, statusWord, usageText } from '../../core/key-text';
+import { budgetShareText, budgetSpentText, countText, startPreview, statusWord, usageText } from '../../core/key-text';
 import type { Reply } from '../../core/replies';
 import { periodWords } from '../../core/usage-report';
 import { adaptiveCard, facts, heading, plain, text, type AdaptiveCard } from './adaptive-card';
@@ -14,7 +14,7 @@ export function usageCard(input: UsageReply, nowMs = Date.now()): AdaptiveCard {
   const day = input.since.slice(0, 10);
   const rows = input.top.map((row, i): [string, string] => [
     `${i + 1}. ${row.key ? `${plain(row.key.name)} (${startPreview(row.key)}${row.key.status === 'active' ? '' : `, ${statusWord(row.key.status)}`})` : row.keyId}`,
-    totals(row),
+    `${totals(row)}${row.key?.budget ? ` · budget ${budgetShareText(row.key.budget)}` : ''}`,
   ]);
   const period: [string, string][] = input.period.since === input.since ? [] : [[periodWords(input.period), totals(input.period.all)]];
   return adaptiveCard([

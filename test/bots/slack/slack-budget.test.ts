@@ -78,7 +78,7 @@ describe('Slack budget and usage', () => {
 
     const all = await h.answer((await h.command('usage', MEMBER_USER)).responseId);
     expect(textOf(all.body)).toContain('*Top keys by credits today*');
-    expect(textOf(all.body)).toMatch(/\*spender\* `archie_\w+…` — 3 calls/);
+    expect(textOf(all.body)).toMatch(/\*spender\* `archie_\w+…` — 3 calls · 0 tokens · 0 credits · budget 80 % of 20 credits\/week/);
     expect(textOf(all.body)).toMatch(/\*This month \(since \d{4}-\d\d-01, UTC\):\*/);
   });
 });

@@ -70,7 +70,7 @@ describe('usage with a budget', () => {
     expect(one).toMatch(/Budget: 5 of 5 credits spent this day \(100 %\), resets in \d+ (hour|minute)s?/);
     const all = cardOf(await say('usage', USER));
     expect(cardText(all)).toContain('Top keys by credits today');
-    expect(cardText(all)).toMatch(/spends-daily \(archie_\w+…\): 2 calls/);
+    expect(cardText(all)).toMatch(/spends-daily \(archie_\w+…\): 2 calls · 0 tokens · 0 credits · budget 100 % of 5 credits\/day/);
     expect(findKeysInText(JSON.stringify(all))).toEqual([]);
   });
 });
