@@ -2,7 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTeamsBot, handleProxyEvent } from '../../../bots/teams';
+import { BUDGET_ALERTS_EVENT } from '../../../bots/core/expiry-reminders-event';
 import { secretArnVariable } from '../../../lambdas/config';
+import { setBudgetState } from '../budget-state';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../lib/secrets-manager-stand-in';
 import { CHANNEL, executeAction, message } from './activities';
 import { cardOf, startTeamsHarness, type TeamsHarness } from './harness';
@@ -104,6 +106,19 @@ describe('bots/teams/handler.ts', () => {
     // Warm: built once, not re-read per request.
     await handler(proxyEvent(message({ serviceUrl: h.connector.url, text: 'help' })));
     expect(secretsManager!.calls).toHaveLength(3);
+  });
+
+  it('runs the budget alerts on the 5-minute schedule event, once per alert; an HTTP request of the same shape is not the job', async () => {
+    const handler = await coldStart({ appId: randomUUID(), appPassword: randomBytes(16).toString('hex') });
+    const key = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'scheduled spend', type: 'viewer' } })).body;
+    await setBudgetState(h.stack, key.id, { credits: 10, period: 'day' }, 9);
+    const first = await handler(BUDGET_ALERTS_EVENT as unknown as APIGatewayProxyEvent);
+    // The admin never installed the bot personally in this file: claimed, and counted as unreachable (never a guessed chat).
+    expect(JSON.parse(first.body)).toEqual({ sent: 0, failed: 0, unreachable: 1, alreadySent: 0 });
+    const again = await handler(BUDGET_ALERTS_EVENT as unknown as APIGatewayProxyEvent);
+    expect(JSON.parse(again.body)).toEqual({ sent: 0, failed: 0, unreachable: 0, alreadySent: 1 });
+    const disguised = await handler({ ...proxyEvent(message({ serviceUrl: h.connector.url, text: 'help' })), ...BUDGET_ALERTS_EVENT } as unknown as APIGatewayProxyEvent);
+    expect(disguised.statusCode).toBe(401);
   });
 
   it('never runs unauthenticated in AWS: a teams secret without appId fails loudly', async () => {
