@@ -13,13 +13,15 @@
  * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request;
  * `delivery` is the edge's PrivateDelivery for that person, see private-delivery.ts):
  *
- *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h", "limit ci 100/1m")
+ *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h", "limit ci 100/1m", "budget ci 20/month")
  *   conversation.message(text, identity, delivery)   a mention or DM: a command if it starts with a command word,
  *                                           else a chat answered through POST /v1/responses
  *   conversation.submitCreate(fields, identity, delivery)  the `create_form` came back (RawCreateFields, strings)
  *   conversation.confirm(action, identity, delivery)  a button was clicked; `action` = decodeAction(button value),
  *                                           identity = the CLICKER (never taken from the value)
  *   conversation.cancel(identity)           a confirmation's cancel button was clicked
+ *   conversation.budgetForm(keyId, identity) a budget alert's `Raise budget…`: the key for a new-budget form, admins only
+ *                                           (budget-alerts.ts: the alerts themselves, claimed once per threshold and period)
  *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text (leak-guard.ts):
  *                                           live keys of the project, with replies for the poster and each admin
  *   conversation.chat(text), .isCommand(text), .resolve(ref) (`<key>` → one key, key-resolver.ts)
@@ -34,7 +36,7 @@
  *     value; nothing changes until the click comes back through `confirm`.
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
  *
- * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `parseRateLimit` / `formatRateLimit`, `HELP`,
+ * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `parseRateLimit` / `formatRateLimit`, `parseBudgetWord`, `HELP`,
  * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText` / `statusWord` (disabled → paused) / `rateLimitText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
  */
 export type { ApiAuditRecord, ApiKey, BotName } from './api-types';

@@ -52,7 +52,7 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
           [
             md`You are ${code(reply.identity)}.`,
             reply.isAdmin
-              ? md`You are an *admin* of project *${project}*: you can create, rotate, revoke, delete, pause, resume and limit keys.`
+              ? md`You are an *admin* of project *${project}*: you can create, rotate, revoke, delete, pause, resume, limit and budget keys.`
               : md`You are not an admin of project *${project}*; an operator can register you with this identity.`,
             md`This bot uses the viewer key ${code(`${reply.botKey.start}…`)} in the ${reply.environment} environment.`,
           ],

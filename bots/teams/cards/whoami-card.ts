@@ -12,7 +12,7 @@ export function whoamiCard(input: {
     heading('Who you are to Keywarden'),
     facts([
       ['Identity', input.identity],
-      ['Admin', input.isAdmin ? 'yes — you may create, rotate, revoke, delete, pause, resume and limit keys' : 'no — you may list, show and audit keys'],
+      ['Admin', input.isAdmin ? 'yes — you may create, rotate, revoke, delete, pause, resume, limit and budget keys' : 'no — you may list, show and audit keys'],
       ['Project', input.project ? `${input.project.name} (${input.project.id})` : 'unknown'],
       ['Environment', input.environment],
       ['Bot key', `${input.botKey.start}… (${input.botKey.id})`],
