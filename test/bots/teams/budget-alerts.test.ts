@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLocalJobs, runLocalReminders } from '../../../bots/local-reminders';
+import { runLocalJobs, runLocalReminders, scheduleLocalReminders } from '../../../bots/local-reminders';
 import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { setBudgetState } from '../budget-state';
 import { ADMIN, BOT, TENANT, USER, executeAction, personalChat, submitAction } from './activities';
@@ -119,5 +119,20 @@ describe('Teams budget alerts', () => {
     const done = await click(confirm);
     expect(cardText(done.body.value)).toContain('Key “raise on alert” has a new budget');
     expect((await keyNow(key.id)).budget).toMatchObject({ credits: 25, period: 'month', spent: 9 });
+  });
+
+  it('npm start’s timer runs the alerts every few minutes, beside the daily reminders (intervals shortened here)', async () => {
+    const key = await newKey('timed spend');
+    await setBudgetState(h.stack, key.id, { credits: 8, period: 'week' }, 7);
+    h.connector.reset();
+    const cancel = scheduleLocalReminders(context(), { firstAfterMs: 10, everyMs: 86_400_000, budgetEveryMs: 50 });
+    try {
+      await h.connector.waitFor(() => inAdminChat().some((c) => cardText(cardOf(c)).includes('timed spend')));
+    } finally {
+      cancel();
+    }
+    // Several ticks ran by now; still one alert.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(inAdminChat().filter((c) => cardText(cardOf(c)).includes('timed spend'))).toHaveLength(1);
   });
 });
