@@ -74,6 +74,6 @@ try {
   if (!dataDirExisted) DataDir.discardIfEmpty(dataDirPath);
   exitWithOperatorError(err, errorContext());
 }
-// The daily expiry reminders (the EventBridge rule in AWS): first a few minutes after start, then daily.
+// The daily expiry reminders and the budget alerts every 5 minutes (the EventBridge rules in AWS).
 scheduleLocalReminders({ secrets: stack.secrets, baseUrl: stack.url, env: process.env });
 console.log(`Keywarden listening on ${stack.url}  (/v1, /slack/events, /api/messages; data in ${stack.dataDir.path})`);
