@@ -94,21 +94,9 @@ keys
   .option('--project <projectId>', 'with --operator: the project the key belongs to')
   .action(async (o: CreateOptions) => {
     if (operatorMode(o)) return createAsOperator(o);
-    const created = await api('createKey', {
-      body: {
-        name: o.name,
-        type: o.type as 'privileged' | 'viewer',
-        // Words as typed: the API checks them against the vocabulary.
-        scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean) as CreateKeyRequest['scopes'],
-        expiresIn: o.expires,
-        prefix: o.prefix,
-        rateLimit: o.rateLimit,
-        models: o.models?.split(',').map((s) => s.trim()).filter(Boolean),
-        budget: o.budget,
-        tokenLimit: o.tokenLimit,
-        maxConcurrent: o.maxConcurrent,
-      },
-    });
+    const { scopes, ...asked } = askedFor(o);
+    // Words as typed: the API checks them against the vocabulary.
+    const created = await api('createKey', { body: { ...asked, scopes: scopes as CreateKeyRequest['scopes'], expiresIn: o.expires } });
     if (o.quiet) return void console.log(created.key);
     print(created, () => [keyLine(created), `key (shown once): ${created.key}`, '', created.setupScript].join('\n'));
   });
@@ -128,6 +116,13 @@ interface CreateOptions {
   project?: string;
 }
 
+/** What `keys create` asks for, as the API and the core both take it (the lifetime apart: a duration for one, ms for the other). */
+function askedFor(o: CreateOptions) {
+  const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const { name, prefix, rateLimit, budget, tokenLimit, maxConcurrent } = o;
+  return { name, type: o.type as 'privileged' | 'viewer', scopes: list(o.scopes), prefix, rateLimit, models: list(o.models), budget, tokenLimit, maxConcurrent };
+}
+
 /** `keys create --operator --project <id>`: the platform mints a key with any limits, bound by no key. */
 async function createAsOperator(o: CreateOptions): Promise<void> {
   if (!o.project) throw new OperatorError('keys create --operator needs --project <projectId>');
@@ -136,21 +131,7 @@ async function createAsOperator(o: CreateOptions): Promise<void> {
   const projectId = o.project;
   const issued = await withOperator(async ({ services }) => {
     await services.operator.getProject(projectId);
-    return services.keys.create(
-      { kind: 'operator', actor: actor(), projectId },
-      {
-        name: o.name,
-        type: o.type as 'privileged' | 'viewer',
-        scopes: o.scopes?.split(',').map((s) => s.trim()).filter(Boolean),
-        expiresInMs,
-        prefix: o.prefix,
-        rateLimit: o.rateLimit,
-        models: o.models?.split(',').map((s) => s.trim()).filter(Boolean),
-        budget: o.budget,
-        tokenLimit: o.tokenLimit,
-        maxConcurrent: o.maxConcurrent,
-      },
-    );
+    return services.keys.create({ kind: 'operator', actor: actor(), projectId }, { ...askedFor(o), expiresInMs });
   });
   if (o.quiet) return void console.log(issued.secret);
   const key = shown(issued.key);

@@ -14,6 +14,32 @@ interface FieldProps {
   set: (patch: Partial<Draft>) => void;
 }
 
+/**
+ * A labelled number input of the dialog, described by its hint; `on: false` disables it (its
+ * limit set to none) and it is required while on.
+ */
+export function NumberField(p: { id: string; label: string; value: string; min: number; max?: number; step?: string; on?: boolean; invalid: boolean; hint: string; onValue: (value: string) => void }) {
+  const on = p.on ?? true;
+  return (
+    <label class="inline">
+      {p.label}
+      <input
+        id={p.id}
+        type="number"
+        min={p.min}
+        max={p.max}
+        step={p.step}
+        required={on}
+        disabled={!on}
+        value={p.value}
+        aria-invalid={p.invalid ? 'true' : undefined}
+        aria-describedby={p.hint}
+        onInput={(e) => p.onValue((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}
+
 /** Why a choice is disabled, in words (never colour alone). */
 export function Reason({ text, id }: { text: string | undefined; id?: string }) {
   return text ? (
@@ -103,34 +129,8 @@ export function RateLimitField({ draft, ceiling, set }: FieldProps) {
     <fieldset>
       <legend>Rate limit</legend>
       <div class="pair">
-        <label class="inline">
-          Requests
-          <input
-            id="edit-rate-limit"
-            type="number"
-            min={1}
-            max={1_000_000}
-            required
-            value={draft.limit}
-            aria-invalid={refused ? 'true' : undefined}
-            aria-describedby="edit-rate-hint"
-            onInput={(e) => set({ limit: (e.target as HTMLInputElement).value })}
-          />
-        </label>
-        <label class="inline">
-          per window of (seconds)
-          <input
-            id="edit-rate-window"
-            type="number"
-            min={1}
-            max={86_400}
-            required
-            value={draft.windowSeconds}
-            aria-invalid={refused ? 'true' : undefined}
-            aria-describedby="edit-rate-hint"
-            onInput={(e) => set({ windowSeconds: (e.target as HTMLInputElement).value })}
-          />
-        </label>
+        <NumberField id="edit-rate-limit" label="Requests" value={draft.limit} min={1} max={1_000_000} invalid={Boolean(refused)} hint="edit-rate-hint" onValue={(limit) => set({ limit })} />
+        <NumberField id="edit-rate-window" label="per window of (seconds)" value={draft.windowSeconds} min={1} max={86_400} invalid={Boolean(refused)} hint="edit-rate-hint" onValue={(windowSeconds) => set({ windowSeconds })} />
       </div>
       <p class="muted small" id="edit-rate-hint">
         {own ? `Your key’s own limit is ${rateText(own)}: a wider one is refused.` : 'Any limit up to 1000000 requests per window of up to a day.'}

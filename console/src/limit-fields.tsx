@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { formatBudget } from '../../lambdas/core/budget';
 import { BUDGET_PERIODS, type BudgetPeriod } from '../../lambdas/core/types';
 import type { ApiKey } from './api';
-import { Reason } from './edit-key-fields';
+import { NumberField, Reason } from './edit-key-fields';
 import { budgetCredits, MAX_CONCURRENT, MAX_TOKEN_WINDOW, MAX_TOKENS, type Draft } from './key-edit';
 import { budgetRefusal, concurrencyRefusal, concurrencyText, tokenLimitRefusal, tokenText, type Ceiling } from './powers';
 
@@ -59,30 +59,15 @@ export function BudgetField({ apiKey, draft, ceiling, set }: FieldProps) {
   const noneRefused = apiKey.budget === null ? undefined : budgetRefusal(ceiling, null);
   const credits = budgetCredits(draft.budgetCredits);
   const refused = draft.budgetOn && credits !== undefined ? budgetRefusal(ceiling, { credits, period: draft.budgetPeriod }) : undefined;
-  const invalid = refused ? 'true' : undefined;
   return (
     <fieldset>
       <legend>Budget</legend>
       <NoneOrValue name="edit-budget" on={draft.budgetOn} noneText="No budget (the account balance only)" valueText="At most" noneRefused={noneRefused} onChange={(budgetOn) => set({ budgetOn })}>
         <div class="pair">
-          <label class="inline">
-            Credits
-            <input
-              id="edit-budget-credits"
-              type="number"
-              min={0.000001}
-              step="any"
-              required={draft.budgetOn}
-              disabled={!draft.budgetOn}
-              value={draft.budgetCredits}
-              aria-invalid={invalid}
-              aria-describedby="edit-budget-hint"
-              onInput={(e) => set({ budgetCredits: (e.target as HTMLInputElement).value })}
-            />
-          </label>
+          <NumberField id="edit-budget-credits" label="Credits" value={draft.budgetCredits} min={0.000001} step="any" on={draft.budgetOn} invalid={Boolean(refused)} hint="edit-budget-hint" onValue={(budgetCredits) => set({ budgetCredits })} />
           <label class="inline">
             Period
-            <select id="edit-budget-period" disabled={!draft.budgetOn} value={draft.budgetPeriod} aria-invalid={invalid} aria-describedby="edit-budget-hint" onChange={(e) => set({ budgetPeriod: (e.target as HTMLSelectElement).value as BudgetPeriod })}>
+            <select id="edit-budget-period" disabled={!draft.budgetOn} value={draft.budgetPeriod} aria-invalid={refused ? 'true' : undefined} aria-describedby="edit-budget-hint" onChange={(e) => set({ budgetPeriod: (e.target as HTMLSelectElement).value as BudgetPeriod })}>
               {BUDGET_PERIODS.map((period) => (
                 <option value={period} key={period}>
                   {PERIOD_WORDS[period]}
@@ -106,42 +91,13 @@ export function TokenLimitField({ apiKey, draft, ceiling, set }: FieldProps) {
   const noneRefused = apiKey.tokenLimit === null ? undefined : tokenLimitRefusal(ceiling, null);
   const [tokens, windowSeconds] = [whole(draft.tokens), whole(draft.tokenWindow)];
   const refused = draft.tokensOn && tokens && windowSeconds ? tokenLimitRefusal(ceiling, { tokens, windowSeconds }) : undefined;
-  const invalid = refused ? 'true' : undefined;
   return (
     <fieldset>
       <legend>Token limit</legend>
       <NoneOrValue name="edit-tokens" on={draft.tokensOn} noneText="No token limit" valueText="At most" noneRefused={noneRefused} onChange={(tokensOn) => set({ tokensOn })}>
         <div class="pair">
-          <label class="inline">
-            Tokens
-            <input
-              id="edit-tokens"
-              type="number"
-              min={1}
-              max={MAX_TOKENS}
-              required={draft.tokensOn}
-              disabled={!draft.tokensOn}
-              value={draft.tokens}
-              aria-invalid={invalid}
-              aria-describedby="edit-tokens-hint"
-              onInput={(e) => set({ tokens: (e.target as HTMLInputElement).value })}
-            />
-          </label>
-          <label class="inline">
-            per window of (seconds)
-            <input
-              id="edit-token-window"
-              type="number"
-              min={1}
-              max={MAX_TOKEN_WINDOW}
-              required={draft.tokensOn}
-              disabled={!draft.tokensOn}
-              value={draft.tokenWindow}
-              aria-invalid={invalid}
-              aria-describedby="edit-tokens-hint"
-              onInput={(e) => set({ tokenWindow: (e.target as HTMLInputElement).value })}
-            />
-          </label>
+          <NumberField id="edit-tokens" label="Tokens" value={draft.tokens} min={1} max={MAX_TOKENS} on={draft.tokensOn} invalid={Boolean(refused)} hint="edit-tokens-hint" onValue={(tokens) => set({ tokens })} />
+          <NumberField id="edit-token-window" label="per window of (seconds)" value={draft.tokenWindow} min={1} max={MAX_TOKEN_WINDOW} on={draft.tokensOn} invalid={Boolean(refused)} hint="edit-tokens-hint" onValue={(tokenWindow) => set({ tokenWindow })} />
         </div>
       </NoneOrValue>
       <Hint
@@ -162,21 +118,7 @@ export function ConcurrencyField({ apiKey, draft, ceiling, set }: FieldProps) {
     <fieldset>
       <legend>Calls at once</legend>
       <NoneOrValue name="edit-cap" on={draft.capOn} noneText="No cap" valueText="At most" noneRefused={noneRefused} onChange={(capOn) => set({ capOn })}>
-        <label class="inline">
-          Calls in flight at once (streams included)
-          <input
-            id="edit-max-concurrent"
-            type="number"
-            min={1}
-            max={MAX_CONCURRENT}
-            required={draft.capOn}
-            disabled={!draft.capOn}
-            value={draft.maxConcurrent}
-            aria-invalid={refused ? 'true' : undefined}
-            aria-describedby="edit-cap-hint"
-            onInput={(e) => set({ maxConcurrent: (e.target as HTMLInputElement).value })}
-          />
-        </label>
+        <NumberField id="edit-max-concurrent" label="Calls in flight at once (streams included)" value={draft.maxConcurrent} min={1} max={MAX_CONCURRENT} on={draft.capOn} invalid={Boolean(refused)} hint="edit-cap-hint" onValue={(maxConcurrent) => set({ maxConcurrent })} />
       </NoneOrValue>
       <Hint id="edit-cap-hint" text={own !== undefined && own !== null ? `Your key’s own cap is ${concurrencyText(own)}: a higher one is refused.` : `At most ${MAX_CONCURRENT}.`} refused={refused} />
     </fieldset>
