@@ -9,6 +9,7 @@
  * grants.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ExposureRecord } from '../core/exposure';
 import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
@@ -81,6 +82,7 @@ export class DynamoDbStore implements Store {
   revokeKey(id: string, at: string) { return this.keys.revokeKey(id, at); }
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number) { return this.keys.markRotated(id, replacementId, at, graceUntil, version); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
+  markExposed(id: string, exposure: ExposureRecord) { return this.keys.markExposed(id, exposure); }
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission) { return this.keys.admitKeyUse(id, hash, now, call); }
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number) { return this.keys.releaseKeyUse(id, release, now); }
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number) { return this.keys.renewKeySlot(id, slot, until); }

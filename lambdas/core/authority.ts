@@ -19,7 +19,7 @@ import type { Budget, BudgetPeriod, KeyRecord, RateLimit, Role, TokenLimit } fro
  */
 
 /** The key-changing actions: each is audited, and each is bounded by its actor. */
-export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.update', 'key.disable', 'key.enable', 'key.revoke', 'key.delete'] as const;
+export const AUDIT_ACTIONS = ['key.create', 'key.rotate', 'key.update', 'key.disable', 'key.enable', 'key.revoke', 'key.delete', 'key.exposed'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** How a refusal names each action. */
@@ -31,6 +31,7 @@ const VERB: Record<AuditAction, string> = {
   'key.enable': 'enable',
   'key.revoke': 'revoke',
   'key.delete': 'delete',
+  'key.exposed': 'report as exposed',
 };
 
 /** How long a key-managers lease lasts when its holder never ends it (a function that died). */

@@ -1,3 +1,4 @@
+import type { ExposureRecord } from './exposure';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
@@ -66,6 +67,8 @@ export interface Store {
    */
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number): Promise<boolean>;
   deleteKey(id: string): Promise<void>;
+  /** Marks a key exposed, once: `false` when it already was (the first exposure is kept). */
+  markExposed(id: string, exposure: ExposureRecord): Promise<boolean>;
   /**
    * Authenticates and counts one request against the key's rate-limit window in a single
    * conditional write: admitted only when the key is active, unexpired, inside any grace window,

@@ -1,3 +1,4 @@
+import type { ExposureRecord } from './exposure';
 import type { KeyType, Scope } from './scopes';
 
 /** Who did something: an API key, a chat user through a bot, a CLI operator, or the system. */
@@ -104,6 +105,8 @@ export interface KeyRecord {
   replacedBy?: string;
   /** Epoch ms until which a rotated-out key still works (overlap window). */
   graceUntil?: number;
+  /** Set once, the first time the key was found exposed (core/exposure.ts). */
+  exposure?: ExposureRecord;
 }
 
 export type AuditOutcome = 'success' | 'denied' | 'error';

@@ -32,6 +32,7 @@ export function presentKey(key: KeyRecord, now: number) {
     rotatedFrom: key.rotatedFrom ?? null,
     replacedBy: key.replacedBy ?? null,
     graceUntil: key.graceUntil === undefined ? null : new Date(key.graceUntil).toISOString(),
+    exposure: key.exposure ?? null,
   };
 }
 

@@ -70,7 +70,7 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
       return withUsageRecord(services, ctx, `${route.method} ${route.path}`, response);
     } catch (err) {
-      if (err instanceof ExposedKeyError) await reportExposed(services, err);
+      if (err instanceof ExposedKeyError) await reportExposed(services, err, route ? `${route.method} ${route.path}` : req.method);
       const response = toErrorResponse(err, { ...early, ...(ctx?.responseHeaders ?? {}), ...EDGE_HEADERS, 'x-request-id': req.requestId });
       if (response.status >= 500) logger.error('request failed', { method: req.method, path: safePath(req.path), error: describeError(err) });
       else logger.info('request rejected', { method: req.method, path: safePath(req.path), status: response.status, code: codeOf(err) });
@@ -98,9 +98,10 @@ function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<strin
 }
 
 /** A key sent where it does not belong is revoked before the 400 goes out; a failure to do so is logged, never hidden by a 5xx. */
-async function reportExposed(services: Services, err: ExposedKeyError): Promise<void> {
+async function reportExposed(services: Services, err: ExposedKeyError, route: string): Promise<void> {
   try {
-    await services.keys.exposed(err.raw, err instanceof KeyInUrlError ? 'a key was sent in a URL, which access logs keep' : undefined);
+    // The location is the route as declared: the request's own path may hold the key.
+    await services.keys.exposed(err.raw, err instanceof KeyInUrlError ? { source: 'url', location: `${route} (${err.param}, in the URL)` } : { source: 'id_slot', location: `${route} (${err.param})` });
   } catch (failure) {
     services.logger.error('could not revoke an exposed key', { param: err.param, error: describeError(failure) });
   }

@@ -275,19 +275,38 @@ describe('revoke and delete', () => {
 });
 
 describe('exposure', () => {
-  it('a live key found exposed is revoked and audited by id; the Automator key is rotated instead', async () => {
+  it('a live key found exposed is marked once, audited as key.exposed with its source and location, and revoked, by id; the Automator key is rotated instead', async () => {
     const leaked = await services.keys.create(operator(), { name: 'leaked' });
-    await services.keys.exposed(leaked.secret, 'pasted into a test');
+    const outcome = await services.keys.exposed(leaked.secret, { source: 'github', location: 'https://github.com/acme/app/blob/abc/.env' });
+    expect(outcome).toMatchObject({ handled: 'revoked', first: true, key: { status: 'revoked', exposure: { source: 'github', location: 'https://github.com/acme/app/blob/abc/.env' } } });
     expect((await services.auth.authenticate(leaked.secret)).result).toBe('revoked');
     const audit = await services.audit.query(operator(), { keyId: leaked.key.id });
-    expect(audit.items[0]).toMatchObject({ action: 'key.revoke', outcome: 'success', actor: 'system', reason: 'exposed: pasted into a test' });
+    expect(audit.items.map((r) => [r.action, r.outcome, r.actor])).toEqual(
+      expect.arrayContaining([
+        ['key.exposed', 'success', 'system'],
+        ['key.revoke', 'success', 'system'],
+      ]),
+    );
+    expect(audit.items.find((r) => r.action === 'key.exposed')?.details).toEqual({ source: 'github', location: 'https://github.com/acme/app/blob/abc/.env' });
     expect(JSON.stringify(audit.items)).not.toContain(leaked.secret);
 
+    // Seen again (the same report twice, another source): nothing more changes; the first exposure is kept.
+    const again = await services.keys.exposed(leaked.secret, { source: 'chat', location: 'slack:T1/C1' });
+    expect(again).toMatchObject({ handled: 'already', first: false, key: { exposure: { source: 'github' } } });
+    expect((await services.audit.query(operator(), { keyId: leaked.key.id })).items).toHaveLength(audit.items.length);
+    expect((await services.store.getKey(leaked.key.id))?.exposure?.source).toBe('github');
+
     const { project, automator } = await services.operator.createProject({ accountId, name: 'exposed automator', actor: 'cli:test' });
-    await services.keys.exposed(automator.secret);
+    const rotated = await services.keys.exposed(automator.secret, { source: 'url', location: 'GET /v1/keys/:id (id, in the URL)' });
+    expect(rotated?.handled).toBe('rotated');
     expect((await services.auth.authenticate(automator.secret)).result).toBe('revoked');
     const replacement = (await services.store.getProject(project.id))?.automatorKeyId;
+    expect(replacement).toBe(rotated?.replacementId);
     expect(replacement).not.toBe(automator.key.id);
     expect((await services.store.getKey(replacement!))?.type).toBe('system');
+  });
+
+  it('a key value that is no live key is nothing to do', async () => {
+    expect(await services.keys.exposed('archie_' + 'A'.repeat(28), { source: 'github', location: 'x' })).toBeUndefined();
   });
 });

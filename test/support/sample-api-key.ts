@@ -30,6 +30,7 @@ export function sampleApiKey(overrides: Partial<ApiKey> = {}): ApiKey {
     rotatedFrom: null,
     replacedBy: null,
     graceUntil: null,
+    exposure: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
 import { KeyAdmission, toKey } from './key-admission';
+import type { ExposureRecord } from '../../core/exposure';
 import type { KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
@@ -22,6 +23,7 @@ export type KeyStore = Pick<
   | 'revokeKey'
   | 'markRotated'
   | 'deleteKey'
+  | 'markExposed'
   | 'admitKeyUse'
   | 'releaseKeyUse'
   | 'renewKeySlot'
@@ -168,6 +170,21 @@ export class KeyItems implements KeyStore {
             ':one': 1,
             ...(version === undefined ? {} : { ':v': version }),
           },
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async markExposed(id: string, exposure: ExposureRecord): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.key(id),
+          UpdateExpression: 'SET exposure = :e',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(exposure)',
+          ExpressionAttributeValues: { ':e': exposure },
         }),
       ),
     );

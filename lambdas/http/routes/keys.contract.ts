@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseDuration } from '../../core/duration';
 import { MAX_OVERLAP_MS } from '../../core/key-service';
 import { MAX_BUDGET_CREDITS } from '../../core/budget';
+import { EXPOSURE_SOURCES } from '../../core/exposure';
 import { KEY_TYPES, SCOPES } from '../../core/scopes';
 import { BUDGET_PERIODS } from '../../core/types';
 import { contract } from '../route-contract';
@@ -157,6 +158,10 @@ export const KeySchema = z
     rotatedFrom: z.string().nullable(),
     replacedBy: z.string().nullable(),
     graceUntil: nullableTime,
+    exposure: z
+      .strictObject({ source: z.enum(EXPOSURE_SOURCES), location: z.string(), at: isoTime })
+      .nullable()
+      .describe('Set when the key was found exposed (the first time): where, and when; it then stopped working'),
   })
 ;
 
