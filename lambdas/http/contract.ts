@@ -2,7 +2,7 @@ import { ADMIN_CONTRACT } from './routes/admins.contract';
 import { AUDIT_CONTRACT } from './routes/audit.contract';
 import { BOT_CONTRACT } from './routes/bots.contract';
 import { CONSOLE_CONTRACT } from './routes/console.contract';
-import { KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
+import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
 import { SERVICE_CONTRACT } from './routes/service.contract';
@@ -21,6 +21,7 @@ export const CONTRACT = {
   ...MODEL_CONTRACT,
   ...RESPONSE_CONTRACT,
   ...KEY_CONTRACT,
+  ...EXPOSURE_CONTRACT,
   ...AUDIT_CONTRACT,
   ...USAGE_CONTRACT,
   ...ADMIN_CONTRACT,

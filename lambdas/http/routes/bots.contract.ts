@@ -52,6 +52,20 @@ export const ClaimDeliveryBody = z.strictObject({
   keepForSeconds: z.number().int().min(60).max(90 * 86_400).optional(),
 });
 
+/** A key value a bot saw posted in a conversation (the leak guard), and where: possession is the authority to report it. */
+export const ReportLeakBody = z.strictObject({
+  key: z.string().min(1).max(200).describe('The key value as posted (sent in the body, never a URL; never stored or echoed)'),
+  location: z.string().min(1).max(500).describe('Where it was posted: a channel or message link'),
+});
+
+export const ReportLeakResult = z.strictObject({
+  object: z.literal('leak_report'),
+  found: z.boolean().describe('false: not a live key of this environment (nothing done)'),
+  keyId: z.string().nullable(),
+  projectId: z.string().nullable(),
+  handled: z.enum(['revoked', 'rotated', 'already']).nullable(),
+});
+
 export const BOT_CONTRACT = {
   saveConversation: contract({
     // A bot records where it reaches a person privately (Teams: the 1:1 chat captured at install).
@@ -86,5 +100,16 @@ export const BOT_CONTRACT = {
     body: ClaimDeliveryBody,
     success: { status: 200, description: 'Claimed: act on it', schema: z.strictObject({ claimed: z.literal(true) }) },
     errors: [403, 409],
+  }),
+  reportLeak: contract({
+    method: 'POST',
+    path: '/v1/bots/leaks',
+    operationId: 'reportLeak',
+    summary: 'A bot reports a key value it saw posted in a conversation: a live key (of any project) goes through the exposure pipeline (revoked now; the Automator key rotated)',
+    description: 'Holding the value is the authority to report it. The answer names the key id and project, never the value.',
+    tags: ['Bots'],
+    auth: 'key',
+    body: ReportLeakBody,
+    success: { status: 200, description: 'Whether it was a live key, and what was done', schema: ReportLeakResult },
   }),
 } as const;

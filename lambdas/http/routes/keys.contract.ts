@@ -347,3 +347,58 @@ export const ME_CONTRACT = {
     success: { status: 200, description: 'The calling key', schema: MeSchema },
   }),
 } as const;
+
+// ── Exposure (issue 22): report a key exposed, and what it did since ──
+
+export const ReportExposedBody = z.strictObject({
+  location: safeText('location', 500).optional().describe('Where it leaked: a URL, a channel, a few words (never the key itself)'),
+});
+
+export const ExposureOutcomeSchema = z.strictObject({
+  object: z.literal('key.exposure_report'),
+  handled: z.enum(['revoked', 'rotated', 'already']).describe('revoked now, rotated now (the Automator key), or already stopped'),
+  key: KeySchema,
+});
+
+/** What a key did since it was first seen exposed: from its usage records (each keeps the caller's address and user agent). */
+export const ExposureUsageSchema = z.strictObject({
+  object: z.literal('key.exposure_usage'),
+  keyId: z.string(),
+  exposure: KeySchema.shape.exposure,
+  since: nullableTime.describe('The first exposure (null: never exposed, and the figures cover the key’s whole life)'),
+  calls: z.number().int().min(0),
+  tokens: z.number().int().min(0),
+  credits: z.number().min(0),
+  firstUse: nullableTime,
+  lastUse: nullableTime,
+  sources: z
+    .array(z.strictObject({ address: z.string().nullable(), userAgent: z.string().nullable(), calls: z.number().int().min(1) }))
+    .describe('Distinct caller addresses and user agents seen, most calls first (at most 20)'),
+  complete: z.boolean().describe('false when the walk stopped at 10,000 records'),
+});
+
+export const EXPOSURE_CONTRACT = {
+  reportExposed: contract({
+    method: 'POST',
+    path: '/v1/keys/:id/report-exposed',
+    operationId: 'reportExposed',
+    summary: 'Report a key exposed: it stops at once (revoked; the Automator key rotated), the exposure is recorded and the project’s admins are told',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    body: ReportExposedBody,
+    success: { status: 200, description: 'What was done with the key', schema: ExposureOutcomeSchema },
+    errors: [404],
+  }),
+  exposureUsage: contract({
+    method: 'GET',
+    path: '/v1/keys/:id/exposure',
+    operationId: 'exposureUsage',
+    summary: 'What a key did since it was first seen exposed: calls, tokens, credits, first and last use, caller addresses and user agents',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The key’s use since its exposure', schema: ExposureUsageSchema },
+    errors: [404],
+  }),
+} as const;
