@@ -163,6 +163,19 @@ export class Authority {
   }
 
   /**
+   * Reporting a key exposed (`POST /v1/keys/{id}/report-exposed`) stops it at once, so it needs
+   * what stopping it needs — with one exception: a key may always report itself, since whoever
+   * holds a key can end it (the report is the key's last act). Any other key goes through
+   * `authorize` like a revocation: `keys:write` and a target no wider than the actor; a person
+   * through a bot must be an admin of the project; the Automator key (rotated by the report) only
+   * by a key holding `admin`. Each refusal is audited as a denied `key.exposed`.
+   */
+  async requireMayReportExposed(p: Principal, key: KeyRecord, personIsAdmin?: boolean): Promise<void> {
+    if (p.kind === 'key' && !p.person && p.key.id === key.id) return;
+    await this.authorize(p, 'key.exposed', { keyId: key.id, powers: key, personIsAdmin });
+  }
+
+  /**
    * The first half of `authorize`, on its own where the target is known only later (create).
    * `personIsAdmin`: the answer when it was read together with the target (`KeyService.target`).
    */

@@ -143,6 +143,13 @@ export interface UsageRecord {
   streamed?: boolean;
   usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
   credits: number;
+  /**
+   * Who called, as far as the edge can tell (issue 22: what an exposed key did, and from where):
+   * the caller's address as the edge saw it, and its user agent cut to 200 characters with any
+   * key in it redacted. Kept as long as the record (400 days).
+   */
+  sourceIp?: string;
+  userAgent?: string;
 }
 
 /**

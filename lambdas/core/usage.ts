@@ -2,8 +2,10 @@ import { roundCredits } from './credits';
 import { listingCursors, pageSize } from './cursor';
 import { KeywardenError } from './errors';
 import { requireRead } from './policy';
+import type { ExposureRecord } from './exposure';
 import { principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store, UsageDay, UsageDayCounts } from './ports';
+import { redactKeys } from './redact-keys';
 import type { Page, UsageRecord } from './types';
 
 /** Records a per-key total walks at most, so one listing never reads without bound. */
@@ -24,6 +26,39 @@ export interface DailyUsage {
   keyId: string | null;
   accountId: string | null;
   data: UsageDay[];
+}
+
+/** Longest user agent a usage record keeps. */
+export const MAX_USER_AGENT = 200;
+/** Distinct callers an exposure report lists. */
+export const MAX_EXPOSURE_SOURCES = 20;
+
+/**
+ * Who called, bounded for a usage record: the address only when it reads as one (IPv4 or IPv6
+ * text, at most 45 characters — the longest IPv6 form), the user agent cut to 200 characters with
+ * any key in it redacted (a client that puts its key in its user agent must not have it stored).
+ */
+export function callerOf(sourceIp: string | undefined, userAgent: string | undefined): Pick<UsageRecord, 'sourceIp' | 'userAgent'> {
+  const ip = sourceIp?.trim();
+  const agent = userAgent === undefined ? '' : redactKeys(userAgent.slice(0, 4 * MAX_USER_AGENT)).trim().slice(0, MAX_USER_AGENT);
+  return {
+    ...(ip && ip.length <= 45 && /^[0-9A-Fa-f:.]+$/.test(ip) ? { sourceIp: ip } : {}),
+    ...(agent ? { userAgent: agent } : {}),
+  };
+}
+
+/** What a key did since it was first seen exposed (or over its whole life): `GET /v1/keys/{id}/exposure`. */
+export interface ExposureUsage {
+  keyId: string;
+  exposure: ExposureRecord | null;
+  since: string | null;
+  calls: number;
+  tokens: number;
+  credits: number;
+  firstUse: string | null;
+  lastUse: string | null;
+  sources: Array<{ address: string | null; userAgent: string | null; calls: number }>;
+  complete: boolean;
 }
 
 export interface KeyUsageTotal {
@@ -98,6 +133,43 @@ export class UsageLog {
         return { date, requests: day?.requests ?? 0, tokens: day?.tokens ?? 0, credits: roundCredits(day?.credits ?? 0) };
       }),
     };
+  }
+
+  /**
+   * What a key of the caller's project did since it was first seen exposed — or over its whole
+   * life, never exposed: its usage records from `exposure.at` on, walked newest first up to
+   * `MAX_TOTALLED_RECORDS` (then `complete: false`, and the first use is the oldest walked).
+   * Callers are (address, user agent) pairs, most calls first. A key of another project is
+   * indistinguishable from a missing one.
+   */
+  async sinceExposure(p: Principal, keyId: string): Promise<ExposureUsage> {
+    requireRead(p, 'audit:read');
+    const projectId = principalProject(p);
+    const key = await this.deps.store.getKey(keyId);
+    if (!key || key.projectId !== projectId) throw new KeywardenError('not_found', `No key ${keyId} in this project.`);
+    const since = key.exposure?.at;
+    const out: ExposureUsage = { keyId, exposure: key.exposure ?? null, since: since ?? null, calls: 0, tokens: 0, credits: 0, firstUse: null, lastUse: null, sources: [], complete: true };
+    const callers = new Map<string, ExposureUsage['sources'][number]>();
+    let cursor: string | undefined;
+    do {
+      const batch = await this.deps.store.queryUsage({ projectId, keyId, since, cursor, limit: 1000 });
+      for (const r of batch.items) {
+        if (since && r.at < since) continue;
+        out.calls += 1;
+        out.tokens += r.usage?.totalTokens ?? 0;
+        out.credits = roundCredits(out.credits + r.credits);
+        if (!out.lastUse || r.at > out.lastUse) out.lastUse = r.at;
+        if (!out.firstUse || r.at < out.firstUse) out.firstUse = r.at;
+        const slot = `${r.sourceIp ?? ''}\u0000${r.userAgent ?? ''}`;
+        const caller = callers.get(slot) ?? { address: r.sourceIp ?? null, userAgent: r.userAgent ?? null, calls: 0 };
+        caller.calls += 1;
+        callers.set(slot, caller);
+      }
+      cursor = batch.nextCursor;
+    } while (cursor && out.calls < MAX_TOTALLED_RECORDS);
+    out.complete = cursor === undefined;
+    out.sources = [...callers.values()].sort((a, b) => b.calls - a.calls).slice(0, MAX_EXPOSURE_SOURCES);
+    return out;
   }
 
   async query(

@@ -1,3 +1,4 @@
+import { callerOf } from '../core/usage';
 import type { Services } from '../services';
 import { describeError } from './log-safe';
 import type { RequestContext } from './request-context';
@@ -42,6 +43,8 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       status: response.status,
       ...(typeof model === 'string' && services.catalog.find(model) ? { model } : {}),
       ...call,
+      // Who called (what an exposure report lists), bounded and redacted in the core.
+      ...callerOf(ctx.req.sourceIp, ctx.req.headers['user-agent']),
     });
     await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
     return call;

@@ -39,6 +39,16 @@ export const botRoutes: Route[] = [
     if (outcome === 'taken') throw new KeywardenError('conflict', 'This delivery was already claimed; it is a replay.', { param: 'id' });
     return json(200, { claimed: true });
   }),
+  // A key value a bot saw posted (the leak guard): holding it is the authority to report it, so
+  // any valid calling key may (the bots' viewer keys). The value is in the body only — never a
+  // URL, a log line, a record or the answer, which names the key by id.
+  defineRoute(BOT_CONTRACT.reportLeak, async (ctx) => {
+    await ctx.key();
+    const { key, location } = ctx.input.body;
+    const outcome = await ctx.services.keys.exposed(key, { source: 'chat', location });
+    if (!outcome) return json(200, { object: 'leak_report', found: false, keyId: null, projectId: null, handled: null });
+    return json(200, { object: 'leak_report', found: true, keyId: outcome.key.id, projectId: outcome.key.projectId, handled: outcome.handled });
+  }),
   defineRoute(BOT_CONTRACT.saveConversation, async (ctx) => {
     const record = await ctx.services.conversations.save(await ctx.principal(), ctx.input.body.reference);
     return json(200, record);

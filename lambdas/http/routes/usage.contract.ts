@@ -28,6 +28,8 @@ export const UsageRecordSchema = z
     streamed: z.boolean().optional(),
     usage: z.strictObject({ inputTokens: tokenCount, outputTokens: tokenCount, totalTokens: tokenCount }).optional(),
     credits: z.number().min(0),
+    sourceIp: z.string().optional().describe('The caller’s address as the edge saw it'),
+    userAgent: z.string().optional().describe('The caller’s user agent, cut to 200 characters (any key in it redacted)'),
   })
   .meta({ id: 'UsageRecord' });
 

@@ -30,6 +30,7 @@ export const SURFACES = {
   usage: ['listUsage', 'dailyUsage'],
   admins: ['listAdmins', 'checkAdmin'],
   bots: ['saveConversation', 'listConversations', 'claimDelivery'],
+  exposure: ['reportExposed', 'exposureUsage', 'reportLeak'],
   console: ['createConsoleSession', 'getConsoleSession', 'deleteConsoleSession', 'createConsoleLink'],
   service: ['getHealth', 'getOpenApiDocument'],
 } as const satisfies Record<string, readonly OperationId[]>;
