@@ -25,6 +25,8 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
  *   LOG_FORMAT                   json (default: Powertools' JSON lines) | text (one readable line a record)
  *   LOG_LEVEL                    a Powertools level, TRACE … SILENT (any case); POWERTOOLS_LOG_LEVEL wins
+ *   GITHUB_SECRET_SCANNING_KEYS_URL  where GitHub's secret scanning public keys are fetched (they sign
+ *                                its partner reports); default GitHub's own, GITHUB_SECRET_SCANNING_KEYS_URL below
  */
 export { SECRET_NAMES, type SecretName };
 
@@ -50,6 +52,9 @@ const numberFromEnv = (fallback: number) =>
       }
       return n;
     });
+
+/** GitHub's own: where it publishes the keys that sign secret scanning partner reports. */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 const ConfigSchema = z.object({
   KEYWARDEN_ENVIRONMENT: z.string().min(1).default('local'),
@@ -91,6 +96,7 @@ const ConfigSchema = z.object({
       return level as LogLevelName;
     }),
   POWERTOOLS_LOG_LEVEL: z.string().optional(),
+  GITHUB_SECRET_SCANNING_KEYS_URL: z.string().url().default(GITHUB_SECRET_SCANNING_KEYS_URL),
 });
 
 export interface Config {
@@ -112,6 +118,8 @@ export interface Config {
   dynamodbEndpoint: string | undefined;
   /** Secret name → ARN, for the secrets this function may read (AWS only). */
   secretArns: Partial<Record<SecretName, string>>;
+  /** Where GitHub publishes the keys that sign its secret scanning partner reports. */
+  githubSecretScanningKeysUrl: string;
   /** The services' log lines (lambdas/logging.ts); `level` unset leaves it to Powertools (INFO, or POWERTOOLS_LOG_LEVEL). */
   logging: { format: 'json' | 'text'; level: LogLevelName | undefined };
 }
@@ -175,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: c.MAX_BODY_BYTES,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
     secretArns,
+    githubSecretScanningKeysUrl: c.GITHUB_SECRET_SCANNING_KEYS_URL,
     logging: { format: c.LOG_FORMAT, level: c.POWERTOOLS_LOG_LEVEL ? undefined : c.LOG_LEVEL },
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from './adapters/dynamodb-client';
+import { GithubKeysFetcher } from './adapters/github-keys';
 import { LocalModel } from './adapters/local-model';
 import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
@@ -17,7 +18,7 @@ import { KeyService } from './core/key-service';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
-import { systemClock, type Clock, type SecretsProvider, type Store, type Upstream } from './core/ports';
+import { systemClock, type Clock, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream } from './core/ports';
 
 export interface Services {
   config: Config;
@@ -41,6 +42,8 @@ export interface Services {
   catalog: ModelCatalog;
   accountGate: AccountGate;
   upstream: Upstream;
+  /** The keys GitHub signs its secret scanning reports with (fetched, cached). */
+  githubKeys: GithubScanningKeys;
   dynamo: DynamoDBClient;
   /** The hot path's DynamoDB transport, over `dynamo`'s configuration (dynamodb-wire.ts). */
   dynamoWire: DynamoWire;
@@ -93,6 +96,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     catalog: new ModelCatalog(config.models),
     accountGate: new AccountGate(store, clock),
     upstream,
+    githubKeys: new GithubKeysFetcher(config.githubSecretScanningKeysUrl, clock),
     dynamo,
     dynamoWire,
   };

@@ -260,6 +260,16 @@ export interface Upstream {
   forward(path: UpstreamPath, body: string, signal: AbortSignal, options?: { stream?: boolean }): Promise<Response>;
 }
 
+/**
+ * GitHub's secret scanning public keys (the partner program signs every report with one of them):
+ * the PEM of the key an identifier names, or undefined when GitHub does not publish it. The adapter
+ * caches them and asks GitHub again for an unknown identifier at most once a minute, so a flood of
+ * forged identifiers costs GitHub (and us) one fetch a minute.
+ */
+export interface GithubScanningKeys {
+  publicKey(identifier: string): Promise<string | undefined>;
+}
+
 /** Where the core says what went wrong without failing the call (the edge's logger in practice). */
 export interface Log {
   warn(message: string, attributes: Record<string, unknown>): void;

@@ -8,6 +8,7 @@ import { consoleRoutes } from './routes/console';
 import { keyRoutes, meRoutes } from './routes/keys';
 import { modelRoutes } from './routes/models';
 import { responseRoutes } from './routes/responses';
+import { secretScanningRoutes } from './routes/secret-scanning';
 import { healthRoute, openApiRoute } from './routes/service';
 import { usageRoutes } from './routes/usage';
 
@@ -27,6 +28,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...adminRoutes,
   ...meRoutes,
   ...botRoutes,
+  ...secretScanningRoutes,
   healthRoute,
   ...consoleRoutes,
   openApiRoute(() => API_ROUTE_TABLE),

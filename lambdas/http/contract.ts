@@ -5,6 +5,7 @@ import { CONSOLE_CONTRACT } from './routes/console.contract';
 import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
+import { SECRET_SCANNING_CONTRACT } from './routes/secret-scanning.contract';
 import { SERVICE_CONTRACT } from './routes/service.contract';
 import { USAGE_CONTRACT } from './routes/usage.contract';
 
@@ -27,6 +28,7 @@ export const CONTRACT = {
   ...ADMIN_CONTRACT,
   ...ME_CONTRACT,
   ...BOT_CONTRACT,
+  ...SECRET_SCANNING_CONTRACT,
   ...SERVICE_CONTRACT,
   ...CONSOLE_CONTRACT,
 } as const;

@@ -36,6 +36,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Usage: 'One record per authenticated call: key, route, model, tokens and credits charged',
   Admins: 'The chat identities that administer the project',
   Bots: 'What the Slack and Teams bots need from /v1',
+  'Secret scanning': 'GitHub’s secret scanning partner reports: signed by GitHub, no bearer key',
   Service: 'Liveness and this document',
 };
 

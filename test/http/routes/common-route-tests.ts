@@ -32,6 +32,7 @@ export const SURFACES = {
   bots: ['saveConversation', 'listConversations', 'claimDelivery'],
   exposure: ['reportExposed', 'exposureUsage', 'reportLeak'],
   console: ['createConsoleSession', 'getConsoleSession', 'deleteConsoleSession', 'createConsoleLink'],
+  'secret-scanning': ['reportGithubSecrets'],
   service: ['getHealth', 'getOpenApiDocument'],
 } as const satisfies Record<string, readonly OperationId[]>;
 export type Surface = keyof typeof SURFACES;
