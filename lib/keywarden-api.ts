@@ -208,7 +208,7 @@ export function addRoutes(api: RestApi, functions: Readonly<Record<FunctionName,
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          '/v1 authenticates every request with Keywarden API keys (bearer token, keyed hash lookup, scopes) inside the Lambda, which is the product itself; /slack/events verifies Slack request signatures and /api/messages verifies Bot Framework JWTs in the handlers. An API Gateway authorizer would add latency and a second cache that breaks instant revocation (SPEC §8).',
+          '/v1 authenticates every request with Keywarden API keys (bearer token, keyed hash lookup, scopes) inside the Lambda, which is the product itself (GitHub’s secret scanning reports, /v1/secret-scanning/github, by GitHub’s ECDSA signature instead); /slack/events verifies Slack request signatures and /api/messages verifies Bot Framework JWTs in the handlers. An API Gateway authorizer would add latency and a second cache that breaks instant revocation (SPEC §8).',
       },
       {
         id: 'AwsSolutions-COG4',

@@ -229,7 +229,7 @@ export function createKeywardenFunction(
 
 /** Why Keywarden's functions run outside a VPC (Control Tower CT.LAMBDA.PR.3). */
 export const OUTSIDE_VPC_REASON =
-  'the function reaches only AWS APIs (DynamoDB, Secrets Manager, Lambda, X-Ray) and public HTTPS services (the model upstream, Slack, Bot Framework, its own /v1); there is no private network resource to protect, and a VPC would add NAT gateways per AZ and interface endpoints (cost, cold starts, failure modes) without narrowing what the least-privilege role already bounds.';
+  'the function reaches only AWS APIs (DynamoDB, Secrets Manager, Lambda, X-Ray) and public HTTPS services (the model upstream, Slack, Bot Framework, GitHub’s published secret scanning keys, its own /v1); there is no private network resource to protect, and a VPC would add NAT gateways per AZ and interface endpoints (cost, cold starts, failure modes) without narrowing what the least-privilege role already bounds.';
 
 export function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -54,6 +54,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/console/session': 'api',
   'DELETE /v1/console/session': 'api',
   'POST /v1/console/links': 'api',
+  'POST /v1/secret-scanning/github': 'api',
   'POST /v1/responses': 'responses',
   'POST /v1/chat/completions': 'responses',
   'POST /slack/events': 'slack',

@@ -18,8 +18,7 @@ export const ReportedTokenSchema = z
     type: z.string().min(1).max(200).describe('The token type name agreed with GitHub at onboarding'),
     url: z.string().max(4_096).describe('Where GitHub found it (a file at a commit, an issue, a gist, a package)'),
     source: z.string().max(100).optional().describe('What GitHub scanned: content, commit, pull_request_title, npm, …'),
-  })
-  .meta({ id: 'GithubReportedToken' });
+  });
 
 /**
  * GitHub's false-positive feedback: one entry per reported token. A false positive carries the
@@ -31,8 +30,7 @@ export const TokenFeedbackSchema = z
     token_hash: z.string().optional().describe('True positives only: the SHA-256 (hex) of the key, never the key itself'),
     token_type: z.string(),
     label: z.enum(['true_positive', 'false_positive']),
-  })
-  .meta({ id: 'GithubTokenFeedback' });
+  });
 
 const SignatureHeaders = z.object({
   'Github-Public-Key-Identifier': z.string().max(200).describe('Which of GitHub’s published secret scanning keys signed the report'),
