@@ -60,7 +60,8 @@ export async function api<Op extends OperationId>(op: Op, input: CallInput<Op>, 
 
 function keyLine(k: ApiKey): string {
   const labels = Object.entries(k.metadata).map(([name, value]) => `${name}=${value}`).join(', ');
-  return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  version ${k.version}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}${labels ? `  (${labels})` : ''}`;
+  const exposed = k.exposure ? `\nexposed ${k.exposure.at} (${k.exposure.source}): ${k.exposure.location}` : '';
+  return `${k.id}  ${k.start}…  ${k.type}  ${k.status}  "${k.name}"  version ${k.version}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}${labels ? `  (${labels})` : ''}${exposed}`;
 }
 
 const OPERATOR_HELP = 'as the operator, on the store (the local data dir, or AWS with --aws) instead of /v1: bound by no key, any limit allowed';
@@ -165,6 +166,28 @@ keys
   .action(async (id: string) => {
     const revoked = await api('revokeKey', { params: { id } });
     print(revoked, () => keyLine(revoked));
+  });
+keys
+  .command('report-exposed <keyId>')
+  .description('report a key exposed: it stops at once (revoked; the Automator key rotated), the exposure is recorded')
+  .option('--location <where>', 'where it leaked: a URL, a channel, a few words (never the key itself)')
+  .action(async (id: string, o: { location?: string }) => {
+    const report = await api('reportExposed', { params: { id }, body: o.location ? { location: o.location } : {} });
+    const done = { revoked: 'revoked', rotated: 'rotated (the Automator key)', already: 'already stopped; nothing more changed' }[report.handled];
+    print(report, () => [`${id} reported exposed: ${done}`, keyLine(report.key)].join('\n'));
+  });
+keys
+  .command('exposure <keyId>')
+  .description('what a key did since it was first seen exposed (or over its whole life): calls, tokens, credits, callers')
+  .action(async (id: string) => {
+    const u = await api('exposureUsage', { params: { id } });
+    print(u, () =>
+      [
+        u.since ? `since ${u.since} (${u.exposure?.source}: ${u.exposure?.location})` : 'never exposed: the key’s whole life',
+        `${u.calls} calls  ${u.tokens} tokens  ${u.credits} credits  first use ${u.firstUse ?? 'none'}  last use ${u.lastUse ?? 'none'}${u.complete ? '' : '  (stopped at 10,000 records)'}`,
+        ...u.sources.map((c) => `${String(c.calls).padStart(6)}  ${c.address ?? '-'}  ${c.userAgent ?? '-'}`),
+      ].join('\n'),
+    );
   });
 keys
   .command('show <keyId>')
