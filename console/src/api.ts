@@ -94,6 +94,10 @@ export type KeyUpdate = CallInput<'updateKey'>['body'];
 export type ModelList = CallOutput<'listModels'>;
 /** Requests, tokens and credits per UTC day, oldest first (GET /v1/usage/daily). */
 export type DailyUsage = CallOutput<'dailyUsage'>;
+/** What a report of an exposed key did (POST /v1/keys/{id}/report-exposed). */
+export type ExposureOutcome = CallOutput<'reportExposed'>;
+/** What a key did since it was first seen exposed (GET /v1/keys/{id}/exposure). */
+export type ExposureUsage = CallOutput<'exposureUsage'>;
 
 /** A key as the list shows it: an issued key without its raw value or script. */
 export function listed(issued: IssuedKey): ApiKey {

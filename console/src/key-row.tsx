@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { ApiKey, UsageTotal } from './api';
 import { BudgetBar } from './budget-bar';
+import { ExposureNote, ExposurePanel } from './exposure';
 import { count, statusLabel, truncated, TYPE_BADGE, when } from './format';
 import { concurrencyText, tokenText } from './powers';
 import { USAGE_DAYS, UsagePanel } from './usage-panel';
@@ -14,6 +15,7 @@ interface Props {
   onResume: () => void;
   onRotate: () => void;
   onRevoke: () => void;
+  onReportExposed: () => void;
   onDelete: () => void;
   onActivity: () => void;
 }
@@ -23,8 +25,8 @@ const COLUMNS = 9;
 
 /**
  * One row of the keys list and its actions: Edit (a dialog), Pause / Resume, Rotate and Revoke
- * (at once), Delete (a popup), Activity, and Usage, which opens a details row beneath with the
- * key's charts. The Automator key is Protected: never paused, revoked or deleted here. A paused key
+ * (at once), Report exposed and Delete (a popup), Activity, and Usage, which opens a details row
+ * beneath with the key's charts (and, for an exposed key, what it did since). The Automator key is Protected: never paused, revoked or deleted here. A paused key
  * reads "Paused" in words, its settings kept. A key with a budget shows its bar under its usage.
  */
 export function KeyRow(props: Props) {
@@ -33,6 +35,8 @@ export function KeyRow(props: Props) {
   const editable = key.status !== 'revoked' && !key.replacedBy;
   const rotatable = key.status !== 'revoked' && !key.replacedBy;
   const revocable = live && key.type !== 'system';
+  // Any key that still works can be reported; the Automator key is rotated by the report.
+  const reportable = live && !key.replacedBy;
   const pausable = key.status === 'active' && key.type !== 'system' && !key.replacedBy;
   const [open, setOpen] = useState(false);
   return (
@@ -66,6 +70,7 @@ export function KeyRow(props: Props) {
         <td>
           <span class={`status status-${key.status}`}>{statusLabel(key.status)}</span>
           {key.graceUntil && key.status === 'active' ? <span class="muted small"> until {when(key.graceUntil)}</span> : null}
+          <ExposureNote apiKey={key} />
         </td>
         <td class="row-actions">
           {editable ? (
@@ -93,6 +98,11 @@ export function KeyRow(props: Props) {
               Revoke
             </button>
           ) : null}
+          {reportable ? (
+            <button type="button" class="link danger" disabled={busy} onClick={props.onReportExposed} aria-label={`Report exposed: ${key.name}`}>
+              Report exposed
+            </button>
+          ) : null}
           {key.type === 'system' ? (
             <span class="protected" title="The Automator key is a system key: it can be rotated, never deleted.">
               Protected
@@ -113,6 +123,7 @@ export function KeyRow(props: Props) {
       {open ? (
         <tr class="key-details" data-details-of={key.id}>
           <td colSpan={COLUMNS}>
+            <ExposurePanel apiKey={key} />
             <UsagePanel keyId={key.id} heading={`Usage of ${key.name}, last ${USAGE_DAYS} days`} level={3} />
           </td>
         </tr>

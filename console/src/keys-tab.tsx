@@ -3,6 +3,7 @@ import { api, ApiError, listed, type ApiKey, type IssuedKey, type KeyList, type 
 import { copyOrSelect } from './clipboard';
 import { CreateKeyDialog } from './create-key-dialog';
 import { EditKeyDialog } from './edit-key-dialog';
+import { ReportExposedDialog } from './exposure';
 import { count, truncated, TYPE_BADGE, when } from './format';
 import { KeyRow } from './key-row';
 import { useModal } from './modal';
@@ -37,6 +38,7 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
   const [formOpen, setFormOpen] = useState(false);
   const [deleting, setDeleting] = useState<ApiKey | undefined>();
   const [editing, setEditing] = useState<ApiKey | undefined>();
+  const [reporting, setReporting] = useState<ApiKey | undefined>();
   const [busy, setBusy] = useState(false);
   const secretRef = useRef<HTMLElement>(null);
   const scriptRef = useRef<HTMLPreElement>(null);
@@ -279,6 +281,7 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
                   busy={busy}
                   onRotate={() => rotate(key)}
                   onRevoke={() => revoke(key)}
+                  onReportExposed={() => setReporting(key)}
                   onEdit={() => setEditing(key)}
                   onPause={() => pause(key)}
                   onResume={() => resume(key)}
@@ -318,6 +321,22 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
             setNotice(`“${key.name}” saved.`);
             setError(undefined);
             onChanged(); // the signed-in key may have edited itself
+          }}
+        />
+      ) : null}
+      {reporting ? (
+        <ReportExposedDialog
+          apiKey={reporting}
+          onCancel={() => setReporting(undefined)}
+          onAuthLost={onAuthLost}
+          onReported={(outcome) => {
+            replaced(outcome.key);
+            setReporting(undefined);
+            setError(undefined);
+            const done = { revoked: 'revoked', rotated: 'rotated: its old value stopped working', already: 'recorded; it had already stopped working' }[outcome.handled];
+            setNotice(`“${outcome.key.name}” reported exposed and ${done}.`);
+            if (outcome.handled === 'rotated') void load();
+            onChanged(); // the signed-in key may have reported itself
           }}
         />
       ) : null}
