@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
 import { generateKey } from '../../../lambdas/core/key-format';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createApiHandler } from '../../../lambdas/http/lambda-adapter';
 import { ExposureOutcomeSchema, ExposureUsageSchema } from '../../../lambdas/http/routes/keys.contract';
 import { ReportLeakResult } from '../../../lambdas/http/routes/bots.contract';
 import { UsageListSchema } from '../../../lambdas/http/routes/usage.contract';
@@ -20,7 +23,7 @@ let stack: TestStack;
 let other: { adminKey: string };
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ KEYWARDEN_ADMINS: 'slack:T1:UADMIN' });
   const { operator, keys } = stack.services;
   const account = await operator.createAccount({ name: 'Other customer', apiAccess: true, credits: 10 });
   const { project } = await operator.createProject({ accountId: account.id, name: 'Other project', actor: 'test' });
@@ -50,6 +53,30 @@ describe('usage records say who called', () => {
     expect(long.userAgent.startsWith('sdk archie_')).toBe(true);
     expect(JSON.stringify(res.body)).not.toContain(pasted);
     expect(JSON.stringify(await storedItems(stack.services))).not.toContain(pasted);
+  });
+
+  it('in AWS, the address is API Gateway’s sourceIp (requestContext.identity); one that does not read as an address is not kept', async () => {
+    const { id, key } = await createKey(stack, { name: 'in lambda' });
+    const handler = createApiHandler(stack.services);
+    const event = (sourceIp: string) =>
+      ({
+        httpMethod: 'GET',
+        path: '/v1/models',
+        headers: { Authorization: `Bearer ${key}`, 'User-Agent': 'OpenAI/Python 1.50.0' },
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { requestId: crypto.randomUUID(), identity: { sourceIp } },
+      }) as unknown as APIGatewayProxyEvent;
+    expect((await handler(event('203.0.113.7'))).statusCode).toBe(200);
+    stack.clock.advance(1);
+    expect((await handler(event('<script>'))).statusCode).toBe(200);
+    const res = await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey });
+    expect(res.body.data.map((r: any) => [r.sourceIp ?? null, r.userAgent])).toEqual([
+      [null, 'OpenAI/Python 1.50.0'],
+      ['203.0.113.7', 'OpenAI/Python 1.50.0'],
+    ]);
   });
 });
 
@@ -134,6 +161,20 @@ describe('POST /v1/keys/{id}/report-exposed', () => {
     expect(res.body).toMatchObject({ handled: 'rotated', key: { id: automator.id, exposure: { source: 'report', location: 'CI log' } } });
     const now = (await stack.json('/v1/keys?type=system', { key: stack.adminKey })).body.data.map((k: any) => k.id);
     expect(now.some((id: string) => id !== automator.id)).toBe(true);
+  });
+
+  it('a person through a bot: a project admin may report a key, anyone else is 403 and audited by name', async () => {
+    const bot = stack.secrets.botViewerKeys!.slack;
+    const botId = (await stack.json('/v1/me', { key: bot })).body.id;
+    const asPerson = (sub: string) => ({ [ASSERTION_HEADER]: signAssertion(stack.secrets.botAssertion.current, { sub, bot: 'slack', kid: botId }) });
+    const target = await createKey(stack, { name: 'seen in slack' });
+    const member = await stack.json(`/v1/keys/${target.id}/report-exposed`, { key: bot, body: {}, headers: asPerson('slack:T1:UMEMBER') });
+    expectApiError(member, 403, 'insufficient_permissions');
+    expect((await stack.json('/v1/models', { key: target.key })).status).toBe(200);
+    const admin = await stack.json(`/v1/keys/${target.id}/report-exposed`, { key: bot, body: {}, headers: asPerson('slack:T1:UADMIN') });
+    expect(admin.body).toMatchObject({ handled: 'revoked', key: { exposure: { source: 'report', location: 'reported by slack:T1:UADMIN' } } });
+    const audit = await stack.json(`/v1/audit?keyId=${target.id}`, { key: stack.adminKey });
+    expect(audit.body.data.find((r: any) => r.outcome === 'denied')).toMatchObject({ action: 'key.exposed', actor: 'slack:T1:UMEMBER', viaBot: 'slack', reason: 'not a project admin' });
   });
 
   it("another project's key is 404", async () => {
