@@ -7,7 +7,7 @@ import type { Clock, GithubScanningKeys } from '../core/ports';
 /** An unknown identifier asks GitHub again at most this often: forged identifiers cannot make us hammer it. */
 export const REFETCH_INTERVAL_MS = 60_000;
 /** The published document is a few keys (about 200 bytes each); anything far bigger is not it. */
-const MAX_DOCUMENT_BYTES = 64 * 1024;
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
 const FETCH_TIMEOUT_MS = 5_000;
 
 /** GitHub's document: extra fields are GitHub's to add, so only ours are read. */
@@ -32,7 +32,7 @@ export class GithubKeysFetcher implements GithubScanningKeys {
   constructor(
     private readonly url: string,
     private readonly clock: Clock,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly timeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
   async publicKey(identifier: string): Promise<string | undefined> {
@@ -54,7 +54,7 @@ export class GithubKeysFetcher implements GithubScanningKeys {
 
   private async refresh(): Promise<void> {
     try {
-      const res = await this.fetchImpl(this.url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      const res = await fetch(this.url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs) });
       if (!res.ok) throw new Error(`status ${res.status}`);
       const doc = Document.parse(JSON.parse(await readBounded(res, MAX_DOCUMENT_BYTES)));
       const keys = new Map<string, string>();

@@ -4,6 +4,7 @@ import { KeywardenError } from '../../core/errors';
 import { parseKey } from '../../core/key-format';
 import { redactKeys } from '../../core/redact-keys';
 import type { Services } from '../../services';
+import { HttpError } from '../errors';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
@@ -14,6 +15,9 @@ type TokenFeedback = z.output<typeof TokenFeedbackSchema>;
 
 /** Where a report's match is recorded when its `url` is no http(s) URL we can show. */
 export const UNKNOWN_GITHUB_LOCATION = 'GitHub secret scanning (the report named no usable URL)';
+
+/** GitHub's reports are at most 1 MB. */
+export const MAX_REPORT_BYTES = 1_048_576;
 
 /** A base64 DER ECDSA P-256 signature is about 96 characters; nothing else is worth verifying. */
 const SIGNATURE = /^[A-Za-z0-9+/]{16,400}={0,2}$/;
@@ -38,6 +42,10 @@ const SIGNATURE = /^[A-Za-z0-9+/]{16,400}={0,2}$/;
  */
 export const secretScanningRoutes: Route[] = [
   defineRoute(SECRET_SCANNING_CONTRACT.reportGithubSecrets, async (ctx) => {
+    // GitHub's bound, kept even where MAX_BODY_BYTES is raised for other routes.
+    if (Buffer.byteLength(ctx.req.body ?? '') > MAX_REPORT_BYTES) {
+      throw new HttpError(413, 'invalid_request_error', `A secret scanning report is at most ${MAX_REPORT_BYTES} bytes.`);
+    }
     await requireGithubSignature(ctx);
     const feedback: TokenFeedback[] = [];
     const exposedKeyIds: string[] = [];
