@@ -3,9 +3,9 @@
  * the shipped router, the Slack mount through Bolt's receiver), it sends
  *   - HOSTILE_RUNS (default 10,000) fuzzed requests over every route of the route table,
  *   - the SPEC §3 authorization matrix: bounded actors creating, rotating, editing (PATCH),
- *     disabling, enabling, revoking and deleting keys wider than themselves on each axis, edits
- *     widening a key on each axis, the Automator key, self-lockout (delete, disable, an edit taking
- *     keys:write), and lockout by two key managers revoking each other at once,
+ *     disabling, enabling, revoking, reporting exposed and deleting keys wider than themselves on
+ *     each axis, edits widening a key on each axis, the Automator key, self-lockout (delete,
+ *     disable, an edit taking keys:write), and lockout by two key managers revoking each other at once,
  *   - byte-identical replays and future-dated copies of a signed Slack `/apikeys create`,
  * then decodes every stored item and every response body and looks for every raw key issued,
  * and then the issue 19 runs, each against a stack of its own:
@@ -247,7 +247,8 @@ async function main(): Promise<void> {
         }
       }
     }
-    for (const action of ['rotate', 'revoke', 'delete'] as const) {
+    // Reporting a key exposed stops it like a revocation (the Automator key: rotated), so it is bound the same way.
+    for (const action of ['rotate', 'revoke', 'report-exposed', 'delete'] as const) {
       for (const target of [...targets.map((t) => t.id), automatorId]) {
         const before = await stack.services.store.getKey(target);
         if (!before || before.status !== 'active' || before.replacedBy) continue;
@@ -256,10 +257,11 @@ async function main(): Promise<void> {
             ? await call(`/v1/keys/${target}`, actor.key, undefined, 'DELETE')
             : await call(`/v1/keys/${target}/${action}`, actor.key, {});
         bump(matrix, 'attempts');
+        if (action === 'report-exposed') bump(matrix, 'report-exposed attempts');
         if (res.status >= 500) bump(matrix, '5xx');
         if (res.status >= 200 && res.status < 300) {
           const system = before.type === 'system';
-          const allowed = system ? action === 'rotate' && actorPowers.scopes.includes('admin') : widerAxes(before, actorPowers).length === 0;
+          const allowed = system ? (action === 'rotate' || action === 'report-exposed') && actorPowers.scopes.includes('admin') : widerAxes(before, actorPowers).length === 0;
           if (!allowed || (action === 'rotate' && !system && widerAxes(powersOf(res.body), actorPowers).length > 0)) {
             bump(matrix, 'violations');
             found.push(`${actorName}: ${action} ${before.type} ${before.name} → ${res.status}`);
