@@ -1,4 +1,4 @@
-import type { ApiKey, CallInput } from '../../lambdas/http/client';
+import type { ApiKey, CallInput, CallOutput } from '../../lambdas/http/client';
 
 /**
  * The JSON shapes of /v1 that the bots read (SPEC §4), taken from the contract the server serves
@@ -9,6 +9,12 @@ export type KeyStatus = ApiKey['status'];
 export type BotName = 'slack' | 'teams';
 /** The body of an edit in place (`PATCH /v1/keys/:id`). */
 export type UpdateKeyRequest = CallInput<'updateKey'>['body'];
+/** What the API did with a key value the leak guard saw (`POST /v1/bots/leaks`). */
+export type ApiLeakReport = CallOutput<'reportLeak'>;
+/** What `POST /v1/keys/{id}/report-exposed` did with the key. */
+export type ApiExposureReport = CallOutput<'reportExposed'>;
+/** What a key did since it was first seen exposed (`GET /v1/keys/{id}/exposure`). */
+export type ApiExposureUsage = CallOutput<'exposureUsage'>;
 /** One key's calls, tokens and credits over a period (`GET /v1/usage`'s totals). */
 export interface UsageTotal {
   keyId: string;

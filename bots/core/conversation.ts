@@ -212,9 +212,9 @@ export class Conversation {
     return { kind: 'chat_answer', text: redactKeys(result.value.text) || '(The model returned no text.)' };
   }
 
-  /** Leak guard for channel text (leak-guard.ts): live keys of the project, and whom to tell. */
-  scanForLeaks(text: string, poster: string): Promise<LeakFinding[]> {
-    return findLeaks(this.client, text, poster, this.now());
+  /** Leak guard for channel text (leak-guard.ts): live keys, revoked at once; `location` names where they were posted. */
+  scanForLeaks(text: string, poster: string, location: string): Promise<LeakFinding[]> {
+    return findLeaks(this.client, text, poster, location, this.now());
   }
 
   /** Is this identity an admin of the bot's project? (From `GET /v1/admins`; the API re-checks every action.) */

@@ -11,6 +11,9 @@ import type {
   ApiResult,
   ApiVerifyResult,
   BotName,
+  ApiExposureReport,
+  ApiExposureUsage,
+  ApiLeakReport,
   CreateKeyRequest,
   KeyStatus,
   UpdateKeyRequest,
@@ -137,6 +140,25 @@ export class KeywardenClient {
   /** Is this raw key a live key of the bot's project? (leak guard) */
   verify(key: string): Promise<ApiResult<ApiVerifyResult>> {
     return this.api.call('verifyKey', { body: { key } });
+  }
+
+  /**
+   * A key value seen posted in a conversation (the leak guard): a live key goes through the
+   * exposure pipeline at once (revoked; the Automator key rotated). Holding the value is the
+   * authority; the value travels in the body only, and the answer names the key by id.
+   */
+  reportLeak(key: string, location: string): Promise<ApiResult<ApiLeakReport>> {
+    return this.api.call('reportLeak', { body: { key, location } });
+  }
+
+  /** `exposed <key>`: reports a key exposed as `actor` (their assertion: the API decides whether they may). */
+  reportExposed(actor: string, id: string, location?: string): Promise<ApiResult<ApiExposureReport>> {
+    return this.asActor(actor, (headers) => this.api.call('reportExposed', { params: { id }, body: location ? { location } : {} }, { headers }));
+  }
+
+  /** What a key did since it was first seen exposed: calls, tokens, credits, first and last use, addresses and user agents. */
+  exposureUsage(id: string): Promise<ApiResult<ApiExposureUsage>> {
+    return this.api.call('exposureUsage', { params: { id } });
   }
 
   /** End-user chat through the OpenAI-compatible Responses endpoint, with the viewer key. */

@@ -68,7 +68,9 @@ export type Reply =
       key: ApiKey;
       /** Who posted it (identity); the edge may turn it into a mention. */
       poster: string;
-      /** Present only when the recipient may revoke (is an admin). */
+      /** What the exposure pipeline did with it at once; absent when it could not be asked (then `revoke` may be offered). */
+      handled?: 'revoked' | 'rotated';
+      /** Present only when the key still works and the recipient may revoke (is an admin). */
       revoke?: PendingAction;
     }
   | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };

@@ -9,9 +9,11 @@ import { openPersonalChat, sendToPersonalChat } from '../personal-chat';
 import { cardActivity, publicActivity, redactActivity } from '../render-reply';
 
 /**
- * Leak guard (SPEC §5) for every channel and group-chat message the bot can read: a live key of
- * the project in the text → a notice in the conversation with a one-click revoke for admins, an
- * alert in the poster's 1:1 chat, and one in each project admin's 1:1 chat (same tenant).
+ * Leak guard (SPEC §5) for every channel and group-chat message the bot can read: a live key in
+ * the text goes through the exposure pipeline at once (revoked; the message's link as the
+ * location), then a notice in the conversation says so, with an alert in the poster's 1:1 chat
+ * and in each project admin's 1:1 chat (same tenant). Only when the pipeline could not be asked
+ * does the notice offer the one-click revoke for admins instead.
  *
  * The text is read as people see it (lambdas/core/key-scan.ts): Teams sends formatted messages as
  * HTML, in `text` and as a `text/html` attachment, and both are scanned — tags, markdown marks,
@@ -24,12 +26,12 @@ export async function guardAgainstLeaks(bot: TeamsBotContext, context: TurnConte
   if (conversationKind(activity) === 'personal') return;
   const text = [plainText, ...htmlBodies(activity)].join('\n\n');
   if (findKeysInText(text).length === 0) return;
-  const findings = await bot.conversation.scanForLeaks(text, askerOf(activity));
+  const findings = await bot.conversation.scanForLeaks(text, askerOf(activity), messageLocation(activity));
   if (findings.length === 0) return;
   bot.log.warn('teams: live key posted in a conversation', { keys: findings.map((f) => f.key.id), conversationType: conversationKind(activity) });
 
   for (const finding of findings) {
-    await context.sendActivity(redactActivity(cardActivity(leakNoticeCard({ key: finding.key, posterName: displayName(activity), revoke: finding.revoke }))));
+    await context.sendActivity(redactActivity(cardActivity(leakNoticeCard({ key: finding.key, posterName: displayName(activity), handled: finding.handled, ...(finding.revoke ? { revoke: finding.revoke } : {}) }))));
     await tell(bot, context, activity.from, publicActivity(finding.poster));
     const tenant = tenantOf(activity);
     for (const { identity, reply } of finding.admins) {
@@ -57,4 +59,15 @@ function htmlBodies(activity: TurnContext['activity']): string[] {
     .filter((a) => a.contentType === 'text/html' && typeof a.content === 'string')
     .map((a) => a.content as string)
     .slice(0, 5);
+}
+
+/**
+ * Where a key was posted, for the key.exposed record and the admins' notice: a link to the
+ * message (Teams' `l/message/<conversation>/<message>` form, which opens a channel post or a chat
+ * message alike), naming the conversation id even where no client opens it (the Emulator).
+ */
+function messageLocation(activity: TurnContext['activity']): string {
+  const conversation = (activity.conversation?.id ?? 'unknown').split(';')[0]!;
+  const message = activity.id ?? '';
+  return `https://teams.microsoft.com/l/message/${encodeURIComponent(conversation)}/${encodeURIComponent(message)}`.slice(0, 500);
 }

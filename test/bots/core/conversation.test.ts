@@ -128,24 +128,29 @@ describe('conversation core against /v1', () => {
     expect(lost.status).toBe('revoked');
   });
 
-  it('leak guard finds live keys only', async () => {
+  it('leak guard finds live keys only, and revokes them at once', async () => {
     const port = privately();
     await conversation.command('create leaky', ADMIN, port);
     const [created] = port.delivered;
-    const findings = await conversation.scanForLeaks(`oops ${created!.secret} and archie_${'a'.repeat(28)}`, MEMBER);
+    const findings = await conversation.scanForLeaks(`oops ${created!.secret} and archie_${'a'.repeat(28)}`, MEMBER, 'https://test.slack.com/archives/C1/p1');
     expect(findings).toHaveLength(1);
-    expect(findings[0]!.key.id).toBe(created!.key.id);
-    expect(findings[0]!.revoke).toMatchObject({ op: 'revoke', keyId: created!.key.id, origin: 'leak' });
+    expect(findings[0]!.key).toMatchObject({ id: created!.key.id, status: 'revoked', exposure: { source: 'chat', location: 'https://test.slack.com/archives/C1/p1' } });
+    expect(findings[0]!.handled).toBe('revoked');
+    expect(findings[0]!.revoke).toBeUndefined();
     expect(findings[0]!.admins.map((a) => a.identity)).toEqual([ADMIN]);
+    expect(findings[0]!.admins[0]!.reply).toMatchObject({ handled: 'revoked' });
     expect(JSON.stringify(findings)).not.toContain(created!.secret);
-    expect(await conversation.scanForLeaks('nothing here', MEMBER)).toEqual([]);
+    const call = await stack.json('/v1/models', { key: created!.secret });
+    expect(call).toMatchObject({ status: 401, body: { error: { code: 'key_revoked' } } });
+    expect(await conversation.scanForLeaks('nothing here', MEMBER, 'C1')).toEqual([]);
   });
 
-  it('a paused key is a leak too: it is one resume away from working', async () => {
+  it('a paused key is a leak too: it is one resume away from working, so it is revoked', async () => {
     const made = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'paused leak', type: 'viewer' } })).body;
     expect((await stack.json(`/v1/keys/${made.id}/disable`, { key: stack.adminKey, method: 'POST' })).status).toBe(200);
-    const [finding] = await conversation.scanForLeaks(`here ${made.key}`, MEMBER);
-    expect(finding?.key).toMatchObject({ id: made.id, status: 'disabled' });
+    const [finding] = await conversation.scanForLeaks(`here ${made.key}`, MEMBER, 'C1');
+    expect(finding?.key).toMatchObject({ id: made.id, status: 'revoked' });
+    expect(finding?.handled).toBe('revoked');
   });
 });
 

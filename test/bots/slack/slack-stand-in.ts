@@ -83,6 +83,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         return reply({ ok: true, message_ts: nextTs });
       case 'views.open':
         return reply({ ok: true, view: { id: 'V1', ...args.view } });
+      case 'chat.getPermalink':
+        return reply({ ok: true, channel: args.channel, permalink: `https://test.slack.com/archives/${args.channel}/p${String(args.message_ts).replace('.', '')}` });
       case 'conversations.open':
         return reply({ ok: true, channel: { id: `D${String(args.users).replace(/^U/, '')}` } });
       default:

@@ -53,8 +53,9 @@ const SHOWN_FIELDS = new Set(['text', 'value', 'title', 'pretext', 'fallback', '
  * (`message_changed`) is scanned as the message now reads — its text, blocks and attachments, as
  * people see them (lambdas/core/key-scan.ts). Text with no checksum-valid
  * key is dropped right here, offline; otherwise the core asks /v1 whether it is a live key of
- * this project and this listener tells the poster (ephemeral) and each admin in this workspace
- * (DM, with a one-click revoke). The text is never stored, logged or repeated.
+ * key and the core sends it through the exposure pipeline (revoked at once, the message's link
+ * as the location); this listener tells the poster (ephemeral) and each admin in this workspace
+ * (DM) that it was revoked. The text is never stored, logged or repeated.
  */
 export async function onChannelMessage({ conversation, log }: SlackDeps, { event, body, client }: MessageArgs): Promise<void> {
   if (!CHANNEL_TYPES.has(event.channel_type)) return;
@@ -67,7 +68,8 @@ export async function onChannelMessage({ conversation, log }: SlackDeps, { event
   const poster = slackIdentity(team, user ?? botId ?? 'unknown');
   const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
 
-  const findings = await conversation.scanForLeaks(text, poster);
+  const ts = typeof message.ts === 'string' ? message.ts : typeof event.ts === 'string' ? event.ts : undefined;
+  const findings = await conversation.scanForLeaks(text, poster, await messageLocation(client, team, event.channel, ts));
   for (const finding of findings) {
     if (user) {
       await sendPrivately({ via: 'ephemeral', client, channel: event.channel, user, ...(threadTs ? { threadTs } : {}) }, finding.poster, {
@@ -81,5 +83,21 @@ export async function onChannelMessage({ conversation, log }: SlackDeps, { event
         log.warn('leak alert to admin failed', { code: errorLabel(err) }),
       );
     }
+  }
+}
+
+/**
+ * Where a key was posted, for the key.exposed record and the admins' notice: the message's
+ * permalink (`chat.getPermalink`), or, when Slack gives none, the workspace, channel and
+ * message timestamp, which find it as surely.
+ */
+async function messageLocation(client: MessageArgs['client'], team: string, channel: string, ts: string | undefined): Promise<string> {
+  const fallback = `Slack ${team} channel ${channel}${ts ? ` message ${ts}` : ''}`;
+  if (!ts) return fallback;
+  try {
+    const link = await client.chat.getPermalink({ channel, message_ts: ts });
+    return typeof link.permalink === 'string' && /^https:\/\//.test(link.permalink) ? link.permalink : fallback;
+  } catch {
+    return fallback;
   }
 }
