@@ -2,6 +2,7 @@ import type { LocalBotContext } from './boot/bot-mount';
 import { botLog, errorLabel } from './boot/bot-log';
 import { SlackWorkReceiver } from './slack/ack-first/worker';
 import { sendSlackBudgetAlerts } from './slack/budget-alerts';
+import { sendSlackExposureNotices } from './slack/exposure-notices';
 import { sendSlackReminders } from './slack/expiry-reminders';
 import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
@@ -16,8 +17,8 @@ export interface LocalReminderRun {
   teams: TeamsRun;
 }
 
-/** The scheduled jobs of the local stack: the expiry reminders, and the budget alerts (issue 21). */
-export type LocalJob = 'reminders' | 'budget-alerts';
+/** The scheduled jobs of the local stack: the expiry reminders, the budget alerts (issue 21) and the exposure notices (issue 22). */
+export type LocalJob = 'reminders' | 'budget-alerts' | 'exposure-notices';
 
 /**
  * The daily expiry reminders on the local stack (issue 12): what the EventBridge rule starts in
@@ -30,7 +31,8 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
     const configured = localSlackConfig(context);
     if (configured.ok) {
       const bot = createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack'));
-      slack = job === 'reminders' ? await sendSlackReminders(bot, nowMs) : await sendSlackBudgetAlerts(bot, nowMs);
+      slack =
+        job === 'reminders' ? await sendSlackReminders(bot, nowMs) : job === 'budget-alerts' ? await sendSlackBudgetAlerts(bot, nowMs) : await sendSlackExposureNotices(bot, nowMs);
     } else slack = { skipped: configured.missing };
   } catch (err) {
     slack = { skipped: errorLabel(err) };
@@ -38,23 +40,27 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
   let teams: TeamsRun;
   try {
     const bot = createTeamsBot(localTeamsConfig(context));
-    teams = job === 'reminders' ? await bot.sendReminders(nowMs) : await bot.sendBudgetAlerts(nowMs);
+    teams = job === 'reminders' ? await bot.sendReminders(nowMs) : job === 'budget-alerts' ? await bot.sendBudgetAlerts(nowMs) : await bot.sendExposureNotices(nowMs);
   } catch (err) {
     teams = { skipped: errorLabel(err) };
   }
   return { slack, teams };
 }
 
-/** Both jobs, as `keywarden reminders run` runs them: the expiry reminders, then the budget alerts. */
-export async function runLocalJobs(context: LocalBotContext, nowMs = Date.now()): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun }> {
+/** Every job, as `keywarden reminders run` runs them: the expiry reminders, the budget alerts, then the exposure notices. */
+export async function runLocalJobs(
+  context: LocalBotContext,
+  nowMs = Date.now(),
+): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun; exposureNotices: LocalReminderRun }> {
   const reminders = await runLocalReminders(context, nowMs, 'reminders');
-  return { reminders, budgetAlerts: await runLocalReminders(context, nowMs, 'budget-alerts') };
+  const budgetAlerts = await runLocalReminders(context, nowMs, 'budget-alerts');
+  return { reminders, budgetAlerts, exposureNotices: await runLocalReminders(context, nowMs, 'exposure-notices') };
 }
 
 /**
  * `npm start`'s timers, as the EventBridge rules in AWS: the first run a few minutes after start
  * (a stack started for a moment sends nothing), then the reminders daily and the budget alerts
- * every 5 minutes. `KEYWARDEN_REMINDERS=off` turns both off. Returns the cancel.
+ * and exposure notices every 5 minutes. `KEYWARDEN_REMINDERS=off` turns them all off. Returns the cancel.
  */
 export function scheduleLocalReminders(
   context: LocalBotContext,
@@ -76,6 +82,7 @@ export function scheduleLocalReminders(
   };
   every('reminders', options.everyMs ?? 86_400_000);
   every('budget-alerts', options.budgetEveryMs ?? 5 * 60_000);
+  every('exposure-notices', options.budgetEveryMs ?? 5 * 60_000);
   return () => {
     for (const timer of timers) clearTimeout(timer);
   };

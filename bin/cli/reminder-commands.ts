@@ -3,18 +3,18 @@ import { OperatorError } from '../../lambdas/local/operator-errors';
 import { globals, localDataDir, print, program } from './context';
 
 /**
- * `keywarden reminders run`: the daily expiry reminders and the budget alerts, now, against the
+ * `keywarden reminders run`: the daily expiry reminders, the budget alerts and the exposure notices, now, against the
  * running local stack (its address and the bots' secrets from the data dir, the environment on
  * top as `npm start` reads it). Each notice still goes out once per key, threshold and admin (a
- * budget alert once per period too): a second run sends nothing new. In AWS the schedules invoke
+ * budget alert once per period too; an exposure notice once per key): a second run sends nothing new. In AWS the schedules invoke
  * the bot functions; to run them now there, invoke them with `{"keywarden":"expiry-reminders"}`
- * or `{"keywarden":"budget-alerts"}` (docs/operating.md).
+ * or `{"keywarden":"budget-alerts"}` (which sends the exposure notices too; docs/operating.md).
  */
 program
   .command('reminders')
-  .description('expiry reminders (keys expiring within 14 days, 3 days, just expired) and budget alerts (80 %, 100 %) to project admins')
+  .description('expiry reminders (keys expiring within 14 days, 3 days, just expired), budget alerts (80 %, 100 %) and exposure notices to project admins')
   .command('run')
-  .description('send the due reminders and budget alerts now, through the running local stack')
+  .description('send the due reminders, budget alerts and exposure notices now, through the running local stack')
   .action(async () => {
     if (globals().aws) {
       throw new OperatorError('in AWS the schedules run the reminders and budget alerts; invoke the bot functions with {"keywarden":"expiry-reminders"} or {"keywarden":"budget-alerts"} to run them now');
@@ -27,5 +27,5 @@ program
     const outcome = await runLocalJobs({ secrets: withEnvironment(dataDir.secrets(), process.env), baseUrl: endpoint.baseUrl, env: process.env });
     const lines = (job: string, run: typeof outcome.reminders) =>
       Object.entries(run).map(([bot, r]) => ('skipped' in r ? `${bot} ${job}: skipped (${r.skipped})` : `${bot} ${job}: ${Object.entries(r).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`));
-    print(outcome, () => [...lines('reminders', outcome.reminders), ...lines('budget alerts', outcome.budgetAlerts)].join('\n'));
+    print(outcome, () => [...lines('reminders', outcome.reminders), ...lines('budget alerts', outcome.budgetAlerts), ...lines('exposure notices', outcome.exposureNotices)].join('\n'));
   });

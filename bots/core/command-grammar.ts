@@ -14,6 +14,7 @@ import type { Budget } from '../../lambdas/core/types';
  *   rotate <key> [--overlap 1h]
  *   revoke <key>
  *   delete <key>
+ *   exposed <key>                        (report a key exposed: anyone may; the API decides)
  *   pause <key>
  *   resume <key>
  *   limit <key> <requests>/<window>      (100/1m, 100/60s, 6000/1h)
@@ -26,7 +27,7 @@ import type { Budget } from '../../lambdas/core/types';
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console'];
 
@@ -58,6 +59,7 @@ export type Command =
   | { name: 'show'; key: string }
   | { name: 'revoke'; key: string }
   | { name: 'delete'; key: string }
+  | { name: 'exposed'; key: string }
   | { name: 'audit'; key: string }
   | { name: 'rotate'; key: string; overlap?: string }
   /** Pause (disable) or resume (enable) a key: it stays listed with its settings. */
@@ -99,6 +101,7 @@ export const HELP: readonly HelpEntry[] = [
   { name: 'rotate', usage: 'rotate <key> [--overlap 1h]', summary: 'Replace a key; the old one stops now or after the overlap (≤ 7d).', adminOnly: true },
   { name: 'revoke', usage: 'revoke <key>', summary: 'Stop a key at once; it stays listed.', adminOnly: true },
   { name: 'delete', usage: 'delete <key>', summary: 'Remove a key.', adminOnly: true },
+  { name: 'exposed', usage: 'exposed <key>', summary: 'Report a key exposed (seen where it must not be): it stops at once and the admins are told.', adminOnly: false },
   { name: 'pause', usage: 'pause <key>', summary: 'Pause a key: its calls are refused until it is resumed; it keeps its settings.', adminOnly: true },
   { name: 'resume', usage: 'resume <key>', summary: 'Resume a paused key, at once.', adminOnly: true },
   {
@@ -132,6 +135,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   rotate: ['overlap'],
   revoke: [],
   delete: [],
+  exposed: [],
   pause: [],
   resume: [],
   limit: [],
@@ -183,6 +187,7 @@ export function parseCommand(text: string): ParseResult {
     case 'show':
     case 'revoke':
     case 'delete':
+    case 'exposed':
     case 'pause':
     case 'resume':
     case 'audit':

@@ -19,6 +19,7 @@ import type { AdminAction, KeywardenClient } from './keywarden-client';
 import { isWholeKey, pickKey, resolveKey, searchableRef, type ResolvedKey } from './key-resolver';
 import { keyLine, startPreview } from './key-text';
 import { findLeaks, type LeakFinding } from './leak-guard';
+import { exposedQuestion, exposureUsageReply, replaceQuestion, replacementRequest, reportExposed, type ExposureButton } from './exposure-notices';
 import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey } from '../../lambdas/core/key-scan';
@@ -130,6 +131,11 @@ export class Conversation {
       case 'revoke':
       case 'delete':
         return this.askConfirmation(command, asker);
+      case 'exposed': {
+        // Anyone may ask: whether they may report it is the API's answer when the confirmation comes back.
+        const found = await this.resolve(command.key);
+        return found.ok ? exposedQuestion(found.key, this.now()) : found.reply;
+      }
       case 'pause':
       case 'resume':
       case 'limit':
@@ -175,7 +181,27 @@ export class Conversation {
       case 'limit':
       case 'budget':
         return applyChange(this.client, action, clicker);
+      case 'expose':
+        return reportExposed(this.client, action.keyId, clicker, `reported in ${this.bot === 'slack' ? 'Slack' : 'Teams'} by ${clicker}`, this.now());
+      case 'replace': {
+        // Read at the click: the replacement copies the exposed key as it now stands.
+        const old = await this.client.getKey(action.keyId);
+        if (!old.ok) return apiFailure(old.error);
+        return this.issue('create', clicker, delivery, () => this.client.createKey(clicker, replacementRequest(old.value)));
+      }
     }
+  }
+
+  /**
+   * A button on an exposure notice (exposure-notices.ts): `Show usage` for whoever clicks (a read);
+   * `Create replacement` asks its confirmation of an admin only (the API asked, audited when refused).
+   */
+  async exposureButton(button: ExposureButton, clicker: string): Promise<Reply> {
+    if (button.op === 'usage') return exposureUsageReply(this.client, button.keyId);
+    const refusal = await this.requireAdmin(clicker, 'key.create');
+    if (refusal) return refusal;
+    const key = await this.client.getKey(button.keyId);
+    return key.ok ? replaceQuestion(key.value, this.now()) : apiFailure(key.error);
   }
 
   /**

@@ -16,7 +16,8 @@ export const CONFIRMATION_TTL_S = 15 * 60;
 const PendingActionSchema = z
   .strictObject({
     v: z.literal(1),
-    op: z.enum(['rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget']),
+    /** `expose`: report the key exposed (`exposed <key>`); `replace`: a new key like this exposed one (its exposure notice). */
+    op: z.enum(['rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'expose', 'replace']),
     keyId: z.string().regex(/^key_[0-9A-Za-z]{1,64}$/),
     overlap: z.string().regex(/^\d{1,6}[smhd]$/).optional(),
     /**
@@ -66,6 +67,8 @@ export const CONFIRM_QUESTION: Record<PendingAction['op'], string> = {
   resume: 'Resume this key?',
   limit: 'Change this key’s rate limit?',
   budget: 'Change this key’s budget?',
+  expose: 'Report this key exposed?',
+  replace: 'Create a replacement for this key?',
 };
 export const CONFIRM_BUTTON: Record<PendingAction['op'], string> = {
   rotate: 'Rotate key',
@@ -75,4 +78,6 @@ export const CONFIRM_BUTTON: Record<PendingAction['op'], string> = {
   resume: 'Resume key',
   limit: 'Set limit',
   budget: 'Set budget',
+  expose: 'Report exposed',
+  replace: 'Create replacement',
 };

@@ -1,4 +1,4 @@
-import type { ApiAuditRecord, ApiKey, UsageTotal } from './api-types';
+import type { ApiAuditRecord, ApiExposureUsage, ApiKey, UsageTotal } from './api-types';
 import type { CommandName, CreateOptions, HelpEntry } from './command-grammar';
 import type { BudgetPeriod } from '../../lambdas/core/types';
 import type { PendingAction } from './pending-action';
@@ -73,6 +73,8 @@ export type Reply =
       /** Present only when the key still works and the recipient may revoke (is an admin). */
       revoke?: PendingAction;
     }
+  /** `Show usage` on an exposure notice: what the key did since it was first seen exposed (exposure-notices.ts). */
+  | { kind: 'exposure_usage'; key: ApiKey; usage: ApiExposureUsage }
   | { kind: 'error'; code: ReplyErrorCode; message: string; retryAfterSeconds?: number };
 
 /** Calls, tokens and credits over some time. */

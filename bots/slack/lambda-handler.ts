@@ -9,6 +9,7 @@ import { selfInvoke } from './ack-first/lambda-self-invoke';
 import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/slack-work';
 import { isBudgetAlertsEvent, isExpiryRemindersEvent, type BUDGET_ALERTS_EVENT, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
 import { sendSlackBudgetAlerts } from './budget-alerts';
+import { sendSlackExposureNotices } from './exposure-notices';
 import { sendSlackReminders } from './expiry-reminders';
 import { SlackWorkReceiver } from './ack-first/worker';
 import { createSlackBot, type SlackBot } from './slack-app';
@@ -35,7 +36,8 @@ const SigningSecret = z.object({ signingSecret: z.string().min(1) });
  *                       answered at once; the work goes to an asynchronous invocation of this
  *                       same function. Nothing here waits for /v1.
  *   expiry reminders  → the daily job (bots/slack/expiry-reminders.ts): DMs to the project's admins.
- *   budget alerts     → the 5-minute job (bots/slack/budget-alerts.ts): DMs to the project's admins.
+ *   budget alerts     → the 5-minute job (bots/slack/budget-alerts.ts): DMs to the project's admins,
+ *                       then the exposure notices (bots/slack/exposure-notices.ts) on the same schedule.
  *   SlackWork event   → the worker: the Bolt app (built from the three secrets, rebuilt when
  *                       they change, bots/boot/fresh-build.ts) runs the request — replay guard
  *                       first — and answers through response_url and the Web API.
@@ -81,8 +83,10 @@ export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLamb
       return { statusCode: 200, body: '' };
     }
     if (isBudgetAlertsEvent(event)) {
-      // Every 5 minutes (lib/keywarden-bots.ts); claims keep each alert once, retried or not.
-      await sendSlackBudgetAlerts(await bot());
+      // Every 5 minutes (lib/keywarden-bots.ts); claims keep each alert and notice once, retried or not.
+      const built = await bot();
+      await sendSlackBudgetAlerts(built);
+      await sendSlackExposureNotices(built);
       return { statusCode: 200, body: '' };
     }
     if (!('headers' in event)) return { statusCode: 400, body: '' };

@@ -37,9 +37,11 @@ export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLamb
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
     }
     if (isBudgetAlertsEvent(event)) {
-      // Every 5 minutes: each alert claimed once, to the admin's 1:1 chat.
-      const outcome = await (await bot()).sendBudgetAlerts();
-      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
+      // Every 5 minutes: each alert, then each exposure notice, claimed once, to the admin's 1:1 chat.
+      const built = await bot();
+      const outcome = await built.sendBudgetAlerts();
+      const exposureNotices = await built.sendExposureNotices();
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...outcome, exposureNotices }) };
     }
     const { adapter, logic, log } = await bot();
     return handleProxyEvent(adapter, logic, event, (err) => log.error('teams: request failed', { error: errorLabel(err) }));

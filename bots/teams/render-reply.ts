@@ -7,6 +7,7 @@ import { createKeyCard } from './cards/create-key-card';
 import { helpCard } from './cards/help-card';
 import { keyDetailsCard } from './cards/key-details-card';
 import { ambiguousCard, keyListCard } from './cards/key-list-card';
+import { exposureUsageCard } from './cards/exposure-card';
 import { leakAlertCard } from './cards/leak-alert-card';
 import { newKeyCard } from './cards/new-key-card';
 import { doneCard } from './cards/outcome-card';
@@ -74,6 +75,8 @@ function renderPublic(reply: PublicReply, nowMs: number): Partial<Activity> {
       return cardActivity(whoamiCard(reply));
     case 'leak_alert':
       return cardActivity(leakAlertCard(reply, nowMs));
+    case 'exposure_usage':
+      return cardActivity(exposureUsageCard(reply.key, reply.usage, nowMs));
   }
 }
 

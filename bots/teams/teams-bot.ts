@@ -7,6 +7,7 @@ import type { TurnLogic } from './turn-logic';
 import type { TeamsBotContext } from './bot-context';
 import { createTurnLogic } from './bot';
 import { sendTeamsBudgetAlerts } from './budget-alerts';
+import { sendTeamsExposureNotices } from './exposure-notices';
 import { sendTeamsReminders } from './expiry-reminders';
 import { textActivity } from './render-reply';
 
@@ -18,6 +19,8 @@ export interface TeamsBot {
   sendReminders(nowMs?: number): ReturnType<typeof sendTeamsReminders>;
   /** The budget alerts (80 % and 100 % of a key's budget), to each admin's captured 1:1 chat. */
   sendBudgetAlerts(nowMs?: number): ReturnType<typeof sendTeamsBudgetAlerts>;
+  /** The exposure notices (a key found exposed, any source), to each admin's captured 1:1 chat; run with the budget alerts. */
+  sendExposureNotices(nowMs?: number): ReturnType<typeof sendTeamsExposureNotices>;
 }
 
 /**
@@ -40,5 +43,12 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
       await context.sendActivity(textActivity('⚠️ Sorry, something went wrong on my side. Try again in a moment.'));
     }
   };
-  return { adapter, logic: createTurnLogic(bot), log, sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs), sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs) };
+  return {
+    adapter,
+    logic: createTurnLogic(bot),
+    log,
+    sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs),
+    sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs),
+    sendExposureNotices: (nowMs) => sendTeamsExposureNotices(bot, nowMs),
+  };
 }

@@ -10,3 +10,5 @@ export const ACTION_REMINDER = 'kw_reminder';
 export const ACTION_BUDGET_ALERT = 'kw_budget';
 /** The form `Raise budget…` opens: the new budget. */
 export const BUDGET_MODAL_CALLBACK = 'kw_budget_modal';
+/** `Create replacement` / `Show usage` on an exposure notice (`_replace`, `_usage`). */
+export const ACTION_EXPOSURE = 'kw_exposure';

@@ -2,6 +2,7 @@ import { budgetSpentText, rateLimitText, redactKeys, startPreview, statusWord, t
 import { ambiguousMessage, auditMessage, keyDetailsMessage, keyListMessage } from './key-blocks';
 import { confirmMessage } from './confirm-blocks';
 import { helpMessage } from './help-blocks';
+import { exposureUsageMessage } from './exposure-blocks';
 import { leakAlertMessage } from './leak-alert-blocks';
 import { newKeyMessage } from './new-key-blocks';
 import { usageMessage } from './usage-blocks';
@@ -66,6 +67,8 @@ function render(reply: PublicReply, channelId: string | undefined, now: number):
       return plain(md`:key: <${reply.url}|Open the API Keys console> — a one-time link for you only: it works once, until ${reply.expiresAt}.`);
     case 'leak_alert':
       return leakAlertMessage(reply, channelId, now);
+    case 'exposure_usage':
+      return exposureUsageMessage(reply.key, reply.usage, now);
     case 'error':
       return plain(md`:warning: ${reply.message}`);
   }

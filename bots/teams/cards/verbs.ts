@@ -15,6 +15,8 @@ export const VERB = {
   budgetAlert: 'keywarden.budget-alert',
   /** The new-budget form (Raise budget…): `data.keyId`, and the `budget` input; the usual confirmation follows. */
   budget: 'keywarden.budget',
+  /** Create replacement / Show usage on an exposure notice: `data.button` names the key and which. */
+  exposure: 'keywarden.exposure',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];

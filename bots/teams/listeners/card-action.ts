@@ -1,6 +1,7 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { decodeAction, parseBudgetWord, redactKeys, type Reply } from '../../core';
 import { decodeBudgetAlertButton } from '../../core/budget-alerts';
+import { decodeExposureButton } from '../../core/exposure-notices';
 import { decodeReminderButton } from '../../core/expiry-reminders';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
@@ -109,6 +110,14 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
       if (!parsed.ok) return { kind: 'notice', text: `⚠️ ${parsed.message}` };
       const reply = await bot.conversation.run({ name: 'budget', key: keyId, budget: parsed.budget }, clicker, teamsPrivateDelivery(bot, context));
       bot.log.info('teams: card action', { verb: data.verb, reply: reply.kind });
+      return reply.kind === 'key_delivered' ? { kind: 'notice', text: 'Done.' } : notice(reply);
+    }
+    case VERB.exposure: {
+      // Show usage: the figures read again. Create replacement: its confirmation, to an admin only; the value then goes to the clicker's 1:1 chat.
+      const button = typeof data.button === 'string' ? decodeExposureButton(data.button) : undefined;
+      if (!button) return { kind: 'notice', text: 'This button is not valid any more.' };
+      const reply = await bot.conversation.exposureButton(button, clicker);
+      bot.log.info('teams: card action', { verb: data.verb, op: button.op, reply: reply.kind });
       return reply.kind === 'key_delivered' ? { kind: 'notice', text: 'Done.' } : notice(reply);
     }
     default:
