@@ -40,34 +40,33 @@ describe('Slack events', () => {
       leaked = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'pasted by mistake' } })).body;
     });
 
-    it('tells the poster and the admins about a live key, without repeating it', async () => {
+    it('revokes a live key at once, and tells the poster and the admins so, without repeating it', async () => {
       const from = h.slack.calls.length;
-      const res = await channelMessage(`here is the config: OPENAI_API_KEY=${leaked.key} thanks`);
+      const messageTs = nextTs();
+      const res = await h.event({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: MEMBER_USER, text: `here is the config: OPENAI_API_KEY=${leaked.key} thanks`, ts: messageTs });
       expect(res.status).toBe(200);
       const poster = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === MEMBER_USER), { from });
       expect(poster.args.channel).toBe(CHANNEL);
       expect(textOf(poster.args)).toContain(leaked.start);
-      expect(textOf(poster.args)).not.toContain('kw_leak_revoke'); // the poster is not an admin
+      expect(textOf(poster.args)).toContain('It has been *revoked*: it no longer works.');
+      expect(textOf(poster.args)).not.toContain('kw_leak_revoke');
 
       const open = await h.slack.waitFor(isApi('conversations.open'), { from });
       expect(open.args.users).toBe(ADMIN_USER);
       const alert = await h.slack.waitFor(isApi('chat.postMessage', (c) => c.args.channel === `D${ADMIN_USER.slice(1)}`), { from });
       expect(textOf(alert.args)).toContain('pasted by mistake');
       expect(textOf(alert.args)).toContain(`<@${MEMBER_USER}>`);
+      expect(textOf(alert.args)).toContain('revoked');
+      // Nothing to click: it was revoked before anyone read the alert.
+      expect(textOf(alert.args)).not.toContain('kw_leak_revoke');
 
       for (const call of h.slack.calls.slice(from)) expect(keysIn(call)).toEqual([]);
-      // The key is still live until someone clicks.
-      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
-
-      // A non-admin cannot use the button; an admin's click revokes at once.
-      const value = buttonValue(alert.args, 'kw_leak_revoke');
-      const refused = await h.answer((await h.click('kw_leak_revoke', value, MEMBER_USER)).responseId);
-      expect(textOf(refused.body)).toContain('only admins');
-      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('active');
-      const done = await h.answer((await h.click('kw_leak_revoke', value, ADMIN_USER)).responseId);
-      expect(textOf(done.body)).toContain('Revoked');
-      expect((await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body.status).toBe('revoked');
-      expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+      const key = (await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body;
+      // Where it leaked is the message's permalink (chat.getPermalink), never the text.
+      expect(key).toMatchObject({ status: 'revoked', exposure: { source: 'chat', location: `https://test.slack.com/archives/${CHANNEL}/p${messageTs.replace('.', '')}` } });
+      expect(await h.stack.json('/v1/models', { key: leaked.key })).toMatchObject({ status: 401, body: { error: { code: 'key_revoked' } } });
+      const audit = (await h.stack.json(`/v1/audit?keyId=${leaked.id}`, { key: h.stack.adminKey })).body.data;
+      expect(audit.find((r: { action: string }) => r.action === 'key.exposed')).toMatchObject({ details: { source: 'chat' } });
     });
 
     /** A channel message posted as an Events API callback with a chosen event id. */
@@ -158,7 +157,8 @@ describe('Slack events', () => {
       await channelMessage(`already revoked: ${leaked.key}`);
       await channelMessage('nothing here at all');
       await new Promise((r) => setTimeout(r, 400));
-      expect(h.slack.calls.slice(from).filter((c) => c.kind === 'api' && c.method !== 'auth.test')).toEqual([]);
+      // A checksum-valid value asks for the message's link (its location, should it be live); nothing is said.
+      expect(h.slack.calls.slice(from).filter((c) => c.kind === 'api' && c.method !== 'auth.test' && c.method !== 'chat.getPermalink')).toEqual([]);
     });
   });
 
@@ -239,7 +239,7 @@ describe('Slack events', () => {
     const delivered = await h.slack.waitFor(isApi('chat.postEphemeral', (c) => c.args.user === ADMIN_USER && keysIn(c).length > 0), { from: created.from });
     const [secret] = keysIn(delivered);
     const logs = h.output.text();
-    expect(apiRequests(logs)).toEqual(expect.arrayContaining(['POST /v1/keys/verify 200', 'POST /v1/responses 200', 'POST /v1/keys 201']));
+    expect(apiRequests(logs)).toEqual(expect.arrayContaining(['POST /v1/bots/leaks 200', 'POST /v1/responses 200', 'POST /v1/keys 201']));
 
     const messages = h.slack.calls.filter(isApi('chat.postMessage'));
     expect(messages).toEqual(expect.arrayContaining([alert, answer]));

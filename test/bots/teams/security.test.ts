@@ -23,7 +23,7 @@ describe('leak guard (Emulator mode stack)', () => {
     return { id: res.body.id, key: res.body.key, start: res.body.start };
   }
 
-  it('a live key pasted in a channel (no mention needed): notice in the thread with a revoke button, the poster alerted privately', async () => {
+  it('a live key pasted in a channel (no mention needed) is revoked at once: the notice in the thread says so, the poster is told privately', async () => {
     const leaked = await liveKey('pasted-by-admin');
     const posted = message({ serviceUrl: h.serviceUrl, text: `here is the prod key ${leaked.key} for the deploy job`, mention: false });
     expect((await h.send(posted)).status).toBe(200);
@@ -32,49 +32,37 @@ describe('leak guard (Emulator mode stack)', () => {
     const [notice] = h.connector.in(CHANNEL.id);
     expect(notice!.activityId).toBe(posted.id);
     const card = cardOf(notice!);
-    expect(cardText(card)).toContain('Live API key posted');
+    expect(cardText(card)).toContain('API key posted — revoked');
+    expect(cardText(card)).toContain('It has been revoked: it no longer works');
     expect(cardText(card)).toContain(`${leaked.start}…`);
+    expect(card.actions).toBeUndefined();
     expect(JSON.stringify(notice)).not.toContain(leaked.key);
-    const [revoke] = card.actions;
-    expect(revoke).toMatchObject({ type: 'Action.Execute', verb: 'keywarden.confirm', fallback: { type: 'Action.Submit' } });
 
-    // The poster is an admin: their private alert offers the revoke too.
     const [alert] = h.connector.in(personalChat(ADMIN).id);
-    expect(cardText(cardOf(alert!))).toContain('You posted a live Keywarden API key');
-    expect(cardOf(alert!).actions?.[0]).toMatchObject({ verb: 'keywarden.confirm' });
+    expect(cardText(cardOf(alert!))).toContain('You posted a Keywarden API key in a conversation. It has been revoked');
+    expect(cardOf(alert!).actions).toBeUndefined();
     expect(findKeysInText(JSON.stringify(alert))).toEqual([]);
 
-    // One click by an admin revokes it; the key stops working at once.
-    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, verb: revoke.verb, data: revoke.data }));
-    expect(cardText(res.body.value)).toContain('Key “pasted-by-admin” revoked');
-    expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
+    // Stopped before anyone clicked anything; where it leaked names the conversation and the message.
+    expect(await h.stack.json('/v1/models', { key: leaked.key })).toMatchObject({ status: 401, body: { error: { code: 'key_revoked' } } });
+    const key = (await h.stack.json(`/v1/keys/${leaked.id}`, { key: h.stack.adminKey })).body;
+    expect(key.exposure).toMatchObject({ source: 'chat', location: `https://teams.microsoft.com/l/message/${encodeURIComponent(CHANNEL.id)}/${encodeURIComponent(posted.id!)}` });
   });
 
-  it('posted by a non-admin: the poster is told (no button), each admin gets a private alert with the one-click revoke', async () => {
+  it('posted by a non-admin: the poster and each admin are told privately that it was revoked (no button)', async () => {
     const leaked = await liveKey('pasted-by-user');
     await h.send(message({ serviceUrl: h.serviceUrl, from: USER, text: `try ${leaked.key}`, mention: false }));
     await h.connector.waitFor(() => h.connector.in(personalChat(USER).id).length >= 1 && h.connector.in(personalChat(ADMIN).id).length >= 1);
 
     const [posterAlert] = h.connector.in(personalChat(USER).id);
-    expect(cardText(cardOf(posterAlert!))).toContain('You posted a live Keywarden API key');
+    expect(cardText(cardOf(posterAlert!))).toContain('You posted a Keywarden API key');
     expect(cardOf(posterAlert!).actions).toBeUndefined();
 
     const adminChat = h.connector.created.find((c) => c.id === personalChat(ADMIN).id)!;
     expect(adminChat.params).toMatchObject({ isGroup: false, members: [{ id: 'aad-admin', aadObjectId: 'aad-admin' }], tenantId: 'tenant1' });
     const [adminAlert] = h.connector.in(personalChat(ADMIN).id);
-    expect(cardText(cardOf(adminAlert!))).toContain(`posted in a conversation by Uma User (teams:tenant1:aad-user)`);
-    const [revoke] = cardOf(adminAlert!).actions;
-
-    // The non-admin cannot use the channel notice's button …
-    const [notice] = h.connector.in(CHANNEL.id);
-    const [channelButton] = cardOf(notice!).actions;
-    const refused = await h.send(executeAction({ serviceUrl: h.serviceUrl, from: USER, verb: channelButton.verb, data: channelButton.data }));
-    expect(refused.body.value).toContain('only admins of this project');
-    expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(200);
-
-    // … the admin's private alert revokes it, from their 1:1 chat.
-    const res = await h.send(executeAction({ serviceUrl: h.serviceUrl, conversation: personalChat(ADMIN), verb: revoke.verb, data: revoke.data }));
-    expect(cardText(res.body.value)).toContain('revoked');
+    expect(cardText(cardOf(adminAlert!))).toContain(`posted in a conversation by Uma User (teams:tenant1:aad-user). It has been revoked`);
+    expect(cardOf(adminAlert!).actions).toBeUndefined();
     expect((await h.stack.call('/v1/models', { key: leaked.key })).status).toBe(401);
   });
 
@@ -102,7 +90,7 @@ describe('leak guard (Emulator mode stack)', () => {
     }
   });
 
-  it('look-alike text that fails the checksum is ignored offline: no reply, no verify call', async () => {
+  it('look-alike text that fails the checksum is ignored offline: no reply, no report', async () => {
     const body = `archie_${randomBytes(16).toString('hex').slice(0, 22)}`;
     const good = checksum(body);
     const wrong = `${good.slice(0, 5)}${good[5] === 'A' ? 'B' : 'A'}`;
@@ -116,9 +104,9 @@ describe('leak guard (Emulator mode stack)', () => {
     // The control: the same text with the checksum right is checked, and the capture shows that
     // call — so the absence of one for the look-alike is not an empty capture's doing.
     await h.send(message({ serviceUrl: h.serviceUrl, text: `not a key: ${body}${good}`, mention: false }));
-    await h.connector.waitFor(() => apiRequests(h.output.text().slice(afterLookAlike)).includes('POST /v1/keys/verify 200'));
+    await h.connector.waitFor(() => apiRequests(h.output.text().slice(afterLookAlike)).includes('POST /v1/bots/leaks 200'));
     expect(h.connector.calls).toEqual([]); // well-formed, but no key of this project: nothing to say
-    expect(h.output.text().slice(before, afterLookAlike)).not.toContain('/v1/keys/verify');
+    expect(h.output.text().slice(before, afterLookAlike)).not.toContain('/v1/bots/leaks');
   });
 
   it('a revoked key posted in a channel is not alerted (not live)', async () => {
@@ -155,7 +143,7 @@ describe('leak guard (Emulator mode stack)', () => {
     const notices = h.connector.history.filter((c) => c.conversationId === CHANNEL.id).map((c) => cardText(cardOf(c)));
     expect(notices).toContainEqual(expect.stringContaining(`${leaked.start}…`));
     const logs = h.output.text();
-    expect(apiRequests(logs)).toContain('POST /v1/keys/verify 200');
+    expect(apiRequests(logs)).toContain('POST /v1/bots/leaks 200');
     expect(logLines(logs)).toContainEqual(expect.objectContaining({ message: 'teams: live key posted in a conversation', keys: [leaked.id] }));
 
     expect(keysOutsidePersonalChats(h)).toEqual([]);

@@ -20,6 +20,7 @@ describe('registerListeners', () => {
       'action kw_cancel function',
       'action /^kw_reminder_(rotate|revoke)$/ function',
       'action /^kw_budget_(raise|pause)$/ function',
+      'action /^kw_exposure_(replace|usage)$/ function',
       'event app_mention function',
       'event message function',
       'event message function',
