@@ -22,8 +22,11 @@
  *   conversation.cancel(identity)           a confirmation's cancel button was clicked
  *   conversation.budgetForm(keyId, identity) a budget alert's `Raise budget…`: the key for a new-budget form, admins only
  *                                           (budget-alerts.ts: the alerts themselves, claimed once per threshold and period)
- *   conversation.scanForLeaks(text, poster) → LeakFinding[]  leak guard for channel text (leak-guard.ts):
- *                                           live keys of the project, with replies for the poster and each admin
+ *   conversation.scanForLeaks(text, poster, location) → LeakFinding[]  leak guard for channel text (leak-guard.ts):
+ *                                           live keys revoked at once (POST /v1/bots/leaks, `location` = the message's link),
+ *                                           with replies for the poster and each admin
+ *   conversation.exposureButton(button, identity)  an exposure notice's Show usage / Create replacement
+ *                                           (exposure-notices.ts: the notices themselves, claimed once per key and admin)
  *   conversation.chat(text), .isCommand(text), .resolve(ref) (`<key>` → one key, key-resolver.ts)
  *
  * Failure replies (failure-replies.ts): `apiFailure` / `chatFailure` turn an API error into words.
@@ -32,7 +35,7 @@
  *   - a new key never comes back as a reply: the core hands `new_key` (raw key, setup script) to
  *     `delivery` and answers `key_delivered` (the key's start only). An edge's delivery sends it
  *     ONLY privately (Slack ephemeral / DM; Teams 1:1 chat) and never logs it.
- *   - `confirm` / `leak_alert.revoke` carry a `PendingAction`: put `encodeAction(action)` in the button
+ *   - `confirm` / `leak_alert.revoke` (only when the pipeline could not be asked) carry a `PendingAction`: put `encodeAction(action)` in the button
  *     value; nothing changes until the click comes back through `confirm`.
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
  *

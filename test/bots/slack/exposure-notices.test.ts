@@ -8,6 +8,8 @@ import type { RecordedCall } from './slack-stand-in';
 
 type ApiCall = Extract<RecordedCall, { kind: 'api' }>;
 const ADMIN_DM = `D${ADMIN_USER.slice(1)}`;
+/** Whoever holds a leaked key chooses its user agent: shown, it must ping nobody and link nowhere. */
+const HOSTILE_AGENT = 'thief <!channel> <https://evil.example|click> & co';
 
 /**
  * Issue 22 on Slack: a key posted in a channel is revoked at once by the leak guard; every
@@ -96,7 +98,7 @@ describe('Slack exposure notices', () => {
       const at = new Date(h.stack.clock.now()).toISOString();
       await h.stack.services.store.markExposed(stolen.id, { source: 'github', location: 'https://github.com/acme/app/blob/main/.env', at });
       h.stack.clock.advance(1_000);
-      for (const ua of ['python-requests/2.32', 'python-requests/2.32']) {
+      for (const ua of ['python-requests/2.32', 'python-requests/2.32', HOSTILE_AGENT]) {
         expect((await h.stack.json('/v1/responses', { key: stolen.key, body: { model: 'archibot', input: 'steal' }, headers: { 'user-agent': ua } })).status).toBe(200);
       }
       const outcome = await h.stack.services.keys.exposed(stolen.key, { source: 'github', location: 'https://github.com/acme/app/blob/main/.env' });
@@ -109,8 +111,10 @@ describe('Slack exposure notices', () => {
       expect(said).toContain('pushed to a public GitHub repository');
       expect(said).toContain('https://github.com/acme/app/blob/main/.env');
       expect(said).toContain('Revoked: it no longer works.');
-      expect(said).toMatch(/2 calls · [\d,]+ tokens · [\d.]+ credits/);
-      expect(said).toContain('python-requests/2.32');
+      expect(said).toMatch(/3 calls · [\d,]+ tokens · [\d.]+ credits/);
+      expect(said).toContain('python-requests/2.32 · 2 calls');
+      expect(said).toContain('thief &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co · 1 call');
+      expect(said).not.toContain('<!channel>');
       expect(said).toMatch(/127\.0\.0\.1|::1/);
       expect(said).toContain('First use');
       expect((await runJob()).filter((c) => textOf(c.args).includes(stolen.id))).toEqual([]);
@@ -119,7 +123,8 @@ describe('Slack exposure notices', () => {
     it('Show usage reads the figures again, for whoever clicks', async () => {
       const shown = await h.answer((await h.click('kw_exposure_usage', buttonValue(notice.args, 'kw_exposure_usage'), MEMBER_USER)).responseId);
       expect(textOf(shown.body)).toContain('did since it was first seen exposed');
-      expect(textOf(shown.body)).toMatch(/2 calls · [\d,]+ tokens/);
+      expect(textOf(shown.body)).toMatch(/3 calls · [\d,]+ tokens/);
+      expect(textOf(shown.body)).not.toContain('<!channel>');
       expect(textOf(shown.body)).toContain('python-requests/2.32');
       expect(keysIn(shown)).toEqual([]);
     });

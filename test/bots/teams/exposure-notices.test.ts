@@ -79,7 +79,9 @@ describe('Teams exposure notices', () => {
     h.stack.clock.advance(1_000);
     await h.stack.services.store.markExposed(stolen.id, { source: 'github', location: 'https://github.com/acme/bot/blob/main/config.yml', at: new Date(h.stack.clock.now()).toISOString() });
     h.stack.clock.advance(1_000);
-    expect((await h.stack.json('/v1/responses', { key: stolen.key, body: { model: 'archibot', input: 'steal' }, headers: { 'user-agent': 'curl/8.5.0' } })).status).toBe(200);
+    for (const ua of ['curl/8.5.0', '[click](https://evil.example)']) {
+      expect((await h.stack.json('/v1/responses', { key: stolen.key, body: { model: 'archibot', input: 'steal' }, headers: { 'user-agent': ua } })).status).toBe(200);
+    }
     expect((await h.stack.services.keys.exposed(stolen.key, { source: 'github', location: 'https://github.com/acme/bot/blob/main/config.yml' }))?.handled).toBe('revoked');
 
     expect((await runNotices()).teams).toMatchObject({ sent: 1 });
@@ -89,8 +91,11 @@ describe('Teams exposure notices', () => {
     const card = cardOf(notice!);
     expect(cardText(card)).toContain('Where: pushed to a public GitHub repository');
     expect(cardText(card)).toContain('Location: https://github.com/acme/bot/blob/main/config.yml');
-    expect(cardText(card)).toMatch(/Since the exposure: 1 call · [\d,]+ tokens/);
+    expect(cardText(card)).toMatch(/Since the exposure: 2 calls · [\d,]+ tokens/);
     expect(cardText(card)).toContain('curl/8.5.0');
+    // The caller chose its user agent: shown as text, never as a link.
+    expect(cardText(card)).toContain('[click]\u200b(https://evil.example)');
+    expect(cardText(card)).not.toContain('[click](');
 
     const usage = await click(button(card, 'Show usage'), USER);
     expect(cardText(usage.body.value)).toContain('did since it was first seen exposed');
