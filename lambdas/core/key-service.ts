@@ -6,7 +6,8 @@ import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
-import { MAX_EXPOSURE_LOCATION, type Exposure } from './exposure';
+import type { Exposure } from './exposure';
+import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
 import { keyStatus } from './key-status';
@@ -21,7 +22,7 @@ export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
 export const MAX_OVERLAP_MS = 7 * DAY_MS;
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 600, windowSeconds: 60 };
 
-export type { KeyChanges };
+export type { KeyChanges, ExposureOutcome };
 
 /** A key's own limits and their state, as a replacement takes them over. */
 function carriedLimits(old: KeyRecord): Partial<KeyRecord> {
@@ -77,6 +78,7 @@ interface Target {
 export class KeyService {
   private readonly authority: Authority;
   private readonly edits: KeyEdits;
+  private readonly exposures: KeyExposures;
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.authority = new Authority(deps);
@@ -84,6 +86,7 @@ export class KeyService {
       target: (p, id) => this.target(p, id),
       recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
     });
+    this.exposures = new KeyExposures(deps, (p, id) => this.rotate(p, id));
   }
 
   /** Mints a new raw key and its record (not yet stored). */
@@ -394,53 +397,15 @@ export class KeyService {
     }
   }
 
-  /**
-   * A key's value was seen where it must not be (core/exposure.ts): a URL or an id slot (the
-   * router), a chat (the leak guard), a public repository (GitHub's reports). Whoever holds the
-   * value is authority enough, so nothing else is checked: the exposure pipeline runs for the key
-   * the value belongs to, if any. The value is never stored, logged or audited; only the key's id.
-   */
-  async exposed(raw: string, exposure: Exposure): Promise<ExposureOutcome | undefined> {
-    const key = await this.deps.auth.inspect(raw);
-    return key ? this.expose(key, exposure) : undefined;
+  /** A key's value seen where it must not be: the exposure pipeline (key-exposure.ts) for the key it belongs to. */
+  exposed(raw: string, exposure: Exposure): Promise<ExposureOutcome | undefined> {
+    return this.exposures.exposed(raw, exposure);
   }
 
-  /**
-   * The exposure pipeline, for every source: the key is marked exposed once (when and where it
-   * was first seen: `Store.markExposed`), a `key.exposed` audit record names the source and the
-   * location, and a key that still works stops at once — revoked (a paused or expired one too: an
-   * enable or a new expiry would bring it back), or for the Automator key, which cannot be
-   * revoked, rotated (its replacement is not handed to anyone here: nobody holds the Automator
-   * key's value). Seen again, a key already stopped changes nothing more (`handled: 'already'`).
-   */
-  async expose(key: KeyRecord, exposure: Exposure): Promise<ExposureOutcome> {
-    const now = this.deps.clock.now();
-    const record = { source: exposure.source, location: exposure.location.slice(0, MAX_EXPOSURE_LOCATION), at: new Date(now).toISOString() };
-    const first = await this.deps.store.markExposed(key.id, record);
-    const live = keyStatus(key, now) !== 'revoked' && !key.replacedBy;
-    const exposed = { ...key, exposure: key.exposure ?? record };
-    if (!live && !first) return { key: exposed, handled: 'already', first };
-    const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
-    await this.deps.audit.record(system, 'key.exposed', 'success', { keyId: key.id, details: { source: record.source, location: record.location } });
-    if (!live) return { key: exposed, handled: 'already', first };
-    if (key.type === 'system') {
-      const rotated = await this.rotate(system, key.id);
-      return { key: { ...exposed, ...rotated.replaced }, handled: 'rotated', first, replacementId: rotated.key.id };
-    }
-    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: `exposed (${record.source}): ${record.location}` });
-    const revoked = await this.deps.store.revokeKey(key.id, record.at);
-    return { key: { ...exposed, ...revoked }, handled: 'revoked', first };
+  /** The exposure pipeline for a key known by id (a report). */
+  expose(key: KeyRecord, exposure: Exposure): Promise<ExposureOutcome> {
+    return this.exposures.expose(key, exposure);
   }
-}
-
-/** What the exposure pipeline did with a key: stopped it now, or found it stopped already. */
-export interface ExposureOutcome {
-  key: KeyRecord;
-  handled: 'revoked' | 'rotated' | 'already';
-  /** This was the first time the key was found exposed. */
-  first: boolean;
-  /** The Automator key's replacement, when it was rotated. */
-  replacementId?: string;
 }
 
 /** A search matches a key's id, name, visible start, or one of its metadata values. */

@@ -101,7 +101,7 @@ function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<strin
 async function reportExposed(services: Services, err: ExposedKeyError, route: string): Promise<void> {
   try {
     // The location is the route as declared: the request's own path may hold the key.
-    await services.keys.exposed(err.raw, err instanceof KeyInUrlError ? { source: 'url', location: `${route} (${err.param}, in the URL)` } : { source: 'id_slot', location: `${route} (${err.param})` });
+    await services.keys.exposed(err.raw, err instanceof KeyInUrlError ? { source: 'url', location: `${route} (${err.param}, in a URL)` } : { source: 'id_slot', location: `${route} (${err.param})` });
   } catch (failure) {
     services.logger.error('could not revoke an exposed key', { param: err.param, error: describeError(failure) });
   }

@@ -1,0 +1,66 @@
+import type { AuditLog } from './audit-log';
+import type { Authenticator } from './authenticator';
+import { MAX_EXPOSURE_LOCATION, type Exposure } from './exposure';
+import { keyStatus } from './key-status';
+import type { Principal } from './principal';
+import type { Clock, Store } from './ports';
+import type { KeyRecord } from './types';
+
+/**
+ * The exposure pipeline (issue 22, core/exposure.ts): one path for every source that finds a key's
+ * value where it must not be. `KeyService` hands it its rotation, for the Automator key.
+ */
+export class KeyExposures {
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; auth: Authenticator; audit: AuditLog },
+    private readonly rotate: (p: Principal, id: string) => Promise<{ key: KeyRecord; replaced?: KeyRecord }>,
+  ) {}
+
+  /**
+   * A key's value was seen where it must not be (core/exposure.ts): a URL or an id slot (the
+   * router), a chat (the leak guard), a public repository (GitHub's reports). Whoever holds the
+   * value is authority enough, so nothing else is checked: the exposure pipeline runs for the key
+   * the value belongs to, if any. The value is never stored, logged or audited; only the key's id.
+   */
+  async exposed(raw: string, exposure: Exposure): Promise<ExposureOutcome | undefined> {
+    const key = await this.deps.auth.inspect(raw);
+    return key ? this.expose(key, exposure) : undefined;
+  }
+
+  /**
+   * The exposure pipeline, for every source: the key is marked exposed once (when and where it
+   * was first seen: `Store.markExposed`), a `key.exposed` audit record names the source and the
+   * location, and a key that still works stops at once — revoked (a paused or expired one too: an
+   * enable or a new expiry would bring it back), or for the Automator key, which cannot be
+   * revoked, rotated (its replacement is not handed to anyone here: nobody holds the Automator
+   * key's value). Seen again, a key already stopped changes nothing more (`handled: 'already'`).
+   */
+  async expose(key: KeyRecord, exposure: Exposure): Promise<ExposureOutcome> {
+    const now = this.deps.clock.now();
+    const record = { source: exposure.source, location: exposure.location.slice(0, MAX_EXPOSURE_LOCATION), at: new Date(now).toISOString() };
+    const first = await this.deps.store.markExposed(key.id, record);
+    const live = keyStatus(key, now) !== 'revoked' && !key.replacedBy;
+    const exposed = { ...key, exposure: key.exposure ?? record };
+    if (!live && !first) return { key: exposed, handled: 'already', first };
+    const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
+    await this.deps.audit.record(system, 'key.exposed', 'success', { keyId: key.id, details: { source: record.source, location: record.location } });
+    if (!live) return { key: exposed, handled: 'already', first };
+    if (key.type === 'system') {
+      const rotated = await this.rotate(system, key.id);
+      return { key: { ...exposed, ...rotated.replaced }, handled: 'rotated', first, replacementId: rotated.key.id };
+    }
+    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: `exposed (${record.source}): ${record.location}` });
+    const revoked = await this.deps.store.revokeKey(key.id, record.at);
+    return { key: { ...exposed, ...revoked }, handled: 'revoked', first };
+  }
+}
+
+/** What the exposure pipeline did with a key: stopped it now, or found it stopped already. */
+export interface ExposureOutcome {
+  key: KeyRecord;
+  handled: 'revoked' | 'rotated' | 'already';
+  /** This was the first time the key was found exposed. */
+  first: boolean;
+  /** The Automator key's replacement, when it was rotated. */
+  replacementId?: string;
+}
