@@ -297,7 +297,7 @@ describe('exposure', () => {
     expect((await services.store.getKey(leaked.key.id))?.exposure?.source).toBe('github');
 
     const { project, automator } = await services.operator.createProject({ accountId, name: 'exposed automator', actor: 'cli:test' });
-    const rotated = await services.keys.exposed(automator.secret, { source: 'url', location: 'GET /v1/keys/:id (id, in the URL)' });
+    const rotated = await services.keys.exposed(automator.secret, { source: 'url', location: 'GET /v1/keys/:id (id, in a URL)' });
     expect(rotated?.handled).toBe('rotated');
     expect((await services.auth.authenticate(automator.secret)).result).toBe('revoked');
     const replacement = (await services.store.getProject(project.id))?.automatorKeyId;
