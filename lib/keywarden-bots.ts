@@ -27,7 +27,8 @@ export interface KeywardenBotsProps {
  *   expiring within 14 days, within 3 days, or just expired (bots/core/expiry-reminders.ts).
  * - **Budget alerts.** A second rule invokes them every 5 minutes with
  *   `{ "keywarden": "budget-alerts" }`; each tells its platform's project admins about keys at
- *   80 % or 100 % of their budget, once per threshold and period (bots/core/budget-alerts.ts).
+ *   80 % or 100 % of their budget, once per threshold and period (bots/core/budget-alerts.ts),
+ *   and about keys found exposed, once per key, with what they did since (bots/core/exposure-notices.ts).
  *   Its own rule: a budget runs out within minutes, an expiry is known weeks ahead. A retried or
  *   overlapping invocation sends nothing twice (delivery claims), and one older than the next
  *   run is dropped rather than queued behind it.
@@ -58,7 +59,7 @@ export class KeywardenBots extends Construct {
       );
     }
     this.budgetAlertRule = new Rule(this, 'BudgetAlerts', {
-      description: `Keywarden ${props.config.stage}: budget alerts at 80 % and 100 % to project admins (Slack DM, Teams 1:1), every 5 minutes`,
+      description: `Keywarden ${props.config.stage}: budget alerts at 80 % and 100 % and exposure notices to project admins (Slack DM, Teams 1:1), every 5 minutes`,
       schedule: Schedule.rate(Duration.minutes(5)),
     });
     for (const bot of ['slack', 'teams'] as const) {
