@@ -2,6 +2,7 @@ import { BUDGET_ALERT_THRESHOLDS } from '../../lambdas/core/budget';
 import type { ApiKey } from './api-types';
 import { creditsText } from './key-text';
 import type { KeywardenClient } from './keywarden-client';
+import { forKeysWithAdmins } from './admin-notice-walk';
 
 /**
  * Budget alerts (issue 21): when a key has spent 80 % and then 100 % of its budget in a period,
@@ -79,31 +80,20 @@ export interface BudgetAlertRun {
  */
 export async function claimDueBudgetAlerts(client: KeywardenClient, nowMs: number): Promise<BudgetAlertRun> {
   const run: BudgetAlertRun = { due: [], alreadySent: 0 };
-  const admins = await client.admins();
-  if (!admins.ok) return run;
-  const onPlatform = admins.value.filter((identity) => identity.startsWith(`${client.bot}:`));
-  if (onPlatform.length === 0) return run;
-  let cursor: string | undefined;
-  for (let page = 0; page < 50; page++) {
-    const listed = await client.listKeys({ status: 'active', limit: 200, ...(cursor ? { cursor } : {}) });
-    if (!listed.ok) return run;
-    for (const key of listed.value.keys) {
-      const [highest, ...lower] = reachedThresholds(key);
-      if (highest === undefined) continue;
-      for (const admin of onPlatform) {
-        const claim = await client.claimDelivery(budgetAlertDelivery(client.bot, key, highest, admin), claimSeconds(key, nowMs));
-        if (!claim.ok) {
-          if (claim.error.code === 'conflict') run.alreadySent += 1;
-          continue;
-        }
-        run.due.push({ admin, reply: { kind: 'budget_alert', key, threshold: highest } });
-        // Passed by already: claimed with it, so a lower alert never arrives after a higher one.
-        for (const passed of lower) await client.claimDelivery(budgetAlertDelivery(client.bot, key, passed, admin), claimSeconds(key, nowMs));
+  await forKeysWithAdmins(client, { status: 'active' }, async (key, admins) => {
+    const [highest, ...lower] = reachedThresholds(key);
+    if (highest === undefined) return;
+    for (const admin of admins) {
+      const claim = await client.claimDelivery(budgetAlertDelivery(client.bot, key, highest, admin), claimSeconds(key, nowMs));
+      if (!claim.ok) {
+        if (claim.error.code === 'conflict') run.alreadySent += 1;
+        continue;
       }
+      run.due.push({ admin, reply: { kind: 'budget_alert', key, threshold: highest } });
+      // Passed by already: claimed with it, so a lower alert never arrives after a higher one.
+      for (const passed of lower) await client.claimDelivery(budgetAlertDelivery(client.bot, key, passed, admin), claimSeconds(key, nowMs));
     }
-    if (!listed.value.nextCursor) break;
-    cursor = listed.value.nextCursor;
-  }
+  });
   return run;
 }
 

@@ -1,6 +1,7 @@
 import type { ApiExposureUsage, ApiKey, CreateKeyRequest } from './api-types';
 import { countText, creditsText, keyLine, relativeTime, startPreview } from './key-text';
 import type { KeywardenClient } from './keywarden-client';
+import { forKeysWithAdmins } from './admin-notice-walk';
 import { apiFailure } from './failure-replies';
 import type { Reply } from './replies';
 
@@ -57,31 +58,20 @@ export interface ExposureNoticeRun {
  */
 export async function claimDueExposureNotices(client: KeywardenClient, nowMs: number): Promise<ExposureNoticeRun> {
   const run: ExposureNoticeRun = { due: [], alreadySent: 0 };
-  const admins = await client.admins();
-  if (!admins.ok) return run;
-  const onPlatform = admins.value.filter((identity) => identity.startsWith(`${client.bot}:`));
-  if (onPlatform.length === 0) return run;
-  let cursor: string | undefined;
-  for (let page = 0; page < 50; page++) {
-    const listed = await client.listKeys({ limit: 200, ...(cursor ? { cursor } : {}) });
-    if (!listed.ok) return run;
-    for (const key of listed.value.keys) {
-      const at = key.exposure ? Date.parse(key.exposure.at) : NaN;
-      if (!(at > nowMs - EXPOSURE_NOTICE_WINDOW_MS)) continue;
-      const claimed: string[] = [];
-      for (const admin of onPlatform) {
-        const claim = await client.claimDelivery(exposureNoticeDelivery(client.bot, key.id, admin), EXPOSURE_CLAIM_S);
-        if (claim.ok) claimed.push(admin);
-        else if (claim.error.code === 'conflict') run.alreadySent += 1;
-      }
-      if (claimed.length === 0) continue;
-      // Read once per key, after the claims: only a run that will send asks for the figures.
-      const usage = await client.exposureUsage(key.id);
-      for (const admin of claimed) run.due.push({ admin, reply: { kind: 'exposure_notice', key, ...(usage.ok ? { usage: usage.value } : {}) } });
+  await forKeysWithAdmins(client, {}, async (key, admins) => {
+    const at = key.exposure ? Date.parse(key.exposure.at) : NaN;
+    if (!(at > nowMs - EXPOSURE_NOTICE_WINDOW_MS)) return;
+    const claimed: string[] = [];
+    for (const admin of admins) {
+      const claim = await client.claimDelivery(exposureNoticeDelivery(client.bot, key.id, admin), EXPOSURE_CLAIM_S);
+      if (claim.ok) claimed.push(admin);
+      else if (claim.error.code === 'conflict') run.alreadySent += 1;
     }
-    if (!listed.value.nextCursor) break;
-    cursor = listed.value.nextCursor;
-  }
+    if (claimed.length === 0) return;
+    // Read once per key, after the claims: only a run that will send asks for the figures.
+    const usage = await client.exposureUsage(key.id);
+    for (const admin of claimed) run.due.push({ admin, reply: { kind: 'exposure_notice', key, ...(usage.ok ? { usage: usage.value } : {}) } });
+  });
   return run;
 }
 
