@@ -402,9 +402,20 @@ export class KeyService {
     return this.exposures.exposed(raw, exposure);
   }
 
-  /** The exposure pipeline for a key known by id (a report). */
+  /** The exposure pipeline for a key known by id. */
   expose(key: KeyRecord, exposure: Exposure): Promise<ExposureOutcome> {
     return this.exposures.expose(key, exposure);
+  }
+
+  /**
+   * A key of the caller's project reported exposed (`POST /v1/keys/{id}/report-exposed`): a key
+   * may always report itself; anything else needs what revoking it needs
+   * (`Authority.requireMayReportExposed`). Then the exposure pipeline, with where it leaked.
+   */
+  async reportExposed(p: Principal, id: string, location?: string): Promise<ExposureOutcome> {
+    const { key, personIsAdmin } = await this.target(p, id);
+    await this.authority.requireMayReportExposed(p, key, personIsAdmin);
+    return this.exposures.expose(key, { source: 'report', location: location ?? `reported by ${principalActor(p)}` });
   }
 }
 

@@ -1,12 +1,10 @@
 import { publicBase } from '../../config';
-import { Authority } from '../../core/authority';
 import { parseDuration } from '../../core/duration';
 import { KeywardenError } from '../../core/errors';
 import { versionOf } from '../../core/key-edits';
 import type { IssuedKey } from '../../core/key-service';
 import { keyStatus } from '../../core/key-status';
 import { checkPermission, requireRead } from '../../core/policy';
-import { principalActor, principalProject, type Principal } from '../../core/principal';
 import { setupScript } from '../../core/setup-script';
 import type { KeyRecord } from '../../core/types';
 import { presentKey } from '../presenters';
@@ -49,28 +47,15 @@ export function ifMatchVersion(value: string | undefined): number | undefined {
 /** Verify's code for a key that is not active. */
 const NOT_ACTIVE_CODE = { expired: 'key_expired', revoked: 'key_revoked', disabled: 'key_disabled' } as const;
 
-/** A key of the caller's project and, for a person, whether they are an admin (one read); another project's key is 404. */
-async function projectKey(ctx: RequestContext, p: Principal, id: string): Promise<{ key: KeyRecord; personIsAdmin?: boolean }> {
-  const { store } = ctx.services;
-  const projectId = principalProject(p);
-  const found = p.kind === 'key' && p.person ? await store.getKeyWithAdmin(id, { projectId, identity: p.person.identity }) : { key: await store.getKey(id), admin: undefined };
-  if (!found.key || found.key.projectId !== projectId) throw new KeywardenError('not_found', `No key ${id} in this project.`);
-  return { key: found.key, personIsAdmin: found.admin };
-}
-
 /**
  * Issue 22: a key reported exposed, and what a key did since it was. The report goes through the
  * one exposure pipeline (`KeyService.expose`: marked exposed once, audited, stopped at once — the
- * Automator key rotated), after the authority check (`Authority.requireMayReportExposed`: a key may
- * always report itself; any other key needs what revoking it needs).
+ * Automator key rotated), after the authority check (`KeyService.reportExposed`: a key may always
+ * report itself; any other key needs what revoking it needs).
  */
 export const exposureRoutes: Route[] = [
   defineRoute(EXPOSURE_CONTRACT.reportExposed, async (ctx) => {
-    const principal = await ctx.principal();
-    const { key, personIsAdmin } = await projectKey(ctx, principal, ctx.params.id);
-    await new Authority(ctx.services).requireMayReportExposed(principal, key, personIsAdmin);
-    const location = ctx.input.body.location ?? `reported by ${principalActor(principal)}`;
-    const outcome = await ctx.services.keys.expose(key, { source: 'report', location });
+    const outcome = await ctx.services.keys.reportExposed(await ctx.principal(), ctx.params.id, ctx.input.body.location);
     return json(200, { object: 'key.exposure_report', handled: outcome.handled, key: presentKey(outcome.key, ctx.services.clock.now()) });
   }),
   defineRoute(EXPOSURE_CONTRACT.exposureUsage, async (ctx) => {
