@@ -1,3 +1,4 @@
+import { NEVER_RESETS } from '../core/budget';
 import { roundCredits } from '../core/credits';
 import type { KeyHold } from '../core/ports';
 
@@ -16,7 +17,7 @@ export function keyLimitHeaders(brand: string, limits: KeyHold, now: number, cha
     const remaining = charged === undefined ? left : left + reserved - charged;
     out[`x-${b}-budget-limit`] = String(credits);
     out[`x-${b}-budget-remaining`] = String(Math.max(0, roundCredits(remaining)));
-    if (periodEnd < NEVER) out[`x-${b}-budget-reset`] = new Date(periodEnd).toISOString();
+    if (periodEnd < NEVER_RESETS) out[`x-${b}-budget-reset`] = new Date(periodEnd).toISOString();
   }
   if (limits.tokens) {
     const { limit, used, resetAt } = limits.tokens;
@@ -26,9 +27,6 @@ export function keyLimitHeaders(brand: string, limits: KeyHold, now: number, cha
   }
   return out;
 }
-
-/** Past any real period end: a `total` budget's (core/budget.ts NEVER_RESETS). */
-const NEVER = 8e15;
 
 /** A duration as OpenAI's rate-limit headers write it: `20ms`, `6s`, `1m30s`, `2h0m0s`. */
 export function openAiDuration(ms: number): string {

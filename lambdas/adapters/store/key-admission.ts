@@ -58,13 +58,13 @@ export class KeyAdmission {
     let state = this.seen.get(id);
     let fresh = false;
     for (let attempt = 0; attempt < TRIES; attempt++) {
-      const plan = planFor(state, now, call, this.mine.get(id));
+      let plan = planFor(state, now, call, this.mine.get(id));
       if (plan === 'concurrency' && !fresh) {
         // Every slot looked taken in what this instance last saw: look again before refusing.
-        ({ state, fresh } = { state: await this.read(id), fresh: true });
-        attempt--;
-        if (!state) return { admitted: false, key: undefined, window: { count: 0, resetAt: now } };
-        continue;
+        state = await this.read(id);
+        fresh = true;
+        if (!state) return unknownKey(now);
+        plan = planFor(state, now, call, this.mine.get(id));
       }
       if (plan === 'concurrency') return this.refused(state!, hash, now, 'concurrency');
       const slot = plan.hold.slot?.index;
@@ -77,7 +77,7 @@ export class KeyAdmission {
       if (slot !== undefined) this.releaseSlot(id, slot);
       state = await this.read(id);
       fresh = true;
-      if (!state) return { admitted: false, key: undefined, window: { count: 0, resetAt: now } };
+      if (!state) return unknownKey(now);
       const refusal = refusalOf(state, hash, now, call);
       if (refusal) return this.refused(state, hash, now, refusal);
     }
@@ -252,12 +252,12 @@ function planFor(item: Item | undefined, now: number, call: ModelCallAdmission |
     const reserve = Math.min(call.reserve, budget.credits);
     plan.values[':reserve'] = { N: String(reserve) };
     plan.hold.reserve = reserve;
-    const end = Number(item!.budgetResetAt ?? 0);
-    if (end > now && item!.budgetLeft !== undefined) {
+    const running = runningPeriod(item!, now);
+    if (running) {
       plan.update.push('budgetLeft = budgetLeft - :reserve');
       plan.condition.push('budgetResetAt = :budgetEnd AND budgetLeft >= :reserve');
-      plan.values[':budgetEnd'] = { N: String(end) };
-      plan.hold.budgetEnd = end;
+      plan.values[':budgetEnd'] = { N: String(running.end) };
+      plan.hold.budgetEnd = running.end;
     } else {
       // A new period: all of the budget, less this call's reservation.
       const next = periodEnd(budget.period, now);
@@ -270,7 +270,7 @@ function planFor(item: Item | undefined, now: number, call: ModelCallAdmission |
   }
   const tokenLimit = item?.tokenLimit as KeyRecord['tokenLimit'];
   if (!tokenLimit) plan.condition.push('attribute_not_exists(tokenLimit)');
-  else if (Number(item!.tokensResetAt ?? 0) > now && item!.tokensUsed !== undefined) {
+  else if (runningTokenWindow(item!, now)) {
     plan.condition.push('tokensResetAt > :now AND tokensUsed < tokenLimit.tokens');
   } else {
     plan.update.push('tokensUsed = :zero', 'tokensResetAt = :tokensEnd');
@@ -295,6 +295,23 @@ function planFor(item: Item | undefined, now: number, call: ModelCallAdmission |
   return plan;
 }
 
+/** The budget period `item` is in at `now`, if one is running (else the next call starts one): credits left and its end. */
+function runningPeriod(item: Item, now: number): { left: number; end: number } | undefined {
+  const end = Number(item.budgetResetAt ?? 0);
+  return end > now && item.budgetLeft !== undefined ? { left: Number(item.budgetLeft), end } : undefined;
+}
+
+/** The token window `item` is in at `now`, if one is running: tokens settled in it and its end. */
+function runningTokenWindow(item: Item, now: number): { used: number; end: number } | undefined {
+  const end = Number(item.tokensResetAt ?? 0);
+  return end > now && item.tokensUsed !== undefined ? { used: Number(item.tokensUsed), end } : undefined;
+}
+
+/** A key that is not there: refused, nothing counted. */
+function unknownKey(now: number): AdmitOutcome {
+  return { admitted: false, key: undefined, window: { count: 0, resetAt: now } };
+}
+
 /** A slot below the cap that `item` shows free (never leased, or its lease ran out) and this instance is not claiming. */
 function freeSlot(item: Item, cap: number, now: number, mine: Set<number> | undefined): number | undefined {
   for (let i = 0; i < cap; i++) {
@@ -312,12 +329,9 @@ function refusalOf(item: Item, hash: string, now: number, call: ModelCallAdmissi
   const window = windowOf(item, now);
   if (window.resetAt > now && window.count >= key.rateLimit.limit) return 'rate';
   if (!call) return undefined;
-  if (key.budget) {
-    const current = Number(item.budgetResetAt ?? 0) > now && item.budgetLeft !== undefined;
-    const left = current ? Number(item.budgetLeft) : key.budget.credits;
-    if (left < Math.min(call.reserve, key.budget.credits)) return 'budget';
-  }
-  if (key.tokenLimit && Number(item.tokensResetAt ?? 0) > now && Number(item.tokensUsed ?? 0) >= key.tokenLimit.tokens) return 'tokens';
+  if (key.budget && (runningPeriod(item, now)?.left ?? key.budget.credits) < Math.min(call.reserve, key.budget.credits)) return 'budget';
+  const tokens = runningTokenWindow(item, now);
+  if (key.tokenLimit && tokens && tokens.used >= key.tokenLimit.tokens) return 'tokens';
   if (key.maxConcurrent !== undefined && freeSlot(item, key.maxConcurrent, now, undefined) === undefined) return 'concurrency';
   return undefined;
 }
@@ -327,17 +341,17 @@ function holdState(item: Item, now: number): KeyHold {
   const key = toKey(item);
   const hold: KeyHold = {};
   if (key.budget) {
-    const current = Number(item.budgetResetAt ?? 0) > now && item.budgetLeft !== undefined;
+    const running = runningPeriod(item, now);
     hold.budget = {
       reserved: 0,
       credits: key.budget.credits,
-      left: current ? Number(item.budgetLeft) : key.budget.credits,
-      periodEnd: current ? Number(item.budgetResetAt) : periodEnd(key.budget.period, now),
+      left: running?.left ?? key.budget.credits,
+      periodEnd: running?.end ?? periodEnd(key.budget.period, now),
     };
   }
   if (key.tokenLimit) {
-    const current = Number(item.tokensResetAt ?? 0) > now;
-    hold.tokens = { limit: key.tokenLimit.tokens, used: current ? Number(item.tokensUsed ?? 0) : 0, resetAt: current ? Number(item.tokensResetAt) : now + key.tokenLimit.windowSeconds * 1000 };
+    const running = runningTokenWindow(item, now);
+    hold.tokens = { limit: key.tokenLimit.tokens, used: running?.used ?? 0, resetAt: running?.end ?? now + key.tokenLimit.windowSeconds * 1000 };
   }
   return hold;
 }
