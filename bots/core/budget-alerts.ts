@@ -2,7 +2,7 @@ import { BUDGET_ALERT_THRESHOLDS } from '../../lambdas/core/budget';
 import type { ApiKey } from './api-types';
 import { creditsText } from './key-text';
 import type { KeywardenClient } from './keywarden-client';
-import { forKeysWithAdmins } from './admin-notice-walk';
+import { forKeysWithAdmins, keyButtonCodec, type KeyButton } from './admin-notice-walk';
 
 /**
  * Budget alerts (issue 21): when a key has spent 80 % and then 100 % of its budget in a period,
@@ -80,7 +80,7 @@ export interface BudgetAlertRun {
  */
 export async function claimDueBudgetAlerts(client: KeywardenClient, nowMs: number): Promise<BudgetAlertRun> {
   const run: BudgetAlertRun = { due: [], alreadySent: 0 };
-  await forKeysWithAdmins(client, { status: 'active' }, async (key, admins) => {
+  await forKeysWithAdmins(client, ['active'], async (key, admins) => {
     const [highest, ...lower] = reachedThresholds(key);
     if (highest === undefined) return;
     for (const admin of admins) {
@@ -98,26 +98,9 @@ export async function claimDueBudgetAlerts(client: KeywardenClient, nowMs: numbe
 }
 
 /** What an alert button asks for, run for whoever clicks: a new budget (a form first), or the usual pause. */
-export interface BudgetAlertButton {
-  op: 'raise' | 'pause';
-  keyId: string;
-}
+export type BudgetAlertButton = KeyButton<'raise' | 'pause'>;
 
-export function encodeBudgetAlertButton(button: BudgetAlertButton): string {
-  return JSON.stringify(button);
-}
-
-export function decodeBudgetAlertButton(value: string): BudgetAlertButton | undefined {
-  try {
-    const parsed = JSON.parse(value) as Partial<BudgetAlertButton>;
-    if ((parsed.op === 'raise' || parsed.op === 'pause') && typeof parsed.keyId === 'string' && /^key_[0-9A-Za-z]{1,64}$/.test(parsed.keyId)) {
-      return { op: parsed.op, keyId: parsed.keyId };
-    }
-  } catch {
-    // not a budget alert button
-  }
-  return undefined;
-}
+export const { encode: encodeBudgetAlertButton, decode: decodeBudgetAlertButton } = keyButtonCodec<BudgetAlertButton['op']>(['raise', 'pause']);
 
 /** A budget to suggest in the raise form: the current one doubled, as the grammar reads it (`40/month`). */
 export function suggestedBudget(key: Pick<ApiKey, 'budget'>): string {

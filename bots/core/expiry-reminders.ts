@@ -1,5 +1,6 @@
 import type { ApiKey } from './api-types';
 import type { KeywardenClient } from './keywarden-client';
+import { forKeysWithAdmins, keyButtonCodec, type KeyButton } from './admin-notice-walk';
 
 /**
  * Expiry reminders (issue 12): keys never expire by surprise. Once a day (lib/keywarden-bots.ts;
@@ -87,52 +88,22 @@ export interface ReminderRun {
  * next run picks up the rest: nothing unclaimed was lost).
  */
 export async function claimDueReminders(client: KeywardenClient, nowMs: number): Promise<ReminderRun> {
-  const admins = await client.admins();
-  if (!admins.ok) return { due: [], alreadySent: 0 };
-  const onPlatform = admins.value.filter((identity) => identity.startsWith(`${client.bot}:`));
-  if (onPlatform.length === 0) return { due: [], alreadySent: 0 };
   const run: ReminderRun = { due: [], alreadySent: 0 };
-  for (const status of ['active', 'expired'] as const) {
-    let cursor: string | undefined;
-    for (let page = 0; page < 50; page++) {
-      const listed = await client.listKeys({ status, limit: 200, ...(cursor ? { cursor } : {}) });
-      if (!listed.ok) return run;
-      for (const key of listed.value.keys) {
-        const threshold = reminderThreshold(key, nowMs);
-        if (!threshold) continue;
-        for (const admin of onPlatform) {
-          // Held 30 days: past every threshold's window (14 days, then 7 after expiry), so DynamoDB's
-          // TTL sweep cannot free a notice for sending twice.
-          const claim = await client.claimDelivery(reminderDelivery(client.bot, key, threshold, admin), REMINDER_CLAIM_S);
-          if (claim.ok) run.due.push({ admin, reply: { kind: 'expiry_reminder', key, threshold, idle: isIdle(key, nowMs) } });
-          else if (claim.error.code === 'conflict') run.alreadySent += 1;
-        }
-      }
-      if (!listed.value.nextCursor) break;
-      cursor = listed.value.nextCursor;
+  await forKeysWithAdmins(client, ['active', 'expired'], async (key, admins) => {
+    const threshold = reminderThreshold(key, nowMs);
+    if (!threshold) return;
+    for (const admin of admins) {
+      // Held 30 days: past every threshold's window (14 days, then 7 after expiry), so DynamoDB's
+      // TTL sweep cannot free a notice for sending twice.
+      const claim = await client.claimDelivery(reminderDelivery(client.bot, key, threshold, admin), REMINDER_CLAIM_S);
+      if (claim.ok) run.due.push({ admin, reply: { kind: 'expiry_reminder', key, threshold, idle: isIdle(key, nowMs) } });
+      else if (claim.error.code === 'conflict') run.alreadySent += 1;
     }
-  }
+  });
   return run;
 }
 
 /** What a reminder button asks for: the usual command, run for whoever clicks. */
-export interface ReminderButton {
-  op: 'rotate' | 'revoke';
-  keyId: string;
-}
+export type ReminderButton = KeyButton<'rotate' | 'revoke'>;
 
-export function encodeReminderButton(button: ReminderButton): string {
-  return JSON.stringify(button);
-}
-
-export function decodeReminderButton(value: string): ReminderButton | undefined {
-  try {
-    const parsed = JSON.parse(value) as Partial<ReminderButton>;
-    if ((parsed.op === 'rotate' || parsed.op === 'revoke') && typeof parsed.keyId === 'string' && /^key_[0-9A-Za-z]{1,64}$/.test(parsed.keyId)) {
-      return { op: parsed.op, keyId: parsed.keyId };
-    }
-  } catch {
-    // not a reminder button
-  }
-  return undefined;
-}
+export const { encode: encodeReminderButton, decode: decodeReminderButton } = keyButtonCodec<ReminderButton['op']>(['rotate', 'revoke']);

@@ -1,7 +1,7 @@
 import type { ApiExposureUsage, ApiKey, CreateKeyRequest } from './api-types';
 import { countText, creditsText, keyLine, relativeTime, startPreview } from './key-text';
 import type { KeywardenClient } from './keywarden-client';
-import { forKeysWithAdmins } from './admin-notice-walk';
+import { forKeysWithAdmins, keyButtonCodec, type KeyButton } from './admin-notice-walk';
 import { apiFailure } from './failure-replies';
 import type { Reply } from './replies';
 
@@ -58,7 +58,7 @@ export interface ExposureNoticeRun {
  */
 export async function claimDueExposureNotices(client: KeywardenClient, nowMs: number): Promise<ExposureNoticeRun> {
   const run: ExposureNoticeRun = { due: [], alreadySent: 0 };
-  await forKeysWithAdmins(client, {}, async (key, admins) => {
+  await forKeysWithAdmins(client, [undefined], async (key, admins) => {
     const at = key.exposure ? Date.parse(key.exposure.at) : NaN;
     if (!(at > nowMs - EXPOSURE_NOTICE_WINDOW_MS)) return;
     const claimed: string[] = [];
@@ -195,23 +195,6 @@ export async function reportExposed(client: KeywardenClient, keyId: string, clic
 }
 
 /** What an exposure notice's button asks for, run for whoever clicks. */
-export interface ExposureButton {
-  op: 'replace' | 'usage';
-  keyId: string;
-}
+export type ExposureButton = KeyButton<'replace' | 'usage'>;
 
-export function encodeExposureButton(button: ExposureButton): string {
-  return JSON.stringify(button);
-}
-
-export function decodeExposureButton(value: string): ExposureButton | undefined {
-  try {
-    const parsed = JSON.parse(value) as Partial<ExposureButton>;
-    if ((parsed.op === 'replace' || parsed.op === 'usage') && typeof parsed.keyId === 'string' && /^key_[0-9A-Za-z]{1,64}$/.test(parsed.keyId)) {
-      return { op: parsed.op, keyId: parsed.keyId };
-    }
-  } catch {
-    // not an exposure notice button
-  }
-  return undefined;
-}
+export const { encode: encodeExposureButton, decode: decodeExposureButton } = keyButtonCodec<ExposureButton['op']>(['replace', 'usage']);
