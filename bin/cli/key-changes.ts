@@ -38,15 +38,20 @@ export type UpdateRequest = CallInput<'updateKey'>['body'];
 
 const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
+/** `<whole count>/<n><s|m|h|d>`: at least 1 per a window of 1 s to `maxWindowSeconds`, else undefined. */
+function perWindow(v: string, maxWindowSeconds: number): { count: number; windowSeconds: number } | undefined {
+  const m = /^(\d+)\/(\d+)([smhd])$/.exec(v.trim());
+  const count = Number(m?.[1]);
+  const windowSeconds = Number(m?.[2]) * WINDOW_UNITS[m?.[3] ?? 's']!;
+  if (!m || !Number.isSafeInteger(count) || count < 1 || windowSeconds < 1 || windowSeconds > maxWindowSeconds) return undefined;
+  return { count, windowSeconds };
+}
+
 /** `100/60s`, `100/1m`, `5000/1h`: whole requests per a window of 1 s to 1 d. No ceiling on the count. */
 export function parseRateLimit(v: string): RateLimit {
-  const m = /^(\d+)\/(\d+)([smhd])$/.exec(v.trim());
-  const limit = Number(m?.[1]);
-  const windowSeconds = Number(m?.[2]) * WINDOW_UNITS[m?.[3] ?? 's']!;
-  if (!m || !Number.isSafeInteger(limit) || limit < 1 || windowSeconds < 1 || windowSeconds > 86_400) {
-    throw new InvalidArgumentError('rate limit looks like 100/60s or 100/1m (at least 1 request, a window of 1s to 1d)');
-  }
-  return { limit, windowSeconds };
+  const parsed = perWindow(v, 86_400);
+  if (!parsed) throw new InvalidArgumentError('rate limit looks like 100/60s or 100/1m (at least 1 request, a window of 1s to 1d)');
+  return { limit: parsed.count, windowSeconds: parsed.windowSeconds };
 }
 
 /** `20/month`, `5/day`, `50/week`, `100/total`: credits a key may spend per UTC period. */
@@ -58,13 +63,9 @@ export function parseBudgetOption(v: string): Budget {
 
 /** `100000/1m`, `5000/60s`, `1000000/1d`: settled usage tokens per a window of 1 s to 30 d. */
 export function parseTokenLimit(v: string): TokenLimit {
-  const m = /^(\d+)\/(\d+)([smhd])$/.exec(v.trim());
-  const tokens = Number(m?.[1]);
-  const windowSeconds = Number(m?.[2]) * WINDOW_UNITS[m?.[3] ?? 's']!;
-  if (!m || !Number.isSafeInteger(tokens) || tokens < 1 || windowSeconds < 1 || windowSeconds > 2_592_000) {
-    throw new InvalidArgumentError('a token limit looks like 100000/1m or 5000/60s (at least 1 token, a window of 1s to 30d)');
-  }
-  return { tokens, windowSeconds };
+  const parsed = perWindow(v, 2_592_000);
+  if (!parsed) throw new InvalidArgumentError('a token limit looks like 100000/1m or 5000/60s (at least 1 token, a window of 1s to 30d)');
+  return { tokens: parsed.count, windowSeconds: parsed.windowSeconds };
 }
 
 /** At most this many model calls in flight at once: 1 to 1000. */
