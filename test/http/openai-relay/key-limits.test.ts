@@ -21,18 +21,26 @@ let stack: TestStack;
 const PER_REQUEST_BODY = JSON.stringify(fixedResponse({ usage: null }));
 const answerPerRequest = (_req: unknown, res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(PER_REQUEST_BODY);
 
-/** Answers held until `release()`: calls stay in flight (at the upstream) as long as a test needs. */
-function holdAnswers(answer: (res: ServerResponse) => void = (res) => answerPerRequest(undefined, res)) {
+/**
+ * Upstream answers held until `release()`: calls stay in flight (at the upstream) as long as a test
+ * needs. `start` runs as each request arrives (a stream's status and first event), `finish` when
+ * it is released (or at once, after the release).
+ */
+function holdAnswers(finish: (res: ServerResponse) => void = (res) => answerPerRequest(undefined, res), start: (res: ServerResponse) => void = () => undefined) {
   const waiting: ServerResponse[] = [];
   let open = true;
-  upstream.handle((_req, res) => (open ? waiting.push(res) : answer(res)));
+  upstream.handle((_req, res) => {
+    start(res);
+    if (open) waiting.push(res);
+    else finish(res);
+  });
   return {
     get count() {
       return waiting.length;
     },
     release() {
       open = false;
-      for (const res of waiting.splice(0)) answer(res);
+      for (const res of waiting.splice(0)) finish(res);
     },
   };
 }
@@ -204,27 +212,16 @@ describe('token limits', () => {
 describe('concurrency caps', () => {
   /** A stream that sends its first event and then waits for `release()`. */
   function holdStreams() {
-    const done = (res: ServerResponse) => {
-      res.write(sse({ type: 'response.completed', response: fixedResponse({ usage: null }) }));
-      res.end();
-    };
-    const waiting: ServerResponse[] = [];
-    let open = true;
-    upstream.handle((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(sse({ type: 'response.created', response: { ...fixedResponse({ usage: null }), status: 'in_progress', output: [] } }));
-      if (open) waiting.push(res);
-      else done(res);
-    });
-    return {
-      get count() {
-        return waiting.length;
+    return holdAnswers(
+      (res) => {
+        res.write(sse({ type: 'response.completed', response: fixedResponse({ usage: null }) }));
+        res.end();
       },
-      release() {
-        open = false;
-        for (const res of waiting.splice(0)) done(res);
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse({ type: 'response.created', response: { ...fixedResponse({ usage: null }), status: 'in_progress', output: [] } }));
       },
-    };
+    );
   }
 
   async function stream(key: string, signal?: AbortSignal): Promise<Outcome & { body?: Promise<string> }> {
