@@ -27,6 +27,10 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *   LOG_LEVEL                    a Powertools level, TRACE … SILENT (any case); POWERTOOLS_LOG_LEVEL wins
  *   GITHUB_SECRET_SCANNING_KEYS_URL  where GitHub's secret scanning public keys are fetched (they sign
  *                                its partner reports); default GitHub's own, GITHUB_SECRET_SCANNING_KEYS_URL below
+ *   EVENT_BUS_NAME               the custom EventBridge bus lifecycle events are put on (unset: no bus)
+ *   EVENTBRIDGE_ENDPOINT         tests only: where the EventBridge client sends (a stand-in on 127.0.0.1)
+ *   KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK  `1`: webhooks may target loopback addresses over http (local
+ *                                development only; never set in AWS, where webhooks are https only)
  */
 export { SECRET_NAMES, type SecretName };
 
@@ -97,6 +101,9 @@ const ConfigSchema = z.object({
     }),
   POWERTOOLS_LOG_LEVEL: z.string().optional(),
   GITHUB_SECRET_SCANNING_KEYS_URL: z.string().url().default(GITHUB_SECRET_SCANNING_KEYS_URL),
+  EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
+  EVENTBRIDGE_ENDPOINT: z.string().url().optional(),
+  KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: z.enum(['', '0', '1']).optional(),
 });
 
 export interface Config {
@@ -120,6 +127,10 @@ export interface Config {
   secretArns: Partial<Record<SecretName, string>>;
   /** Where GitHub publishes the keys that sign its secret scanning partner reports. */
   githubSecretScanningKeysUrl: string;
+  /** Lifecycle events (core/events.ts): the EventBridge bus they go on (unset: none), and where its client sends (tests). */
+  eventBus: { name: string | undefined; endpoint: string | undefined };
+  /** Webhooks may target loopback addresses over http (KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK=1, local only). */
+  webhooksAllowLoopback: boolean;
   /** The services' log lines (lambdas/logging.ts); `level` unset leaves it to Powertools (INFO, or POWERTOOLS_LOG_LEVEL). */
   logging: { format: 'json' | 'text'; level: LogLevelName | undefined };
 }
@@ -184,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
     secretArns,
     githubSecretScanningKeysUrl: c.GITHUB_SECRET_SCANNING_KEYS_URL,
+    eventBus: { name: c.EVENT_BUS_NAME, endpoint: c.EVENTBRIDGE_ENDPOINT },
+    webhooksAllowLoopback: c.KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK === '1',
     logging: { format: c.LOG_FORMAT, level: c.POWERTOOLS_LOG_LEVEL ? undefined : c.LOG_LEVEL },
   };
 }

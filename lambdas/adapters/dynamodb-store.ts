@@ -11,11 +11,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExposureRecord } from '../core/exposure';
 import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
+import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
 import { ClaimItems } from './store/claims';
 import { ConsoleGrantItems } from './store/console-grants';
+import { EventItems } from './store/events';
 import { KeyItems } from './store/keys';
 import { LogItems } from './store/logs';
 import { ProjectItems } from './store/projects';
@@ -37,6 +39,7 @@ export class DynamoDbStore implements Store {
   private readonly usageDays: UsageDayItems;
   private readonly claims: ClaimItems;
   private readonly consoleGrants: ConsoleGrantItems;
+  private readonly events: EventItems;
 
   constructor(options: DynamoDbStoreOptions) {
     const db = new TableAccess(options.tableName, options.client, options.wire);
@@ -47,6 +50,7 @@ export class DynamoDbStore implements Store {
     this.usageDays = new UsageDayItems(db);
     this.claims = new ClaimItems(db);
     this.consoleGrants = new ConsoleGrantItems(db);
+    this.events = new EventItems(db);
   }
 
   // ── accounts and credits (store/accounts.ts) ──
@@ -58,6 +62,8 @@ export class DynamoDbStore implements Store {
   reserveCredits(id: string, amount: number) { return this.accounts.reserveCredits(id, amount); }
   returnCredits(id: string, amount: number) { return this.accounts.returnCredits(id, amount); }
   chargeCredits(id: string, amount: number) { return this.accounts.chargeCredits(id, amount); }
+  setCreditsLowThreshold(id: string, threshold: number | null) { return this.accounts.setCreditsLowThreshold(id, threshold); }
+  nextCreditsLowEpisode(id: string, seen: number) { return this.accounts.nextCreditsLowEpisode(id, seen); }
 
   // ── projects, admins, conversations (store/projects.ts) ──
   createProject(project: Project) { return this.projects.createProject(project); }
@@ -74,15 +80,15 @@ export class DynamoDbStore implements Store {
 
   // ── keys and admission (store/keys.ts) ──
   getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }) { return this.keys.getKeyWithAdmin(id, admin); }
-  putKey(key: KeyRecord) { return this.keys.putKey(key); }
+  putKey(key: KeyRecord, event?: string) { return this.keys.putKey(key, event); }
   getKey(id: string) { return this.keys.getKey(id); }
   listKeys(projectId: string, options: { cursor?: string; limit: number }) { return this.keys.listKeys(projectId, options); }
   keysCursorAfter(key: KeyRecord) { return this.keys.keysCursorAfter(key); }
   updateKey(id: string, edit: KeyEdit) { return this.keys.updateKey(id, edit); }
-  revokeKey(id: string, at: string) { return this.keys.revokeKey(id, at); }
-  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number) { return this.keys.markRotated(id, replacementId, at, graceUntil, version); }
+  revokeKey(id: string, at: string, event?: string) { return this.keys.revokeKey(id, at, event); }
+  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string) { return this.keys.markRotated(id, replacementId, at, graceUntil, version, event); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
-  markExposed(id: string, exposure: ExposureRecord) { return this.keys.markExposed(id, exposure); }
+  markExposed(id: string, exposure: ExposureRecord, event?: string) { return this.keys.markExposed(id, exposure, event); }
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission) { return this.keys.admitKeyUse(id, hash, now, call); }
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number) { return this.keys.releaseKeyUse(id, release, now); }
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number) { return this.keys.renewKeySlot(id, slot, until); }
@@ -101,6 +107,23 @@ export class DynamoDbStore implements Store {
   claimNonce(nonce: string, expiresAt: number) { return this.claims.claimNonce(nonce, expiresAt); }
   acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number) { return this.claims.acquireKeyManagersLease(projectId, holder, until, now); }
   releaseKeyManagersLease(projectId: string, holder: string) { return this.claims.releaseKeyManagersLease(projectId, holder); }
+
+  // ── lifecycle events, webhooks, deliveries (store/events.ts) ──
+  putEvent(item: StoredEvent, options?: { unique?: boolean }) { return this.events.putEvent(item, options); }
+  getEvent(id: string) { return this.events.getEvent(id); }
+  dueEvents(now: number, limit: number) { return this.events.dueEvents(now, limit); }
+  claimEvent(id: string, seenDue: number, until: number) { return this.events.claimEvent(id, seenDue, until); }
+  saveEvent(item: StoredEvent, claimedDue: number) { return this.events.saveEvent(item, claimedDue); }
+  confirmEvent(id: string, now: number) { return this.events.confirmEvent(id, now); }
+  dropPendingEvent(id: string) { return this.events.dropPendingEvent(id); }
+  unmarkKeyEvent(keyId: string, eventId: string) { return this.events.unmarkKeyEvent(keyId, eventId); }
+  listEvents(projectId: string, options: { cursor?: string; limit: number }) { return this.events.listEvents(projectId, options); }
+  putWebhook(webhook: WebhookRecord) { return this.events.putWebhook(webhook); }
+  getWebhook(projectId: string, id: string) { return this.events.getWebhook(projectId, id); }
+  listWebhooks(projectId: string) { return this.events.listWebhooks(projectId); }
+  deleteWebhook(projectId: string, id: string) { return this.events.deleteWebhook(projectId, id); }
+  putDelivery(record: DeliveryRecord) { return this.events.putDelivery(record); }
+  listDeliveries(webhookId: string, options: { cursor?: string; limit: number }) { return this.events.listDeliveries(webhookId, options); }
 
   // ── console sign-in links and sessions (store/console-grants.ts) ──
   putConsoleGrant(grant: ConsoleGrant) { return this.consoleGrants.putConsoleGrant(grant); }

@@ -1,3 +1,4 @@
+import type { DeliveryRecord, LifecycleEvent, StoredEvent, WebhookRecord } from './events';
 import type { ExposureRecord } from './exposure';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
@@ -46,8 +47,11 @@ export interface Store {
   /** A key and whether a person is an admin of `admin.projectId`, read together (one round trip). */
   getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }>;
 
-  /** Conditional create: fails with `false` if the id exists. */
-  putKey(key: KeyRecord): Promise<boolean>;
+  /**
+   * Conditional create: fails with `false` if the id exists. `event`: the id of the pending event
+   * announcing it, put in the key's marker set by the same write (core/events.ts `StoredEvent`).
+   */
+  putKey(key: KeyRecord, event?: string): Promise<boolean>;
   getKey(id: string): Promise<KeyRecord | undefined>;
   listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
   /** The `listKeys` cursor that resumes right after `key` (a filtered walk stopping mid-page). */
@@ -59,16 +63,16 @@ export interface Store {
    */
   updateKey(id: string, edit: KeyEdit): Promise<KeyRecord | 'stale' | undefined>;
   /** Revoke now (idempotent). Returns the record after the write, or undefined if absent. */
-  revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
+  revokeKey(id: string, at: string, event?: string): Promise<KeyRecord | undefined>;
   /**
    * Marks a key as replaced by `replacementId`, revoked now or working until `graceUntil`.
    * Conditional on the key not having been replaced already, and when `version` is given on the
    * key still being at that version (the replacement copied it as it was): `false` otherwise.
    */
-  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number): Promise<boolean>;
+  markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string): Promise<boolean>;
   deleteKey(id: string): Promise<void>;
   /** Marks a key exposed, once: `false` when it already was (the first exposure is kept). */
-  markExposed(id: string, exposure: ExposureRecord): Promise<boolean>;
+  markExposed(id: string, exposure: ExposureRecord, event?: string): Promise<boolean>;
   /**
    * Authenticates and counts one request against the key's rate-limit window in a single
    * conditional write: admitted only when the key is active, unexpired, inside any grace window,
@@ -118,6 +122,46 @@ export interface Store {
   /** Ends `holder`'s lease (a lease since taken by someone else is left alone). */
   releaseKeyManagersLease(projectId: string, holder: string): Promise<void>;
 
+  // ── Lifecycle events: the outbox, webhooks and their delivery log (core/events.ts) ──
+  /** Stores an event; `unique`: a conditional create, `false` when its id exists (an event emitted twice). */
+  putEvent(item: StoredEvent, options?: { unique?: boolean }): Promise<boolean>;
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+  /** The outbox: events whose `due` is at or before `now`, soonest first, at most `limit`. */
+  dueEvents(now: number, limit: number): Promise<StoredEvent[]>;
+  /** Takes an event for one relay pass: moves `due` from `seenDue` to `until`; `false` when it moved since (another relay has it). */
+  claimEvent(id: string, seenDue: number, until: number): Promise<boolean>;
+  /**
+   * A relay pass's outcome (state, targets, next `due`; no `due`: it leaves the outbox),
+   * conditional on the pass's claim still holding (`due` still `claimedDue`).
+   */
+  saveEvent(item: StoredEvent, claimedDue: number): Promise<boolean>;
+  /** The writer's confirmation that the change landed: a pending event becomes ready, due at `now` (nothing if it is not pending). */
+  confirmEvent(id: string, now: number): Promise<void>;
+  /** Drops an event still pending (its change did not land); nothing once it is ready. */
+  dropPendingEvent(id: string): Promise<void>;
+  /** Takes an event's id out of its key's marker set (idempotent; nothing when the key is gone). */
+  unmarkKeyEvent(keyId: string, eventId: string): Promise<void>;
+  /** A project's events, newest first. */
+  listEvents(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<StoredEvent>>;
+
+  putWebhook(webhook: WebhookRecord): Promise<void>;
+  getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined>;
+  listWebhooks(projectId: string): Promise<WebhookRecord[]>;
+  /** `false` when there was none. */
+  deleteWebhook(projectId: string, id: string): Promise<boolean>;
+  /** Upserts one event's delivery to one webhook (one item per pair, rewritten at each attempt). */
+  putDelivery(record: DeliveryRecord): Promise<void>;
+  /** A webhook's deliveries, newest event first. */
+  listDeliveries(webhookId: string, options: { cursor?: string; limit: number }): Promise<Page<DeliveryRecord>>;
+
+  /** `account.credits_low`: the balance below which the account's admins hear of it (null: never). */
+  setCreditsLowThreshold(accountId: string, threshold: number | null): Promise<Account | undefined>;
+  /**
+   * Starts the account's next low-balance episode (its balance is back at or above the
+   * threshold), conditional on it still being at `seen`: each episode is announced once.
+   */
+  nextCreditsLowEpisode(accountId: string, seen: number): Promise<boolean>;
+
   // ── Console sign-in (lambdas/core/console-sessions.ts) ──
   /** Conditional create of a sign-in link or session, stored under its token's hash: `false` if taken. */
   putConsoleGrant(grant: ConsoleGrant): Promise<boolean>;
@@ -153,6 +197,8 @@ export interface KeyEdit {
   set: Partial<
     Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt'>
   >;
+  /** The id of the pending event announcing the edit, put in the key's marker set by the same write. */
+  event?: string;
   remove: Array<'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetLeft' | 'budgetResetAt' | 'tokensUsed' | 'tokensResetAt'>;
   /** Relative changes, applied to what the item holds at the write (admissions move it in between). */
   add?: { budgetLeft?: number };
@@ -268,6 +314,25 @@ export interface Upstream {
  */
 export interface GithubScanningKeys {
   publicKey(identifier: string): Promise<string | undefined>;
+}
+
+/**
+ * The platform's event bus (EventBridge in AWS; none locally): each event put once per call, the
+ * ids it could not take returned for a retry.
+ */
+export interface EventBus {
+  readonly label: string;
+  put(events: LifecycleEvent[]): Promise<{ failed: Array<{ id: string; reason: string }> }>;
+}
+
+/** One webhook attempt's outcome (adapters/webhook-sender.ts). */
+export type WebhookAttemptResult = { ok: true; status: number; ms: number } | { ok: false; status?: number; reason: string; ms: number };
+
+/** Sends one signed webhook attempt, SSRF-safe (adapters/webhook-sender.ts). */
+export interface WebhookTransport {
+  /** Why a URL may not be registered, or undefined when it may. */
+  refuse(url: string): Promise<string | undefined>;
+  send(delivery: { url: string; secret: string; id: string; payload: string; at: Date }): Promise<WebhookAttemptResult>;
 }
 
 /** Where the core says what went wrong without failing the call (the edge's logger in practice). */

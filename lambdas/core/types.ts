@@ -15,6 +15,10 @@ export interface Account {
    */
   credits: number;
   createdAt: string;
+  /** `account.credits_low` is announced when the balance falls below this (set by an operator); absent = never. */
+  creditsLowThreshold?: number;
+  /** Which low-balance episode the account is in (each announced once); absent = 0. */
+  creditsLowEpisode?: number;
 }
 
 export interface Project {

@@ -17,7 +17,16 @@ const TRUE: AttributeValue = { BOOL: true };
 
 export type AccountStore = Pick<
   Store,
-  'createAccount' | 'getAccount' | 'listAccounts' | 'setApiAccess' | 'adjustCredits' | 'reserveCredits' | 'returnCredits' | 'chargeCredits'
+  | 'createAccount'
+  | 'getAccount'
+  | 'listAccounts'
+  | 'setApiAccess'
+  | 'adjustCredits'
+  | 'reserveCredits'
+  | 'returnCredits'
+  | 'chargeCredits'
+  | 'setCreditsLowThreshold'
+  | 'nextCreditsLowEpisode'
 >;
 
 export class AccountItems implements AccountStore {
@@ -75,6 +84,37 @@ export class AccountItems implements AccountStore {
         new UpdateCommand({ TableName: this.db.name, Key: itemKey.account(account.id), UpdateExpression: 'REMOVE gsi1pk, gsi1sk', ConditionExpression: 'attribute_exists(pk)' }),
       ),
     );
+  }
+
+  async setCreditsLowThreshold(id: string, threshold: number | null): Promise<Account | undefined> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.account(id),
+          UpdateExpression: threshold === null ? 'REMOVE creditsLowThreshold' : 'SET creditsLowThreshold = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(threshold === null ? {} : { ExpressionAttributeValues: { ':t': threshold } }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out?.Attributes ? strip<Account>(out.Attributes) : undefined;
+  }
+
+  async nextCreditsLowEpisode(id: string, seen: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.account(id),
+          UpdateExpression: 'SET creditsLowEpisode = :next',
+          ConditionExpression: seen === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(creditsLowEpisode) OR creditsLowEpisode = :seen)' : 'creditsLowEpisode = :seen',
+          ExpressionAttributeValues: { ':next': seen + 1, ':seen': seen },
+        }),
+      ),
+    );
+    return out !== undefined;
   }
 
   async setApiAccess(id: string, enabled: boolean): Promise<Account | undefined> {

@@ -29,6 +29,17 @@ export type KeyStore = Pick<
   | 'renewKeySlot'
 >;
 
+/**
+ * The marker a key change leaves for the event announcing it (core/events.ts `StoredEvent`): the
+ * event's id added to the key's `evts` set by the change's own write, so the relay can tell the
+ * change landed even if its writer died before confirming. Adds `:evt` to `values`.
+ */
+function withMarker(event: string | undefined, values: Record<string, unknown>): string {
+  if (!event) return '';
+  values[':evt'] = new Set([event]);
+  return ' ADD evts :evt';
+}
+
 /** A key's version as stored: absent on keys written before versions existed, which are version 1. */
 const BUMP_VERSION = 'version = if_not_exists(version, :one) + :one';
 
@@ -45,7 +56,7 @@ export class KeyItems implements KeyStore {
     return { ...(keyItem ? { key: toKey(keyItem) } : {}), admin: found.some((item) => item.sk !== sortKey.key) };
   }
 
-  async putKey(key: KeyRecord): Promise<boolean> {
+  async putKey(key: KeyRecord, event?: string): Promise<boolean> {
     const out = await unlessConditionFails(
       this.db.doc.send(
         new PutCommand({
@@ -58,6 +69,7 @@ export class KeyItems implements KeyStore {
             expiresAt: key.expiresAt ?? undefined,
             rlMax: key.rateLimit.limit,
             rlWindowMs: key.rateLimit.windowSeconds * 1000,
+            ...(event ? { evts: new Set([event]) } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -114,6 +126,7 @@ export class KeyItems implements KeyStore {
       removes.push(`#r${i}`);
     });
     names['#version'] = 'version';
+    const marked = withMarker(edit.event, values);
     // One conditional write on the version read: a change that landed since (an edit, a pause, a
     // revocation, a rotation: each moves the version) makes this one stale instead of lost.
     const versionHolds = edit.version === 1 ? '(attribute_not_exists(#version) OR #version = :expected)' : '#version = :expected';
@@ -122,7 +135,7 @@ export class KeyItems implements KeyStore {
         new UpdateCommand({
           TableName: this.db.name,
           Key: itemKey.key(id),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}${marked}`,
           ConditionExpression: `attribute_exists(pk) AND ${versionHolds}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -134,17 +147,19 @@ export class KeyItems implements KeyStore {
     return (await this.getKey(id)) ? 'stale' : undefined;
   }
 
-  async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
+  async revokeKey(id: string, at: string, event?: string): Promise<KeyRecord | undefined> {
+    const values: Record<string, unknown> = { ':revoked': 'revoked', ':at': at, ':one': 1 };
+    const marked = withMarker(event, values);
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.name,
           Key: itemKey.key(id),
           // Idempotent: a second revoke keeps the first revocation time.
-          UpdateExpression: `SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at), ${BUMP_VERSION}`,
+          UpdateExpression: `SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at), ${BUMP_VERSION}${marked}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at, ':one': 1 },
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -152,39 +167,43 @@ export class KeyItems implements KeyStore {
     return out ? toKey(out.Attributes ?? {}) : undefined;
   }
 
-  async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number): Promise<boolean> {
+  async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string): Promise<boolean> {
     const revokeNow = graceUntil === undefined;
+    const values: Record<string, unknown> = {
+      ...(revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil }),
+      ':one': 1,
+      ...(version === undefined ? {} : { ':v': version }),
+    };
+    const marked = withMarker(event, values);
     const versionHolds = version === undefined ? '' : version === 1 ? ' AND (attribute_not_exists(version) OR version = :v)' : ' AND version = :v';
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.name,
           Key: itemKey.key(id),
-          UpdateExpression: revokeNow
+          UpdateExpression: (revokeNow
             ? `SET replacedBy = :r, #s = :revoked, revokedAt = :at, ${BUMP_VERSION}`
-            : `SET replacedBy = :r, graceUntil = :g, ${BUMP_VERSION}`,
+            : `SET replacedBy = :r, graceUntil = :g, ${BUMP_VERSION}`) + marked,
           ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(replacedBy)${versionHolds}`,
           ExpressionAttributeNames: revokeNow ? { '#s': 'status' } : undefined,
-          ExpressionAttributeValues: {
-            ...(revokeNow ? { ':r': replacementId, ':revoked': 'revoked', ':at': at } : { ':r': replacementId, ':g': graceUntil }),
-            ':one': 1,
-            ...(version === undefined ? {} : { ':v': version }),
-          },
+          ExpressionAttributeValues: values,
         }),
       ),
     );
     return out !== undefined;
   }
 
-  async markExposed(id: string, exposure: ExposureRecord): Promise<boolean> {
+  async markExposed(id: string, exposure: ExposureRecord, event?: string): Promise<boolean> {
+    const values: Record<string, unknown> = { ':e': exposure };
+    const marked = withMarker(event, values);
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.name,
           Key: itemKey.key(id),
-          UpdateExpression: 'SET exposure = :e',
+          UpdateExpression: `SET exposure = :e${marked}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(exposure)',
-          ExpressionAttributeValues: { ':e': exposure },
+          ExpressionAttributeValues: values,
         }),
       ),
     );

@@ -12,7 +12,7 @@ import type { Page } from '../../core/types';
 import { DynamoWire } from '../dynamodb-wire';
 
 /** Attributes the store keeps for itself: never handed out with an item. */
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter'];
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts'];
 
 /** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
 const CONCURRENCY_SLOT = /^slot\d+$/;

@@ -22,6 +22,10 @@
  *   nonce     NONCE#<value> / NONCE
  *   lease     PROJECT#<id> / LEASE#KEY-MANAGERS   (held while a key that manages keys is revoked or deleted)
  *   console   CONSOLE#<sha256(token)> / LINK | SESSION   (sign-in links and sessions; no raw token)
+ *   event     EVENT#<id> / EVENT                gsi1: PROJECT#<pid>#EVENTS | ACCOUNT#<aid>#EVENTS / <timestamp>#<id>
+ *                                               gsi2 (while undelivered): OUTBOX / <due, 15 digits>#<id>
+ *   webhook   PROJECT#<pid> / WEBHOOK#<id>      (its signing secret sealed)
+ *   delivery  WEBHOOK#<id>#DELIVERIES / <eventAt>#<eventId>   (one event's delivery to one webhook)
  *
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
@@ -40,6 +44,12 @@
  *   one-time nonces                    PutItem NONCE#<v> (attribute_not_exists)
  *   key-managers lease                 PutItem PROJECT#<id>/LEASE#KEY-MANAGERS (absent, ended or own)
  *   console link, once                 UpdateItem CONSOLE#<h>/LINK (unused and unexpired)
+ *   the outbox: events due now         Query gsi2 OUTBOX, sk <= <now>#~ (a relay then claims each
+ *                                       by a conditional write on its `due`)
+ *   a key change and its event         the change's own write ADDs the event id to the key's `evts`
+ *                                       set: how the relay tells a pending event's change landed
+ *   a project's webhooks               Query PROJECT#<pid> begins_with WEBHOOK#
+ *   a webhook's delivery log           Query WEBHOOK#<id>#DELIVERIES, newest first
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
@@ -88,6 +98,14 @@ export const partition = {
   keyUsageDays: (keyId: string) => `KEY#${keyId}#USAGEDAY`,
   /** One account's daily counters (every key of the account), one item per UTC day. */
   accountUsageDays: (accountId: string) => `ACCOUNT#${accountId}#USAGEDAY`,
+  event: (id: string) => `EVENT#${id}`,
+  /** gsi1: a project's events (account events: the account's). */
+  projectEvents: (projectId: string) => `PROJECT#${projectId}#EVENTS`,
+  accountEvents: (accountId: string) => `ACCOUNT#${accountId}#EVENTS`,
+  /** gsi2: every event not yet delivered everywhere, by when it is due. */
+  outbox: 'OUTBOX',
+  /** One webhook's delivery log. */
+  webhookDeliveries: (webhookId: string) => `WEBHOOK#${webhookId}#DELIVERIES`,
 } as const;
 
 /** Sort keys, of the table (`sk`) and of the indexes (`gsi1sk`, `gsi2sk`). */
@@ -112,6 +130,12 @@ export const sortKey = {
   timeline: (at: string, id: string) => `${at}#${id}`,
   /** A daily counter's UTC day, `YYYY-MM-DD`: sorts as the calendar does. */
   usageDay: (date: string) => date,
+  event: 'EVENT',
+  webhook: (id: string) => `WEBHOOK#${id}`,
+  /** begins_with: every webhook of a project. */
+  webhooks: 'WEBHOOK#',
+  /** gsi2: an outbox entry, by due time (epoch ms, zero-padded so it sorts as a number). */
+  outboxDue: (due: number, id: string) => `${String(Math.max(0, Math.floor(due))).padStart(15, '0')}#${id}`,
 } as const;
 
 /** The table key of every item that has one fixed place. */
@@ -124,6 +148,8 @@ export const itemKey = {
   keyManagersLease: (projectId: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyManagersLease }),
   key: (id: string): ItemKey => ({ pk: partition.key(id), sk: sortKey.key }),
   nonce: (value: string): ItemKey => ({ pk: partition.nonce(value), sk: sortKey.nonce }),
+  event: (id: string): ItemKey => ({ pk: partition.event(id), sk: sortKey.event }),
+  webhook: (projectId: string, id: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.webhook(id) }),
   /** A key's or an account's counters of one UTC day (`YYYY-MM-DD`). */
   usageDay: (owner: { keyId: string } | { accountId: string }, date: string): ItemKey => ({
     pk: 'keyId' in owner ? partition.keyUsageDays(owner.keyId) : partition.accountUsageDays(owner.accountId),

@@ -1,0 +1,199 @@
+/**
+ * Lifecycle events (core/events.ts): the event items that are the outbox while undelivered (a
+ * sparse index, gsi2 `OUTBOX`, by when each is due) and the project's event record after; the
+ * key marker a change's own write leaves; webhooks and their delivery log.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../../core/events';
+import type { Store } from '../../core/ports';
+import type { Page } from '../../core/types';
+import { strip, unlessConditionFails, type TableAccess } from './table-access';
+import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
+
+export type EventStore = Pick<
+  Store,
+  | 'putEvent'
+  | 'getEvent'
+  | 'dueEvents'
+  | 'claimEvent'
+  | 'saveEvent'
+  | 'confirmEvent'
+  | 'dropPendingEvent'
+  | 'unmarkKeyEvent'
+  | 'listEvents'
+  | 'putWebhook'
+  | 'getWebhook'
+  | 'listWebhooks'
+  | 'deleteWebhook'
+  | 'putDelivery'
+  | 'listDeliveries'
+>;
+
+type Item = Record<string, unknown>;
+
+/** An event as stored: its table key, its place in its owner's record and, while due, in the outbox. */
+function eventItem(stored: StoredEvent): Item {
+  const { event } = stored;
+  return {
+    ...itemKey.event(event.id),
+    gsi1pk: event.data.project ? partition.projectEvents(event.data.project) : partition.accountEvents(event.data.account),
+    gsi1sk: sortKey.timeline(event.timestamp, event.id),
+    ...(stored.due === undefined ? {} : { gsi2pk: partition.outbox, gsi2sk: sortKey.outboxDue(stored.due, event.id) }),
+    ...stored,
+  };
+}
+
+const toEvent = (item: Item) => strip<StoredEvent>(item);
+
+export class EventItems implements EventStore {
+  constructor(private readonly db: TableAccess) {}
+
+  async putEvent(stored: StoredEvent, options: { unique?: boolean } = {}): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.name,
+          Item: eventItem(stored),
+          ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.event(id), ConsistentRead: true }));
+    return out.Item ? toEvent(out.Item) : undefined;
+  }
+
+  async dueEvents(now: number, limit: number): Promise<StoredEvent[]> {
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.name,
+        IndexName: TABLE_SCHEMA.gsi2.name,
+        KeyConditionExpression: 'gsi2pk = :o AND gsi2sk <= :upTo',
+        ExpressionAttributeValues: { ':o': partition.outbox, ':upTo': `${sortKey.outboxDue(now, '')}~` },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(toEvent);
+  }
+
+  async claimEvent(id: string, seenDue: number, until: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.event(id),
+          UpdateExpression: 'SET due = :until, gsi2sk = :sk',
+          ConditionExpression: 'attribute_exists(gsi2pk) AND due = :seen',
+          ExpressionAttributeValues: { ':until': until, ':sk': sortKey.outboxDue(until, id), ':seen': seenDue },
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async saveEvent(stored: StoredEvent, claimedDue: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.name,
+          Item: eventItem(stored),
+          ConditionExpression: 'due = :claimed',
+          ExpressionAttributeValues: { ':claimed': claimedDue },
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async confirmEvent(id: string, now: number): Promise<void> {
+    await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.event(id),
+          UpdateExpression: 'SET #s = :ready, due = :now, gsi2pk = :o, gsi2sk = :sk',
+          ConditionExpression: '#s = :pending',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':ready': 'ready', ':pending': 'pending', ':now': now, ':o': partition.outbox, ':sk': sortKey.outboxDue(now, id) },
+        }),
+      ),
+    );
+  }
+
+  async dropPendingEvent(id: string): Promise<void> {
+    await unlessConditionFails(
+      this.db.doc.send(
+        new DeleteCommand({
+          TableName: this.db.name,
+          Key: itemKey.event(id),
+          ConditionExpression: '#s = :pending',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      ),
+    );
+  }
+
+  async unmarkKeyEvent(keyId: string, eventId: string): Promise<void> {
+    await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.key(keyId),
+          UpdateExpression: 'DELETE evts :e',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':e': new Set([eventId]) },
+        }),
+      ),
+    );
+  }
+
+  listEvents(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<StoredEvent>> {
+    return this.db.newestFirst<StoredEvent>(
+      { IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': partition.projectEvents(projectId) } },
+      options,
+    );
+  }
+
+  async putWebhook(webhook: WebhookRecord): Promise<void> {
+    await this.db.doc.send(new PutCommand({ TableName: this.db.name, Item: { ...itemKey.webhook(webhook.projectId, webhook.id), ...webhook } }));
+  }
+
+  async getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.webhook(projectId, id), ConsistentRead: true }));
+    return out.Item ? strip<WebhookRecord>(out.Item) : undefined;
+  }
+
+  async listWebhooks(projectId: string): Promise<WebhookRecord[]> {
+    const items = await this.db.queryAll({
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :w)',
+      ExpressionAttributeValues: { ':p': partition.project(projectId), ':w': sortKey.webhooks },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<WebhookRecord>(i)).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async deleteWebhook(projectId: string, id: string): Promise<boolean> {
+    const out = await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.webhook(projectId, id), ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  async putDelivery(record: DeliveryRecord): Promise<void> {
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.name,
+        Item: { pk: partition.webhookDeliveries(record.webhookId), sk: sortKey.timeline(record.eventAt, record.eventId), ...record },
+      }),
+    );
+  }
+
+  listDeliveries(webhookId: string, options: { cursor?: string; limit: number }): Promise<Page<DeliveryRecord>> {
+    return this.db.newestFirst<DeliveryRecord>(
+      { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': partition.webhookDeliveries(webhookId) } },
+      options,
+    );
+  }
+}

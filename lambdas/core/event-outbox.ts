@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { bytesToBase62, randomBase62 } from './base62';
+import { PENDING_GRACE_MS, type EventActor, type EventDetail, type EventType, type LifecycleEvent, type StoredEvent } from './events';
+import { principalActor, type Principal } from './principal';
+import type { Clock, Log, Store } from './ports';
+import type { KeyRecord } from './types';
+
+/**
+ * The outbox (issue 22 point 3): every lifecycle event is stored before anything is told of it,
+ * and the relay (event-relay.ts) delivers what is stored, at least once.
+ *
+ * A key change's event is written *pending* before the change (beside its audit record), and the
+ * change's own write leaves the event's id on the key (`Store.putKey(…, event)` and the other
+ * lifecycle writes: the marker). Once the write returned, the writer confirms the event (ready,
+ * due now) — after the answer, as the usage record is written (`settled`). A writer that died in
+ * between leaves a pending event behind: after PENDING_GRACE_MS the relay looks at the key itself,
+ * delivers the event if the marker is there (or, for a deletion, the key is gone), and drops it if
+ * not (the change never landed). So no change goes unannounced, and no failed change is announced.
+ */
+export class EventOutbox {
+  /** Confirmations not yet written (they go out after the answer): what `settled` waits for. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; log?: Log },
+    /** Told when an event became ready (the local relay runs at once; in AWS the table's stream does). */
+    private readonly onReady: (id: string) => void = () => undefined,
+  ) {}
+
+  /**
+   * Writes the pending event for a change to `key` about to be made by `p`: its id is the marker
+   * the change's write must carry. `deletes`: the change removes the key (no write to mark: the
+   * key's absence is the marker).
+   */
+  async begin(p: Principal, type: EventType, key: KeyRecord, details: Record<string, EventDetail>, options: { deletes?: boolean } = {}): Promise<string> {
+    const now = this.deps.clock.now();
+    const event: LifecycleEvent = {
+      id: newEventId(),
+      type,
+      timestamp: new Date(now).toISOString(),
+      data: { account: key.accountId, project: key.projectId, key: eventKey(key), actor: eventActor(p), details },
+    };
+    const stored: StoredEvent = { event, state: 'pending', due: now + PENDING_GRACE_MS, marker: { keyId: key.id, kind: options.deletes ? 'deleted' : 'marked' } };
+    await this.deps.store.putEvent(stored);
+    return event.id;
+  }
+
+  /** The change landed: the event is ready, confirmed after the answer (`settled`). */
+  confirm(id: string): void {
+    const write = this.deps.store
+      .confirmEvent(id, this.deps.clock.now())
+      .then(() => this.onReady(id))
+      .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+  }
+
+  /** The change failed: its event is dropped (a failure to drop it is left to the relay's check). */
+  async abandon(id: string): Promise<void> {
+    await this.deps.store.dropPendingEvent(id).catch(() => undefined);
+  }
+
+  /**
+   * An event that announces no write of ours (a key about to expire, a threshold crossed), stored
+   * ready. Its id derives from what it announces, so it is stored — and delivered — once however
+   * often it is found: `false` when it was already.
+   */
+  async emitOnce(event: LifecycleEvent): Promise<boolean> {
+    const stored = await this.deps.store.putEvent({ event, state: 'ready', due: this.deps.clock.now() }, { unique: true });
+    if (stored) this.onReady(event.id);
+    return stored;
+  }
+
+  /** Resolves once every confirmation started so far is written (after-answer work waits for it). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+/** A fresh event id: `evt_` + 22 base62. */
+export function newEventId(): string {
+  return `evt_${randomBase62(22)}`;
+}
+
+/** The id of the event that announces `parts` (the same parts, the same id): `evt_` + 22 base62 of their SHA-256. */
+export function eventIdFor(...parts: Array<string | number>): string {
+  return `evt_${bytesToBase62(createHash('sha256').update(parts.join('\0')).digest().subarray(0, 16), 22)}`;
+}
+
+/** A key as an event names it: never its value. */
+export function eventKey(key: KeyRecord): LifecycleEvent['data']['key'] {
+  return { id: key.id, name: key.name, start: key.start, type: key.type };
+}
+
+/** Who acted, as the audit record names them. */
+export function eventActor(p: Principal): EventActor {
+  return {
+    id: principalActor(p),
+    ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
+    ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : {}),
+    ...(p.kind === 'key' && !p.person && p.via ? { viaBot: p.via } : {}),
+  };
+}
