@@ -18,7 +18,11 @@ import { KeyService } from './core/key-service';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
-import { systemClock, type Clock, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream } from './core/ports';
+import { EventOutbox } from './core/event-outbox';
+import { EventRelay } from './core/event-relay';
+import { WebhookService } from './core/webhooks';
+import { WebhookSender } from './adapters/webhook-sender';
+import { systemClock, type Clock, type EventBus, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream, type WebhookTransport } from './core/ports';
 
 export interface Services {
   config: Config;
@@ -30,6 +34,14 @@ export interface Services {
   auth: Authenticator;
   /** The audit trail. */
   audit: AuditLog;
+  /** Lifecycle events: the outbox every event is stored in first (core/event-outbox.ts). */
+  events: EventOutbox;
+  /** Delivers the outbox's events to the bus and the projects' webhooks (core/event-relay.ts). */
+  relay: EventRelay;
+  /** The projects' webhook endpoints (core/webhooks.ts). */
+  webhooks: WebhookService;
+  /** The platform's EventBridge bus, when one is configured. */
+  bus: EventBus | undefined;
   /** The key lifecycle, under the authority rule. */
   keys: KeyService;
   operator: OperatorService;
@@ -55,13 +67,21 @@ export interface ServiceOverrides {
   clock?: Clock;
   logger?: Logger;
   upstream?: Upstream;
+  /** Where webhook attempts go (tests: a resolver of their own). */
+  webhookTransport?: WebhookTransport;
+  /**
+   * Deliver an event as soon as it is ready, in this process (the local stack). In AWS the relay
+   * function does, woken by the table's stream and a schedule.
+   */
+  relayInProcess?: boolean;
 }
 
 /** The key core over a store: who is calling, the audit trail, and the lifecycle that uses both. */
-export function keyServices(deps: { store: Store; secrets: SecretsProvider; clock: Clock }): Pick<Services, 'auth' | 'audit' | 'keys'> {
+export function keyServices(deps: { store: Store; secrets: SecretsProvider; clock: Clock; events?: EventOutbox }): Pick<Services, 'auth' | 'audit' | 'keys'> {
   const auth = new Authenticator(deps);
   const audit = new AuditLog(deps);
-  return { auth, audit, keys: new KeyService({ ...deps, auth, audit }) };
+  const events = deps.events ?? new EventOutbox(deps);
+  return { auth, audit, keys: new KeyService({ ...deps, auth, audit, events }) };
 }
 
 /**
@@ -76,7 +96,13 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const dynamoWire = new DynamoWire(dynamo);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
-  const { auth, audit, keys } = keyServices({ store, secrets, clock });
+  const transport = overrides.webhookTransport ?? new WebhookSender({ allowLoopback: config.webhooksAllowLoopback });
+  const bus: EventBus | undefined = undefined;
+  let relay: EventRelay | undefined;
+  const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (id) => relay?.deliverSoon(id) : undefined);
+  const { auth, audit, keys } = keyServices({ store, secrets, clock, events });
+  const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
+  relay = new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) });
   const upstream =
     overrides.upstream ??
     (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : new LocalModel(config.modelId));
@@ -89,6 +115,10 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     auth,
     audit,
     keys,
+    events,
+    relay,
+    webhooks,
+    bus,
     operator: new OperatorService({ store, keys, audit, clock }),
     billing: new Billing(store, config.pricing),
     usage: new UsageLog({ store, secrets, clock }),

@@ -117,6 +117,7 @@ export class DynamoDbStore implements Store {
   confirmEvent(id: string, now: number) { return this.events.confirmEvent(id, now); }
   dropPendingEvent(id: string) { return this.events.dropPendingEvent(id); }
   unmarkKeyEvent(keyId: string, eventId: string) { return this.events.unmarkKeyEvent(keyId, eventId); }
+  keyEventMarker(keyId: string, eventId: string) { return this.events.keyEventMarker(keyId, eventId); }
   listEvents(projectId: string, options: { cursor?: string; limit: number }) { return this.events.listEvents(projectId, options); }
   putWebhook(webhook: WebhookRecord) { return this.events.putWebhook(webhook); }
   getWebhook(projectId: string, id: string) { return this.events.getWebhook(projectId, id); }

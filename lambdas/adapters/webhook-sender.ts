@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Webhook } from 'standardwebhooks';
+import type { WebhookTransport } from '../core/ports';
 
 /** Address ranges a webhook may never reach (ipaddr.js range names): the host itself, private networks, link-local (cloud metadata: 169.254.169.254, fd00:ec2::254), multicast, reserved. */
 const FORBIDDEN_RANGES = new Set([
@@ -164,4 +165,36 @@ export async function sendWebhook(delivery: WebhookDelivery, policy: WebhookTarg
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, reason: err.message.startsWith('refused:') ? err.message : `${err.code ?? err.name}: could not deliver`, ms: ms() }));
     req.end(delivery.payload);
   });
+}
+
+/**
+ * The `WebhookTransport` port over `sendWebhook`: a URL is refused at registration when it is not
+ * one `checkWebhookUrl` accepts or when its name resolves now to an address a webhook may not
+ * reach (it is checked again at every connection).
+ */
+export class WebhookSender implements WebhookTransport {
+  constructor(
+    private readonly policy: WebhookTargetPolicy,
+    private readonly resolver: Resolver = systemResolver,
+  ) {}
+
+  async refuse(text: string): Promise<string | undefined> {
+    const checked = checkWebhookUrl(text, this.policy);
+    if (!checked.ok) return checked.reason;
+    const host = checked.url.hostname.replace(/^\[|\]$/g, '');
+    if (ipaddr.isValid(host)) return undefined;
+    let addresses: LookupAddress[];
+    try {
+      addresses = await this.resolver(host);
+    } catch {
+      return `${host} does not resolve`;
+    }
+    if (addresses.length === 0) return `${host} does not resolve`;
+    const why = addresses.map((a) => forbiddenAddress(a.address, this.policy)).find(Boolean);
+    return why ? `${host} resolves to a ${why}` : undefined;
+  }
+
+  send(delivery: WebhookDelivery): Promise<DeliveryResult> {
+    return sendWebhook(delivery, this.policy, this.resolver);
+  }
 }

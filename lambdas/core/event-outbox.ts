@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { bytesToBase62, randomBase62 } from './base62';
 import { PENDING_GRACE_MS, type EventActor, type EventDetail, type EventType, type LifecycleEvent, type StoredEvent } from './events';
@@ -20,12 +21,23 @@ import type { KeyRecord } from './types';
 export class EventOutbox {
   /** Confirmations not yet written (they go out after the answer): what `settled` waits for. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
+  private readonly edge = new AsyncLocalStorage<true>();
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; log?: Log },
     /** Told when an event became ready (the local relay runs at once; in AWS the table's stream does). */
     private readonly onReady: (id: string) => void = () => undefined,
   ) {}
+
+  /**
+   * Runs an edge's request handler: the confirmations of the changes it makes are written after
+   * its answer, which then waits for `settled`. Outside (the CLI, the core on its own), `confirm`
+   * resolves once its confirmation is written.
+   */
+  answering<T>(handle: () => Promise<T>): Promise<T> {
+    return this.edge.run(true, handle);
+  }
 
   /**
    * Writes the pending event for a change to `key` about to be made by `p`: its id is the marker
@@ -45,14 +57,18 @@ export class EventOutbox {
     return event.id;
   }
 
-  /** The change landed: the event is ready, confirmed after the answer (`settled`). */
-  confirm(id: string): void {
+  /**
+   * The change landed: the event is ready. After the answer (`settled` waits for it) inside an
+   * edge's request (`answering`); a confirmation that fails is left to the relay's check of the key.
+   */
+  async confirm(id: string): Promise<void> {
     const write = this.deps.store
       .confirmEvent(id, this.deps.clock.now())
       .then(() => this.onReady(id))
       .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
       .finally(() => this.inFlight.delete(write));
     this.inFlight.add(write);
+    if (!this.edge.getStore()) await write;
   }
 
   /** The change failed: its event is dropped (a failure to drop it is left to the relay's check). */

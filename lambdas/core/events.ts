@@ -82,6 +82,9 @@ export interface LifecycleEvent {
 /** Where an event goes: the platform's bus (AWS) and each subscribed webhook of its project. */
 export type DeliveryTarget = 'bus' | `webhook:${string}`;
 
+/** Every target of one event, and how far each got. */
+export type Targets = Partial<Record<DeliveryTarget, TargetState>>;
+
 /** One target's progress with one event. */
 export interface TargetState {
   status: 'pending' | 'delivered' | 'failed';
@@ -114,7 +117,7 @@ export interface StoredEvent {
    */
   marker?: { keyId: string; kind: 'marked' | 'deleted' };
   /** Set at the first relay pass: every target the event goes to, and how far each got. */
-  targets?: Record<DeliveryTarget, TargetState>;
+  targets?: Targets;
 }
 
 /** How long a pending event waits for its writer's confirmation before the relay checks the key itself. */

@@ -56,7 +56,8 @@ const MAX_METADATA_VALUE = 256;
 /** What the edits need of `KeyService`: the key an action is about, and its audited write. */
 export interface KeyEditHost {
   target(p: Principal, id: string): Promise<{ key: KeyRecord; personIsAdmin?: boolean }>;
-  recorded(p: Principal, action: AuditAction, extra: { keyId: string; details?: AuditRecord['details'] }, write: () => Promise<void>): Promise<void>;
+  /** The change's write, with its audit record and its event (`write` gets the event's marker). */
+  recorded(p: Principal, action: AuditAction, extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string }, write: (event: string) => Promise<void>): Promise<void>;
 }
 
 export class KeyEdits {
@@ -146,8 +147,8 @@ export class KeyEdits {
   /** The audited conditional write; a key that moved since it was read is a 409, never overwritten. */
   private async write(p: Principal, action: AuditAction, key: KeyRecord, edit: KeyEdit, details: AuditRecord['details']): Promise<KeyRecord> {
     let result: KeyRecord | undefined;
-    await this.host.recorded(p, action, { keyId: key.id, details: { ...details, version: `${edit.version} → ${edit.version + 1}` } }, async () => {
-      const out = await this.deps.store.updateKey(key.id, edit);
+    await this.host.recorded(p, action, { key, details: { ...details, version: `${edit.version} → ${edit.version + 1}` } }, async (event) => {
+      const out = await this.deps.store.updateKey(key.id, { ...edit, event });
       if (out === undefined) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
       if (out === 'stale') throw new KeywardenError('conflict', `Key ${key.id} changed while this change was made: read it again and retry.`);
       result = out;

@@ -1,10 +1,17 @@
 import type { AuditLog } from './audit-log';
+import type { AuditAction } from './authority';
 import type { Authenticator } from './authenticator';
-import { MAX_EXPOSURE_LOCATION, type Exposure } from './exposure';
+import { MAX_EXPOSURE_LOCATION, type Exposure, type ExposureRecord } from './exposure';
 import { keyStatus } from './key-status';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
-import type { KeyRecord } from './types';
+import type { AuditRecord, KeyRecord } from './types';
+
+/** What the pipeline needs of `KeyService`: the Automator key's rotation, and the audited, announced write. */
+export interface KeyExposureHost {
+  rotate(p: Principal, id: string): Promise<{ key: KeyRecord; replaced?: KeyRecord }>;
+  recorded(p: Principal, action: AuditAction, extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string }, write: (event: string) => Promise<void>): Promise<void>;
+}
 
 /**
  * The exposure pipeline (issue 22, core/exposure.ts): one path for every source that finds a key's
@@ -13,7 +20,7 @@ import type { KeyRecord } from './types';
 export class KeyExposures {
   constructor(
     private readonly deps: { store: Store; clock: Clock; auth: Authenticator; audit: AuditLog },
-    private readonly rotate: (p: Principal, id: string) => Promise<{ key: KeyRecord; replaced?: KeyRecord }>,
+    private readonly host: KeyExposureHost,
   ) {}
 
   /**
@@ -38,22 +45,41 @@ export class KeyExposures {
   async expose(key: KeyRecord, exposure: Exposure): Promise<ExposureOutcome> {
     const now = this.deps.clock.now();
     const record = { source: exposure.source, location: exposure.location.slice(0, MAX_EXPOSURE_LOCATION), at: new Date(now).toISOString() };
-    const first = await this.deps.store.markExposed(key.id, record);
+    const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
+    const first = !key.exposure && (await this.markFirst(system, key, record));
     const live = keyStatus(key, now) !== 'revoked' && !key.replacedBy;
     const exposed = { ...key, exposure: key.exposure ?? record };
-    if (!live && !first) return { key: exposed, handled: 'already', first };
-    const system: Principal = { kind: 'operator', actor: 'system', projectId: key.projectId };
-    await this.deps.audit.record(system, 'key.exposed', 'success', { keyId: key.id, details: { source: record.source, location: record.location } });
     if (!live) return { key: exposed, handled: 'already', first };
     if (key.type === 'system') {
-      const rotated = await this.rotate(system, key.id);
+      const rotated = await this.host.rotate(system, key.id);
       return { key: { ...exposed, ...rotated.replaced }, handled: 'rotated', first, replacementId: rotated.key.id };
     }
-    await this.deps.audit.record(system, 'key.revoke', 'success', { keyId: key.id, reason: `exposed (${record.source}): ${record.location}` });
-    const revoked = await this.deps.store.revokeKey(key.id, record.at);
+    let revoked: KeyRecord | undefined;
+    await this.host.recorded(system, 'key.revoke', { key, reason: `exposed (${record.source}): ${record.location}` }, async (event) => {
+      revoked = await this.deps.store.revokeKey(key.id, record.at, event);
+    });
     return { key: { ...exposed, ...revoked }, handled: 'revoked', first };
   }
+
+  /**
+   * Marks the key exposed, audited and announced (`key.exposed`), if nobody did first: `false`
+   * when another report marked it meanwhile (its record and event are the key's only ones).
+   */
+  private async markFirst(system: Principal, key: KeyRecord, record: ExposureRecord): Promise<boolean> {
+    try {
+      await this.host.recorded(system, 'key.exposed', { key, details: { source: record.source, location: record.location } }, async (event) => {
+        if (!(await this.deps.store.markExposed(key.id, record, event))) throw new MarkedBefore();
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof MarkedBefore) return false;
+      throw err;
+    }
+  }
 }
+
+/** Another report marked the key exposed between our read and our write. */
+class MarkedBefore extends Error {}
 
 /** What the exposure pipeline did with a key: stopped it now, or found it stopped already. */
 export interface ExposureOutcome {

@@ -7,6 +7,8 @@ import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
 import type { Exposure } from './exposure';
+import { EVENT_OF_ACTION } from './events';
+import type { EventOutbox } from './event-outbox';
 import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
@@ -62,6 +64,8 @@ export interface KeyServiceDeps {
   clock: Clock;
   auth: Authenticator;
   audit: AuditLog;
+  /** Every change is announced through the outbox (event-outbox.ts). */
+  events: EventOutbox;
 }
 
 /** A key an action is about and, for a person, whether they are an admin (read with it in one round trip). */
@@ -86,7 +90,10 @@ export class KeyService {
       target: (p, id) => this.target(p, id),
       recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
     });
-    this.exposures = new KeyExposures(deps, (p, id) => this.rotate(p, id));
+    this.exposures = new KeyExposures(deps, {
+      rotate: (p, id) => this.rotate(p, id),
+      recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
+    });
   }
 
   /** Mints a new raw key and its record (not yet stored). */
@@ -157,7 +164,7 @@ export class KeyService {
       createdAt: new Date(now).toISOString(),
       createdBy: principalActor(p),
     });
-    await this.recorded(p, 'key.create', { keyId: issued.key.id, details: { name, type: issued.key.type } }, () => this.save(issued.key));
+    await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type } }, (event) => this.save(issued.key, event));
     return issued;
   }
 
@@ -203,10 +210,10 @@ export class KeyService {
     };
   }
 
-  /** Stores a freshly minted key. */
-  async save(key: KeyRecord): Promise<void> {
+  /** Stores a freshly minted key (`event`: the marker of the event announcing it). */
+  async save(key: KeyRecord, event?: string): Promise<void> {
     // 128-bit random ids: a collision means something is badly wrong, not bad luck.
-    if (!(await this.deps.store.putKey(key))) throw new KeywardenError('conflict', 'Key id collision; try again.');
+    if (!(await this.deps.store.putKey(key, event))) throw new KeywardenError('conflict', 'Key id collision; try again.');
   }
 
   async get(p: Principal, id: string): Promise<KeyRecord> {
@@ -326,12 +333,12 @@ export class KeyService {
       ...(old.metadata ? { metadata: old.metadata } : {}),
       rotatedFrom: old.id,
     });
-    const details = { replacement: issued.key.id, overlapSeconds: Math.round(overlapMs / 1000) };
+    const details = { replacement: issued.key.id, replacementStart: issued.key.start, overlapSeconds: Math.round(overlapMs / 1000) };
     const at = new Date(now).toISOString();
     const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
-    await this.recorded(p, 'key.rotate', { keyId: old.id, details }, async () => {
+    await this.recorded(p, 'key.rotate', { key: old, details }, async (event) => {
       await this.save(issued.key);
-      if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil, old.version ?? 1))) {
+      if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil, old.version ?? 1, event))) {
         // Lost a race with another rotation (or an edit, pause or revocation): withdraw ours so
         // only one replacement exists, a copy of the key as it now stands.
         await this.deps.store.deleteKey(issued.key.id);
@@ -349,8 +356,8 @@ export class KeyService {
     const key = await this.removable(p, 'key.revoke', id);
     return this.authority.keepingAManager(p, 'key.revoke', key, async () => {
       let revoked: KeyRecord | undefined;
-      await this.recorded(p, 'key.revoke', { keyId: key.id }, async () => {
-        revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString());
+      await this.recorded(p, 'key.revoke', { key }, async (event) => {
+        revoked = await this.deps.store.revokeKey(key.id, new Date(this.deps.clock.now()).toISOString(), event);
         if (!revoked) throw new KeywardenError('not_found', `No key ${key.id} in this project.`);
       });
       return revoked!;
@@ -360,7 +367,7 @@ export class KeyService {
   async delete(p: Principal, id: string): Promise<void> {
     const key = await this.removable(p, 'key.delete', id);
     await this.authority.keepingAManager(p, 'key.delete', key, () =>
-      this.recorded(p, 'key.delete', { keyId: key.id, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id)),
+      this.recorded(p, 'key.delete', { key, details: { name: key.name } }, () => this.deps.store.deleteKey(key.id)),
     );
   }
 
@@ -378,23 +385,41 @@ export class KeyService {
   }
 
   /**
-   * Runs a key-changing write with its audit record written first, so no crash can leave a change
-   * without a record (a crash in between leaves a record of an attempt that did not land, which
-   * the follow-up `error` record explains when the write fails rather than crashes).
+   * Runs a key-changing write with its audit record and its pending event written first (side
+   * by side), so no crash can leave a change without a record or an announcement: a crash in
+   * between leaves a record of an attempt that did not land, which the follow-up `error` record
+   * explains when the write fails rather than crashes, and a pending event the relay drops once it
+   * finds the change's marker missing (event-outbox.ts). `write` is handed the event's id, the
+   * marker its write must carry (a deletion carries none: the key's absence is its marker). The
+   * event is confirmed once the write returned, after the answer.
    */
   private async recorded(
     p: Principal,
     action: AuditAction,
-    extra: { keyId: string; details?: AuditRecord['details'] },
-    write: () => Promise<void>,
+    extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string },
+    write: (event: string) => Promise<void>,
   ): Promise<void> {
-    await this.deps.audit.record(p, action, 'success', extra, { once: true });
+    const { key, details, reason } = extra;
+    const [recorded, event] = await Promise.allSettled([
+      this.deps.audit.record(p, action, 'success', { keyId: key.id, ...(details ? { details } : {}), ...(reason ? { reason } : {}) }, { once: true }),
+      this.deps.events.begin(p, EVENT_OF_ACTION[action], key, { ...details, ...(reason ? { reason } : {}) }, { deletes: action === 'key.delete' }),
+    ]);
+    if (recorded.status === 'rejected' || event.status === 'rejected') {
+      // Nothing was changed: a replayed assertion, or the store failing. The pending event, if
+      // written, would be dropped by the relay (no marker); drop it now.
+      if (event.status === 'fulfilled') await this.deps.events.abandon(event.value);
+      throw recorded.status === 'rejected' ? recorded.reason : (event as PromiseRejectedResult).reason;
+    }
     try {
-      await write();
+      await write(event.value);
     } catch (err) {
-      await this.deps.audit.record(p, action, 'error', { keyId: extra.keyId, reason: 'the change did not take effect' }).catch(() => undefined);
+      await Promise.all([
+        this.deps.audit.record(p, action, 'error', { keyId: key.id, reason: 'the change did not take effect' }).catch(() => undefined),
+        this.deps.events.abandon(event.value),
+      ]);
       throw err;
     }
+    await this.deps.events.confirm(event.value);
   }
 
   /** A key's value seen where it must not be: the exposure pipeline (key-exposure.ts) for the key it belongs to. */

@@ -139,6 +139,8 @@ export interface Store {
   confirmEvent(id: string, now: number): Promise<void>;
   /** Drops an event still pending (its change did not land); nothing once it is ready. */
   dropPendingEvent(id: string): Promise<void>;
+  /** Whether a key carries an event's marker (its change landed), or is gone. */
+  keyEventMarker(keyId: string, eventId: string): Promise<'marked' | 'unmarked' | 'absent'>;
   /** Takes an event's id out of its key's marker set (idempotent; nothing when the key is gone). */
   unmarkKeyEvent(keyId: string, eventId: string): Promise<void>;
   /** A project's events, newest first. */

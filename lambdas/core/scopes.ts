@@ -16,6 +16,8 @@ export const SCOPES = [
   'keys:read',
   'keys:write',
   'audit:read',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

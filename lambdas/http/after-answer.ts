@@ -26,7 +26,8 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       failed('after-answer work failed')(err);
     }
     const { written, ...call } = used ?? { credits: 0 };
-    const settled = written?.catch(failed('after-answer work failed'));
+    // A key change's event is confirmed after the answer too (event-outbox.ts).
+    const settled = Promise.all([written?.catch(failed('after-answer work failed')), services.events.settled()]);
     const key = ctx.attributedTo;
     if (!key) {
       await settled;

@@ -3,6 +3,7 @@ import { findRoute, type Route } from './route';
 import { createRouter, type ApiHandler } from './router';
 import { adminRoutes } from './routes/admins';
 import { auditRoutes } from './routes/audit';
+import { webhookRoutes } from './routes/webhooks';
 import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
 import { keyRoutes, meRoutes } from './routes/keys';
@@ -24,6 +25,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...responseRoutes,
   ...keyRoutes,
   ...auditRoutes,
+  ...webhookRoutes,
   ...usageRoutes,
   ...adminRoutes,
   ...meRoutes,

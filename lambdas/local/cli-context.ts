@@ -32,7 +32,14 @@ export async function openOperatorContext(
       );
     }
     const services = buildServices(loadConfig(env), { logger });
-    return { services, close: async () => services.dynamo.destroy() };
+    return {
+      services,
+      close: async () => {
+        // An operator's change is announced: its event confirmed before the process ends.
+        await services.events.settled();
+        services.dynamo.destroy();
+      },
+    };
   }
   const { dataDir } = options;
   const running = dataDir.endpoint();
@@ -42,6 +49,7 @@ export async function openOperatorContext(
   return {
     services,
     async close() {
+      await services.events.settled();
       services.dynamo.destroy();
       await dynalite?.close();
     },

@@ -35,9 +35,16 @@ export async function openLocalServices(options: {
   publicBaseUrl?: string;
   logger?: Logger;
   clock?: Clock;
+  /** Deliver lifecycle events in this process as soon as they are ready (the local server; not the CLI). */
+  relayInProcess?: boolean;
 }): Promise<Services> {
   const config = loadLocalConfig(options.env, options);
-  const services = buildServices(config, { secrets: new StaticSecretsProvider(options.secrets), logger: options.logger, clock: options.clock });
+  const services = buildServices(config, {
+    secrets: new StaticSecretsProvider(options.secrets),
+    logger: options.logger,
+    clock: options.clock,
+    relayInProcess: options.relayInProcess,
+  });
   await ensureTable(services.dynamo, config.tableName);
   return services;
 }

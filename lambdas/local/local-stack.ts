@@ -55,6 +55,11 @@ export interface LocalStackOptions {
    * when the server really closes an idle connection; it must be well above the hint. Tests shorten both.
    */
   keepAlive?: { hintSeconds: number; idleMs: number };
+  /**
+   * How often the local relay looks at the outbox for deliveries due (retries, events whose
+   * writer died before confirming them); default 5 s. Ready events go out at once regardless.
+   */
+  relayIntervalMs?: number;
   /** The console served at /console (bin/local-server.ts hands in console/build.ts's); without it, /console is not served. */
   console?: ConsoleSite;
 }
@@ -135,7 +140,14 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     dynalite = database;
     const secrets = dataDir.secrets();
     const effective = withEnvironment(secrets, env);
-    const services = await openLocalServices({ env, dynamodbEndpoint: database.endpoint, secrets: effective, publicBaseUrl: baseUrl, clock: options.clock });
+    const services = await openLocalServices({
+      env,
+      dynamodbEndpoint: database.endpoint,
+      secrets: effective,
+      publicBaseUrl: baseUrl,
+      clock: options.clock,
+      relayInProcess: true,
+    });
     const { config } = services;
 
     const admins = (env.KEYWARDEN_ADMINS ?? '')
@@ -180,7 +192,15 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     const inFlight = new Set<Promise<void>>();
     const idle = async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await services.events.settled();
+      await services.relay.idle();
     };
+    // What AWS does with the relay function's schedule: retries, and events left pending by a
+    // writer that died (a previous run of this server killed mid-change).
+    const relayTimer = setInterval(() => {
+      services.relay.runDue().catch((err: unknown) => services.logger.warn('event relay pass failed', { error: err instanceof Error ? err.message : 'unknown' }));
+    }, options.relayIntervalMs ?? 5_000);
+    relayTimer.unref();
     for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
@@ -232,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
           server.close(() => done());
           server.closeAllConnections();
         });
+        clearInterval(relayTimer);
         // Answered requests still settling finish against the store before it goes away.
         await idle();
         dataDir.clearEndpoint();

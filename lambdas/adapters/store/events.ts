@@ -20,6 +20,7 @@ export type EventStore = Pick<
   | 'confirmEvent'
   | 'dropPendingEvent'
   | 'unmarkKeyEvent'
+  | 'keyEventMarker'
   | 'listEvents'
   | 'putWebhook'
   | 'getWebhook'
@@ -135,6 +136,15 @@ export class EventItems implements EventStore {
         }),
       ),
     );
+  }
+
+  async keyEventMarker(keyId: string, eventId: string): Promise<'marked' | 'unmarked' | 'absent'> {
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.name, Key: itemKey.key(keyId), ConsistentRead: true, ProjectionExpression: 'pk, evts' }),
+    );
+    if (!out.Item) return 'absent';
+    const markers = out.Item.evts as Set<string> | undefined;
+    return markers?.has(eventId) ? 'marked' : 'unmarked';
   }
 
   async unmarkKeyEvent(keyId: string, eventId: string): Promise<void> {

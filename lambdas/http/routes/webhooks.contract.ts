@@ -12,9 +12,6 @@ import { idSlot, isoTime, nullableTime, safeText } from '../schemas';
 export const WEBHOOK_ID_PATTERN = /^wh_[0-9A-Za-z]{16}$/;
 export const WebhookIdSlot = (param: string) => idSlot(param, WEBHOOK_ID_PATTERN, 'a webhook id (wh_ and 16 letters or digits)');
 
-/** Most webhooks one project may have. */
-export const MAX_WEBHOOKS_PER_PROJECT = 20;
-
 export const CreateWebhookBody = z.strictObject({
   url: safeText('url', 2048).min(1).describe('https only (locally, http to a loopback address with KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK=1); never a private, loopback, link-local or metadata address'),
   events: z
