@@ -42,6 +42,17 @@ accounts
     print(a, () => `${a.id}  ${a.name}  api:${a.apiAccess ? 'on' : 'off'}  credits:${a.credits}`);
   });
 
+accounts
+  .command('credits-low <accountId> <threshold>')
+  .description('announce account.credits_low when the balance falls below this many credits (threshold: a number, or off)')
+  .action(async (id: string, threshold: string) => {
+    const value = threshold === 'off' ? null : number('threshold')(threshold);
+    if (value !== null && value < 0) throw new OperatorError('threshold must be zero or more, or off');
+    const a = await withOperator(({ services }) => services.operator.setCreditsLowThreshold(id, value));
+    const line = a.creditsLowThreshold === undefined ? 'no credits-low threshold' : `credits-low threshold ${a.creditsLowThreshold} (balance ${a.credits})`;
+    print({ accountId: a.id, creditsLowThreshold: a.creditsLowThreshold ?? null, balance: a.credits }, () => `${a.id}: ${line}`);
+  });
+
 program
   .command('api-access <accountId> <state>')
   .description('turn the API product gate on or off (state: on | off)')

@@ -72,6 +72,20 @@ export class OperatorService {
     return result.balance;
   }
 
+  /**
+   * The balance below which the account's `account.credits_low` event is sent (core/event-sweep.ts),
+   * or `null` for never. A balance already below it is announced by the next sweep.
+   */
+  async setCreditsLowThreshold(accountId: string, threshold: number | null): Promise<Account> {
+    assertRecordId('acct', accountId);
+    if (threshold !== null && !(Number.isFinite(threshold) && threshold >= 0)) {
+      throw new KeywardenError('invalid_request_error', 'A credits-low threshold is a number of credits, zero or more.', { param: 'threshold' });
+    }
+    const account = await this.deps.store.setCreditsLowThreshold(accountId, threshold);
+    if (!account) throw new KeywardenError('not_found', `No account ${accountId}.`);
+    return account;
+  }
+
   /** Creates a project and its Protected Automator (system) key; the raw key is returned once. */
   async createProject(input: { accountId: string; name: string; actor: string; rateLimit?: RateLimit }): Promise<{ project: Project; automator: IssuedKey }> {
     if (input.rateLimit) assertRateLimit(input.rateLimit);
