@@ -1,6 +1,3 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
@@ -16,6 +13,7 @@ import type { KeyRecord } from '../../lambdas/core/types';
 import { buildServices, type Services } from '../../lambdas/services';
 import { OffsetClock } from '../support/clock';
 import { createTable, startDynalite } from '../support/dynalite';
+import { startReceiver } from '../support/webhook-receiver';
 
 /**
  * The event sweep (core/event-sweep.ts) against a real store on dynalite: the events no write
@@ -130,36 +128,24 @@ describe('key.expiring', () => {
 describe('delivery', () => {
   // Before the clock moves on (the budget's next day): a receiver checks the signed time against its own.
   it('the relay delivers a key.expiring event to a webhook, signed per Standard Webhooks', async () => {
-    const received: Array<{ body: string; headers: IncomingHttpHeaders }> = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    const receiver = await startReceiver();
     try {
       const project = (await services.operator.createProject({ accountId, name: 'hooked', actor: 'cli:test' })).project.id;
-      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-      const { webhook, secret } = await services.webhooks.create(operator(project), { url, events: ['key.expiring'] });
+      const { webhook, secret } = await services.webhooks.create(operator(project), { url: receiver.url, events: ['key.expiring'] });
       const soon = await issue({ name: 'hooked soon', expiresInMs: 2 * DAY_MS }, project);
       expect(await swept()).toMatchObject({ expiring: 1 });
       const id = eventIdFor('key.expiring', soon.key.id, soon.key.expiresAt!);
 
-      for (let pass = 0; pass < 10 && !received.some((r) => r.headers['webhook-id'] === id); pass++) await services.relay.runDue();
-      const delivery = received.find((r) => r.headers['webhook-id'] === id)!;
-      expect(delivery).toBeDefined();
-      const verified = new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>) as { id: string; type: string; data: { key: { id: string } } };
-      expect(verified).toMatchObject({ id, type: 'key.expiring', data: { project, key: { id: soon.key.id } } });
-      // Only the subscribed type reached it.
-      expect(received.every((r) => JSON.parse(r.body).type === 'key.expiring')).toBe(true);
+      for (let pass = 0; pass < 10 && !receiver.received.some((r) => r.headers['webhook-id'] === id); pass++) await services.relay.runDue();
+      // Verified per Standard Webhooks (`new Webhook(secret).verify`); only the subscribed type reached it.
+      const verified = receiver.verified(secret);
+      expect(verified).toEqual([{ ...(await services.store.getEvent(id))!.event }]);
+      expect(verified[0]).toMatchObject({ id, type: 'key.expiring', data: { project, key: { id: soon.key.id }, details: { daysLeft: 2 } } });
       const deliveries = await services.store.listDeliveries(webhook.id, { limit: 10 });
       expect(deliveries.items.find((d) => d.eventId === id)).toMatchObject({ status: 'delivered', eventType: 'key.expiring' });
-      for (const r of received) for (const raw of secrets) expect(r.body).not.toContain(raw);
+      for (const r of receiver.received) for (const raw of secrets) expect(r.body).not.toContain(raw);
     } finally {
-      await new Promise((done) => receiver.close(done));
+      await receiver.close();
     }
   });
 });
