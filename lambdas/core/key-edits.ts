@@ -1,4 +1,5 @@
 import type { AuditLog } from './audit-log';
+import type { RecordedChange } from './key-change';
 import { managesKeys, type Authority, type AuditAction, type PowerAxis } from './authority';
 import { KeywardenError } from './errors';
 import { keyStatus } from './key-status';
@@ -56,8 +57,8 @@ const MAX_METADATA_VALUE = 256;
 /** What the edits need of `KeyService`: the key an action is about, and its audited write. */
 export interface KeyEditHost {
   target(p: Principal, id: string): Promise<{ key: KeyRecord; personIsAdmin?: boolean }>;
-  /** The change's write, with its audit record and its event (`write` gets the event's marker). */
-  recorded(p: Principal, action: AuditAction, extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string }, write: (event: string) => Promise<void>): Promise<void>;
+  /** The change's write, with its audit record and its event (key-change.ts). */
+  recorded: RecordedChange;
 }
 
 export class KeyEdits {

@@ -1,16 +1,17 @@
 import type { AuditLog } from './audit-log';
-import type { AuditAction } from './authority';
+import type { RecordedChange } from './key-change';
 import type { Authenticator } from './authenticator';
 import { MAX_EXPOSURE_LOCATION, type Exposure, type ExposureRecord } from './exposure';
 import { keyStatus } from './key-status';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
-import type { AuditRecord, KeyRecord } from './types';
+import type { KeyRecord } from './types';
 
 /** What the pipeline needs of `KeyService`: the Automator key's rotation, and the audited, announced write. */
 export interface KeyExposureHost {
   rotate(p: Principal, id: string): Promise<{ key: KeyRecord; replaced?: KeyRecord }>;
-  recorded(p: Principal, action: AuditAction, extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string }, write: (event: string) => Promise<void>): Promise<void>;
+  /** The change's write, with its audit record and its event (key-change.ts). */
+  recorded: RecordedChange;
 }
 
 /**

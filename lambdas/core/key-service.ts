@@ -7,8 +7,8 @@ import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
 import type { Exposure } from './exposure';
-import { EVENT_OF_ACTION } from './events';
 import type { EventOutbox } from './event-outbox';
+import { recordedChange, type RecordedChange } from './key-change';
 import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
 import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
@@ -17,7 +17,7 @@ import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { Account, AuditRecord, Budget, KeyRecord, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
+import type { Account, Budget, KeyRecord, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -83,6 +83,8 @@ export class KeyService {
   private readonly authority: Authority;
   private readonly edits: KeyEdits;
   private readonly exposures: KeyExposures;
+  /** A key-changing write with its audit record and its event (key-change.ts). */
+  private readonly recorded: RecordedChange;
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.authority = new Authority(deps);
@@ -94,6 +96,7 @@ export class KeyService {
       rotate: (p, id) => this.rotate(p, id),
       recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
     });
+    this.recorded = recordedChange(deps);
   }
 
   /** Mints a new raw key and its record (not yet stored). */
@@ -382,44 +385,6 @@ export class KeyService {
     }
     await this.authority.authorize(p, action, { keyId: key.id, powers: key, personIsAdmin });
     return key;
-  }
-
-  /**
-   * Runs a key-changing write with its audit record and its pending event written first (side
-   * by side), so no crash can leave a change without a record or an announcement: a crash in
-   * between leaves a record of an attempt that did not land, which the follow-up `error` record
-   * explains when the write fails rather than crashes, and a pending event the relay drops once it
-   * finds the change's marker missing (event-outbox.ts). `write` is handed the event's id, the
-   * marker its write must carry (a deletion carries none: the key's absence is its marker). The
-   * event is confirmed once the write returned, after the answer.
-   */
-  private async recorded(
-    p: Principal,
-    action: AuditAction,
-    extra: { key: KeyRecord; details?: AuditRecord['details']; reason?: string },
-    write: (event: string) => Promise<void>,
-  ): Promise<void> {
-    const { key, details, reason } = extra;
-    const [recorded, event] = await Promise.allSettled([
-      this.deps.audit.record(p, action, 'success', { keyId: key.id, ...(details ? { details } : {}), ...(reason ? { reason } : {}) }, { once: true }),
-      this.deps.events.begin(p, EVENT_OF_ACTION[action], key, { ...details, ...(reason ? { reason } : {}) }, { deletes: action === 'key.delete' }),
-    ]);
-    if (recorded.status === 'rejected' || event.status === 'rejected') {
-      // Nothing was changed: a replayed assertion, or the store failing. The pending event, if
-      // written, would be dropped by the relay (no marker); drop it now.
-      if (event.status === 'fulfilled') await this.deps.events.abandon(event.value);
-      throw recorded.status === 'rejected' ? recorded.reason : (event as PromiseRejectedResult).reason;
-    }
-    try {
-      await write(event.value);
-    } catch (err) {
-      await Promise.all([
-        this.deps.audit.record(p, action, 'error', { keyId: key.id, reason: 'the change did not take effect' }).catch(() => undefined),
-        this.deps.events.abandon(event.value),
-      ]);
-      throw err;
-    }
-    await this.deps.events.confirm(event.value);
   }
 
   /** A key's value seen where it must not be: the exposure pipeline (key-exposure.ts) for the key it belongs to. */

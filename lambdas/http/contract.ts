@@ -8,6 +8,7 @@ import { RESPONSE_CONTRACT } from './routes/responses.contract';
 import { SECRET_SCANNING_CONTRACT } from './routes/secret-scanning.contract';
 import { SERVICE_CONTRACT } from './routes/service.contract';
 import { USAGE_CONTRACT } from './routes/usage.contract';
+import { WEBHOOKS_CONTRACT } from './routes/webhooks.contract';
 
 export type { RouteContract } from './route-contract';
 
@@ -31,6 +32,7 @@ export const CONTRACT = {
   ...SECRET_SCANNING_CONTRACT,
   ...SERVICE_CONTRACT,
   ...CONSOLE_CONTRACT,
+  ...WEBHOOKS_CONTRACT,
 } as const;
 
 export type OperationId = keyof typeof CONTRACT;

@@ -50,12 +50,26 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);
       }
       route = match.route;
-      const params = parseParams(match, match.regex.exec(req.path)!);
+      // A raw key in a path slot is refused (and exposed) before anything; any other bad path
+      // value of a key route waits for the key check, as bad query and body values do.
+      const raw = decodeParams(match, match.regex.exec(req.path)!);
+      let params: Record<string, string> = raw;
+      let badParams: unknown;
+      try {
+        params = parseParams(match, raw);
+      } catch (err) {
+        if (route.auth !== 'key' || err instanceof ExposedKeyError) throw err;
+        badParams = err;
+      }
       ctx = new RequestContext(req, { params, query: {}, body: undefined }, services);
       Object.assign(ctx.responseHeaders, early);
       // A billed route admits the key itself, alongside its credit reservation (core/model-call.ts):
       // here only what needs no I/O, so a missing or malformed key is still a 401 first.
       if (route.auth === 'key') await (route.billed ? ctx.bearer() : ctx.key());
+      if (badParams !== undefined) {
+        await ctx.key();
+        throw badParams;
+      }
       // Bad input with an unknown key is still a 401: the key is admitted before the 400 goes out.
       try {
         const query = route.query ? route.query.parse(req.query) : {};
@@ -81,8 +95,8 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
   };
 }
 
-/** Path parameters, percent-decoded (a malformed escape is a 400) and checked against the route's schema. */
-function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<string, string> {
+/** Path parameters, percent-decoded (a malformed escape is a 400: the request target itself is broken). */
+function decodeParams(match: CompiledRoute, found: RegExpExecArray): Record<string, string> {
   const raw: Record<string, string> = {};
   match.names.forEach((name, i) => {
     try {
@@ -91,6 +105,11 @@ function parseParams(match: CompiledRoute, found: RegExpExecArray): Record<strin
       throw new HttpError(400, 'invalid_request_error', `The ${name} in the path is not validly percent-encoded.`, name);
     }
   });
+  return raw;
+}
+
+/** Path values as the route's contract reads them (a raw key in one is thrown as exposed). */
+function parseParams(match: CompiledRoute, raw: Record<string, string>): Record<string, string> {
   if (!match.route.params) return raw;
   const parsed = match.route.params.safeParse(raw);
   if (parsed.success) return parsed.data as Record<string, string>;

@@ -34,6 +34,7 @@ export const SURFACES = {
   console: ['createConsoleSession', 'getConsoleSession', 'deleteConsoleSession', 'createConsoleLink'],
   'secret-scanning': ['reportGithubSecrets'],
   service: ['getHealth', 'getOpenApiDocument'],
+  webhooks: ['createWebhook', 'listWebhooks', 'deleteWebhook', 'listWebhookDeliveries'],
 } as const satisfies Record<string, readonly OperationId[]>;
 export type Surface = keyof typeof SURFACES;
 
