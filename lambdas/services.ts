@@ -20,6 +20,7 @@ import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
 import { EventOutbox } from './core/event-outbox';
 import { EventRelay } from './core/event-relay';
+import { EventSweep } from './core/event-sweep';
 import { WebhookService } from './core/webhooks';
 import { WebhookSender } from './adapters/webhook-sender';
 import { systemClock, type Clock, type EventBus, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream, type WebhookTransport } from './core/ports';
@@ -38,6 +39,8 @@ export interface Services {
   events: EventOutbox;
   /** Delivers the outbox's events to the bus and the projects' webhooks (core/event-relay.ts). */
   relay: EventRelay;
+  /** Finds the events no write announces — keys about to expire, budget thresholds, low balances — and stores each once (core/event-sweep.ts). */
+  eventSweep: EventSweep;
   /** The projects' webhook endpoints (core/webhooks.ts). */
   webhooks: WebhookService;
   /** The platform's EventBridge bus, when one is configured. */
@@ -117,6 +120,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     keys,
     events,
     relay,
+    eventSweep: new EventSweep({ store, clock, events, log: logger }),
     webhooks,
     bus,
     operator: new OperatorService({ store, keys, audit, clock }),

@@ -201,6 +201,11 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       services.relay.runDue().catch((err: unknown) => services.logger.warn('event relay pass failed', { error: err instanceof Error ? err.message : 'unknown' }));
     }, options.relayIntervalMs ?? 5_000);
     relayTimer.unref();
+    // What AWS does with the sweep's 5-minute schedule: expiring keys, budget thresholds, low balances.
+    const sweepTimer = setInterval(() => {
+      services.eventSweep.run().catch((err: unknown) => services.logger.warn('event sweep failed', { error: err instanceof Error ? err.message : 'unknown' }));
+    }, 60_000);
+    sweepTimer.unref();
     for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
@@ -253,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
           server.closeAllConnections();
         });
         clearInterval(relayTimer);
+        clearInterval(sweepTimer);
         // Answered requests still settling finish against the store before it goes away.
         await idle();
         dataDir.clearEndpoint();

@@ -9,7 +9,7 @@ import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store }
 import { KeyAdmission, toKey } from './key-admission';
 import type { ExposureRecord } from '../../core/exposure';
 import type { KeyRecord, Page } from '../../core/types';
-import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
+import { decodeCursor, encodeCursor, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
 
 export type KeyStore = Pick<
