@@ -17,6 +17,7 @@ import './cli/key-commands';
 import './cli/console-commands';
 import './cli/reminder-commands';
 import './cli/usage-commands';
+import './cli/webhook-commands';
 
 try {
   await program.parseAsync(process.argv);
