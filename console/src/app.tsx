@@ -3,6 +3,8 @@ import { api, ApiError, type ApiKey, type Me, type Session } from './api';
 import { ActivityTab } from './activity-tab';
 import { KeysTab } from './keys-tab';
 import { SignIn } from './sign-in';
+import { webhookPowers } from './webhook-view';
+import { WebhooksTab } from './webhooks-tab';
 
 /** A one-time link arrives as `/console/#link=<token>`: the fragment never reaches a server. */
 function takeLinkFromUrl(): string | undefined {
@@ -43,7 +45,7 @@ export function App() {
   return <Console session={session} onSignedOut={() => setSession(null)} />;
 }
 
-type Tab = 'keys' | 'activity';
+type Tab = 'keys' | 'activity' | 'webhooks';
 
 function Console({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
   const [tab, setTab] = useState<Tab>('keys');
@@ -74,6 +76,9 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
     onSignedOut();
   };
   const onAuthLost = (message: string) => setEnded(message);
+  // Offered only to a key holding webhooks:read (or admin); the API decides either way.
+  const webhooks = webhookPowers(me);
+  const shown: Tab = tab === 'webhooks' && !webhooks.read ? 'keys' : tab;
 
   return (
     <div class="shell">
@@ -95,12 +100,17 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
       </header>
       <main>
         <div role="tablist" aria-label="Settings" class="tabs">
-          <button type="button" role="tab" id="tab-keys" aria-selected={tab === 'keys'} aria-controls="panel" onClick={() => setTab('keys')}>
+          <button type="button" role="tab" id="tab-keys" aria-selected={shown === 'keys'} aria-controls="panel" onClick={() => setTab('keys')}>
             API Keys
           </button>
-          <button type="button" role="tab" id="tab-activity" aria-selected={tab === 'activity'} aria-controls="panel" onClick={() => setTab('activity')}>
+          <button type="button" role="tab" id="tab-activity" aria-selected={shown === 'activity'} aria-controls="panel" onClick={() => setTab('activity')}>
             Activity
           </button>
+          {webhooks.read ? (
+            <button type="button" role="tab" id="tab-webhooks" aria-selected={shown === 'webhooks'} aria-controls="panel" onClick={() => setTab('webhooks')}>
+              Webhooks
+            </button>
+          ) : null}
         </div>
         {ended ? (
           <p role="alert" class="banner error">
@@ -110,8 +120,8 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
             </button>
           </p>
         ) : null}
-        <section id="panel" role="tabpanel" aria-labelledby={tab === 'keys' ? 'tab-keys' : 'tab-activity'}>
-          {tab === 'keys' ? (
+        <section id="panel" role="tabpanel" aria-labelledby={`tab-${shown}`}>
+          {shown === 'keys' ? (
             <KeysTab
               session={session}
               me={me}
@@ -122,6 +132,8 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
                 setTab('activity');
               }}
             />
+          ) : shown === 'webhooks' ? (
+            <WebhooksTab powers={webhooks} onAuthLost={onAuthLost} />
           ) : (
             <ActivityTab filter={auditFilter} onFilter={setAuditFilter} onAuthLost={onAuthLost} />
           )}

@@ -1,0 +1,156 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import type { Browser, Page } from 'puppeteer-core';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/local-stack';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { buttonDisabled, clickButton, launchBrowser, openPage, seriousViolations, waitForText } from './browser';
+
+/**
+ * The Webhooks tab (issue 22), in a real browser against the real local stack with a receiver
+ * stand-in on 127.0.0.1: add a webhook (its signing secret shown once), a key revoked → the
+ * receiver gets a signed delivery and the delivery log shows it, then remove it after a
+ * confirmation. Offered only to a key holding webhooks:read; Add off without webhooks:write.
+ * Axe-clean throughout; no Content-Security-Policy refusal.
+ */
+let stack: TestStack;
+let receiver: WebhookReceiver;
+let browser: Browser;
+let page: Page;
+const refused: string[] = [];
+
+beforeAll(async () => {
+  [stack, receiver, browser] = await Promise.all([startTestStack({ KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' }), startWebhookReceiver(), launchBrowser()]);
+  page = await openPage(browser);
+  page.on('console', (message) => void (/Content Security Policy/i.test(message.text()) && refused.push(message.text())));
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await receiver?.close();
+});
+
+async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+  const res = await stack.json('/v1/keys', { key: stack.adminKey, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: res.body.id, key: res.body.key };
+}
+
+async function signIn(key: string): Promise<void> {
+  await page.goto(`${stack.url}/console`);
+  await waitForText(page, 'Sign in to Keywarden');
+  await page.type('#api-key', key);
+  await clickButton(page, 'Sign in');
+  await page.waitForSelector('table[data-testid="keys"]');
+}
+
+async function signOut(): Promise<void> {
+  await clickButton(page, 'Sign out');
+  await waitForText(page, 'Sign in to Keywarden');
+}
+
+const tabs = () => page.$$eval('[role="tab"]', (all) => all.map((t) => t.textContent!.trim()));
+
+describe('Webhooks in the console', { timeout: 120_000 }, () => {
+  it('adds a webhook (secret shown once), shows a revoke’s signed delivery in its log, and removes it after asking', async () => {
+    await signIn(stack.adminKey);
+    await clickButton(page, 'Webhooks');
+    await waitForText(page, 'No webhooks yet.');
+
+    await clickButton(page, 'Add webhook');
+    await page.waitForSelector('dialog[open]');
+    await page.type('#webhook-url', `${receiver.url}/console`);
+    // "All events" unchecked, then only key.revoked.
+    await page.evaluate(() => {
+      const box = (text: string) => [...document.querySelectorAll('dialog label.choice')].find((l) => l.textContent!.includes(text))!.querySelector('input') as HTMLInputElement;
+      box('All events').click();
+    });
+    await page.evaluate(() => {
+      const label = [...document.querySelectorAll('dialog label.choice')].find((l) => l.textContent!.trim() === 'key.revoked')!;
+      (label.querySelector('input') as HTMLInputElement).click();
+    });
+    await page.type('#webhook-description', 'pager');
+    expect(await seriousViolations(page)).toEqual([]);
+    await clickButton(page, 'Add webhook', 'dialog');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+
+    await waitForText(page, 'Copy this signing secret now. It will not be shown again.');
+    const secret = await page.$eval('[data-testid="webhook-secret"]', (el) => el.textContent!.trim());
+    expect(secret).toMatch(/^whsec_/);
+    const listed = await stack.json('/v1/webhooks', { key: stack.adminKey });
+    expect(listed.body.data).toHaveLength(1);
+    const webhook = listed.body.data[0] as { id: string; events: string[]; description: string };
+    expect(webhook).toMatchObject({ url: `${receiver.url}/console`, events: ['key.revoked'], description: 'pager' });
+    const row = () => page.$eval(`tr[data-webhook-id="${webhook.id}"]`, (tr) => (tr as HTMLElement).innerText.replace(/\s+/g, ' '));
+    expect(await row()).toMatch(/key\.revoked \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(await row()).toContain('pager');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Shown once: leaving the tab and coming back, the secret is nowhere on the page.
+    await clickButton(page, 'API Keys');
+    await page.waitForSelector('table[data-testid="keys"]');
+    await clickButton(page, 'Webhooks');
+    await page.waitForSelector(`tr[data-webhook-id="${webhook.id}"]`);
+    expect(await page.evaluate(() => document.body.innerHTML)).not.toContain(secret);
+
+    // A key revoked through the API: delivered to the endpoint, signed with that secret.
+    const doomed = await createKey({ name: 'Doomed' });
+    expect((await stack.json(`/v1/keys/${doomed.id}/revoke`, { key: stack.adminKey, method: 'POST' })).status).toBe(200);
+    const delivery = await receiver.waitFor((d) => d.path === '/console' && d.event.type === 'key.revoked' && d.event.data.key?.id === doomed.id);
+    expect(() => new Webhook(secret).verify(delivery.body, delivery.headers)).not.toThrow();
+    // Subscribed to key.revoked only: the key's creation was not sent.
+    expect(receiver.received.filter((d) => d.path === '/console').map((d) => d.event.type)).toEqual(['key.revoked']);
+
+    await page.click(`button[aria-label="Delivery log: ${receiver.url}/console"]`);
+    await page.waitForSelector(`[data-log-of="${webhook.id}"]`);
+    const logRow = `[data-log-of="${webhook.id}"] tr[data-event-id="${delivery.event.id}"]`;
+    const end = Date.now() + 30_000;
+    for (;;) {
+      await stack.idle();
+      await clickButton(page, 'Refresh', `[data-log-of="${webhook.id}"]`);
+      const text = await page.$eval(logRow, (tr) => (tr as HTMLElement).innerText.replace(/\s+/g, ' ')).catch(() => '');
+      if (text.includes('Delivered')) {
+        expect(text).toMatch(new RegExp(`^key\\.revoked ${delivery.event.id} \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC Delivered 1 HTTP 204 —$`));
+        break;
+      }
+      if (Date.now() > end) throw new Error(`the delivery log never showed ${delivery.event.id} delivered (last: ${text || 'no row'})`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(await buttonDisabled(page, 'Older')).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Remove asks first; Cancel keeps it.
+    await page.click(`button[aria-label="Remove: ${receiver.url}/console"]`);
+    await page.waitForSelector('dialog[open]');
+    await waitForText(page, 'Remove webhook?');
+    expect(await seriousViolations(page)).toEqual([]);
+    await clickButton(page, 'Cancel', 'dialog');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect((await stack.json('/v1/webhooks', { key: stack.adminKey })).body.data).toHaveLength(1);
+    await page.click(`button[aria-label="Remove: ${receiver.url}/console"]`);
+    await page.waitForSelector('dialog[open]');
+    await clickButton(page, 'Remove', 'dialog');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    await waitForText(page, 'No webhooks yet.');
+    expect((await stack.json('/v1/webhooks', { key: stack.adminKey })).body.data).toEqual([]);
+    expect(refused).toEqual([]);
+    await signOut();
+  });
+
+  it('is offered only to a key holding webhooks:read; without webhooks:write, Add is off', async () => {
+    const keysOnly = await createKey({ name: 'Keys only', scopes: ['keys:read', 'keys:write', 'audit:read'] });
+    await signIn(keysOnly.key);
+    expect(await tabs()).toEqual(['API Keys', 'Activity']);
+    await signOut();
+
+    const reader = await createKey({ name: 'Reader', scopes: ['keys:read', 'audit:read', 'webhooks:read'] });
+    await signIn(reader.key);
+    expect(await tabs()).toEqual(['API Keys', 'Activity', 'Webhooks']);
+    await clickButton(page, 'Webhooks');
+    await waitForText(page, 'lacks the webhooks:write permission');
+    expect(await buttonDisabled(page, 'Add webhook')).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    await signOut();
+  });
+});
