@@ -13,7 +13,7 @@ export type ApiDelivery = CallOutput<'listWebhookDeliveries'>['data'][number];
 
 /**
  * `key.revoked,key.exposed`: the event types a webhook receives, or undefined for `all` (the API's
- * default: every type, those added later included). Duplicates collapse; order is the vocabulary's.
+ * default: every type). Duplicates collapse; order is the vocabulary's.
  */
 export function parseEvents(v: string): EventType[] | undefined {
   const words = v.split(',').map((s) => s.trim()).filter(Boolean);

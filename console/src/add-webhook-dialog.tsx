@@ -51,7 +51,7 @@ export function AddWebhookDialog(props: { onClose: () => void; onAdded: (webhook
           <label class="choice">
             <input type="checkbox" checked={all} onChange={(e) => setEvents((e.target as HTMLInputElement).checked ? [...EVENT_TYPES] : [])} />
             <span>
-              <strong>All events</strong> — every type, those added later included
+              <strong>All events</strong> — every type there is
             </span>
           </label>
           <div class="scopes">

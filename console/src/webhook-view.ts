@@ -39,7 +39,7 @@ export function webhookPowers(me: Me | undefined): WebhookPowers {
   return { read: true, addBlocked: noWrite ?? noAudit, removeBlocked: noWrite };
 }
 
-/** What the Add form sends: every type checked is no list at all (the API's "every type", later ones included). */
+/** What the Add form sends: every type checked is no list at all (the API's default: every type). */
 export function newWebhookBody(url: string, events: readonly EventType[], description: string): NewWebhookBody {
   const all = EVENT_TYPES.every((t) => events.includes(t));
   const said = description.trim();
