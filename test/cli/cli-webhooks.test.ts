@@ -115,6 +115,14 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     const gone = await cli(['webhooks', 'deliveries', id!]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^error: 404 not_found/);
+
+    // The catch-all endpoint's log, a page at a time: each page names the cursor of the next.
+    const first = await cli(['webhooks', 'deliveries', all.id, '--limit', '1']);
+    const cursor = /^more: --cursor (\S+)$/m.exec(first.stdout)?.[1];
+    expect(cursor, first.stdout).toBeDefined();
+    const second = JSON.parse((await cli(['--json', 'webhooks', 'deliveries', all.id, '--limit', '1', '--cursor', cursor!])).stdout);
+    expect(second.data).toHaveLength(1);
+    expect(first.stdout).not.toContain(second.data[0].eventId);
   });
 
   it('a bad --events is refused before any call, naming the choices; a viewer key may not add; a bad id is one error line', async () => {

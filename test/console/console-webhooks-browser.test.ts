@@ -138,6 +138,42 @@ describe('Webhooks in the console', { timeout: 120_000 }, () => {
     await signOut();
   });
 
+  it('pages the delivery log, newest first: Older and Newer', async () => {
+    const added = await stack.json('/v1/webhooks', { key: stack.adminKey, body: { url: `${receiver.url}/paged`, events: ['key.created'] } });
+    expect(added.status).toBe(201);
+    for (let i = 0; i < 21; i++) await createKey({ name: `Paged ${i}` });
+    const end = Date.now() + 30_000;
+    while (receiver.received.filter((d) => d.path === '/paged').length < 21) {
+      if (Date.now() > end) throw new Error('not every key.created was delivered');
+      await stack.idle();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await stack.idle();
+    await signIn(stack.adminKey);
+    await clickButton(page, 'Webhooks');
+    await page.waitForSelector(`tr[data-webhook-id="${added.body.id}"]`);
+    await page.click(`button[aria-label="Delivery log: ${receiver.url}/paged"]`);
+    const rows = `[data-log-of="${added.body.id}"] table[data-testid="deliveries"] tbody tr`;
+    await page.waitForSelector(rows);
+    const ids = () => page.$$eval(rows, (all) => all.map((tr) => tr.getAttribute('data-event-id')!));
+    const first = await ids();
+    expect(first).toHaveLength(20);
+    expect(await buttonDisabled(page, 'Newer')).toBe(true);
+    await clickButton(page, 'Older');
+    await page.waitForFunction((sel: string) => document.querySelectorAll(sel).length === 1, {}, rows);
+    const second = await ids();
+    expect(first).not.toContain(second[0]);
+    // The oldest delivery is the first key created.
+    const oldest = receiver.received.find((d) => d.path === '/paged' && d.event.data.key?.name === 'Paged 0')!;
+    expect(second).toEqual([oldest.event.id]);
+    expect(await buttonDisabled(page, 'Older')).toBe(true);
+    await clickButton(page, 'Newer');
+    await page.waitForFunction((sel: string) => document.querySelectorAll(sel).length === 20, {}, rows);
+    expect(await ids()).toEqual(first);
+    expect(await seriousViolations(page)).toEqual([]);
+    await signOut();
+  });
+
   it('is offered only to a key holding webhooks:read; without webhooks:write, Add is off', async () => {
     const keysOnly = await createKey({ name: 'Keys only', scopes: ['keys:read', 'keys:write', 'audit:read'] });
     await signIn(keysOnly.key);
