@@ -4,7 +4,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-inbox';
 import { buttonDisabled, clickButton, launchBrowser, openPage, seriousViolations, waitForText } from './browser';
 
 /**
