@@ -4,22 +4,30 @@ import { ControlTowerChecks } from './control-tower';
 import type { StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
 import { ConsoleStack } from './keywarden-console';
+import { EventsStack } from './events-stack';
 import { StatelessStack } from './stateless-stack';
 
 export interface KeywardenStacks {
   readonly stateful: StatefulStack;
   readonly stateless: StatelessStack;
+  /** The lifecycle events relay (schedules and the table's stream). */
+  readonly events: EventsStack;
   /** The API Keys console (S3 + CloudFront, /v1/* to the API), when asked for. */
   readonly console?: ConsoleStack;
 }
 
-/** Stack names for a stage: `Keywarden-<stage>-Stateful`, `-Api` and `-Console`. */
-export function stackNames(config: StageConfig): { stateful: string; stateless: string; console: string } {
-  return { stateful: `${config.stackPrefix}-Stateful`, stateless: `${config.stackPrefix}-Api`, console: `${config.stackPrefix}-Console` };
+/** Stack names for a stage: `Keywarden-<stage>-Stateful`, `-Api`, `-Events` and `-Console`. */
+export function stackNames(config: StageConfig): { stateful: string; stateless: string; events: string; console: string } {
+  return {
+    stateful: `${config.stackPrefix}-Stateful`,
+    stateless: `${config.stackPrefix}-Api`,
+    events: `${config.stackPrefix}-Events`,
+    console: `${config.stackPrefix}-Console`,
+  };
 }
 
 /**
- * Adds one stage of Keywarden to an app: both stacks, tags, and the cdk-nag AWS Solutions pack
+ * Adds one stage of Keywarden to an app: the stateful, API and events stacks, tags, and the cdk-nag AWS Solutions pack
  * as a synthesis validation plugin, so an unacknowledged finding fails `cdk synth`. `cdk synth`
  * (bin/app.ts) also runs the Control Tower proactive controls with `addControlTowerChecks`.
  *
@@ -40,6 +48,13 @@ export function addKeywardenStage(app: App, config: StageConfig, options: { cons
     stackName: names.stateless,
     description: `Keywarden ${config.stage}: API, functions, bots and alarms`,
   });
+  const events = new EventsStack(app, names.events, {
+    config,
+    stateful,
+    alarmTopic: stateless.service.alarmTopic,
+    stackName: names.events,
+    description: `Keywarden ${config.stage}: lifecycle events relay (outbox to EventBridge and webhooks)`,
+  });
   const console = options.console
     ? new ConsoleStack(app, names.console, {
         config,
@@ -48,12 +63,12 @@ export function addKeywardenStage(app: App, config: StageConfig, options: { cons
         description: `Keywarden ${config.stage}: the API Keys console (S3 + CloudFront, /v1/* to the API)`,
       })
     : undefined;
-  for (const stack of [stateful, stateless, ...(console ? [console] : [])]) {
+  for (const stack of [stateful, stateless, events, ...(console ? [console] : [])]) {
     Tags.of(stack).add('project', 'keywarden');
     Tags.of(stack).add('keywarden:stage', config.stage);
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { stateful, stateless, ...(console ? { console } : {}) };
+  return { stateful, stateless, events, ...(console ? { console } : {}) };
 }
 
 /**

@@ -27,8 +27,11 @@ interface FunctionSpec {
   readonly tableActions: readonly TableAction[];
   /** The only secrets the function may read. */
   readonly secrets: readonly SecretName[];
-  /** `service`: runs the service core against the table. `bot`: a client of /v1 over HTTP. */
-  readonly kind: 'service' | 'bot';
+  /**
+   * `service`: runs the service core against the table. `bot`: a client of /v1 over HTTP.
+   * `worker`: runs the service core against the table off any request path (no public URL, no upstream).
+   */
+  readonly kind: 'service' | 'bot' | 'worker';
 }
 
 /**
@@ -73,6 +76,23 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
 };
 
 /**
+ * The events relay (lib/keywarden-events.ts), in its own stack: not one of the four above, which
+ * the API stack builds. It reads and advances the outbox, runs the sweep (keys, budgets,
+ * accounts), unseals webhook secrets (a key derived from the hashing secret) and writes the
+ * delivery log; its bus permission is added by its construct, scoped to the one bus.
+ */
+export const EVENTS_FUNCTION_SPEC: FunctionSpec = {
+  entry: 'lambdas/handlers/events.ts',
+  description: 'Keywarden lifecycle events relay: the outbox to the EventBridge bus and to webhooks',
+  sizing: 'events',
+  tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+  secrets: ['hashing'],
+  kind: 'worker',
+};
+
+const SPECS: Readonly<Record<FunctionName | 'events', FunctionSpec>> = { ...FUNCTION_SPECS, events: EVENTS_FUNCTION_SPEC };
+
+/**
  * esbuild output is ESM (top-level await, smaller cold start), but some dependencies (botbuilder,
  * Bolt's transitive deps) are CommonJS and call `require`; this banner gives them one.
  */
@@ -88,9 +108,10 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export function createKeywardenFunction(
   scope: Construct,
-  name: FunctionName,
+  name: FunctionName | 'events',
   data: {
     config: StageConfig;
+    /** Unused by a worker. */
     publicBaseUrl: string;
     table: ITable;
     indexArns: readonly string[];
@@ -101,7 +122,7 @@ export function createKeywardenFunction(
   },
 ): NodejsFunction {
   const { config } = data;
-  const spec = FUNCTION_SPECS[name];
+  const spec = SPECS[name];
   const id = pascal(name);
   const sizing: FunctionSizing = config.functions[spec.sizing];
 
@@ -186,6 +207,8 @@ export function createKeywardenFunction(
     // second deploy with -c consoleUrl (docs/operating.md).
     const consoleUrl = config.consoleUrl ?? (config.consoleDomain ? `https://${config.consoleDomain.domainName}` : undefined);
     if (consoleUrl) environment.CONSOLE_URL = consoleUrl;
+  } else if (spec.kind === 'worker') {
+    environment.TABLE_NAME = data.table.tableName;
   } else {
     environment.KEYWARDEN_API_URL = data.publicBaseUrl;
   }
@@ -229,7 +252,7 @@ export function createKeywardenFunction(
 
 /** Why Keywarden's functions run outside a VPC (Control Tower CT.LAMBDA.PR.3). */
 export const OUTSIDE_VPC_REASON =
-  'the function reaches only AWS APIs (DynamoDB, Secrets Manager, Lambda, X-Ray) and public HTTPS services (the model upstream, Slack, Bot Framework, GitHub’s published secret scanning keys, its own /v1); there is no private network resource to protect, and a VPC would add NAT gateways per AZ and interface endpoints (cost, cold starts, failure modes) without narrowing what the least-privilege role already bounds.';
+  'the function reaches only AWS APIs (DynamoDB, Secrets Manager, Lambda, X-Ray) and public HTTPS services (the model upstream, Slack, Bot Framework, GitHub’s published secret scanning keys, its own /v1, projects’ webhook endpoints, EventBridge); there is no private network resource to protect, and a VPC would add NAT gateways per AZ and interface endpoints (cost, cold starts, failure modes) without narrowing what the least-privilege role already bounds.';
 
 export function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

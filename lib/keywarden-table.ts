@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsResources } from './keywarden-kms';
@@ -24,7 +24,8 @@ export interface KeywardenTableProps {
  *
  * The physical schema comes from `lambdas/adapters/store/table.ts`, the same object the local
  * server and the tests use to create their dynalite tables, so AWS and local never disagree.
- * TTL only tidies old audit records; the service checks every expiry in code (SPEC §7).
+ * TTL only tidies old audit records; the service checks every expiry in code (SPEC §7). The
+ * table's stream (new and old images) feeds the events relay.
  */
 export class KeywardenTable extends Construct {
   readonly table: Table;
@@ -57,6 +58,11 @@ export class KeywardenTable extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      // The events relay's nudge (lib/keywarden-events.ts): an event item that becomes ready
+      // invokes the relay at once instead of at its next minute. Both images, so the relay's
+      // filter can tell a change of state (pending → ready) from the relay's own progress writes
+      // on a ready event. Reading a stream from Lambda costs nothing; records live 24 hours.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       ...(this.encryptionKey
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.encryptionKey }
         : { encryption: TableEncryption.AWS_MANAGED }),

@@ -95,6 +95,8 @@ export interface StageConfig {
     readonly api: FunctionSizing;
     readonly responses: FunctionSizing;
     readonly bots: FunctionSizing;
+    /** The events relay (lib/keywarden-events.ts): webhook attempts are bounded at 10 s each. */
+    readonly events: FunctionSizing;
   };
 }
 
@@ -110,6 +112,9 @@ const functionDefaults: StageConfig['functions'] = {
   responses: { memorySize: 512, timeout: Duration.minutes(5) },
   // Slack needs an ack within 3 s; cold starts of Bolt/botbuilder need the memory more than the time.
   bots: { memorySize: 512, timeout: Duration.seconds(30) },
+  // A pass delivers up to 25 events side by side, each webhook attempt bounded at 10 s; the
+  // minutes are headroom for a slow bus or table, not the usual run (well under a second).
+  events: { memorySize: 512, timeout: Duration.minutes(2) },
 };
 
 function named(stage: StageName) {
