@@ -8,10 +8,10 @@ import { type CfnTemplate, cdkJsonContext, resourcesOfType, type SynthesizedStag
 
 /**
  * AWS Control Tower's proactive controls (cfn-guard with the bundled Control Tower rule sets,
- * the same plugin `cdk synth` runs from bin/app.ts) over the three production templates,
+ * the same plugin `cdk synth` runs from bin/app.ts) over the four production templates,
  * synthesized once for the whole file: cfn-guard is a child process over every template.
  */
-describe('AWS Control Tower proactive controls, production (Stateful, Api, Console)', () => {
+describe('AWS Control Tower proactive controls, production (Stateful, Api, Events, Console)', () => {
   let s: SynthesizedStage;
   const checks = new ControlTowerChecks();
   const runs: Array<{ templates: string[]; violations: number }> = [];
@@ -30,6 +30,7 @@ describe('AWS Control Tower proactive controls, production (Stateful, Api, Conso
   const templates = (): Array<[string, CfnTemplate]> => [
     ['Stateful', s.statefulJson],
     ['Api', s.statelessJson],
+    ['Events', s.assembly.getStackArtifact(s.stacks.events.artifactId).template as CfnTemplate],
     ['Console', s.consoleJson as CfnTemplate],
   ];
   const suppressions = () =>
@@ -48,10 +49,10 @@ describe('AWS Control Tower proactive controls, production (Stateful, Api, Conso
     }
   });
 
-  it('ran cfn-guard once over the three templates and left 0 findings', () => {
+  it('ran cfn-guard once over the four templates and left 0 findings', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]?.templates.map((p) => p.replace(/^.*\//, '')).sort()).toEqual(
-      ['Console', 'Api', 'Stateful'].map((n) => `Keywarden-production-${n}.template.json`).sort(),
+      ['Console', 'Api', 'Events', 'Stateful'].map((n) => `Keywarden-production-${n}.template.json`).sort(),
     );
     expect(runs[0]?.violations).toBe(0);
     expect(s.consoleJson).toBeDefined();
