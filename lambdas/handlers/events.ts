@@ -21,7 +21,7 @@ export type EventsInvocation = { keywarden: 'relay' | 'sweep' } | { Records: unk
 
 export async function handler(event: EventsInvocation): Promise<void> {
   const trigger = 'Records' in event ? 'stream' : event.keywarden;
-  if (trigger === 'sweep') await services.eventSweep.run();
+  if (trigger === 'sweep') services.logger.info('events sweep', { ...(await services.eventSweep.run()) });
   const report = await services.relay.runDue();
   services.logger.info('events relay pass', { trigger, ...report });
 }
