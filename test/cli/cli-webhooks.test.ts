@@ -6,24 +6,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryTable, parseEvents, webhookTable } from '../../bin/cli/webhook-table';
 import { EVENT_TYPES } from '../../lambdas/core/events';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-inbox';
+import { startReceiver } from '../support/webhook-receiver';
 
 /**
  * `keywarden webhooks add|list|rm|deliveries` (issue 22): the real bin against the real local
- * stack over /v1, with a receiver stand-in on 127.0.0.1. Delivery is asynchronous (the relay sends
- * after the change lands): the receiver and the log are polled with a bounded wait.
+ * stack over /v1, with receiver stand-ins on 127.0.0.1 (one per endpoint). Delivery is asynchronous
+ * (the relay sends after the change lands): the receivers and the log are polled with a bounded wait.
  */
 const exec = promisify(execFile);
 const BIN = resolve('bin/keywarden.js');
 let stack: TestStack;
-let receiver: WebhookReceiver;
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+/** The endpoint under test (key.revoked and key.exposed only), and one for every type. */
+let pager: Receiver;
+let catchAll: Receiver;
 
 beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startTestStack({ KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' }), startWebhookReceiver()]);
+  [stack, pager, catchAll] = await Promise.all([startTestStack({ KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' }), startReceiver(), startReceiver()]);
 });
 afterAll(async () => {
   await stack?.stop();
-  await receiver?.close();
+  await pager?.close();
+  await catchAll?.close();
 });
 
 async function cli(args: string[], key = stack.adminKey): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -53,9 +57,13 @@ async function eventually<T>(check: () => Promise<T | undefined>, ms = 30_000): 
   }
 }
 
+type Event = ReturnType<Receiver['verified']>[number];
+/** The first event `receiver` got, signed with `secret`, that matches. */
+const deliveredTo = (receiver: Receiver, secret: string, match: (e: Event) => boolean) => eventually(async () => receiver.verified(secret).find(match));
+
 describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () => {
   it('add prints the secret once; a revoke is delivered signed; deliveries shows it; rm stops deliveries', async () => {
-    const added = await cli(['webhooks', 'add', `${receiver.url}/cli`, '--events', 'key.revoked,key.exposed', '--description', 'pager']);
+    const added = await cli(['webhooks', 'add', pager.url, '--events', 'key.revoked,key.exposed', '--description', 'pager']);
     expect(added.code, added.stderr).toBe(0);
     const secret = /signing secret: (whsec_\S+)/.exec(added.stdout)?.[1];
     expect(secret).toBeDefined();
@@ -65,13 +73,13 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     expect(added.stdout).toContain('events key.revoked,key.exposed');
 
     // A second endpoint for every type: what tells, after `rm`, that later events went out.
-    const all = JSON.parse((await cli(['--json', 'webhooks', 'add', `${receiver.url}/all`])).stdout);
+    const all = JSON.parse((await cli(['--json', 'webhooks', 'add', catchAll.url])).stdout);
     expect(all).toMatchObject({ object: 'webhook', events: [...EVENT_TYPES], secret: expect.stringMatching(/^whsec_/) });
 
     const [list, listJson] = await Promise.all([cli(['webhooks', 'list']), cli(['--json', 'webhooks', 'list'])]);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+\\S+ \\S+\\s+key\\.revoked,key\\.exposed\\s+${receiver.url}/cli\\s+pager$`, 'm'));
-    expect(list.stdout).toMatch(new RegExp(`^${all.id}\\s+\\S+ \\S+\\s+all\\s+${receiver.url}/all`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+\\S+ \\S+\\s+key\\.revoked,key\\.exposed\\s+${pager.url}\\s+pager$`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`^${all.id}\\s+\\S+ \\S+\\s+all\\s+${catchAll.url}`, 'm'));
     for (const out of [list.stdout, listJson.stdout]) {
       expect(out).not.toContain(secret);
       expect(out).not.toContain(all.secret);
@@ -83,13 +91,14 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     const target = await createKey('doomed');
     const revoked = await cli(['keys', 'revoke', target]);
     expect(revoked.code, revoked.stderr).toBe(0);
-    const delivery = await receiver.waitFor((d) => d.path === '/cli' && d.event.type === 'key.revoked' && d.event.data.key?.id === target);
-    expect(() => new Webhook(secret!).verify(delivery.body, delivery.headers)).not.toThrow();
-    expect(() => new Webhook(all.secret).verify(delivery.body, delivery.headers)).toThrow();
-    expect(delivery.headers['webhook-id']).toBe(delivery.event.id);
+    const event = await deliveredTo(pager, secret!, (e) => e.type === 'key.revoked' && e.data.key?.id === target);
+    const raw = pager.received.find((r) => r.headers['webhook-id'] === event.id)!;
+    // The event id is the delivery's webhook-id; the other endpoint's secret does not verify it.
+    expect(raw.headers['webhook-id']).toBe(event.id);
+    expect(() => new Webhook(all.secret).verify(raw.body, raw.headers as Record<string, string>)).toThrow();
     // Not subscribed to key.created: that one went only to the catch-all endpoint.
-    await receiver.waitFor((d) => d.path === '/all' && d.event.type === 'key.revoked' && d.event.data.key?.id === target);
-    expect(receiver.received.filter((d) => d.path === '/cli' && d.event.type === 'key.created')).toEqual([]);
+    await deliveredTo(catchAll, all.secret, (e) => e.type === 'key.revoked' && e.data.key?.id === target);
+    expect(pager.verified(secret!).map((e) => e.type)).toEqual(['key.revoked']);
 
     const shown = await eventually(async () => {
       const out = await cli(['webhooks', 'deliveries', id!]);
@@ -98,9 +107,9 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     });
     const lines = shown.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^EVENT ID\s+TYPE\s+STATUS\s+ATTEMPTS\s+NEXT ATTEMPT \(UTC\)\s+LAST ANSWER$/);
-    expect(lines.find((l) => l.startsWith(delivery.event.id))?.split(/\s+/)).toEqual([delivery.event.id, 'key.revoked', 'delivered', '1', '-', '204']);
+    expect(lines.find((l) => l.startsWith(event.id))?.split(/\s+/)).toEqual([event.id, 'key.revoked', 'delivered', '1', '-', '204']);
     const page = JSON.parse((await cli(['--json', 'webhooks', 'deliveries', id!, '--limit', '1'])).stdout);
-    expect(page).toMatchObject({ object: 'list', data: [{ object: 'webhook.delivery', webhookId: id, eventId: delivery.event.id, status: 'delivered', lastStatus: 204 }] });
+    expect(page).toMatchObject({ object: 'list', data: [{ object: 'webhook.delivery', webhookId: id, eventId: event.id, status: 'delivered', lastStatus: 204 }] });
 
     // Removed: the next revoke reaches the catch-all endpoint, never the removed one.
     const removed = await cli(['webhooks', 'rm', id!]);
@@ -108,9 +117,9 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     expect(removed.stdout.trim()).toBe(`${id} removed`);
     const later = await createKey('later');
     expect((await cli(['keys', 'revoke', later])).code).toBe(0);
-    await receiver.waitFor((d) => d.path === '/all' && d.event.type === 'key.revoked' && d.event.data.key?.id === later);
+    await deliveredTo(catchAll, all.secret, (e) => e.type === 'key.revoked' && e.data.key?.id === later);
     await stack.idle();
-    expect(receiver.received.filter((d) => d.path === '/cli').map((d) => d.event.data.key?.id)).toEqual([target]);
+    expect(pager.verified(secret!).map((e) => e.data.key?.id)).toEqual([target]);
     expect((await cli(['webhooks', 'list'])).stdout).not.toContain(id);
     const gone = await cli(['webhooks', 'deliveries', id!]);
     expect(gone.code).toBe(1);
@@ -128,10 +137,10 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
   it('a bad --events is refused before any call, naming the choices; a viewer key may not add; a bad id is one error line', async () => {
     const viewer = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'viewer', type: 'viewer' } });
     const [typo, empty, json, refused, badId] = await Promise.all([
-      cli(['webhooks', 'add', `${receiver.url}/x`, '--events', 'key.revoked,key.revokd']),
-      cli(['webhooks', 'add', `${receiver.url}/x`, '--events', ',']),
-      cli(['--json', 'webhooks', 'add', `${receiver.url}/x`, '--events', 'budget']),
-      cli(['webhooks', 'add', `${receiver.url}/x`], viewer.body.key),
+      cli(['webhooks', 'add', `${pager.url}/x`, '--events', 'key.revoked,key.revokd']),
+      cli(['webhooks', 'add', `${pager.url}/x`, '--events', ',']),
+      cli(['--json', 'webhooks', 'add', `${pager.url}/x`, '--events', 'budget']),
+      cli(['webhooks', 'add', `${pager.url}/x`], viewer.body.key),
       cli(['webhooks', 'rm', 'not-a-webhook']),
     ]);
     expect(typo.code).toBe(1);
@@ -146,7 +155,7 @@ describe('keywarden webhooks against a local stack', { timeout: 120_000 }, () =>
     expect(badId.stderr.trim().split('\n')).toHaveLength(1);
     expect(badId.stderr).toMatch(/^error: 400 /);
     // Nothing was registered by any of them.
-    expect((await stack.json('/v1/webhooks', { key: stack.adminKey })).body.data.filter((w: { url: string }) => w.url.endsWith('/x'))).toEqual([]);
+    expect((await stack.json('/v1/webhooks', { key: stack.adminKey })).body.data.filter((w: { url: string }) => w.url.endsWith('/hook/x'))).toEqual([]);
   });
 
   it("shows --json in each webhooks command's help", async () => {
