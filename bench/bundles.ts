@@ -18,8 +18,9 @@ const HANDLERS = {
   responses: 'lambdas/handlers/responses.ts',
   slack: 'bots/slack/handler.ts',
   teams: 'bots/teams/handler.ts',
+  events: 'lambdas/handlers/events.ts',
 } as const;
-const SERVICE_FUNCTIONS = new Set(['api', 'responses']);
+const SERVICE_FUNCTIONS = new Set(['api', 'responses', 'events']);
 
 export interface BundleFigures {
   name: string;

@@ -23,6 +23,7 @@ import { EventRelay } from './core/event-relay';
 import { EventSweep } from './core/event-sweep';
 import { WebhookService } from './core/webhooks';
 import { WebhookSender } from './adapters/webhook-sender';
+import { eventBusFor } from './adapters/eventbridge-bus';
 import { systemClock, type Clock, type EventBus, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream, type WebhookTransport } from './core/ports';
 
 export interface Services {
@@ -100,7 +101,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const dynamoWire = new DynamoWire(dynamo);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
   const transport = overrides.webhookTransport ?? new WebhookSender({ allowLoopback: config.webhooksAllowLoopback });
-  const bus: EventBus | undefined = undefined;
+  const bus = eventBusFor(config);
   let relay: EventRelay | undefined;
   const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (id) => relay?.deliverSoon(id) : undefined);
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events });

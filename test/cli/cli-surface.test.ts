@@ -35,7 +35,7 @@ describe.concurrent('the keywarden CLI', () => {
     // One process walks the command tree and prints each command's help.
     const script = `
       const { program } = await import('./bin/cli/context.ts');
-      for (const m of ['operator', 'key', 'console', 'reminder', 'usage']) await import(\`./bin/cli/\${m}-commands.ts\`);
+      for (const m of ['operator', 'key', 'console', 'reminder', 'usage', 'webhook']) await import(\`./bin/cli/\${m}-commands.ts\`);
       const helps = {};
       const walk = (cmd, path) => { helps[path.join(' ') || '(program)'] = cmd.helpInformation(); for (const sub of cmd.commands) walk(sub, [...path, sub.name()]); };
       walk(program, []);
