@@ -16,7 +16,9 @@
  *   - local doors (bench/hostile-doors.ts): browser-shaped posts to every local door, and idle
  *     keep-alive connections reused across the server's timeouts under load,
  *   - URLs and cookies (bench/hostile-urls.ts): keys in query strings, tossed session cookies,
- *     forged Host / X-Forwarded-Host.
+ *     forged Host / X-Forwarded-Host,
+ *   - webhooks (bench/hostile-webhooks.ts): SSRF URLs, keys without the power adding or removing
+ *     webhooks, and raw keys searched for in every delivered event.
  * It prints the figures; it asserts nothing (the bounded version of each check is in `npm test`).
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -33,6 +35,7 @@ import { hostileClaims } from './hostile-claims';
 import { hostileDoors } from './hostile-doors';
 import { hostileMoney } from './hostile-money';
 import { hostileUrls } from './hostile-urls';
+import { hostileWebhooks } from './hostile-webhooks';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
 
@@ -364,6 +367,7 @@ async function main(): Promise<void> {
     ['Claims and the leak guard', hostileClaims],
     ['Local doors and keep-alive reuse', hostileDoors],
     ['Keys in URLs, tossed cookies, forged hosts', hostileUrls],
+    ['Webhooks: SSRF, authority, secrets in events', hostileWebhooks],
   ] as const) {
     const { figures, violations: found } = await run();
     console.log(`\n${title}`);
