@@ -23,6 +23,7 @@ import { measureRevocation, type RevocationFigures } from './revocation';
 import { startPassThrough } from './pass-through';
 import { beforeAnswer, criticalStorageWalls, emulateStorageRoundTrip, countRoundTrips, measureRoundTrips, type RoundTripFigures } from './round-trips';
 import { measureSlackRotate, type SlackRotateFigures } from './slack-rotate';
+import { measureSideBySide, sideBySideRows, type SideBySideFigures } from './side-by-side';
 import { percentile, round } from './stats';
 import { measureConsole, type ConsoleFigures } from './console';
 
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
   let cpu: { gatewayMsPerRequest: number; upstreamMsPerRequest: number; directRps: number } | undefined;
   let throughput: ThroughputFigures;
   let revocation: RevocationFigures;
+  let sideBySide: SideBySideFigures | { error: string };
   try {
     const admin = stack.bootstrap.adminKey;
     await stack.services.operator.adjustCredits(stack.bootstrap.accountId, 1_000_000_000);
@@ -193,6 +195,16 @@ async function main(): Promise<void> {
       directRps: directRun.figures.requestsPerSecond,
     };
 
+    // Issue 23 point 8: the open-source Portkey gateway, same upstream, same body, interleaved.
+    progress('Keywarden beside the open-source Portkey gateway');
+    const sideBySideKey = await newKey('bench side by side');
+    sideBySide = await measureSideBySide({
+      upstream,
+      keywarden: { ...gateway, headers: { ...gateway.headers, authorization: `Bearer ${sideBySideKey}` } },
+      keywardenUpstreamKey: UPSTREAM_KEY,
+      progress,
+    }).catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+
     progress('revocation');
     revocation = await measureRevocation({ baseUrl: stack.url, adminKey: admin, trials: 10, loops: 4 });
   } finally {
@@ -225,6 +237,7 @@ async function main(): Promise<void> {
     chatLatency,
     cpu,
     throughput,
+    sideBySide,
     revocation,
     slackRotate,
     bundles,
@@ -253,6 +266,7 @@ function print(r: {
   chatLatency?: LatencyFigures;
   cpu?: { gatewayMsPerRequest: number; upstreamMsPerRequest: number; directRps: number };
   throughput: ThroughputFigures;
+  sideBySide: SideBySideFigures | { error: string };
   revocation: RevocationFigures;
   slackRotate: SlackRotateFigures;
   bundles: BundleFigures[];
@@ -362,6 +376,8 @@ function print(r: {
     verdict(t.requestsPerSecond >= TARGETS.throughputRps),
   ]);
   rows.push([`  … over ${t.seconds} s: p50 / p99, errors`, `${t.gatewayMs.p50} / ${t.gatewayMs.p99} ms, ${t.errors}`, '', '']);
+  if ('error' in r.sideBySide) rows.push(['Keywarden ÷ Portkey (added p50, throughput)', `not measured: ${r.sideBySide.error}`, '', 'MISSED']);
+  else rows.push(...sideBySideRows(r.sideBySide));
   const v = r.revocation;
   const atReturn = v.acceptedAfterReturn === 0 && v.nextRequestRejected === v.trials;
   rows.push([
