@@ -60,25 +60,42 @@ export async function hostileWebhooks(): Promise<{ figures: Record<string, strin
     const otherKey = (await strict.services.keys.create({ kind: 'operator', actor: 'hostile', projectId: other.project.id }, { name: 'other admin' })).secret;
     const mine = await strict.json('/v1/webhooks', { key: strict.adminKey, body: { url: 'https://93.184.216.34/hook', events: ['account.credits_low'] } });
     const secret = mine.body.secret as string;
-    for (const [name, key] of [...Object.entries(actors), ['another project’s admin', otherKey] as const]) {
-      const attempts: Array<[string, string, unknown, string]> = [
-        ['add', '/v1/webhooks', { url: 'https://93.184.216.34/x', events: ['key.revoked'] }, 'POST'],
-        ['remove', `/v1/webhooks/${mine.body.id}`, undefined, 'DELETE'],
-      ];
-      if (name === 'another project’s admin') attempts.push(['read deliveries', `/v1/webhooks/${mine.body.id}/deliveries`, undefined, 'GET']);
-      for (const [what, path, body, method] of attempts) {
-        const res = await strict.json(path, { key, body, method });
-        count('authority attempts (add, remove, read another project’s)');
-        if (res.status >= 500) violations.push(`${name} ${what}: answered ${res.status}`);
-        if (res.status < 300) violations.push(`${name} ${what}: allowed (${res.status})`);
-        if (JSON.stringify(res.body).includes(secret.slice(6))) violations.push(`${name} ${what}: the answer holds the signing secret`);
+    // What each may do: add needs webhooks:write and unfiltered audit:read; remove, webhooks:write;
+    // nobody may touch another project's webhook.
+    const may: Record<string, { add: boolean; remove: boolean }> = {
+      viewer: { add: false, remove: false },
+      'keys:read+write only': { add: false, remove: false },
+      'webhooks only (no audit:read)': { add: false, remove: true },
+      'row-filtered audit:read': { add: false, remove: true },
+    };
+    for (const [name, key] of Object.entries(actors)) {
+      const added = await strict.json('/v1/webhooks', { key, body: { url: 'https://93.184.216.34/x', events: ['key.revoked'] } });
+      count('authority attempts (add, remove, another project’s)');
+      if (added.status >= 500) violations.push(`${name} add: answered ${added.status}`);
+      if ((added.status < 300) !== may[name]!.add) violations.push(`${name} add: ${added.status}`);
+      if (added.status < 300) await strict.json(`/v1/webhooks/${added.body.id}`, { key: strict.adminKey, method: 'DELETE' });
+      // Removal of a webhook made for the purpose (the project's own one stays).
+      const target = await strict.json('/v1/webhooks', { key: strict.adminKey, body: { url: 'https://93.184.216.34/y', events: ['account.credits_low'] } });
+      const removed = await strict.json(`/v1/webhooks/${target.body.id}`, { key, method: 'DELETE' });
+      count('authority attempts (add, remove, another project’s)');
+      if (removed.status >= 500) violations.push(`${name} remove: answered ${removed.status}`);
+      if ((removed.status < 300) !== may[name]!.remove) violations.push(`${name} remove: ${removed.status}`);
+      if (removed.status >= 300) await strict.json(`/v1/webhooks/${target.body.id}`, { key: strict.adminKey, method: 'DELETE' });
+      for (const res of [added, removed, await strict.json('/v1/webhooks', { key })]) {
+        if (JSON.stringify(res.body).includes(secret.slice(6))) violations.push(`${name}: an answer holds the signing secret`);
       }
-      const listed = await strict.json('/v1/webhooks', { key });
-      if (JSON.stringify(listed.body).includes(secret.slice(6))) violations.push(`${name}: a listing holds the signing secret`);
+    }
+    for (const [what, path, method] of [
+      ['remove', `/v1/webhooks/${mine.body.id}`, 'DELETE'],
+      ['read deliveries', `/v1/webhooks/${mine.body.id}/deliveries`, 'GET'],
+    ] as const) {
+      const res = await strict.json(path, { key: otherKey, method });
+      count('authority attempts (add, remove, another project’s)');
+      if (res.status !== 404) violations.push(`another project’s admin ${what}: ${res.status}`);
     }
     const still = await strict.services.store.getWebhook(strict.bootstrap.projectId, mine.body.id);
-    if (!still) violations.push('a refused removal removed the webhook');
-    if (JSON.stringify(still).includes(secret.slice(6))) violations.push('the stored webhook holds its signing secret in the clear');
+    if (!still) violations.push('another project’s admin removed the webhook');
+    if (JSON.stringify(still ?? {}).includes(secret.slice(6))) violations.push('the stored webhook holds its signing secret in the clear');
   } finally {
     await strict.stop();
   }
@@ -97,10 +114,11 @@ export async function hostileWebhooks(): Promise<{ figures: Record<string, strin
   await once(receiver, 'listening');
   try {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-    await local.json('/v1/webhooks', { key: local.adminKey, body: { url } });
+    const hook = await local.json('/v1/webhooks', { key: local.adminKey, body: { url } });
+    if (hook.status !== 201) violations.push(`a loopback receiver could not be registered: ${hook.status} ${JSON.stringify(hook.body)}`);
     const raws = [local.adminKey];
     for (let i = 0; i < 5; i++) {
-      const k = await local.json('/v1/keys', { key: local.adminKey, body: { name: `hostile ${i}`, metadata: { note: 'x' } } });
+      const k = await local.json('/v1/keys', { key: local.adminKey, body: { name: `hostile ${i}` } });
       raws.push(k.body.key);
       await local.json(`/v1/keys/${k.body.id}`, { key: local.adminKey, method: 'PATCH', body: { name: `renamed ${i}` } });
       const r = await local.json(`/v1/keys/${k.body.id}/rotate`, { key: local.adminKey, body: {} });

@@ -44,6 +44,22 @@ export interface WebhookTargetPolicy {
   allowLoopback: boolean;
 }
 
+/**
+ * Special-purpose blocks ipaddr.js 1.9 does not name (RFC 6890 and its successors): the IETF
+ * protocol block, the documentation networks, benchmarking, and IPv6 documentation and
+ * deprecated site-local space.
+ */
+const FORBIDDEN_BLOCKS: Array<[string, ipaddr.IPv4 | ipaddr.IPv6, number]> = [
+  ['192.0.0.0/24', 'IETF protocol assignments'],
+  ['192.0.2.0/24', 'documentation'],
+  ['198.18.0.0/15', 'benchmarking'],
+  ['198.51.100.0/24', 'documentation'],
+  ['203.0.113.0/24', 'documentation'],
+  ['2001:db8::/32', 'documentation'],
+  ['fec0::/10', 'site-local'],
+  ['2001:10::/28', 'ORCHID'],
+].map(([cidr, name]) => [name!, ...ipaddr.parseCIDR(cidr!)] as [string, ipaddr.IPv4 | ipaddr.IPv6, number]);
+
 /** Why an address may not be reached, or undefined when it may. */
 export function forbiddenAddress(address: string, policy: WebhookTargetPolicy): string | undefined {
   if (!ipaddr.isValid(address)) return 'not an IP address';
@@ -52,7 +68,9 @@ export function forbiddenAddress(address: string, policy: WebhookTargetPolicy): 
   if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
   const range = ip.range();
   if (range === 'loopback' && policy.allowLoopback) return undefined;
-  return FORBIDDEN_RANGES.has(range) ? `${range} address` : undefined;
+  if (FORBIDDEN_RANGES.has(range)) return `${range} address`;
+  const block = FORBIDDEN_BLOCKS.find(([, net, bits]) => net.kind() === ip.kind() && (ip as ipaddr.IPv4).match(net as ipaddr.IPv4, bits));
+  return block ? `${block[0]} address` : undefined;
 }
 
 const MAX_URL = 2048;
@@ -71,6 +89,7 @@ export function checkWebhookUrl(text: string, policy: WebhookTargetPolicy): { ok
     return { ok: false, reason: 'not a URL' };
   }
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL' };
+  if (url.port === '0') return { ok: false, reason: 'port 0' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const literal = ipaddr.isValid(host);
   if (!literal && (host === 'localhost' || host.endsWith('.localhost'))) {

@@ -11,8 +11,8 @@ import {
 } from './events';
 import type { Clock, EventBus, Log, Store, WebhookAttemptResult, WebhookTransport } from './ports';
 
-/** Most events one relay pass takes from the outbox. */
-const PASS_LIMIT = 25;
+/** Most events one relay pass takes from the outbox (side by side; each attempt is bounded at 10 s). */
+const PASS_LIMIT = 100;
 
 /** What a relay pass did. */
 export interface RelayReport {
@@ -103,7 +103,8 @@ export class EventRelay {
         targets[target] = next;
         if (next.status === 'delivered') report.delivered++;
         else report.failed++;
-        if (target.startsWith('webhook:')) await this.logDelivery(target.slice('webhook:'.length), event, next);
+        // A removed webhook's log went with it.
+        if (target.startsWith('webhook:') && !('final' in result)) await this.logDelivery(target.slice('webhook:'.length), event, next);
       }),
     );
     const pending = Object.values(targets).filter((t): t is TargetState => t?.status === 'pending');
