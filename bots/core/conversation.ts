@@ -201,7 +201,15 @@ export class Conversation {
     const refusal = await this.requireAdmin(clicker, 'key.create');
     if (refusal) return refusal;
     const key = await this.client.getKey(button.keyId);
-    return key.ok ? replaceQuestion(key.value, this.now()) : apiFailure(key.error);
+    if (!key.ok) return apiFailure(key.error);
+    if (key.value.type !== 'system') return replaceQuestion(key.value, this.now());
+    // The Automator key as it now stands: the exposed one's replacement (or a later one's).
+    let current: ApiKey | undefined = key.value;
+    for (let hop = 0; current?.replacedBy && hop < 5; hop++) {
+      const next = await this.client.getKey(current.replacedBy);
+      current = next.ok ? next.value : undefined;
+    }
+    return replaceQuestion(key.value, this.now(), current && current.id !== key.value.id ? current : undefined);
   }
 
   /**

@@ -150,10 +150,18 @@ export function replacementRequest(key: ApiKey): CreateKeyRequest {
   };
 }
 
-/** `Create replacement`, asked before anything is created (the usual confirmation); the Automator key has one already. */
-export function replaceQuestion(key: ApiKey, nowMs: number): Reply {
+/**
+ * `Create replacement`, asked before anything is created (the usual confirmation). For the
+ * Automator key, which the exposure pipeline rotated at once and whose new value nobody holds,
+ * the button gets the project a working value: `current` (the Automator key as it now stands) is
+ * rotated once more, and that value goes to the confirming admin only, privately.
+ */
+export function replaceQuestion(key: ApiKey, nowMs: number, current?: ApiKey): Reply {
+  const iat = Math.floor(nowMs / 1000);
   if (key.type === 'system') {
-    return { kind: 'error', code: 'refused', message: `${keyLine(key, nowMs)} is the Automator key: it was rotated, its replacement exists already. Rotate that one to get a value.` };
+    if (!current || current.status !== 'active') return { kind: 'error', code: 'refused', message: `${keyLine(key, nowMs)} is the Automator key: it was rotated when it was found exposed, and no working Automator key follows it now.` };
+    const consequence = 'The Automator key was rotated when it was found exposed, and nobody holds its new value: it is rotated once more now, and that value is sent only to you, privately.';
+    return { kind: 'confirm', key: current, summary: `Get a working Automator key for this project? ${consequence}`, consequence, action: { v: 1, op: 'rotate', keyId: current.id, origin: 'confirm', iat } };
   }
   const consequence = 'A new key with the same name, type, scopes, models and limits is created; its value is sent only to you, privately.';
   return {
@@ -161,8 +169,13 @@ export function replaceQuestion(key: ApiKey, nowMs: number): Reply {
     key,
     summary: `Create a replacement for ${keyLine(key, nowMs)}? ${consequence}`,
     consequence,
-    action: { v: 1, op: 'replace', keyId: key.id, origin: 'confirm', iat: Math.floor(nowMs / 1000) },
+    action: { v: 1, op: 'replace', keyId: key.id, origin: 'confirm', iat },
   };
+}
+
+/** The label of an exposure notice's replacement button. */
+export function replaceLabel(key: Pick<ApiKey, 'type'>): string {
+  return key.type === 'system' ? 'Get a working key' : 'Create replacement';
 }
 
 /** `exposed <key>`, asked first like revoke: the API decides at the click whether the clicker may report it. */

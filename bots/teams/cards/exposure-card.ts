@@ -1,5 +1,5 @@
 import type { ApiExposureUsage, ApiKey } from '../../core/api-types';
-import { encodeExposureButton, exposureFacts, exposureUsageLines, type ExposureNoticeReply } from '../../core/exposure-notices';
+import { encodeExposureButton, exposureFacts, exposureUsageLines, replaceLabel, type ExposureNoticeReply } from '../../core/exposure-notices';
 import { startPreview } from '../../core/key-text';
 import { adaptiveCard, button, facts, heading, plain, text, type AdaptiveCard, type CardElement } from './adaptive-card';
 import { VERB } from './verbs';
@@ -26,7 +26,7 @@ export function exposureNoticeCard(reply: ExposureNoticeReply, nowMs = Date.now(
       ...usageElements(reply.usage, nowMs),
     ],
     [
-      ...(key.type === 'system' ? [] : [button('Create replacement', VERB.exposure, { button: encodeExposureButton({ op: 'replace', keyId: key.id }) }, 'positive')]),
+      button(replaceLabel(key), VERB.exposure, { button: encodeExposureButton({ op: 'replace', keyId: key.id }) }, 'positive'),
       button('Show usage', VERB.exposure, { button: encodeExposureButton({ op: 'usage', keyId: key.id }) }),
     ],
   );

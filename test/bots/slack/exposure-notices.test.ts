@@ -164,6 +164,37 @@ describe('Slack exposure notices', () => {
     });
   });
 
+  it('the Automator key exposed: rotated at once; its notice offers a working key, rotated once more and sent to the confirming admin only', async () => {
+    const projectId = h.stack.bootstrap.projectId;
+    const exposedId = (await h.stack.services.store.getProject(projectId))!.automatorKeyId!;
+    const report = await h.stack.json(`/v1/keys/${exposedId}/report-exposed`, { key: h.stack.adminKey, body: { location: 'pasted in a wiki page' } });
+    expect(report.body.handled).toBe('rotated');
+    const rotatedTo = (await h.stack.services.store.getProject(projectId))!.automatorKeyId!;
+    expect(rotatedTo).not.toBe(exposedId);
+
+    const notice = noticeOf(await runJob(), exposedId);
+    expect(textOf(notice.args)).toContain('Get a working key');
+    const button = buttonValue(notice.args, 'kw_exposure_replace');
+    const refused = await h.answer((await h.click('kw_exposure_replace', button, MEMBER_USER)).responseId);
+    expect(textOf(refused.body)).toContain('only admins');
+
+    const ask = await h.answer((await h.click('kw_exposure_replace', button)).responseId);
+    expect(textOf(ask.body)).toContain('Get a working Automator key for this project?');
+    expect(keysIn(ask)).toEqual([]);
+    const from = h.slack.calls.length;
+    const done = await h.answer((await h.click('kw_confirm', buttonValue(ask.body, 'kw_confirm'))).responseId);
+    const [value] = keysIn(done);
+    expect(value).toBeDefined();
+    expect(done.body.response_type ?? 'ephemeral').toBe('ephemeral');
+    expect(h.slack.calls.slice(from).filter((c) => c !== done).flatMap(keysIn)).toEqual([]);
+    // The value works, and it is the project's Automator key now: the one the exposure made is replaced too.
+    expect((await h.stack.call('/v1/models', { key: value! })).status).toBe(200);
+    const current = (await h.stack.services.store.getProject(projectId))!.automatorKeyId!;
+    expect(current).not.toBe(rotatedTo);
+    expect((await keyNow(current)).start).toBe(value!.slice(0, (await keyNow(current)).start.length));
+    expect((await keyNow(rotatedTo)).replacedBy).toBe(current);
+  });
+
   it('`exposed <key>`: anyone may ask; the confirmation clicked by a member is refused by the API; an admin’s click revokes it and the notice follows', async () => {
     const reported = await newKey('reported by hand');
     const ask = await h.answer((await h.command('exposed reported by hand', MEMBER_USER)).responseId);
