@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { TABLE_SCHEMA } from './store/table';
@@ -80,47 +80,68 @@ async function startDynaliteThread(options: { path?: string; port?: number; host
   };
 }
 
-/** Creates the table (same schema as the CDK stack) unless it exists. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-  }
+/**
+ * Creates the table (same schema as the CDK stack) unless it exists, and waits until it and its
+ * indexes are active. Any DynamoDB-protocol endpoint: dynalite activates a table within
+ * milliseconds, DynamoDB Local at once, a real table in seconds to minutes — so the wait backs off
+ * up to a second a look and gives up only after `waitMs`. A table that exists with another key
+ * schema is refused here, by name, rather than failing each request later.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string, options: { waitMs?: number } = {}): Promise<void> {
   const s = TABLE_SCHEMA;
-  const index = (g: { name: string; partitionKey: string; sortKey: string }) => ({
-    IndexName: g.name,
-    KeySchema: [
-      { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
+  let table = await describe(client, tableName);
+  if (!table) {
+    const index = (g: { name: string; partitionKey: string; sortKey: string }) => ({
+      IndexName: g.name,
+      KeySchema: [
+        { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    });
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [s.partitionKey, s.sortKey, s.gsi1.partitionKey, s.gsi1.sortKey, s.gsi2.partitionKey, s.gsi2.sortKey].map(
+            (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
+          ),
+          KeySchema: [
+            { AttributeName: s.partitionKey, KeyType: 'HASH' },
+            { AttributeName: s.sortKey, KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [index(s.gsi1), index(s.gsi2)],
+        }),
+      );
+    } catch (err) {
+      // Another process (a second local stack on the same store) created it first.
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  for (let pause = 20; ; pause = Math.min(pause * 2, 1_000)) {
+    table ??= await describe(client, tableName);
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) break;
+    if (Date.now() + pause > deadline) throw new Error(`table ${tableName} did not become active`);
+    await new Promise((r) => setTimeout(r, pause));
+    table = undefined;
+  }
+  const keys = (schema: { AttributeName?: string; KeyType?: string }[] | undefined) =>
+    (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
+  const indexes = new Map((table.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, keys(g.KeySchema)]));
+  const fits =
+    keys(table.KeySchema) === `${s.partitionKey}:HASH,${s.sortKey}:RANGE` &&
+    [s.gsi1, s.gsi2].every((g) => indexes.get(g.name) === `${g.partitionKey}:HASH,${g.sortKey}:RANGE`);
+  if (!fits) throw new Error(`table ${tableName} exists with another key schema or without Keywarden's indexes (${s.gsi1.name}, ${s.gsi2.name}); name another table (TABLE_NAME)`);
+}
+
+async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [s.partitionKey, s.sortKey, s.gsi1.partitionKey, s.gsi1.sortKey, s.gsi2.partitionKey, s.gsi2.sortKey].map(
-          (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
-        ),
-        KeySchema: [
-          { AttributeName: s.partitionKey, KeyType: 'HASH' },
-          { AttributeName: s.sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [index(s.gsi1), index(s.gsi2)],
-      }),
-    );
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw err;
   }
-  // dynalite activates a new table (and its indexes) asynchronously, even with createTableMs 0.
-  for (let i = 0; i < 100; i++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
-    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`table ${tableName} did not become active`);
 }

@@ -1,15 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { startDynalite } from '../adapters/dynalite-server';
 import { ConfigError, loadConfig } from '../config';
 import { buildServices, type Services } from '../services';
 import type { DataDir } from './data-dir';
 import { openLocalServices } from './local-services';
+import { openLocalStore } from './local-store';
 
 /**
  * Where the CLI's operator commands work: against AWS (the table and hashing secret named by the
  * same environment variables the Lambdas use, with the caller's AWS credentials), or against an
- * existing local data dir — through the running local server's dynalite when it is up (LevelDB
- * allows one opener), else through an embedded dynalite on the data directory.
+ * existing local data dir — through the store DYNAMODB_ENDPOINT names when it is set (as `npm start`
+ * does), else the running local server's store when it is up (LevelDB allows one opener), else an
+ * embedded dynalite on the data directory.
  */
 export interface OperatorContext {
   services: Services;
@@ -42,16 +43,16 @@ export async function openOperatorContext(
     };
   }
   const { dataDir } = options;
-  const running = dataDir.endpoint();
-  const dynalite = running ? undefined : await startDynalite({ path: dataDir.dynamodbPath });
-  const endpoint = running?.dynamodbEndpoint ?? dynalite!.endpoint;
+  const running = env.DYNAMODB_ENDPOINT ? undefined : dataDir.endpoint();
+  const store = running ? undefined : await openLocalStore(dataDir, env, { record: false });
+  const endpoint = running?.dynamodbEndpoint ?? store!.endpoint;
   const services = await openLocalServices({ env, dynamodbEndpoint: endpoint, secrets: dataDir.secrets(), logger });
   return {
     services,
     async close() {
       await services.events.settled();
       services.dynamo.destroy();
-      await dynalite?.close();
+      await store?.close();
     },
   };
 }

@@ -10,7 +10,10 @@ import { OperatorError } from './operator-errors';
  *   bootstrap.json   baseUrl, environment, accountId, projectId, adminKey (for scripts); its
  *                    presence is what makes a directory a Keywarden data dir for the CLI
  *   dynamodb/        dynalite's LevelDB files
- *   local-endpoint.json  while the server runs: its pid, where its dynalite listens (for the CLI)
+ *   store.json       only when the data is in an external store (DYNAMODB_ENDPOINT): the endpoint
+ *                    and table it was last started against — the accounts and keys bootstrap.json
+ *                    names are there, not under dynamodb/
+ *   local-endpoint.json  while the server runs: its pid, where its store listens (for the CLI)
  */
 export interface LocalSecrets {
   hashing: { current: string; previous?: string };
@@ -36,8 +39,14 @@ export interface LocalEndpointFile {
   baseUrl: string;
 }
 
+/** Where a data dir's accounts and keys live when it is not the embedded store under dynamodb/. */
+export interface ExternalStoreFile {
+  dynamodbEndpoint: string;
+  tableName: string;
+}
+
 /** Files of ours directly in the data dir; anything else there is left alone (DATA_DIR may be shared). */
-const OWN_FILES = ['secrets.json', 'bootstrap.json', 'local-endpoint.json'];
+const OWN_FILES = ['secrets.json', 'bootstrap.json', 'store.json', 'local-endpoint.json'];
 
 export class DataDir {
   /** Reads and writes `path` as it is; never creates it (see `DataDir.open`). */
@@ -129,6 +138,15 @@ export class DataDir {
 
   saveBootstrap(value: BootstrapFile): void {
     this.writePrivate('bootstrap.json', value);
+  }
+
+  /** The external store this data dir's data is in; undefined for the embedded store. */
+  externalStore(): ExternalStoreFile | undefined {
+    return this.read<ExternalStoreFile>('store.json');
+  }
+
+  saveExternalStore(value: ExternalStoreFile): void {
+    this.writePrivate('store.json', value);
   }
 
   /** The running server's endpoint file, if the process that wrote it is still alive. */

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { startDynalite, type DynaliteServer } from '../adapters/dynalite-server';
 import { bootstrapEnvironment } from '../bootstrap';
 import { isStreamingRequest } from '../http/api';
 import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
@@ -11,13 +10,15 @@ import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
 import type { Services } from '../services';
 import { DataDir, withEnvironment, type BootstrapFile, type LocalSecrets } from './data-dir';
 import { openLocalServices } from './local-services';
+import { openLocalStore, type LocalStore } from './local-store';
 import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
 import { serveConsole, type ConsoleSite } from './console-files';
 
 /**
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
- * data in dynalite under DATA_DIR through the same DynamoDB adapter and Lambda handlers as in AWS.
+ * data in dynalite under DATA_DIR (or in the store at DYNAMODB_ENDPOINT, see local-store.ts)
+ * through the same DynamoDB adapter and Lambda handlers as in AWS.
  * The bots' edges and the console are handed in by the caller (bin/local-server.ts), so the local
  * stack imports neither.
  */
@@ -133,11 +134,11 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   });
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
 
-  let dynalite: DynaliteServer | undefined;
+  let store: LocalStore | undefined;
   try {
-    // On a thread of its own: the gateway and its database do not share an event loop.
-    const database = await startDynalite({ path: dataDir.dynamodbPath, thread: true });
-    dynalite = database;
+    // An embedded store on a thread of its own: the gateway and its database do not share an event loop.
+    const database = await openLocalStore(dataDir, env, { thread: true });
+    store = database;
     const secrets = dataDir.secrets();
     const effective = withEnvironment(secrets, env);
     const services = await openLocalServices({
@@ -270,7 +271,7 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     server.close();
     server.closeAllConnections();
     dataDir.clearEndpoint();
-    await dynalite?.close();
+    await store?.close();
     throw err;
   }
 }
