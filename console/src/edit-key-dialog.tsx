@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type ApiKey, type ModelList } from './api';
+import { Banners } from './banners';
 import { ExpiryField, ModelsField, RateLimitField, ScopesField } from './edit-key-fields';
 import { TYPE_BADGE } from './format';
 import { changes, draftOf, MAX_METADATA, type Draft } from './key-edit';
@@ -108,14 +109,7 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onReloaded, o
             <span class="small">Your unsaved changes here are discarded.</span>
           </div>
         ) : null}
-        {error ? (
-          <p role="alert" class="banner error">
-            {error}
-          </p>
-        ) : null}
-        <p role="status" class="sr-status">
-          {note ?? ''}
-        </p>
+        <Banners error={error} notice={note} />
         <label for="edit-key-name">Key Name</label>
         <input id="edit-key-name" value={draft.name} maxLength={200} required onInput={(e) => set({ name: (e.target as HTMLInputElement).value })} />
         <fieldset>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, listed, type ApiKey, type IssuedKey, type KeyList, type Me, type Session, type UsageTotal } from './api';
 import { copyOrSelect } from './clipboard';
+import { Banners, OneTimeSecret } from './banners';
 import { CreateKeyDialog } from './create-key-dialog';
 import { EditKeyDialog } from './edit-key-dialog';
 import { ReportExposedDialog } from './exposure';
@@ -33,14 +34,12 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
   const [oneTime, setOneTime] = useState<IssuedKey | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [copyNote, setCopyNote] = useState<string | undefined>();
   const [setupNote, setSetupNote] = useState<string | undefined>();
   const [formOpen, setFormOpen] = useState(false);
   const [deleting, setDeleting] = useState<ApiKey | undefined>();
   const [editing, setEditing] = useState<ApiKey | undefined>();
   const [reporting, setReporting] = useState<ApiKey | undefined>();
   const [busy, setBusy] = useState(false);
-  const secretRef = useRef<HTMLElement>(null);
   const scriptRef = useRef<HTMLPreElement>(null);
   const searchRef = useRef(search);
   searchRef.current = search;
@@ -83,7 +82,6 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
 
   const issued = (key: IssuedKey, message: string) => {
     setOneTime(key);
-    setCopyNote(undefined);
     setSetupNote(undefined);
     setNotice(message);
     setError(undefined);
@@ -139,10 +137,6 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
       await load();
     });
 
-  const copyKey = async () => {
-    if (!oneTime) return;
-    setCopyNote((await copyOrSelect(oneTime.key, secretRef.current)) ? 'Copied.' : 'Clipboard copy unavailable. The key is selected: copy it by hand before you leave this tab.');
-  };
   const endpoint = `${window.location.origin}/v1`;
   const script = oneTime?.setupScript ?? me?.setupScript ?? '';
   const copySetup = async () => {
@@ -170,37 +164,14 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
           {GATE_MESSAGE}
         </p>
       ) : null}
-      {error ? (
-        <p role="alert" class="banner error">
-          {error}
-        </p>
-      ) : null}
-      <p role="status" class="sr-status">
-        {notice ?? ''}
-      </p>
+      <Banners error={error} notice={notice} />
 
       {oneTime ? (
-        <div class="callout" role="region" aria-label="New key">
-          <p class="callout-title">
-            <strong>Copy this key now. It will not be shown again.</strong>
-          </p>
-          <div class="secret-row">
-            <code ref={secretRef} class="secret" tabIndex={0} data-testid="one-time-key">
-              {oneTime.key}
-            </code>
-            <button type="button" class="primary" onClick={copyKey}>
-              Copy
-            </button>
-          </div>
+        <OneTimeSecret key={oneTime.key} region="New key" what="key" value={oneTime.key} testId="one-time-key">
           <p class="muted small">
             {oneTime.name} · {TYPE_BADGE[oneTime.type]} · expires {when(oneTime.expiresAt, 'never')}
           </p>
-          {copyNote ? (
-            <p role="status" class="copy-note">
-              {copyNote}
-            </p>
-          ) : null}
-        </div>
+        </OneTimeSecret>
       ) : null}
 
       <div class="stats">

@@ -2,7 +2,7 @@ import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AddWebhookDialog } from './add-webhook-dialog';
 import { api, ApiError } from './api';
-import { copyOrSelect } from './clipboard';
+import { Banners, OneTimeSecret } from './banners';
 import { DeliveryLog } from './delivery-log';
 import { when } from './format';
 import { useModal } from './modal';
@@ -21,9 +21,7 @@ export function WebhooksTab({ powers, onAuthLost }: { powers: WebhookPowers; onA
   const [open, setOpen] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [copyNote, setCopyNote] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const secretRef = useRef<HTMLElement>(null);
 
   const fail = (err: unknown, fallback: string) => {
     const message = err instanceof ApiError ? err.message : fallback;
@@ -57,10 +55,6 @@ export function WebhooksTab({ powers, onAuthLost }: { powers: WebhookPowers; onA
       setBusy(false);
     }
   };
-  const copySecret = async () => {
-    if (!added) return;
-    setCopyNote((await copyOrSelect(added.secret, secretRef.current)) ? 'Copied.' : 'Clipboard copy unavailable. The secret is selected: copy it by hand before you leave this tab.');
-  };
 
   return (
     <div class="webhooks-tab">
@@ -76,37 +70,14 @@ export function WebhooksTab({ powers, onAuthLost }: { powers: WebhookPowers; onA
         </div>
       </div>
       {powers.addBlocked ? <p class="muted small">{powers.addBlocked}</p> : null}
-      {error ? (
-        <p role="alert" class="banner error">
-          {error}
-        </p>
-      ) : null}
-      <p role="status" class="sr-status">
-        {notice ?? ''}
-      </p>
+      <Banners error={error} notice={notice} />
 
       {added ? (
-        <div class="callout" role="region" aria-label="New webhook signing secret">
-          <p class="callout-title">
-            <strong>Copy this signing secret now. It will not be shown again.</strong>
-          </p>
-          <div class="secret-row">
-            <code ref={secretRef} class="secret" tabIndex={0} data-testid="webhook-secret">
-              {added.secret}
-            </code>
-            <button type="button" class="primary" onClick={copySecret}>
-              Copy
-            </button>
-          </div>
+        <OneTimeSecret key={added.secret} region="New webhook signing secret" what="signing secret" value={added.secret} testId="webhook-secret">
           <p class="muted small">
             For {added.url}: the receiver verifies each delivery’s <code>webhook-signature</code> with it.
           </p>
-          {copyNote ? (
-            <p role="status" class="copy-note">
-              {copyNote}
-            </p>
-          ) : null}
-        </div>
+        </OneTimeSecret>
       ) : null}
 
       <section class="list" aria-labelledby="webhooks-title">
@@ -167,7 +138,6 @@ export function WebhooksTab({ powers, onAuthLost }: { powers: WebhookPowers; onA
           onAdded={(webhook) => {
             setAdding(false);
             setAdded(webhook);
-            setCopyNote(undefined);
             setError(undefined);
             setNotice(`Webhook ${webhook.url} added.`);
             const { secret: _secret, ...listed } = webhook;
