@@ -1,19 +1,13 @@
 /**
- * Accounts and their credits: the balance item every model call writes twice (reservation,
- * settlement, over the lean transport), and the directory entry each account is listed through.
+ * Accounts and their credits: the balance item every model call writes (reservation, settlement,
+ * exactly once: store/account-money.ts), and the directory entry each account is listed through.
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { roundCredits } from '../../core/credits';
 import type { ReserveOutcome, Store } from '../../core/ports';
 import type { Account } from '../../core/types';
-import { GroupCommit } from './group-commit';
+import { AccountMoney } from './account-money';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
-
-/** Attribute values the hot-path writes use on every call, built once. */
-const ACCOUNT_SK: AttributeValue = { S: sortKey.account };
-const TRUE: AttributeValue = { BOOL: true };
 
 export type AccountStore = Pick<
   Store,
@@ -30,10 +24,12 @@ export type AccountStore = Pick<
 >;
 
 export class AccountItems implements AccountStore {
-  /** Settlement refunds per account: those waiting on one account go out as one sum. */
-  private readonly creditReturns = new Map<string, GroupCommit<number>>();
+  /** Reservations, charges and refunds: exactly once, one write in flight per account (account-money.ts). */
+  private readonly money: AccountMoney;
 
-  constructor(private readonly db: TableAccess) {}
+  constructor(private readonly db: TableAccess) {
+    this.money = new AccountMoney(db);
+  }
 
   /**
    * The balance item carries no index attributes: every model call writes it twice (reservation,
@@ -153,59 +149,20 @@ export class AccountItems implements AccountStore {
     return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
   }
 
-  async reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
-    // Hot path (every model call): the low-level client with its attribute values built by hand.
-    const out = await unlessConditionFails(
-      this.db.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
-        TableName: this.db.name,
-        Key: { pk: { S: partition.account(id) }, sk: ACCOUNT_SK },
-        UpdateExpression: 'SET credits = credits - :a',
-        ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :a',
-        ExpressionAttributeValues: { ':a': { N: String(amount) }, ':on': TRUE },
-        ReturnValues: 'UPDATED_NEW',
-      }, 'reserve'),
-    );
-    if (out) return { ok: true, balance: Number(out.Attributes?.credits?.N) };
-    const account = await this.getAccount(id);
-    if (!account) return { ok: false, reason: 'not_found', balance: 0 };
-    return { ok: false, reason: account.apiAccess ? 'insufficient' : 'disabled', balance: account.credits };
+  /** Hot path (every model call): stamped, one write in flight per account (store/account-money.ts). */
+  reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
+    return this.money.reserve(id, amount);
   }
 
-  returnCredits(id: string, amount: number): Promise<void> {
-    if (!(amount > 0)) return Promise.resolve();
-    let queue = this.creditReturns.get(id);
-    if (!queue) {
-      queue = new GroupCommit<number>({
-        maxBatch: Number.MAX_SAFE_INTEGER,
-        write: (amounts) => this.addCredits(id, amounts.reduce((sum, a) => sum + a, 0)),
-        onIdle: () => this.creditReturns.delete(id),
-      });
-      this.creditReturns.set(id, queue);
-    }
-    return queue.add(amount);
+  /** A settlement's refund, after the answer: shares the account's next write with what waits. */
+  async returnCredits(id: string, amount: number): Promise<void> {
+    if (!(amount > 0)) return;
+    await this.money.give(id, amount);
   }
 
-  private async addCredits(id: string, amount: number): Promise<void> {
-    await this.db.wire.send('UpdateItem', {
-      TableName: this.db.name,
-      Key: { pk: { S: partition.account(id) }, sk: ACCOUNT_SK },
-      UpdateExpression: 'SET credits = credits + :a',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':a': { N: String(roundCredits(amount)) } },
-    }, 'settle');
-  }
-
-  /** Hot path (after the answer): the low-level client, like the refund; no condition on the balance. */
-  async chargeCredits(id: string, amount: number): Promise<number> {
-    const out = await this.db.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', {
-      TableName: this.db.name,
-      Key: { pk: { S: partition.account(id) }, sk: ACCOUNT_SK },
-      UpdateExpression: 'SET credits = credits - :a',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':a': { N: String(roundCredits(amount)) } },
-      ReturnValues: 'UPDATED_NEW',
-    }, 'settle');
-    return Number(out.Attributes?.credits?.N);
+  /** A settlement's price beyond its reservation, after the answer; no condition on the balance. */
+  chargeCredits(id: string, amount: number): Promise<number> {
+    return this.money.charge(id, amount);
   }
 }
 

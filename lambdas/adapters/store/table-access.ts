@@ -16,6 +16,8 @@ const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk',
 
 /** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
 const CONCURRENCY_SLOT = /^slot\d+$/;
+/** An account's money writers' stamps (store/account-money.ts). */
+const WRITER_STAMP = /^w_[0-9A-Za-z]{12}$/;
 
 /** Most keys one BatchGetItem takes (DynamoDB's limit). */
 const MAX_BATCH_GET = 100;
@@ -25,7 +27,7 @@ const BATCH_GET_ATTEMPTS = 8;
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name)) out[name] = value;
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name)) out[name] = value;
   return out as T;
 }
 
