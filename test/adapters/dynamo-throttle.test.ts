@@ -1,0 +1,189 @@
+import { CreateTableCommand, DynamoDBClient, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDynamoThrottle, sustainedRate, type DynamoThrottle } from '../../bench/dynamo-throttle';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { DynamoWire } from '../../lambdas/adapters/dynamodb-wire';
+import { createTable, startDynalite } from '../support/dynalite';
+
+/**
+ * The throttling layer (bench/dynamo-throttle.ts) against dynalite: DynamoDB's units and its
+ * per-partition limits, measured with the proxy's own counters (units taken over a run), never
+ * by timing the code under test.
+ */
+const HOT = 'hot'; // pk + sk, no index
+const INDEXED = 'indexed'; // the service's own schema (two global secondary indexes)
+const padded = (bytes: number) => 'x'.repeat(bytes);
+
+let dynalite: Awaited<ReturnType<typeof startDynalite>>;
+let proxy: DynamoThrottle;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  await createTable(dynalite.endpoint, INDEXED);
+  const direct = createDynamoClient(dynalite.endpoint);
+  await direct.send(
+    new CreateTableCommand({
+      TableName: HOT,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  for (let i = 0; i < 100 && (await direct.send(new DescribeTableCommand({ TableName: HOT }))).Table?.TableStatus !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 20));
+  direct.destroy();
+  proxy = await startDynamoThrottle({ target: dynalite.endpoint });
+  client = createDynamoClient(proxy.url);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await proxy?.close();
+  await dynalite?.close();
+});
+
+const partition = (table: string, pk: string, index?: string) => proxy.partitions.get(`${table}${index ? `#${index}` : ''}|${JSON.stringify({ S: pk })}`);
+
+/**
+ * Writes `count` items of `units` write units each under `pk`, `concurrency` at a time; a call the
+ * SDK gave up on (its 3 attempts all refused) is sent again, and counted.
+ */
+async function hammer(pk: string, count: number, concurrency: number, units = 1): Promise<{ gaveUp: number }> {
+  const body: Record<string, { S: string }> = units > 1 ? { body: { S: padded(units * 1024 - 100) } } : {};
+  let next = 0;
+  let gaveUp = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      for (;;) {
+        try {
+          await client.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: pk }, sk: { S: `item-${i}` }, n: { N: String(i) }, ...body } }));
+          break;
+        } catch (err) {
+          if ((err as Error).name !== 'ProvisionedThroughputExceededException') throw err;
+          gaveUp++;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { gaveUp };
+}
+
+describe('dynamo-throttle: units as DynamoDB bills them', () => {
+  it('an item of 3 KB costs 3 write units, and reads are counted in 4 KB units (half when eventually consistent)', async () => {
+    proxy.reset();
+    const item = { pk: { S: 'sized' }, sk: { S: 'three' }, body: { S: padded(3 * 1024 - 20) } };
+    await client.send(new PutItemCommand({ TableName: HOT, Item: item }));
+    expect(proxy.total.writeUnits).toBe(3);
+    proxy.reset();
+    await client.send(new GetItemCommand({ TableName: HOT, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }));
+    expect(proxy.total.readUnits).toBe(1);
+    await client.send(new GetItemCommand({ TableName: HOT, Key: { pk: item.pk, sk: item.sk } }));
+    expect(proxy.total.readUnits).toBe(1.5);
+    proxy.reset();
+    const nine = { pk: { S: 'sized' }, sk: { S: 'nine' }, body: { S: padded(9 * 1024) } };
+    await client.send(new PutItemCommand({ TableName: HOT, Item: nine }));
+    expect(proxy.total.writeUnits).toBe(10);
+    await client.send(new GetItemCommand({ TableName: HOT, Key: { pk: nine.pk, sk: nine.sk }, ConsistentRead: true }));
+    expect(proxy.total.readUnits).toBe(3);
+    // A query reads the partition's items together, in 4 KB units: 3 KB + 9 KB and their keys.
+    proxy.reset();
+    await client.send(new QueryCommand({ TableName: HOT, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'sized' } }, ConsistentRead: true }));
+    expect(proxy.total.readUnits).toBe(4);
+    expect(partition(HOT, 'sized')?.readUnits).toBe(4);
+  });
+
+  it('counts index writes: entering an index, moving within it, and a failed condition billed on the item', async () => {
+    proxy.reset();
+    const key = { pk: { S: 'KEY#k1' }, sk: { S: 'KEY' } };
+    await client.send(new PutItemCommand({ TableName: INDEXED, Item: { ...key, gsi1pk: { S: 'PROJECT#p#KEYS' }, gsi1sk: { S: '1#k1' } } }));
+    expect(proxy.total).toMatchObject({ writeUnits: 1, indexWriteUnits: 1 });
+    // The index's sort key changes: the old entry is deleted, a new one written.
+    await client.send(new UpdateItemCommand({ TableName: INDEXED, Key: key, UpdateExpression: 'SET gsi1sk = :s', ExpressionAttributeValues: { ':s': { S: '2#k1' } } }));
+    expect(proxy.total).toMatchObject({ writeUnits: 2, indexWriteUnits: 3 });
+    expect(partition(INDEXED, 'PROJECT#p#KEYS', 'gsi1')?.writeUnits).toBe(3);
+    const failed = client.send(new UpdateItemCommand({ TableName: INDEXED, Key: key, UpdateExpression: 'SET n = :n', ConditionExpression: 'attribute_not_exists(pk)', ExpressionAttributeValues: { ':n': { N: '1' } } }));
+    await expect(failed).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(proxy.total).toMatchObject({ writeUnits: 3, indexWriteUnits: 3 });
+  });
+
+  it('answers as DynamoDB: ConsumedCapacity only when asked, the 400 KB item limit, control-plane throttling', async () => {
+    const put = await client.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'plain' }, sk: { S: '1' } } }));
+    expect(put.ConsumedCapacity).toBeUndefined();
+    const asked = await client.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'plain' }, sk: { S: '2' } }, ReturnConsumedCapacity: 'TOTAL' }));
+    expect(asked.ConsumedCapacity).toEqual({ TableName: HOT, CapacityUnits: 1 });
+    const huge = client.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'plain' }, sk: { S: '3' }, body: { S: padded(400 * 1024) } } }));
+    await expect(huge).rejects.toMatchObject({ name: 'ValidationException' });
+
+    const strict = await startDynamoThrottle({ target: dynalite.endpoint, limits: { writeUnitsPerSecond: 1000, readUnitsPerSecond: 3000, controlPlanePerSecond: 2, burstSeconds: 1 } });
+    const once = new DynamoDBClient({ endpoint: strict.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    try {
+      const answers = await Promise.allSettled(Array.from({ length: 4 }, () => once.send(new DescribeTableCommand({ TableName: HOT }))));
+      expect(answers.filter((a) => a.status === 'rejected').map((a) => (a as PromiseRejectedResult).reason.name)).toContain('ThrottlingException');
+    } finally {
+      once.destroy();
+      await strict.close();
+    }
+  });
+});
+
+describe('dynamo-throttle: per-partition limits', () => {
+  // dynalite on this machine takes a few hundred writes a second, so the hot partition is offered
+  // more than 1,000 units a second with items of 40 units each (as DynamoDB bills: 1 KB a unit).
+  it('holds one partition key written as fast as possible to ≈ 1,000 write units a second', async () => {
+    proxy.reset();
+    const { gaveUp } = await hammer('HOT', 125, 32, 40);
+    const hot = partition(HOT, 'HOT')!;
+    expect(hot.writeUnits).toBe(5000);
+    expect(hot.throttled).toBeGreaterThan(0);
+    const rate = sustainedRate(hot)!;
+    // From the first refusal on (the bucket's one second of burst spent): a generous band around 1,000.
+    expect(rate).toBeGreaterThan(600);
+    expect(rate).toBeLessThan(1500);
+    expect(gaveUp).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+
+  it('does not let partitions throttle each other', async () => {
+    proxy.reset();
+    await Promise.all([hammer('A', 100, 16, 40), hammer('B', 200, 2)]);
+    expect(partition(HOT, 'A')!.throttled).toBeGreaterThan(0);
+    expect(partition(HOT, 'B')!.throttled).toBe(0);
+    expect(partition(HOT, 'B')!.writeUnits).toBe(200);
+  }, 60_000);
+
+  it('is survived by the SDK and the lean transport: their own retries carry a burst on a spent partition', async () => {
+    // The proxy's clock stands still until the burst has been refused: no refill by luck of timing.
+    let clock = 0;
+    const frozen = await startDynamoThrottle({ target: dynalite.endpoint, now: () => clock });
+    const sdk = createDynamoClient(frozen.url);
+    const wire = new DynamoWire(sdk);
+    try {
+      // Three items of ≈ 390 units pass the pre-check together: the bucket ends ≈ 170 units below zero.
+      await Promise.all([0, 1, 2].map((i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `big-${i}` }, body: { S: padded(390 * 1024) } } }))));
+      frozen.reset();
+      const refused = (async () => {
+        while (frozen.total.throttled < 40) await new Promise((r) => setImmediate(r));
+        clock += 1000;
+      })();
+      const burst = await Promise.allSettled([
+        ...Array.from({ length: 40 }, (_, i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `sdk-${i}` } } }))),
+        ...Array.from({ length: 40 }, (_, i) => wire.send('PutItem', { TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `wire-${i}` } } }, 'usage')),
+      ]);
+      await refused;
+      expect(burst.filter((b) => b.status === 'rejected')).toEqual([]);
+      const r = frozen.partitions.get(`${HOT}|${JSON.stringify({ S: 'R' })}`)!;
+      expect(r.throttled).toBeGreaterThanOrEqual(40);
+      expect(r.writeUnits).toBe(80);
+    } finally {
+      sdk.destroy();
+      await frozen.close();
+    }
+  }, 60_000);
+});
