@@ -1,0 +1,96 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dollarsPerMillion, routeStorageThrough, unitsPerCall } from '../../bench/capacity';
+import { startDynamoThrottle, type DynamoThrottle } from '../../bench/dynamo-throttle';
+import { imageOf, indexWrites, itemBytes, shapeOf, writeUnits, type Item } from '../../bench/dynamo-units';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { TABLE_SCHEMA } from '../../lambdas/adapters/store/table';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/**
+ * The bench's unit counting (bench/capacity.ts) checked on one known call: a warm GET /v1/models
+ * bills exactly the items it changed — its admission write on the key item, then the usage record
+ * and the day counters after the answer — as computed here from the table read before and after.
+ */
+let stack: TestStack;
+let proxy: DynamoThrottle;
+let store: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const e = await stack.services.dynamo.config.endpoint!();
+  store = `${e.protocol}//${e.hostname}:${e.port}`;
+  proxy = await startDynamoThrottle({ target: store, limits: false });
+  await routeStorageThrough(stack.services, proxy.url);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await stack?.stop();
+});
+
+/** Every item of the table, read directly from the store (not through the proxy). */
+async function snapshot(): Promise<Map<string, Item>> {
+  const client = createDynamoClient(store);
+  const items = new Map<string, Item>();
+  try {
+    let start: Record<string, any> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: 'keywarden', ExclusiveStartKey: start, ConsistentRead: true }));
+      for (const item of (page.Items ?? []) as unknown as Item[]) items.set(JSON.stringify([item.pk, item.sk]), item);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  } finally {
+    client.destroy();
+  }
+  return items;
+}
+
+describe('bench: DynamoDB units per call', () => {
+  it('a warm GET /v1/models costs exactly the writes of the items it changed, its admission write first', async () => {
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity probe', type: 'viewer' } });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    const models = async () => expect((await stack.call('/v1/models', { key })).status).toBe(200);
+    await models(); // opens the key's rate-limit window
+    await stack.idle();
+
+    const before = await snapshot();
+    const figures = await unitsPerCall(proxy, () => stack.idle(), 1, models);
+    const after = await snapshot();
+
+    const shape = shapeOf({
+      KeySchema: [
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [TABLE_SCHEMA.gsi1, TABLE_SCHEMA.gsi2].map((g) => ({
+        IndexName: g.name,
+        KeySchema: [
+          { AttributeName: g.partitionKey, KeyType: 'HASH' },
+          { AttributeName: g.sortKey, KeyType: 'RANGE' },
+        ],
+      })),
+    });
+    let table = 0;
+    let index = 0;
+    const changed: string[] = [];
+    for (const [id, item] of after) {
+      const old = before.get(id);
+      if (old && JSON.stringify(old) === JSON.stringify(item)) continue;
+      changed.push(String(item.pk!.S));
+      table += writeUnits(Math.max(itemBytes(old), itemBytes(item)));
+      index += indexWrites('keywarden', shape, old && imageOf(shape, old), imageOf(shape, item)).reduce((sum, w) => sum + w.units, 0);
+    }
+    expect([...before.keys()].filter((id) => !after.has(id))).toEqual([]);
+    expect(changed.some((pk) => /^KEY#[^#]+$/.test(pk))).toBe(true);
+    expect({ writeUnits: figures.writeUnits, indexWriteUnits: figures.indexWriteUnits }).toEqual({ writeUnits: table, indexWriteUnits: index });
+    expect(figures.requests).toBe(changed.length);
+
+    // The admission: one write on the key's own partition, of the key item's size.
+    const keyId = changed.find((pk) => /^KEY#[^#]+$/.test(pk))!;
+    const keyItem = [...after.values()].find((item) => item.pk!.S === keyId && item.sk!.S === 'KEY')!;
+    expect(proxy.partitions.get(`keywarden|${JSON.stringify({ S: keyId })}`)?.writeUnits).toBe(writeUnits(itemBytes(keyItem)));
+    expect(figures.dollarsPerMillion).toBe(dollarsPerMillion(figures));
+  }, 60_000);
+});
