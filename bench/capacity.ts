@@ -36,6 +36,8 @@ export interface CallUnits {
   dollarsPerMillion: number;
   /** One sample's requests by operation, e.g. `UpdateItem ×3`. */
   operations: string;
+  /** One sample's write units by item family (ids elided) and where they landed (table or index), e.g. `KEY#… (gsi1): 1`. */
+  writesByFamily: Record<string, number>;
   samples: number;
 }
 
@@ -75,6 +77,7 @@ export async function routeStorageThrough(paths: DynamoPaths, url: string): Prom
 export async function unitsPerCall(proxy: DynamoThrottle, idle: () => Promise<void>, samples: number, call: (i: number) => Promise<void>): Promise<CallUnits> {
   const seen: Usage[] = [];
   let operations = '';
+  let writesByFamily: Record<string, number> = {};
   for (let i = 0; i < samples; i++) {
     await idle();
     proxy.reset();
@@ -82,10 +85,29 @@ export async function unitsPerCall(proxy: DynamoThrottle, idle: () => Promise<vo
     await idle();
     seen.push({ ...proxy.total });
     operations = [...proxy.byOperation].map(([op, u]) => `${op} ×${u.calls}`).join(', ');
+    writesByFamily = {};
+    for (const [partition, usage] of proxy.partitions) {
+      if (usage.writeUnits === 0) continue;
+      const family = familyOf(partition);
+      writesByFamily[family] = (writesByFamily[family] ?? 0) + usage.writeUnits;
+    }
   }
   const m = (pick: (u: Usage) => number) => median(seen.map(pick));
   const units = { writeUnits: m((u) => u.writeUnits), indexWriteUnits: m((u) => u.indexWriteUnits), readUnits: m((u) => u.readUnits) };
-  return { ...units, requests: m((u) => u.calls), dollarsPerMillion: dollarsPerMillion(units), operations, samples };
+  return { ...units, requests: m((u) => u.calls), dollarsPerMillion: dollarsPerMillion(units), operations, writesByFamily, samples };
+}
+
+/** `table#gsi1|{"S":"PROJECT#prj_1#KEYS"}` → `PROJECT#…#KEYS (gsi1)`: the key layout's name for a partition. */
+function familyOf(partition: string): string {
+  const [where, value] = [partition.slice(0, partition.indexOf('|')), partition.slice(partition.indexOf('|') + 1)];
+  const index = where.includes('#') ? ` (${where.split('#')[1]})` : '';
+  let pk = value;
+  try {
+    pk = String(Object.values(JSON.parse(value) as Record<string, unknown>)[0]);
+  } catch {
+    // not an attribute value: keep it as it is
+  }
+  return `${pk.split('#').map((part) => (/^[A-Z_-]+$/.test(part) ? part : '…')).join('#')}${index}`;
 }
 
 const BODY = '{"model":"archibot","input":"ping"}';
