@@ -37,6 +37,10 @@ import {
  * run, a hot partition is held to its rate. A refused request gets DynamoDB's answer — HTTP 400,
  * `ProvisionedThroughputExceededException` (`ThrottlingException` for control-plane calls) — so
  * the SDK and the wire retry it with backoff as they would in AWS. Scans are counted, not limited.
+ * Further simplifications: a batch is refused whole when any partition it touches is spent
+ * (DynamoDB would return the throttled items as UnprocessedItems); a write on an index partition
+ * that is spent is refused (DynamoDB's back-pressure from a throttled index, made immediate); two
+ * writes racing on one item may leave its shadow a write behind, off by the index units of one.
  */
 export interface ThrottleLimits {
   writeUnitsPerSecond: number;
