@@ -159,28 +159,33 @@ describe('dynamo-throttle: per-partition limits', () => {
   }, 60_000);
 
   it('is survived by the SDK and the lean transport: their own retries carry a burst on a spent partition', async () => {
-    // The proxy's clock stands still until the burst has been refused: no refill by luck of timing.
+    // The proxy's clock stands still until both bursts are being refused, then moves a second on:
+    // the first attempts are refused whatever the machine's speed, and only retries can succeed.
     let clock = 0;
     const frozen = await startDynamoThrottle({ target: dynalite.endpoint, now: () => clock });
     const sdk = createDynamoClient(frozen.url);
     const wire = new DynamoWire(sdk);
+    const refusals = (pk: string) => frozen.partitions.get(`${HOT}|${JSON.stringify({ S: pk })}`)?.throttled ?? 0;
+    const refused = async (pk: string) => {
+      while (refusals(pk) < 1) await new Promise((r) => setImmediate(r));
+    };
     try {
-      // Three items of ≈ 390 units pass the pre-check together: the bucket ends ≈ 170 units below zero.
-      await Promise.all([0, 1, 2].map((i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `big-${i}` }, body: { S: padded(390 * 1024) } } }))));
+      // Three items of ≈ 390 units pass the pre-check together: each bucket ends ≈ 170 units below zero.
+      for (const pk of ['R-sdk', 'R-wire'])
+        await Promise.all([0, 1, 2].map((i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: pk }, sk: { S: `big-${i}` }, body: { S: padded(390 * 1024) } } }))));
       frozen.reset();
-      const refused = (async () => {
-        while (frozen.total.throttled < 40) await new Promise((r) => setImmediate(r));
-        clock += 1000;
-      })();
-      const burst = await Promise.allSettled([
-        ...Array.from({ length: 40 }, (_, i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `sdk-${i}` } } }))),
-        ...Array.from({ length: 40 }, (_, i) => wire.send('PutItem', { TableName: HOT, Item: { pk: { S: 'R' }, sk: { S: `wire-${i}` } } }, 'usage')),
-      ]);
-      await refused;
-      expect(burst.filter((b) => b.status === 'rejected')).toEqual([]);
-      const r = frozen.partitions.get(`${HOT}|${JSON.stringify({ S: 'R' })}`)!;
-      expect(r.throttled).toBeGreaterThanOrEqual(40);
-      expect(r.writeUnits).toBe(80);
+      const sdkBurst = Promise.allSettled(Array.from({ length: 40 }, (_, i) => sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'R-sdk' }, sk: { S: `sdk-${i}` } } }))));
+      await refused('R-sdk');
+      const wireBurst = Promise.allSettled(Array.from({ length: 40 }, (_, i) => wire.send('PutItem', { TableName: HOT, Item: { pk: { S: 'R-wire' }, sk: { S: `wire-${i}` } } }, 'usage')));
+      await refused('R-wire');
+      clock += 1000;
+      const burst = [...(await sdkBurst), ...(await wireBurst)];
+      expect(burst.flatMap((b) => (b.status === 'rejected' ? [`${(b.reason as Error).name}: ${(b.reason as Error).message}`] : []))).toEqual([]);
+      for (const pk of ['R-sdk', 'R-wire']) {
+        const r = frozen.partitions.get(`${HOT}|${JSON.stringify({ S: pk })}`)!;
+        expect(r.throttled).toBeGreaterThan(0);
+        expect(r.writeUnits).toBe(40);
+      }
     } finally {
       sdk.destroy();
       await frozen.close();
