@@ -1,18 +1,15 @@
-import type { Endpoint } from '@smithy/types';
 import type { CreateKeyInput } from '../lambdas/core/key-service';
-import type { BotMount } from '../bots/boot/bot-mount';
-import { slackMount } from '../bots/slack';
 import { buttonValue, keysIn, startSlackHarness } from '../test/bots/slack/slack-harness';
 import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { startDynamoThrottle, type DynamoThrottle, type Usage } from './dynamo-throttle';
-import type { DynamoPaths } from './round-trips';
+import { startDynalite } from '../lambdas/adapters/dynalite-server';
 import { median, round } from './stats';
 
 /**
  * What each call costs in DynamoDB's billing units (issue 23 point 6): write units (the items' own
  * and their index entries') and read units, counted by the throttling layer in counting mode
- * (dynamo-throttle.ts, no limits) between the local stack's services and its dynalite, and turned
+ * (dynamo-throttle.ts, no limits) between the local stack's services and its dynalite (given as DYNAMODB_ENDPOINT), and turned
  * into dollars per million calls at on-demand prices. Calls are made one at a time, each followed
  * by its after-answer work (settlement, usage record, daily counters), so a figure is one call's
  * whole bill; under load, calls waiting on one day item share its write (group commit) and cost less.
@@ -55,22 +52,17 @@ export function dollarsPerMillion(units: { writeUnits: number; indexWriteUnits: 
   return round((units.writeUnits + units.indexWriteUnits) * ON_DEMAND_PRICES.writePerMillionUnits + units.readUnits * ON_DEMAND_PRICES.readPerMillionUnits, 4);
 }
 
-/**
- * Points services built for one endpoint at another: both transports (the SDK client and the hot
- * path's lean wire, which resolves its target from the client's configuration on first use) send
- * every later call to `url`. Until the local stack takes DYNAMODB_ENDPOINT (issue 23 point 3),
- * this is how the bench puts the proxy between the shipped services and their store.
- */
-export async function routeStorageThrough(paths: DynamoPaths, url: string): Promise<{ previous: string }> {
-  const config = paths.dynamo.config as unknown as { endpoint?: () => Promise<Endpoint> };
-  if (!config.endpoint) throw new Error('the services use no custom DynamoDB endpoint');
-  const e = await config.endpoint();
-  const previous = `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}`;
-  const next = new URL(url);
-  const endpoint: Endpoint = { protocol: next.protocol, hostname: next.hostname, port: Number(next.port), path: '/' };
-  config.endpoint = () => Promise.resolve(endpoint);
-  (paths.dynamoWire as unknown as { resolved?: unknown }).resolved = undefined;
-  return { previous };
+/** dynalite in memory with the counting proxy in front: the store a measured stack is given (DYNAMODB_ENDPOINT). */
+async function countedStore(): Promise<{ proxy: DynamoThrottle; close(): Promise<void> }> {
+  const dynalite = await startDynalite({ thread: true });
+  const proxy = await startDynamoThrottle({ target: dynalite.endpoint, limits: false });
+  return {
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await dynalite.close();
+    },
+  };
 }
 
 /** The proxy's counters for each of `samples` calls of `call` (after-answer work included), as medians. */
@@ -121,15 +113,12 @@ async function answered(res: Response, status: number, what: string): Promise<an
 /** Model calls and key management through the local stack, with the counting proxy in front of its store. */
 async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'prices' | 'slackRotate'>> {
   const upstream = await startStandInUpstream(answerFixed);
+  const store = await countedStore();
   let stack: TestStack | undefined;
-  let proxy: DynamoThrottle | undefined;
   try {
-    stack = await startTestStack({ UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: 'up-secret' });
+    stack = await startTestStack({ UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: 'up-secret', DYNAMODB_ENDPOINT: store.proxy.url });
     const s = stack;
-    const target = (await s.services.dynamo.config.endpoint!()) as Endpoint;
-    proxy = await startDynamoThrottle({ target: `${target.protocol}//${target.hostname}:${target.port}`, limits: false });
-    await routeStorageThrough(s.services, proxy.url);
-    const p = proxy;
+    const p = store.proxy;
     await s.services.operator.adjustCredits(s.bootstrap.accountId, 1_000_000_000);
     const operator = { kind: 'operator' as const, actor: 'cli:bench', projectId: s.bootstrap.projectId };
     const newKey = async (name: string, limits: Partial<CreateKeyInput> = {}) =>
@@ -170,8 +159,8 @@ async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'p
     });
     return { ...figures, keys: { create, update, rotate, revoke } };
   } finally {
-    await proxy?.close();
     await stack?.stop();
+    await store.close();
     await upstream.close();
   }
 }
@@ -182,16 +171,12 @@ async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'p
  * its hops): every unit of the flow, the replay guard's claims and the usage records included.
  */
 async function measureSlack(samples: number): Promise<CallUnits> {
-  let proxy: DynamoThrottle | undefined;
-  const counting: BotMount = async (context) => {
-    const target = (await context.services.dynamo.config.endpoint!()) as Endpoint;
-    proxy = await startDynamoThrottle({ target: `${target.protocol}//${target.hostname}:${target.port}`, limits: false });
-    await routeStorageThrough(context.services, proxy.url);
-    return slackMount(context);
-  };
-  const h = await startSlackHarness({}, { mount: counting });
+  const store = await countedStore();
+  const h = await startSlackHarness({ DYNAMODB_ENDPOINT: store.proxy.url }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   try {
-    if (!proxy) throw new Error('the Slack mount was not started');
     const issue = async (name: string) => {
       const res = await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name, type: 'viewer' } });
       if (res.status !== 201) throw new Error(`POST /v1/keys answered ${res.status}`);
@@ -207,10 +192,10 @@ async function measureSlack(samples: number): Promise<CallUnits> {
     await issue('capacity rotate cold');
     await rotate('capacity rotate cold');
     for (let i = 0; i < samples; i++) await issue(`capacity rotate ${i}`);
-    return await unitsPerCall(proxy, () => h.stack.idle(), samples, (i) => rotate(`capacity rotate ${i}`));
+    return await unitsPerCall(store.proxy, () => h.stack.idle(), samples, (i) => rotate(`capacity rotate ${i}`));
   } finally {
     await h.stop();
-    await proxy?.close();
+    await store.close();
   }
 }
 

@@ -1,10 +1,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dollarsPerMillion, routeStorageThrough, unitsPerCall } from '../../bench/capacity';
+import { dollarsPerMillion, unitsPerCall } from '../../bench/capacity';
 import { startDynamoThrottle, type DynamoThrottle } from '../../bench/dynamo-throttle';
 import { imageOf, indexWrites, itemBytes, shapeOf, writeUnits, type Item } from '../../bench/dynamo-units';
 import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { TABLE_SCHEMA } from '../../lambdas/adapters/store/table';
+import { startDynalite } from '../support/dynalite';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -14,19 +15,20 @@ import { startTestStack, type TestStack } from '../support/local-stack';
  */
 let stack: TestStack;
 let proxy: DynamoThrottle;
+let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 let store: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  const e = await stack.services.dynamo.config.endpoint!();
-  store = `${e.protocol}//${e.hostname}:${e.port}`;
+  dynalite = await startDynalite();
+  store = dynalite.endpoint;
   proxy = await startDynamoThrottle({ target: store, limits: false });
-  await routeStorageThrough(stack.services, proxy.url);
+  stack = await startTestStack({ DYNAMODB_ENDPOINT: proxy.url });
 });
 
 afterAll(async () => {
-  await proxy?.close();
   await stack?.stop();
+  await proxy?.close();
+  await dynalite?.close();
 });
 
 /** Every item of the table, read directly from the store (not through the proxy). */
