@@ -57,8 +57,9 @@ export class Billing {
 
   /** Gives the whole reservation back: nothing is charged for a rejected or failed call. */
   async refund(r: Reservation): Promise<number> {
-    const result = await this.store.adjustCredits(r.accountId, r.amount);
-    return result.ok ? result.balance : r.balance;
+    // Exactly once, like every money write on the balance (Store.returnCredits).
+    await this.store.returnCredits(r.accountId, r.amount);
+    return roundCredits(r.balance + r.amount);
   }
 
   /** What a completed call costs: by usage when the upstream reports it, else per request. */

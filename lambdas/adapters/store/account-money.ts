@@ -17,6 +17,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBase62 } from '../../core/base62';
+import { backoff } from '../../core/backoff';
 import { roundCredits } from '../../core/credits';
 import { KeywardenError } from '../../core/errors';
 import type { ReserveOutcome } from '../../core/ports';
@@ -29,6 +30,10 @@ type Op =
   | { kind: 'charge'; amount: number; done: (balance: number) => void; fail: (err: unknown) => void }
   | { kind: 'return'; amount: number; done: (balance: number) => void; fail: (err: unknown) => void };
 
+/** How long a reservation (on the call's critical path) keeps trying for a definite answer. */
+const RESERVE_WAIT_MS = 5_000;
+/** How long a charge or refund (after the answer: owed, never dropped) keeps trying. */
+const SETTLE_WAIT_MS = 60_000;
 /** A writer's stamps older than this are removed from the item by later writes. */
 const STALE_STAMP_MS = 24 * 60 * 60_000;
 /** Most stale stamps one write removes. */
@@ -149,25 +154,39 @@ export class AccountMoney {
       );
       return Number(out.Attributes?.credits?.N);
     };
-    let balance: number | undefined;
-    let failure: unknown;
-    try {
-      balance = await unlessConditionFails(landed());
-    } catch (err) {
-      // Every attempt failed (their answers lost, or refused): whether one landed is on the item.
-      failure = err;
+    // Until the store gives a definite answer, the same write (same stamp) is sent again: it can
+    // land once at most. A reservation waits for that at most RESERVE_WAIT_MS (the call then
+    // answers 503), a charge or refund — owed, never dropped — SETTLE_WAIT_MS.
+    const deadline = Date.now() + (need > 0 ? RESERVE_WAIT_MS : SETTLE_WAIT_MS);
+    for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
+      try {
+        const balance = await unlessConditionFails(landed());
+        if (balance !== undefined) return { applied: true, balance };
+      } catch (err) {
+        // Every attempt of the transport failed (answers lost, or throttled): the item will say.
+        failure = err;
+      }
+      let item: Record<string, unknown> | undefined;
+      try {
+        item = await this.read(id);
+      } catch (err) {
+        failure ??= err;
+        if (Date.now() > deadline) throw failure;
+        await backoff(attempt);
+        continue;
+      }
+      if (item && Number(item[this.writer] ?? 0) >= seq) return { applied: true, balance: Number(item.credits) };
+      // Not applied. Refused, or never heard: the item says which condition fails.
+      if (!item) return { applied: false, reason: 'not_found', balance: 0 };
+      this.noteStale(id, item);
+      const now = Number(item.credits);
+      if (need > 0 && item.apiAccess !== true) return { applied: false, reason: 'disabled', balance: now };
+      if (need > 0 && now < need) return { applied: false, reason: 'insufficient', balance: now };
+      if (failure === undefined) return { applied: false, reason: 'insufficient', balance: now };
+      if (Date.now() > deadline) throw failure;
+      await backoff(attempt);
     }
-    if (balance !== undefined) return { applied: true, balance };
-    const item = await this.read(id);
-    if (item && Number(item[this.writer] ?? 0) >= seq) return { applied: true, balance: Number(item.credits) };
-    // Not applied. Refused, or never heard (every answer lost): the item says which condition fails.
-    if (!item) return { applied: false, reason: 'not_found', balance: 0 };
-    this.noteStale(id, item);
-    const now = Number(item.credits);
-    if (need > 0 && item.apiAccess !== true) return { applied: false, reason: 'disabled', balance: now };
-    if (need > 0 && now < need) return { applied: false, reason: 'insufficient', balance: now };
-    if (failure !== undefined) throw failure;
-    return { applied: false, reason: 'insufficient', balance: now };
   }
 
   private async read(id: string): Promise<Record<string, unknown> | undefined> {
