@@ -58,9 +58,12 @@ export interface LocalStackOptions {
   keepAlive?: { hintSeconds: number; idleMs: number };
   /**
    * How often the local relay looks at the outbox for deliveries due (retries, events whose
-   * writer died before confirming them); default 5 s. Ready events go out at once regardless.
+   * writer died before confirming them; default 5 s), and the sweep for expiring keys, budget
+   * thresholds and low balances (default 60 s). Ready events go out at once regardless. 0: never
+   * (tests that move the clock run `services.relay.runDue()` and `services.eventSweep.run()` themselves).
    */
   relayIntervalMs?: number;
+  sweepIntervalMs?: number;
   /** The console served at /console (bin/local-server.ts hands in console/build.ts's); without it, /console is not served. */
   console?: ConsoleSite;
 }
@@ -198,15 +201,15 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     };
     // What AWS does with the relay function's schedule: retries, and events left pending by a
     // writer that died (a previous run of this server killed mid-change).
-    const relayTimer = setInterval(() => {
-      services.relay.runDue().catch((err: unknown) => services.logger.warn('event relay pass failed', { error: err instanceof Error ? err.message : 'unknown' }));
-    }, options.relayIntervalMs ?? 5_000);
-    relayTimer.unref();
+    const every = (ms: number, work: () => Promise<unknown>, what: string) => {
+      if (ms <= 0) return undefined;
+      const timer = setInterval(() => void work().catch((err: unknown) => services.logger.warn(what, { error: err instanceof Error ? err.message : 'unknown' })), ms);
+      timer.unref();
+      return timer;
+    };
+    const relayTimer = every(options.relayIntervalMs ?? 5_000, () => services.relay.runDue(), 'event relay pass failed');
     // What AWS does with the sweep's 5-minute schedule: expiring keys, budget thresholds, low balances.
-    const sweepTimer = setInterval(() => {
-      services.eventSweep.run().catch((err: unknown) => services.logger.warn('event sweep failed', { error: err instanceof Error ? err.message : 'unknown' }));
-    }, 60_000);
-    sweepTimer.unref();
+    const sweepTimer = every(options.sweepIntervalMs ?? 60_000, () => services.eventSweep.run(), 'event sweep failed');
     for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
     serve = (req: IncomingMessage, res: ServerResponse) => {

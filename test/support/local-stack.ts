@@ -20,7 +20,12 @@ export interface TestStack extends LocalStack {
 export async function startTestStack(env: Record<string, string> = {}, mounts: Record<string, LocalMount> = {}, dataDir?: string): Promise<TestStack> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'keywarden-test-'));
   const clock = new OffsetClock();
-  const stack = await startLocalStack({ env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0, clock, console: CONSOLE_SITE }, mounts);
+  // No background relay or sweep timers: a test moves the clock and runs them itself, and no
+  // stray pass shows up in a test's count of store calls.
+  const stack = await startLocalStack(
+    { env: { ...process.env, HOST: '127.0.0.1', DATA_DIR: dir, ...env }, port: 0, clock, console: CONSOLE_SITE, relayIntervalMs: 0, sweepIntervalMs: 0 },
+    mounts,
+  );
   const call: TestStack['call'] = (path, options = {}) =>
     fetch(`${stack.url}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
