@@ -119,7 +119,7 @@ export class DynamoDbStore implements Store {
   unmarkKeyEvent(keyId: string, eventId: string) { return this.events.unmarkKeyEvent(keyId, eventId); }
   keyEventMarker(keyId: string, eventId: string) { return this.events.keyEventMarker(keyId, eventId); }
   listEvents(projectId: string, options: { cursor?: string; limit: number }) { return this.events.listEvents(projectId, options); }
-  putWebhook(webhook: WebhookRecord) { return this.events.putWebhook(webhook); }
+  putWebhook(webhook: WebhookRecord, options?: { ifSealed?: string }) { return this.events.putWebhook(webhook, options); }
   getWebhook(projectId: string, id: string) { return this.events.getWebhook(projectId, id); }
   listWebhooks(projectId: string) { return this.events.listWebhooks(projectId); }
   deleteWebhook(projectId: string, id: string) { return this.events.deleteWebhook(projectId, id); }

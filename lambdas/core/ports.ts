@@ -146,7 +146,8 @@ export interface Store {
   /** A project's events, newest first. */
   listEvents(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<StoredEvent>>;
 
-  putWebhook(webhook: WebhookRecord): Promise<void>;
+  /** `ifSealed`: only over the webhook as it is, sealed so (never bringing back a removed one). */
+  putWebhook(webhook: WebhookRecord, options?: { ifSealed?: string }): Promise<void>;
   getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined>;
   listWebhooks(projectId: string): Promise<WebhookRecord[]>;
   /** `false` when there was none. */

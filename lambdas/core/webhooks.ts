@@ -93,14 +93,21 @@ export class WebhookService {
     const [version, iv, sealed] = webhook.sealedSecret.split('.');
     if (version !== 'v1' || !iv || !sealed) throw new Error('unknown sealed secret format');
     const bytes = Buffer.from(sealed, 'base64url');
-    for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
+    const [current, ...older] = hashingSecrets(await hashingSecret(this.deps.secrets));
+    for (const secret of [current!, ...older]) {
+      let plain: string;
       try {
         const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), Buffer.from(iv, 'base64url'));
         decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-        return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
+        plain = Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
       } catch {
         // Sealed under the other hashing secret (it is being rotated): try the next.
+        continue;
       }
+      // Sealed under the previous hashing secret: sealed again under the current one, so the
+      // webhook outlives the end of the rotation (docs/operating.md §5).
+      if (secret !== current) await this.deps.store.putWebhook({ ...webhook, sealedSecret: await this.seal(plain) }, { ifSealed: webhook.sealedSecret });
+      return plain;
     }
     throw new Error('webhook secret cannot be unsealed with the current hashing secrets');
   }

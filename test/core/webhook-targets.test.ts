@@ -24,11 +24,13 @@ let services: Services;
 let operator: Principal;
 /** What each name resolves to now: the test changes it between registration and delivery. */
 const dns = new Map<string, string>();
+/** The hashing secret the services read (a test rotates it). */
+const secretValues: Record<string, unknown> = { hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'bot-secret' } };
 
 beforeAll(async () => {
   dynalite = await startDynalite();
   await createTable(dynalite.endpoint, 'webhook-targets-test');
-  const secrets = new StaticSecretsProvider({ hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'bot-secret' } });
+  const secrets = new StaticSecretsProvider(secretValues);
   // Loopback allowed (as locally), so a name resolving to 127.0.0.1 reaches the test's servers;
   // private networks and metadata never are.
   const transport = new WebhookSender({ allowLoopback: true }, async (host) => {
@@ -98,5 +100,26 @@ describe('webhook targets, registration to delivery', () => {
     await services.webhooks.remove(operator, webhook.id);
     await receiver.close();
     elsewhere.close();
+  });
+
+  it('a webhook sealed under the previous hashing secret is sealed again under the current one, and outlives the rotation', async () => {
+    const { webhook, secret } = await add('http://127.0.0.1:9/hook');
+    secretValues.hashing = { current: 'the next hashing secret', previous: 'test-hashing-secret' };
+    try {
+      const stored = await services.store.getWebhook(operator.projectId, webhook.id);
+      expect(await services.webhooks.unseal(stored!)).toBe(secret);
+      const resealed = await services.store.getWebhook(operator.projectId, webhook.id);
+      expect(resealed!.sealedSecret).not.toBe(stored!.sealedSecret);
+      // The rotation ends: only the new secret remains, and the webhook still signs.
+      secretValues.hashing = { current: 'the next hashing secret' };
+      expect(await services.webhooks.unseal(resealed!)).toBe(secret);
+      // A webhook removed meanwhile is not brought back by a late re-seal.
+      await services.webhooks.remove(operator, webhook.id);
+      secretValues.hashing = { current: 'a third one', previous: 'the next hashing secret' };
+      expect(await services.webhooks.unseal(resealed!)).toBe(secret);
+      expect(await services.store.getWebhook(operator.projectId, webhook.id)).toBeUndefined();
+    } finally {
+      secretValues.hashing = { current: 'test-hashing-secret' };
+    }
   });
 });

@@ -168,8 +168,16 @@ export class EventItems implements EventStore {
     );
   }
 
-  async putWebhook(webhook: WebhookRecord): Promise<void> {
-    await this.db.doc.send(new PutCommand({ TableName: this.db.name, Item: { ...itemKey.webhook(webhook.projectId, webhook.id), ...webhook } }));
+  async putWebhook(webhook: WebhookRecord, options: { ifSealed?: string } = {}): Promise<void> {
+    await unlessConditionFails(
+      this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.name,
+          Item: { ...itemKey.webhook(webhook.projectId, webhook.id), ...webhook },
+          ...(options.ifSealed === undefined ? {} : { ConditionExpression: 'sealedSecret = :s', ExpressionAttributeValues: { ':s': options.ifSealed } }),
+        }),
+      ),
+    );
   }
 
   async getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
