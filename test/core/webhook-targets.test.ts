@@ -22,6 +22,7 @@ import { startReceiver } from '../support/webhook-receiver';
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 let services: Services;
 let operator: Principal;
+let projectId: string;
 /** What each name resolves to now: the test changes it between registration and delivery. */
 const dns = new Map<string, string>();
 /** The hashing secret the services read (a test rotates it). */
@@ -41,7 +42,8 @@ beforeAll(async () => {
   services = buildServices(loadConfig({ TABLE_NAME: 'webhook-targets-test', DYNAMODB_ENDPOINT: dynalite.endpoint }), { secrets, clock: new OffsetClock(), webhookTransport: transport });
   const accountId = (await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 })).id;
   const { project } = await services.operator.createProject({ accountId, name: 'p', actor: 'cli:test' });
-  operator = { kind: 'operator', actor: 'cli:test', projectId: project.id };
+  projectId = project.id;
+  operator = { kind: 'operator', actor: 'cli:test', projectId };
 });
 afterAll(async () => {
   services?.dynamo.destroy();
@@ -106,9 +108,9 @@ describe('webhook targets, registration to delivery', () => {
     const { webhook, secret } = await add('http://127.0.0.1:9/hook');
     secretValues.hashing = { current: 'the next hashing secret', previous: 'test-hashing-secret' };
     try {
-      const stored = await services.store.getWebhook(operator.projectId, webhook.id);
+      const stored = await services.store.getWebhook(projectId, webhook.id);
       expect(await services.webhooks.unseal(stored!)).toBe(secret);
-      const resealed = await services.store.getWebhook(operator.projectId, webhook.id);
+      const resealed = await services.store.getWebhook(projectId, webhook.id);
       expect(resealed!.sealedSecret).not.toBe(stored!.sealedSecret);
       // The rotation ends: only the new secret remains, and the webhook still signs.
       secretValues.hashing = { current: 'the next hashing secret' };
@@ -117,7 +119,7 @@ describe('webhook targets, registration to delivery', () => {
       await services.webhooks.remove(operator, webhook.id);
       secretValues.hashing = { current: 'a third one', previous: 'the next hashing secret' };
       expect(await services.webhooks.unseal(resealed!)).toBe(secret);
-      expect(await services.store.getWebhook(operator.projectId, webhook.id)).toBeUndefined();
+      expect(await services.store.getWebhook(projectId, webhook.id)).toBeUndefined();
     } finally {
       secretValues.hashing = { current: 'test-hashing-secret' };
     }
