@@ -27,6 +27,7 @@ import { measureSideBySide, sideBySideRows, type SideBySideFigures } from './sid
 import { percentile, round } from './stats';
 import { measureConsole, type ConsoleFigures } from './console';
 import { capacityRows, measureCapacity, type CapacityFigures } from './capacity';
+import { hotPartitionRows, measureHotPartitions, type HotPartitionFigures } from './hot-partitions';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -218,8 +219,8 @@ async function main(): Promise<void> {
   progress('Slack /apikeys rotate with confirmation: /v1 calls and DynamoDB round trips');
   const slackRotate = await measureSlackRotate();
 
-  progress('DynamoDB units per call (counting proxy in front of the store), in dollars at on-demand prices');
-  const capacity = await measureCapacity();
+  progress('DynamoDB units per call (counting proxy in front of the store), in dollars at on-demand prices; then hot partitions (throttling layer)');
+  const capacity = { ...(await measureCapacity()), hotPartitions: await measureHotPartitions() };
 
   progress('Lambda bundles: build, size, cold module init');
   const bundles = await measureBundles(REPO_ROOT, join(RESULTS_DIR, 'bundles'), 5);
@@ -274,7 +275,7 @@ function print(r: {
   sideBySide: SideBySideFigures | { error: string };
   revocation: RevocationFigures;
   slackRotate: SlackRotateFigures;
-  capacity: CapacityFigures;
+  capacity: CapacityFigures & { hotPartitions: HotPartitionFigures };
   bundles: BundleFigures[];
   console: ConsoleFigures;
   durationSeconds: number;
@@ -411,7 +412,7 @@ function print(r: {
   rows.push(['  … after the answers (each call\'s usage record, claims included)', String(sr.afterAnswer), '', '']);
   rows.push([`  … with the replay guard's ${sr.claims.hops} claims (one per Slack request)`, `${sr.hops + sr.claims.hops} calls, ${sr.roundTrips + sr.claims.roundTrips} round trips`, '', '']);
   if (sr.coldExtra.length > 0) rows.push(['  … first rotate after a cold start, on top', sr.coldExtra.join(', '), '', '']);
-  rows.push(...capacityRows(r.capacity));
+  rows.push(...capacityRows(r.capacity), ...hotPartitionRows(r.capacity.hotPartitions));
   for (const b of r.bundles) {
     const api = b.name === 'api' || b.name === 'responses';
     rows.push([`Bundle ${b.name}.mjs, minified`, `${b.kb} KB`, api ? `≤ ${TARGETS.bundleKb} KB` : '', api ? verdict(b.kb <= TARGETS.bundleKb) : '']);
