@@ -45,6 +45,12 @@ export interface HotRun {
   /** Refusals by partition (ids elided), the most refused first; units over the load. */
   partitions: { family: string; writeUnits: number; readUnits: number; refused: number }[];
   refused: number;
+  /**
+   * Calls per write unit on each partition family that is one partition (not the keys of many
+   * keys added up), the fewest first: what each allows at a partition's WCU a second, whatever
+   * the CPU managed here. The first is the partition that binds first.
+   */
+  callsPerWcuByPartition: { family: string; callsPerWcu: number }[];
   /** Calls a second sustained ÷ the partition's WCU a second. */
   callsPerWcu: number;
   /** The machine's 1-minute load average at the end of the load (its cores are shared). */
@@ -161,10 +167,11 @@ async function scenario(
   recorded = credits(recorded);
   const ok = load.statuses['200'] ?? 0;
 
-  const byFamily = new Map<string, { family: string; writeUnits: number; readUnits: number; refused: number }>();
+  const byFamily = new Map<string, { family: string; writeUnits: number; readUnits: number; refused: number; count: number }>();
   for (const [name, p] of proxy.partitions) {
     const family = familyOf(name);
-    const f = byFamily.get(family) ?? { family, writeUnits: 0, readUnits: 0, refused: 0 };
+    const f = byFamily.get(family) ?? { family, writeUnits: 0, readUnits: 0, refused: 0, count: 0 };
+    f.count += 1;
     f.writeUnits += p.writeUnits;
     f.readUnits += p.readUnits;
     f.refused += p.throttled;
@@ -173,7 +180,12 @@ async function scenario(
   const families = [...byFamily.values()].sort((a, b) => b.refused - a.refused || b.writeUnits - a.writeUnits);
   // The hot item: in `account` the account's partition; in `key` the one key's (no other key is used then).
   const hotName = which === 'account' ? 'ACCOUNT#…' : 'KEY#…';
-  const hotFamily = byFamily.get(hotName) ?? { family: hotName, writeUnits: 0, readUnits: 0, refused: 0 };
+  const hotFamily = byFamily.get(hotName) ?? { family: hotName, writeUnits: 0, readUnits: 0, refused: 0, count: 0 };
+  const callsPerWcuByPartition = families
+    .filter((f) => f.count === 1 && f.writeUnits > 0)
+    .map((f) => ({ family: f.family, callsPerWcu: round(ok / f.writeUnits, 2) }))
+    .sort((a, b) => a.callsPerWcu - b.callsPerWcu)
+    .slice(0, 5);
   const seconds = load.elapsedMs / 1000;
   const okPerSecond = ok / seconds;
   const windows = Object.values(load.windows);
@@ -194,7 +206,8 @@ async function scenario(
       wcuPerSecond: round(hotFamily.writeUnits / seconds, 0),
       refused: hotFamily.refused,
     },
-    partitions: families.slice(0, 6).map((f) => ({ ...f, writeUnits: round(f.writeUnits, 1), readUnits: round(f.readUnits, 1) })),
+    partitions: families.slice(0, 6).map((f) => ({ family: f.family, writeUnits: round(f.writeUnits, 1), readUnits: round(f.readUnits, 1), refused: f.refused })),
+    callsPerWcuByPartition,
     refused: proxy.total.throttled,
     callsPerWcu: round(okPerSecond / limits.writeUnitsPerSecond, 2),
     loadAverage: round(loadAverage, 1),
@@ -265,6 +278,13 @@ export function hotPartitionRows(h: HotPartitionFigures): [string, string, strin
           `${r.callsPerWcu} (${bound})`,
           `≥ ${ACCOUNT_CALLS_PER_WCU_TARGET} (10× of 0.5)`,
           refused.length > 0 || r.callsPerWcu >= ACCOUNT_CALLS_PER_WCU_TARGET ? verdict(r.callsPerWcu >= ACCOUNT_CALLS_PER_WCU_TARGET) : '',
+        ]);
+        const first = r.callsPerWcuByPartition[0];
+        rows.push([
+          '  … calls per WCU by partition, the fewest first → calls/s at 1,000 WCU/s',
+          r.callsPerWcuByPartition.map((p) => `${p.family} ${p.callsPerWcu} (${round(p.callsPerWcu * 1000, 0)}/s)`).join(', '),
+          `≥ ${ACCOUNT_CALLS_PER_WCU_TARGET} on each`,
+          first ? verdict(first.callsPerWcu >= ACCOUNT_CALLS_PER_WCU_TARGET) : '',
         ]);
         rows.push([
           `  … the balance item ${r.hot.family}: WCU per call → calls per WCU`,
