@@ -28,6 +28,7 @@ import { percentile, round } from './stats';
 import { measureConsole, type ConsoleFigures } from './console';
 import { capacityRows, measureCapacity, type CapacityFigures } from './capacity';
 import { hotPartitionRows, measureHotPartitions, type HotPartitionFigures } from './hot-partitions';
+import { memorySoak, memorySoakRows, type MemorySoakResult } from './memory-soak';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -244,6 +245,7 @@ async function main(): Promise<void> {
     throughput,
     sideBySide,
     revocation,
+    memory: await memorySoak(progress), // issue 23 point 7: `npm start` itself, as a child process, measured last
     slackRotate,
     capacity,
     bundles,
@@ -274,6 +276,7 @@ function print(r: {
   throughput: ThroughputFigures;
   sideBySide: SideBySideFigures | { error: string };
   revocation: RevocationFigures;
+  memory: MemorySoakResult;
   slackRotate: SlackRotateFigures;
   capacity: CapacityFigures & { hotPartitions: HotPartitionFigures };
   bundles: BundleFigures[];
@@ -412,7 +415,7 @@ function print(r: {
   rows.push(['  … after the answers (each call\'s usage record, claims included)', String(sr.afterAnswer), '', '']);
   rows.push([`  … with the replay guard's ${sr.claims.hops} claims (one per Slack request)`, `${sr.hops + sr.claims.hops} calls, ${sr.roundTrips + sr.claims.roundTrips} round trips`, '', '']);
   if (sr.coldExtra.length > 0) rows.push(['  … first rotate after a cold start, on top', sr.coldExtra.join(', '), '', '']);
-  rows.push(...capacityRows(r.capacity), ...hotPartitionRows(r.capacity.hotPartitions));
+  rows.push(...capacityRows(r.capacity), ...hotPartitionRows(r.capacity.hotPartitions), ...memorySoakRows(r.memory));
   for (const b of r.bundles) {
     const api = b.name === 'api' || b.name === 'responses';
     rows.push([`Bundle ${b.name}.mjs, minified`, `${b.kb} KB`, api ? `≤ ${TARGETS.bundleKb} KB` : '', api ? verdict(b.kb <= TARGETS.bundleKb) : '']);

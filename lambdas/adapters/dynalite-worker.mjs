@@ -2,8 +2,27 @@
 // stack's gateway does not share its event loop with the database (issue 10). Started by
 // dynalite-server.ts (`startDynalite({ thread: true })`); plain JavaScript so the worker needs no
 // TypeScript loader. Messages: → { port } once listening, or { error }; ← 'close'.
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+
+// LevelDB's memory, bounded (issue 23 point 7). dynalite opens its store with LevelDB's defaults and
+// no way to pass options, so they are set here on the class it opens with (the `level` package
+// dynalite itself resolves, i.e. classic-level). Measured with bench/memory-soak.ts (60 s of model
+// calls at concurrency 64): with the defaults the process's resident memory grew with the database.
+// - maxOpenFiles 74, LevelDB's floor (64 tables cached + 10 for its own files): every open table is
+//   mmapped whole and each page a read or a compaction touched stays resident until the table leaves
+//   that cache; the default 1,000 tables let resident memory follow the database's size.
+// - maxFileSize 512 KiB (default 2 MiB): so those 64 tables map at most ≈ 32 MiB.
+// - writeBufferSize 1 MiB (default 4) and cacheSize 2 MiB (default 8): the memtable (two while one
+//   is flushed) and the cache of decompressed blocks; at the defaults they, and the malloc arenas
+//   of the threads that fill them, held ≈ 30 MiB more at the end of the soak. The local stack's
+//   writes are small items, so a smaller memtable only means more, smaller level-0 files.
+const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level');
+const open = Level.prototype._open;
+Level.prototype._open = function boundedOpen(options) {
+  return open.call(this, { ...options, maxOpenFiles: 74, maxFileSize: 512 << 10, writeBufferSize: 1 << 20, cacheSize: 2 << 20 });
+};
 
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.once('error', (err) => parentPort.postMessage({ error: String(err?.message ?? err) }));
