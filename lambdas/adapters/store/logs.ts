@@ -10,6 +10,7 @@ import { PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoff } from '../../core/backoff';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
+import { DynamoWireError } from '../dynamodb-wire';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { partition, sortKey, TABLE_SCHEMA } from './table';
@@ -18,8 +19,8 @@ const AUDIT_RETENTION_S = 400 * 86_400;
 
 /** Most items one BatchWriteItem takes (DynamoDB's limit). */
 const MAX_BATCH_WRITE = 25;
-/** Rounds a batch's unprocessed items are sent again before their callers are told. */
-const UNPROCESSED_ROUNDS = 5;
+/** How long an owed usage record keeps being sent while the store refuses it. */
+const USAGE_WRITE_FOR_MS = 60_000;
 
 export type LogStore = Pick<Store, 'putAudit' | 'queryAudit' | 'putUsage' | 'queryUsage'>;
 
@@ -99,14 +100,25 @@ export class LogItems implements LogStore {
     return this.usageWrites.add(item);
   }
 
-  /** One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff. */
+  /**
+   * One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff.
+   * Usage records are owed (each is the record of a call already served and charged): a batch
+   * the store refuses or leaves unprocessed — throttled — is sent again with backoff for up to
+   * USAGE_WRITE_FOR_MS, as the account's owed charges are. Each record is a put under its request
+   * id, so sending it again never makes two.
+   */
   private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
     let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+    const deadline = Date.now() + USAGE_WRITE_FOR_MS;
     for (let round = 0; ; round++) {
-      const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
-      requests = out.UnprocessedItems?.[this.db.name] ?? [];
-      if (requests.length === 0) return;
-      if (round + 1 >= UNPROCESSED_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
+      try {
+        const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
+        requests = out.UnprocessedItems?.[this.db.name] ?? [];
+        if (requests.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
+      } catch (err) {
+        if (Date.now() > deadline || !(err instanceof DynamoWireError && err.retryable)) throw err;
+      }
       await backoff(round);
     }
   }
