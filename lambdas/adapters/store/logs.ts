@@ -19,8 +19,12 @@ const AUDIT_RETENTION_S = 400 * 86_400;
 
 /** Most items one BatchWriteItem takes (DynamoDB's limit). */
 const MAX_BATCH_WRITE = 25;
-/** How long an owed usage record keeps being sent while the store refuses it. */
-const USAGE_WRITE_FOR_MS = 60_000;
+/**
+ * Rounds an owed usage record is sent while the store leaves it unprocessed or throttles it (with
+ * backoff between rounds, each throttled round itself the transport's 3 attempts) before its
+ * caller is told.
+ */
+const USAGE_WRITE_ROUNDS = 8;
 
 export type LogStore = Pick<Store, 'putAudit' | 'queryAudit' | 'putUsage' | 'queryUsage'>;
 
@@ -103,21 +107,20 @@ export class LogItems implements LogStore {
   /**
    * One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff.
    * Usage records are owed (each is the record of a call already served and charged): a batch
-   * the store refuses or leaves unprocessed — throttled — is sent again with backoff for up to
-   * USAGE_WRITE_FOR_MS, as the account's owed charges are. Each record is a put under its request
-   * id, so sending it again never makes two.
+   * the store refuses (throttled: the whole batch) or leaves unprocessed is sent again, for
+   * USAGE_WRITE_ROUNDS rounds. Each record is a put under its request id, so sending it again
+   * never makes two.
    */
   private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
     let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
-    const deadline = Date.now() + USAGE_WRITE_FOR_MS;
-    for (let round = 0; ; round++) {
+    for (let round = 1; ; round++) {
       try {
         const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
         requests = out.UnprocessedItems?.[this.db.name] ?? [];
         if (requests.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
+        if (round >= USAGE_WRITE_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
       } catch (err) {
-        if (Date.now() > deadline || !(err instanceof DynamoWireError && err.retryable)) throw err;
+        if (round >= USAGE_WRITE_ROUNDS || !(err instanceof DynamoWireError && err.retryable)) throw err;
       }
       await backoff(round);
     }
