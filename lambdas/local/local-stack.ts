@@ -199,18 +199,25 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
       await services.events.settled();
       await services.relay.idle();
     };
-    // What AWS does with the relay function's schedule: retries, and events left pending by a
-    // writer that died (a previous run of this server killed mid-change).
+    // Timed passes, each tracked: closing waits for the one in flight before the store goes away.
+    const background = new Set<Promise<unknown>>();
     const every = (ms: number, work: () => Promise<unknown>, what: string) => {
       if (ms <= 0) return undefined;
-      const timer = setInterval(() => void work().catch((err: unknown) => services.logger.warn(what, { error: err instanceof Error ? err.message : 'unknown' })), ms);
+      const timer = setInterval(() => {
+        const pass = work().catch((err: unknown) => services.logger.warn(what, { error: err instanceof Error ? err.message : 'unknown' }));
+        background.add(pass);
+        void pass.finally(() => background.delete(pass));
+      }, ms);
       timer.unref();
       return timer;
     };
+    for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
+    // Started once nothing else can fail the start (a mount that refuses its settings closes the
+    // store). What AWS does with the relay function's schedule: retries, and events left pending
+    // by a writer that died (a previous run of this server killed mid-change).
     const relayTimer = every(options.relayIntervalMs ?? 5_000, () => services.relay.runDue(), 'event relay pass failed');
     // What AWS does with the sweep's 5-minute schedule: expiring keys, budget thresholds, low balances.
     const sweepTimer = every(options.sweepIntervalMs ?? 60_000, () => services.eventSweep.run(), 'event sweep failed');
-    for (const [path, mount] of Object.entries(mounts)) listeners[path] = await mount({ services, secrets: effective, baseUrl, env });
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
       void route(req, res).catch((err: unknown) => {
@@ -263,7 +270,8 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         });
         clearInterval(relayTimer);
         clearInterval(sweepTimer);
-        // Answered requests still settling finish against the store before it goes away.
+        // Answered requests still settling, and a relay or sweep pass in flight, finish against the store before it goes away.
+        await Promise.allSettled([...background]);
         await idle();
         dataDir.clearEndpoint();
         services.dynamo.destroy();
