@@ -100,9 +100,13 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
       const commands: string[] = [];
       let claimed = 0;
       let after = 0;
+      const calls = seen.filter((s) => !s.claim);
       for (let i = from.command; i < to.command; i++) {
-        if (c.afterAnswer[i]) after++;
-        else if (claims.some((s) => i >= s.from && i < s.to)) claimed++;
+        if (claims.some((s) => i >= s.from && i < s.to)) claimed++;
+        // After the answers: marked so by the transport (settlement, usage records), or made
+        // while no /v1 call was waiting for its answer (the local relay delivering the change's
+        // event, after the answer — in AWS, another function).
+        else if (c.afterAnswer[i] || !calls.some((s) => i >= s.from && i < s.to)) after++;
         else commands.push(c.commands[i]!);
       }
       return {

@@ -103,7 +103,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const transport = overrides.webhookTransport ?? new WebhookSender({ allowLoopback: config.webhooksAllowLoopback });
   const bus = eventBusFor(config);
   let relay: EventRelay | undefined;
-  const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (id) => relay?.deliverSoon(id) : undefined);
+  const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (ready) => relay?.deliverSoon(ready) : undefined);
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events });
   const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
   relay = new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) });

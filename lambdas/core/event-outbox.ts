@@ -21,13 +21,15 @@ import type { KeyRecord } from './types';
 export class EventOutbox {
   /** Confirmations not yet written (they go out after the answer): what `settled` waits for. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready). */
+  private readonly begun = new Map<string, StoredEvent>();
   /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
   private readonly edge = new AsyncLocalStorage<true>();
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; log?: Log },
     /** Told when an event became ready (the local relay runs at once; in AWS the table's stream does). */
-    private readonly onReady: (id: string) => void = () => undefined,
+    private readonly onReady: (ready: StoredEvent) => void = () => undefined,
   ) {}
 
   /**
@@ -54,6 +56,7 @@ export class EventOutbox {
     };
     const stored: StoredEvent = { event, state: 'pending', due: now + PENDING_GRACE_MS, marker: { keyId: key.id, kind: options.deletes ? 'deleted' : 'marked' } };
     await this.deps.store.putEvent(stored);
+    this.begun.set(event.id, stored);
     return event.id;
   }
 
@@ -62,9 +65,12 @@ export class EventOutbox {
    * edge's request (`answering`); a confirmation that fails is left to the relay's check of the key.
    */
   async confirm(id: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const begun = this.begun.get(id);
+    this.begun.delete(id);
     const write = this.deps.store
-      .confirmEvent(id, this.deps.clock.now())
-      .then(() => this.onReady(id))
+      .confirmEvent(id, now)
+      .then(() => begun && this.onReady({ ...begun, state: 'ready', due: now }))
       .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
       .finally(() => this.inFlight.delete(write));
     this.inFlight.add(write);
@@ -73,6 +79,7 @@ export class EventOutbox {
 
   /** The change failed: its event is dropped (a failure to drop it is left to the relay's check). */
   async abandon(id: string): Promise<void> {
+    this.begun.delete(id);
     await this.deps.store.dropPendingEvent(id).catch(() => undefined);
   }
 
@@ -83,7 +90,7 @@ export class EventOutbox {
    */
   async emitOnce(event: LifecycleEvent): Promise<boolean> {
     const stored = await this.deps.store.putEvent({ event, state: 'ready', due: this.deps.clock.now() }, { unique: true });
-    if (stored) this.onReady(event.id);
+    if (stored) this.onReady({ event, state: 'ready', due: this.deps.clock.now() });
     return stored;
   }
 

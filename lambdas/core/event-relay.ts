@@ -60,14 +60,16 @@ export class EventRelay {
     return reports.reduce((sum, r) => ({ claimed: sum.claimed + r.claimed, delivered: sum.delivered + r.delivered, failed: sum.failed + r.failed, dropped: sum.dropped + r.dropped }), none());
   }
 
-  /** One event, at once if it is due (the local stack's path right after a confirmation). */
-  deliverSoon(id: string): void {
+  /**
+   * One event just made ready, as its writer stored it (the local stack's path right after a
+   * confirmation): delivered as soon as the answer that confirmed it is on its way (the next turn
+   * of the event loop), without reading it back.
+   */
+  deliverSoon(ready: StoredEvent): void {
     void this.track(
-      (async () => {
-        const stored = await this.deps.store.getEvent(id);
-        const now = this.deps.clock.now();
-        if (stored?.due !== undefined && stored.due <= now) await this.pass(stored, now);
-      })().catch((err: unknown) => this.deps.log.warn('event delivery pass failed; the relay retries it', { eventId: id, error: String(err) })),
+      new Promise((next) => setTimeout(next, 0)).then(() => this.pass(ready, this.deps.clock.now())).catch((err: unknown) =>
+        this.deps.log.warn('event delivery pass failed; the relay retries it', { eventId: ready.event.id, error: String(err) }),
+      ),
     );
   }
 

@@ -191,7 +191,7 @@ describe('budget.threshold', () => {
     await spend(key, 10);
     // An outbox of its own that tells the order events are stored in (the relay delivers them soonest first).
     const order: string[] = [];
-    const recorded = new EventSweep({ store: services.store, clock, events: new EventOutbox({ store: services.store, clock }, (id) => order.push(id)), log: services.logger });
+    const recorded = new EventSweep({ store: services.store, clock, events: new EventOutbox({ store: services.store, clock }, (ready) => order.push(ready.event.id)), log: services.logger });
     const next = await swept(recorded);
     expect(next).toMatchObject({ budget: 2 });
     const nextEnd = periodEnd('day', clock.now());
