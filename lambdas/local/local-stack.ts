@@ -138,20 +138,21 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
 
   let store: LocalStore | undefined;
+  let started: Services | undefined;
   try {
     // An embedded store on a thread of its own: the gateway and its database do not share an event loop.
     const database = await openLocalStore(dataDir, env, { thread: true });
     store = database;
     const secrets = dataDir.secrets();
     const effective = withEnvironment(secrets, env);
-    const services = await openLocalServices({
+    const services = (started = await openLocalServices({
       env,
       dynamodbEndpoint: database.endpoint,
       secrets: effective,
       publicBaseUrl: baseUrl,
       clock: options.clock,
       relayInProcess: true,
-    });
+    }));
     const { config } = services;
 
     const admins = (env.KEYWARDEN_ADMINS ?? '')
@@ -282,6 +283,9 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     server.close();
     server.closeAllConnections();
     dataDir.clearEndpoint();
+    // What the start did before it failed (the bootstrap's events, delivered in the background) ends before the store goes away.
+    await started?.events.settled().catch(() => undefined);
+    await started?.relay.idle().catch(() => undefined);
     await store?.close();
     throw err;
   }
