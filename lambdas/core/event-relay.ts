@@ -96,11 +96,14 @@ export class EventRelay {
       report.dropped = 1;
       return report;
     }
-    const targets = stored.targets ?? (await this.targetsFor(event, now));
+    // The projects whose webhooks it may go to, read once per pass (an account event: every project of the account).
+    let projects: Promise<string[]> | undefined;
+    const projectsOf = () => (projects ??= this.projectsOf(event));
+    const targets = stored.targets ?? (await this.targetsFor(event, now, await projectsOf()));
     const attempts = Object.entries(targets).filter(([, t]) => t?.status === 'pending' && (t.nextAt ?? 0) <= now) as Array<[DeliveryTarget, TargetState]>;
     await Promise.all(
       attempts.map(async ([target, state]) => {
-        const result = await this.attempt(target, event, now);
+        const result = await this.attempt(target, event, now, projectsOf);
         const next = afterAttempt(state, result, event, now);
         targets[target] = next;
         if (next.status === 'delivered') report.delivered++;
@@ -127,11 +130,10 @@ export class EventRelay {
   }
 
   /** Where an event goes: the bus, and each webhook of its project (an account event: of each of its projects) subscribed to its type. */
-  private async targetsFor(event: LifecycleEvent, now: number): Promise<Targets> {
+  private async targetsFor(event: LifecycleEvent, now: number, projects: string[]): Promise<Targets> {
     const targets: Targets = {};
     const fresh = (): TargetState => ({ status: 'pending', attempts: 0, nextAt: now });
     if (this.deps.bus) targets.bus = fresh();
-    const projects = event.data.project ? [event.data.project] : (await this.deps.store.listProjects(event.data.account)).map((p) => p.id);
     for (const projectId of projects) {
       for (const webhook of await this.deps.store.listWebhooks(projectId)) {
         if (webhook.events.includes(event.type)) targets[`webhook:${webhook.id}`] = fresh();
@@ -140,7 +142,7 @@ export class EventRelay {
     return targets;
   }
 
-  private async attempt(target: DeliveryTarget, event: LifecycleEvent, now: number): Promise<WebhookAttemptResult | { ok: false; reason: string; final: true }> {
+  private async attempt(target: DeliveryTarget, event: LifecycleEvent, now: number, projectsOf: () => Promise<string[]>): Promise<WebhookAttemptResult | { ok: false; reason: string; final: true }> {
     if (target === 'bus') {
       const bus = this.deps.bus;
       if (!bus) return { ok: false, reason: 'no event bus configured', final: true };
@@ -154,12 +156,16 @@ export class EventRelay {
       }
     }
     const webhookId = target.slice('webhook:'.length);
-    const projects = event.data.project ? [event.data.project] : (await this.deps.store.listProjects(event.data.account)).map((p) => p.id);
     let webhook: WebhookRecord | undefined;
-    for (const projectId of projects) webhook ??= await this.deps.store.getWebhook(projectId, webhookId);
+    for (const projectId of await projectsOf()) webhook ??= await this.deps.store.getWebhook(projectId, webhookId);
     if (!webhook) return { ok: false, reason: 'the webhook was removed', final: true };
     const secret = await this.deps.unseal(webhook);
     return this.deps.transport.send({ url: webhook.url, secret, id: event.id, payload: JSON.stringify(event), at: new Date(now) });
+  }
+
+  /** The projects an event concerns: its own, or for an account event every project of the account. */
+  private async projectsOf(event: LifecycleEvent): Promise<string[]> {
+    return event.data.project ? [event.data.project] : (await this.deps.store.listProjects(event.data.account)).map((p) => p.id);
   }
 
   private async logDelivery(webhookId: string, event: LifecycleEvent, state: TargetState): Promise<void> {
