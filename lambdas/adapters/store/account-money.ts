@@ -21,6 +21,7 @@ import { backoff } from '../../core/backoff';
 import { roundCredits } from '../../core/credits';
 import { KeywardenError } from '../../core/errors';
 import type { ReserveOutcome } from '../../core/ports';
+import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
 
@@ -44,8 +45,7 @@ export class AccountMoney {
   /** This process's writer id (the attribute `w_<id>` on each account it writes). */
   readonly writer = `w_${randomBase62(12)}`;
   private lastSeq = 0;
-  private readonly queues = new Map<string, Op[]>();
-  private readonly running = new Set<string>();
+  private readonly queues = new Map<string, GroupCommit<Op>>();
   /** Stamps of other writers seen stale on each account, removed by the next write there. */
   private readonly stale = new Map<string, string[]>();
 
@@ -64,25 +64,14 @@ export class AccountMoney {
   }
 
   private enqueue(id: string, op: Op): void {
-    const queue = this.queues.get(id) ?? [];
-    queue.push(op);
-    this.queues.set(id, queue);
-    if (!this.running.has(id)) void this.drain(id);
-  }
-
-  /** One write in flight per account: what waits goes out together in the next. */
-  private async drain(id: string): Promise<void> {
-    this.running.add(id);
-    try {
-      for (let queue = this.queues.get(id); queue && queue.length > 0; queue = this.queues.get(id)) {
-        this.queues.set(id, []);
-        await this.write(id, queue);
-      }
-    } finally {
-      this.running.delete(id);
-      if ((this.queues.get(id)?.length ?? 0) === 0) this.queues.delete(id);
-      else void this.drain(id);
+    let queue = this.queues.get(id);
+    if (!queue) {
+      // One write in flight per account: what waits goes out together in the next (group commit).
+      // Each op is answered by `write` itself (its own outcome), which never throws.
+      queue = new GroupCommit<Op>({ maxBatch: Number.MAX_SAFE_INTEGER, write: (ops) => this.write(id, ops), onIdle: () => this.queues.delete(id) });
+      this.queues.set(id, queue);
     }
+    void queue.add(op);
   }
 
   /**
