@@ -34,6 +34,9 @@ export async function startDynalite(options: { path?: string; port?: number; hos
   };
 }
 
+/** How long a closing dynalite thread has to close its store and end (dynalite's own graceful bound is 30 s). */
+const CLOSE_WAIT_MS = 30_000;
+
 /**
  * dynalite on a worker thread (dynalite-worker.mjs): the same server, off the caller's event loop,
  * so the local stack's gateway and its database stop queueing behind each other. Closing stops the
@@ -55,27 +58,31 @@ async function startDynaliteThread(options: { path?: string; port?: number; host
   });
   worker.removeAllListeners('exit');
   worker.removeAllListeners('error');
+  let closed: Promise<void> | undefined;
   // A failure inside dynalite (LevelDB's failed open: "Database is closed") ends the worker; it is
   // raised here as it would have been in-process, so the server's one-line error handling sees it.
+  // Not once a close has begun: a request still arriving then meets a closed store inside the
+  // thread, which is going away anyway, and must not take the host process with it.
   worker.on('error', (err) => {
+    if (closed) return;
     setImmediate(() => {
       throw err;
     });
   });
   worker.unref();
-  let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${options.host}:${port}`,
     close: () =>
       (closed ??= (async () => {
-        const stopped = new Promise<void>((resolve) => {
-          worker.once('message', () => resolve());
-          worker.once('exit', () => resolve());
-          setTimeout(resolve, 2_000).unref();
+        // The thread closes its server and its LevelDB (dynalite waits for the operations in
+        // flight), then ends by itself. It is terminated only if that has not happened in time:
+        // ending a thread under a LevelDB still closing is what native code must never see.
+        const exited = new Promise<boolean>((resolve) => {
+          worker.once('exit', () => resolve(true));
+          setTimeout(() => resolve(false), CLOSE_WAIT_MS).unref();
         });
         worker.postMessage('close');
-        await stopped;
-        await worker.terminate();
+        if (!(await exited)) await worker.terminate();
       })()),
   };
 }

@@ -1,7 +1,7 @@
 // The embedded DynamoDB-protocol server (dynalite) on a worker thread of its own, so the local
 // stack's gateway does not share its event loop with the database (issue 10). Started by
 // dynalite-server.ts (`startDynalite({ thread: true })`); plain JavaScript so the worker needs no
-// TypeScript loader. Messages: → { port } once listening, or { error }; ← 'close'.
+// TypeScript loader. Messages: → { port } once listening, or { error }; ← 'close', → 'closed', then the thread ends.
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
@@ -29,6 +29,11 @@ server.once('error', (err) => parentPort.postMessage({ error: String(err?.messag
 server.listen(workerData.port ?? 0, workerData.host, () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (message) => {
   if (message !== 'close') return;
-  server.close(() => parentPort.postMessage('closed'));
+  // dynalite's close stops the server, waits for the store's operations in flight and closes
+  // LevelDB; then the thread ends by itself (nothing else holds its event loop).
+  server.close(() => {
+    parentPort.postMessage('closed');
+    parentPort.close();
+  });
   server.closeAllConnections?.();
 });
