@@ -125,7 +125,7 @@ async function squatting(h: SlackHarness, figures: Record<string, string | numbe
     ];
     // The bot's own key with its own valid proof is the bot: not squatting.
     const squats = key === slackBot ? bodies.filter((b) => !('proof' in b) || b.proof !== signDeliveryClaim(secret, slackBotId, b.id)) : bodies;
-    const statuses = await Promise.all(squats.map(async (body) => (await h.stack.json('/v1/deliveries', { key, body: { ...body, keepForSeconds: 90 * 86_400 } })).status));
+    const statuses = await Promise.all(squats.map(async (body) => (await h.stack.json('/v1/bots/deliveries', { key, body: { ...body, keepForSeconds: 90 * 86_400 } })).status));
     attempts += statuses.length;
     const ok = statuses.filter((s) => s < 300).length;
     accepted += ok;
@@ -137,7 +137,7 @@ async function squatting(h: SlackHarness, figures: Record<string, string | numbe
   // Another project's bot (same bot secret, its own key) claims the very same ids, validly.
   const other = await h.stack.services.operator.createProject({ accountId: h.stack.bootstrap.accountId, name: 'hostile other project', actor: 'operator:hostile' });
   const otherId = await me(h, other.automator.secret);
-  const otherStatuses = await Promise.all(realIds.map(async (id) => (await h.stack.json('/v1/deliveries', { key: other.automator.secret, body: { id, proof: signDeliveryClaim(secret, otherId, id), keepForSeconds: 90 * 86_400 } })).status));
+  const otherStatuses = await Promise.all(realIds.map(async (id) => (await h.stack.json('/v1/bots/deliveries', { key: other.automator.secret, body: { id, proof: signDeliveryClaim(secret, otherId, id), keepForSeconds: 90 * 86_400 } })).status));
   figures['claims: another project’s bot claimed the same ids'] = `${otherStatuses.filter((s) => s === 200).length} of ${otherStatuses.length}`;
   figures['claims: squatting attempts by non-bot keys'] = attempts;
   figures['claims: squatting attempts accepted'] = accepted;

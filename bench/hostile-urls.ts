@@ -51,7 +51,7 @@ export async function hostileUrls(): Promise<{ figures: Record<string, string | 
       ['GET /v1/audit?actor=<key>', (k) => `/v1/audit?actor=${k}`, true],
       ['GET /v1/usage?requestId=<key>', (k) => `/v1/usage?requestId=${k}`, true],
       ['GET /v1/usage?cursor=<key>', (k) => `/v1/usage?cursor=${k}`, true],
-      ['GET /v1/conversations?identity=<key>', (k) => `/v1/conversations?identity=${k}`, true],
+      ['GET /v1/bots/conversations?identity=<key>', (k) => `/v1/bots/conversations?identity=${k}`, true],
       ['GET /v1/models?<key>', (k) => `/v1/models?${k}`, true],
       ['GET /v1/me?api_key=<key>', (k) => `/v1/me?api_key=${k}`, true],
       ['GET /v1/health?token=<key> (no bearer)', (k) => `/v1/health?token=${k}`, false],

@@ -14,7 +14,7 @@ import { countRoundTrips, type RoundTripCounter } from './round-trips';
  * traffic goes through a counting proxy on loopback (the bot's API base is the proxy's);
  * round trips are counted at the stack's DynamoDB client (round-trips.ts).
  *
- * Every Slack request is first claimed once through `POST /v1/deliveries` (the replay guard);
+ * Every Slack request is first claimed once through `POST /v1/bots/deliveries` (the replay guard);
  * the command and the click are two Slack requests, so two claims. The figures count them apart:
  * `hops` / `roundTrips` without them, `claims` for them. The flow is measured warm (a second
  * rotate on the same instance); `coldExtra` lists what the first one after a start adds.
@@ -64,7 +64,7 @@ async function startCountingProxy(target: string, counter: RoundTripCounter): Pr
     const upstream = request({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: { ...req.headers, host: base.host } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
-      answer.on('end', () => seen.push({ call, claim: call === 'POST /v1/deliveries', from, to: counter.commands.length }));
+      answer.on('end', () => seen.push({ call, claim: call === 'POST /v1/bots/deliveries', from, to: counter.commands.length }));
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);

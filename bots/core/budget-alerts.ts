@@ -12,7 +12,7 @@ import { forKeysWithAdmins, keyButtonCodec, type KeyButton } from './admin-notic
  *
  * "Once" is the delivery claim the expiry reminders use (expiry-reminders.ts): before an alert
  * goes out its id — key, period end, threshold, budget, admin — is claimed through
- * `POST /v1/deliveries`; a second run finds it taken and sends nothing. The period end is in the
+ * `POST /v1/bots/deliveries`; a second run finds it taken and sends nothing. The period end is in the
  * id, so the next period alerts afresh; the budget is too, so a budget raised after an alert
  * alerts again when the new one runs low. Only the highest threshold reached is sent: a key
  * first seen at 100 % gets one alert, not two, and its 80 % is claimed with it so it never

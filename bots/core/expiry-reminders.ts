@@ -9,7 +9,7 @@ import { forKeysWithAdmins, keyButtonCodec, type KeyButton } from './admin-notic
  * admins on its platform privately — once per key, threshold and admin.
  *
  * "Once" is a conditional write: before a notice goes out its id is claimed through
- * `POST /v1/deliveries`; a second run (the same day, another instance, a retried schedule) finds
+ * `POST /v1/bots/deliveries`; a second run (the same day, another instance, a retried schedule) finds
  * it taken and sends nothing. Claimed before sending, so a notice is sent at most once.
  *
  * The notice names the key (name, start, expiry, last use), calls out a key not used in 90 days

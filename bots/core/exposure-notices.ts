@@ -19,7 +19,7 @@ import type { Reply } from './replies';
  * The job runs with the budget alerts (every 5 minutes in AWS, lib/keywarden-bots.ts; locally
  * with the reminders). It reads the keys with `exposure` set (the key answer carries
  * `{source, location, at}`: `GET /v1/audit` has no action filter), recent ones only, and claims
- * `exposure:<keyId>` per bot and admin through `POST /v1/deliveries` before a notice goes out —
+ * `exposure:<keyId>` per bot and admin through `POST /v1/bots/deliveries` before a notice goes out —
  * the claim the budget alerts use — so a second run, or one on another instance at the same
  * moment, sends nothing.
  */

@@ -47,7 +47,7 @@ export interface LeakFinding {
  * When the pipeline cannot be asked (the API unreachable), the key is checked with
  * `POST /v1/keys/verify` as before and the alert offers the one-click revoke instead.
  *
- * Once per key: the alert for a key is claimed through `POST /v1/deliveries` (one conditional
+ * Once per key: the alert for a key is claimed through `POST /v1/bots/deliveries` (one conditional
  * write, shared by every instance, held under this bot's own key and named with the bot-only
  * secret, so no other key can claim it first) before it is raised, so the same key seen again —
  * the message edited, pasted in another channel, or a private channel the bot also reads — does

@@ -13,7 +13,7 @@ import { errorLabel, type BotLog } from '../boot/bot-log';
  *    Bolt sees the request (the local mount and the Lambda handler both call it), so no
  *    request stays replayable for longer than Bolt's window plus that skew.
  * 2. `replayGuard`, a global Bolt middleware that runs after the signature check and before any
- *    listener, claims the request through `POST /v1/deliveries` (one conditional write shared by
+ *    listener, claims the request through `POST /v1/bots/deliveries` (one conditional write shared by
  *    every instance, kept 10 minutes, held under the bot's own key and named with the bot-only
  *    secret, so no other key can claim a request first). What is claimed:
  *      - an Events API callback: its `event_id`. Slack retries an event with a new signature but

@@ -6,7 +6,7 @@ import { isLoopbackUrl } from './emulator-guard';
 
 /**
  * Where the bot reaches each person privately: the 1:1 chat as Teams described it when the person
- * installed the bot (or last wrote to it there), saved through `POST /v1/conversations` with the
+ * installed the bot (or last wrote to it there), saved through `POST /v1/bots/conversations` with the
  * person's assertion. Expiry reminders go there (expiry-reminders.ts) — never to a guessed chat.
  * Saved once per person per instance: a later 1:1 message only refreshes a reference this
  * instance has not saved yet.

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
 import { errorStatuses, type Route } from './route';
+import { ROUTE_ORIGINS, routeOrigin, type RouteOrigin } from './route-origin';
 import { AuditRecordSchema } from './routes/audit.contract';
 import { ConversationReferenceSchema } from './routes/bots.contract';
 import { IssuedKeySchema, KeySchema } from './routes/keys.contract';
@@ -35,9 +36,15 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Audit: 'Who did what to which key, denied attempts included',
   Usage: 'One record per authenticated call: key, route, model, tokens and credits charged',
   Admins: 'The chat identities that administer the project',
-  Bots: 'What the Slack and Teams bots need from /v1',
+  Bots: 'What the Slack and Teams bots need from /v1, under /v1/bots (out of OpenAI’s namespace)',
   'Secret scanning': 'GitHub’s secret scanning partner reports: signed by GitHub, no bearer key',
   Service: 'Liveness and this document',
+};
+
+/** Every operation carries one of these beside its surface's tag: whose API it is (route-origin.ts). */
+const ORIGIN_DESCRIPTIONS: Record<RouteOrigin, string> = {
+  'OpenAI-compatible': 'OpenAI’s API, served through the gateway: these paths belong to OpenAI, and the official SDKs call them',
+  Keywarden: 'Keywarden’s own API: on paths OpenAI’s API does not use',
 };
 
 /** Schemas shared by several operations, referenced by name. */
@@ -150,7 +157,7 @@ function operation(route: Route, c: Components, brand: string) {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
-    tags: route.tags,
+    tags: [...route.tags, routeOrigin(route)],
     // Model calls take a bearer key only; the other key routes also take the console's session.
     security: route.auth === 'key' ? [{ bearer: [] }, ...(route.billed ? [] : [{ consoleSession: [], consoleBinding: [] }])] : [],
     ...(parameters_.length ? { parameters: parameters_ } : {}),
@@ -171,7 +178,10 @@ export function openApiDocument(routes: readonly Route[], options: { serverUrl: 
     const path = openApiPath(route.path);
     paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: operation(route, c, options.brand) };
   }
-  const tags = [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name }));
+  const tags = [
+    ...[...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name })),
+    ...ROUTE_ORIGINS.map((name) => ({ name, description: ORIGIN_DESCRIPTIONS[name] })),
+  ];
   return {
     openapi: '3.1.0',
     info: {

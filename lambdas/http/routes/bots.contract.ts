@@ -3,7 +3,13 @@ import * as z from 'zod';
 import { contract } from '../route-contract';
 import { ActorSlot } from '../schemas';
 
-/** What the Slack and Teams bots need from /v1 (routes/bots.ts): private conversations, delivery claims. */
+/**
+ * What the Slack and Teams bots need from /v1 (routes/bots.ts): private conversations, delivery
+ * claims, leak reports. All under /v1/bots: the rest of /v1 is shared with OpenAI's API, and a
+ * bot route on one of its paths answers calls meant for OpenAI (issue 24: `client.conversations
+ * .create()` reached the bots' conversation references and got a 400). Moved, not aliased: both
+ * bots ship in the same bundle as the API, so no client of the old paths outlives the move.
+ */
 
 /** A service URL a bot may post to: https, or a loopback http one (the Bot Framework Emulator). */
 const ServiceUrl = z
@@ -70,7 +76,7 @@ export const BOT_CONTRACT = {
   saveConversation: contract({
     // A bot records where it reaches a person privately (Teams: the 1:1 chat captured at install).
     method: 'POST',
-    path: '/v1/conversations',
+    path: '/v1/bots/conversations',
     operationId: 'saveConversation',
     summary: 'Save where this bot reaches the person named by X-Keywarden-Actor privately (a Bot Framework conversation reference)',
     tags: ['Bots'],
@@ -80,7 +86,7 @@ export const BOT_CONTRACT = {
   }),
   listConversations: contract({
     method: 'GET',
-    path: '/v1/conversations',
+    path: '/v1/bots/conversations',
     operationId: 'listConversations',
     summary: 'Where the project’s bots reach people privately (needs bots:read)',
     tags: ['Bots'],
@@ -90,7 +96,7 @@ export const BOT_CONTRACT = {
   }),
   claimDelivery: contract({
     method: 'POST',
-    path: '/v1/deliveries',
+    path: '/v1/bots/deliveries',
     operationId: 'claimDelivery',
     summary: 'A bot claims an incoming platform request or a once-only notice before acting on it; a replay is 409 conflict',
     description:

@@ -15,7 +15,7 @@ export const DELIVERY_CLAIM_MS = 10 * 60_000;
  * What the Slack and Teams bots need from /v1: delivery claims, and where they reach people
  * privately (lambdas/core/conversations.ts).
  *
- * POST /v1/deliveries: a bot claims an incoming platform request before acting on it, so a
+ * POST /v1/bots/deliveries: a bot claims an incoming platform request before acting on it, so a
  * replayed (or retried) request runs at most once, across every bot instance; and a notice sent
  * once (a leak alert, an expiry reminder) is claimed before it goes out. One conditional PutItem
  * through the store's nonce.

@@ -107,7 +107,7 @@ describe('Slack expiry reminders (Lambda, daily schedule event)', () => {
     const names = admins.flatMap((admin) => ['14d', '3d', 'expired'].map((threshold) => `expiry-reminder:slack:${due.id}:${due.expiresAt}:${threshold}:${admin}`));
     const ids = names.flatMap((name) => [sha256(name), deliveryClaimId('guess', name)]);
     const statuses = await Promise.all(
-      [viewer.key, stack.adminKey].flatMap((key) => ids.map(async (id) => (await stack.json('/v1/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } })).status)),
+      [viewer.key, stack.adminKey].flatMap((key) => ids.map(async (id) => (await stack.json('/v1/bots/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } })).status)),
     );
     expect(new Set(statuses)).toEqual(new Set([403]));
     // The run below still sends every due reminder (the next test counts them).

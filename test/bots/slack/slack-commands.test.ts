@@ -249,7 +249,7 @@ describe('Slack /apikeys', () => {
     const [secret] = keysIn(answer);
     expect(secret).toMatch(/^archie_/);
     issued.push(secret!);
-    expect(apiRequests(h.output.text().slice(mark))).toEqual(expect.arrayContaining(['POST /v1/deliveries 200', 'POST /v1/keys 201']));
+    expect(apiRequests(h.output.text().slice(mark))).toEqual(expect.arrayContaining(['POST /v1/bots/deliveries 200', 'POST /v1/keys 201']));
     const secrets = [...issued, h.stack.secrets.botViewerKeys!.slack, h.stack.adminKey];
     for (const call of h.slack.calls) {
       if (call.kind === 'response_url') expect(call.body.response_type ?? 'ephemeral').toBe('ephemeral');

@@ -103,7 +103,7 @@ describe('Slack events', () => {
       const ids = names.flatMap((name) => [createHash('sha256').update(name).digest('hex'), deliveryClaimId('guess', name), deliveryClaimId('', name)]);
       for (const key of [viewer.key, h.stack.adminKey]) {
         for (const id of ids) {
-          const res = await h.stack.json('/v1/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } });
+          const res = await h.stack.json('/v1/bots/deliveries', { key, body: { id, keepForSeconds: 90 * 86_400 } });
           expect(res.status).toBe(403);
         }
       }

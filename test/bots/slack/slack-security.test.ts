@@ -109,28 +109,28 @@ describe('Slack edge security', () => {
     });
   });
 
-  it('POST /v1/deliveries: only a bot claims (403 for any other key), a replay is 409, claims are per key and project', async () => {
+  it('POST /v1/bots/deliveries: only a bot claims (403 for any other key), a replay is 409, claims are per key and project', async () => {
     const secret = h.stack.secrets.botAssertion.current;
     const viewer = h.stack.secrets.botViewerKeys!.slack;
     const viewerId = (await h.stack.json('/v1/me', { key: viewer })).body.id as string;
     const id = deliveryClaimId(secret, `delivery-route-${Date.now()}`);
     const proof = signDeliveryClaim(secret, viewerId, id);
-    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 200, body: { claimed: true } });
-    expect(await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 409, body: { error: { code: 'conflict', type: 'conflict_error' } } });
+    expect(await h.stack.json('/v1/bots/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 200, body: { claimed: true } });
+    expect(await h.stack.json('/v1/bots/deliveries', { key: viewer, body: { id, proof } })).toMatchObject({ status: 409, body: { error: { code: 'conflict', type: 'conflict_error' } } });
     // Another key of the project is not a bot: refused, with or without the bot's proof.
     for (const body of [{ id }, { id, proof }]) {
-      expect(await h.stack.json('/v1/deliveries', { key: h.stack.adminKey, body })).toMatchObject({ status: 403, body: { error: { code: 'insufficient_permissions' } } });
+      expect(await h.stack.json('/v1/bots/deliveries', { key: h.stack.adminKey, body })).toMatchObject({ status: 403, body: { error: { code: 'insufficient_permissions' } } });
     }
     const other = await h.stack.services.operator.createProject({ accountId: h.stack.bootstrap.accountId, name: 'other', actor: 'operator:test' });
     const otherId = (await h.stack.json('/v1/me', { key: other.automator.secret })).body.id as string;
-    expect((await h.stack.json('/v1/deliveries', { key: other.automator.secret, body: { id, proof: signDeliveryClaim(secret, otherId, id) } })).status).toBe(200);
+    expect((await h.stack.json('/v1/bots/deliveries', { key: other.automator.secret, body: { id, proof: signDeliveryClaim(secret, otherId, id) } })).status).toBe(200);
 
-    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id: id.toUpperCase(), proof } })).status).toBe(400);
-    expect((await h.stack.json('/v1/deliveries', { key: viewer, body: { id, proof, more: 1 } })).status).toBe(400);
-    expect((await h.stack.json('/v1/deliveries', { body: { id, proof } })).status).toBe(401);
+    expect((await h.stack.json('/v1/bots/deliveries', { key: viewer, body: { id: id.toUpperCase(), proof } })).status).toBe(400);
+    expect((await h.stack.json('/v1/bots/deliveries', { key: viewer, body: { id, proof, more: 1 } })).status).toBe(400);
+    expect((await h.stack.json('/v1/bots/deliveries', { body: { id, proof } })).status).toBe(401);
     const doc = (await h.stack.json('/v1/openapi.json')).body;
-    expect(doc.paths['/deliveries'].post.responses).toHaveProperty('409');
-    expect(doc.paths['/deliveries'].post.responses).toHaveProperty('403');
+    expect(doc.paths['/bots/deliveries'].post.responses).toHaveProperty('409');
+    expect(doc.paths['/bots/deliveries'].post.responses).toHaveProperty('403');
   });
 
   describe('the viewer key alone cannot change keys', () => {

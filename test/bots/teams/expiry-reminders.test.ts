@@ -5,7 +5,7 @@ import { ADMIN, BOT, TENANT, USER, executeAction, personalChat } from './activit
 import { ADMIN_IDENTITY, cardOf, cardText, useTeamsHarness } from './harness';
 
 /**
- * Issue 12 on Teams: the 1:1 chat is saved when the admin installs the bot (POST /v1/conversations,
+ * Issue 12 on Teams: the 1:1 chat is saved when the admin installs the bot (POST /v1/bots/conversations,
  * with the admin's assertion), the daily run sends one reminder per admin per threshold there, a
  * second run sends nothing, and Rotate… starts the usual confirmation that delivers the new key
  * privately. The run is the one `npm start`'s timer and `keywarden reminders run` use.
@@ -36,7 +36,7 @@ describe('Teams expiry reminders', () => {
     expect((await h.send(installed(ADMIN))).status).toBe(200);
     expect((await h.send(installed(USER))).status).toBe(200);
     const viewer = h.stack.secrets.botViewerKeys!.teams;
-    const saved = await h.stack.json('/v1/conversations?bot=teams', { key: viewer });
+    const saved = await h.stack.json('/v1/bots/conversations?bot=teams', { key: viewer });
     expect(saved.status).toBe(200);
     const byIdentity = new Map(saved.body.data.map((c: { identity: string; reference: unknown }) => [c.identity, c.reference]));
     expect(byIdentity.get(ADMIN_IDENTITY)).toMatchObject({ serviceUrl: h.serviceUrl, conversation: { id: personalChat(ADMIN).id }, bot: { id: BOT.id } });

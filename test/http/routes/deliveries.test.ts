@@ -6,7 +6,7 @@ import { startTestStack, type TestStack } from '../../support/local-stack';
 import { storedItems } from '../../support/stored-items';
 
 /**
- * POST /v1/deliveries: the single-use claim bots take before acting on a platform request or
+ * POST /v1/bots/deliveries: the single-use claim bots take before acting on a platform request or
  * sending a notice once. Claims belong to whoever made them (issue 19 point 3): only a bot may
  * claim (a proof under the bot-only secret, bound to the calling key and the id), and a claim is
  * held per project + calling key, so no other key can take one first.
@@ -30,7 +30,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** A claim as a bot makes it: the id named with the bot secret, the proof bound to the calling key. */
 function botClaim(bot: { key: string; id: string }, id: string, extra: Record<string, unknown> = {}) {
-  return stack.json('/v1/deliveries', { key: bot.key, body: { id, proof: signDeliveryClaim(secret, bot.id, id), ...extra } });
+  return stack.json('/v1/bots/deliveries', { key: bot.key, body: { id, proof: signDeliveryClaim(secret, bot.id, id), ...extra } });
 }
 
 async function claimTtl(keyId: string, id: string): Promise<number> {
@@ -40,7 +40,7 @@ async function claimTtl(keyId: string, id: string): Promise<number> {
   return Number(item.ttl.N);
 }
 
-describe('POST /v1/deliveries', () => {
+describe('POST /v1/bots/deliveries', () => {
   it('claims once; a second claim of the same id by the same bot is 409 conflict', async () => {
     const id = deliveryClaimId(secret, 'delivery once');
     expect((await botClaim(slackBot, id)).status).toBe(200);
@@ -69,7 +69,7 @@ describe('POST /v1/deliveries', () => {
       { id: digest('d'), proof: 'short' },
       { id: digest('e'), proof: 42 },
     ]) {
-      const res = await stack.json('/v1/deliveries', { key: slackBot.key, body });
+      const res = await stack.json('/v1/bots/deliveries', { key: slackBot.key, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
   });
@@ -88,7 +88,7 @@ describe('POST /v1/deliveries', () => {
       ['bot key, a proof for another id', slackBot, { id, proof: signDeliveryClaim(secret, slackBot.id, digest('other')) }],
     ];
     for (const [what, caller, body] of attempts) {
-      const res = await stack.json('/v1/deliveries', { key: caller.key, body });
+      const res = await stack.json('/v1/bots/deliveries', { key: caller.key, body });
       expect(res.status, what).toBe(403);
       expect(res.body.error.code, what).toBe('insufficient_permissions');
     }
