@@ -121,6 +121,10 @@ export class AccountMoney {
     removed.forEach((name, i) => (names[`#r${i}`] = name));
     const values: Record<string, AttributeValue> = { ':d': { N: String(delta) }, ':seq': { N: String(seq) } };
     let condition = 'attribute_exists(pk) AND (attribute_not_exists(#w) OR #w < :seq)';
+    // A stale stamp is removed only while it is still stale: a writer that has just come back keeps
+    // the stamp its own retry needs (the race, if it happens, refuses this write; it is sent again).
+    removed.forEach((_, i) => (condition += ` AND (attribute_not_exists(#r${i}) OR #r${i} < :staleBefore)`));
+    if (removed.length) values[':staleBefore'] = { N: String((Date.now() - STALE_STAMP_MS) * 1000) };
     if (need > 0) {
       condition += ' AND apiAccess = :on AND credits >= :need';
       values[':on'] = { BOOL: true };
@@ -172,6 +176,8 @@ export class AccountMoney {
       const now = Number(item.credits);
       if (need > 0 && item.apiAccess !== true) return { applied: false, reason: 'disabled', balance: now };
       if (need > 0 && now < need) return { applied: false, reason: 'insufficient', balance: now };
+      // Refused although the balance covers it: a stamp this write would remove was written again meanwhile.
+      if (failure === undefined && removed.length) return this.stamped(id, ops);
       if (failure === undefined) return { applied: false, reason: 'insufficient', balance: now };
       if (Date.now() > deadline) throw failure;
       await backoff(attempt);

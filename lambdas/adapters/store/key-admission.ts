@@ -19,6 +19,7 @@ import { periodEnd } from '../../core/budget';
 import { keyStatus } from '../../core/key-status';
 import { SLOT_LEASE_MS, type AdmitOutcome, type KeyHold, type KeyHoldRelease, type ModelCallAdmission } from '../../core/ports';
 import type { KeyRecord } from '../../core/types';
+import { stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
 
@@ -52,6 +53,9 @@ export class KeyAdmission {
   /** Slots this instance is claiming or holds, per key: never planned twice here. */
   private readonly mine = new Map<string, Set<number>>();
 
+  /** Admissions and releases are stamped (stamp-lanes.ts): a write whose answer was lost lands once. */
+  private readonly lanes = new StampLanes();
+
   constructor(private readonly db: TableAccess) {}
 
   async admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
@@ -70,12 +74,13 @@ export class KeyAdmission {
       const slot = plan.hold.slot?.index;
       if (slot !== undefined) this.claimSlot(id, slot);
       const out = await this.write(id, hash, now, plan);
-      if (out) {
-        this.remember(id, out);
-        return admitted(out, plan);
+      // An admission's answer carries the item (ALL_NEW), as does the read that found it landed.
+      if (out.landed && out.item) {
+        this.remember(id, out.item);
+        return admitted(out.item, plan);
       }
       if (slot !== undefined) this.releaseSlot(id, slot);
-      state = await this.read(id);
+      state = out.item;
       fresh = true;
       if (!state) return unknownKey(now);
       const refusal = refusalOf(state, hash, now, call);
@@ -115,26 +120,27 @@ export class KeyAdmission {
     }
     if (parts.length === 0) return;
     // After the answer, over the hot path's transport (like the settlement it goes out beside).
-    const send = (some: typeof parts) => {
-      const sets = some.filter((p) => !p.remove).map((p) => p.update);
-      const removes = some.filter((p) => p.remove).map((p) => p.update);
-      const names: Record<string, string> = Object.assign({}, ...some.map((p) => p.names));
-      return unlessConditionFails(
-        this.db.wire.send(
+    const send = (some: typeof parts) =>
+      this.lanes.run(id, async (stamp) => {
+        const st = stampParts(stamp);
+        const sets = [...some.filter((p) => !p.remove).map((p) => p.update), st.set];
+        const removes = [...some.filter((p) => p.remove).map((p) => p.update), ...st.remove];
+        const names: Record<string, string> = Object.assign({}, st.names, ...some.map((p) => p.names));
+        const request = this.db.wire.send(
           'UpdateItem',
           {
             TableName: this.db.name,
             Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
-            UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-            ConditionExpression: ['attribute_exists(pk)', ...some.map((p) => p.condition).filter(Boolean)].join(' AND '),
-            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: marshall(Object.assign({}, ...some.map((p) => p.values))),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: ['attribute_exists(pk)', ...some.map((p) => p.condition).filter(Boolean), st.condition].join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...marshall(Object.assign({}, ...some.map((p) => p.values))), ...st.values },
           },
           'settle',
-        ),
-      );
-    };
-    if ((await send(parts)) !== undefined || parts.length === 1) return;
+        );
+        return (await this.landedOnce(id, stamp, request)).landed;
+      });
+    if ((await send(parts)) || parts.length === 1) return;
     // A part's condition failed (the period rolled, the slot's lease ran out and was taken): the others still apply.
     await Promise.all(parts.map((p) => send([p])));
   }
@@ -161,16 +167,17 @@ export class KeyAdmission {
     this.seen.delete(id);
   }
 
-  private async write(id: string, hash: string, now: number, plan: Plan): Promise<Item | undefined> {
-    const out = await unlessConditionFails(
-      this.db.wire.send<{ Attributes?: Record<string, AttributeValue> }>(
+  private write(id: string, hash: string, now: number, plan: Plan): Promise<{ landed: boolean; item: Item | undefined }> {
+    return this.lanes.run(id, (stamp) => {
+      const st = stampParts(stamp);
+      const request = this.db.wire.send<{ Attributes?: Record<string, AttributeValue> }>(
         'UpdateItem',
         {
           TableName: this.db.name,
           Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
-          UpdateExpression: `SET ${plan.update.join(', ')}`,
-          ConditionExpression: plan.condition.join(' AND '),
-          ExpressionAttributeNames: { '#h': 'hash', '#s': 'status', ...plan.names },
+          UpdateExpression: `SET ${[...plan.update, st.set].join(', ')}${st.remove.length ? ` REMOVE ${st.remove.join(', ')}` : ''}`,
+          ConditionExpression: [...plan.condition, st.condition].join(' AND '),
+          ExpressionAttributeNames: { '#h': 'hash', '#s': 'status', ...plan.names, ...st.names },
           ExpressionAttributeValues: {
             ':hash': { S: hash },
             ':active': ACTIVE,
@@ -178,13 +185,43 @@ export class KeyAdmission {
             ':one': ONE,
             ':used': { S: new Date(now).toISOString() },
             ...plan.values,
+            ...st.values,
           },
           ReturnValues: 'ALL_NEW',
         },
         'admit',
-      ),
-    );
-    return out ? unmarshall(out.Attributes ?? {}) : undefined;
+      );
+      return this.landedOnce(id, stamp, request);
+    });
+  }
+
+  /**
+   * A stamped write's outcome, definite: landed (with the item after it), or refused by its
+   * condition (with the item as it stands, read consistently). When the store gave no definite
+   * answer (every attempt's answer lost) or refused it, the item says which: a retry of a write
+   * that landed fails on its own stamp. Not landed and no answer: the failure is thrown.
+   */
+  private async landedOnce(
+    id: string,
+    stamp: Stamp,
+    request: Promise<{ Attributes?: Record<string, AttributeValue> }>,
+  ): Promise<{ landed: boolean; item: Item | undefined }> {
+    let failure: unknown;
+    try {
+      const out = await unlessConditionFails(request);
+      if (out) {
+        const item = out.Attributes ? unmarshall(out.Attributes) : undefined;
+        if (item) this.lanes.noteStale(id, item);
+        return { landed: true, item };
+      }
+    } catch (err) {
+      failure = err;
+    }
+    const item = await this.read(id);
+    if (this.lanes.landed(item, stamp)) return { landed: true, item };
+    if (failure !== undefined) throw failure;
+    if (item) this.lanes.noteStale(id, item);
+    return { landed: false, item };
   }
 
   /** The key item read consistently: the one model of its windows and slots. */

@@ -1,0 +1,45 @@
+/**
+ * Issue 23 point 4, the key item's half: what a key's admission and release write (its rate-limit
+ * window, its budget, its token window, its concurrency slots) is applied once when the store's
+ * answer is lost after the write landed, as the account's money writes are (lost-answers.test.ts).
+ * The whole stack on an external store behind the fault proxy, which drops the answer of 1 write
+ * in 8; the shipped transport retries those, as the SDK does.
+ */
+import { describe, expect, it } from 'vitest';
+import { modelCalls, usageOf, useStackOnFaultyStore } from './faulty-store';
+import { credits, setBalance } from './stack-helpers';
+
+const env = useStackOnFaultyStore();
+const writes = new Set(['UpdateItem', 'PutItem', 'BatchWriteItem']);
+
+describe('a key’s own writes, with answers lost after they landed', { timeout: 180_000 }, () => {
+  it('a rate limit of 120 a minute admits exactly 120 of 200 calls', async () => {
+    const { stack, proxy } = env();
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'rate', type: 'viewer', rateLimit: { limit: 120, windowSeconds: 60 } } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 8 === 0 ? 'drop-answer' : 'forward'));
+    const { statuses } = await modelCalls(stack, created.body.key, 200, 8);
+    proxy.setPolicy(() => 'forward');
+    expect(statuses, JSON.stringify(statuses)).toEqual({ 200: 120, 429: 80 });
+  });
+
+  it('a budget and a concurrency cap: spent is what the usage records charged, and no slot is left held', async () => {
+    const { stack, proxy } = env();
+    await setBalance(stack, 10_000);
+    const created = await stack.json('/v1/keys', {
+      key: stack.adminKey,
+      body: { name: 'budget', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 }, budget: { credits: 5000, period: 'month' }, maxConcurrent: 8 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 8 === 0 ? 'drop-answer' : 'forward'));
+    const { statuses } = await modelCalls(stack, created.body.key, 300, 4);
+    proxy.setPolicy(() => 'forward');
+    expect(statuses[200] ?? 0, JSON.stringify(statuses)).toBeGreaterThan(270);
+    const { charged } = await usageOf(stack, created.body.id);
+    const key = await stack.json(`/v1/keys/${created.body.id}`, { key: stack.adminKey });
+    expect(credits(key.body.budget.spent)).toBe(credits(charged));
+    const item = await stack.services.store.getKey(created.body.id);
+    const held = Object.entries(item as object).filter(([name, lease]) => /^slot\d+$/.test(name) && lease !== undefined);
+    expect(held).toEqual([]);
+  });
+});
