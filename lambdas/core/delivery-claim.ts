@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Delivery claims (`POST /v1/deliveries`) belong to the bot that makes them (issue 19 point 3).
+ * Delivery claims (`POST /v1/bots/deliveries`) belong to the bot that makes them (issue 19 point 3).
  *
  * The bots already hold one bot-only secret, the actor-assertion secret (`botAssertion` in
  * Secrets Manager: the bot functions and the API function read it, nothing else). It serves

@@ -9,6 +9,7 @@ import { describeError, safePath } from './log-safe';
 import { RequestContext } from './request-context';
 import { compiledFor, type CompiledRoute, type Route } from './route';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
+import { inOpenAiNamespace } from './route-origin';
 
 export type ApiHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
@@ -44,7 +45,9 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
       }
       if (samePath.length === 0) {
         refuseKeyInUnroutedPath(req.path);
-        throw new KeywardenError('not_found', `Unknown path ${safePath(req.path)}.`);
+        // A path of OpenAI's API this gateway does not serve (yet) says so: the SDK's NotFoundError reads clearly.
+        const what = inOpenAiNamespace(req.path) ? ' is part of OpenAI’s API that this gateway does not serve' : '';
+        throw new KeywardenError('not_found', what ? `${safePath(req.path)}${what}.` : `Unknown path ${safePath(req.path)}.`);
       }
       if (!match) {
         throw new HttpError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${safePath(req.path)}.`);

@@ -47,6 +47,9 @@ describe('the bots’ old paths', () => {
       expect(res.body.error.type).toBe('not_found_error');
       expect(res.body.error.message).toMatch(/\/v1\/(conversations|deliveries)/);
     }
+    // OpenAI's path says whose it is; a path OpenAI never had is just unknown.
+    expect((await calls[0]!).body.error.message).toBe('/v1/conversations is part of OpenAI’s API that this gateway does not serve.');
+    expect((await calls[3]!).body.error.message).toBe('Unknown path /v1/deliveries.');
   });
 
   it.each(['viewer', 'admin'] as const)('OpenAI’s SDK: conversations.create() with a %s key is a NotFoundError, not a 400', async (who) => {
