@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/redact-keys';
+import { embeddingsAnswer } from './local-embeddings';
 import { sampleFromSchema, withinDepth } from './schema-sample';
 import type { Upstream, UpstreamPath } from '../core/ports';
 
@@ -20,6 +21,9 @@ import type { Upstream, UpstreamPath } from '../core/ports';
  * schema, its strings carrying the labelled text (schema-sample.ts); made to call a function
  * (`tool_choice` `required` or a named function), it calls it with arguments that fit the
  * function's parameters. Otherwise it answers text, tools or not.
+ *
+ * Asked for embeddings, it answers deterministic unit vectors of the model's size, floats or
+ * base64 (local-embeddings.ts), whatever model of the catalog is named.
  */
 export const LOCAL_MODEL_LABEL = 'Keywarden local model (offline stand-in; set UPSTREAM_BASE_URL for real answers)';
 
@@ -80,6 +84,7 @@ export class LocalModel implements Upstream {
     if (!request || typeof request !== 'object' || Array.isArray(request)) {
       return Response.json({ error: { message: 'The request body must be a JSON object.', type: 'invalid_request_error', code: null, param: null } }, { status: 400 });
     }
+    if (path === '/embeddings') return embeddingsAnswer(request, this.modelId);
     // Redacted before it is cut: a key straddling the cut would otherwise leave most of itself.
     const question = redactKeys(lastUserText(path === '/chat/completions' ? request.messages : request.input)).slice(0, 2000);
     const said = `[${LOCAL_MODEL_LABEL}] You asked: ${question || '(no text input)'}`;

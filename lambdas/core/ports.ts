@@ -293,7 +293,7 @@ export interface SecretsProvider {
 }
 
 /** The upstream endpoints a model call goes to (OpenAI's paths, relative to the base URL). */
-export type UpstreamPath = '/responses' | '/chat/completions';
+export type UpstreamPath = '/responses' | '/chat/completions' | '/embeddings';
 
 /**
  * The model behind /v1/responses and /v1/chat/completions: any OpenAI-compatible base URL, called

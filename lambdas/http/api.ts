@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
 import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
+import { embeddingRoutes } from './routes/embeddings';
 import { keyRoutes, meRoutes } from './routes/keys';
 import { modelRoutes } from './routes/models';
 import { responseRoutes } from './routes/responses';
@@ -23,6 +24,7 @@ import { usageRoutes } from './routes/usage';
 export const API_ROUTE_TABLE: readonly Route[] = [
   ...modelRoutes,
   ...responseRoutes,
+  ...embeddingRoutes,
   ...keyRoutes,
   ...auditRoutes,
   ...webhookRoutes,

@@ -2,6 +2,7 @@ import { ADMIN_CONTRACT } from './routes/admins.contract';
 import { AUDIT_CONTRACT } from './routes/audit.contract';
 import { BOT_CONTRACT } from './routes/bots.contract';
 import { CONSOLE_CONTRACT } from './routes/console.contract';
+import { EMBEDDINGS_CONTRACT } from './routes/embeddings.contract';
 import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
@@ -22,6 +23,7 @@ export type { RouteContract } from './route-contract';
 export const CONTRACT = {
   ...MODEL_CONTRACT,
   ...RESPONSE_CONTRACT,
+  ...EMBEDDINGS_CONTRACT,
   ...KEY_CONTRACT,
   ...EXPOSURE_CONTRACT,
   ...AUDIT_CONTRACT,

@@ -4,10 +4,15 @@ import type { UpstreamPath } from '../core/ports';
 
 /**
  * One OpenAI API the gateway serves: where it goes upstream, how the request is adjusted for the
- * upstream, and where its answers report usage. Both APIs share one relay (openai-relay.ts).
+ * upstream, and where its answers report usage. Every API shares one relay (openai-relay.ts).
  */
 export interface GatewayApi {
   upstreamPath: UpstreamPath;
+  /**
+   * Whether `stream: true` streams. An API that never streams (embeddings) is called for a whole
+   * answer whatever the body says, so its answer is always billed by the usage it reports.
+   */
+  streams: boolean;
   /**
    * The body the upstream receives: always serialized from the validated request (never the
    * caller's raw bytes, whose duplicate keys another parser may read otherwise), with the mapped
@@ -28,6 +33,7 @@ export interface GatewayApi {
  */
 export const RESPONSES: GatewayApi = {
   upstreamPath: '/responses',
+  streams: true,
   upstreamBody: (request, model) => JSON.stringify({ ...request, model: model.upstream }),
   usageOf: (answer) => responsesUsage((answer as { usage?: unknown } | undefined)?.usage),
   streamUsageOf: (event) => {
@@ -47,6 +53,7 @@ export const RESPONSES: GatewayApi = {
  */
 export const CHAT_COMPLETIONS: GatewayApi = {
   upstreamPath: '/chat/completions',
+  streams: true,
   upstreamBody: (request, model, streaming) => {
     const options = request.stream_options;
     const streamOptions = streaming ? { stream_options: { ...(isObject(options) ? options : {}), include_usage: true } } : {};
@@ -59,6 +66,19 @@ export const CHAT_COMPLETIONS: GatewayApi = {
     if (!Array.isArray(choices)) return [];
     return choices.flatMap((choice) => chatDeltaText((choice as { delta?: unknown } | undefined)?.delta));
   },
+};
+
+/**
+ * The Embeddings API: never streamed; usage in the list's `usage` (`prompt_tokens`,
+ * `total_tokens`: no output tokens). The body goes upstream as validated, with the mapped model.
+ */
+export const EMBEDDINGS: GatewayApi = {
+  upstreamPath: '/embeddings',
+  streams: false,
+  upstreamBody: (request, model) => JSON.stringify({ ...request, model: model.upstream }),
+  usageOf: (answer) => chatUsage((answer as { usage?: unknown } | undefined)?.usage),
+  streamUsageOf: () => undefined,
+  streamTextOf: () => [],
 };
 
 /** The text a chat delta carries: content, refusal, reasoning, and tool-call names and arguments. */

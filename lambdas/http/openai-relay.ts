@@ -28,7 +28,7 @@ export interface GatewayRequest {
 type Evidence = (charged: number, remaining: number) => Record<string, string>;
 
 /**
- * The OpenAI relay (SPEC §4), for /v1/responses and /v1/chat/completions alike: the model call
+ * The OpenAI relay (SPEC §4), for /v1/responses, /v1/chat/completions and /v1/embeddings alike: the model call
  * (core/model-call.ts) runs with this request's key, and its outcome becomes the answer — the
  * upstream's, relayed as it came (streamed or whole) with the X-<Brand>-* evidence: what was
  * charged, and the balance as of the reservation with this charge applied — or the documented
@@ -39,7 +39,7 @@ type Evidence = (charged: number, remaining: number) => Record<string, string>;
 export async function forward(ctx: RequestContext<unknown, unknown, GatewayRequest>, api: GatewayApi): Promise<HttpResponse> {
   const evidence: Evidence = (charged, remaining) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
   const request = ctx.input.body;
-  const stream = request.stream === true;
+  const stream = api.streams && request.stream === true;
   const outcome = await callModel(ctx.services, {
     model: request.model,
     stream,
