@@ -69,13 +69,17 @@ export const CHAT_COMPLETIONS: GatewayApi = {
 };
 
 /**
- * The Embeddings API: never streamed; usage in the list's `usage` (`prompt_tokens`,
- * `total_tokens`: no output tokens). The body goes upstream as validated, with the mapped model.
+ * The Embeddings API: never streamed, so a `stream` flag (or its options) is not sent on — the
+ * upstream answers whole, as the gateway asks for; usage in the list's `usage` (`prompt_tokens`,
+ * `total_tokens`: no output tokens).
  */
 export const EMBEDDINGS: GatewayApi = {
   upstreamPath: '/embeddings',
   streams: false,
-  upstreamBody: (request, model) => JSON.stringify({ ...request, model: model.upstream }),
+  upstreamBody: (request, model) => {
+    const { stream: _stream, stream_options: _options, ...rest } = request;
+    return JSON.stringify({ ...rest, model: model.upstream });
+  },
   usageOf: (answer) => chatUsage((answer as { usage?: unknown } | undefined)?.usage),
   streamUsageOf: () => undefined,
   streamTextOf: () => [],

@@ -14,17 +14,18 @@ export const MAX_EMBEDDING_INPUTS = 2048;
 export const MAX_EMBEDDING_DIMENSIONS = 8192;
 
 const INPUT_ERROR = `input must be a non-empty string, a list of them, a list of token ids, or a list of token id lists (1 to ${MAX_EMBEDDING_INPUTS} inputs, none empty)`;
-const tokenIds = z.array(z.number().int().nonnegative()).min(1);
+const text = z.string().min(1, 'an input text must not be empty');
+const tokenIds = z.array(z.number().int('a token id is a whole number').nonnegative('a token id is 0 or more')).min(1, 'a token id list must not be empty');
 
 /**
  * The Embeddings request: `input` in any of OpenAI's four forms (text, texts, token ids, lists of
  * token ids), never empty — an empty input would be charged for nothing the upstream can embed.
  * The other fields are checked for their type only; anything else goes upstream unchanged (a
- * provider's own options), and `stream` is never honoured: embeddings are answered whole.
+ * provider's own options) except `stream`, which is dropped: embeddings are answered whole.
  */
 export const EmbeddingsBody = z.looseObject({
   model: ResponsesBody.shape.model,
-  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_EMBEDDING_INPUTS), tokenIds, z.array(tokenIds).min(1).max(MAX_EMBEDDING_INPUTS)], {
+  input: z.union([text, z.array(text).min(1).max(MAX_EMBEDDING_INPUTS), tokenIds, z.array(tokenIds).min(1).max(MAX_EMBEDDING_INPUTS)], {
     error: INPUT_ERROR,
   }),
   encoding_format: z.enum(['float', 'base64'], { error: 'encoding_format must be float or base64' }).nullable().optional(),
