@@ -61,6 +61,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'GET /v1/webhooks/{id}/deliveries': 'api',
   'POST /v1/responses': 'responses',
   'POST /v1/chat/completions': 'responses',
+  'POST /v1/embeddings': 'responses',
   'POST /slack/events': 'slack',
   'POST /api/messages': 'teams',
 };
@@ -113,7 +114,7 @@ describe('stateless stack, production', () => {
     const streamed = Object.entries(EXPECTED_ROUTES)
       .filter(([, fn]) => fn === 'responses')
       .map(([route]) => route);
-    expect(streamed.sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/responses']);
+    expect(streamed.sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/responses']);
     for (const [route, m] of methodsByRoute(s.statelessJson)) {
       const integration = (m.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
       if (streamed.includes(route)) {
