@@ -5,9 +5,11 @@
  * answer. After 1,000 reservations, charges and refunds from many callers at once, the balance is
  * exactly what the callers were told, to the credit.
  */
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { DynamoDbStore } from '../../lambdas/adapters/dynamodb-store';
+import { STALE_STAMP_MS } from '../../lambdas/adapters/store/stamp-lanes';
 import { createTable, startDynalite } from '../support/dynalite';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from '../support/dynamo-fault-proxy';
 
@@ -98,5 +100,31 @@ describe('money writes, answers lost', { timeout: 120_000 }, () => {
     } finally {
       proxy.setPolicy(() => 'forward');
     }
+  });
+
+  it('stamps of writers gone for over 5 minutes are removed by later writes; a recent one stays', async () => {
+    const id = await account('acct_money_stamps', 100);
+    const raw = createDynamoClient(db.endpoint);
+    clients.push(raw);
+    const old = String((Date.now() - STALE_STAMP_MS - 60_000) * 1000);
+    const recent = String((Date.now() - 60_000) * 1000);
+    const key = { pk: { S: 'ACCOUNT#acct_money_stamps' }, sk: { S: 'ACCOUNT' } };
+    await raw.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: key,
+        UpdateExpression: 'SET w_OLDOLDOLDOLD = :old, w_OLDOLDOLDOL2 = :old, w_RECENTRECENT = :recent',
+        ExpressionAttributeValues: { ':old': { N: old }, ':recent': { N: recent } },
+      }),
+    );
+    // The first write sees them, the second removes the stale ones (only while still stale).
+    expect(await direct.reserveCredits(id, 1)).toMatchObject({ ok: true, balance: 99 });
+    await direct.returnCredits(id, 1);
+    const { Item: item } = await raw.send(new GetItemCommand({ TableName: TABLE, Key: key, ConsistentRead: true }));
+    const stamps = Object.keys(item!).filter((name) => name.startsWith('w_')).sort();
+    expect(stamps.filter((name) => name.startsWith('w_OLD'))).toEqual([]);
+    expect(stamps).toContain('w_RECENTRECENT');
+    expect(stamps).toHaveLength(2);
+    expect(item!.credits?.N).toBe('100');
   });
 });

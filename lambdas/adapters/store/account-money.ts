@@ -12,7 +12,9 @@
  * sound, a writer has one write in flight per account at a time (a later stamp landing first
  * would make an earlier write look landed): what arrives meanwhile waits and shares the next
  * write (group commit), which also cuts the writes on a hot balance item. The stamp costs a few
- * bytes per writer on the item; a writer's stamps older than a day are removed by later writes.
+ * bytes per writer on the item, and every write pays for the item's size: a writer's stamp unused
+ * for STALE_STAMP_MS (no retry lives that long; in Lambda every instance is a writer, so a day's
+ * worth would grow the item by thousands of stamps) is removed by a later write, while still stale.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +24,7 @@ import { roundCredits } from '../../core/credits';
 import { KeywardenError } from '../../core/errors';
 import type { ReserveOutcome } from '../../core/ports';
 import { GroupCommit } from './group-commit';
+import { STALE_STAMP_MS } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
 
@@ -35,8 +38,6 @@ type Op =
 const RESERVE_WAIT_MS = 5_000;
 /** How long a charge or refund (after the answer: owed, never dropped) keeps trying. */
 const SETTLE_WAIT_MS = 60_000;
-/** A writer's stamps older than this are removed from the item by later writes. */
-const STALE_STAMP_MS = 24 * 60 * 60_000;
 /** Most stale stamps one write removes. */
 const MAX_REMOVED = 8;
 export const WRITER_STAMP = /^w_[0-9A-Za-z]{12}$/;
@@ -141,10 +142,14 @@ export class AccountMoney {
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
+          // The whole item (what comes back costs no write units): the other writers' stamps on it
+          // are seen, so stale ones are removed by the next write here.
+          ReturnValues: 'ALL_NEW',
         },
         need > 0 ? 'reserve' : 'settle',
       );
+      const stamps = Object.entries(out.Attributes ?? {}).filter(([name]) => WRITER_STAMP.test(name));
+      if (stamps.length > 1) this.noteStale(id, Object.fromEntries(stamps.map(([name, v]) => [name, Number(v.N)])));
       return Number(out.Attributes?.credits?.N);
     };
     // Until the store gives a definite answer, the same write (same stamp) is sent again: it can
@@ -189,7 +194,7 @@ export class AccountMoney {
     return out.Item;
   }
 
-  /** Other writers' stamps older than a day: the next write here removes them. */
+  /** Other writers' stamps unused for STALE_STAMP_MS: the next write here removes them. */
   private noteStale(id: string, item: Record<string, unknown>): void {
     const cutoff = (Date.now() - STALE_STAMP_MS) * 1000;
     const stale = Object.entries(item)
