@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import { parseModels, type CatalogModel } from './core/models';
+import { parseModels, withPrices, type CatalogModel } from './core/models';
 import { SECRET_NAMES, type SecretName } from './core/ports';
 
 /**
@@ -22,7 +22,10 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *   MODELS                       the model catalog, `id=upstream-model,…` (an id alone maps to
  *                                itself); default MODEL_ID
  *   MODEL_ID, HEADER_BRAND       default `archibot` / `Archibot` (MODEL_ID: the catalog when MODELS is unset)
- *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits)
+ *   PRICE_PER_REQUEST, PRICE_PER_1K_TOKENS, CREDIT_RESERVE   billing (credits): the global prices
+ *   MODEL_PRICES                 a model's own prices, JSON: `{"archibot":{"input":0.15,"output":0.6,
+ *                                "cachedInput":0.075}}` (credits per 1k tokens; optional perRequest,
+ *                                reserve); a catalog model not named keeps the global prices
  *   LOG_FORMAT                   json (default: Powertools' JSON lines) | text (one readable line a record)
  *   LOG_LEVEL                    a Powertools level, TRACE … SILENT (any case); POWERTOOLS_LOG_LEVEL wins
  *   GITHUB_SECRET_SCANNING_KEYS_URL  where GitHub's secret scanning public keys are fetched (they sign
@@ -80,6 +83,7 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  MODEL_PRICES: z.string().optional(),
   HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default('Archibot'),
   PRICE_PER_REQUEST: numberFromEnv(1),
   PRICE_PER_1K_TOKENS: numberFromEnv(0.5),
@@ -116,7 +120,7 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** The default model's public id (the catalog's first). */
   modelId: string;
-  /** The model catalog: public id → upstream model (SPEC §4). */
+  /** The model catalog: public id → upstream model (SPEC §4), each with its own prices if it has them. */
   models: CatalogModel[];
   headerBrand: string;
   pricing: { perRequest: number; per1kTokens: number; reserve: number };
@@ -175,6 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${names}`);
   }
   const c = parsed.data;
+  const catalog = c.MODELS ?? parseModels(c.MODEL_ID);
+  let models: CatalogModel[];
+  try {
+    // Prices are checked against the catalog they price: a model it does not list is a mistake.
+    models = withPrices(catalog, c.MODEL_PRICES ?? '');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: MODEL_PRICES: ${(err as Error).message}`);
+  }
   const secretArns: Partial<Record<SecretName, string>> = {};
   for (const name of SECRET_NAMES) {
     const arn = env[secretArnVariable(name)];
@@ -187,8 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleUrl: c.CONSOLE_URL,
     upstreamBaseUrl: c.UPSTREAM_BASE_URL,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
-    modelId: (c.MODELS ?? parseModels(c.MODEL_ID))[0]!.id,
-    models: c.MODELS ?? parseModels(c.MODEL_ID),
+    modelId: models[0]!.id,
+    models,
     headerBrand: c.HEADER_BRAND,
     pricing: { perRequest: c.PRICE_PER_REQUEST, per1kTokens: c.PRICE_PER_1K_TOKENS, reserve: c.CREDIT_RESERVE },
     maxBodyBytes: c.MAX_BODY_BYTES,

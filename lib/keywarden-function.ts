@@ -202,6 +202,7 @@ export function createKeywardenFunction(
     environment.PUBLIC_BASE_URL = data.publicBaseUrl;
     if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
     if (config.models) environment.MODELS = config.models;
+    if (config.modelPrices) environment.MODEL_PRICES = JSON.stringify(config.modelPrices);
     // The console's origin, for sign-in links and the same-origin check of its calls: given, or
     // the operator's own console domain. Without either, the console cannot sign in until the
     // second deploy with -c consoleUrl (docs/operating.md).

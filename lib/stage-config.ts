@@ -1,4 +1,4 @@
-import { parseModels } from '../lambdas/core/models';
+import { parseModels, withPrices, type ModelPrices } from '../lambdas/core/models';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -74,6 +74,13 @@ export interface StageConfig {
    * id alone maps to itself. Unset: `archibot`.
    */
   readonly models?: string;
+  /**
+   * The catalog models' own prices (`MODEL_PRICES`, docs/gateway.md): credits per 1k input, output
+   * and cached input tokens, e.g. `{ archibot: { input: 0.15, output: 0.6, cachedInput: 0.075 } }`;
+   * a model not named keeps the global prices. From context as that object (cdk.json) or its JSON
+   * text (`-c modelPrices='{…}'`); validated against `models` before any construct is created.
+   */
+  readonly modelPrices?: Readonly<Record<string, ModelPrices>>;
   /**
    * Where the API Keys console is served (the Console stack's CloudFront URL, or your domain for
    * it): chat sign-in links point there. Known after the first deploy: `-c consoleUrl=https://…`.
@@ -185,6 +192,7 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   upstreamBaseUrl: 'upstreamBaseUrl',
   models: 'models',
+  modelPrices: 'modelPrices',
   consoleUrl: 'consoleUrl',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
@@ -216,6 +224,7 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   const alarmEmail = optionalString(read, CONTEXT_KEYS.alarmEmail) ?? base.alarmEmail;
   const upstreamBaseUrl = optionalString(read, CONTEXT_KEYS.upstreamBaseUrl) ?? base.upstreamBaseUrl;
   const models = optionalString(read, CONTEXT_KEYS.models) ?? base.models;
+  const modelPrices = pricesFromContext(read(CONTEXT_KEYS.modelPrices)) ?? base.modelPrices;
   const consoleUrl = optionalString(read, CONTEXT_KEYS.consoleUrl) ?? base.consoleUrl;
   const domainName = optionalString(read, CONTEXT_KEYS.domainName);
   const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
@@ -230,7 +239,21 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   }
   const consoleDomain =
     consoleDomainName && consoleCertificateArn ? { domainName: consoleDomainName, certificateArn: consoleCertificateArn } : base.consoleDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
+}
+
+/** The catalog the service runs when `models` is unset (lambdas/config.ts MODEL_ID's default). */
+const DEFAULT_MODEL_ID = 'archibot';
+
+/** `modelPrices` from context: the object (cdk.json), or its JSON text (`-c`); checked by validateStageConfig. */
+function pricesFromContext(value: unknown): StageConfig['modelPrices'] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') return value as StageConfig['modelPrices'];
+  try {
+    return JSON.parse(value) as StageConfig['modelPrices'];
+  } catch {
+    throw new StageConfigError(`context "modelPrices" must be JSON: {"model":{"input":…,"output":…}} (credits per 1k tokens)`);
+  }
 }
 
 export function validateStageConfig(config: StageConfig): StageConfig {
@@ -249,6 +272,14 @@ export function validateStageConfig(config: StageConfig): StageConfig {
       parseModels(config.models);
     } catch (err) {
       problems.push(`models (${(err as Error).message})`);
+    }
+  }
+  if (config.modelPrices !== undefined) {
+    try {
+      // The Lambdas' catalog is `models`, else MODEL_ID's default: the prices must name its models.
+      withPrices(parseModels(config.models ?? DEFAULT_MODEL_ID), config.modelPrices);
+    } catch (err) {
+      problems.push(`modelPrices (${(err as Error).message})`);
     }
   }
   if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);

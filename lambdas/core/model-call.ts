@@ -190,7 +190,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     } finally {
       clearTimeout(timer);
     }
-    return { kind: 'answered', key, limits: held.hold, model, text, bill: (usage) => billFor(billing, reservation, usage, held) };
+    return { kind: 'answered', key, limits: held.hold, model, text, bill: (usage) => billFor(billing, model, reservation, usage, held) };
   }
 
   // The stream is accepted: from here it is billable, whether or not the client stays to read it.
@@ -205,16 +205,16 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     remaining: reservation.balance,
     letGo: (timedOut) => controller.abort(timedOut ? new UpstreamTimeout() : undefined),
     settle: async ({ usage, sent }) => {
-      const price = usage ? billing.priceOf(usage) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent });
+      const price = usage ? billing.priceOf(usage, model.prices) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent }, model.prices);
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
       return settleAndRelease(billing, reservation, price, held, usage);
     },
   };
 }
 
-/** What settlement will charge, whole: the balance may end below zero (debt), never the price. */
-function billFor(billing: Billing, reservation: Reservation, usage: TokenUsage | undefined, held: Held): Bill {
-  const price = billing.priceOf(usage);
+/** What settlement will charge, whole, at the model's prices: the balance may end below zero (debt), never the price. */
+function billFor(billing: Billing, model: CatalogModel, reservation: Reservation, usage: TokenUsage | undefined, held: Held): Bill {
+  const price = billing.priceOf(usage, model.prices);
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),
@@ -283,7 +283,8 @@ async function admitAndReserve(
   model: CatalogModel,
 ): Promise<Refusal | { kind: 'reserved'; key: KeyRecord; reservation: Reservation; held: Held }> {
   const { billing, auth } = ports;
-  const amount = billing.reserveAmount();
+  // The called model's reserve (a large model may hold more), else the global one.
+  const amount = billing.reserveAmount(model.prices);
   const known = await auth.accountOf(call.bearer);
   let admission: KeyAdmission;
   let reserved: Awaited<ReturnType<Billing['reserve']>> | undefined;

@@ -145,7 +145,8 @@ export interface UsageRecord {
   /** Gateway calls only: the public model id asked for, whether it streamed, tokens, credits. */
   model?: string;
   streamed?: boolean;
-  usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
+  /** As the upstream reported it; `cachedInputTokens` (part of `inputTokens`) when it reported any. */
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number; cachedInputTokens?: number };
   credits: number;
   /**
    * Who called, as far as the edge can tell (issue 22: what an exposed key did, and from where):

@@ -98,19 +98,21 @@ function chatDeltaText(delta: unknown): string[] {
 }
 
 function responsesUsage(usage: unknown) {
-  const u = usage as { input_tokens?: unknown; output_tokens?: unknown; total_tokens?: unknown } | undefined;
-  return usageFrom(u?.input_tokens, u?.output_tokens, u?.total_tokens);
+  const u = usage as { input_tokens?: unknown; output_tokens?: unknown; total_tokens?: unknown; input_tokens_details?: { cached_tokens?: unknown } } | undefined;
+  return usageFrom(u?.input_tokens, u?.output_tokens, u?.total_tokens, u?.input_tokens_details?.cached_tokens);
 }
 
 function chatUsage(usage: unknown) {
-  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown; total_tokens?: unknown } | undefined;
-  return usageFrom(u?.prompt_tokens, u?.completion_tokens, u?.total_tokens);
+  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown; total_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } } | undefined;
+  return usageFrom(u?.prompt_tokens, u?.completion_tokens, u?.total_tokens, u?.prompt_tokens_details?.cached_tokens);
 }
 
-function usageFrom(input: unknown, output: unknown, total: unknown) {
+/** Cached input tokens (part of the input; a model may price them lower) are kept only when there are some. */
+function usageFrom(input: unknown, output: unknown, total: unknown, cached?: unknown): TokenUsage | undefined {
   const totalTokens = tokens(total);
   if (totalTokens === undefined) return undefined;
-  return { inputTokens: tokens(input) ?? 0, outputTokens: tokens(output) ?? 0, totalTokens };
+  const cachedInputTokens = tokens(cached);
+  return { inputTokens: tokens(input) ?? 0, outputTokens: tokens(output) ?? 0, totalTokens, ...(cachedInputTokens ? { cachedInputTokens } : {}) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

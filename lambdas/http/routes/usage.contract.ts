@@ -26,7 +26,14 @@ export const UsageRecordSchema = z
     status: z.number().int(),
     model: z.string().optional(),
     streamed: z.boolean().optional(),
-    usage: z.strictObject({ inputTokens: tokenCount, outputTokens: tokenCount, totalTokens: tokenCount }).optional(),
+    usage: z
+      .strictObject({
+        inputTokens: tokenCount,
+        outputTokens: tokenCount,
+        totalTokens: tokenCount,
+        cachedInputTokens: tokenCount.optional().describe('Input tokens served from the upstream’s prompt cache (part of inputTokens), billed at the model’s cached-input price'),
+      })
+      .optional(),
     credits: z.number().min(0),
     sourceIp: z.string().optional().describe('The caller’s address as the edge saw it'),
     userAgent: z.string().optional().describe('The caller’s user agent, cut to 200 characters (any key in it redacted)'),
