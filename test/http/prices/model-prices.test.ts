@@ -164,6 +164,21 @@ describe('each model is billed at its own prices', () => {
     expect((await respond('mini')).delta).toBe(0.3);
   });
 
+  it('an embedding is charged its input tokens at the model’s input price', async () => {
+    await setBalance(stack, 1000);
+    upstream.handle((req, res) => {
+      const { model } = JSON.parse(req.body.toString()) as { model: string };
+      const text = JSON.stringify({ object: 'list', model, data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }], usage: { prompt_tokens: 1000, total_tokens: 1000 } });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+    const before = await balance(stack);
+    const { response } = await client.embeddings.create({ model: 'large', input: 'embed me', encoding_format: 'float' }).withResponse();
+    expect(Number(response.headers.get('x-archibot-credits-charged'))).toBe(2);
+    expect(await recordOf(response.headers.get('x-request-id')!)).toMatchObject({ model: 'large', route: 'POST /v1/embeddings', credits: 2 });
+    expect(credits(before - (await balance(stack)))).toBe(2);
+  });
+
   it('/v1/models stays OpenAI-shaped: ids only, no prices', async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toEqual(['large', 'mini', 'plain']);
