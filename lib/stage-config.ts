@@ -242,6 +242,9 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
 }
 
+/** What `models` and `modelPrices` may take of a function's 4 KB environment (the rest: table, URLs, secret ARNs). */
+const CATALOG_ENV_BYTES = 2_800;
+
 /** The catalog the service runs when `models` is unset (lambdas/config.ts MODEL_ID's default). */
 const DEFAULT_MODEL_ID = 'archibot';
 
@@ -281,6 +284,12 @@ export function validateStageConfig(config: StageConfig): StageConfig {
     } catch (err) {
       problems.push(`modelPrices (${(err as Error).message})`);
     }
+  }
+  // Lambda allows a function 4 KB of environment in all; the catalog and its prices share it with
+  // the table's name, the URLs and the secrets' ARNs, so a large catalog fails here, not at deploy.
+  const catalogBytes = Buffer.byteLength(config.models ?? '') + (config.modelPrices === undefined ? 0 : Buffer.byteLength(JSON.stringify(config.modelPrices)));
+  if (catalogBytes > CATALOG_ENV_BYTES) {
+    problems.push(`models and modelPrices (${catalogBytes} bytes of the Lambda environment; at most ${CATALOG_ENV_BYTES}, as Lambda allows 4 KB in all)`);
   }
   if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {

@@ -7,8 +7,8 @@ import { SLOT_LEASE_MS, type Clock, type KeyHold, type Log, type ModelCallAdmiss
 import type { KeyRecord, UsageRecord } from './types';
 
 /**
- * The model call (SPEC §4): the lifecycle /v1/responses and /v1/chat/completions share, from the
- * catalog to the settlement, told as tagged outcomes. No HTTP here: the edge
+ * The model call (SPEC §4): the lifecycle /v1/responses, /v1/chat/completions and /v1/embeddings
+ * share, from the catalog to the settlement, told as tagged outcomes. No HTTP here: the edge
  * (http/openai-relay.ts) relays the answer and maps each outcome to its status.
  */
 

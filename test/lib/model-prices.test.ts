@@ -25,6 +25,11 @@ describe('modelPrices (CDK context)', () => {
     // Without `models`, the catalog is the default `archibot` alone.
     [{ modelPrices: { large: { input: 2, output: 8 } } }, /modelPrices \(large: not a model in the catalog\)/],
     [{ models: MODELS, modelPrices: '{"large":' }, /context "modelPrices" must be JSON/],
+    // Valid, but more than a Lambda environment holds beside the rest.
+    [
+      { models: Array.from({ length: 120 }, (_, i) => `model-${i}=upstream-model-${i}`).join(','), modelPrices: Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`model-${i}`, { input: 1.25, output: 5 }])) },
+      /models and modelPrices \(\d+ bytes of the Lambda environment; at most 2800/,
+    ],
   ])('refuses a bad price at synth: %j', (context, message) => {
     expect(() => resolveStageConfig(reader(context))).toThrow(StageConfigError);
     expect(() => resolveStageConfig(reader(context))).toThrow(message);
