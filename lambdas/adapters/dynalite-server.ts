@@ -77,6 +77,9 @@ async function startDynaliteThread(options: { path?: string; port?: number; host
         // The thread closes its server and its LevelDB (dynalite waits for the operations in
         // flight), then ends by itself. It is terminated only if that has not happened in time:
         // ending a thread under a LevelDB still closing is what native code must never see.
+        // The thread is unref'd while it serves; while it closes, it keeps this process alive
+        // (a caller awaiting close() with nothing else pending must not see the process end).
+        worker.ref();
         const exited = new Promise<boolean>((resolve) => {
           worker.once('exit', () => resolve(true));
           setTimeout(() => resolve(false), CLOSE_WAIT_MS).unref();

@@ -1,4 +1,5 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,4 +52,14 @@ it('closes under racing writes: every write answered or refused at the client, t
   } finally {
     process.off('uncaughtException', note);
   }
+});
+
+it('a process awaiting the close with nothing else to do stays until the store is closed, then exits 0', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/close-dynalite-thread.ts'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  expect(run.stdout.trim(), run.stderr).toBe('closed');
+  expect(run.status).toBe(0);
 });
