@@ -23,8 +23,13 @@ export function nativeDimensions(model: string): number {
   return /text-embedding-3-large/.test(model) ? 3072 : 1536;
 }
 
-/** Most values (inputs × dimensions) one local answer computes: 2048 inputs of 3072 dimensions. */
-export const MAX_LOCAL_EMBEDDING_VALUES = 2048 * 3072;
+/**
+ * Most values (inputs × dimensions) one local answer computes: 1,000 inputs of 1536 dimensions (the
+ * batch LangChain's Python OpenAIEmbeddings sends) and a little more. A float answer costs ~20
+ * bytes of JSON a value, so this bounds one answer near 32 MB: the local stack is one process, and
+ * a few hostile calls at OpenAI's own bound (2048 × 3072) would hold gigabytes at once.
+ */
+export const MAX_LOCAL_EMBEDDING_VALUES = 1_600_000;
 
 type Input = string | number[];
 

@@ -34,7 +34,12 @@ export interface ModelPrices {
   reserve?: number;
 }
 
-const credits = z.number({ error: (issue) => (issue.input === undefined ? 'missing' : 'not a number') }).min(0, 'not a non-negative number');
+/** Credits per 1k tokens (or per call): bounded so that every price a call can reach stays a number DynamoDB stores (at most 38 digits). */
+const MAX_PRICE = 1_000_000;
+const credits = z
+  .number({ error: (issue) => (issue.input === undefined ? 'missing' : 'not a number') })
+  .min(0, 'not a non-negative number')
+  .max(MAX_PRICE, `more than ${MAX_PRICE.toLocaleString('en')} credits`);
 
 /** One model's prices: named fields only, so a misspelt one is an error rather than a free model. */
 export const ModelPricesSchema = z.strictObject({

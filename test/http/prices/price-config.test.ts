@@ -29,6 +29,7 @@ describe('MODEL_PRICES', () => {
   it.each([
     ['{"large":{"input":2,"output":-1}}', /^invalid configuration: MODEL_PRICES: large\.output: not a non-negative number$/],
     ['{"large":{"input":2}}', /^invalid configuration: MODEL_PRICES: large\.output: missing$/],
+    ['{"large":{"input":1e200,"output":1}}', /^invalid configuration: MODEL_PRICES: large\.input: more than 1,000,000 credits$/],
     ['{"large":{"input":"2","output":1}}', /^invalid configuration: MODEL_PRICES: large\.input: not a number$/],
     ['{"large":{"input":2,"output":1,"cached":1}}', /^invalid configuration: MODEL_PRICES: large: unknown field cached$/],
     ['{"larg":{"input":2,"output":1}}', /^invalid configuration: MODEL_PRICES: larg: not a model in the catalog$/],
