@@ -10,7 +10,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExposureRecord } from '../core/exposure';
-import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
+import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, OwnedKind, OwnershipRecord, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
@@ -21,6 +21,7 @@ import { EventItems } from './store/events';
 import { KeyItems } from './store/keys';
 import { LogItems } from './store/logs';
 import { ProjectItems } from './store/projects';
+import { OwnershipItems } from './store/responses';
 import { TableAccess } from './store/table-access';
 import { UsageDayItems } from './store/usage-days';
 
@@ -29,6 +30,8 @@ export interface DynamoDbStoreOptions {
   client: DynamoDBClient;
   /** The hot path's transport; default: one over `client`'s configuration. */
   wire?: DynamoWire;
+  /** How long a missed owner record is waited for before it is read again (store/responses.ts); default RECHECK_MS. */
+  ownerRecheckMs?: number;
 }
 
 export class DynamoDbStore implements Store {
@@ -40,6 +43,7 @@ export class DynamoDbStore implements Store {
   private readonly claims: ClaimItems;
   private readonly consoleGrants: ConsoleGrantItems;
   private readonly events: EventItems;
+  private readonly owners: OwnershipItems;
 
   constructor(options: DynamoDbStoreOptions) {
     const db = new TableAccess(options.tableName, options.client, options.wire);
@@ -51,6 +55,7 @@ export class DynamoDbStore implements Store {
     this.claims = new ClaimItems(db);
     this.consoleGrants = new ConsoleGrantItems(db);
     this.events = new EventItems(db);
+    this.owners = new OwnershipItems(db, options.ownerRecheckMs);
   }
 
   // ── accounts and credits (store/accounts.ts) ──
@@ -125,6 +130,10 @@ export class DynamoDbStore implements Store {
   deleteWebhook(projectId: string, id: string) { return this.events.deleteWebhook(projectId, id); }
   putDelivery(record: DeliveryRecord) { return this.events.putDelivery(record); }
   listDeliveries(webhookId: string, options: { cursor?: string; limit: number }) { return this.events.listDeliveries(webhookId, options); }
+
+  // ── owners of the upstream's stored responses and conversations (store/responses.ts) ──
+  recordOwnership(record: OwnershipRecord) { return this.owners.recordOwnership(record); }
+  getOwnership(kind: OwnedKind, id: string) { return this.owners.getOwnership(kind, id); }
 
   // ── console sign-in links and sessions (store/console-grants.ts) ──
   putConsoleGrant(grant: ConsoleGrant) { return this.consoleGrants.putConsoleGrant(grant); }

@@ -110,6 +110,16 @@ export interface Store {
   putConversation(record: ConversationRecord): Promise<void>;
   listConversations(projectId: string, bot?: string): Promise<ConversationRecord[]>;
 
+  /**
+   * Records which project an object the upstream stores for a caller belongs to (a response id the
+   * gateway relayed, a conversation id): written after the answer, beside the usage record, several
+   * waiting ones in one write. The id is the upstream's, minted for the recorded call, so a record
+   * never names another project's object.
+   */
+  recordOwnership(record: OwnershipRecord): Promise<void>;
+  /** The owner of an upstream object, read strongly consistent; undefined when never recorded. */
+  getOwnership(kind: OwnedKind, id: string): Promise<OwnershipRecord | undefined>;
+
   /** Records a one-time nonce; false if it was seen before (replay). Bots' delivery claims. */
   claimNonce(nonce: string, expiresAt: number): Promise<boolean>;
 
@@ -279,6 +289,28 @@ export interface UsageDayCounts {
   credits: number;
 }
 
+/** The upstream objects Keywarden records an owner for (OpenAI's stored responses and conversations). */
+export type OwnedKind = 'response' | 'conversation';
+
+/**
+ * Who an upstream object belongs to: the project (with the key and account) whose call created it.
+ * Only that project may read, continue, cancel or delete it through the gateway.
+ */
+export interface OwnershipRecord {
+  kind: OwnedKind;
+  /** The upstream's id (`resp_…`, `conv_…`). */
+  id: string;
+  projectId: string;
+  accountId: string;
+  keyId: string;
+  /** ISO time the gateway relayed it. */
+  createdAt: string;
+  /** The public model id of the call that created it. */
+  model?: string;
+  /** The request id of that call (its usage record). */
+  requestId?: string;
+}
+
 export interface UsageDay extends UsageDayCounts {
   /** The UTC day, `YYYY-MM-DD`. */
   date: string;
@@ -307,6 +339,22 @@ export interface Upstream {
    * adapter may read it whole first (the answer then holds it in memory, as the caller would).
    */
   forward(path: UpstreamPath, body: string, signal: AbortSignal, options?: { stream?: boolean }): Promise<Response>;
+  /**
+   * A call on a response the upstream stores (OpenAI's retrieve, delete, cancel and input items),
+   * relayed as it answers. Optional: an upstream without it serves no stored responses (the
+   * gateway says so, 404). The caller has already checked that the response is the calling project's.
+   */
+  stored?(call: StoredResponseCall, signal: AbortSignal): Promise<Response>;
+}
+
+/** One call on a stored response: its id (checked `[A-Za-z0-9_-]`), what is asked, and the query OpenAI reads. */
+export interface StoredResponseCall {
+  id: string;
+  action: 'retrieve' | 'delete' | 'cancel' | 'input_items';
+  /** Query parameters passed on, already validated (`include`, `stream`, `after`, `limit`, …). */
+  query?: ReadonlyArray<readonly [string, string]>;
+  /** The answer streams (retrieve with `stream=true`). */
+  stream?: boolean;
 }
 
 /**

@@ -10,6 +10,7 @@ import { embeddingRoutes } from './routes/embeddings';
 import { keyRoutes, meRoutes } from './routes/keys';
 import { modelRoutes } from './routes/models';
 import { responseRoutes } from './routes/responses';
+import { storedResponseRoutes } from './routes/responses-stored';
 import { secretScanningRoutes } from './routes/secret-scanning';
 import { healthRoute, openApiRoute } from './routes/service';
 import { usageRoutes } from './routes/usage';
@@ -24,6 +25,7 @@ import { usageRoutes } from './routes/usage';
 export const API_ROUTE_TABLE: readonly Route[] = [
   ...modelRoutes,
   ...responseRoutes,
+  ...storedResponseRoutes,
   ...embeddingRoutes,
   ...keyRoutes,
   ...auditRoutes,

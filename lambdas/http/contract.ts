@@ -6,6 +6,7 @@ import { EMBEDDINGS_CONTRACT } from './routes/embeddings.contract';
 import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
+import { STORED_RESPONSE_CONTRACT } from './routes/responses-stored.contract';
 import { SECRET_SCANNING_CONTRACT } from './routes/secret-scanning.contract';
 import { SERVICE_CONTRACT } from './routes/service.contract';
 import { USAGE_CONTRACT } from './routes/usage.contract';
@@ -23,6 +24,7 @@ export type { RouteContract } from './route-contract';
 export const CONTRACT = {
   ...MODEL_CONTRACT,
   ...RESPONSE_CONTRACT,
+  ...STORED_RESPONSE_CONTRACT,
   ...EMBEDDINGS_CONTRACT,
   ...KEY_CONTRACT,
   ...EXPOSURE_CONTRACT,

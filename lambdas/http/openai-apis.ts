@@ -1,6 +1,18 @@
 import type { TokenUsage } from '../core/model-call';
 import type { CatalogModel } from '../core/models';
-import type { UpstreamPath } from '../core/ports';
+import type { OwnedKind, UpstreamPath } from '../core/ports';
+
+/**
+ * An id the upstream mints for an object it stores (`resp_…`, `conv_…`): what the gateway records
+ * an owner for and accepts in a path or a request field. Nothing else is looked up or passed on.
+ */
+export const UPSTREAM_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** An upstream object a request names or an answer carries. */
+export interface OwnedRef {
+  kind: OwnedKind;
+  id: string;
+}
 
 /**
  * One OpenAI API the gateway serves: where it goes upstream, how the request is adjusted for the
@@ -25,6 +37,15 @@ export interface GatewayApi {
   streamUsageOf(event: unknown): TokenUsage | undefined;
   /** The generated text one event of a stream carries (its deltas), for the estimate when no usage arrives. */
   streamTextOf(event: unknown): string[];
+  /**
+   * Stored objects of another call the request continues (`previous_response_id`, `conversation`):
+   * each must be the caller's project's before the upstream is called.
+   */
+  namedIn?(request: Record<string, unknown>): OwnedRef[];
+  /** Stored objects a whole answer carries (its response id, its conversation): recorded as the caller's project's. */
+  ownedIn?(answer: unknown): OwnedRef[];
+  /** The same, in one event of a stream. */
+  streamOwnedIn?(event: unknown): OwnedRef[];
 }
 
 /**
@@ -44,7 +65,29 @@ export const RESPONSES: GatewayApi = {
     const e = event as { type?: unknown; delta?: unknown } | undefined;
     return typeof e?.type === 'string' && e.type.endsWith('.delta') && typeof e.delta === 'string' ? [e.delta] : [];
   },
+  namedIn: (request) => [...refs('response', request.previous_response_id), ...refs('conversation', conversationId(request.conversation))],
+  ownedIn: (answer) => responseRefs(answer),
+  streamOwnedIn: (event) => {
+    const e = event as { type?: unknown; response?: unknown } | undefined;
+    // Every lifecycle event (`response.created`, `.queued`, `.in_progress`, `.completed`, …) carries the response.
+    return typeof e?.type === 'string' && e.type.startsWith('response.') && isObject(e.response) ? responseRefs(e.response) : [];
+  },
 };
+
+/** A response object's own id and its conversation's, when it is one. */
+function responseRefs(answer: unknown): OwnedRef[] {
+  if (!isObject(answer) || answer.object !== 'response') return [];
+  return [...refs('response', answer.id), ...refs('conversation', conversationId(answer.conversation))];
+}
+
+/** `conversation` is an id, or an object with one. */
+function conversationId(value: unknown): unknown {
+  return isObject(value) ? value.id : value;
+}
+
+function refs(kind: OwnedKind, id: unknown): OwnedRef[] {
+  return typeof id === 'string' && UPSTREAM_ID_PATTERN.test(id) ? [{ kind, id }] : [];
+}
 
 /**
  * The Chat Completions API: usage in the `chat.completion`, and in a stream's usage chunk, which

@@ -2,10 +2,12 @@ import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from '../core/errors';
 import { callModel, type Answered, type ModelCallOutcome, type Streaming, type TokenUsage } from '../core/model-call';
 import { MODEL_ID_PATTERN } from '../core/models';
 import type { KeyHold } from '../core/ports';
+import type { KeyRecord } from '../core/types';
 import { secondsUntil } from './auth';
 import { keyLimitHeaders } from './limit-headers';
-import type { GatewayApi } from './openai-apis';
+import type { GatewayApi, OwnedRef } from './openai-apis';
 import { billingEvidence } from './after-answer';
+import { recordOwners, requireOwned } from './stored-owners';
 import type { RequestContext } from './request-context';
 import type { HttpResponse } from './types';
 
@@ -40,6 +42,11 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   const evidence: Evidence = (charged, remaining) => billingEvidence(ctx.services, ctx.req.requestId, charged, remaining);
   const request = ctx.input.body;
   const stream = api.streams && request.stream === true;
+  // A call continuing another's stored objects: refused before any charge or upstream unless they are this project's.
+  const named = api.namedIn?.(request) ?? [];
+  if (named.length > 0) await requireOwned(ctx, named);
+  // What the upstream stores for this call becomes the caller's project's (after the answer, beside the usage record).
+  const own = (key: KeyRecord, model: string, refs: OwnedRef[]) => (request.store === false ? undefined : recordOwners(ctx, key, model, refs));
   const outcome = await callModel(ctx.services, {
     model: request.model,
     stream,
@@ -51,9 +58,9 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   const limits = (held: KeyHold, charged?: number) => keyLimitHeaders(ctx.services.config.headerBrand, held, ctx.services.clock.now(), charged);
   switch (outcome.kind) {
     case 'answered':
-      return answered(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits, charged) }));
+      return answered(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits, charged) }), own);
     case 'streaming':
-      return streamed(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits) }), ctx.services.config.upstreamTimeoutMs);
+      return streamed(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits) }), ctx.services.config.upstreamTimeoutMs, own);
     case 'budget_exceeded':
     case 'token_limit_exceeded':
       Object.assign(ctx.responseHeaders, limits(outcome.kind === 'budget_exceeded' ? { budget: outcome.budget } : { tokens: outcome.tokens }));
@@ -79,11 +86,17 @@ function overLimit(outcome: Extract<ModelCallOutcome, { kind: 'budget_exceeded' 
   });
 }
 
+/** Records an answer's stored objects as the caller's project's; the write is left in flight (undefined: nothing to record). */
+type Own = (key: KeyRecord, model: string, refs: OwnedRef[]) => Promise<void> | undefined;
+
 /** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
-function answered(call: Answered, api: GatewayApi, evidence: Evidence): HttpResponse {
+function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own): HttpResponse {
   let usage: TokenUsage | undefined;
+  let refs: OwnedRef[] = [];
   try {
-    usage = api.usageOf(JSON.parse(call.text));
+    const parsed: unknown = JSON.parse(call.text);
+    usage = api.usageOf(parsed);
+    refs = api.ownedIn?.(parsed) ?? [];
   } catch {
     usage = undefined;
   }
@@ -93,10 +106,18 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence): HttpResp
     headers: { 'content-type': 'application/json', ...evidence(bill.charged, bill.remaining) },
     body: call.text,
     finish: async () => {
+      // Started first: the owner record goes out beside the settlement, not after it.
+      const owned = own(call.key, call.model.id, refs);
       const settled = await bill.settle();
-      return { model: call.model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: settled.written };
+      return { model: call.model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
     },
   };
+}
+
+/** The settlement's writes left in flight and the owner record's, as one. */
+function alongside(written: Promise<unknown> | undefined, owned: Promise<void> | undefined): Promise<void> | undefined {
+  if (!owned) return written?.then(() => undefined);
+  return Promise.all([written, owned]).then(() => undefined);
 }
 
 /**
@@ -104,7 +125,7 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence): HttpResp
  * or not the client stays to read it. Whether the client stayed (`completed`) does not enter the
  * price: what the upstream served does.
  */
-function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: number): HttpResponse {
+function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: number, own: Own): HttpResponse {
   const upstream = new MeteredStream(call.answer.body, new UsageTap(api), call.letGo, idleMs);
   return {
     status: 200,
@@ -116,8 +137,9 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
     stream: relay(upstream),
     finish: async () => {
       const tap = await upstream.drain();
+      const owned = own(call.key, call.model.id, tap.owned);
       const settled = await call.settle({ usage: tap.usage, sent: tap.text });
-      return { model: call.model.id, streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: settled.written };
+      return { model: call.model.id, streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
     },
   };
 }
@@ -172,6 +194,8 @@ class UsageTap {
   usage: TokenUsage | undefined;
   /** The generated text seen so far (for the estimate): its UTF-8 bytes and how many deltas carried it. */
   readonly text = { contentBytes: 0, contentDeltas: 0 };
+  /** The stored objects the stream's events carried (its response id, its conversation), each once. */
+  readonly owned: OwnedRef[] = [];
   private pending = '';
   private readonly decoder = new TextDecoder();
 
@@ -198,6 +222,9 @@ class UsageTap {
     try {
       const parsed: unknown = JSON.parse(data);
       this.usage = this.api.streamUsageOf(parsed) ?? this.usage;
+      for (const ref of this.api.streamOwnedIn?.(parsed) ?? []) {
+        if (!this.owned.some((seen) => seen.kind === ref.kind && seen.id === ref.id)) this.owned.push(ref);
+      }
       for (const delta of this.api.streamTextOf(parsed)) {
         if (delta.length === 0) continue;
         this.text.contentBytes += Buffer.byteLength(delta);

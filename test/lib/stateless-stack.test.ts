@@ -60,6 +60,10 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'DELETE /v1/webhooks/{id}': 'api',
   'GET /v1/webhooks/{id}/deliveries': 'api',
   'POST /v1/responses': 'responses',
+  'GET /v1/responses/{id}': 'responses',
+  'DELETE /v1/responses/{id}': 'responses',
+  'POST /v1/responses/{id}/cancel': 'responses',
+  'GET /v1/responses/{id}/input_items': 'responses',
   'POST /v1/chat/completions': 'responses',
   'POST /v1/embeddings': 'responses',
   'POST /slack/events': 'slack',
@@ -114,7 +118,17 @@ describe('stateless stack, production', () => {
     const streamed = Object.entries(EXPECTED_ROUTES)
       .filter(([, fn]) => fn === 'responses')
       .map(([route]) => route);
-    expect(streamed.sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/responses']);
+    expect(streamed.sort()).toEqual([
+      'DELETE /v1/responses/{id}',
+      'GET /v1/models',
+      'GET /v1/models/{model}',
+      'GET /v1/responses/{id}',
+      'GET /v1/responses/{id}/input_items',
+      'POST /v1/chat/completions',
+      'POST /v1/embeddings',
+      'POST /v1/responses',
+      'POST /v1/responses/{id}/cancel',
+    ]);
     for (const [route, m] of methodsByRoute(s.statelessJson)) {
       const integration = (m.Properties as { Integration: { ResponseTransferMode?: string; Uri: unknown; TimeoutInMillis?: number } }).Integration;
       if (streamed.includes(route)) {

@@ -26,6 +26,8 @@
  *                                               gsi2 (while undelivered): OUTBOX / <due, 15 digits>#<id>
  *   webhook   PROJECT#<pid> / WEBHOOK#<id>      (its signing secret sealed)
  *   delivery  WEBHOOK#<id>#DELIVERIES / <eventAt>#<eventId>   (one event's delivery to one webhook)
+ *   owner     RESPONSE#<id> / RESPONSE          (the project a stored response the gateway relayed belongs to)
+ *             CONVERSATION#<id> / CONVERSATION  (the same, for an OpenAI conversation id)
  *
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
@@ -50,6 +52,9 @@
  *                                       set: how the relay tells a pending event's change landed
  *   a project's webhooks               Query PROJECT#<pid> begins_with WEBHOOK#
  *   a webhook's delivery log           Query WEBHOOK#<id>#DELIVERIES, newest first
+ *   record a relayed response's owner  BatchWriteItem put RESPONSE#<id> (after the answer, beside the
+ *                                       usage record; waiting ones share one write)
+ *   whose is this response             GetItem RESPONSE#<id> (consistent; only for a request naming one)
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
@@ -106,6 +111,8 @@ export const partition = {
   outbox: 'OUTBOX',
   /** One webhook's delivery log. */
   webhookDeliveries: (webhookId: string) => `WEBHOOK#${webhookId}#DELIVERIES`,
+  /** The owner of an upstream object: a stored response, a conversation. */
+  owned: (kind: 'response' | 'conversation', id: string) => `${kind === 'response' ? 'RESPONSE' : 'CONVERSATION'}#${id}`,
 } as const;
 
 /** Sort keys, of the table (`sk`) and of the indexes (`gsi1sk`, `gsi2sk`). */
@@ -134,6 +141,8 @@ export const sortKey = {
   webhook: (id: string) => `WEBHOOK#${id}`,
   /** begins_with: every webhook of a project. */
   webhooks: 'WEBHOOK#',
+  /** An upstream object's owner record. */
+  owned: (kind: 'response' | 'conversation') => (kind === 'response' ? 'RESPONSE' : 'CONVERSATION'),
   /** gsi2: an outbox entry, by due time (epoch ms, zero-padded so it sorts as a number). */
   outboxDue: (due: number, id: string) => `${String(Math.max(0, Math.floor(due))).padStart(15, '0')}#${id}`,
 } as const;
@@ -155,6 +164,7 @@ export const itemKey = {
     pk: 'keyId' in owner ? partition.keyUsageDays(owner.keyId) : partition.accountUsageDays(owner.accountId),
     sk: sortKey.usageDay(date),
   }),
+  owned: (kind: 'response' | 'conversation', id: string): ItemKey => ({ pk: partition.owned(kind, id), sk: sortKey.owned(kind) }),
   consoleGrant: (kind: 'link' | 'session', hash: string): ItemKey => ({
     pk: partition.console(hash),
     sk: kind === 'link' ? sortKey.consoleLink : sortKey.consoleSession,

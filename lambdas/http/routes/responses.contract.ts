@@ -1,6 +1,8 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
+import { UPSTREAM_ID_PATTERN } from '../openai-apis';
 import { contract } from '../route-contract';
+import { idSlot } from '../schemas';
 
 /** The OpenAI-compatible model calls (routes/responses.ts): what the gateway reads of each request. */
 
@@ -17,6 +19,15 @@ export const ResponsesBody = z.looseObject({
   // refused until stored responses are served here.
   background: z
     .literal(false, { error: 'background responses are not served by this endpoint (their usage could not be billed); leave background unset or false' })
+    .nullable()
+    .optional(),
+  // Ids of stored objects the call continues: well-formed (a raw key here is exposed) and, before
+  // the upstream is called, the caller's project's (stored-owners.ts).
+  previous_response_id: idSlot('previous_response_id', UPSTREAM_ID_PATTERN, 'a response id (resp_…)').nullable().optional(),
+  conversation: z
+    .union([idSlot('conversation', UPSTREAM_ID_PATTERN, 'a conversation id (conv_…)'), z.looseObject({ id: idSlot('conversation', UPSTREAM_ID_PATTERN, 'a conversation id (conv_…)') })], {
+      error: 'conversation must be a conversation id or {"id": "<conversation id>"}',
+    })
     .nullable()
     .optional(),
 });

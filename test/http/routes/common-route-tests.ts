@@ -25,6 +25,7 @@ type OperationId = keyof typeof CONTRACT;
 export const SURFACES = {
   models: ['listModels', 'getModel'],
   responses: ['createResponse', 'createChatCompletion'],
+  'stored-responses': ['getResponse', 'deleteResponse', 'cancelResponse', 'listResponseInputItems'],
   embeddings: ['createEmbedding'],
   keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
   audit: ['listAudit'],

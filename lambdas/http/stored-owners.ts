@@ -1,0 +1,71 @@
+import { KeywardenError } from '../core/errors';
+import { checkPermission } from '../core/policy';
+import type { KeyRecord } from '../core/types';
+import { describeError } from './log-safe';
+import type { OwnedRef } from './openai-apis';
+import type { RequestContext } from './request-context';
+
+/**
+ * Stored responses and conversations belong to the project whose call created them (issue 24):
+ * the upstream keeps them under the platform's one key, so without this any project holding a
+ * leaked id could read, continue, cancel or delete another's. Every id the gateway relays is
+ * recorded against the caller's project after the answer (`recordOwners`), and every request that
+ * names one is refused unless the caller's project owns it, before any charge or upstream call
+ * (`requireOwned`, `ownedBy`).
+ */
+
+/** What OpenAI itself says of an id it does not know, so a foreign id reads as an unknown one. */
+export function notFound(ref: OwnedRef, param?: string): KeywardenError {
+  const what = ref.kind === 'response' ? (param === 'previous_response_id' ? 'Previous response' : 'Response') : 'Conversation';
+  return new KeywardenError('not_found', `${what} with id '${ref.id}' not found.`, param ? { param } : {});
+}
+
+/**
+ * Before a model call that continues stored objects (`previous_response_id`, `conversation`): the
+ * key is looked up without counting (its admission, and count, are the model call's) beside the
+ * owner records, one round trip, and only for requests that name such an id. When one is not the
+ * key's project's, the call is refused as any refused request is — the key admitted and counted,
+ * so a bad key is still its 401, a rate-limited one its 429, a key without `responses:write` its
+ * 403 — and then 404, nothing reserved, the upstream never called.
+ */
+export async function requireOwned(ctx: RequestContext, named: OwnedRef[]): Promise<void> {
+  const { auth, store } = ctx.services;
+  const [key, owners] = await Promise.all([auth.inspect(ctx.bearer()), Promise.all(named.map((ref) => store.getOwnership(ref.kind, ref.id)))]);
+  const foreign = named.findIndex((_, i) => !key || owners[i]?.projectId !== key.projectId);
+  if (foreign < 0) return;
+  requireResponsesScope(await ctx.key());
+  const ref = named[foreign]!;
+  throw notFound(ref, ref.kind === 'response' ? 'previous_response_id' : 'conversation');
+}
+
+/** A stored response's routes: the key admitted (and counted) with `responses:write`, the response its project's, else 404. */
+export async function ownedBy(ctx: RequestContext, ref: OwnedRef): Promise<KeyRecord> {
+  const key = requireResponsesScope(await ctx.key());
+  const owner = await ctx.services.store.getOwnership(ref.kind, ref.id);
+  if (owner?.projectId !== key.projectId) throw notFound(ref);
+  return key;
+}
+
+/** Stored responses are the chat runtime's: the scope of the model calls that create them. */
+function requireResponsesScope(key: KeyRecord): KeyRecord {
+  if (!checkPermission(key, 'responses:write').allowed) throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
+  return key;
+}
+
+/**
+ * After the answer: what the upstream stored for this call is recorded as the key's project's
+ * (store/responses.ts batches the writes). A failed write is logged, never thrown: the answer is
+ * out, and an unrecorded id only means its owner gets 404 for it (the safe side).
+ */
+export function recordOwners(ctx: RequestContext, key: KeyRecord, model: string, refs: OwnedRef[]): Promise<void> | undefined {
+  if (refs.length === 0) return undefined;
+  const { store, clock, logger } = ctx.services;
+  const createdAt = new Date(clock.now()).toISOString();
+  return Promise.all(
+    refs.map((ref) =>
+      store
+        .recordOwnership({ ...ref, projectId: key.projectId, accountId: key.accountId, keyId: key.id, createdAt, model, requestId: ctx.req.requestId })
+        .catch((err: unknown) => logger.error('owner record not written', { kind: ref.kind, error: describeError(err) })),
+    ),
+  ).then(() => undefined);
+}
