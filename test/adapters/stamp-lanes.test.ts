@@ -75,13 +75,13 @@ it(`runs at most ${LANES} writes of one item at once, each with its lane's stamp
 it('removes a stale stamp of another writer, but not one that writer has just written again', async () => {
   await client.send(new DeleteItemCommand({ TableName: TABLE, Key: key }));
   const old = String((Date.now() - STALE_STAMP_MS - 60_000) * 1000);
-  await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key, n: { N: '0' }, w_AAAAAAAAAAAA_0: { N: old }, w_BBBBBBBBBBBB_3: { N: old } } }));
+  await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key, n: { N: '0' }, w_AAAAAAAA_0: { N: old }, w_BBBBBBBB_3: { N: old } } }));
   const lanes = new StampLanes();
   const seen = Object.fromEntries(Object.entries(await item()).map(([k, v]) => [k, v.N ?? v.S]));
   lanes.noteStale('k1', seen);
   // Writer B comes back and writes on its lane before our write lands.
   await client.send(
-    new UpdateItemCommand({ TableName: TABLE, Key: key, UpdateExpression: 'SET w_BBBBBBBBBBBB_3 = :now', ExpressionAttributeValues: { ':now': { N: String(Date.now() * 1000) } } }),
+    new UpdateItemCommand({ TableName: TABLE, Key: key, UpdateExpression: 'SET w_BBBBBBBB_3 = :now', ExpressionAttributeValues: { ':now': { N: String(Date.now() * 1000) } } }),
   );
   // Our write would remove both: refused, since B's stamp is fresh again; nothing changed.
   await expect(lanes.run('k1', (stamp) => increment(stamp))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
@@ -91,7 +91,7 @@ it('removes a stale stamp of another writer, but not one that writer has just wr
   await lanes.run('k1', (stamp) => increment(stamp));
   const after = await item();
   expect(after.n?.N).toBe('1');
-  expect(after.w_AAAAAAAAAAAA_0).toBeUndefined();
-  expect(after.w_BBBBBBBBBBBB_3).toBeDefined();
+  expect(after.w_AAAAAAAA_0).toBeUndefined();
+  expect(after.w_BBBBBBBB_3).toBeDefined();
   expect(Object.keys(after).filter((k) => k.startsWith(lanes.writer))).toEqual([`${lanes.writer}_0`]);
 });

@@ -17,7 +17,7 @@ const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk',
 /** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
 const CONCURRENCY_SLOT = /^slot\d+$/;
 /** Writers' stamps: an account's money writers (store/account-money.ts), a key's lanes (store/stamp-lanes.ts). */
-const WRITER_STAMP = /^w_[0-9A-Za-z]{12}(_\d+)?$/;
+const WRITER_STAMP = /^w_([0-9A-Za-z]{12}|[0-9A-Za-z]{8}_\d+)$/;
 
 /** Most keys one BatchGetItem takes (DynamoDB's limit). */
 const MAX_BATCH_GET = 100;

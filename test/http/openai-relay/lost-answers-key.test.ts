@@ -41,5 +41,8 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     const item = await stack.services.store.getKey(created.body.id);
     const held = Object.entries(item as object).filter(([name, lease]) => /^slot\d+$/.test(name) && lease !== undefined);
     expect(held).toEqual([]);
+    // The writers' stamps are the store's own: never handed out with the key, by the store or the API.
+    expect(Object.keys(item as object).filter((name) => name.startsWith('w_'))).toEqual([]);
+    expect(Object.keys(key.body).filter((name) => name.startsWith('w_'))).toEqual([]);
   });
 });
