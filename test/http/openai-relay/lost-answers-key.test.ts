@@ -20,7 +20,14 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 8 === 0 ? 'drop-answer' : 'forward'));
     const { statuses } = await modelCalls(stack, created.body.key, 200, 8);
     proxy.setPolicy(() => 'forward');
-    expect(statuses, JSON.stringify(statuses)).toEqual({ 200: 120, 429: 80 });
+    // Every call answered 200, 429, or (a store that kept failing) 503 + Retry-After; the window
+    // counted each admission once: 120 answered, or fewer only by calls that failed after theirs.
+    const { 200: ok = 0, 429: limited = 0, 503: unavailable = 0, ...other } = statuses;
+    expect(other, JSON.stringify(statuses)).toEqual({});
+    expect(ok + limited + unavailable).toBe(200);
+    expect(ok, JSON.stringify(statuses)).toBeLessThanOrEqual(120);
+    expect(ok, JSON.stringify(statuses)).toBeGreaterThanOrEqual(120 - unavailable);
+    expect(unavailable, JSON.stringify(statuses)).toBeLessThanOrEqual(3);
   });
 
   it('a budget and a concurrency cap: spent is what the usage records charged, and no slot is left held', async () => {
