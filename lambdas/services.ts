@@ -15,6 +15,7 @@ import { AuditLog } from './core/audit-log';
 import { Authenticator } from './core/authenticator';
 import { ConversationDirectory } from './core/conversations';
 import { KeyService } from './core/key-service';
+import { KeyRequests } from './core/key-requests';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
@@ -48,6 +49,8 @@ export interface Services {
   bus: EventBus | undefined;
   /** The key lifecycle, under the authority rule. */
   keys: KeyService;
+  /** Keys asked for by anyone, approved by a key manager, collected by the requester. */
+  keyRequests: KeyRequests;
   operator: OperatorService;
   billing: Billing;
   /** Where the bots reach people privately. */
@@ -119,6 +122,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     auth,
     audit,
     keys,
+    keyRequests: new KeyRequests({ store, secrets, clock, audit, keys }),
     events,
     relay,
     eventSweep: new EventSweep({ store, clock, events, log: logger }),

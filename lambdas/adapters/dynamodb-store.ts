@@ -12,6 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExposureRecord } from '../core/exposure';
 import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, OwnedKind, OwnershipRecord, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
+import type { KeyRequestRecord } from '../core/key-request-record';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
@@ -19,6 +20,7 @@ import { ClaimItems } from './store/claims';
 import { ConsoleGrantItems } from './store/console-grants';
 import { EventItems } from './store/events';
 import { KeyItems } from './store/keys';
+import { KeyRequestItems } from './store/key-requests';
 import { LogItems } from './store/logs';
 import { ProjectItems } from './store/projects';
 import { OwnershipItems } from './store/responses';
@@ -44,6 +46,7 @@ export class DynamoDbStore implements Store {
   private readonly consoleGrants: ConsoleGrantItems;
   private readonly events: EventItems;
   private readonly owners: OwnershipItems;
+  private readonly keyRequests: KeyRequestItems;
 
   constructor(options: DynamoDbStoreOptions) {
     const db = new TableAccess(options.tableName, options.client, options.wire);
@@ -56,6 +59,7 @@ export class DynamoDbStore implements Store {
     this.consoleGrants = new ConsoleGrantItems(db);
     this.events = new EventItems(db);
     this.owners = new OwnershipItems(db, options.ownerRecheckMs);
+    this.keyRequests = new KeyRequestItems(db);
   }
 
   // ── accounts and credits (store/accounts.ts) ──
@@ -140,4 +144,18 @@ export class DynamoDbStore implements Store {
   getConsoleGrant(kind: ConsoleGrant['kind'], hash: string) { return this.consoleGrants.getConsoleGrant(kind, hash); }
   spendConsoleLink(hash: string, now: number) { return this.consoleGrants.spendConsoleLink(hash, now); }
   revokeConsoleSession(hash: string, at: number) { return this.consoleGrants.revokeConsoleSession(hash, at); }
+
+  // ── key requests and their pending slots (store/key-requests.ts) ──
+  putKeyRequest(request: KeyRequestRecord) { return this.keyRequests.putKeyRequest(request); }
+  getKeyRequest(id: string) { return this.keyRequests.getKeyRequest(id); }
+  listKeyRequests(projectId: string, options: { cursor?: string; limit: number }) { return this.keyRequests.listKeyRequests(projectId, options); }
+  keyRequestsCursorAfter(request: KeyRequestRecord) { return this.keyRequests.keyRequestsCursorAfter(request); }
+  takeKeyRequestSlot(projectId: string, slot: string, requestId: string, until: number, now: number, replacing?: string) { return this.keyRequests.takeKeyRequestSlot(projectId, slot, requestId, until, now, replacing); }
+  keyRequestSlot(projectId: string, slot: string) { return this.keyRequests.keyRequestSlot(projectId, slot); }
+  releaseKeyRequestSlot(projectId: string, slot: string, requestId: string) { return this.keyRequests.releaseKeyRequestSlot(projectId, slot, requestId); }
+  lockKeyRequest(id: string, holder: string, until: number, now: number) { return this.keyRequests.lockKeyRequest(id, holder, until, now); }
+  unlockKeyRequest(id: string, holder: string) { return this.keyRequests.unlockKeyRequest(id, holder); }
+  decideKeyRequest(id: string, decision: Parameters<Store['decideKeyRequest']>[1]) { return this.keyRequests.decideKeyRequest(id, decision); }
+  takeKeyRequestValue(id: string, claimedAt: string, now: number) { return this.keyRequests.takeKeyRequestValue(id, claimedAt, now); }
+  dropKeyRequestValue(id: string, now: number) { return this.keyRequests.dropKeyRequestValue(id, now); }
 }

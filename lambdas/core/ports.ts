@@ -1,12 +1,14 @@
 import type { DeliveryRecord, LifecycleEvent, StoredEvent, WebhookRecord } from './events';
 import type { ExposureRecord } from './exposure';
+import type { KeyRequestPort } from './key-request-port';
 import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
  * The store port. Every write is a single-item conditional write (no transactions, no TTL
- * reliance) so the same adapter runs on DynamoDB and on dynalite.
+ * reliance) so the same adapter runs on DynamoDB and on dynalite. Some item families declare their
+ * part beside their core module (key requests: key-request-port.ts).
  */
-export interface Store {
+export interface Store extends KeyRequestPort {
   createAccount(account: Account): Promise<void>;
   getAccount(id: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;

@@ -8,6 +8,7 @@ import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
 import { embeddingRoutes } from './routes/embeddings';
 import { keyRoutes, meRoutes } from './routes/keys';
+import { keyRequestRoutes } from './routes/key-requests';
 import { modelRoutes } from './routes/models';
 import { responseRoutes } from './routes/responses';
 import { storedResponseRoutes } from './routes/responses-stored';
@@ -28,6 +29,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...storedResponseRoutes,
   ...embeddingRoutes,
   ...keyRoutes,
+  ...keyRequestRoutes,
   ...auditRoutes,
   ...webhookRoutes,
   ...usageRoutes,

@@ -4,6 +4,7 @@ import { BOT_CONTRACT } from './routes/bots.contract';
 import { CONSOLE_CONTRACT } from './routes/console.contract';
 import { EMBEDDINGS_CONTRACT } from './routes/embeddings.contract';
 import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
+import { KEY_REQUEST_CONTRACT } from './routes/key-requests.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
 import { STORED_RESPONSE_CONTRACT } from './routes/responses-stored.contract';
@@ -28,6 +29,7 @@ export const CONTRACT = {
   ...EMBEDDINGS_CONTRACT,
   ...KEY_CONTRACT,
   ...EXPOSURE_CONTRACT,
+  ...KEY_REQUEST_CONTRACT,
   ...AUDIT_CONTRACT,
   ...USAGE_CONTRACT,
   ...ADMIN_CONTRACT,

@@ -59,6 +59,7 @@ const SURFACE_ORIGIN: Record<string, RouteOrigin> = {
   Responses: 'OpenAI-compatible',
   Embeddings: 'OpenAI-compatible',
   Keys: 'Keywarden',
+  'Key requests': 'Keywarden',
   Audit: 'Keywarden',
   Usage: 'Keywarden',
   Admins: 'Keywarden',

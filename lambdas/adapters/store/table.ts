@@ -28,6 +28,10 @@
  *   delivery  WEBHOOK#<id>#DELIVERIES / <eventAt>#<eventId>   (one event's delivery to one webhook)
  *   owner     RESPONSE#<id> / RESPONSE          (the project a stored response the gateway relayed belongs to)
  *             CONVERSATION#<id> / CONVERSATION  (the same, for an OpenAI conversation id)
+ *   key request KEYREQ#<id> / KEYREQ           gsi1: PROJECT#<pid>#KEYREQS / <createdAt>#<id>
+ *                                               (an approved one holds its key sealed until claimed)
+ *   key request slot PROJECT#<pid> / KEYREQ-OPEN#<sha256(requester, name)>   (one pending request
+ *                                               per requester and name: which request holds it, until when)
  *
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
@@ -55,6 +59,13 @@
  *   record a relayed response's owner  BatchWriteItem put RESPONSE#<id> (after the answer, beside the
  *                                       usage record; waiting ones share one write)
  *   whose is this response             GetItem RESPONSE#<id> (consistent; only for a request naming one)
+ *   a project's key requests           Query gsi1 PROJECT#<pid>#KEYREQS, newest first
+ *   one pending request per requester and name
+ *                                      PutItem the slot (absent, ended, or naming a request read
+ *                                       as decided or gone), then PutItem the request
+ *   approve once                       UpdateItem KEYREQ#<id> lock (pending, unexpired, unlocked),
+ *                                       mint, UpdateItem decision (pending and still our lock)
+ *   the key to its requester, once     UpdateItem REMOVE sealedKey (present, claimable), ALL_OLD
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
@@ -113,6 +124,9 @@ export const partition = {
   webhookDeliveries: (webhookId: string) => `WEBHOOK#${webhookId}#DELIVERIES`,
   /** The owner of an upstream object: a stored response, a conversation. */
   owned: (kind: 'response' | 'conversation', id: string) => `${kind === 'response' ? 'RESPONSE' : 'CONVERSATION'}#${id}`,
+  keyRequest: (id: string) => `KEYREQ#${id}`,
+  /** gsi1: a project's key requests. */
+  projectKeyRequests: (projectId: string) => `PROJECT#${projectId}#KEYREQS`,
 } as const;
 
 /** Sort keys, of the table (`sk`) and of the indexes (`gsi1sk`, `gsi2sk`). */
@@ -143,6 +157,9 @@ export const sortKey = {
   webhooks: 'WEBHOOK#',
   /** An upstream object's owner record. */
   owned: (kind: 'response' | 'conversation') => (kind === 'response' ? 'RESPONSE' : 'CONVERSATION'),
+  keyRequest: 'KEYREQ',
+  /** One requester's pending request for one key name (a hash of both). */
+  keyRequestSlot: (slot: string) => `KEYREQ-OPEN#${slot}`,
   /** gsi2: an outbox entry, by due time (epoch ms, zero-padded so it sorts as a number). */
   outboxDue: (due: number, id: string) => `${String(Math.max(0, Math.floor(due))).padStart(15, '0')}#${id}`,
 } as const;
@@ -165,6 +182,8 @@ export const itemKey = {
     sk: sortKey.usageDay(date),
   }),
   owned: (kind: 'response' | 'conversation', id: string): ItemKey => ({ pk: partition.owned(kind, id), sk: sortKey.owned(kind) }),
+  keyRequest: (id: string): ItemKey => ({ pk: partition.keyRequest(id), sk: sortKey.keyRequest }),
+  keyRequestSlot: (projectId: string, slot: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyRequestSlot(slot) }),
   consoleGrant: (kind: 'link' | 'session', hash: string): ItemKey => ({
     pk: partition.console(hash),
     sk: kind === 'link' ? sortKey.consoleLink : sortKey.consoleSession,

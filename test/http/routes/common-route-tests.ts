@@ -37,6 +37,7 @@ export const SURFACES = {
   'secret-scanning': ['reportGithubSecrets'],
   service: ['getHealth', 'getOpenApiDocument'],
   webhooks: ['createWebhook', 'listWebhooks', 'deleteWebhook', 'listWebhookDeliveries'],
+  'key-requests': ['createKeyRequest', 'listKeyRequests', 'approveKeyRequest', 'denyKeyRequest', 'claimKeyRequest'],
 } as const satisfies Record<string, readonly OperationId[]>;
 export type Surface = keyof typeof SURFACES;
 

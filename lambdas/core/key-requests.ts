@@ -1,0 +1,313 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog } from './audit-log';
+import { listingCursors, pageSize } from './cursor';
+import { KeywardenError } from './errors';
+import { hashingSecret, hashingSecrets } from './hashing';
+import {
+  claimable,
+  KEY_REQUEST_ID_PATTERN,
+  KEY_REQUEST_TTL_MS,
+  keyRequestStatus,
+  newKeyRequestId,
+  type KeyRequestRecord,
+  type KeyRequestStatus,
+  type RequestedKey,
+} from './key-request-record';
+import type { IssuedKey, KeyService } from './key-service';
+import { checkPermission } from './policy';
+import { principalActor, principalProject, type Principal } from './principal';
+import type { Clock, SecretsProvider, Store } from './ports';
+import { resolveScopes } from './scopes';
+import type { Page } from './types';
+
+/**
+ * Keys asked for and approved (SPEC §3 "Request", issue 25 point 1). Anyone of the project asks —
+ * any key, a viewer key included, or a person a bot vouches for; a key manager approves or denies.
+ *
+ * Approval goes through `KeyService.create` with the approver as the actor: the one check
+ * `POST /v1/keys` makes (a key manager, the API gate, never wider than the approver), the same
+ * audit record and `key.created` event. It mints at approval, so what the approver saw is what is
+ * checked and minted, under the approver's authority as it stands at that moment.
+ *
+ * The value goes only to the requester: the approver's answer carries the key's id and visible
+ * start, never its value. Until the requester claims it (`claim`, once, within 7 days), the value
+ * is held sealed — AES-256-GCM under a key derived (HKDF) from the environment's hashing secret,
+ * the request id as associated data — and the claim removes it in the same conditional write that
+ * hands it out. The table never holds a usable key; a replayed claim finds nothing.
+ *
+ * Exactly one key per request: an approval first takes the request (a conditional write: pending,
+ * unexpired, no other approval's lock), mints, then records the decision conditional on its lock.
+ * A second approval, concurrent or later, is refused 409 and mints nothing.
+ */
+
+/** How long one approval holds a request between taking it and recording its key. */
+const APPROVAL_LOCK_MS = 30_000;
+const SEAL_INFO = 'keywarden key request values v1';
+
+export type KeyRequestAction = 'key_request.create' | 'key_request.approve' | 'key_request.deny' | 'key_request.claim';
+
+export interface KeyRequestInput extends Omit<RequestedKey, 'type' | 'scopes'> {
+  type?: RequestedKey['type'];
+  scopes?: string[];
+  reason: string;
+}
+
+export interface KeyRequestsDeps {
+  store: Store;
+  secrets: SecretsProvider;
+  clock: Clock;
+  audit: AuditLog;
+  keys: KeyService;
+}
+
+export class KeyRequests {
+  constructor(private readonly deps: KeyRequestsDeps) {}
+
+  /** A new pending request: one per requester and name at a time (409 naming the pending one). */
+  async request(p: Principal, input: KeyRequestInput): Promise<KeyRequestRecord> {
+    const type = input.type ?? 'privileged';
+    const resolved = resolveScopes(type, input.scopes);
+    if (!resolved.ok) {
+      throw new KeywardenError('invalid_request_error', `Scopes not allowed for a ${type} key: ${resolved.invalid.join(', ')}.`, { param: 'scopes' });
+    }
+    const name = input.name.trim();
+    if (!name) throw new KeywardenError('invalid_request_error', 'A request names the key it asks for.', { param: 'name' });
+    const { reason, ...asked } = input;
+    const now = this.deps.clock.now();
+    const projectId = principalProject(p);
+    const requester = principalActor(p);
+    const request: KeyRequestRecord = {
+      id: newKeyRequestId(),
+      projectId,
+      requester,
+      ...(p.kind === 'key' ? { viaKeyId: p.key.id } : {}),
+      ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : p.kind === 'key' && p.via ? { viaBot: p.via } : {}),
+      key: { ...asked, name, type, scopes: resolved.scopes },
+      reason: reason.trim(),
+      status: 'pending',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: now + KEY_REQUEST_TTL_MS,
+    };
+    await this.takeSlot(request, now);
+    try {
+      // The person's assertion is spent here, before anything is asked on their behalf.
+      await this.deps.audit.record(p, 'key_request.create', 'success', { details: { requestId: request.id, requester, name, type } }, { once: true });
+      if (!(await this.deps.store.putKeyRequest(request))) throw new KeywardenError('conflict', 'Request id collision; try again.');
+    } catch (err) {
+      await this.deps.store.releaseKeyRequestSlot(projectId, slotOf(requester, name), request.id).catch(() => undefined);
+      throw err;
+    }
+    return request;
+  }
+
+  /** One pending request per requester and name: the slot, taken over only from a request that no longer waits. */
+  private async takeSlot(request: KeyRequestRecord, now: number): Promise<void> {
+    const { store } = this.deps;
+    const slot = slotOf(request.requester, request.key.name);
+    if (await store.takeKeyRequestSlot(request.projectId, slot, request.id, request.expiresAt, now)) return;
+    const holder = await store.keyRequestSlot(request.projectId, slot);
+    const held = holder ? await store.getKeyRequest(holder.requestId) : undefined;
+    if (holder && held && keyRequestStatus(held, now) === 'pending') {
+      throw new KeywardenError('conflict', `You already have a pending request for a key named "${held.key.name}" (${held.id}); it is decided or expires first.`);
+    }
+    if (holder && (await store.takeKeyRequestSlot(request.projectId, slot, request.id, request.expiresAt, now, holder.requestId))) return;
+    throw new KeywardenError('conflict', 'Another request for a key of this name was just made; try again.');
+  }
+
+  /**
+   * Requests of the project, newest first: all of them for a key manager (with `keys:read`), the
+   * caller's own for anyone else. `status` filters on the status as it stands (expired included).
+   */
+  async list(p: Principal, query: { status?: KeyRequestStatus; cursor?: string; limit?: number }): Promise<Page<KeyRequestRecord>> {
+    const projectId = principalProject(p);
+    const all = (await this.isKeyManager(p)) && (p.kind === 'operator' || checkPermission(p.key, 'keys:read').allowed);
+    const requester = principalActor(p);
+    const limit = pageSize(query.limit);
+    const cursors = await listingCursors(this.deps.secrets, ['key-requests', projectId, all ? '*' : requester, query.status ?? '']);
+    const now = this.deps.clock.now();
+    const items: KeyRequestRecord[] = [];
+    let cursor = cursors.open(query.cursor);
+    do {
+      const page = await this.deps.store.listKeyRequests(projectId, { cursor, limit: 200 });
+      for (const r of page.items) {
+        if ((!all && r.requester !== requester) || (query.status && keyRequestStatus(r, now) !== query.status)) continue;
+        items.push(r);
+        if (items.length === limit) return { items, nextCursor: cursors.seal(this.deps.store.keyRequestsCursorAfter(r)) };
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { items };
+  }
+
+  /**
+   * Mints exactly the key asked for, with the approver as its creator (`KeyService.create`: the
+   * check, audit and event of `POST /v1/keys`), once. The answer never carries the key's value.
+   */
+  async approve(p: Principal, id: string): Promise<KeyRequestRecord> {
+    const request = await this.target(p, id);
+    const now = this.deps.clock.now();
+    const holder = randomUUID();
+    if (!(await this.deps.store.lockKeyRequest(id, holder, now + APPROVAL_LOCK_MS, now))) {
+      const current = (await this.deps.store.getKeyRequest(id)) ?? request;
+      return this.refuse(p, 'key_request.approve', current, undecidable(current, this.deps.clock.now()));
+    }
+    let issued: IssuedKey;
+    try {
+      const { name, ...powers } = request.key;
+      issued = await this.deps.keys.create(p, { name, ...powers });
+    } catch (err) {
+      await this.deps.store.unlockKeyRequest(id, holder).catch(() => undefined);
+      const reason = err instanceof KeywardenError ? err.code : 'error';
+      await this.deps.audit.record(p, 'key_request.approve', 'denied', { reason, details: this.names(request, principalActor(p)) }).catch(() => undefined);
+      throw err;
+    }
+    const decided = await this.deps.store.decideKeyRequest(id, {
+      status: 'approved',
+      holder,
+      decidedBy: principalActor(p),
+      decidedAt: new Date(this.deps.clock.now()).toISOString(),
+      keyId: issued.key.id,
+      keyStart: issued.key.start,
+      sealedKey: await this.seal(issued.secret, id),
+      claimUntil: this.deps.clock.now() + KEY_REQUEST_TTL_MS,
+    });
+    if (!decided) {
+      // Our lock ran out and another approval took the request: withdraw our key so one exists.
+      const system: Principal = { kind: 'operator', actor: 'system', projectId: request.projectId };
+      await this.deps.keys.revoke(system, issued.key.id).catch(() => undefined);
+      throw new KeywardenError('conflict', `Request ${id} was decided by another approval meanwhile.`);
+    }
+    await this.deps.store.releaseKeyRequestSlot(request.projectId, slotOf(request.requester, request.key.name), id).catch(() => undefined);
+    await this.deps.audit.record(p, 'key_request.approve', 'success', { keyId: issued.key.id, details: { ...this.names(request, principalActor(p)), keyId: issued.key.id } });
+    return decided;
+  }
+
+  /** Refuses a pending request with a reason its requester sees. Any key manager may. */
+  async deny(p: Principal, id: string, reason: string): Promise<KeyRequestRecord> {
+    const request = await this.target(p, id);
+    if (!(await this.isKeyManager(p))) {
+      const who = p.kind === 'key' && p.person ? `${p.person.identity} is not an admin of this project.` : 'This key lacks the keys:write permission.';
+      return this.refuse(p, 'key_request.deny', request, new KeywardenError('insufficient_permissions', who), 'not a key manager');
+    }
+    const now = this.deps.clock.now();
+    if (keyRequestStatus(request, now) !== 'pending') return this.refuse(p, 'key_request.deny', request, undecidable(request, now));
+    await this.deps.audit.record(p, 'key_request.deny', 'success', { reason: reason.trim(), details: this.names(request, principalActor(p), 'denier') }, { once: true });
+    const decided = await this.deps.store.decideKeyRequest(id, { status: 'denied', decidedBy: principalActor(p), decidedAt: new Date(now).toISOString(), denyReason: reason.trim(), now });
+    if (!decided) {
+      const current = (await this.deps.store.getKeyRequest(id)) ?? request;
+      await this.deps.audit.record(p, 'key_request.deny', 'error', { reason: 'the denial did not take effect', details: this.names(request, principalActor(p), 'denier') }).catch(() => undefined);
+      throw undecidable(current, this.deps.clock.now());
+    }
+    await this.deps.store.releaseKeyRequestSlot(request.projectId, slotOf(request.requester, request.key.name), id).catch(() => undefined);
+    return decided;
+  }
+
+  /**
+   * The approved key's value, to its requester only (the same key, or the same person through a
+   * bot), once, within 7 days of the approval: the sealed value is removed as it is handed out.
+   */
+  async claim(p: Principal, id: string): Promise<IssuedKey> {
+    const request = await this.target(p, id);
+    if (principalActor(p) !== request.requester) {
+      return this.refuse(p, 'key_request.claim', request, new KeywardenError('insufficient_permissions', 'Only the requester can collect the key of this request.'), 'not the requester');
+    }
+    const now = this.deps.clock.now();
+    if (!claimable(request, now)) {
+      if (request.status === 'approved' && request.sealedKey !== undefined) await this.deps.store.dropKeyRequestValue(id, now).catch(() => undefined);
+      return this.refuse(p, 'key_request.claim', request, unclaimable(request, now));
+    }
+    const details = { ...this.names(request, request.decidedBy), keyId: request.keyId! };
+    await this.deps.audit.record(p, 'key_request.claim', 'success', { keyId: request.keyId, details }, { once: true });
+    const taken = await this.deps.store.takeKeyRequestValue(id, new Date(now).toISOString(), now);
+    if (!taken?.sealedKey) {
+      await this.deps.audit.record(p, 'key_request.claim', 'error', { keyId: request.keyId, reason: 'already collected', details }).catch(() => undefined);
+      throw new KeywardenError('conflict', `The key of request ${id} was already collected.`);
+    }
+    const key = await this.deps.store.getKey(taken.keyId!);
+    if (!key) throw new KeywardenError('not_found', `The key of request ${id} no longer exists.`);
+    return { key, secret: await this.unseal(taken.sealedKey, id) };
+  }
+
+  /** A request of the caller's project: another project's is indistinguishable from a missing one. */
+  private async target(p: Principal, id: string): Promise<KeyRequestRecord> {
+    const request = KEY_REQUEST_ID_PATTERN.test(id) ? await this.deps.store.getKeyRequest(id) : undefined;
+    if (!request || request.projectId !== principalProject(p)) {
+      // Echo the id only when it is one: anything else in the slot must not come back.
+      throw new KeywardenError('not_found', KEY_REQUEST_ID_PATTERN.test(id) ? `No key request ${id} in this project.` : 'No such key request in this project.');
+    }
+    return request;
+  }
+
+  /**
+   * May manage keys — the first half of the authority rule (`Authority.requireKeyManager`), asked
+   * without refusing: a person through a bot must be a project admin; a key needs `keys:write`.
+   */
+  private async isKeyManager(p: Principal): Promise<boolean> {
+    if (p.kind === 'operator') return true;
+    if (p.person) return this.deps.store.isAdmin(p.key.projectId, p.person.identity);
+    return checkPermission(p.key, 'keys:write').allowed;
+  }
+
+  /** Who asked, who decides: every audit record of a request names both. */
+  private names(request: KeyRequestRecord, decider: string | undefined, as: 'approver' | 'denier' = 'approver'): Record<string, string> {
+    return { requestId: request.id, requester: request.requester, name: request.key.name, ...(decider ? { [as]: decider } : {}) };
+  }
+
+  /** A refusal is a denied attempt in the audit trail (spending a person's assertion), then the error. */
+  private async refuse(p: Principal, action: KeyRequestAction, request: KeyRequestRecord, error: KeywardenError, reason?: string): Promise<never> {
+    const decider = action === 'key_request.claim' ? request.decidedBy : principalActor(p);
+    const details = this.names(request, decider, action === 'key_request.deny' ? 'denier' : 'approver');
+    await this.deps.audit.record(p, action, 'denied', { reason: reason ?? error.message, details }, { once: true });
+    throw error;
+  }
+
+  private async seal(raw: string, requestId: string): Promise<string> {
+    const { current } = await hashingSecret(this.deps.secrets);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', sealingKey(current), iv);
+    cipher.setAAD(Buffer.from(requestId));
+    const sealed = Buffer.concat([cipher.update(raw, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `v1.${iv.toString('base64url')}.${sealed.toString('base64url')}`;
+  }
+
+  /** Under the current hashing secret, or the previous one while it is being rotated. */
+  private async unseal(sealed: string, requestId: string): Promise<string> {
+    const [version, iv, body] = sealed.split('.');
+    if (version !== 'v1' || !iv || !body) throw new Error('unknown sealed key format');
+    const bytes = Buffer.from(body, 'base64url');
+    for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), Buffer.from(iv, 'base64url'));
+        decipher.setAAD(Buffer.from(requestId));
+        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+        return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
+      } catch {
+        // Sealed under the other hashing secret: try the next.
+      }
+    }
+    throw new Error('sealed key cannot be unsealed with the current hashing secrets');
+  }
+}
+
+function sealingKey(hashing: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', hashing, Buffer.alloc(0), SEAL_INFO, 32));
+}
+
+/** The one-pending slot of a requester and a key name (names compared trimmed, case-insensitively). */
+function slotOf(requester: string, name: string): string {
+  return createHash('sha256').update(`${requester}\0${name.trim().toLowerCase()}`).digest('base64url');
+}
+
+/** Why a request can no longer be approved or denied. */
+function undecidable(request: KeyRequestRecord, now: number): KeywardenError {
+  const status = keyRequestStatus(request, now);
+  if (status === 'pending') return new KeywardenError('conflict', `Request ${request.id} is being approved right now.`);
+  return new KeywardenError('conflict', `Request ${request.id} is already ${status}.`);
+}
+
+function unclaimable(request: KeyRequestRecord, now: number): KeywardenError {
+  const status = keyRequestStatus(request, now);
+  if (status !== 'approved') return new KeywardenError('conflict', `Request ${request.id} is ${status}: there is no key to collect.`);
+  if (request.claimedAt) return new KeywardenError('conflict', `The key of request ${request.id} was already collected.`);
+  return new KeywardenError('conflict', `The key of request ${request.id} was not collected within 7 days of its approval; ask again.`);
+}
