@@ -3,6 +3,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { KeywardenEvents } from './keywarden-events';
 import { createLogsKey } from './keywarden-kms';
+import { KeywardenSecretRotation } from './keywarden-secret-rotation';
 import type { StageConfig } from './stage-config';
 import type { StatefulStack } from './stateful-stack';
 
@@ -11,6 +12,8 @@ export interface EventsStackProps extends StackProps {
   readonly stateful: StatefulStack;
   /** The API stack's alarm topic, for the relay's error alarm. */
   readonly alarmTopic?: ITopic;
+  /** The API's public base URL: with it, the Secrets Manager rotation function is deployed here too. */
+  readonly apiUrl?: string;
 }
 
 /**
@@ -21,20 +24,25 @@ export interface EventsStackProps extends StackProps {
  */
 export class EventsStack extends Stack {
   readonly events: KeywardenEvents;
+  /** The Secrets Manager rotation function for customers' Keywarden keys (issue 25 point 3). */
+  readonly secretRotation?: KeywardenSecretRotation;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
+    // Its own logs key: a key shared across stacks would tie this stack's deploys to the API's.
+    const logsKey = createLogsKey(this, 'LogsKey', config);
     this.events = new KeywardenEvents(this, 'Events', {
       config,
       table: stateful.table,
       indexArns: stateful.indexArns,
       tableKey: stateful.tableKey,
-      // Its own logs key: a key shared across stacks would tie this stack's deploys to the API's.
-      logsKey: createLogsKey(this, 'LogsKey', config),
+      logsKey,
       secrets: stateful.secrets,
       eventBus: stateful.eventBus,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
+    // Also off any request path: Secrets Manager invokes it on each secret's rotation schedule.
+    if (props.apiUrl) this.secretRotation = new KeywardenSecretRotation(this, 'SecretRotation', { config, apiUrl: props.apiUrl, logsKey });
   }
 }

@@ -52,8 +52,9 @@ export function addKeywardenStage(app: App, config: StageConfig, options: { cons
     config,
     stateful,
     alarmTopic: stateless.service.alarmTopic,
+    apiUrl: stateless.service.publicBaseUrl,
     stackName: names.events,
-    description: `Keywarden ${config.stage}: lifecycle events relay (outbox to EventBridge and webhooks)`,
+    description: `Keywarden ${config.stage}: lifecycle events relay (outbox to EventBridge and webhooks) and the Secrets Manager rotation function`,
   });
   const console = options.console
     ? new ConsoleStack(app, names.console, {

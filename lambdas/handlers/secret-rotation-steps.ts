@@ -56,6 +56,9 @@ export const ROTATION_TAG = { key: 'keywarden-rotation', value: 'enabled' } as c
 /** The metadata entry naming the rotation (its ClientRequestToken) that produced a key. */
 export const ROTATION_MARK = 'secretsmanager.rotation';
 
+/** How many lost replacements in a row a createSecret follows before it gives up (each one a died attempt). */
+const MAX_LOST_REPLACEMENTS = 10;
+
 /** A secret's value: the key and, for its readers, its id and the API URL; anything else kept. */
 export const SecretValue = z.looseObject({
   apiKey: z.string().min(1),
@@ -166,9 +169,14 @@ export class SecretRotation {
     let target = me.id;
     let overlap: string | undefined = this.deps.overlap;
     if (me.replacedBy) {
-      // Rotated already. Ours (this token's mark, copied from the key to its replacement) and
-      // never stored: the value is lost, so that replacement is rotated again, at once.
-      const replacement = unwrap(await actor.call('getKey', { params: { id: me.replacedBy } }), `read replacement ${me.replacedBy}`);
+      // Rotated already. By this rotation (its token's mark, copied from the key to each
+      // replacement) and never stored: the value is lost, so the newest replacement is rotated
+      // again, at once. Earlier lost ones were stopped the same way when they were replaced.
+      let replacement = unwrap(await actor.call('getKey', { params: { id: me.replacedBy } }), `read replacement ${me.replacedBy}`);
+      for (let hop = 0; replacement.replacedBy && replacement.metadata[ROTATION_MARK] === token && hop < MAX_LOST_REPLACEMENTS; hop++) {
+        const next = replacement.replacedBy;
+        replacement = unwrap(await actor.call('getKey', { params: { id: next } }), `read replacement ${next}`);
+      }
       if (replacement.metadata[ROTATION_MARK] !== token || replacement.replacedBy || replacement.status !== 'active') {
         throw new SecretRotationError(
           'rotated_elsewhere',
@@ -193,10 +201,9 @@ export class SecretRotation {
     await this.deps.secrets.send(
       new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: JSON.stringify(next), VersionStages: ['AWSPENDING'] }),
     );
-    return [
-      target === me.id ? 'rotated' : 'rotated the unstored replacement again',
-      { oldKey: me.id, newKey: issued.id, newKeyStart: issued.start, oldKeyUntil: issued.replaced?.graceUntil ?? issued.replaced?.revokedAt ?? null },
-    ];
+    return target === me.id
+      ? ['rotated', { oldKey: me.id, newKey: issued.id, newKeyStart: issued.start, oldKeyUntil: issued.replaced?.graceUntil ?? null }]
+      : ['rotated the lost replacement again', { oldKey: me.id, lostKey: target, newKey: issued.id, newKeyStart: issued.start, oldKeyUntil: me.graceUntil }];
   }
 
   private async testSecret(arn: string, token: string): Promise<[string, Record<string, unknown>]> {

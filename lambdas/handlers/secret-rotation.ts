@@ -7,9 +7,8 @@ import { SecretRotation } from './secret-rotation-steps';
 /**
  * Lambda entry of the Secrets Manager rotation function (lib/keywarden-secret-rotation.ts): a
  * client of /v1 like the bots, holding no table or service secret. Its configuration is parsed
- * once, on the first invocation (so tests can import this module); a missing or malformed variable
- * fails that invocation loudly with its name. The
- * steps are secret-rotation-steps.ts.
+ * once, on the first invocation (so tests can import this module); a missing or malformed
+ * variable fails that invocation loudly with its name. The steps are secret-rotation-steps.ts.
  */
 const SEVEN_DAYS_MS = 7 * 86_400_000;
 

@@ -166,6 +166,24 @@ describe('Secrets Manager rotation function', () => {
     expect((await me(old.key)).status).toBe(200);
   });
 
+  it('createSecret dying twice in that window still ends with one working replacement, each lost one stopped', async () => {
+    const { key: old, arn } = await integration();
+    const token = await startRotation(arn);
+    const fn = rotation();
+    for (let i = 0; i < 2; i++) {
+      sm.failNext('PutSecretValue');
+      await expect(step(fn, arn, token, 'createSecret')).rejects.toThrow();
+    }
+    await step(fn, arn, token, 'createSecret');
+    const first = (await keyRecord(old.id)).replacedBy as string;
+    const second = (await keyRecord(first)).replacedBy as string;
+    const pending = await value(arn, 'AWSPENDING');
+    expect(await keyRecord(second)).toMatchObject({ status: 'revoked', replacedBy: pending.keyId });
+    expect(await keyRecord(first)).toMatchObject({ status: 'revoked' });
+    expect(await keyRecord(pending.keyId)).toMatchObject({ status: 'active', replacedBy: null });
+    expect(puts(arn)).toBe(3);
+  });
+
   it('refuses a token that is not the pending version, a secret without rotation, an untagged secret, and a secret naming another API', async () => {
     const fn = rotation();
     const { key, arn } = await integration();
