@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/redact-keys';
 import { embeddingsAnswer } from './local-embeddings';
+import { LocalStoredResponses } from './local-stored-responses';
 import { sampleFromSchema, withinDepth } from './schema-sample';
-import type { Upstream, UpstreamPath } from '../core/ports';
+import type { StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
 
 /**
  * The clearly labelled offline model used when no upstream is configured. It answers Responses API
@@ -24,7 +25,14 @@ import type { Upstream, UpstreamPath } from '../core/ports';
  *
  * Asked for embeddings, it answers deterministic unit vectors of the model's size, floats or
  * base64 (local-embeddings.ts), whatever model of the catalog is named.
+ *
+ * It keeps the responses it answers with `store` on (the default) for retrieve, delete, cancel and
+ * input items, and serves `background: true` — `queued` at once, `completed` a moment later
+ * (local-stored-responses.ts).
  */
+/** How long the local model's background responses take (a client polls and sees `in_progress` first). */
+export const LOCAL_BACKGROUND_MS = 300;
+
 export const LOCAL_MODEL_LABEL = 'Keywarden local model (offline stand-in; set UPSTREAM_BASE_URL for real answers)';
 
 function id(prefix: string): string {
@@ -72,7 +80,19 @@ function words(text: string): number {
 export class LocalModel implements Upstream {
   readonly label = 'local-model';
 
-  constructor(private readonly modelId: string) {}
+  private readonly storedResponses: LocalStoredResponses;
+
+  constructor(
+    private readonly modelId: string,
+    /** How long a background response takes to complete. */
+    options: { backgroundMs?: number } = {},
+  ) {
+    this.storedResponses = new LocalStoredResponses(options.backgroundMs ?? LOCAL_BACKGROUND_MS);
+  }
+
+  async stored(call: StoredResponseCall, _signal?: AbortSignal): Promise<Response> {
+    return this.storedResponses.call(call);
+  }
 
   async forward(path: UpstreamPath, body: string): Promise<Response> {
     let request: Record<string, unknown>;
@@ -125,6 +145,8 @@ export class LocalModel implements Upstream {
       top_p: echo(request.top_p, 1),
       truncation: echo(request.truncation, 'disabled'),
       user: echo(request.user, null),
+      background: request.background === true,
+      store: request.store !== false,
     };
     const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
     let item: Record<string, unknown>;
@@ -153,7 +175,12 @@ export class LocalModel implements Upstream {
     }
     const completed = { ...base, status: 'completed', output: [item], output_text: answer.kind === 'text' ? answer.text : '', usage };
 
-    if (request.stream !== true) return new Response(encode(completed), { status: 200, headers: { 'content-type': 'application/json' } });
+    const store = request.store !== false;
+    if (request.stream !== true) {
+      const answered = store ? this.storedResponses.remember(completed, request.input, request.background === true) : completed;
+      return new Response(encode(answered), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    if (store) this.storedResponses.remember(completed, request.input, false);
 
     const events: Record<string, unknown>[] = [
       { type: 'response.created', response: inProgress },

@@ -8,6 +8,7 @@ import { keyLimitHeaders } from './limit-headers';
 import type { GatewayApi, OwnedRef } from './openai-apis';
 import { billingEvidence } from './after-answer';
 import { recordOwners, requireOwned } from './stored-owners';
+import { stillRunning, watchBackground, type BackgroundOutcome } from './background-watch';
 import type { RequestContext } from './request-context';
 import type { HttpResponse } from './types';
 
@@ -47,6 +48,8 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   if (named.length > 0) await requireOwned(ctx, named);
   // What the upstream stores for this call becomes the caller's project's (after the answer, beside the usage record).
   const own = (key: KeyRecord, model: string, refs: OwnedRef[]) => (request.store === false ? undefined : recordOwners(ctx, key, model, refs));
+  // A background response is answered before its usage is known: watched after the answer, settled once it ends.
+  const watch = request.background === true ? (id: string) => watchBackground(ctx.services.upstream, id, api.usageOf, ctx.logger) : undefined;
   const outcome = await callModel(ctx.services, {
     model: request.model,
     stream,
@@ -58,7 +61,7 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   const limits = (held: KeyHold, charged?: number) => keyLimitHeaders(ctx.services.config.headerBrand, held, ctx.services.clock.now(), charged);
   switch (outcome.kind) {
     case 'answered':
-      return answered(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits, charged) }), own);
+      return answered(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits, charged) }), own, watch);
     case 'streaming':
       return streamed(outcome, api, (charged, remaining) => ({ ...evidence(charged, remaining), ...limits(outcome.limits) }), ctx.services.config.upstreamTimeoutMs, own);
     case 'budget_exceeded':
@@ -90,17 +93,20 @@ function overLimit(outcome: Extract<ModelCallOutcome, { kind: 'budget_exceeded' 
 type Own = (key: KeyRecord, model: string, refs: OwnedRef[]) => Promise<void> | undefined;
 
 /** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
-function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own): HttpResponse {
+function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own, watch?: (id: string) => Promise<BackgroundOutcome>): HttpResponse {
   let usage: TokenUsage | undefined;
   let refs: OwnedRef[] = [];
+  let running: string | undefined;
   try {
     const parsed: unknown = JSON.parse(call.text);
     usage = api.usageOf(parsed);
     refs = api.ownedIn?.(parsed) ?? [];
+    if (watch && stillRunning(parsed)) running = parsed.id;
   } catch {
     usage = undefined;
   }
-  const bill = call.bill(usage);
+  // A background response still running: the headers state its price so far (per request); settled later by its usage.
+  const bill = call.bill(running ? undefined : usage);
   return {
     status: 200,
     headers: { 'content-type': 'application/json', ...evidence(bill.charged, bill.remaining) },
@@ -108,7 +114,8 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own)
     finish: async () => {
       // Started first: the owner record goes out beside the settlement, not after it.
       const owned = own(call.key, call.model.id, refs);
-      const settled = await bill.settle();
+      if (running && watch) usage = (await watch(running)).usage;
+      const settled = await (running ? call.bill(usage) : bill).settle();
       return { model: call.model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
     },
   };

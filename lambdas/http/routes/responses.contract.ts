@@ -14,13 +14,9 @@ import { idSlot } from '../schemas';
 export const ResponsesBody = z.looseObject({
   model: z.string({ error: 'model is required (a model id such as archibot)' }).min(1, 'model is required (a model id such as archibot)'),
   stream: z.boolean({ error: 'stream must be a boolean' }).nullable().optional(),
-  // A background response reports its usage to whoever polls the upstream for it, never to this
-  // endpoint: served, it would be charged one request whatever it used (usage forgiven), so it is
-  // refused until stored responses are served here.
-  background: z
-    .literal(false, { error: 'background responses are not served by this endpoint (their usage could not be billed); leave background unset or false' })
-    .nullable()
-    .optional(),
+  // A background response is watched after its answer and billed once its usage is known
+  // (http/background-watch.ts); streamed, it would be billed by a stream the client may leave.
+  background: z.boolean({ error: 'background must be a boolean' }).nullable().optional(),
   // Ids of stored objects the call continues: well-formed (a raw key here is exposed) and, before
   // the upstream is called, the caller's project's (stored-owners.ts).
   previous_response_id: idSlot('previous_response_id', UPSTREAM_ID_PATTERN, 'a response id (resp_…)').nullable().optional(),
@@ -30,6 +26,9 @@ export const ResponsesBody = z.looseObject({
     })
     .nullable()
     .optional(),
+}).refine((body) => !(body.background === true && body.stream === true), {
+  message: 'background responses are served without stream here: create it, then poll GET /v1/responses/{id}',
+  path: ['stream'],
 });
 
 /** The Chat Completions request as far as the gateway reads it; every other field goes upstream unchanged. */

@@ -1,0 +1,79 @@
+import type { TokenUsage } from '../core/model-call';
+import type { Log, Upstream } from '../core/ports';
+
+/**
+ * A background response (`background: true`) is answered at once, `queued`, before it has used
+ * anything; its usage is known only when it ends. Its model call stays open until then — the
+ * reservation taken, the key's slot held — while Keywarden polls the upstream for it, after the
+ * answer, and is settled once, by the usage the finished response reports. A response still
+ * running WATCH_MAX_MS after its creation is cancelled (so nothing runs on unbilled) and settled
+ * by the usage the cancellation reports; when no usage can be read at all, the call is charged its
+ * per-request price (docs/gateway.md says so).
+ */
+
+/**
+ * How long a background response is watched: under the streaming function's 5-minute timeout
+ * (lib/stage-config.ts), with room for the cancel and the settlement.
+ */
+export const WATCH_MAX_MS = 240_000;
+/** Polls start this far apart and back off to POLL_MAX_MS. */
+const POLL_FIRST_MS = 250;
+const POLL_MAX_MS = 5_000;
+/** Longest one poll waits for the upstream. */
+const POLL_TIMEOUT_MS = 30_000;
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
+
+export interface BackgroundOutcome {
+  /** The status the response ended in, or `watch_ended` when it was still running at the bound. */
+  status: string;
+  usage: TokenUsage | undefined;
+}
+
+/** Whether an answer to a `background: true` request is still running: it must be watched for its usage. */
+export function stillRunning(answer: unknown): answer is { id: string; status: string } {
+  const a = answer as { id?: unknown; status?: unknown } | undefined;
+  return typeof a?.id === 'string' && typeof a.status === 'string' && !TERMINAL.has(a.status);
+}
+
+/** Polls the upstream for a background response until it ends (or the bound), then reads its usage. */
+export async function watchBackground(
+  upstream: Upstream,
+  id: string,
+  usageOf: (answer: unknown) => TokenUsage | undefined,
+  logger: Log,
+  bounds: { maxMs?: number; firstMs?: number } = {},
+): Promise<BackgroundOutcome> {
+  const { stored } = upstream;
+  if (!stored) return { status: 'not_served', usage: undefined };
+  const call = async (action: 'retrieve' | 'cancel'): Promise<unknown> => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), POLL_TIMEOUT_MS);
+    try {
+      const res = await stored.call(upstream, { id, action }, controller.signal);
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => undefined);
+        return { status: res.status === 404 ? 'gone' : undefined };
+      }
+      return await res.json();
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const deadline = Date.now() + (bounds.maxMs ?? WATCH_MAX_MS);
+  let wait = bounds.firstMs ?? POLL_FIRST_MS;
+  while (Date.now() + wait < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(POLL_MAX_MS, wait * 2);
+    const seen = (await call('retrieve')) as { status?: unknown } | undefined;
+    const status = typeof seen?.status === 'string' ? seen.status : undefined;
+    if (status === 'gone') return { status, usage: undefined };
+    if (status && TERMINAL.has(status)) return { status, usage: usageOf(seen) };
+  }
+  logger.warn('background response cancelled at the watch bound', { maxMs: bounds.maxMs ?? WATCH_MAX_MS });
+  const cancelled = await call('cancel');
+  // What the cancellation reports, else the response as it stands once cancelled.
+  return { status: 'watch_ended', usage: usageOf(cancelled) ?? usageOf(await call('retrieve')) };
+}
