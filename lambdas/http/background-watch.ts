@@ -12,15 +12,17 @@ import type { Log, Upstream } from '../core/ports';
  */
 
 /**
- * How long a background response is watched: under the streaming function's 5-minute timeout
- * (lib/stage-config.ts), with room for the cancel and the settlement.
+ * How long a background response is watched. The streaming function lives 5 minutes
+ * (lib/stage-config.ts): the create's own upstream call (at most UPSTREAM_TIMEOUT_MS, 60 s by
+ * default), this watch (every poll ends by it), the cancel and the read after it (FINAL_CALL_MS
+ * each) and the settlement all fit.
  */
-export const WATCH_MAX_MS = 240_000;
+export const WATCH_MAX_MS = 180_000;
 /** Polls start this far apart and back off to POLL_MAX_MS. */
 const POLL_FIRST_MS = 250;
 const POLL_MAX_MS = 5_000;
-/** Longest one poll waits for the upstream. */
-const POLL_TIMEOUT_MS = 30_000;
+/** Longest the cancel at the bound, and the read after it, wait for the upstream. */
+const FINAL_CALL_MS = 10_000;
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
 
@@ -46,9 +48,9 @@ export async function watchBackground(
 ): Promise<BackgroundOutcome> {
   const { stored } = upstream;
   if (!stored) return { status: 'not_served', usage: undefined };
-  const call = async (action: 'retrieve' | 'cancel'): Promise<unknown> => {
+  const call = async (action: 'retrieve' | 'cancel', timeoutMs: number): Promise<unknown> => {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), POLL_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
       const res = await stored.call(upstream, { id, action }, controller.signal);
       if (!res.ok) {
@@ -67,13 +69,13 @@ export async function watchBackground(
   while (Date.now() + wait < deadline) {
     await new Promise((resolve) => setTimeout(resolve, wait));
     wait = Math.min(POLL_MAX_MS, wait * 2);
-    const seen = (await call('retrieve')) as { status?: unknown } | undefined;
+    const seen = (await call('retrieve', Math.max(1, deadline - Date.now()))) as { status?: unknown } | undefined;
     const status = typeof seen?.status === 'string' ? seen.status : undefined;
     if (status === 'gone') return { status, usage: undefined };
     if (status && TERMINAL.has(status)) return { status, usage: usageOf(seen) };
   }
   logger.warn('background response cancelled at the watch bound', { maxMs: bounds.maxMs ?? WATCH_MAX_MS });
-  const cancelled = await call('cancel');
+  const cancelled = await call('cancel', FINAL_CALL_MS);
   // What the cancellation reports, else the response as it stands once cancelled.
-  return { status: 'watch_ended', usage: usageOf(cancelled) ?? usageOf(await call('retrieve')) };
+  return { status: 'watch_ended', usage: usageOf(cancelled) ?? usageOf(await call('retrieve', FINAL_CALL_MS)) };
 }
