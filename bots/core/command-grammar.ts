@@ -3,6 +3,7 @@ import { parseDuration } from '../../lambdas/core/duration';
 import { PREFIX_PATTERN } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
 import type { Budget } from '../../lambdas/core/types';
+import { parseRequest, REQUEST_FLAGS, type RequestOptions } from './request-command';
 
 /**
  * The command grammar both bots share (SPEC §5). Pure: text in, a tagged parse result out.
@@ -23,11 +24,13 @@ import type { Budget } from '../../lambdas/core/types';
  *   usage [key]
  *   whoami
  *   console
+ *   request <name> [--type t] [--scopes a,b] [--models m] [--budget 20/month] [--expires 30d] --reason "…"
+ *                                        (anyone: the admins approve or deny; request-command.ts)
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console'];
 
@@ -73,7 +76,9 @@ export type Command =
   | { name: 'usage'; key?: string }
   | { name: 'whoami' }
   /** A one-time sign-in link to the web console, for an admin, privately. */
-  | { name: 'console' };
+  | { name: 'console' }
+  /** Ask the admins for a key (anyone): approved, it is delivered to the asker privately. */
+  | { name: 'request'; options: RequestOptions };
 
 export type ParseResult =
   | { ok: true; command: Command }
@@ -125,6 +130,12 @@ export const HELP: readonly HelpEntry[] = [
   },
   { name: 'whoami', usage: 'whoami', summary: 'Show who you are to Keywarden and whether you are an admin.', adminOnly: false },
   { name: 'console', usage: 'console', summary: 'Get a one-time link (5 minutes) that signs you in to the API Keys console.', adminOnly: true },
+  {
+    name: 'request',
+    usage: 'request <name> [--type viewer|privileged] [--scopes a,b] [--models m] [--budget 20/month] [--expires 30d] --reason "…"',
+    summary: 'Ask the project’s admins for a key; approved, it is sent only to you, privately.',
+    adminOnly: false,
+  },
 ];
 
 const FLAGS: Record<CommandName, readonly string[]> = {
@@ -144,6 +155,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   usage: [],
   whoami: [],
   console: [],
+  request: REQUEST_FLAGS,
 };
 
 export function isCommandName(word: string): word is CommandName {
@@ -219,6 +231,10 @@ export function parseCommand(text: string): ParseResult {
       const parsed = parseBudgetWord(amount);
       if (!parsed.ok) return invalid(parsed.message);
       return { ok: true, command: { name: 'budget', key, budget: parsed.budget } };
+    }
+    case 'request': {
+      const asked = parseRequest(positional, flags);
+      return asked.ok ? { ok: true, command: { name: 'request', options: asked.options } } : invalid(asked.message);
     }
     case 'create': {
       if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };

@@ -26,6 +26,7 @@ import { looksLikeKey } from '../../lambdas/core/key-scan';
 import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type ErrorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
 import { usageReport } from './usage-report';
+import { askForKey } from './key-request-command';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -141,6 +142,7 @@ export class Conversation {
       case 'limit':
       case 'budget':
         return this.askChange(command, asker);
+      case 'request': return askForKey(this.client, command.options, asker);
     }
   }
 

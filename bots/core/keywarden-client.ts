@@ -1,6 +1,6 @@
 import { ASSERTION_HEADER, signAssertion } from '../../lambdas/core/actor-assertion';
 import { deliveryClaimId, signDeliveryClaim } from '../../lambdas/core/delivery-claim';
-import { KeywardenApi } from '../../lambdas/http/client';
+import { KeywardenApi, type CallInput, type CallOutput } from '../../lambdas/http/client';
 import type {
   ApiAuditRecord,
   ApiConversationReference,
@@ -187,6 +187,11 @@ export class KeywardenClient {
   /** A one-time console sign-in link for `actor` (an admin; the API refuses and audits anyone else). */
   consoleLink(actor: string): Promise<ApiResult<{ url: string; expiresAt: string }>> {
     return this.asActor(actor, (headers) => this.api.call('createConsoleLink', {}, { headers }));
+  }
+
+  /** `request <name> …`: asks the admins for a key as `actor` (the requester the API records is the person). */
+  requestKey(actor: string, body: CallInput<'createKeyRequest'>['body']): Promise<ApiResult<CallOutput<'createKeyRequest'>>> {
+    return this.asActor(actor, (headers) => this.api.call('createKeyRequest', { body }, { headers }));
   }
 
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {
