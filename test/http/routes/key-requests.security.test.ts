@@ -49,6 +49,36 @@ describe('key requests: who may', () => {
     expect(audit.items.map((r) => [r.action, r.outcome])).toEqual(expect.arrayContaining([['key.create', 'denied'], ['key_request.approve', 'denied']]));
   });
 
+  it('never wider than the approver: a wider rate limit, expiry or budget is refused 403 naming it, nothing minted', async () => {
+    const { stack } = fixture();
+    const projectId = stack.bootstrap.projectId;
+    const bounded = await stack.services.keys.create(operatorOf(projectId), {
+      name: 'bounded manager',
+      scopes: ['keys:read', 'keys:write', 'models:read'],
+      rateLimit: { limit: 10, windowSeconds: 60 },
+      expiresInMs: 3_600_000,
+      budget: { credits: 5, period: 'month' },
+    });
+    const asker = await viewerKey('wide asker');
+    const cases: [Record<string, unknown>, string][] = [
+      [{ rateLimit: { limit: 1000, windowSeconds: 60 } }, 'rate limit'],
+      [{ expiresIn: '30d' }, 'expiry'],
+      [{ budget: { credits: 50, period: 'month' } }, 'budget'],
+    ];
+    for (const [extra, axis] of cases) {
+      const name = `wide ${axis}`;
+      const id = (await ask(asker, { name, type: 'viewer', scopes: ['models:read'], expiresIn: '30m', budget: { credits: 1, period: 'month' }, ...extra, reason: 'r' })).body.id as string;
+      const refused = await stack.json(`/v1/key-requests/${id}/approve`, { key: bounded.secret, method: 'POST' });
+      expectApiError(refused, 403, 'insufficient_permissions');
+      expect(refused.body.error.message).toContain(axis);
+      expect((await stack.services.store.listKeys(projectId, { limit: 200 })).items.filter((k) => k.name === name)).toEqual([]);
+      expect((await stack.services.store.getKeyRequest(id))?.status).toBe('pending');
+    }
+    // Within every bound, the same manager approves.
+    const id = (await ask(asker, { name: 'narrow', type: 'viewer', scopes: ['models:read'], expiresIn: '30m', budget: { credits: 1, period: 'month' }, rateLimit: { limit: 5, windowSeconds: 60 }, reason: 'r' })).body.id;
+    expect((await stack.json(`/v1/key-requests/${id}/approve`, { key: bounded.secret, method: 'POST' })).status).toBe(200);
+  });
+
   it('only the requester collects the key: not the approver, not another key', async () => {
     const { stack } = fixture();
     const viewer = await viewerKey('collector');
