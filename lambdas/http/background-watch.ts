@@ -26,6 +26,18 @@ const FINAL_CALL_MS = 10_000;
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
 
+/** The watches in flight in this process: a server that stops ends them early (`stopBackgroundWatches`). */
+const watching = new Set<AbortController>();
+
+/**
+ * For a long-running server that is stopping (the local stack's close waits for every answer's
+ * after-work): every watch goes straight to its bound — the response cancelled at the upstream and
+ * settled by the usage the cancellation reports — instead of holding the stop for minutes.
+ */
+export function stopBackgroundWatches(): void {
+  for (const stop of watching) stop.abort();
+}
+
 export interface BackgroundOutcome {
   /** The status the response ended in, or `watch_ended` when it was still running at the bound. */
   status: string;
@@ -66,16 +78,36 @@ export async function watchBackground(
   };
   const deadline = Date.now() + (bounds.maxMs ?? WATCH_MAX_MS);
   let wait = bounds.firstMs ?? POLL_FIRST_MS;
-  while (Date.now() + wait < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    wait = Math.min(POLL_MAX_MS, wait * 2);
-    const seen = (await call('retrieve', Math.max(1, deadline - Date.now()))) as { status?: unknown } | undefined;
-    const status = typeof seen?.status === 'string' ? seen.status : undefined;
-    if (status === 'gone') return { status, usage: undefined };
-    if (status && TERMINAL.has(status)) return { status, usage: usageOf(seen) };
+  const stop = new AbortController();
+  watching.add(stop);
+  try {
+    while (Date.now() + wait < deadline && !stop.signal.aborted) {
+      await pause(wait, stop.signal);
+      if (stop.signal.aborted) break;
+      wait = Math.min(POLL_MAX_MS, wait * 2);
+      const seen = (await call('retrieve', Math.max(1, deadline - Date.now()))) as { status?: unknown } | undefined;
+      const status = typeof seen?.status === 'string' ? seen.status : undefined;
+      if (status === 'gone') return { status, usage: undefined };
+      if (status && TERMINAL.has(status)) return { status, usage: usageOf(seen) };
+    }
+  } finally {
+    watching.delete(stop);
   }
   logger.warn('background response cancelled at the watch bound', { maxMs: bounds.maxMs ?? WATCH_MAX_MS });
   const cancelled = await call('cancel', FINAL_CALL_MS);
   // What the cancellation reports, else the response as it stands once cancelled.
   return { status: 'watch_ended', usage: usageOf(cancelled) ?? usageOf(await call('retrieve', FINAL_CALL_MS)) };
+}
+
+/** Waits `ms`, or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

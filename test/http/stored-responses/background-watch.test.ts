@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
 import { OpenAiCompatibleUpstream } from '../../../lambdas/adapters/upstream';
-import { watchBackground } from '../../../lambdas/http/background-watch';
+import { stopBackgroundWatches, watchBackground } from '../../../lambdas/http/background-watch';
 import { RESPONSES } from '../../../lambdas/http/openai-apis';
 import { fixedResponse, startStandInUpstream, type StandInUpstream } from '../openai-relay/stand-in-upstream';
 
@@ -42,5 +42,19 @@ describe('watching a background response', () => {
   it('one deleted meanwhile ends the watch with no usage', async () => {
     upstream.handle((_req, res) => send(res, 404, { error: { message: "Response with id 'resp_gone' not found.", type: 'invalid_request_error', param: null, code: null } }));
     expect(await watchBackground(adapter, 'resp_gone', RESPONSES.usageOf, logger as never, { maxMs: 5_000, firstMs: 10 })).toEqual({ status: 'gone', usage: undefined });
+  });
+
+  it('a stopping server ends a watch at once: cancelled at the upstream, charged what the cancellation reports', async () => {
+    upstream.handle((req, res) => {
+      const base = { ...fixedResponse({ usage: { input_tokens: 5, output_tokens: 5 } }), id: 'resp_stop' };
+      if (req.url.endsWith('/cancel')) return send(res, 200, { ...base, status: 'cancelled' });
+      return send(res, 200, { ...base, status: 'in_progress', usage: null });
+    });
+    const started = Date.now();
+    const watched = watchBackground(adapter, 'resp_stop', RESPONSES.usageOf, logger as never, { maxMs: 60_000, firstMs: 20 });
+    await new Promise((r) => setTimeout(r, 100));
+    stopBackgroundWatches();
+    expect(await watched).toEqual({ status: 'watch_ended', usage: { inputTokens: 5, outputTokens: 5, totalTokens: 10 } });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
