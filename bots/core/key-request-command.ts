@@ -41,8 +41,8 @@ export function requestedText(r: ApiKeyRequest): string {
     ...(k.expiresInSeconds !== null ? [`expires ${Math.round(k.expiresInSeconds / 86_400) || '<1'}d after approval`] : []),
   ];
   return (
-    `Asked the project’s admins for a key “${k.name}” (${parts.join('; ')}). Request ${r.id}. ` +
-    `Once an admin approves it, the key is sent only to you, privately; if they deny it, you’ll see why. ` +
-    `Undecided, it expires on ${r.expiresAt.slice(0, 10)}.`
+    // Says only what happens today: the approval card and the private delivery in chat are not built yet.
+    `Asked the project’s admins for a key “${k.name}” (${parts.join('; ')}). Request ${r.id}: ` +
+    `an admin approves or denies it; undecided, it expires on ${r.expiresAt.slice(0, 10)}. The key, once approved, goes only to you.`
   );
 }

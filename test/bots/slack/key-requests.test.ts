@@ -25,7 +25,7 @@ describe('Slack /apikeys request', () => {
     const text = textOf(answer.body);
     expect(text).toContain(request.id);
     expect(text).toContain('nightly export');
-    expect(text).toContain('privately');
+    expect(text).toContain('goes only to you');
   });
 
   it('a second pending request for the same name is refused, naming the first; a missing reason gets the usage', async () => {
