@@ -90,6 +90,7 @@ export class DynamoDbStore implements Store {
   // ── keys and admission (store/keys.ts) ──
   getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }) { return this.keys.getKeyWithAdmin(id, admin); }
   putKey(key: KeyRecord, event?: string) { return this.keys.putKey(key, event); }
+  listKey(key: KeyRecord) { return this.keys.listKey(key); }
   getKey(id: string) { return this.keys.getKey(id); }
   listKeys(projectId: string, options: { cursor?: string; limit: number }) { return this.keys.listKeys(projectId, options); }
   keysCursorAfter(key: KeyRecord) { return this.keys.keysCursorAfter(key); }

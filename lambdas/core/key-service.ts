@@ -167,7 +167,7 @@ export class KeyService {
       createdAt: new Date(now).toISOString(),
       createdBy: principalActor(p),
     });
-    await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type } }, (event) => this.save(issued.key, event));
+    await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type }, lists: issued.key }, (event) => this.save(issued.key, event, { listed: true }));
     return issued;
   }
 
@@ -213,8 +213,12 @@ export class KeyService {
     };
   }
 
-  /** Stores a freshly minted key (`event`: the marker of the event announcing it). */
-  async save(key: KeyRecord, event?: string): Promise<void> {
+  /**
+   * Stores a freshly minted key (`event`: the marker of the event announcing it): its listing
+   * entry first, unless the change already wrote it beside its audit record (`listed`).
+   */
+  async save(key: KeyRecord, event?: string, options: { listed?: boolean } = {}): Promise<void> {
+    if (!options.listed) await this.deps.store.listKey(key);
     // 128-bit random ids: a collision means something is badly wrong, not bad luck.
     if (!(await this.deps.store.putKey(key, event))) throw new KeywardenError('conflict', 'Key id collision; try again.');
   }
@@ -339,8 +343,8 @@ export class KeyService {
     const details = { replacement: issued.key.id, replacementStart: issued.key.start, overlapSeconds: Math.round(overlapMs / 1000) };
     const at = new Date(now).toISOString();
     const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
-    await this.recorded(p, 'key.rotate', { key: old, details }, async (event) => {
-      await this.save(issued.key);
+    await this.recorded(p, 'key.rotate', { key: old, details, lists: issued.key }, async (event) => {
+      await this.save(issued.key, undefined, { listed: true });
       if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil, old.version ?? 1, event))) {
         // Lost a race with another rotation (or an edit, pause or revocation): withdraw ours so
         // only one replacement exists, a copy of the key as it now stands.

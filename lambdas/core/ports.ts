@@ -54,6 +54,12 @@ export interface Store extends KeyRequestPort {
    * announcing it, put in the key's marker set by the same write (core/events.ts `StoredEvent`).
    */
   putKey(key: KeyRecord, event?: string): Promise<boolean>;
+  /**
+   * The key's entry in its project's list (`listKeys`), written before the key itself — beside
+   * the change's audit record and event, so no round trip is added — so a key never exists
+   * unlisted. An entry whose key was never written lists nothing.
+   */
+  listKey(key: KeyRecord): Promise<void>;
   getKey(id: string): Promise<KeyRecord | undefined>;
   listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
   /** The `listKeys` cursor that resumes right after `key` (a filtered walk stopping mid-page). */

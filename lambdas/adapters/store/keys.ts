@@ -6,6 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
+import { KeywardenError } from '../../core/errors';
 import { KeyAdmission, toKey } from './key-admission';
 import type { ExposureRecord } from '../../core/exposure';
 import type { KeyRecord, Page } from '../../core/types';
@@ -16,6 +17,7 @@ export type KeyStore = Pick<
   Store,
   | 'getKeyWithAdmin'
   | 'putKey'
+  | 'listKey'
   | 'getKey'
   | 'listKeys'
   | 'keysCursorAfter'
@@ -56,6 +58,12 @@ export class KeyItems implements KeyStore {
     return { ...(keyItem ? { key: toKey(keyItem) } : {}), admin: found.some((item) => item.sk !== sortKey.key) };
   }
 
+  /**
+   * A new key's item. It is in no index: every authenticated call writes it (admission), and an
+   * item in an index with every attribute projected has its index entry rewritten by each of
+   * those writes (a second write unit, all of a project's keys on one index partition). What
+   * lists it is its listing entry (`listKey`), written before it.
+   */
   async putKey(key: KeyRecord, event?: string): Promise<boolean> {
     const out = await unlessConditionFails(
       this.db.doc.send(
@@ -63,8 +71,6 @@ export class KeyItems implements KeyStore {
           TableName: this.db.name,
           Item: {
             ...itemKey.key(key.id),
-            gsi1pk: partition.projectKeys(key.projectId),
-            gsi1sk: sortKey.timeline(key.createdAt, key.id),
             ...key,
             expiresAt: key.expiresAt ?? undefined,
             rlMax: key.rateLimit.limit,
@@ -78,29 +84,86 @@ export class KeyItems implements KeyStore {
     return out !== undefined;
   }
 
+  /** The key's listing entry: small, written once, in gsi1 (the project's keys, newest first). */
+  async listKey(key: KeyRecord): Promise<void> {
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.name,
+        Item: {
+          pk: partition.key(key.id),
+          sk: sortKey.keyListing,
+          gsi1pk: partition.projectKeys(key.projectId),
+          gsi1sk: sortKey.timeline(key.createdAt, key.id),
+          id: key.id,
+          projectId: key.projectId,
+        },
+      }),
+    );
+  }
+
   async getKey(id: string): Promise<KeyRecord | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
     return out.Item ? toKey(out.Item) : undefined;
   }
 
+  /**
+   * A page of a project's keys, newest first: the listing entries (gsi1), then their key items in
+   * one consistent BatchGetItem. Keys written before listing entries existed are in gsi1
+   * themselves and come back whole. An entry without its key item (deleted, never written) is
+   * skipped, so a page may hold fewer keys than `limit`; the cursor still moves past it.
+   */
   async listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>> {
+    // A cursor is a position in the list: the gsi1 sort key of the last key shown (unique: it
+    // ends with the key's id), whichever item listed it — an entry or, written before entries
+    // existed, the key item itself. The page continues below it.
+    const before = positionOf(options.cursor);
     const out = await this.db.doc.send(
       new QueryCommand({
         TableName: this.db.name,
         IndexName: TABLE_SCHEMA.gsi1.name,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': partition.projectKeys(projectId) },
+        KeyConditionExpression: before === undefined ? 'gsi1pk = :p' : 'gsi1pk = :p AND gsi1sk < :before',
+        ExpressionAttributeValues: { ':p': partition.projectKeys(projectId), ...(before === undefined ? {} : { ':before': before }) },
         ScanIndexForward: false,
         Limit: options.limit,
-        ExclusiveStartKey: decodeCursor(options.cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(toKey), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    const found = out.Items ?? [];
+    const listed = found.filter((item) => item.sk === sortKey.keyListing).map((item) => itemKey.key(String(item.id)));
+    const items = new Map((listed.length ? await this.db.batchGetAll(listed) : []).map((item) => [String(item.pk), item]));
+    const seen = new Set<string>();
+    const keys = found.flatMap((item) => {
+      const whole = item.sk === sortKey.keyListing ? items.get(partition.key(String(item.id))) : item;
+      // A key being moved to its listing entry is briefly in the index twice, side by side.
+      if (!whole || whole.projectId !== projectId || seen.has(String(whole.id))) return [];
+      seen.add(String(whole.id));
+      return [toKey(whole)];
+    });
+    // Keys written before listing entries existed are moved to one as they are listed.
+    const legacy = found.filter((item) => item.sk === sortKey.key);
+    if (legacy.length) await Promise.all(legacy.map((item) => this.moveToListing(toKey(item))));
+    return { items: keys, nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /**
+   * A key written before listing entries existed, out of gsi1: its entry first (never unlisted),
+   * then the index attributes removed from its item — if it still exists (a deleted key is not
+   * written back). Idempotent; a failure leaves it listed as before, to be moved next time.
+   */
+  private async moveToListing(key: KeyRecord): Promise<void> {
+    try {
+      await this.listKey(key);
+      await unlessConditionFails(
+        this.db.doc.send(
+          new UpdateCommand({ TableName: this.db.name, Key: itemKey.key(key.id), UpdateExpression: 'REMOVE gsi1pk, gsi1sk', ConditionExpression: 'attribute_exists(pk)' }),
+        ),
+      );
+    } catch {
+      // Listed as before; the next listing tries again.
+    }
   }
 
   keysCursorAfter(key: KeyRecord): string {
-    // The index's LastEvaluatedKey for this item: its table key and its gsi1 key.
-    return encodeCursor({ ...itemKey.key(key.id), gsi1pk: partition.projectKeys(key.projectId), gsi1sk: sortKey.timeline(key.createdAt, key.id) })!;
+    return encodeCursor({ gsi1sk: sortKey.timeline(key.createdAt, key.id) })!;
   }
 
   async updateKey(id: string, edit: KeyEdit): Promise<KeyRecord | 'stale' | undefined> {
@@ -212,6 +275,8 @@ export class KeyItems implements KeyStore {
 
   async deleteKey(id: string): Promise<void> {
     await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id) }));
+    // Then its listing entry (left behind, it would list nothing: listKeys skips it).
+    await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: { pk: partition.key(id), sk: sortKey.keyListing } }));
   }
 
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
@@ -227,3 +292,12 @@ export class KeyItems implements KeyStore {
   }
 }
 
+/** The list position a keys cursor holds (its gsi1 sort key; an index LastEvaluatedKey carries one too). */
+function positionOf(cursor: string | undefined): string | undefined {
+  const decoded = decodeCursor(cursor);
+  if (decoded === undefined) return undefined;
+  if (typeof decoded.gsi1sk !== 'string' || decoded.gsi1sk.length === 0) {
+    throw new KeywardenError('invalid_request_error', 'The cursor is not valid.', { param: 'cursor' });
+  }
+  return decoded.gsi1sk;
+}

@@ -10,7 +10,10 @@
  *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
  *                                               gsi2: PROJECTS / <createdAt>#<id>
  *   admin     PROJECT#<id> / ADMIN#<identity>
- *   key       KEY#<id> / KEY                    gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
+ *   key       KEY#<id> / KEY                    (no index: its admission writes it on every call; keys
+ *                                               written before the listing entry existed are in gsi1 too)
+ *   key listing entry
+ *             KEY#<id> / LIST                   gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
  *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
  *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
@@ -36,7 +39,8 @@
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
  *   key by id / by raw key             GetItem KEY#<id> (ids derive from the raw key, see hashing.ts)
- *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS
+ *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS (listing entries), then
+ *                                       BatchGetItem of their key items (1 more round trip)
  *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
  *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
@@ -157,6 +161,8 @@ export const sortKey = {
   webhooks: 'WEBHOOK#',
   /** An upstream object's owner record. */
   owned: (kind: 'response' | 'conversation') => (kind === 'response' ? 'RESPONSE' : 'CONVERSATION'),
+  /** A key's listing entry: the item that puts the key in its project's list (gsi1), so the key item itself is in no index. */
+  keyListing: 'LIST',
   keyRequest: 'KEYREQ',
   /** One requester's pending request for one key name (a hash of both). */
   keyRequestSlot: (slot: string) => `KEYREQ-OPEN#${slot}`,
