@@ -51,7 +51,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   responses: {
     entry: 'lambdas/handlers/responses.ts',
-    description: 'Keywarden model calls: /v1/models, /v1/responses, /v1/chat/completions, /v1/embeddings (response streaming)',
+    description: 'Keywarden model calls: /v1/models, /v1/responses (and stored responses), /v1/chat/completions, /v1/embeddings (response streaming)',
     sizing: 'responses',
     tableActions: ['GetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem'],
     secrets: ['hashing', 'upstream'],

@@ -14,6 +14,7 @@ import { openLocalStore, type LocalStore } from './local-store';
 import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
 import { serveConsole, type ConsoleSite } from './console-files';
+import { stopBackgroundWatches } from '../http/background-watch';
 
 /**
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
@@ -273,6 +274,8 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         clearInterval(sweepTimer);
         // Answered requests still settling, and a relay or sweep pass in flight, finish against the store before it goes away.
         await Promise.allSettled([...background]);
+        // A background response being watched is settled now, by what its cancellation reports, not in up to 3 minutes.
+        stopBackgroundWatches();
         await idle();
         dataDir.clearEndpoint();
         services.dynamo.destroy();
