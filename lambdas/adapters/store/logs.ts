@@ -2,7 +2,9 @@
  * The logs: audit records (who did what, by project, key and actor) and usage records (one per
  * model call, by project, key and request), read newest first, kept `AUDIT_RETENTION_S` in AWS.
  * Usage records are written after the answer over the lean transport, several waiting ones in one
- * BatchWriteItem.
+ * BatchWriteItem, each in its request's shard of the project's usage (table.ts `usageShard`: no
+ * project's calls are bound by one partition's write units); a project's listing merges the
+ * shards (project-usage.ts).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -13,7 +15,8 @@ import type { AuditRecord, Page, UsageRecord } from '../../core/types';
 import { DynamoWireError } from '../dynamodb-wire';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
-import { partition, sortKey, TABLE_SCHEMA } from './table';
+import { ProjectUsage } from './project-usage';
+import { partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
@@ -31,8 +34,11 @@ export type LogStore = Pick<Store, 'putAudit' | 'queryAudit' | 'putUsage' | 'que
 export class LogItems implements LogStore {
   /** Usage records, written in shared BatchWriteItems when several are waiting. */
   private readonly usageWrites: GroupCommit<Record<string, AttributeValue>>;
+  /** A project's usage records, across its shards. */
+  private readonly projectUsage: ProjectUsage;
 
   constructor(private readonly db: TableAccess) {
+    this.projectUsage = new ProjectUsage(db);
     this.usageWrites = new GroupCommit({
       maxBatch: MAX_BATCH_WRITE,
       slotOf: (item) => `${item.pk?.S}\u0000${item.sk?.S}`,
@@ -90,7 +96,7 @@ export class LogItems implements LogStore {
     const order = sortKey.timeline(record.at, record.requestId);
     const item = marshall(
       {
-        pk: partition.projectUsage(record.projectId),
+        pk: partition.projectUsage(record.projectId, usageShard(record.requestId)),
         sk: order,
         gsi1pk: partition.keyUsage(record.keyId),
         gsi1sk: order,
@@ -126,7 +132,9 @@ export class LogItems implements LogStore {
     }
   }
 
+  /** By request (gsi2) or key (gsi1): one partition each; the whole project: its shards merged. */
   async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {
+    if (!query.requestId && !query.keyId) return this.projectUsage.page(query);
     const since = query.since ?? '0';
     const input: Omit<QueryCommandInput, 'TableName'> = query.requestId
       ? {
@@ -134,17 +142,12 @@ export class LogItems implements LogStore {
           KeyConditionExpression: 'gsi2pk = :p',
           ExpressionAttributeValues: { ':p': partition.requestUsage(query.projectId, query.requestId) },
         }
-      : query.keyId
-        ? {
-            IndexName: TABLE_SCHEMA.gsi1.name,
-            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
-            FilterExpression: 'projectId = :proj',
-            ExpressionAttributeValues: { ':p': partition.keyUsage(query.keyId), ':since': since, ':proj': query.projectId },
-          }
-        : {
-            KeyConditionExpression: 'pk = :p AND sk >= :since',
-            ExpressionAttributeValues: { ':p': partition.projectUsage(query.projectId), ':since': since },
-          };
+      : {
+          IndexName: TABLE_SCHEMA.gsi1.name,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+          FilterExpression: 'projectId = :proj',
+          ExpressionAttributeValues: { ':p': partition.keyUsage(query.keyId!), ':since': since, ':proj': query.projectId },
+        };
     return this.db.newestFirst<UsageRecord>(input, query);
   }
 }

@@ -16,9 +16,10 @@
  *             KEY#<id> / LIST                   gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
  *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
- *   usage     PROJECT#<pid>#USAGE / <at>#<requestId>
+ *   usage     PROJECT#<pid>#USAGE#<s> / <at>#<requestId>   (s = usageShard(requestId), 0–7)
  *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
+ *             PROJECT#<pid>#USAGE / <at>#<requestId>     (records written before the shards: read, never written)
  *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day)
  *             ACCOUNT#<id>#USAGEDAY / <YYYY-MM-DD>      (the same, for every key of the account)
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
@@ -44,6 +45,11 @@
  *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
  *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
+ *   record a call's usage              BatchWriteItem put, in its request's shard (after the answer;
+ *                                       waiting records share one write)
+ *   usage by project, newest first     Query the 8 shards and the unsharded partition side by side,
+ *                                       merged by sort key (store/project-usage.ts)
+ *   usage by key / by request          Query gsi1 KEY#<keyId>#USAGE / gsi2 PROJECT#<pid>#REQUEST#<requestId>
  *   count a call in its day            UpdateItem ADD, key's and account's day (after the answer;
  *                                       calls waiting on one day item go out as one write)
  *   a key's / an account's days        Query KEY#<id>#USAGEDAY / ACCOUNT#<id>#USAGEDAY, sk BETWEEN
@@ -86,6 +92,26 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'ttl',
 } as const;
 
+/**
+ * Partitions a project's usage records are spread over. Every model call writes one record, and a
+ * partition key takes about 1,000 write units a second in DynamoDB: in one partition a project
+ * would stop near 1,000 calls a second; over 8, near 8,000. A project's listing reads all 8 (and
+ * the unsharded partition) side by side, so more shards cost every listing more queries.
+ * Changing it moves records a reader no longer finds: it is fixed.
+ */
+export const USAGE_SHARDS = 8;
+
+/**
+ * The shard of a usage record: FNV-1a (32-bit) of its request id, mod USAGE_SHARDS. A function of
+ * the request id alone, so a record sent again (a retried batch) lands on the same item and
+ * overwrites itself, as it did in one partition.
+ */
+export function usageShard(requestId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) hash = Math.imul(hash ^ requestId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % USAGE_SHARDS;
+}
+
 /** A table or index key: the partition and sort key strings. */
 export type ItemKey = { pk: string; sk: string };
 
@@ -109,7 +135,12 @@ export const partition = {
   keyAudit: (keyId: string) => `KEY#${keyId}#AUDIT`,
   /** gsi2: one actor's audit records in a project. */
   actorAudit: (projectId: string, actor: string) => `PROJECT#${projectId}#ACTOR#${actor}`,
-  projectUsage: (projectId: string) => `PROJECT#${projectId}#USAGE`,
+  /** One shard of a project's usage records (`usageShard` of the request id). */
+  projectUsage: (projectId: string, shard: number) => `PROJECT#${projectId}#USAGE#${shard}`,
+  /** A project's usage records written before the shards: still read, never written. */
+  projectUsageUnsharded: (projectId: string) => `PROJECT#${projectId}#USAGE`,
+  /** Every partition a project's usage records are in: the unsharded one, then the shards. */
+  projectUsageAll: (projectId: string): string[] => [`PROJECT#${projectId}#USAGE`, ...Array.from({ length: USAGE_SHARDS }, (_, s) => `PROJECT#${projectId}#USAGE#${s}`)],
   /** gsi1: one key's usage records. */
   keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
   /** gsi2: one request's usage record. */
