@@ -1,6 +1,6 @@
 import type { CreateKeyInput } from '../lambdas/core/key-service';
 import { buttonValue, keysIn, startSlackHarness } from '../test/bots/slack/slack-harness';
-import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
+import { answerUnique, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { startDynamoThrottle, type DynamoThrottle, type Usage } from './dynamo-throttle';
 import { startDynalite } from '../lambdas/adapters/dynalite-server';
@@ -112,7 +112,7 @@ async function answered(res: Response, status: number, what: string): Promise<an
 
 /** Model calls and key management through the local stack, with the counting proxy in front of its store. */
 async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'prices' | 'slackRotate'>> {
-  const upstream = await startStandInUpstream(answerFixed);
+  const upstream = await startStandInUpstream(answerUnique);
   const store = await countedStore();
   let stack: TestStack | undefined;
   try {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
 import { startDynalite } from '../lambdas/adapters/dynalite-server';
-import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
+import { answerUnique, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { DYNAMODB_PARTITION_LIMITS, startDynamoThrottle, type DynamoThrottle, type ThrottleLimits } from './dynamo-throttle';
 import { round } from './stats';
@@ -218,7 +218,7 @@ async function scenario(
 
 /** dynalite behind the throttle at `limits`, a stack on it, both scenarios. */
 async function underLimits(limits: ThrottleLimits, scale: number, options: { seconds: number; concurrency: number }): Promise<HotRun[]> {
-  const upstream = await startStandInUpstream(answerFixed);
+  const upstream = await startStandInUpstream(answerUnique);
   const dynalite = await startDynalite({ thread: true });
   const proxy = await startDynamoThrottle({ target: dynalite.endpoint, limits });
   let stack: TestStack | undefined;

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataDir } from '../lambdas/local/data-dir';
 import { openOperatorContext } from '../lambdas/local/cli-context';
-import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
+import { answerUnique, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { LoadGenerator } from './latency';
 import { round } from './stats';
 
@@ -92,7 +92,7 @@ export async function measureMemorySoak(options: { seconds?: number; concurrency
   if (!existsSync('/proc/self/status')) throw new Error('no /proc: RSS is read from /proc/<pid>/status (Linux)');
   const seconds = options.seconds ?? Number(process.env.MEMORY_SOAK_SECONDS ?? 60);
   const concurrency = options.concurrency ?? 64;
-  const upstream = await startStandInUpstream(answerFixed);
+  const upstream = await startStandInUpstream(answerUnique);
   const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-memory-'));
   const args = startCommand();
   // The embedded store is what is measured, whatever the caller's environment names.

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { CreateKeyInput } from '../lambdas/core/key-service';
 import { startLocalStack } from '../lambdas/local/local-stack';
-import { answerFixed, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
+import { answerUnique, startStandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
 import { measureBundles, type BundleFigures } from './bundles';
 import { LoadGenerator, type LatencyFigures, type Target, type ThroughputFigures } from './latency';
 import { measureRevocation, type RevocationFigures } from './revocation';
@@ -71,7 +71,7 @@ function progress(text: string): void {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const upstream = await startStandInUpstream(answerFixed);
+  const upstream = await startStandInUpstream(answerUnique);
   const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-bench-'));
   const stack = await startLocalStack(
     {

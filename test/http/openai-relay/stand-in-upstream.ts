@@ -92,6 +92,18 @@ export const answerFixed: UpstreamHandler = (_req, res) => {
   res.end(FIXED_BODY);
 };
 
+/**
+ * The fixed answer with a response id of its own each time, as a real upstream mints them: what
+ * the benches use, since the gateway records each relayed id's owner (one item per id) — the
+ * same id on every answer would make that one item the hottest in the table.
+ */
+let answered = 0;
+export const answerUnique: UpstreamHandler = (_req, res) => {
+  const body = FIXED_BODY.replace('"resp_standin0001"', `"resp_standin${(++answered).toString(36).padStart(8, '0')}"`);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
 export async function startStandInUpstream(initial: UpstreamHandler = answerFixed): Promise<StandInUpstream> {
   let handler = initial;
   const requests: UpstreamRequest[] = [];
