@@ -9,10 +9,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { backoff } from '../../core/backoff';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
-import { DynamoWireError } from '../dynamodb-wire';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
@@ -117,19 +115,8 @@ export class LogItems implements LogStore {
    * USAGE_WRITE_ROUNDS rounds. Each record is a put under its request id, so sending it again
    * never makes two.
    */
-  private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
-    let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 1; ; round++) {
-      try {
-        const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
-        requests = out.UnprocessedItems?.[this.db.name] ?? [];
-        if (requests.length === 0) return;
-        if (round >= USAGE_WRITE_ROUNDS) throw new Error(`${requests.length} usage records were left unprocessed by DynamoDB.`);
-      } catch (err) {
-        if (round >= USAGE_WRITE_ROUNDS || !(err instanceof DynamoWireError && err.retryable)) throw err;
-      }
-      await backoff(round);
-    }
+  private batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
+    return this.db.batchPutAll(items, USAGE_WRITE_ROUNDS, 'usage records');
   }
 
   /** By request (gsi2) or key (gsi1): one partition each; the whole project: its shards merged. */

@@ -16,9 +16,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { backoff } from '../../core/backoff';
 import type { OwnedKind, OwnershipRecord, Store } from '../../core/ports';
-import { DynamoWireError } from '../dynamodb-wire';
 import { GroupCommit } from './group-commit';
 import { strip, type TableAccess } from './table-access';
 import { itemKey } from './table';
@@ -77,18 +75,7 @@ export class OwnershipItems implements OwnershipStore {
   }
 
   /** One BatchWriteItem of puts; what DynamoDB leaves unprocessed (or throttles) is sent again, with backoff. */
-  private async batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
-    let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 1; ; round++) {
-      try {
-        const out = await this.db.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.db.name]: requests } }, 'usage');
-        requests = out.UnprocessedItems?.[this.db.name] ?? [];
-        if (requests.length === 0) return;
-        if (round >= WRITE_ROUNDS) throw new Error(`${requests.length} owner records were left unprocessed by DynamoDB.`);
-      } catch (err) {
-        if (round >= WRITE_ROUNDS || !(err instanceof DynamoWireError && err.retryable)) throw err;
-      }
-      await backoff(round);
-    }
+  private batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
+    return this.db.batchPutAll(items, WRITE_ROUNDS, 'owner records');
   }
 }

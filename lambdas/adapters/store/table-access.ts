@@ -4,12 +4,12 @@
  * pages newest first, batched gets); with them, the helpers that turn stored items and failed
  * conditions into what the `Store` port returns.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoff } from '../../core/backoff';
 import { KeywardenError } from '../../core/errors';
 import type { Page } from '../../core/types';
-import { DynamoWire } from '../dynamodb-wire';
+import { DynamoWire, DynamoWireError } from '../dynamodb-wire';
 
 /** Attributes the store keeps for itself: never handed out with an item. */
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts'];
@@ -102,6 +102,27 @@ export class TableAccess {
   }
 
   /** The items at `keys` that exist (consistent reads, 100 to a call, in no particular order). */
+  /**
+   * Puts `items` in one BatchWriteItem over the lean transport, for writes owed after the answer
+   * (usage records, owner records): what DynamoDB leaves unprocessed, or refuses whole (throttled),
+   * is sent again with backoff, for `rounds` rounds. Each item is a plain put under its own key,
+   * so sending it again never makes two. `what` names them in the error when rounds run out.
+   */
+  async batchPutAll(items: Record<string, AttributeValue>[], rounds: number, what: string): Promise<void> {
+    let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 1; ; round++) {
+      try {
+        const out = await this.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.name]: requests } }, 'usage');
+        requests = out.UnprocessedItems?.[this.name] ?? [];
+        if (requests.length === 0) return;
+        if (round >= rounds) throw new Error(`${requests.length} ${what} were left unprocessed by DynamoDB.`);
+      } catch (err) {
+        if (round >= rounds || !(err instanceof DynamoWireError && err.retryable)) throw err;
+      }
+      await backoff(round);
+    }
+  }
+
   async batchGetAll(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
     for (let from = 0; from < keys.length; from += MAX_BATCH_GET) {
