@@ -159,13 +159,22 @@ describe('dynamo-throttle: per-partition limits', () => {
   }, 60_000);
 
   it('is survived by the SDK and the lean transport: their own retries carry a burst on a spent partition', async () => {
-    // The proxy's clock stands still until both bursts are being refused, then moves a second on:
-    // the first attempts are refused whatever the machine's speed, and only retries can succeed.
-    let clock = 0;
-    const frozen = await startDynamoThrottle({ target: dynalite.endpoint, now: () => clock });
+    // The proxy's clock stands still until both bursts are being refused, then moves a second on —
+    // at the refusal itself, inside the proxy, not when this test next gets to run (on a busy
+    // machine that was late enough for the SDK's own three attempts all to be refused): the first
+    // attempts are refused whatever the machine's speed, and only retries can succeed.
+    let moved = false;
+    let started: Awaited<ReturnType<typeof startDynamoThrottle>> | undefined;
+    const frozen = await startDynamoThrottle({
+      target: dynalite.endpoint,
+      now: () => ((moved ||= refusals('R-sdk') > 0 && refusals('R-wire') > 0) ? 1000 : 0),
+    });
+    started = frozen;
     const sdk = createDynamoClient(frozen.url);
     const wire = new DynamoWire(sdk);
-    const refusals = (pk: string) => frozen.partitions.get(`${HOT}|${JSON.stringify({ S: pk })}`)?.throttled ?? 0;
+    function refusals(pk: string): number {
+      return started?.partitions.get(`${HOT}|${JSON.stringify({ S: pk })}`)?.throttled ?? 0;
+    }
     const refused = async (pk: string) => {
       while (refusals(pk) < 1) await new Promise((r) => setImmediate(r));
     };
@@ -178,7 +187,6 @@ describe('dynamo-throttle: per-partition limits', () => {
       await refused('R-sdk');
       const wireBurst = Promise.allSettled(Array.from({ length: 40 }, (_, i) => wire.send('PutItem', { TableName: HOT, Item: { pk: { S: 'R-wire' }, sk: { S: `wire-${i}` } } }, 'usage')));
       await refused('R-wire');
-      clock += 1000;
       const burst = [...(await sdkBurst), ...(await wireBurst)];
       expect(burst.flatMap((b) => (b.status === 'rejected' ? [`${(b.reason as Error).name}: ${(b.reason as Error).message}`] : []))).toEqual([]);
       for (const pk of ['R-sdk', 'R-wire']) {
