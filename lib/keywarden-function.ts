@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type SecretName, secretArnVariable } from '../lambdas/config';
@@ -97,6 +97,26 @@ const SPECS: Readonly<Record<FunctionName | 'events', FunctionSpec>> = { ...FUNC
  * Bolt's transitive deps) are CommonJS and call `require`; this banner gives them one.
  */
 export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * How every Keywarden function is bundled (bench/bundles.ts builds the same): ESM for node22
+ * syntax, minified, the AWS SDK v3 left to the runtime, the require banner, source maps per stage.
+ */
+export function lambdaBundling(config: Pick<StageConfig, 'sourceMaps'>): BundlingOptions {
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.ESM,
+    target: 'node22',
+    minify: true,
+    mainFields: ['module', 'main'],
+    // The runtime provides AWS SDK v3.
+    externalModules: ['@aws-sdk/*'],
+    banner: ESM_REQUIRE_BANNER,
+    logLevel: LogLevel.WARNING,
+    sourceMap: config.sourceMaps,
+    ...(config.sourceMaps ? { sourceMapMode: SourceMapMode.EXTERNAL, sourcesContent: false } : {}),
+  };
+}
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -233,19 +253,7 @@ export function createKeywardenFunction(
     logGroup,
     tracing: config.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
     environment,
-    bundling: {
-      forceDockerBundling: false,
-      format: OutputFormat.ESM,
-      target: 'node22',
-      minify: true,
-      mainFields: ['module', 'main'],
-      // The runtime provides AWS SDK v3.
-      externalModules: ['@aws-sdk/*'],
-      banner: ESM_REQUIRE_BANNER,
-      logLevel: LogLevel.WARNING,
-      sourceMap: config.sourceMaps,
-      ...(config.sourceMaps ? { sourceMapMode: SourceMapMode.EXTERNAL, sourcesContent: false } : {}),
-    },
+    bundling: lambdaBundling(config),
   });
   suppressControl(fn, 'CT.LAMBDA.PR.3', OUTSIDE_VPC_REASON);
   return fn;

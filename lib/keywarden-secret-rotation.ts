@@ -3,12 +3,12 @@ import { Aws, CfnOutput, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { CfnRotationSchedule, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ROTATION_TAG } from '../lambdas/handlers/secret-rotation-steps';
 import { suppressControl } from './control-tower';
-import { ESM_REQUIRE_BANNER, OUTSIDE_VPC_REASON } from './keywarden-function';
+import { lambdaBundling, OUTSIDE_VPC_REASON } from './keywarden-function';
 import { createLogGroup } from './keywarden-logs';
 import type { StageConfig } from './stage-config';
 
@@ -111,18 +111,7 @@ export class KeywardenSecretRotation extends Construct {
         KEYWARDEN_ROTATION_OVERLAP: props.overlap ?? '2h',
         ...(config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        mainFields: ['module', 'main'],
-        externalModules: ['@aws-sdk/*'],
-        banner: ESM_REQUIRE_BANNER,
-        logLevel: LogLevel.WARNING,
-        sourceMap: config.sourceMaps,
-        ...(config.sourceMaps ? { sourceMapMode: SourceMapMode.EXTERNAL, sourcesContent: false } : {}),
-      },
+      bundling: lambdaBundling(config),
     });
     suppressControl(this.function, 'CT.LAMBDA.PR.3', OUTSIDE_VPC_REASON);
     this.function.addPermission('SecretsManagerInvoke', {
