@@ -11,6 +11,7 @@ import { recordOwners, requireOwned } from './stored-owners';
 import { stillRunning, watchBackground, type BackgroundOutcome } from './background-watch';
 import type { RequestContext } from './request-context';
 import type { HttpResponse } from './types';
+import { upstreamRejection } from './upstream-rejection';
 
 /** Longest server-sent event the usage tap holds while looking for usage (a Responses `response.completed` carries the whole response). */
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
@@ -177,13 +178,7 @@ function refused(outcome: Exclude<ModelCallOutcome, Answered | Streaming | { kin
         : new KeywardenError('upstream_error', 'The model service could not be reached.');
     case 'upstream_rejected': {
       state(0, outcome.balance);
-      const { status, body } = outcome;
-      // The caller's own mistake (bad input): relay the upstream's OpenAI-shaped error.
-      if (status >= 400 && status < 500 && ![401, 403, 429].includes(status) && isErrorShape(body)) {
-        return { status, headers: { 'content-type': 'application/json' }, body };
-      }
-      if (status === 429) throw new KeywardenError('service_unavailable', 'The model is busy; retry shortly.', { retryAfterSeconds: 5 });
-      throw new KeywardenError('upstream_error', `The model service answered ${status}.`);
+      return upstreamRejection(outcome.status, outcome.body);
     }
   }
 }
@@ -330,11 +325,3 @@ async function* relay(upstream: MeteredStream): AsyncGenerator<Uint8Array> {
   }
 }
 
-function isErrorShape(text: string): boolean {
-  try {
-    const value = JSON.parse(text) as { error?: { message?: unknown } };
-    return typeof value?.error?.message === 'string';
-  } catch {
-    return false;
-  }
-}

@@ -3,6 +3,7 @@ import type { StoredResponseCall } from '../../core/ports';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
 import { ownedBy } from '../stored-owners';
+import { upstreamRejection } from '../upstream-rejection';
 import type { HttpResponse } from '../types';
 import { STORED_RESPONSE_CONTRACT as C, InputItemsQuery, RetrieveResponseQuery } from './responses-stored.contract';
 
@@ -62,7 +63,7 @@ async function relay(ctx: RequestContext<unknown, unknown, unknown>, action: Sto
       clearTimeout(timer);
     }
     if (answer.ok) return { status: answer.status, headers: { 'content-type': contentType }, body: text };
-    return rejected(answer.status, text);
+    return upstreamRejection(answer.status, text);
   }
   // A replayed event stream: relayed as it arrives, the upstream let go if it idles as long as it may take to answer.
   clearTimeout(timer);
@@ -84,20 +85,3 @@ async function relay(ctx: RequestContext<unknown, unknown, unknown>, action: Sto
   return { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-cache' }, stream: events() };
 }
 
-/** The upstream's error: its own OpenAI-shaped answer to the caller's request (404, 400) relayed; its own troubles mapped. */
-function rejected(status: number, text: string): HttpResponse {
-  if (status >= 400 && status < 500 && ![401, 403, 429].includes(status) && isErrorShape(text)) {
-    return { status, headers: { 'content-type': 'application/json' }, body: text };
-  }
-  if (status === 429) throw new KeywardenError('service_unavailable', 'The model is busy; retry shortly.', { retryAfterSeconds: 5 });
-  throw new KeywardenError('upstream_error', `The model service answered ${status}.`);
-}
-
-function isErrorShape(text: string): boolean {
-  try {
-    const value = JSON.parse(text) as { error?: { message?: unknown } };
-    return typeof value?.error?.message === 'string';
-  } catch {
-    return false;
-  }
-}
