@@ -24,7 +24,7 @@ import { roundCredits } from '../../core/credits';
 import { KeywardenError } from '../../core/errors';
 import type { ReserveOutcome } from '../../core/ports';
 import { GroupCommit } from './group-commit';
-import { STALE_STAMP_MS } from './stamp-lanes';
+import { staleStamps, stampParts } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
 
@@ -118,14 +118,13 @@ export class AccountMoney {
     const need = roundCredits(ops.reduce((sum, o) => sum + (o.kind === 'reserve' ? o.amount : 0), 0));
     const removed = (this.stale.get(id) ?? []).slice(0, MAX_REMOVED);
     this.stale.delete(id);
-    const names: Record<string, string> = { '#w': this.writer };
-    removed.forEach((name, i) => (names[`#r${i}`] = name));
-    const values: Record<string, AttributeValue> = { ':d': { N: String(delta) }, ':seq': { N: String(seq) } };
-    let condition = 'attribute_exists(pk) AND (attribute_not_exists(#w) OR #w < :seq)';
-    // A stale stamp is removed only while it is still stale: a writer that has just come back keeps
-    // the stamp its own retry needs (the race, if it happens, refuses this write; it is sent again).
-    removed.forEach((_, i) => (condition += ` AND (attribute_not_exists(#r${i}) OR #r${i} < :staleBefore)`));
-    if (removed.length) values[':staleBefore'] = { N: String((Date.now() - STALE_STAMP_MS) * 1000) };
+    // The stamp, as the key item's lanes write theirs (stamp-lanes.ts): a stale stamp is removed
+    // only while it is still stale, so a writer that has just come back keeps the stamp its own
+    // retry needs (the race, if it happens, refuses this write; it is sent again).
+    const stamp = stampParts({ name: this.writer, seq, removed });
+    const names = stamp.names;
+    const values: Record<string, AttributeValue> = { ':d': { N: String(delta) }, ...stamp.values };
+    let condition = `attribute_exists(pk) AND ${stamp.condition}`;
     if (need > 0) {
       condition += ' AND apiAccess = :on AND credits >= :need';
       values[':on'] = { BOOL: true };
@@ -138,7 +137,7 @@ export class AccountMoney {
         {
           TableName: this.db.name,
           Key: key,
-          UpdateExpression: `SET credits = credits + :d, #w = :seq${removed.length ? ` REMOVE ${removed.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+          UpdateExpression: `SET credits = credits + :d, ${stamp.set}${stamp.remove.length ? ` REMOVE ${stamp.remove.join(', ')}` : ''}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -196,10 +195,7 @@ export class AccountMoney {
 
   /** Other writers' stamps unused for STALE_STAMP_MS: the next write here removes them. */
   private noteStale(id: string, item: Record<string, unknown>): void {
-    const cutoff = (Date.now() - STALE_STAMP_MS) * 1000;
-    const stale = Object.entries(item)
-      .filter(([name, value]) => WRITER_STAMP.test(name) && name !== this.writer && Number(value) < cutoff)
-      .map(([name]) => name);
+    const stale = staleStamps(item, WRITER_STAMP).filter((name) => name !== this.writer);
     if (stale.length) this.stale.set(id, stale);
   }
 

@@ -58,6 +58,14 @@ export function stampParts(stamp: Stamp): { set: string; remove: string[]; condi
   return { set: '#w = :seq', remove: stamp.removed.map((_, i) => `#r${i}`), condition: conditions.join(' AND '), names, values };
 }
 
+/** The stamps (attributes matching `pattern`) on `item` unused for STALE_STAMP_MS. */
+export function staleStamps(item: Record<string, unknown>, pattern: RegExp): string[] {
+  const cutoff = (Date.now() - STALE_STAMP_MS) * 1000;
+  return Object.entries(item)
+    .filter(([name, value]) => pattern.test(name) && Number(value) < cutoff)
+    .map(([name]) => name);
+}
+
 export class StampLanes {
   /** 8 base62 characters (47 bits): two writers of one item sharing an id is a one-in-10^9 event at a thousand writers. */
   readonly writer = `w_${randomBase62(8)}`;
@@ -84,10 +92,7 @@ export class StampLanes {
 
   /** Notes the stale stamps `item` shows, this process's own included: the next write there removes them (if still stale). */
   noteStale(id: string, item: Record<string, unknown>): void {
-    const cutoff = (Date.now() - STALE_STAMP_MS) * 1000;
-    const stale = Object.entries(item)
-      .filter(([name, value]) => LANE_STAMP.test(name) && Number(value) < cutoff)
-      .map(([name]) => name);
+    const stale = staleStamps(item, LANE_STAMP);
     if (stale.length) this.stale.set(id, stale);
     else this.stale.delete(id);
   }
