@@ -7,44 +7,46 @@
  * call changes nothing (nor counts).
  *
  * DynamoDB's update expressions cannot branch, so the write is planned from the last state this
- * instance saw of the item (a new window or period, or the current one; which slot looks free)
- * and its condition asserts that state. When it does not hold, the item is read consistently, the
- * refusal found or the plan made again from what it holds (three tries, then a refusal with the
- * state as it stands). Warm, the plan is right and the call costs one round trip.
+ * instance saw of the item (a new window or period, or the current one; which slot looks free;
+ * key-admission-plan.ts) and its condition asserts that state. When it does not hold, the item is
+ * read consistently, the refusal found or the plan made again from what it holds (three tries,
+ * then a refusal with the state as it stands). Warm, the plan is right and the call costs one
+ * round trip.
+ *
+ * A key item takes about 1,000 write units a second (one partition), and every admission is at
+ * least one: a key this busy would top out near 1,000 calls a second, below its own rate limit
+ * (issue 23 point 2). So admissions group-commit: while LANES writes of a key are in flight here,
+ * the calls that arrive wait and go out together in the next write (up to MAX_BATCH), which
+ * counts them all and takes all their reservations and slots, or none. Nothing waits for company:
+ * a call that finds a lane free is written at once, alone, as before.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { periodEnd } from '../../core/budget';
-import { keyStatus } from '../../core/key-status';
-import { SLOT_LEASE_MS, type AdmitOutcome, type KeyHold, type KeyHoldRelease, type ModelCallAdmission } from '../../core/ports';
-import type { KeyRecord } from '../../core/types';
-import { stampParts, StampLanes, type Stamp } from './stamp-lanes';
-import { strip, unlessConditionFails, type TableAccess } from './table-access';
+import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
+import { admitted, holdState, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
+import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
+
+export { SLOT_ATTRIBUTE, slotAttribute, toKey } from './key-admission-plan';
 
 /** Items remembered for planning (a bound, so a flood of keys cannot grow it). */
 const MAX_REMEMBERED = 10_000;
 const TRIES = 3;
+/** Most calls one admission write carries (its expression grows with each slot it leases). */
+const MAX_BATCH = 25;
 
 const KEY_SK: AttributeValue = { S: sortKey.key };
 const ACTIVE: AttributeValue = { S: 'active' };
-const ONE: AttributeValue = { N: '1' };
-const ZERO: AttributeValue = { N: '0' };
 
-/** A slot's attribute: `slot0` … `slot999` (maxConcurrent ≤ 1000). */
-export const slotAttribute = (index: number) => `slot${index}`;
-export const SLOT_ATTRIBUTE = /^slot\d+$/;
-
-type Item = Record<string, unknown>;
-
-interface Plan {
-  update: string[];
-  condition: string[];
-  names: Record<string, string>;
-  values: Record<string, AttributeValue>;
-  /** What the write holds once it lands. */
-  hold: Omit<KeyHold, 'budget' | 'tokens'> & { budgetEnd?: number; reserve?: number };
+/** A call waiting for its key's next admission write. */
+interface Waiting {
+  hash: string;
+  now: number;
+  call: ModelCallAdmission | undefined;
+  done: (outcome: AdmitOutcome) => void;
+  fail: (err: unknown) => void;
 }
 
 export class KeyAdmission {
@@ -52,32 +54,135 @@ export class KeyAdmission {
   private readonly seen = new Map<string, Item>();
   /** Slots this instance is claiming or holds, per key: never planned twice here. */
   private readonly mine = new Map<string, Set<number>>();
+  /** Calls waiting per key while LANES admissions of it are in flight, and how many are. */
+  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly flying = new Map<string, number>();
 
   /** Admissions and releases are stamped (stamp-lanes.ts): a write whose answer was lost lands once. */
   private readonly lanes = new StampLanes();
 
   constructor(private readonly db: TableAccess) {}
 
-  async admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+  admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+    return new Promise((done, fail) => {
+      const queue = this.waiting.get(id) ?? [];
+      queue.push({ hash, now, call, done, fail });
+      this.waiting.set(id, queue);
+      this.pump(id);
+    });
+  }
+
+  /** Sends what waits on key `id` while fewer than LANES of its admissions are in flight. */
+  private pump(id: string): void {
+    for (;;) {
+      const queue = this.waiting.get(id);
+      if (!queue?.length || (this.flying.get(id) ?? 0) >= LANES) return;
+      // A batch shares the first call's hash (a wrong secret never rides with the right one) and
+      // needs the item seen: its window's room is asserted against the limit seen.
+      const head = queue[0]!;
+      const batch = this.seen.has(id) ? queue.filter((w) => w.hash === head.hash).slice(0, MAX_BATCH) : [head];
+      const sent = new Set(batch);
+      const rest = queue.filter((w) => !sent.has(w));
+      if (rest.length) this.waiting.set(id, rest);
+      else this.waiting.delete(id);
+      this.flying.set(id, (this.flying.get(id) ?? 0) + 1);
+      void this.send(id, batch).finally(() => {
+        const left = (this.flying.get(id) ?? 1) - 1;
+        if (left > 0) this.flying.set(id, left);
+        else this.flying.delete(id);
+        this.pump(id);
+      });
+    }
+  }
+
+  /** One write for `batch` (answering each of its calls), or one each when they cannot share one. */
+  private async send(id: string, batch: Waiting[]): Promise<void> {
+    try {
+      const alone = batch.length === 1 ? batch : await this.together(id, batch);
+      for (const w of alone) w.done(await this.admitOne(id, w.hash, w.now, w.call));
+    } catch (err) {
+      for (const w of batch) w.fail(err);
+    }
+  }
+
+  /**
+   * Admits `batch` in one write. A refusal that holds for every call (the key, a full window) is
+   * answered to all; a window with room for fewer is tried with as many, the rest answered once
+   * it lands (refused if it filled the window, else waiting again). Returns the calls that must
+   * go one at a time (a budget, token window or concurrency cap that does not take them all).
+   */
+  private async together(id: string, batch: Waiting[]): Promise<Waiting[]> {
+    const hash = batch[0]!.hash;
+    let calls = batch;
+    let state = this.seen.get(id) ?? (await this.read(id));
+    if (!state) return batch;
+    let later: Waiting[] = [];
+    for (let attempt = 0; attempt < TRIES && calls.length > 1; attempt++) {
+      const now = Math.max(...calls.map((w) => w.now));
+      const plan = planFor(state, now, calls.map((w) => w.call), this.mine.get(id));
+      if (plan === 'concurrency') break;
+      const slots = plan.holds.flatMap((h) => (h.slot ? [h.slot.index] : []));
+      for (const slot of slots) this.claimSlot(id, slot);
+      const out = await this.write(id, hash, now, plan);
+      if (out.landed && out.item) {
+        this.remember(id, out.item);
+        calls.forEach((w, i) => w.done(admitted(out.item!, plan, i)));
+        this.after(id, out.item, later);
+        return [];
+      }
+      for (const slot of slots) this.releaseSlot(id, slot);
+      state = out.item;
+      if (!state) {
+        for (const w of [...calls, ...later]) w.done(unknownKey(now));
+        return [];
+      }
+      if (refusalOf(state, hash, now, undefined)) {
+        for (const w of [...calls, ...later]) w.done(this.refused(state, hash, now, 'rate'));
+        return [];
+      }
+      // A budget, token window or cap refused it (or raced): each call on its own finds which.
+      if (calls.some((w) => w.call) && (state.budget || state.tokenLimit || state.maxConcurrent !== undefined)) break;
+      const room = windowRoom(state, now);
+      if (room < calls.length) {
+        later = [...calls.slice(room), ...later];
+        calls = calls.slice(0, room);
+      }
+    }
+    return [...calls, ...later];
+  }
+
+  /** The calls a batch left out for want of room in the window: refused if it is now full, else they wait again. */
+  private after(id: string, item: Item, later: Waiting[]): void {
+    if (later.length === 0) return;
+    const now = Math.max(...later.map((w) => w.now));
+    if (windowRoom(item, now) <= 0) {
+      for (const w of later) w.done(this.refused(item, w.hash, now, 'rate'));
+      return;
+    }
+    this.waiting.set(id, [...later, ...(this.waiting.get(id) ?? [])]);
+  }
+
+  /** One call's admission: its own write, planned again from what the store says until it lands or is refused. */
+  private async admitOne(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
     let state = this.seen.get(id);
     let fresh = false;
     for (let attempt = 0; attempt < TRIES; attempt++) {
-      let plan = planFor(state, now, call, this.mine.get(id));
+      let plan = planFor(state, now, [call], this.mine.get(id));
       if (plan === 'concurrency' && !fresh) {
         // Every slot looked taken in what this instance last saw: look again before refusing.
         state = await this.read(id);
         fresh = true;
         if (!state) return unknownKey(now);
-        plan = planFor(state, now, call, this.mine.get(id));
+        plan = planFor(state, now, [call], this.mine.get(id));
       }
       if (plan === 'concurrency') return this.refused(state!, hash, now, 'concurrency');
-      const slot = plan.hold.slot?.index;
+      const slot = plan.holds[0]!.slot?.index;
       if (slot !== undefined) this.claimSlot(id, slot);
       const out = await this.write(id, hash, now, plan);
       // An admission's answer carries the item (ALL_NEW), as does the read that found it landed.
       if (out.landed && out.item) {
         this.remember(id, out.item);
-        return admitted(out.item, plan);
+        return admitted(out.item, plan, 0);
       }
       if (slot !== undefined) this.releaseSlot(id, slot);
       state = out.item;
@@ -182,7 +287,6 @@ export class KeyAdmission {
             ':hash': { S: hash },
             ':active': ACTIVE,
             ':now': { N: String(now) },
-            ':one': ONE,
             ':used': { S: new Date(now).toISOString() },
             ...plan.values,
             ...st.values,
@@ -254,161 +358,4 @@ export class KeyAdmission {
     set?.delete(index);
     if (set?.size === 0) this.mine.delete(id);
   }
-}
-
-/**
- * The write for a call, planned on `item` (what this instance last saw; undefined: nothing yet,
- * so the common case — a current window, no model-call limits — is assumed and asserted).
- * `'concurrency'`: every slot the cap allows is taken as far as `item` shows.
- */
-function planFor(item: Item | undefined, now: number, call: ModelCallAdmission | undefined, mine: Set<number> | undefined): Plan | 'concurrency' {
-  const plan: Plan = {
-    update: ['lastUsedAt = :used'],
-    condition: [
-      'attribute_exists(pk) AND #h = :hash AND #s = :active',
-      '(attribute_not_exists(expiresAt) OR expiresAt > :now)',
-      '(attribute_not_exists(graceUntil) OR graceUntil > :now)',
-    ],
-    names: {},
-    values: {},
-    hold: {},
-  };
-  // The rate-limit window: the current one, or a new one from now.
-  if (item === undefined || Number(item.rlResetAt ?? 0) > now) {
-    plan.update.push('rlCount = rlCount + :one');
-    plan.condition.push('rlResetAt > :now AND rlCount < rlMax');
-  } else {
-    plan.update.push('rlCount = :one', 'rlResetAt = :now + rlWindowMs');
-    plan.condition.push('(attribute_not_exists(rlResetAt) OR rlResetAt <= :now) AND rlMax >= :one');
-  }
-  if (!call) return plan;
-  const budget = item?.budget as KeyRecord['budget'];
-  if (!budget) plan.condition.push('attribute_not_exists(budget)');
-  else {
-    // A budget smaller than one reservation reserves all of itself.
-    const reserve = Math.min(call.reserve, budget.credits);
-    plan.values[':reserve'] = { N: String(reserve) };
-    plan.hold.reserve = reserve;
-    const running = runningPeriod(item!, now);
-    if (running) {
-      plan.update.push('budgetLeft = budgetLeft - :reserve');
-      plan.condition.push('budgetResetAt = :budgetEnd AND budgetLeft >= :reserve');
-      plan.values[':budgetEnd'] = { N: String(running.end) };
-      plan.hold.budgetEnd = running.end;
-    } else {
-      // A new period: all of the budget, less this call's reservation.
-      const next = periodEnd(budget.period, now);
-      plan.update.push('budgetLeft = budget.credits - :reserve', 'budgetResetAt = :budgetEnd');
-      plan.condition.push('(attribute_not_exists(budgetResetAt) OR budgetResetAt <= :now) AND budget.#period = :period AND budget.credits >= :reserve');
-      plan.names['#period'] = 'period';
-      Object.assign(plan.values, { ':budgetEnd': { N: String(next) }, ':period': { S: budget.period } });
-      plan.hold.budgetEnd = next;
-    }
-  }
-  const tokenLimit = item?.tokenLimit as KeyRecord['tokenLimit'];
-  if (!tokenLimit) plan.condition.push('attribute_not_exists(tokenLimit)');
-  else if (runningTokenWindow(item!, now)) {
-    plan.condition.push('tokensResetAt > :now AND tokensUsed < tokenLimit.tokens');
-  } else {
-    plan.update.push('tokensUsed = :zero', 'tokensResetAt = :tokensEnd');
-    plan.condition.push('(attribute_not_exists(tokensResetAt) OR tokensResetAt <= :now) AND tokenLimit.windowSeconds = :tokenWindow');
-    Object.assign(plan.values, { ':zero': ZERO, ':tokensEnd': { N: String(now + tokenLimit.windowSeconds * 1000) }, ':tokenWindow': { N: String(tokenLimit.windowSeconds) } });
-  }
-  const cap = item?.maxConcurrent as number | undefined;
-  if (cap === undefined) plan.condition.push('attribute_not_exists(maxConcurrent)');
-  else {
-    const index = freeSlot(item!, cap, now, mine);
-    if (index === undefined) return 'concurrency';
-    const holder = crypto.randomUUID();
-    plan.update.push('#slot = :lease');
-    plan.condition.push('maxConcurrent > :slotIndex AND (attribute_not_exists(#slot) OR #slot.u < :now)');
-    plan.names['#slot'] = slotAttribute(index);
-    Object.assign(plan.values, {
-      ':slotIndex': { N: String(index) },
-      ':lease': { M: { u: { N: String(now + SLOT_LEASE_MS) }, h: { S: holder } } },
-    });
-    plan.hold.slot = { index, holder };
-  }
-  return plan;
-}
-
-/** The budget period `item` is in at `now`, if one is running (else the next call starts one): credits left and its end. */
-function runningPeriod(item: Item, now: number): { left: number; end: number } | undefined {
-  const end = Number(item.budgetResetAt ?? 0);
-  return end > now && item.budgetLeft !== undefined ? { left: Number(item.budgetLeft), end } : undefined;
-}
-
-/** The token window `item` is in at `now`, if one is running: tokens settled in it and its end. */
-function runningTokenWindow(item: Item, now: number): { used: number; end: number } | undefined {
-  const end = Number(item.tokensResetAt ?? 0);
-  return end > now && item.tokensUsed !== undefined ? { used: Number(item.tokensUsed), end } : undefined;
-}
-
-/** A key that is not there: refused, nothing counted. */
-function unknownKey(now: number): AdmitOutcome {
-  return { admitted: false, key: undefined, window: { count: 0, resetAt: now } };
-}
-
-/** A slot below the cap that `item` shows free (never leased, or its lease ran out) and this instance is not claiming. */
-function freeSlot(item: Item, cap: number, now: number, mine: Set<number> | undefined): number | undefined {
-  for (let i = 0; i < cap; i++) {
-    if (mine?.has(i)) continue;
-    const lease = item[slotAttribute(i)] as { u?: number } | undefined;
-    if (!lease || Number(lease.u ?? 0) < now) return i;
-  }
-  return undefined;
-}
-
-/** Why a call was refused, from the item as it stands; undefined when there is room (a race: plan again). */
-function refusalOf(item: Item, hash: string, now: number, call: ModelCallAdmission | undefined): 'rate' | 'budget' | 'tokens' | 'concurrency' | undefined {
-  const key = toKey(item);
-  if (item.hash !== hash || keyStatus(key, now) !== 'active') return 'rate';
-  const window = windowOf(item, now);
-  if (window.resetAt > now && window.count >= key.rateLimit.limit) return 'rate';
-  if (!call) return undefined;
-  if (key.budget && (runningPeriod(item, now)?.left ?? key.budget.credits) < Math.min(call.reserve, key.budget.credits)) return 'budget';
-  const tokens = runningTokenWindow(item, now);
-  if (key.tokenLimit && tokens && tokens.used >= key.tokenLimit.tokens) return 'tokens';
-  if (key.maxConcurrent !== undefined && freeSlot(item, key.maxConcurrent, now, undefined) === undefined) return 'concurrency';
-  return undefined;
-}
-
-/** The budget and token windows as `item` shows them (what a refusal reports in its headers). */
-function holdState(item: Item, now: number): KeyHold {
-  const key = toKey(item);
-  const hold: KeyHold = {};
-  if (key.budget) {
-    const running = runningPeriod(item, now);
-    hold.budget = {
-      reserved: 0,
-      credits: key.budget.credits,
-      left: running?.left ?? key.budget.credits,
-      periodEnd: running?.end ?? periodEnd(key.budget.period, now),
-    };
-  }
-  if (key.tokenLimit) {
-    const running = runningTokenWindow(item, now);
-    hold.tokens = { limit: key.tokenLimit.tokens, used: running?.used ?? 0, resetAt: running?.end ?? now + key.tokenLimit.windowSeconds * 1000 };
-  }
-  return hold;
-}
-
-function admitted(item: Item, plan: Plan): AdmitOutcome {
-  const key = toKey(item);
-  const hold: KeyHold = { ...(plan.hold.slot ? { slot: plan.hold.slot } : {}) };
-  if (key.budget && plan.hold.budgetEnd !== undefined) {
-    hold.budget = { reserved: plan.hold.reserve!, credits: key.budget.credits, left: Number(item.budgetLeft), periodEnd: plan.hold.budgetEnd };
-  }
-  if (key.tokenLimit) hold.tokens = { limit: key.tokenLimit.tokens, used: Number(item.tokensUsed ?? 0), resetAt: Number(item.tokensResetAt) };
-  return { admitted: true, key, window: { count: Number(item.rlCount), resetAt: Number(item.rlResetAt) }, hold };
-}
-
-function windowOf(item: Item, now: number): { count: number; resetAt: number } {
-  return { count: Number(item.rlCount ?? 0), resetAt: Number(item.rlResetAt ?? now) };
-}
-
-export function toKey(item: Item): KeyRecord {
-  const key = strip<KeyRecord>(item);
-  key.expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : null;
-  return key;
 }
