@@ -24,9 +24,11 @@ import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
 import { looksLikeKey } from '../../lambdas/core/key-scan';
 import { redactKeys } from '../../lambdas/core/redact-keys';
-import { errorReply, type ErrorReply, type NewKeyReply, type ReplacedKey, type Reply } from './replies';
+import { errorReply, type ErrorReply, type NewKeyReply, type Reply } from './replies';
+import { issuedKeyReply } from './issued-key';
 import { usageReport } from './usage-report';
 import { askForKey } from './key-request-command';
+import { keyRequestButton, type KeyRequestButton, type PersonNotifier } from './key-request-approvals';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -34,6 +36,8 @@ export const MAX_CHAT_CHARS = 4000;
 export interface ConversationOptions {
   client: KeywardenClient;
   now?: () => number;
+  /** Reaches admins and requesters privately for key requests (the edge's; without it, no cards). */
+  notifier?: PersonNotifier;
 }
 
 /**
@@ -52,9 +56,11 @@ export class Conversation {
   readonly bot: BotName;
   private readonly client: KeywardenClient;
   private readonly now: () => number;
+  private readonly notifier?: PersonNotifier;
 
   constructor(options: ConversationOptions) {
     this.client = options.client;
+    this.notifier = options.notifier;
     this.bot = options.client.bot;
     this.now = options.now ?? Date.now;
   }
@@ -142,8 +148,13 @@ export class Conversation {
       case 'limit':
       case 'budget':
         return this.askChange(command, asker);
-      case 'request': return askForKey(this.client, command.options, asker);
+      case 'request': return askForKey(this.client, command.options, asker, this.notifier);
     }
+  }
+
+  /** A key request's Approve / Deny (with the reason typed) / Collect key, as the clicker (key-request-approvals.ts). */
+  keyRequestButton(button: KeyRequestButton, clicker: string, delivery: PrivateDelivery, reason?: string): Promise<Reply> {
+    return keyRequestButton(this.client, this.notifier, button, clicker, delivery, reason);
   }
 
   /** The create form came back (Slack modal submission, Teams card). */
@@ -345,7 +356,7 @@ export class Conversation {
     if (!opened.ok) return errorReply('no_private_channel', opened.message);
     const result = await call();
     if (!result.ok) return actionFailure(result.error);
-    const reply = issued(action, result.value, person, this.now());
+    const reply = issuedKeyReply(action, result.value, person, this.now());
     try {
       await opened.channel.deliver(reply);
     } catch {
@@ -436,13 +447,3 @@ export class Conversation {
   }
 }
 
-function issued(action: 'create' | 'rotate', value: ApiIssuedKey, to: string, nowMs: number): NewKeyReply {
-  const { key: secret, setupScript, replaced, ...key } = value;
-  return { kind: 'new_key', action, key, secret, setupScript, to, ...(replaced ? { replaced: replacedKey(replaced, nowMs) } : {}) };
-}
-
-/** The rotate answer's `replaced` (the old key as it now stands) as what the bot says of it. */
-function replacedKey(old: ApiKey, nowMs: number): ReplacedKey {
-  const stillWorks = old.status === 'active' && old.graceUntil !== null && Date.parse(old.graceUntil) > nowMs;
-  return { id: old.id, start: old.start, graceUntil: stillWorks ? old.graceUntil : null };
-}

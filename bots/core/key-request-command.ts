@@ -1,11 +1,13 @@
-import type { CallInput, CallOutput } from '../../lambdas/http/client';
+import type { CallInput } from '../../lambdas/http/client';
 import { apiFailure } from './failure-replies';
 import type { KeywardenClient } from './keywarden-client';
+import { announceRequest, requestedKeyText, type PersonNotifier } from './key-request-approvals';
 import type { RequestOptions } from './request-command';
 import type { Reply } from './replies';
 
-/** A key request as the API answers it (`POST /v1/key-requests`). */
-export type ApiKeyRequest = CallOutput<'createKeyRequest'>;
+import type { ApiKeyRequest } from './api-types';
+
+export type { ApiKeyRequest };
 export type KeyRequestBody = CallInput<'createKeyRequest'>['body'];
 
 /**
@@ -13,8 +15,9 @@ export type KeyRequestBody = CallInput<'createKeyRequest'>['body'];
  * project's admins for a key. The call carries the person's assertion, so the requester the API
  * records is the person, not the bot's key — and only that person, through the bot, can collect
  * the key once an admin approves it. Nothing here is an admin action: no admin check is asked.
+ * The project's admins on this platform get the approval card privately (key-request-approvals.ts).
  */
-export async function askForKey(client: KeywardenClient, options: RequestOptions, asker: string): Promise<Reply> {
+export async function askForKey(client: KeywardenClient, options: RequestOptions, asker: string, notifier?: PersonNotifier): Promise<Reply> {
   const body: KeyRequestBody = {
     name: options.name,
     reason: options.reason,
@@ -27,22 +30,16 @@ export async function askForKey(client: KeywardenClient, options: RequestOptions
   };
   const result = await client.requestKey(asker, body);
   if (!result.ok) return apiFailure(result.error);
-  return { kind: 'text', text: requestedText(result.value) };
+  const reached = notifier ? await announceRequest(client, notifier, result.value) : 0;
+  return { kind: 'text', text: requestedText(result.value, reached) };
 }
 
-/** What the asker is told: exactly the key asked for, and what happens next. */
-export function requestedText(r: ApiKeyRequest): string {
-  const k = r.key;
-  const parts = [
-    k.type,
-    `scopes ${k.scopes.join(', ')}`,
-    ...(k.models ? [`models ${k.models.join(', ')}`] : []),
-    ...(k.budget ? [`budget ${k.budget.credits}/${k.budget.period}`] : []),
-    ...(k.expiresInSeconds !== null ? [`expires ${Math.round(k.expiresInSeconds / 86_400) || '<1'}d after approval`] : []),
-  ];
+/** What the asker is told: exactly the key asked for, who was asked (`reached` admins here), and what happens next. */
+export function requestedText(r: ApiKeyRequest, reached = 0): string {
+  const asked = reached > 0 ? `Sent ${reached === 1 ? 'an admin' : `${reached} admins`} of the project` : 'Asked the project’s admins';
   return (
-    // Says only what happens today: the approval card and the private delivery in chat are not built yet.
-    `Asked the project’s admins for a key “${k.name}” (${parts.join('; ')}). Request ${r.id}: ` +
-    `an admin approves or denies it; undecided, it expires on ${r.expiresAt.slice(0, 10)}. The key, once approved, goes only to you.`
+    `${asked} your request for a key “${r.key.name}” (${requestedKeyText(r)}). Request ${r.id}: ` +
+    `an admin approves or denies it; undecided, it expires on ${r.expiresAt.slice(0, 10)}. ` +
+    'Once approved, I message you privately with a button to collect the key: it goes only to you.'
   );
 }

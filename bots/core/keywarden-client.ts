@@ -194,6 +194,21 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('createKeyRequest', { body }, { headers }));
   }
 
+  /** Approves a key request as `actor` (the API: an admin, never wider than they could create, once). The answer never carries the value. */
+  approveKeyRequest(actor: string, id: string): Promise<ApiResult<CallOutput<'approveKeyRequest'>>> {
+    return this.asActor(actor, (headers) => this.api.call('approveKeyRequest', { params: { id } }, { headers }));
+  }
+
+  /** Denies a key request as `actor`, with the reason its requester sees. */
+  denyKeyRequest(actor: string, id: string, reason: string): Promise<ApiResult<CallOutput<'denyKeyRequest'>>> {
+    return this.asActor(actor, (headers) => this.api.call('denyKeyRequest', { params: { id }, body: { reason } }, { headers }));
+  }
+
+  /** The approved key's value, to its requester `actor` only, once: for the edge's private delivery alone. */
+  claimKeyRequest(actor: string, id: string): Promise<ApiResult<ApiIssuedKey>> {
+    return this.asActor(actor, (headers) => this.api.call('claimKeyRequest', { params: { id } }, { headers }));
+  }
+
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {
     return this.asActor(actor, (headers) => this.api.call('createKey', { body }, { headers }));
   }

@@ -1,7 +1,7 @@
 import { parseIdentity } from '../core';
-import { errorLabel } from '../boot/bot-log';
+import type { webApi } from '@slack/bolt';
+import { errorLabel, type BotLog } from '../boot/bot-log';
 import type { WireMessage } from './blocks/mrkdwn';
-import type { SlackBot } from './slack-app';
 
 /** One notice the core claimed for one admin (an expiry reminder, a budget alert). */
 export interface AdminNotice<R> {
@@ -15,7 +15,7 @@ export interface AdminNotice<R> {
  * logged, never retried into a second copy. `describe` names it in the log (ids, never a key).
  */
 export async function sendToAdminDms<R>(
-  bot: Pick<SlackBot, 'web' | 'log'>,
+  bot: { web: webApi.WebClient; log: BotLog },
   due: readonly AdminNotice<R>[],
   message: (reply: R) => WireMessage,
   describe: (reply: R) => Record<string, unknown>,

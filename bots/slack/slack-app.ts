@@ -2,6 +2,7 @@ import { App, LogLevel, webApi, type AuthorizeResult, type Receiver } from '@sla
 import type { SlackBotConfig } from '../boot/bot-config';
 import { botLog, errorLabel, type BotLog } from '../boot/bot-log';
 import { Conversation, KeywardenClient } from '../core';
+import { slackKeyRequestNotifier } from './key-request-notices';
 import { registerListeners } from './listeners';
 import { replayGuard } from './replay-guard';
 
@@ -25,7 +26,6 @@ export interface SlackBot {
  */
 export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: BotLog = botLog('slack')): SlackBot {
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'slack' });
-  const conversation = new Conversation({ client });
   const slackApiUrl = config.slackApiUrl ? config.slackApiUrl.replace(/\/*$/, '/') : undefined;
   const clientOptions = {
     ...(slackApiUrl ? { slackApiUrl } : {}),
@@ -33,6 +33,9 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
     retryConfig: { retries: 2, maxRetryTime: 5_000 },
     timeout: 10_000,
   };
+  const web = new webApi.WebClient(config.botToken, { ...clientOptions, logLevel: webApi.LogLevel.WARN });
+  // Key requests reach admins (the card) and requesters (the decision) in their DMs with the bot.
+  const conversation = new Conversation({ client, notifier: slackKeyRequestNotifier({ web, log }) });
   const app = new App({
     receiver,
     // No auth.test, ever: with a plain `token` Bolt 5.1 calls auth.test on every request when
@@ -49,7 +52,6 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   // Before every listener: a request that was already seen (a replay, a retried event) stops here.
   app.use(replayGuard(client, log));
   registerListeners(app, { conversation, log });
-  const web = new webApi.WebClient(config.botToken, { ...clientOptions, logLevel: webApi.LogLevel.WARN });
   return { app, conversation, client, web, log };
 }
 

@@ -12,3 +12,7 @@ export const ACTION_BUDGET_ALERT = 'kw_budget';
 export const BUDGET_MODAL_CALLBACK = 'kw_budget_modal';
 /** `Create replacement` / `Show usage` on an exposure notice (`_replace`, `_usage`). */
 export const ACTION_EXPOSURE = 'kw_exposure';
+/** Approve / Deny… on a key request card, Collect key on the requester's notice (`_approve`, `_deny`, `_collect`). */
+export const ACTION_KEY_REQUEST = 'kw_key_request';
+/** The form Deny… opens: the reason the requester reads. */
+export const DENY_MODAL_CALLBACK = 'kw_key_request_deny';

@@ -1,0 +1,33 @@
+import { decodeKeyRequestButton } from '../../../core/key-request-approvals';
+import { DENY_FIELD, readDenyMetadata, readDenyModal } from '../../blocks/key-request-blocks';
+import { answerPrivately, responder, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
+import type { SlackDeps } from '../../slack-deps';
+import { interactionIdentity } from '../payload-identity';
+import { formless } from '../reply-kinds';
+import type { CreateModalSubmissionArgs } from './create-modal-submission';
+
+/**
+ * The Deny… form came back: the request denied as the submitter (the API decides whether they
+ * may), with the reason the requester reads. The outcome replaces the card through its
+ * response_url, else goes to the submitter's DM.
+ */
+export async function onDenyModalSubmission({ conversation, log }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
+  const reason = readDenyModal(view.state.values as Parameters<typeof readDenyModal>[0]);
+  if (!reason) {
+    await ack({ response_action: 'errors', errors: { [DENY_FIELD.block]: 'Say why: the requester reads it.' } });
+    return;
+  }
+  await ack();
+  const identity = interactionIdentity(body);
+  const metadata = readDenyMetadata(view.private_metadata);
+  if (!identity) return;
+  const target: PrivateTarget = metadata?.responseUrl ? { via: 'response_url', respond: responder(metadata.responseUrl), replaceOriginal: true } : { via: 'dm', client, user: body.user.id };
+  const button = metadata && decodeKeyRequestButton(JSON.stringify({ op: 'deny', requestId: metadata.requestId }));
+  if (!button) {
+    await sendPrivately(target, { kind: 'error', code: 'refused', message: 'That form is not valid any more.' });
+    return;
+  }
+  const reply = await conversation.keyRequestButton(button, identity, slackPrivateDelivery(target), reason);
+  log.info('key request action', { op: 'deny', requestId: button.requestId, reply: reply.kind });
+  await answerPrivately(target, formless(reply));
+}
