@@ -10,6 +10,7 @@ import { sendTeamsBudgetAlerts } from './budget-alerts';
 import { sendTeamsExposureNotices } from './exposure-notices';
 import { sendTeamsReminders } from './expiry-reminders';
 import { textActivity } from './render-reply';
+import { teamsKeyRequestNotifier } from './key-request-notices';
 
 export interface TeamsBot {
   adapter: TeamsAdapter;
@@ -31,7 +32,9 @@ export interface TeamsBot {
 export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('teams')): TeamsBot {
   const adapter = new TeamsAdapter(config.credentials, config.bindHost ? { bindHost: config.bindHost } : {});
   const client = new KeywardenClient({ baseUrl: config.apiBaseUrl, viewerKey: config.viewerKey, assertionSecret: config.assertionSecret, bot: 'teams' });
-  const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client }), client, log };
+  const notifier = teamsKeyRequestNotifier({ adapter, client, log });
+  // Key requests reach admins (the card) and requesters (the decision) in their captured 1:1 chats.
+  const bot: TeamsBotContext = { adapter, conversation: new Conversation({ client, notifier }), client, log };
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     log.error('teams: turn failed', { error: errorLabel(error), detail: redactKeys(error.message ?? '').slice(0, 300) });
     if (context.activity.type === ActivityTypes.Invoke) {

@@ -42,6 +42,7 @@ export interface InputText {
   placeholder?: string;
   value?: string;
   maxLength?: number;
+  isMultiline?: boolean;
   isRequired?: boolean;
   regex?: string;
   errorMessage?: string;

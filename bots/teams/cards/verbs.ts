@@ -17,6 +17,8 @@ export const VERB = {
   budget: 'keywarden.budget',
   /** Create replacement / Show usage on an exposure notice: `data.button` names the key and which. */
   exposure: 'keywarden.exposure',
+  /** Approve / Deny (with the card's `reason` input) on a key request card, Collect key on its decision: `data.button` names the request and which. */
+  keyRequest: 'keywarden.key-request',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];

@@ -2,12 +2,14 @@ import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { decodeAction, parseBudgetWord, redactKeys, type Reply } from '../../core';
 import { decodeBudgetAlertButton } from '../../core/budget-alerts';
 import { decodeExposureButton } from '../../core/exposure-notices';
+import { decodeKeyRequestButton } from '../../core/key-request-approvals';
 import { decodeReminderButton } from '../../core/expiry-reminders';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
-import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from '../cards/adaptive-card';
+import { ADAPTIVE_CARD_CONTENT_TYPE, plain, type AdaptiveCard } from '../cards/adaptive-card';
 import { budgetFormCard } from '../cards/budget-alert-card';
 import { CREATE_FIELDS, type CreateFormData } from '../cards/create-key-card';
+import { DENY_REASON_INPUT } from '../cards/key-request-card';
 import { doneCard, outcomeCard } from '../cards/outcome-card';
 import { isVerb, VERB } from '../cards/verbs';
 import { deliveredNote, replacedNote, teamsPrivateDelivery } from '../private-delivery';
@@ -119,6 +121,17 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
       const reply = await bot.conversation.exposureButton(button, clicker);
       bot.log.info('teams: card action', { verb: data.verb, op: button.op, reply: reply.kind });
       return reply.kind === 'key_delivered' ? { kind: 'notice', text: 'Done.' } : notice(reply);
+    }
+    case VERB.keyRequest: {
+      // Approve / Deny as the clicker (the API decides who may, once); the decision replaces the card. Collect key: the value to the requester's 1:1 chat.
+      const button = typeof data.button === 'string' ? decodeKeyRequestButton(data.button) : undefined;
+      if (!button) return { kind: 'notice', text: 'This button is not valid any more.' };
+      const reason = typeof data[DENY_REASON_INPUT] === 'string' ? data[DENY_REASON_INPUT] : undefined;
+      const reply = await bot.conversation.keyRequestButton(button, clicker, teamsPrivateDelivery(bot, context), reason);
+      bot.log.info('teams: card action', { verb: data.verb, op: button.op, requestId: button.requestId, reply: reply.kind });
+      if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(`Collected key “${plain(reply.key.name)}”; the value is in the card I just sent you.`, undefined, 'good') };
+      if (reply.kind === 'text' && button.op !== 'collect') return { kind: 'card', card: outcomeCard(plain(reply.text), undefined, 'good') };
+      return notice(reply);
     }
     default:
       return { kind: 'notice', text: 'I don’t know this button. Run the command again.' };
