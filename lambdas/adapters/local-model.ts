@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { redactKeys } from '../core/redact-keys';
 import { embeddingsAnswer } from './local-embeddings';
+import { LocalConversations } from './local-conversations';
 import { LocalStoredResponses } from './local-stored-responses';
 import { sampleFromSchema, withinDepth } from './schema-sample';
-import type { StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
+import type { ConversationCall, StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
 
 /**
  * The clearly labelled offline model used when no upstream is configured. It answers Responses API
@@ -28,7 +29,8 @@ import type { StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
  *
  * It keeps the responses it answers with `store` on (the default) for retrieve, delete, cancel and
  * input items, and serves `background: true` — `queued` at once, `completed` a moment later
- * (local-stored-responses.ts).
+ * (local-stored-responses.ts). It keeps conversations too, and a response that names one appends
+ * its turn to it (local-conversations.ts).
  */
 /** How long the local model's background responses take (a client polls and sees `in_progress` first). */
 export const LOCAL_BACKGROUND_MS = 300;
@@ -81,6 +83,7 @@ export class LocalModel implements Upstream {
   readonly label = 'local-model';
 
   private readonly storedResponses: LocalStoredResponses;
+  private readonly kept = new LocalConversations();
 
   constructor(
     private readonly modelId: string,
@@ -92,6 +95,10 @@ export class LocalModel implements Upstream {
 
   async stored(call: StoredResponseCall, _signal?: AbortSignal): Promise<Response> {
     return this.storedResponses.call(call);
+  }
+
+  async conversations(call: ConversationCall, _signal?: AbortSignal): Promise<Response> {
+    return this.kept.call(call);
   }
 
   async forward(path: UpstreamPath, body: string): Promise<Response> {
@@ -114,6 +121,10 @@ export class LocalModel implements Upstream {
 
   /** The Responses API answer (`response` object, or its event stream with sequence numbers). */
   private response(request: Record<string, unknown>, question: string, answer: Answer): Response {
+    const conversation = isObject(request.conversation) ? request.conversation.id : request.conversation;
+    if (conversation !== undefined && conversation !== null && (typeof conversation !== 'string' || !this.kept.has(conversation))) {
+      return Response.json({ error: { message: `Conversation with id '${typeof conversation === 'string' ? redactKeys(conversation) : ''}' not found.`, type: 'invalid_request_error', param: 'conversation', code: null } }, { status: 404 });
+    }
     const created = Math.floor(Date.now() / 1000);
     const respId = id('resp');
     const msgId = id('msg');
@@ -147,6 +158,7 @@ export class LocalModel implements Upstream {
       user: echo(request.user, null),
       background: request.background === true,
       store: request.store !== false,
+      ...(typeof conversation === 'string' ? { conversation: { id: conversation } } : {}),
     };
     const inProgress = { ...base, status: 'in_progress', output: [], usage: null };
     let item: Record<string, unknown>;
@@ -176,6 +188,7 @@ export class LocalModel implements Upstream {
     const completed = { ...base, status: 'completed', output: [item], output_text: answer.kind === 'text' ? answer.text : '', usage };
 
     const store = request.store !== false;
+    if (typeof conversation === 'string') this.kept.appendTurn(conversation, request.input, [item]);
     if (request.stream !== true) {
       const answered = store ? this.storedResponses.remember(completed, request.input, request.background === true) : completed;
       return new Response(encode(answered), { status: 200, headers: { 'content-type': 'application/json' } });

@@ -76,8 +76,8 @@ export class LocalStoredResponses {
   }
 }
 
-/** OpenAI's input items: the request's `input` as a list of items, each with an id. */
-function itemsOf(input: unknown): Array<Record<string, unknown>> {
+/** OpenAI's input items: the request's `input` as a list of items, each with an id (local-conversations.ts keeps them too). */
+export function itemsOf(input: unknown): Array<Record<string, unknown>> {
   const list = typeof input === 'string' ? [{ role: 'user', content: input }] : Array.isArray(input) ? input : [];
   return list.flatMap((item: unknown) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return [];
@@ -87,8 +87,8 @@ function itemsOf(input: unknown): Array<Record<string, unknown>> {
   });
 }
 
-/** One page of input items: `order` (default desc), `after` an item id, `limit` 1–100 (default 20). */
-function page(items: Array<Record<string, unknown>>, query: URLSearchParams): Record<string, unknown> {
+/** One page of items: `order` (default desc), `after` an item id, `limit` 1–100 (default 20). */
+export function page(items: Array<Record<string, unknown>>, query: URLSearchParams): Record<string, unknown> {
   const ordered = query.get('order') === 'asc' ? items : [...items].reverse();
   const after = query.get('after');
   const from = after ? ordered.findIndex((item) => item.id === after) + 1 : 0;
@@ -97,10 +97,10 @@ function page(items: Array<Record<string, unknown>>, query: URLSearchParams): Re
   return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: from + limit < ordered.length };
 }
 
-function json(value: unknown): Response {
+export function json(value: unknown): Response {
   return new Response(redactKeys(JSON.stringify(value)), { status: 200, headers: { 'content-type': 'application/json' } });
 }
 
-function error(status: number, message: string, param: string | null = null): Response {
+export function error(status: number, message: string, param: string | null = null): Response {
   return Response.json({ error: { message, type: 'invalid_request_error', param, code: null } }, { status });
 }

@@ -353,6 +353,29 @@ export interface Upstream {
    * gateway says so, 404). The caller has already checked that the response is the calling project's.
    */
   stored?(call: StoredResponseCall, signal: AbortSignal): Promise<Response>;
+  /**
+   * A call on OpenAI's Conversations API, relayed as it answers. Optional, as `stored`: an
+   * upstream without it serves no conversations (404). The caller has already checked that a
+   * named conversation is the calling project's.
+   */
+  conversations?(call: ConversationCall, signal: AbortSignal): Promise<Response>;
+}
+
+/**
+ * One call on OpenAI's Conversations API: `POST /conversations`, `GET|POST|DELETE
+ * /conversations/<id>`, `GET|POST /conversations/<id>/items`, `GET|DELETE
+ * /conversations/<id>/items/<item>`. Ids checked `[A-Za-z0-9_-]`.
+ */
+export interface ConversationCall {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The conversation; absent only to create one. */
+  id?: string;
+  /** `true`: the conversation's items; an item id: that item. */
+  items?: true | string;
+  /** Query parameters passed on, already validated (`after`, `limit`, `order`, `include`). */
+  query?: ReadonlyArray<readonly [string, string]>;
+  /** The JSON body of a POST, serialized from the validated request. */
+  body?: string;
 }
 
 /** One call on a stored response: its id (checked `[A-Za-z0-9_-]`), what is asked, and the query OpenAI reads. */

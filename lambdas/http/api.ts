@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
 import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
+import { conversationRoutes } from './routes/conversations';
 import { embeddingRoutes } from './routes/embeddings';
 import { keyRoutes, meRoutes } from './routes/keys';
 import { keyRequestRoutes } from './routes/key-requests';
@@ -27,6 +28,7 @@ export const API_ROUTE_TABLE: readonly Route[] = [
   ...modelRoutes,
   ...responseRoutes,
   ...storedResponseRoutes,
+  ...conversationRoutes,
   ...embeddingRoutes,
   ...keyRoutes,
   ...keyRequestRoutes,

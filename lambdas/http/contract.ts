@@ -2,6 +2,7 @@ import { ADMIN_CONTRACT } from './routes/admins.contract';
 import { AUDIT_CONTRACT } from './routes/audit.contract';
 import { BOT_CONTRACT } from './routes/bots.contract';
 import { CONSOLE_CONTRACT } from './routes/console.contract';
+import { CONVERSATION_CONTRACT } from './routes/conversations.contract';
 import { EMBEDDINGS_CONTRACT } from './routes/embeddings.contract';
 import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.contract';
 import { KEY_REQUEST_CONTRACT } from './routes/key-requests.contract';
@@ -26,6 +27,7 @@ export const CONTRACT = {
   ...MODEL_CONTRACT,
   ...RESPONSE_CONTRACT,
   ...STORED_RESPONSE_CONTRACT,
+  ...CONVERSATION_CONTRACT,
   ...EMBEDDINGS_CONTRACT,
   ...KEY_CONTRACT,
   ...EXPOSURE_CONTRACT,

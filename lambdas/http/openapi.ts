@@ -33,6 +33,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Models: 'OpenAI-compatible model discovery',
   Responses: 'The OpenAI Responses and Chat Completions APIs, forwarded to the platform’s model',
   Embeddings: 'The OpenAI Embeddings API, forwarded to the platform’s model, billed like the other model calls',
+  Conversations: 'The OpenAI Conversations API (conversations and their items), kept by the upstream, each conversation its creating project’s only',
   Keys: 'Project-scoped API keys: create, list, search, rotate, revoke, delete, verify',
   Audit: 'Who did what to which key, denied attempts included',
   Usage: 'One record per authenticated call: key, route, model, tokens and credits charged',

@@ -58,6 +58,7 @@ const SURFACE_ORIGIN: Record<string, RouteOrigin> = {
   Models: 'OpenAI-compatible',
   Responses: 'OpenAI-compatible',
   Embeddings: 'OpenAI-compatible',
+  Conversations: 'OpenAI-compatible',
   Keys: 'Keywarden',
   'Key requests': 'Keywarden',
   Audit: 'Keywarden',

@@ -1,5 +1,6 @@
 import { KeywardenError } from '../core/errors';
 import { checkPermission } from '../core/policy';
+import type { OwnershipRecord } from '../core/ports';
 import type { KeyRecord } from '../core/types';
 import { describeError } from './log-safe';
 import type { OwnedRef } from './openai-apis';
@@ -31,22 +32,38 @@ export function notFound(ref: OwnedRef, param?: string): KeywardenError {
 export async function requireOwned(ctx: RequestContext, named: OwnedRef[]): Promise<void> {
   const { auth, store } = ctx.services;
   const [key, owners] = await Promise.all([auth.inspect(ctx.bearer()), Promise.all(named.map((ref) => store.getOwnership(ref.kind, ref.id)))]);
-  const foreign = named.findIndex((_, i) => !key || owners[i]?.projectId !== key.projectId);
+  const foreign = named.findIndex((_, i) => !owns(key, owners[i]));
   if (foreign < 0) return;
   requireResponsesScope(await ctx.key());
   const ref = named[foreign]!;
   throw notFound(ref, ref.kind === 'response' ? 'previous_response_id' : 'conversation');
 }
 
-/** A stored response's routes: the key admitted (and counted) with `responses:write`, the response its project's, else 404. */
+/**
+ * A stored response's or conversation's routes: the key admitted (and counted) with
+ * `responses:write`, the object its project's, else 404 — the same test as `requireOwned`'s.
+ */
 export async function ownedBy(ctx: RequestContext, ref: OwnedRef): Promise<KeyRecord> {
-  const key = requireResponsesScope(await ctx.key());
-  const owner = await ctx.services.store.getOwnership(ref.kind, ref.id);
-  if (owner?.projectId !== key.projectId) throw notFound(ref);
+  const key = await storedObjectsKey(ctx);
+  if (!owns(key, await ctx.services.store.getOwnership(ref.kind, ref.id))) throw notFound(ref);
   return key;
 }
 
-/** Stored responses are the chat runtime's: the scope of the model calls that create them. */
+/** The one ownership test: an owner record exists and names the key's project. */
+function owns(key: KeyRecord | undefined, owner: OwnershipRecord | undefined): boolean {
+  return key !== undefined && owner !== undefined && owner.projectId === key.projectId;
+}
+
+/** A route that creates a stored object (a conversation): the key admitted (and counted) with `responses:write`. */
+export async function storedObjectsKey(ctx: RequestContext): Promise<KeyRecord> {
+  return requireResponsesScope(await ctx.key());
+}
+
+/**
+ * Stored responses and conversations are the chat runtime's: the scope of the model calls that
+ * create and continue them (SPEC §3: a key that may not call the model may not read or steer
+ * what its calls left either).
+ */
 function requireResponsesScope(key: KeyRecord): KeyRecord {
   if (!checkPermission(key, 'responses:write').allowed) throw new KeywardenError('insufficient_permissions', 'This key lacks the responses:write permission.');
   return key;
@@ -57,14 +74,14 @@ function requireResponsesScope(key: KeyRecord): KeyRecord {
  * (store/responses.ts batches the writes). A failed write is logged, never thrown: the answer is
  * out, and an unrecorded id only means its owner gets 404 for it (the safe side).
  */
-export function recordOwners(ctx: RequestContext, key: KeyRecord, model: string, refs: OwnedRef[]): Promise<void> | undefined {
+export function recordOwners(ctx: RequestContext, key: KeyRecord, model: string | undefined, refs: OwnedRef[]): Promise<void> | undefined {
   if (refs.length === 0) return undefined;
   const { store, clock, logger } = ctx.services;
   const createdAt = new Date(clock.now()).toISOString();
   return Promise.all(
     refs.map((ref) =>
       store
-        .recordOwnership({ ...ref, projectId: key.projectId, accountId: key.accountId, keyId: key.id, createdAt, model, requestId: ctx.req.requestId })
+        .recordOwnership({ ...ref, projectId: key.projectId, accountId: key.accountId, keyId: key.id, createdAt, ...(model ? { model } : {}), requestId: ctx.req.requestId })
         .catch((err: unknown) => logger.error('owner record not written', { kind: ref.kind, error: describeError(err) })),
     ),
   ).then(() => undefined);

@@ -26,6 +26,7 @@ export const SURFACES = {
   models: ['listModels', 'getModel'],
   responses: ['createResponse', 'createChatCompletion'],
   'stored-responses': ['getResponse', 'deleteResponse', 'cancelResponse', 'listResponseInputItems'],
+  conversations: ['createConversation', 'getConversation', 'updateConversation', 'deleteConversation', 'listConversationItems', 'createConversationItems', 'getConversationItem', 'deleteConversationItem'],
   embeddings: ['createEmbedding'],
   keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
   audit: ['listAudit'],
@@ -127,7 +128,7 @@ export async function drive(api: ApiHandler, req: HttpRequest): Promise<{ status
 function sweepRequest(route: Route, authorization: string | undefined): HttpRequest {
   return {
     method: route.method,
-    path: route.path.replace(':id', 'key_0000000000000000000000').replace(':model', 'archibot'),
+    path: route.path.replace(':id', 'key_0000000000000000000000').replace(':model', 'archibot').replace(':itemId', 'msg_0'),
     query: {},
     headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
     body: route.method === 'GET' ? undefined : '{"model":"archibot","input":"hi","id":"' + 'a'.repeat(64) + '"}',
@@ -195,7 +196,7 @@ export function runCommonRouteTests(route: Route, fixture: () => SecurityFixture
       const key = await f.without(needs);
       const res = await drive(f.api, {
         method: route.method,
-        path: route.path.replace(':id', f.victimId).replace(':model', 'archibot'),
+        path: route.path.replace(':id', f.victimId).replace(':model', 'archibot').replace(':itemId', 'msg_0'),
         query: {},
         headers: { authorization: `Bearer ${key}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -1,0 +1,64 @@
+import type { ConversationCall } from '../../core/ports';
+import type { KeyRecord } from '../../core/types';
+import { UPSTREAM_ID_PATTERN } from '../openai-apis';
+import type { RequestContext } from '../request-context';
+import { defineRoute, type Route } from '../route';
+import { ownedBy, recordOwners, storedObjectsKey } from '../stored-owners';
+import { isStreamed, type HttpResponse } from '../types';
+import { CONVERSATION_CONTRACT as C, ItemQuery, ItemsListQuery } from './conversations.contract';
+import { passedOn, relayUpstream } from './responses-stored-relay';
+
+/**
+ * OpenAI's Conversations API, relayed to the upstream that keeps the conversations, owned per
+ * project as stored responses are (stored-owners.ts): creating one needs `responses:write`, and
+ * its id is recorded as the caller's project's after the answer (no round trip before it); every
+ * call naming a conversation is refused with 404 unless the caller's project owns it, before the
+ * upstream is called. A conversation continued by `POST /v1/responses` (`conversation`) passes the
+ * same test (openai-relay.ts → `requireOwned`).
+ */
+export const conversationRoutes: Route[] = [
+  defineRoute(C.createConversation, async (ctx) => {
+    const key = await storedObjectsKey(ctx);
+    return recordCreated(ctx, key, await relay(ctx, key, { method: 'POST', body: JSON.stringify(ctx.input.body) }));
+  }),
+  defineRoute(C.getConversation, (ctx) => owned(ctx, { method: 'GET', id: ctx.params.id })),
+  defineRoute(C.updateConversation, (ctx) => owned(ctx, { method: 'POST', id: ctx.params.id, body: JSON.stringify(ctx.input.body) })),
+  defineRoute(C.deleteConversation, (ctx) => owned(ctx, { method: 'DELETE', id: ctx.params.id })),
+  defineRoute(C.listConversationItems, (ctx) => owned(ctx, { method: 'GET', id: ctx.params.id, items: true, query: passedOn(ctx, Object.keys(ItemsListQuery.shape)) })),
+  defineRoute(C.createConversationItems, (ctx) =>
+    owned(ctx, { method: 'POST', id: ctx.params.id, items: true, query: passedOn(ctx, Object.keys(ItemQuery.shape)), body: JSON.stringify(ctx.input.body) }),
+  ),
+  defineRoute(C.getConversationItem, (ctx) => owned(ctx, { method: 'GET', id: ctx.params.id, items: ctx.params.itemId, query: passedOn(ctx, Object.keys(ItemQuery.shape)) })),
+  defineRoute(C.deleteConversationItem, (ctx) => owned(ctx, { method: 'DELETE', id: ctx.params.id, items: ctx.params.itemId })),
+];
+
+/** A call on a conversation the caller's project owns (else 404, the upstream never called). */
+async function owned(ctx: RequestContext<unknown, unknown, unknown>, call: ConversationCall & { id: string }): Promise<HttpResponse> {
+  const key = await ownedBy(ctx, { kind: 'conversation', id: call.id });
+  return relay(ctx, key, call);
+}
+
+function relay(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, call: ConversationCall): Promise<HttpResponse> {
+  const { upstream } = ctx.services;
+  const send = upstream.conversations && ((signal: AbortSignal) => upstream.conversations!(call, signal));
+  return relayUpstream(ctx, key, send, 'Conversations are not served by this gateway’s upstream.');
+}
+
+/**
+ * The conversation the upstream created becomes the caller's project's, written after the answer
+ * beside its usage record. An answer that is not a conversation with a well-formed id records
+ * nothing (its id would be nobody's: 404 to everyone, the safe side).
+ */
+function recordCreated(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, response: HttpResponse): HttpResponse {
+  if (response.status !== 200 || isStreamed(response)) return response;
+  let id: unknown;
+  try {
+    const parsed = JSON.parse(response.body) as { object?: unknown; id?: unknown } | null;
+    id = parsed?.object === 'conversation' ? parsed.id : undefined;
+  } catch {
+    id = undefined;
+  }
+  if (typeof id !== 'string' || !UPSTREAM_ID_PATTERN.test(id)) return response;
+  const conversation = id;
+  return { ...response, finish: async () => ({ credits: 0, written: recordOwners(ctx, key, undefined, [{ kind: 'conversation', id: conversation }]) }) };
+}
