@@ -25,6 +25,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
 import { admitted, holdState, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { roundCredits } from '../../core/credits';
 import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
@@ -57,6 +58,9 @@ export class KeyAdmission {
   /** Calls waiting per key while LANES admissions of it are in flight, and how many are. */
   private readonly waiting = new Map<string, Waiting[]>();
   private readonly flying = new Map<string, number>();
+  /** Releases waiting per key, and how many release writes of it are in flight (as admissions). */
+  private readonly releases = new Map<string, Array<{ release: KeyHoldRelease; now: number; done: () => void; fail: (err: unknown) => void }>>();
+  private readonly releasing = new Map<string, number>();
 
   /** Admissions and releases are stamped (stamp-lanes.ts): a write whose answer was lost lands once. */
   private readonly lanes = new StampLanes();
@@ -205,49 +209,75 @@ export class KeyAdmission {
    * period the reservation was taken in only: once a new period has begun, the old one's
    * accounting is closed. One write; a part whose condition no longer holds is dropped alone.
    */
-  async release(id: string, release: KeyHoldRelease, now: number): Promise<void> {
+  release(id: string, release: KeyHoldRelease, now: number): Promise<void> {
     const { hold } = release;
-    const parts: Array<{ update: string; condition?: string; names: Record<string, string>; values: Record<string, unknown>; remove?: boolean }> = [];
-    if (hold.budget && hold.budget.periodEnd > now) {
-      parts.push({
-        update: 'budgetLeft = budgetLeft + :giveBack',
-        condition: 'budgetResetAt = :periodEnd',
-        names: {},
-        values: { ':giveBack': hold.budget.reserved - release.charge, ':periodEnd': hold.budget.periodEnd },
-      });
+    if (hold.slot) this.releaseSlot(id, hold.slot.index);
+    if (releaseParts([{ release, now }]).length === 0) return Promise.resolve();
+    // As admissions: LANES release writes of a key in flight here at most; what arrives meanwhile shares the next.
+    return new Promise((done, fail) => {
+      this.releases.set(id, [...(this.releases.get(id) ?? []), { release, now, done, fail }]);
+      this.pumpReleases(id);
+    });
+  }
+
+  private pumpReleases(id: string): void {
+    for (;;) {
+      const queue = this.releases.get(id);
+      if (!queue?.length || (this.releasing.get(id) ?? 0) >= LANES) return;
+      const batch = queue.slice(0, MAX_BATCH);
+      if (queue.length > batch.length) this.releases.set(id, queue.slice(batch.length));
+      else this.releases.delete(id);
+      this.releasing.set(id, (this.releasing.get(id) ?? 0) + 1);
+      void this.releaseAll(id, batch)
+        .then(
+          () => batch.forEach((r) => r.done()),
+          (err: unknown) => batch.forEach((r) => r.fail(err)),
+        )
+        .finally(() => {
+          const left = (this.releasing.get(id) ?? 1) - 1;
+          if (left > 0) this.releasing.set(id, left);
+          else this.releasing.delete(id);
+          this.pumpReleases(id);
+        });
     }
-    if (hold.tokens && release.tokens > 0) {
-      parts.push({ update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': release.tokens } });
-    }
-    if (hold.slot) {
-      this.releaseSlot(id, hold.slot.index);
-      parts.push({ update: '#slot', condition: '#slot.h = :holder', names: { '#slot': slotAttribute(hold.slot.index) }, values: { ':holder': hold.slot.holder }, remove: true });
-    }
-    if (parts.length === 0) return;
+  }
+
+  /**
+   * The releases of `batch` in one write: what a part's condition refuses (the period rolled, the
+   * slot's lease ran out and was taken) is dropped alone, the others still applied. Two parts on
+   * one attribute (budgets of two periods, a slot released twice) never share a write.
+   */
+  private async releaseAll(id: string, batch: Array<{ release: KeyHoldRelease; now: number }>): Promise<void> {
+    const parts = releaseParts(batch);
+    const paths = new Set<string>();
+    const first = parts.filter((p) => !paths.has(p.path) && paths.add(p.path));
+    const rest = parts.filter((p) => !first.includes(p));
+    const sent = first.length > 0 && (await this.sendRelease(id, first));
+    await Promise.all([...(sent || first.length === 1 ? [] : first), ...rest].map((p) => this.sendRelease(id, [p])));
+  }
+
+  /** One stamped release write of `parts`: whether it landed. */
+  private sendRelease(id: string, parts: ReleasePart[]): Promise<boolean> {
     // After the answer, over the hot path's transport (like the settlement it goes out beside).
-    const send = (some: typeof parts) =>
-      this.lanes.run(id, async (stamp) => {
-        const st = stampParts(stamp);
-        const sets = [...some.filter((p) => !p.remove).map((p) => p.update), st.set];
-        const removes = [...some.filter((p) => p.remove).map((p) => p.update), ...st.remove];
-        const names: Record<string, string> = Object.assign({}, st.names, ...some.map((p) => p.names));
-        const request = this.db.wire.send(
-          'UpdateItem',
-          {
-            TableName: this.db.name,
-            Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: ['attribute_exists(pk)', ...some.map((p) => p.condition).filter(Boolean), st.condition].join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...marshall(Object.assign({}, ...some.map((p) => p.values))), ...st.values },
-          },
-          'settle',
-        );
-        return (await this.landedOnce(id, stamp, request)).landed;
-      });
-    if ((await send(parts)) || parts.length === 1) return;
-    // A part's condition failed (the period rolled, the slot's lease ran out and was taken): the others still apply.
-    await Promise.all(parts.map((p) => send([p])));
+    return this.lanes.run(id, async (stamp) => {
+      const st = stampParts(stamp);
+      const sets = [...parts.filter((p) => !p.remove).map((p) => p.update), st.set];
+      const removes = [...parts.filter((p) => p.remove).map((p) => p.update), ...st.remove];
+      const names: Record<string, string> = Object.assign({}, st.names, ...parts.map((p) => p.names));
+      const request = this.db.wire.send(
+        'UpdateItem',
+        {
+          TableName: this.db.name,
+          Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: ['attribute_exists(pk)', ...parts.map((p) => p.condition), st.condition].join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...marshall(Object.assign({}, ...parts.map((p) => p.values))), ...st.values },
+        },
+        'settle',
+      );
+      return (await this.landedOnce(id, stamp, request)).landed;
+    });
   }
 
   /** Extends a held slot's lease (a long stream): `false` when the slot is no longer this holder's. */
@@ -358,4 +388,47 @@ export class KeyAdmission {
     set?.delete(index);
     if (set?.size === 0) this.mine.delete(id);
   }
+}
+
+/** A part of a release write: the attribute it writes (`path`), its update and its own condition. */
+interface ReleasePart {
+  path: string;
+  update: string;
+  condition: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+  remove?: boolean;
+}
+
+/**
+ * What `batch` gives back, as parts: the budget's reservations less the prices charged, into the
+ * period each was taken in only (once a new period has begun, the old one's accounting is closed);
+ * the tokens the calls used; each slot.
+ */
+function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number }>): ReleasePart[] {
+  const giveBacks = new Map<number, number>();
+  let tokens = 0;
+  const parts: ReleasePart[] = [];
+  batch.forEach(({ release, now }, k) => {
+    const { hold } = release;
+    if (hold.budget && hold.budget.periodEnd > now) {
+      giveBacks.set(hold.budget.periodEnd, (giveBacks.get(hold.budget.periodEnd) ?? 0) + hold.budget.reserved - release.charge);
+    }
+    if (hold.tokens && release.tokens > 0) tokens += release.tokens;
+    if (hold.slot) {
+      const name = slotAttribute(hold.slot.index);
+      parts.push({ path: name, update: `#slot${k}`, condition: `#slot${k}.h = :holder${k}`, names: { [`#slot${k}`]: name }, values: { [`:holder${k}`]: hold.slot.holder }, remove: true });
+    }
+  });
+  [...giveBacks].forEach(([end, credits], k) => {
+    parts.push({
+      path: 'budgetLeft',
+      update: `budgetLeft = budgetLeft + :giveBack${k}`,
+      condition: `budgetResetAt = :periodEnd${k}`,
+      names: {},
+      values: { [`:giveBack${k}`]: roundCredits(credits), [`:periodEnd${k}`]: end },
+    });
+  });
+  if (tokens > 0) parts.push({ path: 'tokensUsed', update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': tokens } });
+  return parts;
 }
