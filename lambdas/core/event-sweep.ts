@@ -4,7 +4,8 @@ import { eventIdFor, eventKey, type EventOutbox } from './event-outbox';
 import type { LifecycleEvent } from './events';
 import { keyStatus } from './key-status';
 import type { Clock, Log, Store } from './ports';
-import type { Account, KeyRecord } from './types';
+import type { Account, KeyRecord, Project } from './types';
+import { KEY_REQUEST_EVENT_WINDOW_MS, keyRequestEvents } from './key-request-events';
 
 /** How far ahead a key's expiry is announced (`key.expiring`). */
 export const EXPIRING_WITHIN_MS = 7 * DAY_MS;
@@ -16,6 +17,8 @@ export interface SweepReport {
   expiring: number;
   budget: number;
   creditsLow: number;
+  /** `key_request.*` events (key-request-events.ts) newly stored. */
+  keyRequests: number;
 }
 
 export interface EventSweepDeps {
@@ -27,7 +30,8 @@ export interface EventSweepDeps {
 
 /**
  * The events no write of ours announces (issue 22 point 3): a key about to expire, a budget's
- * threshold reached, an account's balance fallen below its threshold. Nothing happens at those
+ * threshold reached, an account's balance fallen below its threshold — and a key request's
+ * (issue 25): its week run out undecided, or any decision whose writer died before its event. Nothing happens at those
  * moments that could write an event beside it (time passes; spending is counted on the hot path,
  * which must not grow a write), so a sweep finds them: every project's keys, every account.
  *
@@ -55,11 +59,14 @@ export class EventSweep {
 
   private async walk(): Promise<SweepReport> {
     const now = this.deps.clock.now();
-    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0 };
+    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0, keyRequests: 0 };
     for (const project of await this.deps.store.listProjects()) {
       // One project failing (a throttled page) leaves the others swept; the next run retries it.
       await this.sweepProject(project.id, now, report).catch((err: unknown) =>
         this.deps.log.warn('event sweep: project skipped', { projectId: project.id, error: errorText(err) }),
+      );
+      await this.sweepKeyRequests(project, now, report).catch((err: unknown) =>
+        this.deps.log.warn('event sweep: key requests skipped', { projectId: project.id, error: errorText(err) }),
       );
     }
     for (const account of await this.deps.store.listAccounts()) {
@@ -78,6 +85,24 @@ export class EventSweep {
         const expiring = expiringEvent(key, now);
         if (expiring && (await this.emit(expiring))) report.expiring += 1;
         for (const event of budgetEvents(key, now)) if (await this.emit(event)) report.budget += 1;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  /**
+   * `key_request.*`: every event a recent request has earned (key-request-events.ts) — the ones its
+   * decisions stored already are found and skipped; `expired` (a week undecided) is only ever
+   * found here. Newest first, so the walk stops at the first request older than any change it
+   * could still see (KEY_REQUEST_EVENT_WINDOW_MS).
+   */
+  private async sweepKeyRequests(project: Project, now: number, report: SweepReport): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.store.listKeyRequests(project.id, { limit: PAGE, ...(cursor ? { cursor } : {}) });
+      for (const request of page.items) {
+        if (Date.parse(request.createdAt) < now - KEY_REQUEST_EVENT_WINDOW_MS) return;
+        for (const event of keyRequestEvents(request, project.accountId, now)) if (await this.emit(event)) report.keyRequests += 1;
       }
       cursor = page.nextCursor;
     } while (cursor);

@@ -16,6 +16,12 @@ export const EVENT_TYPES = [
   'key.deleted',
   'key.expiring',
   'key.exposed',
+  // A key asked for, and what became of the request (key-request-events.ts; docs/events.md).
+  'key_request.requested',
+  'key_request.approved',
+  'key_request.denied',
+  'key_request.expired',
+  'key_request.claimed',
   'budget.threshold',
   'account.credits_low',
 ] as const;

@@ -14,6 +14,9 @@ import {
   type RequestedKey,
 } from './key-request-record';
 import type { IssuedKey, KeyService } from './key-service';
+import type { EventOutbox } from './event-outbox';
+import type { EventType } from './events';
+import { keyRequestEvent } from './key-request-events';
 import { checkPermission } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
@@ -58,6 +61,11 @@ export interface KeyRequestsDeps {
   clock: Clock;
   audit: AuditLog;
   keys: KeyService;
+  /**
+   * Where each decision's `key_request.*` event is stored at once (key-request-events.ts). Without
+   * it the event sweep (event-sweep.ts) finds and stores them on its next run, once either way.
+   */
+  events?: EventOutbox;
 }
 
 export class KeyRequests {
@@ -97,6 +105,7 @@ export class KeyRequests {
       await this.deps.store.releaseKeyRequestSlot(projectId, slotOf(requester, name), request.id).catch(() => undefined);
       throw err;
     }
+    await this.announce(p, request, 'key_request.requested');
     return request;
   }
 
@@ -179,6 +188,7 @@ export class KeyRequests {
     }
     await this.deps.store.releaseKeyRequestSlot(request.projectId, slotOf(request.requester, request.key.name), id).catch(() => undefined);
     await this.deps.audit.record(p, 'key_request.approve', 'success', { keyId: issued.key.id, details: { ...this.names(request, principalActor(p)), keyId: issued.key.id } });
+    await this.announce(p, decided, 'key_request.approved');
     return decided;
   }
 
@@ -199,6 +209,7 @@ export class KeyRequests {
       throw undecidable(current, this.deps.clock.now());
     }
     await this.deps.store.releaseKeyRequestSlot(request.projectId, slotOf(request.requester, request.key.name), id).catch(() => undefined);
+    await this.announce(p, decided, 'key_request.denied');
     return decided;
   }
 
@@ -223,9 +234,27 @@ export class KeyRequests {
       await this.deps.audit.record(p, 'key_request.claim', 'error', { keyId: request.keyId, reason: 'already collected', details }).catch(() => undefined);
       throw new KeywardenError('conflict', `The key of request ${id} was already collected.`);
     }
+    const { sealedKey: _sealed, ...claimed } = taken;
+    await this.announce(p, { ...claimed, claimedAt: new Date(now).toISOString() }, 'key_request.claimed');
     const key = await this.deps.store.getKey(taken.keyId!);
     if (!key) throw new KeywardenError('not_found', `The key of request ${id} no longer exists.`);
     return { key, secret: await this.unseal(taken.sealedKey, id) };
+  }
+
+  /**
+   * The decision's event, stored at once when an outbox is wired (once: its id derives from the
+   * request). A failure here is left to the sweep, which finds the same event: the decision stands.
+   */
+  private async announce(p: Principal, r: KeyRequestRecord, type: EventType): Promise<void> {
+    const { events, store, clock } = this.deps;
+    if (!events) return;
+    try {
+      const accountId = p.kind === 'key' ? p.key.accountId : (await store.getProject(r.projectId))?.accountId;
+      const event = accountId ? keyRequestEvent(r, accountId, type, clock.now()) : undefined;
+      if (event) await events.emitOnce(event);
+    } catch {
+      // The sweep stores it on its next run.
+    }
   }
 
   /** A request of the caller's project: another project's is indistinguishable from a missing one. */
