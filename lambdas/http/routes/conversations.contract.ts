@@ -28,10 +28,14 @@ export const Metadata = z
 /** Items as the Responses API takes them (messages, tool calls, …): their shape is the upstream's business; at most 20 at once, as OpenAI. */
 const Items = z.array(z.looseObject({}), { error: 'items must be a list of items (objects)' }).max(20, 'at most 20 items at once');
 
-/** Create: optional items and metadata; other fields go on to the upstream, which judges them. */
-export const CreateConversationBody = z.looseObject({ items: Items.nullable().optional(), metadata: Metadata.nullable().optional() });
-export const UpdateConversationBody = z.looseObject({ metadata: Metadata.nullable() });
-export const CreateItemsBody = z.looseObject({ items: Items.min(1, 'items must not be empty') });
+/**
+ * The bodies OpenAI defines, and nothing else: an unknown field is a 400 here as it is at OpenAI
+ * (a bot's old `/v1/conversations` call, `{ reference }`, is refused, never turned into a
+ * conversation), and only what was validated is sent on.
+ */
+export const CreateConversationBody = z.strictObject({ items: Items.nullable().optional(), metadata: Metadata.nullable().optional() });
+export const UpdateConversationBody = z.strictObject({ metadata: Metadata.nullable() });
+export const CreateItemsBody = z.strictObject({ items: Items.min(1, 'items must not be empty') });
 
 /** What item creation and retrieval read of the query (the SDK sends `include` as `include[]`). */
 export const ItemQuery = InputItemsQuery.pick({ include: true, 'include[]': true });

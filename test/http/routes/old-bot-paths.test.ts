@@ -1,4 +1,4 @@
-import OpenAI, { NotFoundError } from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
 import { signDeliveryClaim } from '../../../lambdas/core/delivery-claim';
@@ -8,9 +8,9 @@ import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /**
  * Issue 24 point 3: the bots' routes left OpenAI's namespace for /v1/bots. The old paths are no
- * longer Keywarden's: a call there — the bots' own old calls included, with a bot's viewer key
- * and assertion — gets OpenAI's error shape, a 404 `not_found`, never the bot route's 400; and
- * OpenAI's SDK calling the Conversations API it expects there gets its NotFoundError.
+ * longer Keywarden's: `/v1/deliveries` is an unknown path (404 `not_found` in OpenAI's shape), and
+ * `/v1/conversations` is OpenAI's Conversations API (test/http/conversations/) — the bots' own old
+ * calls there, with a bot's viewer key and assertion, save nothing.
  */
 let stack: TestStack;
 let viewerKey: string;
@@ -33,31 +33,25 @@ const asPerson = () => ({ [ASSERTION_HEADER]: signAssertion(stack.secrets.botAss
 const sdk = (apiKey: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0 });
 
 describe('the bots’ old paths', () => {
-  it.each(['viewer', 'admin'] as const)('answer 404 not_found in OpenAI’s error shape for a %s key, whatever the body', async (who) => {
+  it.each(['viewer', 'admin'] as const)('are no longer Keywarden’s for a %s key: /v1/deliveries is unknown, /v1/conversations is OpenAI’s Conversations API', async (who) => {
     const key = who === 'viewer' ? viewerKey : stack.adminKey;
     const id = 'a'.repeat(64);
-    const calls = [
-      stack.json('/v1/conversations', { key, body: { reference }, headers: asPerson() }),
-      stack.json('/v1/conversations', { key, body: {} }),
-      stack.json('/v1/conversations?bot=teams', { key }),
-      stack.json('/v1/deliveries', { key, body: { id, proof: signDeliveryClaim(stack.secrets.botAssertion.current, viewerId, id) } }),
-    ];
-    for (const res of await Promise.all(calls)) {
-      expectApiError(res, 404, 'not_found');
-      expect(res.body.error.type).toBe('not_found_error');
-      expect(res.body.error.message).toMatch(/\/v1\/(conversations|deliveries)/);
-    }
-    // OpenAI's path says whose it is; a path OpenAI never had is just unknown.
-    expect((await calls[0]!).body.error.message).toBe('/v1/conversations is part of OpenAI’s API that this gateway does not serve.');
-    expect((await calls[3]!).body.error.message).toBe('Unknown path /v1/deliveries.');
+    const deliveries = await stack.json('/v1/deliveries', { key, body: { id, proof: signDeliveryClaim(stack.secrets.botAssertion.current, viewerId, id) } });
+    expectApiError(deliveries, 404, 'not_found');
+    expect(deliveries.body.error).toMatchObject({ type: 'not_found_error', message: 'Unknown path /v1/deliveries.' });
+    // A bot's old save call is an OpenAI request with a field OpenAI does not define: a 400 (or the
+    // viewer's 403), never a saved bot conversation; the old listing is not a route OpenAI has.
+    const saved = await stack.json('/v1/conversations', { key, body: { reference }, headers: asPerson() });
+    expect(saved.status === 400 || saved.status === 403, JSON.stringify(saved.body)).toBe(true);
+    expect(saved.body.error).toMatchObject({ type: expect.any(String), message: expect.any(String) });
+    const listed = await stack.json('/v1/conversations?bot=teams', { key });
+    expect([404, 405]).toContain(listed.status);
+    expect((await stack.json('/v1/bots/conversations?bot=teams', { key: viewerKey })).body.data).toHaveLength(0);
   });
 
-  it.each(['viewer', 'admin'] as const)('OpenAI’s SDK: conversations.create() with a %s key is a NotFoundError, not a 400', async (who) => {
-    const error = await sdk(who === 'viewer' ? viewerKey : stack.adminKey)
-      .conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NotFoundError);
-    expect(error).toMatchObject({ status: 404, code: 'not_found', type: 'not_found_error' });
+  it('OpenAI’s SDK: conversations.create() gets OpenAI’s conversation object, not a bot route’s 400', async () => {
+    const created = await sdk(stack.adminKey).conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] });
+    expect(created).toMatchObject({ object: 'conversation' });
   });
 
   it('the moved routes answer there, with the bot key’s powers unchanged: a viewer key within the viewer ceiling', async () => {
