@@ -40,7 +40,7 @@ async function putUnsharded(record: UsageRecord): Promise<void> {
   await DynamoDBDocumentClient.from(stack.services.dynamo).send(
     new PutCommand({
       TableName: stack.services.config.tableName,
-      Item: { pk: partition.projectUsageUnsharded(projectId), sk: order, gsi1pk: partition.keyUsage(record.keyId), gsi1sk: order, ...record },
+      Item: { pk: partition.projectUsageUnsharded(projectId), sk: order, gsi1pk: partition.keyUsageUnsharded(record.keyId), gsi1sk: order, ...record },
     }),
   );
 }

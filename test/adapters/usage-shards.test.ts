@@ -55,7 +55,7 @@ function putUnsharded(record: UsageRecord): Promise<unknown> {
       Item: {
         pk: partition.projectUsageUnsharded(record.projectId),
         sk: order,
-        gsi1pk: partition.keyUsage(record.keyId),
+        gsi1pk: partition.keyUsageUnsharded(record.keyId),
         gsi1sk: order,
         gsi2pk: partition.requestUsage(record.projectId, record.requestId),
         gsi2sk: sortKey.requestUsage,

@@ -14,7 +14,7 @@ import type { AuditRecord, Page, UsageRecord } from '../../core/types';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
-import { partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
+import { KEY_USAGE_SHARDS, partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
@@ -96,7 +96,7 @@ export class LogItems implements LogStore {
       {
         pk: partition.projectUsage(record.projectId, usageShard(record.requestId)),
         sk: order,
-        gsi1pk: partition.keyUsage(record.keyId),
+        gsi1pk: partition.keyUsage(record.keyId, usageShard(record.requestId) % KEY_USAGE_SHARDS),
         gsi1sk: order,
         gsi2pk: partition.requestUsage(record.projectId, record.requestId),
         gsi2sk: sortKey.requestUsage,
@@ -119,22 +119,19 @@ export class LogItems implements LogStore {
     return this.db.batchPutAll(items, USAGE_WRITE_ROUNDS, 'usage records');
   }
 
-  /** By request (gsi2) or key (gsi1): one partition each; the whole project: its shards merged. */
+  /** By request (gsi2): one partition; by key (gsi1) or the whole project: its shards merged. */
   async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {
-    if (!query.requestId && !query.keyId) return this.projectUsage.page(query);
-    const since = query.since ?? '0';
-    const input: Omit<QueryCommandInput, 'TableName'> = query.requestId
-      ? {
+    if (query.requestId) {
+      return this.db.newestFirst<UsageRecord>(
+        {
           IndexName: TABLE_SCHEMA.gsi2.name,
           KeyConditionExpression: 'gsi2pk = :p',
           ExpressionAttributeValues: { ':p': partition.requestUsage(query.projectId, query.requestId) },
-        }
-      : {
-          IndexName: TABLE_SCHEMA.gsi1.name,
-          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
-          FilterExpression: 'projectId = :proj',
-          ExpressionAttributeValues: { ':p': partition.keyUsage(query.keyId!), ':since': since, ':proj': query.projectId },
-        };
-    return this.db.newestFirst<UsageRecord>(input, query);
+        },
+        query,
+      );
+    }
+    if (query.keyId) return this.projectUsage.keyPage({ ...query, keyId: query.keyId });
+    return this.projectUsage.page(query);
   }
 }

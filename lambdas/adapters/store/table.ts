@@ -17,7 +17,7 @@
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
  *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
  *   usage     PROJECT#<pid>#USAGE#<s> / <at>#<requestId>   (s = usageShard(requestId), 0–7)
- *                                               gsi1: KEY#<keyId>#USAGE / <at>#<requestId>
+ *                                               gsi1: KEY#<keyId>#USAGE#<k> / <at>#<requestId> (k = s mod 4)
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
  *             PROJECT#<pid>#USAGE / <at>#<requestId>     (records written before the shards: read, never written)
  *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day)
@@ -102,6 +102,14 @@ export const TABLE_SCHEMA = {
 export const USAGE_SHARDS = 8;
 
 /**
+ * Partitions of gsi1 a key's usage records are spread over: an index partition takes the same
+ * 1,000 write units a second, so in one a key would stop near 1,000 calls a second — below the
+ * rate limit a key may have. A divisor of USAGE_SHARDS (a record's key shard is its project shard
+ * mod this). Fixed, as USAGE_SHARDS is.
+ */
+export const KEY_USAGE_SHARDS = 4;
+
+/**
  * The shard of a usage record: FNV-1a (32-bit) of its request id, mod USAGE_SHARDS. A function of
  * the request id alone, so a record sent again (a retried batch) lands on the same item and
  * overwrites itself, as it did in one partition.
@@ -141,8 +149,12 @@ export const partition = {
   projectUsageUnsharded: (projectId: string) => `PROJECT#${projectId}#USAGE`,
   /** Every partition a project's usage records are in: the unsharded one, then the shards. */
   projectUsageAll: (projectId: string): string[] => [`PROJECT#${projectId}#USAGE`, ...Array.from({ length: USAGE_SHARDS }, (_, s) => `PROJECT#${projectId}#USAGE#${s}`)],
-  /** gsi1: one key's usage records. */
-  keyUsage: (keyId: string) => `KEY#${keyId}#USAGE`,
+  /** gsi1: one shard of a key's usage records (`usageShard` of the request id, mod KEY_USAGE_SHARDS). */
+  keyUsage: (keyId: string, shard: number) => `KEY#${keyId}#USAGE#${shard}`,
+  /** gsi1: a key's usage records written before its shards: still read, never written. */
+  keyUsageUnsharded: (keyId: string) => `KEY#${keyId}#USAGE`,
+  /** gsi1: every partition a key's usage records are in: the unsharded one, then the shards. */
+  keyUsageAll: (keyId: string): string[] => [`KEY#${keyId}#USAGE`, ...Array.from({ length: KEY_USAGE_SHARDS }, (_, s) => `KEY#${keyId}#USAGE#${s}`)],
   /** gsi2: one request's usage record. */
   requestUsage: (projectId: string, requestId: string) => `PROJECT#${projectId}#REQUEST#${requestId}`,
   /** One key's daily counters, one item per UTC day. */
