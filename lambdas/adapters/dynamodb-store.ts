@@ -13,7 +13,7 @@ import type { ExposureRecord } from '../core/exposure';
 import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, OwnedKind, OwnershipRecord, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
 import type { KeyRequestRecord } from '../core/key-request-record';
-import type { Account, AuditRecord, ConversationRecord, KeyRecord, Project, UsageRecord } from '../core/types';
+import type { Account, AuditRecord, ConversationRecord, StoredAccountPolicy, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
 import { ClaimItems } from './store/claims';
@@ -73,6 +73,7 @@ export class DynamoDbStore implements Store {
   chargeCredits(id: string, amount: number) { return this.accounts.chargeCredits(id, amount); }
   setCreditsLowThreshold(id: string, threshold: number | null) { return this.accounts.setCreditsLowThreshold(id, threshold); }
   nextCreditsLowEpisode(id: string, seen: number) { return this.accounts.nextCreditsLowEpisode(id, seen); }
+  setAccountPolicy(id: string, policy: StoredAccountPolicy | null) { return this.accounts.setAccountPolicy(id, policy); }
 
   // ── projects, admins, conversations (store/projects.ts) ──
   createProject(project: Project) { return this.projects.createProject(project); }

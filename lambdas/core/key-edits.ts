@@ -1,3 +1,5 @@
+import type { PolicyField } from './account-policy';
+import type { AccountPolicyGate } from './account-policy-gate';
 import type { AuditLog } from './audit-log';
 import type { RecordedChange } from './key-change';
 import { managesKeys, type Authority, type AuditAction, type PowerAxis } from './authority';
@@ -14,7 +16,8 @@ import type { AuditRecord, Budget, KeyRecord, RateLimit, Role, TokenLimit } from
  * Keys changed in place (issue 21): the edit (`update`) and the pause and resume (`disable`,
  * `enable`). Each is one write conditional on the version it was read at (`Store.updateKey`), so
  * `If-Match` is exact and a change never lands on a key that moved under it; each is bounded by
- * its actor (`Authority`), keeps a manager in the project, and is audited field by field, before →
+ * its actor (`Authority`) and its account's policy (`AccountPolicyGate`, on the fields an edit
+ * sets), keeps a manager in the project, and is audited field by field, before →
  * after. The admission write reads the key item itself, so a change holds from the next request.
  */
 
@@ -65,6 +68,7 @@ export class KeyEdits {
   constructor(
     private readonly deps: { store: Store; clock: Clock; audit: AuditLog },
     private readonly authority: Authority,
+    private readonly policies: AccountPolicyGate,
     private readonly host: KeyEditHost,
   ) {}
 
@@ -87,6 +91,9 @@ export class KeyEdits {
     for (const f of changed) Object.assign(after, { [f]: normalized[f] ?? undefined });
     if (after.expiresAt === undefined) after.expiresAt = null;
     await this.authority.requireEditWithinActor(p, key, after, changed.map((f) => AXIS[f]).filter((a) => a !== undefined));
+    // The account's policy holds what the edit sets; what it leaves alone (a key older than the policy) stays.
+    const touches = changed.filter((f): f is PolicyField => f === 'expiresAt' || f === 'rateLimit' || f === 'budget');
+    if (touches.length > 0) await this.policies.require(p, 'key.update', await this.policies.of(key.accountId), after, { path: 'update', now, keyId: key.id, touches });
     if (changed.length === 0) return key;
     const edit: KeyEdit = { version: versionOf(key), set: {}, remove: [] };
     for (const f of changed) {

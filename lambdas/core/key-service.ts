@@ -1,3 +1,5 @@
+import { policyBudget, policyExpiry, policyRate, type AccountPolicy } from './account-policy';
+import { AccountPolicyGate } from './account-policy-gate';
 import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
 import { Authority, inheritedLimits, narrowerRate, powerEnd, type AuditAction, type Powers } from './authority';
@@ -81,6 +83,8 @@ interface Target {
  */
 export class KeyService {
   private readonly authority: Authority;
+  /** Account policies (account-policy-gate.ts): create, rotate and edit all go through it. */
+  private readonly policies: AccountPolicyGate;
   private readonly edits: KeyEdits;
   private readonly exposures: KeyExposures;
   /** A key-changing write with its audit record and its event (key-change.ts). */
@@ -88,7 +92,8 @@ export class KeyService {
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.authority = new Authority(deps);
-    this.edits = new KeyEdits(deps, this.authority, {
+    this.policies = new AccountPolicyGate(deps, this.authority);
+    this.edits = new KeyEdits(deps, this.authority, this.policies, {
       target: (p, id) => this.target(p, id),
       recorded: (p, action, extra, write) => this.recorded(p, action, extra, write),
     });
@@ -140,7 +145,8 @@ export class KeyService {
     return { project, account };
   }
 
-  async create(p: Principal, input: CreateKeyInput): Promise<IssuedKey> {
+  /** `approvedRequest`: the key request whose approval this is (key-requests.ts), the one way to a privileged key under `privilegedRequiresApproval`. */
+  async create(p: Principal, input: CreateKeyInput, options: { approvedRequest?: string } = {}): Promise<IssuedKey> {
     await this.authority.requireKeyManager(p, 'key.create');
     const projectId = principalProject(p);
     const project = await this.deps.store.getProject(projectId);
@@ -154,8 +160,9 @@ export class KeyService {
       throw new KeywardenError('invalid_request_error', 'prefix must match [a-z][a-z0-9]{1,11}.', { param: 'prefix' });
     }
     const now = this.deps.clock.now();
-    const powers = this.newKeyPowers(p, input, now);
+    const powers = this.newKeyPowers(p, input, now, account.policy);
     await this.authority.requireWithinActor(p, 'key.create', { powers });
+    await this.policies.require(p, 'key.create', account.policy, powers, { path: options.approvedRequest ? 'approval' : 'create', now });
     const name = input.name?.trim() || `Console generated key ${await this.deps.store.nextKeyNumber(projectId)}`;
     const issued = await this.mint({
       projectId,
@@ -174,10 +181,11 @@ export class KeyService {
   /**
    * The powers of a key about to be created: what was asked for, and where nothing was asked, the
    * defaults (all scopes of the type, one year, 600 a minute, every model) narrowed to what a
-   * bounded actor holds, so a limited key hands out limited keys without having to say so.
-   * Anything asked for explicitly is left as asked; `Authority` refuses it if it is too wide.
+   * bounded actor holds and to what the account's policy allows, so a limited key hands out limited
+   * keys without having to say so. Anything asked for explicitly is left as asked; `Authority` and
+   * the policy gate refuse it if it is too wide.
    */
-  private newKeyPowers(p: Principal, input: CreateKeyInput, now: number): Powers {
+  private newKeyPowers(p: Principal, input: CreateKeyInput, now: number, policy: AccountPolicy | undefined): Powers {
     const actor = p.kind === 'key' && !p.person ? p.key : undefined;
     const type = input.type ?? 'privileged';
     const resolved = resolveScopes(type, input.scopes);
@@ -197,16 +205,18 @@ export class KeyService {
         ? null
         : input.expiresInMs !== undefined
           ? now + input.expiresInMs
-          : Math.min(now + DEFAULT_EXPIRY_MS, actor ? powerEnd(actor) : Infinity);
+          : policyExpiry(policy, Math.min(now + DEFAULT_EXPIRY_MS, actor ? powerEnd(actor) : Infinity), now, DEFAULT_EXPIRY_MS);
+    const inherited = inheritedLimits(actor);
+    const budget = input.budget ?? policyBudget(policy, inherited.budget);
     return {
       type,
       scopes,
       roles: inheritRoles ? actor.roles : (input.roles ?? []),
       context: input.context ?? (inheritRoles ? actor.context : {}),
-      rateLimit: input.rateLimit ?? (actor ? narrowerRate(DEFAULT_RATE_LIMIT, actor.rateLimit) : DEFAULT_RATE_LIMIT),
+      rateLimit: input.rateLimit ?? policyRate(policy, actor ? narrowerRate(DEFAULT_RATE_LIMIT, actor.rateLimit) : DEFAULT_RATE_LIMIT),
       ...(input.models ?? actor?.models ? { models: input.models ?? actor?.models } : {}),
-      ...inheritedLimits(actor),
-      ...(input.budget ? { budget: { credits: roundCredits(input.budget.credits), period: input.budget.period } } : {}),
+      ...inherited,
+      ...(budget ? { budget: { credits: roundCredits(budget.credits), period: budget.period } } : {}),
       ...(input.tokenLimit ? { tokenLimit: input.tokenLimit } : {}),
       ...(input.maxConcurrent !== undefined ? { maxConcurrent: input.maxConcurrent } : {}),
       expiresAt,
@@ -319,8 +329,13 @@ export class KeyService {
       return this.authority.refuse(p, 'key.rotate', { keyId: old.id, reason: 'already revoked or rotated' }, new KeywardenError('conflict', `Key ${old.id} was already ${what}.`));
     }
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
-    // The replacement keeps the old lifetime, but never outlives a bounded actor.
+    // The replacement keeps the old lifetime, but never outlives a bounded actor, nor the account's policy.
     const actorEnd = p.kind === 'key' && !p.person && old.type !== 'system' ? powerEnd(p.key) : Infinity;
+    const policy = await this.policies.of(old.accountId);
+    const carried = lifetime === null ? null : Math.min(now + lifetime, actorEnd);
+    // The Automator key is the platform's, outside any policy.
+    const expiresAt = old.type === 'system' ? carried : policyExpiry(policy, carried, now, DEFAULT_EXPIRY_MS);
+    await this.policies.require(p, 'key.rotate', policy, { ...old, expiresAt }, { path: 'rotate', now, keyId: old.id });
     const issued = await this.mint({
       projectId: old.projectId,
       accountId: old.accountId,
@@ -331,7 +346,7 @@ export class KeyService {
       roles: old.roles,
       context: old.context,
       createdAt: new Date(now).toISOString(),
-      expiresAt: lifetime === null ? null : Math.min(now + lifetime, actorEnd),
+      expiresAt,
       createdBy: principalActor(p),
       rateLimit: old.rateLimit,
       ...(old.models ? { models: old.models } : {}),

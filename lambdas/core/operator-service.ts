@@ -1,3 +1,4 @@
+import { AccountPolicySchema, isEmptyPolicy, type StoredAccountPolicy } from './account-policy';
 import { IDENTITY_PATTERN } from './actor-assertion';
 import { KeywardenError } from './errors';
 import { newId } from './ids';
@@ -82,6 +83,28 @@ export class OperatorService {
       throw new KeywardenError('invalid_request_error', 'A credits-low threshold is a number of credits, zero or more.', { param: 'threshold' });
     }
     const account = await this.deps.store.setCreditsLowThreshold(accountId, threshold);
+    if (!account) throw new KeywardenError('not_found', `No account ${accountId}.`);
+    return account;
+  }
+
+  /**
+   * Replaces the account's policy (account-policy.ts) whole, validated; `null`, or a policy that
+   * sets nothing, removes it. It holds from the next create, edit, rotation or approval; keys
+   * already made are not revoked (each is held to it when next edited or rotated).
+   */
+  async setAccountPolicy(accountId: string, policy: unknown, actor: string): Promise<Account> {
+    assertRecordId('acct', accountId);
+    let stored: StoredAccountPolicy | null = null;
+    if (policy !== null) {
+      const parsed = AccountPolicySchema.safeParse(policy);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const param = issue.path.join('.') || 'policy';
+        throw new KeywardenError('invalid_request_error', `Invalid account policy: ${param}: ${issue.message}.`, { param });
+      }
+      if (!isEmptyPolicy(parsed.data)) stored = { ...parsed.data, updatedAt: this.nowIso(), updatedBy: actor };
+    }
+    const account = await this.deps.store.setAccountPolicy(accountId, stored);
     if (!account) throw new KeywardenError('not_found', `No account ${accountId}.`);
     return account;
   }

@@ -1,7 +1,7 @@
 import type { DeliveryRecord, LifecycleEvent, StoredEvent, WebhookRecord } from './events';
 import type { ExposureRecord } from './exposure';
 import type { KeyRequestPort } from './key-request-port';
-import type { Account, AuditRecord, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
+import type { Account, AuditRecord, StoredAccountPolicy, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
  * The store port. Every write is a single-item conditional write (no transactions, no TTL
@@ -175,6 +175,8 @@ export interface Store extends KeyRequestPort {
   /** A webhook's deliveries, newest event first. */
   listDeliveries(webhookId: string, options: { cursor?: string; limit: number }): Promise<Page<DeliveryRecord>>;
 
+  /** Replaces the account's policy (`null` removes it): one conditional write; undefined when there is no such account. */
+  setAccountPolicy(accountId: string, policy: StoredAccountPolicy | null): Promise<Account | undefined>;
   /** `account.credits_low`: the balance below which the account's admins hear of it (null: never). */
   setCreditsLowThreshold(accountId: string, threshold: number | null): Promise<Account | undefined>;
   /**

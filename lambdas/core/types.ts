@@ -19,7 +19,22 @@ export interface Account {
   creditsLowThreshold?: number;
   /** Which low-balance episode the account is in (each announced once); absent = 0. */
   creditsLowEpisode?: number;
+  /** Limits an operator set on every key of the account (core/account-policy.ts); absent = none. */
+  policy?: StoredAccountPolicy;
 }
+
+/** An account's policy (core/account-policy.ts: the rules and their zod schema); each limit absent = none. */
+export interface AccountPolicy {
+  maxKeyLifetimeSeconds?: number;
+  expiryRequired?: boolean;
+  allowedKeyTypes?: Exclude<KeyType, 'system'>[];
+  maxRateLimit?: RateLimit;
+  maxBudget?: Budget;
+  privilegedRequiresApproval?: boolean;
+}
+
+/** The policy as stored on the account: with who set it and when. */
+export type StoredAccountPolicy = AccountPolicy & { updatedAt?: string; updatedBy?: string };
 
 export interface Project {
   id: string;

@@ -4,7 +4,7 @@
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReserveOutcome, Store } from '../../core/ports';
-import type { Account } from '../../core/types';
+import type { Account, StoredAccountPolicy } from '../../core/types';
 import { AccountMoney } from './account-money';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
@@ -21,6 +21,7 @@ export type AccountStore = Pick<
   | 'chargeCredits'
   | 'setCreditsLowThreshold'
   | 'nextCreditsLowEpisode'
+  | 'setAccountPolicy'
 >;
 
 export class AccountItems implements AccountStore {
@@ -91,6 +92,28 @@ export class AccountItems implements AccountStore {
           UpdateExpression: threshold === null ? 'REMOVE creditsLowThreshold' : 'SET creditsLowThreshold = :t',
           ConditionExpression: 'attribute_exists(pk)',
           ...(threshold === null ? {} : { ExpressionAttributeValues: { ':t': threshold } }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out?.Attributes ? strip<Account>(out.Attributes) : undefined;
+  }
+
+  /**
+   * The policy is one attribute of the balance item, replaced whole: every key change reads the
+   * account anyway (the API gate), so the policy costs no extra read, and the money writes, which
+   * update only their own attributes, never touch it.
+   */
+  async setAccountPolicy(id: string, policy: StoredAccountPolicy | null): Promise<Account | undefined> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.account(id),
+          UpdateExpression: policy === null ? 'REMOVE #policy' : 'SET #policy = :p',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#policy': 'policy' },
+          ...(policy === null ? {} : { ExpressionAttributeValues: { ':p': policy } }),
           ReturnValues: 'ALL_NEW',
         }),
       ),
