@@ -1,3 +1,4 @@
+import { refusedPolicy } from '../../lambdas/core/account-policy-gate';
 import { ASSERTION_HEADER } from '../../lambdas/core/actor-assertion';
 import type { ApiError } from './api-types';
 import { redactKeys } from '../../lambdas/core/redact-keys';
@@ -16,9 +17,24 @@ export function notAdmin(): ErrorReply {
   return errorReply('not_admin', NOT_ADMIN);
 }
 
+/**
+ * The account's policy refused the key (`403`, `param: policy.<name>`): the person is an admin,
+ * the key asked for is what the policy forbids. Said with the policy's name and what it allows,
+ * and the way that remains (a request, for a privileged key that needs approval).
+ */
+export function policyRefusal(policy: string, message: string): ErrorReply {
+  const next =
+    policy === 'privilegedRequiresApproval'
+      ? ' Ask for it with `request <name> --type privileged --reason "…"`; an admin approves it.'
+      : ' Ask again within it, or ask an operator to change the account policy.';
+  return errorReply('refused', `Refused by the account policy ${policy}. ${message}${next}`);
+}
+
 /** An API failure on a command, as words a chat user can act on. */
 export function apiFailure(error: ApiError): ErrorReply {
   const message = redactKeys(error.message);
+  const policy = refusedPolicy(error);
+  if (policy) return policyRefusal(policy, message);
   switch (error.code) {
     case 'insufficient_permissions':
       return errorReply('not_admin', `Keywarden refused: ${message}`);
@@ -46,11 +62,13 @@ export function apiFailure(error: ApiError): ErrorReply {
 /**
  * A refused key-changing call. It carried the person's assertion, so `insufficient_permissions`
  * means the person is not an admin (the API has audited it) — unless the assertion itself is
- * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs.
+ * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs, or the
+ * account's policy refused the key (`param: policy.<name>`).
  */
 export function actionFailure(error: ApiError): ErrorReply {
   const aboutAssertion = error.param?.toLowerCase() === ASSERTION_HEADER;
-  return error.code === 'insufficient_permissions' && !aboutAssertion ? notAdmin() : apiFailure(error);
+  // A policy's refusal is not about the person: apiFailure names the policy.
+  return error.code === 'insufficient_permissions' && !aboutAssertion && !refusedPolicy(error) ? notAdmin() : apiFailure(error);
 }
 
 /** A chat failure, said plainly (SPEC §5: out of credits, rate-limited, API access off). */
