@@ -1,10 +1,10 @@
-import { InvalidArgumentError } from 'commander';
-import { describePolicy, POLICY_NAMES, type AccountPolicy } from '../../lambdas/core/account-policy';
-import { parseDuration } from '../../lambdas/core/duration';
+import { describePolicy } from '../../lambdas/core/account-policy';
 import type { Account } from '../../lambdas/core/types';
 import { OperatorError } from '../../lambdas/local/operator-errors';
 import { actor, print, program, withOperator } from './context';
-import { parseBudgetOption, parseRateLimit } from './key-changes';
+// The `accounts` command these hang under.
+import './operator-commands';
+import { changedPolicy, onOff, type SetOptions } from './policy-changes';
 
 /**
  * Account policies (issue 25 point 5; lambdas/core/account-policy.ts): limits on every key of an
@@ -12,41 +12,6 @@ import { parseBudgetOption, parseRateLimit } from './key-changes';
  * only the limits it names (each takes `off` to lift it); `clear` lifts them all. The policy is
  * validated by the service (zod), not here: these options only turn words into its fields.
  */
-
-interface SetOptions {
-  maxLifetime?: string;
-  expiryRequired?: string;
-  allowedTypes?: string;
-  maxRateLimit?: string;
-  maxBudget?: string;
-  privilegedRequiresApproval?: string;
-}
-
-const onOff = (name: string) => (v: string) => {
-  if (v !== 'on' && v !== 'off') throw new InvalidArgumentError(`${name} is on or off`);
-  return v;
-};
-
-/** The policy with the named limits changed (`off`: lifted). */
-export function changedPolicy(current: AccountPolicy, o: SetOptions): AccountPolicy {
-  const next: Record<string, unknown> = Object.fromEntries(POLICY_NAMES.filter((n) => current[n] !== undefined).map((n) => [n, current[n]]));
-  const set = (name: keyof AccountPolicy, value: string | undefined, parse: (v: string) => unknown) => {
-    if (value === undefined) return;
-    if (value === 'off') delete next[name];
-    else next[name] = parse(value);
-  };
-  set('maxKeyLifetimeSeconds', o.maxLifetime, (v) => {
-    const ms = parseDuration(v);
-    if (!ms) throw new OperatorError('--max-lifetime looks like 90d or 36h (or off)');
-    return ms / 1000;
-  });
-  set('expiryRequired', o.expiryRequired, () => true);
-  set('allowedKeyTypes', o.allowedTypes, (v) => v.split(',').map((t) => t.trim()).filter(Boolean));
-  set('maxRateLimit', o.maxRateLimit, parseRateLimit);
-  set('maxBudget', o.maxBudget, parseBudgetOption);
-  set('privilegedRequiresApproval', o.privilegedRequiresApproval, () => true);
-  return next as AccountPolicy;
-}
 
 /** What an operator reads: each limit on its line, or that there are none. */
 function policyLines(account: Account): string {

@@ -27,7 +27,9 @@ export function policyRefusal(policy: string, message: string): ErrorReply {
     policy === 'privilegedRequiresApproval'
       ? ' Ask for it with `request <name> --type privileged --reason "…"`; an admin approves it.'
       : ' Ask again within it, or ask an operator to change the account policy.';
-  return errorReply('refused', `Refused by the account policy ${policy}. ${message}${next}`);
+  // The API's message names the policy ("Account policy <name>: …"); a message without it still says which.
+  const named = message.includes(policy) ? message : `Account policy ${policy}: ${message}`;
+  return errorReply('refused', `Refused. ${named}${next}`);
 }
 
 /** An API failure on a command, as words a chat user can act on. */
