@@ -1,6 +1,6 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
-import { parseModels, withPrices, type CatalogModel } from './core/models';
+import { parseModels, upstreamUrlProblem, withDeployments, withPrices, type CatalogModel } from './core/models';
 import { SECRET_NAMES, type SecretName } from './core/ports';
 
 /**
@@ -26,6 +26,15 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *   MODEL_PRICES                 a model's own prices, JSON: `{"archibot":{"input":0.15,"output":0.6,
  *                                "cachedInput":0.075}}` (credits per 1k tokens; optional perRequest,
  *                                reserve); a catalog model not named keeps the global prices
+ *   MODEL_UPSTREAMS              a model's ordered upstream deployments, JSON: `{"archibot":[{"name":"east",
+ *                                "baseUrl":"https://…/v1","secret":"…","model":"gpt-4.1-mini"},…]}`
+ *                                (docs/gateway.md, "More than one upstream"); a model not named keeps
+ *                                UPSTREAM_BASE_URL. Locally a deployment's key is UPSTREAM_API_KEY_<SECRET>
+ *   UPSTREAM_COOLDOWN_FAILURES, UPSTREAM_COOLDOWN_MS   consecutive failures after which a deployment
+ *                                is skipped, and for how long (default 3, 30000; per process)
+ *   UPSTREAM_ATTEMPT_TIMEOUT_MS  longest wait for a deployment's first byte before the next is tried
+ *                                (default: the time left shared by the deployments left); the whole
+ *                                call stays within UPSTREAM_TIMEOUT_MS
  *   LOG_FORMAT                   json (default: Powertools' JSON lines) | text (one readable line a record)
  *   LOG_LEVEL                    a Powertools level, TRACE … SILENT (any case); POWERTOOLS_LOG_LEVEL wins
  *   GITHUB_SECRET_SCANNING_KEYS_URL  where GitHub's secret scanning public keys are fetched (they sign
@@ -40,6 +49,11 @@ export { SECRET_NAMES, type SecretName };
 /** Environment variable that carries a secret's ARN in AWS, e.g. SECRET_BOT_ASSERTION_ARN. */
 export function secretArnVariable(name: SecretName): string {
   return `SECRET_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_ARN`;
+}
+
+/** Where a deployment's key is locally: UPSTREAM_API_KEY_<SECRET>, e.g. secret `east` → UPSTREAM_API_KEY_EAST. */
+export function upstreamKeyVariable(secret: string): string {
+  return `UPSTREAM_API_KEY_${secret.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 /** Powertools Logger's levels, quietest last. */
@@ -68,8 +82,17 @@ const ConfigSchema = z.object({
   TABLE_NAME: z.string().min(1),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CONSOLE_URL: z.string().url().optional(),
-  UPSTREAM_BASE_URL: z.string().url().optional(),
+  UPSTREAM_BASE_URL: z
+    .string()
+    .optional()
+    .superRefine((url, ctx) => {
+      const problem = url === undefined ? undefined : upstreamUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   UPSTREAM_TIMEOUT_MS: numberFromEnv(60_000),
+  UPSTREAM_COOLDOWN_FAILURES: numberFromEnv(3),
+  UPSTREAM_COOLDOWN_MS: numberFromEnv(30_000),
+  UPSTREAM_ATTEMPT_TIMEOUT_MS: numberFromEnv(0),
   MODEL_ID: z.string().min(1).default('archibot'),
   MODELS: z
     .string()
@@ -84,6 +107,7 @@ const ConfigSchema = z.object({
       }
     }),
   MODEL_PRICES: z.string().optional(),
+  MODEL_UPSTREAMS: z.string().optional(),
   HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default('Archibot'),
   PRICE_PER_REQUEST: numberFromEnv(1),
   PRICE_PER_1K_TOKENS: numberFromEnv(0.5),
@@ -118,6 +142,19 @@ export interface Config {
   consoleUrl: string | undefined;
   upstreamBaseUrl: string | undefined;
   upstreamTimeoutMs: number;
+  /** A model's upstream deployments (MODEL_UPSTREAMS): when one is skipped, and how long one is waited on. */
+  upstreams: {
+    /** Consecutive failures after which a deployment is skipped (cools down); 0 never skips. */
+    coolDownFailures: number;
+    coolDownMs: number;
+    /** Longest wait for one deployment's first byte; undefined: the time left, shared by the deployments left. */
+    attemptTimeoutMs: number | undefined;
+  };
+  /**
+   * Locally (no Secrets Manager): a deployment's key from the environment, UPSTREAM_API_KEY_<SECRET>.
+   * A function, so the keys never sit in a value that is logged or compared.
+   */
+  upstreamKeyFromEnv(secret: string): string | undefined;
   /** The default model's public id (the catalog's first). */
   modelId: string;
   /** The model catalog: public id → upstream model (SPEC §4), each with its own prices if it has them. */
@@ -187,6 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`invalid configuration: MODEL_PRICES: ${(err as Error).message}`);
   }
+  try {
+    models = withDeployments(models, c.MODEL_UPSTREAMS ?? '');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: MODEL_UPSTREAMS: ${(err as Error).message}`);
+  }
   const secretArns: Partial<Record<SecretName, string>> = {};
   for (const name of SECRET_NAMES) {
     const arn = env[secretArnVariable(name)];
@@ -199,6 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleUrl: c.CONSOLE_URL,
     upstreamBaseUrl: c.UPSTREAM_BASE_URL,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
+    upstreams: {
+      coolDownFailures: c.UPSTREAM_COOLDOWN_FAILURES,
+      coolDownMs: c.UPSTREAM_COOLDOWN_MS,
+      attemptTimeoutMs: c.UPSTREAM_ATTEMPT_TIMEOUT_MS > 0 ? c.UPSTREAM_ATTEMPT_TIMEOUT_MS : undefined,
+    },
+    upstreamKeyFromEnv: (secret) => env[upstreamKeyVariable(secret)] || undefined,
     modelId: models[0]!.id,
     models,
     headerBrand: c.HEADER_BRAND,

@@ -7,7 +7,9 @@ import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
 import { DynamoWire } from './adapters/dynamodb-wire';
 import { OpenAiCompatibleUpstream } from './adapters/upstream';
-import type { Config } from './config';
+import { UpstreamDeployments } from './adapters/upstream-deployments';
+import { UpstreamKeys } from './adapters/upstream-keys';
+import { ConfigError, type Config } from './config';
 import { createLogger } from './logging';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
@@ -61,6 +63,8 @@ export interface Services {
   catalog: ModelCatalog;
   accountGate: AccountGate;
   upstream: Upstream;
+  /** The catalog models' upstream deployments, each model's tried in order (MODEL_UPSTREAMS). */
+  deployments: UpstreamDeployments;
   /** The keys GitHub signs its secret scanning reports with (fetched, cached). */
   githubKeys: GithubScanningKeys;
   dynamo: DynamoDBClient;
@@ -113,6 +117,7 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
   const upstream =
     overrides.upstream ??
     (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : new LocalModel(config.modelId));
+  const deployments = upstreamDeployments(config, { secrets, clock, logger, local: overrides.secrets !== undefined });
   return {
     config,
     clock,
@@ -135,8 +140,24 @@ export function buildServices(config: Config, overrides: ServiceOverrides = {}):
     catalog: new ModelCatalog(config.models),
     accountGate: new AccountGate(store, clock),
     upstream,
+    deployments,
     githubKeys: new GithubKeysFetcher(config.githubSecretScanningKeysUrl, clock),
     dynamo,
     dynamoWire,
   };
+}
+
+/**
+ * The deployments' router. Secrets given by the caller (the local stack, tests) mean no Secrets
+ * Manager: a deployment's own key is then UPSTREAM_API_KEY_<SECRET> in the environment, and one
+ * missing fails the start here with its name.
+ */
+function upstreamDeployments(config: Config, deps: { secrets: SecretsProvider; clock: Clock; logger: Logger; local: boolean }): UpstreamDeployments {
+  const fromEnv = deps.local ? config.upstreamKeyFromEnv : undefined;
+  if (fromEnv) {
+    const missing = UpstreamKeys.missingLocally(config.models.flatMap((m) => m.deployments ?? []), fromEnv);
+    if (missing.length > 0) throw new ConfigError(`invalid configuration: MODEL_UPSTREAMS: no key for a deployment's secret (${missing.join(', ')})`);
+  }
+  const keys = new UpstreamKeys({ secrets: deps.secrets, ...(fromEnv ? { fromEnv } : {}) });
+  return new UpstreamDeployments({ keys, clock: deps.clock, logger: deps.logger, settings: config.upstreams });
 }

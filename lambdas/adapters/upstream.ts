@@ -1,31 +1,54 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { upstreamUrlProblem } from '../core/models';
 import type { SecretsProvider, StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
+
+/** Where an upstream's key comes from, asked on every call (the source caches): undefined sends none. */
+export type ApiKeySource = () => Promise<string | undefined>;
+
+/** The upstream sent no status line and headers within the attempt's first-byte time. */
+export class FirstByteTimeout extends Error {
+  override name = 'FirstByteTimeout';
+}
+
+/** Options of one call: a stream asked for; how long its first byte (the headers) may take. */
+export interface ForwardOptions {
+  stream?: boolean;
+  /** Unset: as long as the call's signal allows. */
+  firstByteMs?: number;
+}
 
 /**
  * Calls the upstream over `node:http(s)` with a keep-alive agent (connections reused across
  * requests and Lambda invocations), and hands the answer back as a web `Response`: streaming as
  * the upstream sends it when a stream was asked for, else read whole over the node stream first
  * (a web stream costs more CPU than the answer it carries). A test may pass its own `fetch` instead.
+ * Its base URL passes the one upstream URL check (upstreamUrlProblem) or it is not built: the
+ * single upstream and every deployment of a model (upstream-deployments.ts) are built here.
+ * Its key: the platform's `upstream` secret, or a deployment's own source.
  */
 export class OpenAiCompatibleUpstream implements Upstream {
   readonly label = 'upstream';
   private readonly base: URL;
   private readonly agent: HttpAgent;
+  private readonly apiKey: ApiKeySource;
 
   constructor(
     baseUrl: string,
-    private readonly secrets: SecretsProvider,
+    key: SecretsProvider | ApiKeySource,
     private readonly fetchImpl?: typeof fetch,
   ) {
+    const problem = upstreamUrlProblem(baseUrl);
+    if (problem) throw new Error(`upstream base URL: ${problem}`);
     this.base = new URL(baseUrl.replace(/\/+$/, ''));
+    this.apiKey = typeof key === 'function' ? key : async () => (await key.get<{ apiKey?: string }>('upstream')).apiKey;
     const options = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.agent = this.base.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
   }
 
-  forward(path: UpstreamPath, body: string, signal: AbortSignal, options: { stream?: boolean } = {}): Promise<Response> {
-    return this.send('POST', path, body, signal, options.stream === true);
+  forward(path: UpstreamPath, body: string, signal: AbortSignal, options: ForwardOptions = {}): Promise<Response> {
+    return this.send('POST', path, body, signal, options.stream === true, options.firstByteMs);
   }
 
   /**
@@ -41,19 +64,22 @@ export class OpenAiCompatibleUpstream implements Upstream {
     return this.send(method, query ? `${path}?${query}` : path, undefined, signal, call.stream === true);
   }
 
-  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined, signal: AbortSignal, stream: boolean): Promise<Response> {
-    const { apiKey } = await this.secrets.get<{ apiKey?: string }>('upstream');
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined, signal: AbortSignal, stream: boolean, firstByteMs?: number): Promise<Response> {
+    const apiKey = await this.apiKey();
     const headers: Record<string, string> = {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       accept: 'application/json, text/event-stream',
       ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
     };
     const url = `${this.base.href}${path}`;
-    if (this.fetchImpl) return this.fetchImpl(url, { method, headers, ...(body === undefined ? {} : { body }), signal });
+    if (this.fetchImpl) return this.fetchFirstByte(url, { method, headers, ...(body === undefined ? {} : { body }) }, signal, firstByteMs);
     const send = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
       const length = body === undefined ? (method === 'GET' ? {} : { 'content-length': '0' }) : { 'content-length': String(Buffer.byteLength(body)) };
+      // No status line within the first-byte time: the attempt is over (the caller may try another deployment).
+      const firstByte = firstByteMs === undefined ? undefined : setTimeout(() => req.destroy(new FirstByteTimeout()), firstByteMs);
       const req = send(url, { method, agent: this.agent, headers: { ...headers, ...length }, signal }, (res: IncomingMessage) => {
+        clearTimeout(firstByte);
         const answer = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) answer.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -78,8 +104,23 @@ export class OpenAiCompatibleUpstream implements Upstream {
           res.once('aborted', () => reject(new Error('The upstream closed the answer early.')));
         }
       });
-      req.once('error', reject);
+      req.once('error', (err) => {
+        clearTimeout(firstByte);
+        reject(err);
+      });
       req.end(body);
     });
+  }
+
+  /** A test's `fetch`, with the same first-byte bound (fetch resolves at the headers). */
+  private async fetchFirstByte(url: string, init: RequestInit, signal: AbortSignal, firstByteMs: number | undefined): Promise<Response> {
+    if (firstByteMs === undefined) return this.fetchImpl!(url, { ...init, signal });
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(new FirstByteTimeout()), firstByteMs);
+    try {
+      return await this.fetchImpl!(url, { ...init, signal: AbortSignal.any([signal, attempt.signal]) });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Authenticator } from './authenticator';
 import type { Billing, Reservation, Settlement } from './billing';
 import { roundCredits } from './credits';
-import { keyMayUse, type CatalogModel, type ModelCatalog } from './models';
+import { keyMayUse, type CatalogModel, type ModelCatalog, type ModelPrices, type UpstreamDeployment } from './models';
 import { checkPermission } from './policy';
 import { SLOT_LEASE_MS, type Clock, type KeyHold, type Log, type ModelCallAdmission, type Store, type Upstream, type UpstreamPath } from './ports';
 import type { KeyRecord, UsageRecord } from './types';
@@ -20,6 +20,8 @@ export interface ModelCallPorts {
   billing: Billing;
   catalog: Pick<ModelCatalog, 'find'>;
   upstream: Upstream;
+  /** Where a model with deployments is called (absent: every model goes to `upstream`). */
+  deployments?: DeploymentRoutes;
   auth: Pick<Authenticator, 'accountOf'>;
   /** Where a call gives back what its admission held on its key (budget, tokens, slot). */
   store: Pick<Store, 'releaseKeyUse' | 'renewKeySlot'>;
@@ -27,6 +29,24 @@ export interface ModelCallPorts {
   logger: Log;
   /** How long the upstream has to answer, and then to send each chunk of a stream. */
   config: { readonly upstreamTimeoutMs: number };
+}
+
+/**
+ * A model's upstream deployments, tried in order (adapters/upstream-deployments.ts, docs/gateway.md
+ * "More than one upstream"). Answers with the first deployment's answer that is not a failure — a
+ * failure being no connection, no first byte in time, a 429 or a 5xx — and the deployment that gave
+ * it; once one has answered (its headers arrived), no other is tried, so a stream is never started
+ * twice. When every deployment tried failed: the last one's failure, its answer or its error thrown.
+ * The whole stays within `timeoutMs` (the call's signal aborts at it).
+ */
+export interface DeploymentRoutes {
+  forward(
+    deployments: readonly UpstreamDeployment[],
+    path: UpstreamPath,
+    body: (deployment: UpstreamDeployment) => string,
+    signal: AbortSignal,
+    options: { stream: boolean; timeoutMs: number },
+  ): Promise<{ answer: Response; deployment: UpstreamDeployment }>;
 }
 
 export interface ModelCallRequest {
@@ -83,6 +103,8 @@ export interface Answered {
   /** The key's budget and token window as admitted (the edge states them in headers). */
   limits: KeyHold;
   model: CatalogModel;
+  /** The deployment that answered, for a model with deployments (its usage record names it). */
+  deployment?: string;
   text: string;
   bill(usage: TokenUsage | undefined): Bill;
 }
@@ -104,6 +126,8 @@ export interface Streaming {
   key: KeyRecord;
   limits: KeyHold;
   model: CatalogModel;
+  /** The deployment that answered, for a model with deployments. */
+  deployment?: string;
   /** The upstream's answer; its body is the stream. */
   answer: Response;
   charged: number;
@@ -146,7 +170,7 @@ class UpstreamTimeout extends Error {
  *     charged an estimate of what it sent (billing.ts).
  */
 export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): Promise<ModelCallOutcome> {
-  const { billing, upstream, logger } = ports;
+  const { billing, logger } = ports;
   const model = ports.catalog.find(call.model);
   if (!model) {
     await call.admit(); // an unknown key learns nothing, not even which models exist
@@ -165,19 +189,21 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
     return { kind: 'upstream_failed', timedOut, balance };
   };
-  const body = call.body(model);
   let answer: Response;
+  let served: Served;
   try {
-    answer = await upstream.forward(call.path, body, controller.signal, { stream: call.stream });
+    ({ answer, served } = await reach(ports, call, model, controller.signal));
   } catch (err) {
     return await failed(err);
   }
+  const { body, prices } = served;
+  const deployment = served.deployment === undefined ? {} : { deployment: served.deployment };
 
   if (!answer.ok) {
     clearTimeout(timer);
     const text = await readLimited(answer).catch(() => '');
     const [balance] = await Promise.all([billing.refund(reservation), held.release(0, 0)]);
-    logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id });
+    logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id, ...deployment });
     return { kind: 'upstream_rejected', status: answer.status, body: text, balance };
   }
 
@@ -190,7 +216,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     } finally {
       clearTimeout(timer);
     }
-    return { kind: 'answered', key, limits: held.hold, model, text, bill: (usage) => billFor(billing, model, reservation, usage, held) };
+    return { kind: 'answered', key, limits: held.hold, model, ...deployment, text, bill: (usage) => billFor(billing, prices, reservation, usage, held) };
   }
 
   // The stream is accepted: from here it is billable, whether or not the client stays to read it.
@@ -200,21 +226,50 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     key,
     limits: held.hold,
     model,
+    ...deployment,
     answer,
     charged: reservation.amount,
     remaining: reservation.balance,
     letGo: (timedOut) => controller.abort(timedOut ? new UpstreamTimeout() : undefined),
     settle: async ({ usage, sent }) => {
-      const price = usage ? billing.priceOf(usage, model.prices) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent }, model.prices);
+      const price = usage ? billing.priceOf(usage, prices) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent }, prices);
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
       return settleAndRelease(billing, reservation, price, held, usage);
     },
   };
 }
 
-/** What settlement will charge, whole, at the model's prices: the balance may end below zero (debt), never the price. */
-function billFor(billing: Billing, model: CatalogModel, reservation: Reservation, usage: TokenUsage | undefined, held: Held): Bill {
-  const price = billing.priceOf(usage, model.prices);
+/**
+ * What answered the call: the deployment (a model with deployments), the body it received (the
+ * stream estimate weighs it), and the prices its answer is billed at — the deployment's own, else
+ * the model's. The reservation was the model's, taken once, whichever deployment answers.
+ */
+interface Served {
+  deployment?: string;
+  body: string;
+  prices: ModelPrices | undefined;
+}
+
+/** The upstream call: the model's deployments in order when it has them, else the one upstream. */
+async function reach(ports: ModelCallPorts, call: ModelCallRequest, model: CatalogModel, signal: AbortSignal): Promise<{ answer: Response; served: Served }> {
+  const { deployments } = model;
+  if (!deployments || !ports.deployments) {
+    const body = call.body(model);
+    return { answer: await ports.upstream.forward(call.path, body, signal, { stream: call.stream }), served: { body, prices: model.prices } };
+  }
+  const bodies = new Map<string, string>();
+  const bodyOf = (d: UpstreamDeployment): string => {
+    const known = bodies.get(d.name) ?? call.body({ ...model, upstream: d.model });
+    bodies.set(d.name, known);
+    return known;
+  };
+  const { answer, deployment } = await ports.deployments.forward(deployments, call.path, bodyOf, signal, { stream: call.stream, timeoutMs: ports.config.upstreamTimeoutMs });
+  return { answer, served: { deployment: deployment.name, body: bodyOf(deployment), prices: deployment.prices ?? model.prices } };
+}
+
+/** What settlement will charge, whole, at the answering model's prices: the balance may end below zero (debt), never the price. */
+function billFor(billing: Billing, prices: ModelPrices | undefined, reservation: Reservation, usage: TokenUsage | undefined, held: Held): Bill {
+  const price = billing.priceOf(usage, prices);
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),

@@ -164,6 +164,11 @@ export interface UsageRecord {
   usage?: { inputTokens: number; outputTokens: number; totalTokens: number; cachedInputTokens?: number };
   credits: number;
   /**
+   * Gateway calls of a model with upstream deployments (MODEL_UPSTREAMS): the deployment that
+   * answered, by its name; its prices are what `credits` charged. Absent for the single upstream.
+   */
+  deployment?: string;
+  /**
    * Who called, as far as the edge can tell (issue 22: what an exposed key did, and from where):
    * the caller's address as the edge saw it, and its user agent cut to 200 characters with any
    * key in it redacted. Kept as long as the record (400 days).

@@ -6,7 +6,7 @@ import type { KeyRecord } from '../core/types';
 import { secondsUntil } from './auth';
 import { keyLimitHeaders } from './limit-headers';
 import type { GatewayApi, OwnedRef } from './openai-apis';
-import { billingEvidence } from './after-answer';
+import { billingEvidence, type GatewayCallUsage } from './after-answer';
 import { recordOwners, requireOwned } from './stored-owners';
 import { stillRunning, watchBackground, type BackgroundOutcome } from './background-watch';
 import type { RequestContext } from './request-context';
@@ -117,9 +117,15 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own,
       const owned = own(call.key, call.model.id, refs);
       if (running && watch) usage = (await watch(running)).usage;
       const settled = await (running ? call.bill(usage) : bill).settle();
-      return { model: call.model.id, streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      const used: GatewayCallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      return used;
     },
   };
+}
+
+/** The deployment that answered, for the usage record (a model with deployments only). */
+function answeredBy(call: Answered | Streaming): { deployment?: string } {
+  return call.deployment === undefined ? {} : { deployment: call.deployment };
 }
 
 /** The settlement's writes left in flight and the owner record's, as one. */
@@ -147,7 +153,8 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
       const tap = await upstream.drain();
       const owned = own(call.key, call.model.id, tap.owned);
       const settled = await call.settle({ usage: tap.usage, sent: tap.text });
-      return { model: call.model.id, streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      const used: GatewayCallUsage = { model: call.model.id, ...answeredBy(call), streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      return used;
     },
   };
 }

@@ -35,6 +35,7 @@ export const UsageRecordSchema = z
       })
       .optional(),
     credits: z.number().min(0),
+    deployment: z.string().optional().describe('The upstream deployment that answered, for a model with more than one (MODEL_UPSTREAMS); its prices are what credits charged'),
     sourceIp: z.string().optional().describe('The caller’s address as the edge saw it'),
     userAgent: z.string().optional().describe('The caller’s user agent, cut to 200 characters (any key in it redacted)'),
   })

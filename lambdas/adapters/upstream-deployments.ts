@@ -1,0 +1,118 @@
+import type { Config } from '../config';
+import type { DeploymentRoutes } from '../core/model-call';
+import type { UpstreamDeployment } from '../core/models';
+import type { Clock, Log, UpstreamPath } from '../core/ports';
+import { FirstByteTimeout, OpenAiCompatibleUpstream } from './upstream';
+import type { UpstreamKeys } from './upstream-keys';
+
+/**
+ * A catalog model's upstream deployments, tried in order (docs/gateway.md, "More than one
+ * upstream"). An attempt fails when the deployment cannot be reached, sends no first byte (status
+ * line and headers) within its share of the time, or answers 429 or 5xx; the next is tried then.
+ * Any other answer ends the call's routing — a 2xx above all: once its headers arrived the answer
+ * is this deployment's, so a stream that started is never retried anywhere else.
+ *
+ * Time: the call's signal aborts at its upstream timeout, whatever the attempts. Each attempt but
+ * the last waits for its first byte at most UPSTREAM_ATTEMPT_TIMEOUT_MS, else the time left shared
+ * by the deployments left (60 s over two: 30 s each); the last gets all that is left.
+ *
+ * Cool-down, per process: a deployment that failed `coolDownFailures` times in a row is skipped
+ * for `coolDownMs` (the calls go to the others, none waits on it); when every deployment of a
+ * model is cooling down they are all tried anyway, in order — a call is never refused untried.
+ * After the cool-down, one more failure skips it again; one success clears its count.
+ */
+export class UpstreamDeployments implements DeploymentRoutes {
+  /** One adapter (one keep-alive agent) per deployment name, built on first use. */
+  private readonly upstreams = new Map<string, OpenAiCompatibleUpstream>();
+  private readonly health = new Map<string, { failures: number; coolUntil: number }>();
+
+  constructor(
+    private readonly deps: {
+      keys: UpstreamKeys;
+      clock: Clock;
+      logger: Log;
+      settings: Config['upstreams'];
+      /** Tests: every deployment's requests through this `fetch`. */
+      fetchImpl?: typeof fetch;
+    },
+  ) {}
+
+  async forward(
+    deployments: readonly UpstreamDeployment[],
+    path: UpstreamPath,
+    body: (deployment: UpstreamDeployment) => string,
+    signal: AbortSignal,
+    options: { stream: boolean; timeoutMs: number },
+  ): Promise<{ answer: Response; deployment: UpstreamDeployment }> {
+    const deadline = performance.now() + options.timeoutMs;
+    const order = this.order(deployments);
+    const { logger, settings } = this.deps;
+    for (const [i, deployment] of order.entries()) {
+      const left = order.length - i;
+      const last = left === 1 || signal.aborted;
+      const remaining = Math.max(1, deadline - performance.now());
+      const firstByteMs = last ? undefined : Math.min(settings.attemptTimeoutMs ?? remaining / left, remaining);
+      let answer: Response;
+      try {
+        answer = await this.upstream(deployment).forward(path, body(deployment), signal, { stream: options.stream, firstByteMs });
+      } catch (err) {
+        this.failed(deployment);
+        if (last || signal.aborted) throw err;
+        logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, error: errorName(err) });
+        continue;
+      }
+      if (!isFailure(answer.status)) {
+        this.succeeded(deployment);
+        return { answer, deployment };
+      }
+      this.failed(deployment);
+      if (last || signal.aborted) return { answer, deployment };
+      // The failed answer is dropped (its connection freed), never relayed.
+      await answer.body?.cancel().catch(() => undefined);
+      logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, upstreamStatus: answer.status });
+    }
+    // Unreachable: `order` is never empty (a model lists at least one deployment).
+    throw new Error('no upstream deployment to try');
+  }
+
+  /** The deployments not cooling down, in their order; all of them when every one is. */
+  order(deployments: readonly UpstreamDeployment[]): readonly UpstreamDeployment[] {
+    const now = this.deps.clock.now();
+    const ready = deployments.filter((d) => (this.health.get(d.name)?.coolUntil ?? 0) <= now);
+    return ready.length > 0 ? ready : deployments;
+  }
+
+  private failed(deployment: UpstreamDeployment): void {
+    const { coolDownFailures, coolDownMs } = this.deps.settings;
+    const state = this.health.get(deployment.name) ?? { failures: 0, coolUntil: 0 };
+    state.failures += 1;
+    if (coolDownFailures > 0 && state.failures >= coolDownFailures) {
+      state.coolUntil = this.deps.clock.now() + coolDownMs;
+      this.deps.logger.warn('upstream deployment cooling down', { deployment: deployment.name, failures: state.failures, coolDownMs });
+    }
+    this.health.set(deployment.name, state);
+  }
+
+  private succeeded(deployment: UpstreamDeployment): void {
+    this.health.delete(deployment.name);
+  }
+
+  private upstream(deployment: UpstreamDeployment): OpenAiCompatibleUpstream {
+    let upstream = this.upstreams.get(deployment.name);
+    if (!upstream) {
+      upstream = new OpenAiCompatibleUpstream(deployment.baseUrl, this.deps.keys.sourceFor(deployment), this.deps.fetchImpl);
+      this.upstreams.set(deployment.name, upstream);
+    }
+    return upstream;
+  }
+}
+
+/** What moves a call to the next deployment: the deployment busy (429) or broken (5xx). */
+function isFailure(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+function errorName(err: unknown): string {
+  if (err instanceof FirstByteTimeout) return 'first byte timeout';
+  return err instanceof Error ? (((err as NodeJS.ErrnoException).code as string | undefined) ?? err.name) : 'unknown';
+}
