@@ -118,6 +118,19 @@ export function lambdaBundling(config: Pick<StageConfig, 'sourceMaps'>): Bundlin
   };
 }
 
+/**
+ * The ARNs of the stage's deployment key secrets (`modelUpstreams`), each once: a complete ARN as
+ * given; a name or a partial ARN as Secrets Manager's ARN of it, whose random 6-character suffix
+ * is matched by `-??????` (exactly six characters: no other secret of that name prefix).
+ */
+export function deploymentSecretArns(config: Pick<StageConfig, 'modelUpstreams'>): string[] {
+  const secrets = new Set(Object.values(config.modelUpstreams ?? {}).flatMap((list) => list.flatMap((d) => (d.secret ? [d.secret] : []))));
+  return [...secrets].map((secret) => {
+    if (!secret.startsWith('arn:')) return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secret}-??????`;
+    return /-[A-Za-z0-9]{6}$/.test(secret) ? secret : `${secret}-??????`;
+  });
+}
+
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
@@ -168,6 +181,11 @@ export function createKeywardenFunction(
         resources: spec.secrets.map((s) => data.secrets[s].secretArn),
       }),
     );
+  }
+  // The function that calls the upstream reads each deployment's own key secret, and only those.
+  const deploymentSecrets = spec.secrets.includes('upstream') ? deploymentSecretArns(config) : [];
+  if (deploymentSecrets.length > 0) {
+    role.addToPolicy(new PolicyStatement({ sid: 'ReadUpstreamDeploymentKeys', actions: ['secretsmanager:GetSecretValue'], resources: deploymentSecrets }));
   }
   if (spec.tableActions.length > 0) {
     role.addToPolicy(
@@ -223,6 +241,7 @@ export function createKeywardenFunction(
     if (config.upstreamBaseUrl) environment.UPSTREAM_BASE_URL = config.upstreamBaseUrl;
     if (config.models) environment.MODELS = config.models;
     if (config.modelPrices) environment.MODEL_PRICES = JSON.stringify(config.modelPrices);
+    if (config.modelUpstreams) environment.MODEL_UPSTREAMS = JSON.stringify(config.modelUpstreams);
     // The console's origin, for sign-in links and the same-origin check of its calls: given, or
     // the operator's own console domain. Without either, the console cannot sign in until the
     // second deploy with -c consoleUrl (docs/operating.md).

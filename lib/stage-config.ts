@@ -1,4 +1,4 @@
-import { parseModels, withPrices, type ModelPrices } from '../lambdas/core/models';
+import { parseModels, upstreamUrlProblem, withDeployments, withPrices, type ModelPrices } from '../lambdas/core/models';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -82,6 +82,15 @@ export interface StageConfig {
    */
   readonly modelPrices?: Readonly<Record<string, ModelPrices>>;
   /**
+   * A catalog model's upstream deployments, tried in order (`MODEL_UPSTREAMS`, docs/gateway.md
+   * "More than one upstream"): `{ archibot: [{ name: 'east', baseUrl: 'https://…/v1', secret:
+   * 'keywarden/upstream-east', model: 'gpt-4.1-mini' }, …] }`. A deployment's `secret` is a Secrets
+   * Manager secret (its name, or its complete ARN) holding `{"apiKey": "…"}`, created by the
+   * operator; the responses function may read exactly those secrets. From context as the object
+   * (cdk.json) or its JSON text (`-c modelUpstreams='{…}'`); validated against `models` at synth.
+   */
+  readonly modelUpstreams?: Readonly<Record<string, readonly DeploymentContext[]>>;
+  /**
    * Where the API Keys console is served (the Console stack's CloudFront URL, or your domain for
    * it): chat sign-in links point there. Known after the first deploy: `-c consoleUrl=https://…`.
    */
@@ -105,6 +114,15 @@ export interface StageConfig {
     /** The events relay (lib/keywarden-events.ts): webhook attempts are bounded at 10 s each. */
     readonly events: FunctionSizing;
   };
+}
+
+/** One upstream deployment as the stage names it (lambdas/core/models.ts UpstreamDeployment). */
+export interface DeploymentContext {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly secret?: string;
+  readonly model?: string;
+  readonly prices?: ModelPrices;
 }
 
 export interface FunctionSizing {
@@ -193,6 +211,7 @@ export const CONTEXT_KEYS = {
   upstreamBaseUrl: 'upstreamBaseUrl',
   models: 'models',
   modelPrices: 'modelPrices',
+  modelUpstreams: 'modelUpstreams',
   consoleUrl: 'consoleUrl',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
@@ -224,7 +243,9 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   const alarmEmail = optionalString(read, CONTEXT_KEYS.alarmEmail) ?? base.alarmEmail;
   const upstreamBaseUrl = optionalString(read, CONTEXT_KEYS.upstreamBaseUrl) ?? base.upstreamBaseUrl;
   const models = optionalString(read, CONTEXT_KEYS.models) ?? base.models;
-  const modelPrices = pricesFromContext(read(CONTEXT_KEYS.modelPrices)) ?? base.modelPrices;
+  const modelPrices = jsonFromContext<StageConfig['modelPrices']>(read(CONTEXT_KEYS.modelPrices), 'modelPrices', '{"model":{"input":…,"output":…}} (credits per 1k tokens)') ?? base.modelPrices;
+  const modelUpstreams =
+    jsonFromContext<StageConfig['modelUpstreams']>(read(CONTEXT_KEYS.modelUpstreams), 'modelUpstreams', '{"model":[{"name":…,"baseUrl":…,"secret":…,"model":…}]}') ?? base.modelUpstreams;
   const consoleUrl = optionalString(read, CONTEXT_KEYS.consoleUrl) ?? base.consoleUrl;
   const domainName = optionalString(read, CONTEXT_KEYS.domainName);
   const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
@@ -239,23 +260,26 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   }
   const consoleDomain =
     consoleDomainName && consoleCertificateArn ? { domainName: consoleDomainName, certificateArn: consoleCertificateArn } : base.consoleDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(modelUpstreams === undefined ? {} : { modelUpstreams }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
 }
 
 /** What `models` and `modelPrices` may take of a function's 4 KB environment (the rest: table, URLs, secret ARNs). */
 const CATALOG_ENV_BYTES = 2_800;
 
+/** A Secrets Manager secret's ARN (complete, with its 6-character suffix, or partial). */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
 /** The catalog the service runs when `models` is unset (lambdas/config.ts MODEL_ID's default). */
 const DEFAULT_MODEL_ID = 'archibot';
 
-/** `modelPrices` from context: the object (cdk.json), or its JSON text (`-c`); checked by validateStageConfig. */
-function pricesFromContext(value: unknown): StageConfig['modelPrices'] | undefined {
+/** `modelPrices` or `modelUpstreams` from context: the object (cdk.json), or its JSON text (`-c`); checked by validateStageConfig. */
+function jsonFromContext<T>(value: unknown, key: string, shape: string): T | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') return value as StageConfig['modelPrices'];
+  if (typeof value !== 'string') return value as T;
   try {
-    return JSON.parse(value) as StageConfig['modelPrices'];
+    return JSON.parse(value) as T;
   } catch {
-    throw new StageConfigError(`context "modelPrices" must be JSON: {"model":{"input":…,"output":…}} (credits per 1k tokens)`);
+    throw new StageConfigError(`context "${key}" must be JSON: ${shape}`);
   }
 }
 
@@ -267,8 +291,9 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
     problems.push(`alarmEmail "${config.alarmEmail}"`);
   }
-  if (config.upstreamBaseUrl !== undefined && !/^https?:\/\/\S+$/.test(config.upstreamBaseUrl)) {
-    problems.push(`upstreamBaseUrl "${config.upstreamBaseUrl}"`);
+  // The service's own check (lambdas/core/models.ts), the one every upstream URL passes.
+  if (config.upstreamBaseUrl !== undefined && upstreamUrlProblem(config.upstreamBaseUrl)) {
+    problems.push(`upstreamBaseUrl "${config.upstreamBaseUrl}" (${upstreamUrlProblem(config.upstreamBaseUrl)})`);
   }
   if (config.models !== undefined) {
     try {
@@ -285,11 +310,25 @@ export function validateStageConfig(config: StageConfig): StageConfig {
       problems.push(`modelPrices (${(err as Error).message})`);
     }
   }
-  // Lambda allows a function 4 KB of environment in all; the catalog and its prices share it with
-  // the table's name, the URLs and the secrets' ARNs, so a large catalog fails here, not at deploy.
-  const catalogBytes = Buffer.byteLength(config.models ?? '') + (config.modelPrices === undefined ? 0 : Buffer.byteLength(JSON.stringify(config.modelPrices)));
+  if (config.modelUpstreams !== undefined) {
+    try {
+      withDeployments(parseModels(config.models ?? DEFAULT_MODEL_ID), config.modelUpstreams);
+      for (const d of Object.values(config.modelUpstreams).flat()) {
+        if (d.secret?.startsWith('arn:') && !SECRET_ARN.test(d.secret)) throw new Error(`${d.name}: secret "${d.secret}" is not a Secrets Manager secret ARN`);
+      }
+    } catch (err) {
+      problems.push(`modelUpstreams (${(err as Error).message})`);
+    }
+  }
+  // Lambda allows a function 4 KB of environment in all; the catalog, its prices and its
+  // deployments share it with the table's name, the URLs and the secrets' ARNs, so a large
+  // catalog fails here, not at deploy.
+  const catalogBytes = [config.models, config.modelPrices, config.modelUpstreams].reduce(
+    (bytes, part) => bytes + (part === undefined ? 0 : Buffer.byteLength(typeof part === 'string' ? part : JSON.stringify(part))),
+    0,
+  );
   if (catalogBytes > CATALOG_ENV_BYTES) {
-    problems.push(`models and modelPrices (${catalogBytes} bytes of the Lambda environment; at most ${CATALOG_ENV_BYTES}, as Lambda allows 4 KB in all)`);
+    problems.push(`${config.modelUpstreams === undefined ? 'models and modelPrices' : 'models, modelPrices and modelUpstreams'} (${catalogBytes} bytes of the Lambda environment; at most ${CATALOG_ENV_BYTES}, as Lambda allows 4 KB in all)`);
   }
   if (config.consoleUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.consoleUrl)) problems.push(`consoleUrl "${config.consoleUrl}"`);
   if (config.customDomain && !config.customDomain.certificateArn.startsWith('arn:')) {
