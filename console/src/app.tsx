@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ApiKey, type Me, type Session } from './api';
 import { ActivityTab } from './activity-tab';
 import { KeysTab } from './keys-tab';
+import { RequestsTab } from './requests-tab';
 import { SignIn } from './sign-in';
 import { webhookPowers } from './webhook-view';
 import { WebhooksTab } from './webhooks-tab';
@@ -45,7 +46,7 @@ export function App() {
   return <Console session={session} onSignedOut={() => setSession(null)} />;
 }
 
-type Tab = 'keys' | 'activity' | 'webhooks';
+type Tab = 'keys' | 'requests' | 'activity' | 'webhooks';
 
 function Console({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
   const [tab, setTab] = useState<Tab>('keys');
@@ -103,6 +104,9 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
           <button type="button" role="tab" id="tab-keys" aria-selected={shown === 'keys'} aria-controls="panel" onClick={() => setTab('keys')}>
             API Keys
           </button>
+          <button type="button" role="tab" id="tab-requests" aria-selected={shown === 'requests'} aria-controls="panel" onClick={() => setTab('requests')}>
+            Requests
+          </button>
           <button type="button" role="tab" id="tab-activity" aria-selected={shown === 'activity'} aria-controls="panel" onClick={() => setTab('activity')}>
             Activity
           </button>
@@ -132,6 +136,8 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
                 setTab('activity');
               }}
             />
+          ) : shown === 'requests' ? (
+            <RequestsTab session={session} me={me} onAuthLost={onAuthLost} />
           ) : shown === 'webhooks' ? (
             <WebhooksTab powers={webhooks} onAuthLost={onAuthLost} />
           ) : (
