@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAnswer, countRoundTrips } from '../../../bench/round-trips';
 import { generateKey } from '../../../lambdas/core/key-format';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { balance, createKey } from '../openai-relay/stack-helpers';
@@ -70,6 +71,25 @@ describe('the Conversations API offline, through the official SDK', () => {
     const routes = (usage.body.data as Array<{ route: string; credits: number }>).filter((r) => r.route.includes('/v1/conversations'));
     expect(routes.length).toBeGreaterThanOrEqual(9);
     expect(routes.every((r) => r.credits === 0)).toBe(true);
+  });
+
+  it('the owner record is written after the answer: a create makes no storage call before it that a refused create does not', async () => {
+    const counter = countRoundTrips(stack.services);
+    const { key } = await createKey(stack, { name: 'counted' });
+    const post = (body: unknown) => stack.call('/v1/conversations', { key, body }).then((r) => r.status);
+    expect(await post({})).toBe(200); // warm: the key's window open, its account known to this instance
+    await stack.idle();
+    counter.reset();
+    expect(await post({ unknown: 1 })).toBe(400); // the key admitted and counted, then refused
+    await stack.idle();
+    const refused = beforeAnswer(counter);
+    counter.reset();
+    expect(await post({ metadata: { a: 'b' } })).toBe(200);
+    await stack.idle();
+    expect(beforeAnswer(counter), counter.commands.join(' ')).toBe(refused);
+    const writes = counter.commands.map((c, i) => ({ c, after: counter.afterAnswer[i] })).filter((w) => w.c === 'BatchWriteItem');
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.every((w) => w.after)).toBe(true);
   });
 
   it('a raw key in a conversation never comes back from the local model', async () => {
