@@ -162,8 +162,10 @@ class UpstreamTimeout extends Error {
  *     reservation (one conditional write) — side by side once this instance knows the key's
  *     account, so the critical path holds one storage round trip; a reservation for a key that
  *     turns out unusable is given back
- *   → scope and the key's own model list → the upstream, with the mapped model name; a call that
- *     fails there or is rejected is refunded in full
+ *   → scope and the key's own model list → the upstream, with the mapped model name — or, for a
+ *     model with deployments, each in turn until one answers (DeploymentRoutes), the reservation
+ *     standing once for them all; a call that fails there (every deployment) or is rejected is
+ *     refunded in full, once
  *   → the answer, billable: settled after it by the usage the upstream reported (per request
  *     without). The client never chooses the price: a stream is settled by what the upstream
  *     served, whether or not the client stayed to read it, and one that never reports usage is

@@ -7,7 +7,8 @@ import type { KeyRecord } from './types';
  * model that serves it. Configured as `MODELS` (environment, or the CDK stage's `models`):
  * `archibot=gpt-4.1-mini,archibot-mini=gpt-4.1-nano`; an id alone maps to itself. A model may
  * carry its own prices (`MODEL_PRICES`, or the stage's `modelPrices`); one without is billed at
- * the global prices (PRICE_PER_1K_TOKENS …, billing.ts).
+ * the global prices (PRICE_PER_1K_TOKENS …, billing.ts), and its own ordered upstream deployments
+ * (`MODEL_UPSTREAMS`, or the stage's `modelUpstreams`); one without goes to the one upstream.
  */
 export interface CatalogModel {
   /** The public id (what `/v1/models` lists and callers send). */

@@ -103,6 +103,12 @@ function chunk(content: string, usage?: { prompt_tokens: number; completion_toke
 /** The second deployment: a whole Responses answer, or a chat stream, each reporting 1000 input and 500 output tokens. */
 function answer(req: UpstreamRequest, res: ServerResponse): void {
   const body = JSON.parse(req.body.toString()) as { model: string; stream?: boolean };
+  if (req.url.endsWith('/embeddings')) {
+    const text = JSON.stringify({ object: 'list', model: body.model, data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }], usage: { prompt_tokens: 1000, total_tokens: 1000 } });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
   if (body.stream) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write(`data: ${JSON.stringify(chunk('from the second'))}\n\n`);
@@ -181,6 +187,15 @@ describe('a two-deployment model survives its first deployment failing', () => {
     const record = await recordOf(response.headers.get('x-request-id')!);
     expect(record).toMatchObject({ deployment: 'second', streamed: true, credits: SECOND_CHARGE });
     expect(await balance(stack)).toBe(1000 - SECOND_CHARGE);
+  });
+
+  it('an embedding falls back the same way, charged its input tokens at the second’s input price', async () => {
+    await setBalance(stack, 1000);
+    const { data, response } = await client.embeddings.create({ model: 'broken-duo', input: 'embed me', encoding_format: 'float' }).withResponse();
+    expect(data.data[0]!.embedding).toEqual([0.6, 0.8]);
+    const record = await recordOf(response.headers.get('x-request-id')!);
+    expect(record).toMatchObject({ route: 'POST /v1/embeddings', deployment: 'second', credits: SECOND_PRICE.input });
+    expect(await balance(stack)).toBe(1000 - SECOND_PRICE.input);
   });
 });
 
