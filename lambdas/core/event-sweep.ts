@@ -6,6 +6,8 @@ import { keyStatus } from './key-status';
 import type { Clock, Log, Store } from './ports';
 import type { Account, KeyRecord, Project } from './types';
 import { KEY_REQUEST_EVENT_WINDOW_MS, keyRequestEvents } from './key-request-events';
+import type { KeyRequests } from './key-requests';
+import type { KeyRequestRecord } from './key-request-record';
 
 /** How far ahead a key's expiry is announced (`key.expiring`). */
 export const EXPIRING_WITHIN_MS = 7 * DAY_MS;
@@ -19,6 +21,8 @@ export interface SweepReport {
   creditsLow: number;
   /** `key_request.*` events (key-request-events.ts) newly stored. */
   keyRequests: number;
+  /** Approved keys never collected within their 7 days, revoked now (KeyRequests.withdrawUnclaimed). */
+  keysWithdrawn: number;
 }
 
 export interface EventSweepDeps {
@@ -26,6 +30,8 @@ export interface EventSweepDeps {
   clock: Clock;
   events: EventOutbox;
   log: Log;
+  /** Revokes approved keys nobody collected in time; without it the sweep only announces. */
+  keyRequests?: Pick<KeyRequests, 'withdrawUnclaimed'>;
 }
 
 /**
@@ -59,7 +65,7 @@ export class EventSweep {
 
   private async walk(): Promise<SweepReport> {
     const now = this.deps.clock.now();
-    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0, keyRequests: 0 };
+    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0, keyRequests: 0, keysWithdrawn: 0 };
     for (const project of await this.deps.store.listProjects()) {
       // One project failing (a throttled page) leaves the others swept; the next run retries it.
       await this.sweepProject(project.id, now, report).catch((err: unknown) =>
@@ -94,7 +100,8 @@ export class EventSweep {
    * `key_request.*`: every event a recent request has earned (key-request-events.ts) — the ones its
    * decisions stored already are found and skipped; `expired` (a week undecided) is only ever
    * found here. Newest first, so the walk stops at the first request older than any change it
-   * could still see (KEY_REQUEST_EVENT_WINDOW_MS).
+   * could still see (KEY_REQUEST_EVENT_WINDOW_MS). An approved key not collected within its 7
+   * days is revoked here too: its value is gone for good, so nobody will ever use it.
    */
   private async sweepKeyRequests(project: Project, now: number, report: SweepReport): Promise<void> {
     let cursor: string | undefined;
@@ -102,10 +109,20 @@ export class EventSweep {
       const page = await this.deps.store.listKeyRequests(project.id, { limit: PAGE, ...(cursor ? { cursor } : {}) });
       for (const request of page.items) {
         if (Date.parse(request.createdAt) < now - KEY_REQUEST_EVENT_WINDOW_MS) return;
+        if (await this.withdraw(request, now)) report.keysWithdrawn += 1;
         for (const event of keyRequestEvents(request, project.accountId, now)) if (await this.emit(event)) report.keyRequests += 1;
       }
       cursor = page.nextCursor;
     } while (cursor);
+  }
+
+  /** One request's uncollected key withdrawn; a failure is logged and retried on the next run. */
+  private async withdraw(request: KeyRequestRecord, now: number): Promise<boolean> {
+    if (!this.deps.keyRequests) return false;
+    return this.deps.keyRequests.withdrawUnclaimed(request, now).catch((err: unknown) => {
+      this.deps.log.warn('event sweep: uncollected key not withdrawn', { requestId: request.id, error: errorText(err) });
+      return false;
+    });
   }
 
   /**

@@ -47,7 +47,7 @@ import type { Page } from './types';
 const APPROVAL_LOCK_MS = 30_000;
 const SEAL_INFO = 'keywarden key request values v1';
 
-export type KeyRequestAction = 'key_request.create' | 'key_request.approve' | 'key_request.deny' | 'key_request.claim';
+export type KeyRequestAction = 'key_request.create' | 'key_request.approve' | 'key_request.deny' | 'key_request.claim' | 'key_request.withdraw';
 
 export interface KeyRequestInput extends Omit<RequestedKey, 'type' | 'scopes'> {
   type?: RequestedKey['type'];
@@ -255,6 +255,24 @@ export class KeyRequests {
     } catch {
       // The sweep stores it on its next run.
     }
+  }
+
+  /**
+   * An approved key its requester never collected within its 7 days (`claimUntil`): nobody can
+   * ever hold its value, so it is revoked (as the platform, `system`: the audit's `key.revoke`
+   * and the `key.revoked` event name the request) and its sealed value dropped. Run by the event
+   * sweep (event-sweep.ts); idempotent: `true` only when this call revoked the key.
+   */
+  async withdrawUnclaimed(request: KeyRequestRecord, now: number): Promise<boolean> {
+    if (request.status !== 'approved' || request.claimedAt || !request.keyId || now < (request.claimUntil ?? Infinity)) return false;
+    await this.deps.store.dropKeyRequestValue(request.id, now).catch(() => undefined);
+    const key = await this.deps.store.getKey(request.keyId);
+    if (!key || key.status === 'revoked') return false;
+    const system: Principal = { kind: 'operator', actor: 'system', projectId: request.projectId };
+    await this.deps.keys.revoke(system, request.keyId);
+    const details = { ...this.names(request, request.decidedBy), keyId: request.keyId };
+    await this.deps.audit.record(system, 'key_request.withdraw', 'success', { keyId: request.keyId, reason: 'not collected within 7 days of its approval', details }).catch(() => undefined);
+    return true;
   }
 
   /** A request of the caller's project: another project's is indistinguishable from a missing one. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { DAY_MS } from '../../../lambdas/core/duration';
 import type { StoredEvent } from '../../../lambdas/core/events';
+import { EventSweep } from '../../../lambdas/core/event-sweep';
 import type { Principal } from '../../../lambdas/core/principal';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
@@ -65,5 +66,23 @@ describe('key request events', () => {
     const all = JSON.stringify(await stack.services.store.listEvents(stack.bootstrap.projectId, { limit: 200 }));
     expect(all).not.toContain(claimed.body.key);
     expect(findKeysInText(all)).toEqual([]);
+  });
+
+  it('an approved key nobody collected within 7 days is revoked by the sweep, once, and the audit says why', async () => {
+    const { store, clock, events, logger, keyRequests } = stack.services;
+    const sweep = new EventSweep({ store, clock, events, log: logger, keyRequests });
+    const asker = await viewer('forgetful asker');
+    const id = (await ask(asker.secret, { name: 'never collected', type: 'viewer', reason: 'r' })).body.id as string;
+    const approved = await post(stack.adminKey, `/v1/key-requests/${id}/approve`);
+    stack.clock.advance(7 * DAY_MS - 60_000);
+    expect((await sweep.run()).keysWithdrawn).toBe(0);
+    stack.clock.advance(60_000);
+    expect((await sweep.run()).keysWithdrawn).toBe(1);
+    expect((await sweep.run()).keysWithdrawn).toBe(0);
+    expect(await store.getKey(approved.body.keyId)).toMatchObject({ status: 'revoked' });
+    expect((await store.getKeyRequest(id))?.sealedKey).toBeUndefined();
+    const audit = (await stack.json(`/v1/audit?keyId=${approved.body.keyId}`, { key: stack.adminKey })).body.data as any[];
+    expect(audit.find((r) => r.action === 'key_request.withdraw')).toMatchObject({ actor: 'system', reason: expect.stringContaining('not collected'), details: expect.objectContaining({ requestId: id }) });
+    expect(audit.find((r) => r.action === 'key.revoke')).toMatchObject({ actor: 'system' });
   });
 });
