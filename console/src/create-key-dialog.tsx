@@ -4,7 +4,8 @@ import { formatBudget } from '../../lambdas/core/budget';
 import { api, ApiError, type IssuedKey } from './api';
 import { useModal } from './modal';
 import { PairRows, type Pair } from './pair-rows';
-import { concurrencyText, tokenText, type Ceiling } from './powers';
+import { parseDuration } from '../../lambdas/core/duration';
+import { concurrencyText, lifetimeRefusal, policyLine, tokenText, typeRefusal, type Ceiling } from './powers';
 
 /** The scope vocabulary (SPEC §3) and what a Locked-Down Viewer key may ever hold: the server's own lists. */
 const SCOPES: readonly string[] = ALL_SCOPES;
@@ -39,17 +40,21 @@ export function inheritedText(ceiling: Ceiling): string | undefined {
 
 /**
  * Seed 003's "Create API Key" form with seed 004's key types: Key Name, Key Prefix, Key Type,
- * scopes (all of the type's by default), roles, context key-value pairs and expiry.
+ * scopes (all of the type's by default), roles, context key-value pairs and expiry. The account's
+ * policy, when known (`ceiling.policy`), is said in one line, and the types and lifetimes it
+ * refuses are disabled with the reason; the API refuses them anyway, naming the policy.
  */
 export function CreateKeyDialog({ ceiling, onClose, onCreated }: { ceiling: Ceiling; onClose: () => void; onCreated: (key: IssuedKey) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState('');
   const [prefix, setPrefix] = useState('');
-  const [type, setType] = useState<KeyType>('privileged');
-  const [scopes, setScopes] = useState<string[]>([...SCOPES]);
+  const firstType: KeyType = typeRefusal(ceiling, 'privileged') && !typeRefusal(ceiling, 'viewer') ? 'viewer' : 'privileged';
+  const [type, setType] = useState<KeyType>(firstType);
+  const [scopes, setScopes] = useState<string[]>(firstType === 'viewer' ? [...VIEWER_SCOPES] : [...SCOPES]);
   const [roles, setRoles] = useState<RoleRow[]>([]);
   const [context, setContext] = useState<Pair[]>([]);
-  const [expiresIn, setExpiresIn] = useState('365d');
+  const expiryRefused = (value: string) => lifetimeRefusal(ceiling, parseDuration(value)!);
+  const [expiresIn, setExpiresIn] = useState<string>(EXPIRY.find(([value]) => !expiryRefused(value))?.[0] ?? '1d');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
@@ -111,18 +116,25 @@ export function CreateKeyDialog({ ceiling, onClose, onCreated }: { ceiling: Ceil
         <input id="key-name" value={name} maxLength={200} placeholder="Console generated key N when blank" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         <label for="key-prefix">Key Prefix</label>
         <input id="key-prefix" value={prefix} maxLength={12} placeholder="archie" pattern="[a-z][a-z0-9]{1,11}" onInput={(e) => setPrefix((e.target as HTMLInputElement).value)} />
+        {policyLine(ceiling) ? (
+          <p class="muted small" data-testid="account-policy">
+            {policyLine(ceiling)}
+          </p>
+        ) : null}
         <fieldset>
           <legend>Key Type</legend>
           <label class="choice">
-            <input type="radio" name="key-type" checked={type === 'privileged'} onChange={() => chooseType('privileged')} />
+            <input type="radio" name="key-type" checked={type === 'privileged'} disabled={Boolean(typeRefusal(ceiling, 'privileged'))} onChange={() => chooseType('privileged')} />
             <span>
               <strong>Privileged Key</strong> — full project access, for trusted server-side integrations.
+              {typeRefusal(ceiling, 'privileged') ? <span class="muted small"> Not allowed: {typeRefusal(ceiling, 'privileged')}.</span> : null}
             </span>
           </label>
           <label class="choice">
-            <input type="radio" name="key-type" checked={type === 'viewer'} onChange={() => chooseType('viewer')} />
+            <input type="radio" name="key-type" checked={type === 'viewer'} disabled={Boolean(typeRefusal(ceiling, 'viewer'))} onChange={() => chooseType('viewer')} />
             <span>
               <strong>Locked-Down Viewer Key</strong> — read-only plus chat runtime, for bots and channel distribution.
+              {typeRefusal(ceiling, 'viewer') ? <span class="muted small"> Not allowed: {typeRefusal(ceiling, 'viewer')}.</span> : null}
             </span>
           </label>
         </fieldset>
@@ -164,8 +176,8 @@ export function CreateKeyDialog({ ceiling, onClose, onCreated }: { ceiling: Ceil
         <label for="key-expiry">Expires in</label>
         <select id="key-expiry" value={expiresIn} onChange={(e) => setExpiresIn((e.target as HTMLSelectElement).value)}>
           {EXPIRY.map(([value, label]) => (
-            <option value={value} key={value}>
-              {label}
+            <option value={value} key={value} disabled={Boolean(expiryRefused(value))}>
+              {expiryRefused(value) ? `${label} — ${expiryRefused(value)}` : label}
             </option>
           ))}
         </select>

@@ -7,7 +7,7 @@ import { changes, draftOf, MAX_METADATA, type Draft } from './key-edit';
 import { BudgetField, ConcurrencyField, TokenLimitField } from './limit-fields';
 import { useModal } from './modal';
 import { PairRows } from './pair-rows';
-import { editBlocked, type Ceiling } from './powers';
+import { editBlocked, policyLine, type Ceiling } from './powers';
 
 interface Props {
   apiKey: ApiKey;
@@ -93,8 +93,13 @@ export function EditKeyDialog({ apiKey, ceiling, onClose, onSaved, onReloaded, o
         <h2 id="edit-title">Edit “{base.name}”</h2>
         <p class="muted small" id="edit-powers">
           {TYPE_BADGE[base.type] ?? base.type} key, version {base.version}.{' '}
-          {ceiling.actor ? 'Choices wider than your own key are disabled, with the reason beside them.' : 'You act as a project admin: any value may be set.'}
+          {ceiling.actor ? 'Choices wider than your own key are disabled, with the reason beside them.' : 'You act as a project admin: any value within the account policy may be set.'}
         </p>
+        {policyLine(ceiling) ? (
+          <p class="muted small" data-testid="account-policy">
+            {policyLine(ceiling)} What this edit sets is held to it; what it leaves alone is kept.
+          </p>
+        ) : null}
         {blocked ? (
           <p class="banner warn" data-testid="edit-blocked">
             {blocked}

@@ -1,5 +1,7 @@
 import { SCOPES, VIEWER_CEILING } from '../../lambdas/core/scopes';
 import { rateWider, widerAxes, type PowerAxis, type Powers } from '../../lambdas/core/authority';
+import { budgetWider } from '../../lambdas/core/authority';
+import { describePolicy, formatLifetime, type AccountPolicy } from '../../lambdas/core/account-policy';
 import { formatBudget } from '../../lambdas/core/budget';
 import type { Budget, TokenLimit } from '../../lambdas/core/types';
 import type { ApiKey, Me, Session } from './api';
@@ -10,10 +12,14 @@ import { when } from './format';
  * SPEC §3's authority rule (lambdas/core/authority.ts `widerAxes`), never its enforcement — the API
  * decides, and refuses a wider edit with 403 whatever the page showed. A person's session (a chat
  * admin) is not bounded by a key; any other session is bounded by its key's own powers (`/v1/me`).
+ * Either is bounded by the account's policy (lambdas/core/account-policy.ts), which the API names
+ * in its refusal; the dialogs show it up front where `/v1/me` carries it (`account.policy`).
  */
 export interface Ceiling {
   /** null: not bounded by a key (a project admin acting in person). */
   actor: Pick<Me, LimitFields> | null;
+  /** The account's policy, when `/v1/me` carries it; absent: none known. */
+  policy?: AccountPolicy;
   /** Why no edit can succeed (the API will say so too), if that is known up front. */
   blocked?: string;
 }
@@ -26,10 +32,38 @@ interface RateLimit {
 }
 
 export function ceilingOf(session: Session, me: Me | undefined): Ceiling {
-  if (session.kind === 'person' || !me) return { actor: null };
+  const policy = policyOf(me);
+  const withPolicy = policy ? { policy } : {};
+  if (session.kind === 'person' || !me) return { actor: null, ...withPolicy };
   const holds = (scope: string) => me.scopes.includes('admin') || me.scopes.includes(scope as (typeof me.scopes)[number]);
   const blocked = holds('keys:write') ? undefined : 'Your key lacks the keys:write permission, so it cannot change keys: the API will refuse any edit.';
-  return { actor: me, blocked };
+  return { actor: me, blocked, ...withPolicy };
+}
+
+/** The account's policy as `/v1/me` answers it (`account.policy`, null for none), read defensively: older servers do not send it. */
+export function policyOf(me: Me | undefined): AccountPolicy | undefined {
+  const account = me?.account as { policy?: AccountPolicy | null } | null | undefined;
+  return account?.policy ?? undefined;
+}
+
+/** The policy in one line for the dialogs, or undefined when there is none. */
+export function policyLine(ceiling: Ceiling): string | undefined {
+  const lines = describePolicy(ceiling.policy);
+  return lines.length ? `Account policy: ${lines.join('; ')}.` : undefined;
+}
+
+/** Why a new key of this type is refused by the policy, or undefined. */
+export function typeRefusal(ceiling: Ceiling, type: 'viewer' | 'privileged'): string | undefined {
+  const policy = ceiling.policy;
+  if (policy?.allowedKeyTypes && !policy.allowedKeyTypes.includes(type)) return `the account policy allowedKeyTypes allows only ${policy.allowedKeyTypes.join(' and ')} keys`;
+  if (type === 'privileged' && policy?.privilegedRequiresApproval) return 'the account policy privilegedRequiresApproval: ask for it as a key request, an admin approves it';
+  return undefined;
+}
+
+/** Why a lifetime of `ms` from now is refused by the policy, or undefined. */
+export function lifetimeRefusal(ceiling: Ceiling, ms: number): string | undefined {
+  const max = ceiling.policy?.maxKeyLifetimeSeconds;
+  return max !== undefined && ms > max * 1000 ? `beyond the account policy maxKeyLifetimeSeconds (${formatLifetime(max)})` : undefined;
 }
 
 /** Why the Automator key is beyond this actor, if it is (only a key holding `admin` changes it). */
@@ -98,18 +132,24 @@ export function modelRefusal(ceiling: Ceiling, model: string): string | undefine
 
 export function rateRefusal(ceiling: Ceiling, wanted: RateLimit): string | undefined {
   const own = ceiling.actor?.rateLimit;
-  return own && rateWider(wanted, own) ? `wider than your key’s own ${rateText(own)}` : undefined;
+  if (own && rateWider(wanted, own)) return `wider than your key’s own ${rateText(own)}`;
+  const max = ceiling.policy?.maxRateLimit;
+  return max && rateWider(wanted, max) ? `wider than the account policy maxRateLimit (${rateText(max)})` : undefined;
 }
 
 /** Why "never expires" is refused: the actor itself expires. */
 export function neverRefusal(ceiling: Ceiling): string | undefined {
   const end = ceiling.actor?.expiresAt;
-  return end ? `your key expires ${when(end)}` : undefined;
+  if (end) return `your key expires ${when(end)}`;
+  const policy = ceiling.policy;
+  if (policy?.maxKeyLifetimeSeconds !== undefined) return `the account policy maxKeyLifetimeSeconds: keys live at most ${formatLifetime(policy.maxKeyLifetimeSeconds)}`;
+  return policy?.expiryRequired ? 'the account policy expiryRequired: every key expires' : undefined;
 }
 
 export function expiryRefusal(ceiling: Ceiling, at: string): string | undefined {
   const end = ceiling.actor?.expiresAt;
-  return end && Date.parse(at) > Date.parse(end) ? `after your key expires (${when(end)})` : undefined;
+  if (end && Date.parse(at) > Date.parse(end)) return `after your key expires (${when(end)})`;
+  return lifetimeRefusal(ceiling, Date.parse(at) - Date.now());
 }
 
 /**
@@ -126,9 +166,14 @@ function widerOn(ceiling: Ceiling, axis: PowerAxis, limits: Pick<Powers, 'budget
 /** Why this budget (null: none) is refused: no budget when the actor has one, or a wider one. */
 export function budgetRefusal(ceiling: Ceiling, wanted: Budget | null): string | undefined {
   const own = ceiling.actor?.budget;
-  if (!own || !widerOn(ceiling, 'budget', wanted ? { budget: wanted } : {})) return undefined;
-  const text = formatBudget(own);
-  return wanted ? `wider than your key’s own ${text}` : `your key has a budget (${text})`;
+  if (own && widerOn(ceiling, 'budget', wanted ? { budget: wanted } : {})) {
+    const text = formatBudget(own);
+    return wanted ? `wider than your key’s own ${text}` : `your key has a budget (${text})`;
+  }
+  const max = ceiling.policy?.maxBudget;
+  if (!max) return undefined;
+  if (!wanted) return `the account policy maxBudget: every key has a budget of at most ${formatBudget(max)}`;
+  return budgetWider(wanted, max) ? `wider than the account policy maxBudget (${formatBudget(max)})` : undefined;
 }
 
 /** Why this token limit (null: none) is refused. */

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { budgetWider, rateWider, type Powers } from './authority';
 import { formatBudget } from './budget';
 import { BUDGET_PERIODS, type AccountPolicy, type Budget, type RateLimit } from './types';
@@ -10,7 +9,8 @@ export type { AccountPolicy, StoredAccountPolicy } from './types';
  * hold, above what any key or person of the account can decide. The authority rule (authority.ts)
  * bounds a key by its actor; a policy bounds it by its account, whoever acts. Operators (the CLI
  * against the store) set policies and are not bound by them, so a recovery key can always be
- * issued. No Node-only import: the console shows the same limits (console/src/powers.ts).
+ * issued. No Node-only import, and no zod (the schema: account-policy-schema.ts): the console
+ * shows the same limits (console/src/powers.ts).
  *
  * What each path makes of a policy (`policyViolation`, one check every path goes through):
  * - create (`POST /v1/keys`, the console, the CLI, chat) and the approval of a key request: every
@@ -28,30 +28,6 @@ export type { AccountPolicy, StoredAccountPolicy } from './types';
 /** Every policy, by the name a refusal gives (`param: policy.<name>`) and the field that holds it. */
 export const POLICY_NAMES = ['maxKeyLifetimeSeconds', 'expiryRequired', 'allowedKeyTypes', 'maxRateLimit', 'maxBudget', 'privilegedRequiresApproval'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
-
-/** Lifetimes run from one hour (anything shorter is no key to hand out) to ten years. */
-const MIN_LIFETIME_S = 3_600;
-const MAX_LIFETIME_S = 10 * 366 * 86_400;
-
-export const AccountPolicySchema: z.ZodType<AccountPolicy> = z.strictObject({
-  maxKeyLifetimeSeconds: z.number().int().min(MIN_LIFETIME_S).max(MAX_LIFETIME_S).optional().describe('No key lives longer than this from its creation, rotation or edit'),
-  expiryRequired: z.boolean().optional().describe('Every key expires (implied by maxKeyLifetimeSeconds)'),
-  allowedKeyTypes: z
-    .array(z.enum(['viewer', 'privileged']))
-    .min(1)
-    .refine((types) => new Set(types).size === types.length, 'each type once')
-    .optional()
-    .describe('The key types the account may hold'),
-  maxRateLimit: z
-    .strictObject({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1).max(86_400) })
-    .optional()
-    .describe('No key admits more requests per window, nor a higher sustained rate'),
-  maxBudget: z
-    .strictObject({ credits: z.number().positive(), period: z.enum(BUDGET_PERIODS) })
-    .optional()
-    .describe('Every key has a budget no wider than this'),
-  privilegedRequiresApproval: z.boolean().optional().describe('A privileged key is only minted by approving a key request'),
-});
 
 /** The path a key takes into being or into its new shape. */
 export type PolicyPath = 'create' | 'approval' | 'update' | 'rotate';

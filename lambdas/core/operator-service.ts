@@ -1,4 +1,5 @@
-import { AccountPolicySchema, isEmptyPolicy, type StoredAccountPolicy } from './account-policy';
+import { isEmptyPolicy, type StoredAccountPolicy } from './account-policy';
+import { AccountPolicySchema } from './account-policy-schema';
 import { IDENTITY_PATTERN } from './actor-assertion';
 import { KeywardenError } from './errors';
 import { newId } from './ids';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { AccountPolicySchema } from '../../lambdas/core/account-policy-schema';
 import {
-  AccountPolicySchema,
   describePolicy,
   isEmptyPolicy,
   policyBudget,
