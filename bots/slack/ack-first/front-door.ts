@@ -1,6 +1,7 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import { errorLabel, type BotLog } from '../../boot/bot-log';
-import { BUDGET_MODAL_CALLBACK, CREATE_MODAL_CALLBACK } from '../blocks/action-ids';
+import { BUDGET_MODAL_CALLBACK, CREATE_MODAL_CALLBACK, DENY_MODAL_CALLBACK } from '../blocks/action-ids';
+import { denyModalErrors } from '../blocks/key-request-blocks';
 import { budgetModalErrors } from '../blocks/budget-alert-blocks';
 import { outboundMessage } from '../blocks/reply-message';
 import { createModalErrors } from '../listeners/views/create-modal-submission';
@@ -88,6 +89,10 @@ export function createSlackFrontDoor(options: FrontDoorOptions): (request: Front
     }
     if (body.type === 'view_submission' && body.view?.callback_id === BUDGET_MODAL_CALLBACK) {
       const errors = budgetModalErrors(body.view?.state?.values);
+      if (errors) return { status: 200, body: errors };
+    }
+    if (body.type === 'view_submission' && body.view?.callback_id === DENY_MODAL_CALLBACK) {
+      const errors = denyModalErrors(body.view?.state?.values);
       if (errors) return { status: 200, body: errors };
     }
     if (Buffer.byteLength(rawBody) > MAX_WORK_BYTES) return { status: 413 };

@@ -83,6 +83,11 @@ export function readDenyModal(values: Record<string, Record<string, { value?: st
   return values?.[DENY_FIELD.block]?.[DENY_FIELD.action]?.value?.trim() ?? '';
 }
 
+/** A denial without a reason goes back into the form (answered in the ack, by the front door in AWS). */
+export function denyModalErrors(values: Parameters<typeof readDenyModal>[0]): { response_action: 'errors'; errors: Record<string, string> } | undefined {
+  return readDenyModal(values) ? undefined : { response_action: 'errors', errors: { [DENY_FIELD.block]: 'Say why: the requester reads it.' } };
+}
+
 export function readDenyMetadata(raw: string): DenyModalMetadata | undefined {
   try {
     const parsed = JSON.parse(raw) as Partial<DenyModalMetadata>;

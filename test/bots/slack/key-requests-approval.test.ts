@@ -89,6 +89,8 @@ describe('Slack key request approval', () => {
     expect(opened.args.view.callback_id).toBe('kw_key_request_deny');
     const metadata = JSON.parse(opened.args.view.private_metadata);
     expect(metadata.responseUrl).toContain(deny.responseId);
+    const blank = await h.submitView(opened.args.view, { kw_deny_reason: { value: { type: 'plain_text_input', value: '  ' } } }, ADMIN_USER);
+    expect(await blank.json()).toMatchObject({ response_action: 'errors', errors: { kw_deny_reason: expect.stringContaining('Say why') } });
     const submitted = await h.submitView(opened.args.view, { kw_deny_reason: { value: { type: 'plain_text_input', value: 'use the shared load-test key' } } }, ADMIN_USER);
     expect(submitted.status).toBe(200);
     expect(textOf((await h.answer(deny.responseId)).body)).toContain('Denied request');

@@ -1,5 +1,5 @@
 import { decodeKeyRequestButton } from '../../../core/key-request-approvals';
-import { DENY_FIELD, readDenyMetadata, readDenyModal } from '../../blocks/key-request-blocks';
+import { denyModalErrors, readDenyMetadata, readDenyModal } from '../../blocks/key-request-blocks';
 import { answerPrivately, responder, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
@@ -12,11 +12,13 @@ import type { CreateModalSubmissionArgs } from './create-modal-submission';
  * response_url, else goes to the submitter's DM.
  */
 export async function onDenyModalSubmission({ conversation, log }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
-  const reason = readDenyModal(view.state.values as Parameters<typeof readDenyModal>[0]);
-  if (!reason) {
-    await ack({ response_action: 'errors', errors: { [DENY_FIELD.block]: 'Say why: the requester reads it.' } });
+  const values = view.state.values as Parameters<typeof readDenyModal>[0];
+  const refusal = denyModalErrors(values);
+  if (refusal) {
+    await ack(refusal);
     return;
   }
+  const reason = readDenyModal(values);
   await ack();
   const identity = interactionIdentity(body);
   const metadata = readDenyMetadata(view.private_metadata);
