@@ -187,12 +187,12 @@ describe('Webhooks in the console', { timeout: 120_000 }, () => {
   it('is offered only to a key holding webhooks:read; without webhooks:write, Add is off', async () => {
     const keysOnly = await createKey({ name: 'Keys only', scopes: ['keys:read', 'keys:write', 'audit:read'] });
     await signIn(keysOnly.key);
-    expect(await tabs()).toEqual(['API Keys', 'Activity']);
+    expect(await tabs()).toEqual(['API Keys', 'Requests', 'Activity']);
     await signOut();
 
     const reader = await createKey({ name: 'Reader', scopes: ['keys:read', 'audit:read', 'webhooks:read'] });
     await signIn(reader.key);
-    expect(await tabs()).toEqual(['API Keys', 'Activity', 'Webhooks']);
+    expect(await tabs()).toEqual(['API Keys', 'Requests', 'Activity', 'Webhooks']);
     await clickButton(page, 'Webhooks');
     await waitForText(page, 'lacks the webhooks:write permission');
     expect(await buttonDisabled(page, 'Add webhook')).toBe(true);
