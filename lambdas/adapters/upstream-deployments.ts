@@ -75,6 +75,15 @@ export class UpstreamDeployments implements DeploymentRoutes {
     throw new Error('no upstream deployment to try');
   }
 
+  /**
+   * The adapter of a deployment that answered before (by its name, as the call's outcome names
+   * it): a background response it created is watched where it lives. Undefined for a name it has
+   * not built.
+   */
+  built(name: string): OpenAiCompatibleUpstream | undefined {
+    return this.upstreams.get(name);
+  }
+
   /** The deployments not cooling down, in their order; all of them when every one is. */
   order(deployments: readonly UpstreamDeployment[]): readonly UpstreamDeployment[] {
     const now = this.deps.clock.now();

@@ -49,8 +49,12 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   if (named.length > 0) await requireOwned(ctx, named);
   // What the upstream stores for this call becomes the caller's project's (after the answer, beside the usage record).
   const own = (key: KeyRecord, model: string, refs: OwnedRef[]) => (request.store === false ? undefined : recordOwners(ctx, key, model, refs));
-  // A background response is answered before its usage is known: watched after the answer, settled once it ends.
-  const watch = request.background === true ? (id: string) => watchBackground(ctx.services.upstream, id, api.usageOf, ctx.logger) : undefined;
+  // A background response is answered before its usage is known: watched after the answer, settled once it ends —
+  // at the deployment that created it, for a model with deployments.
+  const watch =
+    request.background === true
+      ? (id: string, deployment?: string) => watchBackground((deployment && ctx.services.deployments.built(deployment)) || ctx.services.upstream, id, api.usageOf, ctx.logger)
+      : undefined;
   const outcome = await callModel(ctx.services, {
     model: request.model,
     stream,
@@ -94,7 +98,7 @@ function overLimit(outcome: Extract<ModelCallOutcome, { kind: 'budget_exceeded' 
 type Own = (key: KeyRecord, model: string, refs: OwnedRef[]) => Promise<void> | undefined;
 
 /** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
-function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own, watch?: (id: string) => Promise<BackgroundOutcome>): HttpResponse {
+function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own, watch?: (id: string, deployment?: string) => Promise<BackgroundOutcome>): HttpResponse {
   let usage: TokenUsage | undefined;
   let refs: OwnedRef[] = [];
   let running: string | undefined;
@@ -115,7 +119,7 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own,
     finish: async () => {
       // Started first: the owner record goes out beside the settlement, not after it.
       const owned = own(call.key, call.model.id, refs);
-      if (running && watch) usage = (await watch(running)).usage;
+      if (running && watch) usage = (await watch(running, call.deployment)).usage;
       const settled = await (running ? call.bill(usage) : bill).settle();
       const used: GatewayCallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;

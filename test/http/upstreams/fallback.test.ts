@@ -102,7 +102,21 @@ function chunk(content: string, usage?: { prompt_tokens: number; completion_toke
 
 /** The second deployment: a whole Responses answer, or a chat stream, each reporting 1000 input and 500 output tokens. */
 function answer(req: UpstreamRequest, res: ServerResponse): void {
-  const body = JSON.parse(req.body.toString()) as { model: string; stream?: boolean };
+  if (req.method === 'GET' && req.url === '/v1/responses/resp_background1') {
+    // The background response, polled where it was created: done, with its usage.
+    const text = JSON.stringify({ ...fixedResponse({ usage: { input_tokens: 1000, output_tokens: 500 } }), id: 'resp_background1' });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  const body = JSON.parse(req.body.toString()) as { model: string; stream?: boolean; background?: boolean };
+  if (body.background) {
+    const { usage: _usage, ...started } = fixedResponse();
+    const text = JSON.stringify({ ...started, id: 'resp_background1', status: 'in_progress', output: [] });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
   if (req.url.endsWith('/embeddings')) {
     const text = JSON.stringify({ object: 'list', model: body.model, data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }], usage: { prompt_tokens: 1000, total_tokens: 1000 } });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -196,6 +210,19 @@ describe('a two-deployment model survives its first deployment failing', () => {
     const record = await recordOf(response.headers.get('x-request-id')!);
     expect(record).toMatchObject({ route: 'POST /v1/embeddings', deployment: 'second', credits: SECOND_PRICE.input });
     expect(await balance(stack)).toBe(1000 - SECOND_PRICE.input);
+  });
+});
+
+describe('a background response', () => {
+  it('created by the second deployment is watched there, and settled once by its usage at the second’s price', async () => {
+    await setBalance(stack, 1000);
+    const polledBefore = second.requests.filter((r) => r.method === 'GET').length;
+    const { data, response } = await client.responses.create({ model: 'busy-duo', input: 'later', background: true }).withResponse();
+    expect(data.status).toBe('in_progress');
+    const record = await recordOf(response.headers.get('x-request-id')!);
+    expect(record).toMatchObject({ deployment: 'second', credits: SECOND_CHARGE, usage: { inputTokens: 1000, outputTokens: 500 } });
+    expect(second.requests.filter((r) => r.method === 'GET').length).toBeGreaterThan(polledBefore);
+    expect(await balance(stack)).toBe(1000 - SECOND_CHARGE);
   });
 });
 
