@@ -1,6 +1,6 @@
 import { budgetWider, rateWider, type Powers } from './authority';
 import { formatBudget } from './budget';
-import { BUDGET_PERIODS, type AccountPolicy, type Budget, type RateLimit } from './types';
+import { BUDGET_PERIODS, type AccountPolicy, type Budget, type RateLimit, type StoredAccountPolicy } from './types';
 
 export type { AccountPolicy, StoredAccountPolicy } from './types';
 
@@ -122,6 +122,12 @@ export function policyBudget(policy: AccountPolicy | undefined, inherited: Budge
   if (!budgetWider(inherited, max)) return inherited;
   const longer = BUDGET_PERIODS.indexOf(inherited.period) > BUDGET_PERIODS.indexOf(max.period) ? inherited.period : max.period;
   return { credits: Math.min(inherited.credits, max.credits), period: longer };
+}
+
+/** The policy as the API shows it to the account's keys (`GET /v1/me`): the limits, not who set them; null for none. */
+export function publicPolicy(policy: StoredAccountPolicy | undefined): AccountPolicy | null {
+  if (isEmptyPolicy(policy)) return null;
+  return Object.fromEntries(POLICY_NAMES.filter((name) => policy![name] !== undefined).map((name) => [name, policy![name]])) as AccountPolicy;
 }
 
 /** The policy in one line per limit, for the CLI, the console and chat replies. */

@@ -7,6 +7,7 @@ import {
   policyExpiry,
   policyRate,
   policyViolation,
+  publicPolicy,
   type AccountPolicy,
   type PolicyPowers,
 } from '../../lambdas/core/account-policy';
@@ -85,6 +86,12 @@ describe('account policies, the check', () => {
     const cut = policyBudget({ maxBudget }, { credits: 20, period: 'day' })!;
     expect(budgetWider(cut, maxBudget) || budgetWider(cut, { credits: 20, period: 'day' })).toBe(false);
     expect(policyBudget({ maxBudget }, { credits: 5, period: 'total' })).toEqual({ credits: 5, period: 'total' });
+  });
+
+  it('shows the account’s keys the limits, not who set them (publicPolicy, for GET /v1/me)', () => {
+    expect(publicPolicy({ maxBudget: { credits: 1, period: 'day' }, updatedBy: 'cli:ops', updatedAt: '2026-12-06T00:00:00Z' })).toEqual({ maxBudget: { credits: 1, period: 'day' } });
+    expect(publicPolicy(undefined)).toBeNull();
+    expect(publicPolicy({ expiryRequired: false, updatedBy: 'cli:ops' })).toBeNull();
   });
 
   it('is validated with zod: unknown fields, repeated types and out-of-range values are refused', () => {
