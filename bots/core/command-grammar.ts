@@ -4,6 +4,7 @@ import { PREFIX_PATTERN } from '../../lambdas/core/key-format';
 import { SCOPES } from '../../lambdas/core/scopes';
 import type { Budget } from '../../lambdas/core/types';
 import { parseRequest, REQUEST_FLAGS, type RequestOptions } from './request-command';
+import { KEY_REQUEST_ID_PATTERN } from '../../lambdas/core/key-request-record';
 
 /**
  * The command grammar both bots share (SPEC §5). Pure: text in, a tagged parse result out.
@@ -26,11 +27,12 @@ import { parseRequest, REQUEST_FLAGS, type RequestOptions } from './request-comm
  *   console
  *   request <name> [--type t] [--scopes a,b] [--models m] [--budget 20/month] [--expires 30d] --reason "…"
  *                                        (anyone: the admins approve or deny; request-command.ts)
+ *   collect <request-id>                 (the requester: the approved key, once, privately)
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request', 'collect'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console'];
 
@@ -78,7 +80,9 @@ export type Command =
   /** A one-time sign-in link to the web console, for an admin, privately. */
   | { name: 'console' }
   /** Ask the admins for a key (anyone): approved, it is delivered to the asker privately. */
-  | { name: 'request'; options: RequestOptions };
+  | { name: 'request'; options: RequestOptions }
+  /** The requester collects an approved request's key, once (key-request-approvals.ts). */
+  | { name: 'collect'; requestId: string };
 
 export type ParseResult =
   | { ok: true; command: Command }
@@ -136,6 +140,7 @@ export const HELP: readonly HelpEntry[] = [
     summary: 'Ask the project’s admins for a key; approved, it is sent only to you, privately.',
     adminOnly: false,
   },
+  { name: 'collect', usage: 'collect <request-id>', summary: 'Collect the key of your approved request (kreq_…), once, privately.', adminOnly: false },
 ];
 
 const FLAGS: Record<CommandName, readonly string[]> = {
@@ -156,6 +161,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   whoami: [],
   console: [],
   request: REQUEST_FLAGS,
+  collect: [],
 };
 
 export function isCommandName(word: string): word is CommandName {
@@ -235,6 +241,10 @@ export function parseCommand(text: string): ParseResult {
     case 'request': {
       const asked = parseRequest(positional, flags);
       return asked.ok ? { ok: true, command: { name: 'request', options: asked.options } } : invalid(asked.message);
+    }
+    case 'collect': {
+      const id = positional.join(' ').trim();
+      return KEY_REQUEST_ID_PATTERN.test(id) ? { ok: true, command: { name: 'collect', requestId: id } } : invalid(`Which request? Usage: ${usage('collect')}`);
     }
     case 'create': {
       if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };

@@ -28,7 +28,7 @@ import { errorReply, type ErrorReply, type NewKeyReply, type Reply } from './rep
 import { issuedKeyReply } from './issued-key';
 import { usageReport } from './usage-report';
 import { askForKey } from './key-request-command';
-import { keyRequestButton, type KeyRequestButton, type PersonNotifier } from './key-request-approvals';
+import { collectKey, keyRequestButton, type KeyRequestButton, type PersonNotifier } from './key-request-approvals';
 
 /** Longest chat message forwarded to the model. */
 export const MAX_CHAT_CHARS = 4000;
@@ -100,10 +100,8 @@ export class Conversation {
     switch (command.name) {
       case 'help':
         return command.topic ? { kind: 'help', entries: HELP, topic: command.topic } : { kind: 'help', entries: HELP };
-      case 'whoami':
-        return this.whoami(asker);
-      case 'console':
-        return this.consoleLink(asker, delivery);
+      case 'whoami': return this.whoami(asker);
+      case 'console': return this.consoleLink(asker, delivery);
       case 'list': {
         if (command.search && isWholeKey(command.search)) {
           const found = await this.resolve(command.search);
@@ -149,6 +147,7 @@ export class Conversation {
       case 'budget':
         return this.askChange(command, asker);
       case 'request': return askForKey(this.client, command.options, asker, this.notifier);
+      case 'collect': return collectKey(this.client, command.requestId, asker, delivery);
     }
   }
 

@@ -120,7 +120,9 @@ export async function keyRequestButton(
         kind: 'text',
         text:
           `Approved request ${r.id}: key “${r.key.name}”${start} was created for ${requesterText(r)}. Its value goes only to them` +
-          (told ? ': I told them privately, with a button to collect it once.' : ': they collect it once, within 7 days (`POST /v1/key-requests/' + r.id + '/claim`).'),
+          (told
+            ? ': I told them privately, with a button to collect it once.'
+            : `: they collect it once, within 7 days (${r.viaBot ? `\`collect ${r.id}\` to the ${r.viaBot} bot` : `\`POST /v1/key-requests/${r.id}/claim\``}).`),
       };
     }
     case 'deny': {

@@ -97,4 +97,19 @@ describe('Slack key request approval', () => {
     const notice = (await h.slack.waitFor((c: any) => dmTo(MEMBER_USER)(c) && textOf(c.args).includes('denied'), { from })) as any;
     expect(textOf(notice.args)).toContain('use the shared load-test key');
   });
+
+  it('`collect <request-id>` collects an approved key once, ephemerally, for its requester only', async () => {
+    const from = h.slack.calls.length;
+    await h.answer((await h.command('request "by command" --type viewer --reason "typed"', MEMBER_USER)).responseId);
+    const card = (await h.slack.waitFor((c: any) => dmTo(ADMIN_USER)(c) && textOf(c.args).includes('by command'), { from })) as any;
+    const { requestId } = JSON.parse(buttonValue(card.args, 'kw_key_request_approve'));
+    await h.answer((await h.click('kw_key_request_approve', buttonValue(card.args, 'kw_key_request_approve'), ADMIN_USER)).responseId);
+
+    expect(keysIn(await h.answer((await h.command(`collect ${requestId}`, ADMIN_USER)).responseId))).toEqual([]);
+    const mine = await h.answer((await h.command(`collect ${requestId}`, MEMBER_USER)).responseId);
+    expect(mine.body.response_type).toBe('ephemeral');
+    expect(keysIn(mine)).toHaveLength(1);
+    expect(textOf((await h.answer((await h.command(`collect ${requestId}`, MEMBER_USER)).responseId)).body)).toContain('already collected');
+    expect(textOf((await h.answer((await h.command('collect nonsense', MEMBER_USER)).responseId)).body)).toContain('Which request?');
+  });
 });
