@@ -1,21 +1,8 @@
 import type { Services } from '../services';
+import { KEYWARDEN_ROUTE_TABLE } from './keywarden-route-table';
+import { OPENAI_ROUTE_TABLE } from './openai-route-table';
 import { findRoute, type Route } from './route';
 import { createRouter, type ApiHandler } from './router';
-import { adminRoutes } from './routes/admins';
-import { auditRoutes } from './routes/audit';
-import { webhookRoutes } from './routes/webhooks';
-import { botRoutes } from './routes/bots';
-import { consoleRoutes } from './routes/console';
-import { conversationRoutes } from './routes/conversations';
-import { embeddingRoutes } from './routes/embeddings';
-import { keyRoutes, meRoutes } from './routes/keys';
-import { keyRequestRoutes } from './routes/key-requests';
-import { modelRoutes } from './routes/models';
-import { responseRoutes } from './routes/responses';
-import { storedResponseRoutes } from './routes/responses-stored';
-import { secretScanningRoutes } from './routes/secret-scanning';
-import { healthRoute, openApiRoute } from './routes/service';
-import { usageRoutes } from './routes/usage';
 
 /**
  * Every /v1 route, each declared once beside its handler (routes/<surface>.contract.ts and
@@ -24,29 +11,11 @@ import { usageRoutes } from './routes/usage';
  * server picks the streaming handler by it. The OpenAPI document lists paths, tags and schemas
  * in the order of this table (hence `/v1/me` after the admins, health before the console).
  */
-export const API_ROUTE_TABLE: readonly Route[] = [
-  ...modelRoutes,
-  ...responseRoutes,
-  ...storedResponseRoutes,
-  ...conversationRoutes,
-  ...embeddingRoutes,
-  ...keyRoutes,
-  ...keyRequestRoutes,
-  ...auditRoutes,
-  ...webhookRoutes,
-  ...usageRoutes,
-  ...adminRoutes,
-  ...meRoutes,
-  ...botRoutes,
-  ...secretScanningRoutes,
-  healthRoute,
-  ...consoleRoutes,
-  openApiRoute(() => API_ROUTE_TABLE),
-];
+export const API_ROUTE_TABLE: readonly Route[] = [...OPENAI_ROUTE_TABLE, ...KEYWARDEN_ROUTE_TABLE];
 
-/** The API Lambda, the streaming Lambda and the local server all serve this. */
-export function createApi(services: Services): ApiHandler {
-  return createRouter(services, API_ROUTE_TABLE);
+/** The local server serves this whole table; in AWS each function serves its half (lambda-adapter.ts). */
+export function createApi(services: Services, routes: readonly Route[] = API_ROUTE_TABLE): ApiHandler {
+  return createRouter(services, routes);
 }
 
 /** Is this request served by the response-streaming function? */

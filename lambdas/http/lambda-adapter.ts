@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Services } from '../services';
-import { createApi } from './api';
+import type { Route } from './route';
+import { createRouter } from './router';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
 
 /** API Gateway REST proxy event → the edge's request. Header names are lower-cased. */
@@ -41,8 +42,8 @@ async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<stri
  * record) runs first here; the gateway routes are served by the streaming function, which answers
  * first and works after.
  */
-export function createApiHandler(services: Services): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  const api = createApi(services);
+export function createApiHandler(services: Services, routes: readonly Route[]): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const api = createRouter(services, routes);
   return async (event) => {
     const response = await api(fromProxyEvent(event));
     const body = isStreamed(response) ? await collect(response.stream) : response.body;
@@ -115,8 +116,8 @@ async function drained(out: Writable, ms: number): Promise<'drain' | 'close' | '
 }
 
 /** The streaming Lambda (REST API `STREAM` mode): `awslambda.streamifyResponse` around the same router. */
-export function createStreamingHandler(services: Services): awslambda.StreamingHandler<APIGatewayProxyEvent> {
-  const api = createApi(services);
+export function createStreamingHandler(services: Services, routes: readonly Route[]): awslambda.StreamingHandler<APIGatewayProxyEvent> {
+  const api = createRouter(services, routes);
   return awslambda.streamifyResponse<APIGatewayProxyEvent>(async (event: APIGatewayProxyEvent, responseStream: Writable, _context: Context) => {
     await writeToResponseStream(await api(fromProxyEvent(event)), responseStream, services.config.upstreamTimeoutMs);
   });

@@ -1,7 +1,8 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
-import { errorStatuses, type Route } from './route';
+import { errorStatuses } from './route';
+import type { RouteContract } from './route-contract';
 import { ROUTE_ORIGINS, routeOrigin, type RouteOrigin } from './route-origin';
 import { AuditRecordSchema } from './routes/audit.contract';
 import { ConversationReferenceSchema } from './routes/bots.contract';
@@ -73,7 +74,7 @@ interface Components {
 }
 
 /** Registers every named schema (shared ones, each route's body and success schema) and converts them at once. */
-function components(routes: readonly Route[]): Components {
+function components(routes: readonly RouteContract[]): Components {
   const registry = z.registry<{ id: string }>();
   const idOf = new Map<z.ZodType, string>();
   const add = (schema: z.ZodType, id: string) => {
@@ -131,7 +132,7 @@ function errorHeaders(status: number): Record<string, unknown> | undefined {
   return undefined;
 }
 
-function operation(route: Route, c: Components, brand: string) {
+function operation(route: RouteContract, c: Components, brand: string) {
   const headers = {
     ...(route.auth === 'key' ? RATE_LIMIT_HEADERS : {}),
     ...(route.billed ? billingHeaders(brand) : {}),
@@ -173,7 +174,7 @@ export function openApiPath(path: string): string {
   return path.replace(/^\/v1/, '').replace(/:([A-Za-z]+)/g, '{$1}');
 }
 
-export function openApiDocument(routes: readonly Route[], options: { serverUrl: string; brand: string }) {
+export function openApiDocument(routes: readonly RouteContract[], options: { serverUrl: string; brand: string }) {
   const c = components(routes);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {

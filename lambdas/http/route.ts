@@ -27,7 +27,7 @@ export function defineRoute<P extends z.ZodType | undefined, Q extends z.ZodType
 }
 
 /** Every error status a route can answer: the common ones of its kind, then its own. */
-export function errorStatuses(route: Route): number[] {
+export function errorStatuses(route: RouteContract): number[] {
   const common = [400, 503];
   if (route.auth === 'key') common.push(401, 403, 429);
   if (route.body) common.push(413);

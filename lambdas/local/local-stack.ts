@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { bootstrapEnvironment } from '../bootstrap';
-import { isStreamingRequest } from '../http/api';
+import { API_ROUTE_TABLE, isStreamingRequest } from '../http/api';
 import { createApiHandler, createStreamingHandler } from '../http/lambda-adapter';
 import { EDGE_HEADERS, errorAnswer, errorBody } from '../http/errors';
 import { installLambdaStreamingPolyfill } from '../handlers/streaming-runtime';
@@ -192,8 +192,9 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     dataDir.saveEndpoint({ pid: process.pid, dynamodbEndpoint: database.endpoint, baseUrl });
     if (options.console) options.announce?.(`Console: ${baseUrl}/console  (sign in with a link from \`npx keywarden console-link\`, or with an API key)`);
 
-    const api = createApiHandler(services);
-    const streaming = createStreamingHandler(services);
+    // One process serves every route: each handler gets the whole table (in AWS, each its half).
+    const api = createApiHandler(services, API_ROUTE_TABLE);
+    const streaming = createStreamingHandler(services, API_ROUTE_TABLE);
     const listeners: Record<string, RequestListener> = {};
     const inFlight = new Set<Promise<void>>();
     const idle = async () => {

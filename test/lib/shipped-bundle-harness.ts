@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { bootstrapEnvironment } from '../../lambdas/bootstrap';
 import { loadConfig, SECRET_NAMES, secretArnVariable, type SecretName } from '../../lambdas/config';
+import { isStreamingRequest } from '../../lambdas/http/api';
 import { installLambdaStreamingPolyfill, PRELUDE_DELIMITER } from '../../lambdas/handlers/streaming-runtime';
 import { buildServices } from '../../lambdas/services';
 import { captureOutput } from '../support/capture';
@@ -501,7 +502,8 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
   const slack = await coldStart<ApiHandler>('slack');
   const teams = await coldStart<ApiHandler>('teams');
   throughGateway = async (path, event) => {
-    if (path !== '/v1/responses') return invoke('api', (context) => api(event, context));
+    // As API Gateway does (lib/keywarden-api.ts): OpenAI's routes to the streaming function, the rest to the API function.
+    if (!isStreamingRequest(event.httpMethod, path)) return invoke('api', (context) => api(event, context));
     const stream = new RecordingResponseStream();
     await invoke('responses', (context) => responses(event, stream, context));
     if (!stream.writableFinished) await once(stream, 'finish');

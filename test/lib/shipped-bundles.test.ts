@@ -42,7 +42,11 @@ describe('shipped Lambda bundles (production assembly)', () => {
 
   const listKeys = (search: string) => bundles.api(restEvent('GET', '/v1/keys', { key: bundles.adminKey, query: { search } }));
 
-  const models = (key: string) => bundles.api(restEvent('GET', '/v1/models', { key }));
+  /** GET /v1/models is one of OpenAI's routes: the response-streaming bundle serves it, as in AWS. */
+  const models = async (key: string) => {
+    const { prelude, body } = await bundles.responses(restEvent('GET', '/v1/models', { key }));
+    return { statusCode: prelude.statusCode, headers: prelude.headers ?? {}, body };
+  };
 
   const respond = (key: string, input: string, options: { stream?: boolean } = {}) =>
     bundles.responses(restEvent('POST', '/v1/responses', { key, body: { model: 'archibot', input, ...options } }));

@@ -1,5 +1,6 @@
 import { openApiDocument } from '../openapi';
 import { defineRoute, type Route } from '../route';
+import type { RouteContract } from '../route-contract';
 import { json } from '../types';
 import { publicV1Url } from './keys';
 import { SERVICE_CONTRACT } from './service.contract';
@@ -13,7 +14,7 @@ export const healthRoute: Route = defineRoute(SERVICE_CONTRACT.getHealth, async 
 );
 
 /** GET /v1/openapi.json: the document generated from the route table it is part of. */
-export function openApiRoute(table: () => readonly Route[]): Route {
+export function openApiRoute(table: () => readonly RouteContract[]): Route {
   let cached: { serverUrl: string; doc: unknown } | undefined;
   return defineRoute(SERVICE_CONTRACT.getOpenApiDocument, async (ctx) => {
     const serverUrl = publicV1Url(ctx);

@@ -3,6 +3,7 @@ import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-ass
 import { generateKey } from '../../../lambdas/core/key-format';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createApiHandler } from '../../../lambdas/http/lambda-adapter';
+import { OPENAI_ROUTE_TABLE } from '../../../lambdas/http/openai-route-table';
 import { ExposureOutcomeSchema, ExposureUsageSchema } from '../../../lambdas/http/routes/keys.contract';
 import { ReportLeakResult } from '../../../lambdas/http/routes/bots.contract';
 import { UsageListSchema } from '../../../lambdas/http/routes/usage.contract';
@@ -57,7 +58,8 @@ describe('usage records say who called', () => {
 
   it('in AWS, the address is API Gateway’s sourceIp (requestContext.identity); one that does not read as an address is not kept', async () => {
     const { id, key } = await createKey(stack, { name: 'in lambda' });
-    const handler = createApiHandler(stack.services);
+    // GET /v1/models is the streaming function's in AWS; the address is read alike by both (fromProxyEvent).
+    const handler = createApiHandler(stack.services, OPENAI_ROUTE_TABLE);
     const event = (sourceIp: string) =>
       ({
         httpMethod: 'GET',

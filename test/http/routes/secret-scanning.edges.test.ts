@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../../lambdas/core/principal';
 import { createApiHandler } from '../../../lambdas/http/lambda-adapter';
+import { KEYWARDEN_ROUTE_TABLE } from '../../../lambdas/http/keywarden-route-table';
 import { MAX_REPORT_BYTES } from '../../../lambdas/http/routes/secret-scanning';
 import { expectApiError } from '../../support/api-error';
 import { startTestStack, type TestStack } from '../../support/local-stack';
@@ -77,7 +78,7 @@ describe('GitHub secret scanning reports at the edges', () => {
       isBase64Encoded: true,
       requestContext: { requestId: 'lambda-base64-test', identity: { sourceIp: '192.0.2.1' } },
     } as unknown as APIGatewayProxyEvent;
-    const result = await createApiHandler(stack.services)(event);
+    const result = await createApiHandler(stack.services, KEYWARDEN_ROUTE_TABLE)(event);
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)[0].label).toBe('true_positive');
     const audit = await stack.services.audit.query(operator(), { keyId: leaked.key.id });
@@ -85,7 +86,7 @@ describe('GitHub secret scanning reports at the edges', () => {
     // The same bytes signed, then one letter of the URL changed: refused.
     const tampered = Buffer.from(bytes);
     tampered[tampered.indexOf('octocat')]! ^= 1;
-    const forged = await createApiHandler(stack.services)({ ...event, body: tampered.toString('base64') });
+    const forged = await createApiHandler(stack.services, KEYWARDEN_ROUTE_TABLE)({ ...event, body: tampered.toString('base64') });
     expect(forged.statusCode).toBe(401);
   });
 
