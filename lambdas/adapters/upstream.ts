@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { upstreamUrlProblem } from '../core/models';
-import type { SecretsProvider, StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
+import type { ConversationCall, SecretsProvider, StoredResponseCall, Upstream, UpstreamPath } from '../core/ports';
 
 /** Where an upstream's key comes from, asked on every call (the source caches): undefined sends none. */
 export type ApiKeySource = () => Promise<string | undefined>;
@@ -62,6 +62,14 @@ export class OpenAiCompatibleUpstream implements Upstream {
       call.action === 'delete' ? (['DELETE', base] as const) : call.action === 'cancel' ? (['POST', `${base}/cancel`] as const) : (['GET', call.action === 'input_items' ? `${base}/input_items` : base] as const);
     const query = new URLSearchParams(call.query?.map(([name, value]) => [name, value]) ?? []).toString();
     return this.send(method, query ? `${path}?${query}` : path, undefined, signal, call.stream === true);
+  }
+
+  /** OpenAI's Conversations API: `/conversations[/<id>[/items[/<item>]]]`; ids validated by the caller, encoded again here. */
+  conversations(call: ConversationCall, signal: AbortSignal): Promise<Response> {
+    const parts = ['conversations', call.id, call.items === undefined ? undefined : 'items', typeof call.items === 'string' ? call.items : undefined];
+    const path = `/${parts.filter((p): p is string => p !== undefined).map(encodeURIComponent).join('/')}`;
+    const query = new URLSearchParams(call.query?.map(([name, value]) => [name, value]) ?? []).toString();
+    return this.send(call.method, query ? `${path}?${query}` : path, call.body, signal, false);
   }
 
   private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined, signal: AbortSignal, stream: boolean, firstByteMs?: number): Promise<Response> {
