@@ -165,6 +165,8 @@ describe('account policies refuse what they forbid, and nothing else, on every p
     const me = await asAdmin('/v1/me');
     expect(me.status).toBe(200);
     expect(Object.keys(me.body.account)).toEqual(expect.arrayContaining(['id', 'name', 'apiAccess', 'credits']));
+    // Where the server sends the policy (routes/keys.ts with publicPolicy): the limits, never who set them.
+    if ('policy' in me.body.account) expect(me.body.account.policy).toEqual({ allowedKeyTypes: ['viewer'], maxKeyLifetimeSeconds: 86_400 });
     const operator: Principal = { kind: 'operator', actor: 'test', projectId };
     const recovery = await stack.services.keys.create(operator, { name: 'recovery', type: 'privileged', expiresInMs: null });
     expect(recovery.key).toMatchObject({ type: 'privileged', expiresAt: null });
