@@ -1,7 +1,22 @@
 import { loadConfig } from '../config';
+import { KeywardenError } from '../core/errors';
+import type { Upstream } from '../core/ports';
 import { KEYWARDEN_ROUTE_TABLE } from '../http/keywarden-route-table';
 import { createApiHandler } from '../http/lambda-adapter';
-import { buildServices } from '../services';
+import { composeServices } from '../services-core';
+
+/**
+ * This function serves no model call (OpenAI's routes are the streaming function's), so it is
+ * built without the local model: were a model call ever routed here, it is refused, never answered
+ * by the offline stand-in.
+ */
+const NO_MODEL_CALLS: Upstream = {
+  label: 'none (the API function serves no model call)',
+  forward: () => Promise.reject(new KeywardenError('not_found', 'Model calls are not served by this function.')),
+};
 
 /** Lambda entry: Keywarden's own /v1 routes (OpenAI's are the streaming function's). Services are built at cold start. */
-export const handler = createApiHandler(buildServices(loadConfig()), KEYWARDEN_ROUTE_TABLE);
+export const handler = createApiHandler(
+  composeServices(loadConfig(), {}, () => NO_MODEL_CALLS),
+  KEYWARDEN_ROUTE_TABLE,
+);

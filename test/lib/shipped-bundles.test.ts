@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../../lib/keywarden-service';
@@ -91,6 +92,18 @@ describe('shipped Lambda bundles (production assembly)', () => {
       expect(code).not.toMatch(/\bclass \w+ extends \w+\s*\{[^}]*"DynamoDBServiceException"/);
       expect(code).not.toContain('node_modules/@aws-sdk/');
     }
+  });
+
+  it('each carry only their half: the API bundle no local model and no model-call relay, the streaming bundle no key management', () => {
+    const api = readFileSync(bundles.bundlePaths.api, 'utf8');
+    const responses = readFileSync(bundles.bundlePaths.responses, 'utf8');
+    // Strings only each half's code holds (a minifier keeps string literals).
+    expect(responses).toContain(LOCAL_MODEL_LABEL);
+    expect(api).not.toContain(LOCAL_MODEL_LABEL);
+    expect(api).not.toContain('stream settled by estimate');
+    expect(responses).toContain('stream settled by estimate');
+    expect(api).toContain('/v1/keys/:id/rotate');
+    expect(responses).not.toContain('/v1/keys/:id/rotate');
   });
 
   it('creates a key with the bootstrap admin key (API bundle)', async () => {
