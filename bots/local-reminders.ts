@@ -3,6 +3,7 @@ import { botLog, errorLabel } from './boot/bot-log';
 import { SlackWorkReceiver } from './slack/ack-first/worker';
 import { sendSlackBudgetAlerts } from './slack/budget-alerts';
 import { sendSlackExposureNotices } from './slack/exposure-notices';
+import { sendSlackRequestCards } from './slack/key-request-notices';
 import { sendSlackReminders } from './slack/expiry-reminders';
 import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
@@ -33,6 +34,8 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
       const bot = createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack'));
       slack =
         job === 'reminders' ? await sendSlackReminders(bot, nowMs) : job === 'budget-alerts' ? await sendSlackBudgetAlerts(bot, nowMs) : await sendSlackExposureNotices(bot, nowMs);
+      // With the exposure notices: the approval cards owed for key requests made elsewhere (logged, not counted here).
+      if (job === 'exposure-notices') await sendSlackRequestCards(bot);
     } else slack = { skipped: configured.missing };
   } catch (err) {
     slack = { skipped: errorLabel(err) };
@@ -41,6 +44,7 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
   try {
     const bot = createTeamsBot(localTeamsConfig(context));
     teams = job === 'reminders' ? await bot.sendReminders(nowMs) : job === 'budget-alerts' ? await bot.sendBudgetAlerts(nowMs) : await bot.sendExposureNotices(nowMs);
+    if (job === 'exposure-notices') await bot.sendRequestCards();
   } catch (err) {
     teams = { skipped: errorLabel(err) };
   }

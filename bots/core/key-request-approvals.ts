@@ -82,6 +82,34 @@ export async function announceRequest(client: KeywardenClient, notifier: PersonN
   return reached;
 }
 
+/**
+ * The cards a request made elsewhere (the API, the console, the other platform) still owes this
+ * platform's admins — run with the exposure notices, every 5 minutes: the pending requests, read
+ * as an admin (the only caller who may list them all; the list goes to admins alone), each card
+ * claimed per request and admin as at request time, so nobody gets one twice. Cards sent.
+ */
+export async function announcePendingRequests(client: KeywardenClient, notifier: PersonNotifier): Promise<number> {
+  const admins = await client.admins();
+  if (!admins.ok) return 0;
+  const here = admins.value.filter((identity) => identity.startsWith(`${client.bot}:`));
+  if (here.length === 0) return 0;
+  let reached = 0;
+  let cursor: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const listed = await client.listKeyRequests(here[0]!, { status: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
+    if (!listed.ok) return reached;
+    for (const request of listed.value.data) {
+      for (const admin of here) {
+        const claim = await client.claimDelivery(requestCardDelivery(client.bot, request.id, admin), CARD_CLAIM_S);
+        if (claim.ok && (await notifier.notify(admin, { kind: 'key_request_card', request }).catch(() => false))) reached += 1;
+      }
+    }
+    if (!listed.value.nextCursor) break;
+    cursor = listed.value.nextCursor;
+  }
+  return reached;
+}
+
 /** Exactly the key a request asks for, in words (the card, the requester's answer, the decision). */
 export function requestedKeyText(r: ApiKeyRequest): string {
   const k = r.key;

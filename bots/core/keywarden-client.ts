@@ -194,6 +194,14 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('createKeyRequest', { body }, { headers }));
   }
 
+  /**
+   * Key requests as `actor` sees them: all of the project's for an admin (the API decides), with
+   * the status asked for. Read for the approval cards, which go only to that admin.
+   */
+  listKeyRequests(actor: string, query: CallInput<'listKeyRequests'>['query']): Promise<ApiResult<CallOutput<'listKeyRequests'>>> {
+    return this.asActor(actor, (headers) => this.api.call('listKeyRequests', { query }, { headers }));
+  }
+
   /** Approves a key request as `actor` (the API: an admin, never wider than they could create, once). The answer never carries the value. */
   approveKeyRequest(actor: string, id: string): Promise<ApiResult<CallOutput<'approveKeyRequest'>>> {
     return this.asActor(actor, (headers) => this.api.call('approveKeyRequest', { params: { id } }, { headers }));

@@ -1,4 +1,5 @@
-import type { PersonNotifier } from '../core/key-request-approvals';
+import { announcePendingRequests, type PersonNotifier } from '../core/key-request-approvals';
+import type { KeywardenClient } from '../core';
 import { sendToAdminDms } from './admin-notices';
 import { keyRequestMessage } from './blocks/key-request-blocks';
 
@@ -14,4 +15,11 @@ export function slackKeyRequestNotifier(bot: Parameters<typeof sendToAdminDms>[0
       return sent === 1;
     },
   };
+}
+
+/** The approval cards still owed for requests made elsewhere (run with the exposure notices). */
+export async function sendSlackRequestCards(bot: Parameters<typeof sendToAdminDms>[0] & { client: KeywardenClient }): Promise<number> {
+  const sent = await announcePendingRequests(bot.client, slackKeyRequestNotifier(bot));
+  bot.log.info('key request cards', { sent });
+  return sent;
 }

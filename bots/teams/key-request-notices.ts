@@ -1,4 +1,4 @@
-import type { PersonNotifier } from '../core/key-request-approvals';
+import { announcePendingRequests, type PersonNotifier } from '../core/key-request-approvals';
 import { sendToAdminChats } from './admin-notices';
 import { keyRequestCard } from './cards/key-request-card';
 
@@ -15,4 +15,11 @@ export function teamsKeyRequestNotifier(bot: Parameters<typeof sendToAdminChats>
       return sent === 1;
     },
   };
+}
+
+/** The approval cards still owed for requests made elsewhere (run with the exposure notices). */
+export async function sendTeamsRequestCards(bot: Parameters<typeof sendToAdminChats>[0]): Promise<number> {
+  const sent = await announcePendingRequests(bot.client, teamsKeyRequestNotifier(bot));
+  bot.log.info('teams: key request cards', { sent });
+  return sent;
 }

@@ -10,7 +10,7 @@ import { sendTeamsBudgetAlerts } from './budget-alerts';
 import { sendTeamsExposureNotices } from './exposure-notices';
 import { sendTeamsReminders } from './expiry-reminders';
 import { textActivity } from './render-reply';
-import { teamsKeyRequestNotifier } from './key-request-notices';
+import { sendTeamsRequestCards, teamsKeyRequestNotifier } from './key-request-notices';
 
 export interface TeamsBot {
   adapter: TeamsAdapter;
@@ -22,6 +22,8 @@ export interface TeamsBot {
   sendBudgetAlerts(nowMs?: number): ReturnType<typeof sendTeamsBudgetAlerts>;
   /** The exposure notices (a key found exposed, any source), to each admin's captured 1:1 chat; run with the budget alerts. */
   sendExposureNotices(nowMs?: number): ReturnType<typeof sendTeamsExposureNotices>;
+  /** The approval cards owed for key requests made elsewhere (the API, the console, Slack); run with the exposure notices. */
+  sendRequestCards(): Promise<number>;
 }
 
 /**
@@ -53,5 +55,6 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
     sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs),
     sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs),
     sendExposureNotices: (nowMs) => sendTeamsExposureNotices(bot, nowMs),
+    sendRequestCards: () => sendTeamsRequestCards(bot),
   };
 }

@@ -1,8 +1,12 @@
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { BUDGET_ALERTS_EVENT } from '../../../bots/core/expiry-reminders-event';
+import { createSlackLambdaHandler } from '../../../bots/slack';
+import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
 import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { storedItems } from '../../support/stored-items';
 import { logLines } from '../log-lines';
-import { ADMIN, ADMIN_USER, MEMBER, MEMBER_USER, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
+import { ADMIN, ADMIN_USER, MEMBER, MEMBER_USER, SIGNING_SECRET, buttonValue, keysIn, textOf, useSlackHarness } from './slack-harness';
 
 /**
  * Issue 25 "Done when" on Slack: a member's `/apikeys request`, signed as Slack signs it, reaches
@@ -111,5 +115,32 @@ describe('Slack key request approval', () => {
     expect(keysIn(mine)).toHaveLength(1);
     expect(textOf((await h.answer((await h.command(`collect ${requestId}`, MEMBER_USER)).responseId)).body)).toContain('already collected');
     expect(textOf((await h.answer((await h.command('collect nonsense', MEMBER_USER)).responseId)).body)).toContain('Which request?');
+  });
+});
+
+describe('Slack approval cards for requests made elsewhere', () => {
+  const h = useSlackHarness();
+
+  it('a request made through the API reaches the admin’s DM with the 5-minute job (the Lambda’s schedule), once', async () => {
+    const lambda = createSlackLambdaHandler({
+      apiBaseUrl: h.stack.url,
+      slackApiUrl: h.slack.apiUrl,
+      secrets: new StaticSecretsProvider({
+        slack: { signingSecret: SIGNING_SECRET, botToken: 'xoxb-test' },
+        botViewerKeys: h.stack.secrets.botViewerKeys,
+        botAssertion: h.stack.secrets.botAssertion,
+      }),
+      dispatch: () => async () => undefined,
+    });
+    const context = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:keywarden-test-slack' } as Context;
+    const viewer = (await h.stack.json('/v1/keys', { key: h.stack.adminKey, body: { name: 'api asker', type: 'viewer' } })).body as { key: string };
+    const asked = await h.stack.json('/v1/key-requests', { key: viewer.key, body: { name: 'from the api', reason: 'a script' } });
+    expect(asked.status).toBe(201);
+    const cards = () => h.slack.calls.filter((c: any) => c.kind === 'api' && c.method === 'chat.postMessage' && c.args.channel === 'DADMIN' && textOf(c.args).includes('from the api'));
+    expect((await lambda(BUDGET_ALERTS_EVENT, context)).statusCode).toBe(200);
+    expect(cards()).toHaveLength(1);
+    expect(textOf((cards()[0] as any).args)).toContain(asked.body.id);
+    await Promise.all([lambda(BUDGET_ALERTS_EVENT, context), lambda(BUDGET_ALERTS_EVENT, context)]);
+    expect(cards()).toHaveLength(1);
   });
 });
