@@ -163,10 +163,12 @@ export class KeyRequests {
     let issued: IssuedKey;
     try {
       const { name, ...powers } = request.key;
-      issued = await this.deps.keys.create(p, { name, ...powers });
+      // Marked as this request's approval: the one way to a privileged key under the account's privilegedRequiresApproval policy.
+      issued = await this.deps.keys.create(p, { name, ...powers }, { approvedRequest: id });
     } catch (err) {
       await this.deps.store.unlockKeyRequest(id, holder).catch(() => undefined);
-      const reason = err instanceof KeywardenError ? err.code : 'error';
+      // A policy's refusal names the policy (its param, `policy.<name>`) in the audit reason.
+      const reason = err instanceof KeywardenError ? (err.context?.param?.startsWith('policy.') ? `${err.code} (${err.context.param})` : err.code) : 'error';
       await this.deps.audit.record(p, 'key_request.approve', 'denied', { reason, details: this.names(request, principalActor(p)) }).catch(() => undefined);
       throw err;
     }

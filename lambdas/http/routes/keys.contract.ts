@@ -1,6 +1,7 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { parseDuration } from '../../core/duration';
+import { AccountPolicySchema } from '../../core/account-policy-schema';
 import { MAX_OVERLAP_MS } from '../../core/key-service';
 import { MAX_BUDGET_CREDITS } from '../../core/budget';
 import { EXPOSURE_SOURCES } from '../../core/exposure';
@@ -193,7 +194,15 @@ export const VerifyResult = z.strictObject({
 
 export const MeSchema = KeySchema.extend({
   project: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
-  account: z.strictObject({ id: z.string(), name: z.string(), apiAccess: z.boolean(), credits: z.number() }).nullable(),
+  account: z
+    .strictObject({
+      id: z.string(),
+      name: z.string(),
+      apiAccess: z.boolean(),
+      credits: z.number(),
+      policy: AccountPolicySchema.nullable().describe('Limits an operator set on every key of the account (docs/operating.md §11); null: none'),
+    })
+    .nullable(),
   environment: z.string(),
   setupScript: z.string(),
 });

@@ -1,4 +1,5 @@
 import { publicBase } from '../../config';
+import { publicPolicy } from '../../core/account-policy';
 import { parseDuration } from '../../core/duration';
 import { KeywardenError } from '../../core/errors';
 import { versionOf } from '../../core/key-edits';
@@ -157,7 +158,7 @@ export const meRoutes: Route[] = [
     return json(200, {
       ...presentKey(key, clock.now()),
       project: project ? { id: project.id, name: project.name } : null,
-      account: account ? { id: account.id, name: account.name, apiAccess: account.apiAccess, credits: account.credits } : null,
+      account: account ? { id: account.id, name: account.name, apiAccess: account.apiAccess, credits: account.credits, policy: publicPolicy(account.policy) } : null,
       environment: config.environment,
       setupScript: setupScript({ baseUrl: publicV1Url(ctx), brand: config.headerBrand, modelId: config.modelId }),
     });

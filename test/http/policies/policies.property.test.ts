@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_BINDING_HEADER } from '../../../lambdas/core/console-cookie';
 import type { Principal } from '../../../lambdas/core/principal';
@@ -33,8 +32,6 @@ let requesterKey: string;
 let consoleSession: Record<string, string>;
 let serial = 0;
 
-/** Whether key-requests.ts marks its approvals (`KeyService.create(…, { approvedRequest })`): see the test that needs it. */
-const APPROVAL_HOOK = readFileSync('lambdas/core/key-requests.ts', 'utf8').includes('approvedRequest');
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -113,9 +110,8 @@ describe('account policies refuse what they forbid, and nothing else, on every p
 
   it('approval of a key request: the policy as it stands when the admin approves', async () => {
     const tally = { approved: 0, refused: 0 };
-    // Approval is the way past privilegedRequiresApproval once key-requests.ts marks its approvals
-    // (APPROVAL_HOOK); until then the policy would refuse those approvals too, so it is left out.
-    const policies = APPROVAL_HOOK ? policyArb : policyArb.map((p) => ({ ...p, privilegedRequiresApproval: false }));
+    // Approval is the way past privilegedRequiresApproval (key-requests.ts marks its approvals).
+    const policies = policyArb;
     await fc.assert(
       fc.asyncProperty(policies, askArb, async (policy, ask: KeyAsk) => {
         await setPolicy(null);
@@ -151,7 +147,7 @@ describe('account policies refuse what they forbid, and nothing else, on every p
     expect(audit.body.data).toContainEqual(expect.objectContaining({ action: 'key.create', outcome: 'denied', reason: 'account policy privilegedRequiresApproval' }));
   });
 
-  it.skipIf(!APPROVAL_HOOK)('privilegedRequiresApproval: the same privileged key is minted by approving a request for it', async () => {
+  it('privilegedRequiresApproval: the same privileged key is minted by approving a request for it', async () => {
     await setPolicy({ privilegedRequiresApproval: true });
     const asked = await stack.json('/v1/key-requests', { key: requesterKey, body: { name: 'approved privileged', type: 'privileged', reason: 'deploys' } });
     expect(asked.status).toBe(201);
@@ -165,8 +161,8 @@ describe('account policies refuse what they forbid, and nothing else, on every p
     const me = await asAdmin('/v1/me');
     expect(me.status).toBe(200);
     expect(Object.keys(me.body.account)).toEqual(expect.arrayContaining(['id', 'name', 'apiAccess', 'credits']));
-    // Where the server sends the policy (routes/keys.ts with publicPolicy): the limits, never who set them.
-    if ('policy' in me.body.account) expect(me.body.account.policy).toEqual({ allowedKeyTypes: ['viewer'], maxKeyLifetimeSeconds: 86_400 });
+    // The policy as the account's keys see it (routes/keys.ts with publicPolicy): the limits, never who set them.
+    expect(me.body.account.policy).toEqual({ allowedKeyTypes: ['viewer'], maxKeyLifetimeSeconds: 86_400 });
     const operator: Principal = { kind: 'operator', actor: 'test', projectId };
     const recovery = await stack.services.keys.create(operator, { name: 'recovery', type: 'privileged', expiresInMs: null });
     expect(recovery.key).toMatchObject({ type: 'privileged', expiresAt: null });
