@@ -9,11 +9,6 @@ import type { CallUsage, HttpResponse } from './types';
  * usage record each authenticated call leaves, and the billing evidence headers.
  */
 
-/** What a gateway call used, with the upstream deployment that answered it (a model with deployments). */
-export interface GatewayCallUsage extends CallUsage {
-  deployment?: string;
-}
-
 /**
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
  * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
@@ -24,10 +19,10 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
   const own = response.finish;
   const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describeError(err) });
   response.finish = async (outcome) => {
-    let used: GatewayCallUsage | void = undefined;
+    let used: CallUsage | void = undefined;
     try {
-      // A gateway call's after-work says which deployment answered (GatewayCallUsage).
-      used = (await own?.(outcome)) as GatewayCallUsage | void;
+      // A gateway call's after-work says what it used, and which deployment answered.
+      used = await own?.(outcome);
     } catch (err) {
       failed('after-answer work failed')(err);
     }

@@ -6,11 +6,11 @@ import type { KeyRecord } from '../core/types';
 import { secondsUntil } from './auth';
 import { keyLimitHeaders } from './limit-headers';
 import type { GatewayApi, OwnedRef } from './openai-apis';
-import { billingEvidence, type GatewayCallUsage } from './after-answer';
+import { billingEvidence } from './after-answer';
 import { recordOwners, requireOwned } from './stored-owners';
 import { stillRunning, watchBackground, type BackgroundOutcome } from './background-watch';
 import type { RequestContext } from './request-context';
-import type { HttpResponse } from './types';
+import type { CallUsage, HttpResponse } from './types';
 import { upstreamRejection } from './upstream-rejection';
 
 /** Longest server-sent event the usage tap holds while looking for usage (a Responses `response.completed` carries the whole response). */
@@ -121,7 +121,7 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own,
       const owned = own(call.key, call.model.id, refs);
       if (running && watch) usage = (await watch(running, call.deployment)).usage;
       const settled = await (running ? call.bill(usage) : bill).settle();
-      const used: GatewayCallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;
     },
   };
@@ -157,7 +157,7 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
       const tap = await upstream.drain();
       const owned = own(call.key, call.model.id, tap.owned);
       const settled = await call.settle({ usage: tap.usage, sent: tap.text });
-      const used: GatewayCallUsage = { model: call.model.id, ...answeredBy(call), streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
+      const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;
     },
   };

@@ -25,6 +25,8 @@ export type Finish = (outcome: { completed: boolean }) => Promise<CallUsage | vo
 /** What a gateway call used, as its usage record states it. */
 export interface CallUsage {
   model?: string;
+  /** The upstream deployment that answered (a model with deployments, MODEL_UPSTREAMS); absent otherwise. */
+  deployment?: string;
   streamed?: boolean;
   usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
   credits: number;
