@@ -84,6 +84,58 @@ export class UpstreamDeployments implements DeploymentRoutes {
     return this.upstreams.get(name);
   }
 
+  /**
+   * The deployment's adapter, built on first use: where what it stores (a stored response, a
+   * conversation) is read, continued, cancelled and deleted — on any instance, not only the one
+   * whose call created it.
+   */
+  at(deployment: UpstreamDeployment): OpenAiCompatibleUpstream {
+    return this.upstream(deployment);
+  }
+
+  /**
+   * The routes of a call pinned to one deployment (it holds the stored response or conversation
+   * the call continues): only that one is tried, whatever its cool-down, and its failure is the
+   * call's — another deployment never saw what the call continues.
+   */
+  only(name: string): DeploymentRoutes {
+    return { forward: (deployments, path, body, signal, options) => this.forward(deployments.filter((d) => d.name === name), path, body, signal, options) };
+  }
+
+  /**
+   * A call that is not a model call but creates what a deployment then keeps (a conversation):
+   * tried in the deployments' order with the same failures moving it on (no connection, 429,
+   * 5xx) and the same cool-down; no first-byte bound per attempt (the call's signal bounds all).
+   */
+  async inOrder(
+    deployments: readonly UpstreamDeployment[],
+    send: (upstream: OpenAiCompatibleUpstream) => Promise<Response>,
+    signal: AbortSignal,
+  ): Promise<{ answer: Response; deployment: UpstreamDeployment }> {
+    const order = this.order(deployments);
+    for (const [i, deployment] of order.entries()) {
+      const last = i === order.length - 1 || signal.aborted;
+      let answer: Response;
+      try {
+        answer = await send(this.upstream(deployment));
+      } catch (err) {
+        this.failed(deployment);
+        if (last || signal.aborted) throw err;
+        this.deps.logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, error: errorName(err) });
+        continue;
+      }
+      if (!isFailure(answer.status)) {
+        this.succeeded(deployment);
+        return { answer, deployment };
+      }
+      this.failed(deployment);
+      if (last || signal.aborted) return { answer, deployment };
+      await answer.body?.cancel().catch(() => undefined);
+      this.deps.logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, upstreamStatus: answer.status });
+    }
+    throw new Error('no upstream deployment to try');
+  }
+
   /** The deployments not cooling down, in their order; all of them when every one is. */
   order(deployments: readonly UpstreamDeployment[]): readonly UpstreamDeployment[] {
     const now = this.deps.clock.now();

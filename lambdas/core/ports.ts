@@ -319,6 +319,11 @@ export interface OwnershipRecord {
   model?: string;
   /** The request id of that call (its usage record). */
   requestId?: string;
+  /**
+   * The upstream deployment that stores it (MODEL_UPSTREAMS: the one that answered the call that
+   * created it); absent: the default upstream (UPSTREAM_BASE_URL), and every record from before.
+   */
+  deployment?: string;
 }
 
 export interface UsageDay extends UsageDayCounts {

@@ -7,7 +7,7 @@ import { secondsUntil } from './auth';
 import { keyLimitHeaders } from './limit-headers';
 import type { GatewayApi, OwnedRef } from './openai-apis';
 import { billingEvidence } from './after-answer';
-import { recordOwners, requireOwned } from './stored-owners';
+import { pinnedDeployment, recordOwners, requireOwned } from './stored-owners';
 import { stillRunning, watchBackground, type BackgroundOutcome } from './background-watch';
 import type { RequestContext } from './request-context';
 import type { CallUsage, HttpResponse } from './types';
@@ -46,16 +46,18 @@ export async function forward(ctx: RequestContext<unknown, unknown, GatewayReque
   const stream = api.streams && request.stream === true;
   // A call continuing another's stored objects: refused before any charge or upstream unless they are this project's.
   const named = api.namedIn?.(request) ?? [];
-  if (named.length > 0) await requireOwned(ctx, named);
-  // What the upstream stores for this call becomes the caller's project's (after the answer, beside the usage record).
-  const own = (key: KeyRecord, model: string, refs: OwnedRef[]) => (request.store === false ? undefined : recordOwners(ctx, key, model, refs));
+  // …and sent only to the deployment that keeps them, when one does (stored-owners.ts `pinnedDeployment`).
+  const pinned = named.length > 0 ? await pinnedDeployment(ctx, request.model, named, await requireOwned(ctx, named)) : undefined;
+  // What the upstream stores for this call becomes the caller's project's (after the answer, beside the usage record), kept where it answered.
+  const own = (key: KeyRecord, model: string, refs: OwnedRef[], deployment?: string) => (request.store === false ? undefined : recordOwners(ctx, key, model, refs, deployment));
   // A background response is answered before its usage is known: watched after the answer, settled once it ends —
   // at the deployment that created it, for a model with deployments.
   const watch =
     request.background === true
       ? (id: string, deployment?: string) => watchBackground((deployment && ctx.services.deployments.built(deployment)) || ctx.services.upstream, id, api.usageOf, ctx.logger)
       : undefined;
-  const outcome = await callModel(ctx.services, {
+  const ports = pinned === undefined ? ctx.services : { ...ctx.services, deployments: ctx.services.deployments.only(pinned) };
+  const outcome = await callModel(ports, {
     model: request.model,
     stream,
     path: api.upstreamPath,
@@ -94,8 +96,8 @@ function overLimit(outcome: Extract<ModelCallOutcome, { kind: 'budget_exceeded' 
   });
 }
 
-/** Records an answer's stored objects as the caller's project's; the write is left in flight (undefined: nothing to record). */
-type Own = (key: KeyRecord, model: string, refs: OwnedRef[]) => Promise<void> | undefined;
+/** Records an answer's stored objects as the caller's project's, at the deployment that answered; the write is left in flight (undefined: nothing to record). */
+type Own = (key: KeyRecord, model: string, refs: OwnedRef[], deployment?: string) => Promise<void> | undefined;
 
 /** A whole answer, relayed as the upstream sent it, priced by the usage it reports. */
 function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own, watch?: (id: string, deployment?: string) => Promise<BackgroundOutcome>): HttpResponse {
@@ -118,7 +120,7 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own,
     body: call.text,
     finish: async () => {
       // Started first: the owner record goes out beside the settlement, not after it.
-      const owned = own(call.key, call.model.id, refs);
+      const owned = own(call.key, call.model.id, refs, call.deployment);
       if (running && watch) usage = (await watch(running, call.deployment)).usage;
       const settled = await (running ? call.bill(usage) : bill).settle();
       const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
@@ -155,7 +157,7 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
     stream: relay(upstream),
     finish: async () => {
       const tap = await upstream.drain();
-      const owned = own(call.key, call.model.id, tap.owned);
+      const owned = own(call.key, call.model.id, tap.owned, call.deployment);
       const settled = await call.settle({ usage: tap.usage, sent: tap.text });
       const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;

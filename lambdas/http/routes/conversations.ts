@@ -1,9 +1,9 @@
-import type { ConversationCall } from '../../core/ports';
+import type { ConversationCall, Upstream } from '../../core/ports';
 import type { KeyRecord } from '../../core/types';
 import { UPSTREAM_ID_PATTERN } from '../openai-apis';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
-import { ownedBy, recordOwners, storedObjectsKey } from '../stored-owners';
+import { ownedBy, recordOwners, storedAt, storedObjectsKey } from '../stored-owners';
 import { isStreamed, type HttpResponse } from '../types';
 import { CONVERSATION_CONTRACT as C, ItemQuery, ItemsListQuery } from './conversations.contract';
 import { passedOn, relayUpstream } from './responses-stored-relay';
@@ -19,7 +19,7 @@ import { passedOn, relayUpstream } from './responses-stored-relay';
 export const conversationRoutes: Route[] = [
   defineRoute(C.createConversation, async (ctx) => {
     const key = await storedObjectsKey(ctx);
-    return recordCreated(ctx, key, await relay(ctx, key, { method: 'POST', body: JSON.stringify(ctx.input.body) }));
+    return create(ctx, key, { method: 'POST', body: JSON.stringify(ctx.input.body) });
   }),
   defineRoute(C.getConversation, (ctx) => owned(ctx, { method: 'GET', id: ctx.params.id })),
   defineRoute(C.updateConversation, (ctx) => owned(ctx, { method: 'POST', id: ctx.params.id, body: JSON.stringify(ctx.input.body) })),
@@ -32,24 +32,48 @@ export const conversationRoutes: Route[] = [
   defineRoute(C.deleteConversationItem, (ctx) => owned(ctx, { method: 'DELETE', id: ctx.params.id, items: ctx.params.itemId })),
 ];
 
-/** A call on a conversation the caller's project owns (else 404, the upstream never called). */
+/**
+ * A call on a conversation the caller's project owns (else 404, the upstream never called), at
+ * the deployment its owner record names, else the default upstream — never another.
+ */
 async function owned(ctx: RequestContext<unknown, unknown, unknown>, call: ConversationCall & { id: string }): Promise<HttpResponse> {
-  const key = await ownedBy(ctx, { kind: 'conversation', id: call.id });
-  return relay(ctx, key, call);
+  const ref = { kind: 'conversation' as const, id: call.id };
+  const { key, owner } = await ownedBy(ctx, ref);
+  return relay(ctx, key, storedAt(ctx, ref, owner), call);
 }
 
-function relay(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, call: ConversationCall): Promise<HttpResponse> {
-  const { upstream } = ctx.services;
+function relay(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, upstream: Upstream, call: ConversationCall): Promise<HttpResponse> {
   const send = upstream.conversations && ((signal: AbortSignal) => upstream.conversations!(call, signal));
   return relayUpstream(ctx, key, send, 'Conversations are not served by this gateway’s upstream.');
 }
 
 /**
- * The conversation the upstream created becomes the caller's project's, written after the answer
- * beside its usage record. An answer that is not a conversation with a well-formed id records
- * nothing (its id would be nobody's: 404 to everyone, the safe side).
+ * A new conversation is kept where the default model (the catalog's first: what bots and scripts
+ * call) is served, so `responses.create({ model, conversation })` finds it there: at the default
+ * model's deployments when it has them — tried in order, a 429, 5xx or no connection moving it on,
+ * as a model call does (upstream-deployments.ts `inOrder`) — and the deployment that created it is
+ * recorded with its owner; else at the default upstream.
  */
-function recordCreated(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, response: HttpResponse): HttpResponse {
+async function create(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, call: ConversationCall): Promise<HttpResponse> {
+  const { catalog, deployments } = ctx.services;
+  const at = catalog.defaultModel.deployments;
+  if (!at) return recordCreated(ctx, key, await relay(ctx, key, ctx.services.upstream, call));
+  let createdAt: string | undefined;
+  const send = async (signal: AbortSignal) => {
+    const { answer, deployment } = await deployments.inOrder(at, (upstream) => upstream.conversations(call, signal), signal);
+    createdAt = deployment.name;
+    return answer;
+  };
+  const response = await relayUpstream(ctx, key, send, 'Conversations are not served by this gateway’s upstream.');
+  return recordCreated(ctx, key, response, createdAt);
+}
+
+/**
+ * The conversation the upstream created becomes the caller's project's, written after the answer
+ * beside its usage record, with the deployment that keeps it. An answer that is not a conversation
+ * with a well-formed id records nothing (its id would be nobody's: 404 to everyone, the safe side).
+ */
+function recordCreated(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, response: HttpResponse, deployment?: string): HttpResponse {
   if (response.status !== 200 || isStreamed(response)) return response;
   let id: unknown;
   try {
@@ -60,5 +84,6 @@ function recordCreated(ctx: RequestContext<unknown, unknown, unknown>, key: KeyR
   }
   if (typeof id !== 'string' || !UPSTREAM_ID_PATTERN.test(id)) return response;
   const conversation = id;
-  return { ...response, finish: async () => ({ credits: 0, written: recordOwners(ctx, key, undefined, [{ kind: 'conversation', id: conversation }]) }) };
+  const used = deployment ? { deployment } : {};
+  return { ...response, finish: async () => ({ credits: 0, ...used, written: recordOwners(ctx, key, undefined, [{ kind: 'conversation', id: conversation }], deployment) }) };
 }

@@ -1,7 +1,7 @@
 import type { StoredResponseCall } from '../../core/ports';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
-import { ownedBy } from '../stored-owners';
+import { ownedBy, storedAt } from '../stored-owners';
 import type { HttpResponse } from '../types';
 import { STORED_RESPONSE_CONTRACT as C, InputItemsQuery, RetrieveResponseQuery } from './responses-stored.contract';
 import { passedOn, relayUpstream } from './responses-stored-relay';
@@ -9,7 +9,8 @@ import { passedOn, relayUpstream } from './responses-stored-relay';
 /**
  * OpenAI's stored responses, relayed to the upstream for the project that created them (and only
  * for it: stored-owners.ts): the key admitted and counted with `responses:write`, the owner record
- * read — and only then the upstream called (responses-stored-relay.ts).
+ * read — and only then the upstream called (responses-stored-relay.ts): the deployment the record
+ * names (the one that answered the create), else the default upstream, never another.
  */
 export const storedResponseRoutes: Route[] = [
   defineRoute(C.getResponse, (ctx) => relay(ctx, 'retrieve', ctx.params.id, passedOn(ctx, Object.keys(RetrieveResponseQuery.shape)))),
@@ -19,8 +20,10 @@ export const storedResponseRoutes: Route[] = [
 ];
 
 async function relay(ctx: RequestContext<unknown, unknown, unknown>, action: StoredResponseCall['action'], id: string, query: Array<[string, string]> = []): Promise<HttpResponse> {
-  const key = await ownedBy(ctx, { kind: 'response', id });
-  const { upstream } = ctx.services;
+  const ref = { kind: 'response' as const, id };
+  const { key, owner } = await ownedBy(ctx, ref);
+  // Where the response lives: the deployment that created it, else the default upstream.
+  const upstream = storedAt(ctx, ref, owner);
   const stream = action === 'retrieve' && query.some(([name, value]) => name === 'stream' && value === 'true');
   const send = upstream.stored && ((signal: AbortSignal) => upstream.stored!({ id, action, query, stream }, signal));
   return relayUpstream(ctx, key, send, 'Stored responses are not served by this gateway’s upstream.', stream);
