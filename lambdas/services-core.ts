@@ -118,6 +118,8 @@ export function composeServices(config: Config, overrides: ServiceOverrides, off
   const upstream =
     overrides.upstream ??
     (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : offline(config));
+  // Decisions announce their key_request.* events at once; the sweep revokes keys never collected.
+  const keyRequests = new KeyRequests({ store, secrets, clock, audit, keys, events });
   const deployments = upstreamDeployments(config, { secrets, clock, logger, local: overrides.secrets !== undefined });
   return {
     config,
@@ -128,10 +130,10 @@ export function composeServices(config: Config, overrides: ServiceOverrides, off
     auth,
     audit,
     keys,
-    keyRequests: new KeyRequests({ store, secrets, clock, audit, keys }),
+    keyRequests,
     events,
     relay,
-    eventSweep: new EventSweep({ store, clock, events, log: logger }),
+    eventSweep: new EventSweep({ store, clock, events, log: logger, keyRequests }),
     webhooks,
     bus,
     operator: new OperatorService({ store, keys, audit, clock }),

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKeysInText } from '../../../lambdas/core/key-scan';
 import { DAY_MS } from '../../../lambdas/core/duration';
 import type { StoredEvent } from '../../../lambdas/core/events';
-import { EventSweep } from '../../../lambdas/core/event-sweep';
 import type { Principal } from '../../../lambdas/core/principal';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
@@ -69,8 +68,8 @@ describe('key request events', () => {
   });
 
   it('an approved key nobody collected within 7 days is revoked by the sweep, once, and the audit says why', async () => {
-    const { store, clock, events, logger, keyRequests } = stack.services;
-    const sweep = new EventSweep({ store, clock, events, log: logger, keyRequests });
+    // The stack's own sweep, as wired in services-core.ts (the scheduled job and `reminders run` use it).
+    const { store, eventSweep: sweep } = stack.services;
     const asker = await viewer('forgetful asker');
     const id = (await ask(asker.secret, { name: 'never collected', type: 'viewer', reason: 'r' })).body.id as string;
     const approved = await post(stack.adminKey, `/v1/key-requests/${id}/approve`);
