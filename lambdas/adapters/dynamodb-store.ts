@@ -98,6 +98,7 @@ export class DynamoDbStore implements Store {
   updateKey(id: string, edit: KeyEdit) { return this.keys.updateKey(id, edit); }
   revokeKey(id: string, at: string, event?: string) { return this.keys.revokeKey(id, at, event); }
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string) { return this.keys.markRotated(id, replacementId, at, graceUntil, version, event); }
+  undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }) { return this.keys.undoRotation(id, replacementId, failure); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
   markExposed(id: string, exposure: ExposureRecord, event?: string) { return this.keys.markExposed(id, exposure, event); }
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission) { return this.keys.admitKeyUse(id, hash, now, call); }

@@ -9,8 +9,9 @@ import type { Principal } from './principal';
 import type { Clock, KeyEdit, Store } from './ports';
 import { resolveScopes, type Scope } from './scopes';
 import { formatBudget, periodEnd } from './budget';
+import { describeRotation } from './key-rotation';
 import { roundCredits } from './credits';
-import type { AuditRecord, Budget, KeyRecord, RateLimit, Role, TokenLimit } from './types';
+import type { AuditRecord, Budget, KeyRecord, KeyRotationSetting, RateLimit, Role, TokenLimit } from './types';
 
 /**
  * Keys changed in place (issue 21): the edit (`update`) and the pause and resume (`disable`,
@@ -35,11 +36,13 @@ export interface KeyChanges {
   budget?: Budget | null;
   tokenLimit?: TokenLimit | null;
   maxConcurrent?: number | null;
+  /** Rotation on schedule (key-rotation.ts); who may set it is who may rotate the key (SPEC §3). */
+  rotation?: KeyRotationSetting | null;
 }
 
 type Field = keyof KeyChanges;
-const FIELDS: readonly Field[] = ['name', 'metadata', 'scopes', 'roles', 'context', 'models', 'rateLimit', 'budget', 'tokenLimit', 'maxConcurrent', 'expiresAt'];
-type Removable = 'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent';
+const FIELDS: readonly Field[] = ['name', 'metadata', 'scopes', 'roles', 'context', 'models', 'rateLimit', 'budget', 'tokenLimit', 'maxConcurrent', 'expiresAt', 'rotation'];
+type Removable = 'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'rotation';
 
 /** The power axis each field is part of (`widerAxes`); name and metadata grant nothing. */
 const AXIS: Partial<Record<Field, PowerAxis>> = {
@@ -91,6 +94,8 @@ export class KeyEdits {
     for (const f of changed) Object.assign(after, { [f]: normalized[f] ?? undefined });
     if (after.expiresAt === undefined) after.expiresAt = null;
     await this.authority.requireEditWithinActor(p, key, after, changed.map((f) => AXIS[f]).filter((a) => a !== undefined));
+    // A schedule rotates the key: setting one takes what rotating it takes (its powers within the actor's).
+    if (changed.includes('rotation')) await this.authority.authorize(p, 'key.rotate', { keyId: key.id, powers: key, personIsAdmin });
     // The account's policy holds what the edit sets; what it leaves alone (a key older than the policy) stays.
     const touches = changed.filter((f): f is PolicyField => f === 'expiresAt' || f === 'rateLimit' || f === 'budget');
     if (touches.length > 0) await this.policies.require(p, 'key.update', await this.policies.of(key.accountId), after, { path: 'update', now, keyId: key.id, touches });
@@ -247,6 +252,7 @@ function render(f: Field, value: unknown): string {
   if (f === 'expiresAt' && typeof value === 'number') return new Date(value).toISOString();
   if (f === 'rateLimit' && value) return `${(value as RateLimit).limit}/${(value as RateLimit).windowSeconds}s`;
   if (f === 'budget' && value) return formatBudget(value as Budget);
+  if (f === 'rotation' && value) return describeRotation(value as KeyRotationSetting);
   if (f === 'tokenLimit' && value) return `${(value as TokenLimit).tokens} tokens/${(value as TokenLimit).windowSeconds}s`;
   return canonical(value);
 }

@@ -19,7 +19,7 @@ import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { Account, Budget, KeyRecord, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
+import type { Account, Budget, KeyRecord, KeyRotationSetting, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -50,6 +50,8 @@ export interface CreateKeyInput {
   budget?: Budget;
   tokenLimit?: TokenLimit;
   maxConcurrent?: number;
+  /** Rotated on schedule (key-rotation.ts); whoever may create the key may rotate it. */
+  rotation?: KeyRotationSetting;
 }
 
 export interface IssuedKey {
@@ -173,6 +175,7 @@ export class KeyService {
       type: powers.type as Exclude<KeyType, 'system'>,
       createdAt: new Date(now).toISOString(),
       createdBy: principalActor(p),
+      ...(input.rotation ? { rotation: input.rotation } : {}),
     });
     await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type }, lists: issued.key }, (event) => this.save(issued.key, event, { listed: true }));
     return issued;
@@ -316,7 +319,7 @@ export class KeyService {
    * stored and working before the old one is marked, so there is never a moment when neither
    * works; the old one stops at once, or after `overlapMs` (≤ 7 days).
    */
-  async rotate(p: Principal, id: string, overlapMs = 0): Promise<IssuedKey> {
+  async rotate(p: Principal, id: string, overlapMs = 0, options: { revokeWhenIdleMs?: number } = {}): Promise<IssuedKey> {
     if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
       throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
     }
@@ -353,6 +356,9 @@ export class KeyService {
       // The limits, and where they stand: a rotation is no way to a fresh budget or token window.
       ...carriedLimits(old),
       ...(old.metadata ? { metadata: old.metadata } : {}),
+      // The schedule goes on with the replacement; `revokeWhenIdle` ends the old key early (key-rotation-schedule.ts).
+      ...(old.rotation ? { rotation: old.rotation } : {}),
+      ...(options.revokeWhenIdleMs && overlapMs > 0 ? { revokeOldWhenIdleMs: options.revokeWhenIdleMs } : {}),
       rotatedFrom: old.id,
     });
     const details = { replacement: issued.key.id, replacementStart: issued.key.start, overlapSeconds: Math.round(overlapMs / 1000) };

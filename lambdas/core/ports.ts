@@ -78,6 +78,12 @@ export interface Store extends KeyRequestPort {
    * key still being at that version (the replacement copied it as it was): `false` otherwise.
    */
   markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string): Promise<boolean>;
+  /**
+   * Undoes a rotation whose new value could not be delivered (core/key-rotation-schedule.ts): the
+   * key is no longer replaced and works on, with `failure` recorded. Conditional on the key still
+   * being replaced by `replacementId` and not revoked: undefined otherwise.
+   */
+  undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }): Promise<KeyRecord | undefined>;
   deleteKey(id: string): Promise<void>;
   /** Marks a key exposed, once: `false` when it already was (the first exposure is kept). */
   markExposed(id: string, exposure: ExposureRecord, event?: string): Promise<boolean>;
@@ -218,11 +224,11 @@ export interface ConsoleGrant {
 export interface KeyEdit {
   version: number;
   set: Partial<
-    Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt'>
+    Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt' | 'rotation'>
   >;
   /** The id of the pending event announcing the edit, put in the key's marker set by the same write. */
   event?: string;
-  remove: Array<'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetLeft' | 'budgetResetAt' | 'tokensUsed' | 'tokensResetAt'>;
+  remove: Array<'metadata' | 'models' | 'expiresAt' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetLeft' | 'budgetResetAt' | 'tokensUsed' | 'tokensResetAt' | 'rotation'>;
   /** Relative changes, applied to what the item holds at the write (admissions move it in between). */
   add?: { budgetLeft?: number };
 }

@@ -126,6 +126,25 @@ export interface KeyRecord {
   graceUntil?: number;
   /** Set once, the first time the key was found exposed (core/exposure.ts). */
   exposure?: ExposureRecord;
+  /** Rotated on schedule, the new value delivered where the key lives (core/key-rotation.ts); copied to each replacement. */
+  rotation?: KeyRotationSetting;
+  /** The last scheduled rotation that could not deliver its value (it was undone: this key kept working). */
+  rotationFailure?: { at: string; reason: string };
+  /**
+   * On a replacement: the key it replaced stops once it has had no call for this long, before its
+   * overlap ends (`revokeWhenIdle` on rotate; core/key-rotation-schedule.ts checks it).
+   */
+  revokeOldWhenIdleMs?: number;
+}
+
+/**
+ * A key's rotation schedule (issue 25 point 2): `every` and `overlap` as given (`90d`, `1h`), and
+ * where the new value goes: a Secrets Manager secret (by ARN), or privately to a chat identity.
+ */
+export interface KeyRotationSetting {
+  every: string;
+  overlap: string;
+  deliverTo: { secretsManagerArn: string } | { owner: string };
 }
 
 export type AuditOutcome = 'success' | 'denied' | 'error';

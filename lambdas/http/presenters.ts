@@ -1,4 +1,5 @@
 import { budgetState } from '../core/budget';
+import { nextRotationAt } from '../core/key-rotation';
 import { keyStatus } from '../core/key-status';
 import type { KeyRecord } from '../core/types';
 
@@ -33,7 +34,15 @@ export function presentKey(key: KeyRecord, now: number) {
     replacedBy: key.replacedBy ?? null,
     graceUntil: key.graceUntil === undefined ? null : new Date(key.graceUntil).toISOString(),
     exposure: key.exposure ?? null,
+    rotation: presentRotation(key),
   };
+}
+
+/** The schedule as set, when it runs next, and its last undelivered rotation. */
+function presentRotation(key: KeyRecord) {
+  if (!key.rotation) return null;
+  const { every, overlap, deliverTo } = key.rotation;
+  return { every, overlap, deliverTo, nextRotationAt: new Date(nextRotationAt(key)!).toISOString(), lastFailure: key.rotationFailure ?? null };
 }
 
 function presentBudget(key: KeyRecord, now: number) {

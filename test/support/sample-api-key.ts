@@ -31,6 +31,7 @@ export function sampleApiKey(overrides: Partial<ApiKey> = {}): ApiKey {
     replacedBy: null,
     graceUntil: null,
     exposure: null,
+    rotation: null,
     ...overrides,
   };
 }

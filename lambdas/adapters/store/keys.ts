@@ -24,6 +24,7 @@ export type KeyStore = Pick<
   | 'updateKey'
   | 'revokeKey'
   | 'markRotated'
+  | 'undoRotation'
   | 'deleteKey'
   | 'markExposed'
   | 'admitKeyUse'
@@ -254,6 +255,24 @@ export class KeyItems implements KeyStore {
       ),
     );
     return out !== undefined;
+  }
+
+  async undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }): Promise<KeyRecord | undefined> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.key(id),
+          UpdateExpression: `SET rotationFailure = :f, ${BUMP_VERSION} REMOVE replacedBy, graceUntil`,
+          // Only the rotation being undone, and never a key revoked meanwhile (that stays revoked).
+          ConditionExpression: 'attribute_exists(pk) AND replacedBy = :r AND #s <> :revoked',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':r': replacementId, ':f': failure, ':revoked': 'revoked', ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out ? toKey(out.Attributes ?? {}) : undefined;
   }
 
   async markExposed(id: string, exposure: ExposureRecord, event?: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import { EXPOSURE_SOURCES } from '../../core/exposure';
 import { KEY_TYPES, SCOPES } from '../../core/scopes';
 import { BUDGET_PERIODS } from '../../core/types';
 import { contract } from '../route-contract';
+import { KeyRotationBody, KeyRotationSchema, RevokeWhenIdleBody, StragglersSchema } from './keys-rotation.contract';
 import { AttributeName, duration, isoTime, KeyIdSlot, ModelIdSlot, nullableTime, safeText } from '../schemas';
 
 /** Project-scoped API keys (routes/keys.ts): their requests, the key as answered, and `/v1/me`. */
@@ -54,13 +55,17 @@ export const CreateKeyBody = z.strictObject({
   budget: BudgetBody.optional(),
   tokenLimit: TokenLimitBody.optional(),
   maxConcurrent: MaxConcurrentBody.optional(),
+  rotation: KeyRotationBody.optional(),
 });
 
-export const RotateKeyBody = z.strictObject({
-  overlap: duration('overlap')
-    .refine((v) => parseDuration(v)! <= MAX_OVERLAP_MS, { message: 'overlap must be at most 7d' })
-    .optional(),
-});
+export const RotateKeyBody = z
+  .strictObject({
+    overlap: duration('overlap')
+      .refine((v) => parseDuration(v)! <= MAX_OVERLAP_MS, { message: 'overlap must be at most 7d' })
+      .optional(),
+    revokeWhenIdle: RevokeWhenIdleBody.optional(),
+  })
+  .refine((b) => b.revokeWhenIdle === undefined || b.overlap !== undefined, { message: 'revokeWhenIdle needs an overlap to end early', path: ['revokeWhenIdle'] });
 
 /** Free-form labels of a key: shown and searchable, never used for authorization. */
 export const MetadataSchema = z
@@ -88,6 +93,7 @@ export const UpdateKeyBody = z
     budget: BudgetBody.nullable().optional(),
     tokenLimit: TokenLimitBody.nullable().optional(),
     maxConcurrent: MaxConcurrentBody.nullable().optional(),
+    rotation: KeyRotationBody.nullable().optional(),
     expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('When the key stops working (ISO time), or null for never'),
     expiresIn: duration('expiresIn').optional(),
   })
@@ -163,6 +169,7 @@ export const KeySchema = z
       .strictObject({ source: z.enum(EXPOSURE_SOURCES), location: z.string(), at: isoTime })
       .nullable()
       .describe('Set when the key was found exposed (the first time): where, and when; it then stopped working'),
+    rotation: KeyRotationSchema,
   })
 ;
 
@@ -265,6 +272,17 @@ export const KEY_CONTRACT = {
     auth: 'key',
     params: KeyIdParams,
     success: { status: 200, description: 'The key', schema: KeySchema, etag: true },
+    errors: [404],
+  }),
+  keyStragglers: contract({
+    method: 'GET',
+    path: '/v1/keys/:id/stragglers',
+    operationId: 'keyStragglers',
+    summary: 'Who still calls with a rotated-out key during its overlap: address, user agent, route, count, last seen',
+    tags: keyTags,
+    auth: 'key',
+    params: KeyIdParams,
+    success: { status: 200, description: 'The callers still on the old key since its rotation', schema: StragglersSchema },
     errors: [404],
   }),
   rotateKey: contract({

@@ -8,6 +8,7 @@ import { keyStatus } from '../../core/key-status';
 import { checkPermission, requireRead } from '../../core/policy';
 import { setupScript } from '../../core/setup-script';
 import type { KeyRecord } from '../../core/types';
+import { stragglerReport } from '../../core/straggler-report';
 import { presentKey } from '../presenters';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
@@ -82,6 +83,7 @@ export const keyRoutes: Route[] = [
       budget: body.budget,
       tokenLimit: body.tokenLimit,
       maxConcurrent: body.maxConcurrent,
+      rotation: body.rotation,
     });
     return issuedResponse(ctx, issued, 201);
   }),
@@ -134,8 +136,10 @@ export const keyRoutes: Route[] = [
     return keyResponse(ctx, await ctx.services.keys.enable(await ctx.principal(), ctx.params.id, { ifVersion }));
   }),
   defineRoute(KEY_CONTRACT.rotateKey, async (ctx) => {
-    const overlap = ctx.input.body.overlap;
-    const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0);
+    const { overlap, revokeWhenIdle } = ctx.input.body;
+    const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0, {
+      ...(revokeWhenIdle ? { revokeWhenIdleMs: parseDuration(revokeWhenIdle) } : {}),
+    });
     return issuedResponse(ctx, issued, 201);
   }),
   defineRoute(KEY_CONTRACT.revokeKey, async (ctx) => {
@@ -147,6 +151,10 @@ export const keyRoutes: Route[] = [
     return json(200, { object: 'api_key.deleted', id: ctx.params.id, deleted: true });
   }),
   ...exposureRoutes,
+  defineRoute(KEY_CONTRACT.keyStragglers, async (ctx) => {
+    const report = await stragglerReport(ctx.services, await ctx.principal(), ctx.params.id);
+    return json(200, { object: 'key.stragglers', ...report });
+  }),
 ];
 
 /** GET /v1/me: the calling key, its project and account, and the setup script with a placeholder. */

@@ -28,7 +28,7 @@ export const SURFACES = {
   'stored-responses': ['getResponse', 'deleteResponse', 'cancelResponse', 'listResponseInputItems'],
   conversations: ['createConversation', 'getConversation', 'updateConversation', 'deleteConversation', 'listConversationItems', 'createConversationItems', 'getConversationItem', 'deleteConversationItem'],
   embeddings: ['createEmbedding'],
-  keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe'],
+  keys: ['createKey', 'listKeys', 'searchKeys', 'verifyKey', 'getKey', 'updateKey', 'disableKey', 'enableKey', 'rotateKey', 'revokeKey', 'deleteKey', 'getMe', 'keyStragglers'],
   audit: ['listAudit'],
   usage: ['listUsage', 'dailyUsage'],
   admins: ['listAdmins', 'checkAdmin'],

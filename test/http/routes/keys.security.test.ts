@@ -19,6 +19,7 @@ runSurfaceTests('keys', fixture, {
   rotateKey: { needs: 'keys:write', body: {} },
   revokeKey: { needs: 'keys:write', body: {} },
   deleteKey: { needs: 'keys:write' },
+  keyStragglers: { needs: 'keys:read' },
 });
 
 let stack: TestStack;

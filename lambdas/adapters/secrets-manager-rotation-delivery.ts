@@ -1,0 +1,59 @@
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DeliveryOutcome, RotationDelivery } from '../core/key-rotation';
+import { redactKeys } from '../core/redact-keys';
+import type { KeyRecord, KeyRotationSetting } from '../core/types';
+import type { SecretValue } from '../handlers/secret-rotation-steps';
+
+/**
+ * A scheduled rotation's new value into the customer's Secrets Manager secret (issue 25 point 2;
+ * docs/operating.md "Rotation on schedule"), as a new version labelled AWSCURRENT (the service
+ * moves AWSPREVIOUS onto the version before). The value is the JSON the rotation function writes
+ * (secret-rotation-steps.ts `SecretValue`): `{"apiKey", "keyId", "baseUrl"}`, so a reader serves
+ * both the same way.
+ *
+ * One call, `PutSecretValue`: the only permission the customer grants (on that secret) and the
+ * only one Keywarden's role holds (on secrets tagged for it). The secret is not read first, so
+ * fields of the customer's own in the previous version are not carried over (the rotation
+ * function, which may read, does carry them).
+ *
+ * The request token derives from the replacement's id: a retried put of the same rotation is
+ * the same version, never a second one. A refusal comes back as a reason (the SDK's error name
+ * and message, which name the secret, never the value).
+ */
+export class SecretsManagerRotationDelivery implements RotationDelivery {
+  constructor(
+    private readonly deps: {
+      client: SecretsManagerClient;
+      /** What readers are told the key is for (the public /v1 base), when configured. */
+      baseUrl?: string;
+      /** Owner delivery (chat), when this process can do it; otherwise it is refused with why. */
+      owner?: RotationDelivery;
+    },
+  ) {}
+
+  async deliver(to: KeyRotationSetting['deliverTo'], issued: { key: KeyRecord; secret: string }): Promise<DeliveryOutcome> {
+    if (!('secretsManagerArn' in to)) {
+      return this.deps.owner ? this.deps.owner.deliver(to, issued) : { delivered: false, reason: 'private delivery to a chat owner is not available to this job' };
+    }
+    const value: SecretValue = { apiKey: issued.secret, keyId: issued.key.id, ...(this.deps.baseUrl ? { baseUrl: this.deps.baseUrl } : {}) };
+    try {
+      const out = await this.deps.client.send(
+        new PutSecretValueCommand({
+          SecretId: to.secretsManagerArn,
+          ClientRequestToken: `keywarden-rotation-${issued.key.id}`,
+          SecretString: JSON.stringify(value),
+          VersionStages: ['AWSCURRENT'],
+        }),
+      );
+      return { delivered: true, where: `${out.ARN ?? to.secretsManagerArn} (version ${out.VersionId ?? 'unknown'})` };
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      return { delivered: false, reason: redactKeys(`Secrets Manager refused PutSecretValue on ${to.secretsManagerArn}: ${e.name ?? 'Error'}: ${e.message ?? ''}`) };
+    }
+  }
+}
+
+/** The Secrets Manager client the scheduled job writes with; `endpoint` only for tests and unusual networks. */
+export function rotationSecretsClient(endpoint: string | undefined): SecretsManagerClient {
+  return new SecretsManagerClient(endpoint ? { endpoint } : {});
+}

@@ -1,0 +1,59 @@
+import { parseDuration } from './duration';
+import { keyStatus } from './key-status';
+import type { KeyRecord, KeyRotationSetting } from './types';
+
+/**
+ * Rotation on schedule (issue 25 point 2): the rules a key's `rotation` setting follows, and the
+ * port its new value leaves through. The schedule itself is key-rotation-schedule.ts.
+ *
+ * - `every`: at least a day, at most a year; a key is due once `every` has passed since it was
+ *   created (a replacement is created by the rotation, so the clock starts again with it).
+ * - `overlap`: at least a minute, at most 7 days (MAX_OVERLAP_MS). Never zero: a rotation whose
+ *   value could not be delivered is undone, and only a key still inside its overlap can be given
+ *   back (a key revoked at once stays revoked) — and readers need time to pick the new value up.
+ * - `deliverTo`: a Secrets Manager secret (its ARN), or a chat identity reached privately.
+ */
+export const MIN_ROTATION_EVERY_MS = 86_400_000;
+export const MAX_ROTATION_EVERY_MS = 365 * 86_400_000;
+export const MIN_ROTATION_OVERLAP_MS = 60_000;
+
+/** A Secrets Manager secret's ARN, any partition (the customer's account and region). */
+export const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,30}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>`. */
+export const OWNER_PATTERN = /^(slack|teams):[A-Za-z0-9._-]{1,100}:[A-Za-z0-9._-]{1,100}$/;
+
+/** `every` and `overlap` in ms, from a setting the API validated. */
+export function rotationTimes(setting: KeyRotationSetting): { everyMs: number; overlapMs: number } {
+  return { everyMs: parseDuration(setting.every) ?? MAX_ROTATION_EVERY_MS, overlapMs: parseDuration(setting.overlap) ?? MIN_ROTATION_OVERLAP_MS };
+}
+
+/** When a key is next rotated: `every` after it was created; undefined without a schedule. */
+export function nextRotationAt(key: Pick<KeyRecord, 'rotation' | 'createdAt'>): number | undefined {
+  if (!key.rotation) return undefined;
+  return Date.parse(key.createdAt) + rotationTimes(key.rotation).everyMs;
+}
+
+/** Due: a schedule, its time come, and a key still in use (active or paused, not already replaced). */
+export function rotationDue(key: KeyRecord, now: number): boolean {
+  const at = nextRotationAt(key);
+  if (at === undefined || at > now || key.replacedBy !== undefined) return false;
+  const status = keyStatus(key, now);
+  return status === 'active' || status === 'disabled';
+}
+
+/** Where a value went, or why it did not: a reason never holds the value. */
+export type DeliveryOutcome = { delivered: true; where: string } | { delivered: false; reason: string };
+
+/**
+ * Where a rotated key's new value goes (lambdas/adapters/*rotation-delivery*.ts): the secret it
+ * lives in, or its owner's private chat. The value is handed over once and kept nowhere.
+ */
+export interface RotationDelivery {
+  deliver(to: KeyRotationSetting['deliverTo'], issued: { key: KeyRecord; secret: string }): Promise<DeliveryOutcome>;
+}
+
+/** A setting as people read it: `every 90d, overlap 1h, to <arn | owner>`. */
+export function describeRotation(setting: KeyRotationSetting): string {
+  const to = 'secretsManagerArn' in setting.deliverTo ? setting.deliverTo.secretsManagerArn : setting.deliverTo.owner;
+  return `every ${setting.every}, overlap ${setting.overlap}, to ${to}`;
+}
