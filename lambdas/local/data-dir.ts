@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import * as z from 'zod';
 import { OperatorError } from './operator-errors';
 
 /**
  * The local stack's data directory (`DATA_DIR`, default `.data`), owner-only (0700, files 0600):
  *   secrets.json     generated once: hashing and bot-assertion secrets, Slack signing secret, the
- *                    bots' viewer keys
+ *                    bots' viewer keys; and what the operator adds by hand: `upstream.apiKey`, and
+ *                    `upstreams.<secret>.apiKey`, a MODEL_UPSTREAMS deployment's key
+ *                    (`upstreamKeyLookup`)
  *   bootstrap.json   baseUrl, environment, accountId, projectId, adminKey (for scripts); its
  *                    presence is what makes a directory a Keywarden data dir for the CLI
  *   dynamodb/        dynalite's LevelDB files
@@ -21,8 +24,16 @@ export interface LocalSecrets {
   slack: { signingSecret: string; botToken?: string };
   teams?: { appId?: string; appPassword?: string };
   upstream?: { apiKey?: string };
+  /**
+   * Keys of MODEL_UPSTREAMS deployments, by their `secret` (the local stand-in for a Secrets
+   * Manager secret `{"apiKey": "…"}`); UPSTREAM_API_KEY_<SECRET> in the environment wins.
+   */
+  upstreams?: Record<string, { apiKey: string }>;
   botViewerKeys?: { slack: string; teams: string };
 }
+
+/** `upstreams` as the operator writes it: each secret an object with a non-empty `apiKey`. */
+const UpstreamKeysFile = z.record(z.string().min(1), z.strictObject({ apiKey: z.string().min(1) }));
 
 export interface BootstrapFile {
   baseUrl: string;
@@ -117,6 +128,7 @@ export class DataDir {
   /** Loads secrets.json, generating the missing secrets once. */
   secrets(): LocalSecrets {
     const existing = this.read<Partial<LocalSecrets>>('secrets.json') ?? {};
+    this.checkUpstreams(existing.upstreams);
     const generate = () => randomBytes(32).toString('base64url');
     const secrets: LocalSecrets = {
       ...existing,
@@ -126,6 +138,18 @@ export class DataDir {
     };
     if (JSON.stringify(secrets) !== JSON.stringify(existing)) this.writePrivate('secrets.json', secrets);
     return secrets;
+  }
+
+  /**
+   * A malformed `upstreams` fails the start naming the file and the field, never a value (the
+   * parser's own message could quote a key).
+   */
+  private checkUpstreams(value: unknown): void {
+    if (value === undefined) return;
+    const parsed = UpstreamKeysFile.safeParse(value);
+    if (parsed.success) return;
+    const at = parsed.error.issues[0]?.path.map(String).join('.');
+    throw new OperatorError(`${this.file('secrets.json')}: upstreams${at ? `.${at}` : ''} must be {"<secret>": {"apiKey": "<key>"}}, each key a non-empty string`);
   }
 
   saveSecrets(secrets: LocalSecrets): void {
@@ -239,4 +263,15 @@ export function withEnvironment(secrets: LocalSecrets, env: NodeJS.ProcessEnv): 
     teams: { appId: env.TEAMS_APP_ID || undefined, appPassword: env.TEAMS_APP_PASSWORD || undefined },
     upstream: { apiKey: env.UPSTREAM_API_KEY || secrets.upstream?.apiKey },
   };
+}
+
+/**
+ * Where a MODEL_UPSTREAMS deployment's key is found locally, by its `secret`: the environment's
+ * UPSTREAM_API_KEY_<SECRET> (`fromEnv`, Config.upstreamKeyFromEnv) first, as every other secret
+ * the environment sets wins over the file; else secrets.json's `upstreams.<secret>.apiKey` — a key
+ * kept in the owner-only file (0600) rather than in a shell's environment and history. The value
+ * is only handed to the upstream adapter; it is never logged.
+ */
+export function upstreamKeyLookup(secrets: LocalSecrets, fromEnv: (secret: string) => string | undefined): (secret: string) => string | undefined {
+  return (secret) => fromEnv(secret) ?? (Object.hasOwn(secrets.upstreams ?? {}, secret) ? secrets.upstreams![secret]!.apiKey : undefined);
 }
