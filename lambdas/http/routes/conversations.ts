@@ -39,12 +39,12 @@ export const conversationRoutes: Route[] = [
 async function owned(ctx: RequestContext<unknown, unknown, unknown>, call: ConversationCall & { id: string }): Promise<HttpResponse> {
   const ref = { kind: 'conversation' as const, id: call.id };
   const { key, owner } = await ownedBy(ctx, ref);
-  return relay(ctx, key, storedAt(ctx, ref, owner), call);
+  return relay(ctx, key, storedAt(ctx, ref, owner), call, owner.deployment);
 }
 
-function relay(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, upstream: Upstream, call: ConversationCall): Promise<HttpResponse> {
+function relay(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, upstream: Upstream, call: ConversationCall, deployment?: string): Promise<HttpResponse> {
   const send = upstream.conversations && ((signal: AbortSignal) => upstream.conversations!(call, signal));
-  return relayUpstream(ctx, key, send, 'Conversations are not served by this gateway’s upstream.');
+  return relayUpstream(ctx, key, send, 'Conversations are not served by this gateway’s upstream.', false, deployment);
 }
 
 /**

@@ -31,7 +31,8 @@ export function passedOn(ctx: RequestContext<unknown, unknown, unknown>, names: 
 /**
  * `send` is the upstream's method bound to the call, or undefined when this upstream does not
  * serve it (`notServed` is then the 404's message). `stream`: the answer is an event stream,
- * relayed as it arrives.
+ * relayed as it arrives. `deployment`: the upstream deployment called (where the object lives),
+ * which the call's usage record names.
  */
 export async function relayUpstream(
   ctx: RequestContext<unknown, unknown, unknown>,
@@ -39,7 +40,14 @@ export async function relayUpstream(
   send: UpstreamSend | undefined,
   notServed: string,
   stream = false,
+  deployment?: string,
 ): Promise<HttpResponse> {
+  const answer = await relayed(ctx, key, send, notServed, stream);
+  if (deployment === undefined || answer.finish) return answer;
+  return { ...answer, finish: async () => ({ credits: 0, deployment }) };
+}
+
+async function relayed(ctx: RequestContext<unknown, unknown, unknown>, key: KeyRecord, send: UpstreamSend | undefined, notServed: string, stream: boolean): Promise<HttpResponse> {
   const { accountGate, config, logger } = ctx.services;
   if (!(await accountGate.enabled(key.accountId))) throw new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE);
   if (!send) throw new KeywardenError('not_found', notServed);

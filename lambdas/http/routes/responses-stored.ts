@@ -26,5 +26,5 @@ async function relay(ctx: RequestContext<unknown, unknown, unknown>, action: Sto
   const upstream = storedAt(ctx, ref, owner);
   const stream = action === 'retrieve' && query.some(([name, value]) => name === 'stream' && value === 'true');
   const send = upstream.stored && ((signal: AbortSignal) => upstream.stored!({ id, action, query, stream }, signal));
-  return relayUpstream(ctx, key, send, 'Stored responses are not served by this gateway’s upstream.', stream);
+  return relayUpstream(ctx, key, send, 'Stored responses are not served by this gateway’s upstream.', stream, owner.deployment);
 }

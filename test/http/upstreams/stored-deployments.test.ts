@@ -79,7 +79,10 @@ describe('a background response created at deployment two', () => {
     const owner = await stack.services.store.getOwnership('response', created.id);
     expect(owner).toMatchObject({ projectId: stack.bootstrap.projectId, deployment: 'two', model: 'duo' });
 
-    expect((await client.responses.retrieve(created.id)).status).toBe('in_progress');
+    const { data: polled, response: poll } = await client.responses.retrieve(created.id).withResponse();
+    expect(polled.status).toBe('in_progress');
+    // The poll's usage record names where it went; it charges nothing.
+    expect(await recordOf(poll.headers.get('x-request-id')!)).toMatchObject({ route: 'GET /v1/responses/:id', deployment: 'two', credits: 0 });
     const items = await client.responses.inputItems.list(created.id);
     expect((items.data[0] as { content: Array<{ text: string }> }).content[0]!.text).toBe('think in the background');
     expect((await client.responses.cancel(created.id)).status).toBe('cancelled');
@@ -114,13 +117,16 @@ describe('previous_response_id', () => {
     expect(await stack.services.store.getOwnership('response', next.id)).toMatchObject({ deployment: 'two' });
   });
 
-  it('when that deployment fails, its failure is the answer: never carried on at one, which never stored it', async () => {
+  it.each([
+    [500, 502],
+    [429, 503],
+  ])('when that deployment answers %i, its failure is the answer (%i): never carried on at one, which never stored it', async (status, expected) => {
     const first = await createdAtTwo(() => client.responses.create({ model: 'duo', input: 'remember 7' }));
     const oneBefore = one.requests.length;
-    two.fail = 500;
+    two.fail = status;
     const failed = await client.responses.create({ model: 'duo', input: 'what number?', previous_response_id: first.id }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(OpenAI.APIError);
-    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(expected);
     expect(one.requests.length).toBe(oneBefore);
   });
 
