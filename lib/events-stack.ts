@@ -3,6 +3,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { KeywardenEvents } from './keywarden-events';
 import { createLogsKey } from './keywarden-kms';
+import { KeywardenRotationSchedule } from './keywarden-rotation-schedule';
 import { KeywardenSecretRotation } from './keywarden-secret-rotation';
 import type { StageConfig } from './stage-config';
 import type { StatefulStack } from './stateful-stack';
@@ -26,6 +27,8 @@ export class EventsStack extends Stack {
   readonly events: KeywardenEvents;
   /** The Secrets Manager rotation function for customers' Keywarden keys (issue 25 point 3). */
   readonly secretRotation?: KeywardenSecretRotation;
+  /** Keys rotated on schedule into the secrets that hold them (issue 25 point 2). */
+  readonly rotationSchedule?: KeywardenRotationSchedule;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
@@ -44,5 +47,9 @@ export class EventsStack extends Stack {
     });
     // Also off any request path: Secrets Manager invokes it on each secret's rotation schedule.
     if (props.apiUrl) this.secretRotation = new KeywardenSecretRotation(this, 'SecretRotation', { config, apiUrl: props.apiUrl, logsKey });
+    if (props.apiUrl) {
+      const { table, indexArns, tableKey, secrets } = stateful;
+      this.rotationSchedule = new KeywardenRotationSchedule(this, 'RotationSchedule', { config, apiUrl: props.apiUrl, table, indexArns, tableKey, logsKey, secrets });
+    }
   }
 }

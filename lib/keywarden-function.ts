@@ -90,7 +90,21 @@ export const EVENTS_FUNCTION_SPEC: FunctionSpec = {
   kind: 'worker',
 };
 
-const SPECS: Readonly<Record<FunctionName | 'events', FunctionSpec>> = { ...FUNCTION_SPECS, events: EVENTS_FUNCTION_SPEC };
+/**
+ * Rotation on schedule (lib/keywarden-rotation-schedule.ts), in the events stack: rotates keys
+ * (put, mark, undo, revoke), audits and announces them; its PutSecretValue on tagged secrets is
+ * added by its construct.
+ */
+export const ROTATIONS_FUNCTION_SPEC: FunctionSpec = {
+  entry: 'lambdas/handlers/secret-rotation-schedule.ts',
+  description: 'Keywarden keys rotated on schedule into the secrets that hold them; old keys idle past revokeWhenIdle ended',
+  sizing: 'events',
+  tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+  secrets: ['hashing'],
+  kind: 'worker',
+};
+
+const SPECS: Readonly<Record<FunctionName | 'events' | 'rotations', FunctionSpec>> = { ...FUNCTION_SPECS, events: EVENTS_FUNCTION_SPEC, rotations: ROTATIONS_FUNCTION_SPEC };
 
 /**
  * esbuild output is ESM (top-level await, smaller cold start), but some dependencies (botbuilder,
@@ -141,7 +155,7 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export function createKeywardenFunction(
   scope: Construct,
-  name: FunctionName | 'events',
+  name: FunctionName | 'events' | 'rotations',
   data: {
     config: StageConfig;
     /** Unused by a worker. */

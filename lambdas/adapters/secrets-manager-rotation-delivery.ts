@@ -1,4 +1,4 @@
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DeliveryOutcome, RotationDelivery } from '../core/key-rotation';
 import { redactKeys } from '../core/redact-keys';
 import type { KeyRecord, KeyRotationSetting } from '../core/types';
@@ -11,10 +11,12 @@ import type { SecretValue } from '../handlers/secret-rotation-steps';
  * (secret-rotation-steps.ts `SecretValue`): `{"apiKey", "keyId", "baseUrl"}`, so a reader serves
  * both the same way.
  *
- * One call, `PutSecretValue`: the only permission the customer grants (on that secret) and the
- * only one Keywarden's role holds (on secrets tagged for it). The secret is not read first, so
- * fields of the customer's own in the previous version are not carried over (the rotation
- * function, which may read, does carry them).
+ * Which secrets: only one tagged `keywarden-delivery` = the key's project id (DELIVERY_TAG_KEY).
+ * The role may write any secret tagged `keywarden-delivery` (IAM cannot compare a tag with the
+ * key's project), so the adapter reads the tag first (`DescribeSecret`: metadata, never a value):
+ * a key manager of one project cannot aim its key at another project's secret and overwrite it.
+ * The secret's value is not read, so fields of the customer's own in the previous version are not
+ * carried over (the rotation function, which may read, does carry them).
  *
  * The request token derives from the replacement's id: a retried put of the same rotation is
  * the same version, never a second one. A refusal comes back as a reason (the SDK's error name
@@ -31,10 +33,16 @@ export class SecretsManagerRotationDelivery implements RotationDelivery {
     },
   ) {}
 
+  private taggedFor(arn: string, projectId: string): Promise<string | undefined> {
+    return taggedForProject(this.deps.client, arn, projectId);
+  }
+
   async deliver(to: KeyRotationSetting['deliverTo'], issued: { key: KeyRecord; secret: string }): Promise<DeliveryOutcome> {
     if (!('secretsManagerArn' in to)) {
       return this.deps.owner ? this.deps.owner.deliver(to, issued) : { delivered: false, reason: 'private delivery to a chat owner is not available to this job' };
     }
+    const refused = await this.taggedFor(to.secretsManagerArn, issued.key.projectId);
+    if (refused) return { delivered: false, reason: refused };
     const value: SecretValue = { apiKey: issued.secret, keyId: issued.key.id, ...(this.deps.baseUrl ? { baseUrl: this.deps.baseUrl } : {}) };
     try {
       const out = await this.deps.client.send(
@@ -50,6 +58,21 @@ export class SecretsManagerRotationDelivery implements RotationDelivery {
       const e = err as { name?: string; message?: string };
       return { delivered: false, reason: redactKeys(`Secrets Manager refused PutSecretValue on ${to.secretsManagerArn}: ${e.name ?? 'Error'}: ${e.message ?? ''}`) };
     }
+  }
+}
+
+/** The tag that binds a secret to the one project whose keys may be delivered into it. */
+export const DELIVERY_TAG_KEY = 'keywarden-delivery';
+
+/** Why not, or undefined when the secret is tagged for this project. */
+async function taggedForProject(client: SecretsManagerClient, arn: string, projectId: string): Promise<string | undefined> {
+  try {
+    const meta = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+    const tag = (meta.Tags ?? []).find((t) => t.Key === DELIVERY_TAG_KEY)?.Value;
+    return tag === projectId ? undefined : `secret ${arn} is not tagged ${DELIVERY_TAG_KEY}=${projectId} (the project whose keys it may receive)`;
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    return redactKeys(`Secrets Manager refused DescribeSecret on ${arn}: ${e.name ?? 'Error'}: ${e.message ?? ''}`);
   }
 }
 

