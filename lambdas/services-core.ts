@@ -159,7 +159,7 @@ function upstreamDeployments(config: Config, deps: { secrets: SecretsProvider; c
   const fromEnv = deps.local ? config.upstreamKeyFromEnv : undefined;
   if (fromEnv) {
     const missing = UpstreamKeys.missingLocally(config.models.flatMap((m) => m.deployments ?? []), fromEnv);
-    if (missing.length > 0) throw new ConfigError(`invalid configuration: MODEL_UPSTREAMS: no key for a deployment's secret (${missing.join(', ')})`);
+    if (missing.length > 0) throw new ConfigError(`invalid configuration: MODEL_UPSTREAMS: no key for a deployment's secret (${missing.join(', ')}; locally UPSTREAM_API_KEY_<SECRET>, or upstreams.<secret>.apiKey in the data dir's secrets.json)`);
   }
   const keys = new UpstreamKeys({ secrets: deps.secrets, ...(fromEnv ? { fromEnv } : {}) });
   return new UpstreamDeployments({ keys, clock: deps.clock, logger: deps.logger, settings: config.upstreams });

@@ -4,7 +4,7 @@ import { StaticSecretsProvider } from '../adapters/secrets';
 import { loadConfig, type Config } from '../config';
 import { buildServices, type Services } from '../services';
 import type { Clock } from '../core/ports';
-import type { LocalSecrets } from './data-dir';
+import { upstreamKeyLookup, type LocalSecrets } from './data-dir';
 
 export const TABLE_NAME_LOCAL = 'keywarden';
 
@@ -38,7 +38,9 @@ export async function openLocalServices(options: {
   /** Deliver lifecycle events in this process as soon as they are ready (the local server; not the CLI). */
   relayInProcess?: boolean;
 }): Promise<Services> {
-  const config = loadLocalConfig(options.env, options);
+  const loaded = loadLocalConfig(options.env, options);
+  // A deployment's key: UPSTREAM_API_KEY_<SECRET>, else secrets.json's upstreams.<secret>.apiKey.
+  const config: Config = { ...loaded, upstreamKeyFromEnv: upstreamKeyLookup(options.secrets, (secret) => loaded.upstreamKeyFromEnv(secret)) };
   const services = buildServices(config, {
     secrets: new StaticSecretsProvider(options.secrets),
     logger: options.logger,

@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiCompatibleUpstream } from '../../../lambdas/adapters/upstream';
 import { StaticSecretsProvider } from '../../../lambdas/adapters/secrets';
@@ -66,7 +69,22 @@ describe('MODEL_UPSTREAMS at start', () => {
 
   it('locally, a deployment whose key is not in the environment stops the start, naming the variable', async () => {
     const { TABLE_NAME: _table, ...local } = env({ large: [east] });
-    await expect(startTestStack(local)).rejects.toThrow(/MODEL_UPSTREAMS: no key for a deployment's secret \(UPSTREAM_API_KEY_EAST\)/);
+    await expect(startTestStack(local)).rejects.toThrow(/MODEL_UPSTREAMS: no key for a deployment's secret \(UPSTREAM_API_KEY_EAST;/);
+  });
+
+  it('locally, a deployment’s key may be in the data dir’s secrets.json instead (upstreams.<secret>.apiKey)', async () => {
+    const { TABLE_NAME: _table, ...local } = env({ large: [east] });
+    const dir = mkdtempSync(join(tmpdir(), 'keywarden-upstream-keys-'));
+    try {
+      // A first start writes the data dir's secrets; the deployment's key is then added to them.
+      await (await startTestStack({}, {}, dir)).stop();
+      const file = join(dir, 'secrets.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), upstreams: { east: { apiKey: 'sk-east-from-file' } } }), { mode: 0o600 });
+      const stack = await startTestStack(local, {}, dir);
+      await stack.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
