@@ -5,6 +5,7 @@ import { sendSlackBudgetAlerts } from './slack/budget-alerts';
 import { sendSlackExposureNotices } from './slack/exposure-notices';
 import { sendSlackRequestCards } from './slack/key-request-notices';
 import { sendSlackReminders } from './slack/expiry-reminders';
+import { sendSlackStragglerNotices } from './slack/straggler-notices';
 import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
 import { localTeamsConfig } from './teams';
@@ -18,8 +19,16 @@ export interface LocalReminderRun {
   teams: TeamsRun;
 }
 
-/** The scheduled jobs of the local stack: the expiry reminders, the budget alerts (issue 21) and the exposure notices (issue 22). */
-export type LocalJob = 'reminders' | 'budget-alerts' | 'exposure-notices';
+/** The scheduled jobs of the local stack: the expiry reminders, the budget alerts (issue 21), the exposure notices (issue 22) and the straggler notices (issue 25). */
+export type LocalJob = 'reminders' | 'budget-alerts' | 'exposure-notices' | 'straggler-notices';
+
+/** Each job's Slack half. */
+const SLACK_JOBS = {
+  reminders: sendSlackReminders,
+  'budget-alerts': sendSlackBudgetAlerts,
+  'exposure-notices': sendSlackExposureNotices,
+  'straggler-notices': sendSlackStragglerNotices,
+} as const;
 
 /**
  * The daily expiry reminders on the local stack (issue 12): what the EventBridge rule starts in
@@ -32,8 +41,7 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
     const configured = localSlackConfig(context);
     if (configured.ok) {
       const bot = createSlackBot(configured.config, new SlackWorkReceiver(), botLog('slack'));
-      slack =
-        job === 'reminders' ? await sendSlackReminders(bot, nowMs) : job === 'budget-alerts' ? await sendSlackBudgetAlerts(bot, nowMs) : await sendSlackExposureNotices(bot, nowMs);
+      slack = await SLACK_JOBS[job](bot, nowMs);
       // With the exposure notices: the approval cards owed for key requests made elsewhere (logged, not counted here).
       if (job === 'exposure-notices') await sendSlackRequestCards(bot);
     } else slack = { skipped: configured.missing };
@@ -42,6 +50,8 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
   }
   let teams: TeamsRun;
   try {
+    // Straggler notices are Slack's only so far (bots/core/straggler-notices.ts has the platform-free half).
+    if (job === 'straggler-notices') return { slack, teams: { skipped: 'straggler notices are sent on Slack only' } };
     const bot = createTeamsBot(localTeamsConfig(context));
     teams = job === 'reminders' ? await bot.sendReminders(nowMs) : job === 'budget-alerts' ? await bot.sendBudgetAlerts(nowMs) : await bot.sendExposureNotices(nowMs);
     if (job === 'exposure-notices') await bot.sendRequestCards();
@@ -55,10 +65,11 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
 export async function runLocalJobs(
   context: LocalBotContext,
   nowMs = Date.now(),
-): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun; exposureNotices: LocalReminderRun }> {
+): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun; exposureNotices: LocalReminderRun; stragglerNotices: LocalReminderRun }> {
   const reminders = await runLocalReminders(context, nowMs, 'reminders');
   const budgetAlerts = await runLocalReminders(context, nowMs, 'budget-alerts');
-  return { reminders, budgetAlerts, exposureNotices: await runLocalReminders(context, nowMs, 'exposure-notices') };
+  const exposureNotices = await runLocalReminders(context, nowMs, 'exposure-notices');
+  return { reminders, budgetAlerts, exposureNotices, stragglerNotices: await runLocalReminders(context, nowMs, 'straggler-notices') };
 }
 
 /**
@@ -87,6 +98,7 @@ export function scheduleLocalReminders(
   every('reminders', options.everyMs ?? 86_400_000);
   every('budget-alerts', options.budgetEveryMs ?? 5 * 60_000);
   every('exposure-notices', options.budgetEveryMs ?? 5 * 60_000);
+  every('straggler-notices', options.budgetEveryMs ?? 5 * 60_000);
   return () => {
     for (const timer of timers) clearTimeout(timer);
   };

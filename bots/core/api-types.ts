@@ -15,6 +15,8 @@ export type ApiLeakReport = CallOutput<'reportLeak'>;
 export type ApiExposureReport = CallOutput<'reportExposed'>;
 /** What a key did since it was first seen exposed (`GET /v1/keys/{id}/exposure`). */
 export type ApiExposureUsage = CallOutput<'exposureUsage'>;
+/** GET /v1/keys/{id}/stragglers: the callers still on a rotated-out key. */
+export type ApiStragglers = CallOutput<'keyStragglers'>;
 /** A key request as the API answers it (`POST /v1/key-requests` and its decisions). */
 export type ApiKeyRequest = CallOutput<'createKeyRequest'>;
 /** One key's calls, tokens and credits over a period (`GET /v1/usage`'s totals). */

@@ -13,6 +13,7 @@ import type {
   BotName,
   ApiExposureReport,
   ApiExposureUsage,
+  ApiStragglers,
   ApiLeakReport,
   CreateKeyRequest,
   KeyStatus,
@@ -159,6 +160,11 @@ export class KeywardenClient {
   /** What a key did since it was first seen exposed: calls, tokens, credits, first and last use, addresses and user agents. */
   exposureUsage(id: string): Promise<ApiResult<ApiExposureUsage>> {
     return this.api.call('exposureUsage', { params: { id } });
+  }
+
+  /** Who still calls with a rotated-out key during its overlap (issue 25 point 4). */
+  stragglers(id: string): Promise<ApiResult<ApiStragglers>> {
+    return this.api.call('keyStragglers', { params: { id } });
   }
 
   /** End-user chat through the OpenAI-compatible Responses endpoint, with the viewer key. */

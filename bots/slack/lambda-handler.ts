@@ -10,6 +10,7 @@ import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/sla
 import { isBudgetAlertsEvent, isExpiryRemindersEvent, type BUDGET_ALERTS_EVENT, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
 import { sendSlackBudgetAlerts } from './budget-alerts';
 import { sendSlackExposureNotices } from './exposure-notices';
+import { sendSlackStragglerNotices } from './straggler-notices';
 import { sendSlackRequestCards } from './key-request-notices';
 import { sendSlackReminders } from './expiry-reminders';
 import { SlackWorkReceiver } from './ack-first/worker';
@@ -38,7 +39,8 @@ const SigningSecret = z.object({ signingSecret: z.string().min(1) });
  *                       same function. Nothing here waits for /v1.
  *   expiry reminders  → the daily job (bots/slack/expiry-reminders.ts): DMs to the project's admins.
  *   budget alerts     → the 5-minute job (bots/slack/budget-alerts.ts): DMs to the project's admins,
- *                       then the exposure notices (bots/slack/exposure-notices.ts) and the key request
+ *                       then the exposure notices (bots/slack/exposure-notices.ts), the straggler
+ *                       notices of rotations (bots/slack/straggler-notices.ts) and the key request
  *                       cards owed (bots/slack/key-request-notices.ts) on the same schedule.
  *   SlackWork event   → the worker: the Bolt app (built from the three secrets, rebuilt when
  *                       they change, bots/boot/fresh-build.ts) runs the request — replay guard
@@ -89,6 +91,7 @@ export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLamb
       const built = await bot();
       await sendSlackBudgetAlerts(built);
       await sendSlackExposureNotices(built);
+      await sendSlackStragglerNotices(built);
       await sendSlackRequestCards(built);
       return { statusCode: 200, body: '' };
     }
