@@ -38,6 +38,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/revoke': 'api',
   'POST /v1/keys/{id}/report-exposed': 'api',
   'GET /v1/keys/{id}/exposure': 'api',
+  'GET /v1/keys/{id}/stragglers': 'api',
   'GET /v1/audit': 'api',
   'GET /v1/usage': 'api',
   'GET /v1/usage/daily': 'api',
