@@ -90,10 +90,18 @@ export const editArb = (now: number): fc.Arbitrary<Edit> =>
     { requiredKeys: [] },
   );
 
-/** The policies an edit of `before` breaks, on the fields it changes. */
-export function forbiddenEdit(policy: AccountPolicy, before: { expiresAt: number | null; budget?: Budget }, edit: Edit, now: number): PolicyName[] {
+/**
+ * The policies an edit of `before` breaks, on the fields it changes: a field set to the value the
+ * key already has changes nothing, so it is not held to the policy (a key older than the policy
+ * keeps what it has).
+ */
+export function forbiddenEdit(policy: AccountPolicy, before: { expiresAt: number | null; budget?: Budget; rateLimit?: RateLimit }, edit: Edit, now: number): PolicyName[] {
   const out: PolicyName[] = [];
   const max = policy.maxKeyLifetimeSeconds;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (edit.budget !== undefined && edit.budget !== null && before.budget && same({ ...edit.budget }, { credits: before.budget.credits, period: before.budget.period })) edit = { ...edit, budget: undefined };
+  if (edit.rateLimit && before.rateLimit && same({ ...edit.rateLimit }, { limit: before.rateLimit.limit, windowSeconds: before.rateLimit.windowSeconds })) edit = { ...edit, rateLimit: undefined };
+  if (edit.expiresAt !== undefined && edit.expiresAt === before.expiresAt) edit = { ...edit, expiresAt: undefined };
   if (edit.expiresAt !== undefined && !(edit.expiresAt === null && before.expiresAt === null)) {
     if (edit.expiresAt === null && max !== undefined) out.push('maxKeyLifetimeSeconds');
     else if (edit.expiresAt === null && policy.expiryRequired) out.push('expiryRequired');
