@@ -154,11 +154,21 @@ keys
   .command('rotate <keyId>')
   .description('rotate a key; prints the replacement once')
   .option('--overlap <duration>', 'keep the old key working this long (max 7d)')
+  .option('--revoke-when-idle <duration>', 'with --overlap: end the old key once it has had no call for this long')
   .option('--quiet', 'print only the raw key')
-  .action(async (id: string, o: { overlap?: string; quiet?: boolean }) => {
-    const rotated = await api('rotateKey', { params: { id }, body: o.overlap ? { overlap: o.overlap } : {} });
+  .action(async (id: string, o: { overlap?: string; revokeWhenIdle?: string; quiet?: boolean }) => {
+    const body = { ...(o.overlap ? { overlap: o.overlap } : {}), ...(o.revokeWhenIdle ? { revokeWhenIdle: o.revokeWhenIdle } : {}) };
+    const rotated = await api('rotateKey', { params: { id }, body });
     if (o.quiet) return void console.log(rotated.key);
     print(rotated, () => [`${id} → ${rotated.id}`, keyLine(rotated), `key (shown once): ${rotated.key}`].join('\n'));
+  });
+keys
+  .command('stragglers <keyId>')
+  .description('who still calls with a rotated-out key during its overlap (the old key or its replacement)')
+  .action(async (id: string) => {
+    const report = await api('keyStragglers', { params: { id } });
+    const lines = report.callers.map((c) => `${c.sourceIp ?? '-'}  ${c.userAgent ?? '-'}  ${c.route}  ${c.count} call(s), last ${c.lastSeen}`);
+    print(report, () => [`${report.keyId} → ${report.replacedBy ?? '(not rotated)'}, works until ${report.graceUntil ?? '-'}`, ...(lines.length ? lines : ['no caller on the old key since the rotation'])].join('\n'));
   });
 keys
   .command('revoke <keyId>')
