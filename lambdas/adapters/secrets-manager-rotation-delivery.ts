@@ -37,9 +37,14 @@ export class SecretsManagerRotationDelivery implements RotationDelivery {
     return taggedForProject(this.deps.client, arn, projectId);
   }
 
+  async preflight(to: KeyRotationSetting['deliverTo'], key: KeyRecord): Promise<string | undefined> {
+    if (!('secretsManagerArn' in to)) return this.deps.owner ? this.deps.owner.preflight(to, key) : OWNER_UNAVAILABLE;
+    return this.taggedFor(to.secretsManagerArn, key.projectId);
+  }
+
   async deliver(to: KeyRotationSetting['deliverTo'], issued: { key: KeyRecord; secret: string }): Promise<DeliveryOutcome> {
     if (!('secretsManagerArn' in to)) {
-      return this.deps.owner ? this.deps.owner.deliver(to, issued) : { delivered: false, reason: 'private delivery to a chat owner is not available to this job' };
+      return this.deps.owner ? this.deps.owner.deliver(to, issued) : { delivered: false, reason: OWNER_UNAVAILABLE };
     }
     const refused = await this.taggedFor(to.secretsManagerArn, issued.key.projectId);
     if (refused) return { delivered: false, reason: refused };
@@ -60,6 +65,8 @@ export class SecretsManagerRotationDelivery implements RotationDelivery {
     }
   }
 }
+
+const OWNER_UNAVAILABLE = 'private delivery to a chat owner is not available to this job';
 
 /** The tag that binds a secret to the one project whose keys may be delivered into it. */
 export const DELIVERY_TAG_KEY = 'keywarden-delivery';

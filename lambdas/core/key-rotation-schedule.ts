@@ -89,6 +89,12 @@ export class KeyRotationSchedule {
 
   private async rotate(p: Principal, key: KeyRecord, report: RotationRunReport): Promise<void> {
     const setting = key.rotation!;
+    const unfit = await this.deps.delivery.preflight(setting.deliverTo, key).catch((err: unknown) => errorText(err));
+    if (unfit) {
+      report.undelivered += 1;
+      await this.notRotated(p, key, redactKeys(unfit));
+      return;
+    }
     let issued: Awaited<ReturnType<KeyService['rotate']>>;
     try {
       issued = await this.deps.keys.rotate(p, key.id, rotationTimes(setting).overlapMs);
@@ -123,6 +129,18 @@ export class KeyRotationSchedule {
       details: { replacement: replacement.id, oldKeyKept: restored !== undefined, scheduled: true },
     });
     this.deps.log.warn('key rotation schedule: delivery failed, rotation undone', { keyId: old.id, replacement: replacement.id, reason, oldKeyKept: restored !== undefined });
+  }
+
+  /** Not rotated because its value could not go where it should: recorded on the key and audited, retried a day later. */
+  private async notRotated(p: Principal, key: KeyRecord, reason: string): Promise<void> {
+    const at = new Date(this.deps.clock.now()).toISOString();
+    const written = await this.deps.store.updateKey(key.id, { version: key.version ?? 1, set: { rotationFailure: { at, reason } }, remove: [] });
+    await this.deps.audit.record(p, 'key.rotate', 'error', {
+      keyId: key.id,
+      reason: `scheduled rotation not done: the new value could not be delivered (${reason})`,
+      details: { scheduled: true, recorded: typeof written === 'object' },
+    });
+    this.deps.log.warn('key rotation schedule: destination refused, not rotated', { keyId: key.id, reason });
   }
 
   /** `revokeWhenIdle`: the replaced key ends once idle that long, while its overlap still runs. */

@@ -33,12 +33,14 @@ export function nextRotationAt(key: Pick<KeyRecord, 'rotation' | 'createdAt'>): 
   return Date.parse(key.createdAt) + rotationTimes(key.rotation).everyMs;
 }
 
-/** Due: a schedule, its time come, and a key still in use (active or paused, not already replaced). */
+/**
+ * Due: a schedule, its time come, and an active key not already replaced. A paused key waits: its
+ * replacement would be active, which would resume what an admin paused.
+ */
 export function rotationDue(key: KeyRecord, now: number): boolean {
   const at = nextRotationAt(key);
   if (at === undefined || at > now || key.replacedBy !== undefined) return false;
-  const status = keyStatus(key, now);
-  return status === 'active' || status === 'disabled';
+  return keyStatus(key, now) === 'active';
 }
 
 /** Where a value went, or why it did not: a reason never holds the value. */
@@ -49,6 +51,12 @@ export type DeliveryOutcome = { delivered: true; where: string } | { delivered: 
  * lives in, or its owner's private chat. The value is handed over once and kept nowhere.
  */
 export interface RotationDelivery {
+  /**
+   * Before anything is rotated: why this destination cannot take this key's value (a secret not
+   * tagged for its project, a channel this job cannot reach), or undefined. A refusal here means
+   * no rotation at all — no replacement made and revoked every run.
+   */
+  preflight(to: KeyRotationSetting['deliverTo'], key: KeyRecord): Promise<string | undefined>;
   deliver(to: KeyRotationSetting['deliverTo'], issued: { key: KeyRecord; secret: string }): Promise<DeliveryOutcome>;
 }
 

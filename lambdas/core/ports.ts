@@ -224,7 +224,7 @@ export interface ConsoleGrant {
 export interface KeyEdit {
   version: number;
   set: Partial<
-    Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt' | 'rotation'>
+    Pick<KeyRecord, 'name' | 'metadata' | 'scopes' | 'roles' | 'context' | 'models' | 'rateLimit' | 'expiresAt' | 'status' | 'budget' | 'tokenLimit' | 'maxConcurrent' | 'budgetResetAt' | 'rotation' | 'rotationFailure'>
   >;
   /** The id of the pending event announcing the edit, put in the key's marker set by the same write. */
   event?: string;

@@ -117,24 +117,49 @@ describe('rotation on schedule, into Secrets Manager', { timeout: 60_000 }, () =
   });
 
   it('a secret that refuses the value: the rotation is undone, the old key works on, no replacement is usable, the admins see why', async () => {
-    const created = await createRotated('refused', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nobody-home-AbCdEf');
-    stack.clock.advance(90 * DAY + 60_000);
+    const created = await createRotated('refused', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:placeholder-AbCdEf');
+    const arn = await newSecret('refused', created.key, created.id);
+    // Daily, so nothing else of this file is due in the run below: the stand-in's one failure is this key's.
+    await stack.json(`/v1/keys/${created.id}`, { key: stack.adminKey, method: 'PATCH', body: { rotation: { every: '1d', overlap: '1h', deliverTo: { secretsManagerArn: arn } } } });
+    stack.clock.advance(DAY + 60_000);
+    sm.failNext('PutSecretValue');
     expect((await run()).undelivered).toBeGreaterThanOrEqual(1);
 
     const old = await stack.json(`/v1/keys/${created.id}`, { key: stack.adminKey });
     expect(old.body).toMatchObject({ status: 'active', replacedBy: null, graceUntil: null });
-    expect(old.body.rotation.lastFailure.reason).toMatch(/ResourceNotFoundException/);
+    expect(old.body.rotation.lastFailure.reason).toMatch(/PutSecretValue.*InternalServiceError/);
+    expect(JSON.parse((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!).apiKey).toBe(created.key);
     // Past any overlap, the old key still works.
     stack.clock.advance(2 * 3_600_000);
     expect(await works(created.key)).toBe(200);
 
     const listed = await stack.json('/v1/keys?search=refused&limit=50', { key: stack.adminKey });
     const replacements = listed.body.data.filter((k: { rotatedFrom: string | null }) => k.rotatedFrom === created.id);
-    expect(replacements.length).toBeGreaterThan(0);
-    for (const r of replacements) expect(r.status).toBe('revoked');
+    expect(replacements).toHaveLength(1);
+    expect(replacements[0].status).toBe('revoked');
 
     const audit = await stack.json(`/v1/audit?keyId=${created.id}&limit=50`, { key: stack.adminKey });
     const failure = audit.body.data.find((r: { action: string; outcome: string }) => r.action === 'key.rotate' && r.outcome === 'error');
     expect(failure?.reason).toMatch(/scheduled rotation undone: the new value could not be delivered/);
+  });
+
+  it('a missing secret or an owner this job cannot reach: no rotation at all, the failure on the key and in the audit', async () => {
+    const missing = await createRotated('nobody-home', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nobody-home-AbCdEf');
+    const owned = (await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'owned', rotation: { every: '1d', overlap: '1h', deliverTo: { owner: 'slack:T1:UOWNER' } } } })).body;
+    stack.clock.advance(90 * DAY + 60_000);
+    await run();
+    for (const [key, reason] of [
+      [missing, /DescribeSecret.*ResourceNotFoundException/],
+      [owned, /private delivery to a chat owner is not available/],
+    ] as const) {
+      const now = await stack.json(`/v1/keys/${key.id}`, { key: stack.adminKey });
+      expect(now.body).toMatchObject({ status: 'active', replacedBy: null });
+      expect(now.body.rotation.lastFailure.reason).toMatch(reason);
+      expect(await works(key.key)).toBe(200);
+      const listed = await stack.json(`/v1/keys?search=${now.body.name}&limit=50`, { key: stack.adminKey });
+      expect(listed.body.data.filter((k: { rotatedFrom: string | null }) => k.rotatedFrom === key.id)).toEqual([]);
+      const audit = await stack.json(`/v1/audit?keyId=${key.id}&limit=50`, { key: stack.adminKey });
+      expect(audit.body.data.some((r: { outcome: string; reason?: string }) => r.outcome === 'error' && /scheduled rotation not done/.test(r.reason ?? ''))).toBe(true);
+    }
   });
 });
