@@ -5,10 +5,8 @@ import { GithubKeysFetcher } from './adapters/github-keys';
 import { AwsSecretsProvider } from './adapters/secrets';
 import { DynamoDbStore } from './adapters/dynamodb-store';
 import { DynamoWire } from './adapters/dynamodb-wire';
-import { OpenAiCompatibleUpstream } from './adapters/upstream';
-import { UpstreamDeployments } from './adapters/upstream-deployments';
-import { UpstreamKeys } from './adapters/upstream-keys';
-import { ConfigError, type Config } from './config';
+import type { UpstreamDeployments } from './adapters/upstream-deployments';
+import type { Config } from './config';
 import { createLogger } from './logging';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
@@ -63,7 +61,7 @@ export interface Services {
   accountGate: AccountGate;
   upstream: Upstream;
   /** The catalog models' upstream deployments, each model's tried in order (MODEL_UPSTREAMS). */
-  deployments: UpstreamDeployments;
+  deployments: Deployments;
   /** The keys GitHub signs its secret scanning reports with (fetched, cached). */
   githubKeys: GithubScanningKeys;
   dynamo: DynamoDBClient;
@@ -94,14 +92,20 @@ export function keyServices(deps: { store: Store; secrets: SecretsProvider; cloc
   return { auth, audit, keys: new KeyService({ ...deps, auth, audit, events }) };
 }
 
+/** What the model calls go to: the deployments' router, as services.ts builds it (the API function has none). */
+export type Deployments = Pick<UpstreamDeployments, 'forward' | 'built' | 'at' | 'only' | 'inOrder'>;
+
+/** The upstream and the deployments of a process, built by its entry (services.ts, or the API function's none). */
+export type ModelAccess = (config: Config, deps: { secrets: SecretsProvider; clock: Clock; logger: Logger; local: boolean }) => { upstream: Upstream; deployments: Deployments };
+
 /**
  * The one composition root (services.ts's buildServices, and the API function's own): the real
  * adapters are the default everywhere; overrides exist for the local stack (secrets file, embedded
- * dynalite) and for tests that need a clock. `offline` is the upstream when none is configured —
- * the local model, given by the caller, so a bundle that makes no model call (the API function's)
- * carries none of it.
+ * dynalite) and for tests that need a clock. `models` builds what model calls go to — the
+ * configured upstream or the local model, and the deployments — given by the caller, so a bundle
+ * that makes no model call (the API function's) carries none of it.
  */
-export function composeServices(config: Config, overrides: ServiceOverrides, offline: (config: Config) => Upstream): Services {
+export function composeServices(config: Config, overrides: ServiceOverrides, models: ModelAccess): Services {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config);
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
@@ -115,12 +119,11 @@ export function composeServices(config: Config, overrides: ServiceOverrides, off
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events });
   const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
   relay = new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) });
-  const upstream =
-    overrides.upstream ??
-    (config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, secrets) : offline(config));
+  const access = models(config, { secrets, clock, logger, local: overrides.secrets !== undefined });
+  const upstream = overrides.upstream ?? access.upstream;
+  const { deployments } = access;
   // Decisions announce their key_request.* events at once; the sweep revokes keys never collected.
   const keyRequests = new KeyRequests({ store, secrets, clock, audit, keys, events });
-  const deployments = upstreamDeployments(config, { secrets, clock, logger, local: overrides.secrets !== undefined });
   return {
     config,
     clock,
@@ -148,19 +151,4 @@ export function composeServices(config: Config, overrides: ServiceOverrides, off
     dynamo,
     dynamoWire,
   };
-}
-
-/**
- * The deployments' router. Secrets given by the caller (the local stack, tests) mean no Secrets
- * Manager: a deployment's own key is then UPSTREAM_API_KEY_<SECRET> in the environment, and one
- * missing fails the start here with its name.
- */
-function upstreamDeployments(config: Config, deps: { secrets: SecretsProvider; clock: Clock; logger: Logger; local: boolean }): UpstreamDeployments {
-  const fromEnv = deps.local ? config.upstreamKeyFromEnv : undefined;
-  if (fromEnv) {
-    const missing = UpstreamKeys.missingLocally(config.models.flatMap((m) => m.deployments ?? []), fromEnv);
-    if (missing.length > 0) throw new ConfigError(`invalid configuration: MODEL_UPSTREAMS: no key for a deployment's secret (${missing.join(', ')}; locally UPSTREAM_API_KEY_<SECRET>, or upstreams.<secret>.apiKey in the data dir's secrets.json)`);
-  }
-  const keys = new UpstreamKeys({ secrets: deps.secrets, ...(fromEnv ? { fromEnv } : {}) });
-  return new UpstreamDeployments({ keys, clock: deps.clock, logger: deps.logger, settings: config.upstreams });
 }
