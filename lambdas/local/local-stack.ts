@@ -15,6 +15,7 @@ import type { Clock } from '../core/ports';
 import { readBody, responseStreamFor, toProxyEvent, writeProxyResult } from './node-adapter';
 import { serveConsole, type ConsoleSite } from './console-files';
 import { stopBackgroundWatches } from '../http/background-watch';
+import { keyRotationSchedule } from '../adapters/rotation-delivery-wiring';
 
 /**
  * The whole system in one process (SPEC §6): /v1, /slack/events and /api/messages on one port,
@@ -219,8 +220,17 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
     // store). What AWS does with the relay function's schedule: retries, and events left pending
     // by a writer that died (a previous run of this server killed mid-change).
     const relayTimer = every(options.relayIntervalMs ?? 5_000, () => services.relay.runDue(), 'event relay pass failed');
-    // What AWS does with the sweep's 5-minute schedule: expiring keys, budget thresholds, low balances.
-    const sweepTimer = every(options.sweepIntervalMs ?? 60_000, () => services.eventSweep.run(), 'event sweep failed');
+    // What AWS does with the sweep's and the rotations' 5-minute schedules: expiring keys, budget
+    // thresholds, low balances; keys due for rotation on schedule, old keys idle past revokeWhenIdle.
+    const rotations = keyRotationSchedule(services);
+    const sweepTimer = every(
+      options.sweepIntervalMs ?? 60_000,
+      async () => {
+        await services.eventSweep.run();
+        await rotations.run();
+      },
+      'event sweep failed',
+    );
 
     serve = (req: IncomingMessage, res: ServerResponse) => {
       void route(req, res).catch((err: unknown) => {
