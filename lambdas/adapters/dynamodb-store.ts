@@ -12,6 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExposureRecord } from '../core/exposure';
 import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmission, OwnedKind, OwnershipRecord, Store, UsageDayCounts, UsageDayOwner, UsageQuery } from '../core/ports';
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
+import type { ChannelCeilingRecord } from '../core/key-request-channel';
 import type { KeyRequestRecord } from '../core/key-request-record';
 import type { Account, AuditRecord, ConversationRecord, StoredAccountPolicy, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
@@ -161,4 +162,7 @@ export class DynamoDbStore implements Store {
   decideKeyRequest(id: string, decision: Parameters<Store['decideKeyRequest']>[1]) { return this.keyRequests.decideKeyRequest(id, decision); }
   takeKeyRequestValue(id: string, claimedAt: string, now: number) { return this.keyRequests.takeKeyRequestValue(id, claimedAt, now); }
   dropKeyRequestValue(id: string, now: number) { return this.keyRequests.dropKeyRequestValue(id, now); }
+  putKeyRequestCeiling(record: ChannelCeilingRecord, expectedVersion: number) { return this.keyRequests.putKeyRequestCeiling(record, expectedVersion); }
+  getKeyRequestCeiling(projectId: string, channel: string) { return this.keyRequests.getKeyRequestCeiling(projectId, channel); }
+  deleteKeyRequestCeiling(projectId: string, channel: string) { return this.keyRequests.deleteKeyRequestCeiling(projectId, channel); }
 }

@@ -1,23 +1,18 @@
 import { budgetWider } from './authority';
-import type { RequestedKey } from './key-request-record';
-import type { Budget } from './types';
+import type { RequestCeiling, RequestedKey } from './key-request-record';
+
+export type { RequestCeiling } from './key-request-record';
 
 /**
  * A chat channel's ceiling on key requests (issue 25 point 1: "per channel, an admin can set a
  * ceiling (type, scopes, budget, lifetime) beyond which requests from that channel are refused
  * with the reason"). The rule alone, pure: what a request from the channel may ask for at most.
- * Not wired yet: storing a ceiling per channel, `request-ceiling set` in chat and its API come next.
+ * Stored per project and channel and enforced on request and approval by key-request-ceilings.ts.
  *
  * Every axis left out of the ceiling is unbounded; an axis set bounds the request even when the
  * request leaves it out (no budget asked is no limit at all, so it exceeds a budget ceiling; no
  * lifetime asked takes the approver's default, a year, so it exceeds a lifetime ceiling).
  */
-export interface RequestCeiling {
-  type?: 'viewer' | 'privileged';
-  scopes?: string[];
-  budget?: Budget;
-  maxLifetimeMs?: number;
-}
 
 const TYPE_RANK = { viewer: 0, privileged: 1 } as const;
 

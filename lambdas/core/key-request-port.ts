@@ -1,3 +1,4 @@
+import type { ChannelCeilingRecord } from './key-request-record';
 import type { KeyRequestRecord } from './key-request-record';
 import type { Page } from './types';
 
@@ -48,4 +49,12 @@ export interface KeyRequestPort {
   takeKeyRequestValue(id: string, claimedAt: string, now: number): Promise<KeyRequestRecord | undefined>;
   /** Drops a sealed value past its claim window (nothing if it was claimed meanwhile). */
   dropKeyRequestValue(id: string, now: number): Promise<void>;
+  /**
+   * Sets a channel's ceiling: conditional on no ceiling when `expectedVersion` is 0, else on the
+   * stored one still being at `expectedVersion`. `false` when that condition failed.
+   */
+  putKeyRequestCeiling(record: ChannelCeilingRecord, expectedVersion: number): Promise<boolean>;
+  getKeyRequestCeiling(projectId: string, channel: string): Promise<ChannelCeilingRecord | undefined>;
+  /** Removes a channel's ceiling; `false` when there was none. */
+  deleteKeyRequestCeiling(projectId: string, channel: string): Promise<boolean>;
 }

@@ -52,6 +52,8 @@ export interface KeyRequestRecord {
   viaBot?: string;
   key: RequestedKey;
   reason: string;
+  /** The chat channel it was asked from (a bot vouched for it): that channel's ceiling binds it. */
+  channel?: string;
   /** As stored: `expired` is never stored, it is a pending request past `expiresAt` (`keyRequestStatus`). */
   status: 'pending' | 'approved' | 'denied';
   createdAt: string;
@@ -81,4 +83,23 @@ export function keyRequestStatus(r: Pick<KeyRequestRecord, 'status' | 'expiresAt
 /** The approved key waits for its requester: sealed, until claimed or until `claimUntil`. */
 export function claimable(r: KeyRequestRecord, now: number): boolean {
   return r.status === 'approved' && r.sealedKey !== undefined && now < (r.claimUntil ?? 0);
+}
+
+/** A chat channel's ceiling on requests: the rule is key-request-ceiling.ts; an axis left out is unbounded. */
+export interface RequestCeiling {
+  type?: 'viewer' | 'privileged';
+  scopes?: string[];
+  budget?: Budget;
+  maxLifetimeMs?: number;
+}
+
+/** A channel's ceiling as stored: one item per project and channel (key-request-channel.ts), changed under its version. */
+export interface ChannelCeilingRecord {
+  projectId: string;
+  channel: string;
+  ceiling: RequestCeiling;
+  /** 1 on the first set; each change is conditional on the version it read. */
+  version: number;
+  setBy: string;
+  setAt: string;
 }

@@ -16,6 +16,8 @@ import {
 import type { IssuedKey, KeyService } from './key-service';
 import type { EventOutbox } from './event-outbox';
 import type { EventType } from './events';
+import { KeyRequestCeilings } from './key-request-ceilings';
+import { channelOf } from './key-request-channel';
 import { keyRequestEvent } from './key-request-events';
 import { checkPermission } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
@@ -53,6 +55,8 @@ export interface KeyRequestInput extends Omit<RequestedKey, 'type' | 'scopes'> {
   type?: RequestedKey['type'];
   scopes?: string[];
   reason: string;
+  /** The chat channel asked from: only a bot acting for a person names it (key-request-channel.ts). */
+  channel?: string;
 }
 
 export interface KeyRequestsDeps {
@@ -69,7 +73,12 @@ export interface KeyRequestsDeps {
 }
 
 export class KeyRequests {
-  constructor(private readonly deps: KeyRequestsDeps) {}
+  /** Per-channel ceilings: set by key managers, checked on request and again on approval. */
+  readonly ceilings: KeyRequestCeilings;
+
+  constructor(private readonly deps: KeyRequestsDeps) {
+    this.ceilings = new KeyRequestCeilings({ ...deps, isKeyManager: (p) => this.isKeyManager(p) });
+  }
 
   /** A new pending request: one per requester and name at a time (409 naming the pending one). */
   async request(p: Principal, input: KeyRequestInput): Promise<KeyRequestRecord> {
@@ -80,10 +89,16 @@ export class KeyRequests {
     }
     const name = input.name.trim();
     if (!name) throw new KeywardenError('invalid_request_error', 'A request names the key it asks for.', { param: 'name' });
-    const { reason, ...asked } = input;
+    const { reason, channel: from, ...asked } = input;
+    const channel = from === undefined ? undefined : channelOf(p, from);
     const now = this.deps.clock.now();
     const projectId = principalProject(p);
     const requester = principalActor(p);
+    const refused = channel && (await this.ceilings.refusal(projectId, channel, { ...asked, type, scopes: resolved.scopes }));
+    if (refused) {
+      await this.deps.audit.record(p, 'key_request.create', 'denied', { reason: 'beyond the channel ceiling', details: { requester, name, type, channel: channel! } }, { once: true });
+      throw refused;
+    }
     const request: KeyRequestRecord = {
       id: newKeyRequestId(),
       projectId,
@@ -92,6 +107,7 @@ export class KeyRequests {
       ...(p.kind === 'key' && p.person ? { viaBot: p.person.bot } : p.kind === 'key' && p.via ? { viaBot: p.via } : {}),
       key: { ...asked, name, type, scopes: resolved.scopes },
       reason: reason.trim(),
+      ...(channel ? { channel } : {}),
       status: 'pending',
       createdAt: new Date(now).toISOString(),
       expiresAt: now + KEY_REQUEST_TTL_MS,
@@ -154,6 +170,9 @@ export class KeyRequests {
    */
   async approve(p: Principal, id: string): Promise<KeyRequestRecord> {
     const request = await this.target(p, id);
+    // The channel's ceiling as it stands now: one lowered since the request still binds it.
+    const beyond = request.channel && (await this.ceilings.refusal(request.projectId, request.channel, request.key));
+    if (beyond) return this.refuse(p, 'key_request.approve', request, beyond, 'beyond the channel ceiling');
     const now = this.deps.clock.now();
     const holder = randomUUID();
     if (!(await this.deps.store.lockKeyRequest(id, holder, now + APPROVAL_LOCK_MS, now))) {

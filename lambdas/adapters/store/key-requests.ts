@@ -6,6 +6,7 @@
  * conditions; nothing relies on TTL.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChannelCeilingRecord } from '../../core/key-request-channel';
 import type { KeyRequestRecord } from '../../core/key-request-record';
 import type { KeyRequestPort } from '../../core/key-request-port';
 import type { Page } from '../../core/types';
@@ -188,5 +189,32 @@ export class KeyRequestItems implements KeyRequestPort {
         }),
       ),
     );
+  }
+
+  async putKeyRequestCeiling(record: ChannelCeilingRecord, expectedVersion: number): Promise<boolean> {
+    const out = await unlessConditionFails(
+      this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.name,
+          Item: { ...itemKey.keyRequestCeiling(record.projectId, record.channel), ...record },
+          ...(expectedVersion === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  async getKeyRequestCeiling(projectId: string, channel: string): Promise<ChannelCeilingRecord | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.keyRequestCeiling(projectId, channel), ConsistentRead: true }));
+    return out.Item ? strip<ChannelCeilingRecord>(out.Item) : undefined;
+  }
+
+  async deleteKeyRequestCeiling(projectId: string, channel: string): Promise<boolean> {
+    const out = await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.name, Key: itemKey.keyRequestCeiling(projectId, channel), ReturnValues: 'ALL_OLD' }),
+    );
+    return out.Attributes !== undefined;
   }
 }

@@ -36,6 +36,8 @@
  *                                               (an approved one holds its key sealed until claimed)
  *   key request slot PROJECT#<pid> / KEYREQ-OPEN#<sha256(requester, name)>   (one pending request
  *                                               per requester and name: which request holds it, until when)
+ *   key request ceiling PROJECT#<pid> / KEYREQ-CEIL#<channel>   (what requests from one chat channel
+ *                                               may ask for at most; versioned)
  *
  * Access patterns:
  *   authenticate + rate-limit a key    UpdateItem KEY#<id> (conditional; 1 round trip when warm)
@@ -76,6 +78,7 @@
  *   approve once                       UpdateItem KEYREQ#<id> lock (pending, unexpired, unlocked),
  *                                       mint, UpdateItem decision (pending and still our lock)
  *   the key to its requester, once     UpdateItem REMOVE sealedKey (present, claimable), ALL_OLD
+ *   a channel's ceiling                GetItem / PutItem (absent, or the version read) / DeleteItem
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
  * a request is admitted by one conditional increment, so admitted requests in a window never exceed
@@ -209,6 +212,8 @@ export const sortKey = {
   keyRequest: 'KEYREQ',
   /** One requester's pending request for one key name (a hash of both). */
   keyRequestSlot: (slot: string) => `KEYREQ-OPEN#${slot}`,
+  /** A chat channel's ceiling on key requests (the channel checked by core/key-request-channel.ts first). */
+  keyRequestCeiling: (channel: string) => `KEYREQ-CEIL#${channel}`,
   /** gsi2: an outbox entry, by due time (epoch ms, zero-padded so it sorts as a number). */
   outboxDue: (due: number, id: string) => `${String(Math.max(0, Math.floor(due))).padStart(15, '0')}#${id}`,
 } as const;
@@ -233,6 +238,7 @@ export const itemKey = {
   owned: (kind: 'response' | 'conversation', id: string): ItemKey => ({ pk: partition.owned(kind, id), sk: sortKey.owned(kind) }),
   keyRequest: (id: string): ItemKey => ({ pk: partition.keyRequest(id), sk: sortKey.keyRequest }),
   keyRequestSlot: (projectId: string, slot: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyRequestSlot(slot) }),
+  keyRequestCeiling: (projectId: string, channel: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyRequestCeiling(channel) }),
   consoleGrant: (kind: 'link' | 'session', hash: string): ItemKey => ({
     pk: partition.console(hash),
     sk: kind === 'link' ? sortKey.consoleLink : sortKey.consoleSession,

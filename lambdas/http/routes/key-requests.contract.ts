@@ -4,6 +4,7 @@ import { KEY_REQUEST_ID_PATTERN, KEY_REQUEST_STATUSES } from '../../core/key-req
 import { KEY_TYPES, SCOPES } from '../../core/scopes';
 import { contract } from '../route-contract';
 import { idSlot, isoTime, nullableTime, safeText } from '../schemas';
+import { ChannelSlot, KEY_REQUEST_CEILING_CONTRACT } from './key-requests-ceilings.contract';
 import { BudgetBody, CreateKeyBody, IssuedKeySchema, RateLimitSchema, RoleSchema } from './keys.contract';
 
 /**
@@ -20,6 +21,9 @@ const said = (param: string, max: number) => safeText(param, max).refine((v) => 
 export const CreateKeyRequestBody = CreateKeyBody.extend({
   name: said('name', 200).describe('The key asked for; one pending request per requester and name'),
   reason: said('reason', 1000).describe('Why: shown to the admins who decide'),
+  channel: ChannelSlot.optional().describe(
+    'The chat channel asked from: sent only by a bot acting for a person (its key plus the person’s X-Keywarden-Actor), from anyone else 400. The channel’s ceiling, if any, binds the request (403 naming what is beyond it)',
+  ),
 });
 
 export const DenyKeyRequestBody = z.strictObject({
@@ -39,6 +43,7 @@ export const KeyRequestSchema = z.strictObject({
   status: z.enum(KEY_REQUEST_STATUSES).describe('expired: a pending request not decided within 7 days'),
   requester: z.string().describe('Who asked: the person (slack:…, teams:…) a bot vouched for, or key:<id>'),
   viaBot: z.string().nullable(),
+  channel: z.string().nullable().describe('The chat channel it was asked from, whose ceiling binds it'),
   reason: z.string(),
   key: z
     .strictObject({
@@ -130,4 +135,5 @@ export const KEY_REQUEST_CONTRACT = {
     success: { status: 200, description: 'The key, its raw value and the setup script: the only answer that carries it', schema: IssuedKeySchema },
     errors: [404, 409],
   }),
+  ...KEY_REQUEST_CEILING_CONTRACT,
 } as const;

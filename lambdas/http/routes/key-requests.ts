@@ -5,6 +5,7 @@ import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
+import { keyRequestCeilingRoutes } from './key-requests-ceilings';
 import { KEY_REQUEST_CONTRACT } from './key-requests.contract';
 import { publicV1Url } from './keys';
 
@@ -20,6 +21,7 @@ function presentKeyRequest(r: KeyRequestRecord, now: number) {
     status: keyRequestStatus(r, now),
     requester: r.requester,
     viaBot: r.viaBot ?? null,
+    channel: r.channel ?? null,
     reason: r.reason,
     key: {
       name: k.name,
@@ -84,4 +86,5 @@ export const keyRequestRoutes: Route[] = [
       { 'cache-control': 'no-store' },
     );
   }),
+  ...keyRequestCeilingRoutes,
 ];
