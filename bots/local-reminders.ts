@@ -5,11 +5,12 @@ import { sendSlackBudgetAlerts } from './slack/budget-alerts';
 import { sendSlackExposureNotices } from './slack/exposure-notices';
 import { sendSlackRequestCards } from './slack/key-request-notices';
 import { sendSlackReminders } from './slack/expiry-reminders';
+import { sendSlackRotationFailureNotices } from './slack/rotation-failure-notices';
 import { sendSlackStragglerNotices } from './slack/straggler-notices';
 import { localSlackConfig } from './slack/local-mount';
 import { createSlackBot } from './slack/slack-app';
 import { localTeamsConfig } from './teams';
-import { createTeamsBot } from './teams/teams-bot';
+import { createTeamsBot, type TeamsBot } from './teams/teams-bot';
 
 type SlackRun = { sent: number; failed: number; alreadySent: number } | { skipped: string };
 type TeamsRun = { sent: number; failed: number; unreachable: number; alreadySent: number } | { skipped: string };
@@ -19,8 +20,8 @@ export interface LocalReminderRun {
   teams: TeamsRun;
 }
 
-/** The scheduled jobs of the local stack: the expiry reminders, the budget alerts (issue 21), the exposure notices (issue 22) and the straggler notices (issue 25). */
-export type LocalJob = 'reminders' | 'budget-alerts' | 'exposure-notices' | 'straggler-notices';
+/** The scheduled jobs of the local stack: the expiry reminders, the budget alerts (issue 21), the exposure notices (issue 22), the straggler and rotation failure notices (issue 25). */
+export type LocalJob = 'reminders' | 'budget-alerts' | 'exposure-notices' | 'straggler-notices' | 'rotation-failure-notices';
 
 /** Each job's Slack half. */
 const SLACK_JOBS = {
@@ -28,6 +29,16 @@ const SLACK_JOBS = {
   'budget-alerts': sendSlackBudgetAlerts,
   'exposure-notices': sendSlackExposureNotices,
   'straggler-notices': sendSlackStragglerNotices,
+  'rotation-failure-notices': sendSlackRotationFailureNotices,
+} as const;
+
+/** Each job's Teams half. */
+const TEAMS_JOBS = {
+  reminders: (bot: TeamsBot, nowMs: number) => bot.sendReminders(nowMs),
+  'budget-alerts': (bot: TeamsBot, nowMs: number) => bot.sendBudgetAlerts(nowMs),
+  'exposure-notices': (bot: TeamsBot, nowMs: number) => bot.sendExposureNotices(nowMs),
+  'straggler-notices': (bot: TeamsBot, nowMs: number) => bot.sendStragglerNotices(nowMs),
+  'rotation-failure-notices': (bot: TeamsBot, nowMs: number) => bot.sendRotationFailureNotices(nowMs),
 } as const;
 
 /**
@@ -50,10 +61,8 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
   }
   let teams: TeamsRun;
   try {
-    // Straggler notices are Slack's only so far (bots/core/straggler-notices.ts has the platform-free half).
-    if (job === 'straggler-notices') return { slack, teams: { skipped: 'straggler notices are sent on Slack only' } };
     const bot = createTeamsBot(localTeamsConfig(context));
-    teams = job === 'reminders' ? await bot.sendReminders(nowMs) : job === 'budget-alerts' ? await bot.sendBudgetAlerts(nowMs) : await bot.sendExposureNotices(nowMs);
+    teams = await TEAMS_JOBS[job](bot, nowMs);
     if (job === 'exposure-notices') await bot.sendRequestCards();
   } catch (err) {
     teams = { skipped: errorLabel(err) };
@@ -65,11 +74,12 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
 export async function runLocalJobs(
   context: LocalBotContext,
   nowMs = Date.now(),
-): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun; exposureNotices: LocalReminderRun; stragglerNotices: LocalReminderRun }> {
+): Promise<{ reminders: LocalReminderRun; budgetAlerts: LocalReminderRun; exposureNotices: LocalReminderRun; stragglerNotices: LocalReminderRun; rotationFailureNotices: LocalReminderRun }> {
   const reminders = await runLocalReminders(context, nowMs, 'reminders');
   const budgetAlerts = await runLocalReminders(context, nowMs, 'budget-alerts');
   const exposureNotices = await runLocalReminders(context, nowMs, 'exposure-notices');
-  return { reminders, budgetAlerts, exposureNotices, stragglerNotices: await runLocalReminders(context, nowMs, 'straggler-notices') };
+  const stragglerNotices = await runLocalReminders(context, nowMs, 'straggler-notices');
+  return { reminders, budgetAlerts, exposureNotices, stragglerNotices, rotationFailureNotices: await runLocalReminders(context, nowMs, 'rotation-failure-notices') };
 }
 
 /**
@@ -99,6 +109,7 @@ export function scheduleLocalReminders(
   every('budget-alerts', options.budgetEveryMs ?? 5 * 60_000);
   every('exposure-notices', options.budgetEveryMs ?? 5 * 60_000);
   every('straggler-notices', options.budgetEveryMs ?? 5 * 60_000);
+  every('rotation-failure-notices', options.budgetEveryMs ?? 5 * 60_000);
   return () => {
     for (const timer of timers) clearTimeout(timer);
   };

@@ -31,5 +31,5 @@ program
     const lines = (job: string, run: typeof outcome.reminders) =>
       Object.entries(run).map(([bot, r]) => ('skipped' in r ? `${bot} ${job}: skipped (${r.skipped})` : `${bot} ${job}: ${Object.entries(r).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`));
     const rotationLine = `key rotations: ${Object.entries(rotations).map(([k, v]) => `${v} ${k}`).join(', ')}`;
-    print({ rotations, ...outcome }, () => [rotationLine, ...lines('reminders', outcome.reminders), ...lines('budget alerts', outcome.budgetAlerts), ...lines('exposure notices', outcome.exposureNotices), ...lines('straggler notices', outcome.stragglerNotices)].join('\n'));
+    print({ rotations, ...outcome }, () => [rotationLine, ...lines('reminders', outcome.reminders), ...lines('budget alerts', outcome.budgetAlerts), ...lines('exposure notices', outcome.exposureNotices), ...lines('straggler notices', outcome.stragglerNotices), ...lines('rotation failure notices', outcome.rotationFailureNotices)].join('\n'));
   });

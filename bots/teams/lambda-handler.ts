@@ -41,6 +41,9 @@ export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLamb
       const built = await bot();
       const outcome = await built.sendBudgetAlerts();
       const exposureNotices = await built.sendExposureNotices();
+      // Then the rotations' notices (issue 25): each logs its counts; the answer keeps its shape.
+      await built.sendStragglerNotices();
+      await built.sendRotationFailureNotices();
       // Then the approval cards owed for key requests made elsewhere (logged by the job).
       await built.sendRequestCards();
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...outcome, exposureNotices }) };

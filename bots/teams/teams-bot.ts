@@ -9,6 +9,8 @@ import { createTurnLogic } from './bot';
 import { sendTeamsBudgetAlerts } from './budget-alerts';
 import { sendTeamsExposureNotices } from './exposure-notices';
 import { sendTeamsReminders } from './expiry-reminders';
+import { sendTeamsRotationFailureNotices } from './rotation-failure-notices';
+import { sendTeamsStragglerNotices } from './straggler-notices';
 import { textActivity } from './render-reply';
 import { sendTeamsRequestCards, teamsKeyRequestNotifier } from './key-request-notices';
 
@@ -22,6 +24,10 @@ export interface TeamsBot {
   sendBudgetAlerts(nowMs?: number): ReturnType<typeof sendTeamsBudgetAlerts>;
   /** The exposure notices (a key found exposed, any source), to each admin's captured 1:1 chat; run with the budget alerts. */
   sendExposureNotices(nowMs?: number): ReturnType<typeof sendTeamsExposureNotices>;
+  /** Scheduled rotations that could not deliver their value, to each admin's captured 1:1 chat; run with the exposure notices. */
+  sendRotationFailureNotices(nowMs?: number): ReturnType<typeof sendTeamsRotationFailureNotices>;
+  /** Callers still on a rotated key's old value, to the rotating admin's (else every admin's) 1:1 chat; run with the exposure notices. */
+  sendStragglerNotices(nowMs?: number): ReturnType<typeof sendTeamsStragglerNotices>;
   /** The approval cards owed for key requests made elsewhere (the API, the console, Slack); run with the exposure notices. */
   sendRequestCards(): Promise<number>;
 }
@@ -55,6 +61,8 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
     sendReminders: (nowMs) => sendTeamsReminders(bot, nowMs),
     sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs),
     sendExposureNotices: (nowMs) => sendTeamsExposureNotices(bot, nowMs),
+    sendRotationFailureNotices: (nowMs) => sendTeamsRotationFailureNotices(bot, nowMs),
+    sendStragglerNotices: (nowMs) => sendTeamsStragglerNotices(bot, nowMs),
     sendRequestCards: () => sendTeamsRequestCards(bot),
   };
 }

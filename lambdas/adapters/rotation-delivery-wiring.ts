@@ -11,11 +11,11 @@ import { rotationSecretsClient, SecretsManagerRotationDelivery } from './secrets
  * both run. `SECRETS_MANAGER_ENDPOINT` points the Secrets Manager client elsewhere (tests).
  */
 export function keyRotationSchedule(
-  services: Pick<Services, 'store' | 'clock' | 'keys' | 'audit' | 'logger' | 'config'>,
+  services: Pick<Services, 'store' | 'clock' | 'keys' | 'audit' | 'events' | 'logger' | 'config'>,
   options: { env?: NodeJS.ProcessEnv; secretsManager?: SecretsManagerClient; owner?: RotationDelivery } = {},
 ): KeyRotationSchedule {
   const env = options.env ?? process.env;
   const client = options.secretsManager ?? rotationSecretsClient(env.SECRETS_MANAGER_ENDPOINT || undefined);
   const delivery = new SecretsManagerRotationDelivery({ client, baseUrl: `${publicBase(services.config)}/v1`, ...(options.owner ? { owner: options.owner } : {}) });
-  return new KeyRotationSchedule({ store: services.store, clock: services.clock, keys: services.keys, audit: services.audit, delivery, log: services.logger });
+  return new KeyRotationSchedule({ store: services.store, clock: services.clock, keys: services.keys, audit: services.audit, events: services.events, delivery, log: services.logger });
 }

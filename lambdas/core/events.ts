@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'key.deleted',
   'key.expiring',
   'key.exposed',
+  // A scheduled rotation whose new value could not be delivered: undone or never made (key-rotation-failure.ts).
+  'key.rotation_failed',
   // A key asked for, and what became of the request (key-request-events.ts; docs/events.md).
   'key_request.requested',
   'key_request.approved',

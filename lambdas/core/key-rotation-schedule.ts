@@ -1,5 +1,7 @@
 import type { AuditLog } from './audit-log';
 import { KeywardenError } from './errors';
+import type { EventOutbox } from './event-outbox';
+import { rotationFailedEvent } from './key-rotation-failure';
 import { keyStatus } from './key-status';
 import { rotationDue, rotationTimes, type DeliveryOutcome, type RotationDelivery } from './key-rotation';
 import type { KeyService } from './key-service';
@@ -26,6 +28,8 @@ export interface KeyRotationScheduleDeps {
   keys: KeyService;
   audit: AuditLog;
   delivery: RotationDelivery;
+  /** Where `key.rotation_failed` is stored for the bus and the webhooks (once per failure). */
+  events: Pick<EventOutbox, 'emitOnce'>;
   /** What the job did, key by key (ids, never a value). */
   log: { info(message: string, attributes: Record<string, unknown>): void; warn(message: string, attributes: Record<string, unknown>): void; error(message: string, attributes: Record<string, unknown>): void };
 }
@@ -43,7 +47,8 @@ const PAGE = 200;
  * A value that could not be delivered must not cost the integration its key: the rotation is
  * undone — the old key is given back (`Store.undoRotation`: it works on, with the failure recorded
  * on it and shown in GET /v1/keys/{id}) and the replacement nobody holds is revoked — and the
- * failure is audited (`key.rotate`, outcome `error`), which the admins see with the key. A day
+ * failure is audited (`key.rotate`, outcome `error`) and announced (`key.rotation_failed`, to the
+ * bus and the webhooks; the bots tell the admins from the key's `lastFailure`). A day
  * later (RETRY_UNDELIVERED_MS) a run tries again: the job may run every few minutes.
  *
  * Also each run: a replacement made with `revokeWhenIdle` ends the key it replaced once that key
@@ -128,6 +133,7 @@ export class KeyRotationSchedule {
       reason: `scheduled rotation undone: the new value could not be delivered (${reason})`,
       details: { replacement: replacement.id, oldKeyKept: restored !== undefined, scheduled: true },
     });
+    await this.announce(rotationFailedEvent(p, old, { at, reason, stage: 'delivery', replacement: replacement.id, oldKeyKept: restored !== undefined }));
     this.deps.log.warn('key rotation schedule: delivery failed, rotation undone', { keyId: old.id, replacement: replacement.id, reason, oldKeyKept: restored !== undefined });
   }
 
@@ -140,7 +146,15 @@ export class KeyRotationSchedule {
       reason: `scheduled rotation not done: the new value could not be delivered (${reason})`,
       details: { scheduled: true, recorded: typeof written === 'object' },
     });
+    await this.announce(rotationFailedEvent(p, key, { at, reason, stage: 'preflight' }));
     this.deps.log.warn('key rotation schedule: destination refused, not rotated', { keyId: key.id, reason });
+  }
+
+  /** `key.rotation_failed` to the outbox; a failure to store it is logged (the key and the audit hold the failure still). */
+  private async announce(event: ReturnType<typeof rotationFailedEvent>): Promise<void> {
+    await this.deps.events.emitOnce(event).catch((err: unknown) =>
+      this.deps.log.error('key rotation schedule: key.rotation_failed not stored', { keyId: event.data.key?.id, error: errorText(err) }),
+    );
   }
 
   /** `revokeWhenIdle`: the replaced key ends once idle that long, while its overlap still runs. */
