@@ -46,6 +46,7 @@ export class KeyRequestCeilings {
     };
     await this.deps.audit.record(p, 'key_request.ceiling_set', 'success', { details: { channel: at, ceiling: JSON.stringify(ceiling) } }, { once: true });
     if (!(await this.deps.store.putKeyRequestCeiling(record, current?.version ?? 0))) {
+      await this.deps.audit.record(p, 'key_request.ceiling_set', 'error', { reason: 'changed meanwhile: not set', details: { channel: at } }).catch(() => undefined);
       throw new KeywardenError('conflict', `The ceiling of ${at} was changed meanwhile; read it and try again.`);
     }
     return record;
