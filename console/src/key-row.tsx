@@ -4,6 +4,7 @@ import { BudgetBar } from './budget-bar';
 import { ExposureNote, ExposurePanel } from './exposure';
 import { count, statusLabel, truncated, TYPE_BADGE, when } from './format';
 import { concurrencyText, tokenText } from './powers';
+import { RotationNote, RotationPanel } from './rotation-summary';
 import { USAGE_DAYS, UsagePanel } from './usage-panel';
 
 interface Props {
@@ -26,7 +27,8 @@ const COLUMNS = 9;
 /**
  * One row of the keys list and its actions: Edit (a dialog), Pause / Resume, Rotate and Revoke
  * (at once), Report exposed and Delete (a popup), Activity, and Usage, which opens a details row
- * beneath with the key's charts (and, for an exposed key, what it did since). The Automator key is Protected: never paused, revoked or deleted here. A paused key
+ * beneath with the key's charts (and, for an exposed key, what it did since; for a key rotated on
+ * schedule, its setting, next run and last failure). The Automator key is Protected: never paused, revoked or deleted here. A paused key
  * reads "Paused" in words, its settings kept. A key with a budget shows its bar under its usage.
  */
 export function KeyRow(props: Props) {
@@ -71,6 +73,7 @@ export function KeyRow(props: Props) {
           <span class={`status status-${key.status}`}>{statusLabel(key.status)}</span>
           {key.graceUntil && key.status === 'active' ? <span class="muted small"> until {when(key.graceUntil)}</span> : null}
           <ExposureNote apiKey={key} />
+          <RotationNote apiKey={key} />
         </td>
         <td class="row-actions">
           {editable ? (
@@ -124,6 +127,7 @@ export function KeyRow(props: Props) {
         <tr class="key-details" data-details-of={key.id}>
           <td colSpan={COLUMNS}>
             <ExposurePanel apiKey={key} />
+            <RotationPanel apiKey={key} />
             <UsagePanel keyId={key.id} heading={`Usage of ${key.name}, last ${USAGE_DAYS} days`} level={3} />
           </td>
         </tr>

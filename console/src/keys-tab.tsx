@@ -8,7 +8,7 @@ import { ReportExposedDialog } from './exposure';
 import { count, truncated, TYPE_BADGE, when } from './format';
 import { KeyRow } from './key-row';
 import { useModal } from './modal';
-import { ceilingOf } from './powers';
+import { ceilingOf, policyLine } from './powers';
 import { USAGE_DAYS, UsagePanel } from './usage-panel';
 
 export const GATE_MESSAGE = 'API access is not enabled for this account.';
@@ -149,6 +149,11 @@ export function KeysTab({ session, me, onChanged, onAuthLost, onShowActivity }: 
         <div>
           <h1>API Keys</h1>
           <p class="muted">Create, copy, rotate and revoke the project’s API keys, and wire an external coworker tool to the endpoint.</p>
+          {policyLine(ceilingOf(session, me)) ? (
+            <p class="muted small policy-line" data-testid="policy-line">
+              {policyLine(ceilingOf(session, me))}
+            </p>
+          ) : null}
         </div>
         <div class="actions">
           <button type="button" class="primary" disabled={gateOff || busy || !me} onClick={createNow}>
