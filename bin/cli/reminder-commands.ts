@@ -15,7 +15,7 @@ program
   .command('reminders')
   .description('expiry reminders (keys expiring within 14 days, 3 days, just expired), budget alerts (80 %, 100 %) and exposure notices to project admins')
   .command('run')
-  .description('send the due reminders, budget alerts and exposure notices now, through the running local stack')
+  .description('rotate the keys due, then send the due reminders, budget alerts, exposure, straggler and rotation failure notices now, through the running local stack')
   .action(async () => {
     if (globals().aws) {
       throw new OperatorError('in AWS the schedules run the rotations, reminders and budget alerts; invoke the rotation schedule function with {"keywarden":"rotations"}, or the bot functions with {"keywarden":"expiry-reminders"} or {"keywarden":"budget-alerts"} to run them now');
