@@ -45,34 +45,16 @@ export class UpstreamDeployments implements DeploymentRoutes {
     options: { stream: boolean; timeoutMs: number },
   ): Promise<{ answer: Response; deployment: UpstreamDeployment }> {
     const deadline = performance.now() + options.timeoutMs;
-    const order = this.order(deployments);
-    const { logger, settings } = this.deps;
-    for (const [i, deployment] of order.entries()) {
-      const left = order.length - i;
-      const last = left === 1 || signal.aborted;
-      const remaining = Math.max(1, deadline - performance.now());
-      const firstByteMs = last ? undefined : Math.min(settings.attemptTimeoutMs ?? remaining / left, remaining);
-      let answer: Response;
-      try {
-        answer = await this.upstream(deployment).forward(path, body(deployment), signal, { stream: options.stream, firstByteMs });
-      } catch (err) {
-        this.failed(deployment);
-        if (last || signal.aborted) throw err;
-        logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, error: errorName(err) });
-        continue;
-      }
-      if (!isFailure(answer.status)) {
-        this.succeeded(deployment);
-        return { answer, deployment };
-      }
-      this.failed(deployment);
-      if (last || signal.aborted) return { answer, deployment };
-      // The failed answer is dropped (its connection freed), never relayed.
-      await answer.body?.cancel().catch(() => undefined);
-      logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, upstreamStatus: answer.status });
-    }
-    // Unreachable: `order` is never empty (a model lists at least one deployment).
-    throw new Error('no upstream deployment to try');
+    const { settings } = this.deps;
+    return this.tryInOrder(
+      deployments,
+      (upstream, deployment, left, last) => {
+        const remaining = Math.max(1, deadline - performance.now());
+        const firstByteMs = last ? undefined : Math.min(settings.attemptTimeoutMs ?? remaining / left, remaining);
+        return upstream.forward(path, body(deployment), signal, { stream: options.stream, firstByteMs });
+      },
+      signal,
+    );
   }
 
   /**
@@ -107,21 +89,37 @@ export class UpstreamDeployments implements DeploymentRoutes {
    * tried in the deployments' order with the same failures moving it on (no connection, 429,
    * 5xx) and the same cool-down; no first-byte bound per attempt (the call's signal bounds all).
    */
-  async inOrder(
+  inOrder(
     deployments: readonly UpstreamDeployment[],
     send: (upstream: OpenAiCompatibleUpstream) => Promise<Response>,
     signal: AbortSignal,
   ): Promise<{ answer: Response; deployment: UpstreamDeployment }> {
+    return this.tryInOrder(deployments, (upstream) => send(upstream), signal);
+  }
+
+  /**
+   * The one fallback loop, for model calls and what creates stored objects alike: each deployment
+   * not cooling down in order (`left` of them still to try, `last` when no other follows or the
+   * call is over); a throw, a 429 or a 5xx counts against it and moves on, any other answer is the
+   * call's. The last attempt's failure is the answer (or the throw).
+   */
+  private async tryInOrder(
+    deployments: readonly UpstreamDeployment[],
+    send: (upstream: OpenAiCompatibleUpstream, deployment: UpstreamDeployment, left: number, last: boolean) => Promise<Response>,
+    signal: AbortSignal,
+  ): Promise<{ answer: Response; deployment: UpstreamDeployment }> {
     const order = this.order(deployments);
+    const { logger } = this.deps;
     for (const [i, deployment] of order.entries()) {
-      const last = i === order.length - 1 || signal.aborted;
+      const left = order.length - i;
+      const last = left === 1 || signal.aborted;
       let answer: Response;
       try {
-        answer = await send(this.upstream(deployment));
+        answer = await send(this.upstream(deployment), deployment, left, last);
       } catch (err) {
         this.failed(deployment);
         if (last || signal.aborted) throw err;
-        this.deps.logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, error: errorName(err) });
+        logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, error: errorName(err) });
         continue;
       }
       if (!isFailure(answer.status)) {
@@ -130,9 +128,11 @@ export class UpstreamDeployments implements DeploymentRoutes {
       }
       this.failed(deployment);
       if (last || signal.aborted) return { answer, deployment };
+      // The failed answer is dropped (its connection freed), never relayed.
       await answer.body?.cancel().catch(() => undefined);
-      this.deps.logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, upstreamStatus: answer.status });
+      logger.warn('upstream deployment failed, trying the next', { deployment: deployment.name, upstreamStatus: answer.status });
     }
+    // Unreachable: `order` is never empty (a model lists at least one deployment).
     throw new Error('no upstream deployment to try');
   }
 
