@@ -26,6 +26,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
 import { admitted, holdState, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
 import { roundCredits } from '../../core/credits';
+import { KeyedBatches } from './keyed-batches';
 import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
@@ -41,6 +42,14 @@ const MAX_BATCH = 25;
 const KEY_SK: AttributeValue = { S: sortKey.key };
 const ACTIVE: AttributeValue = { S: 'active' };
 
+/** A release waiting for its key's next release write. */
+interface PendingRelease {
+  release: KeyHoldRelease;
+  now: number;
+  done: () => void;
+  fail: (err: unknown) => void;
+}
+
 /** A call waiting for its key's next admission write. */
 interface Waiting {
   hash: string;
@@ -55,12 +64,26 @@ export class KeyAdmission {
   private readonly seen = new Map<string, Item>();
   /** Slots this instance is claiming or holds, per key: never planned twice here. */
   private readonly mine = new Map<string, Set<number>>();
-  /** Calls waiting per key while LANES admissions of it are in flight, and how many are. */
-  private readonly waiting = new Map<string, Waiting[]>();
-  private readonly flying = new Map<string, number>();
-  /** Releases waiting per key, and how many release writes of it are in flight (as admissions). */
-  private readonly releases = new Map<string, Array<{ release: KeyHoldRelease; now: number; done: () => void; fail: (err: unknown) => void }>>();
-  private readonly releasing = new Map<string, number>();
+  /**
+   * Admissions waiting per key while LANES of them are in flight. A batch shares the first call's
+   * hash (a wrong secret never rides with the right one) and needs the item seen: its window's
+   * room is asserted against the limit seen.
+   */
+  private readonly admissions = new KeyedBatches<Waiting>({
+    inFlight: LANES,
+    take: (id, queue) => (this.seen.has(id) ? queue.filter((w) => w.hash === queue[0]!.hash).slice(0, MAX_BATCH) : [queue[0]!]),
+    send: (id, batch) => this.send(id, batch),
+  });
+  /** Releases waiting per key, LANES of them in flight (as admissions). */
+  private readonly releases = new KeyedBatches<PendingRelease>({
+    inFlight: LANES,
+    take: (_id, queue) => queue.slice(0, MAX_BATCH),
+    send: (id, batch) =>
+      this.releaseAll(id, batch).then(
+        () => batch.forEach((r) => r.done()),
+        (err: unknown) => batch.forEach((r) => r.fail(err)),
+      ),
+  });
 
   /** Admissions and releases are stamped (stamp-lanes.ts): a write whose answer was lost lands once. */
   private readonly lanes = new StampLanes();
@@ -68,35 +91,7 @@ export class KeyAdmission {
   constructor(private readonly db: TableAccess) {}
 
   admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
-    return new Promise((done, fail) => {
-      const queue = this.waiting.get(id) ?? [];
-      queue.push({ hash, now, call, done, fail });
-      this.waiting.set(id, queue);
-      this.pump(id);
-    });
-  }
-
-  /** Sends what waits on key `id` while fewer than LANES of its admissions are in flight. */
-  private pump(id: string): void {
-    for (;;) {
-      const queue = this.waiting.get(id);
-      if (!queue?.length || (this.flying.get(id) ?? 0) >= LANES) return;
-      // A batch shares the first call's hash (a wrong secret never rides with the right one) and
-      // needs the item seen: its window's room is asserted against the limit seen.
-      const head = queue[0]!;
-      const batch = this.seen.has(id) ? queue.filter((w) => w.hash === head.hash).slice(0, MAX_BATCH) : [head];
-      const sent = new Set(batch);
-      const rest = queue.filter((w) => !sent.has(w));
-      if (rest.length) this.waiting.set(id, rest);
-      else this.waiting.delete(id);
-      this.flying.set(id, (this.flying.get(id) ?? 0) + 1);
-      void this.send(id, batch).finally(() => {
-        const left = (this.flying.get(id) ?? 1) - 1;
-        if (left > 0) this.flying.set(id, left);
-        else this.flying.delete(id);
-        this.pump(id);
-      });
-    }
+    return new Promise((done, fail) => this.admissions.add(id, { hash, now, call, done, fail }));
   }
 
   /** One write for `batch` (answering each of its calls), or one each when they cannot share one. */
@@ -163,7 +158,7 @@ export class KeyAdmission {
       for (const w of later) w.done(this.refused(item, w.hash, now, 'rate'));
       return;
     }
-    this.waiting.set(id, [...later, ...(this.waiting.get(id) ?? [])]);
+    this.admissions.requeue(id, later);
   }
 
   /** One call's admission: its own write, planned again from what the store says until it lands or is refused. */
@@ -214,32 +209,7 @@ export class KeyAdmission {
     if (hold.slot) this.releaseSlot(id, hold.slot.index);
     if (releaseParts([{ release, now }]).length === 0) return Promise.resolve();
     // As admissions: LANES release writes of a key in flight here at most; what arrives meanwhile shares the next.
-    return new Promise((done, fail) => {
-      this.releases.set(id, [...(this.releases.get(id) ?? []), { release, now, done, fail }]);
-      this.pumpReleases(id);
-    });
-  }
-
-  private pumpReleases(id: string): void {
-    for (;;) {
-      const queue = this.releases.get(id);
-      if (!queue?.length || (this.releasing.get(id) ?? 0) >= LANES) return;
-      const batch = queue.slice(0, MAX_BATCH);
-      if (queue.length > batch.length) this.releases.set(id, queue.slice(batch.length));
-      else this.releases.delete(id);
-      this.releasing.set(id, (this.releasing.get(id) ?? 0) + 1);
-      void this.releaseAll(id, batch)
-        .then(
-          () => batch.forEach((r) => r.done()),
-          (err: unknown) => batch.forEach((r) => r.fail(err)),
-        )
-        .finally(() => {
-          const left = (this.releasing.get(id) ?? 1) - 1;
-          if (left > 0) this.releasing.set(id, left);
-          else this.releasing.delete(id);
-          this.pumpReleases(id);
-        });
-    }
+    return new Promise((done, fail) => this.releases.add(id, { release, now, done, fail }));
   }
 
   /**
