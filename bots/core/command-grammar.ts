@@ -5,6 +5,10 @@ import { SCOPES } from '../../lambdas/core/scopes';
 import type { Budget } from '../../lambdas/core/types';
 import { parseRequest, REQUEST_FLAGS, type RequestOptions } from './request-command';
 import { KEY_REQUEST_ID_PATTERN } from '../../lambdas/core/key-request-record';
+import { parseRequestCeiling, REQUEST_CEILING_FLAGS, type CeilingCommand } from './request-ceiling-command';
+import { closest, splitFlags, tokenize } from './command-words';
+
+export { editDistance, tokenize } from './command-words';
 
 /**
  * The command grammar both bots share (SPEC §5). Pure: text in, a tagged parse result out.
@@ -28,13 +32,15 @@ import { KEY_REQUEST_ID_PATTERN } from '../../lambdas/core/key-request-record';
  *   request <name> [--type t] [--scopes a,b] [--models m] [--budget 20/month] [--expires 30d] --reason "…"
  *                                        (anyone: the admins approve or deny; request-command.ts)
  *   collect <request-id>                 (the requester: the approved key, once, privately)
+ *   request-ceiling set [--type t] [--scopes a,b] [--budget 20/month] [--expires 30d] | show | clear
+ *                                        (admins: bounds requests from this channel; request-ceiling-command.ts)
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
  * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
  */
-export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request', 'collect'] as const;
+export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request', 'collect', 'request-ceiling'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
-export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console'];
+export const ADMIN_COMMANDS: readonly CommandName[] = ['create', 'rotate', 'revoke', 'delete', 'pause', 'resume', 'limit', 'budget', 'console', 'request-ceiling'];
 
 export const MAX_OVERLAP = '7d';
 const MAX_OVERLAP_MS = 7 * 86_400_000;
@@ -82,7 +88,9 @@ export type Command =
   /** Ask the admins for a key (anyone): approved, it is delivered to the asker privately. */
   | { name: 'request'; options: RequestOptions }
   /** The requester collects an approved request's key, once (key-request-approvals.ts). */
-  | { name: 'collect'; requestId: string };
+  | { name: 'collect'; requestId: string }
+  /** An admin sets, shows or lifts the ceiling on requests from the channel it is said in (the edge's, never the text's). */
+  | { name: 'request-ceiling'; ceiling: CeilingCommand };
 
 export type ParseResult =
   | { ok: true; command: Command }
@@ -141,6 +149,12 @@ export const HELP: readonly HelpEntry[] = [
     adminOnly: false,
   },
   { name: 'collect', usage: 'collect <request-id>', summary: 'Collect the key of your approved request (kreq_…), once, privately.', adminOnly: false },
+  {
+    name: 'request-ceiling',
+    usage: 'request-ceiling set [--type viewer|privileged] [--scopes a,b] [--budget 20/month] [--expires 30d] | show | clear',
+    summary: 'Bound what `request` may ask for in this channel: requests beyond it are refused with the reason. Said in the channel itself.',
+    adminOnly: true,
+  },
 ];
 
 const FLAGS: Record<CommandName, readonly string[]> = {
@@ -162,6 +176,7 @@ const FLAGS: Record<CommandName, readonly string[]> = {
   console: [],
   request: REQUEST_FLAGS,
   collect: [],
+  'request-ceiling': REQUEST_CEILING_FLAGS,
 };
 
 export function isCommandName(word: string): word is CommandName {
@@ -245,6 +260,10 @@ export function parseCommand(text: string): ParseResult {
     case 'collect': {
       const id = positional.join(' ').trim();
       return KEY_REQUEST_ID_PATTERN.test(id) ? { ok: true, command: { name: 'collect', requestId: id } } : invalid(`Which request? Usage: ${usage('collect')}`);
+    }
+    case 'request-ceiling': {
+      const asked = parseRequestCeiling(positional, flags);
+      return asked.ok ? { ok: true, command: { name: 'request-ceiling', ceiling: asked.command } } : invalid(asked.message);
     }
     case 'create': {
       if (tokens.length === 0) return { ok: true, command: { name: 'create', options: {}, interactive: true } };
@@ -359,80 +378,7 @@ function durationProblem(flag: string, value: string, maxMs?: number): string | 
   return undefined;
 }
 
-/** Splits words into positionals and `--flag value` pairs; unknown or valueless flags are errors. */
-function splitFlags(
-  tokens: string[],
-  allowed: readonly string[],
-): { ok: true; positional: string[]; flags: Record<string, string> } | { ok: false; message: string } {
-  const positional: string[] = [];
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    const flag = /^(?:--|[—–])([a-z][a-z-]*)(?:=(.*))?$/i.exec(token);
-    if (!flag) {
-      positional.push(token);
-      continue;
-    }
-    const name = flag[1]!.toLowerCase();
-    if (!allowed.includes(name)) {
-      const hint = closest(name, allowed);
-      return {
-        ok: false,
-        message: allowed.length === 0
-          ? `This command takes no --${name.slice(0, 20)} option.`
-          : `Unknown option --${name.slice(0, 20)}.${hint ? ` Did you mean --${hint}?` : ''} Options: ${allowed.map((a) => `--${a}`).join(', ')}.`,
-      };
-    }
-    const value = flag[2] ?? tokens[++i];
-    if (value === undefined || value === '') return { ok: false, message: `--${name} needs a value.` };
-    flags[name] = value;
-  }
-  return { ok: true, positional, flags };
-}
-
-/**
- * Words, honouring "double", 'single' and “curly” quotes. Slack's formatting of a bare word
- * (`<mailto:x|x>`, `<http://x|x>`) is reduced to its label.
- */
-export function tokenize(text: string): string[] {
-  const cleaned = text.replace(/<(?:mailto:|https?:\/\/)[^|>]*\|([^>]*)>/g, '$1').trim();
-  const tokens: string[] = [];
-  const pattern = /"([^"]*)"|“([^”]*)”|'([^']*)'|‘([^’]*)’|(\S+)/g;
-  for (const m of cleaned.matchAll(pattern)) tokens.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? '');
-  return tokens;
-}
-
 /** "Did you mean": the command name within edit distance 2 (or sharing a 3-letter start). */
 export function suggestCommand(word: string): CommandName | undefined {
   return closest(word.toLowerCase(), COMMAND_NAMES);
-}
-
-function closest<T extends string>(word: string, candidates: readonly T[]): T | undefined {
-  let best: T | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = editDistance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  if (best !== undefined && bestDistance <= Math.min(2, Math.max(1, Math.floor(best.length / 3)))) return best;
-  if (word.length >= 3) return candidates.find((c) => c.startsWith(word));
-  return undefined;
-}
-
-/** Damerau–Levenshtein (optimal string alignment): a swap of two letters counts as one edit. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }

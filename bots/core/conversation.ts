@@ -1,18 +1,6 @@
 import { SCOPES } from '../../lambdas/core/scopes';
 import type { ApiError, ApiIssuedKey, ApiKey, ApiResult, BotName, CreateKeyRequest } from './api-types';
-import {
-  HELP,
-  commandWord,
-  parseCommand,
-  suggestCommand,
-  tokenize,
-  usage,
-  validateCreateOptions,
-  type Command,
-  type CreateOptions,
-  type ParseResult,
-  type RawCreateFields,
-} from './command-grammar';
+import { HELP, commandWord, parseCommand, suggestCommand, tokenize, validateCreateOptions, type Command, type CreateOptions, type RawCreateFields } from './command-grammar';
 import { actionFailure, apiFailure, chatFailure, notAdmin } from './failure-replies';
 import { applyChange, CHANGE_ACTIONS, changeQuestion, type ChangeCommand } from './key-changes';
 import type { AdminAction, KeywardenClient } from './keywarden-client';
@@ -28,6 +16,8 @@ import { errorReply, type ErrorReply, type NewKeyReply, type Reply } from './rep
 import { issuedKeyReply } from './issued-key';
 import { usageReport } from './usage-report';
 import { askForKey } from './key-request-command';
+import { runRequestCeiling } from './request-ceiling-runner';
+import { parseFailureReply } from './parse-failure';
 import { collectKey, keyRequestButton, type KeyRequestButton, type PersonNotifier } from './key-request-approvals';
 
 /** Longest chat message forwarded to the model. */
@@ -76,7 +66,7 @@ export class Conversation {
    */
   async command(text: string, asker: string, delivery: PrivateDelivery): Promise<Reply> {
     const parsed = parseCommand(text);
-    if (!parsed.ok) return this.parseFailure(parsed);
+    if (!parsed.ok) return parseFailureReply(parsed);
     return this.run(parsed.command, asker, delivery);
   }
 
@@ -146,7 +136,9 @@ export class Conversation {
       case 'limit':
       case 'budget':
         return this.askChange(command, asker);
-      case 'request': return askForKey(this.client, command.options, asker, this.notifier);
+      // The channel is the edge's, from the verified payload: its ceiling bounds the request.
+      case 'request': return askForKey(this.client, command.options, asker, this.notifier, delivery.channel);
+      case 'request-ceiling': return runRequestCeiling(this.client, command.ceiling, asker, delivery.channel);
       case 'collect': return collectKey(this.client, command.requestId, asker, delivery);
     }
   }
@@ -427,22 +419,6 @@ export class Conversation {
   /** `<key>` as id, name, start or whole value → one key, or what to say instead (key-resolver.ts). */
   resolve(ref: string): Promise<ResolvedKey> {
     return resolveKey(this.client, ref);
-  }
-
-  private parseFailure(parsed: Extract<ParseResult, { ok: false }>): Reply {
-    switch (parsed.reason) {
-      case 'empty':
-        return { kind: 'help', entries: HELP };
-      case 'unknown_command':
-        return errorReply(
-          'unknown_command',
-          parsed.suggestion
-            ? `I don’t know “${redactKeys(parsed.word)}”. Did you mean \`${parsed.suggestion}\`?`
-            : `I don’t know “${redactKeys(parsed.word)}”. Say \`help\` for the commands.`,
-        );
-      case 'invalid':
-        return errorReply('invalid_command', `${parsed.message} (usage: \`${usage(parsed.command)}\`)`);
-    }
   }
 }
 

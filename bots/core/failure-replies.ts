@@ -32,11 +32,20 @@ export function policyRefusal(policy: string, message: string): ErrorReply {
   return errorReply('refused', `Refused. ${named}${next}`);
 }
 
+/**
+ * The request goes beyond its channel's ceiling (`403`, `param: channel`; issue 25 point 1): not
+ * about who asks or approves, but what was asked where. The API's message names every axis.
+ */
+function beyondChannelCeiling(error: ApiError): boolean {
+  return error.code === 'insufficient_permissions' && error.param === 'channel';
+}
+
 /** An API failure on a command, as words a chat user can act on. */
 export function apiFailure(error: ApiError): ErrorReply {
   const message = redactKeys(error.message);
   const policy = refusedPolicy(error);
   if (policy) return policyRefusal(policy, message);
+  if (beyondChannelCeiling(error)) return errorReply('refused', `Refused. ${message}`);
   switch (error.code) {
     case 'insufficient_permissions':
       return errorReply('not_admin', `Keywarden refused: ${message}`);
@@ -64,13 +73,14 @@ export function apiFailure(error: ApiError): ErrorReply {
 /**
  * A refused key-changing call. It carried the person's assertion, so `insufficient_permissions`
  * means the person is not an admin (the API has audited it) — unless the assertion itself is
- * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs, or the
- * account's policy refused the key (`param: policy.<name>`).
+ * what the API refused (`param: X-Keywarden-Actor`), which is the bot's fault, not theirs, the
+ * account's policy refused the key (`param: policy.<name>`), or the request's channel ceiling did
+ * (`param: channel`, an approval beyond it).
  */
 export function actionFailure(error: ApiError): ErrorReply {
   const aboutAssertion = error.param?.toLowerCase() === ASSERTION_HEADER;
   // A policy's refusal is not about the person: apiFailure names the policy.
-  return error.code === 'insufficient_permissions' && !aboutAssertion && !refusedPolicy(error) ? notAdmin() : apiFailure(error);
+  return error.code === 'insufficient_permissions' && !aboutAssertion && !refusedPolicy(error) && !beyondChannelCeiling(error) ? notAdmin() : apiFailure(error);
 }
 
 /** A chat failure, said plainly (SPEC §5: out of credits, rate-limited, API access off). */

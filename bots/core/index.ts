@@ -11,7 +11,8 @@
  *
  * Entry points (all return `Promise<Reply>` unless noted; `identity` is a platform identity such as
  * `slack:T…:U…` / `teams:<tenant>:<aadObjectId>` taken from the VERIFIED platform request;
- * `delivery` is the edge's PrivateDelivery for that person, see private-delivery.ts):
+ * `delivery` is the edge's PrivateDelivery for that person, see private-delivery.ts; its `channel`,
+ * where they spoke as the verified request names it (request-channel.ts), bounds their key requests):
  *
  *   conversation.command(text, identity, delivery)   an explicit command line ("list ci", "rotate ci --overlap 1h", "limit ci 100/1m", "budget ci 20/month")
  *   conversation.message(text, identity, delivery)   a mention or DM: a command if it starts with a command word,
@@ -70,6 +71,7 @@ export {
 export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
 export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
+export { slackChannel, teamsChannel } from './request-channel';
 export { budgetShareText, budgetSpentText, budgetText, countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRM_BUTTON, CONFIRM_QUESTION, CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';

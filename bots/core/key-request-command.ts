@@ -16,8 +16,12 @@ export type KeyRequestBody = CallInput<'createKeyRequest'>['body'];
  * records is the person, not the bot's key — and only that person, through the bot, can collect
  * the key once an admin approves it. Nothing here is an admin action: no admin check is asked.
  * The project's admins on this platform get the approval card privately (key-request-approvals.ts).
+ *
+ * `channel` is where it was asked, as the edge read it from the verified platform payload
+ * (request-channel.ts; undefined in a direct message): the API holds the request to that
+ * channel's ceiling, now and again at approval, and refuses it with the reason when it goes beyond.
  */
-export async function askForKey(client: KeywardenClient, options: RequestOptions, asker: string, notifier?: PersonNotifier): Promise<Reply> {
+export async function askForKey(client: KeywardenClient, options: RequestOptions, asker: string, notifier?: PersonNotifier, channel?: string): Promise<Reply> {
   const body: KeyRequestBody = {
     name: options.name,
     reason: options.reason,
@@ -27,6 +31,7 @@ export async function askForKey(client: KeywardenClient, options: RequestOptions
     ...(options.models ? { models: options.models } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.expires ? { expiresIn: options.expires } : {}),
+    ...(channel ? { channel } : {}),
   };
   const result = await client.requestKey(asker, body);
   if (!result.ok) return apiFailure(result.error);

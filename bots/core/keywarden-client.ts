@@ -223,6 +223,24 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('claimKeyRequest', { params: { id } }, { headers }));
   }
 
+  // Per-channel request ceilings (issue 25 point 1; request-ceiling-command.ts's CeilingCalls): each call as
+  // `actor`, so the API decides whether that person is a key manager and audits a refusal.
+
+  /** Sets (replaces) the ceiling on key requests from `channel`, a verified `slack:…`/`teams:…` channel. */
+  setRequestCeiling(actor: string, channel: string, ceiling: CallInput<'setKeyRequestCeiling'>['body']['ceiling']): Promise<ApiResult<CallOutput<'setKeyRequestCeiling'>>> {
+    return this.asActor(actor, (headers) => this.api.call('setKeyRequestCeiling', { body: { channel, ceiling } }, { headers }));
+  }
+
+  /** The ceiling on key requests from `channel` (404 when it has none). */
+  getRequestCeiling(actor: string, channel: string): Promise<ApiResult<CallOutput<'getKeyRequestCeiling'>>> {
+    return this.asActor(actor, (headers) => this.api.call('getKeyRequestCeiling', { query: { channel } }, { headers }));
+  }
+
+  /** Lifts the ceiling on key requests from `channel` (404 when it had none). */
+  clearRequestCeiling(actor: string, channel: string): Promise<ApiResult<CallOutput<'clearKeyRequestCeiling'>>> {
+    return this.asActor(actor, (headers) => this.api.call('clearKeyRequestCeiling', { query: { channel } }, { headers }));
+  }
+
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {
     return this.asActor(actor, (headers) => this.api.call('createKey', { body }, { headers }));
   }

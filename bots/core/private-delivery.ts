@@ -21,6 +21,14 @@ export interface PrivateDelivery {
    * admin first, so nobody gets a chat opened for a key they may not have.
    */
   readonly needsOpening: boolean;
+  /**
+   * The channel the person spoke in, which key requests are bounded by (its ceiling: issue 25
+   * point 1): `slack:<team>:<channel>` or `teams:<tenant>:<conversation id>`, taken by the edge from
+   * the platform's verified payload — never from message text, or a person could name the channel
+   * with the widest ceiling. Undefined where nobody else listens (a direct message, a 1:1 chat):
+   * such a request has no channel ceiling, and no ceiling can be set there.
+   */
+  readonly channel?: string;
   open(): Promise<{ ok: true; channel: PrivateChannel } | { ok: false; message: string }>;
 }
 

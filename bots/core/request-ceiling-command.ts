@@ -1,10 +1,7 @@
 import { parseBudget } from '../../lambdas/core/budget';
 import { parseDuration } from '../../lambdas/core/duration';
 import { SCOPES } from '../../lambdas/core/scopes';
-import type { CallInput, CallOutput } from '../../lambdas/http/client';
-import type { ApiResult } from './api-types';
-import { apiFailure } from './failure-replies';
-import type { Reply } from './replies';
+import type { CallInput } from '../../lambdas/http/client';
 
 /**
  * `request-ceiling set [--type viewer|privileged] [--scopes a,b] [--budget 20/month] [--expires 30d]`,
@@ -12,18 +9,13 @@ import type { Reply } from './replies';
  * from the channel they type it in may ask for. The channel is the edge's, from the verified
  * platform payload, never from the text; whether the person may is the API's decision
  * (`POST|GET|DELETE /v1/key-requests/ceilings`, a key manager only, refused and audited otherwise).
+ * Pure, like request-command.ts: the words command-grammar.ts split, in; the command or what is
+ * wrong, out. Running it is request-ceiling-runner.ts.
  */
 export const REQUEST_CEILING_FLAGS = ['type', 'scopes', 'budget', 'expires'] as const;
 
 export type CeilingBody = CallInput<'setKeyRequestCeiling'>['body']['ceiling'];
 export type CeilingCommand = { action: 'set'; ceiling: CeilingBody } | { action: 'show' } | { action: 'clear' };
-
-/** What the command needs of the client: each call as the person (their signed assertion). */
-export interface CeilingCalls {
-  setRequestCeiling(actor: string, channel: string, ceiling: CeilingBody): Promise<ApiResult<CallOutput<'setKeyRequestCeiling'>>>;
-  getRequestCeiling(actor: string, channel: string): Promise<ApiResult<CallOutput<'getKeyRequestCeiling'>>>;
-  clearRequestCeiling(actor: string, channel: string): Promise<ApiResult<CallOutput<'clearKeyRequestCeiling'>>>;
-}
 
 const words = (value: string | undefined) => (value ?? '').split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 
@@ -59,36 +51,4 @@ export function parseRequestCeiling(positional: string[], flags: Record<string, 
   }
   if (!Object.keys(ceiling).length) return { ok: false, message: 'Set at least one of --type, --scopes, --budget or --expires (or `request-ceiling clear` to lift it).' };
   return { ok: true, command: { action: 'set', ceiling } };
-}
-
-/** Runs the command for `asker` in `channel` (undefined: a direct message, which has no ceiling). */
-export async function runRequestCeiling(client: CeilingCalls, command: CeilingCommand, asker: string, channel: string | undefined): Promise<Reply> {
-  if (!channel) return { kind: 'text', text: 'A request ceiling belongs to a channel: say this in the channel whose requests it should bound.' };
-  switch (command.action) {
-    case 'set': {
-      const set = await client.setRequestCeiling(asker, channel, command.ceiling);
-      return set.ok ? { kind: 'text', text: `Requests from this channel may now ask for at most: ${ceilingText(set.value.ceiling)}.` } : apiFailure(set.error);
-    }
-    case 'show': {
-      const got = await client.getRequestCeiling(asker, channel);
-      if (!got.ok) return got.error.status === 404 ? { kind: 'text', text: 'This channel has no request ceiling: requests from it are bounded by the approving admin alone.' } : apiFailure(got.error);
-      return { kind: 'text', text: `Requests from this channel may ask for at most: ${ceilingText(got.value.ceiling)} (set by ${got.value.setBy}, ${got.value.setAt.slice(0, 10)}).` };
-    }
-    case 'clear': {
-      const cleared = await client.clearRequestCeiling(asker, channel);
-      if (!cleared.ok) return cleared.error.status === 404 ? { kind: 'text', text: 'This channel had no request ceiling.' } : apiFailure(cleared.error);
-      return { kind: 'text', text: 'This channel’s request ceiling is lifted.' };
-    }
-  }
-}
-
-/** A ceiling in one line, every axis it bounds. */
-export function ceilingText(c: CallOutput<'getKeyRequestCeiling'>['ceiling']): string {
-  const parts = [
-    c.type ? `${c.type} keys` : undefined,
-    c.scopes ? `scopes ${c.scopes.join(', ') || 'none'}` : undefined,
-    c.budget ? `a budget of ${c.budget.credits}/${c.budget.period}` : undefined,
-    c.maxLifetimeSeconds !== null ? `a lifetime of ${Math.max(1, Math.round(c.maxLifetimeSeconds / 86_400))}d` : undefined,
-  ].filter(Boolean);
-  return parts.join('; ') || 'anything';
 }

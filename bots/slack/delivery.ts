@@ -54,11 +54,12 @@ export async function sendPrivately(target: PrivateTarget, reply: SendableReply,
 /**
  * The core's private-delivery port on Slack: every place a command or click can be answered is
  * already private to the person (see `PrivateTarget`), so there is nothing to open and the key's
- * own message is the answer (`where: 'here'`).
+ * own message is the answer (`where: 'here'`). `askedIn` is the channel the person spoke in
+ * (core `slackChannel`, from the signed payload), whose ceiling bounds their key requests.
  */
-export function slackPrivateDelivery(target: PrivateTarget, options: { channelId?: string } = {}): PrivateDelivery {
+export function slackPrivateDelivery(target: PrivateTarget, options: { channelId?: string } = {}, askedIn?: string): PrivateDelivery {
   const channel: PrivateChannel = { where: 'here', deliver: (reply) => sendPrivately(target, reply, options) };
-  return { needsOpening: false, open: async () => ({ ok: true, channel }) };
+  return { needsOpening: false, open: async () => ({ ok: true, channel }), ...(askedIn ? { channel: askedIn } : {}) };
 }
 
 /**

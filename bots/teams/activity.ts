@@ -1,5 +1,5 @@
 import { TurnContext, type Activity } from 'botbuilder';
-import { teamsIdentity } from '../core';
+import { teamsChannel, teamsIdentity } from '../core';
 
 /**
  * What the Teams edge reads off an inbound activity: who is speaking, where, and what they said.
@@ -43,6 +43,20 @@ export function identityOf(activity: Partial<Activity>): string | undefined {
   const aad = activity.from?.aadObjectId ?? (emulator ? activity.from?.id : undefined);
   if (!tenant || !aad || !IDENTITY_PART.test(tenant) || !IDENTITY_PART.test(aad)) return undefined;
   return teamsIdentity(tenant, aad);
+}
+
+/**
+ * The channel or group chat the activity was said in, as key-request ceilings know it
+ * (`teams:<tenant>:<conversation id>`, core request-channel.ts): the conversation the Bot Framework
+ * Service names — never anything in the text — in the tenant the person's identity is read from.
+ * Undefined in the 1:1 chat (no ceiling there) or when the activity names no tenant (nor does
+ * the person then: `identityOf` gives none, so nobody's requests can be tied to the channel).
+ */
+export function requestChannelOf(activity: Partial<Activity>): string | undefined {
+  if (conversationKind(activity) === 'personal') return undefined;
+  const tenant = tenantOf(activity) ?? (activity.channelId === 'emulator' ? 'emulator' : undefined);
+  const conversation = activity.conversation?.id;
+  return tenant && conversation ? teamsChannel(tenant, conversation) : undefined;
 }
 
 /** True when the bot is @mentioned in the activity (always true in a 1:1 chat). */

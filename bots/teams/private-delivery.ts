@@ -1,6 +1,6 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import { startPreview, type KeyDeliveredReply, type PrivateChannel, type PrivateDelivery } from '../core';
-import { conversationKind } from './activity';
+import { conversationKind, requestChannelOf } from './activity';
 import { displayName } from './asker';
 import { errorLabel } from '../boot/bot-log';
 import type { TeamsBotContext } from './bot-context';
@@ -12,11 +12,14 @@ import { newKeyActivity } from './render-reply';
  * only place a new key value is ever sent. Asked in that chat, it is right here; asked in a
  * channel or group chat, the core has the API confirm the person is an admin, then this opens
  * (or finds) the 1:1 chat through the connector before any key is issued, and the asking
- * conversation hears only that the key was sent privately (`deliveredNote`).
+ * conversation hears only that the key was sent privately (`deliveredNote`). Its `channel` is the
+ * channel or group chat asked in (`requestChannelOf`), whose ceiling bounds a key request.
  */
 export function teamsPrivateDelivery(bot: TeamsBotContext, context: TurnContext): PrivateDelivery {
+  const askedIn = requestChannelOf(context.activity);
   return {
     needsOpening: conversationKind(context.activity) !== 'personal',
+    ...(askedIn ? { channel: askedIn } : {}),
     async open() {
       let chat;
       try {

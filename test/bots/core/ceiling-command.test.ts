@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSERTION_HEADER, signAssertion } from '../../../lambdas/core/actor-assertion';
 import { KeywardenApi } from '../../../lambdas/http/client';
-import { parseRequestCeiling, runRequestCeiling, type CeilingCalls } from '../../../bots/core/request-ceiling-command';
+import { parseRequestCeiling } from '../../../bots/core/request-ceiling-command';
+import { runRequestCeiling, type CeilingCalls } from '../../../bots/core/request-ceiling-runner';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /**

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { slackIdentity } from '../../../core';
+import { slackChannel, slackIdentity } from '../../../core';
 import { createKeyModal } from '../../blocks/create-modal';
 import { answerPrivately, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import { errorLabel } from '../../../boot/bot-log';
@@ -16,7 +16,9 @@ export async function onSlashCommand({ conversation, log }: SlackDeps, { command
   await ack();
   const target: PrivateTarget = { via: 'response_url', respond };
   const where = { channelId: command.channel_id };
-  const reply = await conversation.command(command.text ?? '', slackIdentity(command.team_id, command.user_id), slackPrivateDelivery(target, where));
+  // Who and where come from the signed payload (the same workspace), never from the text.
+  const delivery = slackPrivateDelivery(target, where, slackChannel(command.team_id, command.channel_id));
+  const reply = await conversation.command(command.text ?? '', slackIdentity(command.team_id, command.user_id), delivery);
   if (reply.kind === 'create_form') {
     try {
       await client.views.open({
