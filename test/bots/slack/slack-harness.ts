@@ -23,10 +23,10 @@ export interface SlackHarness {
   slack: SlackStandIn;
   /** POST raw bytes to /slack/events with the given signature headers (and any extra headers). */
   post(body: string, contentType: string, options?: { timestamp?: number; secret?: string; signature?: string; headers?: Record<string, string> }): Promise<Response>;
-  /** The form body of `/apikeys <text>` answering to the response_url `responseId`. */
-  commandForm(text: string, responseId: string, user?: string, options?: { triggerId?: string }): string;
+  /** The form body of `/apikeys <text>` answering to the response_url `responseId`; said in `options.channel` (default CHANNEL). */
+  commandForm(text: string, responseId: string, user?: string, options?: { triggerId?: string; channel?: string }): string;
   /** `/apikeys <text>` (form-encoded); resolves with the response_url id the answer will go to. */
-  command(text: string, user?: string, options?: { triggerId?: string }): Promise<{ status: number; responseId: string }>;
+  command(text: string, user?: string, options?: { triggerId?: string; channel?: string }): Promise<{ status: number; responseId: string }>;
   /** A block_actions payload for a button, clicked by `user`. */
   click(actionId: string, value: string, user?: string): Promise<{ status: number; responseId: string }>;
   /** A view_submission of the create modal. */
@@ -75,8 +75,8 @@ export async function startSlackHarness(env: Record<string, string> = {}, option
       token: 'legacy-verification-token',
       team_id: TEAM,
       team_domain: 'test',
-      channel_id: CHANNEL,
-      channel_name: 'general',
+      channel_id: options.channel ?? CHANNEL,
+      channel_name: options.channel?.startsWith('D') ? 'directmessage' : 'general',
       user_id: user,
       user_name: user.toLowerCase(),
       command: '/apikeys',
