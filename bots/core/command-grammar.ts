@@ -36,7 +36,8 @@ export { editDistance, tokenize } from './command-words';
  *                                        (admins: bounds requests from this channel; request-ceiling-command.ts)
  *
  * `<key>` is a name, id or visible start. Arguments may be quoted ("CI deploy"); flags take
- * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count.
+ * `--flag value` or `--flag=value`; the em/en dashes that chat clients substitute for `--` count
+ * (the words themselves: command-words.ts).
  */
 export const COMMAND_NAMES = ['help', 'list', 'show', 'create', 'rotate', 'revoke', 'delete', 'exposed', 'pause', 'resume', 'limit', 'budget', 'audit', 'usage', 'whoami', 'console', 'request', 'collect', 'request-ceiling'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];

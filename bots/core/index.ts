@@ -41,7 +41,7 @@
  *   - pass every other outgoing text through `redactKeys` (defence in depth).
  *
  * Pure helpers: `parseCommand` (grammar, did-you-mean), `validateCreateOptions`, `parseRateLimit` / `formatRateLimit`, `parseBudgetWord`, `HELP`,
- * `slackIdentity` / `teamsIdentity`, `keyLine` / `lastUsedText` / `statusWord` (disabled → paused) / `rateLimitText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
+ * `slackIdentity` / `teamsIdentity`, `slackChannel` / `teamsChannel` (the channel a request comes from, request-channel.ts), `keyLine` / `lastUsedText` / `statusWord` (disabled → paused) / `rateLimitText`, `redactKeys`, `findKeysInText` (keys as a reader sees them: the leak guard's offline test).
  */
 export type { ApiAuditRecord, ApiKey, BotName } from './api-types';
 export { KeywardenClient, outputText, type AdminAction, type KeywardenClientOptions } from './keywarden-client';
