@@ -14,6 +14,7 @@ import type { AuditQuery, ConsoleGrant, KeyEdit, KeyHoldRelease, ModelCallAdmiss
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../core/events';
 import type { ChannelCeilingRecord } from '../core/key-request-channel';
 import type { KeyRequestRecord } from '../core/key-request-record';
+import type { RotationDeliveryRecord } from '../core/rotation-delivery-port';
 import type { Account, AuditRecord, ConversationRecord, StoredAccountPolicy, KeyRecord, Project, UsageRecord } from '../core/types';
 import type { DynamoWire } from './dynamodb-wire';
 import { AccountItems } from './store/accounts';
@@ -24,6 +25,7 @@ import { KeyItems } from './store/keys';
 import { KeyRequestItems } from './store/key-requests';
 import { LogItems } from './store/logs';
 import { ProjectItems } from './store/projects';
+import { RotationDeliveryItems } from './store/rotation-deliveries';
 import { OwnershipItems } from './store/responses';
 import { TableAccess } from './store/table-access';
 import { UsageDayItems } from './store/usage-days';
@@ -48,6 +50,7 @@ export class DynamoDbStore implements Store {
   private readonly events: EventItems;
   private readonly owners: OwnershipItems;
   private readonly keyRequests: KeyRequestItems;
+  private readonly rotationDeliveries: RotationDeliveryItems;
 
   constructor(options: DynamoDbStoreOptions) {
     const db = new TableAccess(options.tableName, options.client, options.wire);
@@ -61,6 +64,7 @@ export class DynamoDbStore implements Store {
     this.events = new EventItems(db);
     this.owners = new OwnershipItems(db, options.ownerRecheckMs);
     this.keyRequests = new KeyRequestItems(db);
+    this.rotationDeliveries = new RotationDeliveryItems(db);
   }
 
   // ── accounts and credits (store/accounts.ts) ──
@@ -165,4 +169,11 @@ export class DynamoDbStore implements Store {
   putKeyRequestCeiling(record: ChannelCeilingRecord, expectedVersion: number) { return this.keyRequests.putKeyRequestCeiling(record, expectedVersion); }
   getKeyRequestCeiling(projectId: string, channel: string) { return this.keyRequests.getKeyRequestCeiling(projectId, channel); }
   deleteKeyRequestCeiling(projectId: string, channel: string) { return this.keyRequests.deleteKeyRequestCeiling(projectId, channel); }
+
+  // ── scheduled rotations' values held for their owner (store/rotation-deliveries.ts) ──
+  putRotationDelivery(record: RotationDeliveryRecord) { return this.rotationDeliveries.putRotationDelivery(record); }
+  getRotationDelivery(projectId: string, keyId: string) { return this.rotationDeliveries.getRotationDelivery(projectId, keyId); }
+  listRotationDeliveries(projectId: string) { return this.rotationDeliveries.listRotationDeliveries(projectId); }
+  takeRotationDeliveryValue(projectId: string, keyId: string, owner: string, claimedAt: string, now: number) { return this.rotationDeliveries.takeRotationDeliveryValue(projectId, keyId, owner, claimedAt, now); }
+  deleteRotationDelivery(projectId: string, keyId: string) { return this.rotationDeliveries.deleteRotationDelivery(projectId, keyId); }
 }

@@ -2,6 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { publicBase } from '../config';
 import type { RotationDelivery } from '../core/key-rotation';
 import { KeyRotationSchedule } from '../core/key-rotation-schedule';
+import { RotationOwnerDelivery } from '../core/rotation-owner-delivery';
 import type { Services } from '../services';
 import { rotationSecretsClient, SecretsManagerRotationDelivery } from './secrets-manager-rotation-delivery';
 
@@ -9,13 +10,23 @@ import { rotationSecretsClient, SecretsManagerRotationDelivery } from './secrets
  * The scheduled rotation job over the composition root's services (lambdas/services.ts): what
  * `keywarden reminders run` and the scheduled AWS function (handlers/secret-rotation-schedule.ts)
  * both run. `SECRETS_MANAGER_ENDPOINT` points the Secrets Manager client elsewhere (tests).
+ *
+ * Owner delivery (`deliverTo: {owner}`) is the store's, not a chat platform's: the value is held
+ * sealed for the owner (core/rotation-owner-delivery.ts) and the bots tell them; so every process
+ * that runs the job can do it. `owner` replaces it (tests).
  */
 export function keyRotationSchedule(
-  services: Pick<Services, 'store' | 'clock' | 'keys' | 'audit' | 'events' | 'logger' | 'config'>,
+  services: Pick<Services, 'store' | 'secrets' | 'clock' | 'keys' | 'audit' | 'events' | 'logger' | 'config'>,
   options: { env?: NodeJS.ProcessEnv; secretsManager?: SecretsManagerClient; owner?: RotationDelivery } = {},
 ): KeyRotationSchedule {
   const env = options.env ?? process.env;
   const client = options.secretsManager ?? rotationSecretsClient(env.SECRETS_MANAGER_ENDPOINT || undefined);
-  const delivery = new SecretsManagerRotationDelivery({ client, baseUrl: `${publicBase(services.config)}/v1`, ...(options.owner ? { owner: options.owner } : {}) });
-  return new KeyRotationSchedule({ store: services.store, clock: services.clock, keys: services.keys, audit: services.audit, events: services.events, delivery, log: services.logger });
+  const held = rotationOwnerDelivery(services);
+  const delivery = new SecretsManagerRotationDelivery({ client, baseUrl: `${publicBase(services.config)}/v1`, owner: options.owner ?? held });
+  return new KeyRotationSchedule({ store: services.store, clock: services.clock, keys: services.keys, audit: services.audit, events: services.events, delivery, owner: held, log: services.logger });
+}
+
+/** The owner delivery over the services: the job holds values with it, the API hands them out (routes/rotation-deliveries.ts). */
+export function rotationOwnerDelivery(services: Pick<Services, 'store' | 'secrets' | 'clock' | 'audit'>): RotationOwnerDelivery {
+  return new RotationOwnerDelivery({ store: services.store, secrets: services.secrets, clock: services.clock, audit: services.audit });
 }

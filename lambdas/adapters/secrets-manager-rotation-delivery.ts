@@ -28,7 +28,7 @@ export class SecretsManagerRotationDelivery implements RotationDelivery {
       client: SecretsManagerClient;
       /** What readers are told the key is for (the public /v1 base), when configured. */
       baseUrl?: string;
-      /** Owner delivery (chat), when this process can do it; otherwise it is refused with why. */
+      /** Owner delivery (the value held for a chat owner: core/rotation-owner-delivery.ts); without it, refused with why. */
       owner?: RotationDelivery;
     },
   ) {}

@@ -3,11 +3,13 @@ import { KeywardenError } from './errors';
 import type { EventOutbox } from './event-outbox';
 import { rotationFailedEvent } from './key-rotation-failure';
 import { keyStatus } from './key-status';
-import { rotationDue, rotationTimes, type DeliveryOutcome, type RotationDelivery } from './key-rotation';
+import { rotationDue, rotationOverlapMs, type DeliveryOutcome, type RotationDelivery } from './key-rotation';
 import type { KeyService } from './key-service';
 import type { Principal } from './principal';
 import type { Clock, Store } from './ports';
 import { redactKeys } from './redact-keys';
+import type { RotationDeliveryRecord } from './rotation-delivery-port';
+import type { RotationOwnerDelivery } from './rotation-owner-delivery';
 import type { KeyRecord, Project } from './types';
 
 /** What one run did. */
@@ -28,6 +30,8 @@ export interface KeyRotationScheduleDeps {
   keys: KeyService;
   audit: AuditLog;
   delivery: RotationDelivery;
+  /** Values held for their owner (rotation-owner-delivery.ts): each run closes those whose window is over. */
+  owner?: Pick<RotationOwnerDelivery, 'lapsed' | 'close'>;
   /** Where `key.rotation_failed` is stored for the bus and the webhooks (once per failure). */
   events: Pick<EventOutbox, 'emitOnce'>;
   /** What the job did, key by key (ids, never a value). */
@@ -51,6 +55,11 @@ const PAGE = 200;
  * bus and the webhooks; the bots tell the admins from the key's `lastFailure`). A day
  * later (RETRY_UNDELIVERED_MS) a run tries again: the job may run every few minutes.
  *
+ * An owner delivery holds the value for the owner to collect (rotation-owner-delivery.ts): each run
+ * first closes the held values whose collection window is over — one never collected is a
+ * delivery that failed, undone as above (the old key, still inside its lengthened overlap, given
+ * back); a collected one is just removed.
+ *
  * Also each run: a replacement made with `revokeWhenIdle` ends the key it replaced once that key
  * has had no call for so long (its `lastUsedAt`, or the rotation when unused since), before its
  * overlap would.
@@ -73,6 +82,7 @@ export class KeyRotationSchedule {
   private async runProject(project: Project, report: RotationRunReport): Promise<void> {
     let actor: Principal | undefined;
     const automator = async () => (actor ??= await this.automator(project));
+    for (const held of (await this.deps.owner?.lapsed(project.id, this.deps.clock.now())) ?? []) await this.closeHeld(await automator(), held, report);
     let cursor: string | undefined;
     do {
       const page = await this.deps.store.listKeys(project.id, { limit: PAGE, ...(cursor ? { cursor } : {}) });
@@ -102,7 +112,7 @@ export class KeyRotationSchedule {
     }
     let issued: Awaited<ReturnType<KeyService['rotate']>>;
     try {
-      issued = await this.deps.keys.rotate(p, key.id, rotationTimes(setting).overlapMs);
+      issued = await this.deps.keys.rotate(p, key.id, rotationOverlapMs(setting));
     } catch (err) {
       // A refusal is audited where it is decided (Authority, the policy gate); a conflict is retried next run.
       report.refused += 1;
@@ -119,6 +129,29 @@ export class KeyRotationSchedule {
     }
     report.undelivered += 1;
     await this.undo(p, key, issued.key, redactKeys(outcome.reason));
+  }
+
+  /**
+   * A held value whose collection window is over: never collected, the rotation is undone (the
+   * old key still works: its overlap outlasts the window); collected, there is nothing to do. The
+   * record goes either way, the sealed value with it.
+   */
+  private async closeHeld(p: Principal, held: RotationDeliveryRecord, report: RotationRunReport): Promise<void> {
+    try {
+      if (!held.claimedAt) {
+        const [old, replacement] = await Promise.all([this.deps.store.getKey(held.replacedKeyId), this.deps.store.getKey(held.keyId)]);
+        if (old && replacement && old.replacedBy === held.keyId) {
+          report.undelivered += 1;
+          await this.undo(p, old, replacement, `${held.owner} did not collect the new value by ${new Date(held.claimUntil).toISOString()}`);
+        } else {
+          this.deps.log.warn('key rotation schedule: uncollected value of a rotation changed since; nothing undone', { keyId: held.replacedKeyId, replacement: held.keyId });
+        }
+      }
+      await this.deps.owner!.close(held);
+    } catch (err) {
+      // Kept: the next run tries again (the old key's overlap outlasts the window).
+      this.deps.log.error('key rotation schedule: held value not closed', { keyId: held.keyId, error: errorText(err) });
+    }
   }
 
   /** The old key given back, the undelivered replacement revoked, the failure audited. */

@@ -11,7 +11,8 @@ import type { KeyRecord, KeyRotationSetting } from './types';
  * - `overlap`: at least a minute, at most 7 days (MAX_OVERLAP_MS). Never zero: a rotation whose
  *   value could not be delivered is undone, and only a key still inside its overlap can be given
  *   back (a key revoked at once stays revoked) — and readers need time to pick the new value up.
- * - `deliverTo`: a Secrets Manager secret (its ARN), or a chat identity reached privately.
+ * - `deliverTo`: a Secrets Manager secret (its ARN), or a chat identity reached privately: the
+ *   value held sealed for that person to collect once (rotation-owner-delivery.ts).
  */
 export const MIN_ROTATION_EVERY_MS = 86_400_000;
 export const MAX_ROTATION_EVERY_MS = 365 * 86_400_000;
@@ -21,6 +22,21 @@ export const MIN_ROTATION_OVERLAP_MS = 60_000;
 export const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,30}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>`. */
 export const OWNER_PATTERN = /^(slack|teams):[A-Za-z0-9._-]{1,100}:[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Owner delivery (rotation-owner-delivery.ts): how long the owner has to collect the new value.
+ * The old key's overlap runs this much longer (`rotationOverlapMs`), so it still works for about
+ * `overlap` after the latest collection; not collected by then, the rotation is undone.
+ */
+export const OWNER_CLAIM_WINDOW_MS = 86_400_000;
+/** The longest overlap a rotation takes (KeyService's MAX_OVERLAP_MS; not imported: key-service imports this module's neighbours). */
+const MAX_OVERLAP_MS = 7 * 86_400_000;
+
+/** The overlap the job rotates with: `overlap`, plus the owner's collection window for an owner delivery, at most 7 days. */
+export function rotationOverlapMs(setting: KeyRotationSetting): number {
+  const { overlapMs } = rotationTimes(setting);
+  return 'owner' in setting.deliverTo ? Math.min(MAX_OVERLAP_MS, overlapMs + OWNER_CLAIM_WINDOW_MS) : overlapMs;
+}
 
 /** `every` and `overlap` in ms, from a setting the API validated. */
 export function rotationTimes(setting: KeyRotationSetting): { everyMs: number; overlapMs: number } {

@@ -1,14 +1,15 @@
 import type { DeliveryRecord, LifecycleEvent, StoredEvent, WebhookRecord } from './events';
 import type { ExposureRecord } from './exposure';
 import type { KeyRequestPort } from './key-request-port';
+import type { RotationDeliveryPort } from './rotation-delivery-port';
 import type { Account, AuditRecord, StoredAccountPolicy, ConversationRecord, KeyRecord, Page, Project, UsageRecord } from './types';
 
 /**
  * The store port. Every write is a single-item conditional write (no transactions, no TTL
  * reliance) so the same adapter runs on DynamoDB and on dynalite. Some item families declare their
- * part beside their core module (key requests: key-request-port.ts).
+ * part beside their core module (key requests: key-request-port.ts; held rotation values: rotation-delivery-port.ts).
  */
-export interface Store extends KeyRequestPort {
+export interface Store extends KeyRequestPort, RotationDeliveryPort {
   createAccount(account: Account): Promise<void>;
   getAccount(id: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;

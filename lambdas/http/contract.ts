@@ -8,6 +8,7 @@ import { EXPOSURE_CONTRACT, KEY_CONTRACT, ME_CONTRACT } from './routes/keys.cont
 import { KEY_REQUEST_CONTRACT } from './routes/key-requests.contract';
 import { MODEL_CONTRACT } from './routes/models.contract';
 import { RESPONSE_CONTRACT } from './routes/responses.contract';
+import { ROTATION_DELIVERY_CONTRACT } from './routes/rotation-deliveries.contract';
 import { STORED_RESPONSE_CONTRACT } from './routes/responses-stored.contract';
 import { SECRET_SCANNING_CONTRACT } from './routes/secret-scanning.contract';
 import { SERVICE_CONTRACT } from './routes/service.contract';
@@ -32,6 +33,7 @@ export const CONTRACT = {
   ...KEY_CONTRACT,
   ...EXPOSURE_CONTRACT,
   ...KEY_REQUEST_CONTRACT,
+  ...ROTATION_DELIVERY_CONTRACT,
   ...AUDIT_CONTRACT,
   ...USAGE_CONTRACT,
   ...ADMIN_CONTRACT,

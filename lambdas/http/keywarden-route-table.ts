@@ -6,6 +6,7 @@ import { botRoutes } from './routes/bots';
 import { consoleRoutes } from './routes/console';
 import { keyRequestRoutes } from './routes/key-requests';
 import { keyRoutes, meRoutes } from './routes/keys';
+import { rotationDeliveryRoutes } from './routes/rotation-deliveries';
 import { secretScanningRoutes } from './routes/secret-scanning';
 import { healthRoute, openApiRoute } from './routes/service';
 import { usageRoutes } from './routes/usage';
@@ -20,6 +21,7 @@ import { webhookRoutes } from './routes/webhooks';
 export const KEYWARDEN_ROUTE_TABLE: readonly Route[] = [
   ...keyRoutes,
   ...keyRequestRoutes,
+  ...rotationDeliveryRoutes,
   ...auditRoutes,
   ...webhookRoutes,
   ...usageRoutes,

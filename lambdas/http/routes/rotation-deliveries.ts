@@ -1,0 +1,56 @@
+import { deliveryPending, type RotationDeliveryRecord } from '../../core/rotation-delivery-port';
+import { RotationOwnerDelivery } from '../../core/rotation-owner-delivery';
+import { setupScript } from '../../core/setup-script';
+import { presentKey } from '../presenters';
+import type { RequestContext } from '../request-context';
+import { defineRoute, type Route } from '../route';
+import { json } from '../types';
+import { publicV1Url } from './keys';
+import { ROTATION_DELIVERY_CONTRACT } from './rotation-deliveries.contract';
+
+/**
+ * The owner delivery over the request's services. Built here from the composition root's parts
+ * (the services carry no slot for it yet: lambdas/services-core.ts is another change's).
+ */
+function ownerDelivery(ctx: RequestContext): RotationOwnerDelivery {
+  const { store, secrets, clock, audit } = ctx.services;
+  return new RotationOwnerDelivery({ store, secrets, clock, audit });
+}
+
+/** A held value as answered: never the sealed value. */
+function presentDelivery(r: RotationDeliveryRecord, now: number) {
+  return {
+    object: 'rotation_delivery' as const,
+    keyId: r.keyId,
+    keyName: r.keyName,
+    keyStart: r.keyStart,
+    replacedKeyId: r.replacedKeyId,
+    owner: r.owner,
+    createdAt: r.createdAt,
+    claimUntil: new Date(r.claimUntil).toISOString(),
+    status: r.claimedAt ? ('collected' as const) : deliveryPending(r, now) ? ('pending' as const) : ('lapsed' as const),
+  };
+}
+
+/** Scheduled rotations' values held for their chat owner (core/rotation-owner-delivery.ts). */
+export const rotationDeliveryRoutes: Route[] = [
+  defineRoute(ROTATION_DELIVERY_CONTRACT.listRotationDeliveries, async (ctx) => {
+    const held = await ownerDelivery(ctx).list(await ctx.principal(), { pending: ctx.input.query.status === 'pending' });
+    const now = ctx.services.clock.now();
+    return json(200, { object: 'list', data: held.map((r) => presentDelivery(r, now)) });
+  }),
+  defineRoute(ROTATION_DELIVERY_CONTRACT.claimRotationDelivery, async (ctx) => {
+    const issued = await ownerDelivery(ctx).claim(await ctx.principal(), ctx.params.id);
+    const { config, clock } = ctx.services;
+    // The one answer that carries the value: never cached.
+    return json(
+      200,
+      {
+        ...presentKey(issued.key, clock.now()),
+        key: issued.secret,
+        setupScript: setupScript({ baseUrl: publicV1Url(ctx), brand: config.headerBrand, modelId: config.modelId, key: issued.secret }),
+      },
+      { 'cache-control': 'no-store' },
+    );
+  }),
+];
