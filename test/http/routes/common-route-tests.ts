@@ -38,6 +38,7 @@ export const SURFACES = {
   'secret-scanning': ['reportGithubSecrets'],
   service: ['getHealth', 'getOpenApiDocument'],
   webhooks: ['createWebhook', 'listWebhooks', 'deleteWebhook', 'listWebhookDeliveries'],
+  'rotation-deliveries': ['listRotationDeliveries', 'claimRotationDelivery'],
   'key-requests': ['createKeyRequest', 'listKeyRequests', 'approveKeyRequest', 'denyKeyRequest', 'claimKeyRequest', 'setKeyRequestCeiling', 'getKeyRequestCeiling', 'clearKeyRequestCeiling'],
 } as const satisfies Record<string, readonly OperationId[]>;
 export type Surface = keyof typeof SURFACES;
