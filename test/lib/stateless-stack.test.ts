@@ -35,6 +35,8 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
   'POST /v1/keys/{id}/disable': 'api',
   'POST /v1/keys/{id}/enable': 'api',
   'POST /v1/keys/{id}/rotate': 'api',
+  'POST /v1/keys/{id}/rotation-delivery/claim': 'api',
+  'GET /v1/rotation-deliveries': 'api',
   'POST /v1/keys/{id}/revoke': 'api',
   'POST /v1/keys/{id}/report-exposed': 'api',
   'GET /v1/keys/{id}/exposure': 'api',
