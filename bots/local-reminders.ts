@@ -5,6 +5,7 @@ import { sendSlackBudgetAlerts } from './slack/budget-alerts';
 import { sendSlackExposureNotices } from './slack/exposure-notices';
 import { sendSlackRequestCards } from './slack/key-request-notices';
 import { sendSlackReminders } from './slack/expiry-reminders';
+import { sendSlackRotationDeliveryNotices } from './slack/rotation-delivery-notices';
 import { sendSlackRotationFailureNotices } from './slack/rotation-failure-notices';
 import { sendSlackStragglerNotices } from './slack/straggler-notices';
 import { localSlackConfig } from './slack/local-mount';
@@ -55,6 +56,8 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
       slack = await SLACK_JOBS[job](bot, nowMs);
       // With the exposure notices: the approval cards owed for key requests made elsewhere (logged, not counted here).
       if (job === 'exposure-notices') await sendSlackRequestCards(bot);
+      // With the rotation failure notices: the owners told of rotated values waiting for them (logged).
+      if (job === 'rotation-failure-notices') await sendSlackRotationDeliveryNotices(bot, nowMs);
     } else slack = { skipped: configured.missing };
   } catch (err) {
     slack = { skipped: errorLabel(err) };
@@ -64,6 +67,7 @@ export async function runLocalReminders(context: LocalBotContext, nowMs = Date.n
     const bot = createTeamsBot(localTeamsConfig(context));
     teams = await TEAMS_JOBS[job](bot, nowMs);
     if (job === 'exposure-notices') await bot.sendRequestCards();
+    if (job === 'rotation-failure-notices') await bot.sendRotationDeliveryNotices(nowMs);
   } catch (err) {
     teams = { skipped: errorLabel(err) };
   }

@@ -241,6 +241,17 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('clearKeyRequestCeiling', { query: { channel } }, { headers }));
   }
 
+  // ── Scheduled rotations delivered to a key's chat owner (rotation-delivery-notices.ts) ──
+  /** The rotated values still held for their owners (never the values): whom to tell. */
+  listRotationDeliveries(): Promise<ApiResult<CallOutput<'listRotationDeliveries'>>> {
+    return this.api.call('listRotationDeliveries', { query: { status: 'pending' } });
+  }
+
+  /** A rotated key's value, to its owner `actor` only, once: for the edge's private delivery alone. */
+  claimRotationDelivery(actor: string, keyId: string): Promise<ApiResult<ApiIssuedKey>> {
+    return this.asActor(actor, (headers) => this.api.call('claimRotationDelivery', { params: { id: keyId } }, { headers }));
+  }
+
   createKey(actor: string, body: CreateKeyRequest): Promise<ApiResult<ApiIssuedKey>> {
     return this.asActor(actor, (headers) => this.api.call('createKey', { body }, { headers }));
   }

@@ -10,6 +10,7 @@ import { isSlackWork, type SlackDispatch, type SlackWork } from './ack-first/sla
 import { isBudgetAlertsEvent, isExpiryRemindersEvent, type BUDGET_ALERTS_EVENT, type EXPIRY_REMINDERS_EVENT } from '../core/expiry-reminders-event';
 import { sendSlackBudgetAlerts } from './budget-alerts';
 import { sendSlackExposureNotices } from './exposure-notices';
+import { sendSlackRotationDeliveryNotices } from './rotation-delivery-notices';
 import { sendSlackRotationFailureNotices } from './rotation-failure-notices';
 import { sendSlackStragglerNotices } from './straggler-notices';
 import { sendSlackRequestCards } from './key-request-notices';
@@ -94,6 +95,7 @@ export function createSlackLambdaHandler(options: SlackLambdaOptions): SlackLamb
       await sendSlackExposureNotices(built);
       await sendSlackStragglerNotices(built);
       await sendSlackRotationFailureNotices(built);
+      await sendSlackRotationDeliveryNotices(built);
       await sendSlackRequestCards(built);
       return { statusCode: 200, body: '' };
     }

@@ -51,7 +51,7 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   });
   // Before every listener: a request that was already seen (a replay, a retried event) stops here.
   app.use(replayGuard(client, log));
-  registerListeners(app, { conversation, log });
+  registerListeners(app, { conversation, log, client });
   return { app, conversation, client, web, log };
 }
 

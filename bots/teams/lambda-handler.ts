@@ -44,6 +44,7 @@ export function createTeamsLambdaHandler(options: TeamsLambdaOptions): TeamsLamb
       // Then the rotations' notices (issue 25): each logs its counts; the answer keeps its shape.
       await built.sendStragglerNotices();
       await built.sendRotationFailureNotices();
+      await built.sendRotationDeliveryNotices();
       // Then the approval cards owed for key requests made elsewhere (logged by the job).
       await built.sendRequestCards();
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...outcome, exposureNotices }) };

@@ -9,6 +9,7 @@ import { createTurnLogic } from './bot';
 import { sendTeamsBudgetAlerts } from './budget-alerts';
 import { sendTeamsExposureNotices } from './exposure-notices';
 import { sendTeamsReminders } from './expiry-reminders';
+import { sendTeamsRotationDeliveryNotices } from './rotation-delivery-notices';
 import { sendTeamsRotationFailureNotices } from './rotation-failure-notices';
 import { sendTeamsStragglerNotices } from './straggler-notices';
 import { textActivity } from './render-reply';
@@ -26,6 +27,8 @@ export interface TeamsBot {
   sendExposureNotices(nowMs?: number): ReturnType<typeof sendTeamsExposureNotices>;
   /** Scheduled rotations that could not deliver their value, to each admin's captured 1:1 chat; run with the exposure notices. */
   sendRotationFailureNotices(nowMs?: number): ReturnType<typeof sendTeamsRotationFailureNotices>;
+  /** Scheduled rotations' values waiting for their owner, to the owner's captured 1:1 chat with Collect key; run with the failure notices. */
+  sendRotationDeliveryNotices(nowMs?: number): ReturnType<typeof sendTeamsRotationDeliveryNotices>;
   /** Callers still on a rotated key's old value, to the rotating admin's (else every admin's) 1:1 chat; run with the exposure notices. */
   sendStragglerNotices(nowMs?: number): ReturnType<typeof sendTeamsStragglerNotices>;
   /** The approval cards owed for key requests made elsewhere (the API, the console, Slack); run with the exposure notices. */
@@ -62,6 +65,7 @@ export function createTeamsBot(config: TeamsBotConfig, log: BotLog = botLog('tea
     sendBudgetAlerts: (nowMs) => sendTeamsBudgetAlerts(bot, nowMs),
     sendExposureNotices: (nowMs) => sendTeamsExposureNotices(bot, nowMs),
     sendRotationFailureNotices: (nowMs) => sendTeamsRotationFailureNotices(bot, nowMs),
+    sendRotationDeliveryNotices: (nowMs) => sendTeamsRotationDeliveryNotices(bot, nowMs),
     sendStragglerNotices: (nowMs) => sendTeamsStragglerNotices(bot, nowMs),
     sendRequestCards: () => sendTeamsRequestCards(bot),
   };

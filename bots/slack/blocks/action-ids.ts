@@ -16,3 +16,5 @@ export const ACTION_EXPOSURE = 'kw_exposure';
 export const ACTION_KEY_REQUEST = 'kw_key_request';
 /** The form Deny… opens: the reason the requester reads. */
 export const DENY_MODAL_CALLBACK = 'kw_key_request_deny';
+/** Collect key on a scheduled rotation's notice to the key's owner (`_collect`). */
+export const ACTION_ROTATION_DELIVERY = 'kw_rotation_delivery';

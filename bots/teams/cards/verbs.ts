@@ -19,6 +19,8 @@ export const VERB = {
   exposure: 'keywarden.exposure',
   /** Approve / Deny (with the card's `reason` input) on a key request card, Collect key on its decision: `data.button` names the request and which. */
   keyRequest: 'keywarden.key-request',
+  /** Collect key on a scheduled rotation's notice to the key's owner: `data.button` names the key. */
+  rotationDelivery: 'keywarden.rotation-delivery',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];

@@ -4,6 +4,7 @@ import { decodeBudgetAlertButton } from '../../core/budget-alerts';
 import { decodeExposureButton } from '../../core/exposure-notices';
 import { decodeKeyRequestButton } from '../../core/key-request-approvals';
 import { decodeReminderButton } from '../../core/expiry-reminders';
+import { collectRotatedKey, decodeRotationDeliveryButton } from '../../core/rotation-delivery-notices';
 import { askerOf, displayName } from '../asker';
 import type { TeamsBotContext } from '../bot-context';
 import { ADAPTIVE_CARD_CONTENT_TYPE, plain, type AdaptiveCard } from '../cards/adaptive-card';
@@ -131,6 +132,15 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
       bot.log.info('teams: card action', { verb: data.verb, op: button.op, requestId: button.requestId, reply: reply.kind });
       if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(`Collected key “${plain(reply.key.name)}”; the value is in the card I just sent you.`, undefined, 'good') };
       if (reply.kind === 'text' && button.op !== 'collect') return { kind: 'card', card: outcomeCard(plain(reply.text), undefined, 'good') };
+      return notice(reply);
+    }
+    case VERB.rotationDelivery: {
+      // Collect key on a scheduled rotation's notice: the value to the clicker's 1:1 chat, if the API finds them the owner.
+      const button = typeof data.button === 'string' ? decodeRotationDeliveryButton(data.button) : undefined;
+      if (!button) return { kind: 'notice', text: 'This button is not valid any more.' };
+      const reply = await collectRotatedKey(bot.client, button.keyId, clicker, teamsPrivateDelivery(bot, context));
+      bot.log.info('teams: card action', { verb: data.verb, keyId: button.keyId, reply: reply.kind });
+      if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(`Collected the new value of “${plain(reply.key.name)}”; it is in the card I just sent you.`, undefined, 'good') };
       return notice(reply);
     }
     default:
