@@ -23,6 +23,7 @@ describe('registerListeners', () => {
       'action /^kw_budget_(raise|pause)$/ function',
       'action /^kw_exposure_(replace|usage)$/ function',
       'action /^kw_key_request_(approve|deny|collect)$/ function',
+      'action kw_rotation_delivery_collect function',
       'event app_mention function',
       'event message function',
       'event message function',
