@@ -20,8 +20,12 @@ export const MIN_ROTATION_OVERLAP_MS = 60_000;
 
 /** A Secrets Manager secret's ARN, any partition (the customer's account and region). */
 export const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,30}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
-/** A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>`. */
-export const OWNER_PATTERN = /^(slack|teams):[A-Za-z0-9._-]{1,100}:[A-Za-z0-9._-]{1,100}$/;
+/**
+ * A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>` —
+ * the identities the bots' actor assertions carry (actor-assertion.ts IDENTITY_PATTERN), bounded:
+ * an owner no assertion could ever name could never collect its value.
+ */
+export const OWNER_PATTERN = /^(slack:[A-Za-z0-9]{1,100}:[A-Za-z0-9]{1,100}|teams:[A-Za-z0-9-]{1,100}:[A-Za-z0-9-]{1,100})$/;
 
 /**
  * Owner delivery (rotation-owner-delivery.ts): how long the owner has to collect the new value.

@@ -102,7 +102,8 @@ export class RotationOwnerDelivery implements RotationDelivery {
       await this.audit(p, 'denied', { keyId, reason, details }, true);
       throw error;
     };
-    if (p.kind !== 'key' || !p.person) {
+    // A bot's signed assertion only: the value then goes into the bot's private reply (a console session names a person but signs nothing).
+    if (p.kind !== 'key' || !p.person?.assertion) {
       return refuse(new KeywardenError('insufficient_permissions', 'Only the key’s owner collects its rotated value, through the bot (their X-Keywarden-Actor assertion).'), 'not a person through a bot');
     }
     if (p.person.identity !== record.owner) {
