@@ -64,7 +64,8 @@ const PAGE = 200;
  * has had no call for so long (its `lastUsedAt`, or the rotation when unused since), before its
  * overlap would.
  *
- * Cost: one walk of every project's keys (as the event sweep), one write per rotation.
+ * Cost: one walk of every project's keys (as the event sweep) and one query of its held values, one
+ * write per rotation.
  */
 export class KeyRotationSchedule {
   constructor(private readonly deps: KeyRotationScheduleDeps) {}
