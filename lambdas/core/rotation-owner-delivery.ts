@@ -48,6 +48,8 @@ export class RotationOwnerDelivery implements RotationDelivery {
   async preflight(to: KeyRotationSetting['deliverTo'], key: KeyRecord): Promise<string | undefined> {
     if (!('owner' in to)) return 'not an owner delivery';
     const owner = to.owner;
+    // Nobody holds the Automator key's value (SPEC §3), and an undone rotation of it would leave the project's pointer on the revoked replacement.
+    if (key.type === 'system') return `${UNAVAILABLE}: the Automator key is rotated for the platform, never handed to a person`;
     if (!IDENTITY_PATTERN.test(owner)) return `${UNAVAILABLE}: ${owner} is not a chat identity (slack:<team>:<user> or teams:<tenant>:<aadObjectId>)`;
     const platform = owner.split(':')[0]!;
     const met = (await this.deps.store.listConversations(key.projectId)).filter((c) => c.identity === owner);
