@@ -21,6 +21,50 @@ export const MIN_ROTATION_OVERLAP_MS = 60_000;
 /** A Secrets Manager secret's ARN, any partition (the customer's account and region). */
 export const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,30}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 /**
+ * Cross-account delivery (issue 25 point 2; docs/operating.md §12): a secret in the customer's
+ * account is written through a role the customer grants, assumed with `sts:ExternalId` = the key's
+ * project id (so a key manager of another project cannot aim at a role that trusts a different
+ * one). The rotations function may assume only roles named `keywarden-delivery-…`, at an account's
+ * top path (lib/ grants `arn:aws:iam::*:role/keywarden-delivery-*`, and a role's ARN includes its
+ * path), so a role named otherwise could never be assumed and is refused when set.
+ */
+export const DELIVERY_ROLE_PREFIX = 'keywarden-delivery-';
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/keywarden-delivery-[\w+=,.@-]{1,45}$/;
+
+/** A secret destination as stored: the secret, and the customer's role when it lies in another account. */
+export interface SecretDestination {
+  secretsManagerArn: string;
+  roleArn?: string;
+}
+
+/** The partition and account an ARN names (`arn:<partition>:<service>:<region>:<account>:…`). */
+export function arnAccount(arn: string): { partition: string; account: string } | undefined {
+  const [prefix, partition, , , account] = arn.split(':');
+  return prefix === 'arn' && partition && account && /^\d{12}$/.test(account) ? { partition, account } : undefined;
+}
+
+/**
+ * Why a secret destination cannot be set, or undefined; `home` is Keywarden's own account. The
+ * role is the customer's consent over their own secret, so it must be in the secret's account (a
+ * role of a third account could not write it, and is nobody's consent to). A secret outside
+ * `home` needs that role: Keywarden's own role holds no grant on other accounts' secrets.
+ */
+export function secretDestinationRefusal(to: SecretDestination, home: string): string | undefined {
+  const secret = arnAccount(to.secretsManagerArn);
+  if (!secret) return 'secretsManagerArn must be a Secrets Manager secret ARN';
+  if (to.roleArn !== undefined) {
+    if (!ROLE_ARN_PATTERN.test(to.roleArn)) return `roleArn must be an IAM role ARN named ${DELIVERY_ROLE_PREFIX}… (arn:aws:iam::<account>:role/${DELIVERY_ROLE_PREFIX}<name>)`;
+    const role = arnAccount(to.roleArn)!;
+    if (role.account !== secret.account || role.partition !== secret.partition) {
+      return `roleArn must be a role in the secret's account (${secret.account}), not ${role.account}`;
+    }
+  } else if (secret.account !== home) {
+    return `the secret is in account ${secret.account}, not Keywarden's: set roleArn, the role in that account Keywarden assumes to write it (docs/operating.md §12)`;
+  }
+  return undefined;
+}
+
+/**
  * A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>` —
  * the identities the bots' actor assertions carry (actor-assertion.ts IDENTITY_PATTERN), bounded:
  * an owner no assertion could ever name could never collect its value.

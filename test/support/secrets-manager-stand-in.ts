@@ -18,12 +18,23 @@ import type { AddressInfo } from 'node:net';
  *
  * Operations: CreateSecret, DescribeSecret, GetSecretValue, PutSecretValue,
  * UpdateSecretVersionStage, RotateSecret, TagResource, UntagResource. Requests are signed by the
- * SDK with test credentials; the signature is not checked.
+ * SDK with test credentials; the signature is not checked, but who signed is: each call records the
+ * access key id of its SigV4 `Credential=` (and whether a session token came with it), and
+ * `accepts` (options) stands for the account's IAM — a request it refuses is the service's
+ * `AccessDeniedException`. `account`/`region` make a second instance stand for a customer's account.
  */
+export interface SecretsManagerStandInOptions {
+  /** The account and region in the ARNs it makes (default 123456789012, us-east-1). */
+  account?: string;
+  region?: string;
+  /** Whether the signer may call: its access key id and session token (temporary credentials carry one). Default: anyone. */
+  accepts?: (signer: { accessKeyId: string; sessionToken: string | undefined }) => boolean;
+}
+
 export interface SecretsManagerStandIn {
   readonly endpoint: string;
-  /** Every call in order: the operation and the SecretId (or Name) it named. */
-  readonly calls: Array<{ operation: string; secretId: string }>;
+  /** Every call in order: the operation, the SecretId (or Name) it named, and who signed it (SigV4 `Credential=`). */
+  readonly calls: Array<{ operation: string; secretId: string; accessKeyId: string; sessionToken: boolean }>;
   /**
    * The next call of `operation` fails with InternalServiceError (500) before doing anything: a
    * failure the real service can show and a test cannot otherwise bring about (a function dying
@@ -61,10 +72,14 @@ class AwsError extends Error {
   }
 }
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
+/** The access key id a SigV4 request was signed with: `Authorization: AWS4-HMAC-SHA256 Credential=<id>/<date>/…`. */
+export function signingAccessKeyId(authorization: string | undefined): string {
+  return /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1] ?? '';
+}
 
-export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandIn> {
+export async function startSecretsManagerStandIn(options: SecretsManagerStandInOptions = {}): Promise<SecretsManagerStandIn> {
+  const region = options.region ?? 'us-east-1';
+  const account = options.account ?? '123456789012';
   const secrets = new Map<string, Secret>();
   const calls: SecretsManagerStandIn['calls'] = [];
   const failing = new Set<string>();
@@ -98,7 +113,7 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
       if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw new AwsError('InvalidParameterException', 'Invalid name.');
       if ([...secrets.values()].some((s) => s.name === name)) throw new AwsError('ResourceExistsException', `The secret ${name} already exists.`);
       const secret: Secret = {
-        arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`,
+        arn: `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${randomUUID().slice(0, 6)}`,
         name,
         tags: new Map(((input.Tags ?? []) as Array<{ Key: string; Value: string }>).map((t) => [t.Key, t.Value])),
         rotationEnabled: false,
@@ -217,7 +232,13 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
       try {
         if (req.method !== 'POST' || !run) throw new AwsError('InvalidRequestException', `unsupported operation ${target}`);
         const input = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as Record<string, unknown>;
-        calls.push({ operation, secretId: String(input.SecretId ?? input.Name ?? '') });
+        const accessKeyId = signingAccessKeyId(req.headers.authorization);
+        const token = req.headers['x-amz-security-token'];
+        const sessionToken = typeof token === 'string' && token !== '' ? token : undefined;
+        calls.push({ operation, secretId: String(input.SecretId ?? input.Name ?? ''), accessKeyId, sessionToken: sessionToken !== undefined });
+        if (options.accepts && !options.accepts({ accessKeyId, sessionToken })) {
+          throw new AwsError('AccessDeniedException', `User: ${accessKeyId || 'anonymous'} is not authorized to perform: secretsmanager:${operation} because no identity-based policy allows the secretsmanager:${operation} action`);
+        }
         if (failing.delete(operation)) return reply(500, { __type: 'InternalServiceError', message: 'An error occurred on the server side.' });
         reply(200, run(input));
       } catch (err) {
