@@ -15,6 +15,7 @@ import { Authenticator } from './core/authenticator';
 import { ConversationDirectory } from './core/conversations';
 import { KeyService } from './core/key-service';
 import { KeyRequests } from './core/key-requests';
+import { RotationOwnerDelivery } from './core/rotation-owner-delivery';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
 import { OperatorService } from './core/operator-service';
@@ -50,6 +51,8 @@ export interface Services {
   keys: KeyService;
   /** Keys asked for by anyone, approved by a key manager, collected by the requester. */
   keyRequests: KeyRequests;
+  /** Scheduled rotations' new values held sealed for their chat owner to collect once. */
+  rotationDeliveries: RotationOwnerDelivery;
   operator: OperatorService;
   billing: Billing;
   /** Where the bots reach people privately. */
@@ -134,6 +137,7 @@ export function composeServices(config: Config, overrides: ServiceOverrides, mod
     audit,
     keys,
     keyRequests,
+    rotationDeliveries: new RotationOwnerDelivery({ store, secrets, clock, audit }),
     events,
     relay,
     eventSweep: new EventSweep({ store, clock, events, log: logger, keyRequests }),

@@ -70,6 +70,9 @@ export function rotationFailureFacts(reply: RotationFailureReply, nowMs = Date.n
     destination,
     reason: failure.reason,
     when: `${relativeTime(failure.at, nowMs)} (${failure.at})`,
-    next: 'Fix the destination (the secret, its tag keywarden-delivery and the role’s grant; docs/operating.md): the job tries again a day later.',
+    next:
+      to && 'owner' in to
+        ? 'Ask the owner to collect the next value from the bot when it offers it (within a day), or point deliverTo elsewhere: the job tries again a day later.'
+        : 'Fix the destination (the secret, its tag keywarden-delivery and the role’s grant; docs/operating.md): the job tries again a day later.',
   };
 }

@@ -1,8 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log';
 import { listingCursors, pageSize } from './cursor';
 import { KeywardenError } from './errors';
-import { hashingSecret, hashingSecrets } from './hashing';
 import {
   claimable,
   KEY_REQUEST_ID_PATTERN,
@@ -18,6 +17,7 @@ import type { EventOutbox } from './event-outbox';
 import type { EventType } from './events';
 import { KeyRequestCeilings } from './key-request-ceilings';
 import { channelOf } from './key-request-channel';
+import { sealValue, unsealValue } from './sealed-values';
 import { keyRequestEvent } from './key-request-events';
 import { checkPermission } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
@@ -198,7 +198,7 @@ export class KeyRequests {
       decidedAt: new Date(this.deps.clock.now()).toISOString(),
       keyId: issued.key.id,
       keyStart: issued.key.start,
-      sealedKey: await this.seal(issued.secret, id),
+      sealedKey: await sealValue(this.deps.secrets, SEAL_INFO, id, issued.secret),
       claimUntil: this.deps.clock.now() + KEY_REQUEST_TTL_MS,
     });
     if (!decided) {
@@ -259,7 +259,7 @@ export class KeyRequests {
     await this.announce(p, { ...claimed, claimedAt: new Date(now).toISOString() }, 'key_request.claimed');
     const key = await this.deps.store.getKey(taken.keyId!);
     if (!key) throw new KeywardenError('not_found', `The key of request ${id} no longer exists.`);
-    return { key, secret: await this.unseal(taken.sealedKey, id) };
+    return { key, secret: await unsealValue(this.deps.secrets, SEAL_INFO, id, taken.sealedKey) };
   }
 
   /**
@@ -328,37 +328,6 @@ export class KeyRequests {
     await this.deps.audit.record(p, action, 'denied', { reason: reason ?? error.message, details }, { once: true });
     throw error;
   }
-
-  private async seal(raw: string, requestId: string): Promise<string> {
-    const { current } = await hashingSecret(this.deps.secrets);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', sealingKey(current), iv);
-    cipher.setAAD(Buffer.from(requestId));
-    const sealed = Buffer.concat([cipher.update(raw, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return `v1.${iv.toString('base64url')}.${sealed.toString('base64url')}`;
-  }
-
-  /** Under the current hashing secret, or the previous one while it is being rotated. */
-  private async unseal(sealed: string, requestId: string): Promise<string> {
-    const [version, iv, body] = sealed.split('.');
-    if (version !== 'v1' || !iv || !body) throw new Error('unknown sealed key format');
-    const bytes = Buffer.from(body, 'base64url');
-    for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), Buffer.from(iv, 'base64url'));
-        decipher.setAAD(Buffer.from(requestId));
-        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-        return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
-      } catch {
-        // Sealed under the other hashing secret: try the next.
-      }
-    }
-    throw new Error('sealed key cannot be unsealed with the current hashing secrets');
-  }
-}
-
-function sealingKey(hashing: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', hashing, Buffer.alloc(0), SEAL_INFO, 32));
 }
 
 /** The one-pending slot of a requester and a key name (names compared trimmed, case-insensitively). */

@@ -11,9 +11,9 @@ import type { SecretsProvider } from './ports';
  * The AES key derives (HKDF-SHA-256) from the environment's hashing secret and `info`, which
  * names the use (one family's sealed values never open as another's); `bind` is the associated
  * data — the record the value belongs to — so a sealed value copied onto another record does not
- * open. The same scheme as the approved key requests' (key-requests.ts), whose private copy of it
- * predates this module. While the hashing secret is being rotated, a value sealed under the
- * previous one still opens.
+ * open. Used by the approved key requests (key-requests.ts) and the rotated values held for an
+ * owner (rotation-owner-delivery.ts). While the hashing secret is being rotated, a value sealed
+ * under the previous one still opens.
  */
 export async function sealValue(secrets: SecretsProvider, info: string, bind: string, raw: string): Promise<string> {
   const { current } = await hashingSecret(secrets);

@@ -1,21 +1,10 @@
 import { deliveryPending, type RotationDeliveryRecord } from '../../core/rotation-delivery-port';
-import { RotationOwnerDelivery } from '../../core/rotation-owner-delivery';
 import { setupScript } from '../../core/setup-script';
 import { presentKey } from '../presenters';
-import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 import { publicV1Url } from './keys';
 import { ROTATION_DELIVERY_CONTRACT } from './rotation-deliveries.contract';
-
-/**
- * The owner delivery over the request's services. Built here from the composition root's parts
- * (the services carry no slot for it yet: lambdas/services-core.ts is another change's).
- */
-function ownerDelivery(ctx: RequestContext): RotationOwnerDelivery {
-  const { store, secrets, clock, audit } = ctx.services;
-  return new RotationOwnerDelivery({ store, secrets, clock, audit });
-}
 
 /** A held value as answered: never the sealed value. */
 function presentDelivery(r: RotationDeliveryRecord, now: number) {
@@ -35,12 +24,12 @@ function presentDelivery(r: RotationDeliveryRecord, now: number) {
 /** Scheduled rotations' values held for their chat owner (core/rotation-owner-delivery.ts). */
 export const rotationDeliveryRoutes: Route[] = [
   defineRoute(ROTATION_DELIVERY_CONTRACT.listRotationDeliveries, async (ctx) => {
-    const held = await ownerDelivery(ctx).list(await ctx.principal(), { pending: ctx.input.query.status === 'pending' });
+    const held = await ctx.services.rotationDeliveries.list(await ctx.principal(), { pending: ctx.input.query.status === 'pending' });
     const now = ctx.services.clock.now();
     return json(200, { object: 'list', data: held.map((r) => presentDelivery(r, now)) });
   }),
   defineRoute(ROTATION_DELIVERY_CONTRACT.claimRotationDelivery, async (ctx) => {
-    const issued = await ownerDelivery(ctx).claim(await ctx.principal(), ctx.params.id);
+    const issued = await ctx.services.rotationDeliveries.claim(await ctx.principal(), ctx.params.id);
     const { config, clock } = ctx.services;
     // The one answer that carries the value: never cached.
     return json(

@@ -101,6 +101,9 @@ describe('Slack: scheduled rotation delivered to the key’s owner', () => {
     const told = (await h.slack.waitFor(dmTo(ADMIN_USER, 'kw_rotation_failure'), { from })) as any;
     expect(textOf(told.args)).toContain('did not collect the new value');
     expect(textOf(told.args)).toContain(old.id);
+    // What to do next is about the owner, not a secret's tag.
+    expect(textOf(told.args)).toContain('Ask the owner to collect');
+    expect(textOf(told.args)).not.toContain('keywarden-delivery');
     expect(keysIn(told)).toEqual([]);
   });
 });
