@@ -94,11 +94,11 @@ export class DynamoDbStore implements Store {
   listConversations(projectId: string, bot?: string) { return this.projects.listConversations(projectId, bot); }
 
   // ── keys and admission (store/keys.ts) ──
-  getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }) { return this.keys.getKeyWithAdmin(id, admin); }
+  getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }, options?: { accountId?: string }) { return this.keys.getKeyWithAdmin(id, admin, options); }
   putKey(key: KeyRecord, event?: string) { return this.keys.putKey(key, event); }
   listKey(key: KeyRecord) { return this.keys.listKey(key); }
   getKey(id: string) { return this.keys.getKey(id); }
-  listKeys(projectId: string, options: { cursor?: string; limit: number }) { return this.keys.listKeys(projectId, options); }
+  listKeys(projectId: string, options: { cursor?: string; limit: number; admin?: string }) { return this.keys.listKeys(projectId, options); }
   keysCursorAfter(key: KeyRecord) { return this.keys.keysCursorAfter(key); }
   updateKey(id: string, edit: KeyEdit) { return this.keys.updateKey(id, edit); }
   revokeKey(id: string, at: string, event?: string) { return this.keys.revokeKey(id, at, event); }

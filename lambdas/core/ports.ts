@@ -47,8 +47,8 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
   removeAdmin(projectId: string, identity: string): Promise<boolean>;
   listAdmins(projectId: string): Promise<string[]>;
   isAdmin(projectId: string, identity: string): Promise<boolean>;
-  /** A key and whether a person is an admin of `admin.projectId`, read together (one round trip). */
-  getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }>;
+  /** A key and whether a person is an admin of `admin.projectId`, read together (one round trip); with `accountId`, that account too (`account`, absent if none). */
+  getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }, options?: { accountId?: string }): Promise<{ key?: KeyRecord; admin: boolean; account?: Account }>;
 
   /**
    * Conditional create: fails with `false` if the id exists. `event`: the id of the pending event
@@ -62,7 +62,8 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    */
   listKey(key: KeyRecord): Promise<void>;
   getKey(id: string): Promise<KeyRecord | undefined>;
-  listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>>;
+  /** `admin`: an identity whose admin entry of the project is read with the page's keys (one round trip; the answer's `admin`). */
+  listKeys(projectId: string, options: { cursor?: string; limit: number; admin?: string }): Promise<Page<KeyRecord> & { admin?: boolean }>;
   /** The `listKeys` cursor that resumes right after `key` (a filtered walk stopping mid-page). */
   keysCursorAfter(key: KeyRecord): string;
   /**
