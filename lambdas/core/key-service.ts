@@ -4,7 +4,6 @@ import type { AuditLog } from './audit-log';
 import type { Authenticator } from './authenticator';
 import { Authority, inheritedLimits, narrowerRate, powerEnd, type AuditAction, type Powers } from './authority';
 import { roundCredits } from './credits';
-import { listingCursors, pageSize } from './cursor';
 import { DAY_MS } from './duration';
 import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
@@ -13,13 +12,14 @@ import type { EventOutbox } from './event-outbox';
 import { recordedChange, type RecordedChange } from './key-change';
 import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
-import { DEFAULT_PREFIX, generateKey, parseKey, PREFIX_PATTERN, startOf } from './key-format';
+import { DEFAULT_PREFIX, generateKey, PREFIX_PATTERN, startOf } from './key-format';
+import { KeyListing, type KeyQuery } from './key-listing';
 import { keyStatus } from './key-status';
 import { requireRead } from './policy';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
-import type { Account, Budget, KeyRecord, KeyRotationSetting, KeyStatus, Page, Project, RateLimit, Role, TokenLimit } from './types';
+import type { Account, Budget, KeyRecord, KeyRotationSetting, Page, Project, RateLimit, Role, TokenLimit } from './types';
 
 export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 export const DEFAULT_EXPIRY_MS = 365 * DAY_MS;
@@ -76,6 +76,8 @@ export interface KeyServiceDeps {
 interface Target {
   key: KeyRecord;
   personIsAdmin?: boolean;
+  /** Asked for (`withAccount`) and read with the key: the acting key's account, as it stands (`account` absent: none). */
+  accountRead?: { id: string; account?: Account };
 }
 
 /**
@@ -91,9 +93,11 @@ export class KeyService {
   private readonly exposures: KeyExposures;
   /** A key-changing write with its audit record and its event (key-change.ts). */
   private readonly recorded: RecordedChange;
+  private readonly listing: KeyListing;
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.authority = new Authority(deps);
+    this.listing = new KeyListing(deps);
     this.policies = new AccountPolicyGate(deps, this.authority);
     this.edits = new KeyEdits(deps, this.authority, this.policies, {
       target: (p, id) => this.target(p, id),
@@ -122,17 +126,21 @@ export class KeyService {
 
   /**
    * A bot asks before it offers a person an admin action: is this person an admin of the project?
-   * A "no" is a denied attempt and is audited like one, naming the person and the bot.
+   * A "no" is a denied attempt and is audited like one, naming the person and the bot. With
+   * `search` (as `list`'s, needing keys:read), the keys it matches come back to an admin only:
+   * the admin entry is read with the listing's keys, in the same round trip (key-listing.ts).
    */
-  async checkPersonAdmin(p: Principal, action: AuditAction, keyId?: string): Promise<{ identity: string; admin: boolean }> {
+  async checkPersonAdmin(p: Principal, action: AuditAction, keyId?: string, search?: string): Promise<{ identity: string; admin: boolean; matches?: KeyRecord[] }> {
     if (p.kind !== 'key' || !p.person) {
       throw new KeywardenError('invalid_request_error', 'This check needs an actor assertion naming the person.', {
         param: 'X-Keywarden-Actor',
       });
     }
-    const admin = await this.deps.store.isAdmin(p.key.projectId, p.person.identity);
+    const identity = p.person.identity;
+    const found = search === undefined ? undefined : await this.listing.list(p, { search, limit: 50 }, { admin: identity });
+    const admin = found ? found.admin === true : await this.deps.store.isAdmin(p.key.projectId, identity);
     if (!admin) await this.deps.audit.record(p, action, 'denied', { keyId, reason: 'not a project admin' });
-    return { identity: p.person.identity, admin };
+    return { identity, admin, ...(admin && found ? { matches: found.items } : {}) };
   }
 
   /** The chat identities registered as admins of the caller's project. */
@@ -246,57 +254,28 @@ export class KeyService {
    * indistinguishable from a missing one. For a person, whether they are an admin is read in the
    * same round trip (`withAdmin`), for the authority check that follows.
    */
-  private async target(p: Principal, id: string, options = { withAdmin: true }): Promise<Target> {
+  private async target(p: Principal, id: string, options: { withAdmin: boolean; withAccount?: boolean } = { withAdmin: true }): Promise<Target> {
     const wellFormed = KEY_ID_PATTERN.test(id);
     const person = p.kind === 'key' && options.withAdmin ? p.person : undefined;
+    // The acting key's account is the target's too (one project, one account), checked where used.
+    const accountId = p.kind === 'key' && options.withAccount ? p.key.accountId : undefined;
     let key: KeyRecord | undefined;
     let personIsAdmin: boolean | undefined;
-    if (wellFormed && person) ({ key, admin: personIsAdmin } = await this.deps.store.getKeyWithAdmin(id, { projectId: principalProject(p), identity: person.identity }));
-    else if (wellFormed) key = await this.deps.store.getKey(id);
+    let accountRead: Target['accountRead'];
+    if (wellFormed && person) {
+      const found = await this.deps.store.getKeyWithAdmin(id, { projectId: principalProject(p), identity: person.identity }, accountId ? { accountId } : {});
+      ({ key, admin: personIsAdmin } = found);
+      if (accountId) accountRead = { id: accountId, ...(found.account ? { account: found.account } : {}) };
+    } else if (wellFormed) key = await this.deps.store.getKey(id);
     if (!key || key.projectId !== principalProject(p)) {
       // Echo the id only when it is an id: a raw key pasted into the path must not come back.
       throw new KeywardenError('not_found', wellFormed ? `No key ${id} in this project.` : 'No such key in this project.');
     }
-    return { key, personIsAdmin };
+    return { key, personIsAdmin, ...(accountRead ? { accountRead } : {}) };
   }
 
-  async list(
-    p: Principal,
-    query: { search?: string; type?: KeyType; status?: KeyStatus; cursor?: string; limit?: number },
-  ): Promise<Page<KeyRecord>> {
-    requireRead(p, 'keys:read');
-    const projectId = principalProject(p);
-    const limit = pageSize(query.limit);
-    const now = this.deps.clock.now();
-    const search = query.search?.trim();
-    if (search && parseKey(search).ok) {
-      const key = await this.deps.auth.inspect(search);
-      return { items: key && key.projectId === projectId ? [key] : [] };
-    }
-    const matches = (k: KeyRecord) =>
-      (!query.type || k.type === query.type) &&
-      (!query.status || keyStatus(k, now) === query.status) &&
-      (!search || matchesSearch(k, search));
-    const cursors = await listingCursors(this.deps.secrets, ['keys', projectId, search ?? '', query.type ?? '', query.status ?? '']);
-    const start = cursors.open(query.cursor);
-    if (!search && !query.type && !query.status) {
-      const page = await this.deps.store.listKeys(projectId, { cursor: start, limit });
-      return { items: page.items, nextCursor: cursors.seal(page.nextCursor) };
-    }
-    // Filtered listings walk the project's keys (projects hold tens to hundreds of keys) and stop
-    // at the `limit`-th match; the next page resumes right after it, so nothing is skipped.
-    const items: KeyRecord[] = [];
-    let cursor = start;
-    do {
-      const page = await this.deps.store.listKeys(projectId, { cursor, limit: 200 });
-      for (const key of page.items) {
-        if (!matches(key)) continue;
-        items.push(key);
-        if (items.length === limit) return { items, nextCursor: cursors.seal(this.deps.store.keysCursorAfter(key)) };
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    return { items };
+  list(p: Principal, query: KeyQuery): Promise<Page<KeyRecord>> {
+    return this.listing.list(p, query);
   }
 
   /** Edits a key in place (PATCH /v1/keys/{id}); `ifVersion` makes it conditional (If-Match). */
@@ -323,7 +302,7 @@ export class KeyService {
     if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
       throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
     }
-    const { key: old, personIsAdmin } = await this.target(p, id);
+    const { key: old, personIsAdmin, accountRead } = await this.target(p, id, { withAdmin: true, withAccount: true });
     // Rotation hands out the old key's powers: allowed only if the actor could have created it.
     await this.authority.authorize(p, 'key.rotate', { keyId: old.id, powers: old, personIsAdmin });
     const now = this.deps.clock.now();
@@ -334,7 +313,8 @@ export class KeyService {
     const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - Date.parse(old.createdAt), DAY_MS);
     // The replacement keeps the old lifetime, but never outlives a bounded actor, nor the account's policy.
     const actorEnd = p.kind === 'key' && !p.person && old.type !== 'system' ? powerEnd(p.key) : Infinity;
-    const policy = await this.policies.of(old.accountId);
+    // The policy as it stands: read with the key when the acting key's account is the key's (always, but checked).
+    const policy = accountRead?.id === old.accountId ? accountRead.account?.policy : await this.policies.of(old.accountId);
     const carried = lifetime === null ? null : Math.min(now + lifetime, actorEnd);
     // The Automator key is the platform's, outside any policy.
     const expiresAt = old.type === 'system' ? carried : policyExpiry(policy, carried, now, DEFAULT_EXPIRY_MS);
@@ -433,16 +413,3 @@ export class KeyService {
     return this.exposures.expose(key, { source: 'report', location: location ?? `reported by ${principalActor(p)}` });
   }
 }
-
-/** A search matches a key's id, name, visible start, or one of its metadata values. */
-function matchesSearch(key: KeyRecord, search: string): boolean {
-  const s = search.toLowerCase();
-  return (
-    key.id === search ||
-    key.name.toLowerCase().includes(s) ||
-    Object.values(key.metadata ?? {}).some((v) => v.toLowerCase().includes(s)) ||
-    key.start.startsWith(search) ||
-    (search.length > key.start.length && search.startsWith(key.start))
-  );
-}
-

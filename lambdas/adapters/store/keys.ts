@@ -9,9 +9,9 @@ import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store }
 import { KeywardenError } from '../../core/errors';
 import { KeyAdmission, toKey } from './key-admission';
 import type { ExposureRecord } from '../../core/exposure';
-import type { KeyRecord, Page } from '../../core/types';
-import { decodeCursor, encodeCursor, unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
+import type { Account, KeyRecord, Page } from '../../core/types';
+import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
+import { itemKey, partition, sortKey, TABLE_SCHEMA, type ItemKey } from './table';
 
 export type KeyStore = Pick<
   Store,
@@ -53,10 +53,26 @@ export class KeyItems implements KeyStore {
     this.admission = new KeyAdmission(db);
   }
 
-  async getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }): Promise<{ key?: KeyRecord; admin: boolean }> {
-    const found = await this.db.batchGetAll([itemKey.key(id), itemKey.admin(admin.projectId, admin.identity)]);
-    const keyItem = found.find((item) => item.sk === sortKey.key);
-    return { ...(keyItem ? { key: toKey(keyItem) } : {}), admin: found.some((item) => item.sk !== sortKey.key) };
+  /**
+   * One consistent BatchGetItem: the key, the person's admin entry and, for a rotation (whose
+   * account policy bounds the replacement), the account — so checking who asks and what the
+   * policy allows adds no round trip to reading the key.
+   */
+  async getKeyWithAdmin(
+    id: string,
+    admin: { projectId: string; identity: string },
+    options: { accountId?: string } = {},
+  ): Promise<{ key?: KeyRecord; admin: boolean; account?: Account }> {
+    const adminKey = itemKey.admin(admin.projectId, admin.identity);
+    const accountKey = options.accountId === undefined ? undefined : itemKey.account(options.accountId);
+    const found = await this.db.batchGetAll([itemKey.key(id), adminKey, ...(accountKey ? [accountKey] : [])]);
+    const keyItem = found.find((item) => isAt(item, itemKey.key(id)));
+    const accountItem = accountKey && found.find((item) => isAt(item, accountKey));
+    return {
+      ...(keyItem ? { key: toKey(keyItem) } : {}),
+      admin: found.some((item) => isAt(item, adminKey)),
+      ...(accountItem ? { account: strip<Account>(accountItem) } : {}),
+    };
   }
 
   /**
@@ -113,7 +129,7 @@ export class KeyItems implements KeyStore {
    * themselves and come back whole. An entry without its key item (deleted, never written) is
    * skipped, so a page may hold fewer keys than `limit`; the cursor still moves past it.
    */
-  async listKeys(projectId: string, options: { cursor?: string; limit: number }): Promise<Page<KeyRecord>> {
+  async listKeys(projectId: string, options: { cursor?: string; limit: number; admin?: string }): Promise<Page<KeyRecord> & { admin?: boolean }> {
     // A cursor is a position in the list: the gsi1 sort key of the last key shown (unique: it
     // ends with the key's id), whichever item listed it — an entry or, written before entries
     // existed, the key item itself. The page continues below it.
@@ -130,7 +146,12 @@ export class KeyItems implements KeyStore {
     );
     const found = out.Items ?? [];
     const listed = found.filter((item) => item.sk === sortKey.keyListing).map((item) => itemKey.key(String(item.id)));
-    const items = new Map((listed.length ? await this.db.batchGetAll(listed) : []).map((item) => [String(item.pk), item]));
+    // A person's admin entry rides with the page's keys (the bot's "is this person an admin, and
+    // which keys match": one BatchGetItem after the query instead of a GetItem beside it).
+    const adminKey = options.admin === undefined ? undefined : itemKey.admin(projectId, options.admin);
+    const toRead = adminKey ? [...listed, adminKey] : listed;
+    const read = toRead.length ? await this.db.batchGetAll(toRead) : [];
+    const items = new Map(read.filter((item) => item.sk === sortKey.key).map((item) => [String(item.pk), item]));
     const seen = new Set<string>();
     const keys = found.flatMap((item) => {
       const whole = item.sk === sortKey.keyListing ? items.get(partition.key(String(item.id))) : item;
@@ -142,7 +163,7 @@ export class KeyItems implements KeyStore {
     // Keys written before listing entries existed are moved to one as they are listed.
     const legacy = found.filter((item) => item.sk === sortKey.key);
     if (legacy.length) await Promise.all(legacy.map((item) => this.moveToListing(toKey(item))));
-    return { items: keys, nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: keys, nextCursor: encodeCursor(out.LastEvaluatedKey), ...(adminKey ? { admin: read.some((item) => isAt(item, adminKey)) } : {}) };
   }
 
   /**
@@ -309,6 +330,11 @@ export class KeyItems implements KeyStore {
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean> {
     return this.admission.renew(id, slot, until);
   }
+}
+
+/** Whether a stored item is the one at `key`. */
+function isAt(item: Record<string, unknown>, key: ItemKey): boolean {
+  return item.pk === key.pk && item.sk === key.sk;
 }
 
 /** The list position a keys cursor holds (its gsi1 sort key; an index LastEvaluatedKey carries one too). */

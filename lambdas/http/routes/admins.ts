@@ -10,14 +10,10 @@ export const adminRoutes: Route[] = [
     return json(200, { object: 'list', data: admins.map((identity) => ({ identity })) });
   }),
   defineRoute(ADMIN_CONTRACT.checkAdmin, async (ctx) => {
-    const principal = await ctx.principal();
     const { action, keyId, search } = ctx.input.body;
-    // The search runs alongside the check; only an admin sees what it found.
-    const [check, found] = await Promise.all([
-      ctx.services.keys.checkPersonAdmin(principal, action, keyId),
-      search === undefined ? undefined : ctx.services.keys.list(principal, { search, limit: 50 }),
-    ]);
+    // With a search, the person's admin entry is read with the matching keys (one round trip); only an admin sees them.
+    const { identity, admin, matches } = await ctx.services.keys.checkPersonAdmin(await ctx.principal(), action, keyId, search);
     const now = ctx.services.clock.now();
-    return json(200, { ...check, ...(check.admin && found ? { matches: found.items.map((k) => presentKey(k, now)) } : {}) });
+    return json(200, { identity, admin, ...(matches ? { matches: matches.map((k) => presentKey(k, now)) } : {}) });
   }),
 ];
