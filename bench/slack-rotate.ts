@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { slackMount } from '../bots/slack';
 import type { BotMount } from '../bots/boot/bot-mount';
 import { buttonValue, keysIn, startSlackHarness } from '../test/bots/slack/slack-harness';
-import { countRoundTrips, type RoundTripCounter } from './round-trips';
+import { countRoundTrips, sequentialSteps, type RoundTripCounter } from './round-trips';
 
 /**
  * What one Slack `/apikeys rotate <key>` with its confirmation costs, from the signed command to
@@ -18,12 +18,18 @@ import { countRoundTrips, type RoundTripCounter } from './round-trips';
  * the command and the click are two Slack requests, so two claims. The figures count them apart:
  * `hops` / `roundTrips` without them, `claims` for them. The flow is measured warm (a second
  * rotate on the same instance); `coldExtra` lists what the first one after a start adds.
+ *
+ * `roundTrips` counts every DynamoDB command (calls side by side each count: each is a request to
+ * DynamoDB and its capacity); `steps` counts the sequential round trips among them (calls in
+ * flight together count once: the time the person waits).
  */
 export interface SlackRotateFigures {
   /** /v1 calls made for the command and the click, claims excluded. */
   hops: number;
-  /** DynamoDB round trips of those calls before their answers (the critical path). */
+  /** DynamoDB round trips of those calls before their answers (the critical path): every command counted. */
   roundTrips: number;
+  /** The same calls as sequential round trips (calls side by side count once). */
+  steps: number;
   /** Calls after the answers: every call's usage record (claims' included). */
   afterAnswer: number;
   /** The replay-guard claims (one per Slack request) and their round trips. */
@@ -39,6 +45,8 @@ export interface Phase {
   calls: string[];
   /** Round trips before each answer (the critical path). */
   roundTrips: number;
+  /** Those as sequential round trips (calls side by side count once). */
+  steps: number;
   /** The DynamoDB commands before the answers, in order. */
   commands: string[];
   /** Calls made after the answers (usage records, the claims' included). */
@@ -53,7 +61,7 @@ interface Seen {
   to: number;
 }
 
-/** Forwards to `target`, recording each request and where its DynamoDB window starts and ends. */
+/** Forwards to `target`, recording each request and where its DynamoDB window starts and ends (its answer's arrival). */
 async function startCountingProxy(target: string, counter: RoundTripCounter): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const base = new URL(target);
@@ -62,9 +70,12 @@ async function startCountingProxy(target: string, counter: RoundTripCounter): Pr
     const call = `${req.method} ${path}`;
     const from = counter.commands.length;
     const upstream = request({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: { ...req.headers, host: base.host } }, (answer) => {
+      // The window closes as the answer arrives: what starts later (the local event relay, woken
+      // by a confirmation) did not hold it up, however soon the body has been read through.
+      const to = counter.commands.length;
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
-      answer.on('end', () => seen.push({ call, claim: call === 'POST /v1/bots/deliveries', from, to: counter.commands.length }));
+      answer.on('end', () => seen.push({ call, claim: call === 'POST /v1/bots/deliveries', from, to }));
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
@@ -98,6 +109,7 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
       const seen = p.seen.slice(from.seen, to.seen);
       const claims = seen.filter((s) => s.claim);
       const commands: string[] = [];
+      const spans: [number, number][] = [];
       let claimed = 0;
       let after = 0;
       const calls = seen.filter((s) => !s.claim);
@@ -107,10 +119,13 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
         // while no /v1 call was waiting for its answer (the local relay delivering the change's
         // event, after the answer — in AWS, another function).
         else if (c.afterAnswer[i] || !calls.some((s) => i >= s.from && i < s.to)) after++;
-        else commands.push(c.commands[i]!);
+        else {
+          commands.push(c.commands[i]!);
+          spans.push(c.spans[i]!);
+        }
       }
       return {
-        work: { calls: seen.filter((s) => !s.claim).map((s) => s.call), roundTrips: commands.length, commands, afterAnswer: after } satisfies Phase,
+        work: { calls: seen.filter((s) => !s.claim).map((s) => s.call), roundTrips: commands.length, steps: sequentialSteps(spans), commands, afterAnswer: after } satisfies Phase,
         claims: { hops: claims.length, roundTrips: claimed },
       };
     };
@@ -140,6 +155,7 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
     return {
       hops: warmCalls.length,
       roundTrips: warm.command.work.roundTrips + warm.click.work.roundTrips,
+      steps: warm.command.work.steps + warm.click.work.steps,
       afterAnswer: warm.command.work.afterAnswer + warm.click.work.afterAnswer,
       claims: { hops: warm.command.claims.hops + warm.click.claims.hops, roundTrips: warm.command.claims.roundTrips + warm.click.claims.roundTrips },
       command: warm.command.work,
