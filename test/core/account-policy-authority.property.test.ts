@@ -119,6 +119,9 @@ function expectDifferential<T>(free: Outcome<T>, bound: Outcome<T>, forbidden: P
   if (!bound.ok && free.ok) expect(bound.policy, context).toBeDefined();
 }
 
+const ADMIN_ACTOR: CreateKeyInput = { type: 'privileged', scopes: ['admin'], expiresInMs: null, rateLimit: { limit: 6000, windowSeconds: 60 } };
+const VIEWER_TARGET: CreateKeyInput = { type: 'viewer', scopes: ['models:read'], expiresInMs: 12 * HOUR, rateLimit: { limit: 20, windowSeconds: 60 } };
+
 describe('account policies over the authority matrix (differential)', () => {
   it('create, edit and rotate: a policy takes away exactly what it forbids', async () => {
     const tally = { policyRefused: 0, bothOk: 0, authorityRefused: 0 };
@@ -154,7 +157,18 @@ describe('account policies over the authority matrix (differential)', () => {
           else tally.authorityRefused++;
         }
       }),
-      { numRuns: 50 },
+      {
+        numRuns: 50,
+        // Each verdict the tally below requires, run every time rather than left to the draw.
+        examples: [
+          // An admin actor, no policy limit in play: everything goes through on both sides.
+          [ADMIN_ACTOR, {}, { expiryRequired: false }, { name: 'renamed' }, VIEWER_TARGET],
+          // The policy allows viewers only: the privileged create is the policy's refusal.
+          [ADMIN_ACTOR, { type: 'privileged' }, { allowedKeyTypes: ['viewer'] }, { name: 'renamed' }, VIEWER_TARGET],
+          // A key that cannot manage keys: the authority rule refuses on both sides.
+          [{ ...VIEWER_TARGET, type: 'viewer' }, {}, { expiryRequired: false }, { name: 'renamed' }, VIEWER_TARGET],
+        ],
+      },
     );
     // Not vacuous: the policy refused, both went through, and the authority rule refused on its own.
     expect(tally.policyRefused).toBeGreaterThan(0);
