@@ -259,7 +259,7 @@ export async function measureHotPartitions(
   return { real, scaled };
 }
 
-/** Today's account: two balance writes per call, ≈ 0.5 calls per WCU; the issue asks 10× that. */
+/** Before leased credits: two balance writes per call, ≈ 0.5 calls per WCU; the issue asks 10× that (a lease of 20 reservations writes it ≈ once per 20 calls). */
 const ACCOUNT_CALLS_PER_WCU_TARGET = 5;
 
 /** The bench's rows: [measure, figure, target, verdict]. */

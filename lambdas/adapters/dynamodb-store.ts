@@ -73,6 +73,7 @@ export class DynamoDbStore implements Store {
   listAccounts() { return this.accounts.listAccounts(); }
   setApiAccess(id: string, enabled: boolean) { return this.accounts.setApiAccess(id, enabled); }
   adjustCredits(id: string, delta: number) { return this.accounts.adjustCredits(id, delta); }
+  sweepLeases(id: string, now: number) { return this.accounts.sweepLeases(id, now); }
   reserveCredits(id: string, amount: number) { return this.accounts.reserveCredits(id, amount); }
   returnCredits(id: string, amount: number) { return this.accounts.returnCredits(id, amount); }
   chargeCredits(id: string, amount: number) { return this.accounts.chargeCredits(id, amount); }

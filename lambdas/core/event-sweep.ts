@@ -23,6 +23,8 @@ export interface SweepReport {
   keyRequests: number;
   /** Approved keys never collected within their 7 days, revoked now (KeyRequests.withdrawUnclaimed). */
   keysWithdrawn: number;
+  /** Leased credits that flowed back to their accounts: grants never applied, leases of idle, revoked or deleted keys. */
+  leasesReturned: number;
 }
 
 export interface EventSweepDeps {
@@ -37,7 +39,9 @@ export interface EventSweepDeps {
 /**
  * The events no write of ours announces (issue 22 point 3): a key about to expire, a budget's
  * threshold reached, an account's balance fallen below its threshold — and a key request's
- * (issue 25): its week run out undecided, or any decision whose writer died before its event. Nothing happens at those
+ * (issue 25): its week run out undecided, or any decision whose writer died before its event —
+ * and, with no event, the leased credits (adapters/store/lease-sweep.ts): lease writes whose writer
+ * died are completed, and leases of idle, revoked or deleted keys flow back to their accounts. Nothing happens at those
  * moments that could write an event beside it (time passes; spending is counted on the hot path,
  * which must not grow a write), so a sweep finds them: every project's keys, every account.
  *
@@ -65,7 +69,7 @@ export class EventSweep {
 
   private async walk(): Promise<SweepReport> {
     const now = this.deps.clock.now();
-    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0, keyRequests: 0, keysWithdrawn: 0 };
+    const report: SweepReport = { expiring: 0, budget: 0, creditsLow: 0, keyRequests: 0, keysWithdrawn: 0, leasesReturned: 0 };
     for (const project of await this.deps.store.listProjects()) {
       // One project failing (a throttled page) leaves the others swept; the next run retries it.
       await this.sweepProject(project.id, now, report).catch((err: unknown) =>
@@ -76,6 +80,11 @@ export class EventSweep {
       );
     }
     for (const account of await this.deps.store.listAccounts()) {
+      // First the leases (a lease that flowed back counts in the balance the threshold is checked on).
+      await this.deps.store.sweepLeases(account.id, now).then(
+        (leases) => (report.leasesReturned += leases.grantsReturned + leases.leasesReturned),
+        (err: unknown) => this.deps.log.warn('event sweep: leases skipped', { accountId: account.id, error: errorText(err) }),
+      );
       await this.sweepAccount(account, now, report).catch((err: unknown) =>
         this.deps.log.warn('event sweep: account skipped', { accountId: account.id, error: errorText(err) }),
       );

@@ -1,5 +1,6 @@
 import type { Authenticator } from './authenticator';
 import type { Billing, Reservation, Settlement } from './billing';
+import { KeywardenError } from './errors';
 import { roundCredits } from './credits';
 import { keyMayUse, type CatalogModel, type ModelCatalog, type ModelPrices, type UpstreamDeployment } from './models';
 import { checkPermission } from './policy';
@@ -22,7 +23,8 @@ export interface ModelCallPorts {
   upstream: Upstream;
   /** Where a model with deployments is called (absent: every model goes to `upstream`). */
   deployments?: DeploymentRoutes;
-  auth: Pick<Authenticator, 'accountOf'>;
+  /** Unused by the call itself since leased credits (the admission knows the key's account). */
+  auth?: Pick<Authenticator, 'accountOf'>;
   /** Where a call gives back what its admission held on its key (budget, tokens, slot). */
   store: Pick<Store, 'releaseKeyUse' | 'renewKeySlot'>;
   clock: Clock;
@@ -76,7 +78,7 @@ export type Refusal =
   /** Not in the catalog, or not in the key's own model list: the same answer either way. */
   | { kind: 'model_not_found'; model: string }
   | { kind: 'scope_missing'; scope: 'responses:write' }
-  /** The key moved account between this instance's memory and its admission (retry). */
+  /** Kept for the edge's mapping; no longer produced (the admission reads the key's account from its item). */
   | { kind: 'account_changed' }
   /** No reservation: out of credits (or in debt), or API access off; with the balance seen. */
   | { kind: 'reservation_refused'; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number }
@@ -158,10 +160,10 @@ class UpstreamTimeout extends Error {
  * A model call, in order:
  *
  *   the model in the catalog (else `model_not_found`, nothing charged, nothing called)
- *   → key admission (expiry, revocation, rate limit: one conditional write) and the credit
- *     reservation (one conditional write) — side by side once this instance knows the key's
- *     account, so the critical path holds one storage round trip; a reservation for a key that
- *     turns out unusable is given back
+ *   → key admission (expiry, revocation, rate limit, budget, token window, slot) and the credit
+ *     reservation, taken from the credits the key holds as a lease from its account: one
+ *     conditional write on the key (adapters/store/key-lease.ts; now and then a lease is taken
+ *     first); a reservation for a key that turns out unusable is given back
  *   → scope and the key's own model list → the upstream, with the mapped model name — or, for a
  *     model with deployments, each in turn until one answers (DeploymentRoutes), the reservation
  *     standing once for them all; a call that fails there (every deployment) or is rejected is
@@ -186,7 +188,8 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
   const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), ports.config.upstreamTimeoutMs);
   const failed = async (err: unknown): Promise<ModelCallOutcome> => {
     clearTimeout(timer);
-    const [balance] = await Promise.all([billing.refund(reservation), held.release(0, 0)]);
+    await held.release(0, 0);
+    const balance = roundCredits(reservation.balance + reservation.amount);
     const timedOut = controller.signal.reason instanceof UpstreamTimeout;
     logger.warn('upstream failed', { timedOut, error: err instanceof Error ? err.name : 'unknown' });
     return { kind: 'upstream_failed', timedOut, balance };
@@ -204,7 +207,8 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
   if (!answer.ok) {
     clearTimeout(timer);
     const text = await readLimited(answer).catch(() => '');
-    const [balance] = await Promise.all([billing.refund(reservation), held.release(0, 0)]);
+    await held.release(0, 0);
+    const balance = roundCredits(reservation.balance + reservation.amount);
     logger.warn('upstream rejected request', { upstreamStatus: answer.status, keyId: key.id, ...deployment });
     return { kind: 'upstream_rejected', status: answer.status, body: text, balance };
   }
@@ -236,7 +240,7 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     settle: async ({ usage, sent }) => {
       const price = usage ? billing.priceOf(usage, prices) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent }, prices);
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
-      return settleAndRelease(billing, reservation, price, held, usage);
+      return settleAndRelease(reservation, price, held, usage);
     },
   };
 }
@@ -275,19 +279,19 @@ function billFor(billing: Billing, prices: ModelPrices | undefined, reservation:
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),
-    settle: () => settleAndRelease(billing, reservation, price, held, usage),
+    settle: () => settleAndRelease(reservation, price, held, usage),
   };
 }
 
 /**
- * The settlement, and beside it the release of what the key held (its budget charged the price,
- * its tokens counted, its slot freed) — started first, so a settlement that fails still frees
- * the slot. Both writes are in `written`.
+ * The settlement is the release of what the key held, in one write on the key: the reservation
+ * less the price back into its lease (below zero is debt: never forgiven), its budget charged the
+ * price, its tokens counted, its slot freed. The balance stated is as of the reservation with
+ * this charge applied.
  */
-async function settleAndRelease(billing: Billing, reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined): Promise<Settlement> {
-  const released = held.release(price, usage?.totalTokens ?? 0);
-  const settlement = await billing.settle(reservation, price);
-  return { ...settlement, written: Promise.all([settlement.written, released]).then(() => undefined) };
+async function settleAndRelease(reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined): Promise<Settlement> {
+  const written = held.release(price, usage?.totalTokens ?? 0);
+  return { charged: price, balance: roundCredits(reservation.balance + reservation.amount - price), written };
 }
 
 /**
@@ -303,7 +307,7 @@ interface Held {
 
 function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefined): Held {
   const kept = hold ?? {};
-  if (!kept.budget && !kept.tokens && !kept.slot) return { hold: kept, release: async () => undefined };
+  if (!kept.budget && !kept.tokens && !kept.slot && !kept.credits) return { hold: kept, release: async () => undefined };
   const { slot } = kept;
   const since = ports.clock.now();
   const renewal = slot
@@ -328,65 +332,35 @@ function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefine
 }
 
 /**
- * Key admission and the credit reservation. When this instance has seen the key admitted before,
- * its account is known (a key never changes account) and both writes go out together; otherwise
- * the key is admitted first. Whatever refuses the call after a reservation was taken (the key's
- * own limits, its scope, its model list) gives the reservation back — and what the key's
- * admission held — before the refusal goes out.
+ * Key admission and the credit reservation, in one write on the key: the reservation is taken
+ * from the credits the key holds as a lease from its account. Whatever refuses the call after it
+ * was admitted (no credits to lease, API access off, the key's scope or model list) gives back
+ * what the admission held before the refusal goes out.
  */
 async function admitAndReserve(
   ports: ModelCallPorts,
   call: ModelCallRequest,
   model: CatalogModel,
 ): Promise<Refusal | { kind: 'reserved'; key: KeyRecord; reservation: Reservation; held: Held }> {
-  const { billing, auth } = ports;
   // The called model's reserve (a large model may hold more), else the global one.
-  const amount = billing.reserveAmount(model.prices);
-  const known = await auth.accountOf(call.bearer);
-  let admission: KeyAdmission;
-  let reserved: Awaited<ReturnType<Billing['reserve']>> | undefined;
-  if (known) {
-    const [admitted, reservation] = await Promise.allSettled([call.admit({ reserve: amount }), billing.reserve(known, amount)]);
-    const taken = reservation.status === 'fulfilled' && reservation.value.ok ? reservation.value.reservation : undefined;
-    const giveBack = async () => {
-      if (taken) await billing.refund(taken);
-    };
-    if (admitted.status === 'rejected') {
-      await giveBack();
-      throw admitted.reason;
-    }
-    admission = admitted.value;
-    const held = admission.result === 'valid' ? holding(ports, admission.key, admission.hold) : undefined;
-    if (reservation.status === 'rejected') {
-      await held?.release(0, 0);
-      throw reservation.reason;
-    }
-    const refusal =
-      overLimit(admission) ?? accessRefusal(admission.key, model) ?? (admission.key.accountId === known ? undefined : { kind: 'account_changed' as const });
-    if (refusal) {
-      await Promise.all([giveBack(), held?.release(0, 0)]);
-      return refusal;
-    }
-    reserved = reservation.value;
-    if (!reserved.ok) {
-      await held!.release(0, 0);
-      return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
-    }
-    return { kind: 'reserved', key: admission.key, reservation: reserved.reservation, held: held! };
-  }
-  admission = await call.admit({ reserve: amount });
-  const refusal = overLimit(admission) ?? accessRefusal(admission.key, model);
+  const amount = ports.billing.reserveAmount(model.prices);
+  const admission = await call.admit({ reserve: amount });
   const held = admission.result === 'valid' ? holding(ports, admission.key, admission.hold) : undefined;
+  const refusal = overLimit(admission) ?? accessRefusal(admission.key, model) ?? creditRefusal(admission.hold);
   if (refusal) {
     await held?.release(0, 0);
     return refusal;
   }
-  reserved = await billing.reserve(admission.key.accountId, amount);
-  if (!reserved.ok) {
-    await held!.release(0, 0);
-    return { kind: 'reservation_refused', refusal: reserved.refusal, balance: reserved.balance };
-  }
-  return { kind: 'reserved', key: admission.key, reservation: reserved.reservation, held: held! };
+  const credits = admission.hold?.credits;
+  if (!credits) throw new KeywardenError('service_unavailable', 'The admission took no credit reservation; try again.');
+  return { kind: 'reserved', key: admission.key, reservation: { accountId: credits.accountId, amount: credits.reserved, balance: credits.balance }, held: held! };
+}
+
+/** No lease could be taken for the call (out of credits, or API access off): refused, with the balance seen. */
+function creditRefusal(hold: KeyHold | undefined): Refusal | undefined {
+  const credits = hold?.credits;
+  if (!credits?.refused) return undefined;
+  return { kind: 'reservation_refused', refusal: credits.refused === 'disabled' ? 'api_access_disabled' : 'insufficient_quota', balance: credits.balance };
 }
 
 /** The key's own model-call limits that refused it, as the call's outcome. */

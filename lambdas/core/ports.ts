@@ -100,6 +100,8 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    * price, the slot) and the tokens it used are counted, in one write on the key item.
    */
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number): Promise<void>;
+  /** Completes lease writes whose writer died; idle, revoked and deleted keys' leases go back (store/lease-sweep.ts). */
+  sweepLeases(accountId: string, now: number): Promise<{ grantsReturned: number; leasesReturned: number }>;
   /** Extends a held concurrency slot's lease to `until`: `false` when it is no longer held by that holder. */
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean>;
 
@@ -258,6 +260,8 @@ export interface KeyHold {
   tokens?: { limit: number; used: number; resetAt: number };
   /** The concurrency slot leased (SLOT_LEASE_MS, renewed while the call runs). */
   slot?: { index: number; holder: string };
+  /** Credits reserved from the key's lease (store/key-lease.ts); `balance`: unleased + lease after; `refused`: none taken. */
+  credits?: { accountId: string; reserved: number; balance: number; refused?: 'insufficient' | 'disabled' };
 }
 
 export interface KeyHoldRelease {

@@ -1,11 +1,17 @@
 /**
- * Accounts and their credits: the balance item every model call writes (reservation, settlement,
- * exactly once: store/account-money.ts), and the directory entry each account is listed through.
+ * Accounts and their credits: the balance item, and the directory entry each account is listed
+ * through. A model call no longer writes the balance: its key holds credits as a lease from the
+ * account (store/key-lease.ts), and the balance shown is the account's unleased credits plus its
+ * keys' leases (store/lease-balance.ts). The direct money writes (store/account-money.ts) remain
+ * for the port's reserve, charge and refund.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReserveOutcome, Store } from '../../core/ports';
 import type { Account, StoredAccountPolicy } from '../../core/types';
 import { AccountMoney } from './account-money';
+import { KeyLeases } from './key-lease';
+import { leasedBalance } from './lease-balance';
+import { sweepLeases, type LeaseSweepReport } from './lease-sweep';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
 
@@ -27,9 +33,11 @@ export type AccountStore = Pick<
 export class AccountItems implements AccountStore {
   /** Reservations, charges and refunds: exactly once, one write in flight per account (account-money.ts). */
   private readonly money: AccountMoney;
+  private readonly leases: KeyLeases;
 
   constructor(private readonly db: TableAccess) {
     this.money = new AccountMoney(db);
+    this.leases = KeyLeases.of(db);
   }
 
   /**
@@ -50,9 +58,21 @@ export class AccountItems implements AccountStore {
     );
   }
 
+  /** The account with its balance as shown: unleased credits plus its keys' leases, exact as of the read (lease-balance.ts). */
   async getAccount(id: string): Promise<Account | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.account(id), ConsistentRead: true }));
-    return out.Item ? strip<Account>(out.Item) : undefined;
+    return out.Item ? this.withLeases(out.Item) : undefined;
+  }
+
+  private async withLeases(item: Record<string, unknown>): Promise<Account> {
+    const account = strip<Account>(item);
+    const summed = await leasedBalance(this.db, this.leases, account.id, item);
+    return summed ? { ...strip<Account>(summed.item), credits: summed.credits } : account;
+  }
+
+  /** The account's leases tidied: half-done lease writes completed, unused leases given back (lease-sweep.ts). */
+  sweepLeases(id: string, now: number): Promise<LeaseSweepReport> {
+    return sweepLeases(this.db, this.leases, id, now);
   }
 
   /**
@@ -66,7 +86,8 @@ export class AccountItems implements AccountStore {
     const listed = await this.db.batchGetAll(
       entries.filter((entry) => entry.sk === sortKey.accountDirectory).map((entry) => itemKey.account(String(entry.id))),
     );
-    const byId = new Map<string, Account>([...legacy, ...listed.map((item) => strip<Account>(item))].map((account) => [account.id, account]));
+    const summed = await Promise.all(listed.map((item) => this.withLeases(item)));
+    const byId = new Map<string, Account>([...legacy, ...summed].map((account) => [account.id, account]));
     // Best effort: the listing above is right either way, and an account not moved now is moved next time.
     await Promise.all(legacy.map((account) => this.moveOutOfIndex(account).catch(() => undefined)));
     const order = [...new Set(entries.map((entry) => String(entry.id)))];
@@ -136,6 +157,7 @@ export class AccountItems implements AccountStore {
     return out !== undefined;
   }
 
+  /** Switching the gate off also calls the account's leases back: no key goes on drawing on credits it took before. */
   async setApiAccess(id: string, enabled: boolean): Promise<Account | undefined> {
     const out = await unlessConditionFails(
       this.db.doc.send(
@@ -149,13 +171,32 @@ export class AccountItems implements AccountStore {
         }),
       ),
     );
-    return out ? strip<Account>(out.Attributes ?? {}) : undefined;
+    if (!out) return undefined;
+    if (!enabled) await this.leases.reclaim(id);
+    return this.withLeases(out.Attributes ?? {});
   }
 
+  /**
+   * On the unleased credits. A withdrawal they cannot cover calls the keys' leases back first, so
+   * what it may take is the balance as shown. The balance answered is the one shown.
+   */
   async adjustCredits(
     id: string,
     delta: number,
   ): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
+    const out = await this.adjustUnleased(id, delta);
+    if (out.ok || out.reason === 'not_found' || delta >= 0) return out.ok ? this.shown(id, out) : out;
+    await this.leases.reclaim(id);
+    const again = await this.adjustUnleased(id, delta);
+    return again.ok ? this.shown(id, again) : again;
+  }
+
+  private async shown(id: string, out: { ok: true; balance: number }): Promise<{ ok: true; balance: number }> {
+    const account = await this.getAccount(id);
+    return { ok: true, balance: account?.credits ?? out.balance };
+  }
+
+  private async adjustUnleased(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({

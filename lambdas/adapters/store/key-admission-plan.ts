@@ -11,6 +11,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { periodEnd } from '../../core/budget';
+import { roundCredits } from '../../core/credits';
 import { keyStatus } from '../../core/key-status';
 import { SLOT_LEASE_MS, type AdmitOutcome, type KeyHold, type ModelCallAdmission } from '../../core/ports';
 import type { KeyRecord } from '../../core/types';
@@ -25,7 +26,7 @@ export const SLOT_ATTRIBUTE = /^slot\d+$/;
 const ZERO: AttributeValue = { N: '0' };
 
 /** What one call of a write holds once the write lands. */
-export type CallHold = Omit<KeyHold, 'budget' | 'tokens'> & { budgetEnd?: number; reserve?: number };
+export type CallHold = Omit<KeyHold, 'budget' | 'tokens' | 'credits'> & { budgetEnd?: number; reserve?: number; credit?: number };
 
 export interface Plan {
   update: string[];
@@ -34,6 +35,8 @@ export interface Plan {
   values: Record<string, AttributeValue>;
   /** Per call, in the batch's order. */
   holds: CallHold[];
+  /** Credits the write takes from the key's lease (the model calls' reservations). */
+  credit: number;
 }
 
 /**
@@ -47,6 +50,8 @@ export function planFor(
   now: number,
   calls: Array<ModelCallAdmission | undefined>,
   mine: Set<number> | undefined,
+  /** Take the model calls' reservations from the key's lease (false: no lease could be taken; nothing reserved). */
+  credits = true,
 ): Plan | 'concurrency' {
   const n = calls.length;
   const plan: Plan = {
@@ -59,6 +64,7 @@ export function planFor(
     names: {},
     values: {},
     holds: calls.map(() => ({})),
+    credit: 0,
   };
   const count = { N: String(n) };
   // The rate-limit window: the current one, or a new one from now.
@@ -80,6 +86,14 @@ export function planFor(
   }
   const modelCalls = calls.flatMap((call, i) => (call ? [{ call, i }] : []));
   if (modelCalls.length === 0) return plan;
+  if (credits) {
+    // The reservations, from the credits the key holds as a lease from its account (key-lease.ts).
+    for (const { call, i } of modelCalls) plan.holds[i]!.credit = call.reserve;
+    plan.credit = roundCredits(modelCalls.reduce((sum, { call }) => sum + call.reserve, 0));
+    plan.update.push('lease = lease - :credit');
+    plan.condition.push('lease >= :credit');
+    plan.values[':credit'] = { N: String(plan.credit) };
+  }
   const budget = item?.budget as KeyRecord['budget'];
   if (!budget) plan.condition.push('attribute_not_exists(budget)');
   else {
@@ -168,7 +182,7 @@ function freeSlot(item: Item, cap: number, now: number, mine: Set<number> | unde
 }
 
 /** Why a call was refused, from the item as it stands; undefined when there is room (a race: plan again). */
-export function refusalOf(item: Item, hash: string, now: number, call: ModelCallAdmission | undefined): 'rate' | 'budget' | 'tokens' | 'concurrency' | undefined {
+export function refusalOf(item: Item, hash: string, now: number, call: ModelCallAdmission | undefined, credits = true): 'rate' | 'budget' | 'tokens' | 'concurrency' | 'lease' | undefined {
   const key = toKey(item);
   if (item.hash !== hash || keyStatus(key, now) !== 'active') return 'rate';
   if (windowRoom(item, now) <= 0) return 'rate';
@@ -177,7 +191,15 @@ export function refusalOf(item: Item, hash: string, now: number, call: ModelCall
   const tokens = runningTokenWindow(item, now);
   if (key.tokenLimit && tokens && tokens.used >= key.tokenLimit.tokens) return 'tokens';
   if (key.maxConcurrent !== undefined && freeSlot(item, key.maxConcurrent, now, undefined) === undefined) return 'concurrency';
+  // The key's lease cannot cover the call: a lease is taken, then the call admitted again.
+  if (credits && leaseShort(item, call.reserve) > 0) return 'lease';
   return undefined;
+}
+
+/** Credits the key's lease lacks to cover `credit` more, as `item` shows it (0: it covers them). */
+export function leaseShort(item: Item, credit: number): number {
+  const lease = Number(item.lease ?? 0);
+  return lease >= credit ? 0 : roundCredits(credit - lease);
 }
 
 /** Calls the rate-limit window has room for at `now`, as `item` shows it (a new window: the whole limit). */
@@ -219,6 +241,8 @@ export function admitted(item: Item, plan: Plan, i: number): AdmitOutcome {
     hold.budget = { reserved: own.reserve!, credits: key.budget.credits, left: Number(item.budgetLeft), periodEnd: own.budgetEnd };
   }
   if (key.tokenLimit) hold.tokens = { limit: key.tokenLimit.tokens, used: Number(item.tokensUsed ?? 0), resetAt: Number(item.tokensResetAt) };
+  // `balance` is the key's lease here; the admission adds the account's unleased credits it last saw.
+  if (own.credit !== undefined) hold.credits = { accountId: key.accountId, reserved: own.credit, balance: Number(item.lease) };
   const count = Number(item.rlCount) - (plan.holds.length - 1 - i);
   return { admitted: true, key, window: { count, resetAt: Number(item.rlResetAt) }, hold };
 }

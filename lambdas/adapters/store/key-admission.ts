@@ -24,9 +24,13 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
-import { admitted, holdState, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { admitted, holdState, leaseShort, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { backoff } from '../../core/backoff';
 import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
+import { KeyLeases, type TakeOutcome } from './key-lease';
+import { releaseParts, type ReleasePart } from './key-release';
+import { credited } from './key-admission-credits';
 import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey } from './table';
@@ -38,6 +42,12 @@ const MAX_REMEMBERED = 10_000;
 const TRIES = 3;
 /** Most calls one admission write carries (its expression grows with each slot it leases). */
 const MAX_BATCH = 25;
+/** Leases one admission takes at most (each raced away by the key's other calls) before it is refused for credits. */
+const MAX_TAKES = 6;
+/** How long a release (owed: it carries the settlement) keeps trying for a definite answer. */
+const SETTLE_WAIT_MS = 60_000;
+/** How long an admission keeps reading to learn whether its write landed. */
+const READ_WAIT_MS = 5_000;
 
 const KEY_SK: AttributeValue = { S: sortKey.key };
 const ACTIVE: AttributeValue = { S: 'active' };
@@ -87,8 +97,13 @@ export class KeyAdmission {
 
   /** Admissions and releases are stamped (stamp-lanes.ts): a write whose answer was lost lands once. */
   private readonly lanes = new StampLanes();
+  /** The credits each key holds as a lease from its account: reservations are taken from it (key-lease.ts). */
+  private readonly leases: KeyLeases;
+  private readonly taking = new Map<string, Promise<TakeOutcome>>();
 
-  constructor(private readonly db: TableAccess) {}
+  constructor(private readonly db: TableAccess) {
+    this.leases = KeyLeases.of(db);
+  }
 
   admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
     return new Promise((done, fail) => this.admissions.add(id, { hash, now, call, done, fail }));
@@ -115,6 +130,13 @@ export class KeyAdmission {
     let calls = batch;
     let state = this.seen.get(id) ?? (await this.read(id));
     if (!state) return batch;
+    const models = batch.flatMap((w) => (w.call ? [w.call.reserve] : []));
+    if (models.length && state.hash === hash && leaseShort(state, roundCredits(models.reduce((a, b) => a + b, 0))) > 0) {
+      // The lease does not cover the batch: one lease for all of it (a refusal: each call on its own).
+      const taken = await this.takeLease(id, state, leaseShort(state, roundCredits(models.reduce((a, b) => a + b, 0))), Math.max(...models));
+      if (!taken.ok) return batch;
+      state = taken.item;
+    }
     let later: Waiting[] = [];
     for (let attempt = 0; attempt < TRIES && calls.length > 1; attempt++) {
       const now = Math.max(...calls.map((w) => w.now));
@@ -125,7 +147,7 @@ export class KeyAdmission {
       const out = await this.write(id, hash, now, plan);
       if (out.landed && out.item) {
         this.remember(id, out.item);
-        calls.forEach((w, i) => w.done(admitted(out.item!, plan, i)));
+        for (const [i, w] of calls.entries()) w.done(await credited(this.leases, admitted(out.item, plan, i)));
         this.after(id, out.item, later);
         return [];
       }
@@ -139,8 +161,8 @@ export class KeyAdmission {
         for (const w of [...calls, ...later]) w.done(this.refused(state, hash, now, 'rate'));
         return [];
       }
-      // A budget, token window or cap refused it (or raced): each call on its own finds which.
-      if (calls.some((w) => w.call) && (state.budget || state.tokenLimit || state.maxConcurrent !== undefined)) break;
+      // A budget, token window, cap or the lease refused it (or raced): each call on its own finds which.
+      if (calls.some((w) => w.call)) break;
       const room = windowRoom(state, now);
       if (room < calls.length) {
         later = [...calls.slice(room), ...later];
@@ -165,14 +187,24 @@ export class KeyAdmission {
   private async admitOne(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
     let state = this.seen.get(id);
     let fresh = false;
-    for (let attempt = 0; attempt < TRIES; attempt++) {
-      let plan = planFor(state, now, [call], this.mine.get(id));
+    // Set when no lease could be taken: the call is admitted (counted) with nothing reserved, and refused by the core.
+    let noCredits: Extract<TakeOutcome, { ok: false }> | undefined;
+    for (let attempt = 0, takes = 0; attempt < TRIES; attempt++) {
+      const short = call && !noCredits && state?.hash === hash ? leaseShort(state, call.reserve) : 0;
+      if (short > 0) {
+        // Leases raced away by the key's other calls do not count as tries; past MAX_TAKES, refused.
+        const taken = takes++ < MAX_TAKES ? await this.takeLease(id, state!, short, call!.reserve) : { ok: false as const, reason: 'insufficient' as const, unleased: 0 };
+        if (taken.ok) state = taken.item;
+        else noCredits = taken;
+        if (taken.ok && attempt > 0) attempt--;
+      }
+      let plan = planFor(state, now, [call], this.mine.get(id), !noCredits);
       if (plan === 'concurrency' && !fresh) {
         // Every slot looked taken in what this instance last saw: look again before refusing.
         state = await this.read(id);
         fresh = true;
         if (!state) return unknownKey(now);
-        plan = planFor(state, now, [call], this.mine.get(id));
+        plan = planFor(state, now, [call], this.mine.get(id), !noCredits);
       }
       if (plan === 'concurrency') return this.refused(state!, hash, now, 'concurrency');
       const slot = plan.holds[0]!.slot?.index;
@@ -181,13 +213,14 @@ export class KeyAdmission {
       // An admission's answer carries the item (ALL_NEW), as does the read that found it landed.
       if (out.landed && out.item) {
         this.remember(id, out.item);
-        return admitted(out.item, plan, 0);
+        return await credited(this.leases, admitted(out.item, plan, 0), noCredits, out.item);
       }
       if (slot !== undefined) this.releaseSlot(id, slot);
       state = out.item;
       fresh = true;
       if (!state) return unknownKey(now);
-      const refusal = refusalOf(state, hash, now, call);
+      const refusal = refusalOf(state, hash, now, call, !noCredits);
+      if (refusal === 'lease') continue; // a lease is taken at the top of the loop
       if (refusal) return this.refused(state, hash, now, refusal);
     }
     // Still contended after every try (a window or period boundary raced by many): refused as
@@ -234,19 +267,39 @@ export class KeyAdmission {
       const sets = [...parts.filter((p) => !p.remove).map((p) => p.update), st.set];
       const removes = [...parts.filter((p) => p.remove).map((p) => p.update), ...st.remove];
       const names: Record<string, string> = Object.assign({}, st.names, ...parts.map((p) => p.names));
-      const request = this.db.wire.send(
+      // Grant ids the key no longer needs in `leaseIn` (their account listing is gone) ride along.
+      const trim = this.leases.trimFor(id);
+      const values = Object.assign({}, ...parts.map((p) => p.values), trim.length ? { ':trim': new Set(trim) } : {});
+      const request = () => this.db.wire.send(
         'UpdateItem',
         {
           TableName: this.db.name,
           Key: { pk: { S: partition.key(id) }, sk: KEY_SK },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}${trim.length ? ' DELETE leaseIn :trim' : ''}`,
           ConditionExpression: ['attribute_exists(pk)', ...parts.map((p) => p.condition), st.condition].join(' AND '),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...marshall(Object.assign({}, ...parts.map((p) => p.values))), ...st.values },
+          ExpressionAttributeValues: { ...marshall(values), ...st.values },
         },
         'settle',
       );
-      return (await this.landedOnce(id, stamp, request)).landed;
+      // Owed money (the lease's settlement): the same stamped write again until a definite answer.
+      const deadline = Date.now() + SETTLE_WAIT_MS;
+      let out: { landed: boolean; item: Item | undefined } | undefined;
+      for (let attempt = 0; !out; attempt++) {
+        out = await this.landedOnce(id, stamp, request()).catch(async (err: unknown) => {
+          if (Date.now() > deadline) throw err;
+          await backoff(attempt);
+          return undefined;
+        });
+      }
+      if (!out.landed && !out.item) {
+        // The key is gone (deleted while the call ran): what its lease would have got goes to the account, once.
+        for (const part of parts) {
+          if (part.orphan) await this.leases.credit(part.orphan.accountId, part.orphan.amount);
+          delete part.orphan;
+        }
+      }
+      return out.landed;
     });
   }
 
@@ -321,11 +374,27 @@ export class KeyAdmission {
     } catch (err) {
       failure = err;
     }
-    const item = await this.read(id);
+    const item = await this.readSurely(id, failure);
     if (this.lanes.landed(item, stamp)) return { landed: true, item };
     if (failure !== undefined) throw failure;
     if (item) this.lanes.noteStale(id, item);
     return { landed: false, item };
+  }
+
+  /**
+   * The item read to learn whether a write landed: a failed read (throttled) is tried again for
+   * READ_WAIT_MS, since a write that landed unseen would hold a reservation nobody gives back.
+   */
+  private async readSurely(id: string, failure: unknown): Promise<Item | undefined> {
+    const deadline = Date.now() + READ_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.read(id);
+      } catch (err) {
+        if (Date.now() > deadline) throw failure ?? err;
+        await backoff(attempt);
+      }
+    }
   }
 
   /** The key item read consistently: the one model of its windows and slots. */
@@ -334,6 +403,17 @@ export class KeyAdmission {
     if (item) this.remember(id, item);
     else this.seen.delete(id);
     return item;
+  }
+
+  /** Takes a lease for the key (its account from `item`), remembering the key as the lease's write left it. */
+  private takeLease(id: string, item: Item, need: number, unit: number): Promise<TakeOutcome> {
+    // One take per key at a time here: the calls that find the lease short meanwhile share it.
+    let taking = this.taking.get(id);
+    if (!taking) {
+      taking = this.leases.take(id, String(item.accountId), need, unit).finally(() => this.taking.delete(id));
+      this.taking.set(id, taking);
+    }
+    return taking.then((taken) => (taken.ok && this.remember(id, taken.item), taken));
   }
 
   private refused(item: Item, hash: string, now: number, refusal: 'budget' | 'tokens' | 'concurrency' | 'rate'): AdmitOutcome {
@@ -358,47 +438,4 @@ export class KeyAdmission {
     set?.delete(index);
     if (set?.size === 0) this.mine.delete(id);
   }
-}
-
-/** A part of a release write: the attribute it writes (`path`), its update and its own condition. */
-interface ReleasePart {
-  path: string;
-  update: string;
-  condition: string;
-  names: Record<string, string>;
-  values: Record<string, unknown>;
-  remove?: boolean;
-}
-
-/**
- * What `batch` gives back, as parts: the budget's reservations less the prices charged, into the
- * period each was taken in only (once a new period has begun, the old one's accounting is closed);
- * the tokens the calls used; each slot.
- */
-function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number }>): ReleasePart[] {
-  const giveBacks = new Map<number, number>();
-  let tokens = 0;
-  const parts: ReleasePart[] = [];
-  batch.forEach(({ release, now }, k) => {
-    const { hold } = release;
-    if (hold.budget && hold.budget.periodEnd > now) {
-      giveBacks.set(hold.budget.periodEnd, (giveBacks.get(hold.budget.periodEnd) ?? 0) + hold.budget.reserved - release.charge);
-    }
-    if (hold.tokens && release.tokens > 0) tokens += release.tokens;
-    if (hold.slot) {
-      const name = slotAttribute(hold.slot.index);
-      parts.push({ path: name, update: `#slot${k}`, condition: `#slot${k}.h = :holder${k}`, names: { [`#slot${k}`]: name }, values: { [`:holder${k}`]: hold.slot.holder }, remove: true });
-    }
-  });
-  [...giveBacks].forEach(([end, credits], k) => {
-    parts.push({
-      path: 'budgetLeft',
-      update: `budgetLeft = budgetLeft + :giveBack${k}`,
-      condition: `budgetResetAt = :periodEnd${k}`,
-      names: {},
-      values: { [`:giveBack${k}`]: roundCredits(credits), [`:periodEnd${k}`]: end },
-    });
-  });
-  if (tokens > 0) parts.push({ path: 'tokensUsed', update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': tokens } });
-  return parts;
 }

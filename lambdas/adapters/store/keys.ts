@@ -8,6 +8,8 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
 import { KeywardenError } from '../../core/errors';
 import { KeyAdmission, toKey } from './key-admission';
+import { KeyLeases, RETURN } from './key-lease';
+import { emptyLease } from './lease-sweep';
 import type { ExposureRecord } from '../../core/exposure';
 import type { Account, KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
@@ -48,9 +50,11 @@ const BUMP_VERSION = 'version = if_not_exists(version, :one) + :one';
 
 export class KeyItems implements KeyStore {
   private readonly admission: KeyAdmission;
+  private readonly leases: KeyLeases;
 
   constructor(private readonly db: TableAccess) {
     this.admission = new KeyAdmission(db);
+    this.leases = KeyLeases.of(db);
   }
 
   /**
@@ -249,6 +253,8 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
+    // Its lease goes back to the account now (what calls in flight settle into it later, the sweep returns).
+    if (out && Number(out.Attributes?.lease ?? 0) !== 0) await this.leases.giveBack(id).catch(() => 0);
     return out ? toKey(out.Attributes ?? {}) : undefined;
   }
 
@@ -313,8 +319,33 @@ export class KeyItems implements KeyStore {
     return out !== undefined;
   }
 
+  /**
+   * Its lease first goes back to the account (lease-sweep.ts `emptyLease`), and the key is deleted
+   * on condition it holds none; calls still in flight settle into the account itself once it is
+   * gone (key-admission.ts). Admissions racing the delete past a few tries: deleted as it stands,
+   * what its lease held credited to the account from the deleted item.
+   */
   async deleteKey(id: string): Promise<void> {
-    await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id) }));
+    for (let attempt = 0; ; attempt++) {
+      const accountId = await emptyLease(this.db, this.leases, id);
+      if (accountId === undefined) break;
+      const empty = await unlessConditionFails(
+        this.db.doc.send(
+          new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id), ConditionExpression: 'attribute_not_exists(lease) OR lease = :zero', ExpressionAttributeValues: { ':zero': 0 } }),
+        ),
+      );
+      if (empty) break;
+      if (attempt < 2) continue;
+      const out = await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id), ReturnValues: 'ALL_OLD' }));
+      const old = out.Attributes ?? {};
+      if (Number(old.lease ?? 0) !== 0) await this.leases.credit(accountId, Number(old.lease));
+      // Returns it noted and the account may not have credited yet: credited once, under their own ids.
+      for (const [name, value] of Object.entries(old)) {
+        const r = RETURN.exec(name)?.[1];
+        if (r) await this.leases.credit(accountId, Number(value), r);
+      }
+      break;
+    }
     // Then its listing entry (left behind, it would list nothing: listKeys skips it).
     await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: { pk: partition.key(id), sk: sortKey.keyListing } }));
   }

@@ -12,7 +12,9 @@ import type { Page } from '../../core/types';
 import { DynamoWire, DynamoWireError } from '../dynamodb-wire';
 
 /** Attributes the store keeps for itself: never handed out with an item. */
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts'];
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts', 'lease', 'leaseIn', 'leaseDead', 'returnsIn', 'lv'];
+/** Leased credits' bookkeeping (store/key-lease.ts): grants, listed keys, returns. */
+const LEASE_BOOKKEEPING = /^l[gkr]_/;
 
 /** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
 const CONCURRENCY_SLOT = /^slot\d+$/;
@@ -27,7 +29,7 @@ const BATCH_GET_ATTEMPTS = 8;
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name)) out[name] = value;
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name) && !LEASE_BOOKKEEPING.test(name)) out[name] = value;
   return out as T;
 }
 
