@@ -10,6 +10,7 @@ import { findLeaks, type LeakFinding } from './leak-guard';
 import { exposedQuestion, exposureUsageReply, replaceQuestion, replacementRequest, reportExposed, type ExposureButton } from './exposure-notices';
 import { isStale, type PendingAction } from './pending-action';
 import type { PrivateDelivery } from './private-delivery';
+import type { RotationOrigin } from './rotation-origin';
 import { looksLikeKey } from '../../lambdas/core/key-scan';
 import { redactKeys } from '../../lambdas/core/redact-keys';
 import { errorReply, type ErrorReply, type NewKeyReply, type Reply } from './replies';
@@ -159,15 +160,15 @@ export class Conversation {
    * A confirmation or leak-alert button was clicked. `clicker` is the identity of the person who
    * clicked, from the platform's verified payload — never from the button value; the action call
    * carries their assertion, so the API refuses (and audits) a clicker who is not an admin.
-   * `delivery` reaches the clicker privately, for the key a rotation issues.
+   * `delivery` reaches the clicker privately, for the key a rotation issues; `origin`, where the click was (rotation-origin.ts).
    */
-  async confirm(action: PendingAction, clicker: string, delivery: PrivateDelivery): Promise<Reply> {
+  async confirm(action: PendingAction, clicker: string, delivery: PrivateDelivery, origin?: RotationOrigin): Promise<Reply> {
     if (isStale(action, this.now())) {
       return errorReply('stale_confirmation', 'This confirmation has expired. Run the command again to see the key’s current state.');
     }
     switch (action.op) {
       case 'rotate':
-        return this.issue('rotate', clicker, delivery, () => this.client.rotateKey(clicker, action.keyId, action.overlap), action.keyId);
+        return this.issue('rotate', clicker, delivery, () => this.client.rotateKey(clicker, action.keyId, action.overlap, origin), action.keyId);
       case 'revoke': {
         // The answer is the revoked key as it now stands: nothing more to ask.
         const result = await this.client.revokeKey(clicker, action.keyId);

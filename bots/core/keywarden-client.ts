@@ -20,6 +20,7 @@ import type {
   UpdateKeyRequest,
   UsageTotal,
 } from './api-types';
+import type { RotationOrigin } from './rotation-origin';
 
 /** The key-changing actions a person may attempt through a bot (audit action names). */
 export type AdminAction = 'key.create' | 'key.rotate' | 'key.revoke' | 'key.delete' | 'key.update' | 'key.disable' | 'key.enable';
@@ -256,8 +257,10 @@ export class KeywardenClient {
     return this.asActor(actor, (headers) => this.api.call('createKey', { body }, { headers }));
   }
 
-  rotateKey(actor: string, id: string, overlap?: string): Promise<ApiResult<ApiIssuedKey>> {
-    return this.asActor(actor, (headers) => this.api.call('rotateKey', { params: { id }, body: overlap ? { overlap } : {} }, { headers }));
+  /** `origin`: the channel or group conversation the person rotated in (from the platform's verified payload), told of stragglers. */
+  rotateKey(actor: string, id: string, overlap?: string, origin?: RotationOrigin): Promise<ApiResult<ApiIssuedKey>> {
+    const body = { ...(overlap ? { overlap } : {}), ...(origin ? { origin } : {}) };
+    return this.asActor(actor, (headers) => this.api.call('rotateKey', { params: { id }, body }, { headers }));
   }
 
   revokeKey(actor: string, id: string): Promise<ApiResult<ApiKey>> {

@@ -16,6 +16,7 @@ import { DEFAULT_PREFIX, generateKey, PREFIX_PATTERN, startOf } from './key-form
 import { KeyListing, type KeyQuery } from './key-listing';
 import { keyStatus } from './key-status';
 import { requireRead } from './policy';
+import { rotationOriginOf, type RotationOrigin } from './rotation-origin';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, SecretsProvider, Store } from './ports';
 import { resolveScopes, type KeyType } from './scopes';
@@ -298,10 +299,11 @@ export class KeyService {
    * stored and working before the old one is marked, so there is never a moment when neither
    * works; the old one stops at once, or after `overlapMs` (≤ 7 days).
    */
-  async rotate(p: Principal, id: string, overlapMs = 0, options: { revokeWhenIdleMs?: number } = {}): Promise<IssuedKey> {
+  async rotate(p: Principal, id: string, overlapMs = 0, options: { revokeWhenIdleMs?: number; origin?: RotationOrigin } = {}): Promise<IssuedKey> {
     if (overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
       throw new KeywardenError('invalid_request_error', 'The overlap must be between 0 and 7 days.', { param: 'overlap' });
     }
+    const rotatedIn = options.origin && rotationOriginOf(p, options.origin); // refused before any read: only a bot for a person names one
     const { key: old, personIsAdmin, accountRead } = await this.target(p, id, { withAdmin: true, withAccount: true });
     // Rotation hands out the old key's powers: allowed only if the actor could have created it.
     await this.authority.authorize(p, 'key.rotate', { keyId: old.id, powers: old, personIsAdmin });
@@ -340,6 +342,7 @@ export class KeyService {
       ...(old.rotation ? { rotation: old.rotation } : {}),
       ...(options.revokeWhenIdleMs && overlapMs > 0 ? { revokeOldWhenIdleMs: options.revokeWhenIdleMs } : {}),
       rotatedFrom: old.id,
+      ...(rotatedIn ? { rotatedIn } : {}),
     });
     const details = { replacement: issued.key.id, replacementStart: issued.key.start, overlapSeconds: Math.round(overlapMs / 1000) };
     const at = new Date(now).toISOString();

@@ -135,6 +135,8 @@ export interface KeyRecord {
    * overlap ends (`revokeWhenIdle` on rotate; core/key-rotation-schedule.ts checks it).
    */
   revokeOldWhenIdleMs?: number;
+  /** On a replacement: the chat conversation the rotation was asked in, told of stragglers (core/rotation-origin.ts). */
+  rotatedIn?: { channel: string; thread?: string; serviceUrl?: string };
 }
 
 /**

@@ -35,6 +35,7 @@ export function presentKey(key: KeyRecord, now: number) {
     graceUntil: key.graceUntil === undefined ? null : new Date(key.graceUntil).toISOString(),
     exposure: key.exposure ?? null,
     rotation: presentRotation(key),
+    rotatedIn: key.rotatedIn ?? null,
   };
 }
 

@@ -32,6 +32,7 @@ export function sampleApiKey(overrides: Partial<ApiKey> = {}): ApiKey {
     graceUntil: null,
     exposure: null,
     rotation: null,
+    rotatedIn: null,
     ...overrides,
   };
 }

@@ -15,6 +15,7 @@ import { doneCard, outcomeCard } from '../cards/outcome-card';
 import { isVerb, VERB } from '../cards/verbs';
 import { deliveredNote, replacedNote, teamsPrivateDelivery } from '../private-delivery';
 import { cardActivity, publicActivity, redactActivity, textActivity } from '../render-reply';
+import { teamsRotationOrigin } from '../rotation-origin';
 
 /**
  * A click on one of Keywarden's card buttons, from either door:
@@ -65,7 +66,7 @@ async function decide(bot: TeamsBotContext, context: TurnContext, data: Record<s
     case VERB.confirm: {
       const action = typeof data.action === 'string' ? decodeAction(data.action) : undefined;
       if (!action) return { kind: 'notice', text: 'This button is not valid any more. Run the command again.' };
-      const reply = await bot.conversation.confirm(action, clicker, teamsPrivateDelivery(bot, context));
+      const reply = await bot.conversation.confirm(action, clicker, teamsPrivateDelivery(bot, context), teamsRotationOrigin(context.activity));
       bot.log.info('teams: card action', { verb: data.verb, op: action.op, origin: action.origin, reply: reply.kind });
       if (reply.kind === 'key_delivered') return { kind: 'card', card: outcomeCard(deliveredNote(reply, context.activity), replacedNote(reply), 'good') };
       if (reply.kind === 'done') return { kind: 'card', card: doneCard({ ...reply, by: who }) };

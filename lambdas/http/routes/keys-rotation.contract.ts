@@ -9,6 +9,8 @@ import {
   SECRET_ARN_PATTERN,
 } from '../../core/key-rotation';
 import { MAX_OVERLAP_MS } from '../../core/key-service';
+import { CHANNEL_MAX_LENGTH, CHANNEL_PATTERN } from '../../core/key-request-channel';
+import { SERVICE_URL_MAX_LENGTH, SERVICE_URL_PATTERN } from '../../core/rotation-origin';
 import { isoTime, nullableTime } from '../schemas';
 
 /**
@@ -75,3 +77,20 @@ export const StragglersSchema = z.strictObject({
     .describe('Who still called with the old key since the rotation, by address, user agent and route, most recent first'),
   complete: z.boolean().describe('false when the walk stopped at 10,000 records'),
 });
+
+/**
+ * `origin` on rotate: the chat conversation a person rotated the key in, through a bot (core/rotation-origin.ts).
+ * Only a bot acting for a person may send it (400 otherwise); it is kept on the replacement as `rotatedIn`.
+ */
+export const RotationOriginBody = z
+  .strictObject({
+    channel: z.string().max(CHANNEL_MAX_LENGTH).regex(CHANNEL_PATTERN, 'channel must be slack:<team>:<channel> or teams:<tenant>:<conversation id>'),
+    thread: z.string().min(1).max(64).optional().describe('Slack: the thread ts; Teams: the root message id of a channel thread'),
+    serviceUrl: z.string().max(SERVICE_URL_MAX_LENGTH).regex(SERVICE_URL_PATTERN, 'serviceUrl must be https (or loopback http)').optional().describe('Teams: where the bot posts into that conversation'),
+  })
+  .describe('Where the rotation was asked for (a bot acting for a person only): that conversation is told of callers still on the old key');
+
+export const RotatedInSchema = z
+  .strictObject({ channel: z.string(), thread: z.string().optional(), serviceUrl: z.string().optional() })
+  .nullable()
+  .describe('On a replacement rotated in a chat conversation: that conversation, told of callers still on the old key; null = none');

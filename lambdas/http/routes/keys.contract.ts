@@ -8,7 +8,7 @@ import { EXPOSURE_SOURCES } from '../../core/exposure';
 import { KEY_TYPES, SCOPES } from '../../core/scopes';
 import { BUDGET_PERIODS } from '../../core/types';
 import { contract } from '../route-contract';
-import { KeyRotationBody, KeyRotationSchema, RevokeWhenIdleBody, StragglersSchema } from './keys-rotation.contract';
+import { KeyRotationBody, KeyRotationSchema, RevokeWhenIdleBody, RotatedInSchema, RotationOriginBody, StragglersSchema } from './keys-rotation.contract';
 import { AttributeName, duration, isoTime, KeyIdSlot, ModelIdSlot, nullableTime, safeText } from '../schemas';
 
 /** Project-scoped API keys (routes/keys.ts): their requests, the key as answered, and `/v1/me`. */
@@ -64,6 +64,7 @@ export const RotateKeyBody = z
       .refine((v) => parseDuration(v)! <= MAX_OVERLAP_MS, { message: 'overlap must be at most 7d' })
       .optional(),
     revokeWhenIdle: RevokeWhenIdleBody.optional(),
+    origin: RotationOriginBody.optional(),
   })
   .refine((b) => b.revokeWhenIdle === undefined || b.overlap !== undefined, { message: 'revokeWhenIdle needs an overlap to end early', path: ['revokeWhenIdle'] });
 
@@ -170,6 +171,7 @@ export const KeySchema = z
       .nullable()
       .describe('Set when the key was found exposed (the first time): where, and when; it then stopped working'),
     rotation: KeyRotationSchema,
+    rotatedIn: RotatedInSchema,
   })
 ;
 

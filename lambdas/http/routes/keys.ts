@@ -136,9 +136,10 @@ export const keyRoutes: Route[] = [
     return keyResponse(ctx, await ctx.services.keys.enable(await ctx.principal(), ctx.params.id, { ifVersion }));
   }),
   defineRoute(KEY_CONTRACT.rotateKey, async (ctx) => {
-    const { overlap, revokeWhenIdle } = ctx.input.body;
+    const { overlap, revokeWhenIdle, origin } = ctx.input.body;
     const issued = await ctx.services.keys.rotate(await ctx.principal(), ctx.params.id, overlap ? parseDuration(overlap) : 0, {
       ...(revokeWhenIdle ? { revokeWhenIdleMs: parseDuration(revokeWhenIdle) } : {}),
+      ...(origin ? { origin } : {}),
     });
     return issuedResponse(ctx, issued, 201);
   }),

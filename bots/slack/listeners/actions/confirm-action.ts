@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { decodeAction } from '../../../core';
+import { slackRotationOrigin } from '../../../core/rotation-origin';
 import { ACTION_CONFIRM, ACTION_LEAK_REVOKE } from '../../blocks/action-ids';
 import { answerPrivately, respondFrom, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
@@ -27,7 +28,10 @@ export async function onConfirmAction({ conversation }: SlackDeps, { ack, body, 
     return;
   }
   const where = { channelId: body.channel?.id };
-  const reply = await conversation.confirm(pending, identity, slackPrivateDelivery(target, where));
+  // Where the click was, from the signed payload (never the button value): a rotation's stragglers are told there too.
+  const thread = (body.container as { thread_ts?: string } | undefined)?.thread_ts ?? (body.message as { thread_ts?: string } | undefined)?.thread_ts;
+  const origin = slackRotationOrigin(body.team?.id ?? body.user.team_id, body.channel?.id, thread);
+  const reply = await conversation.confirm(pending, identity, slackPrivateDelivery(target, where), origin);
   if (reply.kind === 'create_form') return;
   await answerPrivately(target, reply, where);
 }

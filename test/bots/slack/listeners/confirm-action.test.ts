@@ -31,7 +31,8 @@ describe('onConfirmAction', () => {
     const { tracked, ack, respond } = args('kw_confirm', encodeAction(pending('confirm')));
     await onConfirmAction(deps, tracked);
     expect(ack.calls).toHaveLength(1);
-    expect(deps.asked).toEqual([{ method: 'confirm', args: [pending('confirm'), 'slack:T1:U1', expect.anything()] }]);
+    // Where the click was, from the payload: a rotation's straggler notice goes there too.
+    expect(deps.asked).toEqual([{ method: 'confirm', args: [pending('confirm'), 'slack:T1:U1', expect.anything(), { channel: 'slack:T1:C1' }] }]);
     expect(respond.calls).toHaveLength(1);
     expect(respond.calls[0]![0]).toMatchObject({ response_type: 'ephemeral', replace_original: true });
     expect(shown(respond.calls[0]![0])).toContain('Revoked');
