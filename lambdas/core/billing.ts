@@ -4,7 +4,10 @@ import type { Store } from './ports';
 
 /**
  * Credits for the model calls (seed 000): a reservation is taken before the upstream is called
- * (one conditional write: the balance must cover it), refunded in full on a failed or rejected
+ * (one conditional write: since issue 23 the key's admission takes it from the credits the key
+ * holds as a lease from its account, adapters/store/key-lease.ts, and the key's release refunds
+ * or settles it; `reserve`, `refund` and `settle` below are the account-level forms, which the
+ * model call no longer uses), refunded in full on a failed or rejected
  * upstream call, and settled against usage on success — streamed or not, whether or not the client
  * stayed to the end (the client never chooses the price: model-call.ts settles a stream by what
  * the upstream served, which http/openai-relay.ts reads on for after the client left).

@@ -41,9 +41,9 @@ export class AccountItems implements AccountStore {
   }
 
   /**
-   * The balance item carries no index attributes: every model call writes it twice (reservation,
-   * settlement), and an indexed item would write its one `ACCOUNTS` index partition as often, for
-   * every account at once. Listing goes through a directory entry per account instead, written
+   * The balance item carries no index attributes: every lease take and return writes it (before
+   * leases, every model call did, twice), and an indexed item would write its one `ACCOUNTS` index
+   * partition as often, for every account at once. Listing goes through a directory entry per account instead, written
    * once, first: an account is never unlisted, and an entry whose account was never created is
    * skipped when listing.
    */
@@ -213,7 +213,7 @@ export class AccountItems implements AccountStore {
     return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
   }
 
-  /** Hot path (every model call): stamped, one write in flight per account (store/account-money.ts). */
+  /** Stamped, one write in flight per account (store/account-money.ts); no longer on the model call's path (leases, key-lease.ts). */
   reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
     return this.money.reserve(id, amount);
   }

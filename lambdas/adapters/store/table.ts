@@ -4,7 +4,7 @@
  * item families and the tests that read stored items build their keys here, none by hand.
  *
  * Item layouts (pk / sk → indexes):
- *   account   ACCOUNT#<id> / ACCOUNT            (no index: written twice by every model call)
+ *   account   ACCOUNT#<id> / ACCOUNT            (no index: written by every lease take and return)
  *   account directory entry
  *             ACCOUNT#<id> / DIRECTORY          gsi1: ACCOUNTS / <createdAt>#<id>
  *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
@@ -44,8 +44,10 @@
  *   key by id / by raw key             GetItem KEY#<id> (ids derive from the raw key, see hashing.ts)
  *   keys of a project, newest first    Query gsi1 PROJECT#<pid>#KEYS (listing entries), then
  *                                       BatchGetItem of their key items (1 more round trip)
- *   reserve credits                    UpdateItem ACCOUNT#<id> (conditional on gate and balance)
- *   settle credits                     UpdateItem ACCOUNT#<id> (unconditional add; may leave debt)
+ *   reserve credits                    UpdateItem KEY#<id>: the admission takes it from the key's lease;
+ *                                       a lease: UpdateItem ACCOUNT#<id> (gate, balance), then KEY#<id> (key-lease.ts)
+ *   settle credits                     UpdateItem KEY#<id>: the release puts reserve − price back in the lease (may leave debt)
+ *   the balance shown                  GetItem ACCOUNT#<id>, BatchGetItem of its keys with leases, GetItem again (lease-balance.ts)
  *   audit by project / key / actor     Query table / gsi1 / gsi2, newest first
  *   record a call's usage              BatchWriteItem put, in its request's shard (after the answer;
  *                                       waiting records share one write)
