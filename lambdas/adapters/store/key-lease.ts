@@ -5,18 +5,15 @@
  * when a lease is taken or given back, in blocks of about LEASE_CALLS reservations — so a hot
  * account no longer caps near 500 calls a second (two writes a call on one partition).
  *
- * Where the credits are, at every moment (what `/v1/me` adds up, lease-balance.ts):
- *   account item  `credits` (unleased), `lg_<G>` = {k: key, b: credits, t: ms} for each grant G
- *                 taken from it and not yet known applied, `lk_<key>` = the last grant id of each
- *                 key that may hold a lease, `returnsIn` (ids of returns credited), `lv` (counts
- *                 lease writes: a reader tells a quiet moment by it)
- *   key item      `lease` (may be below zero: debt, settled by the next take), `leaseIn` (grants
- *                 applied, until the account no longer lists them), `leaseDead` (grants the sweep
- *                 gave back before they were applied: never applied after), `lr_<R>` = a return
- *                 taken off the lease and not yet known credited to the account.
+ * Where the credits are (what `/v1/me` adds up, lease-balance.ts): the account item's `credits`
+ * (unleased), `lg_<G>` = {k: key, b, t} per grant not yet known applied, `returnsIn` (returns
+ * credited), `lv` (counts lease writes); each listed key's `lease` (below zero: debt), `leaseIn`
+ * (grants applied), `leaseDead` (grants closed unapplied), `lr_<R>` (returns not yet credited).
+ * The keys that took a lease are listed apart (ACCOUNT#<id>#LEASES, one small item each, written
+ * once), so the balance item does not grow with them: every write pays for its size.
  *
- * Taking a lease, grant G of B credits (`take`):
- *   1. account  credits -= B, lg_G, lk_key = G   if apiAccess, credits >= B and no lg_G (a retry
+ * Taking a lease, grant G of B credits (`take`), once the key is listed:
+ *   1. account  credits -= B, lg_G                if apiAccess, credits >= B and no lg_G (a retry
  *               of a write that landed fails on lg_G, and reading lg_G back says it landed)
  *   2. key      lease += B, ADD leaseIn G         if G in neither set (the same, with leaseIn)
  *   3. account  REMOVE lg_G        (deferred: rides on the next account write here, or alone in CLEANUP_MS)
@@ -26,16 +23,16 @@
  * — from then on step 2 can never land — and gives B back, on condition lg_G is still there.
  *
  * Giving a lease back, return R of L credits (`giveBack`), the mirror:
- *   1. key      lease -= L, lr_R = L               if lease = L and no lr_R
+ *   1. key      lease -= L, lr_R = L               if lease >= L and no lr_R
  *   2. account  credits += L, ADD returnsIn R      if R not in returnsIn
  *   3. key      REMOVE lr_R
  * The sweep completes a return left after step 1.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBase62 } from '../../core/base62';
 import { roundCredits } from '../../core/credits';
 import { unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey } from './table';
+import { itemKey, partition } from './table';
 
 /** Reservations a lease covers when the account can spare them (a quarter of its unleased credits at most). */
 export const LEASE_CALLS = 20;
@@ -63,12 +60,10 @@ export function leaseIdTime(id: string): number {
 }
 
 export const grantAttribute = (g: string) => `lg_${g}`;
-export const listingAttribute = (keyId: string) => `lk_${keyId}`;
 export const returnAttribute = (r: string) => `lr_${r}`;
 /** Lease bookkeeping on an item: the store's own, never handed out with it. */
 export const LEASE_ATTRIBUTE = /^l[gkr]_/;
 export const GRANT = /^lg_(.+)$/;
-export const LISTING = /^lk_(.+)$/;
 export const RETURN = /^lr_(.+)$/;
 
 /** A grant as the account lists it. */
@@ -104,19 +99,18 @@ export class KeyLeases {
   /** Grants removed from their account, whose id the key's next release write deletes from `leaseIn`. */
   private readonly toTrim = new Map<string, Set<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Keys this process has listed on their account (`account/key`). */
+  private readonly listed = new Set<string>();
 
   private constructor(private readonly db: TableAccess) {}
 
-  /**
-   * Takes a lease for key `keyId` of at least `need` credits (`unit`: one reservation, the block is
-   * LEASE_CALLS of them at most a quarter of the unleased credits, never less than `need`). When
-   * the account cannot cover `need`, the leases of its other keys are given back first, once.
-   */
+  /** A lease of at least `need` for the key: LEASE_CALLS × `unit`, at most a quarter of the unleased credits; the other keys' leases called back first when short. */
   async take(keyId: string, accountId: string, need: number, unit: number): Promise<TakeOutcome> {
     need = roundCredits(need);
     const wanted = Math.max(LEASE_CALLS * unit, need);
     let known = this.unleased.get(accountId)?.credits;
     let reclaimed = false;
+    await this.list(accountId, keyId);
     for (let attempt = 0; attempt < 5; attempt++) {
       const block = roundCredits(known === undefined ? wanted : Math.max(need, Math.min(wanted, known / 4)));
       const g = leaseId();
@@ -153,16 +147,16 @@ export class KeyLeases {
   /** Step 1: the grant on the account (and this process's deferred removals, riding along). */
   private async grant(accountId: string, keyId: string, g: string, block: number): Promise<{ landed: boolean; item?: Item }> {
     const riders = [...(this.toRemove.get(accountId) ?? new Map<string, string>()).keys()].slice(0, MAX_RIDERS);
-    const names: Record<string, string> = { '#g': grantAttribute(g), '#lk': listingAttribute(keyId) };
+    const names: Record<string, string> = { '#g': grantAttribute(g) };
     riders.forEach((rider, i) => (names[`#x${i}`] = grantAttribute(rider)));
     const write = this.db.doc.send(
       new UpdateCommand({
         TableName: this.db.name,
         Key: itemKey.account(accountId),
-        UpdateExpression: `SET credits = credits - :b, #g = :grant, #lk = :g ADD lv :one${riders.length ? ` REMOVE ${riders.map((_, i) => `#x${i}`).join(', ')}` : ''}`,
+        UpdateExpression: `SET credits = credits - :b, #g = :grant ADD lv :one${riders.length ? ` REMOVE ${riders.map((_, i) => `#x${i}`).join(', ')}` : ''}`,
         ConditionExpression: 'attribute_exists(pk) AND apiAccess = :on AND credits >= :b AND attribute_not_exists(#g)',
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':b': block, ':grant': { k: keyId, b: block, t: leaseIdTime(g) }, ':g': g, ':one': 1, ':on': true },
+        ExpressionAttributeValues: { ':b': block, ':grant': { k: keyId, b: block, t: leaseIdTime(g) }, ':one': 1, ':on': true },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
@@ -249,11 +243,7 @@ export class KeyLeases {
     );
   }
 
-  /**
-   * Gives key `keyId`'s whole lease back to its account (idle, revoked, deleted, or wanted by
-   * another key of the account), and completes the key's returns left half-done. Tries a few times
-   * when admissions move the lease meanwhile. What was given back.
-   */
+  /** The key's lease back to its account, its half-done returns completed; tried again while admissions move it. What was given back. */
   async giveBack(keyId: string, accountId?: string): Promise<number> {
     let given = 0;
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -305,10 +295,7 @@ export class KeyLeases {
     );
   }
 
-  /**
-   * Credits `amount` to the account once, under return id `r` (a retry of a write that landed
-   * finds `r` in `returnsIn`): a return, or a released call's leftover whose key is gone.
-   */
+  /** Credits `amount` to the account once, under return id `r` (a retry finds `r` in `returnsIn`): a return, or a leftover whose key is gone. */
   async credit(accountId: string, amount: number, r = leaseId()): Promise<void> {
     // Refused and not landed only when the account is gone: nothing left to credit.
     await this.once(
@@ -329,14 +316,9 @@ export class KeyLeases {
     );
   }
 
-  /**
-   * Gives back the leases of the account's other keys (a refusal for want of credits is the last
-   * resort): the unleased credits after.
-   */
+  /** The leases of the account's other keys given back (before a refusal for want of credits): the unleased credits after. */
   async reclaim(accountId: string, exceptKey?: string): Promise<number> {
-    const account = await this.readAccount(accountId);
-    if (!account) return 0;
-    const keys = Object.keys(account).flatMap((name) => LISTING.exec(name)?.[1] ?? []).filter((k) => k !== exceptKey);
+    const keys = (await this.listedKeys(accountId)).filter((k) => k !== exceptKey);
     await Promise.all(keys.map((k) => this.giveBack(k, accountId)));
     const after = await this.readAccount(accountId);
     const credits = Number(after?.credits ?? 0);
@@ -344,10 +326,22 @@ export class KeyLeases {
     return credits;
   }
 
-  /**
-   * The unleased credits this process last saw on the account: read once when never seen, and
-   * read again in the background when older than SEEN_FRESH_MS (a model call's stated balance).
-   */
+  /** Lists the key among the account's leasing keys before its first grant (once per process and key: a listing stays). */
+  private async list(accountId: string, keyId: string): Promise<void> {
+    const name = `${accountId}/${keyId}`;
+    if (this.listed.has(name)) return;
+    await this.db.doc.send(new PutCommand({ TableName: this.db.name, Item: { ...itemKey.leaseListing(accountId, keyId), keyId } }));
+    if (this.listed.size >= 10_000) this.listed.clear();
+    this.listed.add(name);
+  }
+
+  /** The keys that took a lease from the account (one query, consistent). */
+  async listedKeys(accountId: string): Promise<string[]> {
+    const items = await this.db.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': partition.accountLeases(accountId) }, ConsistentRead: true });
+    return items.map((item) => String(item.keyId));
+  }
+
+  /** The unleased credits last seen here (a model call's stated balance): read when never seen, in the background when stale. */
   async unleasedOf(accountId: string): Promise<number> {
     const seen = this.unleased.get(accountId);
     const refresh = () =>

@@ -326,8 +326,9 @@ export class KeyItems implements KeyStore {
    * what its lease held credited to the account from the deleted item.
    */
   async deleteKey(id: string): Promise<void> {
+    let account: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      const accountId = await emptyLease(this.db, this.leases, id);
+      const accountId = (account = await emptyLease(this.db, this.leases, id));
       if (accountId === undefined) break;
       const empty = await unlessConditionFails(
         this.db.doc.send(
@@ -346,8 +347,9 @@ export class KeyItems implements KeyStore {
       }
       break;
     }
-    // Then its listing entry (left behind, it would list nothing: listKeys skips it).
+    // Then its listing entries (left behind, they would list nothing: listKeys and the lease sweep skip them).
     await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: { pk: partition.key(id), sk: sortKey.keyListing } }));
+    if (account) await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.leaseListing(account, id) }));
   }
 
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {

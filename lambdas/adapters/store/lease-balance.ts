@@ -9,12 +9,12 @@
  *   + each key's lease
  *   + each return noted on a key (lr_R) that the account has not credited (R not in returnsIn)
  *
- * The account is read, then its listed keys (one BatchGet), then the account again: when no lease
+ * The account is read, then its listed keys (a query of the listing, one BatchGet), then the account again: when no lease
  * write landed on it in between (its `lv` is unchanged), every half-done write is counted once,
  * on one side or the other. Otherwise it is read again (a few times; a busy account may get the
  * last sum, off by at most the lease writes that raced it).
  */
-import { GRANT, idsOf, LISTING, RETURN, type Grant, type Item, type KeyLeases } from './key-lease';
+import { GRANT, idsOf, RETURN, type Grant, type Item, type KeyLeases } from './key-lease';
 import type { TableAccess } from './table-access';
 import { itemKey } from './table';
 
@@ -24,7 +24,8 @@ const TRIES = 5;
 export async function leasedBalance(db: TableAccess, leases: KeyLeases, accountId: string, first?: Item): Promise<{ credits: number; item: Item } | undefined> {
   let account = first ?? (await leases.readAccount(accountId));
   for (let attempt = 0; account; attempt++) {
-    const keyIds = Object.keys(account).flatMap((name) => LISTING.exec(name)?.[1] ?? []);
+    const keyIds = await leases.listedKeys(accountId);
+    // No key ever took a lease: every credit is the account's own (a grant is made only for a listed key).
     if (keyIds.length === 0) return { credits: Number(account.credits), item: account };
     const keys = await db.batchGetAll(keyIds.map((id) => itemKey.key(id)));
     const again = await leases.readAccount(accountId);

@@ -10,20 +10,18 @@
  *   cannot land on a missing item): its credits go back.
  * - A return noted on a listed key for STALE_LEASE_WRITE_MS: completed (account credited once).
  * - A listed key revoked, expired, paused or deleted, or not admitted for IDLE_LEASE_MS: its lease
- *   goes back. One with no lease, nothing half-done and idle for UNLIST_IDLE_MS leaves the listing.
+ *   goes back. A listed key that is gone leaves the listing (a key is listed until it is deleted).
  * - Ids no longer needed leave the sets: a key's `leaseIn` ids whose grant is no longer listed and
  *   older than TRIM_MS (its writer long gone); `leaseDead` and the account's `returnsIn` after
  *   DEAD_TRIM_MS (the returns they guard were completed by this sweep's earlier runs).
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyStatus } from '../../core/key-status';
 import { toKey } from './key-admission-plan';
-import { GRANT, grantAttribute, IDLE_LEASE_MS, idsOf, leaseIdTime, LISTING, listingAttribute, RETURN, STALE_LEASE_WRITE_MS, type Grant, type Item, type KeyLeases } from './key-lease';
+import { GRANT, IDLE_LEASE_MS, idsOf, leaseIdTime, RETURN, STALE_LEASE_WRITE_MS, type Grant, type Item, type KeyLeases } from './key-lease';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey } from './table';
 
-/** A key with no lease, idle this long, leaves its account's listing (a call still in flight then is not expected). */
-const UNLIST_IDLE_MS = 2 * 60 * 60_000;
 /** A `leaseIn` id whose grant is no longer listed is kept this long. */
 const TRIM_MS = 10 * 60_000;
 /** `leaseDead` and `returnsIn` ids are kept this long. */
@@ -45,7 +43,7 @@ export async function sweepLeases(db: TableAccess, leases: KeyLeases, accountId:
     if (!g || leaseIdTime(g) > now - STALE_LEASE_WRITE_MS) continue;
     if (await closeGrant(db, leases, accountId, g, value as Grant)) report.grantsReturned += 1;
   }
-  const keyIds = Object.keys(account).flatMap((name) => LISTING.exec(name)?.[1] ?? []);
+  const keyIds = await leases.listedKeys(accountId);
   const keys = new Map((await db.batchGetAll(keyIds.map((id) => itemKey.key(id)))).map((item) => [String(item.id), item]));
   let complete = true;
   for (const keyId of keyIds) {
@@ -87,10 +85,9 @@ async function closeGrant(db: TableAccess, leases: KeyLeases, accountId: string,
 
 /** One listed key: its returns completed, its lease given back when it is no longer used, its old ids trimmed. */
 async function sweepKey(db: TableAccess, leases: KeyLeases, account: Item, accountId: string, keyId: string, key: Item | undefined, now: number): Promise<boolean> {
-  const listed = String(account[listingAttribute(keyId)]);
-  const granting = account[grantAttribute(listed)] !== undefined;
   if (!key) {
-    if (!granting) await unlist(db, accountId, keyId, listed);
+    // Gone: it holds nothing, and a grant to it can never land (its credits go back above).
+    await db.doc.send(new DeleteCommand({ TableName: db.name, Key: itemKey.leaseListing(accountId, keyId) }));
     return false;
   }
   let returned = false;
@@ -105,31 +102,12 @@ async function sweepKey(db: TableAccess, leases: KeyLeases, account: Item, accou
   const lastUsed = Date.parse(String(key.lastUsedAt ?? key.createdAt ?? 0)) || 0;
   const idle = lastUsed < now - IDLE_LEASE_MS;
   if (Number(key.lease ?? 0) !== 0 && (idle || status !== 'active')) returned = (await leases.giveBack(keyId, accountId)) !== 0 || returned;
-  else if (Number(key.lease ?? 0) === 0 && !granting && lastUsed < now - UNLIST_IDLE_MS && !Object.keys(key).some((n) => RETURN.test(n))) {
-    await unlist(db, accountId, keyId, listed);
-  }
   const listedGrants = new Set(Object.keys(account).flatMap((n) => GRANT.exec(n)?.[1] ?? []));
   const oldIn = idsOf(key.leaseIn).filter((g) => !listedGrants.has(g) && leaseIdTime(g) < now - TRIM_MS);
   if (oldIn.length) await deleteIds(db, itemKey.key(keyId), 'leaseIn', oldIn);
   const oldDead = idsOf(key.leaseDead).filter((g) => leaseIdTime(g) < now - DEAD_TRIM_MS);
   if (oldDead.length) await deleteIds(db, itemKey.key(keyId), 'leaseDead', oldDead);
   return returned;
-}
-
-/** The key leaves the account's listing, on condition no grant to it was made since it was read. */
-async function unlist(db: TableAccess, accountId: string, keyId: string, listed: string): Promise<void> {
-  await unlessConditionFails(
-    db.doc.send(
-      new UpdateCommand({
-        TableName: db.name,
-        Key: itemKey.account(accountId),
-        UpdateExpression: 'ADD lv :one REMOVE #lk',
-        ConditionExpression: '#lk = :listed AND attribute_not_exists(#g)',
-        ExpressionAttributeNames: { '#lk': listingAttribute(keyId), '#g': grantAttribute(listed) },
-        ExpressionAttributeValues: { ':listed': listed, ':one': 1 },
-      }),
-    ),
-  );
 }
 
 async function deleteIds(db: TableAccess, key: Record<string, string>, set: 'leaseIn' | 'leaseDead' | 'returnsIn', ids: string[]): Promise<void> {

@@ -5,6 +5,7 @@
  *
  * Item layouts (pk / sk → indexes):
  *   account   ACCOUNT#<id> / ACCOUNT            (no index: written by every lease take and return)
+ *   lease listing ACCOUNT#<id>#LEASES / KEY#<keyId>   (a key that took a lease from the account; store/key-lease.ts)
  *   account directory entry
  *             ACCOUNT#<id> / DIRECTORY          gsi1: ACCOUNTS / <createdAt>#<id>
  *   project   PROJECT#<id> / PROJECT            gsi1: ACCOUNT#<acct>#PROJECTS / <createdAt>#<id>
@@ -131,6 +132,8 @@ export type ItemKey = { pk: string; sk: string };
 /** Partition keys, of the table (`pk`) and of the indexes (`gsi1pk`, `gsi2pk`). */
 export const partition = {
   account: (id: string) => `ACCOUNT#${id}`,
+  /** The keys of an account that took a lease (store/key-lease.ts), apart from its balance item's partition. */
+  accountLeases: (id: string) => `ACCOUNT#${id}#LEASES`,
   project: (id: string) => `PROJECT#${id}`,
   key: (id: string) => `KEY#${id}`,
   nonce: (value: string) => `NONCE#${value}`,
@@ -229,6 +232,8 @@ export const itemKey = {
   conversation: (projectId: string, bot: string, identity: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.conversation(bot, identity) }),
   keyManagersLease: (projectId: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.keyManagersLease }),
   key: (id: string): ItemKey => ({ pk: partition.key(id), sk: sortKey.key }),
+  /** A key of an account that took a lease: listed until the key is deleted. */
+  leaseListing: (accountId: string, keyId: string): ItemKey => ({ pk: partition.accountLeases(accountId), sk: partition.key(keyId) }),
   nonce: (value: string): ItemKey => ({ pk: partition.nonce(value), sk: sortKey.nonce }),
   event: (id: string): ItemKey => ({ pk: partition.event(id), sk: sortKey.event }),
   webhook: (projectId: string, id: string): ItemKey => ({ pk: partition.project(projectId), sk: sortKey.webhook(id) }),
