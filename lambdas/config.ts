@@ -43,6 +43,10 @@ import { SECRET_NAMES, type SecretName } from './core/ports';
  *   EVENTBRIDGE_ENDPOINT         tests only: where the EventBridge client sends (a stand-in on 127.0.0.1)
  *   KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK  `1`: webhooks may target loopback addresses over http (local
  *                                development only; never set in AWS, where webhooks are https only)
+ *   KEYWARDEN_ACCOUNT_ID         the AWS account Keywarden runs in (lib/ sets it from the deployment):
+ *                                a rotation's secret in another account needs the customer's role
+ *                                (`deliverTo.roleArn`, core/key-rotation.ts). Unset (locally, tests):
+ *                                every secret counts as Keywarden's own, the rule before cross-account
  */
 export { SECRET_NAMES, type SecretName };
 
@@ -132,6 +136,11 @@ const ConfigSchema = z.object({
   EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
   EVENTBRIDGE_ENDPOINT: z.string().url().optional(),
   KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: z.enum(['', '0', '1']).optional(),
+  KEYWARDEN_ACCOUNT_ID: z
+    .string()
+    .regex(/^(\d{12})?$/, 'not a 12-digit AWS account id')
+    .optional()
+    .transform((v) => v || undefined),
 });
 
 export interface Config {
@@ -172,6 +181,12 @@ export interface Config {
   eventBus: { name: string | undefined; endpoint: string | undefined };
   /** Webhooks may target loopback addresses over http (KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK=1, local only). */
   webhooksAllowLoopback: boolean;
+  /**
+   * The AWS account Keywarden runs in: a rotation's secret outside it is written through the
+   * customer's role (core/key-rotation.ts `secretDestinationRefusal`). Undefined: every secret is
+   * taken as this account's (locally and in tests, where no account is known).
+   */
+  keywardenAccountId?: string;
   /** The services' log lines (lambdas/logging.ts); `level` unset leaves it to Powertools (INFO, or POWERTOOLS_LOG_LEVEL). */
   logging: { format: 'json' | 'text'; level: LogLevelName | undefined };
 }
@@ -257,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     githubSecretScanningKeysUrl: c.GITHUB_SECRET_SCANNING_KEYS_URL,
     eventBus: { name: c.EVENT_BUS_NAME, endpoint: c.EVENTBRIDGE_ENDPOINT },
     webhooksAllowLoopback: c.KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK === '1',
+    keywardenAccountId: c.KEYWARDEN_ACCOUNT_ID,
     logging: { format: c.LOG_FORMAT, level: c.POWERTOOLS_LOG_LEVEL ? undefined : c.LOG_LEVEL },
   };
 }

@@ -88,7 +88,7 @@ export interface ServiceOverrides {
 }
 
 /** The key core over a store: who is calling, the audit trail, and the lifecycle that uses both. */
-export function keyServices(deps: { store: Store; secrets: SecretsProvider; clock: Clock; events?: EventOutbox }): Pick<Services, 'auth' | 'audit' | 'keys'> {
+export function keyServices(deps: { store: Store; secrets: SecretsProvider; clock: Clock; events?: EventOutbox; homeAccount?: string }): Pick<Services, 'auth' | 'audit' | 'keys'> {
   const auth = new Authenticator(deps);
   const audit = new AuditLog(deps);
   const events = deps.events ?? new EventOutbox(deps);
@@ -119,7 +119,7 @@ export function composeServices(config: Config, overrides: ServiceOverrides, mod
   const bus = eventBusFor(config);
   let relay: EventRelay | undefined;
   const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (ready) => relay?.deliverSoon(ready) : undefined);
-  const { auth, audit, keys } = keyServices({ store, secrets, clock, events });
+  const { auth, audit, keys } = keyServices({ store, secrets, clock, events, homeAccount: config.keywardenAccountId });
   const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
   relay = new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) });
   const access = models(config, { secrets, clock, logger, local: overrides.secrets !== undefined });

@@ -261,6 +261,8 @@ export function createKeywardenFunction(
     // second deploy with -c consoleUrl (docs/operating.md).
     const consoleUrl = config.consoleUrl ?? (config.consoleDomain ? `https://${config.consoleDomain.domainName}` : undefined);
     if (consoleUrl) environment.CONSOLE_URL = consoleUrl;
+    // A rotation's secret outside this account needs the customer's role, refused when set without one (core/key-rotation.ts).
+    environment.KEYWARDEN_ACCOUNT_ID = Aws.ACCOUNT_ID;
   } else if (spec.kind === 'worker') {
     environment.TABLE_NAME = data.table.tableName;
   } else {

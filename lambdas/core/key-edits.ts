@@ -9,7 +9,7 @@ import type { Principal } from './principal';
 import type { Clock, KeyEdit, Store } from './ports';
 import { resolveScopes, type Scope } from './scopes';
 import { formatBudget, periodEnd } from './budget';
-import { describeRotation } from './key-rotation';
+import { describeRotation, requireDeliverable } from './key-rotation';
 import { roundCredits } from './credits';
 import type { AuditRecord, Budget, KeyRecord, KeyRotationSetting, RateLimit, Role, TokenLimit } from './types';
 
@@ -69,7 +69,7 @@ export interface KeyEditHost {
 
 export class KeyEdits {
   constructor(
-    private readonly deps: { store: Store; clock: Clock; audit: AuditLog },
+    private readonly deps: { store: Store; clock: Clock; audit: AuditLog; homeAccount?: string },
     private readonly authority: Authority,
     private readonly policies: AccountPolicyGate,
     private readonly host: KeyEditHost,
@@ -89,6 +89,7 @@ export class KeyEdits {
       return this.authority.refuse(p, 'key.update', { keyId: key.id, reason: 'revoked' }, new KeywardenError('conflict', `Key ${key.id} is revoked: it cannot be edited.`));
     }
     const normalized = normalize(key, changes, now);
+    requireDeliverable(normalized.rotation, this.deps.homeAccount);
     const changed = FIELDS.filter((f) => normalized[f] !== undefined && !same(fieldOf(key, f), normalized[f] ?? undefined));
     const after = { ...key };
     for (const f of changed) Object.assign(after, { [f]: normalized[f] ?? undefined });

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration';
+import { KeywardenError } from './errors';
 import { keyStatus } from './key-status';
 import type { KeyRecord, KeyRotationSetting } from './types';
 
@@ -65,6 +66,19 @@ export function secretDestinationRefusal(to: SecretDestination, home: string): s
 }
 
 /**
+ * Set time (create and PATCH, key-service.ts / key-edits.ts): a secret destination the job could
+ * never write is refused with why, as a 400 on `rotation.deliverTo`, instead of failing every run.
+ * `home` is Keywarden's account (config `keywardenAccountId`); unknown (locally, tests), a secret
+ * without a role counts as in it — the same-account rule that held before roles existed.
+ */
+export function requireDeliverable(setting: KeyRotationSetting | null | undefined, home: string | undefined): void {
+  const to = setting?.deliverTo;
+  if (!to || !('secretsManagerArn' in to)) return;
+  const refusal = secretDestinationRefusal(to, home ?? arnAccount(to.secretsManagerArn)?.account ?? '');
+  if (refusal) throw new KeywardenError('invalid_request_error', refusal, { param: to.roleArn === undefined ? 'rotation.deliverTo' : 'rotation.deliverTo.roleArn' });
+}
+
+/**
  * A chat identity as admins are named: `slack:<team>:<user>` or `teams:<tenant>:<aadObjectId>` —
  * the identities the bots' actor assertions carry (actor-assertion.ts IDENTITY_PATTERN), bounded:
  * an owner no assertion could ever name could never collect its value.
@@ -126,6 +140,7 @@ export interface RotationDelivery {
 
 /** A setting as people read it: `every 90d, overlap 1h, to <arn | owner>`. */
 export function describeRotation(setting: KeyRotationSetting): string {
-  const to = 'secretsManagerArn' in setting.deliverTo ? setting.deliverTo.secretsManagerArn : setting.deliverTo.owner;
+  const d = setting.deliverTo;
+  const to = 'secretsManagerArn' in d ? `${d.secretsManagerArn}${d.roleArn ? ` as ${d.roleArn}` : ''}` : d.owner;
   return `every ${setting.every}, overlap ${setting.overlap}, to ${to}`;
 }

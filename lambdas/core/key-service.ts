@@ -14,6 +14,7 @@ import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
 import { DEFAULT_PREFIX, generateKey, PREFIX_PATTERN, startOf } from './key-format';
 import { KeyListing, type KeyQuery } from './key-listing';
+import { requireDeliverable } from './key-rotation';
 import { keyStatus } from './key-status';
 import { requireRead } from './policy';
 import { rotationOriginOf, type RotationOrigin } from './rotation-origin';
@@ -71,6 +72,8 @@ export interface KeyServiceDeps {
   audit: AuditLog;
   /** Every change is announced through the outbox (event-outbox.ts). */
   events: EventOutbox;
+  /** Keywarden's AWS account: a rotation's secret elsewhere needs the customer's role (key-rotation.ts `requireDeliverable`). */
+  homeAccount?: string;
 }
 
 /** A key an action is about and, for a person, whether they are an admin (read with it in one round trip). */
@@ -167,6 +170,7 @@ export class KeyService {
       return this.authority.refuse(p, 'key.create', { reason: 'api access disabled' }, new KeywardenError('api_access_disabled', API_ACCESS_DISABLED_MESSAGE));
     }
     const prefix = input.prefix ?? DEFAULT_PREFIX;
+    requireDeliverable(input.rotation, this.deps.homeAccount);
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new KeywardenError('invalid_request_error', 'prefix must match [a-z][a-z0-9]{1,11}.', { param: 'prefix' });
     }

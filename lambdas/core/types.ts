@@ -146,7 +146,8 @@ export interface KeyRecord {
 export interface KeyRotationSetting {
   every: string;
   overlap: string;
-  deliverTo: { secretsManagerArn: string } | { owner: string };
+  /** `roleArn`: the customer's role Keywarden assumes to write a secret in their account (key-rotation.ts). */
+  deliverTo: { secretsManagerArn: string; roleArn?: string } | { owner: string };
 }
 
 export type AuditOutcome = 'success' | 'denied' | 'error';

@@ -45,4 +45,19 @@ describe('the scheduled rotation function (events stack)', () => {
     expect(asArray(sm.find((st) => st.Sid === 'ReadOwnSecrets')!.Action)).toEqual(['secretsmanager:GetSecretValue']);
     for (const a of statements.flatMap((st) => asArray(st.Action))) expect(a).not.toMatch(/\*$/);
   });
+
+  it("may assume only customers' keywarden-delivery-* roles (cross-account delivery), knows its own account, and outputs its role's ARN", () => {
+    const fnId = functionLogicalId(events, s.config, 'rotations');
+    const statements = roleStatements(events, functionRole(events, fnId));
+    const sts = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('sts:') || a.startsWith('iam:')));
+    expect(sts.map((st) => st.Sid)).toEqual(['AssumeCustomerDeliveryRoles']);
+    expect(asArray(sts[0]!.Action)).toEqual(['sts:AssumeRole']);
+    expect(JSON.stringify(sts[0]!.Resource)).toMatch(/^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::\*:role\/keywarden-delivery-\*"\]\]\}$/);
+    expect((sts[0] as { Condition?: unknown }).Condition).toBeUndefined();
+    const vars = props<{ Environment: { Variables: Record<string, unknown> } }>(events.Resources[fnId]).Environment.Variables;
+    expect(vars.KEYWARDEN_ACCOUNT_ID).toEqual({ Ref: 'AWS::AccountId' });
+    const outputs = Object.entries((events as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {}).filter(([id]) => id.includes('RotationsRoleArn'));
+    expect(outputs).toHaveLength(1);
+    expect(JSON.stringify(outputs[0]![1].Value)).toContain(functionRole(events, fnId));
+  });
 });

@@ -5,7 +5,9 @@ import {
   MAX_ROTATION_EVERY_MS,
   MIN_ROTATION_EVERY_MS,
   MIN_ROTATION_OVERLAP_MS,
+  DELIVERY_ROLE_PREFIX,
   OWNER_PATTERN,
+  ROLE_ARN_PATTERN,
   SECRET_ARN_PATTERN,
 } from '../../core/key-rotation';
 import { MAX_OVERLAP_MS } from '../../core/key-service';
@@ -26,7 +28,16 @@ const between = (what: string, min: number, max: number, text: string) =>
 
 export const DeliverToBody = z
   .union([
-    z.strictObject({ secretsManagerArn: z.string().regex(SECRET_ARN_PATTERN, 'secretsManagerArn must be a Secrets Manager secret ARN') }),
+    z.strictObject({
+      secretsManagerArn: z.string().regex(SECRET_ARN_PATTERN, 'secretsManagerArn must be a Secrets Manager secret ARN'),
+      roleArn: z
+        .string()
+        .regex(ROLE_ARN_PATTERN, `roleArn must be an IAM role ARN named ${DELIVERY_ROLE_PREFIX}… (arn:aws:iam::<account>:role/${DELIVERY_ROLE_PREFIX}<name>)`)
+        .optional()
+        .describe(
+          `The role in the secret's account Keywarden assumes to write it (ExternalId = the key's project id); required when the secret is not in Keywarden's account. Named ${DELIVERY_ROLE_PREFIX}…, no path (docs/operating.md §12)`,
+        ),
+    }),
     z.strictObject({ owner: z.string().regex(OWNER_PATTERN, 'owner must be a chat identity, slack:<team>:<user> or teams:<tenant>:<aadObjectId>') }),
   ])
   .describe('Where each new value goes: a Secrets Manager secret (its ARN; docs/operating.md gives the policy to grant), or privately to a chat identity');
