@@ -344,6 +344,8 @@ function environmentOf(stage: SynthesizedStage, name: FunctionName, table: strin
     else if (key === 'PUBLIC_BASE_URL') env[key] = PUBLIC_BASE_URL;
     // The bots call /v1 over HTTP: here, the API Gateway stand-in in front of the API bundles.
     else if (key === 'KEYWARDEN_API_URL') env[key] = botApiUrl;
+    // `Aws.ACCOUNT_ID`: the account the stand-ins' ARNs name.
+    else if (key === 'KEYWARDEN_ACCOUNT_ID') env[key] = '123456789012';
     else {
       const secret = SECRET_NAMES.find((n) => secretArnVariable(n) === key);
       if (!secret) throw new Error(`unexpected token-valued environment variable ${key}`);
