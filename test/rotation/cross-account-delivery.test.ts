@@ -34,6 +34,7 @@ let customer: SecretsManagerStandIn;
 let admin: SecretsManagerClient;
 let own: SecretsManagerClient;
 let stsClient: STSClient;
+let putsGranted = true;
 
 beforeAll(async () => {
   stack = await startTestStack({ KEYWARDEN_ACCOUNT_ID: HOME });
@@ -44,7 +45,13 @@ beforeAll(async () => {
   customer = await startSecretsManagerStandIn({
     account: CUSTOMER,
     region: 'eu-west-1',
-    accepts: (signer) => signer.accessKeyId === 'AKIACUSTOMERADMIN' || sts.holdsRole(ROLE, signer) || sts.holdsRole(OTHER_PROJECTS_ROLE, signer),
+    // The customer's IAM: their admin, and the two roles' temporary credentials — PutSecretValue
+    // only while the role's policy grants it (`putsGranted`; the stand-in records a call before asking).
+    accepts: (signer) => {
+      if (signer.accessKeyId === 'AKIACUSTOMERADMIN') return true;
+      if (!putsGranted && customer.calls.at(-1)?.operation === 'PutSecretValue') return false;
+      return sts.holdsRole(ROLE, signer) || sts.holdsRole(OTHER_PROJECTS_ROLE, signer);
+    },
   });
   const at = (accessKeyId: string) => ({ endpoint: customer.endpoint, region: 'eu-west-1', credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
   admin = new SecretsManagerClient(at('AKIACUSTOMERADMIN'));
@@ -185,6 +192,48 @@ describe('cross-account delivery, the daily job', { timeout: 60_000 }, () => {
     expect(text).not.toContain(current!.apiKey);
     for (const held of sts.issued.values()) expect(text).not.toContain(held.sessionToken);
     expect(findKeysInText(text)).toEqual([]);
+  });
+
+  it("keys of one project into one role: assumed once per run; a put the role may not make undoes the rotations, the next day's run delivers", async () => {
+    const keys = [await createRotated('same-role-a', { secretsManagerArn: customerSecret('placeholder'), roleArn: ROLE }, '2d')];
+    keys.push(await createRotated('same-role-b', { secretsManagerArn: customerSecret('placeholder'), roleArn: ROLE }, '2d'));
+    const arns = [await newSecret('same-role-a', keys[0]!), await newSecret('same-role-b', keys[1]!)];
+    for (const [i, key] of keys.entries()) {
+      const set = await stack.json(`/v1/keys/${key.id}`, { key: stack.adminKey, method: 'PATCH', body: { rotation: { every: '2d', overlap: '1h', deliverTo: { secretsManagerArn: arns[i], roleArn: ROLE } } } });
+      expect(set.status, JSON.stringify(set.body)).toBe(200);
+    }
+    const assumedSince = (n: number) => sts.calls.slice(n).map((c) => [c.roleArn, c.externalId, c.granted]);
+    let before = sts.calls.length;
+    stack.clock.advance(2 * DAY + 60_000);
+    putsGranted = false;
+    try {
+      expect(await run()).toMatchObject({ rotated: 0, undelivered: 2 });
+    } finally {
+      putsGranted = true;
+    }
+    expect(assumedSince(before)).toEqual([[ROLE, stack.bootstrap.projectId, true]]);
+    for (const [i, key] of keys.entries()) {
+      const now = (await stack.json(`/v1/keys/${key.id}`, { key: stack.adminKey })).body;
+      expect(now).toMatchObject({ status: 'active', replacedBy: null, graceUntil: null });
+      expect(now.rotation.lastFailure.reason).toMatch(/PutSecretValue.*AccessDeniedException/);
+      expect(JSON.stringify(now)).not.toContain(key.key);
+      expect(await works(key.key)).toBe(200);
+      expect(JSON.parse((await admin.send(new GetSecretValueCommand({ SecretId: arns[i] }))).SecretString!).apiKey).toBe(key.key);
+      const events = await failedEvents(key.id);
+      expect(events.map((e) => e.event.data.details.stage)).toEqual(['delivery']);
+      expect(JSON.stringify(events)).not.toContain(key.key);
+    }
+
+    // A day later the job tries again: granted now, both delivered, the role assumed once.
+    before = sts.calls.length;
+    stack.clock.advance(DAY + 60_000);
+    expect(await run()).toMatchObject({ rotated: 2, undelivered: 0 });
+    expect(assumedSince(before)).toEqual([[ROLE, stack.bootstrap.projectId, true]]);
+    for (const [i, key] of keys.entries()) {
+      const current = JSON.parse((await admin.send(new GetSecretValueCommand({ SecretId: arns[i] }))).SecretString!);
+      expect(current.keyId).not.toBe(key.id);
+      expect(await works(current.apiKey)).toBe(200);
+    }
   });
 
   it('a stalled STS is bounded: nothing rotated, the failure recorded', async () => {

@@ -11,8 +11,9 @@ import { startStsStandIn, type StsStandIn } from '../support/sts-stand-in';
  * Secrets Manager standing for the customer's account that admits only the assumed role's
  * temporary credentials (SigV4 `Credential=` + session token).
  *
- * AssumeRole is called here as the wire protocol, by hand: `@aws-sdk/client-sts` is not a
- * dependency yet (the job's STS adapter waits for it).
+ * AssumeRole is called here as the wire protocol, by hand, so the stand-in is held to STS's
+ * query/XML API itself; the job's own path (the SDK's STS client, sts-credentials.ts) is
+ * cross-account-delivery.test.ts.
  */
 const HOME = '123456789012';
 const CUSTOMER = '444455556666';
