@@ -23,8 +23,6 @@ export interface ModelCallPorts {
   upstream: Upstream;
   /** Where a model with deployments is called (absent: every model goes to `upstream`). */
   deployments?: DeploymentRoutes;
-  /** Unused by the call itself since leased credits (the admission knows the key's account). */
-  auth?: Pick<Authenticator, 'accountOf'>;
   /** Where a call gives back what its admission held on its key (budget, tokens, slot). */
   store: Pick<Store, 'releaseKeyUse' | 'renewKeySlot'>;
   clock: Clock;
@@ -78,8 +76,6 @@ export type Refusal =
   /** Not in the catalog, or not in the key's own model list: the same answer either way. */
   | { kind: 'model_not_found'; model: string }
   | { kind: 'scope_missing'; scope: 'responses:write' }
-  /** Kept for the edge's mapping; no longer produced (the admission reads the key's account from its item). */
-  | { kind: 'account_changed' }
   /** No reservation: out of credits (or in debt), or API access off; with the balance seen. */
   | { kind: 'reservation_refused'; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number }
   /** The key's budget for this period cannot cover the call's reservation (`total`: it never resets). */

@@ -177,8 +177,6 @@ function refused(outcome: Exclude<ModelCallOutcome, Answered | Streaming | { kin
       throw new KeywardenError('insufficient_permissions', `This key lacks the ${outcome.scope} permission.`);
     case 'concurrency_limit_exceeded':
       throw new KeywardenError('concurrency_limit_exceeded', `This API key already has ${outcome.maxConcurrent} calls in flight, its limit; retry when one is done.`, { retryAfterSeconds: 1 });
-    case 'account_changed':
-      throw new KeywardenError('service_unavailable', 'The key changed account; try again.');
     case 'reservation_refused':
       state(0, outcome.balance);
       throw outcome.refusal === 'insufficient_quota'

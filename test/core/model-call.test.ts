@@ -121,14 +121,6 @@ describe('refused before the upstream: nothing charged, nothing called', () => {
     expect(await balanceOf(accountId)).toBe(balance);
   });
 
-  it('the reservation comes from the key’s own lease: an account this instance remembers wrongly is never touched', async () => {
-    const { raw } = await caller(5);
-    const other = await caller(5);
-    const misled: ModelCallPorts = { ...ports, auth: { accountOf: async () => other.accountId } };
-    expectKind(await callModel(misled, request(raw)), 'answered');
-    expect(await balanceOf(other.accountId)).toBe(5);
-  });
-
   it('a reservation the balance does not cover, or with API access off, is reservation_refused with the balance seen', async () => {
     const poor = await caller(0.5);
     expect(await callModel(ports, request(poor.raw))).toEqual({ kind: 'reservation_refused', refusal: 'insufficient_quota', balance: 0.5 });
