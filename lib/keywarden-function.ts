@@ -23,8 +23,10 @@ interface FunctionSpec {
   readonly entry: string;
   readonly description: string;
   readonly sizing: keyof StageConfig['functions'];
-  /** Item-level DynamoDB actions on the table; `Query` also covers the named indexes. */
+  /** Item-level DynamoDB actions on the table; `Query` also covers the named indexes unless `tableOnlyQuery`. */
   readonly tableActions: readonly TableAction[];
+  /** Queries the table's own partitions only, never an index. */
+  readonly tableOnlyQuery?: true;
   /** The only secrets the function may read. */
   readonly secrets: readonly SecretName[];
   /**
@@ -53,7 +55,11 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'lambdas/handlers/responses.ts',
     description: 'Keywarden model calls: /v1/models, /v1/responses (and stored responses), /v1/chat/completions, /v1/embeddings (response streaming)',
     sizing: 'responses',
-    tableActions: ['GetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem'],
+    // Query and BatchGetItem: leased credits — the account's balance as shown (its keys' leases
+    // read together: store/lease-balance.ts) and, when the account runs short, the keys holding
+    // leases found (ACCOUNT#<id>#LEASES) to call them back (store/key-lease.ts).
+    tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem', 'Query'],
+    tableOnlyQuery: true,
     secrets: ['hashing', 'upstream'],
     kind: 'service',
   },
@@ -209,7 +215,7 @@ export function createKeywardenFunction(
         resources: [data.table.tableArn],
       }),
     );
-    if (spec.tableActions.includes('Query')) {
+    if (spec.tableActions.includes('Query') && !spec.tableOnlyQuery) {
       role.addToPolicy(
         new PolicyStatement({ sid: 'TableIndexQuery', actions: ['dynamodb:Query'], resources: [...data.indexArns] }),
       );

@@ -74,6 +74,7 @@ export class DynamoDbStore implements Store {
   setApiAccess(id: string, enabled: boolean) { return this.accounts.setApiAccess(id, enabled); }
   adjustCredits(id: string, delta: number) { return this.accounts.adjustCredits(id, delta); }
   sweepLeases(id: string, now: number) { return this.accounts.sweepLeases(id, now); }
+  leasesSettled() { return this.accounts.leasesSettled(); }
   reserveCredits(id: string, amount: number) { return this.accounts.reserveCredits(id, amount); }
   returnCredits(id: string, amount: number) { return this.accounts.returnCredits(id, amount); }
   chargeCredits(id: string, amount: number) { return this.accounts.chargeCredits(id, amount); }

@@ -28,7 +28,10 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     }
     const { written, ...call } = used ?? { credits: 0 };
     // A key change's event is confirmed after the answer too (event-outbox.ts).
-    const settled = Promise.all([written?.catch(failed('after-answer work failed')), services.events.settled()]);
+    // And the lease work this call started (a deferred removal, a balance re-read): key-lease.ts.
+    const settled = Promise.all([written?.catch(failed('after-answer work failed')), services.events.settled()]).then(() =>
+      services.store.leasesSettled().catch(failed('lease work left unfinished')),
+    );
     const key = ctx.attributedTo;
     if (!key) {
       await settled;

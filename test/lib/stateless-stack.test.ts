@@ -92,7 +92,7 @@ const EXPECTED_ROUTES: Record<string, 'api' | 'responses' | 'slack' | 'teams'> =
 /** Least privilege per function, written out independently of lib/. */
 const EXPECTED_ACCESS = {
   api: { table: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: true, secrets: ['botAssertion', 'hashing'] },
-  responses: { table: ['BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
+  responses: { table: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], indexQuery: false, secrets: ['hashing', 'upstream'] },
   slack: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'slack'] },
   teams: { table: [], indexQuery: false, secrets: ['botAssertion', 'botViewerKeys', 'teams'] },
 } as const;

@@ -75,6 +75,10 @@ export class AccountItems implements AccountStore {
     return sweepLeases(this.db, this.leases, id, now);
   }
 
+  leasesSettled(): Promise<void> {
+    return this.leases.settled();
+  }
+
   /**
    * Every account, oldest first: the directory's entries, then their balance items read together.
    * An account stored before the directory existed (its balance item itself indexed) is listed as

@@ -29,58 +29,12 @@
  * The sweep completes a return left after step 1.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { randomBase62 } from '../../core/base62';
 import { roundCredits } from '../../core/credits';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition } from './table';
 
-/** Reservations a lease covers when the account can spare them (a quarter of its unleased credits at most). */
-export const LEASE_CALLS = 20;
-/** A grant or return not completed for this long has lost its writer: the sweep completes it. */
-export const STALE_LEASE_WRITE_MS = 2 * 60_000;
-/** A key not admitted for this long gives its lease back (the sweep). */
-export const IDLE_LEASE_MS = 10 * 60_000;
-/** How long a grant's removal from its account waits to ride on another write there. */
-const CLEANUP_MS = 1_000;
-/** How old the unleased credits a model call states may be before they are read again (in the background). */
-const SEEN_FRESH_MS = 2_000;
-/** Most deferred removals one account write carries. */
-const MAX_RIDERS = 20;
-
-export type Item = Record<string, unknown>;
-
-/** A grant's or a return's id: the time it was made (ms, 9 base36 digits), then 10 random base62 characters. */
-export function leaseId(now = Date.now()): string {
-  return now.toString(36).padStart(9, '0') + randomBase62(10);
-}
-
-/** When the grant or return `id` was made (ms). */
-export function leaseIdTime(id: string): number {
-  return parseInt(id.slice(0, 9), 36);
-}
-
-export const grantAttribute = (g: string) => `lg_${g}`;
-export const returnAttribute = (r: string) => `lr_${r}`;
-/** Lease bookkeeping on an item: the store's own, never handed out with it. */
-export const LEASE_ATTRIBUTE = /^l[gkr]_/;
-export const GRANT = /^lg_(.+)$/;
-export const RETURN = /^lr_(.+)$/;
-
-/** A grant as the account lists it. */
-export interface Grant {
-  k: string;
-  b: number;
-  t: number;
-}
-
-export type TakeOutcome =
-  | { ok: true; unleased: number; item: Item }
-  | { ok: false; reason: 'insufficient' | 'disabled' | 'not_found'; unleased: number };
-
-/** The ids in a string set, as the SDK hands it out. */
-export function idsOf(set: unknown): string[] {
-  return set instanceof Set ? [...(set as Set<string>)] : Array.isArray(set) ? (set as string[]) : [];
-}
+export * from './lease-terms';
+import { CLEANUP_MS, LEASE_CALLS, MAX_RIDERS, RETURN, SEEN_FRESH_MS, grantAttribute, idsOf, leaseId, leaseIdTime, returnAttribute, type Item, type TakeOutcome } from './lease-terms';
 
 export class KeyLeases {
   private static readonly shared = new WeakMap<TableAccess, KeyLeases>();
@@ -99,6 +53,8 @@ export class KeyLeases {
   /** Grants removed from their account, whose id the key's next release write deletes from `leaseIn`. */
   private readonly toTrim = new Map<string, Set<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Work started in the background (a stale balance re-read, a deferred removal): `settled` awaits it. */
+  private readonly background = new Set<Promise<unknown>>();
   /** Keys this process has listed on their account (`account/key`). */
   private readonly listed = new Set<string>();
 
@@ -353,7 +309,7 @@ export class KeyLeases {
     if (!seen) return refresh().catch(() => 0);
     if (seen.at < Date.now() - SEEN_FRESH_MS) {
       seen.at = Date.now();
-      void refresh().catch(() => undefined);
+      this.track(refresh());
     }
     return seen.credits;
   }
@@ -380,10 +336,31 @@ export class KeyLeases {
     if (this.timers.has(accountId)) return;
     const timer = setTimeout(() => {
       this.timers.delete(accountId);
-      void this.flush(accountId).catch(() => undefined);
+      this.track(this.flush(accountId));
     }, CLEANUP_MS);
     timer.unref?.();
     this.timers.set(accountId, timer);
+  }
+
+  /**
+   * Nothing of this process's lease work left behind: the deferred removals written now, and
+   * what runs in the background awaited. Every call's after-answer work ends with it
+   * (http/after-answer.ts), so a Lambda invocation never leaves a write to run frozen into its
+   * instance's next one; a failure is left to the sweep, as a crash would be.
+   */
+  async settled(): Promise<void> {
+    for (const [accountId, timer] of this.timers) {
+      clearTimeout(timer);
+      this.timers.delete(accountId);
+      this.track(this.flush(accountId));
+    }
+    // What is in flight now: work other calls start meanwhile is theirs to await.
+    await Promise.all([...this.background]);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const done = work.catch(() => undefined).finally(() => this.background.delete(done));
+    this.background.add(done);
   }
 
   /** The deferred removals of an account, in one write (a crash leaves them to the sweep). */
