@@ -1,13 +1,11 @@
 import { parseDuration } from '../../core/duration';
 import type { KeyRequestRecord } from '../../core/key-request-record';
 import { keyRequestStatus } from '../../core/key-request-record';
-import { setupScript } from '../../core/setup-script';
-import { presentKey } from '../presenters';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
 import { keyRequestCeilingRoutes } from './key-requests-ceilings';
 import { KEY_REQUEST_CONTRACT } from './key-requests.contract';
-import { publicV1Url } from './keys';
+import { issuedResponse } from './keys';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -74,17 +72,7 @@ export const keyRequestRoutes: Route[] = [
   }),
   defineRoute(KEY_REQUEST_CONTRACT.claimKeyRequest, async (ctx) => {
     const issued = await ctx.services.keyRequests.claim(await ctx.principal(), ctx.params.id);
-    const { config, clock } = ctx.services;
-    // The one answer that carries the key's value: never cached.
-    return json(
-      200,
-      {
-        ...presentKey(issued.key, clock.now()),
-        key: issued.secret,
-        setupScript: setupScript({ baseUrl: publicV1Url(ctx), brand: config.headerBrand, modelId: config.modelId, key: issued.secret }),
-      },
-      { 'cache-control': 'no-store' },
-    );
+    return issuedResponse(ctx, issued, 200);
   }),
   ...keyRequestCeilingRoutes,
 ];

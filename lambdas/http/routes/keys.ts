@@ -20,8 +20,8 @@ export function publicV1Url(ctx: RequestContext): string {
   return `${publicBase(ctx.services.config)}/v1`;
 }
 
-/** The one response that ever carries a raw key: create and rotate. */
-function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) {
+/** The one response that ever carries a raw key: create and rotate, and a held value's collection (key requests, rotation deliveries). */
+export function issuedResponse(ctx: RequestContext, issued: IssuedKey, status: number) {
   const { config, clock } = ctx.services;
   return json(status, {
     ...presentKey(issued.key, clock.now()),

@@ -1,9 +1,7 @@
 import { deliveryPending, type RotationDeliveryRecord } from '../../core/rotation-delivery-port';
-import { setupScript } from '../../core/setup-script';
-import { presentKey } from '../presenters';
 import { defineRoute, type Route } from '../route';
 import { json } from '../types';
-import { publicV1Url } from './keys';
+import { issuedResponse } from './keys';
 import { ROTATION_DELIVERY_CONTRACT } from './rotation-deliveries.contract';
 
 /** A held value as answered: never the sealed value. */
@@ -30,16 +28,6 @@ export const rotationDeliveryRoutes: Route[] = [
   }),
   defineRoute(ROTATION_DELIVERY_CONTRACT.claimRotationDelivery, async (ctx) => {
     const issued = await ctx.services.rotationDeliveries.claim(await ctx.principal(), ctx.params.id);
-    const { config, clock } = ctx.services;
-    // The one answer that carries the value: never cached.
-    return json(
-      200,
-      {
-        ...presentKey(issued.key, clock.now()),
-        key: issued.secret,
-        setupScript: setupScript({ baseUrl: publicV1Url(ctx), brand: config.headerBrand, modelId: config.modelId, key: issued.secret }),
-      },
-      { 'cache-control': 'no-store' },
-    );
+    return issuedResponse(ctx, issued, 200);
   }),
 ];
