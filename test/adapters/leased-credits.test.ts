@@ -55,6 +55,8 @@ beforeAll(async () => {
   ports = { ...services, upstream: upstreamPort, logger: { warn: () => undefined } };
 });
 afterAll(async () => {
+  // Direct store calls bypass the after-answer work that settles lease work: settle it first.
+  await services?.store.leasesSettled();
   services?.dynamo.destroy();
   await Promise.all([dynalite?.close(), upstream?.close()]);
 });

@@ -37,6 +37,9 @@ beforeAll(async () => {
   ports = { ...services, logger: { warn: (message, attributes) => warnings.push({ message, attributes }) } };
 });
 afterAll(async () => {
+  // The calls here bypass the HTTP after-answer work, which settles the lease work they started
+  // (a deferred removal, a balance re-read): settle it before the store goes away.
+  await services?.store.leasesSettled();
   services?.dynamo.destroy();
   await Promise.all([dynalite?.close(), upstream?.close()]);
 });
