@@ -3,7 +3,6 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { publicBase } from '../config';
 import type { RotationDelivery } from '../core/key-rotation';
 import { KeyRotationSchedule } from '../core/key-rotation-schedule';
-import { RotationOwnerDelivery } from '../core/rotation-owner-delivery';
 import type { Services } from '../services';
 import { rotationSecretsClient, SecretsManagerRotationDelivery } from './secrets-manager-rotation-delivery';
 import { deliveryStsClient, StsDeliveryRoles } from './sts-credentials';
@@ -20,19 +19,15 @@ import { deliveryStsClient, StsDeliveryRoles } from './sts-credentials';
  * that runs the job can do it. `owner` replaces it (tests).
  */
 export function keyRotationSchedule(
-  services: Pick<Services, 'store' | 'secrets' | 'clock' | 'keys' | 'audit' | 'events' | 'logger' | 'config'>,
+  services: Pick<Services, 'store' | 'clock' | 'keys' | 'audit' | 'events' | 'logger' | 'config' | 'rotationDeliveries'>,
   options: { env?: NodeJS.ProcessEnv; secretsManager?: SecretsManagerClient; owner?: RotationDelivery; sts?: STSClient } = {},
 ): KeyRotationSchedule {
   const env = options.env ?? process.env;
   const client = options.secretsManager ?? rotationSecretsClient(env.SECRETS_MANAGER_ENDPOINT || undefined);
-  const held = rotationOwnerDelivery(services);
+  const held = services.rotationDeliveries;
   const sts = options.sts ?? deliveryStsClient(env.STS_ENDPOINT || undefined, env.AWS_REGION);
   const roles = new StsDeliveryRoles({ sts, secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT || undefined });
   const delivery = new SecretsManagerRotationDelivery({ client, baseUrl: `${publicBase(services.config)}/v1`, owner: options.owner ?? held, roles });
   return new KeyRotationSchedule({ store: services.store, clock: services.clock, keys: services.keys, audit: services.audit, events: services.events, delivery, owner: held, log: services.logger });
 }
 
-/** The owner delivery over the services: the job holds values with it, the API hands them out (routes/rotation-deliveries.ts). */
-export function rotationOwnerDelivery(services: Pick<Services, 'store' | 'secrets' | 'clock' | 'audit'>): RotationOwnerDelivery {
-  return new RotationOwnerDelivery({ store: services.store, secrets: services.secrets, clock: services.clock, audit: services.audit });
-}
