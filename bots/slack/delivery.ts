@@ -2,6 +2,7 @@ import type { RespondArguments, RespondFn, webApi } from '@slack/bolt';
 import type { PrivateChannel, PrivateDelivery, Reply } from '../core';
 import { outboundMessage, type PublicReply, type SendableReply } from './blocks/reply-message';
 import type { WireMessage } from './blocks/mrkdwn';
+import { slackHooksOnly, type ResponseUrlPolicy } from './response-urls';
 
 type WebClient = webApi.WebClient;
 
@@ -102,6 +103,20 @@ export function responder(url: string, fetchImpl: typeof fetch = fetch): Respond
     });
     if (!res.ok) throw new Error(`response_url answered ${res.status}`);
   };
+}
+
+/**
+ * Where a modal submission answers: the response_url saved in its private_metadata when the
+ * policy lets it receive (response-urls.ts), else the submitter's DM with the bot.
+ */
+export function savedUrlTarget(
+  saved: string | undefined,
+  policy: ResponseUrlPolicy | undefined,
+  dm: { client: WebClient; user: string },
+  options: { replaceOriginal?: boolean } = {},
+): PrivateTarget {
+  const url = saved === undefined ? undefined : (policy ?? slackHooksOnly)(saved);
+  return url ? { via: 'response_url', respond: responder(url), ...options } : { via: 'dm', ...dm };
 }
 
 export function respondFrom(respond: RespondFn | undefined): Responder | undefined {

@@ -5,6 +5,7 @@ import { Conversation, KeywardenClient } from '../core';
 import { slackKeyRequestNotifier } from './key-request-notices';
 import { registerListeners } from './listeners';
 import { replayGuard } from './replay-guard';
+import { responseUrlGuard, responseUrlPolicy } from './response-urls';
 
 export interface SlackBot {
   app: App;
@@ -49,9 +50,12 @@ export function createSlackBot(config: SlackBotConfig, receiver: Receiver, log: 
   app.error(async (error) => {
     log.error('slack listener failed', { code: errorLabel(error.original ?? error), name: error.name });
   });
-  // Before every listener: a request that was already seen (a replay, a retried event) stops here.
+  // Before every listener: a payload whose response_url is not Slack's (or the configured API's) stops here,
+  const responseUrls = responseUrlPolicy(slackApiUrl);
+  app.use(responseUrlGuard(responseUrls, log));
+  // and a request that was already seen (a replay, a retried event).
   app.use(replayGuard(client, log));
-  registerListeners(app, { conversation, log, client });
+  registerListeners(app, { conversation, log, client, responseUrls });
   return { app, conversation, client, web, log };
 }
 

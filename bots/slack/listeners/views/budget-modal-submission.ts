@@ -1,6 +1,6 @@
 import { parseBudgetWord } from '../../../core';
 import { budgetModalErrors, readBudgetMetadata, readBudgetModal } from '../../blocks/budget-alert-blocks';
-import { answerPrivately, responder, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
+import { answerPrivately, savedUrlTarget, sendPrivately, slackPrivateDelivery } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
 import { formless } from '../reply-kinds';
@@ -12,7 +12,7 @@ import type { CreateModalSubmissionArgs } from './create-modal-submission';
  * <amount>` for the submitter, whose confirmation (before → after) goes where the alert was
  * answered — the alert's response_url, else their DM. Nothing changes before that click.
  */
-export async function onBudgetModalSubmission({ conversation }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
+export async function onBudgetModalSubmission({ conversation, responseUrls }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
   const values = view.state.values as Parameters<typeof readBudgetModal>[0];
   const refusal = budgetModalErrors(values);
   if (refusal) {
@@ -23,7 +23,7 @@ export async function onBudgetModalSubmission({ conversation }: SlackDeps, { ack
   const identity = interactionIdentity(body);
   const metadata = readBudgetMetadata(view.private_metadata);
   if (!identity) return;
-  const target: PrivateTarget = metadata?.responseUrl ? { via: 'response_url', respond: responder(metadata.responseUrl) } : { via: 'dm', client, user: body.user.id };
+  const target = savedUrlTarget(metadata?.responseUrl, responseUrls, { client, user: body.user.id });
   if (!metadata) {
     await sendPrivately(target, { kind: 'error', code: 'refused', message: 'That form is not valid any more.' });
     return;

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { validateCreateOptions } from '../../../core';
 import { CREATE_FIELDS, readCreateMetadata, readCreateModal } from '../../blocks/create-modal';
-import { answerPrivately, responder, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
+import { answerPrivately, savedUrlTarget, slackPrivateDelivery } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
 
@@ -13,7 +13,7 @@ export type CreateModalSubmissionArgs = Pick<SlackViewMiddlewareArgs & AllMiddle
  * closes and the new key is delivered to the submitter only: ephemeral through the slash
  * command's response_url, or their DM with the bot.
  */
-export async function onCreateModalSubmission({ conversation }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
+export async function onCreateModalSubmission({ conversation, responseUrls }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
   const refusal = createModalErrors(view.state.values as Parameters<typeof readCreateModal>[0]);
   if (refusal) {
     await ack(refusal);
@@ -24,7 +24,7 @@ export async function onCreateModalSubmission({ conversation }: SlackDeps, { ack
   const identity = interactionIdentity(body);
   if (!identity) return;
   const { responseUrl, channelId } = readCreateMetadata(view.private_metadata);
-  const target: PrivateTarget = responseUrl ? { via: 'response_url', respond: responder(responseUrl) } : { via: 'dm', client, user: body.user.id };
+  const target = savedUrlTarget(responseUrl, responseUrls, { client, user: body.user.id });
   const reply = await conversation.submitCreate(fields, identity, slackPrivateDelivery(target, { channelId }));
   if (reply.kind === 'create_form') return;
   await answerPrivately(target, reply, { channelId });

@@ -1,6 +1,6 @@
 import { decodeKeyRequestButton } from '../../../core/key-request-approvals';
 import { denyModalErrors, readDenyMetadata, readDenyModal } from '../../blocks/key-request-blocks';
-import { answerPrivately, responder, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
+import { answerPrivately, savedUrlTarget, sendPrivately, slackPrivateDelivery } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { interactionIdentity } from '../payload-identity';
 import { formless } from '../reply-kinds';
@@ -11,7 +11,7 @@ import type { CreateModalSubmissionArgs } from './create-modal-submission';
  * may), with the reason the requester reads. The outcome replaces the card through its
  * response_url, else goes to the submitter's DM.
  */
-export async function onDenyModalSubmission({ conversation, log }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
+export async function onDenyModalSubmission({ conversation, log, responseUrls }: SlackDeps, { ack, body, view, client }: CreateModalSubmissionArgs): Promise<void> {
   const values = view.state.values as Parameters<typeof readDenyModal>[0];
   const refusal = denyModalErrors(values);
   if (refusal) {
@@ -23,7 +23,7 @@ export async function onDenyModalSubmission({ conversation, log }: SlackDeps, { 
   const identity = interactionIdentity(body);
   const metadata = readDenyMetadata(view.private_metadata);
   if (!identity) return;
-  const target: PrivateTarget = metadata?.responseUrl ? { via: 'response_url', respond: responder(metadata.responseUrl), replaceOriginal: true } : { via: 'dm', client, user: body.user.id };
+  const target = savedUrlTarget(metadata?.responseUrl, responseUrls, { client, user: body.user.id }, { replaceOriginal: true });
   const button = metadata && decodeKeyRequestButton(JSON.stringify({ op: 'deny', requestId: metadata.requestId }));
   if (!button) {
     await sendPrivately(target, { kind: 'error', code: 'refused', message: 'That form is not valid any more.' });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onCreateModalSubmission, type CreateModalSubmissionArgs } from '../../../../bots/slack/listeners/views/create-modal-submission';
+import { responseUrlPolicy } from '../../../../bots/slack/response-urls';
 import { startSlackStandIn, type SlackStandIn } from '../slack-stand-in';
 import { deliverKey, fakeDeps, recorder, shown, slackClient } from './listener-args';
 
@@ -31,7 +32,8 @@ describe('onCreateModalSubmission', () => {
   });
 
   it('good fields close the modal and the key goes back to the slash command’s response_url, ephemeral', async () => {
-    const deps = fakeDeps({ submitCreate: (_fields, asker, delivery) => deliverKey(delivery, asker, 'archie_modal_secret') });
+    // The stand-in's origin is the configured Slack API's, so its response URLs may receive (response-urls.ts).
+    const deps = { ...fakeDeps({ submitCreate: (_fields, asker, delivery) => deliverKey(delivery, asker, 'archie_modal_secret') }), responseUrls: responseUrlPolicy(slack.apiUrl) };
     const { tracked, ack } = args('30d', { responseUrl: slack.responseUrl('modal'), channelId: 'C1' });
     await onCreateModalSubmission(deps, tracked);
     expect(ack.calls).toEqual([[]]);
