@@ -122,7 +122,8 @@ function expectDifferential<T>(free: Outcome<T>, bound: Outcome<T>, forbidden: P
 const ADMIN_ACTOR: CreateKeyInput = { type: 'privileged', scopes: ['admin'], expiresInMs: null, rateLimit: { limit: 6000, windowSeconds: 60 } };
 const VIEWER_TARGET: CreateKeyInput = { type: 'viewer', scopes: ['models:read'], expiresInMs: 12 * HOUR, rateLimit: { limit: 20, windowSeconds: 60 } };
 
-describe('account policies over the authority matrix (differential)', () => {
+// A bound for a hang, not a speed target: 2–5 s on a quiet machine, 27 s under load in CI (vitest's default is 30 s).
+describe('account policies over the authority matrix (differential)', { timeout: 240_000 }, () => {
   it('create, edit and rotate: a policy takes away exactly what it forbids', async () => {
     const tally = { policyRefused: 0, bothOk: 0, authorityRefused: 0 };
     const now = Date.now();

@@ -104,7 +104,13 @@ async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T }
   }
 }
 
-describe('no path yields a key, or an effect on a key, beyond the actor', () => {
+/**
+ * A bound for a hang, not a speed target: each property here makes hundreds of store round trips,
+ * and the racing one's moves queue on the project's key-managers lease (up to 5 s a move). They
+ * take 3–7 s on a quiet machine; under load CI measured 17–23 s, and the racing one ran past
+ * vitest's 30 s default twice.
+ */
+describe('no path yields a key, or an effect on a key, beyond the actor', { timeout: 240_000 }, () => {
   it('create, rotate, revoke and delete, for generated actor/target pairs', async () => {
     const tally = { create: 0, rotate: 0, revoke: 0, delete: 0, denied: 0 };
     await fc.assert(
