@@ -3,18 +3,19 @@ import type { ModelPrices } from './models';
 import type { Store } from './ports';
 
 /**
- * Credits for the model calls (seed 000): a reservation is taken before the upstream is called
- * (one conditional write: since issue 23 the key's admission takes it from the credits the key
- * holds as a lease from its account, adapters/store/key-lease.ts, and the key's release refunds
- * or settles it; `reserve`, `refund` and `settle` below are the account-level forms, which the
- * model call no longer uses), refunded in full on a failed or rejected
- * upstream call, and settled against usage on success — streamed or not, whether or not the client
- * stayed to the end (the client never chooses the price: model-call.ts settles a stream by what
- * the upstream served, which http/openai-relay.ts reads on for after the client left).
+ * Credits for the model calls (seed 000): a reservation is taken before the upstream is called and
+ * settled against usage on success — streamed or not, whether or not the client stayed to the end
+ * (the client never chooses the price: model-call.ts settles a stream by what the upstream served,
+ * which http/openai-relay.ts reads on for after the client left) — or refunded in full on a failed
+ * or rejected upstream call. Since issue 23 both are the key's writes, not the account's: its
+ * admission takes the reservation from the credits it holds as a lease from its account, and its
+ * release write settles or refunds it (adapters/store/key-lease.ts, key-release.ts). This module
+ * prices: what to reserve, what a call costs, what a stream without usage is charged; `reserve`
+ * is the account-level reservation the model call no longer takes.
  *
- * No usage is forgiven (issue 19): settlement always charges the whole price, in one unconditional
- * write, so an account whose calls in flight cost more than it held ends below zero. That is debt:
- * reservations need a balance that covers them, so an account in debt has every model call refused
+ * No usage is forgiven (issue 19): settlement always charges the whole price, so an account whose
+ * calls in flight cost more than it held ends below zero. That is debt: reservations need a
+ * balance that covers them, so an account in debt has every model call refused
  * (429 insufficient_quota) until an operator grant repays it. Over-service is bounded by the usage
  * of the calls already in flight when the balance ran out — and all of it is charged.
  *
@@ -73,13 +74,6 @@ export class Billing {
     return { ok: false, refusal: outcome.reason === 'insufficient' ? 'insufficient_quota' : 'api_access_disabled', balance: outcome.balance };
   }
 
-  /** Gives the whole reservation back: nothing is charged for a rejected or failed call. */
-  async refund(r: Reservation): Promise<number> {
-    // Exactly once, like every money write on the balance (Store.returnCredits).
-    await this.store.returnCredits(r.accountId, r.amount);
-    return roundCredits(r.balance + r.amount);
-  }
-
   /**
    * What a completed call costs: by usage when the upstream reports it, else per request. With
    * the model's own prices, input, cached input and output tokens are priced apart; tokens the
@@ -110,22 +104,9 @@ export class Billing {
     const outputTokens = Math.max(Math.ceil(sent.contentBytes / BYTES_PER_TOKEN), sent.contentDeltas);
     return Math.max(this.reserveAmount(prices), this.priceOf({ inputTokens, outputTokens, totalTokens: inputTokens + outputTokens }, prices));
   }
-
-  /**
-   * Settles a reservation to `price`, whole: refunds the difference, or charges the excess in one
-   * unconditional write, whatever the balance holds (below zero is debt, never forgiveness). The
-   * balance it reports is as of the reservation with this settlement applied. Neither write needs
-   * anything back from storage, so it is left in flight (`written`): the usage record goes out
-   * beside it instead of after it.
-   */
-  async settle(r: Reservation, price: number): Promise<Settlement> {
-    const diff = roundCredits(price - r.amount);
-    if (diff === 0) return { charged: r.amount, balance: r.balance, written: Promise.resolve() };
-    if (diff < 0) return { charged: price, balance: roundCredits(r.balance - diff), written: this.store.returnCredits(r.accountId, -diff) };
-    return { charged: price, balance: roundCredits(r.balance - diff), written: this.store.chargeCredits(r.accountId, diff).then(() => undefined) };
-  }
 }
 
+/** A settled call: what it was charged, and the balance as of its reservation with the charge applied. */
 export interface Settlement {
   charged: number;
   balance: number;
