@@ -8,8 +8,8 @@ import { DynamoWire } from './adapters/dynamodb-wire';
 import type { UpstreamDeployments } from './adapters/upstream-deployments';
 import type { Config } from './config';
 import { createLogger } from './logging';
-import { AccountGate } from './core/account-gate';
-import { Billing } from './core/billing';
+import type { AccountGate } from './core/account-gate';
+import type { Billing } from './core/billing';
 import { AuditLog } from './core/audit-log';
 import { Authenticator } from './core/authenticator';
 import { ConversationDirectory } from './core/conversations';
@@ -18,13 +18,12 @@ import { KeyRequests } from './core/key-requests';
 import { RotationOwnerDelivery } from './core/rotation-owner-delivery';
 import { ModelCatalog } from './core/models';
 import { UsageLog } from './core/usage';
-import { OperatorService } from './core/operator-service';
 import { EventOutbox } from './core/event-outbox';
-import { EventRelay } from './core/event-relay';
-import { EventSweep } from './core/event-sweep';
+import type { EventRelay } from './core/event-relay';
+import type { EventSweep } from './core/event-sweep';
+import type { OperatorService } from './core/operator-service';
 import { WebhookService } from './core/webhooks';
 import { WebhookSender } from './adapters/webhook-sender';
-import { eventBusFor } from './adapters/eventbridge-bus';
 import { systemClock, type Clock, type EventBus, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream, type WebhookTransport } from './core/ports';
 
 export interface Services {
@@ -54,6 +53,7 @@ export interface Services {
   /** Scheduled rotations' new values held sealed for their chat owner to collect once. */
   rotationDeliveries: RotationOwnerDelivery;
   operator: OperatorService;
+  /** A model call's prices: what it reserves, what it costs. */
   billing: Billing;
   /** Where the bots reach people privately. */
   conversations: ConversationDirectory;
@@ -61,6 +61,7 @@ export interface Services {
   usage: UsageLog;
   /** The public model ids and the upstream model each maps to. */
   catalog: ModelCatalog;
+  /** Whether an account's API access is on, read by the model routes (cached briefly). */
   accountGate: AccountGate;
   upstream: Upstream;
   /** The catalog models' upstream deployments, each model's tried in order (MODEL_UPSTREAMS). */
@@ -98,17 +99,50 @@ export function keyServices(deps: { store: Store; secrets: SecretsProvider; cloc
 /** What the model calls go to: the deployments' router, as services.ts builds it (the API function has none). */
 export type Deployments = Pick<UpstreamDeployments, 'forward' | 'built' | 'at' | 'only' | 'inOrder'>;
 
-/** The upstream and the deployments of a process, built by its entry (services.ts, or the API function's none). */
-export type ModelAccess = (config: Config, deps: { secrets: SecretsProvider; clock: Clock; logger: Logger; local: boolean }) => { upstream: Upstream; deployments: Deployments };
+/**
+ * What model calls use, built by the entry of a process that serves them (services-parts.ts, or a
+ * function's none): the upstream and the deployments they go to, their prices, the account gate.
+ */
+export type ModelAccess = (
+  config: Config,
+  deps: { store: Store; secrets: SecretsProvider; clock: Clock; logger: Logger; local: boolean },
+) => Pick<Services, 'upstream' | 'deployments' | 'billing' | 'accountGate'>;
+
+/** The outbox's delivery: the relay, the sweep and the bus, built by the entry of a process that delivers events. */
+export type EventDelivery = (deps: {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  events: EventOutbox;
+  keyRequests: KeyRequests;
+  webhooks: WebhookService;
+  transport: WebhookTransport;
+}) => Pick<Services, 'relay' | 'eventSweep' | 'bus'>;
+
+/** The operator's actions, built by the entry of a process that takes them (the CLI, bootstrap, tests). */
+export type OperatorAccess = (deps: { store: Store; keys: KeyService; audit: AuditLog; clock: Clock }) => OperatorService;
 
 /**
- * The one composition root (services.ts's buildServices, and the API function's own): the real
- * adapters are the default everywhere; overrides exist for the local stack (secrets file, embedded
- * dynalite) and for tests that need a clock. `models` builds what model calls go to — the
- * configured upstream or the local model, and the deployments — given by the caller, so a bundle
- * that makes no model call (the API function's) carries none of it.
+ * What a process's entry builds beyond the services every request uses, each only where it runs,
+ * so a Lambda bundle carries none of the code its function never runs: services-parts.ts has the
+ * real ones (buildServices: the local stack, the CLI, tests), lambdas/handlers/function-parts.ts
+ * each function's. In AWS: model calls are the streaming function's, event delivery the events
+ * function's, and operator actions no function's.
  */
-export function composeServices(config: Config, overrides: ServiceOverrides, models: ModelAccess): Services {
+export interface ServiceParts {
+  models: ModelAccess;
+  delivery: EventDelivery;
+  operator: OperatorAccess;
+}
+
+/**
+ * The one composition root (services.ts's buildServices, and each Lambda function's entry): the
+ * real adapters are the default everywhere; overrides exist for the local stack (secrets file,
+ * embedded dynalite) and for tests that need a clock. `parts` are what the entry builds beyond
+ * what every request uses (ServiceParts).
+ */
+export function composeServices(config: Config, overrides: ServiceOverrides, parts: ServiceParts): Services {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config);
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
@@ -116,17 +150,15 @@ export function composeServices(config: Config, overrides: ServiceOverrides, mod
   const dynamoWire = new DynamoWire(dynamo);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
   const transport = overrides.webhookTransport ?? new WebhookSender({ allowLoopback: config.webhooksAllowLoopback });
-  const bus = eventBusFor(config);
   let relay: EventRelay | undefined;
   const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (ready) => relay?.deliverSoon(ready) : undefined);
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events, homeAccount: config.keywardenAccountId });
   const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
-  relay = new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) });
-  const access = models(config, { secrets, clock, logger, local: overrides.secrets !== undefined });
-  const upstream = overrides.upstream ?? access.upstream;
-  const { deployments } = access;
+  const models = parts.models(config, { store, secrets, clock, logger, local: overrides.secrets !== undefined });
   // Decisions announce their key_request.* events at once; the sweep revokes keys never collected.
   const keyRequests = new KeyRequests({ store, secrets, clock, audit, keys, events });
+  const delivery = parts.delivery({ config, store, clock, logger, events, keyRequests, webhooks, transport });
+  relay = delivery.relay;
   return {
     config,
     clock,
@@ -139,18 +171,14 @@ export function composeServices(config: Config, overrides: ServiceOverrides, mod
     keyRequests,
     rotationDeliveries: new RotationOwnerDelivery({ store, secrets, clock, audit }),
     events,
-    relay,
-    eventSweep: new EventSweep({ store, clock, events, log: logger, keyRequests }),
+    ...delivery,
     webhooks,
-    bus,
-    operator: new OperatorService({ store, keys, audit, clock }),
-    billing: new Billing(store, config.pricing),
+    operator: parts.operator({ store, keys, audit, clock }),
     usage: new UsageLog({ store, secrets, clock }),
     conversations: new ConversationDirectory({ store, clock }),
     catalog: new ModelCatalog(config.models),
-    accountGate: new AccountGate(store, clock),
-    upstream,
-    deployments,
+    ...models,
+    upstream: overrides.upstream ?? models.upstream,
     githubKeys: new GithubKeysFetcher(config.githubSecretScanningKeysUrl, clock),
     dynamo,
     dynamoWire,

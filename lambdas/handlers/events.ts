@@ -1,5 +1,6 @@
 import { loadConfig } from '../config';
-import { buildServices } from '../services';
+import { composeServices } from '../services-core';
+import { EVENTS_PARTS } from './function-parts';
 
 /**
  * Lambda entry of the events relay (issue 22 point 3; lib/keywarden-events.ts). Invoked three ways,
@@ -14,8 +15,10 @@ import { buildServices } from '../services';
  *
  * A failure throws (the function's Errors alarm; a scheduled run retries, a stream batch is
  * retried a bounded number of times and then left to the next scheduled pass).
+ *
+ * Built with event delivery only: no model call, no operator action (function-parts.ts).
  */
-const services = buildServices(loadConfig());
+const services = composeServices(loadConfig(), {}, EVENTS_PARTS);
 
 export type EventsInvocation = { keywarden: 'relay' | 'sweep' } | { Records: unknown[] };
 

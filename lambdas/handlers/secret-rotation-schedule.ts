@@ -1,6 +1,7 @@
 import { keyRotationSchedule } from '../adapters/rotation-delivery-wiring';
 import { loadConfig } from '../config';
-import { buildServices } from '../services';
+import { composeServices } from '../services-core';
+import { ROTATIONS_PARTS } from './function-parts';
 
 /**
  * Lambda entry of the scheduled key rotation (issue 25 points 2 and 4; lib/keywarden-rotation-schedule.ts):
@@ -8,9 +9,11 @@ import { buildServices } from '../services';
  * run of core/key-rotation-schedule.ts: keys due rotated and their values put into the secrets
  * that hold them (PutSecretValue, on tagged secrets only: the function's role), rotations whose
  * value could not be delivered undone, old keys idle past `revokeWhenIdle` revoked. What
- * `keywarden reminders run` runs locally. A failure throws (the function's Errors metric).
+ * `keywarden reminders run` runs locally. A failure throws (the function's Errors metric). Built
+ * without model calls, event delivery or operator actions (function-parts.ts): the run's events
+ * are stored in the outbox, which the events function delivers.
  */
-const services = buildServices(loadConfig());
+const services = composeServices(loadConfig(), {}, ROTATIONS_PARTS);
 
 export async function handler(): Promise<void> {
   const report = await keyRotationSchedule(services).run();
