@@ -111,7 +111,7 @@ async function answered(res: Response, status: number, what: string): Promise<an
 }
 
 /** Model calls and key management through the local stack, with the counting proxy in front of its store. */
-async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'prices' | 'slackRotate'>> {
+export async function measureGateway(samples: number): Promise<Omit<CapacityFigures, 'prices' | 'slackRotate'>> {
   const upstream = await startStandInUpstream(answerUnique);
   const store = await countedStore();
   let stack: TestStack | undefined;

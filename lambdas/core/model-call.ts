@@ -6,6 +6,7 @@ import { keyMayUse, type CatalogModel, type ModelCatalog, type ModelPrices, type
 import { checkPermission } from './policy';
 import { SLOT_LEASE_MS, type Clock, type KeyHold, type Log, type ModelCallAdmission, type Store, type Upstream, type UpstreamPath } from './ports';
 import type { KeyRecord, UsageRecord } from './types';
+import { countWithSettlement } from './usage';
 
 /**
  * The model call (SPEC §4): the lifecycle /v1/responses, /v1/chat/completions and /v1/embeddings
@@ -282,23 +283,25 @@ function billFor(billing: Billing, prices: ModelPrices | undefined, reservation:
 /**
  * The settlement is the release of what the key held, in one write on the key: the reservation
  * less the price back into its lease (below zero is debt: never forgiven), its budget charged the
- * price, its tokens counted, its slot freed. The balance stated is as of the reservation with
- * this charge applied.
+ * price, its tokens counted, its slot freed — and, made in the after-answer work, the call counted
+ * in its key's day (core/usage.ts `countWithSettlement`). The balance stated is as of the
+ * reservation with this charge applied.
  */
 async function settleAndRelease(reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined): Promise<Settlement> {
-  const written = held.release(price, usage?.totalTokens ?? 0);
+  const written = held.release(price, usage?.totalTokens ?? 0, true);
   return { charged: price, balance: roundCredits(reservation.balance + reservation.amount - price), written };
 }
 
 /**
  * What an admitted model call holds on its key until it is over: the hold itself, and its one
  * release — the budget's reservation replaced by the price, the tokens counted, the slot freed,
- * its lease renewal stopped. A slot's lease is renewed while the call runs (a long stream), so
- * only a holder that died lets it run out (SLOT_LEASE_MS). Releasing twice is releasing once.
+ * its lease renewal stopped (`settles`: the settlement of an answer, which may count the call in
+ * its key's day). A slot's lease is renewed while the call runs (a long stream), so only a holder
+ * that died lets it run out (SLOT_LEASE_MS). Releasing twice is releasing once.
  */
 interface Held {
   hold: KeyHold;
-  release(charge: number, tokens: number): Promise<void>;
+  release(charge: number, tokens: number, settles?: boolean): Promise<void>;
 }
 
 function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefined): Held {
@@ -319,9 +322,12 @@ function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefine
   let released: Promise<void> | undefined;
   return {
     hold: kept,
-    release: (charge, tokens) => {
+    release: (charge, tokens, settles = false) => {
       if (renewal) clearInterval(renewal);
-      released ??= ports.store.releaseKeyUse(key.id, { hold: kept, charge, tokens }, ports.clock.now());
+      if (!released) {
+        const now = ports.clock.now();
+        released = ports.store.releaseKeyUse(key.id, { hold: settles ? countWithSettlement(kept, now) : kept, charge, tokens }, now);
+      }
       return released;
     },
   };

@@ -1,10 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { roundCredits } from './credits';
 import { listingCursors, pageSize } from './cursor';
 import { KeywardenError } from './errors';
 import { requireRead } from './policy';
 import type { ExposureRecord } from './exposure';
 import { principalProject, type Principal } from './principal';
-import type { Clock, SecretsProvider, Store, UsageDay, UsageDayCounts } from './ports';
+import type { Clock, KeyHold, SecretsProvider, Store, UsageDay, UsageDayCounts } from './ports';
 import { redactKeys } from './redact-keys';
 import type { Page, UsageRecord } from './types';
 
@@ -26,6 +27,50 @@ export interface DailyUsage {
   keyId: string | null;
   accountId: string | null;
   data: UsageDay[];
+}
+
+/**
+ * A model call's count in its key's day, carried by its settlement (issue 23: write units per
+ * call). The settlement is a write on the key's item anyway (its release, store/key-release.ts),
+ * so the key's requests, tokens and credits of the UTC day ride on it instead of a write of the
+ * key's day item. The after-answer work runs the route's finish inside `watchSettlement`; a
+ * settlement made there (`countWithSettlement`, core/model-call.ts) marks the hold it releases
+ * with the day, and the watch learns when it was made: the usage record then bears that time
+ * (the record's day is the day it was counted in) and leaves the key's day item alone. A
+ * settlement made anywhere else counts nothing on the key, and the record counts the call as
+ * every other call's record does.
+ */
+export interface SettlementSeen {
+  /** Epoch ms of the settlement that counted the call on its key's item. */
+  at?: number;
+}
+
+const settling = new AsyncLocalStorage<SettlementSeen>();
+/** Holds whose release counts their call, and in which UTC day (a fresh object per settlement: never shared). */
+const countedIn = new WeakMap<KeyHold, string>();
+
+/** Runs a call's after-answer work where the settlement it makes may count the call on its key (`seen.at` then set). */
+export function watchSettlement<T>(seen: SettlementSeen, work: () => T): T {
+  return settling.run(seen, work);
+}
+
+/**
+ * The hold a settlement made at `now` releases: inside a watch that has not seen one, a copy
+ * marked with the UTC day the release counts the call in; else the hold itself (counted nowhere
+ * on the key: the usage record counts it).
+ */
+export function countWithSettlement(hold: KeyHold, now: number): KeyHold {
+  const seen = settling.getStore();
+  if (!seen || seen.at !== undefined) return hold;
+  seen.at = now;
+  const marked = { ...hold };
+  countedIn.set(marked, utcDay(now));
+  return marked;
+}
+
+/** The UTC day a release counts its call in on the key's item; undefined when it counts none. */
+export function dayCountedIn(hold: KeyHold): string | undefined {
+  return countedIn.get(hold);
 }
 
 /** Longest user agent a usage record keeps. */
@@ -80,20 +125,26 @@ export class UsageLog {
   /**
    * Writes a call's usage record and counts it in its daily counters (count), side by side: this
    * is the one place records are written, so a day's `requests` is the number of its records.
+   * `countedOnKey`: its settlement already counted it in its key's day (`countWithSettlement`).
    * Each promise settles with its own writes; neither is thrown synchronously.
    */
-  record(record: UsageRecord): { recorded: Promise<void>; counted: Promise<void> } {
+  record(record: UsageRecord, options: { countedOnKey?: boolean } = {}): { recorded: Promise<void>; counted: Promise<void> } {
     const priced = { ...record, credits: roundCredits(record.credits) };
-    return { recorded: attempt(() => this.deps.store.putUsage(priced)), counted: this.count(priced) };
+    return { recorded: attempt(() => this.deps.store.putUsage(priced)), counted: this.count(priced, options) };
   }
 
-  /** Adds a call to its key's and its account's UTC day (the day of `at`): one request, its usage tokens, its credits. */
-  count(record: UsageRecord): Promise<void> {
+  /**
+   * Adds a call to its key's and its account's UTC day (the day of `at`): one request, its usage
+   * tokens, its credits. A call its settlement counted on the key's item adds nothing to the key's
+   * day item: the store is told so (zero counts), which lets it file the key's older days.
+   */
+  count(record: UsageRecord, options: { countedOnKey?: boolean } = {}): Promise<void> {
     const date = record.at.slice(0, 10);
     const counts: UsageDayCounts = { requests: 1, tokens: record.usage?.totalTokens ?? 0, credits: roundCredits(record.credits) };
     const { store } = this.deps;
+    const onKey = options.countedOnKey ? NOTHING : counts;
     return attempt(() =>
-      Promise.all([store.addUsageDay({ keyId: record.keyId }, date, counts), store.addUsageDay({ accountId: record.accountId }, date, counts)]).then(() => undefined),
+      Promise.all([store.addUsageDay({ keyId: record.keyId }, date, onKey), store.addUsageDay({ accountId: record.accountId }, date, counts)]).then(() => undefined),
     );
   }
 
@@ -200,6 +251,9 @@ export class UsageLog {
     return { items: page.items, nextCursor: cursors.seal(page.nextCursor), totals: [...byKey.values()], totalsComplete: cursor === undefined };
   }
 }
+
+/** What a call adds to its key's day item when its settlement counted it on the key's item. */
+const NOTHING: UsageDayCounts = { requests: 0, tokens: 0, credits: 0 };
 
 /** A write's promise, a synchronous throw included as its rejection (the caller only logs failures). */
 function attempt(write: () => Promise<void>): Promise<void> {

@@ -1,4 +1,4 @@
-import { callerOf } from '../core/usage';
+import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
 import type { Services } from '../services';
 import { describeError } from './log-safe';
 import type { RequestContext } from './request-context';
@@ -13,16 +13,18 @@ import type { CallUsage, HttpResponse } from './types';
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
  * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
  * in flight (a refund), the usage record and the call's daily counters (its key's and account's
- * day) then go out side by side. A failed write is logged, never thrown: the answer is sent.
+ * day; the key's rides on a model call's settlement) then go out side by side. A failed write is logged, never thrown: the answer is sent.
  */
 export function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
   const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describeError(err) });
   response.finish = async (outcome) => {
     let used: CallUsage | void = undefined;
+    // A model call's settlement made here counts the call in its key's day on the key's item (core/usage.ts).
+    const settlement: SettlementSeen = {};
     try {
       // A gateway call's after-work says what it used, and which deployment answered.
-      used = await own?.(outcome);
+      used = await watchSettlement(settlement, () => own?.(outcome));
     } catch (err) {
       failed('after-answer work failed')(err);
     }
@@ -40,7 +42,8 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
     const { recorded, counted } = services.usage.record({
       requestId: ctx.req.requestId,
-      at: new Date(services.clock.now()).toISOString(),
+      // The settlement's time when it counted the call: the record's day is the day it was counted in.
+      at: new Date(settlement.at ?? services.clock.now()).toISOString(),
       projectId: key.projectId,
       accountId: key.accountId,
       keyId: key.id,
@@ -50,7 +53,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       ...call,
       // Who called (what an exposure report lists), bounded and redacted in the core.
       ...callerOf(ctx.req.sourceIp, ctx.req.headers['user-agent']),
-    });
+    }, { countedOnKey: settlement.at !== undefined });
     await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
     return call;
   };

@@ -95,4 +95,22 @@ describe('bench: DynamoDB units per call', () => {
     expect(proxy.partitions.get(`keywarden|${JSON.stringify({ S: keyId })}`)?.writeUnits).toBe(writeUnits(itemBytes(keyItem)));
     expect(figures.dollarsPerMillion).toBe(dollarsPerMillion(figures));
   }, 60_000);
+
+  it('a warm POST /v1/responses counts its key’s day in its settlement: two key item writes, no key day item, the account’s day once', async () => {
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity settled', type: 'viewer' } });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    const call = async () => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'ping' } })).status).toBe(200);
+    await call(); // opens the key's rate-limit window and takes its lease
+    await stack.idle();
+
+    const figures = await unitsPerCall(proxy, () => stack.idle(), 3, call);
+    const families = figures.writesByFamily;
+    expect(families['KEY#…#USAGEDAY']).toBeUndefined();
+    expect(families['ACCOUNT#…#USAGEDAY']).toBe(1);
+    // The admission and the release (settlement, tokens, the day's counters): the key item's size each.
+    const keyItem = [...(await snapshot()).values()].find((item) => item.sk!.S === 'KEY' && item.name?.S === 'capacity settled')!;
+    expect(families['KEY#…']).toBe(2 * writeUnits(itemBytes(keyItem)));
+    expect(figures.writeUnits + figures.indexWriteUnits).toBe(Object.values(families).reduce((sum, u) => sum + u, 0));
+  }, 60_000);
 });

@@ -1,11 +1,14 @@
 /**
  * What a model call's release gives back on its key's item (key-admission.ts), as parts of one
  * write: the budget's reservation less the price, the tokens used, the slot — and the credit
- * reservation less the price, back into the key's lease (key-lease.ts: settlement is this write).
+ * reservation less the price, back into the key's lease (key-lease.ts: settlement is this write) —
+ * and a settlement's count in its key's UTC day (core/usage.ts `countWithSettlement`).
  */
 import type { KeyHoldRelease } from '../../core/ports';
 import { roundCredits } from '../../core/credits';
+import { dayCountedIn } from '../../core/usage';
 import { slotAttribute } from './key-admission-plan';
+import { keyDayAttributes } from './table';
 
 /** A part of a release write: the attribute it writes (`path`), its update and its own condition. */
 export interface ReleasePart {
@@ -26,7 +29,8 @@ export interface ReleasePart {
  * What `batch` gives back, as parts: the budget's reservations less the prices charged, into the
  * period each was taken in only (once a new period has begun, the old one's accounting is closed);
  * the tokens the calls used; each slot; the credit reservations less the prices, into the lease
- * (which may go below zero: debt, covered by the next lease the key takes).
+ * (which may go below zero: debt, covered by the next lease the key takes); the calls each
+ * settlement counts, into its day's counters on the key (usage-days.ts reads and files them).
  */
 export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number }>): ReleasePart[] {
   const giveBacks = new Map<number, number>();
@@ -34,8 +38,17 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
   let leaseBack = 0;
   let accountId: string | undefined;
   const parts: ReleasePart[] = [];
+  const days = new Map<string, { requests: number; tokens: number; credits: number }>();
   batch.forEach(({ release, now }, k) => {
     const { hold } = release;
+    const day = dayCountedIn(hold);
+    if (day !== undefined) {
+      const counts = days.get(day) ?? { requests: 0, tokens: 0, credits: 0 };
+      counts.requests += 1;
+      counts.tokens += release.tokens;
+      counts.credits += release.charge;
+      days.set(day, counts);
+    }
     if (hold.budget && hold.budget.periodEnd > now) {
       giveBacks.set(hold.budget.periodEnd, (giveBacks.get(hold.budget.periodEnd) ?? 0) + hold.budget.reserved - release.charge);
     }
@@ -69,6 +82,17 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
       orphan: { accountId, amount: leaseBack },
     });
   }
+  [...days].forEach(([day, counts], k) => {
+    // No condition of its own (a day's counters are made by their first call): never the part a write drops.
+    const a = keyDayAttributes(day);
+    parts.push({
+      path: a.requests,
+      update: [`#udr${k} = if_not_exists(#udr${k}, :udz) + :udr${k}`, `#udt${k} = if_not_exists(#udt${k}, :udz) + :udt${k}`, `#udc${k} = if_not_exists(#udc${k}, :udz) + :udc${k}`].join(', '),
+      condition: 'attribute_exists(pk)',
+      names: { [`#udr${k}`]: a.requests, [`#udt${k}`]: a.tokens, [`#udc${k}`]: a.credits },
+      values: { ':udz': 0, [`:udr${k}`]: counts.requests, [`:udt${k}`]: counts.tokens, [`:udc${k}`]: roundCredits(counts.credits) },
+    });
+  });
   if (tokens > 0) parts.push({ path: 'tokensUsed', update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': tokens } });
   return parts;
 }

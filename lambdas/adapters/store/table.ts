@@ -13,6 +13,8 @@
  *   admin     PROJECT#<id> / ADMIN#<identity>
  *   key       KEY#<id> / KEY                    (no index: its admission writes it on every call; keys
  *                                               written before the listing entry existed are in gsi1 too)
+ *                                               udr_/udt_/udc_<YYYY-MM-DD>: the requests, tokens, credits of
+ *                                               that UTC day its model calls' settlements counted (usage-days.ts)
  *   key listing entry
  *             KEY#<id> / LIST                   gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
@@ -21,7 +23,9 @@
  *                                               gsi1: KEY#<keyId>#USAGE#<k> / <at>#<requestId> (k = s mod 4)
  *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
  *             PROJECT#<pid>#USAGE / <at>#<requestId>     (records written before the shards: read, never written)
- *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day)
+ *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day: added
+ *                                               by calls not counted on the key item; kr/kt/kc: what the key item
+ *                                               counted, filed there once the day is over)
  *             ACCOUNT#<id>#USAGEDAY / <YYYY-MM-DD>      (the same, for every key of the account)
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
@@ -55,9 +59,13 @@
  *   usage by project, newest first     Query the 8 shards and the unsharded partition side by side,
  *                                       merged by sort key (store/project-usage.ts)
  *   usage by key / by request          Query gsi1 KEY#<keyId>#USAGE / gsi2 PROJECT#<pid>#REQUEST#<requestId>
- *   count a call in its day            UpdateItem ADD, key's and account's day (after the answer;
- *                                       calls waiting on one day item go out as one write)
- *   a key's / an account's days        Query KEY#<id>#USAGEDAY / ACCOUNT#<id>#USAGEDAY, sk BETWEEN
+ *   count a call in its day            a settled model call: its key's day in its release write (KEY#<id>);
+ *                                       else UpdateItem ADD on the key's day item; the account's day always
+ *                                       (after the answer; calls waiting on one day item go out as one write)
+ *   file a key's finished days         GetItem KEY#<id>, then SET kr/kt/kc on each finished day's item and
+ *                                       REMOVE its counters from the key item (once a day per key and process)
+ *   a key's / an account's days        Query KEY#<id>#USAGEDAY / ACCOUNT#<id>#USAGEDAY, sk BETWEEN (a key's:
+ *                                       beside GetItem KEY#<id>, the days it still counts)
  *   project admins                     Query PROJECT#<id> begins_with ADMIN#
  *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
  *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
@@ -125,6 +133,17 @@ export function usageShard(requestId: string): number {
   for (let i = 0; i < requestId.length; i++) hash = Math.imul(hash ^ requestId.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % USAGE_SHARDS;
 }
+
+/**
+ * The key item's counters of one UTC day (`YYYY-MM-DD`): what its model calls' settlements counted
+ * that day (store/key-release.ts), until the day is filed on its day item (store/usage-days.ts).
+ */
+export function keyDayAttributes(date: string): { requests: string; tokens: string; credits: string } {
+  return { requests: `udr_${date}`, tokens: `udt_${date}`, credits: `udc_${date}` };
+}
+
+/** A key item attribute holding a day's request count: its day. */
+export const KEY_DAY_REQUESTS = /^udr_(\d{4}-\d{2}-\d{2})$/;
 
 /** A table or index key: the partition and sort key strings. */
 export type ItemKey = { pk: string; sk: string };

@@ -6,27 +6,49 @@
  * Each addition is an unconditional single-item `ADD` (no transaction: SPEC §7): it creates the
  * day's item at its first call and never reads it. Additions waiting on one item at once go out
  * as one write of their sums (group-commit.ts), so a burst of calls on one key makes few writes.
+ *
+ * A settled model call is counted in its key's day by its settlement instead (the key item's
+ * `udr_/udt_/udc_<day>`, store/key-release.ts: a write the call makes anyway), so such a call
+ * writes its account's day only. A key's days are then the sum of two places: its day item (the
+ * other calls, and every call counted before the key item counted any) and its item's counters.
+ * A finished day (two days old: no settlement counts in it any more, whatever the clock skew
+ * between instances) is filed: its counters are SET on its day item (`kr`, `kt`, `kc`: idempotent,
+ * a repeated filing writes the same) and then removed from the key item on condition they are
+ * still what was read, so the key item keeps at most a few days and never grows.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { roundCredits } from '../../core/credits';
 import type { Store, UsageDay, UsageDayCounts, UsageDayOwner } from '../../core/ports';
 import { GroupCommit } from './group-commit';
-import type { TableAccess } from './table-access';
-import { itemKey } from './table';
+import { unlessConditionFails, type TableAccess } from './table-access';
+import { itemKey, KEY_DAY_REQUESTS, keyDayAttributes } from './table';
 
 /** Kept as long as the usage records they count (logs.ts); DynamoDB TTL deletes them in AWS. */
 const USAGE_DAY_RETENTION_S = 400 * 86_400;
+
+/** Keys whose finished days this process has filed, by the day it did (bounded: forgotten in bulk). */
+const MAX_FILED_KEYS = 10_000;
+const DAY_MS = 86_400_000;
 
 export type UsageDayStore = Pick<Store, 'addUsageDay' | 'queryUsageDays'>;
 
 export class UsageDayItems implements UsageDayStore {
   /** Additions per day item (pk and sk): those waiting on one item go out as one sum. */
   private readonly additions = new Map<string, GroupCommit<UsageDayCounts>>();
+  /** Per key, the day this process last filed its finished days, and that filing while it runs. */
+  private readonly filed = new Map<string, { date: string; done: Promise<void> }>();
 
   constructor(private readonly db: TableAccess) {}
 
+  /**
+   * Adds a call's counts to its day. Nothing to add to a key's day (its settlement counted the
+   * call on the key item) is when that key's finished days are filed, once a day per process.
+   */
   addUsageDay(owner: UsageDayOwner, date: string, counts: UsageDayCounts): Promise<void> {
+    if (counts.requests === 0 && counts.tokens === 0 && counts.credits === 0) {
+      return 'keyId' in owner ? this.fileFinishedDays(owner.keyId, date) : Promise.resolve();
+    }
     const key = itemKey.usageDay(owner, date);
     const slot = `${key.pk}\u0000${key.sk}`;
     let queue = this.additions.get(slot);
@@ -51,7 +73,7 @@ export class UsageDayItems implements UsageDayStore {
       tokens += c.tokens;
       credits += c.credits;
     }
-    const ttl = Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + 86_400 + USAGE_DAY_RETENTION_S;
+    const ttl = dayTtl(date);
     const n = (value: number): AttributeValue => ({ N: String(value) });
     await this.db.wire.send('UpdateItem', {
       TableName: this.db.name,
@@ -64,22 +86,120 @@ export class UsageDayItems implements UsageDayStore {
     }, 'usage');
   }
 
+  /**
+   * A key's or an account's days: its day items, and for a key the counters its item still holds
+   * (a day not yet filed: the item's counters, else the filed `kr`/`kt`/`kc`), read side by side.
+   */
   async queryUsageDays(owner: UsageDayOwner, from: string, to: string): Promise<UsageDay[]> {
     const key = itemKey.usageDay(owner, from);
-    const out = await this.db.doc.send(
-      new QueryCommand({
-        TableName: this.db.name,
-        KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':p': key.pk, ':from': from, ':to': to },
-        ConsistentRead: true,
-      }),
-    );
+    const [out, keyItem] = await Promise.all([
+      this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.name,
+          KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':p': key.pk, ':from': from, ':to': to },
+          ConsistentRead: true,
+        }),
+      ),
+      'keyId' in owner ? this.keyItem(owner.keyId, true) : Promise.resolve(undefined),
+    ]);
+    const days = new Map<string, UsageDay>();
+    const num = (value: unknown) => Number(value ?? 0);
     // At most one item per day, each a few numbers: a range of days is far below a page (1 MB).
-    return (out.Items ?? []).map((item) => ({
-      date: String(item.sk),
-      requests: Number(item.requests ?? 0),
-      tokens: Number(item.tokens ?? 0),
-      credits: roundCredits(Number(item.credits ?? 0)),
-    }));
+    for (const item of out.Items ?? []) {
+      const date = String(item.sk);
+      const onKey = keyItem && keyItem[keyDayAttributes(date).requests] !== undefined;
+      const counted = onKey ? keyCounts(keyItem, date) : { requests: num(item.kr), tokens: num(item.kt), credits: num(item.kc) };
+      days.set(date, { date, requests: num(item.requests) + counted.requests, tokens: num(item.tokens) + counted.tokens, credits: roundCredits(num(item.credits) + counted.credits) });
+    }
+    for (const date of keyItem ? countedDays(keyItem) : []) {
+      if (date < from || date > to || days.has(date)) continue;
+      const counted = keyCounts(keyItem!, date);
+      days.set(date, { date, ...counted, credits: roundCredits(counted.credits) });
+    }
+    return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   }
+
+  /**
+   * Files the key's finished days (older than yesterday): each day's counters SET on its day item,
+   * then removed from the key item if still what was read. Once per key, day and process; a
+   * filing in flight is joined. A failure is left for the next day's (or process's) filing.
+   */
+  private fileFinishedDays(keyId: string, date: string): Promise<void> {
+    const known = this.filed.get(keyId);
+    if (known && known.date >= date) return known.done;
+    if (this.filed.size >= MAX_FILED_KEYS) this.filed.clear();
+    const entry = { date, done: Promise.resolve() };
+    // A filing that failed is tried again by the key's next call, not remembered as done.
+    entry.done = this.file(keyId, date).catch((err: unknown) => {
+      if (this.filed.get(keyId) === entry) this.filed.delete(keyId);
+      throw err;
+    });
+    this.filed.set(keyId, entry);
+    return entry.done;
+  }
+
+  private async file(keyId: string, date: string): Promise<void> {
+    const yesterday = new Date(Date.parse(`${date}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+    // Finished days change no more: an eventually consistent read sees them as they stay.
+    const item = await this.keyItem(keyId, false);
+    const finished = item ? countedDays(item).filter((day) => day < yesterday) : [];
+    if (finished.length === 0) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions = ['attribute_exists(pk)'];
+    const removes: string[] = [];
+    for (const [i, day] of finished.entries()) {
+      const counted = keyCounts(item!, day);
+      await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.usageDay({ keyId }, day),
+          UpdateExpression: 'SET #ttl = :ttl, kr = :r, kt = :t, kc = :c',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':ttl': dayTtl(day), ':r': counted.requests, ':t': counted.tokens, ':c': roundCredits(counted.credits) },
+        }),
+      );
+      const a = keyDayAttributes(day);
+      for (const [j, name] of [a.requests, a.tokens, a.credits].entries()) {
+        names[`#d${i}_${j}`] = name;
+        values[`:d${i}_${j}`] = item![name];
+        conditions.push(`#d${i}_${j} = :d${i}_${j}`);
+        removes.push(`#d${i}_${j}`);
+      }
+    }
+    await unlessConditionFails(
+      this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.name,
+          Key: itemKey.key(keyId),
+          UpdateExpression: `REMOVE ${removes.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  private async keyItem(keyId: string, consistent: boolean): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(keyId), ConsistentRead: consistent }));
+    return out.Item;
+  }
+}
+
+/** The days a key item holds counters of. */
+function countedDays(item: Record<string, unknown>): string[] {
+  return Object.keys(item).flatMap((name) => KEY_DAY_REQUESTS.exec(name)?.[1] ?? []);
+}
+
+/** One day's counters on a key item (zeros where absent). */
+function keyCounts(item: Record<string, unknown>, date: string): UsageDayCounts {
+  const a = keyDayAttributes(date);
+  return { requests: Number(item[a.requests] ?? 0), tokens: Number(item[a.tokens] ?? 0), credits: Number(item[a.credits] ?? 0) };
+}
+
+/** A day item's expiry: kept as long as the usage records it counts (epoch s). */
+function dayTtl(date: string): number {
+  return Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + 86_400 + USAGE_DAY_RETENTION_S;
 }

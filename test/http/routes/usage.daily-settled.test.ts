@@ -1,0 +1,116 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { utcDay } from '../../../lambdas/core/usage';
+import { itemKey } from '../../../lambdas/adapters/store/table';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { createKey } from '../openai-relay/stack-helpers';
+
+/**
+ * A settled model call is counted in its key's UTC day by its settlement (the key item's release
+ * write), not by a write of the key's day item (issue 23: write units per call); every other call
+ * still adds to the day item. Read from outside: GET /v1/usage/daily and the usage log agree, the
+ * stored items show where each count went, a finished day is filed onto its day item and leaves
+ * the key item, and a day item the previous version wrote (every call added there) adds up with
+ * the key item's counters.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => stack?.stop());
+
+const DAY = 86_400_000;
+
+async function item(key: { pk: string; sk: string }): Promise<Record<string, any> | undefined> {
+  const { services } = stack;
+  const out = await services.dynamo.send(new GetItemCommand({ TableName: services.config.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
+  return out.Item ? unmarshall(out.Item) : undefined;
+}
+
+/** The key's days as the API answers them, and its usage log's totals per UTC day of `at`. */
+async function daysAndLog(id: string, days: number): Promise<{ daily: Map<string, { requests: number; tokens: number; credits: number }>; log: Map<string, { requests: number; tokens: number; credits: number }> }> {
+  await stack.idle();
+  const res = await stack.json(`/v1/usage/daily?keyId=${id}&days=${days}`, { key: stack.adminKey });
+  expect(res.status).toBe(200);
+  const daily = new Map<string, { requests: number; tokens: number; credits: number }>();
+  for (const d of res.body.data as { date: string; requests: number; tokens: number; credits: number }[]) if (d.requests > 0) daily.set(d.date, { requests: d.requests, tokens: d.tokens, credits: d.credits });
+  const listed = await stack.json(`/v1/usage?keyId=${id}&limit=100`, { key: stack.adminKey });
+  expect(listed.status).toBe(200);
+  const log = new Map<string, { requests: number; tokens: number; micro: number }>();
+  for (const r of listed.body.data as { at: string; usage?: { totalTokens: number }; credits: number }[]) {
+    const day = log.get(r.at.slice(0, 10)) ?? { requests: 0, tokens: 0, micro: 0 };
+    day.requests += 1;
+    day.tokens += r.usage?.totalTokens ?? 0;
+    day.micro += Math.round(r.credits * 1e6);
+    log.set(r.at.slice(0, 10), day);
+  }
+  return { daily, log: new Map([...log].map(([date, d]) => [date, { requests: d.requests, tokens: d.tokens, credits: d.micro / 1e6 }])) };
+}
+
+describe('a key’s days, counted by its model calls’ settlements', () => {
+  it('settled calls count on the key item, other calls on the day item; the answer sums both and equals the usage log', async () => {
+    const { id, key } = await createKey(stack, { name: 'settled days' });
+    for (const input of ['one', 'two', 'three']) expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input } })).status).toBe(200);
+    expect((await stack.json('/v1/chat/completions', { key, body: { model: 'archibot', messages: [{ role: 'user', content: 'four' }] } })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await stack.json('/v1/models', { key })).status).toBe(200);
+    await stack.idle();
+
+    const today = utcDay(stack.clock.now());
+    const keyItem = await item(itemKey.key(id));
+    expect(keyItem?.[`udr_${today}`]).toBe(4);
+    expect(keyItem?.[`udt_${today}`]).toBeGreaterThan(0);
+    expect((await item(itemKey.usageDay({ keyId: id }, today)))?.requests).toBe(2);
+    // The account's day counts every call, as before.
+    expect((await item(itemKey.usageDay({ accountId: stack.bootstrap.accountId }, today)))?.requests).toBeGreaterThanOrEqual(6);
+
+    const { daily, log } = await daysAndLog(id, 3);
+    expect(daily.get(today)?.requests).toBe(6);
+    expect(daily).toEqual(log);
+  });
+
+  it('a finished day is filed onto its day item and leaves the key item; every day still equals the log', async () => {
+    const { id, key } = await createKey(stack, { name: 'filed days' });
+    const call = async (input: string) => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input } })).status).toBe(200);
+    await call('first day');
+    await call('first day again');
+    expect((await stack.json('/v1/models', { key })).status).toBe(200);
+    const first = utcDay(stack.clock.now());
+    stack.clock.advance(DAY);
+    await call('second day');
+    await stack.idle();
+    // Yesterday is not finished yet (a settlement of another instance may still count there): kept.
+    expect((await item(itemKey.key(id)))?.[`udr_${first}`]).toBe(2);
+
+    stack.clock.advance(DAY);
+    await call('third day');
+    await stack.idle();
+    const second = utcDay(stack.clock.now() - DAY);
+    const keyItem = await item(itemKey.key(id));
+    expect(Object.keys(keyItem ?? {}).filter((name) => name.includes(first))).toEqual([]);
+    expect(keyItem?.[`udr_${second}`]).toBe(1);
+    const filed = await item(itemKey.usageDay({ keyId: id }, first));
+    expect(filed).toMatchObject({ requests: 1, kr: 2 });
+
+    const { daily, log } = await daysAndLog(id, 5);
+    expect([...daily.keys()]).toEqual([first, second, utcDay(stack.clock.now())]);
+    expect(daily.get(first)?.requests).toBe(3);
+    expect(daily).toEqual(log);
+  });
+
+  it('a day item the previous version wrote (every call added there) adds up with the key item’s counters', async () => {
+    const { id, key } = await createKey(stack, { name: 'upgraded' });
+    const { projectId, accountId } = stack.bootstrap;
+    const at = new Date(stack.clock.now()).toISOString();
+    // What the previous version wrote for a settled call: its key's day item, added to.
+    await stack.services.usage.count({ requestId: 'req_before', at, projectId, accountId, keyId: id, route: 'POST /v1/responses', status: 200, model: 'archibot', usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 }, credits: 0.25 });
+    expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'after' } })).status).toBe(200);
+    await stack.idle();
+
+    const today = utcDay(stack.clock.now());
+    const res = await stack.json(`/v1/usage/daily?keyId=${id}&days=1`, { key: stack.adminKey });
+    const listed = await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey });
+    const after = (listed.body.data as { usage?: { totalTokens: number }; credits: number }[])[0]!;
+    expect(res.body.data).toEqual([{ date: today, requests: 2, tokens: 7 + (after.usage?.totalTokens ?? 0), credits: Math.round((0.25 + after.credits) * 1e6) / 1e6 }]);
+  });
+});
