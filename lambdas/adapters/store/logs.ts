@@ -4,17 +4,19 @@
  * Usage records are written after the answer over the lean transport, several waiting ones in one
  * BatchWriteItem, each in its request's shard of the project's usage (table.ts `usageShard`: no
  * project's calls are bound by one partition's write units); a project's listing merges the
- * shards (project-usage.ts).
+ * shards (project-usage.ts). A record of a request id that carries its time (table.ts
+ * `requestTime`) is keyed by that time, so the id alone names it: one item and its key listing's
+ * index entry, no request index entry (a write unit less per call); others keep the request index.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
 import { GroupCommit } from './group-commit';
-import { unlessConditionFails, type TableAccess } from './table-access';
+import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
-import { KEY_USAGE_SHARDS, partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
+import { KEY_USAGE_SHARDS, partition, requestTime, sortKey, TABLE_SCHEMA, usageShard } from './table';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
@@ -91,15 +93,16 @@ export class LogItems implements LogStore {
   // ── usage ─────────────────────────────────────────────────────────────────
 
   putUsage(record: UsageRecord): Promise<void> {
-    const order = sortKey.timeline(record.at, record.requestId);
+    const timed = requestTime(record.requestId);
+    const order = sortKey.timeline(timed ?? record.at, record.requestId);
     const item = marshall(
       {
         pk: partition.projectUsage(record.projectId, usageShard(record.requestId)),
         sk: order,
         gsi1pk: partition.keyUsage(record.keyId, usageShard(record.requestId) % KEY_USAGE_SHARDS),
         gsi1sk: order,
-        gsi2pk: partition.requestUsage(record.projectId, record.requestId),
-        gsi2sk: sortKey.requestUsage,
+        // Found by its key when its id carries the time; else by the request index.
+        ...(timed ? {} : { gsi2pk: partition.requestUsage(record.projectId, record.requestId), gsi2sk: sortKey.requestUsage }),
         ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
         ...record,
       },
@@ -119,9 +122,24 @@ export class LogItems implements LogStore {
     return this.db.batchPutAll(items, USAGE_WRITE_ROUNDS, 'usage records');
   }
 
-  /** By request (gsi2): one partition; by key (gsi1) or the whole project: its shards merged. */
+  /**
+   * By request: its record's own key when the id carries its time (a consistent read), else (and
+   * for a record written before) the request index (gsi2); by key (gsi1) or the whole project:
+   * its shards merged.
+   */
   async queryUsage(query: UsageQuery): Promise<Page<UsageRecord>> {
     if (query.requestId) {
+      const timed = query.cursor ? undefined : requestTime(query.requestId);
+      if (timed) {
+        const out = await this.db.doc.send(
+          new GetCommand({
+            TableName: this.db.name,
+            Key: { pk: partition.projectUsage(query.projectId, usageShard(query.requestId)), sk: sortKey.timeline(timed, query.requestId) },
+            ConsistentRead: true,
+          }),
+        );
+        if (out.Item) return { items: [strip<UsageRecord>(out.Item)], nextCursor: undefined };
+      }
       return this.db.newestFirst<UsageRecord>(
         {
           IndexName: TABLE_SCHEMA.gsi2.name,

@@ -21,7 +21,9 @@
  *                                               gsi2: PROJECT#<pid>#ACTOR#<actor> / <at>#<id>
  *   usage     PROJECT#<pid>#USAGE#<s> / <at>#<requestId>   (s = usageShard(requestId), 0–7)
  *                                               gsi1: KEY#<keyId>#USAGE#<k> / <at>#<requestId> (k = s mod 4)
- *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE
+ *                                               gsi2: PROJECT#<pid>#REQUEST#<requestId> / USAGE (only a request id
+ *                                               without its time: one with it (`requestTime`) finds its record by
+ *                                               key, <at> being that time)
  *             PROJECT#<pid>#USAGE / <at>#<requestId>     (records written before the shards: read, never written)
  *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day: added
  *                                               by calls not counted on the key item; kr/kt/kc: what the key item
@@ -58,7 +60,9 @@
  *                                       waiting records share one write)
  *   usage by project, newest first     Query the 8 shards and the unsharded partition side by side,
  *                                       merged by sort key (store/project-usage.ts)
- *   usage by key / by request          Query gsi1 KEY#<keyId>#USAGE / gsi2 PROJECT#<pid>#REQUEST#<requestId>
+ *   usage by key / by request          Query gsi1 KEY#<keyId>#USAGE / by request: GetItem of the key its
+ *                                       id's time and shard name, else (ids without a time, and records
+ *                                       written before) Query gsi2 PROJECT#<pid>#REQUEST#<requestId>
  *   count a call in its day            a settled model call: its key's day in its release write (KEY#<id>);
  *                                       else UpdateItem ADD on the key's day item; the account's day always
  *                                       (after the answer; calls waiting on one day item go out as one write)
@@ -144,6 +148,22 @@ export function keyDayAttributes(date: string): { requests: string; tokens: stri
 
 /** A key item attribute holding a day's request count: its day. */
 export const KEY_DAY_REQUESTS = /^udr_(\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * A request id that carries the time it was made: `req_<epoch ms, 9 base-36 digits>_<unique part>`.
+ * Its usage record's sort key is `<that time>#<id>`, so the id alone names the record's key (its
+ * shard is the id's too) and the record needs no request index entry. Ids without a time
+ * (`req_<32 hex>`, older ones) keep the index entry.
+ */
+const TIMED_REQUEST_ID = /^req_([0-9a-z]{9})_[0-9A-Za-z]+$/;
+
+/** The ISO time a request id carries, if it carries one (and it is a time a record can have). */
+export function requestTime(requestId: string): string | undefined {
+  const digits = TIMED_REQUEST_ID.exec(requestId)?.[1];
+  if (digits === undefined) return undefined;
+  const ms = parseInt(digits, 36);
+  return ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : undefined;
+}
 
 /** A table or index key: the partition and sort key strings. */
 export type ItemKey = { pk: string; sk: string };
