@@ -13,8 +13,8 @@
  *   admin     PROJECT#<id> / ADMIN#<identity>
  *   key       KEY#<id> / KEY                    (no index: its admission writes it on every call; keys
  *                                               written before the listing entry existed are in gsi1 too)
- *                                               udr_/udt_/udc_<YYYY-MM-DD>: the requests, tokens, credits of
- *                                               that UTC day its model calls' settlements counted (usage-days.ts)
+ *                                               ud<day>r/t/c: the requests, tokens, credits of a UTC day its
+ *                                               model calls' settlements counted (keyDayAttributes, usage-days.ts)
  *   key listing entry
  *             KEY#<id> / LIST                   gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
@@ -141,13 +141,19 @@ export function usageShard(requestId: string): number {
 /**
  * The key item's counters of one UTC day (`YYYY-MM-DD`): what its model calls' settlements counted
  * that day (store/key-release.ts), until the day is filed on its day item (store/usage-days.ts).
+ * Named `ud<day><r|t|c>`, the day as days since 1970 in base 36 (`udfs6r`): every byte of the key
+ * item is paid by each of its writes, two a model call, and one write unit holds 1 KB.
  */
 export function keyDayAttributes(date: string): { requests: string; tokens: string; credits: string } {
-  return { requests: `udr_${date}`, tokens: `udt_${date}`, credits: `udc_${date}` };
+  const day = Math.floor(Date.parse(`${date}T00:00:00Z`) / 86_400_000).toString(36);
+  return { requests: `ud${day}r`, tokens: `ud${day}t`, credits: `ud${day}c` };
 }
 
-/** A key item attribute holding a day's request count: its day. */
-export const KEY_DAY_REQUESTS = /^udr_(\d{4}-\d{2}-\d{2})$/;
+/** The UTC day (`YYYY-MM-DD`) whose requests a key item attribute counts, if it is such a counter. */
+export function keyDayOf(attribute: string): string | undefined {
+  const day = /^ud([0-9a-z]{3,4})r$/.exec(attribute)?.[1];
+  return day === undefined ? undefined : new Date(parseInt(day, 36) * 86_400_000).toISOString().slice(0, 10);
+}
 
 /**
  * A request id that carries the time it was made: `req_<epoch ms, 9 base-36 digits>_<unique part>`.

@@ -8,7 +8,7 @@
  * as one write of their sums (group-commit.ts), so a burst of calls on one key makes few writes.
  *
  * A settled model call is counted in its key's day by its settlement instead (the key item's
- * `udr_/udt_/udc_<day>`, store/key-release.ts: a write the call makes anyway), so such a call
+ * `ud<day>r/t/c`, store/key-release.ts: a write the call makes anyway), so such a call
  * writes its account's day only. A key's days are then the sum of two places: its day item (the
  * other calls, and every call counted before the key item counted any) and its item's counters.
  * A finished day (two days old: no settlement counts in it any more, whatever the clock skew
@@ -22,7 +22,7 @@ import { roundCredits } from '../../core/credits';
 import type { Store, UsageDay, UsageDayCounts, UsageDayOwner } from '../../core/ports';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey, KEY_DAY_REQUESTS, keyDayAttributes } from './table';
+import { itemKey, keyDayAttributes, keyDayOf } from './table';
 
 /** Kept as long as the usage records they count (logs.ts); DynamoDB TTL deletes them in AWS. */
 const USAGE_DAY_RETENTION_S = 400 * 86_400;
@@ -190,7 +190,7 @@ export class UsageDayItems implements UsageDayStore {
 
 /** The days a key item holds counters of. */
 function countedDays(item: Record<string, unknown>): string[] {
-  return Object.keys(item).flatMap((name) => KEY_DAY_REQUESTS.exec(name)?.[1] ?? []);
+  return Object.keys(item).flatMap((name) => keyDayOf(name) ?? []);
 }
 
 /** One day's counters on a key item (zeros where absent). */

@@ -2,7 +2,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '../../../lambdas/core/usage';
-import { itemKey } from '../../../lambdas/adapters/store/table';
+import { itemKey, keyDayAttributes } from '../../../lambdas/adapters/store/table';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { createKey } from '../openai-relay/stack-helpers';
 
@@ -58,8 +58,8 @@ describe('a key’s days, counted by its model calls’ settlements', () => {
 
     const today = utcDay(stack.clock.now());
     const keyItem = await item(itemKey.key(id));
-    expect(keyItem?.[`udr_${today}`]).toBe(4);
-    expect(keyItem?.[`udt_${today}`]).toBeGreaterThan(0);
+    expect(keyItem?.[keyDayAttributes(today).requests]).toBe(4);
+    expect(keyItem?.[keyDayAttributes(today).tokens]).toBeGreaterThan(0);
     expect((await item(itemKey.usageDay({ keyId: id }, today)))?.requests).toBe(2);
     // The account's day counts every call, as before.
     expect((await item(itemKey.usageDay({ accountId: stack.bootstrap.accountId }, today)))?.requests).toBeGreaterThanOrEqual(6);
@@ -80,15 +80,15 @@ describe('a key’s days, counted by its model calls’ settlements', () => {
     await call('second day');
     await stack.idle();
     // Yesterday is not finished yet (a settlement of another instance may still count there): kept.
-    expect((await item(itemKey.key(id)))?.[`udr_${first}`]).toBe(2);
+    expect((await item(itemKey.key(id)))?.[keyDayAttributes(first).requests]).toBe(2);
 
     stack.clock.advance(DAY);
     await call('third day');
     await stack.idle();
     const second = utcDay(stack.clock.now() - DAY);
     const keyItem = await item(itemKey.key(id));
-    expect(Object.keys(keyItem ?? {}).filter((name) => name.includes(first))).toEqual([]);
-    expect(keyItem?.[`udr_${second}`]).toBe(1);
+    expect(Object.values(keyDayAttributes(first)).filter((name) => keyItem?.[name] !== undefined)).toEqual([]);
+    expect(keyItem?.[keyDayAttributes(second).requests]).toBe(1);
     const filed = await item(itemKey.usageDay({ keyId: id }, first));
     expect(filed).toMatchObject({ requests: 1, kr: 2 });
 
