@@ -48,6 +48,8 @@ export class KeywardenBots extends Construct {
     });
     slack.addToRolePolicy(new PolicyStatement({ sid: 'HandOffToItself', actions: ['lambda:InvokeFunction'], resources: [slackArn] }));
     slack.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    // GovSlack or a proxy (`-c slackApiUrl=…`): the Web API base, and the one other origin a response_url may name.
+    if (props.config.slackApiUrl) slack.addEnvironment('SLACK_API_URL', props.config.slackApiUrl);
 
     this.reminderRule = new Rule(this, 'ExpiryReminders', {
       description: `Keywarden ${props.config.stage}: daily key expiry reminders to project admins (Slack DM, Teams 1:1)`,

@@ -52,6 +52,13 @@ export interface StageConfig {
 
   /** Alarm notifications go to an SNS topic; this address is subscribed to it when set. */
   readonly alarmEmail?: string;
+  /**
+   * Another Slack Web API base for the Slack function (`SLACK_API_URL`): GovSlack
+   * (`https://slack-gov.com/api/`) or an egress proxy. Its origin is also the one place besides
+   * Slack's hooks host a `response_url` may point (bots/slack/response-urls.ts). `https:`, or
+   * `http:` on loopback only (a local stand-in).
+   */
+  readonly slackApiUrl?: string;
   readonly alarms: {
     /** API Gateway 5XX responses per 5 minutes that raise the alarm. */
     readonly api5xxPer5Minutes: number;
@@ -217,6 +224,7 @@ export const CONTEXT_KEYS = {
   certificateArn: 'certificateArn',
   consoleDomainName: 'consoleDomainName',
   consoleCertificateArn: 'consoleCertificateArn',
+  slackApiUrl: 'slackApiUrl',
 } as const;
 
 type ContextReader = (key: string) => unknown;
@@ -247,6 +255,7 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   const modelUpstreams =
     jsonFromContext<StageConfig['modelUpstreams']>(read(CONTEXT_KEYS.modelUpstreams), 'modelUpstreams', '{"model":[{"name":…,"baseUrl":…,"secret":…,"model":…}]}') ?? base.modelUpstreams;
   const consoleUrl = optionalString(read, CONTEXT_KEYS.consoleUrl) ?? base.consoleUrl;
+  const slackApiUrl = optionalString(read, CONTEXT_KEYS.slackApiUrl) ?? base.slackApiUrl;
   const domainName = optionalString(read, CONTEXT_KEYS.domainName);
   const certificateArn = optionalString(read, CONTEXT_KEYS.certificateArn);
   if ((domainName === undefined) !== (certificateArn === undefined)) {
@@ -260,7 +269,7 @@ export function resolveStageConfig(read: ContextReader): StageConfig {
   }
   const consoleDomain =
     consoleDomainName && consoleCertificateArn ? { domainName: consoleDomainName, certificateArn: consoleCertificateArn } : base.consoleDomain;
-  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(modelUpstreams === undefined ? {} : { modelUpstreams }), ...(consoleUrl === undefined ? {} : { consoleUrl }) });
+  return validateStageConfig({ ...base, alarmEmail, upstreamBaseUrl, customDomain, ...(consoleDomain ? { consoleDomain } : {}), ...(models === undefined ? {} : { models }), ...(modelPrices === undefined ? {} : { modelPrices }), ...(modelUpstreams === undefined ? {} : { modelUpstreams }), ...(consoleUrl === undefined ? {} : { consoleUrl }), ...(slackApiUrl === undefined ? {} : { slackApiUrl }) });
 }
 
 /** What `models` and `modelPrices` may take of a function's 4 KB environment (the rest: table, URLs, secret ARNs). */
@@ -290,6 +299,9 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.apiStageName)) problems.push(`apiStageName "${config.apiStageName}"`);
   if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
     problems.push(`alarmEmail "${config.alarmEmail}"`);
+  }
+  if (config.slackApiUrl !== undefined && !slackApiUrlOk(config.slackApiUrl)) {
+    problems.push(`slackApiUrl "${config.slackApiUrl}" (https:, or http: on loopback)`);
   }
   // The service's own check (lambdas/core/models.ts), the one every upstream URL passes.
   if (config.upstreamBaseUrl !== undefined && upstreamUrlProblem(config.upstreamBaseUrl)) {
@@ -348,4 +360,15 @@ export function validateStageConfig(config: StageConfig): StageConfig {
     throw new StageConfigError(`invalid stage config for "${config.stage}": ${problems.join(', ')}`);
   }
   return config;
+}
+
+/** `https:` without userinfo, or `http:` on a loopback host (a local stand-in). */
+function slackApiUrlOk(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.username || url.password) return false;
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
 }

@@ -16,6 +16,7 @@ import { buildServices } from '../../lambdas/services';
 import { captureOutput } from '../support/capture';
 import { createTable, startDynalite } from '../support/dynalite';
 import { startSecretsManagerStandIn } from './secrets-manager-stand-in';
+import { startSlackStandIn, type SlackStandIn } from '../bots/slack/slack-stand-in';
 import { functionLogicalId, type SynthesizedStage, synthStage } from './synth-app';
 
 /**
@@ -393,6 +394,11 @@ export interface ShippedBundles {
    * it): a test plays Lambda's part by invoking the named function with the payload.
    */
   readonly lambdaInvocations: readonly LambdaInvocation[];
+  /**
+   * The Slack Web API stand-in, synthesized in as the stage's `slackApiUrl` (GovSlack's or a
+   * proxy's, for an operator): the Slack bundle answers response URLs on its origin.
+   */
+  readonly slackStandIn: SlackStandIn;
   /** How long the API Gateway stand-in in front of the API bundles waits before each /v1 call the bots make. */
   setApiDelay(ms: number): void;
   /** Stops the servers, restores `process.env` and the output streams, removes the assembly. */
@@ -433,7 +439,9 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
   mkdirSync(base, { recursive: true });
   const outdir = mkdtempSync(join(base, 'assembly-'));
   undo.push(() => rmSync(outdir, { recursive: true, force: true }));
-  const stage = synthStage('production', {}, { outdir });
+  const slackStandIn = await startSlackStandIn();
+  undo.push(() => slackStandIn.close());
+  const stage = synthStage('production', { slackApiUrl: slackStandIn.apiUrl }, { outdir });
   const functionName = (name: FunctionName) => `${stage.config.resourcePrefix}-${name}`;
   const perFunction = <T>(of: (name: FunctionName) => T) => Object.fromEntries(FUNCTION_NAMES.map((name) => [name, of(name)])) as Record<FunctionName, T>;
   const bundlePaths = perFunction((name) => bundlePath(stage, name));
@@ -541,6 +549,7 @@ async function start(undo: Array<() => unknown>): Promise<Omit<ShippedBundles, '
     slack: (event) => invoke('slack', (context) => slack(event as APIGatewayProxyEvent, context)),
     teams: (event) => invoke('teams', (context) => teams(event as APIGatewayProxyEvent, context)),
     lambdaInvocations: lambdaApi.invocations,
+    slackStandIn,
     setApiDelay: (ms) => {
       apiDelayMs = ms;
     },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../../lib/keywarden-service';
 import { FUNCTION_NAMES, header, PUBLIC_BASE_URL, restEvent, secretArn, type ShippedBundles, startShippedBundles } from './shipped-bundle-harness';
 import { asArray, functionLogicalId, functionRole, roleStatements } from './synth-app';
-import { startSlackStandIn, type SlackStandIn } from '../bots/slack/slack-stand-in';
+import type { SlackStandIn } from '../bots/slack/slack-stand-in';
 
 /**
  * The artifacts that would be uploaded, not the TypeScript sources: each function's bundled
@@ -197,14 +197,12 @@ describe('shipped Lambda bundles (production assembly)', () => {
    * the work answers at the response_url.
    */
   describe('Slack bundle: ack first, work after', () => {
+    // The stage was synthesized with the stand-in as its slackApiUrl: response URLs on its origin are answered.
     let slackStandIn: SlackStandIn;
-    beforeAll(async () => {
-      slackStandIn = await startSlackStandIn();
+    beforeAll(() => {
+      slackStandIn = bundles.slackStandIn;
     });
-    afterAll(async () => {
-      bundles.setApiDelay(0);
-      await slackStandIn?.close();
-    });
+    afterAll(() => bundles.setApiDelay(0));
 
     it('acks a signed command in under 1 s while /v1 answers in 5 s; the answer reaches the response_url afterwards', async () => {
       bundles.setApiDelay(5_000);

@@ -49,6 +49,12 @@ describe('stage config', () => {
     expect(() => resolveStageConfig(reader({ stage: 'prod' }))).toThrow(/development, staging, production/);
     expect(() => resolveStageConfig(reader({ alarmEmail: 'not-an-email' }))).toThrow(/alarmEmail/);
     expect(() => resolveStageConfig(reader({ upstreamBaseUrl: 'ftp://x' }))).toThrow(/upstreamBaseUrl/);
+    // slackApiUrl (GovSlack, a proxy): https, or http on loopback only; never with userinfo.
+    for (const bad of ['http://slack-proxy.example/api/', 'https://u:p@slack-gov.com/api/', 'slack-gov.com/api/'])
+      expect(() => resolveStageConfig(reader({ slackApiUrl: bad })), bad).toThrow(/slackApiUrl/);
+    expect(resolveStageConfig(reader({ slackApiUrl: 'https://slack-gov.com/api/' })).slackApiUrl).toBe('https://slack-gov.com/api/');
+    expect(resolveStageConfig(reader({ slackApiUrl: 'http://127.0.0.1:4555/api/' })).slackApiUrl).toBe('http://127.0.0.1:4555/api/');
+    expect(resolveStageConfig(reader({})).slackApiUrl).toBeUndefined();
     expect(() => resolveStageConfig(reader({ models: 'archibot=gpt=4' }))).toThrow(/models/);
     expect(() => resolveStageConfig(reader({ models: 'a,a' }))).toThrow(/listed twice/);
     expect(() => resolveStageConfig(reader({ domainName: 'keys.example.com' }))).toThrow(/certificateArn/);
