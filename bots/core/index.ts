@@ -71,7 +71,7 @@ export {
 export { Conversation, MAX_CHAT_CHARS, type ConversationOptions } from './conversation';
 export { apiFailure, chatFailure } from './failure-replies';
 export { slackIdentity, teamsIdentity, isIdentity, parseIdentity, type ParsedIdentity } from './identity';
-export { slackChannel, teamsChannel } from './request-channel';
+export { DIRECT_MESSAGES, isDirectMessages, slackChannel, slackRequestChannel, teamsChannel } from './request-channel';
 export { budgetShareText, budgetSpentText, budgetText, countText, creditsText, keyLine, lastUsedText, rateLimitText, relativeTime, startPreview, statusWord, usageText } from './key-text';
 export type { LeakFinding } from './leak-guard';
 export { CONFIRM_BUTTON, CONFIRM_QUESTION, CONFIRMATION_TTL_S, decodeAction, encodeAction, isStale, type PendingAction } from './pending-action';

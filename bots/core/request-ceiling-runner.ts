@@ -3,6 +3,7 @@ import type { ApiResult } from './api-types';
 import { apiFailure } from './failure-replies';
 import type { Reply } from './replies';
 import type { CeilingBody, CeilingCommand } from './request-ceiling-command';
+import { isDirectMessages } from './request-channel';
 
 /**
  * Runs `request-ceiling set|show|clear` (parsed by request-ceiling-command.ts) for a person in the
@@ -18,23 +19,25 @@ export interface CeilingCalls {
   clearRequestCeiling(actor: string, channel: string): Promise<ApiResult<CallOutput<'clearKeyRequestCeiling'>>>;
 }
 
-/** Runs the command for `asker` in `channel` (undefined: a direct message, which has no ceiling). */
+/** Runs the command for `asker` in `channel` (a channel, or the workspace's direct messages; undefined: neither could be read). */
 export async function runRequestCeiling(client: CeilingCalls, command: CeilingCommand, asker: string, channel: string | undefined): Promise<Reply> {
   if (!channel) return { kind: 'text', text: 'A request ceiling belongs to a channel: say this in the channel whose requests it should bound.' };
+  const dm = isDirectMessages(channel);
+  const from = dm ? 'Requests from direct messages with me (anyone’s, in this workspace)' : 'Requests from this channel';
   switch (command.action) {
     case 'set': {
       const set = await client.setRequestCeiling(asker, channel, command.ceiling);
-      return set.ok ? { kind: 'text', text: `Requests from this channel may now ask for at most: ${ceilingText(set.value.ceiling)}.` } : apiFailure(set.error);
+      return set.ok ? { kind: 'text', text: `${from} may now ask for at most: ${ceilingText(set.value.ceiling)}.` } : apiFailure(set.error);
     }
     case 'show': {
       const got = await client.getRequestCeiling(asker, channel);
-      if (!got.ok) return got.error.status === 404 ? { kind: 'text', text: 'This channel has no request ceiling: requests from it are bounded by the approving admin alone.' } : apiFailure(got.error);
-      return { kind: 'text', text: `Requests from this channel may ask for at most: ${ceilingText(got.value.ceiling)} (set by ${got.value.setBy}, ${got.value.setAt.slice(0, 10)}).` };
+      if (!got.ok) return got.error.status === 404 ? { kind: 'text', text: `${dm ? 'Direct messages with me have' : 'This channel has'} no request ceiling: requests from ${dm ? 'them' : 'it'} are bounded by the approving admin alone.` } : apiFailure(got.error);
+      return { kind: 'text', text: `${from} may ask for at most: ${ceilingText(got.value.ceiling)} (set by ${got.value.setBy}, ${got.value.setAt.slice(0, 10)}).` };
     }
     case 'clear': {
       const cleared = await client.clearRequestCeiling(asker, channel);
-      if (!cleared.ok) return cleared.error.status === 404 ? { kind: 'text', text: 'This channel had no request ceiling.' } : apiFailure(cleared.error);
-      return { kind: 'text', text: 'This channel’s request ceiling is lifted.' };
+      if (!cleared.ok) return cleared.error.status === 404 ? { kind: 'text', text: `${dm ? 'Direct messages with me had' : 'This channel had'} no request ceiling.` } : apiFailure(cleared.error);
+      return { kind: 'text', text: `${dm ? 'The direct messages’' : 'This channel’s'} request ceiling is lifted.` };
     }
   }
 }

@@ -1,3 +1,5 @@
+import { DIRECT_MESSAGES, isDirectMessages } from '../../lambdas/core/key-request-channel';
+
 /**
  * The channel a key request comes from, as the API knows it (lambdas/core/key-request-channel.ts):
  *   slack:<team_id>:<channel_id>                 e.g. slack:T0123:C0456
@@ -6,10 +8,21 @@
  * it from the platform's verified payload only (the same one the person's identity comes from, so
  * the workspaces match as the API requires); nothing a person types ever becomes a channel.
  *
- * Where nobody else listens — a Slack direct message, a Teams 1:1 chat — there is no channel:
- * such requests have no channel ceiling (the approving admin alone bounds them), and no ceiling
- * can be set there.
+ * Where nobody else listens — a Slack direct message, a Teams 1:1 chat — every person's chat with
+ * the bot in one workspace shares one channel, `<platform>:<workspace>:direct`: an admin sets its
+ * ceiling from their own DM, and it bounds every request asked in a DM. Without it, a member held
+ * to a channel's ceiling could ask in a DM instead and be bounded by the approving admin alone.
+ * (No real channel is named `direct`: Slack's ids are upper case, Teams' carry a `:` or `@`.)
+ * A rotation's origin is not a request channel: nothing is posted "in the DMs" (rotation-origin.ts).
  */
+
+export { DIRECT_MESSAGES, isDirectMessages };
+
+/** The channel a Slack request was asked in: a channel, or the workspace's direct messages (`D…`). */
+export function slackRequestChannel(teamId: string, channelId: string | undefined): string | undefined {
+  if (!channelId) return undefined;
+  return channelId.startsWith('D') ? `slack:${teamId}:${DIRECT_MESSAGES}` : slackChannel(teamId, channelId);
+}
 
 /** A Slack channel (public, private or group DM); undefined for a direct message with the bot (`D…`). */
 export function slackChannel(teamId: string, channelId: string | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import { TurnContext, type Activity } from 'botbuilder';
-import { teamsChannel, teamsIdentity } from '../core';
+import { DIRECT_MESSAGES, teamsChannel, teamsIdentity } from '../core';
 
 /**
  * What the Teams edge reads off an inbound activity: who is speaking, where, and what they said.
@@ -49,14 +49,29 @@ export function identityOf(activity: Partial<Activity>): string | undefined {
  * The channel or group chat the activity was said in, as key-request ceilings know it
  * (`teams:<tenant>:<conversation id>`, core request-channel.ts): the conversation the Bot Framework
  * Service names — never anything in the text — in the tenant the person's identity is read from.
- * Undefined in the 1:1 chat (no ceiling there) or when the activity names no tenant (nor does
- * the person then: `identityOf` gives none, so nobody's requests can be tied to the channel).
+ * Undefined when the activity names no tenant (nor does the person then: `identityOf` gives none,
+ * so nobody's requests can be tied to the channel). The 1:1 chat is no channel here (a rotation's
+ * origin, which posts back, uses this); `requestChannelOf` below names it for ceilings.
  */
-export function requestChannelOf(activity: Partial<Activity>): string | undefined {
+export function conversationChannelOf(activity: Partial<Activity>): string | undefined {
   if (conversationKind(activity) === 'personal') return undefined;
-  const tenant = tenantOf(activity) ?? (activity.channelId === 'emulator' ? 'emulator' : undefined);
+  const tenant = activityTenant(activity);
   const conversation = activity.conversation?.id;
   return tenant && conversation ? teamsChannel(tenant, conversation) : undefined;
+}
+
+/**
+ * Where a key request was asked, for its ceiling: the channel or group chat, or — in a 1:1 chat —
+ * the tenant's direct messages (`teams:<tenant>:direct`), which share one ceiling.
+ */
+export function requestChannelOf(activity: Partial<Activity>): string | undefined {
+  if (conversationKind(activity) !== 'personal') return conversationChannelOf(activity);
+  const tenant = activityTenant(activity);
+  return tenant ? `teams:${tenant}:${DIRECT_MESSAGES}` : undefined;
+}
+
+function activityTenant(activity: Partial<Activity>): string | undefined {
+  return tenantOf(activity) ?? (activity.channelId === 'emulator' ? 'emulator' : undefined);
 }
 
 /** True when the bot is @mentioned in the activity (always true in a 1:1 chat). */

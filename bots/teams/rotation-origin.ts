@@ -2,7 +2,7 @@ import type { Activity, ConversationReference } from 'botbuilder';
 import { isChannel } from '../../lambdas/core/key-request-channel';
 import { SERVICE_URL_PATTERN, TEAMS_THREAD_PATTERN } from '../../lambdas/core/rotation-origin';
 import type { RotationOrigin } from '../core/rotation-origin';
-import { requestChannelOf } from './activity';
+import { conversationChannelOf } from './activity';
 import { isLoopbackUrl } from './emulator-guard';
 
 /**
@@ -14,7 +14,7 @@ import { isLoopbackUrl } from './emulator-guard';
  * any part would not pass the API's check: an origin must never make a rotation fail.
  */
 export function teamsRotationOrigin(activity: Partial<Activity>): RotationOrigin | undefined {
-  const channel = requestChannelOf(activity);
+  const channel = conversationChannelOf(activity);
   const serviceUrl = activity.serviceUrl;
   if (!channel || !isChannel(channel) || !serviceUrl || !SERVICE_URL_PATTERN.test(serviceUrl)) return undefined;
   const thread = /;messageid=([^;]*)$/i.exec(activity.conversation?.id ?? '')?.[1];

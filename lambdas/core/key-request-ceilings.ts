@@ -1,7 +1,7 @@
 import type { AuditLog } from './audit-log';
 import { KeywardenError } from './errors';
 import { beyondCeiling, ceilingRefusal, type RequestCeiling } from './key-request-ceiling';
-import { channelOf, isChannel, type ChannelCeilingRecord } from './key-request-channel';
+import { channelOf, isChannel, isDirectMessages, type ChannelCeilingRecord } from './key-request-channel';
 import type { RequestedKey } from './key-request-record';
 import { principalActor, principalProject, type Principal } from './principal';
 import type { Clock, Store } from './ports';
@@ -70,8 +70,9 @@ export class KeyRequestCeilings {
    */
   async refusal(projectId: string, channel: string, key: Pick<RequestedKey, 'type' | 'scopes' | 'budget' | 'expiresInMs'>): Promise<KeywardenError | undefined> {
     const stored = await this.deps.store.getKeyRequestCeiling(projectId, channel);
-    const reasons = stored ? beyondCeiling(key, stored.ceiling) : [];
-    return reasons.length ? new KeywardenError('insufficient_permissions', ceilingRefusal(reasons), { param: 'channel' }) : undefined;
+    const where = isDirectMessages(channel) ? 'direct' : 'channel';
+    const reasons = stored ? beyondCeiling(key, stored.ceiling, where) : [];
+    return reasons.length ? new KeywardenError('insufficient_permissions', ceilingRefusal(reasons, where), { param: 'channel' }) : undefined;
   }
 
   /** The checked channel, once `p` is a key manager (a refusal is a denied attempt in the audit trail). */

@@ -13,6 +13,17 @@ import type { Principal } from './principal';
 export const CHANNEL_PATTERN = /^(slack:[A-Za-z0-9]+:[A-Za-z0-9]+|teams:[A-Za-z0-9-]+:[A-Za-z0-9:@._;=-]+)$/;
 export const CHANNEL_MAX_LENGTH = 200;
 
+/**
+ * Every direct message with the bot in one workspace (a Slack DM, a Teams 1:1 chat) is one channel,
+ * `<platform>:<workspace>:direct`, so a ceiling can bound requests asked there too (bots/core/request-channel.ts).
+ */
+export const DIRECT_MESSAGES = 'direct';
+
+/** True for a workspace's direct messages (`slack:<team>:direct`, `teams:<tenant>:direct`). */
+export function isDirectMessages(channel: string): boolean {
+  return /^(slack|teams):[^:]+:direct$/.test(channel);
+}
+
 export function isChannel(channel: string): boolean {
   return channel.length <= CHANNEL_MAX_LENGTH && CHANNEL_PATTERN.test(channel);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_COMMANDS, HELP, parseCommand, slackChannel, suggestCommand, teamsChannel } from '../../../bots/core';
+import { ADMIN_COMMANDS, HELP, isDirectMessages, parseCommand, slackChannel, slackRequestChannel, suggestCommand, teamsChannel } from '../../../bots/core';
 import { isChannel } from '../../../lambdas/core/key-request-channel';
 import { requestChannelOf } from '../../../bots/teams/activity';
 
@@ -8,7 +8,12 @@ import { requestChannelOf } from '../../../bots/teams/activity';
  * `request-ceiling` entry of the grammar: pure.
  */
 describe('request channels', () => {
-  it('Slack: team and channel id; a direct message (D…) is no channel', () => {
+  it('Slack: team and channel id; a direct message (D…) is no channel of its own, and all DMs share the workspace’s for requests', () => {
+    expect(slackRequestChannel('T1', 'D024BE91L')).toBe('slack:T1:direct');
+    expect(slackRequestChannel('T1', 'C1')).toBe('slack:T1:C1');
+    expect(slackRequestChannel('T1', undefined)).toBeUndefined();
+    expect(isChannel('slack:T1:direct') && isDirectMessages('slack:T1:direct') && isDirectMessages('teams:t-1:direct')).toBe(true);
+    expect(isDirectMessages('slack:T1:C1') || isDirectMessages('teams:t:19:direct') || isDirectMessages('slack:T1:directs')).toBe(false);
     expect(slackChannel('T1', 'C1')).toBe('slack:T1:C1');
     expect(slackChannel('T1', 'G01PRIVATE')).toBe('slack:T1:G01PRIVATE');
     expect(slackChannel('T1', 'D024BE91L')).toBeUndefined();
@@ -16,13 +21,13 @@ describe('request channels', () => {
     expect(isChannel(slackChannel('T1', 'C1')!)).toBe(true);
   });
 
-  it('Teams: tenant and conversation id; a reply thread is its channel; the 1:1 chat is none', () => {
+  it('Teams: tenant and conversation id; a reply thread is its channel; the 1:1 chat is the tenant’s direct messages', () => {
     expect(teamsChannel('tenant1', '19:general@thread.tacv2;messageid=1700000000123')).toBe('teams:tenant1:19:general@thread.tacv2');
     expect(teamsChannel('tenant1', '19:group@thread.v2')).toBe('teams:tenant1:19:group@thread.v2');
     expect(isChannel(teamsChannel('72f988bf-86f1-41af-91ab-2d7cd011db47', '19:meeting_NjA3@thread.v2'))).toBe(true);
     const channel = { channelId: 'msteams', conversation: { id: '19:general@thread.tacv2', conversationType: 'channel', tenantId: 'tenant1', isGroup: true } } as const;
     expect(requestChannelOf(channel as any)).toBe('teams:tenant1:19:general@thread.tacv2');
-    expect(requestChannelOf({ ...channel, conversation: { id: 'a:personal', conversationType: 'personal', tenantId: 'tenant1' } } as any)).toBeUndefined();
+    expect(requestChannelOf({ ...channel, conversation: { id: 'a:personal', conversationType: 'personal', tenantId: 'tenant1' } } as any)).toBe('teams:tenant1:direct');
     expect(requestChannelOf({ ...channel, conversation: { id: '19:x@thread.v2', conversationType: 'groupChat' } } as any)).toBeUndefined();
   });
 });

@@ -87,11 +87,30 @@ describe('Slack request-ceiling', () => {
     expect((await ceilingOf(C2)).status).toBe(404);
   });
 
-  it('a direct message has no channel: no ceiling binds a request there, and none can be set there', async () => {
-    expect(await say('request-ceiling set --type viewer', ADMIN_USER, 'DADMIN')).toContain('belongs to a channel');
+  it('every DM with the bot shares one ceiling (slack:<team>:direct): a member cannot step around a channel’s by asking privately', async () => {
+    const DIRECT = `slack:${TEAM}:direct`;
+    // No DM ceiling yet: the approving admin alone bounds a request asked in a DM.
     await say('request direct --type privileged --reason "from the DM"', MEMBER_USER, 'DMEMBER');
-    const request = (await requests()).find((r) => r.key.name === 'direct');
-    expect(request).toMatchObject({ status: 'pending', channel: null });
+    expect((await requests()).find((r) => r.key.name === 'direct')).toMatchObject({ status: 'pending', channel: DIRECT });
+    // An admin sets it from their own DM; it binds every DM of the workspace, the member's included.
+    expect(await say('request-ceiling set --type viewer', ADMIN_USER, 'DADMIN')).toContain('Requests from direct messages with me (anyone’s, in this workspace) may now ask for at most: viewer keys.');
+    expect((await ceilingOf(DIRECT)).body).toMatchObject({ channel: DIRECT, ceiling: { type: 'viewer' } });
+    expect(await say('request sidestep --type privileged --reason "not in C1"', MEMBER_USER, 'DMEMBER')).toContain(
+      'Requests from direct messages with the bot cannot ask for a privileged key (direct messages allow viewer keys at most)',
+    );
+    // A DM message (message.im), not only the slash command, is bound the same way.
+    const from = h.slack.calls.length;
+    await h.event({ type: 'message', channel_type: 'im', channel: 'DMEMBER', user: MEMBER_USER, text: 'request sidestep2 --type privileged --reason "typed in the DM"', ts: '1700000000.000300', event_ts: '1700000000.000300' });
+    const dm = (await h.slack.waitFor((c: any) => c.kind === 'api' && c.method === 'chat.postMessage' && c.args.channel === 'DMEMBER', { from })) as any;
+    expect(textOf(dm.args)).toContain('Requests from direct messages with the bot cannot ask for a privileged key');
+    const names = (await requests()).map((r) => r.key.name);
+    for (const name of ['sidestep', 'sidestep2']) expect(names).not.toContain(name);
+    // A member cannot lift it; an admin can, and then the DM is bounded by the approver again.
+    expect(await say('request-ceiling clear', MEMBER_USER, 'DMEMBER')).not.toContain('lifted');
+    expect(await say('request-ceiling show', ADMIN_USER, 'DADMIN')).toContain('Requests from direct messages with me (anyone’s, in this workspace) may ask for at most: viewer keys');
+    expect(await say('request-ceiling clear', ADMIN_USER, 'DADMIN')).toContain('The direct messages’ request ceiling is lifted.');
+    expect((await ceilingOf(DIRECT)).status).toBe(404);
+    expect(await audit(ADMIN)).toEqual(expect.arrayContaining([['key_request.ceiling_set', 'success', DIRECT], ['key_request.ceiling_clear', 'success', DIRECT]]));
   });
 
   it('an admin shows and clears the ceiling; once cleared, C1 no longer bounds requests', async () => {

@@ -75,12 +75,20 @@ describe('Teams request-ceiling', () => {
     expect((await ceilingOf(OPS_CHANNEL)).status).toBe(404);
   });
 
-  it('a group chat is a channel of its own; the 1:1 chat has none: no ceiling there, and none can be set there', async () => {
+  it('a group chat is a channel of its own; every 1:1 chat with the bot shares one (teams:<tenant>:direct)', async () => {
     expect(await say('request-ceiling set --type viewer', ADMIN, GROUP_CHAT)).toContain('Requests from this channel may now ask for at most: viewer keys.');
     expect(await say('request group --type privileged --reason "from the group"', USER, GROUP_CHAT)).toContain('Requests from this channel cannot ask for a privileged key');
-    expect(await say('request-ceiling set --type viewer', ADMIN, personalChat(ADMIN))).toContain('belongs to a channel');
+    const DIRECT = `teams:${TENANT}:direct`;
     await say('request direct --type privileged --reason "from the 1:1 chat"', USER, personalChat(USER));
-    expect((await requests()).find((r) => r.key.name === 'direct')).toMatchObject({ status: 'pending', channel: null });
+    expect((await requests()).find((r) => r.key.name === 'direct')).toMatchObject({ status: 'pending', channel: DIRECT });
+    // Set from the admin's own 1:1 chat, it binds the member's: no stepping around a channel's ceiling privately.
+    expect(await say('request-ceiling set --type viewer', ADMIN, personalChat(ADMIN))).toContain('Requests from direct messages with me (anyone’s, in this workspace) may now ask for at most: viewer keys.');
+    expect(await say('request sidestep --type privileged --reason "not in the channel"', USER, personalChat(USER))).toContain(
+      'Requests from direct messages with the bot cannot ask for a privileged key (direct messages allow viewer keys at most)',
+    );
+    expect((await requests()).map((r) => r.key.name)).not.toContain('sidestep');
+    expect(await say('request-ceiling clear', ADMIN, personalChat(ADMIN))).toContain('The direct messages’ request ceiling is lifted.');
+    expect((await ceilingOf(DIRECT)).status).toBe(404);
   });
 
   it('an admin shows and clears the ceiling; once cleared, the channel no longer bounds requests', async () => {

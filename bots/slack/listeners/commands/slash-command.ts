@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { slackChannel, slackIdentity } from '../../../core';
+import { slackRequestChannel, slackIdentity } from '../../../core';
 import { createKeyModal } from '../../blocks/create-modal';
 import { answerPrivately, sendPrivately, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import { errorLabel } from '../../../boot/bot-log';
@@ -17,7 +17,7 @@ export async function onSlashCommand({ conversation, log }: SlackDeps, { command
   const target: PrivateTarget = { via: 'response_url', respond };
   const where = { channelId: command.channel_id };
   // Who and where come from the signed payload (the same workspace), never from the text.
-  const delivery = slackPrivateDelivery(target, where, slackChannel(command.team_id, command.channel_id));
+  const delivery = slackPrivateDelivery(target, where, slackRequestChannel(command.team_id, command.channel_id));
   const reply = await conversation.command(command.text ?? '', slackIdentity(command.team_id, command.user_id), delivery);
   if (reply.kind === 'create_form') {
     try {

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import { slackChannel, slackIdentity } from '../../../core';
+import { slackRequestChannel, slackIdentity } from '../../../core';
 import { answerPrivately, postInThread, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { formless, isPublic } from '../reply-kinds';
@@ -26,7 +26,7 @@ export async function onAppMention({ conversation }: SlackDeps, { event, body, c
   const target: PrivateTarget = { via: 'ephemeral', client, channel: event.channel, user: event.user, threadTs };
   const where = { channelId: event.channel };
   // The channel of the signed event, never one named in the text: its ceiling bounds a `request`.
-  const reply = await conversation.message(text, identity, slackPrivateDelivery(target, where, slackChannel(body.team_id, event.channel)));
+  const reply = await conversation.message(text, identity, slackPrivateDelivery(target, where, slackRequestChannel(body.team_id, event.channel)));
   // Command answers go to the asker only; anything else was a chat, answered in the thread.
   if (conversation.isCommand(text)) await answerPrivately(target, formless(reply), where);
   else if (isPublic(reply)) await postInThread(client, event.channel, threadTs, reply);
