@@ -203,13 +203,23 @@ export async function measureCapacity(samples = 5): Promise<CapacityFigures> {
   return { prices: ON_DEMAND_PRICES, ...(await measureGateway(samples)), slackRotate: await measureSlack(Math.min(samples, 3)) };
 }
 
+/**
+ * Issue 23's target for a model call's write units: at most half of the "before" figure (9 WRU
+ * for a warm POST /v1/responses, docs/operating.md §8), item and index writes together.
+ */
+const HALF_OF_BEFORE = { units: 9 / 2, target: '≤ 4.5 WRU (half of the 9 before, issue 23)' };
+
+function verdict(u: CallUnits): string {
+  return u.writeUnits + u.indexWriteUnits <= HALF_OF_BEFORE.units ? 'met' : 'not met';
+}
+
 /** The bench's rows: [measure, figure, target, verdict]. */
 export function capacityRows(c: CapacityFigures): [string, string, string, string][] {
   const figure = (u: CallUnits) => `${u.writeUnits} + ${u.indexWriteUnits} index WRU, ${u.readUnits} RRU = $${u.dollarsPerMillion}/M`;
   const rows: [string, string, string, string][] = [
     [`DynamoDB units per call (on-demand ${c.prices.region} ${c.prices.asOf}: $${c.prices.writePerMillionUnits}/M WRU, $${c.prices.readPerMillionUnits}/M RRU)`, 'write + index write, read = $ per million calls', '', ''],
-    ['  … POST /v1/responses, warm key (answer and after-answer work)', figure(c.responses), '', ''],
-    ['  … POST /v1/responses, a key with a budget, a token limit and a concurrency cap', figure(c.responsesLimited), '', ''],
+    ['  … POST /v1/responses, warm key (answer and after-answer work)', figure(c.responses), HALF_OF_BEFORE.target, verdict(c.responses)],
+    ['  … POST /v1/responses, a key with a budget, a token limit and a concurrency cap', figure(c.responsesLimited), HALF_OF_BEFORE.target, verdict(c.responsesLimited)],
     ['  … GET /v1/models, warm key', figure(c.models), '', ''],
     ['  … POST /v1/keys (create)', figure(c.keys.create), '', ''],
     ['  … PATCH /v1/keys/{id}', figure(c.keys.update), '', ''],

@@ -69,6 +69,15 @@ describe('a key’s days, counted by its model calls’ settlements', () => {
     expect(daily).toEqual(log);
   });
 
+  it('calls racing on one key (their releases sharing writes) are each counted once', async () => {
+    const { id, key } = await createKey(stack, { name: 'racing days', rateLimit: { limit: 1_000, windowSeconds: 3_600 } });
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => stack.json('/v1/responses', { key, body: { model: 'archibot', input: `race ${i}` } })));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const { daily, log } = await daysAndLog(id, 1);
+    expect(daily.get(utcDay(stack.clock.now()))?.requests).toBe(24);
+    expect(daily).toEqual(log);
+  });
+
   it('a finished day is filed onto its day item and leaves the key item; every day still equals the log', async () => {
     const { id, key } = await createKey(stack, { name: 'filed days' });
     const call = async (input: string) => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input } })).status).toBe(200);
