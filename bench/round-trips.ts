@@ -16,8 +16,10 @@ export interface RoundTripCounter {
   commands: string[];
   /**
    * Per call (aligned with `commands`): made by a response's after-answer work? Settlement and
-   * usage-record writes are; so is nothing else on the warm paths measured here (a settlement that
-   * must charge more than its reservation reads through the SDK and would count as before).
+   * usage-record writes are (and a key change's event confirmation, over the same transport); so
+   * is nothing else on the warm paths measured here (a settlement that must charge more than its
+   * reservation reads through the SDK and would count as before). Calls no request made
+   * (`elsewhere`) are marked so too.
    */
   afterAnswer: boolean[];
   /** Wall time inside calls on the critical path (not after the answer). */
@@ -103,7 +105,13 @@ export function criticalStorageWalls(counter: RoundTripCounter): number[] {
     .filter((wall) => wall > 0);
 }
 
-export function countRoundTrips(paths: DynamoPaths): RoundTripCounter {
+/**
+ * `elsewhere`: true while the call being made is no request's work at all — the local stack's
+ * event relay, which in AWS is another function (the table's stream): counted, but after the
+ * answers, whenever it happens to run.
+ */
+export function countRoundTrips(paths: DynamoPaths, options: { elsewhere?: () => boolean } = {}): RoundTripCounter {
+  const elsewhere = options.elsewhere ?? (() => false);
   const counter: RoundTripCounter = {
     total: 0,
     ms: 0,
@@ -136,10 +144,10 @@ export function countRoundTrips(paths: DynamoPaths): RoundTripCounter {
     }
   };
   paths.dynamo.middlewareStack.add(
-    (next, context) => (args) => timed(String(context.commandName ?? 'unknown').replace(/Command$/, ''), false, () => next(args)),
+    (next, context) => (args) => timed(String(context.commandName ?? 'unknown').replace(/Command$/, ''), elsewhere(), () => next(args)),
     { step: 'deserialize', name: 'benchRoundTripCounter', priority: 'high' },
   );
-  paths.dynamoWire.intercept((call, next) => timed(call.operation, call.purpose === 'settle' || call.purpose === 'usage', next));
+  paths.dynamoWire.intercept((call, next) => timed(call.operation, call.purpose === 'settle' || call.purpose === 'usage' || elsewhere(), next));
   return counter;
 }
 

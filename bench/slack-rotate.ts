@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { slackMount } from '../bots/slack';
@@ -92,7 +93,15 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
   let proxy: Awaited<ReturnType<typeof startCountingProxy>> | undefined;
   let counter: RoundTripCounter | undefined;
   const counting: BotMount = async (context) => {
-    counter = countRoundTrips(context.services);
+    // The local relay (woken by a change's confirmation, or its periodic pass) is no call's work:
+    // in AWS it is another function. Its calls are marked as it makes them, whenever it runs.
+    const relayWork = new AsyncLocalStorage<true>();
+    const relay = context.services.relay;
+    const deliverSoon = relay.deliverSoon.bind(relay);
+    const runDue = relay.runDue.bind(relay);
+    relay.deliverSoon = (ready) => relayWork.run(true, () => deliverSoon(ready));
+    relay.runDue = (limit) => relayWork.run(true, () => runDue(limit));
+    counter = countRoundTrips(context.services, { elsewhere: () => relayWork.getStore() === true });
     proxy = await startCountingProxy(context.baseUrl, counter);
     return slackMount({ ...context, baseUrl: proxy.url });
   };

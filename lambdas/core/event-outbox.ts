@@ -13,14 +13,17 @@ import type { KeyRecord } from './types';
  * A key change's event is written *pending* before the change (beside its audit record), and the
  * change's own write leaves the event's id on the key (`Store.putKey(…, event)` and the other
  * lifecycle writes: the marker). Once the write returned, the writer confirms the event (ready,
- * due now) — after the answer, as the usage record is written (`settled`). A writer that died in
+ * due now) — at an edge, from the call's after-answer work, as the usage record is written
+ * (`settled`). A writer that died in
  * between leaves a pending event behind: after PENDING_GRACE_MS the relay looks at the key itself,
  * delivers the event if the marker is there (or, for a deletion, the key is gone), and drops it if
  * not (the change never landed). So no change goes unannounced, and no failed change is announced.
  */
 export class EventOutbox {
-  /** Confirmations not yet written (they go out after the answer): what `settled` waits for. */
+  /** Confirmations being written: what `settled` waits for. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Confirmations asked for inside an edge's request, held until its after-answer work starts them (`settled`). */
+  private deferred: Array<() => void> = [];
   /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready). */
   private readonly begun = new Map<string, StoredEvent>();
   /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
@@ -34,8 +37,8 @@ export class EventOutbox {
 
   /**
    * Runs an edge's request handler: the confirmations of the changes it makes are written after
-   * its answer, which then waits for `settled`. Outside (the CLI, the core on its own), `confirm`
-   * resolves once its confirmation is written.
+   * its answer, from its after-answer work (`settled`, as the usage record is written). Outside
+   * (the CLI, the core on its own), `confirm` resolves once its confirmation is written.
    */
   answering<T>(handle: () => Promise<T>): Promise<T> {
     return this.edge.run(true, handle);
@@ -61,20 +64,26 @@ export class EventOutbox {
   }
 
   /**
-   * The change landed: the event is ready. After the answer (`settled` waits for it) inside an
-   * edge's request (`answering`); a confirmation that fails is left to the relay's check of the key.
+   * The change landed: the event is ready. Inside an edge's request (`answering`) the confirmation
+   * is only noted here and written by the request's after-answer work (`settled`), so the answer
+   * waits on no write of it; a writer that dies first — or a confirmation that fails — leaves the
+   * pending event to the relay's check of the key, after PENDING_GRACE_MS.
    */
   async confirm(id: string): Promise<void> {
-    const now = this.deps.clock.now();
     const begun = this.begun.get(id);
     this.begun.delete(id);
-    const write = this.deps.store
-      .confirmEvent(id, now)
-      .then(() => begun && this.onReady({ ...begun, state: 'ready', due: now }))
-      .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
-      .finally(() => this.inFlight.delete(write));
-    this.inFlight.add(write);
-    if (!this.edge.getStore()) await write;
+    const send = () => {
+      const now = this.deps.clock.now();
+      const write = this.deps.store
+        .confirmEvent(id, now)
+        .then(() => begun && this.onReady({ ...begun, state: 'ready', due: now }))
+        .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
+        .finally(() => this.inFlight.delete(write));
+      this.inFlight.add(write);
+      return write;
+    };
+    if (this.edge.getStore()) this.deferred.push(() => void send());
+    else await send();
   }
 
   /** The change failed: its event is dropped (a failure to drop it is left to the relay's check). */
@@ -94,8 +103,15 @@ export class EventOutbox {
     return stored;
   }
 
-  /** Resolves once every confirmation started so far is written (after-answer work waits for it). */
+  /**
+   * A request's after-answer work (after-answer.ts), and whatever waits for the store to be idle:
+   * sends the confirmations held so far — any request's: each change has landed, so sending one
+   * early only announces it sooner — and resolves once every one is written.
+   */
   async settled(): Promise<void> {
+    const held = this.deferred;
+    this.deferred = [];
+    for (const send of held) send();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

@@ -17,7 +17,7 @@ describe('bench: Slack /apikeys rotate with its confirmation', () => {
     // The click: admission, one BatchGetItem (key, admin entry, account policy), then the writes.
     expect(figures.click.commands.slice(0, 2), seen).toEqual(['UpdateItem', 'BatchGetItem']);
     expect(figures.click.commands, seen).not.toContain('GetItem');
-    expect(figures.roundTrips, seen).toBeLessThanOrEqual(11);
+    expect(figures.roundTrips, seen).toBeLessThanOrEqual(9);
     expect(figures.steps).toBeLessThanOrEqual(figures.roundTrips);
   }, 60_000);
 });

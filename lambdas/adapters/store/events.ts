@@ -49,13 +49,22 @@ const toEvent = (item: Item) => strip<StoredEvent>(item);
 export class EventItems implements EventStore {
   constructor(private readonly db: TableAccess) {}
 
+  /**
+   * A plain put (a change's pending event) shares its round trip with the other puts started in
+   * the same turn (the new key's listing entry: `TableAccess.putTogether`); a unique one is a
+   * conditional create of its own.
+   */
   async putEvent(stored: StoredEvent, options: { unique?: boolean } = {}): Promise<boolean> {
+    if (!options.unique) {
+      await this.db.putTogether(eventItem(stored));
+      return true;
+    }
     const out = await unlessConditionFails(
       this.db.doc.send(
         new PutCommand({
           TableName: this.db.name,
           Item: eventItem(stored),
-          ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
@@ -109,17 +118,30 @@ export class EventItems implements EventStore {
     return out !== undefined;
   }
 
+  /**
+   * Written from a call's after-answer work (event-outbox.ts), so over the lean transport like the
+   * usage record (purpose `usage`: the transport's name for the writes a call owes after its answer).
+   */
   async confirmEvent(id: string, now: number): Promise<void> {
+    const key = itemKey.event(id);
     await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
+      this.db.wire.send(
+        'UpdateItem',
+        {
           TableName: this.db.name,
-          Key: itemKey.event(id),
+          Key: { pk: { S: key.pk }, sk: { S: key.sk } },
           UpdateExpression: 'SET #s = :ready, due = :now, gsi2pk = :o, gsi2sk = :sk',
           ConditionExpression: '#s = :pending',
           ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':ready': 'ready', ':pending': 'pending', ':now': now, ':o': partition.outbox, ':sk': sortKey.outboxDue(now, id) },
-        }),
+          ExpressionAttributeValues: {
+            ':ready': { S: 'ready' },
+            ':pending': { S: 'pending' },
+            ':now': { N: String(now) },
+            ':o': { S: partition.outbox },
+            ':sk': { S: sortKey.outboxDue(now, id) },
+          },
+        },
+        'usage',
       ),
     );
   }

@@ -105,21 +105,19 @@ export class KeyItems implements KeyStore {
     return out !== undefined;
   }
 
-  /** The key's listing entry: small, written once, in gsi1 (the project's keys, newest first). */
+  /**
+   * The key's listing entry: small, written once, in gsi1 (the project's keys, newest first). It
+   * shares its round trip with the change's pending event, started beside it (`putTogether`).
+   */
   async listKey(key: KeyRecord): Promise<void> {
-    await this.db.doc.send(
-      new PutCommand({
-        TableName: this.db.name,
-        Item: {
-          pk: partition.key(key.id),
-          sk: sortKey.keyListing,
-          gsi1pk: partition.projectKeys(key.projectId),
-          gsi1sk: sortKey.timeline(key.createdAt, key.id),
-          id: key.id,
-          projectId: key.projectId,
-        },
-      }),
-    );
+    await this.db.putTogether({
+      pk: partition.key(key.id),
+      sk: sortKey.keyListing,
+      gsi1pk: partition.projectKeys(key.projectId),
+      gsi1sk: sortKey.timeline(key.createdAt, key.id),
+      id: key.id,
+      projectId: key.projectId,
+    });
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
