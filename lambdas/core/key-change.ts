@@ -21,12 +21,13 @@ export type RecordedChange = (
 
 /**
  * Every key change goes through here: its audit record and its pending event are written first,
- * side by side (with a new key's listing entry), so no crash can leave a change without a record
- * or an announcement, nor a key unlisted. A crash in
+ * side by side (with a new key's listing entry: the store sends the two plain puts in one
+ * round trip), so no crash can leave a change without a record or an announcement, nor a key
+ * unlisted. A crash in
  * between leaves a record of an attempt that did not land (the follow-up `error` record explains
  * it when the write fails rather than crashes) and a pending event the relay drops once it finds
- * the change's marker missing. The event is confirmed once the write returned (after the answer,
- * at an edge).
+ * the change's marker missing. The event is confirmed once the write returned (at an edge, by the
+ * call's after-answer work: event-outbox.ts).
  */
 export function recordedChange(deps: { audit: AuditLog; events: EventOutbox; store: Pick<Store, 'listKey'> }): RecordedChange {
   return async (p, action, { key, details, reason, lists }, write) => {

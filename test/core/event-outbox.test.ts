@@ -1,0 +1,88 @@
+/**
+ * A key change's event confirmation (core/event-outbox.ts) at an edge is written from the call's
+ * after-answer work, not before its answer: against a real store on dynalite, a rotation made
+ * inside `answering` leaves its event pending until `settled` runs (the after-answer work), then
+ * ready; outside an edge it is ready when the call returns. The window this opens — the answer
+ * out, the process gone before its after-answer work — is the one the outbox already covers: the
+ * pending event's change landed (its marker is on the key), so the relay delivers it once the
+ * grace period has passed.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
+import { loadConfig } from '../../lambdas/config';
+import { PENDING_GRACE_MS, type StoredEvent } from '../../lambdas/core/events';
+import type { Principal } from '../../lambdas/core/principal';
+import { buildServices, type Services } from '../../lambdas/services';
+import { OffsetClock } from '../support/clock';
+import { createTable, startDynalite } from '../support/dynalite';
+import { startReceiver } from '../support/webhook-receiver';
+
+const TABLE = 'event-outbox-test';
+let dynalite: { endpoint: string; close(): Promise<void> };
+let services: Services;
+let clock: OffsetClock;
+let projectId: string;
+const keys = new StaticSecretsProvider({ hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'bot-secret' } });
+const operator = (): Principal => ({ kind: 'operator', actor: 'cli:test', projectId });
+const config = () => loadConfig({ TABLE_NAME: TABLE, DYNAMODB_ENDPOINT: dynalite.endpoint, KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' });
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  await createTable(dynalite.endpoint, TABLE);
+  clock = new OffsetClock();
+  services = buildServices(config(), { secrets: keys, clock });
+  const accountId = (await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 })).id;
+  projectId = (await services.operator.createProject({ accountId, name: 'p', actor: 'cli:test' })).project.id;
+});
+afterAll(async () => {
+  services?.dynamo.destroy();
+  await dynalite?.close();
+});
+
+/** The stored `key.rotated` event announcing the rotation of `keyId` (pending or not). */
+async function rotatedEvent(keyId: string): Promise<StoredEvent | undefined> {
+  const page = await services.store.listEvents(projectId, { limit: 200 });
+  return page.items.find((s) => s.event.type === 'key.rotated' && s.event.data.key?.id === keyId);
+}
+
+it('inside an edge, the confirmation waits for the after-answer work; outside, it is written before the call returns', async () => {
+  const atEdge = await services.keys.create(operator(), { name: 'rotated at an edge' });
+  const rotated = await services.events.answering(() => services.keys.rotate(operator(), atEdge.key.id));
+  expect(rotated.replaced?.replacedBy).toBe(rotated.key.id);
+  // The answer is ready; the change has landed, its event is still pending.
+  expect((await rotatedEvent(atEdge.key.id))?.state).toBe('pending');
+  await services.events.settled();
+  expect((await rotatedEvent(atEdge.key.id))?.state).toBe('ready');
+
+  const alone = await services.keys.create(operator(), { name: 'rotated by the core' });
+  await services.keys.rotate(operator(), alone.key.id);
+  expect((await rotatedEvent(alone.key.id))?.state).toBe('ready');
+});
+
+it('answered, then gone before the after-answer work: the event is delivered once the grace period has passed', async () => {
+  const receiver = await startReceiver();
+  // Another process on the same table: it answers, and dies before its after-answer work runs.
+  const dying = buildServices(config(), { secrets: keys, clock: new OffsetClock() });
+  try {
+    const { secret } = await services.webhooks.create(operator(), { url: receiver.url, events: ['key.rotated'] });
+    expect(secret).toBeTruthy();
+    const issued = await services.keys.create(operator(), { name: 'rotated, writer gone' });
+    const rotated = await dying.events.answering(() => dying.keys.rotate(operator(), issued.key.id));
+    dying.dynamo.destroy();
+    const stored = await rotatedEvent(issued.key.id);
+    expect(stored?.state).toBe('pending');
+    expect((await services.store.getKey(issued.key.id))?.replacedBy).toBe(rotated.key.id);
+
+    // Not yet due: the writer may still be confirming it.
+    await services.relay.runDue();
+    expect(receiver.received.filter((r) => r.headers['webhook-id'] === stored!.event.id)).toHaveLength(0);
+    clock.advance(PENDING_GRACE_MS + 1_000);
+    for (let pass = 0; pass < 10 && !receiver.received.some((r) => r.headers['webhook-id'] === stored!.event.id); pass++) await services.relay.runDue();
+    const delivered = receiver.received.filter((r) => r.headers['webhook-id'] === stored!.event.id);
+    expect(delivered).toHaveLength(1);
+    expect(JSON.parse(delivered[0]!.body)).toMatchObject({ type: 'key.rotated', data: { key: { id: issued.key.id }, details: { replacement: rotated.key.id } } });
+  } finally {
+    dying.dynamo.destroy();
+    await receiver.close();
+  }
+});
