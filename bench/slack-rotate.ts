@@ -165,9 +165,9 @@ export async function measureSlackRotate(): Promise<SlackRotateFigures> {
     const cold = await rotate('bench rotate cold');
     const runs: Awaited<ReturnType<typeof rotate>>[] = [];
     for (const name of warmNames) runs.push(await rotate(name));
-    // The least of the warm runs: the local stack's background work (the relay woken by a
-    // confirmation, its periodic pass) can fall inside a call's window on a loaded machine, and it
-    // only ever adds; the flow's own calls are the same every run.
+    // The least of the warm runs: the local stack's other background work (its timed sweeps) can
+    // fall inside a call's window on a loaded machine, and it only ever adds (the relay's calls are
+    // marked as they are made); the flow's own calls are the same every run.
     const cost = (run: (typeof runs)[number]) => run.command.work.roundTrips + run.click.work.roundTrips;
     const warm = runs.reduce((least, run) => (cost(run) < cost(least) ? run : least));
     const warmCalls = [...warm.command.work.calls, ...warm.click.work.calls];
