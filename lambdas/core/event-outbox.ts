@@ -23,7 +23,7 @@ export class EventOutbox {
   /** Confirmations being written: what `settled` waits for. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Confirmations asked for inside an edge's request, held until its after-answer work starts them (`settled`). */
-  private deferred: Array<() => void> = [];
+  private deferred: Array<() => Promise<void>> = [];
   /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready). */
   private readonly begun = new Map<string, StoredEvent>();
   /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
@@ -82,7 +82,7 @@ export class EventOutbox {
       this.inFlight.add(write);
       return write;
     };
-    if (this.edge.getStore()) this.deferred.push(() => void send());
+    if (this.edge.getStore()) this.deferred.push(send);
     else await send();
   }
 
@@ -106,12 +106,19 @@ export class EventOutbox {
   /**
    * A request's after-answer work (after-answer.ts), and whatever waits for the store to be idle:
    * sends the confirmations held so far — any request's: each change has landed, so sending one
-   * early only announces it sooner — and resolves once every one is written.
+   * early only announces it sooner — and resolves once every one is written. They are sent one
+   * after the other, in the order the changes were made, so their events become ready (and the
+   * local relay delivers them) in that order, as when each was sent on its change's return (a key
+   * reported exposed: exposed, then revoked).
    */
   async settled(): Promise<void> {
     const held = this.deferred;
     this.deferred = [];
-    for (const send of held) send();
+    if (held.length > 0) {
+      // `send` never rejects (a failed confirmation is logged and left to the relay).
+      const inOrder: Promise<void> = held.reduce<Promise<void>>((before, send) => before.then(send), Promise.resolve()).finally(() => this.inFlight.delete(inOrder));
+      this.inFlight.add(inOrder);
+    }
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

@@ -176,7 +176,13 @@ export class TableAccess {
         pending = pending.filter((put) => left.has(placeOf(put.item)));
       }
     } catch (err) {
-      // Those already answered keep their answer (a settled promise ignores this).
+      // A batch refused whole for one item's sake (too large, malformed): each put on its own, so
+      // only that item's caller is refused. Those already answered keep their answer (a settled
+      // promise ignores a second one).
+      if (batch.length > 1 && (err as { name?: string })?.name === 'ValidationException') {
+        await Promise.all(batch.map((put) => this.sendTogether([put])));
+        return;
+      }
       for (const put of batch) put.reject(err);
     }
   }
