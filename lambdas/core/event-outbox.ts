@@ -14,10 +14,10 @@ import type { KeyRecord } from './types';
  * change's own write leaves the event's id on the key (`Store.putKey(…, event)` and the other
  * lifecycle writes: the marker). Once the write returned, the writer confirms the event (ready,
  * due now) — at an edge, from the call's after-answer work, as the usage record is written
- * (`settled`). A writer that died in
- * between leaves a pending event behind: after PENDING_GRACE_MS the relay looks at the key itself,
- * delivers the event if the marker is there (or, for a deletion, the key is gone), and drops it if
- * not (the change never landed). So no change goes unannounced, and no failed change is announced.
+ * (`settled`). A writer that died in between leaves a pending event behind: after
+ * PENDING_GRACE_MS the relay looks at the key itself, delivers the event if the marker is there
+ * (or, for a deletion, the key is gone), and drops it if not (the change never landed). So no
+ * change goes unannounced, and no failed change is announced.
  */
 export class EventOutbox {
   /** Confirmations being written: what `settled` waits for. */
