@@ -23,7 +23,7 @@ import type { EventRelay } from './core/event-relay';
 import type { EventSweep } from './core/event-sweep';
 import type { OperatorService } from './core/operator-service';
 import { WebhookService } from './core/webhooks';
-import { WebhookSender } from './adapters/webhook-sender';
+import { WebhookTargets } from './adapters/webhook-targets';
 import { systemClock, type Clock, type EventBus, type GithubScanningKeys, type SecretsProvider, type Store, type Upstream, type WebhookTransport } from './core/ports';
 
 export interface Services {
@@ -79,7 +79,7 @@ export interface ServiceOverrides {
   clock?: Clock;
   logger?: Logger;
   upstream?: Upstream;
-  /** Where webhook attempts go (tests: a resolver of their own). */
+  /** Where webhook attempts go and which URLs may be registered (tests: a resolver of their own). */
   webhookTransport?: WebhookTransport;
   /**
    * Deliver an event as soon as it is ready, in this process (the local stack). In AWS the relay
@@ -117,7 +117,8 @@ export type EventDelivery = (deps: {
   events: EventOutbox;
   keyRequests: KeyRequests;
   webhooks: WebhookService;
-  transport: WebhookTransport;
+  /** The override's transport; without one the delivery builds the real sender. */
+  transport: WebhookTransport | undefined;
 }) => Pick<Services, 'relay' | 'eventSweep' | 'bus'>;
 
 /** The operator's actions, built by the entry of a process that takes them (the CLI, bootstrap, tests). */
@@ -149,15 +150,16 @@ export function composeServices(config: Config, overrides: ServiceOverrides, par
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const dynamoWire = new DynamoWire(dynamo);
   const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
-  const transport = overrides.webhookTransport ?? new WebhookSender({ allowLoopback: config.webhooksAllowLoopback });
   let relay: EventRelay | undefined;
   const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (ready) => relay?.deliverSoon(ready) : undefined);
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events, homeAccount: config.keywardenAccountId });
-  const webhooks = new WebhookService({ store, secrets, clock, audit, transport });
+  // Registration only checks URLs: the sender (its signing code) is the delivery's, built where it runs.
+  const targets = overrides.webhookTransport ?? new WebhookTargets({ allowLoopback: config.webhooksAllowLoopback });
+  const webhooks = new WebhookService({ store, secrets, clock, audit, targets });
   const models = parts.models(config, { store, secrets, clock, logger, local: overrides.secrets !== undefined });
   // Decisions announce their key_request.* events at once; the sweep revokes keys never collected.
   const keyRequests = new KeyRequests({ store, secrets, clock, audit, keys, events });
-  const delivery = parts.delivery({ config, store, clock, logger, events, keyRequests, webhooks, transport });
+  const delivery = parts.delivery({ config, store, clock, logger, events, keyRequests, webhooks, transport: overrides.webhookTransport });
   relay = delivery.relay;
   return {
     config,

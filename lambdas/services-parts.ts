@@ -1,4 +1,3 @@
-import { eventBusFor } from './adapters/eventbridge-bus';
 import { LocalModel } from './adapters/local-model';
 import { OpenAiCompatibleUpstream } from './adapters/upstream';
 import { UpstreamDeployments } from './adapters/upstream-deployments';
@@ -6,16 +5,17 @@ import { UpstreamKeys } from './adapters/upstream-keys';
 import { ConfigError, type Config } from './config';
 import { AccountGate } from './core/account-gate';
 import { Billing } from './core/billing';
-import { EventRelay } from './core/event-relay';
-import { EventSweep } from './core/event-sweep';
 import { OperatorService } from './core/operator-service';
 import type { Clock, SecretsProvider } from './core/ports';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EventDelivery, ModelAccess, OperatorAccess, ServiceParts } from './services-core';
+import type { ModelAccess, OperatorAccess } from './services-core';
 
 /**
- * The real parts a process's entry may build beyond what every request uses (services-core.ts
- * `ServiceParts`), one export each, so an entry that imports one carries none of the others.
+ * The real model-call and operator parts a process's entry may build beyond what every request
+ * uses (services-core.ts `ServiceParts`); event delivery is services-delivery.ts's. Apart because
+ * the bundler keeps every imported module's package imports (a CommonJS package's `require`, an
+ * external `@aws-sdk/*` import) even when none of its exports is used: the streaming function
+ * imports this file and so carries none of the delivery's webhook signing or EventBridge client.
  */
 
 /**
@@ -45,22 +45,5 @@ function upstreamDeployments(config: Config, deps: { secrets: SecretsProvider; c
   return new UpstreamDeployments({ keys, clock: deps.clock, logger: deps.logger, settings: config.upstreams });
 }
 
-/**
- * The outbox's delivery (the events function, the local stack): the relay that sends stored events
- * to the bus and the projects' webhooks, signed and sent by the webhook transport, and the sweep
- * that stores the events no request announces.
- */
-export const eventDelivery: EventDelivery = ({ config, store, clock, logger, events, keyRequests, webhooks, transport }) => {
-  const bus = eventBusFor(config);
-  return {
-    bus,
-    relay: new EventRelay({ store, clock, log: logger, bus, transport, unseal: (w) => webhooks.unseal(w) }),
-    eventSweep: new EventSweep({ store, clock, events, log: logger, keyRequests }),
-  };
-};
-
 /** The operator's actions (the CLI, bootstrap, tests). */
 export const operatorActions: OperatorAccess = (deps) => new OperatorService(deps);
-
-/** Every part: what a process that runs everything builds (services.ts's buildServices). */
-export const ALL_PARTS: ServiceParts = { models: modelAccess, delivery: eventDelivery, operator: operatorActions };

@@ -18,7 +18,8 @@ export interface WebhookServiceDeps {
   secrets: SecretsProvider;
   clock: Clock;
   audit: AuditLog;
-  transport: WebhookTransport;
+  /** Whether a URL may be registered (adapters/webhook-targets.ts): the sending is the relay's. */
+  targets: Pick<WebhookTransport, 'refuse'>;
 }
 
 /**
@@ -41,7 +42,7 @@ export class WebhookService {
         throw new KeywardenError('insufficient_permissions', 'A webhook receives what the audit trail tells: this key needs audit:read without row filters to add one.');
       }
     }
-    const refused = await this.deps.transport.refuse(input.url);
+    const refused = await this.deps.targets.refuse(input.url);
     if (refused) {
       // The reason names the rule, never what a private address answered.
       throw new KeywardenError('invalid_request_error', `This URL cannot receive webhooks: ${refused}.`, { param: 'url' });

@@ -2,7 +2,7 @@ import { loadConfig } from '../config';
 import { createStreamingHandler } from '../http/lambda-adapter';
 import { OPENAI_ROUTE_TABLE } from '../http/openai-route-table';
 import { composeServices } from '../services-core';
-import { STREAMING_PARTS } from './function-parts';
+import { STREAMING_PARTS } from './streaming-parts';
 import { installLambdaStreamingPolyfill } from './streaming-runtime';
 
 /**

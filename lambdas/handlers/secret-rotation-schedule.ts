@@ -1,7 +1,7 @@
 import { keyRotationSchedule } from '../adapters/rotation-delivery-wiring';
 import { loadConfig } from '../config';
 import { composeServices } from '../services-core';
-import { ROTATIONS_PARTS } from './function-parts';
+import { ROTATIONS_PARTS } from './absent-parts';
 
 /**
  * Lambda entry of the scheduled key rotation (issue 25 points 2 and 4; lib/keywarden-rotation-schedule.ts):
