@@ -26,7 +26,7 @@ import type { ModelAccess, OperatorAccess } from './services-core';
 export const modelAccess: ModelAccess = (config, deps) => ({
   upstream: config.upstreamBaseUrl ? new OpenAiCompatibleUpstream(config.upstreamBaseUrl, deps.secrets) : new LocalModel(config.modelId),
   deployments: upstreamDeployments(config, deps),
-  billing: new Billing(deps.store, config.pricing),
+  billing: new Billing(config.pricing),
   accountGate: new AccountGate(deps.store, deps.clock),
 });
 

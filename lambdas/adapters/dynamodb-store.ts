@@ -75,9 +75,6 @@ export class DynamoDbStore implements Store {
   adjustCredits(id: string, delta: number) { return this.accounts.adjustCredits(id, delta); }
   sweepLeases(id: string, now: number) { return this.accounts.sweepLeases(id, now); }
   leasesSettled() { return this.accounts.leasesSettled(); }
-  reserveCredits(id: string, amount: number) { return this.accounts.reserveCredits(id, amount); }
-  returnCredits(id: string, amount: number) { return this.accounts.returnCredits(id, amount); }
-  chargeCredits(id: string, amount: number) { return this.accounts.chargeCredits(id, amount); }
   setCreditsLowThreshold(id: string, threshold: number | null) { return this.accounts.setCreditsLowThreshold(id, threshold); }
   nextCreditsLowEpisode(id: string, seen: number) { return this.accounts.nextCreditsLowEpisode(id, seen); }
   setAccountPolicy(id: string, policy: StoredAccountPolicy | null) { return this.accounts.setAccountPolicy(id, policy); }

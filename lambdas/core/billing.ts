@@ -1,6 +1,5 @@
 import { roundCredits } from './credits';
 import type { ModelPrices } from './models';
-import type { Store } from './ports';
 
 /**
  * Credits for the model calls (seed 000): a reservation is taken before the upstream is called and
@@ -10,8 +9,7 @@ import type { Store } from './ports';
  * or rejected upstream call. Since issue 23 both are the key's writes, not the account's: its
  * admission takes the reservation from the credits it holds as a lease from its account, and its
  * release write settles or refunds it (adapters/store/key-lease.ts, key-release.ts). This module
- * prices: what to reserve, what a call costs, what a stream without usage is charged; `reserve`
- * is the account-level reservation the model call no longer takes.
+ * prices: what to reserve, what a call costs, what a stream without usage is charged.
  *
  * No usage is forgiven (issue 19): settlement always charges the whole price, so an account whose
  * calls in flight cost more than it held ends below zero. That is debt: reservations need a
@@ -49,29 +47,12 @@ export interface Reservation {
   balance: number;
 }
 
-export type ReserveResult =
-  | { ok: true; reservation: Reservation }
-  | { ok: false; refusal: 'insufficient_quota' | 'api_access_disabled'; balance: number };
-
 export class Billing {
-  constructor(
-    private readonly store: Store,
-    readonly pricing: Pricing,
-  ) {}
+  constructor(readonly pricing: Pricing) {}
 
   /** The amount reserved up front: the larger of the reserve and the per-request price (the model's own, else the global). */
   reserveAmount(prices?: ModelPrices): number {
     return Math.max(prices?.reserve ?? this.pricing.reserve, prices?.perRequest ?? this.pricing.perRequest);
-  }
-
-  /**
-   * Takes the reservation, or says why not: out of credits or API access off are expected
-   * outcomes (data), each with the balance seen, so the edge can state it as billing evidence.
-   */
-  async reserve(accountId: string, amount: number): Promise<ReserveResult> {
-    const outcome = await this.store.reserveCredits(accountId, amount);
-    if (outcome.ok) return { ok: true, reservation: { accountId, amount, balance: outcome.balance } };
-    return { ok: false, refusal: outcome.reason === 'insufficient' ? 'insufficient_quota' : 'api_access_disabled', balance: outcome.balance };
   }
 
   /**

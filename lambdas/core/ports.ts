@@ -19,22 +19,6 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    * below zero (nor deeper into debt); a grant to an account in debt repays it first.
    */
   adjustCredits(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }>;
-  /**
-   * Gives `amount` (> 0) back to the balance, without reading it: a settlement's refund, after the
-   * answer. Refunds waiting on the same account at once may go out as one write of their sum.
-   */
-  returnCredits(id: string, amount: number): Promise<void>;
-  /**
-   * Atomically takes `amount` from the balance if the gate is on and the balance covers it: an
-   * account in debt (balance below zero) is refused every reservation until a grant repays it.
-   */
-  reserveCredits(id: string, amount: number): Promise<ReserveOutcome>;
-  /**
-   * Takes `amount` (> 0) from the balance whatever it holds, in one unconditional single-item
-   * update: a settlement's price beyond its reservation. The balance it returns may be below zero,
-   * which is the account's debt (docs/gateway.md §3): usage already served is never forgiven.
-   */
-  chargeCredits(id: string, amount: number): Promise<number>;
 
   createProject(project: Project): Promise<void>;
   getProject(id: string): Promise<Project | undefined>;
@@ -237,10 +221,6 @@ export interface KeyEdit {
   /** Relative changes, applied to what the item holds at the write (admissions move it in between). */
   add?: { budgetLeft?: number };
 }
-
-export type ReserveOutcome =
-  | { ok: true; balance: number }
-  | { ok: false; reason: 'not_found' | 'disabled' | 'insufficient'; balance: number };
 
 /**
  * A model call's admission (issue 21): besides counting the request, it takes `reserve` credits

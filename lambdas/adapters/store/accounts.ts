@@ -2,13 +2,12 @@
  * Accounts and their credits: the balance item, and the directory entry each account is listed
  * through. A model call no longer writes the balance: its key holds credits as a lease from the
  * account (store/key-lease.ts), and the balance shown is the account's unleased credits plus its
- * keys' leases (store/lease-balance.ts). The direct money writes (store/account-money.ts) remain
- * for the port's reserve, charge and refund.
+ * keys' leases (store/lease-balance.ts); the balance item itself is written by lease takes and
+ * returns and by an operator's grants and withdrawals.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ReserveOutcome, Store } from '../../core/ports';
+import type { Store } from '../../core/ports';
 import type { Account, StoredAccountPolicy } from '../../core/types';
-import { AccountMoney } from './account-money';
 import { KeyLeases } from './key-lease';
 import { leasedBalance } from './lease-balance';
 import { sweepLeases, type LeaseSweepReport } from './lease-sweep';
@@ -22,21 +21,15 @@ export type AccountStore = Pick<
   | 'listAccounts'
   | 'setApiAccess'
   | 'adjustCredits'
-  | 'reserveCredits'
-  | 'returnCredits'
-  | 'chargeCredits'
   | 'setCreditsLowThreshold'
   | 'nextCreditsLowEpisode'
   | 'setAccountPolicy'
 >;
 
 export class AccountItems implements AccountStore {
-  /** Reservations, charges and refunds: exactly once, one write in flight per account (account-money.ts). */
-  private readonly money: AccountMoney;
   private readonly leases: KeyLeases;
 
   constructor(private readonly db: TableAccess) {
-    this.money = new AccountMoney(db);
     this.leases = KeyLeases.of(db);
   }
 
@@ -215,22 +208,6 @@ export class AccountItems implements AccountStore {
     );
     if (out) return { ok: true, balance: Number(out.Attributes?.credits) };
     return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
-  }
-
-  /** Stamped, one write in flight per account (store/account-money.ts); no longer on the model call's path (leases, key-lease.ts). */
-  reserveCredits(id: string, amount: number): Promise<ReserveOutcome> {
-    return this.money.reserve(id, amount);
-  }
-
-  /** A settlement's refund, after the answer: shares the account's next write with what waits. */
-  async returnCredits(id: string, amount: number): Promise<void> {
-    if (!(amount > 0)) return;
-    await this.money.give(id, amount);
-  }
-
-  /** A settlement's price beyond its reservation, after the answer; no condition on the balance. */
-  chargeCredits(id: string, amount: number): Promise<number> {
-    return this.money.charge(id, amount);
   }
 }
 

@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../lambdas/config';
 import { Billing } from '../../../lambdas/core/billing';
-import type { Store } from '../../../lambdas/core/ports';
 
 /**
  * MODEL_PRICES (issue 24 point 4), read at start: JSON naming catalog models, checked against the
@@ -41,7 +40,7 @@ describe('MODEL_PRICES', () => {
   });
 
   it('billing: the model’s reserve and per-request price, else the global ones; its token prices apart', () => {
-    const billing = new Billing({} as Store, { perRequest: 1, per1kTokens: 0.5, reserve: 1 });
+    const billing = new Billing({ perRequest: 1, per1kTokens: 0.5, reserve: 1 });
     const [large, mini] = load('{"large":{"input":2,"output":8,"cachedInput":0.5,"perRequest":3,"reserve":5},"mini":{"input":0.1,"output":0.4}}').models;
     expect(billing.reserveAmount(large!.prices)).toBe(5);
     expect(billing.reserveAmount(mini!.prices)).toBe(1);
