@@ -20,6 +20,8 @@ const LEASE_BOOKKEEPING = /^l[gkr]_/;
 const CONCURRENCY_SLOT = /^slot\d+$/;
 /** Writers' stamps: an account's money writers (store/account-money.ts), a key's lanes (store/stamp-lanes.ts). */
 const WRITER_STAMP = /^w_([0-9A-Za-z]{12}|[0-9A-Za-z]{8}_\d+)$/;
+/** A key item's day counters (`ud<day><r|t|c>`, table.ts keyDayAttributes): read raw by store/usage-days.ts only. */
+const KEY_DAY_COUNTER = /^ud[0-9a-z]{3,4}[rtc]$/;
 
 /** Most keys one BatchGetItem takes (DynamoDB's limit). */
 const MAX_BATCH_GET = 100;
@@ -43,7 +45,7 @@ const placeOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${St
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name) && !LEASE_BOOKKEEPING.test(name)) out[name] = value;
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name) && !LEASE_BOOKKEEPING.test(name) && !KEY_DAY_COUNTER.test(name)) out[name] = value;
   return out as T;
 }
 

@@ -61,6 +61,9 @@ describe('a key’s days, counted by its model calls’ settlements', () => {
     expect(keyItem?.[keyDayAttributes(today).requests]).toBe(4);
     expect(keyItem?.[keyDayAttributes(today).tokens]).toBeGreaterThan(0);
     expect((await item(itemKey.usageDay({ keyId: id }, today)))?.requests).toBe(2);
+    // The counters are the store's own: a key as the store hands it out carries none of them.
+    const handedOut = (await stack.services.store.getKey(id)) as unknown as Record<string, unknown>;
+    expect(Object.keys(handedOut).filter((name) => /^ud[0-9a-z]{3,4}[rtc]$/.test(name))).toEqual([]);
     // The account's day counts every call, as before.
     expect((await item(itemKey.usageDay({ accountId: stack.bootstrap.accountId }, today)))?.requests).toBeGreaterThanOrEqual(6);
 
