@@ -15,7 +15,9 @@ const services = buildServices(loadConfig({ TABLE_NAME: 'keywarden', DYNAMODB_EN
 const api = createApi(services);
 afterAll(() => dynamo.destroy());
 
-describe('when storage is unreachable', () => {
+// A bound for a hang, not a speed target: each request spends the transport's retries (about 5.5 s)
+// before its 503, so the three take 16–17 s on a quiet machine, over half of vitest's 30 s default.
+describe('when storage is unreachable', { timeout: 90_000 }, () => {
   it('answers 503 service_unavailable with Retry-After, in the documented shape, without echoing the key', async () => {
     const key = generateKey();
     for (const [method, path] of [['GET', '/v1/models'], ['GET', '/v1/keys'], ['POST', '/v1/responses']] as const) {
