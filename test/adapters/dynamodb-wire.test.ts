@@ -15,6 +15,7 @@ import { DynamoWire, DynamoWireError } from '../../lambdas/adapters/dynamodb-wir
  */
 interface Received {
   target: string;
+  path: string;
   body: string;
   headers: IncomingMessage['headers'];
 }
@@ -29,7 +30,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r = { target: String(req.headers['x-amz-target']), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
+      const r = { target: String(req.headers['x-amz-target']), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, path: req.url ?? '/' };
       received.push(r);
       answer(r, res);
     });
@@ -47,8 +48,22 @@ afterEach(() => {
 });
 
 const credentials = { accessKeyId: 'AKIDWIRETEST', secretAccessKey: 'wire-test-secret', sessionToken: 'session-token-1' };
-function wire(options: { timeoutMs?: number; maxAttempts?: number } = {}): DynamoWire {
-  return new DynamoWire(new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials }), options);
+function wire(options: { timeoutMs?: number; maxAttempts?: number; path?: string } = {}): DynamoWire {
+  return new DynamoWire(new DynamoDBClient({ endpoint: `${endpoint}${options.path ?? ''}`, region: 'eu-west-1', credentials }), options);
+}
+
+/** What @smithy/signature-v4 signs for the request as the server received it (its path included). */
+async function independentSignature(r: Received): Promise<{ auth: string; check: string }> {
+  const auth = String(r.headers.authorization);
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)![1]!.split(';');
+  const amzDate = String(r.headers['x-amz-date']);
+  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(r.headers[name])]));
+  const signed = await new SignatureV4({ service: 'dynamodb', region: 'eu-west-1', credentials, sha256: Sha256, applyChecksum: false }).sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: r.path, query: {}, headers, body: r.body },
+    { signingDate: date },
+  );
+  return { auth, check: String(signed.headers.authorization) };
 }
 
 function error(res: ServerResponse, status: number, type: string, message = type): void {
@@ -93,6 +108,16 @@ describe('DynamoWire', () => {
       { signingDate: date },
     );
     expect(check.headers.authorization).toBe(auth);
+  });
+
+  it('under a proxy’s path prefix, signs the path as the SDK signer does (segments normalised, escaped once more)', async () => {
+    for (const path of ['/ddb', '/ddb/', '/a/./b/../ddb/', "/odd%20path/it's(1)/", '/%C3%A9t%C3%A9/x*y']) {
+      received = [];
+      await wire({ path }).send('UpdateItem', { TableName: 't', Key: { pk: { S: 'K' }, sk: { S: 'K' } }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': { N: '1' } } }, 'admit');
+      const [r] = received;
+      const { auth, check } = await independentSignature(r!);
+      expect(check, path).toBe(auth);
+    }
   });
 
   it('names DynamoDB errors by type and does not retry a failed condition', async () => {
