@@ -288,6 +288,8 @@ export async function startLocalStack(options: LocalStackOptions = {}, mounts: R
         // A background response being watched is settled now, by what its cancellation reports, not in up to 3 minutes.
         stopBackgroundWatches();
         await idle();
+        // A lease's deferred grant removal (a take outside a request, the CLI's) lands before the store goes away.
+        await services.store.leasesSettled().catch(() => undefined);
         dataDir.clearEndpoint();
         services.dynamo.destroy();
         await database.close();

@@ -204,7 +204,7 @@ describe('shipped Lambda bundles (production assembly)', () => {
     });
     afterAll(() => bundles.setApiDelay(0));
 
-    it('acks a signed command in under 1 s while /v1 answers in 5 s; the answer reaches the response_url afterwards', async () => {
+    it('acks a signed command within Slack’s 3 s while /v1 answers in 5 s; the answer reaches the response_url afterwards', async () => {
       bundles.setApiDelay(5_000);
       const body = new URLSearchParams({
         team_id: 'T1',
@@ -227,7 +227,8 @@ describe('shipped Lambda bundles (production assembly)', () => {
       );
       const ackMs = performance.now() - started;
       expect(ack).toMatchObject({ statusCode: 200, body: '' });
-      expect(ackMs).toBeLessThan(1_000);
+      // Slack's own limit (3 s), with every /v1 call taking 5 s: the ack cannot have waited for the work.
+      expect(ackMs).toBeLessThan(3_000);
       expect(slackStandIn.responses('bundle-ack')).toEqual([]);
 
       const handoff = bundles.lambdaInvocations.slice(before);

@@ -129,12 +129,12 @@ describe('Teams budget alerts', () => {
     const cancel = scheduleLocalReminders(context(), { firstAfterMs: 10, everyMs: 86_400_000, budgetEveryMs: 50 });
     try {
       // A bounded wait, not a timing target: on a loaded machine one pass over the keys takes seconds.
-      await h.connector.waitFor(() => inAdminChat().some((c) => cardText(cardOf(c)).includes('timed spend')), 25_000);
+      await h.connector.waitFor(() => inAdminChat().some((c) => cardText(cardOf(c)).includes('timed spend')), 90_000);
     } finally {
       cancel();
     }
     // Several ticks ran by now; still one alert.
     await new Promise((r) => setTimeout(r, 200));
     expect(inAdminChat().filter((c) => cardText(cardOf(c)).includes('timed spend'))).toHaveLength(1);
-  });
+  }, 120_000);
 });
