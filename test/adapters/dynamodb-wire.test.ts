@@ -202,10 +202,12 @@ describe('usage records over BatchWriteItem', () => {
       res.end(JSON.stringify(received.length === 2 ? { UnprocessedItems: { kw: writes.filter((_, i) => i % 2 === 1) } } : {}));
     };
     const s = store();
-    const first = s.putUsage(record(0)); // goes out alone, at once
-    const rest = [1, 2, 3, 4].map((i) => s.putUsage(record(i))); // wait together for the next write
-    await Promise.all([first, ...rest]);
-    expect(received.map(ids)).toEqual([['req_0'], ['req_1', 'req_2', 'req_3', 'req_4'], ['req_2', 'req_4']]);
+    const first = s.putUsage(record(0)); // goes out at the end of this turn, with those asked for in it
+    const rest = [1, 2, 3, 4].map((i) => s.putUsage(record(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = [5, 6].map((i) => s.putUsage(record(i))); // asked for while that write is in flight: the next one
+    await Promise.all([first, ...rest, ...late]);
+    expect(received.map(ids)).toEqual([['req_0', 'req_1', 'req_2', 'req_3', 'req_4'], ['req_5', 'req_6'], ['req_6']]);
   });
 
   it('fails its callers when items stay unprocessed, after a bounded number of rounds', async () => {

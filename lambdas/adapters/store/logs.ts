@@ -1,49 +1,32 @@
 /**
  * The logs: audit records (who did what, by project, key and actor) and usage records (one per
  * model call, by project, key and request), read newest first, kept `AUDIT_RETENTION_S` in AWS.
- * Usage records are written after the answer over the lean transport, several waiting ones in one
- * BatchWriteItem, each in its request's shard of the project's usage (table.ts `usageShard`: no
+ * Usage records are written after the answer over the lean transport, in one BatchWriteItem with
+ * the other puts owed then (the owner record of a response the call stored, other calls' records
+ * waiting: table-access.ts `putOwed`), each in its request's shard of the project's usage (table.ts `usageShard`: no
  * project's calls are bound by one partition's write units); a project's listing merges the
  * shards (project-usage.ts). A record of a request id that carries its time (table.ts
  * `requestTime`) is keyed by that time, so the id alone names it: one item and its key listing's
  * index entry, no request index entry (a write unit less per call); others keep the request index.
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
-import { GroupCommit } from './group-commit';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
 import { KEY_USAGE_SHARDS, partition, requestTime, sortKey, TABLE_SCHEMA, usageShard } from './table';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 
-/** Most items one BatchWriteItem takes (DynamoDB's limit). */
-const MAX_BATCH_WRITE = 25;
-/**
- * Rounds an owed usage record is sent while the store leaves it unprocessed or throttles it (with
- * backoff between rounds, each throttled round itself the transport's 3 attempts) before its
- * caller is told.
- */
-const USAGE_WRITE_ROUNDS = 8;
-
 export type LogStore = Pick<Store, 'putAudit' | 'queryAudit' | 'putUsage' | 'queryUsage'>;
 
 export class LogItems implements LogStore {
-  /** Usage records, written in shared BatchWriteItems when several are waiting. */
-  private readonly usageWrites: GroupCommit<Record<string, AttributeValue>>;
   /** A project's usage records, across its shards. */
   private readonly projectUsage: ProjectUsage;
 
   constructor(private readonly db: TableAccess) {
     this.projectUsage = new ProjectUsage(db);
-    this.usageWrites = new GroupCommit({
-      maxBatch: MAX_BATCH_WRITE,
-      slotOf: (item) => `${item.pk?.S}\u0000${item.sk?.S}`,
-      write: (items) => this.batchPut(items),
-    });
   }
 
   // ── audit ─────────────────────────────────────────────────────────────────
@@ -108,18 +91,9 @@ export class LogItems implements LogStore {
       },
       { removeUndefinedValues: true },
     );
-    return this.usageWrites.add(item);
-  }
-
-  /**
-   * One BatchWriteItem of puts; what DynamoDB leaves unprocessed is sent again, with backoff.
-   * Usage records are owed (each is the record of a call already served and charged): a batch
-   * the store refuses (throttled: the whole batch) or leaves unprocessed is sent again, for
-   * USAGE_WRITE_ROUNDS rounds. Each record is a put under its request id, so sending it again
-   * never makes two.
-   */
-  private batchPut(items: Record<string, AttributeValue>[]): Promise<void> {
-    return this.db.batchPutAll(items, USAGE_WRITE_ROUNDS, 'usage records');
+    // Owed (the record of a call already served and charged): a put under its request id, sent
+    // again while the store throttles it or leaves it unprocessed, never two records.
+    return this.db.putOwed(item);
   }
 
   /**

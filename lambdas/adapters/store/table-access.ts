@@ -32,15 +32,41 @@ const MAX_BATCH_WRITE = 25;
 /** Sends of one batch's puts (the first included) before their callers are told the store is busy. */
 const BATCH_WRITE_ATTEMPTS = 8;
 
-/** A put asked for with `putTogether`, and its caller's promise. */
-interface TogetherPut {
-  item: Record<string, unknown>;
+/** A put asked for with `putTogether` (a document item) or `putOwed` (attribute values), and its caller's promise. */
+interface TogetherPut<T = Record<string, unknown>> {
+  item: T;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
 /** Where an item is (its table key), as one string. */
 const placeOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
+/** Where a marshalled item is. */
+const placeOfMarshalled = (item: Record<string, AttributeValue>) => `${item.pk?.S}\u0000${item.sk?.S}`;
+
+/**
+ * The first batch of `puts` one BatchWriteItem may carry (at most MAX_BATCH_WRITE, no item twice:
+ * DynamoDB refuses a batch naming one twice), and the rest, each in the order asked.
+ */
+function nextBatch<T>(puts: TogetherPut<T>[], place: (item: T) => string): { batch: TogetherPut<T>[]; later: TogetherPut<T>[] } {
+  const batch: TogetherPut<T>[] = [];
+  const later: TogetherPut<T>[] = [];
+  const places = new Set<string>();
+  for (const put of puts) {
+    const at = place(put.item);
+    if (batch.length < MAX_BATCH_WRITE && !places.has(at)) {
+      places.add(at);
+      batch.push(put);
+    } else later.push(put);
+  }
+  return { batch, later };
+}
+
+/** A batch refused whole for one item's sake (too large, malformed): sent again item by item. */
+const refusedWhole = (err: unknown) => (err as { name?: string })?.name === 'ValidationException';
+
+/** Rounds a put owed after the answer is sent while DynamoDB throttles it or leaves it unprocessed. */
+const OWED_WRITE_ROUNDS = 8;
 
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
@@ -92,6 +118,9 @@ export class TableAccess {
 
   /** Puts asked for in this turn of the event loop, not yet sent (`putTogether`). */
   private turn: TogetherPut[] | undefined;
+  /** Puts owed after the answer, not yet sent (`putOwed`), and whether a send of them is due or running. */
+  private owed: TogetherPut<Record<string, AttributeValue>>[] = [];
+  private owedRunning = false;
 
   constructor(
     readonly name: string,
@@ -145,16 +174,7 @@ export class TableAccess {
     let rest = this.turn ?? [];
     this.turn = undefined;
     while (rest.length > 0) {
-      const batch: TogetherPut[] = [];
-      const later: TogetherPut[] = [];
-      const places = new Set<string>();
-      for (const put of rest) {
-        const place = placeOf(put.item);
-        if (batch.length < MAX_BATCH_WRITE && !places.has(place)) {
-          places.add(place);
-          batch.push(put);
-        } else later.push(put);
-      }
+      const { batch, later } = nextBatch(rest, placeOf);
       await this.sendTogether(batch);
       rest = later;
     }
@@ -181,8 +201,50 @@ export class TableAccess {
       // A batch refused whole for one item's sake (too large, malformed): each put on its own, so
       // only that item's caller is refused. Those already answered keep their answer (a settled
       // promise ignores a second one).
-      if (batch.length > 1 && (err as { name?: string })?.name === 'ValidationException') {
+      if (batch.length > 1 && refusedWhole(err)) {
         await Promise.all(batch.map((put) => this.sendTogether([put])));
+        return;
+      }
+      for (const put of batch) put.reject(err);
+    }
+  }
+
+  /**
+   * A plain put owed after the answer (a usage record, an owner record: each under its own key, so
+   * sending it again never makes two), sent over the lean transport in one BatchWriteItem with the
+   * others asked for in the same turn of the event loop — a model call's usage record and the
+   * owner record of the response it stored go out as one call, not two — and with those asked
+   * for while a batch is in flight (group commit: a busy server sends few batches; one call at a
+   * time, as in Lambda, waits for nothing but the turn). Each caller's promise settles with its
+   * own item: written, or the failure that kept it out once OWED_WRITE_ROUNDS rounds ran out.
+   */
+  putOwed(item: Record<string, AttributeValue>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.owed.push({ item, resolve, reject });
+      if (this.owedRunning) return;
+      this.owedRunning = true;
+      // After the microtasks of this turn: the after-answer work asks for its puts a few awaits apart.
+      setImmediate(() => void this.sendOwed());
+    });
+  }
+
+  private async sendOwed(): Promise<void> {
+    while (this.owed.length > 0) {
+      const { batch, later } = nextBatch(this.owed, placeOfMarshalled);
+      this.owed = later;
+      await this.sendOwedBatch(batch);
+    }
+    this.owedRunning = false;
+  }
+
+  /** One batch of owed puts, no item twice; never throws (each caller is answered). */
+  private async sendOwedBatch(batch: TogetherPut<Record<string, AttributeValue>>[]): Promise<void> {
+    try {
+      await this.batchPutAll(batch.map((put) => put.item), OWED_WRITE_ROUNDS, 'records owed after the answer');
+      for (const put of batch) put.resolve();
+    } catch (err) {
+      if (batch.length > 1 && refusedWhole(err)) {
+        await Promise.all(batch.map((put) => this.sendOwedBatch([put])));
         return;
       }
       for (const put of batch) put.reject(err);

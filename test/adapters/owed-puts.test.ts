@@ -1,0 +1,105 @@
+/**
+ * Puts owed after the answer share BatchWriteItems (store/table-access.ts `putOwed`): a model
+ * call's usage record and the owner record of the response it stored, asked for in one turn, are
+ * one DynamoDB call; those asked for while a batch is in flight go out together in the next.
+ * Against a real dynalite, every call of the lean transport counted as it leaves: both records
+ * are stored and read back; an item DynamoDB refuses fails its own caller only; one record put
+ * twice in a turn (a retry) lands once, the later last.
+ */
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
+import { DynamoDbStore } from '../../lambdas/adapters/dynamodb-store';
+import { DynamoWire } from '../../lambdas/adapters/dynamodb-wire';
+import type { OwnershipRecord } from '../../lambdas/core/ports';
+import type { UsageRecord } from '../../lambdas/core/types';
+import { createTable, startDynalite } from '../support/dynalite';
+
+const TABLE = 'owed-puts-test';
+const AT = Date.UTC(2026, 11, 7, 4, 0, 0);
+let db: Awaited<ReturnType<typeof startDynalite>>;
+let client: ReturnType<typeof createDynamoClient>;
+let store: DynamoDbStore;
+/** Each call of the lean transport: its operation and how many puts it carried. */
+let sent: { operation: string; puts: number }[] = [];
+
+beforeAll(async () => {
+  db = await startDynalite();
+  await createTable(db.endpoint, TABLE);
+  client = createDynamoClient(db.endpoint);
+  const wire = new DynamoWire(client);
+  const send = wire.send.bind(wire);
+  wire.send = ((operation, input, purpose) => {
+    const requests = (input as { RequestItems?: Record<string, unknown[]> }).RequestItems?.[TABLE];
+    sent.push({ operation, puts: requests?.length ?? 0 });
+    return send(operation, input, purpose);
+  }) as typeof wire.send;
+  // Owner reads never wait to read a miss again here.
+  store = new DynamoDbStore({ tableName: TABLE, client, wire, ownerRecheckMs: 0 });
+});
+beforeEach(() => {
+  sent = [];
+});
+afterAll(async () => {
+  client?.destroy();
+  await db?.close();
+});
+
+const timedId = (ms: number, unique: string) => `req_${ms.toString(36).padStart(9, '0')}_${unique}`;
+
+function usage(n: number, extra: Partial<UsageRecord> = {}): UsageRecord {
+  return { requestId: timedId(AT + n, `owed${n}`), at: new Date(AT + n).toISOString(), projectId: 'proj_owed', accountId: 'acct_owed', keyId: 'key_owed', route: 'POST /v1/responses', status: 200, model: 'archibot', credits: 0.25, ...extra };
+}
+
+function owner(n: number, extra: Partial<OwnershipRecord> = {}): OwnershipRecord {
+  return { kind: 'response', id: `resp_owed${n}`, projectId: 'proj_owed', accountId: 'acct_owed', keyId: 'key_owed', createdAt: new Date(AT + n).toISOString(), model: 'archibot', requestId: usage(n).requestId, ...extra };
+}
+
+const byRequest = async (record: UsageRecord) => (await store.queryUsage({ projectId: record.projectId, requestId: record.requestId, limit: 10 })).items;
+
+it('a usage record and an owner record asked for in one turn: one BatchWriteItem, both stored', async () => {
+  await Promise.all([store.recordOwnership(owner(1)), store.putUsage(usage(1))]);
+  expect(sent).toEqual([{ operation: 'BatchWriteItem', puts: 2 }]);
+  expect(await store.getOwnership('response', 'resp_owed1')).toEqual(owner(1));
+  expect(await byRequest(usage(1))).toEqual([usage(1)]);
+});
+
+it('a few awaits apart in one turn still share the call; those asked for while it is in flight share the next', async () => {
+  const first = store.recordOwnership(owner(2));
+  await Promise.resolve();
+  await Promise.resolve();
+  const second = store.putUsage(usage(2));
+  // The first batch is on its way: these wait for it and go out together.
+  await new Promise((resolve) => setImmediate(resolve));
+  const later = [3, 4, 5].map((n) => store.putUsage(usage(n)));
+  await Promise.all([first, second, ...later]);
+  expect(sent).toEqual([
+    { operation: 'BatchWriteItem', puts: 2 },
+    { operation: 'BatchWriteItem', puts: 3 },
+  ]);
+  for (const n of [2, 3, 4, 5]) expect(await byRequest(usage(n))).toEqual([usage(n)]);
+});
+
+it('an item DynamoDB refuses fails its own caller only: the batch it rode in is sent again item by item', async () => {
+  // An item over 400 KB is refused, and with it the whole BatchWriteItem.
+  const huge = owner(6, { model: 'x'.repeat(410_000) });
+  const [refused, written] = await Promise.allSettled([store.recordOwnership(huge), store.putUsage(usage(6))]);
+  expect(refused.status).toBe('rejected');
+  expect(written.status).toBe('fulfilled');
+  expect(sent).toEqual([
+    { operation: 'BatchWriteItem', puts: 2 },
+    { operation: 'BatchWriteItem', puts: 1 },
+    { operation: 'BatchWriteItem', puts: 1 },
+  ]);
+  expect(await byRequest(usage(6))).toEqual([usage(6)]);
+  expect(await store.getOwnership('response', 'resp_owed6')).toBeUndefined();
+});
+
+it('one record put twice in a turn (a retry) goes out in two calls, in order: one record, the later', async () => {
+  const again = usage(7, { credits: 0.5 });
+  await Promise.all([store.putUsage(usage(7)), store.putUsage(again), store.recordOwnership(owner(7))]);
+  expect(sent).toEqual([
+    { operation: 'BatchWriteItem', puts: 2 },
+    { operation: 'BatchWriteItem', puts: 1 },
+  ]);
+  expect(await byRequest(usage(7))).toEqual([again]);
+});
