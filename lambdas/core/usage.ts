@@ -35,14 +35,21 @@ export interface DailyUsage {
  * so the key's requests, tokens and credits of the UTC day ride on it instead of a write of the
  * key's day item. The after-answer work runs the route's finish inside `watchSettlement`; a
  * settlement made there (`countWithSettlement`, core/model-call.ts) marks the hold it releases
- * with the day, and the watch learns when it was made: the usage record then bears that time
- * (the record's day is the day it was counted in) and leaves the key's day item alone. A
+ * with the day — the day the call was made when its request id says (`madeAt`), else the
+ * settlement's — and the watch learns when it was made: the usage record then bears the same
+ * time (the record's day is the day it was counted in) and leaves the key's day item alone. A
  * settlement made anywhere else counts nothing on the key, and the record counts the call as
  * every other call's record does.
  */
 export interface SettlementSeen {
   /** Epoch ms of the settlement that counted the call on its key's item. */
   at?: number;
+  /**
+   * Epoch ms the call was made (its request id's time, when it carries one): the day the
+   * settlement counts it in, as its usage record bears that time — a call settled after midnight
+   * is counted, listed and dated in the day it was made.
+   */
+  madeAt?: number;
 }
 
 const settling = new AsyncLocalStorage<SettlementSeen>();
@@ -64,7 +71,7 @@ export function countWithSettlement(hold: KeyHold, now: number): KeyHold {
   if (!seen || seen.at !== undefined) return hold;
   seen.at = now;
   const marked = { ...hold };
-  countedIn.set(marked, utcDay(now));
+  countedIn.set(marked, utcDay(seen.madeAt ?? now));
   return marked;
 }
 

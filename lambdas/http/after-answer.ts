@@ -1,3 +1,4 @@
+import { requestTime } from '../adapters/store/table';
 import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
 import type { Services } from '../services';
 import { describeError } from './log-safe';
@@ -13,15 +14,20 @@ import type { CallUsage, HttpResponse } from './types';
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
  * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
  * in flight (a refund), the usage record and the call's daily counters (its key's and account's
- * day; the key's rides on a model call's settlement) then go out side by side. A failed write is logged, never thrown: the answer is sent.
+ * day; the key's rides on a model call's settlement) then go out side by side — the usage record
+ * in one BatchWriteItem with the owner record of a response the call stored (both asked for in
+ * this turn: store/table-access.ts `putOwed`). A failed write is logged, never thrown: the answer
+ * is sent.
  */
 export function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
   const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describeError(err) });
   response.finish = async (outcome) => {
     let used: CallUsage | void = undefined;
-    // A model call's settlement made here counts the call in its key's day on the key's item (core/usage.ts).
-    const settlement: SettlementSeen = {};
+    // A model call's settlement made here counts the call in its key's day on the key's item
+    // (core/usage.ts): the day the call was made, when its request id carries that time.
+    const madeAt = timeOf(ctx.req.requestId);
+    const settlement: SettlementSeen = madeAt === undefined ? {} : { madeAt };
     try {
       // A gateway call's after-work says what it used, and which deployment answered.
       used = await watchSettlement(settlement, () => own?.(outcome));
@@ -42,8 +48,9 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
     const { recorded, counted } = services.usage.record({
       requestId: ctx.req.requestId,
-      // The settlement's time when it counted the call: the record's day is the day it was counted in.
-      at: new Date(settlement.at ?? services.clock.now()).toISOString(),
+      // When the call was made, which its id carries (the record's key is that time: listed, dated
+      // and counted alike); else the settlement's time when it counted the call, else now.
+      at: new Date(madeAt ?? settlement.at ?? services.clock.now()).toISOString(),
       projectId: key.projectId,
       accountId: key.accountId,
       keyId: key.id,
@@ -58,6 +65,12 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     return call;
   };
   return response;
+}
+
+/** Epoch ms a request id says its call was made (lambda-adapter.ts `mintRequestId`), if it says. */
+function timeOf(requestId: string): number | undefined {
+  const at = requestTime(requestId);
+  return at === undefined ? undefined : Date.parse(at);
 }
 
 /** The billing evidence headers (`X-<Brand>-Request-Id`, `-Credits-Charged`, `-Credits-Remaining`). */

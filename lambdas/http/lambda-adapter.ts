@@ -7,8 +7,26 @@ import type { Route } from './route';
 import { createRouter } from './router';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
 
-/** API Gateway REST proxy event → the edge's request. Header names are lower-cased. */
-export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
+/**
+ * A request's id, minted at the edge: `req_<epoch ms, 9 base-36 digits>_<unique part>`.
+ *
+ *   req_ | mj1x9k2ab | _ | 3f2c…(32 hex)
+ *          └ when the request arrived (API Gateway's requestTimeEpoch, else the services' clock)
+ *                          └ API Gateway's request id, letters and digits only (else a random UUID's)
+ *
+ * The time makes the id name its usage record's storage key (store/table.ts `requestTime`): the
+ * record needs no request index entry and is read by its key. The record bears that time too
+ * (after-answer.ts), so a listing's order, its `since` and the record's `at` are the same time.
+ * 9 base-36 digits hold every epoch ms until the year 5188; the padding keeps ids of one length.
+ */
+export function mintRequestId(arrivedAt: number, unique: string): string {
+  // Letters and digits only (a request id is one word in logs, headers and `?requestId=`).
+  const word = unique.replace(/[^0-9A-Za-z]/g, '').slice(0, 48) || randomUUID().replace(/-/g, '');
+  return `req_${Math.floor(arrivedAt).toString(36).padStart(9, '0')}_${word}`;
+}
+
+/** API Gateway REST proxy event → the edge's request. Header names are lower-cased; `now`: the services' clock. */
+export function fromProxyEvent(event: APIGatewayProxyEvent, now: number = Date.now()): HttpRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   const query: Record<string, string> = {};
@@ -25,9 +43,15 @@ export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
     queryPairs,
     headers,
     body,
-    requestId: `req_${(event.requestContext?.requestId ?? randomUUID()).replace(/-/g, '')}`,
+    requestId: mintRequestId(arrivalOf(event) ?? now, event.requestContext?.requestId || randomUUID()),
     sourceIp: event.requestContext?.identity?.sourceIp,
   };
+}
+
+/** When API Gateway received the request (epoch ms), if the event says so sensibly. */
+function arrivalOf(event: APIGatewayProxyEvent): number | undefined {
+  const at = event.requestContext?.requestTimeEpoch;
+  return typeof at === 'number' && Number.isFinite(at) && at > 0 ? at : undefined;
 }
 
 async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<string> {
@@ -45,7 +69,7 @@ async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<stri
 export function createApiHandler(services: Services, routes: readonly Route[]): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const api = createRouter(services, routes);
   return async (event) => {
-    const response = await api(fromProxyEvent(event));
+    const response = await api(fromProxyEvent(event, services.clock.now()));
     const body = isStreamed(response) ? await collect(response.stream) : response.body;
     await response.finish?.({ completed: true });
     return { statusCode: response.status, headers: response.headers, body };
@@ -119,6 +143,6 @@ async function drained(out: Writable, ms: number): Promise<'drain' | 'close' | '
 export function createStreamingHandler(services: Services, routes: readonly Route[]): awslambda.StreamingHandler<APIGatewayProxyEvent> {
   const api = createRouter(services, routes);
   return awslambda.streamifyResponse<APIGatewayProxyEvent>(async (event: APIGatewayProxyEvent, responseStream: Writable, _context: Context) => {
-    await writeToResponseStream(await api(fromProxyEvent(event)), responseStream, services.config.upstreamTimeoutMs);
+    await writeToResponseStream(await api(fromProxyEvent(event, services.clock.now())), responseStream, services.config.upstreamTimeoutMs);
   });
 }

@@ -47,6 +47,8 @@ export function toProxyEvent(req: IncomingMessage, body: string | undefined): AP
     stageVariables: null,
     body: body ?? null,
     isBase64Encoded: false,
+    // No requestTimeEpoch: the handler stamps the request id with the services' clock (tests move
+    // it), so the id's time, its usage record's key and the record's `at` are the stack's time.
     requestContext: {
       requestId: randomUUID(),
       identity: { sourceIp: req.socket?.remoteAddress ?? '127.0.0.1' },

@@ -113,4 +113,24 @@ describe('bench: DynamoDB units per call', () => {
     expect(families['KEY#…']).toBe(2 * writeUnits(itemBytes(keyItem)));
     expect(figures.writeUnits + figures.indexWriteUnits).toBe(Object.values(families).reduce((sum, u) => sum + u, 0));
   }, 60_000);
+
+  it('a warm POST /v1/responses: its timed request id spares the usage record a request index entry, and the record shares one BatchWriteItem with the response’s owner record', async () => {
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity owed', type: 'viewer' } });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    const call = async () => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'ping' } })).status).toBe(200);
+    await call(); // opens the key's rate-limit window and takes its lease
+    await stack.idle();
+
+    const figures = await unitsPerCall(proxy, () => stack.idle(), 3, call);
+    // The admission and the settlement on the key item, the account's day, one batch after the answer (was two).
+    expect(figures.operations).toBe('UpdateItem ×3, BatchWriteItem ×1');
+    expect(figures.requests).toBe(4);
+    const families = figures.writesByFamily;
+    expect(families['RESPONSE#…']).toBe(1);
+    expect(families['PROJECT#…#USAGE#…']).toBe(1);
+    expect(families['KEY#…#USAGE#… (gsi1)']).toBe(1);
+    expect(Object.keys(families).filter((family) => family.includes('(gsi2)'))).toEqual([]);
+    expect(figures.writeUnits + figures.indexWriteUnits).toBe(6);
+  }, 60_000);
 });
