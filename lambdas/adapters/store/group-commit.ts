@@ -1,5 +1,6 @@
 /**
- * Group commit for writes made after the answer (settlement refunds, usage records): a write goes
+ * Group commit for writes made after the answer (settlement refunds, daily counters; usage and owner
+ * records share calls through TableAccess.putOwed instead): a write goes
  * out at once when none is in flight; what arrives while one is in flight shares the next round
  * trip. Nothing waits for company — with one request at a time (a Lambda instance) every write is
  * sent as soon as it is asked for, exactly as before — but a busy long-running server (the local

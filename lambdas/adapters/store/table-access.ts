@@ -18,7 +18,7 @@ const LEASE_BOOKKEEPING = /^l[gkr]_/;
 
 /** A key's concurrency slot leases (store/key-admission.ts): the store's own, like the rate-limit window. */
 const CONCURRENCY_SLOT = /^slot\d+$/;
-/** Writers' stamps: an account's money writers (store/account-money.ts), a key's lanes (store/stamp-lanes.ts). */
+/** Writers' stamps: a key's lanes (store/stamp-lanes.ts); the account money writers' (gone with leased credits) on items written before, kept hidden. */
 const WRITER_STAMP = /^w_([0-9A-Za-z]{12}|[0-9A-Za-z]{8}_\d+)$/;
 /** A key item's day counters (`ud<day><r|t|c>`, table.ts keyDayAttributes): read raw by store/usage-days.ts only. */
 const KEY_DAY_COUNTER = /^ud[0-9a-z]{3,4}[rtc]$/;
