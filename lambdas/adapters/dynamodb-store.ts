@@ -94,7 +94,7 @@ export class DynamoDbStore implements Store {
 
   // ── keys and admission (store/keys.ts) ──
   getKeyWithAdmin(id: string, admin: { projectId: string; identity: string }, options?: { accountId?: string }) { return this.keys.getKeyWithAdmin(id, admin, options); }
-  putKey(key: KeyRecord, event?: string) { return this.keys.putKey(key, event); }
+  putKey(key: KeyRecord, event?: string, carried?: StoredEvent) { return this.keys.putKey(key, event, carried); }
   listKey(key: KeyRecord) { return this.keys.listKey(key); }
   getKey(id: string) { return this.keys.getKey(id); }
   listKeys(projectId: string, options: { cursor?: string; limit: number; admin?: string }) { return this.keys.listKeys(projectId, options); }
@@ -130,7 +130,7 @@ export class DynamoDbStore implements Store {
   dueEvents(now: number, limit: number) { return this.events.dueEvents(now, limit); }
   claimEvent(id: string, seenDue: number, until: number) { return this.events.claimEvent(id, seenDue, until); }
   saveEvent(item: StoredEvent, claimedDue: number) { return this.events.saveEvent(item, claimedDue); }
-  confirmEvent(id: string, now: number) { return this.events.confirmEvent(id, now); }
+  confirmEvent(id: string, now: number, carrier?: { stored: StoredEvent; key: KeyRecord }) { return this.events.confirmEvent(id, now, carrier); }
   dropPendingEvent(id: string) { return this.events.dropPendingEvent(id); }
   unmarkKeyEvent(keyId: string, eventId: string) { return this.events.unmarkKeyEvent(keyId, eventId); }
   keyEventMarker(keyId: string, eventId: string) { return this.events.keyEventMarker(keyId, eventId); }

@@ -24,8 +24,8 @@ export class EventOutbox {
   private readonly inFlight = new Set<Promise<void>>();
   /** Confirmations asked for inside an edge's request, held until its after-answer work starts them (`settled`). */
   private deferred: Array<() => Promise<void>> = [];
-  /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready). */
-  private readonly begun = new Map<string, StoredEvent>();
+  /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready), with the new key carrying each that one carries. */
+  private readonly begun = new Map<string, { stored: StoredEvent; carrier?: KeyRecord }>();
   /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
   private readonly edge = new AsyncLocalStorage<true>();
 
@@ -47,9 +47,17 @@ export class EventOutbox {
   /**
    * Writes the pending event for a change to `key` about to be made by `p`: its id is the marker
    * the change's write must carry. `deletes`: the change removes the key (no write to mark: the
-   * key's absence is the marker).
+   * key's absence is the marker). `carrier`: a new key the change stores (a creation, a rotation's
+   * replacement), whose own put carries the pending event (`carried`, for `Store.putKey`): nothing
+   * is written here, and the confirmation unpacks it from that key.
    */
-  async begin(p: Principal, type: EventType, key: KeyRecord, details: Record<string, EventDetail>, options: { deletes?: boolean } = {}): Promise<string> {
+  async begin(
+    p: Principal,
+    type: EventType,
+    key: KeyRecord,
+    details: Record<string, EventDetail>,
+    options: { deletes?: boolean; carrier?: KeyRecord } = {},
+  ): Promise<string> {
     const now = this.deps.clock.now();
     const event: LifecycleEvent = {
       id: newEventId(),
@@ -58,9 +66,15 @@ export class EventOutbox {
       data: { account: key.accountId, project: key.projectId, key: eventKey(key), actor: eventActor(p), details },
     };
     const stored: StoredEvent = { event, state: 'pending', due: now + PENDING_GRACE_MS, marker: { keyId: key.id, kind: options.deletes ? 'deleted' : 'marked' } };
-    await this.deps.store.putEvent(stored);
-    this.begun.set(event.id, stored);
+    if (!options.carrier) await this.deps.store.putEvent(stored);
+    this.begun.set(event.id, { stored, ...(options.carrier ? { carrier: options.carrier } : {}) });
     return event.id;
+  }
+
+  /** The pending event a new key's put is to carry (`begin`'s `carrier`), as stored. */
+  carried(id: string): StoredEvent | undefined {
+    const begun = this.begun.get(id);
+    return begun?.carrier ? begun.stored : undefined;
   }
 
   /**
@@ -75,8 +89,8 @@ export class EventOutbox {
     const send = () => {
       const now = this.deps.clock.now();
       const write = this.deps.store
-        .confirmEvent(id, now)
-        .then(() => begun && this.onReady({ ...begun, state: 'ready', due: now }))
+        .confirmEvent(id, now, begun?.carrier ? { stored: begun.stored, key: begun.carrier } : undefined)
+        .then(() => begun && this.onReady({ ...begun.stored, state: 'ready', due: now }))
         .catch((err: unknown) => this.deps.log?.warn('event confirmation not written; the relay checks the key after the grace period', { eventId: id, error: String(err) }))
         .finally(() => this.inFlight.delete(write));
       this.inFlight.add(write);
@@ -86,10 +100,15 @@ export class EventOutbox {
     else await send();
   }
 
-  /** The change failed: its event is dropped (a failure to drop it is left to the relay's check). */
+  /**
+   * The change failed: its event is dropped (a failure to drop it is left to the relay's check).
+   * A carried one has no item of its own: it went with its key's put (never made, or withdrawn by
+   * the change; a withdrawal that failed leaves it to the sweep and the relay's check).
+   */
   async abandon(id: string): Promise<void> {
+    const begun = this.begun.get(id);
     this.begun.delete(id);
-    await this.deps.store.dropPendingEvent(id).catch(() => undefined);
+    if (!begun?.carrier) await this.deps.store.dropPendingEvent(id).catch(() => undefined);
   }
 
   /**

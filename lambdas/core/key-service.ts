@@ -9,6 +9,7 @@ import { API_ACCESS_DISABLED_MESSAGE, KeywardenError } from './errors';
 import { hashingSecret, keyHash, keyIdFor } from './hashing';
 import type { Exposure } from './exposure';
 import type { EventOutbox } from './event-outbox';
+import type { StoredEvent } from './events';
 import { recordedChange, type RecordedChange } from './key-change';
 import { KeyExposures, type ExposureOutcome } from './key-exposure';
 import { KeyEdits, type KeyChanges } from './key-edits';
@@ -190,7 +191,7 @@ export class KeyService {
       createdBy: principalActor(p),
       ...(input.rotation ? { rotation: input.rotation } : {}),
     });
-    await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type }, lists: issued.key }, (event) => this.save(issued.key, event, { listed: true }));
+    await this.recorded(p, 'key.create', { key: issued.key, details: { name, type: issued.key.type }, lists: issued.key }, (event, carried) => this.save(issued.key, event, { carried }));
     return issued;
   }
 
@@ -241,12 +242,13 @@ export class KeyService {
 
   /**
    * Stores a freshly minted key (`event`: the marker of the event announcing it): its listing
-   * entry first, unless the change already wrote it beside its audit record (`listed`).
+   * entry first, unless its put carries it with its change's pending event (`carried`:
+   * key-change.ts, the confirmation unpacks both).
    */
-  async save(key: KeyRecord, event?: string, options: { listed?: boolean } = {}): Promise<void> {
-    if (!options.listed) await this.deps.store.listKey(key);
+  async save(key: KeyRecord, event?: string, options: { carried?: StoredEvent } = {}): Promise<void> {
+    if (!options.carried) await this.deps.store.listKey(key);
     // 128-bit random ids: a collision means something is badly wrong, not bad luck.
-    if (!(await this.deps.store.putKey(key, event))) throw new KeywardenError('conflict', 'Key id collision; try again.');
+    if (!(await this.deps.store.putKey(key, event, options.carried))) throw new KeywardenError('conflict', 'Key id collision; try again.');
   }
 
   async get(p: Principal, id: string): Promise<KeyRecord> {
@@ -351,8 +353,8 @@ export class KeyService {
     const details = { replacement: issued.key.id, replacementStart: issued.key.start, overlapSeconds: Math.round(overlapMs / 1000) };
     const at = new Date(now).toISOString();
     const graceUntil = overlapMs > 0 ? now + overlapMs : undefined;
-    await this.recorded(p, 'key.rotate', { key: old, details, lists: issued.key }, async (event) => {
-      await this.save(issued.key, undefined, { listed: true });
+    await this.recorded(p, 'key.rotate', { key: old, details, lists: issued.key }, async (event, carried) => {
+      await this.save(issued.key, undefined, { carried });
       if (!(await this.deps.store.markRotated(old.id, issued.key.id, at, graceUntil, old.version ?? 1, event))) {
         // Lost a race with another rotation (or an edit, pause or revocation): withdraw ours so
         // only one replacement exists, a copy of the key as it now stands.

@@ -37,8 +37,12 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
   /**
    * Conditional create: fails with `false` if the id exists. `event`: the id of the pending event
    * announcing it, put in the key's marker set by the same write (core/events.ts `StoredEvent`).
+   * `carried`: the pending event of the change that stores the key, and the key's listing, carried
+   * by this one write (the item sits in the outbox and the key list) until `confirmEvent` with
+   * `carrier` — or the outbox sweep (`dueEvents`) for a writer gone before it — writes their own
+   * items and takes them off the key, before its first model call pays for them.
    */
-  putKey(key: KeyRecord, event?: string): Promise<boolean>;
+  putKey(key: KeyRecord, event?: string, carried?: StoredEvent): Promise<boolean>;
   /**
    * The key's entry in its project's list (`listKeys`), written before the key itself — beside
    * the change's audit record and event, so no round trip is added — so a key never exists
@@ -148,8 +152,13 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    * conditional on the pass's claim still holding (`due` still `claimedDue`).
    */
   saveEvent(item: StoredEvent, claimedDue: number): Promise<boolean>;
-  /** The writer's confirmation that the change landed: a pending event becomes ready, due at `now` (nothing if it is not pending). */
-  confirmEvent(id: string, now: number): Promise<void>;
+  /**
+   * The writer's confirmation that the change landed: a pending event becomes ready, due at `now`
+   * (nothing if it is not pending). `carrier`: the key whose put carried the event and its own
+   * listing (`putKey`'s `carried`): the event's item is written ready, the key's listing entry
+   * beside it, then both are taken off the key.
+   */
+  confirmEvent(id: string, now: number, carrier?: { stored: StoredEvent; key: KeyRecord }): Promise<void>;
   /** Drops an event still pending (its change did not land); nothing once it is ready. */
   dropPendingEvent(id: string): Promise<void>;
   /** Whether a key carries an event's marker (its change landed), or is gone. */

@@ -5,8 +5,12 @@
  * ready; outside an edge it is ready when the call returns. The window this opens — the answer
  * out, the process gone before its after-answer work — is the one the outbox already covers: the
  * pending event's change landed (its marker is on the key), so the relay delivers it once the
- * grace period has passed.
+ * grace period has passed. The pending event of a change that stores a new key (a rotation's
+ * replacement) rides on that key's own put, with its listing, until the after-answer work (or,
+ * for a writer gone first, the outbox sweep) writes their own items and takes them off the key.
  */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
 import { loadConfig } from '../../lambdas/config';
@@ -39,6 +43,21 @@ afterAll(async () => {
   await dynalite?.close();
 });
 
+/** The replacement's item as stored, raw: what it still carries of its change (event, indexes). */
+async function rawKey(keyId: string): Promise<Record<string, unknown>> {
+  const out = await services.dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `KEY#${keyId}` }, sk: { S: 'KEY' } }, ConsistentRead: true }));
+  return unmarshall(out.Item!);
+}
+
+/** What makes a key item cost more per write: a place in an index, or an event it carries. */
+const carriedParts = (item: Record<string, unknown>) => ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'pev'].filter((name) => name in item);
+
+/** How many times a project's key list shows `keyId`. */
+async function listed(keyId: string): Promise<number> {
+  const page = await services.store.listKeys(projectId, { limit: 200 });
+  return page.items.filter((k) => k.id === keyId).length;
+}
+
 /** The stored `key.rotated` event announcing the rotation of `keyId` (pending or not). */
 async function rotatedEvent(keyId: string): Promise<StoredEvent | undefined> {
   const page = await services.store.listEvents(projectId, { limit: 200 });
@@ -49,10 +68,19 @@ it('inside an edge, the confirmation waits for the after-answer work; outside, i
   const atEdge = await services.keys.create(operator(), { name: 'rotated at an edge' });
   const rotated = await services.events.answering(() => services.keys.rotate(operator(), atEdge.key.id));
   expect(rotated.replaced?.replacedBy).toBe(rotated.key.id);
-  // The answer is ready; the change has landed, its event is still pending.
-  expect((await rotatedEvent(atEdge.key.id))?.state).toBe('pending');
+  // The answer is ready; the change has landed, its event is still pending, carried by the
+  // replacement with its listing: the key is listed, once, and its outbox place holds the event.
+  expect(await rotatedEvent(atEdge.key.id)).toBeUndefined();
+  const carrying = await rawKey(rotated.key.id);
+  expect(carriedParts(carrying)).toEqual(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'pev']);
+  expect(carrying.pev).toMatchObject({ state: 'pending', event: { type: 'key.rotated', data: { key: { id: atEdge.key.id } } } });
+  expect(await listed(rotated.key.id)).toBe(1);
+  expect((await services.store.getKey(rotated.key.id)) as unknown as Record<string, unknown>).not.toHaveProperty('pev');
   await services.events.settled();
   expect((await rotatedEvent(atEdge.key.id))?.state).toBe('ready');
+  // Unpacked: the event and the listing are items of their own; the key item is in no index again.
+  expect(carriedParts(await rawKey(rotated.key.id))).toEqual([]);
+  expect(await listed(rotated.key.id)).toBe(1);
 
   const alone = await services.keys.create(operator(), { name: 'rotated by the core' });
   await services.keys.rotate(operator(), alone.key.id);
@@ -69,9 +97,12 @@ it('answered, then gone before the after-answer work: the event is delivered onc
     const issued = await services.keys.create(operator(), { name: 'rotated, writer gone' });
     const rotated = await dying.events.answering(() => dying.keys.rotate(operator(), issued.key.id));
     dying.dynamo.destroy();
-    const stored = await rotatedEvent(issued.key.id);
+    // The event is carried by the replacement, pending; the key is listed by its own item.
+    const stored = (await rawKey(rotated.key.id)).pev as StoredEvent;
     expect(stored?.state).toBe('pending');
+    expect(await rotatedEvent(issued.key.id)).toBeUndefined();
     expect((await services.store.getKey(issued.key.id))?.replacedBy).toBe(rotated.key.id);
+    expect(await listed(rotated.key.id)).toBe(1);
 
     // Not yet due: the writer may still be confirming it.
     await services.relay.runDue();
@@ -81,6 +112,9 @@ it('answered, then gone before the after-answer work: the event is delivered onc
     const delivered = receiver.received.filter((r) => r.headers['webhook-id'] === stored!.event.id);
     expect(delivered).toHaveLength(1);
     expect(JSON.parse(delivered[0]!.body)).toMatchObject({ type: 'key.rotated', data: { key: { id: issued.key.id }, details: { replacement: rotated.key.id } } });
+    // The sweep unpacked it: the key item is in no index, listed once through its own entry.
+    expect(carriedParts(await rawKey(rotated.key.id))).toEqual([]);
+    expect(await listed(rotated.key.id)).toBe(1);
   } finally {
     dying.dynamo.destroy();
     await receiver.close();

@@ -11,6 +11,7 @@ import { KeyAdmission, toKey } from './key-admission';
 import { KeyLeases, RETURN } from './key-lease';
 import { emptyLease } from './lease-sweep';
 import type { ExposureRecord } from '../../core/exposure';
+import type { StoredEvent } from '../../core/events';
 import type { Account, KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA, type ItemKey } from './table';
@@ -45,6 +46,31 @@ function withMarker(event: string | undefined, values: Record<string, unknown>):
   return ' ADD evts :evt';
 }
 
+/**
+ * The pending event a new key's put carries (`putKey`'s `carried`), with the key's place in the
+ * outbox (gsi2) and its project's list (gsi1), until the after-answer work or the outbox sweep
+ * writes the event's and the listing's own items and removes all five (store/events.ts `unpack`).
+ */
+export const CARRIED_EVENT = 'pev';
+
+/** A key item as the store hands it out: without the event it may still carry. */
+function asKey(item: Record<string, unknown>): KeyRecord {
+  const { [CARRIED_EVENT]: _carried, ...rest } = item;
+  return toKey(rest);
+}
+
+/** A key's listing entry (`listKey`): small, written once, in gsi1 at the key's place in its project's list. */
+export function listingItem(key: Pick<KeyRecord, 'id' | 'projectId' | 'createdAt'>): Record<string, unknown> {
+  return {
+    pk: partition.key(key.id),
+    sk: sortKey.keyListing,
+    gsi1pk: partition.projectKeys(key.projectId),
+    gsi1sk: sortKey.timeline(key.createdAt, key.id),
+    id: key.id,
+    projectId: key.projectId,
+  };
+}
+
 /** A key's version as stored: absent on keys written before versions existed, which are version 1. */
 const BUMP_VERSION = 'version = if_not_exists(version, :one) + :one';
 
@@ -73,7 +99,7 @@ export class KeyItems implements KeyStore {
     const keyItem = found.find((item) => isAt(item, itemKey.key(id)));
     const accountItem = accountKey && found.find((item) => isAt(item, accountKey));
     return {
-      ...(keyItem ? { key: toKey(keyItem) } : {}),
+      ...(keyItem ? { key: asKey(keyItem) } : {}),
       admin: found.some((item) => isAt(item, adminKey)),
       ...(accountItem ? { account: strip<Account>(accountItem) } : {}),
     };
@@ -83,9 +109,15 @@ export class KeyItems implements KeyStore {
    * A new key's item. It is in no index: every authenticated call writes it (admission), and an
    * item in an index with every attribute projected has its index entry rewritten by each of
    * those writes (a second write unit, all of a project's keys on one index partition). What
-   * lists it is its listing entry (`listKey`), written before it.
+   * lists it is its listing entry (`listKey`), written before it — or, with `carried`, the item
+   * itself for a moment: it carries the change's pending event and sits in the outbox and its
+   * project's list, at the places their own items will take, until store/events.ts `unpack`
+   * (the change's after-answer confirmation, or the outbox sweep) writes those items and takes the
+   * five attributes off it. So it is never unlisted, and its change never unannounced, while its
+   * creation writes one item instead of three.
    */
-  async putKey(key: KeyRecord, event?: string): Promise<boolean> {
+  async putKey(key: KeyRecord, event?: string, carried?: StoredEvent): Promise<boolean> {
+    const listed = carried ? listingItem(key) : undefined;
     const out = await unlessConditionFails(
       this.db.doc.send(
         new PutCommand({
@@ -97,6 +129,15 @@ export class KeyItems implements KeyStore {
             rlMax: key.rateLimit.limit,
             rlWindowMs: key.rateLimit.windowSeconds * 1000,
             ...(event ? { evts: new Set([event]) } : {}),
+            ...(carried && listed
+              ? {
+                  gsi1pk: listed.gsi1pk,
+                  gsi1sk: listed.gsi1sk,
+                  gsi2pk: partition.outbox,
+                  gsi2sk: sortKey.outboxDue(carried.due ?? 0, carried.event.id),
+                  [CARRIED_EVENT]: carried,
+                }
+              : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -110,19 +151,12 @@ export class KeyItems implements KeyStore {
    * shares its round trip with the change's pending event, started beside it (`putTogether`).
    */
   async listKey(key: KeyRecord): Promise<void> {
-    await this.db.putTogether({
-      pk: partition.key(key.id),
-      sk: sortKey.keyListing,
-      gsi1pk: partition.projectKeys(key.projectId),
-      gsi1sk: sortKey.timeline(key.createdAt, key.id),
-      id: key.id,
-      projectId: key.projectId,
-    });
+    await this.db.putTogether(listingItem(key));
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
-    return out.Item ? toKey(out.Item) : undefined;
+    return out.Item ? asKey(out.Item) : undefined;
   }
 
   /**
@@ -160,11 +194,13 @@ export class KeyItems implements KeyStore {
       // A key being moved to its listing entry is briefly in the index twice, side by side.
       if (!whole || whole.projectId !== projectId || seen.has(String(whole.id))) return [];
       seen.add(String(whole.id));
-      return [toKey(whole)];
+      return [asKey(whole)];
     });
-    // Keys written before listing entries existed are moved to one as they are listed.
-    const legacy = found.filter((item) => item.sk === sortKey.key);
-    if (legacy.length) await Promise.all(legacy.map((item) => this.moveToListing(toKey(item))));
+    // Keys written before listing entries existed are moved to one as they are listed. A new key
+    // still carrying its listing (`putKey`'s `carried`) is listed by its item alone until its
+    // change's own work (or the outbox sweep) unpacks it.
+    const legacy = found.filter((item) => item.sk === sortKey.key && item[CARRIED_EVENT] === undefined);
+    if (legacy.length) await Promise.all(legacy.map((item) => this.moveToListing(asKey(item))));
     return { items: keys, nextCursor: encodeCursor(out.LastEvaluatedKey), ...(adminKey ? { admin: read.some((item) => isAt(item, adminKey)) } : {}) };
   }
 
@@ -230,7 +266,7 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
-    if (out) return toKey(out.Attributes ?? {});
+    if (out) return asKey(out.Attributes ?? {});
     return (await this.getKey(id)) ? 'stale' : undefined;
   }
 
@@ -253,7 +289,7 @@ export class KeyItems implements KeyStore {
     );
     // Its lease goes back to the account now (what calls in flight settle into it later, the sweep returns).
     if (out && Number(out.Attributes?.lease ?? 0) !== 0) await this.leases.giveBack(id).catch(() => 0);
-    return out ? toKey(out.Attributes ?? {}) : undefined;
+    return out ? asKey(out.Attributes ?? {}) : undefined;
   }
 
   async markRotated(id: string, replacementId: string, at: string, graceUntil: number | undefined, version?: number, event?: string): Promise<boolean> {
@@ -297,7 +333,7 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
-    return out ? toKey(out.Attributes ?? {}) : undefined;
+    return out ? asKey(out.Attributes ?? {}) : undefined;
   }
 
   async markExposed(id: string, exposure: ExposureRecord, event?: string): Promise<boolean> {
