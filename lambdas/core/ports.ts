@@ -44,9 +44,9 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    */
   putKey(key: KeyRecord, event?: string, carried?: StoredEvent): Promise<boolean>;
   /**
-   * The key's entry in its project's list (`listKeys`), written before the key itself — beside
-   * the change's audit record and event, so no round trip is added — so a key never exists
-   * unlisted. An entry whose key was never written lists nothing.
+   * The key's entry in its project's list (`listKeys`), written before the key itself, so a key
+   * never exists unlisted (a key change's new key carries it instead: `putKey`'s `carried`). An
+   * entry whose key was never written lists nothing.
    */
   listKey(key: KeyRecord): Promise<void>;
   getKey(id: string): Promise<KeyRecord | undefined>;

@@ -147,8 +147,9 @@ export class KeyItems implements KeyStore {
   }
 
   /**
-   * The key's listing entry: small, written once, in gsi1 (the project's keys, newest first). It
-   * shares its round trip with the change's pending event, started beside it (`putTogether`).
+   * The key's listing entry: small, written once, in gsi1 (the project's keys, newest first),
+   * sharing its round trip with any plain put started beside it (`putTogether`). A key change's
+   * new key carries it on its own put instead (`putKey`'s `carried`).
    */
   async listKey(key: KeyRecord): Promise<void> {
     await this.db.putTogether(listingItem(key));
