@@ -20,6 +20,8 @@ import type { KeyRecord } from './types';
  * change goes unannounced, and no failed change is announced.
  */
 export class EventOutbox {
+  /** The last confirmation sent from an after-answer work (`settled`): the next ones are sent after it. */
+  private tail: Promise<void> = Promise.resolve();
   /** Confirmations being written: what `settled` waits for. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Confirmations asked for inside an edge's request, held until its after-answer work starts them (`settled`). */
@@ -126,16 +128,20 @@ export class EventOutbox {
    * A request's after-answer work (after-answer.ts), and whatever waits for the store to be idle:
    * sends the confirmations held so far — any request's: each change has landed, so sending one
    * early only announces it sooner — and resolves once every one is written. They are sent one
-   * after the other, in the order the changes were made, so their events become ready (and the
-   * local relay delivers them) in that order, as when each was sent on its change's return (a key
-   * reported exposed: exposed, then revoked).
+   * after the other, in the order the changes were made (across calls of `settled` too), so their
+   * events become ready (and the local relay delivers them) in that order, as when each was sent
+   * on its change's return (a key reported exposed: exposed, then revoked).
    */
   async settled(): Promise<void> {
     const held = this.deferred;
     this.deferred = [];
     if (held.length > 0) {
       // `send` never rejects (a failed confirmation is logged and left to the relay).
-      const inOrder: Promise<void> = held.reduce<Promise<void>>((before, send) => before.then(send), Promise.resolve()).finally(() => this.inFlight.delete(inOrder));
+      // After those of every earlier `settled` too: a request's after-answer work may start after
+      // the next request's changes were held (held with its own, in order), and a confirmation that
+      // unpacks a new key (two writes) must not be overtaken by a later change's (one).
+      const inOrder: Promise<void> = held.reduce<Promise<void>>((before, send) => before.then(send), this.tail).finally(() => this.inFlight.delete(inOrder));
+      this.tail = inOrder;
       this.inFlight.add(inOrder);
     }
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
