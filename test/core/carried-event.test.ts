@@ -5,53 +5,14 @@
  * sweep finds the key itself and unpacks it); two rotations of one key racing leave one
  * replacement, one announcement and nothing carried.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
-import { loadConfig } from '../../lambdas/config';
+import { expect, it } from 'vitest';
 import { PENDING_GRACE_MS, type StoredEvent } from '../../lambdas/core/events';
-import type { Principal } from '../../lambdas/core/principal';
-import { buildServices, type Services } from '../../lambdas/services';
+import { buildServices } from '../../lambdas/services';
 import { OffsetClock } from '../support/clock';
-import { createTable, startDynalite } from '../support/dynalite';
+import { carriedParts, clock, config, keys, listed, operator, projectId, rawKey, services, storedEvents, useOutboxStore } from '../support/outbox-store';
 import { startReceiver } from '../support/webhook-receiver';
 
-const TABLE = 'carried-event-test';
-let dynalite: { endpoint: string; close(): Promise<void> };
-let services: Services;
-let clock: OffsetClock;
-let projectId: string;
-const keys = new StaticSecretsProvider({ hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'bot-secret' } });
-const operator = (): Principal => ({ kind: 'operator', actor: 'cli:test', projectId });
-const config = () => loadConfig({ TABLE_NAME: TABLE, DYNAMODB_ENDPOINT: dynalite.endpoint, KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' });
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  await createTable(dynalite.endpoint, TABLE);
-  clock = new OffsetClock();
-  services = buildServices(config(), { secrets: keys, clock });
-  const accountId = (await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 })).id;
-  projectId = (await services.operator.createProject({ accountId, name: 'p', actor: 'cli:test' })).project.id;
-});
-afterAll(async () => {
-  services?.dynamo.destroy();
-  await dynalite?.close();
-});
-
-async function rawKey(keyId: string): Promise<Record<string, unknown> | undefined> {
-  const out = await services.dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `KEY#${keyId}` }, sk: { S: 'KEY' } }, ConsistentRead: true }));
-  return out.Item && unmarshall(out.Item);
-}
-const carriedParts = (item: Record<string, unknown> | undefined) => ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'pev'].filter((name) => item && name in item);
-async function listed(keyId: string): Promise<number> {
-  const page = await services.store.listKeys(projectId, { limit: 200 });
-  return page.items.filter((k) => k.id === keyId).length;
-}
-async function storedEvents(type: string, keyId: string): Promise<StoredEvent[]> {
-  const page = await services.store.listEvents(projectId, { limit: 200 });
-  return page.items.filter((s) => s.event.type === type && s.event.data.key?.id === keyId);
-}
+useOutboxStore('carried-event-test');
 
 it('a key created by a writer gone before its after-answer work is listed once at every step and announced once after the grace period', async () => {
   const receiver = await startReceiver();

@@ -9,54 +9,14 @@
  * replacement) rides on that key's own put, with its listing, until the after-answer work (or,
  * for a writer gone first, the outbox sweep) writes their own items and takes them off the key.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
-import { loadConfig } from '../../lambdas/config';
+import { expect, it } from 'vitest';
 import { PENDING_GRACE_MS, type StoredEvent } from '../../lambdas/core/events';
-import type { Principal } from '../../lambdas/core/principal';
-import { buildServices, type Services } from '../../lambdas/services';
+import { buildServices } from '../../lambdas/services';
 import { OffsetClock } from '../support/clock';
-import { createTable, startDynalite } from '../support/dynalite';
+import { carriedParts, clock, config, keys, listed, operator, projectId, rawKey, services, useOutboxStore } from '../support/outbox-store';
 import { startReceiver } from '../support/webhook-receiver';
 
-const TABLE = 'event-outbox-test';
-let dynalite: { endpoint: string; close(): Promise<void> };
-let services: Services;
-let clock: OffsetClock;
-let projectId: string;
-const keys = new StaticSecretsProvider({ hashing: { current: 'test-hashing-secret' }, botAssertion: { current: 'bot-secret' } });
-const operator = (): Principal => ({ kind: 'operator', actor: 'cli:test', projectId });
-const config = () => loadConfig({ TABLE_NAME: TABLE, DYNAMODB_ENDPOINT: dynalite.endpoint, KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' });
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  await createTable(dynalite.endpoint, TABLE);
-  clock = new OffsetClock();
-  services = buildServices(config(), { secrets: keys, clock });
-  const accountId = (await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 })).id;
-  projectId = (await services.operator.createProject({ accountId, name: 'p', actor: 'cli:test' })).project.id;
-});
-afterAll(async () => {
-  services?.dynamo.destroy();
-  await dynalite?.close();
-});
-
-/** The replacement's item as stored, raw: what it still carries of its change (event, indexes). */
-async function rawKey(keyId: string): Promise<Record<string, unknown>> {
-  const out = await services.dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `KEY#${keyId}` }, sk: { S: 'KEY' } }, ConsistentRead: true }));
-  return unmarshall(out.Item!);
-}
-
-/** What makes a key item cost more per write: a place in an index, or an event it carries. */
-const carriedParts = (item: Record<string, unknown>) => ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'pev'].filter((name) => name in item);
-
-/** How many times a project's key list shows `keyId`. */
-async function listed(keyId: string): Promise<number> {
-  const page = await services.store.listKeys(projectId, { limit: 200 });
-  return page.items.filter((k) => k.id === keyId).length;
-}
+useOutboxStore('event-outbox-test');
 
 /** The stored `key.rotated` event announcing the rotation of `keyId` (pending or not). */
 async function rotatedEvent(keyId: string): Promise<StoredEvent | undefined> {
@@ -73,7 +33,7 @@ it('inside an edge, the confirmation waits for the after-answer work; outside, i
   expect(await rotatedEvent(atEdge.key.id)).toBeUndefined();
   const carrying = await rawKey(rotated.key.id);
   expect(carriedParts(carrying)).toEqual(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'pev']);
-  expect(carrying.pev).toMatchObject({ state: 'pending', event: { type: 'key.rotated', data: { key: { id: atEdge.key.id } } } });
+  expect(carrying?.pev).toMatchObject({ state: 'pending', event: { type: 'key.rotated', data: { key: { id: atEdge.key.id } } } });
   expect(await listed(rotated.key.id)).toBe(1);
   expect((await services.store.getKey(rotated.key.id)) as unknown as Record<string, unknown>).not.toHaveProperty('pev');
   await services.events.settled();
@@ -98,7 +58,7 @@ it('answered, then gone before the after-answer work: the event is delivered onc
     const rotated = await dying.events.answering(() => dying.keys.rotate(operator(), issued.key.id));
     dying.dynamo.destroy();
     // The event is carried by the replacement, pending; the key is listed by its own item.
-    const stored = (await rawKey(rotated.key.id)).pev as StoredEvent;
+    const stored = (await rawKey(rotated.key.id))!.pev as StoredEvent;
     expect(stored?.state).toBe('pending');
     expect(await rotatedEvent(issued.key.id)).toBeUndefined();
     expect((await services.store.getKey(issued.key.id))?.replacedBy).toBe(rotated.key.id);
