@@ -21,6 +21,9 @@ let client: ReturnType<typeof createDynamoClient>;
 let store: DynamoDbStore;
 /** Each call of the lean transport: its operation and how many puts it carried. */
 let sent: { operation: string; puts: number }[] = [];
+/** Calls of the lean transport in flight now, and the most at once. */
+let inFlight = 0;
+let mostInFlight = 0;
 
 beforeAll(async () => {
   db = await startDynalite();
@@ -31,13 +34,15 @@ beforeAll(async () => {
   wire.send = ((operation, input, purpose) => {
     const requests = (input as { RequestItems?: Record<string, unknown[]> }).RequestItems?.[TABLE];
     sent.push({ operation, puts: requests?.length ?? 0 });
-    return send(operation, input, purpose);
+    mostInFlight = Math.max(mostInFlight, ++inFlight);
+    return send(operation, input, purpose).finally(() => inFlight--);
   }) as typeof wire.send;
   // Owner reads never wait to read a miss again here.
   store = new DynamoDbStore({ tableName: TABLE, client, wire, ownerRecheckMs: 0 });
 });
 beforeEach(() => {
   sent = [];
+  mostInFlight = 0;
 });
 afterAll(async () => {
   client?.destroy();
@@ -102,4 +107,25 @@ it('one record put twice in a turn (a retry) goes out in two calls, in order: on
     { operation: 'BatchWriteItem', puts: 1 },
   ]);
   expect(await byRequest(usage(7))).toEqual([again]);
+});
+
+it('a backlog goes out in several batches side by side, so a busy server’s owed records cannot pile up faster than they leave', async () => {
+  // 120 calls' records asked for at once (a busy server's after-answer work): 240 puts.
+  const records = Array.from({ length: 120 }, (_, i) => 100 + i);
+  await Promise.all(records.flatMap((n) => [store.putUsage(usage(n)), store.recordOwnership(owner(n))]));
+  // Ten batches of 25 at most, four of them in flight at once: not one after another.
+  expect(sent.reduce((sum, call) => sum + call.puts, 0)).toBe(240);
+  expect(sent.every((call) => call.operation === 'BatchWriteItem' && call.puts <= 25)).toBe(true);
+  expect(mostInFlight).toBeGreaterThan(1);
+  expect(mostInFlight).toBeLessThanOrEqual(4);
+  for (const n of [100, 160, 219]) {
+    expect(await byRequest(usage(n))).toEqual([usage(n)]);
+    expect(await store.getOwnership('response', `resp_owed${n}`)).toEqual(owner(n));
+  }
+});
+
+it('side by side, one item is never in two batches at once: put three times in one turn, the last asked lands', async () => {
+  const versions = [0.25, 0.5, 0.75].map((credits) => usage(300, { credits }));
+  await Promise.all([...Array.from({ length: 60 }, (_, i) => store.putUsage(usage(400 + i))), ...versions.map((v) => store.putUsage(v))]);
+  expect(await byRequest(usage(300))).toEqual([versions[2]]);
 });
