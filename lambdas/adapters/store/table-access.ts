@@ -44,24 +44,6 @@ const placeOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${St
 /** Where a marshalled item is. */
 const placeOfMarshalled = (item: Record<string, AttributeValue>) => `${item.pk?.S}\u0000${item.sk?.S}`;
 
-/**
- * The first batch of `puts` one BatchWriteItem may carry (at most MAX_BATCH_WRITE, no item twice:
- * DynamoDB refuses a batch naming one twice), and the rest, each in the order asked.
- */
-function nextBatch<T>(puts: TogetherPut<T>[], place: (item: T) => string): { batch: TogetherPut<T>[]; later: TogetherPut<T>[] } {
-  const batch: TogetherPut<T>[] = [];
-  const later: TogetherPut<T>[] = [];
-  const places = new Set<string>();
-  for (const put of puts) {
-    const at = place(put.item);
-    if (batch.length < MAX_BATCH_WRITE && !places.has(at)) {
-      places.add(at);
-      batch.push(put);
-    } else later.push(put);
-  }
-  return { batch, later };
-}
-
 /** A batch refused whole for one item's sake (too large, malformed): sent again item by item. */
 const refusedWhole = (err: unknown) => (err as { name?: string })?.name === 'ValidationException';
 
@@ -201,38 +183,45 @@ export class TableAccess {
     let rest = this.turn ?? [];
     this.turn = undefined;
     while (rest.length > 0) {
-      const { batch, later } = nextBatch(rest, placeOf);
-      await this.sendTogether(batch);
+      const { batches, later } = nextBatches(rest, placeOf, 1);
+      for (const batch of batches) await this.answerEach(batch, (puts) => this.writeTogether(puts));
       rest = later;
     }
   }
 
-  /** One batch of `putTogether`'s puts, no item twice; never throws (each caller is answered). */
-  private async sendTogether(batch: TogetherPut[]): Promise<void> {
+  /**
+   * Writes `batch` with `write`, then answers each put's caller; never throws. A batch refused
+   * whole for one item's sake (too large, malformed) is written again put by put, so only that
+   * item's caller is refused. A caller `write` already answered keeps its answer (a settled
+   * promise ignores a second one).
+   */
+  private async answerEach<T>(batch: TogetherPut<T>[], write: (batch: TogetherPut<T>[]) => Promise<void>): Promise<void> {
     try {
-      if (batch.length === 1) {
-        await this.doc.send(new PutCommand({ TableName: this.name, Item: batch[0]!.item }));
-        batch[0]!.resolve();
-        return;
-      }
-      let pending = batch;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt === BATCH_WRITE_ATTEMPTS) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
-        if (attempt > 0) await backoff(attempt - 1);
-        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending.map((put) => ({ PutRequest: { Item: put.item } })) } }));
-        const left = new Set((out.UnprocessedItems?.[this.name] ?? []).map((request) => placeOf(request.PutRequest?.Item ?? {})));
-        for (const put of pending) if (!left.has(placeOf(put.item))) put.resolve();
-        pending = pending.filter((put) => left.has(placeOf(put.item)));
-      }
+      await write(batch);
+      for (const put of batch) put.resolve();
     } catch (err) {
-      // A batch refused whole for one item's sake (too large, malformed): each put on its own, so
-      // only that item's caller is refused. Those already answered keep their answer (a settled
-      // promise ignores a second one).
       if (batch.length > 1 && refusedWhole(err)) {
-        await Promise.all(batch.map((put) => this.sendTogether([put])));
+        await Promise.all(batch.map((put) => this.answerEach([put], write)));
         return;
       }
       for (const put of batch) put.reject(err);
+    }
+  }
+
+  /** One batch of `putTogether`'s puts, no item twice: a PutItem alone, else BatchWriteItem until none is left unprocessed. */
+  private async writeTogether(batch: TogetherPut[]): Promise<void> {
+    if (batch.length === 1) {
+      await this.doc.send(new PutCommand({ TableName: this.name, Item: batch[0]!.item }));
+      return;
+    }
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === BATCH_WRITE_ATTEMPTS) throw new KeywardenError('service_unavailable', 'The key store is busy; try again.');
+      if (attempt > 0) await backoff(attempt - 1);
+      const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending.map((put) => ({ PutRequest: { Item: put.item } })) } }));
+      const left = new Set((out.UnprocessedItems?.[this.name] ?? []).map((request) => placeOf(request.PutRequest?.Item ?? {})));
+      for (const put of pending) if (!left.has(placeOf(put.item))) put.resolve();
+      pending = pending.filter((put) => left.has(placeOf(put.item)));
     }
   }
 
@@ -260,23 +249,9 @@ export class TableAccess {
     while (this.owed.length > 0) {
       const { batches, later } = nextBatches(this.owed, placeOfMarshalled, OWED_BATCHES_IN_FLIGHT);
       this.owed = later;
-      await Promise.all(batches.map((batch) => this.sendOwedBatch(batch)));
+      await Promise.all(batches.map((batch) => this.answerEach(batch, (puts) => this.batchPutAll(puts.map((put) => put.item), OWED_WRITE_ROUNDS, 'records owed after the answer'))));
     }
     this.owedRunning = false;
-  }
-
-  /** One batch of owed puts, no item twice; never throws (each caller is answered). */
-  private async sendOwedBatch(batch: TogetherPut<Record<string, AttributeValue>>[]): Promise<void> {
-    try {
-      await this.batchPutAll(batch.map((put) => put.item), OWED_WRITE_ROUNDS, 'records owed after the answer');
-      for (const put of batch) put.resolve();
-    } catch (err) {
-      if (batch.length > 1 && refusedWhole(err)) {
-        await Promise.all(batch.map((put) => this.sendOwedBatch([put])));
-        return;
-      }
-      for (const put of batch) put.reject(err);
-    }
   }
 
   /**
