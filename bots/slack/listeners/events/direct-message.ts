@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import { DIRECT_MESSAGES, slackIdentity } from '../../../core';
+import { slackIdentity, slackRequestChannel } from '../../../core';
 import { answerPrivately, postInThread, slackPrivateDelivery, type PrivateTarget } from '../../delivery';
 import type { SlackDeps } from '../../slack-deps';
 import { formless, isPublic } from '../reply-kinds';
@@ -17,7 +17,7 @@ export async function onDirectMessage({ conversation }: SlackDeps, { event, body
   const text = event.text ?? '';
   const target: PrivateTarget = { via: 'dm', client, user: event.user, channel: event.channel };
   // Every DM with the bot in the workspace shares one request ceiling (request-channel.ts).
-  const reply = await conversation.message(text, slackIdentity(body.team_id, event.user), slackPrivateDelivery(target, {}, `slack:${body.team_id}:${DIRECT_MESSAGES}`));
+  const reply = await conversation.message(text, slackIdentity(body.team_id, event.user), slackPrivateDelivery(target, {}, slackRequestChannel(body.team_id, event.channel)));
   if (conversation.isCommand(text)) await answerPrivately(target, formless(reply));
   else if (isPublic(reply)) await postInThread(client, event.channel, event.thread_ts ?? event.ts, reply);
 }
