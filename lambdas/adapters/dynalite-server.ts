@@ -1,6 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { tuneDynalite } from './dynalite-tuning.mjs';
 import { TABLE_SCHEMA } from './store/table';
 
 /**
@@ -15,6 +16,7 @@ export interface DynaliteServer {
 export async function startDynalite(options: { path?: string; port?: number; host?: string; thread?: boolean } = {}): Promise<DynaliteServer> {
   const host = options.host ?? '127.0.0.1';
   if (options.thread) return startDynaliteThread({ ...options, host });
+  tuneDynalite();
   const { default: dynalite } = (await import('dynalite')) as unknown as {
     default: (o: Record<string, unknown>) => import('node:http').Server;
   };
