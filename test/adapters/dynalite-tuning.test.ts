@@ -84,7 +84,8 @@ describe('a kept parse', () => {
         ([kind, str], draws, extraName) => {
           const parser = parsers[kind].parse;
           const original = parser.unmemoized!;
-          for (const [a, b, c, d, e, f, g] of draws) {
+          for (const draw of draws) {
+            const [a, b, c, d, e, f, g] = draw as AttributeValue[] as [AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue];
             const names: Record<string, string> = { '#w': 'window', '#n': 'count', '#s': 'slot1', '#p': 'prefixed', '#l': 'list', '#a': 'a', '#gone': 'old', '#c': 'c' };
             if (extraName) names['#unused'] = 'unused';
             const values: Record<string, AttributeValue> = { ':w': a, ':limit': b, ':holder': c, ':need': d, ':prefix': e, ':n': f, ':x': g, ':y': a, ':z': b, ':zero': { N: '0' }, ':one': { N: '1' } };
