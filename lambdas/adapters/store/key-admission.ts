@@ -13,6 +13,12 @@
  * then a refusal with the state as it stands). Warm, the plan is right and the call costs one
  * round trip.
  *
+ * A call this instance's last sight of the item already refuses (its window full, the key gone or
+ * paused) is decided by a consistent read of the item instead of a write whose condition would
+ * fail: the same answer, as of the same moment, but a flood beyond a key's rate limit spends read
+ * units — a partition serves three times as many — and leaves its write units to the admissions
+ * (issue 23 point 2). A revoke, a raised limit or a new window shows in that read at once.
+ *
  * A key item takes about 1,000 write units a second (one partition), and every admission is at
  * least one: a key this busy would top out near 1,000 calls a second, below its own rate limit
  * (issue 23 point 2). So admissions group-commit: while LANES writes of a key are in flight here,
@@ -128,8 +134,22 @@ export class KeyAdmission {
   private async together(id: string, batch: Waiting[]): Promise<Waiting[]> {
     const hash = batch[0]!.hash;
     let calls = batch;
-    let state = this.seen.get(id) ?? (await this.read(id));
+    const seen = this.seen.get(id);
+    let state = seen ?? (await this.read(id));
     if (!state) return batch;
+    if (seen && refusalOf(seen, hash, Math.max(...calls.map((w) => w.now)), undefined)) {
+      // Refused as last seen (a full window, above all): a consistent read, not a write, says whether that still holds.
+      const now = Math.max(...calls.map((w) => w.now));
+      state = await this.read(id);
+      if (!state) {
+        for (const w of calls) w.done(unknownKey(now));
+        return [];
+      }
+      if (refusalOf(state, hash, now, undefined)) {
+        for (const w of calls) w.done(this.refused(state, hash, now, 'rate'));
+        return [];
+      }
+    }
     const models = batch.flatMap((w) => (w.call ? [w.call.reserve] : []));
     if (models.length && state.hash === hash && leaseShort(state, roundCredits(models.reduce((a, b) => a + b, 0))) > 0) {
       // The lease does not cover the batch: one lease for all of it (a refusal: each call on its own).
@@ -190,6 +210,13 @@ export class KeyAdmission {
     // Set when no lease could be taken: the call is admitted (counted) with nothing reserved, and refused by the core.
     let noCredits: Extract<TakeOutcome, { ok: false }> | undefined;
     for (let attempt = 0, takes = 0; attempt < TRIES; attempt++) {
+      if (!fresh && state && refusalOf(state, hash, now, undefined)) {
+        // Refused as last seen (a full window, above all): a consistent read, not a write, says whether that still holds.
+        state = await this.read(id);
+        fresh = true;
+        if (!state) return unknownKey(now);
+        if (refusalOf(state, hash, now, undefined)) return this.refused(state, hash, now, 'rate');
+      }
       const short = call && !noCredits && state?.hash === hash ? leaseShort(state, call.reserve) : 0;
       if (short > 0) {
         // Leases raced away by the key's other calls do not count as tries; past MAX_TAKES, refused.

@@ -55,6 +55,55 @@ describe('admissions of one busy key, group-committed', { timeout: 180_000 }, ()
     expect(writes).toBeLessThan(150);
   });
 
+  it('calls beyond a full window cost reads, not writes; a revoke, a raised limit each show on the very next call', async () => {
+    const { stack, proxy } = env();
+    const make = async (name: string) => {
+      const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name, type: 'viewer', rateLimit: { limit: 10, windowSeconds: 3600 } } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return created.body as { id: string; key: string };
+    };
+    const reads = { n: 0 };
+    const one = async (key: string) => (await stack.json('/v1/models', { key })).status;
+    for (const [k, key] of [await make('flooded'), await make('raised')].entries()) {
+      expect(await one(key.key)).toBe(200);
+      // Warm: each admission is one write.
+      const { result: filled, writes: admissions } = await keyWrites(env, key.id, false, async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 9; i++) statuses.push(await one(key.key));
+        return statuses;
+      });
+      expect(filled).toEqual(Array.from({ length: 9 }, () => 200));
+      expect(admissions).toBe(9);
+      let writes = 0;
+      reads.n = 0;
+      proxy.setPolicy((target, body) => {
+        if (body.includes(`"KEY#${key.id}"`) && target === 'GetItem') reads.n++;
+        if (body.includes(`"KEY#${key.id}"`) && target === 'UpdateItem') writes++;
+        return 'forward';
+      });
+      const refused: number[] = [];
+      try {
+        for (let i = 0; i < 20; i++) refused.push(await one(key.key));
+        refused.push(...(await Promise.all(Array.from({ length: 20 }, () => one(key.key)))));
+      } finally {
+        proxy.setPolicy(() => 'forward');
+      }
+      expect(refused).toEqual(Array.from({ length: 40 }, () => 429));
+      // Not one write for the 40 refused calls: each was decided by a consistent read of the key item.
+      expect(writes).toBe(0);
+      expect(reads.n).toBeGreaterThanOrEqual(20);
+      if (k === 0) {
+        expect((await stack.json(`/v1/keys/${key.id}/revoke`, { key: stack.adminKey, body: {} })).status).toBe(200);
+        expect(await one(key.key)).toBe(401);
+      } else {
+        const raised = await stack.json(`/v1/keys/${key.id}`, { method: 'PATCH', key: stack.adminKey, body: { rateLimit: { limit: 11, windowSeconds: 3600 } } });
+        expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+        expect(await one(key.key)).toBe(200);
+        expect(await one(key.key)).toBe(429);
+      }
+    }
+  });
+
   it('with 1 write answer in 8 lost after it landed: still no more than the limit, each admission counted once', async () => {
     const { stack } = env();
     const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'busy lossy', type: 'viewer', rateLimit: { limit: 100, windowSeconds: 60 } } });
