@@ -196,6 +196,13 @@ export function refusalOf(item: Item, hash: string, now: number, call: ModelCall
   return undefined;
 }
 
+/** The answer to a refused call, as `item` shows the key (a wrong secret: no key named). */
+export function refusedBy(item: Item, hash: string, now: number, refusal: 'budget' | 'tokens' | 'concurrency' | 'rate'): AdmitOutcome {
+  const key = toKey(item);
+  if (item.hash !== hash) return { admitted: false, key: undefined, window: windowOf(item, now) };
+  return { admitted: false, key, window: windowOf(item, now), ...(refusal === 'rate' ? {} : { refusal, hold: holdState(item, now) }) };
+}
+
 /** Credits the key's lease lacks to cover `credit` more, as `item` shows it (0: it covers them). */
 export function leaseShort(item: Item, credit: number): number {
   const lease = Number(item.lease ?? 0);

@@ -13,11 +13,9 @@
  * then a refusal with the state as it stands). Warm, the plan is right and the call costs one
  * round trip.
  *
- * A call this instance's last sight of the item already refuses (its window full, the key gone or
- * paused) is decided by a consistent read of the item instead of a write whose condition would
- * fail: the same answer, as of the same moment, but a flood beyond a key's rate limit spends read
- * units — a partition serves three times as many — and leaves its write units to the admissions
- * (issue 23 point 2). A revoke, a raised limit or a new window shows in that read at once.
+ * A call this instance last saw refused (a full window) is decided by a consistent read, not a
+ * failing write: the same answer, but a flood beyond a key's limit spends read units (a partition
+ * has three times as many) and leaves its write units to admissions (`lookIfRefused`).
  *
  * A key item takes about 1,000 write units a second (one partition), and every admission is at
  * least one: a key this busy would top out near 1,000 calls a second, below its own rate limit
@@ -30,10 +28,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
-import { admitted, holdState, leaseShort, planFor, refusalOf, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { admitted, leaseShort, planFor, refusalOf, refusedBy, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
 import { backoff } from '../../core/backoff';
 import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
+import { SlotClaims } from './slot-claims';
 import { KeyLeases, type TakeOutcome } from './key-lease';
 import { releaseParts, type ReleasePart } from './key-release';
 import { credited } from './key-admission-credits';
@@ -79,7 +78,7 @@ export class KeyAdmission {
   /** The last state seen of each key item this instance admitted: what the next write is planned on. */
   private readonly seen = new Map<string, Item>();
   /** Slots this instance is claiming or holds, per key: never planned twice here. */
-  private readonly mine = new Map<string, Set<number>>();
+  private readonly mine = new SlotClaims();
   /**
    * Admissions waiting per key while LANES of them are in flight. A batch shares the first call's
    * hash (a wrong secret never rides with the right one) and needs the item seen: its window's
@@ -137,18 +136,11 @@ export class KeyAdmission {
     const seen = this.seen.get(id);
     let state = seen ?? (await this.read(id));
     if (!state) return batch;
-    if (seen && refusalOf(seen, hash, Math.max(...calls.map((w) => w.now)), undefined)) {
-      // Refused as last seen (a full window, above all): a consistent read, not a write, says whether that still holds.
+    if (seen) {
       const now = Math.max(...calls.map((w) => w.now));
-      state = await this.read(id);
-      if (!state) {
-        for (const w of calls) w.done(unknownKey(now));
-        return [];
-      }
-      if (refusalOf(state, hash, now, undefined)) {
-        for (const w of calls) w.done(this.refused(state, hash, now, 'rate'));
-        return [];
-      }
+      const looked = await this.lookIfRefused(id, seen, hash, now);
+      if ('refused' in looked) return (calls.forEach((w) => w.done(looked.refused)), []);
+      state = looked.state;
     }
     const models = batch.flatMap((w) => (w.call ? [w.call.reserve] : []));
     if (models.length && state.hash === hash && leaseShort(state, roundCredits(models.reduce((a, b) => a + b, 0))) > 0) {
@@ -160,10 +152,10 @@ export class KeyAdmission {
     let later: Waiting[] = [];
     for (let attempt = 0; attempt < TRIES && calls.length > 1; attempt++) {
       const now = Math.max(...calls.map((w) => w.now));
-      const plan = planFor(state, now, calls.map((w) => w.call), this.mine.get(id));
+      const plan = planFor(state, now, calls.map((w) => w.call), this.mine.of(id));
       if (plan === 'concurrency') break;
       const slots = plan.holds.flatMap((h) => (h.slot ? [h.slot.index] : []));
-      for (const slot of slots) this.claimSlot(id, slot);
+      for (const slot of slots) this.mine.claim(id, slot);
       const out = await this.write(id, hash, now, plan);
       if (out.landed && out.item) {
         this.remember(id, out.item);
@@ -171,14 +163,14 @@ export class KeyAdmission {
         this.after(id, out.item, later);
         return [];
       }
-      for (const slot of slots) this.releaseSlot(id, slot);
+      for (const slot of slots) this.mine.release(id, slot);
       state = out.item;
       if (!state) {
         for (const w of [...calls, ...later]) w.done(unknownKey(now));
         return [];
       }
       if (refusalOf(state, hash, now, undefined)) {
-        for (const w of [...calls, ...later]) w.done(this.refused(state, hash, now, 'rate'));
+        for (const w of [...calls, ...later]) w.done(refusedBy(state, hash, now, 'rate'));
         return [];
       }
       // A budget, token window, cap or the lease refused it (or raced): each call on its own finds which.
@@ -197,7 +189,7 @@ export class KeyAdmission {
     if (later.length === 0) return;
     const now = Math.max(...later.map((w) => w.now));
     if (windowRoom(item, now) <= 0) {
-      for (const w of later) w.done(this.refused(item, w.hash, now, 'rate'));
+      for (const w of later) w.done(refusedBy(item, w.hash, now, 'rate'));
       return;
     }
     this.admissions.requeue(id, later);
@@ -210,12 +202,11 @@ export class KeyAdmission {
     // Set when no lease could be taken: the call is admitted (counted) with nothing reserved, and refused by the core.
     let noCredits: Extract<TakeOutcome, { ok: false }> | undefined;
     for (let attempt = 0, takes = 0; attempt < TRIES; attempt++) {
-      if (!fresh && state && refusalOf(state, hash, now, undefined)) {
-        // Refused as last seen (a full window, above all): a consistent read, not a write, says whether that still holds.
-        state = await this.read(id);
-        fresh = true;
-        if (!state) return unknownKey(now);
-        if (refusalOf(state, hash, now, undefined)) return this.refused(state, hash, now, 'rate');
+      if (!fresh && state) {
+        const looked = await this.lookIfRefused(id, state, hash, now);
+        if ('refused' in looked) return looked.refused;
+        fresh = looked.state !== state;
+        state = looked.state;
       }
       const short = call && !noCredits && state?.hash === hash ? leaseShort(state, call.reserve) : 0;
       if (short > 0) {
@@ -225,30 +216,30 @@ export class KeyAdmission {
         else noCredits = taken;
         if (taken.ok && attempt > 0) attempt--;
       }
-      let plan = planFor(state, now, [call], this.mine.get(id), !noCredits);
+      let plan = planFor(state, now, [call], this.mine.of(id), !noCredits);
       if (plan === 'concurrency' && !fresh) {
         // Every slot looked taken in what this instance last saw: look again before refusing.
         state = await this.read(id);
         fresh = true;
         if (!state) return unknownKey(now);
-        plan = planFor(state, now, [call], this.mine.get(id), !noCredits);
+        plan = planFor(state, now, [call], this.mine.of(id), !noCredits);
       }
-      if (plan === 'concurrency') return this.refused(state!, hash, now, 'concurrency');
+      if (plan === 'concurrency') return refusedBy(state!, hash, now, 'concurrency');
       const slot = plan.holds[0]!.slot?.index;
-      if (slot !== undefined) this.claimSlot(id, slot);
+      if (slot !== undefined) this.mine.claim(id, slot);
       const out = await this.write(id, hash, now, plan);
       // An admission's answer carries the item (ALL_NEW), as does the read that found it landed.
       if (out.landed && out.item) {
         this.remember(id, out.item);
         return await credited(this.leases, admitted(out.item, plan, 0), noCredits, out.item);
       }
-      if (slot !== undefined) this.releaseSlot(id, slot);
+      if (slot !== undefined) this.mine.release(id, slot);
       state = out.item;
       fresh = true;
       if (!state) return unknownKey(now);
       const refusal = refusalOf(state, hash, now, call, !noCredits);
       if (refusal === 'lease') continue; // a lease is taken at the top of the loop
-      if (refusal) return this.refused(state, hash, now, refusal);
+      if (refusal) return refusedBy(state, hash, now, refusal);
     }
     // Still contended after every try (a window or period boundary raced by many): refused as
     // rate-limited, with the window as it stands.
@@ -266,7 +257,7 @@ export class KeyAdmission {
    */
   release(id: string, release: KeyHoldRelease, now: number): Promise<void> {
     const { hold } = release;
-    if (hold.slot) this.releaseSlot(id, hold.slot.index);
+    if (hold.slot) this.mine.release(id, hold.slot.index);
     if (releaseParts([{ release, now }]).length === 0) return Promise.resolve();
     // As admissions: LANES release writes of a key in flight here at most; what arrives meanwhile shares the next.
     return new Promise((done, fail) => this.releases.add(id, { release, now, done, fail }));
@@ -424,6 +415,14 @@ export class KeyAdmission {
     }
   }
 
+  /** A call `seen` (this instance's last sight) refuses is decided by a consistent read: its refusal, else the item read. */
+  private async lookIfRefused(id: string, seen: Item, hash: string, now: number): Promise<{ refused: AdmitOutcome } | { state: Item }> {
+    if (!refusalOf(seen, hash, now, undefined)) return { state: seen };
+    const state = await this.read(id);
+    if (!state) return { refused: unknownKey(now) };
+    return refusalOf(state, hash, now, undefined) ? { refused: refusedBy(state, hash, now, 'rate') } : { state };
+  }
+
   /** The key item read consistently: the one model of its windows and slots. */
   private async read(id: string): Promise<Item | undefined> {
     const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
@@ -443,26 +442,8 @@ export class KeyAdmission {
     return taking.then((taken) => (taken.ok && this.remember(id, taken.item), taken));
   }
 
-  private refused(item: Item, hash: string, now: number, refusal: 'budget' | 'tokens' | 'concurrency' | 'rate'): AdmitOutcome {
-    const key = toKey(item);
-    if (item.hash !== hash) return { admitted: false, key: undefined, window: windowOf(item, now) };
-    return { admitted: false, key, window: windowOf(item, now), ...(refusal === 'rate' ? {} : { refusal, hold: holdState(item, now) }) };
-  }
-
   private remember(id: string, item: Item): void {
     if (this.seen.size >= MAX_REMEMBERED) this.seen.clear();
     this.seen.set(id, item);
-  }
-
-  private claimSlot(id: string, index: number): void {
-    const set = this.mine.get(id) ?? new Set<number>();
-    set.add(index);
-    this.mine.set(id, set);
-  }
-
-  private releaseSlot(id: string, index: number): void {
-    const set = this.mine.get(id);
-    set?.delete(index);
-    if (set?.size === 0) this.mine.delete(id);
   }
 }
