@@ -11,12 +11,11 @@ const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve
 /** Parsed expressions kept per parser: the store's expressions are a few dozen shapes. */
 const MAX_CACHED = 1_000;
 
-let tuned = false;
-
-/** Idempotent. */
+/**
+ * Idempotent: dynalite's modules are shared by everything in the process that loads it (a test
+ * runner may evaluate this module more than once), so each patch marks what it patched.
+ */
 export function tuneDynalite() {
-  if (tuned) return;
-  tuned = true;
   memoizeParser(requireFromDynalite('./db/conditionParser'), 'condition');
   memoizeParser(requireFromDynalite('./db/updateParser'), 'update');
   memoizeParser(requireFromDynalite('./db/projectionParser'), 'projection');
@@ -36,6 +35,7 @@ export function tuneDynalite() {
  * primitives is not kept either.
  */
 export function memoizeParser(parser, label) {
+  if (parser.parse.unmemoized) return;
   const parse = parser.parse;
   const kept = new Map();
   parser.parse = function memoizedParse(str, options) {
@@ -124,6 +124,7 @@ function fill(node, values) {
  * table) forgets it. Table calls (describe, update, delete) read LevelDB as before.
  */
 function cacheTableDescriptions(db) {
+  if (db.create.cachesTables) return;
   const create = db.create;
   db.create = function createWithTableCache(options) {
     const store = create.call(this, options);
@@ -151,4 +152,5 @@ function cacheTableDescriptions(db) {
     };
     return store;
   };
+  db.create.cachesTables = true;
 }
