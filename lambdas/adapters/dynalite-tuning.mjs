@@ -30,9 +30,10 @@ export function tuneDynalite() {
  * paths); the attribute values, which it puts into the result as they are (the very objects) and
  * checks by type; whether it parses a key condition. Two things read a value's content, not only
  * its type — `attribute_type` (the type name it gives) and BETWEEN (its bounds' order): expressions
- * naming either are never kept. A failed parse is never kept (it throws, and is thrown again
- * next time by the real parser). A result holding anything but plain objects, arrays and
- * primitives is not kept either.
+ * naming either are never kept. A parse that throws (a syntax error) is never kept: the real
+ * parser throws it again next time. An error the parser returns as its message is kept as any
+ * result is: it depends on nothing the key leaves out. A result holding anything but plain
+ * objects, arrays and primitives is not kept.
  */
 export function memoizeParser(parser, label) {
   if (parser.parse.unmemoized) return;
