@@ -13,6 +13,7 @@ import { DynamoDbStore } from '../../lambdas/adapters/dynamodb-store';
 import { itemKey, partition, sortKey } from '../../lambdas/adapters/store/table';
 import type { KeyRecord } from '../../lambdas/core/types';
 import { createTable, startDynalite } from '../support/dynalite';
+import { numberedKey } from '../support/numbered-key';
 
 const TABLE = 'key-listing-test';
 let db: Awaited<ReturnType<typeof startDynalite>>;
@@ -30,26 +31,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function key(n: number, projectId = 'proj_list'): KeyRecord {
-  return {
-    id: `key_list${String(n).padStart(4, '0')}`,
-    projectId,
-    accountId: 'acct_list',
-    name: `key ${n}`,
-    prefix: 'archie',
-    start: 'archie_abcd',
-    hash: 'h'.repeat(64),
-    type: 'viewer',
-    scopes: ['models:read'],
-    roles: [],
-    context: {},
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    expiresAt: null,
-    status: 'active',
-    createdBy: 'operator:test',
-    rateLimit: { limit: 60, windowSeconds: 60 },
-  };
-}
+const key = (n: number, projectId = 'proj_list') => numberedKey(n, { idStem: 'key_list', projectId, accountId: 'acct_list' });
 
 /** A key as it was written before listing entries: the key item itself in gsi1. */
 async function putLegacy(k: KeyRecord): Promise<void> {

@@ -13,8 +13,8 @@ import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { DynamoDbStore } from '../../lambdas/adapters/dynamodb-store';
 import { partition, sortKey } from '../../lambdas/adapters/store/table';
 import type { StoredEvent } from '../../lambdas/core/events';
-import type { KeyRecord } from '../../lambdas/core/types';
 import { createTable, startDynalite } from '../support/dynalite';
+import { numberedKey } from '../support/numbered-key';
 
 const TABLE = 'puts-together-test';
 let db: Awaited<ReturnType<typeof startDynalite>>;
@@ -38,26 +38,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function key(n: number): KeyRecord {
-  return {
-    id: `key_together${String(n).padStart(4, '0')}`,
-    projectId: 'proj_together',
-    accountId: 'acct_together',
-    name: `key ${n}`,
-    prefix: 'archie',
-    start: 'archie_abcd',
-    hash: 'h'.repeat(64),
-    type: 'viewer',
-    scopes: ['models:read'],
-    roles: [],
-    context: {},
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    expiresAt: null,
-    status: 'active',
-    createdBy: 'operator:test',
-    rateLimit: { limit: 60, windowSeconds: 60 },
-  };
-}
+const key = (n: number) => numberedKey(n, { idStem: 'key_together', projectId: 'proj_together', accountId: 'acct_together' });
 
 function pending(id: string, keyId: string, due = Date.UTC(2026, 0, 1)): StoredEvent {
   return {

@@ -32,6 +32,17 @@ afterAll(async () => {
 });
 
 /** Every item of the table, read directly from the store (not through the proxy). */
+/** A new key `name`'s POST /v1/responses, warm (one call first opens its rate-limit window and takes its lease): units per call over three. */
+async function warmResponseUnits(name: string): Promise<Awaited<ReturnType<typeof unitsPerCall>>> {
+  const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name, type: 'viewer' } });
+  expect(created.status).toBe(201);
+  const key = created.body.key as string;
+  const call = async () => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'ping' } })).status).toBe(200);
+  await call();
+  await stack.idle();
+  return unitsPerCall(proxy, () => stack.idle(), 3, call);
+}
+
 async function snapshot(): Promise<Map<string, Item>> {
   const client = createDynamoClient(store);
   const items = new Map<string, Item>();
@@ -97,14 +108,7 @@ describe('bench: DynamoDB units per call', () => {
   }, 60_000);
 
   it('a warm POST /v1/responses counts its key’s day in its settlement: two key item writes, no key day item, the account’s day once', async () => {
-    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity settled', type: 'viewer' } });
-    expect(created.status).toBe(201);
-    const key = created.body.key as string;
-    const call = async () => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'ping' } })).status).toBe(200);
-    await call(); // opens the key's rate-limit window and takes its lease
-    await stack.idle();
-
-    const figures = await unitsPerCall(proxy, () => stack.idle(), 3, call);
+    const figures = await warmResponseUnits('capacity settled');
     const families = figures.writesByFamily;
     expect(families['KEY#…#USAGEDAY']).toBeUndefined();
     expect(families['ACCOUNT#…#USAGEDAY']).toBe(1);
@@ -115,14 +119,7 @@ describe('bench: DynamoDB units per call', () => {
   }, 60_000);
 
   it('a warm POST /v1/responses: its timed request id spares the usage record a request index entry, and the record shares one BatchWriteItem with the response’s owner record', async () => {
-    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity owed', type: 'viewer' } });
-    expect(created.status).toBe(201);
-    const key = created.body.key as string;
-    const call = async () => expect((await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'ping' } })).status).toBe(200);
-    await call(); // opens the key's rate-limit window and takes its lease
-    await stack.idle();
-
-    const figures = await unitsPerCall(proxy, () => stack.idle(), 3, call);
+    const figures = await warmResponseUnits('capacity owed');
     // The admission and the settlement on the key item, the account's day, one batch after the answer (was two).
     expect(figures.operations).toBe('UpdateItem ×3, BatchWriteItem ×1');
     expect(figures.requests).toBe(4);
