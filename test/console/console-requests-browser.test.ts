@@ -4,7 +4,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKeysInText } from '../../lambdas/core/key-scan';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { clickButton, launchBrowser, openPage, seriousViolations, waitForText } from './browser';
+import { clickButton, launchBrowser, openPage, seriousViolations, waitForNoText, waitForText } from './browser';
 
 /**
  * The Requests tab (issue 25 point 1), in a real browser against the real local stack: a viewer
@@ -64,6 +64,8 @@ describe('console Requests tab', () => {
     await signIn(viewer.key);
     await clickButton(page, 'Collect key');
     await page.waitForSelector('[data-testid="collected-key"]');
+    // The one-time callout shows as soon as the claim answers; the list is read again after it.
+    await waitForNoText(page, 'Collect key');
     const raw = await page.$eval('[data-testid="collected-key"]', (e) => (e as HTMLElement).innerText.trim());
     expect((await stack.json('/v1/me', { key: raw })).body).toMatchObject({ name: 'dashboards', type: 'viewer', budget: expect.objectContaining({ credits: 10 }) });
     expect(await page.$$eval('table[data-testid="key-requests"] button', (b) => b.map((x) => x.textContent?.trim()))).toEqual([]);
