@@ -49,6 +49,8 @@ export interface EventRelayDeps {
  */
 export class EventRelay {
   private readonly running = new Set<Promise<unknown>>();
+  /** Per key, the last pass `deliverSoon` started: the next one of that key waits for it. */
+  private readonly inOrder = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: EventRelayDeps) {}
 
@@ -66,11 +68,20 @@ export class EventRelay {
    * of the event loop), without reading it back.
    */
   deliverSoon(ready: StoredEvent): void {
-    void this.track(
-      new Promise((next) => setTimeout(next, 0)).then(() => this.pass(ready, this.deps.clock.now())).catch((err: unknown) =>
-        this.deps.log.warn('event delivery pass failed; the relay retries it', { eventId: ready.event.id, error: String(err) }),
-      ),
-    );
+    // One key's events are passed one after the other, in the order they became ready (a key
+    // reported exposed: exposed, then revoked); side by side, the later one's delivery could
+    // overtake the earlier one's. Other keys' events do not wait for them.
+    const about = ready.event.data.key?.id ?? '';
+    const before = this.inOrder.get(about) ?? Promise.resolve();
+    const pass: Promise<unknown> = before
+      .then(() => new Promise((next) => setTimeout(next, 0)))
+      .then(() => this.pass(ready, this.deps.clock.now()))
+      .catch((err: unknown) => this.deps.log.warn('event delivery pass failed; the relay retries it', { eventId: ready.event.id, error: String(err) }))
+      .finally(() => {
+        if (this.inOrder.get(about) === pass) this.inOrder.delete(about);
+      });
+    this.inOrder.set(about, pass);
+    void this.track(pass);
   }
 
   /** Resolves once every pass started so far is over (tests and the local stack's `idle`). */
