@@ -337,7 +337,7 @@ describe('the API Keys console in a browser', () => {
     editable = { id: created.body.id, key: created.body.key, version: created.body.version };
     issued.push(editable.key);
     await page.reload();
-    await page.waitForSelector('button[aria-label="Edit Editable"]');
+    await page.waitForSelector('button[aria-label="Edit Editable"]:not([disabled])');
     await page.click('button[aria-label="Edit Editable"]');
     await page.waitForSelector('dialog[open]');
     expect(await page.$eval('dialog[open]', (d) => document.getElementById(d.getAttribute('aria-labelledby')!)!.textContent)).toBe('Edit “Editable”');
@@ -447,7 +447,7 @@ describe('the API Keys console in a browser', () => {
     await waitForText(page, 'Sign in to Keywarden');
     await page.type('#api-key', viewer.body.key);
     await clickButton(page, 'Sign in');
-    await page.waitForSelector('button[aria-label="Edit Narrow target"]');
+    await page.waitForSelector('button[aria-label="Edit Narrow target"]:not([disabled])');
     await page.click('button[aria-label="Edit Narrow target"]');
     await page.waitForSelector('dialog[open]');
     await waitForText(page, 'Your key lacks the keys:write permission');
