@@ -291,8 +291,12 @@ export interface UsageQuery {
   limit: number;
 }
 
-/** Whose daily counters: one key's, or one account's (every key of it). */
-export type UsageDayOwner = { keyId: string } | { accountId: string };
+/**
+ * Whose daily counters: one key's, or one account's (every key of it). `summedInto`: the key's
+ * account, when the key's days are summed into its account's (`KeyRecord.accountDaysSummed`): its
+ * calls are then added to its own day only, and the account's days read them from there.
+ */
+export type UsageDayOwner = { keyId: string; summedInto?: string } | { accountId: string };
 
 /** What a day counts: calls (usage records), their usage tokens, and the credits charged. */
 export interface UsageDayCounts {

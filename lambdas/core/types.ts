@@ -116,6 +116,12 @@ export interface KeyRecord {
   tokensResetAt?: number;
   /** Most model calls of this key in flight at once (streams included); absent = no cap. */
   maxConcurrent?: number;
+  /**
+   * Set by the store on every key it writes since issue 23's write units: the key's daily counts are
+   * not added to its account's day items, the account's days are summed from its keys' (store/usage-days.ts).
+   * Absent on keys stored before: their calls are added to both, as then.
+   */
+  accountDaysSummed?: boolean;
   /** Grows with every change (edit, pause, resume); absent on keys stored before it existed = 1. */
   version?: number;
   /** Free-form labels: shown and searchable, never used for authorization. */

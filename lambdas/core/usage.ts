@@ -133,9 +133,10 @@ export class UsageLog {
    * Writes a call's usage record and counts it in its daily counters (count), side by side: this
    * is the one place records are written, so a day's `requests` is the number of its records.
    * `countedOnKey`: its settlement already counted it in its key's day (`countWithSettlement`).
+   * `summed`: its key's days are summed into its account's (`KeyRecord.accountDaysSummed`).
    * Each promise settles with its own writes; neither is thrown synchronously.
    */
-  record(record: UsageRecord, options: { countedOnKey?: boolean } = {}): { recorded: Promise<void>; counted: Promise<void> } {
+  record(record: UsageRecord, options: DayCounting = {}): { recorded: Promise<void>; counted: Promise<void> } {
     const priced = { ...record, credits: roundCredits(record.credits) };
     return { recorded: attempt(() => this.deps.store.putUsage(priced)), counted: this.count(priced, options) };
   }
@@ -143,13 +144,16 @@ export class UsageLog {
   /**
    * Adds a call to its key's and its account's UTC day (the day of `at`): one request, its usage
    * tokens, its credits. A call its settlement counted on the key's item adds nothing to the key's
-   * day item: the store is told so (zero counts), which lets it file the key's older days.
+   * day item: the store is told so (zero counts), which lets it file the key's older days. A key
+   * whose days are summed into its account's adds nothing to the account's: the account's days
+   * are read from its keys'.
    */
-  count(record: UsageRecord, options: { countedOnKey?: boolean } = {}): Promise<void> {
+  count(record: UsageRecord, options: DayCounting = {}): Promise<void> {
     const date = record.at.slice(0, 10);
     const counts: UsageDayCounts = { requests: 1, tokens: record.usage?.totalTokens ?? 0, credits: roundCredits(record.credits) };
     const { store } = this.deps;
     const onKey = options.countedOnKey ? NOTHING : counts;
+    if (options.summed) return attempt(() => store.addUsageDay({ keyId: record.keyId, summedInto: record.accountId }, date, onKey));
     return attempt(() =>
       Promise.all([store.addUsageDay({ keyId: record.keyId }, date, onKey), store.addUsageDay({ accountId: record.accountId }, date, counts)]).then(() => undefined),
     );
@@ -257,6 +261,14 @@ export class UsageLog {
     } while (cursor && walked < MAX_TOTALLED_RECORDS);
     return { items: page.items, nextCursor: cursors.seal(page.nextCursor), totals: [...byKey.values()], totalsComplete: cursor === undefined };
   }
+}
+
+/** Where a call's counts go besides its usage record (`UsageLog.record`). */
+export interface DayCounting {
+  /** Its settlement counted it in its key's day on the key's item (`countWithSettlement`). */
+  countedOnKey?: boolean;
+  /** Its key's days are summed into its account's (`KeyRecord.accountDaysSummed`): the account's day is not added to. */
+  summed?: boolean;
 }
 
 /** What a call adds to its key's day item when its settlement counted it on the key's item. */

@@ -60,7 +60,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       ...call,
       // Who called (what an exposure report lists), bounded and redacted in the core.
       ...callerOf(ctx.req.sourceIp, ctx.req.headers['user-agent']),
-    }, { countedOnKey: settlement.at !== undefined });
+    }, { countedOnKey: settlement.at !== undefined, summed: key.accountDaysSummed === true });
     await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
     return call;
   };

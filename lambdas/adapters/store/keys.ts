@@ -14,6 +14,7 @@ import type { ExposureRecord } from '../../core/exposure';
 import type { StoredEvent } from '../../core/events';
 import type { Account, KeyRecord, Page } from '../../core/types';
 import { decodeCursor, encodeCursor, strip, unlessConditionFails, type TableAccess } from './table-access';
+import { fileKeyDays } from './usage-days';
 import { itemKey, partition, sortKey, TABLE_SCHEMA, type ItemKey } from './table';
 
 export type KeyStore = Pick<
@@ -125,6 +126,8 @@ export class KeyItems implements KeyStore {
           Item: {
             ...itemKey.key(key.id),
             ...key,
+            // Its calls add to its own days only: its account's days are summed from its keys' (usage-days.ts).
+            accountDaysSummed: true,
             expiresAt: key.expiresAt ?? undefined,
             rlMax: key.rateLimit.limit,
             rlWindowMs: key.rateLimit.windowSeconds * 1000,
@@ -362,18 +365,30 @@ export class KeyItems implements KeyStore {
    */
   async deleteKey(id: string): Promise<void> {
     let account: string | undefined;
+    // Its days stay its account's: filed from the item as it is, then from the item as it went (usage-days.ts).
+    await fileKeyDays(this.db, (await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }))).Item);
     for (let attempt = 0; ; attempt++) {
       const accountId = (account = await emptyLease(this.db, this.leases, id));
       if (accountId === undefined) break;
       const empty = await unlessConditionFails(
         this.db.doc.send(
-          new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id), ConditionExpression: 'attribute_not_exists(lease) OR lease = :zero', ExpressionAttributeValues: { ':zero': 0 } }),
+          new DeleteCommand({
+            TableName: this.db.name,
+            Key: itemKey.key(id),
+            ConditionExpression: 'attribute_not_exists(lease) OR lease = :zero',
+            ExpressionAttributeValues: { ':zero': 0 },
+            ReturnValues: 'ALL_OLD',
+          }),
         ),
       );
-      if (empty) break;
+      if (empty) {
+        await fileKeyDays(this.db, empty.Attributes);
+        break;
+      }
       if (attempt < 2) continue;
       const out = await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.key(id), ReturnValues: 'ALL_OLD' }));
       const old = out.Attributes ?? {};
+      await fileKeyDays(this.db, old);
       if (Number(old.lease ?? 0) !== 0) await this.leases.credit(accountId, Number(old.lease));
       // Returns it noted and the account may not have credited yet: credited once, under their own ids.
       for (const [name, value] of Object.entries(old)) {

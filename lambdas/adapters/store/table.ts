@@ -27,8 +27,11 @@
  *             PROJECT#<pid>#USAGE / <at>#<requestId>     (records written before the shards: read, never written)
  *   usage day KEY#<keyId>#USAGEDAY / <YYYY-MM-DD>       (a key's requests, tokens, credits that UTC day: added
  *                                               by calls not counted on the key item; kr/kt/kc: what the key item
- *                                               counted, filed there once the day is over)
- *             ACCOUNT#<id>#USAGEDAY / <YYYY-MM-DD>      (the same, for every key of the account)
+ *                                               counted, filed there once the day is over or the key is deleted)
+ *                                               gsi2 (a key whose days are summed into its account's):
+ *                                               ACCOUNT#<aid>#KEYDAYS / <YYYY-MM-DD>#<keyId>
+ *             ACCOUNT#<id>#USAGEDAY / <YYYY-MM-DD>      (the same, for the keys of the account whose days are not
+ *                                               summed into it: keys stored before issue 23's write units)
  *   conversation PROJECT#<pid> / CONV#<bot>#<identity>
  *   nonce     NONCE#<value> / NONCE
  *   lease     PROJECT#<id> / LEASE#KEY-MANAGERS   (held while a key that manages keys is revoked or deleted)
@@ -68,8 +71,12 @@
  *                                       (after the answer; calls waiting on one day item go out as one write)
  *   file a key's finished days         GetItem KEY#<id>, then SET kr/kt/kc on each finished day's item and
  *                                       REMOVE its counters from the key item (once a day per key and process)
- *   a key's / an account's days        Query KEY#<id>#USAGEDAY / ACCOUNT#<id>#USAGEDAY, sk BETWEEN (a key's:
- *                                       beside GetItem KEY#<id>, the days it still counts)
+ *   a key's days                       Query KEY#<id>#USAGEDAY, sk BETWEEN, beside GetItem KEY#<id> (the days
+ *                                       it still counts)
+ *   an account's days                  Query ACCOUNT#<id>#USAGEDAY, sk BETWEEN; Query gsi2 ACCOUNT#<id>#KEYDAYS,
+ *                                       sk BETWEEN; beside them its keys (Query gsi1 ACCOUNT#<id>#PROJECTS,
+ *                                       each project's gsi1 PROJECT#<pid>#KEYS, BatchGetItem the keys: the
+ *                                       days they still count)
  *   project admins                     Query PROJECT#<id> begins_with ADMIN#
  *   a key and "is this person an admin" BatchGetItem KEY#<id> + ADMIN#<identity> (1 round trip)
  *   a person's action, once            PutItem audit (attribute_not_exists; its sort key derives
@@ -214,6 +221,8 @@ export const partition = {
   keyUsageDays: (keyId: string) => `KEY#${keyId}#USAGEDAY`,
   /** One account's daily counters (every key of the account), one item per UTC day. */
   accountUsageDays: (accountId: string) => `ACCOUNT#${accountId}#USAGEDAY`,
+  /** gsi2: the day items of an account's keys whose days are summed into the account's (usage-days.ts). */
+  accountKeyDays: (accountId: string) => `ACCOUNT#${accountId}#KEYDAYS`,
   event: (id: string) => `EVENT#${id}`,
   /** gsi1: a project's events (account events: the account's). */
   projectEvents: (projectId: string) => `PROJECT#${projectId}#EVENTS`,
@@ -251,6 +260,8 @@ export const sortKey = {
   timeline: (at: string, id: string) => `${at}#${id}`,
   /** A daily counter's UTC day, `YYYY-MM-DD`: sorts as the calendar does. */
   usageDay: (date: string) => date,
+  /** gsi2: one key's day among its account's keys' days (`<YYYY-MM-DD>#<keyId>`). */
+  accountKeyDay: (date: string, keyId: string) => `${date}#${keyId}`,
   event: 'EVENT',
   webhook: (id: string) => `WEBHOOK#${id}`,
   /** begins_with: every webhook of a project. */

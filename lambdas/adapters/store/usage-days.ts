@@ -14,7 +14,17 @@
  * A finished day (two days old: no settlement counts in it any more, whatever the clock skew
  * between instances) is filed: its counters are SET on its day item (`kr`, `kt`, `kc`: idempotent,
  * a repeated filing writes the same) and then removed from the key item on condition they are
- * still what was read, so the key item keeps at most a few days and never grows.
+ * still what was read, so the key item keeps at most a few days and never grows. A deleted key's
+ * days are all filed, before and after its item goes (keys.ts `deleteKey`).
+ *
+ * An account's days are summed from its keys' (issue 23: write units per call, and no item every
+ * call of an account writes): a key the store wrote since then (`accountDaysSummed`) adds its calls
+ * to its own day only, and its day items are in gsi2 under its account (ACCOUNT#<aid>#KEYDAYS). The
+ * account's day = its own day item (the calls of keys stored before, added there as then) + its
+ * keys' day items in gsi2 + the days its keys' items still count (its projects' keys, read in
+ * batches). An index is eventually consistent: a day item written a moment ago (a call that was not
+ * a model call, a filing) may be missing from the account's day for that moment; a key's own days
+ * are read consistently.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -22,7 +32,7 @@ import { roundCredits } from '../../core/credits';
 import type { Store, UsageDay, UsageDayCounts, UsageDayOwner } from '../../core/ports';
 import { GroupCommit } from './group-commit';
 import { unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey, keyDayAttributes, keyDayOf } from './table';
+import { itemKey, keyDayAttributes, keyDayOf, partition, sortKey, TABLE_SCHEMA } from './table';
 
 /** Kept as long as the usage records they count (logs.ts); DynamoDB TTL deletes them in AWS. */
 const USAGE_DAY_RETENTION_S = 400 * 86_400;
@@ -53,9 +63,10 @@ export class UsageDayItems implements UsageDayStore {
     const slot = `${key.pk}\u0000${key.sk}`;
     let queue = this.additions.get(slot);
     if (!queue) {
+      const summed = 'keyId' in owner && owner.summedInto ? { accountId: owner.summedInto, keyId: owner.keyId } : undefined;
       queue = new GroupCommit<UsageDayCounts>({
         maxBatch: Number.MAX_SAFE_INTEGER,
-        write: (all) => this.add(key, date, all),
+        write: (all) => this.add(key, date, all, summed),
         onIdle: () => this.additions.delete(slot),
       });
       this.additions.set(slot, queue);
@@ -63,8 +74,11 @@ export class UsageDayItems implements UsageDayStore {
     return queue.add(counts);
   }
 
-  /** One write of the summed counts (after the answer: over the lean transport, like the usage record). */
-  private async add(key: { pk: string; sk: string }, date: string, all: UsageDayCounts[]): Promise<void> {
+  /**
+   * One write of the summed counts (after the answer: over the lean transport, like the usage
+   * record). `summed`: the day item of a key whose days are summed into its account's, put in gsi2.
+   */
+  private async add(key: { pk: string; sk: string }, date: string, all: UsageDayCounts[], summed?: { accountId: string; keyId: string }): Promise<void> {
     let requests = 0;
     let tokens = 0;
     let credits = 0;
@@ -79,10 +93,16 @@ export class UsageDayItems implements UsageDayStore {
       TableName: this.db.name,
       Key: { pk: { S: key.pk }, sk: { S: key.sk } },
       // `ttl` is a DynamoDB reserved word.
-      UpdateExpression: 'SET #ttl = :ttl ADD requests :r, tokens :t, credits :c',
+      UpdateExpression: `SET #ttl = :ttl${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''} ADD requests :r, tokens :t, credits :c`,
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       // Credits are kept to 10⁻⁶ (credits.ts); DynamoDB adds decimals exactly from there.
-      ExpressionAttributeValues: { ':ttl': n(ttl), ':r': n(requests), ':t': n(tokens), ':c': n(roundCredits(credits)) },
+      ExpressionAttributeValues: {
+        ':ttl': n(ttl),
+        ':r': n(requests),
+        ':t': n(tokens),
+        ':c': n(roundCredits(credits)),
+        ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
+      },
     }, 'usage');
   }
 
@@ -91,6 +111,7 @@ export class UsageDayItems implements UsageDayStore {
    * (a day not yet filed: the item's counters, else the filed `kr`/`kt`/`kc`), read side by side.
    */
   async queryUsageDays(owner: UsageDayOwner, from: string, to: string): Promise<UsageDay[]> {
+    if (!('keyId' in owner)) return this.accountDays(owner.accountId, from, to);
     const key = itemKey.usageDay(owner, from);
     const [out, keyItem] = await Promise.all([
       this.db.doc.send(
@@ -101,7 +122,7 @@ export class UsageDayItems implements UsageDayStore {
           ConsistentRead: true,
         }),
       ),
-      'keyId' in owner ? this.keyItem(owner.keyId, true) : Promise.resolve(undefined),
+      this.keyItem(owner.keyId, true),
     ]);
     const days = new Map<string, UsageDay>();
     const num = (value: unknown) => Number(value ?? 0);
@@ -145,21 +166,12 @@ export class UsageDayItems implements UsageDayStore {
     const item = await this.keyItem(keyId, false);
     const finished = item ? countedDays(item).filter((day) => day < yesterday) : [];
     if (finished.length === 0) return;
+    await fileDays(this.db, item!, finished);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const conditions = ['attribute_exists(pk)'];
     const removes: string[] = [];
     for (const [i, day] of finished.entries()) {
-      const counted = keyCounts(item!, day);
-      await this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.usageDay({ keyId }, day),
-          UpdateExpression: 'SET #ttl = :ttl, kr = :r, kt = :t, kc = :c',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':ttl': dayTtl(day), ':r': counted.requests, ':t': counted.tokens, ':c': roundCredits(counted.credits) },
-        }),
-      );
       const a = keyDayAttributes(day);
       for (const [j, name] of [a.requests, a.tokens, a.credits].entries()) {
         names[`#d${i}_${j}`] = name;
@@ -182,10 +194,105 @@ export class UsageDayItems implements UsageDayStore {
     );
   }
 
+  /**
+   * An account's days: its own day items, its keys' day items in gsi2, and the days its keys'
+   * items still count — for each key and day, the key item's counters while it holds that day's,
+   * else what was filed from them (`kr`/`kt`/`kc`), as a key's own days are read.
+   */
+  private async accountDays(accountId: string, from: string, to: string): Promise<UsageDay[]> {
+    const [own, keyDays, keys] = await Promise.all([
+      this.db.queryAll({
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':p': partition.accountUsageDays(accountId), ':from': from, ':to': to },
+        ConsistentRead: true,
+      }),
+      this.db.queryAll({
+        IndexName: TABLE_SCHEMA.gsi2.name,
+        KeyConditionExpression: 'gsi2pk = :p AND gsi2sk BETWEEN :from AND :to',
+        // `<day>#<keyId>`: every key's entry of the last day sorts below `<day>#~`.
+        ExpressionAttributeValues: { ':p': partition.accountKeyDays(accountId), ':from': from, ':to': `${to}#~` },
+      }),
+      this.summedKeys(accountId),
+    ]);
+    const days = new Map<string, UsageDayCounts>();
+    const add = (date: string, c: UsageDayCounts) => {
+      const day = days.get(date) ?? { requests: 0, tokens: 0, credits: 0 };
+      days.set(date, { requests: day.requests + c.requests, tokens: day.tokens + c.tokens, credits: day.credits + c.credits });
+    };
+    const num = (value: unknown) => Number(value ?? 0);
+    const direct = (item: Record<string, unknown>): UsageDayCounts => ({ requests: num(item.requests), tokens: num(item.tokens), credits: num(item.credits) });
+    for (const item of own) add(String(item.sk), direct(item));
+    const onKey = new Map(keys.map((item) => [String(item.id), item]));
+    const filed = new Set<string>();
+    for (const item of keyDays) {
+      const date = String(item.sk);
+      const keyId = String(item.gsi2sk).slice(date.length + 1);
+      const keyItem = onKey.get(keyId);
+      const counted = keyItem && keyItem[keyDayAttributes(date).requests] !== undefined ? keyCounts(keyItem, date) : { requests: num(item.kr), tokens: num(item.kt), credits: num(item.kc) };
+      const d = direct(item);
+      add(date, { requests: d.requests + counted.requests, tokens: d.tokens + counted.tokens, credits: d.credits + counted.credits });
+      filed.add(`${keyId}#${date}`);
+    }
+    for (const [keyId, item] of onKey) {
+      for (const date of countedDays(item)) if (date >= from && date <= to && !filed.has(`${keyId}#${date}`)) add(date, keyCounts(item, date));
+    }
+    return [...days]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([date, c]) => ({ date, requests: c.requests, tokens: c.tokens, credits: roundCredits(c.credits) }));
+  }
+
+  /** The items of an account's keys whose days are summed into its own: its projects' keys, read in batches. */
+  private async summedKeys(accountId: string): Promise<Record<string, unknown>[]> {
+    const listed = (gsi1pk: string) =>
+      this.db.queryAll({ IndexName: TABLE_SCHEMA.gsi1.name, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': gsi1pk }, ProjectionExpression: '#id', ExpressionAttributeNames: { '#id': 'id' } });
+    const projects = await listed(partition.accountProjects(accountId));
+    const ids = new Set<string>();
+    // A project's list holds its keys' listing entries (and a new key's own item for a moment): each names the key.
+    for (const entries of await Promise.all(projects.map((p) => listed(partition.projectKeys(String(p.id)))))) for (const e of entries) ids.add(String(e.id));
+    const items = ids.size ? await this.db.batchGetAll([...ids].map((id) => itemKey.key(id))) : [];
+    return items.filter((item) => item.accountDaysSummed === true && item.accountId === accountId);
+  }
+
   private async keyItem(keyId: string, consistent: boolean): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(keyId), ConsistentRead: consistent }));
     return out.Item;
   }
+}
+
+/**
+ * Files `days` of a key item's counters on their day items (`kr`, `kt`, `kc`: SET, so a repeated
+ * filing writes the same), in gsi2 under its account when its days are summed into the account's.
+ */
+async function fileDays(db: TableAccess, item: Record<string, unknown>, days: string[]): Promise<void> {
+  const keyId = String(item.id);
+  const summed = item.accountDaysSummed === true ? String(item.accountId) : undefined;
+  for (const day of days) {
+    const counted = keyCounts(item, day);
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.name,
+        Key: itemKey.usageDay({ keyId }, day),
+        UpdateExpression: `SET #ttl = :ttl, kr = :r, kt = :t, kc = :c${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''}`,
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':ttl': dayTtl(day),
+          ':r': counted.requests,
+          ':t': counted.tokens,
+          ':c': roundCredits(counted.credits),
+          ...(summed ? { ':gp': partition.accountKeyDays(summed), ':gs': sortKey.accountKeyDay(day, keyId) } : {}),
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * Every day a key item counts, filed (a key being deleted: before its item goes, then from the
+ * item it was deleted as). Only a key whose days are summed into its account's: another's are in
+ * its account's day items already, and a deleted key's own days are read by no one.
+ */
+export async function fileKeyDays(db: TableAccess, item: Record<string, unknown> | undefined): Promise<void> {
+  if (item?.accountDaysSummed === true) await fileDays(db, item, countedDays(item));
 }
 
 /** The days a key item holds counters of. */

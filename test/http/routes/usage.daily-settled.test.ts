@@ -64,8 +64,13 @@ describe('a key’s days, counted by its model calls’ settlements', () => {
     // The counters are the store's own: a key as the store hands it out carries none of them.
     const handedOut = (await stack.services.store.getKey(id)) as unknown as Record<string, unknown>;
     expect(Object.keys(handedOut).filter((name) => /^ud[0-9a-z]{3,4}[rtc]$/.test(name))).toEqual([]);
-    // The account's day counts every call, as before.
-    expect((await item(itemKey.usageDay({ accountId: stack.bootstrap.accountId }, today)))?.requests).toBeGreaterThanOrEqual(6);
+    // The account's day item counts none of them: the account's days are summed from its keys'
+    // (the key's day item is in gsi2 under its account), and its answer has all six.
+    expect(keyItem?.accountDaysSummed).toBe(true);
+    expect((await item(itemKey.usageDay({ keyId: id }, today)))?.gsi2pk).toBe(`ACCOUNT#${stack.bootstrap.accountId}#KEYDAYS`);
+    expect(await item(itemKey.usageDay({ accountId: stack.bootstrap.accountId }, today))).toBeUndefined();
+    const account = await stack.json('/v1/usage/daily?days=1', { key: stack.adminKey });
+    expect(account.body.data[0].requests).toBeGreaterThanOrEqual(6);
 
     const { daily, log } = await daysAndLog(id, 3);
     expect(daily.get(today)?.requests).toBe(6);
