@@ -267,7 +267,9 @@ describe('the API Keys console in a browser', () => {
   });
 
   it('reads as a person would: who is signed in by name, "1 request", and Create key on one line at 1280 px', async () => {
-    // Signed in with the bootstrap admin key: the header names the key, not its id.
+    // Signed in with the bootstrap admin key: the header names the key, not its id (the id shows
+    // until the key's name has been read: a loaded machine reads it later).
+    await page.waitForFunction(() => !document.querySelector('[data-testid="signed-in-as"]')?.textContent?.trim().startsWith('key:'), { timeout: 10_000 });
     const who = await page.$eval('[data-testid="signed-in-as"]', (e) => ({ text: (e as HTMLElement).innerText.trim(), title: e.getAttribute('title') }));
     expect(who.text).toBe('Bootstrap admin key via console');
     expect(who.title).toContain(`key:${stack.bootstrap.adminKeyId}`);
