@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { parseModels, upstreamUrlProblem, withDeployments, withPrices, type CatalogModel } from './core/models';
 import { SECRET_NAMES, type SecretName } from './core/ports';
+import { MAX_PENDING_RECORDS } from './adapters/store/table-access';
 
 /**
  * Runtime configuration, parsed once at cold start (Lambda) or process start (local server, CLI).
@@ -118,6 +119,7 @@ const ConfigSchema = z.object({
   CREDIT_RESERVE: numberFromEnv(1),
   MAX_BODY_BYTES: numberFromEnv(1_048_576),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
+  MAX_PENDING_RECORDS: numberFromEnv(MAX_PENDING_RECORDS),
   LOG_FORMAT: z.enum(['json', 'text'], { error: (issue) => `not json or text: ${String(issue.input)}` }).default('json'),
   LOG_LEVEL: z
     .string()
@@ -173,6 +175,11 @@ export interface Config {
   maxBodyBytes: number;
   /** Only set locally and in tests: the embedded dynalite endpoint. */
   dynamodbEndpoint: string | undefined;
+  /**
+   * Usage and owner records a process holds unwritten at most (DynamoDB throttling them): past it,
+   * new calls are answered 503 before their admission until the records drain.
+   */
+  maxPendingRecords: number;
   /** Secret name → ARN, for the secrets this function may read (AWS only). */
   secretArns: Partial<Record<SecretName, string>>;
   /** Where GitHub publishes the keys that sign its secret scanning partner reports. */
@@ -268,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pricing: { perRequest: c.PRICE_PER_REQUEST, per1kTokens: c.PRICE_PER_1K_TOKENS, reserve: c.CREDIT_RESERVE },
     maxBodyBytes: c.MAX_BODY_BYTES,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
+    maxPendingRecords: Math.max(1, Math.floor(c.MAX_PENDING_RECORDS)),
     secretArns,
     githubSecretScanningKeysUrl: c.GITHUB_SECRET_SCANNING_KEYS_URL,
     eventBus: { name: c.EVENT_BUS_NAME, endpoint: c.EVENTBRIDGE_ENDPOINT },

@@ -149,7 +149,7 @@ export function composeServices(config: Config, overrides: ServiceOverrides, par
   const dynamo = overrides.dynamo ?? createDynamoClient(config.dynamodbEndpoint);
   const secrets = overrides.secrets ?? new AwsSecretsProvider(config.secretArns);
   const dynamoWire = new DynamoWire(dynamo);
-  const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire });
+  const store = new DynamoDbStore({ tableName: config.tableName, client: dynamo, wire: dynamoWire, maxPendingRecords: config.maxPendingRecords });
   let relay: EventRelay | undefined;
   const events = new EventOutbox({ store, clock, log: logger }, overrides.relayInProcess ? (ready) => relay?.deliverSoon(ready) : undefined);
   const { auth, audit, keys } = keyServices({ store, secrets, clock, events, homeAccount: config.keywardenAccountId });

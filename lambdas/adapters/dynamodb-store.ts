@@ -37,6 +37,10 @@ export interface DynamoDbStoreOptions {
   wire?: DynamoWire;
   /** How long a missed owner record is waited for before it is read again (store/responses.ts); default RECHECK_MS. */
   ownerRecheckMs?: number;
+  /** Records owed after the answer held at most before new calls are refused (store/table-access.ts); default MAX_PENDING_RECORDS. */
+  maxPendingRecords?: number;
+  /** How long a record owed after the answer is sent again while DynamoDB throttles it; default OWED_WAIT_MS. */
+  owedWaitMs?: number;
 }
 
 export class DynamoDbStore implements Store {
@@ -53,7 +57,7 @@ export class DynamoDbStore implements Store {
   private readonly rotationDeliveries: RotationDeliveryItems;
 
   constructor(options: DynamoDbStoreOptions) {
-    const db = new TableAccess(options.tableName, options.client, options.wire);
+    const db = new TableAccess(options.tableName, options.client, options.wire, { maxPendingRecords: options.maxPendingRecords, owedWaitMs: options.owedWaitMs });
     this.accounts = new AccountItems(db);
     this.projects = new ProjectItems(db);
     this.keys = new KeyItems(db);

@@ -210,10 +210,17 @@ describe('usage records over BatchWriteItem', () => {
     expect(received.map(ids)).toEqual([['req_0', 'req_1', 'req_2', 'req_3', 'req_4'], ['req_5', 'req_6'], ['req_6']]);
   });
 
-  it('fails its callers when items stay unprocessed, after a bounded number of rounds', async () => {
+  it('fails its callers when items stay unprocessed past the time a record is waited for, sending them again until then', async () => {
     answer = (req, res) => res.end(JSON.stringify({ UnprocessedItems: JSON.parse(req.body).RequestItems }));
-    await expect(store().putUsage(record(9))).rejects.toThrow(/unprocessed/);
-    expect(received.length).toBe(8);
+    const waiting = new DynamoDbStore({ tableName: 'kw', client: new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials }), owedWaitMs: 2_000 });
+    const started = Date.now();
+    await expect(waiting.putUsage(record(9))).rejects.toThrow(/unprocessed/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    // Sent again with backoff (full jitter, at most 1 s a pause) until the time ran out, then no more.
+    expect(received.length).toBeGreaterThanOrEqual(3);
+    const sends = received.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(received.length).toBe(sends);
   }, 20_000);
 });
 

@@ -403,6 +403,8 @@ export class KeyItems implements KeyStore {
   }
 
   admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+    // A call admitted owes records after its answer: none is while this process holds as many as it may (table-access.ts).
+    if (this.db.tooManyOwed()) return Promise.reject(new KeywardenError('service_unavailable', 'The service is catching up on its writes; retry shortly.', { retryAfterSeconds: 1 }));
     return this.admission.admit(id, hash, now, call);
   }
 

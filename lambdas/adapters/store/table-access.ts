@@ -47,8 +47,18 @@ const placeOfMarshalled = (item: Record<string, AttributeValue>) => `${item.pk?.
 /** A batch refused whole for one item's sake (too large, malformed): sent again item by item. */
 const refusedWhole = (err: unknown) => (err as { name?: string })?.name === 'ValidationException';
 
-/** Rounds a put owed after the answer is sent while DynamoDB throttles it or leaves it unprocessed. */
-const OWED_WRITE_ROUNDS = 8;
+/**
+ * How long a put owed after the answer (a usage record, an owner record) is sent again while
+ * DynamoDB throttles it or leaves it unprocessed: the answer is out, and the record is what
+ * explains its charge, so it is not given up after a few tries.
+ */
+export const OWED_WAIT_MS = 30_000;
+/**
+ * Puts owed after the answer a process holds at most, waiting or in flight, by default (config
+ * MAX_PENDING_RECORDS): past it, the store refuses new calls before their admission (503) until
+ * they drain, so a store that throttles them makes calls wait, never memory grow.
+ */
+export const MAX_PENDING_RECORDS = 5_000;
 /**
  * Batches of owed puts in flight at once. One at a time, a busy server's owed puts (two a model
  * call) arrive faster than one BatchWriteItem after another carries them, and the queue — every
@@ -130,14 +140,26 @@ export class TableAccess {
   /** Puts owed after the answer, not yet sent (`putOwed`), and whether a send of them is due or running. */
   private owed: TogetherPut<Record<string, AttributeValue>>[] = [];
   private owedRunning = false;
+  /** Owed puts sent and not yet answered. */
+  private owedInFlight = 0;
 
   constructor(
     readonly name: string,
     client: DynamoDBClient,
     wire?: DynamoWire,
+    /**
+     * Puts owed after the answer: how many are held at most before new calls are refused
+     * (`tooManyOwed`, default MAX_PENDING_RECORDS), how long each is sent again (default OWED_WAIT_MS).
+     */
+    private readonly owedLimits: { maxPendingRecords?: number; owedWaitMs?: number } = {},
   ) {
     this.doc = createDocumentClient(client);
     this.wire = wire ?? new DynamoWire(client);
+  }
+
+  /** Whether this process holds as many puts owed after the answer as it may: a new call must wait until they drain. */
+  tooManyOwed(): boolean {
+    return this.owed.length + this.owedInFlight >= (this.owedLimits.maxPendingRecords ?? MAX_PENDING_RECORDS);
   }
 
   /** Every item a query finds, page after page. */
@@ -233,7 +255,7 @@ export class TableAccess {
    * for while batches are in flight (group commit: a busy server sends few batches, up to
    * OWED_BATCHES_IN_FLIGHT side by side; one call at a time, as in Lambda, waits for nothing but
    * the turn). Each caller's promise settles with its
-   * own item: written, or the failure that kept it out once OWED_WRITE_ROUNDS rounds ran out.
+   * own item: written, or the failure that kept it out once OWED_WAIT_MS ran out.
    */
   putOwed(item: Record<string, AttributeValue>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -249,7 +271,13 @@ export class TableAccess {
     while (this.owed.length > 0) {
       const { batches, later } = nextBatches(this.owed, placeOfMarshalled, OWED_BATCHES_IN_FLIGHT);
       this.owed = later;
-      await Promise.all(batches.map((batch) => this.answerEach(batch, (puts) => this.batchPutAll(puts.map((put) => put.item), OWED_WRITE_ROUNDS, 'records owed after the answer'))));
+      const sent = batches.reduce((n, batch) => n + batch.length, 0);
+      this.owedInFlight += sent;
+      try {
+        await Promise.all(batches.map((batch) => this.answerEach(batch, (puts) => this.batchPutAll(puts.map((put) => put.item), this.owedLimits.owedWaitMs ?? OWED_WAIT_MS, 'records owed after the answer'))));
+      } finally {
+        this.owedInFlight -= sent;
+      }
     }
     this.owedRunning = false;
   }
@@ -257,19 +285,20 @@ export class TableAccess {
   /**
    * Puts `items` in one BatchWriteItem over the lean transport, for writes owed after the answer
    * (usage records, owner records): what DynamoDB leaves unprocessed, or refuses whole (throttled),
-   * is sent again with backoff, for `rounds` rounds. Each item is a plain put under its own key,
-   * so sending it again never makes two. `what` names them in the error when rounds run out.
+   * is sent again with backoff until `waitMs` has passed. Each item is a plain put under its own
+   * key, so sending it again never makes two. `what` names them in the error when the time runs out.
    */
-  async batchPutAll(items: Record<string, AttributeValue>[], rounds: number, what: string): Promise<void> {
+  async batchPutAll(items: Record<string, AttributeValue>[], waitMs: number, what: string): Promise<void> {
     let requests: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+    const deadline = Date.now() + waitMs;
     for (let round = 1; ; round++) {
       try {
         const out = await this.wire.send<{ UnprocessedItems?: Record<string, unknown[]> }>('BatchWriteItem', { RequestItems: { [this.name]: requests } }, 'usage');
         requests = out.UnprocessedItems?.[this.name] ?? [];
         if (requests.length === 0) return;
-        if (round >= rounds) throw new Error(`${requests.length} ${what} were left unprocessed by DynamoDB.`);
+        if (Date.now() >= deadline) throw new Error(`${requests.length} ${what} were left unprocessed by DynamoDB.`);
       } catch (err) {
-        if (round >= rounds || !(err instanceof DynamoWireError && err.retryable)) throw err;
+        if (Date.now() >= deadline || !(err instanceof DynamoWireError && err.retryable)) throw err;
       }
       await backoff(round);
     }

@@ -31,7 +31,9 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { roundCredits } from '../../core/credits';
 import type { Store, UsageDay, UsageDayCounts, UsageDayOwner } from '../../core/ports';
 import { GroupCommit } from './group-commit';
-import { unlessConditionFails, type TableAccess } from './table-access';
+import { backoff } from '../../core/backoff';
+import { DynamoWireError } from '../dynamodb-wire';
+import { OWED_WAIT_MS, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, keyDayAttributes, keyDayOf, partition, sortKey, TABLE_SCHEMA } from './table';
 
 /** Kept as long as the usage records they count (logs.ts); DynamoDB TTL deletes them in AWS. */
@@ -40,6 +42,8 @@ const USAGE_DAY_RETENTION_S = 400 * 86_400;
 /** Keys whose finished days this process has filed, by the day it did (bounded: forgotten in bulk). */
 const MAX_FILED_KEYS = 10_000;
 const DAY_MS = 86_400_000;
+/** DynamoDB's answers to a write it did not apply for want of capacity. */
+const THROTTLED = /^(ProvisionedThroughputExceededException|ThrottlingException|RequestLimitExceeded)$/;
 
 export type UsageDayStore = Pick<Store, 'addUsageDay' | 'queryUsageDays'>;
 
@@ -89,7 +93,7 @@ export class UsageDayItems implements UsageDayStore {
     }
     const ttl = dayTtl(date);
     const n = (value: number): AttributeValue => ({ N: String(value) });
-    await this.db.wire.send('UpdateItem', {
+    const request = {
       TableName: this.db.name,
       Key: { pk: { S: key.pk }, sk: { S: key.sk } },
       // `ttl` is a DynamoDB reserved word.
@@ -103,7 +107,19 @@ export class UsageDayItems implements UsageDayStore {
         ':c': n(roundCredits(credits)),
         ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
       },
-    }, 'usage');
+    };
+    // Throttled (never applied: an ADD sent again then counts once) is sent again for as long as a
+    // usage record would be (table-access.ts OWED_WAIT_MS): the day's count is not given up either.
+    const deadline = Date.now() + OWED_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.wire.send('UpdateItem', request, 'usage');
+        return;
+      } catch (err) {
+        if (!(err instanceof DynamoWireError && THROTTLED.test(err.type)) || Date.now() >= deadline) throw err;
+      }
+      await backoff(attempt);
+    }
   }
 
   /**

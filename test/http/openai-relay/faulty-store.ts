@@ -9,7 +9,7 @@ import { startStandInUpstream, type StandInUpstream } from './stand-in-upstream'
  * proxy, whose policy a test sets; a stand-in upstream on 127.0.0.1. Started before the file's
  * tests, stopped after.
  */
-export function useStackOnFaultyStore(): () => { stack: TestStack; proxy: DynamoFaultProxy } {
+export function useStackOnFaultyStore(env: Record<string, string> = {}): () => { stack: TestStack; proxy: DynamoFaultProxy } {
   let db: Awaited<ReturnType<typeof startDynalite>>;
   let proxy: DynamoFaultProxy;
   let upstream: StandInUpstream;
@@ -19,7 +19,7 @@ export function useStackOnFaultyStore(): () => { stack: TestStack; proxy: Dynamo
     await createTable(db.endpoint, 'keywarden');
     proxy = await startDynamoFaultProxy({ upstream: db.endpoint });
     upstream = await startStandInUpstream();
-    stack = await startTestStack({ DYNAMODB_ENDPOINT: proxy.endpoint, UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: 'up-secret' });
+    stack = await startTestStack({ DYNAMODB_ENDPOINT: proxy.endpoint, UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_API_KEY: 'up-secret', ...env });
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();
