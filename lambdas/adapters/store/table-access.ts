@@ -49,10 +49,11 @@ const refusedWhole = (err: unknown) => (err as { name?: string })?.name === 'Val
 
 /**
  * How long a put owed after the answer (a usage record, an owner record) is sent again while
- * DynamoDB throttles it or leaves it unprocessed: the answer is out, and the record is what
- * explains its charge, so it is not given up after a few tries.
+ * DynamoDB throttles it or leaves it unprocessed: the record is what explains the call's charge,
+ * so it is not given up after a few tries. Below the buffered API function's 15-s timeout
+ * (lib/stage-config.ts), which writes a call's record before it returns the answer.
  */
-export const OWED_WAIT_MS = 30_000;
+export const OWED_WAIT_MS = 10_000;
 /**
  * Puts owed after the answer a process holds at most, waiting or in flight, by default (config
  * MAX_PENDING_RECORDS): past it, the store refuses new calls before their admission (503) until
