@@ -326,7 +326,7 @@ function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefine
       if (renewal) clearInterval(renewal);
       if (!released) {
         const now = ports.clock.now();
-        released = ports.store.releaseKeyUse(key.id, { hold: settles ? countWithSettlement(kept, now) : kept, charge, tokens }, now);
+        released = ports.store.releaseKeyUse(key.id, { hold: settles ? countWithSettlement(kept, now, key) : kept, charge, tokens }, now);
       }
       return released;
     },

@@ -7,7 +7,7 @@ import type { ExposureRecord } from './exposure';
 import { principalProject, type Principal } from './principal';
 import type { Clock, KeyHold, SecretsProvider, Store, UsageDay, UsageDayCounts } from './ports';
 import { redactKeys } from './redact-keys';
-import type { Page, UsageRecord } from './types';
+import type { KeyRecord, Page, UsageRecord } from './types';
 
 /** Records a per-key total walks at most, so one listing never reads without bound. */
 export const MAX_TOTALLED_RECORDS = 10_000;
@@ -53,8 +53,17 @@ export interface SettlementSeen {
 }
 
 const settling = new AsyncLocalStorage<SettlementSeen>();
-/** Holds whose release counts their call, and in which UTC day (a fresh object per settlement: never shared). */
-const countedIn = new WeakMap<KeyHold, string>();
+/**
+ * Holds whose release counts their call: in which UTC day, and the account the key's days are
+ * summed into, if they are (a fresh object per settlement: never shared).
+ */
+const countedIn = new WeakMap<KeyHold, DayCounted>();
+
+/** Where a release counts its call: the UTC day, and the account its key's days are summed into (`KeyRecord.accountDaysSummed`). */
+export interface DayCounted {
+  day: string;
+  summedInto?: string;
+}
 
 /** Runs a call's after-answer work where the settlement it makes may count the call on its key (`seen.at` then set). */
 export function watchSettlement<T>(seen: SettlementSeen, work: () => T): T {
@@ -62,21 +71,21 @@ export function watchSettlement<T>(seen: SettlementSeen, work: () => T): T {
 }
 
 /**
- * The hold a settlement made at `now` releases: inside a watch that has not seen one, a copy
- * marked with the UTC day the release counts the call in; else the hold itself (counted nowhere
- * on the key: the usage record counts it).
+ * The hold a settlement made at `now` releases for `key`: inside a watch that has not seen one, a
+ * copy marked with the UTC day the release counts the call in; else the hold itself (counted
+ * nowhere on the key: the usage record counts it).
  */
-export function countWithSettlement(hold: KeyHold, now: number): KeyHold {
+export function countWithSettlement(hold: KeyHold, now: number, key: Pick<KeyRecord, 'accountId' | 'accountDaysSummed'>): KeyHold {
   const seen = settling.getStore();
   if (!seen || seen.at !== undefined) return hold;
   seen.at = now;
   const marked = { ...hold };
-  countedIn.set(marked, utcDay(seen.madeAt ?? now));
+  countedIn.set(marked, { day: utcDay(seen.madeAt ?? now), ...(key.accountDaysSummed === true ? { summedInto: key.accountId } : {}) });
   return marked;
 }
 
-/** The UTC day a release counts its call in on the key's item; undefined when it counts none. */
-export function dayCountedIn(hold: KeyHold): string | undefined {
+/** Where a release counts its call on the key's item; undefined when it counts none. */
+export function dayCountedIn(hold: KeyHold): DayCounted | undefined {
   return countedIn.get(hold);
 }
 

@@ -34,7 +34,7 @@ import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
 import { SlotClaims } from './slot-claims';
 import { KeyLeases, type TakeOutcome } from './key-lease';
-import { releaseParts, type ReleasePart } from './key-release';
+import { releaseParts, settleOrphans, type ReleasePart } from './key-release';
 import { credited } from './key-admission-credits';
 import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
@@ -310,13 +310,8 @@ export class KeyAdmission {
           return undefined;
         });
       }
-      if (!out.landed && !out.item) {
-        // The key is gone (deleted while the call ran): what its lease would have got goes to the account, once.
-        for (const part of parts) {
-          if (part.orphan) await this.leases.credit(part.orphan.accountId, part.orphan.amount);
-          delete part.orphan;
-        }
-      }
+      // The key is gone (deleted while the call ran): what its lease would have got goes to the account, once.
+      if (!out.landed && !out.item) await settleOrphans(this.db, this.leases, id, parts);
       return out.landed;
     });
   }

@@ -4,11 +4,14 @@
  * reservation less the price, back into the key's lease (key-lease.ts: settlement is this write) —
  * and a settlement's count in its key's UTC day (core/usage.ts `countWithSettlement`).
  */
-import type { KeyHoldRelease } from '../../core/ports';
+import type { KeyHoldRelease, UsageDayCounts } from '../../core/ports';
 import { roundCredits } from '../../core/credits';
 import { dayCountedIn } from '../../core/usage';
 import { slotAttribute } from './key-admission-plan';
-import { keyDayAttributes } from './table';
+import type { KeyLeases } from './key-lease';
+import type { TableAccess } from './table-access';
+import { itemKey, keyDayAttributes } from './table';
+import { addToDay } from './usage-days';
 
 /** A part of a release write: the attribute it writes (`path`), its update and its own condition. */
 export interface ReleasePart {
@@ -23,6 +26,26 @@ export interface ReleasePart {
    * is gone (deleted while the call ran), they go to the account itself, once.
    */
   orphan?: { accountId: string; amount: number };
+  /**
+   * The calls this part counts in a day of a key whose days are summed into its account's: when
+   * the key is gone, they go to the key's day item (filed there with its other days), so the
+   * account's day still counts them.
+   */
+  orphanDay?: { date: string; summedInto: string; counts: UsageDayCounts };
+}
+
+/**
+ * A release that found its key gone (deleted while its calls ran): what it would have given the
+ * key's lease goes to the account, once; the calls it counted in a day of a key whose days are
+ * summed into its account's go to the key's day item.
+ */
+export async function settleOrphans(db: TableAccess, leases: KeyLeases, keyId: string, parts: ReleasePart[]): Promise<void> {
+  for (const part of parts) {
+    if (part.orphan) await leases.credit(part.orphan.accountId, part.orphan.amount);
+    delete part.orphan;
+    if (part.orphanDay) await addToDay(db, itemKey.usageDay({ keyId }, part.orphanDay.date), part.orphanDay.date, part.orphanDay.counts, { accountId: part.orphanDay.summedInto, keyId });
+    delete part.orphanDay;
+  }
 }
 
 /**
@@ -38,16 +61,16 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
   let leaseBack = 0;
   let accountId: string | undefined;
   const parts: ReleasePart[] = [];
-  const days = new Map<string, { requests: number; tokens: number; credits: number }>();
+  const days = new Map<string, UsageDayCounts & { summedInto?: string }>();
   batch.forEach(({ release, now }, k) => {
     const { hold } = release;
-    const day = dayCountedIn(hold);
-    if (day !== undefined) {
-      const counts = days.get(day) ?? { requests: 0, tokens: 0, credits: 0 };
+    const counted = dayCountedIn(hold);
+    if (counted !== undefined) {
+      const counts = days.get(counted.day) ?? { requests: 0, tokens: 0, credits: 0, ...(counted.summedInto ? { summedInto: counted.summedInto } : {}) };
       counts.requests += 1;
       counts.tokens += release.tokens;
       counts.credits += release.charge;
-      days.set(day, counts);
+      days.set(counted.day, counts);
     }
     if (hold.budget && hold.budget.periodEnd > now) {
       giveBacks.set(hold.budget.periodEnd, (giveBacks.get(hold.budget.periodEnd) ?? 0) + hold.budget.reserved - release.charge);
@@ -91,6 +114,9 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
       condition: 'attribute_exists(pk)',
       names: { [`#udr${k}`]: a.requests, [`#udt${k}`]: a.tokens, [`#udc${k}`]: a.credits },
       values: { ':udz': 0, [`:udr${k}`]: counts.requests, [`:udt${k}`]: counts.tokens, [`:udc${k}`]: roundCredits(counts.credits) },
+      ...(counts.summedInto
+        ? { orphanDay: { date: day, summedInto: counts.summedInto, counts: { requests: counts.requests, tokens: counts.tokens, credits: roundCredits(counts.credits) } } }
+        : {}),
     });
   });
   if (tokens > 0) parts.push({ path: 'tokensUsed', update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': tokens } });

@@ -70,56 +70,12 @@ export class UsageDayItems implements UsageDayStore {
       const summed = 'keyId' in owner && owner.summedInto ? { accountId: owner.summedInto, keyId: owner.keyId } : undefined;
       queue = new GroupCommit<UsageDayCounts>({
         maxBatch: Number.MAX_SAFE_INTEGER,
-        write: (all) => this.add(key, date, all, summed),
+        write: (all) => addToDay(this.db, key, date, sumOf(all), summed),
         onIdle: () => this.additions.delete(slot),
       });
       this.additions.set(slot, queue);
     }
     return queue.add(counts);
-  }
-
-  /**
-   * One write of the summed counts (after the answer: over the lean transport, like the usage
-   * record). `summed`: the day item of a key whose days are summed into its account's, put in gsi2.
-   */
-  private async add(key: { pk: string; sk: string }, date: string, all: UsageDayCounts[], summed?: { accountId: string; keyId: string }): Promise<void> {
-    let requests = 0;
-    let tokens = 0;
-    let credits = 0;
-    for (const c of all) {
-      requests += c.requests;
-      tokens += c.tokens;
-      credits += c.credits;
-    }
-    const ttl = dayTtl(date);
-    const n = (value: number): AttributeValue => ({ N: String(value) });
-    const request = {
-      TableName: this.db.name,
-      Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-      // `ttl` is a DynamoDB reserved word.
-      UpdateExpression: `SET #ttl = :ttl${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''} ADD requests :r, tokens :t, credits :c`,
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
-      // Credits are kept to 10⁻⁶ (credits.ts); DynamoDB adds decimals exactly from there.
-      ExpressionAttributeValues: {
-        ':ttl': n(ttl),
-        ':r': n(requests),
-        ':t': n(tokens),
-        ':c': n(roundCredits(credits)),
-        ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
-      },
-    };
-    // Throttled (never applied: an ADD sent again then counts once) is sent again for as long as a
-    // usage record would be (table-access.ts OWED_WAIT_MS): the day's count is not given up either.
-    const deadline = Date.now() + OWED_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.db.wire.send('UpdateItem', request, 'usage');
-        return;
-      } catch (err) {
-        if (!(err instanceof DynamoWireError && THROTTLED.test(err.type)) || Date.now() >= deadline) throw err;
-      }
-      await backoff(attempt);
-    }
   }
 
   /**
@@ -309,6 +265,53 @@ async function fileDays(db: TableAccess, item: Record<string, unknown>, days: st
  */
 export async function fileKeyDays(db: TableAccess, item: Record<string, unknown> | undefined): Promise<void> {
   if (item?.accountDaysSummed === true) await fileDays(db, item, countedDays(item));
+}
+
+/** Counts added up: one write for all the additions that waited on one day item. */
+function sumOf(all: UsageDayCounts[]): UsageDayCounts {
+  const sum = { requests: 0, tokens: 0, credits: 0 };
+  for (const c of all) {
+    sum.requests += c.requests;
+    sum.tokens += c.tokens;
+    sum.credits += c.credits;
+  }
+  return sum;
+}
+
+/**
+ * One write adding `counts` to the day item at `key` (after the answer: over the lean transport,
+ * like the usage record). `summed`: the day item of a key whose days are summed into its
+ * account's, put in gsi2 under the account.
+ */
+export async function addToDay(db: TableAccess, key: { pk: string; sk: string }, date: string, counts: UsageDayCounts, summed?: { accountId: string; keyId: string }): Promise<void> {
+  const n = (value: number): AttributeValue => ({ N: String(value) });
+  const request = {
+    TableName: db.name,
+    Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+    // `ttl` is a DynamoDB reserved word.
+    UpdateExpression: `SET #ttl = :ttl${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''} ADD requests :r, tokens :t, credits :c`,
+    ExpressionAttributeNames: { '#ttl': 'ttl' },
+    // Credits are kept to 10⁻⁶ (credits.ts); DynamoDB adds decimals exactly from there.
+    ExpressionAttributeValues: {
+      ':ttl': n(dayTtl(date)),
+      ':r': n(counts.requests),
+      ':t': n(counts.tokens),
+      ':c': n(roundCredits(counts.credits)),
+      ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
+    },
+  };
+  // Throttled (never applied: an ADD sent again then counts once) is sent again for as long as a
+  // usage record would be (table-access.ts OWED_WAIT_MS): the day's count is not given up either.
+  const deadline = Date.now() + OWED_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.wire.send('UpdateItem', request, 'usage');
+      return;
+    } catch (err) {
+      if (!(err instanceof DynamoWireError && THROTTLED.test(err.type)) || Date.now() >= deadline) throw err;
+    }
+    await backoff(attempt);
+  }
 }
 
 /** The days a key item holds counters of. */
