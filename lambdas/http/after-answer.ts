@@ -1,4 +1,4 @@
-import { requestTime } from '../adapters/store/table';
+import { requestTime } from '../core/ids';
 import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
 import type { Services } from '../services';
 import { describeError } from './log-safe';
@@ -67,7 +67,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
   return response;
 }
 
-/** Epoch ms a request id says its call was made (lambda-adapter.ts `mintRequestId`), if it says. */
+/** Epoch ms a request id says its call was made (core/ids.ts `mintRequestId`), if it says. */
 function timeOf(requestId: string): number | undefined {
   const at = requestTime(requestId);
   return at === undefined ? undefined : Date.parse(at);

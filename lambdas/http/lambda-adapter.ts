@@ -4,26 +4,9 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Services } from '../services';
 import type { Route } from './route';
+import { mintRequestId } from '../core/ids';
 import { createRouter } from './router';
 import { isStreamed, type HttpRequest, type HttpResponse } from './types';
-
-/**
- * A request's id, minted at the edge: `req_<epoch ms, 9 base-36 digits>_<unique part>`.
- *
- *   req_ | mj1x9k2ab | _ | 3f2c…(32 hex)
- *          └ when the request arrived (API Gateway's requestTimeEpoch, else the services' clock)
- *                          └ API Gateway's request id, letters and digits only (else a random UUID's)
- *
- * The time makes the id name its usage record's storage key (store/table.ts `requestTime`): the
- * record needs no request index entry and is read by its key. The record bears that time too
- * (after-answer.ts), so a listing's order, its `since` and the record's `at` are the same time.
- * 9 base-36 digits hold every epoch ms until the year 5188; the padding keeps ids of one length.
- */
-export function mintRequestId(arrivedAt: number, unique: string): string {
-  // Letters and digits only (a request id is one word in logs, headers and `?requestId=`).
-  const word = unique.replace(/[^0-9A-Za-z]/g, '').slice(0, 48) || randomUUID().replace(/-/g, '');
-  return `req_${Math.floor(arrivedAt).toString(36).padStart(9, '0')}_${word}`;
-}
 
 /** API Gateway REST proxy event → the edge's request. Header names are lower-cased; `now`: the services' clock. */
 export function fromProxyEvent(event: APIGatewayProxyEvent, now: number = Date.now()): HttpRequest {

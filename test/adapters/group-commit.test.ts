@@ -4,25 +4,21 @@ import { GroupCommit } from '../../lambdas/adapters/store/group-commit';
 
 interface Item {
   id: number;
-  slot: string;
   /** The write carrying this item fails. */
   poison: boolean;
 }
 
 describe('GroupCommit', () => {
-  it('writes every item exactly once, in order, batches bounded and slot-unique; a failed write fails exactly its own callers', async () => {
+  it('writes every item exactly once, in order, one write at a time; a failed write fails exactly its own callers', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ slot: fc.constantFrom('a', 'b', 'c', 'd'), poison: fc.nat({ max: 9 }).map((n) => n === 0), gap: fc.nat({ max: 2 }) }), { minLength: 1, maxLength: 60 }),
-        fc.integer({ min: 1, max: 7 }),
+        fc.array(fc.record({ poison: fc.nat({ max: 9 }).map((n) => n === 0), gap: fc.nat({ max: 2 }) }), { minLength: 1, maxLength: 60 }),
         fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 10 }),
-        async (plan, maxBatch, delays) => {
+        async (plan, delays) => {
           const batches: Item[][] = [];
           let inFlight = 0;
           let maxInFlight = 0;
           const queue = new GroupCommit<Item>({
-            maxBatch,
-            slotOf: (item) => item.slot,
             write: async (items) => {
               inFlight++;
               maxInFlight = Math.max(maxInFlight, inFlight);
@@ -34,22 +30,13 @@ describe('GroupCommit', () => {
           });
           const outcomes: Promise<'ok' | 'failed'>[] = [];
           for (const [id, step] of plan.entries()) {
-            outcomes.push(queue.add({ id, slot: step.slot, poison: step.poison }).then(() => 'ok' as const, () => 'failed' as const));
+            outcomes.push(queue.add({ id, poison: step.poison }).then(() => 'ok' as const, () => 'failed' as const));
             for (let i = 0; i < step.gap; i++) await Promise.resolve();
           }
           const settled = await Promise.all(outcomes);
-          // One write at a time; each item exactly once; no batch over the bound or holding a slot twice.
+          // One write at a time; each item exactly once, in the order added.
           expect(maxInFlight).toBe(1);
-          expect(batches.flat().map((i) => i.id).sort((a, b) => a - b)).toEqual(plan.map((_, id) => id));
-          for (const batch of batches) {
-            expect(batch.length).toBeLessThanOrEqual(maxBatch);
-            expect(new Set(batch.map((i) => i.slot)).size).toBe(batch.length);
-          }
-          // Within a slot, items are written in the order they were added (the last one wins).
-          for (const slot of ['a', 'b', 'c', 'd']) {
-            const order = batches.flat().filter((i) => i.slot === slot).map((i) => i.id);
-            expect(order).toEqual([...order].sort((a, b) => a - b));
-          }
+          expect(batches.flat().map((i) => i.id)).toEqual(plan.map((_, id) => id));
           // A caller hears about its own batch, nobody else's.
           for (const batch of batches) {
             const failed = batch.some((i) => i.poison);
@@ -63,7 +50,7 @@ describe('GroupCommit', () => {
 
   it('sends the first item at once, alone: nothing waits for company', async () => {
     const batches: number[][] = [];
-    const queue = new GroupCommit<number>({ maxBatch: 25, write: async (items) => void batches.push(items) });
+    const queue = new GroupCommit<number>({ write: async (items) => void batches.push(items) });
     const first = queue.add(1);
     expect(batches).toEqual([[1]]); // written before add() returned
     await first;
@@ -75,7 +62,6 @@ describe('GroupCommit', () => {
     const batches: number[][] = [];
     let release!: () => void;
     const queue = new GroupCommit<number>({
-      maxBatch: 25,
       write: async (items) => {
         batches.push(items);
         if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));

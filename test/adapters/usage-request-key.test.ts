@@ -3,7 +3,7 @@ import { startDynamoThrottle, type DynamoThrottle } from '../../bench/dynamo-thr
 import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
 import { ensureTable, startDynalite, type DynaliteServer } from '../../lambdas/adapters/dynalite-server';
 import { StaticSecretsProvider } from '../../lambdas/adapters/secrets';
-import { requestTime } from '../../lambdas/adapters/store/table';
+import { requestTime } from '../../lambdas/core/ids';
 import { loadConfig } from '../../lambdas/config';
 import type { UsageRecord } from '../../lambdas/core/types';
 import { buildServices, type Services } from '../../lambdas/services';

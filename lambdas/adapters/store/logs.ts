@@ -15,7 +15,8 @@ import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
-import { KEY_USAGE_SHARDS, partition, requestTime, sortKey, TABLE_SCHEMA, usageShard } from './table';
+import { requestTime } from '../../core/ids';
+import { KEY_USAGE_SHARDS, partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
 
 const AUDIT_RETENTION_S = 400 * 86_400;
 

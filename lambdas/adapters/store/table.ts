@@ -162,22 +162,6 @@ export function keyDayOf(attribute: string): string | undefined {
   return day === undefined ? undefined : new Date(parseInt(day, 36) * 86_400_000).toISOString().slice(0, 10);
 }
 
-/**
- * A request id that carries the time it was made: `req_<epoch ms, 9 base-36 digits>_<unique part>`.
- * Its usage record's sort key is `<that time>#<id>`, so the id alone names the record's key (its
- * shard is the id's too) and the record needs no request index entry. Ids without a time
- * (`req_<32 hex>`, older ones) keep the index entry.
- */
-const TIMED_REQUEST_ID = /^req_([0-9a-z]{9})_[0-9A-Za-z]+$/;
-
-/** The ISO time a request id carries, if it carries one (and it is a time a record can have). */
-export function requestTime(requestId: string): string | undefined {
-  const digits = TIMED_REQUEST_ID.exec(requestId)?.[1];
-  if (digits === undefined) return undefined;
-  const ms = parseInt(digits, 36);
-  return ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : undefined;
-}
-
 /** A table or index key: the partition and sort key strings. */
 export type ItemKey = { pk: string; sk: string };
 

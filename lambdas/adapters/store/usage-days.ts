@@ -69,7 +69,6 @@ export class UsageDayItems implements UsageDayStore {
     if (!queue) {
       const summed = 'keyId' in owner && owner.summedInto ? { accountId: owner.summedInto, keyId: owner.keyId } : undefined;
       queue = new GroupCommit<UsageDayCounts>({
-        maxBatch: Number.MAX_SAFE_INTEGER,
         write: (all) => addToDay(this.db, key, date, sumOf(all), summed),
         onIdle: () => this.additions.delete(slot),
       });

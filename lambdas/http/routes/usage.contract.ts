@@ -6,7 +6,7 @@ import { isoTime, KeyIdSlot } from '../schemas';
 /** One record per authenticated call (routes/usage.ts). */
 
 export const UsageQuerySchema = z.object({
-  // `req_<time>_<unique>` (lambda-adapter.ts `mintRequestId`), or the `req_<32 hex>` minted before.
+  // `req_<time>_<unique>` (core/ids.ts `mintRequestId`), or the `req_<32 hex>` minted before.
   requestId: z.string().regex(/^req_(?:[0-9a-z]{9}_)?[0-9A-Za-z]{1,64}$/, 'requestId must be a request id (req_…)').optional(),
   keyId: KeyIdSlot('keyId').optional(),
   since: z.iso.datetime().optional(),

@@ -1,7 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partition, requestTime, sortKey, usageShard } from '../../../lambdas/adapters/store/table';
+import { requestTime } from '../../../lambdas/core/ids';
+import { partition, sortKey, usageShard } from '../../../lambdas/adapters/store/table';
 import { utcDay } from '../../../lambdas/core/usage';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { createKey } from '../openai-relay/stack-helpers';
@@ -9,7 +10,7 @@ import { answerFixed, startStandInUpstream, type StandInUpstream } from '../open
 
 /**
  * The edge mints request ids that carry their time (`req_<epoch ms, 9 base-36 digits>_<unique>`,
- * lambda-adapter.ts `mintRequestId`), from the services' clock: a model call's usage record is
+ * core/ids.ts `mintRequestId`), from the services' clock: a model call's usage record is
  * then keyed by that time, has no request index entry (a write unit less per call) and is read by
  * `GET /v1/usage?requestId=` through its own key; it bears that time as its `at`, so the listing's
  * order, `since` and the daily counters all use the time the call was made — a call settled
