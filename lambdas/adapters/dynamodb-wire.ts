@@ -36,6 +36,12 @@ export type WireInterceptor = (call: { operation: WireOperation; purpose: WirePu
 export class DynamoWireError extends Error {
   readonly $metadata: { httpStatusCode?: number };
   readonly code?: string;
+  /**
+   * Set on a call's last error when no attempt of it can have been applied: each was refused by
+   * DynamoDB (a 4xx answer: throttled, invalid, its condition failed) or never reached it (no
+   * connection). A timeout, a reset connection or a 5xx leave the outcome unknown.
+   */
+  notApplied = false;
 
   constructor(
     /** The error's type, e.g. `ConditionalCheckFailedException` (also its name), or a network code. */
@@ -68,6 +74,15 @@ const THROTTLING = new Set([
   'ServiceUnavailable',
 ]);
 const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+/** Network failures before a connection was made: the request never reached DynamoDB. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Whether this attempt's failure says DynamoDB did not apply it: a 4xx answer, or no connection at all. */
+function neverApplied(err: DynamoWireError): boolean {
+  const status = err.$metadata.httpStatusCode;
+  return status !== undefined ? status >= 400 && status < 500 : NEVER_SENT.has(err.code ?? '');
+}
+
 /** Longest answer read back: DynamoDB's largest (an item of 400 KB with ALL_NEW) fits many times. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -114,11 +129,16 @@ export class DynamoWire {
   }
 
   private async withRetries(operation: WireOperation, body: string): Promise<unknown> {
+    let unknownOutcome = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.attempt(operation, body);
       } catch (err) {
-        if (attempt >= this.maxAttempts || !(err instanceof DynamoWireError && err.retryable)) throw err;
+        if (!(err instanceof DynamoWireError) || !neverApplied(err)) unknownOutcome = true;
+        if (attempt >= this.maxAttempts || !(err instanceof DynamoWireError && err.retryable)) {
+          if (err instanceof DynamoWireError) err.notApplied = !unknownOutcome;
+          throw err;
+        }
         await backoff(attempt);
       }
     }

@@ -189,6 +189,30 @@ describe('DynamoWire', () => {
   });
 });
 
+describe('whether a failed call can have been applied', () => {
+  const throttled = (res: ServerResponse) => {
+    res.statusCode = 400;
+    res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' }));
+  };
+
+  it('not applied: every attempt refused by DynamoDB (4xx), or refused a connection', async () => {
+    answer = (_req, res) => throttled(res);
+    await expect(wire().send('UpdateItem', {}, 'admit')).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException', notApplied: true });
+    expect(received).toHaveLength(3);
+    const nowhere = new DynamoWire(new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-1', credentials }));
+    await expect(nowhere.send('UpdateItem', {}, 'admit')).rejects.toMatchObject({ code: 'ECONNREFUSED', notApplied: true });
+  });
+
+  it('unknown: an attempt answered 5xx or not at all, even when the last was refused', async () => {
+    answer = (_req, res) => (received.length === 1 ? ((res.statusCode = 500), res.end('{"__type":"InternalServerError"}')) : throttled(res));
+    await expect(wire().send('UpdateItem', {}, 'admit')).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException', notApplied: false });
+    received = [];
+    answer = (_req, res) => (received.length === 1 ? undefined : throttled(res));
+    await expect(wire({ timeoutMs: 200 }).send('UpdateItem', {}, 'admit')).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException', notApplied: false });
+    expect(received).toHaveLength(3);
+  });
+});
+
 describe('usage records over BatchWriteItem', () => {
   const record = (i: number) => ({ requestId: `req_${i}`, at: new Date().toISOString(), projectId: 'prj_1', accountId: 'acct_1', keyId: 'key_1', route: 'GET /v1/models', status: 200, credits: 0 });
   const store = () => new DynamoDbStore({ tableName: 'kw', client: new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials }) });

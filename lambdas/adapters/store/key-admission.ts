@@ -30,6 +30,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
 import { admitted, leaseShort, planFor, refusalOf, refusedBy, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
 import { backoff } from '../../core/backoff';
+import { DynamoWireError } from '../dynamodb-wire';
 import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
 import { SlotClaims } from './slot-claims';
@@ -385,6 +386,8 @@ export class KeyAdmission {
         return { landed: true, item };
       }
     } catch (err) {
+      // No attempt can have landed (refused, or no connection): nothing to read back.
+      if (err instanceof DynamoWireError && err.notApplied) throw err;
       failure = err;
     }
     const item = await this.readSurely(id, failure);

@@ -15,11 +15,15 @@ const services = buildServices(loadConfig({ TABLE_NAME: 'keywarden', DYNAMODB_EN
 const api = createApi(services);
 afterAll(() => dynamo.destroy());
 
-// A bound for a hang, not a speed target: each request spends the transport's retries (about 5.5 s)
-// before its 503, so the three take 16–17 s on a quiet machine, over half of vitest's 30 s default.
+// Every store request, as it leaves the process (the SDK's and the hot path's transport alike).
+const sent: string[] = [];
+services.dynamo.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName)), next(args)), { step: 'finalizeRequest', name: 'infraCounter', priority: 'low' });
+services.dynamoWire.intercept((call, next) => (sent.push(call.operation), next()));
+
 describe('when storage is unreachable', { timeout: 90_000 }, () => {
   it('answers 503 service_unavailable with Retry-After, in the documented shape, without echoing the key', async () => {
     const key = generateKey();
+    sent.length = 0;
     for (const [method, path] of [['GET', '/v1/models'], ['GET', '/v1/keys'], ['POST', '/v1/responses']] as const) {
       const res = await api({
         method,
@@ -35,6 +39,10 @@ describe('when storage is unreachable', { timeout: 90_000 }, () => {
       expect(JSON.parse(body).error).toMatchObject({ code: 'service_unavailable', type: 'api_error' });
       expect(body).not.toContain(key);
     }
+    // The key's admission was refused a connection on every try: it cannot have landed, so nothing
+    // is read back to learn whether it did (that read used to be tried again for 5 s per request).
+    expect(sent.filter((c) => c === 'UpdateItem')).toHaveLength(3);
+    expect(sent.filter((c) => c !== 'UpdateItem')).toEqual([]);
   });
 
   it('still rejects a malformed key offline, before any storage read', async () => {
