@@ -366,7 +366,7 @@ export class KeyItems implements KeyStore {
   async deleteKey(id: string): Promise<void> {
     let account: string | undefined;
     // Its days stay its account's: filed from the item as it is, then from the item as it went (usage-days.ts).
-    await fileKeyDays(this.db, (await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }))).Item);
+    await fileKeyDays(this.db, await this.leases.readKey(id));
     for (let attempt = 0; ; attempt++) {
       const accountId = (account = await emptyLease(this.db, this.leases, id));
       if (accountId === undefined) break;

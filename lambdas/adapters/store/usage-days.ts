@@ -42,8 +42,6 @@ const USAGE_DAY_RETENTION_S = 400 * 86_400;
 /** Keys whose finished days this process has filed, by the day it did (bounded: forgotten in bulk). */
 const MAX_FILED_KEYS = 10_000;
 const DAY_MS = 86_400_000;
-/** DynamoDB's answers to a write it did not apply for want of capacity. */
-const THROTTLED = /^(ProvisionedThroughputExceededException|ThrottlingException|RequestLimitExceeded)$/;
 
 export type UsageDayStore = Pick<Store, 'addUsageDay' | 'queryUsageDays'>;
 
@@ -299,15 +297,17 @@ export async function addToDay(db: TableAccess, key: { pk: string; sk: string },
       ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
     },
   };
-  // Throttled (never applied: an ADD sent again then counts once) is sent again for as long as a
-  // usage record would be (table-access.ts OWED_WAIT_MS): the day's count is not given up either.
+  // A failure the transport knows was never applied (each attempt throttled, or no connection:
+  // `notApplied`) is sent again for as long as a usage record would be (table-access.ts
+  // OWED_WAIT_MS): an ADD sent again then counts once, and the day's count is not given up either.
+  // One that may have landed (a timeout, a 5xx on any attempt) is not: it could count twice.
   const deadline = Date.now() + OWED_WAIT_MS;
   for (let attempt = 0; ; attempt++) {
     try {
       await db.wire.send('UpdateItem', request, 'usage');
       return;
     } catch (err) {
-      if (!(err instanceof DynamoWireError && THROTTLED.test(err.type)) || Date.now() >= deadline) throw err;
+      if (!(err instanceof DynamoWireError && err.retryable && err.notApplied) || Date.now() >= deadline) throw err;
     }
     await backoff(attempt);
   }
