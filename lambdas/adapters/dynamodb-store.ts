@@ -109,7 +109,7 @@ export class DynamoDbStore implements Store {
   undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }) { return this.keys.undoRotation(id, replacementId, failure); }
   deleteKey(id: string) { return this.keys.deleteKey(id); }
   markExposed(id: string, exposure: ExposureRecord, event?: string) { return this.keys.markExposed(id, exposure, event); }
-  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission) { return this.keys.admitKeyUse(id, hash, now, call); }
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission, countIn?: string) { return this.keys.admitKeyUse(id, hash, now, call, countIn); }
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number) { return this.keys.releaseKeyUse(id, release, now); }
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number) { return this.keys.renewKeySlot(id, slot, until); }
 

@@ -71,14 +71,16 @@ export class Authenticator {
   /**
    * Authenticates a presented key and counts the request against its rate limit, in one
    * conditional write on the warm path. A string failing format or checksum never reaches storage.
+   * `countIn`: the UTC day a call that is not a model call is counted in by that write (a valid
+   * check then counted it: Store.admitKeyUse).
    */
-  async authenticate(raw: string, call?: ModelCallAdmission): Promise<KeyCheck> {
+  async authenticate(raw: string, call?: ModelCallAdmission, countIn?: string): Promise<KeyCheck> {
     if (!parseKey(raw).ok) return { result: 'invalid' };
     const now = this.deps.clock.now();
     for (const secret of hashingSecrets(await hashingSecret(this.deps.secrets))) {
       const id = keyIdFor(secret, raw);
       const hash = keyHash(secret, raw);
-      const outcome = await this.deps.store.admitKeyUse(id, hash, now, call);
+      const outcome = await this.deps.store.admitKeyUse(id, hash, now, call, countIn);
       if (outcome.admitted) {
         this.remember(outcome.key, true);
         return { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window), ...(outcome.hold ? { hold: outcome.hold } : {}) };

@@ -115,8 +115,9 @@ export class ConsoleSessions {
    * Admits a request carrying a session token: the session must be live, its person still an
    * admin, and its key admitted (active, counted against its rate limit) like a bearer key.
    * `undefined` check result means the session itself is over (signed out, expired, unknown).
+   * `countIn`: as Authenticator.authenticate's.
    */
-  async admit(token: string): Promise<ConsoleAdmission> {
+  async admit(token: string, countIn?: string): Promise<ConsoleAdmission> {
     const now = this.deps.clock.now();
     const grant = SESSION_TOKEN.test(token) ? await this.deps.store.getConsoleGrant('session', tokenHash(token)) : undefined;
     if (!grant || grant.revokedAt !== undefined || grant.expiresAt <= now) {
@@ -130,7 +131,7 @@ export class ConsoleSessions {
     }
     const session = describe(grant, key?.id ?? grant.keyId);
     if (!key) return { check: { result: 'invalid' }, session };
-    const outcome = await this.deps.store.admitKeyUse(key.id, key.hash, now);
+    const outcome = await this.deps.store.admitKeyUse(key.id, key.hash, now, undefined, countIn);
     const current = outcome.key ?? key;
     let check: KeyCheck;
     if (outcome.admitted) check = { result: 'valid', key: outcome.key, rateLimit: rateLimitState(outcome.key, outcome.window) };

@@ -81,8 +81,10 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
    * Authenticates and counts one request against the key's rate-limit window in a single
    * conditional write: admitted only when the key is active, unexpired, inside any grace window,
    * has the expected hash and is under its limit for the window containing `now`.
+   * `countIn`: a call that is not a model call (no `call`: nothing to settle after it) is counted
+   * in its key's day (`YYYY-MM-DD`) by this write, once if it lands (core/usage.ts `UsageLog.count`).
    */
-  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome>;
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission, countIn?: string): Promise<AdmitOutcome>;
   /**
    * After a model call: what its admission held goes back (the budget's reservation less the
    * price, the slot) and the tokens it used are counted, in one write on the key item.

@@ -141,7 +141,8 @@ export class UsageLog {
   /**
    * Writes a call's usage record and counts it in its daily counters (count), side by side: this
    * is the one place records are written, so a day's `requests` is the number of its records.
-   * `countedOnKey`: its settlement already counted it in its key's day (`countWithSettlement`).
+   * `countedOnKey`: its settlement (`countWithSettlement`) or its admission (a call that is not a
+   * model call: Store.admitKeyUse `countIn`) already counted it in its key's day.
    * `summed`: its key's days are summed into its account's (`KeyRecord.accountDaysSummed`).
    * Each promise settles with its own writes; neither is thrown synchronously.
    */
@@ -152,7 +153,7 @@ export class UsageLog {
 
   /**
    * Adds a call to its key's and its account's UTC day (the day of `at`): one request, its usage
-   * tokens, its credits. A call its settlement counted on the key's item adds nothing to the key's
+   * tokens, its credits. A call its settlement or admission counted on the key's item adds nothing to the key's
    * day item: the store is told so (zero counts), which lets it file the key's older days. A key
    * whose days are summed into its account's adds nothing to the account's: the account's days
    * are read from its keys'.
@@ -274,7 +275,7 @@ export class UsageLog {
 
 /** Where a call's counts go besides its usage record (`UsageLog.record`). */
 export interface DayCounting {
-  /** Its settlement counted it in its key's day on the key's item (`countWithSettlement`). */
+  /** Its settlement (`countWithSettlement`) or its admission counted it in its key's day on the key's item. */
   countedOnKey?: boolean;
   /** Its key's days are summed into its account's (`KeyRecord.accountDaysSummed`): the account's day is not added to. */
   summed?: boolean;

@@ -14,7 +14,8 @@ import type { CallUsage, HttpResponse } from './types';
  * Every authenticated call is a usage record (SPEC §4), written after the answer: the route's own
  * after-work (a gateway call's settlement) runs first and says what the call used; a write it left
  * in flight (a refund), the usage record and the call's daily counters (its key's and account's
- * day; the key's rides on a model call's settlement) then go out side by side — the usage record
+ * day; the key's rides on a model call's settlement, or on the admission of a call that is not
+ * one) then go out side by side — the usage record
  * in one BatchWriteItem with the owner record of a response the call stored (both asked for in
  * this turn: store/table-access.ts `putOwed`). A failed write is logged, never thrown: the answer
  * is sent.
@@ -49,7 +50,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     const { recorded, counted } = services.usage.record({
       requestId: ctx.req.requestId,
       // When the call was made, which its id carries (the record's key is that time: listed, dated
-      // and counted alike); else the settlement's time when it counted the call, else now.
+      // and counted alike, by its admission too); else the settlement's time when it counted the call, else now.
       at: new Date(madeAt ?? settlement.at ?? services.clock.now()).toISOString(),
       projectId: key.projectId,
       accountId: key.accountId,
@@ -60,7 +61,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       ...call,
       // Who called (what an exposure report lists), bounded and redacted in the core.
       ...callerOf(ctx.req.sourceIp, ctx.req.headers['user-agent']),
-    }, { countedOnKey: settlement.at !== undefined, summed: key.accountDaysSummed === true });
+    }, { countedOnKey: settlement.at !== undefined || ctx.countedOnAdmission, summed: key.accountDaysSummed === true });
     await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
     return call;
   };

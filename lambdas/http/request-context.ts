@@ -6,6 +6,7 @@ import type { KeyAdmission } from '../core/model-call';
 import type { ModelCallAdmission } from '../core/ports';
 import type { KeyRecord } from '../core/types';
 import type { Services } from '../services';
+import { requestTime } from '../core/ids';
 import { parseKey } from '../core/key-format';
 import { bindingMatches, CONSOLE_BINDING_HEADER, readSessionCookie } from '../core/console-cookie';
 import { consoleIsHttps, consoleOrigins } from '../config';
@@ -33,6 +34,8 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   private limited?: KeyRecord;
   /** A console session (cookie, no bearer key), once `key()` has admitted it. */
   private session?: ConsoleAdmission;
+  /** The UTC day this call's admission counted it in on its key's item (not a model call: Store.admitKeyUse). */
+  private countedIn?: string;
 
   constructor(
     readonly req: HttpRequest,
@@ -46,6 +49,11 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
 
   get logger(): Logger {
     return this.services.logger;
+  }
+
+  /** Whether this call's admission counted it in its key's day: its usage record adds nothing there (core/usage.ts). */
+  get countedOnAdmission(): boolean {
+    return this.countedIn !== undefined;
   }
 
   /** The authenticated key, once `key()` has admitted it. */
@@ -82,8 +90,18 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
       const cookie = sessionCookieOf(this.req, this.services);
       if (cookie !== undefined) return this.sessionKey(cookie);
     }
-    const check = await this.services.auth.authenticate(this.bearer());
+    const day = this.dayOfCall();
+    const check = await this.services.auth.authenticate(this.bearer(), undefined, day);
+    if (check.result === 'valid') this.countedIn = day;
     return this.admit(check, {});
+  }
+
+  /**
+   * The UTC day this call is counted in, when its request id carries when it was made (its usage
+   * record bears that time: after-answer.ts), so its admission can count it there.
+   */
+  private dayOfCall(): string | undefined {
+    return requestTime(this.req.requestId)?.slice(0, 10);
   }
 
   /**
@@ -93,7 +111,10 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
    * every other refusal is thrown as from `key()`.
    */
   async modelCallKey(call?: ModelCallAdmission): Promise<KeyAdmission> {
-    const check = await this.services.auth.authenticate(this.bearer(), call);
+    // Without `call` (a model it does not know) nothing settles after it: its admission counts it.
+    const day = call ? undefined : this.dayOfCall();
+    const check = await this.services.auth.authenticate(this.bearer(), call, day);
+    if (check.result === 'valid') this.countedIn = day;
     if (check.result !== 'over_limit') {
       const key = this.admit(check, {});
       return { result: 'valid', key, ...(check.result === 'valid' && check.hold ? { hold: check.hold } : {}) };
@@ -138,7 +159,9 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     if (!bindingMatches(token, this.req.headers[CONSOLE_BINDING_HEADER])) {
       throw new KeywardenError('invalid_api_key', 'This console session was not opened on this page (another site on this host may have set it). Sign in again.');
     }
-    const admission = await consoleSessions(this.services).admit(token);
+    const day = this.dayOfCall();
+    const admission = await consoleSessions(this.services).admit(token, day);
+    if (admission.check.result === 'valid') this.countedIn = day;
     const caller = this.admit(admission.check, { via: 'console' });
     this.session = admission;
     return caller;

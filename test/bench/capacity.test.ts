@@ -107,6 +107,24 @@ describe('bench: DynamoDB units per call', () => {
     expect(figures.dollarsPerMillion).toBe(dollarsPerMillion(figures));
   }, 60_000);
 
+  it('a warm GET /v1/models counts its key’s day in its admission: one key item write, no day item, 3 WRU with its usage record', async () => {
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'capacity admitted', type: 'viewer' } });
+    const key = created.body.key as string;
+    const models = async () => expect((await stack.call('/v1/models', { key })).status).toBe(200);
+    await models();
+    await stack.idle();
+    const figures = await unitsPerCall(proxy, () => stack.idle(), 3, models);
+    const families = figures.writesByFamily;
+    expect(families['KEY#…#USAGEDAY']).toBeUndefined();
+    expect(families['ACCOUNT#…#KEYDAYS (gsi2)']).toBeUndefined();
+    expect(families['ACCOUNT#…#USAGEDAY']).toBeUndefined();
+    const keyItem = [...(await snapshot()).values()].find((item) => item.sk!.S === 'KEY' && item.name?.S === 'capacity admitted')!;
+    expect(keyItem[Object.keys(keyItem).find((name) => /^ud[0-9a-z]{3,4}r$/.test(name))!]).toEqual({ N: '4' });
+    expect(families['KEY#…']).toBe(writeUnits(itemBytes(keyItem)));
+    expect(figures.operations).toBe('UpdateItem ×1, BatchWriteItem ×1');
+    expect(figures.writeUnits + figures.indexWriteUnits).toBe(3);
+  }, 60_000);
+
   it('a warm POST /v1/responses counts its key’s day in its settlement: two key item writes, no key day item, no account day item (summed from its keys’)', async () => {
     const figures = await warmResponseUnits('capacity settled');
     const families = figures.writesByFamily;

@@ -2,9 +2,10 @@
  * Key admission: the one conditional write every authenticated call makes on its key's item —
  * the key checked (hash, status, expiry, overlap) and the call counted in its rate-limit window —
  * and, for a model call, in the same write: the call's reservation taken from the key's budget,
- * its token window checked, and a concurrency slot leased (issue 21). One write, so every limit
- * is exact under any concurrency: a call is admitted only if all hold at once, and a refused
- * call changes nothing (nor counts).
+ * its token window checked, and a concurrency slot leased (issue 21); for any other call, its
+ * count in its key's UTC day (key-release.ts `withDayCounts`: it has no settlement to ride on).
+ * One write, so every limit is exact under any concurrency: a call is admitted only if all hold
+ * at once, and a refused call changes nothing (nor counts).
  *
  * DynamoDB's update expressions cannot branch, so the write is planned from the last state this
  * instance saw of the item (a new window or period, or the current one; which slot looks free;
@@ -26,16 +27,16 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyHoldRelease, ModelCallAdmission } from '../../core/ports';
-import { admitted, leaseShort, planFor, refusalOf, refusedBy, slotAttribute, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
+import { admitted, leaseShort, planFor, refusalOf, refusedBy, toKey, unknownKey, windowOf, windowRoom, type Item, type Plan } from './key-admission-plan';
 import { backoff } from '../../core/backoff';
 import { DynamoWireError } from '../dynamodb-wire';
 import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
 import { SlotClaims } from './slot-claims';
 import { KeyLeases, type TakeOutcome } from './key-lease';
-import { releaseParts, settleOrphans, type ReleasePart } from './key-release';
+import { releaseParts, settleOrphans, withDayCounts, type ReleasePart } from './key-release';
 import { credited } from './key-admission-credits';
 import { LANES, stampParts, StampLanes, type Stamp } from './stamp-lanes';
 import { unlessConditionFails, type TableAccess } from './table-access';
@@ -71,6 +72,8 @@ interface Waiting {
   hash: string;
   now: number;
   call: ModelCallAdmission | undefined;
+  /** The UTC day a call that is not a model call is counted in by its admission (Store.admitKeyUse). */
+  countIn: string | undefined;
   done: (outcome: AdmitOutcome) => void;
   fail: (err: unknown) => void;
 }
@@ -111,15 +114,16 @@ export class KeyAdmission {
     this.leases = KeyLeases.of(db);
   }
 
-  admit(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
-    return new Promise((done, fail) => this.admissions.add(id, { hash, now, call, done, fail }));
+  admit(id: string, hash: string, now: number, call?: ModelCallAdmission, countIn?: string): Promise<AdmitOutcome> {
+    // A model call is counted in its key's day by its settlement, never by its admission.
+    return new Promise((done, fail) => this.admissions.add(id, { hash, now, call, countIn: call ? undefined : countIn, done, fail }));
   }
 
   /** One write for `batch` (answering each of its calls), or one each when they cannot share one. */
   private async send(id: string, batch: Waiting[]): Promise<void> {
     try {
       const alone = batch.length === 1 ? batch : await this.together(id, batch);
-      for (const w of alone) w.done(await this.admitOne(id, w.hash, w.now, w.call));
+      for (const w of alone) w.done(await this.admitOne(id, w.hash, w.now, w.call, w.countIn));
     } catch (err) {
       for (const w of batch) w.fail(err);
     }
@@ -153,8 +157,9 @@ export class KeyAdmission {
     let later: Waiting[] = [];
     for (let attempt = 0; attempt < TRIES && calls.length > 1; attempt++) {
       const now = Math.max(...calls.map((w) => w.now));
-      const plan = planFor(state, now, calls.map((w) => w.call), this.mine.of(id));
-      if (plan === 'concurrency') break;
+      const planned = planFor(state, now, calls.map((w) => w.call), this.mine.of(id));
+      if (planned === 'concurrency') break;
+      const plan = withDayCounts(planned, calls.map((w) => w.countIn));
       const slots = plan.holds.flatMap((h) => (h.slot ? [h.slot.index] : []));
       for (const slot of slots) this.mine.claim(id, slot);
       const out = await this.write(id, hash, now, plan);
@@ -197,7 +202,7 @@ export class KeyAdmission {
   }
 
   /** One call's admission: its own write, planned again from what the store says until it lands or is refused. */
-  private async admitOne(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+  private async admitOne(id: string, hash: string, now: number, call: ModelCallAdmission | undefined, countIn: string | undefined): Promise<AdmitOutcome> {
     let state = this.seen.get(id);
     let fresh = false;
     // Set when no lease could be taken: the call is admitted (counted) with nothing reserved, and refused by the core.
@@ -226,6 +231,7 @@ export class KeyAdmission {
         plan = planFor(state, now, [call], this.mine.of(id), !noCredits);
       }
       if (plan === 'concurrency') return refusedBy(state!, hash, now, 'concurrency');
+      withDayCounts(plan, [countIn]);
       const slot = plan.holds[0]!.slot?.index;
       if (slot !== undefined) this.mine.claim(id, slot);
       const out = await this.write(id, hash, now, plan);
@@ -315,23 +321,6 @@ export class KeyAdmission {
       if (!out.landed && !out.item) await settleOrphans(this.db, this.leases, id, parts);
       return out.landed;
     });
-  }
-
-  /** Extends a held slot's lease (a long stream): `false` when the slot is no longer this holder's. */
-  async renew(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.key(id),
-          UpdateExpression: 'SET #slot.u = :until',
-          ConditionExpression: '#slot.h = :holder',
-          ExpressionAttributeNames: { '#slot': slotAttribute(slot.index) },
-          ExpressionAttributeValues: { ':until': until, ':holder': slot.holder },
-        }),
-      ),
-    );
-    return out !== undefined;
   }
 
   /** Forgets what this instance saw of a key (it changed): the next admission plans from storage. */

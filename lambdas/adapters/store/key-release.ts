@@ -4,10 +4,11 @@
  * reservation less the price, back into the key's lease (key-lease.ts: settlement is this write) —
  * and a settlement's count in its key's UTC day (core/usage.ts `countWithSettlement`).
  */
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { KeyHoldRelease, UsageDayCounts } from '../../core/ports';
 import { roundCredits } from '../../core/credits';
 import { dayCountedIn } from '../../core/usage';
-import { slotAttribute } from './key-admission-plan';
+import { slotAttribute, type Plan } from './key-admission-plan';
 import type { KeyLeases } from './key-lease';
 import type { TableAccess } from './table-access';
 import { itemKey, keyDayAttributes } from './table';
@@ -107,13 +108,10 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
   }
   [...days].forEach(([day, counts], k) => {
     // No condition of its own (a day's counters are made by their first call): never the part a write drops.
-    const a = keyDayAttributes(day);
     parts.push({
-      path: a.requests,
-      update: [`#udr${k} = if_not_exists(#udr${k}, :udz) + :udr${k}`, `#udt${k} = if_not_exists(#udt${k}, :udz) + :udt${k}`, `#udc${k} = if_not_exists(#udc${k}, :udz) + :udc${k}`].join(', '),
+      path: keyDayAttributes(day).requests,
+      ...dayCountUpdate(day, counts, String(k)),
       condition: 'attribute_exists(pk)',
-      names: { [`#udr${k}`]: a.requests, [`#udt${k}`]: a.tokens, [`#udc${k}`]: a.credits },
-      values: { ':udz': 0, [`:udr${k}`]: counts.requests, [`:udt${k}`]: counts.tokens, [`:udc${k}`]: roundCredits(counts.credits) },
       ...(counts.summedInto
         ? { orphanDay: { date: day, summedInto: counts.summedInto, counts: { requests: counts.requests, tokens: counts.tokens, credits: roundCredits(counts.credits) } } }
         : {}),
@@ -121,4 +119,35 @@ export function releaseParts(batch: Array<{ release: KeyHoldRelease; now: number
   });
   if (tokens > 0) parts.push({ path: 'tokensUsed', update: 'tokensUsed = tokensUsed + :tokens', condition: 'attribute_exists(tokensUsed)', names: {}, values: { ':tokens': tokens } });
   return parts;
+}
+
+/**
+ * The update that adds `counts` to a key item's counters of `day` (`ud<day>r/t/c`, each made at 0
+ * by its first call), its names and values tagged `tag` to share a write with other parts.
+ */
+export function dayCountUpdate(day: string, counts: UsageDayCounts, tag: string): { update: string; names: Record<string, string>; values: Record<string, number> } {
+  const a = keyDayAttributes(day);
+  const [r, t, c] = [`#udr${tag}`, `#udt${tag}`, `#udc${tag}`];
+  return {
+    update: [`${r} = if_not_exists(${r}, :udz) + :udr${tag}`, `${t} = if_not_exists(${t}, :udz) + :udt${tag}`, `${c} = if_not_exists(${c}, :udz) + :udc${tag}`].join(', '),
+    names: { [r]: a.requests, [t]: a.tokens, [c]: a.credits },
+    values: { ':udz': 0, [`:udr${tag}`]: counts.requests, [`:udt${tag}`]: counts.tokens, [`:udc${tag}`]: roundCredits(counts.credits) },
+  };
+}
+
+/**
+ * An admission's calls that are not model calls, counted in their key's day by the admission
+ * itself: `days[i]` is the UTC day call i is counted in (undefined: not counted here). Such a call
+ * has no settlement to count it (core/usage.ts), and this is the one write it makes on its key.
+ */
+export function withDayCounts(plan: Plan, days: Array<string | undefined>): Plan {
+  const byDay = new Map<string, number>();
+  for (const day of days) if (day !== undefined) byDay.set(day, (byDay.get(day) ?? 0) + 1);
+  [...byDay].forEach(([day, requests], k) => {
+    const part = dayCountUpdate(day, { requests, tokens: 0, credits: 0 }, `a${k}`);
+    plan.update.push(part.update);
+    Object.assign(plan.names, part.names);
+    Object.assign(plan.values, marshall(part.values));
+  });
+  return plan;
 }

@@ -10,6 +10,7 @@ import { KeywardenError } from '../../core/errors';
 import { KeyAdmission, toKey } from './key-admission';
 import { KeyLeases, RETURN } from './key-lease';
 import { emptyLease } from './lease-sweep';
+import { renewSlot } from './slot-claims';
 import type { ExposureRecord } from '../../core/exposure';
 import type { StoredEvent } from '../../core/events';
 import type { Account, KeyRecord, Page } from '../../core/types';
@@ -402,10 +403,10 @@ export class KeyItems implements KeyStore {
     if (account) await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.leaseListing(account, id) }));
   }
 
-  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission): Promise<AdmitOutcome> {
+  admitKeyUse(id: string, hash: string, now: number, call?: ModelCallAdmission, countIn?: string): Promise<AdmitOutcome> {
     // A call admitted owes records after its answer: none is while this process holds as many as it may (table-access.ts).
     if (this.db.tooManyOwed()) return Promise.reject(new KeywardenError('service_unavailable', 'The service is catching up on its writes; retry shortly.', { retryAfterSeconds: 1 }));
-    return this.admission.admit(id, hash, now, call);
+    return this.admission.admit(id, hash, now, call, countIn);
   }
 
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number): Promise<void> {
@@ -413,7 +414,7 @@ export class KeyItems implements KeyStore {
   }
 
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean> {
-    return this.admission.renew(id, slot, until);
+    return renewSlot(this.db, id, slot, until);
   }
 }
 

@@ -14,7 +14,8 @@
  *   key       KEY#<id> / KEY                    (no index: its admission writes it on every call; keys
  *                                               written before the listing entry existed are in gsi1 too)
  *                                               ud<day>r/t/c: the requests, tokens, credits of a UTC day its
- *                                               model calls' settlements counted (keyDayAttributes, usage-days.ts)
+ *                                               model calls' settlements and other calls' admissions counted
+ *                                               (keyDayAttributes, usage-days.ts)
  *   key listing entry
  *             KEY#<id> / LIST                   gsi1: PROJECT#<pid>#KEYS / <createdAt>#<id>
  *   audit     PROJECT#<pid>#AUDIT / <at>#<id>   gsi1: KEY#<keyId>#AUDIT / <at>#<id>
@@ -146,8 +147,9 @@ export function usageShard(requestId: string): number {
 }
 
 /**
- * The key item's counters of one UTC day (`YYYY-MM-DD`): what its model calls' settlements counted
- * that day (store/key-release.ts), until the day is filed on its day item (store/usage-days.ts).
+ * The key item's counters of one UTC day (`YYYY-MM-DD`): what its model calls' settlements
+ * (store/key-release.ts) and its other calls' admissions (key-admission.ts) counted that day,
+ * until the day is filed on its day item (store/usage-days.ts).
  * Named `ud<day><r|t|c>`, the day as days since 1970 in base 36 (`udfs6r`): every byte of the key
  * item is paid by each of its writes, two a model call, and one write unit holds 1 KB.
  */

@@ -8,9 +8,11 @@
  * as one write of their sums (group-commit.ts), so a burst of calls on one key makes few writes.
  *
  * A settled model call is counted in its key's day by its settlement instead (the key item's
- * `ud<day>r/t/c`, store/key-release.ts: a write the call makes anyway), so such a call
- * writes its account's day only. A key's days are then the sum of two places: its day item (the
- * other calls, and every call counted before the key item counted any) and its item's counters.
+ * `ud<day>r/t/c`, store/key-release.ts: a write the call makes anyway), and an admitted call that
+ * is not a model call by its admission (key-admission.ts: the one write it makes on its key), so
+ * such calls write no day item of their key. A key's days are then the sum of two places: its day
+ * item (the other calls — refused, or model calls that settled no answer — and every call counted
+ * before the key item counted any) and its item's counters.
  * A finished day (two days old: no settlement counts in it any more, whatever the clock skew
  * between instances) is filed: its counters are SET on its day item (`kr`, `kt`, `kc`: idempotent,
  * a repeated filing writes the same) and then removed from the key item on condition they are

@@ -52,4 +52,25 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     expect(Object.keys(item as object).filter((name) => name.startsWith('w_'))).toEqual([]);
     expect(Object.keys(key.body).filter((name) => name.startsWith('w_'))).toEqual([]);
   });
+
+  it('calls that are not model calls: each counted once in its key’s day by its admission, as many as its usage records', async () => {
+    const { stack, proxy } = env();
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'admitted days', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const key = created.body.key as string;
+    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 8 === 0 ? 'drop-answer' : 'forward'));
+    const statuses: number[] = [];
+    const jobs = Array.from({ length: 160 }, (_, i) => i);
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (jobs.pop() !== undefined) statuses.push((await stack.call('/v1/models', { key })).status);
+    }));
+    proxy.setPolicy(() => 'forward');
+    await stack.idle();
+    expect(statuses.filter((s) => s === 200).length, JSON.stringify(statuses)).toBeGreaterThan(150);
+    const { records } = await usageOf(stack, created.body.id);
+    // A 503 (a store that kept failing) admitted nothing and records nothing.
+    expect(records).toBe(statuses.filter((s) => s !== 503).length);
+    const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
+    expect(day.body.data[0].requests).toBe(records);
+  });
 });

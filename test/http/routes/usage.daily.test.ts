@@ -80,13 +80,14 @@ describe('GET /v1/usage/daily', () => {
     expect(body).toMatchObject({ object: 'usage.daily', keyId: null, accountId: stack.bootstrap.accountId });
     expect(body.data.map((d) => d.date)).toEqual(lastDays(3));
 
-    // Every record of the account's one project, the daily read itself now among them.
+    // Every record of the account's one project, the daily read itself now among them: it was
+    // counted by its own admission, before it read (a call that is not a model call).
     await stack.idle();
     const log = await stack.json('/v1/usage?limit=1', { key: stack.adminKey });
     const totals = log.body.totals as { requests: number; totalTokens: number; credits: number }[];
     expect(log.body.totalsComplete).toBe(true);
     const sum = (pick: (t: (typeof totals)[number]) => number) => totals.reduce((s, t) => s + pick(t), 0);
-    expect(body.data[2]!.requests).toBe(sum((t) => t.requests) - 1);
+    expect(body.data[2]!.requests).toBe(sum((t) => t.requests));
     expect(body.data[2]!.tokens).toBe(sum((t) => t.totalTokens));
     expect(body.data[2]!.credits).toBeCloseTo(sum((t) => t.credits), 6);
 
@@ -122,7 +123,11 @@ describe('GET /v1/usage/daily', () => {
   });
 
   it('a counter write that fails is logged after the answer, never sent to the caller: the answer and the usage record stand', async () => {
-    const { id, key } = await createKey(stack, { name: 'uncounted' });
+    // A call its rate limit refused is counted by its usage record's counter write (an admitted
+    // call that is not a model call is counted by its admission; a model call, by its settlement).
+    const { id, key } = await createKey(stack, { name: 'uncounted', rateLimit: { limit: 1, windowSeconds: 3_600 } });
+    expect((await stack.json('/v1/models', { key })).status).toBe(200);
+    await stack.idle();
     // DynamoDB failing the counters' writes (only they are UpdateItems for `usage`): a failure dynalite cannot show.
     let failing = true;
     stack.services.dynamoWire.intercept((call, next) => {
@@ -131,7 +136,7 @@ describe('GET /v1/usage/daily', () => {
     });
     const output = captureOutput({ loggers: [stack.services.logger] });
     try {
-      expect((await stack.json('/v1/models', { key })).status).toBe(200);
+      expect((await stack.json('/v1/models', { key })).status).toBe(429);
       await stack.idle();
     } finally {
       failing = false;
@@ -139,8 +144,8 @@ describe('GET /v1/usage/daily', () => {
     }
     expect(output.text()).toContain('daily usage counters not written');
     expect(output.text()).not.toContain('usage record not written');
-    expect((await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey })).body.data).toHaveLength(1);
-    expect((await daily(`?keyId=${id}&days=1`)).body.data[0].requests).toBe(0);
+    expect((await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey })).body.data).toHaveLength(2);
+    expect((await daily(`?keyId=${id}&days=1`)).body.data[0].requests).toBe(1);
   });
 
   // Last: it moves the stack's clock (forward only) across a UTC midnight.
