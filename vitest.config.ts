@@ -25,6 +25,8 @@ const TIME_SENSITIVE = [
 
 export default defineConfig({
   test: {
+    // One temporary directory per run, removed at its end (test/support/run-tmpdir.ts).
+    globalSetup: ['test/support/run-tmpdir.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file starts its own dynalite on a random port; two cores, so keep the pool small.
