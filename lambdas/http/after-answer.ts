@@ -3,6 +3,7 @@ import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
 import type { Services } from '../services';
 import { describeError } from './log-safe';
 import type { RequestContext } from './request-context';
+import type { UsageRecord } from '../core/types';
 import type { CallUsage, HttpResponse } from './types';
 
 /**
@@ -22,7 +23,7 @@ import type { CallUsage, HttpResponse } from './types';
  */
 export function withUsageRecord(services: Services, ctx: RequestContext, route: string, response: HttpResponse): HttpResponse {
   const own = response.finish;
-  const failed = (what: string) => (err: unknown) => services.logger.error(what, { route, error: describeError(err) });
+  const failed = (what: string, extra: Record<string, unknown> = {}) => (err: unknown) => services.logger.error(what, { route, ...extra, error: describeError(err) });
   response.finish = async (outcome) => {
     let used: CallUsage | void = undefined;
     // A model call's settlement made here counts the call in its key's day on the key's item
@@ -47,7 +48,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       return call;
     }
     const model = (ctx.input.body as { model?: unknown } | undefined)?.model;
-    const { recorded, counted } = services.usage.record({
+    const record: UsageRecord = {
       requestId: ctx.req.requestId,
       // When the call was made, which its id carries (the record's key is that time: listed, dated
       // and counted alike, by its admission too); else the settlement's time when it counted the call, else now.
@@ -61,8 +62,11 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
       ...call,
       // Who called (what an exposure report lists), bounded and redacted in the core.
       ...callerOf(ctx.req.sourceIp, ctx.req.headers['user-agent']),
-    }, { countedOnKey: settlement.at !== undefined || ctx.countedOnAdmission, summed: key.accountDaysSummed === true });
-    await Promise.all([settled, recorded.catch(failed('usage record not written')), counted.catch(failed('daily usage counters not written'))]);
+    };
+    const { recorded, counted } = services.usage.record(record, { countedOnKey: settlement.at !== undefined || ctx.countedOnAdmission, summed: key.accountDaysSummed === true });
+    // A record the store would not take (throttled past the time it is retried for) is logged
+    // whole, so the charge it explains is never lost: docs/operating.md "Records not written".
+    await Promise.all([settled, recorded.catch(failed('usage record not written', { record })), counted.catch(failed('daily usage counters not written'))]);
     return call;
   };
   return response;

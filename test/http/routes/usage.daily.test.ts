@@ -148,6 +148,37 @@ describe('GET /v1/usage/daily', () => {
     expect((await daily(`?keyId=${id}&days=1`)).body.data[0].requests).toBe(1);
   });
 
+  it('a usage record the store will not take is logged whole, with what it charged: the charge it explains is not lost', async () => {
+    const { id, key } = await createKey(stack, { name: 'unrecorded' });
+    // DynamoDB refusing the records' batch for good (a failure dynalite cannot show).
+    let failing = true;
+    stack.services.dynamoWire.intercept((call, next) => {
+      if (failing && call.operation === 'BatchWriteItem' && call.purpose === 'usage') return Promise.reject(new Error('ValidationException'));
+      return next();
+    });
+    const output = captureOutput({ loggers: [stack.services.logger] });
+    let answer: Awaited<ReturnType<typeof stack.json>>;
+    try {
+      answer = await stack.json('/v1/responses', { key, body: { model: 'archibot', input: 'lost record' } });
+      expect(answer.status).toBe(200);
+      await stack.idle();
+    } finally {
+      failing = false;
+      output.stop();
+    }
+    const requestId = answer.headers.get('x-request-id')!;
+    const charged = Number(answer.headers.get('x-archibot-credits-charged'));
+    expect(charged).toBeGreaterThan(0);
+    const line = output.text().split('\n').find((l) => l.includes('usage record not written'));
+    expect(line).toBeDefined();
+    const logged = JSON.parse(line!).record;
+    expect(logged).toMatchObject({ requestId, keyId: id, projectId: stack.bootstrap.projectId, route: 'POST /v1/responses', status: 200, model: 'archibot' });
+    expect(logged.credits).toBeCloseTo(charged, 6);
+    expect(logged.usage.totalTokens).toBeGreaterThan(0);
+    expect(line).not.toContain(key);
+    expect((await stack.json(`/v1/usage?keyId=${id}`, { key: stack.adminKey })).body.data).toHaveLength(0);
+  });
+
   // Last: it moves the stack's clock (forward only) across a UTC midnight.
   it('a call is counted on the UTC day it was made: across midnight, each side in its own day', async () => {
     const { id, key } = await createKey(stack, { name: 'midnight' });
