@@ -12,6 +12,10 @@
  *     the balance covered reservations, any served token not charged (usage records, balance and
  *     the price of the served usage must agree), a call admitted while in debt, or a grant that
  *     does not let calls through again is a violation.
+ *   - the daily counters after all of it: the key's days (GET /v1/usage/daily?keyId=) and the
+ *     account's must add up to their usage records — requests, tokens, credits — whatever was cut,
+ *     refused or settled in debt (a model call counted by its settlement, another by its admission,
+ *     a refused one by its record: docs/gateway.md "Daily counters").
  *
  * It asserts nothing; bench/hostile.ts prints the figures and adds up the violations. Run alone:
  * `npx tsx bench/hostile-money.ts`.
@@ -42,10 +46,11 @@ export async function hostileMoney(): Promise<{ figures: Record<string, string |
   const figures: Record<string, string | number> = {};
   const violations: string[] = [];
   try {
-    const made = await stack.json<{ key: string }>('/v1/keys', { key: stack.adminKey, body: { name: 'hostile money', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } } });
+    const made = await stack.json<{ key: string; id: string }>('/v1/keys', { key: stack.adminKey, body: { name: 'hostile money', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } } });
     const key = made.body.key;
     await cutPoints(stack, upstream, key, figures, violations);
     await overService(stack, upstream, key, figures, violations);
+    await daysAgree(stack, made.body.id, figures, violations);
   } finally {
     await stack.stop();
     await upstream.close();
@@ -225,6 +230,30 @@ async function overService(stack: TestStack, upstream: StandInUpstream, key: str
   const repaid = await post(stack, key, '/v1/responses', { model: 'archibot', input: 'repaid' });
   await repaid.text();
   if (repaid.status !== 200) violations.push(`after a grant repaying the debt, a call answered ${repaid.status}`);
+}
+
+/** The key's and the account's daily counters against their usage records (the last 2 UTC days: a run may cross midnight). */
+async function daysAgree(stack: TestStack, keyId: string, figures: Record<string, string | number>, violations: string[]): Promise<void> {
+  type Day = { requests: number; tokens: number; credits: number };
+  type Totals = { requests: number; totalTokens: number; credits: number };
+  const sumDays = (days: Day[]) => days.reduce((a, d) => ({ requests: a.requests + d.requests, tokens: a.tokens + d.tokens, credits: roundCredits(a.credits + d.credits) }), { requests: 0, tokens: 0, credits: 0 });
+  const sumLog = (totals: Totals[]) => totals.reduce((a, t) => ({ requests: a.requests + t.requests, tokens: a.tokens + t.totalTokens, credits: roundCredits(a.credits + t.credits) }), { requests: 0, tokens: 0, credits: 0 });
+  await stack.idle();
+  const keyDays = sumDays((await stack.json<{ data: Day[] }>(`/v1/usage/daily?keyId=${keyId}&days=2`, { key: stack.adminKey })).body.data);
+  const keyLog = sumLog((await stack.json<{ totals: Totals[] }>(`/v1/usage?keyId=${keyId}&limit=1`, { key: stack.adminKey })).body.totals);
+  await stack.idle();
+  // The account's chart counts itself (its admission, before it reads), and every call before it;
+  // the log read next holds the records of all of them (its own is written after its answer).
+  const accountDays = sumDays((await stack.json<{ data: Day[] }>('/v1/usage/daily?days=2', { key: stack.adminKey })).body.data);
+  await stack.idle();
+  const accountLog = sumLog((await stack.json<{ totals: Totals[] }>('/v1/usage?limit=1', { key: stack.adminKey })).body.totals);
+  figures['key: calls in its days / in its usage log'] = `${keyDays.requests} / ${keyLog.requests}`;
+  figures['account: credits in its days / in its usage log'] = `${accountDays.credits} / ${accountLog.credits}`;
+  for (const [who, days, log] of [['the key', keyDays, keyLog], ['the account', accountDays, accountLog]] as const) {
+    if (days.requests !== log.requests || days.tokens !== log.tokens || days.credits !== log.credits) {
+      violations.push(`${who}'s daily counters say ${JSON.stringify(days)}, its usage records ${JSON.stringify(log)}`);
+    }
+  }
 }
 
 if (process.argv[1]?.endsWith('hostile-money.ts')) {
