@@ -3,9 +3,11 @@
  * the calls made, their usage tokens and the credits charged, added to as each call's usage record
  * is written. A chart of N days reads N items at most, in one Query, whatever the traffic.
  *
- * Each addition is an unconditional single-item `ADD` (no transaction: SPEC §7): it creates the
- * day's item at its first call and never reads it. Additions waiting on one item at once go out
- * as one write of their sums (group-commit.ts), so a burst of calls on one key makes few writes.
+ * Each addition is a single-item `ADD` (no transaction: SPEC §7): it creates the day's item at its
+ * first call and never reads it. It is stamped (stamp-lanes.ts): the transport sends a write again
+ * when its answer is lost, and the stamp makes an `ADD` that had landed fail instead of counting
+ * twice (the item, read then, says it landed). Additions waiting on one item at once go out as one
+ * write of their sums (group-commit.ts), so a burst of calls on one key makes few writes.
  *
  * A settled model call is counted in its key's day by its settlement instead (the key item's
  * `ud<day>r/t/c`, store/key-release.ts: a write the call makes anyway), and an admitted call that
@@ -30,11 +32,13 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { roundCredits } from '../../core/credits';
 import type { Store, UsageDay, UsageDayCounts, UsageDayOwner } from '../../core/ports';
 import { GroupCommit } from './group-commit';
 import { backoff } from '../../core/backoff';
 import { DynamoWireError } from '../dynamodb-wire';
+import { StampLanes, stampParts, type Stamp } from './stamp-lanes';
 import { OWED_WAIT_MS, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, keyDayAttributes, keyDayOf, partition, sortKey, TABLE_SCHEMA } from './table';
 
@@ -284,36 +288,59 @@ function sumOf(all: UsageDayCounts[]): UsageDayCounts {
  */
 export async function addToDay(db: TableAccess, key: { pk: string; sk: string }, date: string, counts: UsageDayCounts, summed?: { accountId: string; keyId: string }): Promise<void> {
   const n = (value: number): AttributeValue => ({ N: String(value) });
-  const request = {
-    TableName: db.name,
-    Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-    // `ttl` is a DynamoDB reserved word.
-    UpdateExpression: `SET #ttl = :ttl${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''} ADD requests :r, tokens :t, credits :c`,
-    ExpressionAttributeNames: { '#ttl': 'ttl' },
-    // Credits are kept to 10⁻⁶ (credits.ts); DynamoDB adds decimals exactly from there.
-    ExpressionAttributeValues: {
-      ':ttl': n(dayTtl(date)),
-      ':r': n(counts.requests),
-      ':t': n(counts.tokens),
-      ':c': n(roundCredits(counts.credits)),
-      ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
-    },
-  };
-  // A failure the transport knows was never applied (each attempt throttled, or no connection:
-  // `notApplied`) is sent again for as long as a usage record would be (table-access.ts
-  // OWED_WAIT_MS): an ADD sent again then counts once, and the day's count is not given up either.
-  // One that may have landed (a timeout, a 5xx on any attempt) is not: it could count twice.
-  const deadline = Date.now() + OWED_WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await db.wire.send('UpdateItem', request, 'usage');
-      return;
-    } catch (err) {
-      if (!(err instanceof DynamoWireError && err.retryable && err.notApplied) || Date.now() >= deadline) throw err;
+  const slot = `${db.name}\u0000${key.pk}\u0000${key.sk}`;
+  // Stamped (stamp-lanes.ts): the transport sends a write again when its answer is lost, and an
+  // ADD sent again after it landed would count twice; this one fails on its own stamp instead.
+  await dayLanes.run(slot, async (first) => {
+    const requestFor = (stamp: Stamp) => {
+      const st = stampParts(stamp);
+      return {
+        TableName: db.name,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        // `ttl` is a DynamoDB reserved word.
+        UpdateExpression: `SET #ttl = :ttl, ${st.set}${summed ? ', gsi2pk = :gp, gsi2sk = :gs' : ''} ADD requests :r, tokens :t, credits :c${st.remove.length ? ` REMOVE ${st.remove.join(', ')}` : ''}`,
+        ConditionExpression: st.condition,
+        ExpressionAttributeNames: { '#ttl': 'ttl', ...st.names },
+        // Credits are kept to 10⁻⁶ (credits.ts); DynamoDB adds decimals exactly from there.
+        ExpressionAttributeValues: {
+          ':ttl': n(dayTtl(date)),
+          ':r': n(counts.requests),
+          ':t': n(counts.tokens),
+          ':c': n(roundCredits(counts.credits)),
+          ...(summed ? { ':gp': { S: partition.accountKeyDays(summed.accountId) }, ':gs': { S: sortKey.accountKeyDay(date, summed.keyId) } } : {}),
+          ...st.values,
+        },
+        ReturnValues: 'ALL_NEW',
+      };
+    };
+    let stamp = first;
+    // A failure the transport calls retryable (throttled, no connection, a timeout or a 5xx, which
+    // may have landed) is sent again for as long as a usage record would be (table-access.ts
+    // OWED_WAIT_MS): the stamp makes a write that had landed fail, and the item then says so.
+    const deadline = Date.now() + OWED_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await unlessConditionFails(db.wire.send<{ Attributes?: Record<string, AttributeValue> }>('UpdateItem', requestFor(stamp), 'usage'));
+        if (out) {
+          if (out.Attributes) dayLanes.noteStale(slot, unmarshall(out.Attributes));
+          return;
+        }
+        // Refused by its condition: a retry of this very write that had landed, or a stale stamp it
+        // was removing written again meanwhile. The item says which; the latter goes again, removing nothing.
+        const { Item: item } = await db.doc.send(new GetCommand({ TableName: db.name, Key: key, ConsistentRead: true }));
+        if (dayLanes.landed(item, stamp)) return;
+        stamp = { ...stamp, removed: [] };
+        continue;
+      } catch (err) {
+        if (!(err instanceof DynamoWireError && err.retryable) || Date.now() >= deadline) throw err;
+      }
+      await backoff(attempt);
     }
-    await backoff(attempt);
-  }
+  });
 }
+
+/** This process's stamps on day items (one writer, a lane per write in flight on an item). */
+const dayLanes = new StampLanes();
 
 /** The days a key item holds counters of. */
 function countedDays(item: Record<string, unknown>): string[] {

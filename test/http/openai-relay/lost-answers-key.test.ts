@@ -73,4 +73,25 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
     expect(day.body.data[0].requests).toBe(records);
   });
+
+  it('calls its rate limit refused: each counted once in its key’s day item, whose ADD a lost answer would otherwise apply twice', async () => {
+    const { stack, proxy } = env();
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'refused days', type: 'viewer', rateLimit: { limit: 20, windowSeconds: 3600 } } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const key = created.body.key as string;
+    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 4 === 0 ? 'drop-answer' : 'forward'));
+    const statuses: number[] = [];
+    const jobs = Array.from({ length: 160 }, (_, i) => i);
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (jobs.pop() !== undefined) statuses.push((await stack.call('/v1/models', { key })).status);
+    }));
+    await stack.idle();
+    proxy.setPolicy(() => 'forward');
+    expect(statuses.filter((s) => s === 429).length, JSON.stringify(statuses)).toBeGreaterThan(100);
+    expect(proxy.counts.UpdateItem?.dropped ?? 0).toBeGreaterThan(10);
+    const { records } = await usageOf(stack, created.body.id);
+    expect(records).toBe(statuses.filter((s) => s !== 503).length);
+    const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
+    expect(day.body.data[0].requests).toBe(records);
+  });
 });
