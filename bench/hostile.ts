@@ -18,7 +18,10 @@
  *   - URLs and cookies (bench/hostile-urls.ts): keys in query strings, tossed session cookies,
  *     forged Host / X-Forwarded-Host,
  *   - webhooks (bench/hostile-webhooks.ts): SSRF URLs, keys without the power adding or removing
- *     webhooks, and raw keys searched for in every delivered event.
+ *     webhooks, and raw keys searched for in every delivered event,
+ *   - storage faults (bench/hostile-storage.ts, issue 23 points 4 and 5 at scale): four keys'
+ *     calls with 1 write answer in 10 lost after the write landed, then under the throttling
+ *     layer at a fiftieth of DynamoDB's limits; money, limits, slots and daily counters checked.
  * It prints the figures; it asserts nothing (the bounded version of each check is in `npm test`).
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -34,6 +37,7 @@ import { storedItems } from '../test/support/stored-items';
 import { hostileClaims } from './hostile-claims';
 import { hostileDoors } from './hostile-doors';
 import { hostileMoney } from './hostile-money';
+import { hostileStorage } from './hostile-storage';
 import { hostileUrls } from './hostile-urls';
 import { hostileWebhooks } from './hostile-webhooks';
 
@@ -360,7 +364,7 @@ async function main(): Promise<void> {
     Math.max(0, (slack['keys created by the replayed command'] ?? 0) - 1) + (slack['keys created by the future-dated command'] ?? 0) +
     (scan['raw keys found in stored items'] ?? 0) + (scan['raw keys in a response other than the one creating it'] ?? 0);
 
-  // ── 5. issue 19: money, claims, local doors, URLs and cookies (each on a stack of its own) ──
+  // ── 5. issues 19 and 23: money, claims, local doors, URLs and cookies, storage faults (each on a stack of its own) ──
   let more = 0;
   for (const [title, run] of [
     ['Money: stream cut points and the over-service bound', hostileMoney],
@@ -368,6 +372,7 @@ async function main(): Promise<void> {
     ['Local doors and keep-alive reuse', hostileDoors],
     ['Keys in URLs, tossed cookies, forged hosts', hostileUrls],
     ['Webhooks: SSRF, authority, secrets in events', hostileWebhooks],
+    ['Storage faults at scale: answers lost after the write, a throttled store', hostileStorage],
   ] as const) {
     const { figures, violations: found } = await run();
     console.log(`\n${title}`);
