@@ -6,11 +6,13 @@
  * returns and by an operator's grants and withdrawals.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Store } from '../../core/ports';
 import type { Account, StoredAccountPolicy } from '../../core/types';
 import { KeyLeases } from './key-lease';
 import { leasedBalance } from './lease-balance';
 import { sweepLeases, type LeaseSweepReport } from './lease-sweep';
+import { StampLanes, stampParts } from './stamp-lanes';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
 
@@ -28,6 +30,8 @@ export type AccountStore = Pick<
 
 export class AccountItems implements AccountStore {
   private readonly leases: KeyLeases;
+  /** Stamps on the account item's credit adjustments (a grant or withdrawal whose answer was lost lands once). */
+  private readonly lanes = new StampLanes();
 
   constructor(private readonly db: TableAccess) {
     this.leases = KeyLeases.of(db);
@@ -193,21 +197,39 @@ export class AccountItems implements AccountStore {
     return { ok: true, balance: account?.credits ?? out.balance };
   }
 
-  private async adjustUnleased(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.account(id),
-          UpdateExpression: 'SET credits = credits + :d',
-          ConditionExpression: delta >= 0 ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND credits >= :need',
-          ExpressionAttributeValues: delta >= 0 ? { ':d': delta } : { ':d': delta, ':need': -delta },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
-    );
-    if (out) return { ok: true, balance: Number(out.Attributes?.credits) };
-    return { ok: false, reason: (await this.getAccount(id)) ? 'insufficient' : 'not_found' };
+  /**
+   * The unleased credits moved by `delta`, in one write stamped like a key's (stamp-lanes.ts): the
+   * transport sends a write again when its answer is lost, and a grant or withdrawal that had
+   * landed must not be applied twice; the resend fails on its own stamp, and the item says it landed.
+   */
+  private adjustUnleased(id: string, delta: number): Promise<{ ok: true; balance: number } | { ok: false; reason: 'not_found' | 'insufficient' }> {
+    return this.lanes.run(id, async (first) => {
+      for (let stamp = first; ; stamp = { ...stamp, removed: [] }) {
+        const st = stampParts(stamp);
+        const out = await unlessConditionFails(
+          this.db.doc.send(
+            new UpdateCommand({
+              TableName: this.db.name,
+              Key: itemKey.account(id),
+              UpdateExpression: `SET credits = credits + :d, ${st.set}${st.remove.length ? ` REMOVE ${st.remove.join(', ')}` : ''}`,
+              ConditionExpression: `${delta >= 0 ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND credits >= :need'} AND ${st.condition}`,
+              ExpressionAttributeNames: st.names,
+              ExpressionAttributeValues: { ':d': delta, ...(delta >= 0 ? {} : { ':need': -delta }), ...unmarshall(st.values) },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
+        );
+        if (out) {
+          this.lanes.noteStale(id, out.Attributes ?? {});
+          return { ok: true, balance: Number(out.Attributes?.credits) };
+        }
+        const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.account(id), ConsistentRead: true }));
+        if (!item) return { ok: false, reason: 'not_found' };
+        if (this.lanes.landed(item, stamp)) return { ok: true, balance: Number(item.credits) };
+        // Not landed: too few credits, or a stale stamp it was removing written again meanwhile (then once more, removing nothing).
+        if ((delta < 0 && Number(item.credits) < -delta) || stamp.removed.length === 0) return { ok: false, reason: 'insufficient' };
+      }
+    });
   }
 }
 

@@ -30,4 +30,21 @@ describe('answers lost after the write landed', { timeout: 180_000 }, () => {
     expect(records, JSON.stringify(statuses)).toBeGreaterThanOrEqual(ok);
     expect(credits(before - (await balance(stack)))).toBe(credits(charged));
   });
+
+  it('an operator’s grant and withdrawal whose answers were lost after they landed move the balance once each', async () => {
+    const { stack, proxy } = env();
+    await setBalance(stack, 1_000);
+    const adjustments = (body: string) => body.includes('credits = credits + :d');
+    for (const delta of [100, -30]) {
+      let dropped = 0;
+      // The first answer of the adjustment is lost; the SDK sends it again, as it does after a reset.
+      proxy.setPolicy((target, body) => (target === 'UpdateItem' && adjustments(body) && dropped++ === 0 ? 'drop-answer' : 'forward'));
+      const before = await balance(stack);
+      const out = await stack.services.operator.adjustCredits(stack.bootstrap.accountId, delta);
+      proxy.setPolicy(() => 'forward');
+      expect(dropped).toBeGreaterThanOrEqual(2);
+      expect(out).toBe(credits(before + delta));
+      expect(await balance(stack)).toBe(credits(before + delta));
+    }
+  });
 });
