@@ -9,6 +9,7 @@
  * `requestTime`) is keyed by that time, so the id alone names it: one item and its key listing's
  * index entry, no request index entry (a write unit less per call); others keep the request index.
  */
+import { randomUUID } from 'node:crypto';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
@@ -32,24 +33,33 @@ export class LogItems implements LogStore {
 
   // ── audit ─────────────────────────────────────────────────────────────────
 
+  /**
+   * A unique record (`unique`: keyed by a person's one-time assertion) is put only where none is.
+   * It carries a mark of this put (`wr`): a resend of the put after its answer was lost (the SDK
+   * sends it again) finds its own record there, which is this put landing, not a replay.
+   */
   async putAudit(record: AuditRecord, options: { unique?: boolean } = {}): Promise<boolean> {
     const order = sortKey.timeline(record.at, record.id);
+    const key = { pk: partition.projectAudit(record.projectId), sk: order };
+    const mark = options.unique ? randomUUID() : undefined;
     const put = this.db.doc.send(
       new PutCommand({
         TableName: this.db.name,
         Item: {
-          pk: partition.projectAudit(record.projectId),
-          sk: order,
+          ...key,
           ...(record.keyId ? { gsi1pk: partition.keyAudit(record.keyId), gsi1sk: order } : {}),
           gsi2pk: partition.actorAudit(record.projectId, record.actor),
           gsi2sk: order,
           ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
           ...record,
+          ...(mark ? { wr: mark } : {}),
         },
         ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
       }),
     );
-    return (await unlessConditionFails(put)) !== undefined;
+    if ((await unlessConditionFails(put)) !== undefined) return true;
+    const { Item: found } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
+    return found !== undefined && found.wr === mark;
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {

@@ -12,7 +12,7 @@ import type { Page } from '../../core/types';
 import { DynamoWire, DynamoWireError } from '../dynamodb-wire';
 
 /** Attributes the store keeps for itself: never handed out with an item. */
-const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts', 'lease', 'leaseIn', 'leaseDead', 'returnsIn', 'lv', 'pev'];
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', 'wr', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'rlResetAt', 'rlCount', 'rlMax', 'rlWindowMs', 'keyCounter', 'evts', 'lease', 'leaseIn', 'leaseDead', 'returnsIn', 'lv', 'pev'];
 /** Leased credits' bookkeeping (store/key-lease.ts): grants, listed keys, returns. */
 const LEASE_BOOKKEEPING = /^l[gkr]_/;
 

@@ -47,4 +47,20 @@ describe('answers lost after the write landed', { timeout: 180_000 }, () => {
       expect(await balance(stack)).toBe(credits(before + delta));
     }
   });
+
+  it('a person’s one-time audit record whose answer was lost is its own put landing, not a replay; a true replay is still refused', async () => {
+    const { stack, proxy } = env();
+    const record = { id: 'aud_lostanswer', at: new Date().toISOString(), projectId: stack.bootstrap.projectId, action: 'key.rotate', outcome: 'success' as const, actor: 'slack:T1:U1' };
+    let dropped = 0;
+    proxy.setPolicy((target, body) => (target === 'PutItem' && body.includes('aud_lostanswer') && dropped++ === 0 ? 'drop-answer' : 'forward'));
+    const first = await stack.services.store.putAudit(record, { unique: true });
+    proxy.setPolicy(() => 'forward');
+    expect(dropped).toBeGreaterThanOrEqual(2);
+    expect(first).toBe(true);
+    expect(await stack.services.store.putAudit(record, { unique: true })).toBe(false);
+    const listed = await stack.services.store.queryAudit({ projectId: stack.bootstrap.projectId, limit: 100 });
+    const mine = listed.items.filter((r) => r.id === 'aud_lostanswer');
+    expect(mine).toHaveLength(1);
+    expect(Object.keys(mine[0]!)).not.toContain('wr');
+  });
 });
