@@ -272,7 +272,19 @@ export class KeyItems implements KeyStore {
       ),
     );
     if (out) return asKey(out.Attributes ?? {});
+    const mine = edit.event ? await this.landed(id, (item) => (item.evts as Set<string> | undefined)?.has(edit.event!) === true) : undefined;
+    if (mine) return asKey(mine);
     return (await this.getKey(id)) ? 'stale' : undefined;
+  }
+
+  /**
+   * A conditional write refused may be its own resend (the SDK sends a write again when its answer
+   * is lost, and the write it repeats had moved what its condition asserts): the item, read
+   * consistently, if it `shows` the write landed.
+   */
+  private async landed(id: string, shows: (item: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+    const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
+    return item && shows(item) ? item : undefined;
   }
 
   async revokeKey(id: string, at: string, event?: string): Promise<KeyRecord | undefined> {
@@ -320,7 +332,7 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
-    return out !== undefined;
+    return out !== undefined || (await this.landed(id, (item) => item.replacedBy === replacementId)) !== undefined;
   }
 
   async undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }): Promise<KeyRecord | undefined> {
@@ -355,7 +367,8 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
-    return out !== undefined;
+    const same = (e: ExposureRecord | undefined) => e?.at === exposure.at && e.source === exposure.source && e.location === exposure.location;
+    return out !== undefined || (await this.landed(id, (item) => same(item.exposure as ExposureRecord | undefined))) !== undefined;
   }
 
   /**

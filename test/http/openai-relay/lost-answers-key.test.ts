@@ -94,4 +94,36 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
     expect(day.body.data[0].requests).toBe(records);
   });
+
+  it('an edit, a rotation and an exposure report whose answers were lost after they landed each answer as having landed', async () => {
+    const { stack, proxy } = env();
+    const made = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'edited', type: 'viewer' } });
+    expect(made.status).toBe(201);
+    const loseFirst = (marker: string) => {
+      let dropped = 0;
+      proxy.setPolicy((target, body) => (target === 'UpdateItem' && body.includes(marker) && dropped++ === 0 ? 'drop-answer' : 'forward'));
+      return () => dropped;
+    };
+    // The SDK sends each write again after its answer was lost; the resend fails the write's own condition.
+    let dropped = loseFirst(':next');
+    const edit = await stack.json(`/v1/keys/${made.body.id}`, { key: stack.adminKey, method: 'PATCH', body: { name: 'edited, renamed' } });
+    expect(dropped()).toBeGreaterThanOrEqual(2);
+    expect(edit.status, JSON.stringify(edit.body)).toBe(200);
+    expect(edit.body.name).toBe('edited, renamed');
+
+    dropped = loseFirst('replacedBy');
+    const rotated = await stack.json(`/v1/keys/${made.body.id}/rotate`, { key: stack.adminKey, body: {} });
+    expect(dropped()).toBeGreaterThanOrEqual(2);
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
+    expect((await stack.call('/v1/models', { key: rotated.body.key })).status).toBe(200);
+    const old = await stack.json(`/v1/keys/${made.body.id}`, { key: stack.adminKey });
+    expect(old.body.replacedBy).toBe(rotated.body.id);
+
+    dropped = loseFirst('exposure');
+    const reported = await stack.json(`/v1/keys/${rotated.body.id}/report-exposed`, { key: stack.adminKey, body: { location: 'a paste site' } });
+    proxy.setPolicy(() => 'forward');
+    expect(dropped()).toBeGreaterThanOrEqual(2);
+    expect(reported.status, JSON.stringify(reported.body)).toBeLessThan(300);
+    expect((await stack.json(`/v1/keys/${rotated.body.id}`, { key: stack.adminKey })).body.exposure?.location).toBe('a paste site');
+  });
 });
