@@ -2,7 +2,8 @@
  * Claims: items whose conditional put is the whole point — a one-time nonce (a bot's delivery, a
  * replayed request) taken once, and a project's key-managers lease held by one holder at a time.
  */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../../core/ports';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey } from './table';
@@ -12,17 +13,25 @@ export type ClaimStore = Pick<Store, 'claimNonce' | 'acquireKeyManagersLease' | 
 export class ClaimItems implements ClaimStore {
   constructor(private readonly db: TableAccess) {}
 
+  /**
+   * The nonce put carries a mark of itself (`wr`): a resend of the put after its answer was lost
+   * (the SDK sends it again) finds its own claim there — this claim landing, not one taken before.
+   */
   async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {
+    const key = itemKey.nonce(nonce);
+    const mark = randomUUID();
     const out = await unlessConditionFails(
       this.db.doc.send(
         new PutCommand({
           TableName: this.db.name,
-          Item: { ...itemKey.nonce(nonce), ttl: Math.ceil(expiresAt / 1000) + 60 },
+          Item: { ...key, ttl: Math.ceil(expiresAt / 1000) + 60, wr: mark },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
-    return out !== undefined;
+    if (out !== undefined) return true;
+    const { Item: found } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
+    return found?.wr === mark;
   }
 
   async acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number): Promise<boolean> {

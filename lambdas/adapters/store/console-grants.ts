@@ -3,6 +3,7 @@
  * checked in code (and in the conditions); `ttl` only lets DynamoDB sweep the item some time after
  * it ended.
  */
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsoleGrant, Store } from '../../core/ports';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
@@ -13,17 +14,30 @@ export type ConsoleGrantStore = Pick<Store, 'putConsoleGrant' | 'getConsoleGrant
 export class ConsoleGrantItems implements ConsoleGrantStore {
   constructor(private readonly db: TableAccess) {}
 
+  /**
+   * Each conditional write here carries a mark of itself (`wr`): the SDK sends a write again when
+   * its answer is lost, and a resend of one that had landed fails its own condition; the item,
+   * read then, says whether it was this write (a link is then spent by this sign-in, not before).
+   */
   async putConsoleGrant(grant: ConsoleGrant): Promise<boolean> {
+    const key = itemKey.consoleGrant(grant.kind, grant.hash);
+    const mark = randomUUID();
     const out = await unlessConditionFails(
       this.db.doc.send(
         new PutCommand({
           TableName: this.db.name,
-          Item: { ...itemKey.consoleGrant(grant.kind, grant.hash), ...grant, ttl: Math.ceil(grant.expiresAt / 1000) + 86_400 },
+          Item: { ...key, ...grant, ttl: Math.ceil(grant.expiresAt / 1000) + 86_400, wr: mark },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
-    return out !== undefined;
+    return out !== undefined || (await this.markedBy(key, mark)) !== undefined;
+  }
+
+  /** The item at `key`, if this write (`mark`) is the last that marked it. */
+  private async markedBy(key: { pk: string; sk: string }, mark: string): Promise<Record<string, unknown> | undefined> {
+    const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
+    return item?.wr === mark ? item : undefined;
   }
 
   async getConsoleGrant(kind: ConsoleGrant['kind'], hash: string): Promise<ConsoleGrant | undefined> {
@@ -32,19 +46,22 @@ export class ConsoleGrantItems implements ConsoleGrantStore {
   }
 
   async spendConsoleLink(hash: string, now: number): Promise<ConsoleGrant | undefined> {
+    const key = itemKey.consoleGrant('link', hash);
+    const mark = randomUUID();
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.name,
-          Key: itemKey.consoleGrant('link', hash),
-          UpdateExpression: 'SET usedAt = :now',
+          Key: key,
+          UpdateExpression: 'SET usedAt = :now, wr = :mark',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
-          ExpressionAttributeValues: { ':now': now },
+          ExpressionAttributeValues: { ':now': now, ':mark': mark },
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    return out?.Attributes ? strip<ConsoleGrant>(out.Attributes) : undefined;
+    const spent = out?.Attributes ?? (await this.markedBy(key, mark));
+    return spent ? strip<ConsoleGrant>(spent) : undefined;
   }
 
   async revokeConsoleSession(hash: string, at: number): Promise<boolean> {

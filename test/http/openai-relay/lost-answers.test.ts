@@ -63,4 +63,30 @@ describe('answers lost after the write landed', { timeout: 180_000 }, () => {
     expect(mine).toHaveLength(1);
     expect(Object.keys(mine[0]!)).not.toContain('wr');
   });
+
+  it('a one-time claim whose answer was lost is this claim landing; a second claim of the nonce is still refused', async () => {
+    const { stack, proxy } = env();
+    let dropped = 0;
+    proxy.setPolicy((target, body) => (target === 'PutItem' && body.includes('lost-answer-nonce') && dropped++ === 0 ? 'drop-answer' : 'forward'));
+    const first = await stack.services.store.claimNonce('lost-answer-nonce', Date.now() + 60_000);
+    proxy.setPolicy(() => 'forward');
+    expect(dropped).toBeGreaterThanOrEqual(2);
+    expect(first).toBe(true);
+    expect(await stack.services.store.claimNonce('lost-answer-nonce', Date.now() + 60_000)).toBe(false);
+  });
+
+  it('a console sign-in link whose spend lost its answer signs in this once (not "already used"); spent, it stays spent', async () => {
+    const { stack, proxy } = env();
+    const now = Date.now();
+    const link = { kind: 'link' as const, hash: 'lost-answer-link', projectId: stack.bootstrap.projectId, keyId: 'key_x', issuedBy: 'cli:test', createdAt: now, expiresAt: now + 600_000 };
+    let lost = 0;
+    proxy.setPolicy((target, body) => (body.includes('lost-answer-link') && (target === 'PutItem' || target === 'UpdateItem') && lost++ % 2 === 0 ? 'drop-answer' : 'forward'));
+    expect(await stack.services.store.putConsoleGrant(link)).toBe(true);
+    const spent = await stack.services.store.spendConsoleLink('lost-answer-link', now + 1);
+    proxy.setPolicy(() => 'forward');
+    expect(lost).toBeGreaterThanOrEqual(4);
+    expect(spent).toMatchObject({ hash: 'lost-answer-link', usedAt: now + 1 });
+    expect(Object.keys(spent!)).not.toContain('wr');
+    expect(await stack.services.store.spendConsoleLink('lost-answer-link', now + 2)).toBeUndefined();
+  });
 });
