@@ -147,7 +147,8 @@ export class KeyItems implements KeyStore {
         }),
       ),
     );
-    return out !== undefined;
+    // A resend after the answer was lost finds the key this put wrote: its hash (one per secret).
+    return out !== undefined || (await this.landed(key.id, (item) => item.hash === key.hash)) !== undefined;
   }
 
   /**

@@ -126,4 +126,19 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     expect(reported.status, JSON.stringify(reported.body)).toBeLessThan(300);
     expect((await stack.json(`/v1/keys/${rotated.body.id}`, { key: stack.adminKey })).body.exposure?.location).toBe('a paste site');
   });
+
+  it('a key created while the answer of its put was lost is created once, and works', async () => {
+    const { stack, proxy } = env();
+    const before = (await stack.json('/v1/keys?limit=100', { key: stack.adminKey })).body.data.length as number;
+    let dropped = 0;
+    proxy.setPolicy((target, body) => (target === 'PutItem' && body.includes('created once') && body.includes('"hash"') && dropped++ === 0 ? 'drop-answer' : 'forward'));
+    const made = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'created once', type: 'viewer' } });
+    proxy.setPolicy(() => 'forward');
+    expect(dropped).toBeGreaterThanOrEqual(2);
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect((await stack.call('/v1/models', { key: made.body.key })).status).toBe(200);
+    const listed = (await stack.json('/v1/keys?limit=100', { key: stack.adminKey })).body.data as Array<{ name: string }>;
+    expect(listed.filter((k) => k.name === 'created once')).toHaveLength(1);
+    expect(listed.length).toBe(before + 1);
+  });
 });
