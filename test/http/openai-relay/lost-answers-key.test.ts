@@ -53,46 +53,40 @@ describe('a key’s own writes, with answers lost after they landed', { timeout:
     expect(Object.keys(key.body).filter((name) => name.startsWith('w_'))).toEqual([]);
   });
 
-  it('calls that are not model calls: each counted once in its key’s day by its admission, as many as its usage records', async () => {
+  /**
+   * 160 GET /v1/models of a new key (rate limit `limit` an hour), `concurrency` at a time, with the
+   * answer of every `dropEvery`-th write lost after it landed: the key's day must count its usage
+   * records, each once (a 503, a store that kept failing, admitted and recorded nothing).
+   */
+  async function daysUnderLostAnswers(name: string, limit: number, concurrency: number, dropEvery: number): Promise<number[]> {
     const { stack, proxy } = env();
-    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'admitted days', type: 'viewer', rateLimit: { limit: 6000, windowSeconds: 60 } } });
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name, type: 'viewer', rateLimit: { limit, windowSeconds: 3600 } } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const key = created.body.key as string;
-    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 8 === 0 ? 'drop-answer' : 'forward'));
+    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % dropEvery === 0 ? 'drop-answer' : 'forward'));
     const statuses: number[] = [];
     const jobs = Array.from({ length: 160 }, (_, i) => i);
-    await Promise.all(Array.from({ length: 8 }, async () => {
+    await Promise.all(Array.from({ length: concurrency }, async () => {
       while (jobs.pop() !== undefined) statuses.push((await stack.call('/v1/models', { key })).status);
     }));
-    proxy.setPolicy(() => 'forward');
     await stack.idle();
-    expect(statuses.filter((s) => s === 200).length, JSON.stringify(statuses)).toBeGreaterThan(150);
+    proxy.setPolicy(() => 'forward');
     const { records } = await usageOf(stack, created.body.id);
-    // A 503 (a store that kept failing) admitted nothing and records nothing.
     expect(records).toBe(statuses.filter((s) => s !== 503).length);
     const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
     expect(day.body.data[0].requests).toBe(records);
+    return statuses;
+  }
+
+  it('calls that are not model calls: each counted once in its key’s day by its admission, as many as its usage records', async () => {
+    const statuses = await daysUnderLostAnswers('admitted days', 6000, 8, 8);
+    expect(statuses.filter((s) => s === 200).length, JSON.stringify(statuses)).toBeGreaterThan(150);
   });
 
   it('calls its rate limit refused: each counted once in its key’s day item, whose ADD a lost answer would otherwise apply twice', async () => {
-    const { stack, proxy } = env();
-    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: 'refused days', type: 'viewer', rateLimit: { limit: 20, windowSeconds: 3600 } } });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const key = created.body.key as string;
-    proxy.setPolicy((target, _body, n) => (writes.has(target) && n % 4 === 0 ? 'drop-answer' : 'forward'));
-    const statuses: number[] = [];
-    const jobs = Array.from({ length: 160 }, (_, i) => i);
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (jobs.pop() !== undefined) statuses.push((await stack.call('/v1/models', { key })).status);
-    }));
-    await stack.idle();
-    proxy.setPolicy(() => 'forward');
+    const statuses = await daysUnderLostAnswers('refused days', 20, 4, 4);
     expect(statuses.filter((s) => s === 429).length, JSON.stringify(statuses)).toBeGreaterThan(100);
-    expect(proxy.counts.UpdateItem?.dropped ?? 0).toBeGreaterThan(10);
-    const { records } = await usageOf(stack, created.body.id);
-    expect(records).toBe(statuses.filter((s) => s !== 503).length);
-    const day = await stack.json(`/v1/usage/daily?keyId=${created.body.id}&days=1`, { key: stack.adminKey });
-    expect(day.body.data[0].requests).toBe(records);
+    expect(env().proxy.counts.UpdateItem?.dropped ?? 0).toBeGreaterThan(10);
   });
 
   it('an edit, a rotation and an exposure report whose answers were lost after they landed each answer as having landed', async () => {
