@@ -87,6 +87,7 @@ export async function measureBundles(repoRoot: string, outDir: string, runs: num
       outfile,
       bundle: true,
       minify: true,
+      charset: 'utf8',
       platform: 'node',
       format: 'esm',
       target: 'node22',
