@@ -92,8 +92,7 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     }
     const day = this.dayOfCall();
     const check = await this.services.auth.authenticate(this.bearer(), undefined, day);
-    if (check.result === 'valid') this.countedIn = day;
-    return this.admit(check, {});
+    return this.admit(check, {}, day);
   }
 
   /**
@@ -114,9 +113,8 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     // Without `call` (a model it does not know) nothing settles after it: its admission counts it.
     const day = call ? undefined : this.dayOfCall();
     const check = await this.services.auth.authenticate(this.bearer(), call, day);
-    if (check.result === 'valid') this.countedIn = day;
     if (check.result !== 'over_limit') {
-      const key = this.admit(check, {});
+      const key = this.admit(check, {}, day);
       return { result: 'valid', key, ...(check.result === 'valid' && check.hold ? { hold: check.hold } : {}) };
     }
     this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId });
@@ -125,9 +123,13 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     return check;
   }
 
-  /** The one way a key check becomes the caller: logs, rate-limit headers, and the refusal if any. */
-  private admit(check: KeyCheck, log: { via?: string }): KeyRecord {
+  /**
+   * The one way a key check becomes the caller: logs, rate-limit headers, and the refusal if any.
+   * `countedIn`: the day its admission was asked to count the call in, which a valid check did.
+   */
+  private admit(check: KeyCheck, log: { via?: string }, countedIn: string | undefined): KeyRecord {
     const now = this.services.clock.now();
+    if (check.result === 'valid') this.countedIn = countedIn;
     if (check.result === 'rate_limited' || check.result === 'valid') {
       this.logger.appendKeys({ keyId: check.key.id, projectId: check.key.projectId, ...log });
     }
@@ -161,8 +163,7 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
     }
     const day = this.dayOfCall();
     const admission = await consoleSessions(this.services).admit(token, day);
-    if (admission.check.result === 'valid') this.countedIn = day;
-    const caller = this.admit(admission.check, { via: 'console' });
+    const caller = this.admit(admission.check, { via: 'console' }, day);
     this.session = admission;
     return caller;
   }

@@ -3,7 +3,7 @@
  * replayed request) taken once, and a project's key-managers lease held by one holder at a time.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../../core/ports';
 import { unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey } from './table';
@@ -29,9 +29,7 @@ export class ClaimItems implements ClaimStore {
         }),
       ),
     );
-    if (out !== undefined) return true;
-    const { Item: found } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
-    return found?.wr === mark;
+    return out !== undefined || (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined;
   }
 
   async acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number): Promise<boolean> {

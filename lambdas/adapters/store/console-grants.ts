@@ -31,13 +31,7 @@ export class ConsoleGrantItems implements ConsoleGrantStore {
         }),
       ),
     );
-    return out !== undefined || (await this.markedBy(key, mark)) !== undefined;
-  }
-
-  /** The item at `key`, if this write (`mark`) is the last that marked it. */
-  private async markedBy(key: { pk: string; sk: string }, mark: string): Promise<Record<string, unknown> | undefined> {
-    const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
-    return item?.wr === mark ? item : undefined;
+    return out !== undefined || (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined;
   }
 
   async getConsoleGrant(kind: ConsoleGrant['kind'], hash: string): Promise<ConsoleGrant | undefined> {
@@ -60,7 +54,7 @@ export class ConsoleGrantItems implements ConsoleGrantStore {
         }),
       ),
     );
-    const spent = out?.Attributes ?? (await this.markedBy(key, mark));
+    const spent = out?.Attributes ?? (await this.db.landedAs(key, (item) => item.wr === mark));
     return spent ? strip<ConsoleGrant>(spent) : undefined;
   }
 

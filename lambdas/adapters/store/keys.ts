@@ -278,14 +278,9 @@ export class KeyItems implements KeyStore {
     return (await this.getKey(id)) ? 'stale' : undefined;
   }
 
-  /**
-   * A conditional write refused may be its own resend (the SDK sends a write again when its answer
-   * is lost, and the write it repeats had moved what its condition asserts): the item, read
-   * consistently, if it `shows` the write landed.
-   */
-  private async landed(id: string, shows: (item: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
-    const { Item: item } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: itemKey.key(id), ConsistentRead: true }));
-    return item && shows(item) ? item : undefined;
+  /** The key item, if it shows a refused write of it landed after all (TableAccess.landedAs). */
+  private landed(id: string, shows: (item: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+    return this.db.landedAs(itemKey.key(id), shows);
   }
 
   async revokeKey(id: string, at: string, event?: string): Promise<KeyRecord | undefined> {

@@ -57,9 +57,7 @@ export class LogItems implements LogStore {
         ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
       }),
     );
-    if ((await unlessConditionFails(put)) !== undefined) return true;
-    const { Item: found } = await this.db.doc.send(new GetCommand({ TableName: this.db.name, Key: key, ConsistentRead: true }));
-    return found !== undefined && found.wr === mark;
+    return (await unlessConditionFails(put)) !== undefined || (mark !== undefined && (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined);
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {

@@ -5,7 +5,7 @@
  * conditions into what the `Store` port returns.
  */
 import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoff } from '../../core/backoff';
 import { KeywardenError } from '../../core/errors';
 import type { Page } from '../../core/types';
@@ -164,6 +164,16 @@ export class TableAccess {
   }
 
   /** Every item a query finds, page after page. */
+  /**
+   * After a conditional write was refused: the item at `key`, read consistently, if it `shows` that
+   * write landed. The SDK and the transport send a write again when its answer is lost, and the
+   * resend of one that had landed fails the very condition the first one moved.
+   */
+  async landedAs(key: { pk: string; sk: string }, shows: (item: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+    const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
+    return item && shows(item) ? item : undefined;
+  }
+
   async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
