@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { roundCredits } from '../lambdas/core/credits';
+import { daysOf } from './hostile-storage';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { readEvents, recordedApis, tokensReceived, type RecordedApi } from '../test/http/openai-relay/recorded-streams';
 import { fixedResponse, startStandInUpstream, type StandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
@@ -234,17 +235,15 @@ async function overService(stack: TestStack, upstream: StandInUpstream, key: str
 
 /** The key's and the account's daily counters against their usage records (the last 2 UTC days: a run may cross midnight). */
 async function daysAgree(stack: TestStack, keyId: string, figures: Record<string, string | number>, violations: string[]): Promise<void> {
-  type Day = { requests: number; tokens: number; credits: number };
   type Totals = { requests: number; totalTokens: number; credits: number };
-  const sumDays = (days: Day[]) => days.reduce((a, d) => ({ requests: a.requests + d.requests, tokens: a.tokens + d.tokens, credits: roundCredits(a.credits + d.credits) }), { requests: 0, tokens: 0, credits: 0 });
   const sumLog = (totals: Totals[]) => totals.reduce((a, t) => ({ requests: a.requests + t.requests, tokens: a.tokens + t.totalTokens, credits: roundCredits(a.credits + t.credits) }), { requests: 0, tokens: 0, credits: 0 });
   await stack.idle();
-  const keyDays = sumDays((await stack.json<{ data: Day[] }>(`/v1/usage/daily?keyId=${keyId}&days=2`, { key: stack.adminKey })).body.data);
+  const keyDays = await daysOf(stack, `keyId=${keyId}&`);
   const keyLog = sumLog((await stack.json<{ totals: Totals[] }>(`/v1/usage?keyId=${keyId}&limit=1`, { key: stack.adminKey })).body.totals);
   await stack.idle();
   // The account's chart counts itself (its admission, before it reads), and every call before it;
   // the log read next holds the records of all of them (its own is written after its answer).
-  const accountDays = sumDays((await stack.json<{ data: Day[] }>('/v1/usage/daily?days=2', { key: stack.adminKey })).body.data);
+  const accountDays = await daysOf(stack, '');
   await stack.idle();
   const accountLog = sumLog((await stack.json<{ totals: Totals[] }>('/v1/usage?limit=1', { key: stack.adminKey })).body.totals);
   figures['key: calls in its days / in its usage log'] = `${keyDays.requests} / ${keyLog.requests}`;

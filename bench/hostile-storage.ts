@@ -24,7 +24,7 @@ import { createTable, startDynalite } from '../test/support/dynalite';
 import { startDynamoFaultProxy } from '../test/support/dynamo-fault-proxy';
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { answerUnique, startStandInUpstream, type StandInUpstream } from '../test/http/openai-relay/stand-in-upstream';
-import { balance, setBalance } from '../test/http/openai-relay/stack-helpers';
+import { balance, setBalance, usageOf } from '../test/http/openai-relay/stack-helpers';
 import { DYNAMODB_PARTITION_LIMITS, startDynamoThrottle } from './dynamo-throttle';
 
 const CALLS = Number(process.env.HOSTILE_STORAGE_CALLS ?? 2000);
@@ -206,23 +206,14 @@ async function call(stack: TestStack, key: string, kind: Kind, tally: Tally): Pr
   return status;
 }
 
+/** A key's usage records as its days count them: requests, tokens, credits. */
 async function recordsOf(stack: TestStack, keyId: string): Promise<{ requests: number; tokens: number; credits: number }> {
-  const out = { requests: 0, tokens: 0, credits: 0 };
-  let cursor: string | undefined;
-  do {
-    const page = await stack.services.store.queryUsage({ projectId: stack.bootstrap.projectId, keyId, limit: 500, cursor });
-    for (const r of page.items) {
-      out.requests += 1;
-      out.tokens += r.usage?.totalTokens ?? 0;
-      out.credits += r.credits ?? 0;
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-  return { ...out, credits: roundCredits(out.credits) };
+  const { records, tokens, charged } = await usageOf(stack, keyId);
+  return { requests: records, tokens, credits: roundCredits(charged) };
 }
 
 /** A key's (or the account's) last two UTC days, summed: a run may cross midnight. */
-async function daysOf(stack: TestStack, filter: string): Promise<{ requests: number; tokens: number; credits: number }> {
+export async function daysOf(stack: TestStack, filter: string): Promise<{ requests: number; tokens: number; credits: number }> {
   const res = await stack.json<{ data: Array<{ requests: number; tokens: number; credits: number }> }>(`/v1/usage/daily?${filter}days=2`, { key: stack.adminKey });
   if (res.status !== 200) throw new Error(`GET /v1/usage/daily answered ${res.status}`);
   return res.body.data.reduce((a, d) => ({ requests: a.requests + d.requests, tokens: a.tokens + d.tokens, credits: roundCredits(a.credits + d.credits) }), { requests: 0, tokens: 0, credits: 0 });

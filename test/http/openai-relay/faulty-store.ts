@@ -57,16 +57,4 @@ export async function modelCalls(stack: TestStack, key: string, calls: number, c
   return { statuses, slowestMs, retryAfterMissing };
 }
 
-/** A key's usage records, read directly: how many, and the credits they charged. */
-export async function usageOf(stack: TestStack, keyId: string): Promise<{ records: number; charged: number }> {
-  let charged = 0;
-  let records = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await stack.services.store.queryUsage({ projectId: stack.bootstrap.projectId, keyId, limit: 200, cursor });
-    for (const r of page.items) charged += r.credits ?? 0;
-    records += page.items.length;
-    cursor = page.nextCursor;
-  } while (cursor);
-  return { records, charged };
-}
+export { usageOf } from './stack-helpers';

@@ -65,3 +65,21 @@ export async function settled(stack: TestStack, answer: { headers: Headers | Rec
   }
   throw new Error(`no usage record for ${requestId}: the call never settled`);
 }
+
+/** A key's usage records, read directly: how many, the credits they charged, the tokens they used. */
+export async function usageOf(stack: TestStack, keyId: string): Promise<{ records: number; charged: number; tokens: number }> {
+  let charged = 0;
+  let records = 0;
+  let tokens = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await stack.services.store.queryUsage({ projectId: stack.bootstrap.projectId, keyId, limit: 200, cursor });
+    for (const r of page.items) {
+      charged += r.credits ?? 0;
+      tokens += r.usage?.totalTokens ?? 0;
+    }
+    records += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { records, charged, tokens };
+}
