@@ -80,6 +80,9 @@ const numberFromEnv = (fallback: number) =>
     });
 
 /** GitHub's own: where it publishes the keys that sign secret scanning partner reports. */
+/** The brand of the billing headers (`X-Archibot-Credits-Charged`) when HEADER_BRAND is unset. */
+export const DEFAULT_HEADER_BRAND = 'Archibot';
+
 export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 const ConfigSchema = z.object({
@@ -113,7 +116,7 @@ const ConfigSchema = z.object({
     }),
   MODEL_PRICES: z.string().optional(),
   MODEL_UPSTREAMS: z.string().optional(),
-  HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default('Archibot'),
+  HEADER_BRAND: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).default(DEFAULT_HEADER_BRAND),
   PRICE_PER_REQUEST: numberFromEnv(1),
   PRICE_PER_1K_TOKENS: numberFromEnv(0.5),
   CREDIT_RESERVE: numberFromEnv(1),

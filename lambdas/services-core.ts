@@ -68,6 +68,8 @@ export interface Services {
   deployments: Deployments;
   /** The keys GitHub signs its secret scanning reports with (fetched, cached). */
   githubKeys: GithubScanningKeys;
+  /** /v1's OpenAPI document for this deployment (GET /v1/openapi.json). */
+  openApi: OpenApiDocuments;
   dynamo: DynamoDBClient;
   /** The hot path's DynamoDB transport, over `dynamo`'s configuration (dynamodb-wire.ts). */
   dynamoWire: DynamoWire;
@@ -121,6 +123,18 @@ export type EventDelivery = (deps: {
   transport: WebhookTransport | undefined;
 }) => Pick<Services, 'relay' | 'eventSweep' | 'bus'>;
 
+/** Where a deployment's /v1 is served, and the brand of its billing headers: what its OpenAPI document says. */
+export interface OpenApiPlace {
+  serverUrl: string;
+  brand: string;
+}
+/**
+ * /v1's OpenAPI document placed for a deployment: generated from the route table where the process
+ * carries it (http/openapi.ts), the one shipped beside the API function's bundle in AWS
+ * (http/openapi-shipped.ts).
+ */
+export type OpenApiDocuments = (place: OpenApiPlace) => Promise<object>;
+
 /** The operator's actions, built by the entry of a process that takes them (the CLI, bootstrap, tests). */
 export type OperatorAccess = (deps: { store: Store; keys: KeyService; audit: AuditLog; clock: Clock }) => OperatorService;
 
@@ -135,6 +149,7 @@ export interface ServiceParts {
   models: ModelAccess;
   delivery: EventDelivery;
   operator: OperatorAccess;
+  openApi: OpenApiDocuments;
 }
 
 /**
@@ -182,6 +197,7 @@ export function composeServices(config: Config, overrides: ServiceOverrides, par
     ...models,
     upstream: overrides.upstream ?? models.upstream,
     githubKeys: new GithubKeysFetcher(config.githubSecretScanningKeysUrl, clock),
+    openApi: parts.openApi,
     dynamo,
     dynamoWire,
   };

@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type SecretName, secretArnVariable } from '../lambdas/config';
+import { OPENAPI_FILE } from '../lambdas/http/openapi-shipped';
 import { suppressControl } from './control-tower';
 import { createLogGroup } from './keywarden-logs';
 import type { FunctionSizing, StageConfig } from './stage-config';
@@ -34,6 +36,8 @@ interface FunctionSpec {
    * `worker`: runs the service core against the table off any request path (no public URL, no upstream).
    */
   readonly kind: 'service' | 'bot' | 'worker';
+  /** Serves GET /v1/openapi.json: the document is generated beside its bundle (`OPENAPI_HOOKS`). */
+  readonly shipsOpenApi?: true;
 }
 
 /**
@@ -50,6 +54,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem', 'DeleteItem', 'Query'],
     secrets: ['hashing', 'botAssertion'],
     kind: 'service',
+    shipsOpenApi: true,
   },
   responses: {
     entry: 'lambdas/handlers/responses.ts',
@@ -140,6 +145,22 @@ export function lambdaBundling(config: Pick<StageConfig, 'sourceMaps'>): Bundlin
   };
 }
 
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const posixQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * After the API function is bundled, /v1's OpenAPI document is written beside its `index.mjs`
+ * (bin/openapi.ts, run by this Node.js with tsx, from the repository root), so the function serves
+ * it without carrying the generator (lambdas/http/openapi-shipped.ts). A failure fails the bundling.
+ */
+export const OPENAPI_HOOKS: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir, outputDir) => [
+    [process.execPath, '--import', 'tsx', `${REPO_ROOT}bin/openapi.ts`, join(outputDir, OPENAPI_FILE)].map(posixQuote).join(' '),
+  ],
+};
+
 /**
  * The ARNs of the stage's deployment key secrets (`modelUpstreams`), each once: a complete ARN as
  * given; a name or a partial ARN as Secrets Manager's ARN of it, whose random 6-character suffix
@@ -153,7 +174,6 @@ export function deploymentSecretArns(config: Pick<StageConfig, 'modelUpstreams'>
   });
 }
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * One of Keywarden's functions with the safe defaults baked in: its own log group and role,
@@ -296,7 +316,7 @@ export function createKeywardenFunction(
     logGroup,
     tracing: config.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
     environment,
-    bundling: lambdaBundling(config),
+    bundling: { ...lambdaBundling(config), ...(spec.shipsOpenApi ? { commandHooks: OPENAPI_HOOKS } : {}) },
   });
   suppressControl(fn, 'CT.LAMBDA.PR.3', OUTSIDE_VPC_REASON);
   return fn;

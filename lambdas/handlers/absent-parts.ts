@@ -1,12 +1,13 @@
 import { KeywardenError } from '../core/errors';
 import type { Upstream } from '../core/ports';
-import type { Deployments, EventDelivery, ModelAccess, OperatorAccess, ServiceParts } from '../services-core';
+import type { Deployments, EventDelivery, ModelAccess, OpenApiDocuments, OperatorAccess, ServiceParts } from '../services-core';
 
 /**
- * The parts a Lambda function is built without (services-core.ts `ServiceParts`), and the two
- * functions built with none of the real ones: the API and the scheduled rotations. Neither imports
- * a real part's file, so their bundles carry none of that code (function-parts.ts says why a file
- * each: the bundler keeps an imported module's package imports even when its exports go unused).
+ * The parts a Lambda function is built without (services-core.ts `ServiceParts`), and the
+ * function built with none of the real ones: the scheduled rotations. This file imports no real
+ * part's file, so the bundles of the functions that import it carry none of that code
+ * (function-parts.ts says why a file each: the bundler keeps an imported module's package imports
+ * even when its exports go unused).
  */
 
 /**
@@ -55,7 +56,8 @@ export const noEventDelivery: EventDelivery = () => ({
 /** No operator actions: they are the CLI's (`keywarden`), never a function's. */
 export const noOperator: OperatorAccess = () => absentPart('the operator actions', 'the CLI');
 
-/** The API function (Keywarden's own routes, handlers/api.ts). */
-export const API_PARTS: ServiceParts = { models: noModelCalls, delivery: noEventDelivery, operator: noOperator };
+/** No OpenAPI document: it is the API function's (api-parts.ts), and no other function routes GET /v1/openapi.json. */
+export const noOpenApi: OpenApiDocuments = () => Promise.reject(new Error('the OpenAPI document is not built into this function (the API function serves it)'));
+
 /** The scheduled rotations function (handlers/secret-rotation-schedule.ts): its events are the outbox's, delivered by the events function. */
-export const ROTATIONS_PARTS: ServiceParts = { models: noModelCalls, delivery: noEventDelivery, operator: noOperator };
+export const ROTATIONS_PARTS: ServiceParts = { models: noModelCalls, delivery: noEventDelivery, operator: noOperator, openApi: noOpenApi };

@@ -2,7 +2,7 @@ import { loadConfig } from '../config';
 import { KEYWARDEN_ROUTE_TABLE } from '../http/keywarden-route-table';
 import { createApiHandler } from '../http/lambda-adapter';
 import { composeServices } from '../services-core';
-import { API_PARTS } from './absent-parts';
+import { API_PARTS } from './api-parts';
 
 /**
  * Lambda entry: Keywarden's own /v1 routes (OpenAI's are the streaming function's). Services are

@@ -1,6 +1,6 @@
 import type { ServiceParts } from '../services-core';
 import { modelAccess } from '../services-parts';
-import { noEventDelivery, noOperator } from './absent-parts';
+import { noEventDelivery, noOpenApi, noOperator } from './absent-parts';
 
 /**
  * The response-streaming function's parts (OpenAI's routes, handlers/responses.ts): model calls,
@@ -8,4 +8,4 @@ import { noEventDelivery, noOperator } from './absent-parts';
  * entry imports the model-call part's file and not the events function's (function-parts.ts says
  * why).
  */
-export const STREAMING_PARTS: ServiceParts = { models: modelAccess, delivery: noEventDelivery, operator: noOperator };
+export const STREAMING_PARTS: ServiceParts = { models: modelAccess, delivery: noEventDelivery, operator: noOperator, openApi: noOpenApi };

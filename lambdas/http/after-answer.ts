@@ -1,6 +1,6 @@
 import { requestTime } from '../core/ids';
 import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
-import type { Services } from '../services';
+import type { Services } from '../services-core';
 import { describeError } from './log-safe';
 import type { RequestContext } from './request-context';
 import type { UsageRecord } from '../core/types';

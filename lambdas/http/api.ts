@@ -1,4 +1,4 @@
-import type { Services } from '../services';
+import type { Services } from '../services-core';
 import { KEYWARDEN_ROUTE_TABLE } from './keywarden-route-table';
 import { OPENAI_ROUTE_TABLE } from './openai-route-table';
 import { findRoute, type Route } from './route';

@@ -1,4 +1,3 @@
-import { CONTRACT } from './contract';
 import type { Route } from './route';
 import { adminRoutes } from './routes/admins';
 import { auditRoutes } from './routes/audit';
@@ -16,7 +15,8 @@ import { webhookRoutes } from './routes/webhooks';
  * Keywarden's own routes (key management, usage, admins, bots, console, the service's): what the
  * API function serves in AWS (lambdas/handlers/api.ts), none of them `streaming`. The OpenAPI
  * document describes every /v1 route, these and OpenAI's, from their contracts alone (contract.ts),
- * so this table needs none of OpenAI's handlers.
+ * so this table needs none of OpenAI's handlers; in AWS it is generated when the function is
+ * bundled, so the function carries none of their contracts either (http/openapi-shipped.ts).
  */
 export const KEYWARDEN_ROUTE_TABLE: readonly Route[] = [
   ...keyRoutes,
@@ -31,5 +31,5 @@ export const KEYWARDEN_ROUTE_TABLE: readonly Route[] = [
   ...secretScanningRoutes,
   healthRoute,
   ...consoleRoutes,
-  openApiRoute(() => Object.values(CONTRACT)),
+  openApiRoute,
 ];

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { Services } from '../services';
+import type { Services } from '../services-core';
 import type { Route } from './route';
 import { mintRequestId } from '../core/ids';
 import { createRouter } from './router';

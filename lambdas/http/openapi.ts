@@ -1,6 +1,8 @@
 // Namespace import: `import { z }` defeats tree-shaking and drags every locale into the bundle.
 import * as z from 'zod';
 import { CONSOLE_COOKIE, HOST_CONSOLE_COOKIE } from '../core/console-cookie';
+import type { OpenApiDocuments } from '../services-core';
+import { CONTRACT } from './contract';
 import { errorStatuses } from './route';
 import type { RouteContract } from './route-contract';
 import { ROUTE_ORIGINS, routeOrigin, type RouteOrigin } from './route-origin';
@@ -215,5 +217,19 @@ export function openApiDocument(routes: readonly RouteContract[], options: { ser
       schemas: c.schemas,
     },
     paths,
+  };
+}
+
+/**
+ * The document generated from the whole contract, once per server URL and brand: what a process
+ * that carries the generator serves (the local stack, tests). The API function in AWS serves the
+ * copy generated when it was bundled (openapi-shipped.ts).
+ */
+export function liveOpenApi(): OpenApiDocuments {
+  let cached: { key: string; doc: object } | undefined;
+  return async (place) => {
+    const key = `${place.serverUrl}\n${place.brand}`;
+    if (cached?.key !== key) cached = { key, doc: openApiDocument(Object.values(CONTRACT), place) };
+    return cached.doc;
   };
 }

@@ -5,7 +5,7 @@ import type { KeyCheck } from '../core/authenticator';
 import type { KeyAdmission } from '../core/model-call';
 import type { ModelCallAdmission } from '../core/ports';
 import type { KeyRecord } from '../core/types';
-import type { Services } from '../services';
+import type { Services } from '../services-core';
 import { requestTime } from '../core/ids';
 import { parseKey } from '../core/key-format';
 import { bindingMatches, CONSOLE_BINDING_HEADER, readSessionCookie } from '../core/console-cookie';

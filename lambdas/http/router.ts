@@ -1,5 +1,5 @@
 import { KeywardenError } from '../core/errors';
-import type { Services } from '../services';
+import type { Services } from '../services-core';
 import { billingEvidence, withUsageRecord } from './after-answer';
 import { EDGE_HEADERS, ExposedKeyError, HttpError, toErrorResponse } from './errors';
 import { parseJsonBody } from './json-body';

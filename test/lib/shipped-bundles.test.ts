@@ -1,5 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_HEADER_BRAND } from '../../lambdas/config';
+import { CONTRACT } from '../../lambdas/http/contract';
+import { openApiDocument } from '../../lambdas/http/openapi';
+import { OPENAPI_FILE } from '../../lambdas/http/openapi-shipped';
 import { LOCAL_MODEL_LABEL } from '../../lambdas/adapters/local-model';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +109,18 @@ describe('shipped Lambda bundles (production assembly)', () => {
     expect(responses).toContain('stream settled by estimate');
     expect(api).toContain('/v1/keys/:id/rotate');
     expect(responses).not.toContain('/v1/keys/:id/rotate');
+  });
+
+  it('the API bundle serves the OpenAPI document generated beside it, placed for its deployment, without carrying the generator', async () => {
+    const res = await bundles.api(restEvent('GET', '/v1/openapi.json'));
+    expect(res.statusCode, res.body).toBe(200);
+    const served = JSON.parse(res.body) as { servers: unknown };
+    expect(served).toEqual(openApiDocument(Object.values(CONTRACT), { serverUrl: `${PUBLIC_BASE_URL}/v1`, brand: DEFAULT_HEADER_BRAND }));
+    // What only the generator holds (its license id), and only OpenAI's contracts (their routes).
+    const api = readFileSync(bundles.bundlePaths.api, 'utf8');
+    expect(readFileSync(join(dirname(bundles.bundlePaths.api), OPENAPI_FILE), 'utf8')).toContain('LicenseRef-Proprietary');
+    expect(api).not.toContain('LicenseRef-Proprietary');
+    expect(api).not.toContain('/v1/embeddings');
   });
 
   it('creates a key with the bootstrap admin key (API bundle)', async () => {

@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import { KeywardenError } from '../../core/errors';
 import { parseKey } from '../../core/key-format';
 import { redactKeys } from '../../core/redact-keys';
-import type { Services } from '../../services';
+import type { Services } from '../../services-core';
 import { HttpError } from '../errors';
 import type { RequestContext } from '../request-context';
 import { defineRoute, type Route } from '../route';

@@ -1,6 +1,4 @@
-import { openApiDocument } from '../openapi';
 import { defineRoute, type Route } from '../route';
-import type { RouteContract } from '../route-contract';
 import { json } from '../types';
 import { publicV1Url } from './keys';
 import { SERVICE_CONTRACT } from './service.contract';
@@ -13,12 +11,7 @@ export const healthRoute: Route = defineRoute(SERVICE_CONTRACT.getHealth, async 
   json(200, { status: 'ok', environment: ctx.services.config.environment }),
 );
 
-/** GET /v1/openapi.json: the document generated from the route table it is part of. */
-export function openApiRoute(table: () => readonly RouteContract[]): Route {
-  let cached: { serverUrl: string; doc: unknown } | undefined;
-  return defineRoute(SERVICE_CONTRACT.getOpenApiDocument, async (ctx) => {
-    const serverUrl = publicV1Url(ctx);
-    if (cached?.serverUrl !== serverUrl) cached = { serverUrl, doc: openApiDocument(table(), { serverUrl, brand: ctx.services.config.headerBrand }) };
-    return json(200, cached.doc);
-  });
-}
+/** GET /v1/openapi.json: the document of the route table it is part of, for this deployment (services' `openApi`). */
+export const openApiRoute: Route = defineRoute(SERVICE_CONTRACT.getOpenApiDocument, async (ctx) =>
+  json(200, await ctx.services.openApi({ serverUrl: publicV1Url(ctx), brand: ctx.services.config.headerBrand })),
+);
