@@ -43,8 +43,10 @@ export interface KeyRequestPort {
       | { status: 'denied'; decidedBy: string; decidedAt: string; denyReason: string; now: number },
   ): Promise<KeyRequestRecord | undefined>;
   /**
-   * The approved key's sealed value handed out once: removed in the same write, conditional on
-   * it being there and claimable at `now`. The request as it was, or undefined.
+   * The approved key's sealed value handed out once: the claim is recorded on the condition that
+   * the value is there, unclaimed and claimable at `now`, and the value removed after it (a claim
+   * whose store answer was lost is still this one: its value is not lost). The request with the
+   * sealed value, or undefined.
    */
   takeKeyRequestValue(id: string, claimedAt: string, now: number): Promise<KeyRequestRecord | undefined>;
   /** Drops a sealed value past its claim window (nothing if it was claimed meanwhile). */

@@ -68,7 +68,7 @@ export interface KeyRequestRecord {
   /** Approved: the key minted for it. */
   keyId?: string;
   keyStart?: string;
-  /** Approved and not yet claimed: the raw key, sealed (AES-256-GCM, key-requests.ts). Removed by the claim. */
+  /** Approved and not yet claimed: the raw key, sealed (AES-256-GCM, key-requests.ts). Removed once claimed (then by the claim; by the sweep at `claimUntil` if that removal failed). */
   sealedKey?: string;
   /** Epoch ms: the approved key can no longer be claimed from then on. */
   claimUntil?: number;
@@ -82,7 +82,7 @@ export function keyRequestStatus(r: Pick<KeyRequestRecord, 'status' | 'expiresAt
 
 /** The approved key waits for its requester: sealed, until claimed or until `claimUntil`. */
 export function claimable(r: KeyRequestRecord, now: number): boolean {
-  return r.status === 'approved' && r.sealedKey !== undefined && now < (r.claimUntil ?? 0);
+  return r.status === 'approved' && r.sealedKey !== undefined && r.claimedAt === undefined && now < (r.claimUntil ?? 0);
 }
 
 /** A chat channel's ceiling on requests: the rule is key-request-ceiling.ts; an axis left out is unbounded. */

@@ -34,9 +34,10 @@ export interface RotationDeliveryPort {
   /** A project's held values (a handful at most: one per owner-delivered rotation in its window). */
   listRotationDeliveries(projectId: string): Promise<RotationDeliveryRecord[]>;
   /**
-   * Hands the sealed value out once: removed in the same write that records the collection,
-   * conditional on it being there, on `owner` and on `claimUntil` after `now`. The record as it
-   * was (with the sealed value), or undefined when the condition failed.
+   * Hands the sealed value out once: the collection is recorded on the condition that the value is
+   * there and uncollected, on `owner` and on `claimUntil` after `now`, and the value removed after
+   * it (a collection whose store answer was lost is still this one: its value is not lost). The
+   * record with the sealed value, or undefined when the condition failed.
    */
   takeRotationDeliveryValue(projectId: string, keyId: string, owner: string, claimedAt: string, now: number): Promise<RotationDeliveryRecord | undefined>;
   /** Removes the record (its window over, the rotation kept or undone). */

@@ -2,7 +2,6 @@
  * Claims: items whose conditional put is the whole point — a one-time nonce (a bot's delivery, a
  * replayed request) taken once, and a project's key-managers lease held by one holder at a time.
  */
-import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../../core/ports';
 import { unlessConditionFails, type TableAccess } from './table-access';
@@ -18,18 +17,7 @@ export class ClaimItems implements ClaimStore {
    * (the SDK sends it again) finds its own claim there — this claim landing, not one taken before.
    */
   async claimNonce(nonce: string, expiresAt: number): Promise<boolean> {
-    const key = itemKey.nonce(nonce);
-    const mark = randomUUID();
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: { ...key, ttl: Math.ceil(expiresAt / 1000) + 60, wr: mark },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return out !== undefined || (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined;
+    return this.db.putOnce({ ...itemKey.nonce(nonce), ttl: Math.ceil(expiresAt / 1000) + 60 });
   }
 
   async acquireKeyManagersLease(projectId: string, holder: string, until: number, now: number): Promise<boolean> {

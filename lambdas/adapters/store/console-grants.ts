@@ -4,7 +4,7 @@
  * it ended.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsoleGrant, Store } from '../../core/ports';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
 import { itemKey } from './table';
@@ -20,18 +20,7 @@ export class ConsoleGrantItems implements ConsoleGrantStore {
    * read then, says whether it was this write (a link is then spent by this sign-in, not before).
    */
   async putConsoleGrant(grant: ConsoleGrant): Promise<boolean> {
-    const key = itemKey.consoleGrant(grant.kind, grant.hash);
-    const mark = randomUUID();
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: { ...key, ...grant, ttl: Math.ceil(grant.expiresAt / 1000) + 86_400, wr: mark },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return out !== undefined || (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined;
+    return this.db.putOnce({ ...itemKey.consoleGrant(grant.kind, grant.hash), ...grant, ttl: Math.ceil(grant.expiresAt / 1000) + 86_400 });
   }
 
   async getConsoleGrant(kind: ConsoleGrant['kind'], hash: string): Promise<ConsoleGrant | undefined> {

@@ -2,10 +2,14 @@
  * Key requests (core/key-requests.ts): the request items and the one-pending-per-requester-and-name
  * slots (layouts in table.ts). Every decision is one conditional single-item write — an approval's
  * lock, its decision, a denial, the claim that hands the sealed key out once — so two approvals
- * racing end with one key, and a claim replayed finds nothing. Expiry is checked in code and in the
+ * racing end with one key, and a claim replayed finds nothing. Each is this write, not another,
+ * when the store's answer to it was lost after it landed (the SDK sends it again and the resend
+ * fails its own condition): the item then shows it by the write's mark (`TableAccess.putOnce`,
+ * `takeSealedOnce`, a decision's `wr`) or its lock holder. Expiry is checked in code and in the
  * conditions; nothing relies on TTL.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChannelCeilingRecord } from '../../core/key-request-channel';
 import type { KeyRequestRecord } from '../../core/key-request-record';
 import type { KeyRequestPort } from '../../core/key-request-port';
@@ -22,21 +26,12 @@ export class KeyRequestItems implements KeyRequestPort {
   constructor(private readonly db: TableAccess) {}
 
   async putKeyRequest(request: KeyRequestRecord): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: {
-            ...itemKey.keyRequest(request.id),
-            gsi1pk: partition.projectKeyRequests(request.projectId),
-            gsi1sk: sortKey.timeline(request.createdAt, request.id),
-            ...request,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return out !== undefined;
+    return this.db.putOnce({
+      ...itemKey.keyRequest(request.id),
+      gsi1pk: partition.projectKeyRequests(request.projectId),
+      gsi1sk: sortKey.timeline(request.createdAt, request.id),
+      ...request,
+    });
   }
 
   async getKeyRequest(id: string): Promise<KeyRequestRecord | undefined> {
@@ -69,18 +64,12 @@ export class KeyRequestItems implements KeyRequestPort {
   }
 
   async takeKeyRequestSlot(projectId: string, slot: string, requestId: string, until: number, now: number, replacing?: string): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: { ...itemKey.keyRequestSlot(projectId, slot), requestId, until },
-          ...(replacing === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':now': now } }
-            : { ConditionExpression: 'requestId = :replacing', ExpressionAttributeValues: { ':replacing': replacing } }),
-        }),
-      ),
+    return this.db.putOnce(
+      { ...itemKey.keyRequestSlot(projectId, slot), requestId, until },
+      replacing === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':now': now } }
+        : { ConditionExpression: 'requestId = :replacing', ExpressionAttributeValues: { ':replacing': replacing } },
     );
-    return out !== undefined;
   }
 
   async keyRequestSlot(projectId: string, slot: string): Promise<{ requestId: string; until: number } | undefined> {
@@ -114,7 +103,8 @@ export class KeyRequestItems implements KeyRequestPort {
         }),
       ),
     );
-    return out !== undefined;
+    // A holder is one approval's own (a fresh id): the lock found held by it is this lock landing.
+    return out !== undefined || (await this.db.landedAs(itemKey.keyRequest(id), (item) => item.lockHolder === holder && item.lockUntil === until)) !== undefined;
   }
 
   async unlockKeyRequest(id: string, holder: string): Promise<void> {
@@ -132,8 +122,9 @@ export class KeyRequestItems implements KeyRequestPort {
   }
 
   async decideKeyRequest(id: string, decision: Parameters<KeyRequestPort['decideKeyRequest']>[1]): Promise<KeyRequestRecord | undefined> {
-    const values: Record<string, unknown> = { ':pending': 'pending', ':status': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt };
-    let set = '#status = :status, decidedBy = :by, decidedAt = :at';
+    const mark = randomUUID();
+    const values: Record<string, unknown> = { ':pending': 'pending', ':status': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':mark': mark };
+    let set = '#status = :status, decidedBy = :by, decidedAt = :at, wr = :mark';
     let condition: string;
     if (decision.status === 'approved') {
       set += ', keyId = :keyId, keyStart = :keyStart, sealedKey = :sealed, claimUntil = :claimUntil';
@@ -157,24 +148,19 @@ export class KeyRequestItems implements KeyRequestPort {
         }),
       ),
     );
-    return out?.Attributes ? toRequest(out.Attributes) : undefined;
+    // A decision whose answer was lost finds its own mark on the request: this decision landing.
+    const decided = out?.Attributes ?? (await this.db.landedAs(itemKey.keyRequest(id), (item) => item.wr === mark));
+    return decided ? toRequest(decided) : undefined;
   }
 
   async takeKeyRequestValue(id: string, claimedAt: string, now: number): Promise<KeyRequestRecord | undefined> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.keyRequest(id),
-          UpdateExpression: 'SET claimedAt = :at REMOVE sealedKey',
-          ConditionExpression: 'attribute_exists(sealedKey) AND #status = :approved AND claimUntil > :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':at': claimedAt, ':approved': 'approved', ':now': now },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return out?.Attributes ? toRequest(out.Attributes) : undefined;
+    const taken = await this.db.takeSealedOnce(itemKey.keyRequest(id), {
+      claimedAt,
+      condition: '#status = :approved AND claimUntil > :now',
+      names: { '#status': 'status' },
+      values: { ':approved': 'approved', ':now': now },
+    });
+    return taken ? toRequest(taken) : undefined;
   }
 
   async dropKeyRequestValue(id: string, now: number): Promise<void> {
@@ -192,18 +178,12 @@ export class KeyRequestItems implements KeyRequestPort {
   }
 
   async putKeyRequestCeiling(record: ChannelCeilingRecord, expectedVersion: number): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: { ...itemKey.keyRequestCeiling(record.projectId, record.channel), ...record },
-          ...(expectedVersion === 0
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
-        }),
-      ),
+    return this.db.putOnce(
+      { ...itemKey.keyRequestCeiling(record.projectId, record.channel), ...record },
+      expectedVersion === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } },
     );
-    return out !== undefined;
   }
 
   async getKeyRequestCeiling(projectId: string, channel: string): Promise<ChannelCeilingRecord | undefined> {

@@ -9,12 +9,11 @@
  * `requestTime`) is keyed by that time, so the id alone names it: one item and its key listing's
  * index entry, no request index entry (a write unit less per call); others keep the request index.
  */
-import { randomUUID } from 'node:crypto';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, Store, UsageQuery } from '../../core/ports';
 import type { AuditRecord, Page, UsageRecord } from '../../core/types';
-import { strip, unlessConditionFails, type TableAccess } from './table-access';
+import { strip, type TableAccess } from './table-access';
 import { ProjectUsage } from './project-usage';
 import { requestTime } from '../../core/ids';
 import { KEY_USAGE_SHARDS, partition, sortKey, TABLE_SCHEMA, usageShard } from './table';
@@ -41,23 +40,17 @@ export class LogItems implements LogStore {
   async putAudit(record: AuditRecord, options: { unique?: boolean } = {}): Promise<boolean> {
     const order = sortKey.timeline(record.at, record.id);
     const key = { pk: partition.projectAudit(record.projectId), sk: order };
-    const mark = options.unique ? randomUUID() : undefined;
-    const put = this.db.doc.send(
-      new PutCommand({
-        TableName: this.db.name,
-        Item: {
-          ...key,
-          ...(record.keyId ? { gsi1pk: partition.keyAudit(record.keyId), gsi1sk: order } : {}),
-          gsi2pk: partition.actorAudit(record.projectId, record.actor),
-          gsi2sk: order,
-          ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
-          ...record,
-          ...(mark ? { wr: mark } : {}),
-        },
-        ...(options.unique ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
-      }),
-    );
-    return (await unlessConditionFails(put)) !== undefined || (mark !== undefined && (await this.db.landedAs(key, (item) => item.wr === mark)) !== undefined);
+    const item = {
+      ...key,
+      ...(record.keyId ? { gsi1pk: partition.keyAudit(record.keyId), gsi1sk: order } : {}),
+      gsi2pk: partition.actorAudit(record.projectId, record.actor),
+      gsi2sk: order,
+      ttl: Math.floor(Date.parse(record.at) / 1000) + AUDIT_RETENTION_S,
+      ...record,
+    };
+    if (options.unique) return this.db.putOnce(item);
+    await this.db.doc.send(new PutCommand({ TableName: this.db.name, Item: item }));
+    return true;
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRecord>> {

@@ -7,16 +7,17 @@
  *                                               collected; removed when its window is over)
  *
  * Access patterns:
- *   hold a value                       PutItem (attribute_not_exists)
+ *   hold a value                       PutItem (attribute_not_exists; TableAccess.putOnce)
  *   a project's held values            Query PROJECT#<pid> begins_with ROTDELIV#
- *   the value to its owner, once       UpdateItem REMOVE sealedKey (present, owner, unexpired), ALL_OLD
+ *   the value to its owner, once       UpdateItem SET claimedAt (present, unclaimed, owner, unexpired), ALL_NEW;
+ *                                      then REMOVE sealedKey (TableAccess.takeSealedOnce)
  *
  * The sort key builder lives here, not in table.ts, only because another change holds table.ts
  * at the moment; it belongs beside the others there (and this layout in its list).
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RotationDeliveryPort, RotationDeliveryRecord } from '../../core/rotation-delivery-port';
-import { strip, unlessConditionFails, type TableAccess } from './table-access';
+import { strip, type TableAccess } from './table-access';
 import { partition, type ItemKey } from './table';
 
 const SK_PREFIX = 'ROTDELIV#';
@@ -26,12 +27,7 @@ export class RotationDeliveryItems implements RotationDeliveryPort {
   constructor(private readonly db: TableAccess) {}
 
   async putRotationDelivery(record: RotationDeliveryRecord): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({ TableName: this.db.name, Item: { ...itemOf(record.projectId, record.keyId), ...record }, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-    return out !== undefined;
+    return this.db.putOnce({ ...itemOf(record.projectId, record.keyId), ...record });
   }
 
   async getRotationDelivery(projectId: string, keyId: string): Promise<RotationDeliveryRecord | undefined> {
@@ -59,20 +55,13 @@ export class RotationDeliveryItems implements RotationDeliveryPort {
   }
 
   async takeRotationDeliveryValue(projectId: string, keyId: string, owner: string, claimedAt: string, now: number): Promise<RotationDeliveryRecord | undefined> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemOf(projectId, keyId),
-          UpdateExpression: 'SET claimedAt = :at REMOVE sealedKey',
-          ConditionExpression: 'attribute_exists(sealedKey) AND #owner = :owner AND claimUntil > :now',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':at': claimedAt, ':owner': owner, ':now': now },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return out?.Attributes ? strip<RotationDeliveryRecord>(out.Attributes) : undefined;
+    const taken = await this.db.takeSealedOnce(itemOf(projectId, keyId), {
+      claimedAt,
+      condition: '#owner = :owner AND claimUntil > :now',
+      names: { '#owner': 'owner' },
+      values: { ':owner': owner, ':now': now },
+    });
+    return taken ? strip<RotationDeliveryRecord>(taken) : undefined;
   }
 
   async deleteRotationDelivery(projectId: string, keyId: string): Promise<void> {

@@ -5,7 +5,8 @@
  * conditions into what the `Store` port returns.
  */
 import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoff } from '../../core/backoff';
 import { KeywardenError } from '../../core/errors';
 import type { Page } from '../../core/types';
@@ -172,6 +173,59 @@ export class TableAccess {
   async landedAs(key: { pk: string; sk: string }, shows: (item: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
     const { Item: item } = await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
     return item && shows(item) ? item : undefined;
+  }
+
+  /**
+   * A conditional put (`attribute_not_exists(pk)` unless `condition` says otherwise) that carries
+   * a mark of itself (`wr`): the SDK sends a put again when its answer is lost, and a resend of
+   * one that had landed fails its own condition; the item, read then, says whether it was this
+   * put. True when this put is the item's.
+   */
+  async putOnce(
+    item: { pk: string; sk: string } & Record<string, unknown>,
+    condition: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } = {
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  ): Promise<boolean> {
+    const mark = randomUUID();
+    const out = await unlessConditionFails(this.doc.send(new PutCommand({ TableName: this.name, Item: { ...item, wr: mark }, ...condition })));
+    return out !== undefined || (await this.landedAs({ pk: item.pk, sk: item.sk }, (landed) => landed.wr === mark)) !== undefined;
+  }
+
+  /**
+   * A value held sealed in an item (`sealedKey`) handed out once, even when the store's answer is
+   * lost after the write landed: the take stamps the item claimed (`claimedAt`, and its own mark)
+   * under `condition` and answers the item with the value still in it — read back by its mark when
+   * the answer was lost, where a take that also removed the value would have lost it for good —
+   * and only then removes the value, on that mark (a retry of the removal changes nothing). A
+   * removal that fails leaves the value sealed, claimed, until the item's window drops it.
+   */
+  async takeSealedOnce(
+    key: { pk: string; sk: string },
+    take: { claimedAt: string; condition: string; names?: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<Record<string, unknown> | undefined> {
+    const mark = randomUUID();
+    const out = await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: key,
+          UpdateExpression: 'SET claimedAt = :claimedAt, wr = :mark',
+          ConditionExpression: `attribute_exists(sealedKey) AND attribute_not_exists(claimedAt) AND ${take.condition}`,
+          ...(take.names ? { ExpressionAttributeNames: take.names } : {}),
+          ExpressionAttributeValues: { ...take.values, ':claimedAt': take.claimedAt, ':mark': mark },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    const taken = out?.Attributes ?? (await this.landedAs(key, (item) => item.wr === mark));
+    if (!taken) return undefined;
+    await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({ TableName: this.name, Key: key, UpdateExpression: 'REMOVE sealedKey', ConditionExpression: 'wr = :mark', ExpressionAttributeValues: { ':mark': mark } }),
+      ),
+    ).catch(() => undefined);
+    return taken;
   }
 
   async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {

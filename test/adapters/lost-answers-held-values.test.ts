@@ -1,0 +1,123 @@
+/**
+ * The writes of key requests and of rotated values held for their owner, each applied once when
+ * the store's answer is lost after the write landed (the SDK sends it again, and the resend fails
+ * its own condition): the item then shows the write was this one. Most of all, a sealed value
+ * whose collection lost its answer is still handed to its collector — a take that removed the
+ * value in the same write lost it for good. The stack on an external store behind the fault proxy
+ * (faulty-store.ts), driven through its own store.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { KeyRequestRecord } from '../../lambdas/core/key-request-record';
+import type { RotationDeliveryRecord } from '../../lambdas/core/rotation-delivery-port';
+import type { FaultPolicy } from '../support/dynamo-fault-proxy';
+import { useStackOnFaultyStore } from '../http/openai-relay/faulty-store';
+
+const env = useStackOnFaultyStore();
+
+/** Drops the answer of the first `target` write whose body names `marker` (and lets its resends through); counts what it dropped. */
+function dropFirst(target: string, marker: string): { policy: FaultPolicy; dropped: () => number } {
+  let dropped = 0;
+  return {
+    policy: (t, body) => (t === target && body.includes(marker) && dropped++ === 0 ? 'drop-answer' : 'forward'),
+    dropped: () => dropped,
+  };
+}
+
+async function withLost<T>(target: string, marker: string, write: () => Promise<T>): Promise<T> {
+  const { proxy } = env();
+  const drop = dropFirst(target, marker);
+  proxy.setPolicy(drop.policy);
+  try {
+    return await write();
+  } finally {
+    proxy.setPolicy(() => 'forward');
+    // The answer was dropped, and the write was sent again.
+    expect(drop.dropped()).toBeGreaterThanOrEqual(2);
+  }
+}
+
+function request(projectId: string): KeyRequestRecord {
+  const id = `kreq_${randomUUID().replaceAll('-', '')}`;
+  return {
+    id,
+    projectId,
+    requester: 'slack:T1:U1',
+    key: { name: `lost ${id}`, type: 'viewer' },
+    reason: 'a lost answer',
+    status: 'pending',
+    createdAt: new Date().toISOString(),
+    expiresAt: Date.now() + 86_400_000,
+  } as KeyRequestRecord;
+}
+
+describe('held values and key requests, with answers lost after the write landed', { timeout: 60_000 }, () => {
+  it('a request, its slot, an approval’s lock and its decision are each this write landing', async () => {
+    const { stack } = env();
+    const store = stack.services.store;
+    const r = request(stack.bootstrap.projectId);
+    const now = Date.now();
+    expect(await withLost('PutItem', r.id, () => store.putKeyRequest(r))).toBe(true);
+    expect(await withLost('PutItem', r.id, () => store.takeKeyRequestSlot(r.projectId, `slot-${r.id}`, r.id, r.expiresAt, now))).toBe(true);
+    expect(await store.keyRequestSlot(r.projectId, `slot-${r.id}`)).toEqual({ requestId: r.id, until: r.expiresAt });
+    // Someone else's request for the slot is still refused, and a second lock of the request too.
+    expect(await store.takeKeyRequestSlot(r.projectId, `slot-${r.id}`, 'kreq_other', r.expiresAt, now)).toBe(false);
+    const holder = randomUUID();
+    expect(await withLost('UpdateItem', holder, () => store.lockKeyRequest(r.id, holder, now + 60_000, now))).toBe(true);
+    expect(await store.lockKeyRequest(r.id, randomUUID(), now + 60_000, now)).toBe(false);
+    const decided = await withLost('UpdateItem', r.id, () =>
+      store.decideKeyRequest(r.id, { status: 'approved', holder, decidedBy: 'slack:T1:U2', decidedAt: new Date(now).toISOString(), keyId: 'key_lost', keyStart: 'kw_lost', sealedKey: 'sealed-value', claimUntil: now + 600_000 }),
+    );
+    expect(decided).toMatchObject({ id: r.id, status: 'approved', keyId: 'key_lost', sealedKey: 'sealed-value' });
+    expect(Object.keys(decided!)).not.toContain('wr');
+  });
+
+  it('a claimed key’s sealed value whose claim lost its answer reaches its requester, once; the value is gone from the item', async () => {
+    const { stack } = env();
+    const store = stack.services.store;
+    const r = request(stack.bootstrap.projectId);
+    const now = Date.now();
+    const holder = randomUUID();
+    await store.putKeyRequest(r);
+    await store.lockKeyRequest(r.id, holder, now + 60_000, now);
+    await store.decideKeyRequest(r.id, { status: 'approved', holder, decidedBy: 'slack:T1:U2', decidedAt: new Date(now).toISOString(), keyId: 'key_lost', keyStart: 'kw_lost', sealedKey: 'sealed-value', claimUntil: now + 600_000 });
+    const claimedAt = new Date(now + 1).toISOString();
+    const taken = await withLost('UpdateItem', claimedAt, () => store.takeKeyRequestValue(r.id, claimedAt, now + 1));
+    expect(taken).toMatchObject({ id: r.id, sealedKey: 'sealed-value', claimedAt });
+    expect(await store.takeKeyRequestValue(r.id, new Date(now + 2).toISOString(), now + 2)).toBeUndefined();
+    const after = await store.getKeyRequest(r.id);
+    expect(after).toMatchObject({ claimedAt });
+    expect(after?.sealedKey).toBeUndefined();
+  });
+
+  it('a rotated value held for its owner: the hold and the collection that lost their answers are each this one, and the value reaches its owner once', async () => {
+    const { stack } = env();
+    const store = stack.services.store;
+    const now = Date.now();
+    const keyId = `key_${randomUUID().replaceAll('-', '')}`;
+    const record: RotationDeliveryRecord = {
+      projectId: stack.bootstrap.projectId,
+      accountId: stack.bootstrap.accountId,
+      keyId,
+      keyName: 'rotated',
+      keyStart: 'kw_rot',
+      replacedKeyId: 'key_old',
+      owner: 'slack:T1:U1',
+      createdAt: new Date(now).toISOString(),
+      claimUntil: now + 600_000,
+      sealedKey: 'sealed-rotated',
+    };
+    expect(await withLost('PutItem', keyId, () => store.putRotationDelivery(record))).toBe(true);
+    expect(await store.putRotationDelivery({ ...record, sealedKey: 'another' })).toBe(false);
+    const claimedAt = new Date(now + 1).toISOString();
+    // Not its owner: nothing handed out.
+    expect(await store.takeRotationDeliveryValue(record.projectId, keyId, 'slack:T1:U9', claimedAt, now + 1)).toBeUndefined();
+    const taken = await withLost('UpdateItem', claimedAt, () => store.takeRotationDeliveryValue(record.projectId, keyId, record.owner, claimedAt, now + 1));
+    expect(taken).toMatchObject({ keyId, sealedKey: 'sealed-rotated', claimedAt });
+    expect(await store.takeRotationDeliveryValue(record.projectId, keyId, record.owner, new Date(now + 2).toISOString(), now + 2)).toBeUndefined();
+    const after = await store.getRotationDelivery(record.projectId, keyId);
+    expect(after).toMatchObject({ claimedAt });
+    expect(after?.sealedKey).toBeUndefined();
+    expect(Object.keys(after!)).not.toContain('wr');
+  });
+});
