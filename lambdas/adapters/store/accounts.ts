@@ -5,6 +5,7 @@
  * keys' leases (store/lease-balance.ts); the balance item itself is written by lease takes and
  * returns and by an operator's grants and withdrawals.
  */
+import { KeywardenError } from '../../core/errors';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Store } from '../../core/ports';
@@ -46,13 +47,8 @@ export class AccountItems implements AccountStore {
    */
   async createAccount(account: Account): Promise<void> {
     await this.db.doc.send(new PutCommand({ TableName: this.db.name, Item: accountDirectoryEntry(account) }));
-    await this.db.doc.send(
-      new PutCommand({
-        TableName: this.db.name,
-        Item: { ...itemKey.account(account.id), ...account },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    // A resend after a lost answer finds this put landed (TableAccess.putOnce); another account of the id refuses it.
+    if (!(await this.db.putOnce({ ...itemKey.account(account.id), ...account }))) throw new KeywardenError('conflict', `Account ${account.id} already exists.`);
   }
 
   /** The account with its balance as shown: unleased credits plus its keys' leases, exact as of the read (lease-balance.ts). */

@@ -10,7 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { KeyRecord, Page } from '../../core/types';
 import { CARRIED_EVENT, listingItem } from './keys';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
+import { itemKey, partition, sortKey, TABLE_SCHEMA, type ItemKey } from './table';
 
 export type EventStore = Pick<
   Store,
@@ -35,7 +35,7 @@ export type EventStore = Pick<
 type Item = Record<string, unknown>;
 
 /** An event as stored: its table key, its place in its owner's record and, while due, in the outbox. */
-function eventItem(stored: StoredEvent): Item {
+function eventItem(stored: StoredEvent): ItemKey & Item {
   const { event } = stored;
   return {
     ...itemKey.event(event.id),
@@ -64,16 +64,7 @@ export class EventItems implements EventStore {
       await this.db.putTogether(eventItem(stored));
       return true;
     }
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: eventItem(stored),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return out !== undefined;
+    return this.db.putOnce(eventItem(stored));
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -102,33 +93,27 @@ export class EventItems implements EventStore {
     return items.map((item) => (item.sk === sortKey.key ? (item[CARRIED_EVENT] as StoredEvent) : toEvent(item)));
   }
 
+  /** A claim whose answer was lost is found landed: the event due at this claim's own end. */
   async claimEvent(id: string, seenDue: number, until: number): Promise<boolean> {
+    const key = itemKey.event(id);
+    const sk = sortKey.outboxDue(until, id);
     const out = await unlessConditionFails(
       this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.name,
-          Key: itemKey.event(id),
+          Key: key,
           UpdateExpression: 'SET due = :until, gsi2sk = :sk',
           ConditionExpression: 'attribute_exists(gsi2pk) AND due = :seen',
-          ExpressionAttributeValues: { ':until': until, ':sk': sortKey.outboxDue(until, id), ':seen': seenDue },
+          ExpressionAttributeValues: { ':until': until, ':sk': sk, ':seen': seenDue },
         }),
       ),
     );
-    return out !== undefined;
+    return out !== undefined || (await this.db.landedAs(key, (item) => item.due === until && item.gsi2sk === sk)) !== undefined;
   }
 
+  /** A pass's save whose answer was lost is found landed by its mark (TableAccess.putOnce). */
   async saveEvent(stored: StoredEvent, claimedDue: number): Promise<boolean> {
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new PutCommand({
-          TableName: this.db.name,
-          Item: eventItem(stored),
-          ConditionExpression: 'due = :claimed',
-          ExpressionAttributeValues: { ':claimed': claimedDue },
-        }),
-      ),
-    );
-    return out !== undefined;
+    return this.db.putOnce(eventItem(stored), { ConditionExpression: 'due = :claimed', ExpressionAttributeValues: { ':claimed': claimedDue } });
   }
 
   /**

@@ -1,5 +1,7 @@
 /**
- * The writes of key requests and of rotated values held for their owner, each applied once when
+ * The store's conditional writes beyond the money and the key's own (lost-answers*.test.ts in
+ * test/http/openai-relay): key requests, rotated values held for their owner, the events outbox,
+ * a rotation's undo, an account's creation — each applied once when
  * the store's answer is lost after the write landed (the SDK sends it again, and the resend fails
  * its own condition): the item then shows the write was this one. Most of all, a sealed value
  * whose collection lost its answer is still handed to its collector — a take that removed the
@@ -8,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../lambdas/core/events';
 import type { KeyRequestRecord } from '../../lambdas/core/key-request-record';
 import type { RotationDeliveryRecord } from '../../lambdas/core/rotation-delivery-port';
 import type { FaultPolicy } from '../support/dynamo-fault-proxy';
@@ -119,5 +122,56 @@ describe('held values and key requests, with answers lost after the write landed
     expect(after).toMatchObject({ claimedAt });
     expect(after?.sealedKey).toBeUndefined();
     expect(Object.keys(after!)).not.toContain('wr');
+  });
+});
+
+describe('the outbox, a rotation’s undo and an account’s creation, with answers lost after the write landed', { timeout: 60_000 }, () => {
+  function event(id: string, due: number): StoredEvent {
+    return {
+      event: { id, type: 'key.rotated', timestamp: new Date(due).toISOString(), data: { account: 'acct_lost', project: 'proj_lost', key: { id: 'key_lost', name: 'k', start: 'archie_abcd', type: 'viewer' }, actor: { id: 'operator:test' }, details: {} } },
+      state: 'ready',
+      due,
+    };
+  }
+
+  it('an event stored once, claimed by this pass, saved by this pass: each is this write landing', async () => {
+    const { stack } = env();
+    const store = stack.services.store;
+    const id = `evt_${randomUUID().replaceAll('-', '')}`;
+    const due = Date.now();
+    expect(await withLost('PutItem', id, () => store.putEvent(event(id, due), { unique: true }))).toBe(true);
+    expect(await store.putEvent(event(id, due), { unique: true })).toBe(false);
+    const until = due + 60_000;
+    expect(await withLost('UpdateItem', id, () => store.claimEvent(id, due, until))).toBe(true);
+    // Another pass that saw the event due before this claim does not take it.
+    expect(await store.claimEvent(id, due, until + 1)).toBe(false);
+    expect(await withLost('PutItem', id, () => store.saveEvent({ ...event(id, due), due: until + 5_000 }, until))).toBe(true);
+    expect(await store.getEvent(id)).toMatchObject({ due: until + 5_000 });
+    expect(Object.keys((await store.getEvent(id))!)).not.toContain('wr');
+    // A pass whose claim has been overtaken does not save.
+    expect(await store.saveEvent(event(id, due), until)).toBe(false);
+  });
+
+  it('a rotation undone whose answer was lost gives the old key back, and says so', async () => {
+    const { stack } = env();
+    const created = await stack.json('/v1/keys', { key: stack.adminKey, body: { name: `undo ${randomUUID().slice(0, 8)}`, type: 'viewer' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const store = stack.services.store;
+    expect(await store.markRotated(id, 'key_replacement', new Date().toISOString(), Date.now() + 3_600_000)).toBe(true);
+    const failure = { at: new Date().toISOString(), reason: 'the secret could not be written' };
+    const restored = await withLost('UpdateItem', 'key_replacement', () => store.undoRotation(id, 'key_replacement', failure));
+    expect(restored).toMatchObject({ id, rotationFailure: failure });
+    expect(restored?.replacedBy).toBeUndefined();
+    // Undone, it is not undone again.
+    expect(await store.undoRotation(id, 'key_replacement', failure)).toBeUndefined();
+  });
+
+  it('an account created whose answer was lost is created, once', async () => {
+    const { stack } = env();
+    const account = await withLost('PutItem', 'lost answer account', () => stack.services.operator.createAccount({ name: 'lost answer account', credits: 5 }));
+    expect(await stack.services.store.getAccount(account.id)).toMatchObject({ id: account.id, name: 'lost answer account', credits: 5 });
+    const listed = (await stack.services.store.listAccounts()).filter((a) => a.id === account.id);
+    expect(listed).toHaveLength(1);
   });
 });
