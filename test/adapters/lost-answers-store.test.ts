@@ -167,11 +167,15 @@ describe('the outbox, a rotation’s undo and an account’s creation, with answ
     expect(await store.undoRotation(id, 'key_replacement', failure)).toBeUndefined();
   });
 
-  it('an account created whose answer was lost is created, once', async () => {
+  it('an account and a project created whose answers were lost are created, once', async () => {
     const { stack } = env();
     const account = await withLost('PutItem', 'lost answer account', () => stack.services.operator.createAccount({ name: 'lost answer account', credits: 5 }));
     expect(await stack.services.store.getAccount(account.id)).toMatchObject({ id: account.id, name: 'lost answer account', credits: 5 });
     const listed = (await stack.services.store.listAccounts()).filter((a) => a.id === account.id);
     expect(listed).toHaveLength(1);
+    const { project } = await withLost('PutItem', 'lost answer project', () => stack.services.operator.createProject({ accountId: account.id, name: 'lost answer project', actor: 'cli:test' }));
+    expect(await stack.services.store.getProject(project.id)).toMatchObject({ id: project.id, name: 'lost answer project' });
+    const again = await stack.services.store.createProject(project).then(() => 'created', (err: Error) => err.message);
+    expect(again).toMatch(/already exists/);
   });
 });

@@ -3,6 +3,7 @@
  * people (conversations). The key-managers lease shares the partition but is a claim (claims.ts).
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { KeywardenError } from '../../core/errors';
 import type { Store } from '../../core/ports';
 import type { ConversationRecord, Project } from '../../core/types';
 import { strip, type TableAccess } from './table-access';
@@ -26,22 +27,18 @@ export type ProjectStore = Pick<
 export class ProjectItems implements ProjectStore {
   constructor(private readonly db: TableAccess) {}
 
+  /** A resend after a lost answer finds this put landed (TableAccess.putOnce); another project of the id refuses it. */
   async createProject(project: Project): Promise<void> {
-    await this.db.doc.send(
-      new PutCommand({
-        TableName: this.db.name,
-        Item: {
-          ...itemKey.project(project.id),
-          gsi1pk: partition.accountProjects(project.accountId),
-          gsi1sk: sortKey.timeline(project.createdAt, project.id),
-          gsi2pk: partition.projects,
-          gsi2sk: sortKey.timeline(project.createdAt, project.id),
-          keyCounter: 0,
-          ...project,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    const created = await this.db.putOnce({
+      ...itemKey.project(project.id),
+      gsi1pk: partition.accountProjects(project.accountId),
+      gsi1sk: sortKey.timeline(project.createdAt, project.id),
+      gsi2pk: partition.projects,
+      gsi2sk: sortKey.timeline(project.createdAt, project.id),
+      keyCounter: 0,
+      ...project,
+    });
+    if (!created) throw new KeywardenError('conflict', `Project ${project.id} already exists.`);
   }
 
   async getProject(id: string): Promise<Project | undefined> {
