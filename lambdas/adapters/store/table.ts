@@ -100,7 +100,8 @@
  *                                       as decided or gone), then PutItem the request
  *   approve once                       UpdateItem KEYREQ#<id> lock (pending, unexpired, unlocked),
  *                                       mint, UpdateItem decision (pending and still our lock)
- *   the key to its requester, once     UpdateItem REMOVE sealedKey (present, claimable), ALL_OLD
+ *   the key to its requester, once     UpdateItem SET claimedAt (present, unclaimed, claimable),
+ *                                       ALL_NEW; then UpdateItem REMOVE sealedKey (its mark)
  *   a channel's ceiling                GetItem / PutItem (absent, or the version read) / DeleteItem
  *
  * Rate limit: the key item carries its own window (rlResetAt, rlCount) and limit (rlMax, rlWindowMs);
