@@ -245,6 +245,15 @@ export class KeyService {
    * entry first, unless its put carries it with its change's pending event (`carried`:
    * key-change.ts, the confirmation unpacks both).
    */
+  /**
+   * A key the operator minted (a project's Protected Automator key) stored as every creation is:
+   * audited by `p` and announced (`key.created`, to the bus and the project's webhooks).
+   */
+  async saveCreated(p: Principal, issued: IssuedKey): Promise<void> {
+    const { key } = issued;
+    await this.recorded(p, 'key.create', { key, details: { name: key.name, type: key.type }, lists: key }, (event, carried) => this.save(key, event, { carried }));
+  }
+
   async save(key: KeyRecord, event?: string, options: { carried?: StoredEvent } = {}): Promise<void> {
     if (!options.carried) await this.deps.store.listKey(key);
     // 128-bit random ids: a collision means something is badly wrong, not bad luck.

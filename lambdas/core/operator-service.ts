@@ -130,13 +130,10 @@ export class OperatorService {
       createdBy: 'system',
       rateLimit: input.rateLimit ?? BOOTSTRAP_RATE_LIMIT,
     });
-    await this.deps.keys.save(automator.key);
+    // Audited and announced (`key.created`) as every key's creation, by the operator.
+    await this.deps.keys.saveCreated({ kind: 'operator', actor: input.actor, projectId: project.id }, automator);
     await this.deps.store.setAutomatorKey(project.id, automator.key.id);
     project.automatorKeyId = automator.key.id;
-    await this.deps.audit.record({ kind: 'operator', actor: input.actor, projectId: project.id }, 'key.create', 'success', {
-      keyId: automator.key.id,
-      details: { name: 'Automator key', type: 'system' },
-    });
     return { project, automator };
   }
 

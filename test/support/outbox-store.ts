@@ -36,6 +36,8 @@ export function useOutboxStore(tableName: string): void {
     services = buildServices(config(), { secrets: keys, clock });
     const accountId = (await services.operator.createAccount({ name: 'a', apiAccess: true, credits: 0 })).id;
     projectId = (await services.operator.createProject({ accountId, name: 'p', actor: 'cli:test' })).project.id;
+  // The project's own creation (its Automator key's key.created) delivered now, before any webhook of the tests exists.
+  await services.relay.runDue();
   });
   afterAll(async () => {
     services?.dynamo.destroy();

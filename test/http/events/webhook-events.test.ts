@@ -94,6 +94,18 @@ describe('webhooks: every key lifecycle event, signed', () => {
     }
   });
 
+  it('a new project’s Protected Automator key is announced as every key is: key.created, by the operator, audited once', async () => {
+    const { project, automator } = await stack.services.operator.createProject({ accountId: stack.bootstrap.accountId, name: 'announced', actor: 'cli:test' });
+    await stack.idle();
+    const { items } = await stack.services.store.listEvents(project.id, { limit: 20 });
+    const created = items.filter((e) => e.event.type === 'key.created');
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ state: 'ready', event: { data: { project: project.id, key: { id: automator.key.id, name: 'Automator key', type: 'system' }, actor: { id: 'cli:test' } } } });
+    expect(JSON.stringify(created[0])).not.toContain(automator.secret);
+    const audit = await stack.services.store.queryAudit({ projectId: project.id, limit: 20 });
+    expect(audit.items.filter((r) => r.action === 'key.create' && r.keyId === automator.key.id).map((r) => [r.actor, r.outcome])).toEqual([['cli:test', 'success']]);
+  });
+
   it('sends only the types a webhook subscribed to, and nothing once it is removed', async () => {
     const receiver = await startReceiver();
     const hook = await addWebhook(receiver.url, ['key.revoked']);
