@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { StandInUpstream, UpstreamRequest } from '../test/http/openai-relay/stand-in-upstream';
@@ -65,6 +65,13 @@ export interface SideBySideFigures {
     portkeyRps: number[];
     ratio: RatioSummary;
     errors: { keywarden: number; portkey: number };
+    /**
+     * On-CPU time per answered request during each gateway's phases, median of the rounds: every
+     * thread of the bench process (Keywarden, its store's thread, the stand-in upstream, the load,
+     * V8's helpers) and of Portkey's. On two saturated cores the throughput ratio is about the
+     * inverse of this one. Undefined where there is no /proc (not Linux).
+     */
+    cpuMsPerRequest?: { keywarden: number; portkey: number };
   };
   /** 200s each gateway (and the direct calls) answered, beside the calls the upstream received from each. */
   answered: { direct: number; keywarden: number; portkey: number };
@@ -175,6 +182,8 @@ export async function measureSideBySide(options: {
     const keywardenRps: number[] = [];
     const portkeyRps: number[] = [];
     const errors = { keywarden: 0, portkey: 0 };
+    const cpu: { keywarden: number[]; portkey: number[] } = { keywarden: [], portkey: [] };
+    const processes = [process.pid, portkeyGateway.pid];
     for (let r = 0; r < PLAN.throughputRounds; r++) {
       const order: Array<[Who & ('keywarden' | 'portkey'), Target]> = [
         ['keywarden', keywarden],
@@ -182,7 +191,10 @@ export async function measureSideBySide(options: {
       ];
       if (r % 2 === 1) order.reverse();
       for (const [who, target] of order) {
+        const before = onCpuMs(processes);
         const t = await load.throughput(PLAN.concurrency, PLAN.phaseMs, target);
+        const after = onCpuMs(processes);
+        if (before !== undefined && after !== undefined && t.completed > 0) cpu[who].push((after - before) / t.completed);
         (who === 'keywarden' ? keywardenRps : portkeyRps).push(t.completed / (t.elapsedMs / 1000));
         answered[who] += t.completed;
         errors[who] += t.failed;
@@ -208,6 +220,7 @@ export async function measureSideBySide(options: {
         portkeyRps: portkeyRps.map((r) => round(r, 0)),
         ratio: summarizeRatios(throughputRatios),
         errors,
+        ...(cpu.keywarden.length > 0 && cpu.portkey.length > 0 ? { cpuMsPerRequest: { keywarden: round(median(cpu.keywarden)), portkey: round(median(cpu.portkey)) } } : {}),
       },
       answered,
       upstreamHits: hits,
@@ -218,6 +231,25 @@ export async function measureSideBySide(options: {
     await load.close();
     await portkeyGateway.close();
   }
+}
+
+/** On-CPU time of every thread of these processes, in ms (Linux schedstat); undefined without /proc. */
+function onCpuMs(pids: readonly number[]): number | undefined {
+  let ns = 0;
+  try {
+    for (const pid of pids) {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {
+          // A thread that ended between the listing and the read.
+        }
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return Number.isFinite(ns) ? ns / 1e6 : undefined;
 }
 
 function portkeyVersion(): string {
@@ -255,6 +287,16 @@ export function sideBySideRows(s: SideBySideFigures): Row[] {
       verdict(t.ratio.median >= SIDE_BY_SIDE_TARGETS.throughputRatioMin),
     ],
     [`  … req/s per round, median: Keywarden / Portkey (${t.secondsPerPhase} s phases)`, `${median(t.keywardenRps)} / ${median(t.portkeyRps)} req/s`, '', ''],
+    ...(t.cpuMsPerRequest
+      ? [
+          [
+            '  … on-CPU ms per answered request, every thread of both processes (gateway, store, stand-in upstream, load, V8 helpers): Keywarden / Portkey',
+            `${t.cpuMsPerRequest.keywarden} / ${t.cpuMsPerRequest.portkey} ms (Portkey ÷ Keywarden ${round(t.cpuMsPerRequest.portkey / t.cpuMsPerRequest.keywarden)}×)`,
+            '',
+            '',
+          ] as Row,
+        ]
+      : []),
     [
       `  … 200s answered / upstream calls received: Keywarden, Portkey, direct`,
       `${s.answered.keywarden}/${s.upstreamHits.keywarden}, ${s.answered.portkey}/${s.upstreamHits.portkey}, ${s.answered.direct}/${s.upstreamHits.direct}` +
