@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { bytesToBase62, randomBase62 } from './base62';
 import { PENDING_GRACE_MS, type EventActor, type EventDetail, type EventType, type LifecycleEvent, type StoredEvent } from './events';
@@ -26,10 +25,14 @@ export class EventOutbox {
   private readonly inFlight = new Set<Promise<void>>();
   /** Confirmations asked for inside an edge's request, held until its after-answer work starts them (`settled`). */
   private deferred: Array<() => Promise<void>> = [];
-  /** Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready), with the new key carrying each that one carries. */
-  private readonly begun = new Map<string, { stored: StoredEvent; carrier?: KeyRecord }>();
-  /** Set while an edge's request is handled: its confirmations wait for the answer (`answering`). */
-  private readonly edge = new AsyncLocalStorage<true>();
+  /**
+   * Events begun and not yet confirmed or abandoned, as stored (handed to `onReady` once ready),
+   * with the new key carrying each that one carries, and whether a principal at an edge began it
+   * (its confirmation then waits for the answer).
+   */
+  private readonly begun = new Map<string, { stored: StoredEvent; carrier?: KeyRecord; atEdge: boolean }>();
+  /** The principals of edges' requests (`answeringFor`): not ambient state, which costs every promise a hook on Node 20. */
+  private readonly edgePrincipals = new WeakSet<Principal>();
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; log?: Log },
@@ -38,12 +41,14 @@ export class EventOutbox {
   ) {}
 
   /**
-   * Runs an edge's request handler: the confirmations of the changes it makes are written after
-   * its answer, from its after-answer work (`settled`, as the usage record is written). Outside
-   * (the CLI, the core on its own), `confirm` resolves once its confirmation is written.
+   * The principal of an edge's request (http/request-context.ts): the confirmations of the changes
+   * it makes are written after the answer, from the request's after-answer work (`settled`, as
+   * the usage record is written). Any other principal's (the CLI's, the platform's own, the core
+   * on its own) are written before `confirm` resolves.
    */
-  answering<T>(handle: () => Promise<T>): Promise<T> {
-    return this.edge.run(true, handle);
+  answeringFor<P extends Principal>(p: P): P {
+    this.edgePrincipals.add(p);
+    return p;
   }
 
   /**
@@ -69,7 +74,7 @@ export class EventOutbox {
     };
     const stored: StoredEvent = { event, state: 'pending', due: now + PENDING_GRACE_MS, marker: { keyId: key.id, kind: options.deletes ? 'deleted' : 'marked' } };
     if (!options.carrier) await this.deps.store.putEvent(stored);
-    this.begun.set(event.id, { stored, ...(options.carrier ? { carrier: options.carrier } : {}) });
+    this.begun.set(event.id, { stored, ...(options.carrier ? { carrier: options.carrier } : {}), atEdge: this.edgePrincipals.has(p) });
     return event.id;
   }
 
@@ -98,7 +103,7 @@ export class EventOutbox {
       this.inFlight.add(write);
       return write;
     };
-    if (this.edge.getStore()) this.deferred.push(send);
+    if (begun?.atEdge) this.deferred.push(send);
     else await send();
   }
 

@@ -6,7 +6,7 @@ import { keyMayUse, type CatalogModel, type ModelCatalog, type ModelPrices, type
 import { checkPermission } from './policy';
 import { SLOT_LEASE_MS, type Clock, type KeyHold, type Log, type ModelCallAdmission, type Store, type Upstream, type UpstreamPath } from './ports';
 import type { KeyRecord, UsageRecord } from './types';
-import { countWithSettlement } from './usage';
+import { countWithSettlement, type SettlementSeen } from './usage';
 
 /**
  * The model call (SPEC §4): the lifecycle /v1/responses, /v1/chat/completions and /v1/embeddings
@@ -113,7 +113,8 @@ export interface Bill {
   charged: number;
   /** The balance as of the reservation with this charge applied (below zero is debt). */
   remaining: number;
-  settle(): Promise<Settlement>;
+  /** `seen`: the after-answer work's watch (core/usage.ts): a settlement made there counts the call in its key's day. */
+  settle(seen?: SettlementSeen): Promise<Settlement>;
 }
 
 /**
@@ -134,7 +135,7 @@ export interface Streaming {
   /** Cancels the upstream: it sent nothing for too long (`timedOut`), or the stream is done with. */
   letGo: (timedOut: boolean) => void;
   /** Settles by the usage the stream reported, else by an estimate of what it sent. */
-  settle(read: StreamRead): Promise<Settlement>;
+  settle(read: StreamRead, seen?: SettlementSeen): Promise<Settlement>;
 }
 
 export interface StreamRead {
@@ -234,10 +235,10 @@ export async function callModel(ports: ModelCallPorts, call: ModelCallRequest): 
     charged: reservation.amount,
     remaining: reservation.balance,
     letGo: (timedOut) => controller.abort(timedOut ? new UpstreamTimeout() : undefined),
-    settle: async ({ usage, sent }) => {
+    settle: async ({ usage, sent }, seen) => {
       const price = usage ? billing.priceOf(usage, prices) : billing.estimateOf({ requestBytes: Buffer.byteLength(body), ...sent }, prices);
       if (!usage) logger.warn('stream settled by estimate', { keyId: key.id });
-      return settleAndRelease(reservation, price, held, usage);
+      return settleAndRelease(reservation, price, held, usage, seen);
     },
   };
 }
@@ -276,7 +277,7 @@ function billFor(billing: Billing, prices: ModelPrices | undefined, reservation:
   return {
     charged: price,
     remaining: roundCredits(reservation.balance + reservation.amount - price),
-    settle: () => settleAndRelease(reservation, price, held, usage),
+    settle: (seen) => settleAndRelease(reservation, price, held, usage, seen),
   };
 }
 
@@ -287,21 +288,21 @@ function billFor(billing: Billing, prices: ModelPrices | undefined, reservation:
  * in its key's day (core/usage.ts `countWithSettlement`). The balance stated is as of the
  * reservation with this charge applied.
  */
-async function settleAndRelease(reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined): Promise<Settlement> {
-  const written = held.release(price, usage?.totalTokens ?? 0, true);
+async function settleAndRelease(reservation: Reservation, price: number, held: Held, usage: TokenUsage | undefined, seen: SettlementSeen | undefined): Promise<Settlement> {
+  const written = held.release(price, usage?.totalTokens ?? 0, seen);
   return { charged: price, balance: roundCredits(reservation.balance + reservation.amount - price), written };
 }
 
 /**
  * What an admitted model call holds on its key until it is over: the hold itself, and its one
  * release — the budget's reservation replaced by the price, the tokens counted, the slot freed,
- * its lease renewal stopped (`settles`: the settlement of an answer, which may count the call in
- * its key's day). A slot's lease is renewed while the call runs (a long stream), so only a holder
+ * its lease renewal stopped (`seen`: the settlement of an answer in the after-answer work's watch,
+ * which may count the call in its key's day). A slot's lease is renewed while the call runs (a long stream), so only a holder
  * that died lets it run out (SLOT_LEASE_MS). Releasing twice is releasing once.
  */
 interface Held {
   hold: KeyHold;
-  release(charge: number, tokens: number, settles?: boolean): Promise<void>;
+  release(charge: number, tokens: number, seen?: SettlementSeen): Promise<void>;
 }
 
 function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefined): Held {
@@ -322,11 +323,11 @@ function holding(ports: ModelCallPorts, key: KeyRecord, hold: KeyHold | undefine
   let released: Promise<void> | undefined;
   return {
     hold: kept,
-    release: (charge, tokens, settles = false) => {
+    release: (charge, tokens, seen) => {
       if (renewal) clearInterval(renewal);
       if (!released) {
         const now = ports.clock.now();
-        released = ports.store.releaseKeyUse(key.id, { hold: settles ? countWithSettlement(kept, now, key) : kept, charge, tokens }, now);
+        released = ports.store.releaseKeyUse(key.id, { hold: seen ? countWithSettlement(kept, now, key, seen) : kept, charge, tokens }, now);
       }
       return released;
     },

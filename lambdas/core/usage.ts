@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { roundCredits } from './credits';
 import { listingCursors, pageSize } from './cursor';
 import { KeywardenError } from './errors';
@@ -33,12 +32,13 @@ export interface DailyUsage {
  * A model call's count in its key's day, carried by its settlement (issue 23: write units per
  * call). The settlement is a write on the key's item anyway (its release, store/key-release.ts),
  * so the key's requests, tokens and credits of the UTC day ride on it instead of a write of the
- * key's day item. The after-answer work runs the route's finish inside `watchSettlement`; a
- * settlement made there (`countWithSettlement`, core/model-call.ts) marks the hold it releases
+ * key's day item. The after-answer work hands the route's finish a watch (`SettlementSeen`, passed
+ * on to the settlement, never held in ambient state); a settlement made with it
+ * (`countWithSettlement`, core/model-call.ts) marks the hold it releases
  * with the day — the day the call was made when its request id says (`madeAt`), else the
  * settlement's — and the watch learns when it was made: the usage record then bears the same
  * time (the record's day is the day it was counted in) and leaves the key's day item alone. A
- * settlement made anywhere else counts nothing on the key, and the record counts the call as
+ * settlement made without one counts nothing on the key, and the record counts the call as
  * every other call's record does.
  */
 export interface SettlementSeen {
@@ -52,7 +52,6 @@ export interface SettlementSeen {
   madeAt?: number;
 }
 
-const settling = new AsyncLocalStorage<SettlementSeen>();
 /**
  * Holds whose release counts their call: in which UTC day, and the account the key's days are
  * summed into, if they are (a fresh object per settlement: never shared).
@@ -65,19 +64,13 @@ export interface DayCounted {
   summedInto?: string;
 }
 
-/** Runs a call's after-answer work where the settlement it makes may count the call on its key (`seen.at` then set). */
-export function watchSettlement<T>(seen: SettlementSeen, work: () => T): T {
-  return settling.run(seen, work);
-}
-
 /**
- * The hold a settlement made at `now` releases for `key`: inside a watch that has not seen one, a
+ * The hold a settlement made at `now` releases for `key`: with a watch that has not seen one, a
  * copy marked with the UTC day the release counts the call in; else the hold itself (counted
  * nowhere on the key: the usage record counts it).
  */
-export function countWithSettlement(hold: KeyHold, now: number, key: Pick<KeyRecord, 'accountId' | 'accountDaysSummed'>): KeyHold {
-  const seen = settling.getStore();
-  if (!seen || seen.at !== undefined) return hold;
+export function countWithSettlement(hold: KeyHold, now: number, key: Pick<KeyRecord, 'accountId' | 'accountDaysSummed'>, seen: SettlementSeen): KeyHold {
+  if (seen.at !== undefined) return hold;
   seen.at = now;
   const marked = { ...hold };
   countedIn.set(marked, { day: utcDay(seen.madeAt ?? now), ...(key.accountDaysSummed === true ? { summedInto: key.accountId } : {}) });

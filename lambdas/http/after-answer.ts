@@ -1,5 +1,5 @@
 import { requestTime } from '../core/ids';
-import { callerOf, watchSettlement, type SettlementSeen } from '../core/usage';
+import { callerOf, type SettlementSeen } from '../core/usage';
 import type { Services } from '../services-core';
 import { describeError } from './log-safe';
 import type { RequestContext } from './request-context';
@@ -32,7 +32,7 @@ export function withUsageRecord(services: Services, ctx: RequestContext, route: 
     const settlement: SettlementSeen = madeAt === undefined ? {} : { madeAt };
     try {
       // A gateway call's after-work says what it used, and which deployment answered.
-      used = await watchSettlement(settlement, () => own?.(outcome));
+      used = await own?.(outcome, settlement);
     } catch (err) {
       failed('after-answer work failed')(err);
     }

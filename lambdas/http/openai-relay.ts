@@ -118,11 +118,11 @@ function answered(call: Answered, api: GatewayApi, evidence: Evidence, own: Own,
     status: 200,
     headers: { 'content-type': 'application/json', ...evidence(bill.charged, bill.remaining) },
     body: call.text,
-    finish: async () => {
+    finish: async (_outcome, seen) => {
       // Started first: the owner record goes out beside the settlement, not after it.
       const owned = own(call.key, call.model.id, refs, call.deployment);
       if (running && watch) usage = (await watch(running, call.deployment)).usage;
-      const settled = await (running ? call.bill(usage) : bill).settle();
+      const settled = await (running ? call.bill(usage) : bill).settle(seen);
       const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: false, ...(usage ? { usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;
     },
@@ -155,10 +155,10 @@ function streamed(call: Streaming, api: GatewayApi, evidence: Evidence, idleMs: 
       ...evidence(call.charged, call.remaining),
     },
     stream: relay(upstream),
-    finish: async () => {
+    finish: async (_outcome, seen) => {
       const tap = await upstream.drain();
       const owned = own(call.key, call.model.id, tap.owned, call.deployment);
-      const settled = await call.settle({ usage: tap.usage, sent: tap.text });
+      const settled = await call.settle({ usage: tap.usage, sent: tap.text }, seen);
       const used: CallUsage = { model: call.model.id, ...answeredBy(call), streamed: true, ...(tap.usage ? { usage: tap.usage } : {}), credits: settled.charged, written: alongside(settled.written, owned) };
       return used;
     },

@@ -142,8 +142,8 @@ export class RequestContext<P = unknown, Q = unknown, B = unknown> {
   /** The caller as a principal, with a verified person when a bot sent an actor assertion. */
   async principal(): Promise<Principal> {
     const key = await this.key();
-    if (this.session?.principal) return this.session.principal;
-    return this.services.auth.principalFor(key, assertionOf(this.req));
+    // Its changes' events are confirmed after the answer (core/event-outbox.ts).
+    return this.services.events.answeringFor(this.session?.principal ?? (await this.services.auth.principalFor(key, assertionOf(this.req))));
   }
 
   /** The console session this request came with, once admitted. */

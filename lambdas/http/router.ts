@@ -82,9 +82,9 @@ export function createRouter(services: Services, routes: readonly Route[]): ApiH
         if (route.auth === 'key') await ctx.key();
         throw err;
       }
-      // Events of the changes it makes are confirmed after the answer (withUsageRecord waits for them).
-      const { handler } = route;
-      const response = await services.events.answering(() => handler(ctx as RequestContext<never, never, never>));
+      // Events of the changes its principal makes are confirmed after the answer (request-context.ts
+      // `principal`; withUsageRecord waits for them).
+      const response = await route.handler(ctx as RequestContext<never, never, never>);
       response.headers = { ...ctx.responseHeaders, ...response.headers, ...EDGE_HEADERS, 'x-request-id': req.requestId };
       if (!isStreamed(response)) logger.info('request', { method: req.method, route: route.path, status: response.status });
       return withUsageRecord(services, ctx, `${route.method} ${route.path}`, response);

@@ -1,3 +1,4 @@
+import type { SettlementSeen } from '../core/usage';
 /** The edge's own request/response model: one router serves Lambda proxy events and the local server. */
 export interface HttpRequest {
   method: string;
@@ -20,7 +21,11 @@ export interface HttpRequest {
  * Work that runs once the answer has been sent (or the client went away): settlement and the
  * usage record, off the critical path. It says what the call used, for its usage record.
  */
-export type Finish = (outcome: { completed: boolean }) => Promise<CallUsage | void>;
+/**
+ * The route's after-answer work. `seen`: the after-answer work's watch of the call's settlement
+ * (after-answer.ts), handed to a model call's settlement so it may count the call in its key's day.
+ */
+export type Finish = (outcome: { completed: boolean }, seen?: SettlementSeen) => Promise<CallUsage | void>;
 
 /** What a gateway call used, as its usage record states it. */
 export interface CallUsage {

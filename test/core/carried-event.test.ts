@@ -19,7 +19,7 @@ it('a key created by a writer gone before its after-answer work is listed once a
   const dying = buildServices(config(), { secrets: keys, clock: new OffsetClock() });
   try {
     await services.webhooks.create(operator(), { url: receiver.url, events: ['key.created'] });
-    const created = await dying.events.answering(() => dying.keys.create(operator(), { name: 'created, writer gone' }));
+    const created = await dying.keys.create(dying.events.answeringFor(operator()), { name: 'created, writer gone' });
     dying.dynamo.destroy();
     // The key carries its own creation's event (its marker too) and is listed by its item.
     const item = await rawKey(created.key.id);
@@ -48,7 +48,7 @@ it('a key created by a writer gone before its after-answer work is listed once a
 
 it('two rotations of one key racing: one replacement stored, listed and announced; the loser leaves no key, listing or event', async () => {
   const old = await services.keys.create(operator(), { name: 'rotated twice at once' });
-  const outcomes = await Promise.allSettled([0, 1].map(() => services.events.answering(() => services.keys.rotate(operator(), old.key.id))));
+  const outcomes = await Promise.allSettled([0, 1].map(() => services.keys.rotate(services.events.answeringFor(operator()), old.key.id)));
   await services.events.settled();
   const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   expect(won).toHaveLength(1);

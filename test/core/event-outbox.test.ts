@@ -26,7 +26,7 @@ async function rotatedEvent(keyId: string): Promise<StoredEvent | undefined> {
 
 it('inside an edge, the confirmation waits for the after-answer work; outside, it is written before the call returns', async () => {
   const atEdge = await services.keys.create(operator(), { name: 'rotated at an edge' });
-  const rotated = await services.events.answering(() => services.keys.rotate(operator(), atEdge.key.id));
+  const rotated = await services.keys.rotate(services.events.answeringFor(operator()), atEdge.key.id);
   expect(rotated.replaced?.replacedBy).toBe(rotated.key.id);
   // The answer is ready; the change has landed, its event is still pending, carried by the
   // replacement with its listing: the key is listed, once, and its outbox place holds the event.
@@ -55,7 +55,7 @@ it('answered, then gone before the after-answer work: the event is delivered onc
     const { secret } = await services.webhooks.create(operator(), { url: receiver.url, events: ['key.rotated'] });
     expect(secret).toBeTruthy();
     const issued = await services.keys.create(operator(), { name: 'rotated, writer gone' });
-    const rotated = await dying.events.answering(() => dying.keys.rotate(operator(), issued.key.id));
+    const rotated = await dying.keys.rotate(dying.events.answeringFor(operator()), issued.key.id);
     dying.dynamo.destroy();
     // The event is carried by the replacement, pending; the key is listed by its own item.
     const stored = (await rawKey(rotated.key.id))!.pev as StoredEvent;
