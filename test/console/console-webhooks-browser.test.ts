@@ -46,6 +46,9 @@ async function signIn(key: string): Promise<void> {
   await page.type('#api-key', key);
   await clickButton(page, 'Sign in');
   await page.waitForSelector('table[data-testid="keys"]');
+  // The tabs follow the key's scopes from /v1/me, which may answer after the keys list: its
+  // account and project name the header's crumbs once it has.
+  await page.waitForFunction(() => document.querySelectorAll('nav[aria-label="Main"] .crumb').length >= 3);
 }
 
 async function signOut(): Promise<void> {
