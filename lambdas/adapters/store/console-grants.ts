@@ -3,7 +3,6 @@
  * checked in code (and in the conditions); `ttl` only lets DynamoDB sweep the item some time after
  * it ended.
  */
-import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsoleGrant, Store } from '../../core/ports';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
@@ -29,21 +28,12 @@ export class ConsoleGrantItems implements ConsoleGrantStore {
   }
 
   async spendConsoleLink(hash: string, now: number): Promise<ConsoleGrant | undefined> {
-    const key = itemKey.consoleGrant('link', hash);
-    const mark = randomUUID();
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: key,
-          UpdateExpression: 'SET usedAt = :now, wr = :mark',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
-          ExpressionAttributeValues: { ':now': now, ':mark': mark },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    const spent = out?.Attributes ?? (await this.db.landedAs(key, (item) => item.wr === mark));
+    const spent = await this.db.updateOnce({
+      Key: itemKey.consoleGrant('link', hash),
+      UpdateExpression: 'SET usedAt = :now',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+      ExpressionAttributeValues: { ':now': now },
+    });
     return spent ? strip<ConsoleGrant>(spent) : undefined;
   }
 

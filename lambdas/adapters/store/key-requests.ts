@@ -8,7 +8,6 @@
  * `takeSealedOnce`, a decision's `wr`) or its lock holder. Expiry is checked in code and in the
  * conditions; nothing relies on TTL.
  */
-import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChannelCeilingRecord } from '../../core/key-request-channel';
 import type { KeyRequestRecord } from '../../core/key-request-record';
@@ -122,9 +121,8 @@ export class KeyRequestItems implements KeyRequestPort {
   }
 
   async decideKeyRequest(id: string, decision: Parameters<KeyRequestPort['decideKeyRequest']>[1]): Promise<KeyRequestRecord | undefined> {
-    const mark = randomUUID();
-    const values: Record<string, unknown> = { ':pending': 'pending', ':status': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':mark': mark };
-    let set = '#status = :status, decidedBy = :by, decidedAt = :at, wr = :mark';
+    const values: Record<string, unknown> = { ':pending': 'pending', ':status': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt };
+    let set = '#status = :status, decidedBy = :by, decidedAt = :at';
     let condition: string;
     if (decision.status === 'approved') {
       set += ', keyId = :keyId, keyStart = :keyStart, sealedKey = :sealed, claimUntil = :claimUntil';
@@ -135,21 +133,14 @@ export class KeyRequestItems implements KeyRequestPort {
       Object.assign(values, { ':reason': decision.denyReason, ':now': decision.now });
       condition = '#status = :pending AND expiresAt > :now AND (attribute_not_exists(lockUntil) OR lockUntil <= :now)';
     }
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.keyRequest(id),
-          UpdateExpression: `SET ${set} REMOVE lockHolder, lockUntil`,
-          ConditionExpression: `attribute_exists(pk) AND ${condition}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    // A decision whose answer was lost finds its own mark on the request: this decision landing.
-    const decided = out?.Attributes ?? (await this.db.landedAs(itemKey.keyRequest(id), (item) => item.wr === mark));
+    // A decision whose answer was lost is found by its mark (TableAccess.updateOnce).
+    const decided = await this.db.updateOnce({
+      Key: itemKey.keyRequest(id),
+      UpdateExpression: `SET ${set} REMOVE lockHolder, lockUntil`,
+      ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
     return decided ? toRequest(decided) : undefined;
   }
 

@@ -4,7 +4,6 @@
  * write every authenticated call makes, with a model call's budget, token window and concurrency
  * slot (store/key-admission.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
 import { KeywardenError } from '../../core/errors';
@@ -333,24 +332,15 @@ export class KeyItems implements KeyStore {
   }
 
   async undoRotation(id: string, replacementId: string, failure: { at: string; reason: string }): Promise<KeyRecord | undefined> {
-    const mark = randomUUID();
-    const out = await unlessConditionFails(
-      this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.name,
-          Key: itemKey.key(id),
-          UpdateExpression: `SET rotationFailure = :f, wr = :mark, ${BUMP_VERSION} REMOVE replacedBy, graceUntil`,
-          // Only the rotation being undone, and never a key revoked meanwhile (that stays revoked).
-          ConditionExpression: 'attribute_exists(pk) AND replacedBy = :r AND #s <> :revoked',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':r': replacementId, ':f': failure, ':revoked': 'revoked', ':one': 1, ':mark': mark },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    if (out) return asKey(out.Attributes ?? {});
-    // An undo whose answer was lost: the key carries this undo's mark.
-    const undone = await this.landed(id, (item) => item.wr === mark);
+    // An undo whose answer was lost is found by its mark (TableAccess.updateOnce).
+    const undone = await this.db.updateOnce({
+      Key: itemKey.key(id),
+      UpdateExpression: `SET rotationFailure = :f, ${BUMP_VERSION} REMOVE replacedBy, graceUntil`,
+      // Only the rotation being undone, and never a key revoked meanwhile (that stays revoked).
+      ConditionExpression: 'attribute_exists(pk) AND replacedBy = :r AND #s <> :revoked',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':r': replacementId, ':f': failure, ':revoked': 'revoked', ':one': 1 },
+    });
     return undone ? asKey(undone) : undefined;
   }
 

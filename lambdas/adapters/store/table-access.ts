@@ -204,28 +204,48 @@ export class TableAccess {
     key: { pk: string; sk: string },
     take: { claimedAt: string; condition: string; names?: Record<string, string>; values: Record<string, unknown> },
   ): Promise<Record<string, unknown> | undefined> {
+    const taken = await this.updateOnce({
+      Key: key,
+      UpdateExpression: 'SET claimedAt = :claimedAt',
+      ConditionExpression: `attribute_exists(sealedKey) AND attribute_not_exists(claimedAt) AND ${take.condition}`,
+      ...(take.names ? { ExpressionAttributeNames: take.names } : {}),
+      ExpressionAttributeValues: { ...take.values, ':claimedAt': take.claimedAt },
+    });
+    if (!taken) return undefined;
+    await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({ TableName: this.name, Key: key, UpdateExpression: 'REMOVE sealedKey', ConditionExpression: 'wr = :mark', ExpressionAttributeValues: { ':mark': taken.wr } }),
+      ),
+    ).catch(() => undefined);
+    return taken;
+  }
+
+  /**
+   * A conditional `SET` update that carries a mark of itself (`wr`), answering the item as it left
+   * it (`ALL_NEW`) — or, when its resend failed its own condition after a lost answer, as read back
+   * showing the mark. Undefined when the condition refused this update.
+   */
+  async updateOnce(input: {
+    Key: { pk: string; sk: string };
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues: Record<string, unknown>;
+  }): Promise<Record<string, unknown> | undefined> {
+    if (!input.UpdateExpression.startsWith('SET ')) throw new Error('updateOnce: the update must begin with SET');
     const mark = randomUUID();
     const out = await unlessConditionFails(
       this.doc.send(
         new UpdateCommand({
           TableName: this.name,
-          Key: key,
-          UpdateExpression: 'SET claimedAt = :claimedAt, wr = :mark',
-          ConditionExpression: `attribute_exists(sealedKey) AND attribute_not_exists(claimedAt) AND ${take.condition}`,
-          ...(take.names ? { ExpressionAttributeNames: take.names } : {}),
-          ExpressionAttributeValues: { ...take.values, ':claimedAt': take.claimedAt, ':mark': mark },
+          ...input,
+          UpdateExpression: `SET wr = :mark, ${input.UpdateExpression.slice('SET '.length)}`,
+          ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':mark': mark },
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    const taken = out?.Attributes ?? (await this.landedAs(key, (item) => item.wr === mark));
-    if (!taken) return undefined;
-    await unlessConditionFails(
-      this.doc.send(
-        new UpdateCommand({ TableName: this.name, Key: key, UpdateExpression: 'REMOVE sealedKey', ConditionExpression: 'wr = :mark', ExpressionAttributeValues: { ':mark': mark } }),
-      ),
-    ).catch(() => undefined);
-    return taken;
+    return out?.Attributes ?? (await this.landedAs(input.Key, (item) => item.wr === mark));
   }
 
   async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
