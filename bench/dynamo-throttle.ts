@@ -15,6 +15,9 @@ import {
   type Item,
   type TableShape,
 } from './dynamo-units';
+import { Bucket, DYNAMODB_PARTITION_LIMITS, type DynamoThrottle, type ThrottleLimits, type Usage } from './throttle-model';
+
+export { DYNAMODB_PARTITION_LIMITS, sustainedRate, type DynamoThrottle, type PartitionUsage, type ThrottleLimits, type Usage } from './throttle-model';
 
 /**
  * DynamoDB's per-partition limits in front of a DynamoDB-protocol endpoint (dynalite), on
@@ -37,55 +40,11 @@ import {
  * run, a hot partition is held to its rate. A refused request gets DynamoDB's answer — HTTP 400,
  * `ProvisionedThroughputExceededException` (`ThrottlingException` for control-plane calls) — so
  * the SDK and the wire retry it with backoff as they would in AWS. Scans are counted, not limited.
- * Further simplifications: a batch is refused whole when any partition it touches is spent
- * (DynamoDB would return the throttled items as UnprocessedItems); a write on an index partition
+ * A batch's items at spent partitions come back as UnprocessedItems, the others written, as
+ * DynamoDB does (refused whole only when every item is). Further simplifications: a write on an index partition
  * that is spent is refused (DynamoDB's back-pressure from a throttled index, made immediate); two
  * writes racing on one item may leave its shadow a write behind, off by the index units of one.
  */
-export interface ThrottleLimits {
-  writeUnitsPerSecond: number;
-  readUnitsPerSecond: number;
-  /** Control-plane calls (DescribeTable, CreateTable …) a second, all tables together. */
-  controlPlanePerSecond: number;
-  /** How many seconds of unused units a partition may bank (DynamoDB's burst, simplified). */
-  burstSeconds: number;
-}
-
-/** DynamoDB's documented per-partition-key maxima. */
-export const DYNAMODB_PARTITION_LIMITS: ThrottleLimits = { writeUnitsPerSecond: 1000, readUnitsPerSecond: 3000, controlPlanePerSecond: 100, burstSeconds: 1 };
-
-export interface Usage {
-  calls: number;
-  /** Table write units (the item's own partition). */
-  writeUnits: number;
-  /** Write units of the index entries the writes changed. */
-  indexWriteUnits: number;
-  readUnits: number;
-  /** Requests refused with a throttling error. */
-  throttled: number;
-}
-
-export interface PartitionUsage {
-  writeUnits: number;
-  readUnits: number;
-  throttled: number;
-  /** When this partition was first refused (ms, the proxy's clock), and the units it took from then on. */
-  firstThrottledAt?: number;
-  unitsSinceFirstThrottle: number;
-  lastAt: number;
-}
-
-export interface DynamoThrottle {
-  url: string;
-  total: Usage;
-  byOperation: Map<string, Usage>;
-  /** Keyed `table|<pk value JSON>` or `table#index|<value>`. */
-  partitions: Map<string, PartitionUsage>;
-  /** Zeroes the counters (buckets and the item shadow stay). */
-  reset(): void;
-  close(): Promise<void>;
-}
-
 const DATA_PLANE = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 const THROTTLED_MESSAGE = 'Throughput exceeds the current capacity for one or more global secondary indexes or partitions. DynamoDB is automatically scaling your table or index so please try again shortly.';
 /** Dummy SigV4 headers for the proxy's own calls (dynalite asks for their shape, not their validity). */
@@ -98,24 +57,6 @@ const OWN_HEADERS = {
 const SHADOW_LIMIT = 500_000;
 
 type Json = Record<string, any>;
-
-class Bucket {
-  tokens: number;
-  private at: number;
-  constructor(
-    private readonly rate: number,
-    private readonly capacity: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.at = now;
-  }
-  refill(now: number): number {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.rate);
-    this.at = now;
-    return this.tokens;
-  }
-}
 
 const emptyUsage = (): Usage => ({ calls: 0, writeUnits: 0, indexWriteUnits: 0, readUnits: 0, throttled: 0 });
 
@@ -282,8 +223,12 @@ export async function startDynamoThrottle(options: { target: string; limits?: Th
       return reply(answer.status, answer.headers, answer.text);
     }
 
-    const input = JSON.parse(raw) as Json;
+    let input = JSON.parse(raw) as Json;
     const asked = input.ReturnConsumedCapacity as string | undefined;
+    // A batch's items at spent partitions are left unprocessed, the others written, as DynamoDB does;
+    // refused whole only when every item is.
+    const held = op === 'BatchWriteItem' ? await heldBack(input) : undefined;
+    if (held?.some) input = held.rest;
     const plan = await planOf(op, input);
     if (plan.tooLarge) return refuse('ValidationException', 'Item size has exceeded the maximum allowed size');
     const debited = admit(plan.touched);
@@ -311,10 +256,42 @@ export async function startDynamoThrottle(options: { target: string; limits?: Th
     }
     const body = answer.text ? (JSON.parse(answer.text) as Json) : {};
     settle(op, debited, await plan.costs(answer.status, body));
+    if (held?.some && answer.status === 200) {
+      const unprocessed = (body.UnprocessedItems ?? {}) as Record<string, Json[]>;
+      for (const [table, requests] of Object.entries(held.unprocessed)) unprocessed[table] = [...(unprocessed[table] ?? []), ...requests];
+      body.UnprocessedItems = unprocessed;
+    }
     if (injectedNew || injectedOld) delete body.Attributes;
     if (!asked || asked === 'NONE') delete body.ConsumedCapacity;
     else if (asked === 'TOTAL') for (const c of [body.ConsumedCapacity].flat()) if (c) for (const k of ['Table', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes']) delete c[k];
     reply(answer.status, answer.headers, answer.status === 200 ? JSON.stringify(body) : answer.text);
+  };
+
+  /**
+   * A BatchWriteItem's requests whose partitions (table or index) are spent now: held back as
+   * unprocessed, the rest (`rest`) sent. `some` when any is held and not all (all held: the whole
+   * batch is refused by the usual check).
+   */
+  const heldBack = async (input: Json): Promise<{ some: boolean; rest: Json; unprocessed: Record<string, Json[]> }> => {
+    const t = now();
+    const spent = (partition: string) => {
+      const b = bucket(partition, 'w');
+      return b !== undefined && b.refill(t) <= 0;
+    };
+    const rest: Record<string, Json[]> = {};
+    const unprocessed: Record<string, Json[]> = {};
+    let kept = 0;
+    let heldCount = 0;
+    for (const [table, requests] of Object.entries(input.RequestItems as Record<string, Json[]>)) {
+      for (const request of requests) {
+        const one = await planOf('BatchWriteItem', { RequestItems: { [table]: [request] } });
+        const into = one.touched.some((touch) => spent(touch.partition)) ? unprocessed : rest;
+        (into[table] ??= []).push(request);
+        if (into === rest) kept++;
+        else heldCount++;
+      }
+    }
+    return { some: heldCount > 0 && kept > 0, rest: { ...input, RequestItems: rest }, unprocessed };
   };
 
   type Cost = { partition: string; kind: 'w' | 'r'; units: number; index?: boolean };
@@ -429,10 +406,4 @@ export async function startDynamoThrottle(options: { target: string; limits?: Th
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return proxy;
-}
-
-/** Units a second a partition took from its first refusal on: its sustained rate under the limit. */
-export function sustainedRate(p: PartitionUsage): number | undefined {
-  if (p.firstThrottledAt === undefined || p.lastAt <= p.firstThrottledAt) return undefined;
-  return (p.unitsSinceFirstThrottle * 1000) / (p.lastAt - p.firstThrottledAt);
 }

@@ -92,7 +92,12 @@ export interface Store extends KeyRequestPort, RotationDeliveryPort {
   releaseKeyUse(id: string, release: KeyHoldRelease, now: number): Promise<void>;
   /** Completes lease writes whose writer died; idle, revoked and deleted keys' leases go back (store/lease-sweep.ts). */
   sweepLeases(accountId: string, now: number): Promise<{ grantsReturned: number; leasesReturned: number }>;
-  /** This process's lease work in flight, finished (after-answer: nothing left running between invocations). */ leasesSettled(): Promise<void>;
+  /**
+   * This process's lease work in flight, finished, and the other writes a key's admission started
+   * beside its call (a key still carrying its change's event, unpacked: store/carried-event.ts):
+   * after-answer, nothing left running between invocations.
+   */
+  leasesSettled(): Promise<void>;
   /** Extends a held concurrency slot's lease to `until`: `false` when it is no longer held by that holder. */
   renewKeySlot(id: string, slot: { index: number; holder: string }, until: number): Promise<boolean>;
 

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoThrottle, sustainedRate, type DynamoThrottle } from '../../bench/dynamo-throttle';
 import { createDynamoClient } from '../../lambdas/adapters/dynamodb-client';
@@ -156,6 +156,29 @@ describe('dynamo-throttle: per-partition limits', () => {
     expect(partition(HOT, 'A')!.throttled).toBeGreaterThan(0);
     expect(partition(HOT, 'B')!.throttled).toBe(0);
     expect(partition(HOT, 'B')!.writeUnits).toBe(200);
+  }, 60_000);
+
+  it('a batch write at a spent partition and a free one: the free item written, the spent one returned unprocessed, as DynamoDB does', async () => {
+    const frozen = await startDynamoThrottle({ target: dynalite.endpoint, now: () => 0 });
+    const sdk = createDynamoClient(frozen.url);
+    try {
+      // Spend SPENT's bucket: three items of ≈ 390 units, the last passing the pre-check on what is left (the clock stands still: no refill).
+      for (const i of [0, 1, 2]) await sdk.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: 'SPENT' }, sk: { S: `big-${i}` }, body: { S: padded(390 * 1024) } } }));
+      const both = [
+        { PutRequest: { Item: { pk: { S: 'SPENT' }, sk: { S: 'batched' } } } },
+        { PutRequest: { Item: { pk: { S: 'FREE' }, sk: { S: 'batched' } } } },
+      ];
+      const out = await sdk.send(new BatchWriteItemCommand({ RequestItems: { [HOT]: both } }));
+      expect(out.UnprocessedItems?.[HOT]).toEqual([both[0]]);
+      expect(await sdk.send(new GetItemCommand({ TableName: HOT, Key: { pk: { S: 'FREE' }, sk: { S: 'batched' } }, ConsistentRead: true })).then((r) => r.Item)).toBeDefined();
+      expect(await sdk.send(new GetItemCommand({ TableName: HOT, Key: { pk: { S: 'SPENT' }, sk: { S: 'batched' } }, ConsistentRead: true })).then((r) => r.Item)).toBeUndefined();
+      // Every item at a spent partition: the whole batch refused.
+      const refused = await sdk.send(new BatchWriteItemCommand({ RequestItems: { [HOT]: [both[0]!] } })).then(() => 'written', (err: Error) => err.name);
+      expect(refused).toBe('ProvisionedThroughputExceededException');
+    } finally {
+      sdk.destroy();
+      await frozen.close();
+    }
   }, 60_000);
 
   it('is survived by the SDK and the lean transport: their own retries carry a burst on a spent partition', async () => {

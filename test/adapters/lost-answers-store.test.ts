@@ -1,7 +1,7 @@
 /**
  * The store's conditional writes beyond the money and the key's own (lost-answers*.test.ts in
  * test/http/openai-relay): key requests, rotated values held for their owner, the events outbox,
- * a rotation's undo, an account's creation — each applied once when
+ * a rotation's undo, an account's creation, a deletion a person is told the outcome of — each applied once when
  * the store's answer is lost after the write landed (the SDK sends it again, and the resend fails
  * its own condition): the item then shows the write was this one. Most of all, a sealed value
  * whose collection lost its answer is still handed to its collector — a take that removed the
@@ -177,5 +177,28 @@ describe('the outbox, a rotation’s undo and an account’s creation, with answ
     expect(await stack.services.store.getProject(project.id)).toMatchObject({ id: project.id, name: 'lost answer project' });
     const again = await stack.services.store.createProject(project).then(() => 'created', (err: Error) => err.message);
     expect(again).toMatch(/already exists/);
+  });
+
+  it('an admin removed, a channel ceiling cleared and a webhook deleted whose answers were lost are each told removed, and are gone', async () => {
+    const { stack } = env();
+    const store = stack.services.store;
+    const projectId = stack.bootstrap.projectId;
+    const identity = `slack:T1:ULOST${randomUUID().slice(0, 8)}`;
+    await store.addAdmin(projectId, identity, 'cli:test');
+    expect(await withLost('DeleteItem', identity, () => store.removeAdmin(projectId, identity))).toBe(true);
+    expect(await store.listAdmins(projectId)).not.toContain(identity);
+    expect(await store.removeAdmin(projectId, identity)).toBe(false);
+
+    const channel = `slack:T1:CLOST${randomUUID().slice(0, 6).toUpperCase()}`;
+    expect(await store.putKeyRequestCeiling({ projectId, channel, ceiling: { type: 'viewer' }, version: 1, setBy: 'cli:test', setAt: new Date().toISOString() }, 0)).toBe(true);
+    expect(await withLost('DeleteItem', channel, () => store.deleteKeyRequestCeiling(projectId, channel))).toBe(true);
+    expect(await store.getKeyRequestCeiling(projectId, channel)).toBeUndefined();
+    expect(await store.deleteKeyRequestCeiling(projectId, channel)).toBe(false);
+
+    const id = `wh_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    await store.putWebhook({ id, projectId, url: 'https://hooks.example/lost', events: ['key.created'], sealedSecret: 'sealed', createdAt: new Date().toISOString(), createdBy: 'cli:test' });
+    expect(await withLost('DeleteItem', id, () => store.deleteWebhook(projectId, id))).toBe(true);
+    expect(await store.getWebhook(projectId, id)).toBeUndefined();
+    expect(await store.deleteWebhook(projectId, id)).toBe(false);
   });
 });

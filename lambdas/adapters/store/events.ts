@@ -6,11 +6,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord, StoredEvent, WebhookRecord } from '../../core/events';
 import type { Store } from '../../core/ports';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { KeyRecord, Page } from '../../core/types';
-import { CARRIED_EVENT, listingItem } from './keys';
+import { CARRIED_EVENT, carrierOf, eventItem, unpackCarried } from './carried-event';
 import { strip, unlessConditionFails, type TableAccess } from './table-access';
-import { itemKey, partition, sortKey, TABLE_SCHEMA, type ItemKey } from './table';
+import { itemKey, partition, sortKey, TABLE_SCHEMA } from './table';
 
 export type EventStore = Pick<
   Store,
@@ -34,22 +33,7 @@ export type EventStore = Pick<
 
 type Item = Record<string, unknown>;
 
-/** An event as stored: its table key, its place in its owner's record and, while due, in the outbox. */
-function eventItem(stored: StoredEvent): ItemKey & Item {
-  const { event } = stored;
-  return {
-    ...itemKey.event(event.id),
-    gsi1pk: event.data.project ? partition.projectEvents(event.data.project) : partition.accountEvents(event.data.account),
-    gsi1sk: sortKey.timeline(event.timestamp, event.id),
-    ...(stored.due === undefined ? {} : { gsi2pk: partition.outbox, gsi2sk: sortKey.outboxDue(stored.due, event.id) }),
-    ...stored,
-  };
-}
-
 const toEvent = (item: Item) => strip<StoredEvent>(item);
-
-/** What unpacking needs of a key item found in the outbox. */
-const toCarrier = (item: Item) => ({ id: String(item.id), projectId: String(item.projectId), createdAt: String(item.createdAt) });
 
 export class EventItems implements EventStore {
   constructor(private readonly db: TableAccess) {}
@@ -89,7 +73,7 @@ export class EventItems implements EventStore {
       }),
     );
     const items = out.Items ?? [];
-    await Promise.all(items.filter((item) => item.sk === sortKey.key).map((item) => this.unpack(toCarrier(item), item[CARRIED_EVENT] as StoredEvent, false)));
+    await Promise.all(items.filter((item) => item.sk === sortKey.key).map((item) => unpackCarried(this.db, carrierOf(item), item[CARRIED_EVENT] as StoredEvent, false)));
     return items.map((item) => (item.sk === sortKey.key ? (item[CARRIED_EVENT] as StoredEvent) : toEvent(item)));
   }
 
@@ -122,7 +106,7 @@ export class EventItems implements EventStore {
    * An event a new key's put carried (`carrier`) is unpacked instead, written ready.
    */
   async confirmEvent(id: string, now: number, carrier?: { stored: StoredEvent; key: KeyRecord }): Promise<void> {
-    if (carrier) return this.unpack(carrier.key, { ...carrier.stored, state: 'ready', due: now }, true);
+    if (carrier) return unpackCarried(this.db, carrier.key, { ...carrier.stored, state: 'ready', due: now }, true);
     const key = itemKey.event(id);
     await unlessConditionFails(
       this.db.wire.send(
@@ -144,49 +128,6 @@ export class EventItems implements EventStore {
         'usage',
       ),
     );
-  }
-
-  /**
-   * Takes the event a new key carries off it (store/keys.ts `putKey`'s `carried`): the event's own
-   * item, as `stored` says (ready from the writer's confirmation, pending from the sweep), and the
-   * key's listing entry, side by side; then the carried event and the key's outbox and list
-   * attributes removed from its item, so its model calls write no index entry. The listing is
-   * written before the key leaves the list, so it is listed at every instant (twice, side by side,
-   * for a moment: listKeys shows it once). The event's item is written only over nothing or a
-   * pending one (a relay that already delivered it keeps its record); the removal only while the
-   * key still carries this event. Idempotent: a confirmation and a sweep may both run it.
-   * `afterAnswer`: over the lean transport (the confirmation), else through the document client
-   * (the sweep, no call's work).
-   */
-  private async unpack(key: Pick<KeyRecord, 'id' | 'projectId' | 'createdAt'>, stored: StoredEvent, afterAnswer: boolean): Promise<void> {
-    const eventPut = {
-      TableName: this.db.name,
-      Item: eventItem(stored),
-      ConditionExpression: stored.state === 'ready' ? 'attribute_not_exists(pk) OR #s = :pending' : 'attribute_not_exists(pk)',
-      ...(stored.state === 'ready' ? { ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':pending': 'pending' } } : {}),
-    };
-    const listingPut = { TableName: this.db.name, Item: listingItem(key) };
-    const removal = {
-      TableName: this.db.name,
-      Key: itemKey.key(key.id),
-      UpdateExpression: `REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk, #c`,
-      ConditionExpression: '#c.event.id = :id',
-      ExpressionAttributeNames: { '#c': CARRIED_EVENT },
-      ExpressionAttributeValues: { ':id': stored.event.id },
-    };
-    if (afterAnswer) {
-      const raw = <T extends { Item?: Item; Key?: Item; ExpressionAttributeValues?: Item }>(input: T) => ({
-        ...input,
-        ...(input.Item ? { Item: marshall(input.Item, { removeUndefinedValues: true }) } : {}),
-        ...(input.Key ? { Key: marshall(input.Key) } : {}),
-        ...(input.ExpressionAttributeValues ? { ExpressionAttributeValues: marshall(input.ExpressionAttributeValues) } : {}),
-      });
-      await Promise.all([unlessConditionFails(this.db.wire.send('PutItem', raw(eventPut), 'usage')), this.db.wire.send('PutItem', raw(listingPut), 'usage')]);
-      await unlessConditionFails(this.db.wire.send('UpdateItem', raw(removal), 'usage'));
-      return;
-    }
-    await Promise.all([unlessConditionFails(this.db.doc.send(new PutCommand(eventPut))), this.db.doc.send(new PutCommand(listingPut))]);
-    await unlessConditionFails(this.db.doc.send(new UpdateCommand(removal)));
   }
 
   async dropPendingEvent(id: string): Promise<void> {
@@ -260,8 +201,7 @@ export class EventItems implements EventStore {
   }
 
   async deleteWebhook(projectId: string, id: string): Promise<boolean> {
-    const out = await this.db.doc.send(new DeleteCommand({ TableName: this.db.name, Key: itemKey.webhook(projectId, id), ReturnValues: 'ALL_OLD' }));
-    return out.Attributes !== undefined;
+    return this.db.deleteOnce(itemKey.webhook(projectId, id));
   }
 
   async putDelivery(record: DeliveryRecord): Promise<void> {

@@ -35,6 +35,7 @@ import { DynamoWireError } from '../dynamodb-wire';
 import { roundCredits } from '../../core/credits';
 import { KeyedBatches } from './keyed-batches';
 import { SlotClaims } from './slot-claims';
+import { CarriedKeys } from './carried-event';
 import { KeyLeases, type TakeOutcome } from './key-lease';
 import { releaseParts, settleOrphans, withDayCounts, type ReleasePart } from './key-release';
 import { credited } from './key-admission-credits';
@@ -110,8 +111,12 @@ export class KeyAdmission {
   private readonly leases: KeyLeases;
   private readonly taking = new Map<string, Promise<TakeOutcome>>();
 
+  /** Keys found still carrying their change's event long after it: unpacked beside the call (carried-event.ts). */
+  private readonly carried: CarriedKeys;
+
   constructor(private readonly db: TableAccess) {
     this.leases = KeyLeases.of(db);
+    this.carried = new CarriedKeys(db, (work) => this.leases.track(work));
   }
 
   admit(id: string, hash: string, now: number, call?: ModelCallAdmission, countIn?: string): Promise<AdmitOutcome> {
@@ -165,6 +170,7 @@ export class KeyAdmission {
       const out = await this.write(id, hash, now, plan);
       if (out.landed && out.item) {
         this.remember(id, out.item);
+        this.carried.seen(out.item, now);
         for (const [i, w] of calls.entries()) w.done(await credited(this.leases, admitted(out.item, plan, i)));
         this.after(id, out.item, later);
         return [];
@@ -238,6 +244,7 @@ export class KeyAdmission {
       // An admission's answer carries the item (ALL_NEW), as does the read that found it landed.
       if (out.landed && out.item) {
         this.remember(id, out.item);
+        this.carried.seen(out.item, now);
         return await credited(this.leases, admitted(out.item, plan, 0), noCredits, out.item);
       }
       if (slot !== undefined) this.mine.release(id, slot);

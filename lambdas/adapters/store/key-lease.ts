@@ -53,7 +53,7 @@ export class KeyLeases {
   /** Grants removed from their account, whose id the key's next release write deletes from `leaseIn`. */
   private readonly toTrim = new Map<string, Set<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Work started in the background (a stale balance re-read, a deferred removal): `settled` awaits it. */
+  /** Work started in the background (a stale balance re-read, a deferred removal, a carried key's unpacking): `settled` awaits it. */
   private readonly background = new Set<Promise<unknown>>();
   /** Keys this process has listed on their account (`account/key`). */
   private readonly listed = new Set<string>();
@@ -358,7 +358,8 @@ export class KeyLeases {
     await Promise.all([...this.background]);
   }
 
-  private track(work: Promise<unknown>): void {
+  /** Work a call started that its after-answer work waits for (`settled`): a failure is left to the sweep. */
+  track(work: Promise<unknown>): void {
     const done = work.catch(() => undefined).finally(() => this.background.delete(done));
     this.background.add(done);
   }

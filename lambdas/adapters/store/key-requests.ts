@@ -183,9 +183,6 @@ export class KeyRequestItems implements KeyRequestPort {
   }
 
   async deleteKeyRequestCeiling(projectId: string, channel: string): Promise<boolean> {
-    const out = await this.db.doc.send(
-      new DeleteCommand({ TableName: this.db.name, Key: itemKey.keyRequestCeiling(projectId, channel), ReturnValues: 'ALL_OLD' }),
-    );
-    return out.Attributes !== undefined;
+    return this.db.deleteOnce(itemKey.keyRequestCeiling(projectId, channel));
   }
 }

@@ -7,6 +7,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmitOutcome, KeyEdit, KeyHoldRelease, ModelCallAdmission, Store } from '../../core/ports';
 import { KeywardenError } from '../../core/errors';
+import { CARRIED_EVENT, listingItem } from './carried-event';
 import { KeyAdmission, toKey } from './key-admission';
 import { KeyLeases, RETURN } from './key-lease';
 import { emptyLease } from './lease-sweep';
@@ -48,29 +49,10 @@ function withMarker(event: string | undefined, values: Record<string, unknown>):
   return ' ADD evts :evt';
 }
 
-/**
- * The pending event a new key's put carries (`putKey`'s `carried`), with the key's place in the
- * outbox (gsi2) and its project's list (gsi1), until the after-answer work or the outbox sweep
- * writes the event's and the listing's own items and removes all five (store/events.ts `unpack`).
- */
-export const CARRIED_EVENT = 'pev';
-
 /** A key item as the store hands it out: without the event it may still carry. */
 function asKey(item: Record<string, unknown>): KeyRecord {
   const { [CARRIED_EVENT]: _carried, ...rest } = item;
   return toKey(rest);
-}
-
-/** A key's listing entry (`listKey`): small, written once, in gsi1 at the key's place in its project's list. */
-export function listingItem(key: Pick<KeyRecord, 'id' | 'projectId' | 'createdAt'>): Record<string, unknown> {
-  return {
-    pk: partition.key(key.id),
-    sk: sortKey.keyListing,
-    gsi1pk: partition.projectKeys(key.projectId),
-    gsi1sk: sortKey.timeline(key.createdAt, key.id),
-    id: key.id,
-    projectId: key.projectId,
-  };
 }
 
 /** A key's version as stored: absent on keys written before versions existed, which are version 1. */
@@ -113,7 +95,7 @@ export class KeyItems implements KeyStore {
    * those writes (a second write unit, all of a project's keys on one index partition). What
    * lists it is its listing entry (`listKey`), written before it — or, with `carried`, the item
    * itself for a moment: it carries the change's pending event and sits in the outbox and its
-   * project's list, at the places their own items will take, until store/events.ts `unpack`
+   * project's list, at the places their own items will take, until store/carried-event.ts `unpackCarried`
    * (the change's after-answer confirmation, or the outbox sweep) writes those items and takes the
    * five attributes off it. So it is never unlisted, and its change never unannounced, while its
    * creation writes one item instead of three.

@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoff } from '../../core/backoff';
 import { KeywardenError } from '../../core/errors';
 import type { Page } from '../../core/types';
@@ -218,6 +218,22 @@ export class TableAccess {
       ),
     ).catch(() => undefined);
     return taken;
+  }
+
+  /**
+   * Deletes the item at `key`, once, answering whether this call deleted it — true also when the
+   * delete's answer was lost and the SDK's resend found nothing (a plain `DeleteItem` with
+   * `ALL_OLD` then answers "not found" for an item it deleted). Two writes: the item marked
+   * (`updateOnce`: present, ALL_NEW, read back by its mark when lost), then deleted while it still
+   * carries that mark — a write in between (the item put again) wins, and the item stays as that
+   * write left it. For deletions a person asks for and is told the outcome of (an admin removed, a
+   * ceiling or webhook cleared), where the second write costs nothing that matters.
+   */
+  async deleteOnce(key: { pk: string; sk: string }): Promise<boolean> {
+    const marked = await this.updateOnce({ Key: key, UpdateExpression: 'SET deletedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': new Date().toISOString() } });
+    if (!marked) return false;
+    await unlessConditionFails(this.doc.send(new DeleteCommand({ TableName: this.name, Key: key, ConditionExpression: 'wr = :mark', ExpressionAttributeValues: { ':mark': marked.wr } })));
+    return true;
   }
 
   /**
