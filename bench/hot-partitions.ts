@@ -5,6 +5,7 @@ import { answerUnique, startStandInUpstream } from '../test/http/openai-relay/st
 import { startTestStack, type TestStack } from '../test/support/local-stack';
 import { DYNAMODB_PARTITION_LIMITS, startDynamoThrottle, type DynamoThrottle, type ThrottleLimits } from './dynamo-throttle';
 import { round } from './stats';
+import { USAGE_SHARDS } from '../lambdas/adapters/store/table';
 
 /**
  * Hot partitions under DynamoDB's per-partition limits (issue 23 point 2): the local stack on an
@@ -25,6 +26,8 @@ import { round } from './stats';
  * alike to 200/s): there the partition binds, and calls/s ÷ the partition's WCU/s is what the
  * 10× target is about (two account writes per call is ≈ 0.5 calls per WCU; 10× is ≥ 5).
  * The CPU figure (all threads of this process, cores busy) says which of the two was limiting.
+ * Last, the account alone at a scale where the project's usage shards bind well below the CPU
+ * (`boundScaleFor`: a fiftieth, or less on a machine the first run found slower).
  */
 export interface HotRun {
   scenario: 'account' | 'key';
@@ -229,7 +232,7 @@ async function scenario(
 }
 
 /** dynalite behind the throttle at `limits`, a stack on it, the scenarios asked for. */
-async function underLimits(limits: ThrottleLimits, scale: number, options: { seconds: number; concurrency: number }, scenarios: Array<'account' | 'key'> = ['account', 'key']): Promise<HotRun[]> {
+export async function underLimits(limits: ThrottleLimits, scale: number, options: { seconds: number; concurrency: number }, scenarios: Array<'account' | 'key'> = ['account', 'key']): Promise<HotRun[]> {
   const upstream = await startStandInUpstream(answerUnique);
   const dynalite = await startDynalite({ thread: true });
   const proxy = await startDynamoThrottle({ target: dynalite.endpoint, limits });
@@ -263,7 +266,7 @@ export async function measureHotPartitions(
   const seconds = options.seconds ?? Number(process.env.HOT_PARTITIONS_SECONDS ?? 15);
   const concurrency = options.concurrency ?? Number(process.env.HOT_PARTITIONS_CONCURRENCY ?? 64);
   const scale = options.scale ?? Number(process.env.HOT_PARTITIONS_SCALE ?? 0.1);
-  const boundScale = options.boundScale ?? Number(process.env.HOT_PARTITIONS_BOUND_SCALE ?? 0.02);
+  const boundScaleAsked = options.boundScale ?? (process.env.HOT_PARTITIONS_BOUND_SCALE ? Number(process.env.HOT_PARTITIONS_BOUND_SCALE) : undefined);
   const scaledTo = (k: number): ThrottleLimits => ({
     ...DYNAMODB_PARTITION_LIMITS,
     writeUnitsPerSecond: DYNAMODB_PARTITION_LIMITS.writeUnitsPerSecond * k,
@@ -271,8 +274,23 @@ export async function measureHotPartitions(
   });
   const real = await underLimits(DYNAMODB_PARTITION_LIMITS, 1, { seconds, concurrency });
   const scaled = await underLimits(scaledTo(scale), scale, { seconds, concurrency });
+  const boundScale = boundScaleAsked ?? boundScaleFor(real.find((r) => r.scenario === 'account')?.okPerSecond);
   const bound = await underLimits(scaledTo(boundScale), boundScale, { seconds, concurrency }, ['account']);
   return { real, scaled, bound };
+}
+
+/**
+ * The scale at which the project's usage shards bind well below what this machine's CPU serves:
+ * a fiftieth of DynamoDB's limits (20 WCU/s a partition) on a machine that serves ≥ 320 calls/s at
+ * the real limits, less on a slower one (or a busier moment), so the 8 shards together take about
+ * half of what the CPU served (`cpuBound`, the account at the real limits) — else the row would
+ * measure the CPU again. Three significant digits; at least a thousandth.
+ */
+export function boundScaleFor(cpuBound: number | undefined): number {
+  if (cpuBound === undefined || !Number.isFinite(cpuBound) || cpuBound <= 0) return 0.02;
+  const perShard = (cpuBound / 2) / USAGE_SHARDS;
+  const scale = Math.min(0.02, Math.max(0.001, perShard / DYNAMODB_PARTITION_LIMITS.writeUnitsPerSecond));
+  return Number(scale.toPrecision(3));
 }
 
 /** Before leased credits: two balance writes per call, ≈ 0.5 calls per WCU; the issue asks 10× that (a lease of 20 reservations writes it ≈ once per 20 calls). */
