@@ -232,7 +232,7 @@ async function scenario(
 }
 
 /** dynalite behind the throttle at `limits`, a stack on it, the scenarios asked for. */
-export async function underLimits(limits: ThrottleLimits, scale: number, options: { seconds: number; concurrency: number }, scenarios: Array<'account' | 'key'> = ['account', 'key']): Promise<HotRun[]> {
+async function underLimits(limits: ThrottleLimits, scale: number, options: { seconds: number; concurrency: number }, scenarios: Array<'account' | 'key'> = ['account', 'key']): Promise<HotRun[]> {
   const upstream = await startStandInUpstream(answerUnique);
   const dynalite = await startDynalite({ thread: true });
   const proxy = await startDynamoThrottle({ target: dynalite.endpoint, limits });
