@@ -16,6 +16,16 @@ import { startReceiver } from '../support/webhook-receiver';
 
 useOutboxStore('carried-event-test');
 
+/** After the grace period the relay delivers the key's creation, and another pass sends nothing more. */
+async function expectAnnouncedOnce(receiver: { received: Array<{ body: string }> }, keyId: string): Promise<void> {
+  clock.advance(PENDING_GRACE_MS + 1_000);
+  for (let pass = 0; pass < 10 && receiver.received.length === 0; pass++) await services.relay.runDue();
+  expect(receiver.received.map((r) => JSON.parse(r.body))).toMatchObject([{ type: 'key.created', data: { key: { id: keyId } } }]);
+  clock.advance(PENDING_GRACE_MS + 1_000);
+  await services.relay.runDue();
+  expect(receiver.received).toHaveLength(1);
+}
+
 it('a key created by a writer gone before its after-answer work is listed once at every step and announced once after the grace period', async () => {
   const receiver = await startReceiver();
   const dying = buildServices(config(), { secrets: keys, clock: new OffsetClock() });
@@ -32,16 +42,11 @@ it('a key created by a writer gone before its after-answer work is listed once a
 
     await services.relay.runDue();
     expect(receiver.received).toHaveLength(0);
-    clock.advance(PENDING_GRACE_MS + 1_000);
-    for (let pass = 0; pass < 10 && receiver.received.length === 0; pass++) await services.relay.runDue();
-    expect(receiver.received.map((r) => JSON.parse(r.body))).toMatchObject([{ type: 'key.created', data: { key: { id: created.key.id } } }]);
-    // Unpacked by the sweep: in no index, listed once by its own entry; another pass sends nothing more.
+    await expectAnnouncedOnce(receiver, created.key.id);
+    // Unpacked by the sweep: in no index, listed once by its own entry.
     expect(carriedParts(await rawKey(created.key.id))).toEqual([]);
     expect(await listed(created.key.id)).toBe(1);
     expect(await storedEvents('key.created', created.key.id)).toHaveLength(1);
-    clock.advance(PENDING_GRACE_MS + 1_000);
-    await services.relay.runDue();
-    expect(receiver.received).toHaveLength(1);
   } finally {
     dying.dynamo.destroy();
     await receiver.close();
@@ -91,12 +96,7 @@ it('a key still carrying its event well after its change is unpacked by its own 
     expect((await storedEvents('key.created', created.key.id)).map((s) => s.state)).toEqual(['pending']);
 
     // The event is the relay's to check and deliver after the grace period, once.
-    clock.advance(PENDING_GRACE_MS + 1_000);
-    for (let pass = 0; pass < 10 && receiver.received.length === 0; pass++) await services.relay.runDue();
-    expect(receiver.received.map((r) => JSON.parse(r.body))).toMatchObject([{ type: 'key.created', data: { key: { id: created.key.id } } }]);
-    clock.advance(PENDING_GRACE_MS + 1_000);
-    await services.relay.runDue();
-    expect(receiver.received).toHaveLength(1);
+    await expectAnnouncedOnce(receiver, created.key.id);
   } finally {
     dying.dynamo.destroy();
     await receiver.close();
