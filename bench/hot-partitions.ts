@@ -137,6 +137,23 @@ export function familyOf(partition: string): string {
   return `${pk.split('#').map((part) => (/^[A-Z_-]+$/.test(part) ? part : '…')).join('#')}${index}`;
 }
 
+/**
+ * A setup step (a key's creation) under the scaled limits, which its burst of writes on the
+ * project's partitions may spend past the SDK's three attempts: tried again after a pause. A
+ * creation refused part-way is made again whole (what it wrote before the refusal, an audit
+ * record, stays; the key it never stored is not issued), so each key is issued once.
+ */
+async function throttledSetup<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 20 || !/ProvisionedThroughputExceeded|Throttling/.test((err as Error).name ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
 /** One scenario on a running stack: fresh keys, the load, the drain, the exactness check. */
 async function scenario(
   s: TestStack,
@@ -148,7 +165,7 @@ async function scenario(
   const operator = { kind: 'operator' as const, actor: 'cli:bench', projectId: s.bootstrap.projectId };
   const rateLimit = which === 'key' ? { limit: Math.max(1, Math.round(KEY_LIMIT_PER_SECOND * options.scale)), windowSeconds: 1 } : { limit: 1_000_000_000, windowSeconds: 3600 };
   const issued = [];
-  for (let i = 0; i < (which === 'account' ? ACCOUNT_KEYS : 1); i++) issued.push(await s.services.keys.create(operator, { name: `hot ${which} ${i}`, type: 'viewer', rateLimit }));
+  for (let i = 0; i < (which === 'account' ? ACCOUNT_KEYS : 1); i++) issued.push(await throttledSetup(() => s.services.keys.create(operator, { name: `hot ${which} ${i}`, type: 'viewer', rateLimit })));
   const balance = async () => {
     await s.idle();
     return (await s.services.store.getAccount(s.bootstrap.accountId))!.credits;
