@@ -227,7 +227,8 @@ export async function startDynamoThrottle(options: { target: string; limits?: Th
     const asked = input.ReturnConsumedCapacity as string | undefined;
     // A batch's items at spent partitions are left unprocessed, the others written, as DynamoDB does;
     // refused whole only when every item is.
-    const held = op === 'BatchWriteItem' ? await heldBack(input) : undefined;
+    // (Counting mode, no limits: nothing is ever spent, so nothing is planned for it.)
+    const held = op === 'BatchWriteItem' && limits ? await heldBack(input) : undefined;
     if (held?.some) input = held.rest;
     const plan = await planOf(op, input);
     if (plan.tooLarge) return refuse('ValidationException', 'Item size has exceeded the maximum allowed size');
@@ -280,18 +281,13 @@ export async function startDynamoThrottle(options: { target: string; limits?: Th
     };
     const rest: Record<string, Json[]> = {};
     const unprocessed: Record<string, Json[]> = {};
-    let kept = 0;
-    let heldCount = 0;
     for (const [table, requests] of Object.entries(input.RequestItems as Record<string, Json[]>)) {
       for (const request of requests) {
         const one = await planOf('BatchWriteItem', { RequestItems: { [table]: [request] } });
-        const into = one.touched.some((touch) => spent(touch.partition)) ? unprocessed : rest;
-        (into[table] ??= []).push(request);
-        if (into === rest) kept++;
-        else heldCount++;
+        ((one.touched.some((touch) => spent(touch.partition)) ? unprocessed : rest)[table] ??= []).push(request);
       }
     }
-    return { some: heldCount > 0 && kept > 0, rest: { ...input, RequestItems: rest }, unprocessed };
+    return { some: Object.keys(unprocessed).length > 0 && Object.keys(rest).length > 0, rest: { ...input, RequestItems: rest }, unprocessed };
   };
 
   type Cost = { partition: string; kind: 'w' | 'r'; units: number; index?: boolean };
