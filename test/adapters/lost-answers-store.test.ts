@@ -16,7 +16,8 @@ import type { RotationDeliveryRecord } from '../../lambdas/core/rotation-deliver
 import type { FaultPolicy } from '../support/dynamo-fault-proxy';
 import { useStackOnFaultyStore } from '../http/openai-relay/faulty-store';
 
-const env = useStackOnFaultyStore();
+// Loopback webhook targets allowed: the one webhook made over /v1 points at this machine (and is deleted at once).
+const env = useStackOnFaultyStore({ KEYWARDEN_WEBHOOKS_ALLOW_LOOPBACK: '1' });
 
 /** Drops the answer of the first `target` write whose body names `marker` (and lets its resends through); counts what it dropped. */
 function dropFirst(target: string, marker: string): { policy: FaultPolicy; dropped: () => number } {
@@ -200,5 +201,29 @@ describe('the outbox, a rotation’s undo and an account’s creation, with answ
     expect(await withLost('DeleteItem', id, () => store.deleteWebhook(projectId, id))).toBe(true);
     expect(await store.getWebhook(projectId, id)).toBeUndefined();
     expect(await store.deleteWebhook(projectId, id)).toBe(false);
+  });
+
+  it('over /v1: a channel ceiling cleared and a webhook deleted whose answers were lost answer 200 deleted, once; then 404', async () => {
+    const { stack } = env();
+    const admin = { key: stack.adminKey };
+    const channel = `slack:T1:CHTTP${randomUUID().slice(0, 6).toUpperCase()}`;
+    const query = `/v1/key-requests/ceilings?channel=${encodeURIComponent(channel)}`;
+    const set = await stack.json('/v1/key-requests/ceilings', { ...admin, method: 'POST', body: { channel, ceiling: { type: 'viewer' } } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const cleared = await withLost('DeleteItem', channel, () => stack.json(query, { ...admin, method: 'DELETE' }));
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    expect(cleared.body).toEqual({ object: 'key_request_ceiling', channel, deleted: true });
+    expect((await stack.json(query, admin)).status).toBe(404);
+    expect((await stack.json(query, { ...admin, method: 'DELETE' })).status).toBe(404);
+
+    const created = await stack.json('/v1/webhooks', { ...admin, method: 'POST', body: { url: 'http://127.0.0.1:9/lost-http', events: ['key.created'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const deleted = await withLost('DeleteItem', id, () => stack.json(`/v1/webhooks/${id}`, { ...admin, method: 'DELETE' }));
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect(deleted.body).toEqual({ object: 'webhook', id, deleted: true });
+    const listed = await stack.json('/v1/webhooks', admin);
+    expect(listed.body.data.map((w: { id: string }) => w.id)).not.toContain(id);
+    expect((await stack.json(`/v1/webhooks/${id}`, { ...admin, method: 'DELETE' })).status).toBe(404);
   });
 });
