@@ -357,7 +357,15 @@ export function hotPartitionRows(h: HotPartitionFigures): [string, string, strin
         ]);
       } else {
         const limit = r.rateLimit.limit / r.rateLimit.windowSeconds;
-        rows.push([`Hot key: one key limited to ${r.rateLimit.limit}/${r.rateLimit.windowSeconds}s, c=${r.concurrency}, ${where}`, `${r.okPerSecond} calls/s over ${r.seconds} s; ${statuses(r)}`, `≥ ${limit}/s`, verdict(r.okPerSecond >= limit * 0.95)]);
+        // Short of the limit with no partition refused, the CPU held the calls back, not the key's
+        // item: said so, beside the miss (the scaled run, where the partition binds, is the test).
+        const served = r.okPerSecond >= limit * 0.95;
+        rows.push([
+          `Hot key: one key limited to ${r.rateLimit.limit}/${r.rateLimit.windowSeconds}s, c=${r.concurrency}, ${where}`,
+          `${r.okPerSecond} calls/s over ${r.seconds} s; ${statuses(r)}`,
+          `≥ ${limit}/s`,
+          served || refused.length > 0 ? verdict(served) : 'MISSED (CPU-bound)',
+        ]);
         const w = r.windows!;
         rows.push(["  … admitted per rate-limit window (the server's windows)", `max ${w.maxAdmitted} in ${w.count} windows, ${w.over} over`, `≤ ${r.rateLimit.limit}`, verdict(w.over === 0)]);
         rows.push([
