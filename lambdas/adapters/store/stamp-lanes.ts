@@ -61,9 +61,9 @@ export function stampParts(stamp: Stamp): { set: string; remove: string[]; condi
 /** The stamps (attributes matching `pattern`) on `item` unused for STALE_STAMP_MS. */
 export function staleStamps(item: Record<string, unknown>, pattern: RegExp): string[] {
   const cutoff = (Date.now() - STALE_STAMP_MS) * 1000;
-  return Object.entries(item)
-    .filter(([name, value]) => pattern.test(name) && Number(value) < cutoff)
-    .map(([name]) => name);
+  const stale: string[] = [];
+  for (const name in item) if (pattern.test(name) && Number(item[name]) < cutoff) stale.push(name);
+  return stale;
 }
 
 export class StampLanes {

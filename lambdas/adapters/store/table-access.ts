@@ -92,8 +92,20 @@ function nextBatches<T>(puts: TogetherPut<T>[], place: (item: T) => string, most
 /** An item without the store's own attributes. */
 export function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL_ATTRIBUTES.includes(name) && !CONCURRENCY_SLOT.test(name) && !WRITER_STAMP.test(name) && !LEASE_BOOKKEEPING.test(name) && !KEY_DAY_COUNTER.test(name)) out[name] = value;
+  for (const name in item) if (!isInternal(name)) out[name] = item[name];
   return out as T;
+}
+
+/** Whether each attribute name seen is the store's own, kept (names are a few shapes; bounded all the same). */
+const internal = new Map<string, boolean>();
+function isInternal(name: string): boolean {
+  let known = internal.get(name);
+  if (known === undefined) {
+    known = INTERNAL_ATTRIBUTES.includes(name) || CONCURRENCY_SLOT.test(name) || WRITER_STAMP.test(name) || LEASE_BOOKKEEPING.test(name) || KEY_DAY_COUNTER.test(name);
+    if (internal.size >= 10_000) internal.clear();
+    internal.set(name, known);
+  }
+  return known;
 }
 
 function isConditionFailure(err: unknown): boolean {
