@@ -12,6 +12,7 @@ import { DynamoDbStore } from '../../lambdas/adapters/dynamodb-store';
 import { DynamoWire } from '../../lambdas/adapters/dynamodb-wire';
 import type { OwnershipRecord } from '../../lambdas/core/ports';
 import type { UsageRecord } from '../../lambdas/core/types';
+import { OWED_BATCHES_IN_FLIGHT } from '../../lambdas/adapters/store/table-access';
 import { createTable, startDynalite } from '../support/dynalite';
 
 const TABLE = 'owed-puts-test';
@@ -113,11 +114,11 @@ it('a backlog goes out in several batches side by side, so a busy server’s owe
   // 120 calls' records asked for at once (a busy server's after-answer work): 240 puts.
   const records = Array.from({ length: 120 }, (_, i) => 100 + i);
   await Promise.all(records.flatMap((n) => [store.putUsage(usage(n)), store.recordOwnership(owner(n))]));
-  // Ten batches of 25 at most, four of them in flight at once: not one after another.
+  // Ten batches of 25 at most, up to OWED_BATCHES_IN_FLIGHT of them in flight at once: not one after another.
   expect(sent.reduce((sum, call) => sum + call.puts, 0)).toBe(240);
   expect(sent.every((call) => call.operation === 'BatchWriteItem' && call.puts <= 25)).toBe(true);
   expect(mostInFlight).toBeGreaterThan(1);
-  expect(mostInFlight).toBeLessThanOrEqual(4);
+  expect(mostInFlight).toBeLessThanOrEqual(OWED_BATCHES_IN_FLIGHT);
   for (const n of [100, 160, 219]) {
     expect(await byRequest(usage(n))).toEqual([usage(n)]);
     expect(await store.getOwnership('response', `resp_owed${n}`)).toEqual(owner(n));

@@ -62,12 +62,15 @@ export const OWED_WAIT_MS = 10_000;
  */
 export const MAX_PENDING_RECORDS = 5_000;
 /**
- * Batches of owed puts in flight at once. One at a time, a busy server's owed puts (two a model
- * call) arrive faster than one BatchWriteItem after another carries them, and the queue — every
- * answered call's records — grows without bound (measured: `npm start`'s memory after a 60-s soak
- * at c=64 went from 258 to 578 MiB, and a hot key's after-answer work drained 21 s after its load).
+ * Batches of owed puts in flight at once (each filled to 25 before the next is opened, so a quiet
+ * server still sends one). One at a time, a busy server's owed puts (two a model call) arrive
+ * faster than one BatchWriteItem after another carries them, and the queue — every answered
+ * call's records — grows without bound (measured: `npm start`'s memory after a 60-s soak at c=64
+ * went from 258 to 578 MiB). With 4, one key at c=64 on this machine's two saturated cores still
+ * outran them (rounds of 100 records took 0.3–0.9 s against ≈ 550 records a second): the queue
+ * reached MAX_PENDING_RECORDS within 15 s and calls were answered 503; with 12 it peaked near 1,750.
  */
-const OWED_BATCHES_IN_FLIGHT = 4;
+export const OWED_BATCHES_IN_FLIGHT = 12;
 
 /**
  * Up to `most` batches of `puts` to send side by side, each one BatchWriteItem's worth, no item in
