@@ -93,13 +93,25 @@ export async function runLocalJobs(
  */
 export function scheduleLocalReminders(
   context: LocalBotContext,
-  options: { firstAfterMs?: number; everyMs?: number; budgetEveryMs?: number } = {},
+  options: { firstAfterMs?: number; everyMs?: number; budgetEveryMs?: number; runJob?: (job: LocalJob) => Promise<unknown> } = {},
 ): () => void {
   if (context.env.KEYWARDEN_REMINDERS === 'off') return () => undefined;
   // Each bot logs its own run; a bot that fails is reported as skipped, never thrown.
+  const runJob = options.runJob ?? ((job: LocalJob) => runLocalReminders(context, Date.now(), job));
   const timers: NodeJS.Timeout[] = [];
   const every = (job: LocalJob, ms: number) => {
-    const run = () => void runLocalReminders(context, Date.now(), job);
+    // A tick that finds the job's last run still going is skipped: runs never pile up on a busy
+    // stack (each makes its own /v1 calls; stacked, they slowed one another until none finished).
+    let running = false;
+    const run = () => {
+      if (running) return;
+      running = true;
+      void runJob(job)
+        .catch(() => undefined)
+        .finally(() => {
+          running = false;
+        });
+    };
     const first = setTimeout(() => {
       run();
       const interval = setInterval(run, ms);
