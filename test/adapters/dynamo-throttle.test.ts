@@ -54,7 +54,7 @@ const partition = (table: string, pk: string, index?: string) => proxy.partition
  * Writes `count` items of `units` write units each under `pk`, `concurrency` at a time; a call the
  * SDK gave up on (its 3 attempts all refused) is sent again, and counted.
  */
-async function hammer(pk: string, count: number, concurrency: number, units = 1): Promise<{ gaveUp: number }> {
+async function hammer(pk: string, count: number, concurrency: number, units = 1, via = client): Promise<{ gaveUp: number }> {
   const body: Record<string, { S: string }> = units > 1 ? { body: { S: padded(units * 1024 - 100) } } : {};
   let next = 0;
   let gaveUp = 0;
@@ -63,7 +63,7 @@ async function hammer(pk: string, count: number, concurrency: number, units = 1)
       const i = next++;
       for (;;) {
         try {
-          await client.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: pk }, sk: { S: `item-${i}` }, n: { N: String(i) }, ...body } }));
+          await via.send(new PutItemCommand({ TableName: HOT, Item: { pk: { S: pk }, sk: { S: `item-${i}` }, n: { N: String(i) }, ...body } }));
           break;
         } catch (err) {
           if ((err as Error).name !== 'ProvisionedThroughputExceededException') throw err;
@@ -151,11 +151,30 @@ describe('dynamo-throttle: per-partition limits', () => {
   }, 60_000);
 
   it('does not let partitions throttle each other', async () => {
-    proxy.reset();
-    await Promise.all([hammer('A', 100, 16, 40), hammer('B', 200, 2)]);
-    expect(partition(HOT, 'A')!.throttled).toBeGreaterThan(0);
-    expect(partition(HOT, 'B')!.throttled).toBe(0);
-    expect(partition(HOT, 'B')!.writeUnits).toBe(200);
+    // The proxy's clock stands still until A has been refused, then runs: A's 4,000 units meet a
+    // bucket of 1,000 whatever this machine's speed (on the wall clock alone, a machine slow
+    // enough to take 3 s over them refilled A as fast as it wrote), and B's 200 fit its own bucket
+    // with no refill at all — any refusal of B would be A's doing.
+    let from: number | undefined;
+    let own: DynamoThrottle | undefined;
+    const at = (pk: string) => own?.partitions.get(`${HOT}|${JSON.stringify({ S: pk })}`);
+    own = await startDynamoThrottle({
+      target: dynalite.endpoint,
+      now: () => {
+        if (from === undefined && (at('A')?.throttled ?? 0) > 0) from = Date.now();
+        return from === undefined ? 0 : Date.now() - from;
+      },
+    });
+    const via = createDynamoClient(own.url);
+    try {
+      await Promise.all([hammer('A', 100, 16, 40, via), hammer('B', 200, 2, 1, via)]);
+      expect(at('A')!.throttled).toBeGreaterThan(0);
+      expect(at('B')!.throttled).toBe(0);
+      expect(at('B')!.writeUnits).toBe(200);
+    } finally {
+      via.destroy();
+      await own.close();
+    }
   }, 60_000);
 
   it('a batch write at a spent partition and a free one: the free item written, the spent one returned unprocessed, as DynamoDB does', async () => {

@@ -104,6 +104,8 @@ describe('the API Keys console in a browser', () => {
     expect(rows.some((r) => r[0]!.includes('Privileged'))).toBe(true);
     expect(rows.some((r) => r[0]!.includes('Viewer'))).toBe(true);
     await waitForText(page, 'Credit balance');
+    // The card shows '—' until the balance is read (a moment on a loaded machine): waited for, then checked.
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="credits"]')?.textContent ?? ''), { timeout: 15_000 }).catch(() => undefined);
     expect(await page.$eval('[data-testid="credits"]', (e) => e.textContent)).toMatch(/^\d+ credits$/);
     await waitForText(page, 'External coworker access');
     await waitForText(page, 'Public endpoint');
