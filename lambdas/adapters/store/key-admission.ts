@@ -266,7 +266,7 @@ export class KeyAdmission {
     const { hold } = release;
     if (hold.slot) this.mine.release(id, hold.slot.index);
     if (releaseParts([{ release, now }]).length === 0) return Promise.resolve();
-    // As admissions: LANES release writes of a key in flight here at most; what arrives meanwhile shares the next.
+    // Group-committed per key (RELEASE_LANES in flight, LANES for a slot's): what arrives meanwhile shares the next write.
     return new Promise((done, fail) => (hold.slot ? this.slotReleases : this.releases).add(id, { release, now, done, fail }));
   }
 
